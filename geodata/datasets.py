@@ -1,0 +1,97 @@
+"""Embedded and user datasets: road lines, province outline, communes and libraries.
+
+A dataset is a folder holding ``dataset.yaml`` (title, attribution, notes), ``roads.parquet``
+(GeoParquet road lines with OpenMapTiles attributes), ``boundary.parquet``,
+``communes.parquet`` and ``libraries.csv``, with ``SOURCES.md`` and licence files beside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import yaml
+
+from geodata.errors import DataFileMissingError, GeodataError, UnknownDatasetError
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+REQUIRED_FILES = ("dataset.yaml", "roads.parquet", "boundary.parquet", "communes.parquet",
+                  "libraries.csv")
+
+
+def known_datasets() -> list[str]:
+    if not DATA_DIR.is_dir():
+        return []
+    return sorted(p.name for p in DATA_DIR.iterdir() if (p / "dataset.yaml").is_file())
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A read-only dataset folder; tables are read lazily and once."""
+
+    name: str
+    path: Path
+    manifest: dict = field(repr=False, compare=False)
+
+    @property
+    def title(self) -> str:
+        return str(self.manifest.get("title", self.name))
+
+    @property
+    def attribution(self) -> str:
+        return str(self.manifest.get("attribution", ""))
+
+    @property
+    def notes(self) -> list[str]:
+        return list(self.manifest.get("notes", []))
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 over the data files' bytes: the key of every cache built from them."""
+        h = hashlib.sha256()
+        for name in REQUIRED_FILES:
+            h.update(name.encode())
+            h.update((self.path / name).read_bytes())
+        return h.hexdigest()
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def roads(self) -> gpd.GeoDataFrame:
+        return gpd.read_parquet(self.path / "roads.parquet")
+
+    def boundary(self) -> gpd.GeoDataFrame:
+        return gpd.read_parquet(self.path / "boundary.parquet")
+
+    @cached_property
+    def communes(self) -> gpd.GeoDataFrame:
+        gdf = gpd.read_parquet(self.path / "communes.parquet")
+        return gdf.set_index("commune_code", drop=False)
+
+    @cached_property
+    def libraries(self) -> pd.DataFrame:
+        return pd.read_csv(self.path / "libraries.csv", dtype={"commune_2025_code": str})
+
+
+def load_dataset(name_or_path: str | Path) -> Dataset:
+    """Open a dataset by name (a folder under ``geodata/data``) or by folder path."""
+    candidate = Path(name_or_path)
+    if not (candidate.is_dir() and (candidate / "dataset.yaml").exists()):
+        candidate = DATA_DIR / str(name_or_path)
+        if not candidate.is_dir():
+            raise UnknownDatasetError(str(name_or_path), known_datasets())
+    for name in REQUIRED_FILES:
+        if not (candidate / name).is_file():
+            raise DataFileMissingError(
+                candidate / name, what=f"file of dataset {candidate.name!r}",
+                fix="Restore it from git (git checkout -- geodata/data) or rebuild the dataset "
+                    "with `python -m geodata.build_default --src ../shared/geodata-src`.")
+    try:
+        manifest = yaml.safe_load((candidate / "dataset.yaml").read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise GeodataError(f"{candidate / 'dataset.yaml'}: not valid YAML: {exc}") from None
+    return Dataset(name=candidate.name, path=candidate.resolve(), manifest=manifest)

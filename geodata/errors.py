@@ -1,0 +1,38 @@
+"""Errors raised by :mod:`geodata`; each names the file or value at fault and the fix."""
+
+from __future__ import annotations
+
+
+class GeodataError(Exception):
+    """Base class of every error this package raises on bad data or arguments."""
+
+
+class DataFileMissingError(GeodataError, FileNotFoundError):
+    """A data file a dataset needs is not where it should be."""
+
+    def __init__(self, path: object, *, what: str, fix: str) -> None:
+        self.path = str(path)
+        super().__init__(f"{self.path}: missing {what}. {fix}")
+
+
+class UnknownDatasetError(GeodataError, KeyError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        super().__init__(
+            f"unknown road dataset {name!r}; known datasets: {', '.join(known) or 'none'} "
+            f"(a folder name under geodata/data/ or a path to a dataset folder)")
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return self.args[0]
+
+
+class UnknownProfileError(GeodataError, KeyError):
+    def __init__(self, name: str, known: list[str]) -> None:
+        super().__init__(f"unknown vehicle profile {name!r}; known profiles: {', '.join(known)}")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class UnreachableError(GeodataError, ValueError):
+    """Points that no road usable by a profile reaches."""
