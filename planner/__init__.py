@@ -1,0 +1,1 @@
+"""Mobile-library planner: scenarios, the OR-Tools routing model, plans, checks and the CLI."""

@@ -1,0 +1,167 @@
+"""The OR-Tools routing model: the only module that imports OR-Tools routing.
+
+Model, per :class:`~planner.problem.RoutingProblem`:
+
+* one route per vehicle from its depot back to it, arc cost = travel time of its profile;
+* time dimension in seconds from the horizon start; a node's cumul is its service start,
+  which must fall in one of the stop's windows;
+* drivers work only inside their daily shift: each night is a mandatory break interval that
+  starts at or before the shift end and ends at the next shift start; no service overlaps it,
+  and a leg may be interrupted by it (a night in a village on the road). The schedule built
+  from the routes (``planner.schedule``) prefers nights at a stop where that stays feasible;
+* swap-correct load: the trip leaves the depot with every crate it will deliver
+  (``load`` start = ``delivered`` end), then each stop removes its deliveries and adds its
+  collections; ``load`` stays within capacity at every point;
+* every stop is a disjunction: required stops carry a prohibitive penalty, optional ones a
+  penalty from their priority, so the solver always returns a plan and names what it left out.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from planner.problem import DAY_S, RoutingProblem
+
+
+@dataclass(frozen=True)
+class SolverParams:
+    time_limit_s: float = 30.0
+    solution_limit: int | None = None
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    local_search: str = "GUIDED_LOCAL_SEARCH"
+
+
+@dataclass(frozen=True)
+class RawSolution:
+    """Stop order per vehicle (location indices, depots excluded) and how the search went."""
+
+    routes: tuple[tuple[int, ...], ...]
+    objective: int
+    status: str
+    wall_s: float
+    progress: tuple[tuple[float, int], ...] = field(default=())
+
+
+def solve_routing(problem: RoutingProblem, params: SolverParams, *,
+                  on_progress: Callable[[float, int], None] | None = None) -> RawSolution:
+    n, vehicles = problem.n_locations, problem.vehicles
+    manager = pywrapcp.RoutingIndexManager(n, len(vehicles), [v.start for v in vehicles],
+                                           [v.end for v in vehicles])
+    routing = pywrapcp.RoutingModel(manager)
+    svc = problem.service_s
+
+    travel_cb: dict[int, int] = {}
+    transit_cb: dict[int, int] = {}
+    for p, mat in enumerate(problem.time_s):
+        rows = mat.tolist()
+
+        def travel(i: int, j: int, rows: list = rows) -> int:
+            return rows[manager.IndexToNode(i)][manager.IndexToNode(j)]
+
+        def transit(i: int, j: int, rows: list = rows) -> int:
+            a = manager.IndexToNode(i)
+            return svc[a] + rows[a][manager.IndexToNode(j)]
+
+        travel_cb[p] = routing.RegisterTransitCallback(travel)
+        transit_cb[p] = routing.RegisterTransitCallback(transit)
+    for k, v in enumerate(vehicles):
+        routing.SetArcCostEvaluatorOfVehicle(travel_cb[v.profile], k)
+
+    horizon = problem.horizon_s
+    routing.AddDimensionWithVehicleTransits([transit_cb[v.profile] for v in vehicles],
+                                            horizon, horizon, False, "time")
+    time_dim = routing.GetDimensionOrDie("time")
+    for loc in range(problem.n_depots, n):
+        idx = manager.NodeToIndex(loc)
+        wins = problem.windows[loc]
+        cumul = time_dim.CumulVar(idx)
+        cumul.SetRange(wins[0][0], wins[-1][1])
+        for (_, end_a), (start_b, _) in zip(wins, wins[1:]):
+            if start_b > end_a + 1:
+                cumul.RemoveInterval(end_a + 1, start_b - 1)
+    solver = routing.solver()
+    node_visit = [0 if routing.IsStart(i) else svc[manager.IndexToNode(i)]
+                  for i in range(routing.Size())]
+    for k, v in enumerate(vehicles):
+        time_dim.CumulVar(routing.Start(k)).SetRange(v.earliest_start_s, v.latest_end_s)
+        time_dim.CumulVar(routing.End(k)).SetRange(v.earliest_start_s, v.latest_end_s)
+        time_dim.SetSpanUpperBoundForVehicle(v.max_span_s, k)
+        time_dim.SetSpanCostCoefficientForVehicle(1, k)
+        nights = []
+        for day in range(problem.horizon_days - 1):
+            _, end_today = v.shift_on(day)
+            start_next, _ = v.shift_on(day + 1)
+            nights.append(solver.IntervalVar(
+                day * DAY_S + v.shift_start_s, end_today,  # start
+                start_next - end_today, start_next - day * DAY_S - v.shift_start_s,  # duration
+                start_next, start_next,  # end
+                False, f"night-{k}-{day}"))
+        if nights:
+            time_dim.SetBreakIntervalsOfVehicle(nights, k, node_visit)
+
+    deliver, collect = problem.deliver, problem.collect
+    deliv_cb = routing.RegisterUnaryTransitCallback(
+        lambda i: deliver[manager.IndexToNode(i)])
+    net_cb = routing.RegisterUnaryTransitCallback(
+        lambda i: collect[manager.IndexToNode(i)] - deliver[manager.IndexToNode(i)])
+    max_cap = max(v.capacity for v in vehicles)
+    routing.AddDimension(deliv_cb, 0, sum(deliver) + 1, True, "delivered")
+    routing.AddDimensionWithVehicleCapacity(net_cb, 0, [v.capacity for v in vehicles], False,
+                                            "load")
+    delivered, load = routing.GetDimensionOrDie("delivered"), routing.GetDimensionOrDie("load")
+    for k, v in enumerate(vehicles):
+        load.CumulVar(routing.Start(k)).SetRange(0, min(v.capacity, max_cap))
+        solver.Add(load.CumulVar(routing.Start(k)) == delivered.CumulVar(routing.End(k)))
+
+    for loc in range(problem.n_depots, n):
+        routing.AddDisjunction([manager.NodeToIndex(loc)], problem.penalty[loc])
+
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy,
+                                             params.first_solution)
+    search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic,
+                                                params.local_search)
+    search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
+    if params.solution_limit:
+        search.solution_limit = params.solution_limit
+
+    progress: list[tuple[float, int]] = []
+    t0 = time.perf_counter()
+
+    def record() -> None:
+        obj = routing.CostVar().Value()
+        if not progress or obj < progress[-1][1]:
+            elapsed = round(time.perf_counter() - t0, 3)
+            progress.append((elapsed, obj))
+            if on_progress is not None:
+                on_progress(elapsed, obj)
+
+    routing.AddAtSolutionCallback(record)
+    assignment = routing.SolveWithParameters(search)
+    wall = time.perf_counter() - t0
+    status = _status_name(routing.status())
+    if assignment is None:
+        return RawSolution(routes=tuple(() for _ in vehicles), objective=-1, status=status,
+                           wall_s=wall, progress=tuple(progress))
+    routes = []
+    for k in range(len(vehicles)):
+        idx = routing.Start(k)
+        stops = []
+        idx = assignment.Value(routing.NextVar(idx))
+        while not routing.IsEnd(idx):
+            stops.append(manager.IndexToNode(idx))
+            idx = assignment.Value(routing.NextVar(idx))
+        routes.append(tuple(stops))
+    return RawSolution(routes=tuple(routes), objective=assignment.ObjectiveValue(),
+                       status=status, wall_s=wall, progress=tuple(progress))
+
+
+def _status_name(code: int) -> str:
+    try:
+        return routing_enums_pb2.RoutingSearchStatus.Value.Name(code).removeprefix("ROUTING_")
+    except (AttributeError, ValueError):
+        return str(code)

@@ -1,0 +1,181 @@
+"""``planner`` command line: solve, check, validate, communes. No logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from geodata.errors import GeodataError
+from planner.errors import PlannerError
+
+
+def _cmd_solve(args: argparse.Namespace) -> int:
+    from planner.pipeline import solve_scenario, write_outputs
+    from planner.scenario import load_scenario
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(args.scenario)
+    plan, net = solve_scenario(scenario, scenario_file=str(Path(args.scenario).resolve()),
+                               time_limit_s=args.time_limit, seed=args.seed,
+                               solution_limit=args.solution_limit)
+    out = Path(args.out)
+    paths = write_outputs(plan, net, scenario, out)
+    try:
+        from webui.maps import write_plan_map  # folium lives in webui; the CLI composes
+    except ImportError:  # pragma: no cover - webui is part of the same distribution
+        write_plan_map = None
+    if write_plan_map is not None:
+        write_plan_map(paths["plan"], paths["routes"], out / "map.html")
+    total = time.perf_counter() - t0
+    print(_summary(plan))
+    tm = plan.provenance["timings_s"]
+    cache = plan.provenance["cache"]
+    print(f"\ntimes: graph {tm['graph_s']:.1f} s ({'cached' if cache['graph_hit'] else 'built'}), "
+          f"matrices {tm['matrices_s']:.1f} s "
+          f"({'cached' if cache['matrices_hit'] else 'computed'}), "
+          f"solve {plan.provenance['solve_wall_s']:.1f} s, total {total:.1f} s")
+    print(f"wrote {', '.join(str(p) for p in paths.values())}"
+          + (f", {out / 'map.html'}" if write_plan_map else ""))
+    return 0
+
+
+def _summary(plan) -> str:  # noqa: ANN001 - a Plan
+    k = plan.kpis
+    lines = [f"{plan.scenario_title or plan.scenario_name}  ({plan.start_date}, "
+             f"{plan.horizon_days} days)", ""]
+    header = f"{'vehicle':<14}{'stops':>6}{'km':>8}{'drive h':>9}{'days':>6}{'nights':>7}" \
+             f"{'crates out/in':>15}  depart -> return"
+    lines += [header, "-" * len(header)]
+    for r in plan.routes:
+        lines.append(f"{r.vehicle_id:<14}{len(r.visits):>6}{r.km:>8.1f}{r.driving_hours:>9.1f}"
+                     f"{r.days:>6}{r.nights:>7}{r.crates_delivered:>8}/{r.crates_collected:<6}"
+                     f"  {r.depart[5:16]} -> {r.return_time[5:16]}")
+    lines.append("")
+    lines.append(f"served {k['communes_served']} communes = {k['service_area_share']:.0%} of "
+                 f"the {k['service_area_communes']} in the service area "
+                 f"(targets 15% 2026, 50% 2030, 90% 2045); unserved {k['communes_unserved']}")
+    for u in plan.unserved:
+        lines.append(f"  unserved {u.commune_code} {u.commune_name}: {u.reason}")
+    return "\n".join(lines)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from planner.check import check_plan
+    from planner.pipeline import load_scenario_for_plan, prepare_network, problem_for
+    from planner.plan import read_plan
+
+    plan_path = Path(args.plan)
+    if plan_path.is_dir():
+        plan_path = plan_path / "plan.json"
+    plan = read_plan(plan_path)
+    try:
+        scenario, sc_file = load_scenario_for_plan(plan_path)
+    except FileNotFoundError as exc:
+        raise PlannerError(f"{exc.args[0]}: the resolved scenario written beside the plan is "
+                           "missing; re-run `planner solve`") from None
+    net = prepare_network(scenario, scenario_file=sc_file)
+    problem = problem_for(scenario, net)
+    violations = check_plan(scenario, problem, plan)
+    if plan.provenance.get("scenario_digest") not in (None, scenario.digest):
+        print(f"warning: {sc_file} does not match the scenario digest recorded in the plan")
+    if not violations:
+        print(f"{plan_path}: OK, no violations ({sum(len(r.visits) for r in plan.routes)} "
+              f"visits on {len(plan.routes)} routes checked)")
+        return 0
+    print(f"{plan_path}: {len(violations)} violation(s)")
+    for v in violations:
+        print(f"  - {v}")
+    return 1
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from geodata.datasets import load_dataset
+    from geodata.profiles import load_profiles
+    from planner.scenario import check_against_data, load_scenario
+
+    scenario = load_scenario(args.scenario)
+    dataset = load_dataset(scenario.network)
+    check_against_data(scenario, commune_codes=set(dataset.communes.index),
+                       profiles=set(load_profiles()), file=str(Path(args.scenario).resolve()))
+    print(f"{args.scenario}: valid ({len(scenario.stops)} stops, {len(scenario.vehicles)} "
+          f"vehicle entries, network {scenario.network})")
+    return 0
+
+
+def _cmd_communes(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from geodata.datasets import load_dataset
+    from geodata.profiles import get_profile
+    from geodata.routing import profile_graph, snap_points, travel_matrices
+    from planner.pipeline import load_road_graph
+
+    ds = load_dataset(args.network)
+    communes = ds.communes
+    if args.rank != "remoteness":
+        for code, row in communes.iterrows():
+            print(f"{code}  {row['name']}")
+        return 0
+    graph, _ = load_road_graph(ds)
+    pg = profile_graph(graph, get_profile(args.profile))
+    lib = ds.libraries.iloc[0]
+    lon = np.r_[lib["lon"], communes["lon"].to_numpy()]
+    lat = np.r_[lib["lat"], communes["lat"].to_numpy()]
+    snap = snap_points(pg, lon, lat)
+    mat = travel_matrices(pg, snap.node)
+    hours = mat.time_s[0, 1:] / 3600
+    print(f"communes of {ds.name} by {args.profile} travel time from {lib['name']} "
+          "(approximate point)")
+    for i in np.argsort(-hours):
+        print(f"{communes.index[i]}  {communes['name'].iloc[i]:<28}{hours[i]:6.2f} h"
+              f"{mat.distance_m[0, i + 1] / 1000:8.1f} km  snap {snap.distance_m[i + 1]:5.0f} m")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="planner", description="Mobile-library trip planner")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("solve", help="plan a scenario and write plan.json, routes.geojson, "
+                                     "map.html")
+    p.add_argument("scenario")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--time-limit", type=float, default=None, help="seconds (overrides the "
+                                                                     "scenario)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--solution-limit", type=int, default=None,
+                   help="stop after this many improving solutions (deterministic runs)")
+    p.set_defaults(func=_cmd_solve)
+    p = sub.add_parser("check", help="check a plan against its scenario and road matrices")
+    p.add_argument("plan", help="plan.json or the folder holding it")
+    p.set_defaults(func=_cmd_check)
+    p = sub.add_parser("validate", help="validate a scenario file")
+    p.add_argument("scenario")
+    p.set_defaults(func=_cmd_validate)
+    p = sub.add_parser("communes", help="list a dataset's communes, optionally by remoteness")
+    p.add_argument("--network", default="ha_giang")
+    p.add_argument("--rank", choices=["code", "remoteness"], default="code")
+    p.add_argument("--profile", default="truck")
+    p.set_defaults(func=_cmd_communes)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except (PlannerError, GeodataError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Why a stop is left out: checked by trying to serve it, not guessed.
+
+For each stop the solver did not route, in order:
+
+1. ``unreachable``: no vehicle's profile has a road from its depot to the stop and back;
+2. ``capacity``: it needs more crates in or out than any vehicle carries;
+3. ``direct_trip``: not even a trip from the depot to this stop alone fits the windows,
+   shifts and horizon;
+4. otherwise every insertion into every final route is tried with the schedule rules:
+   ``no_room_capacity`` / ``no_room_time`` when none fits (the blocking constraint named),
+   ``not_worth_priority`` when an insertion fits but the solver judged it not worth its
+   priority (optional stops), ``search_limit`` for a required stop that fits (try a longer
+   time limit).
+"""
+
+from __future__ import annotations
+
+from planner.plan import Unserved
+from planner.problem import NO_PATH_S, RoutingProblem
+from planner.schedule import RouteTiming, time_route
+
+
+def _insertion_failures(problem: RoutingProblem, timings: list[RouteTiming], loc: int
+                        ) -> tuple[bool, set[str]]:
+    causes: set[str] = set()
+    for t in timings:
+        base = [v.location for v in t.visits]
+        if not t.feasible:
+            continue
+        for pos in range(len(base) + 1):
+            trial = time_route(problem, t.vehicle, base[:pos] + [loc] + base[pos:])
+            if trial.feasible:
+                return True, set()
+            for p in trial.problems:
+                causes.add("capacity" if "crates" in p else "time")
+    return False, causes
+
+
+def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served: set[int], *,
+                     names: list[str], codes: list[str], profiles: tuple[str, ...]
+                     ) -> list[Unserved]:
+    out = []
+    max_cap = max(v.capacity for v in problem.vehicles)
+    for loc in range(problem.n_depots, problem.n_locations):
+        if loc in served:
+            continue
+        required = problem.required[loc]
+        reach = [k for k, v in enumerate(problem.vehicles)
+                 if problem.travel_s(k, v.start, loc) < NO_PATH_S
+                 and problem.travel_s(k, loc, v.end) < NO_PATH_S]
+        need = max(problem.deliver[loc], problem.collect[loc])
+
+        def add(code: str, text: str) -> None:
+            out.append(Unserved(codes[loc], names[loc], required, code, text))
+
+        if not reach:
+            used = ", ".join(profiles)
+            add("unreachable", f"no road usable by the fleet's vehicles ({used}) links it to "
+                               "the depot")
+            continue
+        if need > max_cap:
+            add("capacity", f"needs {need} crates at once, more than the largest vehicle "
+                            f"carries ({max_cap})")
+            continue
+        direct = [time_route(problem, k, [loc]) for k in reach]
+        if not any(t.feasible for t in direct):
+            why = direct[0].problems[0]
+            add("direct_trip", f"even a trip to this commune alone does not fit: {why}")
+            continue
+        fits, causes = _insertion_failures(problem, timings, loc)
+        if fits and not required:
+            add("not_worth_priority", "it fits into a trip, but the extra driving is not worth "
+                                      "its priority; raise `priority` or make it required")
+        elif fits:
+            add("search_limit", "it fits into a trip but the search stopped before placing it; "
+                                "raise `solver.time_limit_s`")
+        elif causes == {"capacity"}:
+            add("no_room_capacity", "no trip has room for its crates; add a vehicle or "
+                                    "lower the crates")
+        else:
+            add("no_room_time", "no trip has time left for it within the shifts, its time "
+                                "windows and the horizon; add a vehicle or days")
+    return out

@@ -1,0 +1,321 @@
+"""Scenario -> road graph -> snapped points -> matrices -> OR-Tools -> plan.
+
+This is the one module that joins :mod:`geodata` and the planner. Each step is a named
+function returning an immutable object; the road graph and the matrices are cached on disk
+under digests of everything they were computed from.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from geodata.cache import cached, digest_of
+from geodata.datasets import Dataset, load_dataset
+from geodata.network import GRAPH_FORMAT_VERSION, RoadGraph, build_road_graph
+from geodata.profiles import load_profiles
+from geodata.routing import (Matrices, ProfileGraph, leg_path, profile_graph, snap_points,
+                             travel_matrices)
+from planner._ortools import SolverParams, solve_routing
+from planner.explain import explain_unserved
+from planner.plan import Plan, Route, Unserved, Visit, clock, compute_kpis
+from planner.problem import DAY_S, RoutingProblem, build_problem
+from planner.scenario import Scenario, check_against_data, load_scenario
+from planner.schedule import RouteTiming, time_route
+
+log = logging.getLogger(__name__)
+SNAP_WARN_M = 2000.0
+
+
+@dataclass(frozen=True)
+class Location:
+    kind: str  # "depot" | "stop"
+    key: str  # depot id or commune code
+    name: str
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """Everything geographic a solve needs, per vehicle profile."""
+
+    dataset: Dataset
+    graph: RoadGraph
+    graph_cache_hit: bool
+    locations: tuple[Location, ...]
+    profiles: tuple[str, ...]
+    pgraphs: dict[str, ProfileGraph]
+    matrices: dict[str, Matrices]
+    snap_m: dict[str, np.ndarray]
+    matrix_cache_hit: bool
+    timings_s: dict[str, float]
+
+
+def load_road_graph(dataset: Dataset) -> tuple[RoadGraph, bool]:
+    """The dataset's junction graph, from the cache when its data has not changed."""
+    key = digest_of("graph", GRAPH_FORMAT_VERSION, dataset.digest)
+    return cached("graphs", key,
+                  lambda: build_road_graph(dataset.roads(), source_digest=dataset.digest))
+
+
+def locate(scenario: Scenario, dataset: Dataset) -> tuple[Location, ...]:
+    communes = dataset.communes
+    out = []
+    for d in scenario.depots:
+        if d.location is not None:
+            lon, lat = d.location.lon, d.location.lat
+        else:
+            row = communes.loc[d.commune_code]
+            lon, lat = float(row["lon"]), float(row["lat"])
+        out.append(Location("depot", d.id, d.name, lon, lat))
+    for s in scenario.stops:
+        row = communes.loc[s.commune_code]
+        out.append(Location("stop", s.commune_code, str(row["name"]), float(row["lon"]),
+                            float(row["lat"])))
+    return tuple(out)
+
+
+def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>") -> Network:
+    """Load the dataset and graph, snap every location per profile, compute matrices."""
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    dataset = load_dataset(scenario.network)
+    profiles_all = load_profiles()
+    check_against_data(scenario, commune_codes=set(dataset.communes.index),
+                       profiles=set(profiles_all), file=scenario_file)
+    graph, graph_hit = load_road_graph(dataset)
+    timings["graph_s"] = time.perf_counter() - t0
+    locations = locate(scenario, dataset)
+    lon = np.array([loc.lon for loc in locations])
+    lat = np.array([loc.lat for loc in locations])
+    profiles = tuple(dict.fromkeys(v.profile for v in scenario.vehicles))
+    pgraphs, mats, snaps = {}, {}, {}
+    all_hit = True
+    t1 = time.perf_counter()
+    for name in profiles:
+        pg = profile_graph(graph, profiles_all[name])
+        snap = snap_points(pg, lon, lat)
+        far = [f"{loc.name} ({d / 1000:.1f} km)" for loc, d in zip(locations, snap.distance_m)
+               if d > SNAP_WARN_M]
+        if far:
+            log.warning("profile %s: %d location(s) lie more than %.0f km from the road network: "
+                        "%s", name, len(far), SNAP_WARN_M / 1000, ", ".join(far))
+        key = digest_of("matrix", graph.source_digest, GRAPH_FORMAT_VERSION,
+                        profiles_all[name].digest, snap.node)
+        mat, hit = cached("matrices", key, lambda pg=pg, snap=snap: travel_matrices(pg, snap.node))
+        all_hit &= hit
+        pgraphs[name], mats[name], snaps[name] = pg, mat, snap.distance_m
+    timings["matrices_s"] = time.perf_counter() - t1
+    return Network(dataset=dataset, graph=graph, graph_cache_hit=graph_hit, locations=locations,
+                   profiles=profiles, pgraphs=pgraphs, matrices=mats, snap_m=snaps,
+                   matrix_cache_hit=all_hit, timings_s=timings)
+
+
+def problem_for(scenario: Scenario, net: Network) -> RoutingProblem:
+    return build_problem(scenario, profiles=net.profiles,
+                         time_s={p: net.matrices[p].time_s for p in net.profiles},
+                         distance_m={p: net.matrices[p].distance_m for p in net.profiles})
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("mobile-library-planner", "ortools", "numpy", "scipy", "networkx", "geopandas",
+                "shapely", "pyproj"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def build_plan(scenario: Scenario, net: Network, problem: RoutingProblem,
+               timings: list[RouteTiming], unserved: list[Unserved], provenance: dict) -> Plan:
+    start_date = scenario.horizon.start_date
+    stops_by_code = {s.commune_code: s for s in scenario.stops}
+    routes = []
+    for timing in timings:
+        vs = problem.vehicles[timing.vehicle]
+        spec = scenario.vehicles[vs.scenario_index]
+        depot = scenario.depots[vs.start]
+        dep_loc = net.locations[vs.start]
+        visits = []
+        for seq, tv in enumerate(timing.visits, start=1):
+            loc = net.locations[tv.location]
+            stop = stops_by_code[loc.key]
+            visits.append(Visit(
+                seq=seq, commune_code=loc.key, commune_name=loc.name, lon=loc.lon, lat=loc.lat,
+                day=tv.start_s // DAY_S, arrival_s=tv.arrival_s, start_s=tv.start_s,
+                departure_s=tv.departure_s, arrival=clock(start_date, tv.arrival_s),
+                departure=clock(start_date, tv.departure_s), deliver_crates=stop.deliver_crates,
+                collect_crates=stop.collect_crates, load_after_crates=tv.load_after,
+                leg_km=round(tv.leg_distance_m / 1000, 2),
+                leg_hours=round(tv.leg_travel_s / 3600, 2), night_before=tv.night_before,
+                nights_on_road=tv.nights_on_road,
+                contact=stop.contact, note=stop.note))
+        legs = list(timing.visits) + [timing.return_leg]
+        driving_s = sum(tv.leg_travel_s for tv in legs) if timing.visits else 0
+        km = sum(tv.leg_distance_m for tv in legs) / 1000 if timing.visits else 0.0
+        ret = timing.return_leg
+        return_s = ret.arrival_s if timing.visits else timing.depart_s
+        routes.append(Route(
+            vehicle_id=vs.id, vehicle_name=spec.name, profile=spec.profile, depot_id=depot.id,
+            depot_name=depot.name, depot_lon=dep_loc.lon, depot_lat=dep_loc.lat,
+            driver=spec.driver, capacity_crates=vs.capacity, depart_s=timing.depart_s,
+            depart=clock(start_date, timing.depart_s), return_s=return_s,
+            return_time=clock(start_date, return_s), load_start_crates=timing.load_start,
+            return_leg_km=round(ret.leg_distance_m / 1000, 2) if timing.visits else 0.0,
+            return_leg_hours=round(ret.leg_travel_s / 3600, 2) if timing.visits else 0.0,
+            return_night_before=ret.night_before if timing.visits else False,
+            return_nights_on_road=ret.nights_on_road if timing.visits else 0,
+            visits=tuple(visits), km=round(km, 1), driving_hours=round(driving_s / 3600, 2),
+            duration_hours=round((return_s - timing.depart_s) / 3600, 2),
+            days=(return_s // DAY_S - timing.depart_s // DAY_S + 1) if timing.visits else 0,
+            nights=(return_s // DAY_S - timing.depart_s // DAY_S) if timing.visits else 0,
+        ))
+    kpis = compute_kpis(tuple(routes), tuple(unserved),
+                        service_area_communes=len(net.dataset.communes))
+    notes = tuple(net.dataset.notes) + tuple(
+        f"{d.name}: {d.location_note or 'location approximate'}"
+        for d in scenario.depots if d.location_approximate)
+    return Plan(scenario_name=scenario.name, scenario_title=scenario.title,
+                start_date=start_date, horizon_days=scenario.horizon.days,
+                network=scenario.network, routes=tuple(routes), unserved=tuple(unserved),
+                kpis=kpis, provenance=provenance, notes=notes,
+                attribution=net.dataset.attribution)
+
+
+def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
+                   time_limit_s: float | None = None, seed: int | None = None,
+                   solution_limit: int | None = None,
+                   on_progress: Callable[[float, int], None] | None = None
+                   ) -> tuple[Plan, Network]:
+    """Run the whole pipeline and return the plan and the network it was planned on."""
+    t0 = time.perf_counter()
+    net = prepare_network(scenario, scenario_file=scenario_file)
+    problem = problem_for(scenario, net)
+    settings = scenario.solver
+    params = SolverParams(
+        time_limit_s=time_limit_s if time_limit_s is not None else settings.time_limit_s,
+        solution_limit=solution_limit if solution_limit is not None else settings.solution_limit,
+        first_solution=settings.first_solution, local_search=settings.local_search)
+    raw = solve_routing(problem, params, on_progress=on_progress)
+    timings = [time_route(problem, k, raw.routes[k]) for k in range(len(problem.vehicles))]
+    served = {loc for r in raw.routes for loc in r}
+    unserved = explain_unserved(problem, timings, served,
+                                names=[loc.name for loc in net.locations],
+                                codes=[loc.key for loc in net.locations],
+                                profiles=net.profiles)
+    snaps = {p: [{"key": loc.key, "snap_m": round(float(d), 1)}
+                 for loc, d in zip(net.locations, net.snap_m[p])] for p in net.profiles}
+    provenance = {
+        "scenario_digest": scenario.digest,
+        "scenario_file": scenario_file,
+        "data_digest": net.dataset.digest,
+        "network": scenario.network,
+        "seed": seed if seed is not None else settings.seed,
+        "time_limit_s": params.time_limit_s,
+        "solution_limit": params.solution_limit,
+        "first_solution": params.first_solution,
+        "local_search": params.local_search,
+        "solver_status": raw.status,
+        "objective": raw.objective,
+        "solve_wall_s": round(raw.wall_s, 3),
+        "progress": [list(p) for p in raw.progress],
+        "graph_report": net.graph.report.as_dict(),
+        "components": {p: net.pgraphs[p].report.as_dict() for p in net.profiles},
+        "snapping": snaps,
+        "cache": {"graph_hit": net.graph_cache_hit, "matrices_hit": net.matrix_cache_hit},
+        "timings_s": {**{k: round(v, 3) for k, v in net.timings_s.items()},
+                      "total_s": round(time.perf_counter() - t0, 3)},
+        "versions": _versions(),
+    }
+    plan = build_plan(scenario, net, problem, timings, unserved, provenance)
+    return plan, net
+
+
+def routes_geojson(plan: Plan, net: Network) -> dict:
+    """One LineString per route following the roads, plus depot, stop and unserved points."""
+    features = []
+    loc_index = {(loc.kind, loc.key): i for i, loc in enumerate(net.locations)}
+    for r in plan.routes:
+        depot_i = loc_index[("depot", r.depot_id)]
+        features.append({"type": "Feature", "geometry": {"type": "Point",
+                         "coordinates": [r.depot_lon, r.depot_lat]},
+                         "properties": {"kind": "depot", "vehicle_id": r.vehicle_id,
+                                        "name": r.depot_name}})
+        if not r.visits:
+            continue
+        pg, mat = net.pgraphs[r.profile], net.matrices[r.profile]
+        seq = [depot_i] + [loc_index[("stop", v.commune_code)] for v in r.visits] + [depot_i]
+        coords: list[list[float]] = []
+        legs = []
+        for a, b in zip(seq, seq[1:]):
+            leg = leg_path(pg, mat, a, b)
+            part = np.round(leg.coords, 6).tolist()
+            coords.extend(part if not coords else part[1:])
+            legs.append({"km": round(leg.length_m / 1000, 2), "directions": leg.directions})
+        features.append({"type": "Feature", "geometry": {"type": "LineString",
+                         "coordinates": coords},
+                         "properties": {"kind": "route", "vehicle_id": r.vehicle_id,
+                                        "vehicle_name": r.vehicle_name, "km": r.km,
+                                        "legs": legs}})
+        for v in r.visits:
+            features.append({"type": "Feature", "geometry": {"type": "Point",
+                             "coordinates": [v.lon, v.lat]},
+                             "properties": {"kind": "stop", "vehicle_id": r.vehicle_id,
+                                            "seq": v.seq, "commune_code": v.commune_code,
+                                            "name": v.commune_name, "arrival": v.arrival,
+                                            "departure": v.departure,
+                                            "deliver_crates": v.deliver_crates,
+                                            "collect_crates": v.collect_crates}})
+    for u in plan.unserved:
+        i = loc_index[("stop", u.commune_code)]
+        loc = net.locations[i]
+        features.append({"type": "Feature", "geometry": {"type": "Point",
+                         "coordinates": [loc.lon, loc.lat]},
+                         "properties": {"kind": "unserved", "commune_code": u.commune_code,
+                                        "name": u.commune_name, "reason": u.reason}})
+    return {"type": "FeatureCollection", "features": features,
+            "properties": {"attribution": plan.attribution}}
+
+
+def write_outputs(plan: Plan, net: Network, scenario: Scenario, out_dir: Path) -> dict[str, Path]:
+    """Write ``plan.json``, ``routes.geojson`` and ``scenario.json`` (the resolved scenario the
+    plan checker re-reads) into ``out_dir``; each file is replaced atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"plan": out_dir / "plan.json", "routes": out_dir / "routes.geojson",
+             "scenario": out_dir / "scenario.json"}
+    _write_json(paths["scenario"], scenario.model_dump(mode="json"))
+    _write_json(paths["routes"], routes_geojson(plan, net))
+    plan.write(paths["plan"])
+    return paths
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def load_scenario_for_plan(plan_path: Path) -> tuple[Scenario, str]:
+    """The scenario a plan was made from: the ``scenario.json`` written beside it."""
+    from planner.scenario import parse_scenario
+
+    sc_path = plan_path.parent / "scenario.json"
+    if sc_path.is_file():
+        data = json.loads(sc_path.read_text(encoding="utf-8"))
+        return parse_scenario(data, file=str(sc_path)), str(sc_path)
+    raise FileNotFoundError(sc_path)
+
+
+__all__ = ["solve_scenario", "prepare_network", "write_outputs", "load_scenario",
+           "routes_geojson", "problem_for", "load_scenario_for_plan"]

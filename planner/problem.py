@@ -1,0 +1,134 @@
+"""RoutingProblem: the integer, index-based, immutable form of a scenario that solvers take.
+
+Locations are numbered depots first, then stops, in scenario order. Times are whole seconds
+from midnight of the horizon's first day; distances whole metres. This module is the one
+place where scenario units (minutes, clock times, crates) become solver integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.scenario import Scenario, weekday_name
+
+DAY_S = 86_400
+NO_PATH_S = 10**9  # "no road": larger than any horizon, small enough for int64 sums
+REQUIRED_PENALTY = 10**9 // 4
+PRIORITY_PENALTY_S = 4 * 3600  # an optional stop of priority p is worth p * 4 h of travel
+
+
+@dataclass(frozen=True)
+class VehicleSpec:
+    """One physical vehicle (a scenario entry with ``count: 2`` gives two)."""
+
+    id: str
+    scenario_index: int
+    profile: int
+    start: int
+    end: int
+    capacity: int
+    shift_start_s: int  # seconds after midnight
+    shift_end_s: int
+    earliest_start_s: int
+    latest_end_s: int
+    max_span_s: int
+
+    def shift_on(self, day: int) -> tuple[int, int]:
+        return day * DAY_S + self.shift_start_s, day * DAY_S + self.shift_end_s
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingProblem:
+    """Everything a solver needs, nothing it does not."""
+
+    n_depots: int
+    n_stops: int
+    horizon_days: int
+    profiles: tuple[str, ...]
+    time_s: tuple[np.ndarray, ...]  # per profile, (N, N) int64, NO_PATH_S where no road
+    distance_m: tuple[np.ndarray, ...]
+    vehicles: tuple[VehicleSpec, ...]
+    deliver: tuple[int, ...]  # per location (0 at depots)
+    collect: tuple[int, ...]
+    service_s: tuple[int, ...]
+    windows: tuple[tuple[tuple[int, int], ...], ...]  # per location: absolute service-start windows
+    required: tuple[bool, ...]
+    penalty: tuple[int, ...]
+
+    @property
+    def n_locations(self) -> int:
+        return self.n_depots + self.n_stops
+
+    @property
+    def horizon_s(self) -> int:
+        return self.horizon_days * DAY_S
+
+    def stop_location(self, stop: int) -> int:
+        return self.n_depots + stop
+
+    def travel_s(self, vehicle: int, a: int, b: int) -> int:
+        return int(self.time_s[self.vehicles[vehicle].profile][a, b])
+
+    def distance(self, vehicle: int, a: int, b: int) -> int:
+        return int(self.distance_m[self.vehicles[vehicle].profile][a, b])
+
+
+def _stop_windows(scenario: Scenario, stop_index: int) -> tuple[tuple[int, int], ...]:
+    stop = scenario.stops[stop_index]
+    out = []
+    for day in range(scenario.horizon.days):
+        wd = weekday_name(scenario.horizon.date_of(day))
+        for tw in stop.time_windows or ():
+            if tw.weekdays is None or wd in tw.weekdays:
+                out.append((day * DAY_S + tw.start_min * 60, day * DAY_S + tw.end_min * 60))
+        if not stop.time_windows:
+            out.append((day * DAY_S, day * DAY_S + DAY_S - 1))
+    return tuple(sorted(out))
+
+
+def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
+                  time_s: dict[str, np.ndarray], distance_m: dict[str, np.ndarray]
+                  ) -> RoutingProblem:
+    """Turn a scenario and its per-profile matrices (locations: depots then stops, in scenario
+    order; ``inf`` where there is no road) into a :class:`RoutingProblem`."""
+    n_dep, n_stop = len(scenario.depots), len(scenario.stops)
+    depot_index = {d.id: i for i, d in enumerate(scenario.depots)}
+    t_mats, d_mats = [], []
+    for p in profiles:
+        t = np.asarray(time_s[p], dtype=float)
+        d = np.asarray(distance_m[p], dtype=float)
+        bad = ~np.isfinite(t)
+        t_mats.append(np.where(bad, NO_PATH_S, np.round(t)).astype(np.int64))
+        d_mats.append(np.where(bad, NO_PATH_S, np.round(d)).astype(np.int64))
+    vehicles = []
+    days = scenario.horizon.days
+    for vi, v in enumerate(scenario.vehicles):
+        home = depot_index[v.depot]
+        depot = scenario.depots[home]
+        shift_start = max(v.shift.start_min, depot.opening.start_min) * 60
+        shift_end = v.shift.end_min * 60
+        for k in range(v.count):
+            vid = v.id if v.count == 1 else f"{v.id}-{k + 1}"
+            vehicles.append(VehicleSpec(
+                id=vid, scenario_index=vi, profile=profiles.index(v.profile), start=home,
+                end=home, capacity=v.capacity_crates, shift_start_s=v.shift.start_min * 60,
+                shift_end_s=shift_end, earliest_start_s=shift_start,
+                latest_end_s=(days - 1) * DAY_S + shift_end,
+                max_span_s=(v.max_trip_days - 1) * DAY_S + shift_end - v.shift.start_min * 60,
+            ))
+    zeros = (0,) * n_dep
+    stops = scenario.stops
+    day_window = tuple((d * DAY_S, d * DAY_S + DAY_S - 1) for d in range(days))
+    return RoutingProblem(
+        n_depots=n_dep, n_stops=n_stop, horizon_days=days, profiles=tuple(profiles),
+        time_s=tuple(t_mats), distance_m=tuple(d_mats), vehicles=tuple(vehicles),
+        deliver=zeros + tuple(s.deliver_crates for s in stops),
+        collect=zeros + tuple(s.collect_crates for s in stops),
+        service_s=zeros + tuple(s.service_minutes * 60 for s in stops),
+        windows=(day_window,) * n_dep + tuple(_stop_windows(scenario, i) for i in range(n_stop)),
+        required=(True,) * n_dep + tuple(s.required for s in stops),
+        penalty=zeros + tuple(REQUIRED_PENALTY if s.required else s.priority * PRIORITY_PENALTY_S
+                              for s in stops),
+    )

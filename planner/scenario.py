@@ -1,0 +1,359 @@
+"""Scenario schema (version 1) and loading: YAML -> validated, immutable :class:`Scenario`.
+
+The schema is documented field by field in ``docs/scenario-schema.md``; the default scenario
+``scenarios/ha-giang-2026.yaml`` is a complete example. A scenario may ``extends:`` another
+file (a path relative to it): mappings are merged key by key, lists and scalars replace.
+
+Validation collects every problem (unknown fields, wrong types, negative capacities, windows
+that close before they open, unknown ids, commune codes missing from the road dataset) and
+raises one :class:`~planner.errors.ScenarioError` naming file, field, value and fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      model_validator)
+
+from planner.errors import Problem, ScenarioError
+
+SCHEMA_VERSION = 1
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _clock(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("expected a clock time like \"07:30\"")
+    if isinstance(value, int):  # YAML 1.1 reads an unquoted 07:30 as the number 450
+        raise ValueError("write clock times in quotes, e.g. \"07:30\" (YAML reads an "
+                         "unquoted 07:30 as a number)")
+    if isinstance(value, str):
+        try:
+            return dt.datetime.strptime(value.strip(), "%H:%M").time()
+        except ValueError:
+            raise ValueError("expected a clock time HH:MM such as \"07:30\"") from None
+    return value
+
+
+ClockTime = Annotated[dt.time, BeforeValidator(_clock)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeWindow(_Model):
+    """A daily interval of clock time, optionally only on some weekdays."""
+
+    start: ClockTime
+    end: ClockTime
+    weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "TimeWindow":
+        if self.end <= self.start:
+            raise ValueError(f"the window closes ({self.end:%H:%M}) before or when it opens "
+                             f"({self.start:%H:%M})")
+        return self
+
+    @property
+    def start_min(self) -> int:
+        return self.start.hour * 60 + self.start.minute
+
+    @property
+    def end_min(self) -> int:
+        return self.end.hour * 60 + self.end.minute
+
+
+class Location(_Model):
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+
+
+class Depot(_Model):
+    """A provincial library or hub where trips start and end."""
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    commune_code: str | None = None
+    location: Location | None = None
+    location_approximate: bool = False
+    location_note: str = ""
+    opening: TimeWindow = TimeWindow(start="07:00", end="17:00")  # type: ignore[arg-type]
+
+    @model_validator(mode="after")
+    def _placed(self) -> "Depot":
+        if self.location is None and self.commune_code is None:
+            raise ValueError("give `location: {lon, lat}` or a `commune_code` to place the depot")
+        return self
+
+
+class Vehicle(_Model):
+    """A vehicle type and how many of it the library has; each makes at most one trip."""
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    profile: str = "truck"
+    depot: str
+    count: int = Field(default=1, ge=1, le=50)
+    capacity_crates: int = Field(gt=0)
+    shift: TimeWindow = TimeWindow(start="07:00", end="17:00")  # type: ignore[arg-type]
+    max_trip_days: int = Field(default=1, ge=1, le=31)
+    driver: str = ""
+    phone: str = ""
+
+
+class Stop(_Model):
+    """A commune library to serve: crates of books delivered and collected, time on site."""
+
+    commune_code: str = Field(min_length=1)
+    deliver_crates: int = Field(default=0, ge=0)
+    collect_crates: int = Field(default=0, ge=0)
+    service_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    time_windows: tuple[TimeWindow, ...] = ()
+    required: bool = True
+    priority: int = Field(default=5, ge=1, le=10)
+    contact: str = ""
+    note: str = ""
+
+
+class Horizon(_Model):
+    start_date: dt.date
+    days: int = Field(default=1, ge=1, le=31)
+
+    def date_of(self, day: int) -> dt.date:
+        return self.start_date + dt.timedelta(days=day)
+
+
+class SolverSettings(_Model):
+    time_limit_s: float = Field(default=30.0, gt=0, le=3600)
+    seed: int = Field(default=0, ge=0)
+    solution_limit: int | None = Field(default=None, ge=1)
+    first_solution: Literal["PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION",
+                            "LOCAL_CHEAPEST_INSERTION", "SAVINGS", "CHRISTOFIDES",
+                            "AUTOMATIC"] = "PARALLEL_CHEAPEST_INSERTION"
+    local_search: Literal["GUIDED_LOCAL_SEARCH", "SIMULATED_ANNEALING", "TABU_SEARCH",
+                          "GREEDY_DESCENT", "AUTOMATIC"] = "GUIDED_LOCAL_SEARCH"
+
+
+class Scenario(_Model):
+    """A complete planning question: who serves which communes, with what, and when."""
+
+    schema_version: Literal[1] = 1
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str = ""
+    description: str = ""
+    network: str = "ha_giang"
+    horizon: Horizon
+    depots: tuple[Depot, ...] = Field(min_length=1)
+    vehicles: tuple[Vehicle, ...] = Field(min_length=1)
+    stops: tuple[Stop, ...] = Field(min_length=1)
+    solver: SolverSettings = SolverSettings()
+    assumptions: tuple[str, ...] = ()
+
+    @property
+    def digest(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def depot(self, depot_id: str) -> Depot:
+        return next(d for d in self.depots if d.id == depot_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# loading
+
+
+def _deep_merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _deep_merge(base.get(key), value) if key in base else value
+        return merged
+    return override
+
+
+def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    if path in chain:
+        raise ScenarioError([Problem(str(path), "extends", str(path),
+                                     "the scenario extends itself in a loop",
+                                     "remove the cycle of `extends:`")])
+    if not path.is_file():
+        where = str(chain[-1]) if chain else str(path)
+        field = "extends" if chain else "(file)"
+        raise ScenarioError([Problem(where, field, str(path), "scenario file not found",
+                                     "check the path (relative paths in `extends:` are taken "
+                                     "from the extending file's folder)")])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError([Problem(str(path), "(file)", None, f"not valid YAML{where}: "
+                                     f"{getattr(exc, 'problem', exc)}",
+                                     "fix the YAML syntax")]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([Problem(str(path), "(file)", None, "not UTF-8 text",
+                                     "save the file as UTF-8")]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(str(path), "(file)", type(data).__name__,
+                                     "a scenario must be a YAML mapping of fields",
+                                     "start from scenarios/ha-giang-2026.yaml")])
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    base = _read_yaml((path.parent / str(parent)).resolve(), chain + (path,))
+    return _deep_merge(base, data)
+
+
+def _loc_text(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-after[_ordered()]", "function-after[_placed()]"):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _lookup(data: Any, loc: tuple) -> Any:
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+            cur = cur[part]
+        elif isinstance(part, str) and part.startswith("function-"):
+            continue
+        else:
+            return None
+    return cur
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class that owns the field at ``loc`` (for listing allowed fields)."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int) or (isinstance(part, str) and part.startswith("function-")):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return None
+        ann = field.annotation
+        for candidate in getattr(ann, "__args__", ()) + (ann,):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                model = candidate
+                break
+            inner = getattr(candidate, "__args__", ())
+            hit = [c for c in inner if isinstance(c, type) and issubclass(c, BaseModel)]
+            if hit:
+                model = hit[0]
+                break
+        else:
+            return None
+    return model if isinstance(model, type) else None
+
+
+def _problems_from_validation(file: str, data: dict, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        field = _loc_text(loc)
+        value = _lookup(data, loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            model = _model_at(loc)
+            allowed = ", ".join(model.model_fields) if model else "see docs/scenario-schema.md"
+            problems.append(Problem(file, field, value, "unknown field",
+                                    f"remove it or correct the spelling; allowed here: {allowed}"))
+        elif kind == "missing":
+            problems.append(Problem(file, field, None, "required field is missing",
+                                    "add it (see docs/scenario-schema.md for an example)"))
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(Problem(file, field, value, msg,
+                                    "see docs/scenario-schema.md for the allowed values"))
+    return problems
+
+
+def parse_scenario(data: dict, *, file: str = "<scenario>") -> Scenario:
+    """Validate a scenario mapping (already merged with what it extends)."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from_validation(file, data, exc)) from None
+    problems = _cross_check(scenario, file)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario
+
+
+def _cross_check(s: Scenario, file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    depot_ids = [d.id for d in s.depots]
+    for i, d in enumerate(s.depots):
+        if depot_ids.count(d.id) > 1 and depot_ids.index(d.id) != i:
+            problems.append(Problem(file, f"depots[{i}].id", d.id, "duplicate depot id",
+                                    "give each depot its own id"))
+    vehicle_ids = [v.id for v in s.vehicles]
+    for i, v in enumerate(s.vehicles):
+        if vehicle_ids.count(v.id) > 1 and vehicle_ids.index(v.id) != i:
+            problems.append(Problem(file, f"vehicles[{i}].id", v.id, "duplicate vehicle id",
+                                    "give each vehicle its own id"))
+        if v.depot not in depot_ids:
+            problems.append(Problem(file, f"vehicles[{i}].depot", v.depot, "no depot has this id",
+                                    f"use one of: {', '.join(depot_ids)}"))
+        if v.max_trip_days > s.horizon.days:
+            problems.append(Problem(file, f"vehicles[{i}].max_trip_days", v.max_trip_days,
+                                    f"longer than the horizon of {s.horizon.days} days",
+                                    "lower it or lengthen `horizon.days`"))
+    codes = [st.commune_code for st in s.stops]
+    for i, st in enumerate(s.stops):
+        if codes.count(st.commune_code) > 1 and codes.index(st.commune_code) != i:
+            problems.append(Problem(file, f"stops[{i}].commune_code", st.commune_code,
+                                    "this commune is listed twice",
+                                    "merge the two entries into one stop"))
+    return problems
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge (``extends:``) and validate a scenario YAML file."""
+    path = Path(path).resolve()
+    data = _read_yaml(path)
+    return parse_scenario(data, file=str(path))
+
+
+def check_against_data(s: Scenario, *, commune_codes: set[str], profiles: set[str],
+                       file: str) -> None:
+    """Check the references a scenario makes into the road dataset and the profiles."""
+    problems: list[Problem] = []
+    for i, st in enumerate(s.stops):
+        if st.commune_code not in commune_codes:
+            problems.append(Problem(file, f"stops[{i}].commune_code", st.commune_code,
+                                    f"no commune with this code in road dataset {s.network!r}",
+                                    "use a 5-digit 2025 GSO commune code of the dataset (list "
+                                    "them with `planner communes`)"))
+    for i, d in enumerate(s.depots):
+        if d.location is None and d.commune_code not in commune_codes:
+            problems.append(Problem(file, f"depots[{i}].commune_code", d.commune_code,
+                                    f"no commune with this code in road dataset {s.network!r}",
+                                    "give `location: {lon, lat}` or a valid commune code"))
+    for i, v in enumerate(s.vehicles):
+        if v.profile not in profiles:
+            problems.append(Problem(file, f"vehicles[{i}].profile", v.profile,
+                                    "unknown vehicle profile",
+                                    f"use one of: {', '.join(sorted(profiles))}"))
+    if problems:
+        raise ScenarioError(problems)
+
+
+def weekday_name(date: dt.date) -> str:
+    return WEEKDAYS[date.weekday()]

@@ -1,0 +1,157 @@
+"""Clock times and loads of a route, computed from a stop order (earliest feasible schedule).
+
+Rules (the same ones the OR-Tools model enforces, written independently):
+
+* the driver drives and serves only inside the vehicle's daily shift. A leg that cannot end
+  before the shift does is preferably driven the next morning after a night where the truck
+  already is (``night_before``); when that makes the trip infeasible the leg is driven until
+  the shift ends and finished the next morning after a night on the road
+  (``nights_on_road``, a stop at a roadside village), which is the earliest schedule and the
+  one the OR-Tools model admits;
+* service starts inside one of the stop's windows and ends inside the shift;
+* the trip leaves with every crate it will deliver; each stop removes its deliveries and adds
+  its collections.
+
+Used to put times on solver routes and to test insertions when explaining unserved stops.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.problem import DAY_S, NO_PATH_S, RoutingProblem
+
+
+@dataclass(frozen=True)
+class TimedVisit:
+    location: int
+    leg_travel_s: int
+    leg_distance_m: int
+    night_before: bool  # the crew rested overnight where it was before driving this leg
+    nights_on_road: int  # nights spent on the road during this leg
+    arrival_s: int
+    start_s: int
+    departure_s: int
+    load_after: int
+
+
+@dataclass(frozen=True)
+class RouteTiming:
+    vehicle: int
+    depart_s: int
+    load_start: int
+    visits: tuple[TimedVisit, ...]
+    return_leg: TimedVisit  # arrival back at the depot (start/departure = arrival)
+    problems: tuple[str, ...]
+
+    @property
+    def feasible(self) -> bool:
+        return not self.problems
+
+
+def _drive(problem: RoutingProblem, k: int, t: int, travel: int, *, stay: bool
+           ) -> tuple[int, int, bool, int]:
+    """Return (departure, arrival, night_before, nights_on_road) for a leg leaving at or
+    after ``t``; with ``stay`` a leg that does not fit today waits for the next morning."""
+    v = problem.vehicles[k]
+    shift_len = v.shift_end_s - v.shift_start_s
+    day = t // DAY_S
+    start, end = v.shift_on(day)
+    if t < start:
+        t = start
+    if t >= end:
+        day += 1
+        t = v.shift_on(day)[0]
+    if t + travel <= v.shift_on(day)[1]:
+        return t, t + travel, False, 0
+    if stay and travel <= shift_len:
+        t = v.shift_on(day + 1)[0]
+        return t, t + travel, True, 0
+    depart, remaining, nights = t, travel, 0
+    while True:
+        _, end = v.shift_on(day)
+        if t + remaining <= end:
+            return depart, t + remaining, False, nights
+        remaining -= end - t
+        day += 1
+        nights += 1
+        t = v.shift_on(day)[0]
+
+
+def _service_start(problem: RoutingProblem, k: int, loc: int, arrival: int) -> int | None:
+    v = problem.vehicles[k]
+    svc = problem.service_s[loc]
+    for a, b in problem.windows[loc]:
+        if b < arrival:
+            continue
+        s = max(arrival, a)
+        day = s // DAY_S
+        shift_start, shift_end = v.shift_on(day)
+        if s < shift_start:
+            s = shift_start
+        if s <= b and s + svc <= shift_end:
+            return s
+    return None
+
+
+def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int]
+               ) -> RouteTiming:
+    """Earliest schedule of vehicle ``k`` visiting ``stops`` (location indices) in order,
+    preferring nights at a stop to nights on the road when both are feasible."""
+    stay = _time_route(problem, k, list(stops), stay=True)
+    if stay.feasible:
+        return stay
+    return _time_route(problem, k, list(stops), stay=False)
+
+
+def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
+                ) -> RouteTiming:
+    v = problem.vehicles[k]
+    cap = v.capacity
+    problems: list[str] = []
+    load = sum(problem.deliver[s] for s in stops)
+    load_start = load
+    if load > cap:
+        problems.append(f"leaves the depot with {load} crates, more than its {cap}")
+    t = v.earliest_start_s
+    here = v.start
+    visits: list[TimedVisit] = []
+    depart = None
+    for loc in stops:
+        travel = problem.travel_s(k, here, loc)
+        if travel >= NO_PATH_S:
+            problems.append(f"no road from location {here} to {loc} for this vehicle")
+            travel = 0
+        leave, arrive, night, on_road = _drive(problem, k, t, travel, stay=stay)
+        start = _service_start(problem, k, loc, arrive)
+        if start is None:
+            problems.append(f"arrives at location {loc} after its last time window")
+            start = arrive
+        if depart is None:
+            if not night and not on_road and start - travel > leave:
+                # leave the depot as late as possible without delaying the first service
+                leave = start - travel
+                arrive = start
+            depart = leave
+        load += problem.collect[loc] - problem.deliver[loc]
+        if load > cap:
+            problems.append(f"carries {load} crates after location {loc}, more than its {cap}")
+        visits.append(TimedVisit(loc, travel, problem.distance(k, here, loc), night, on_road,
+                                 arrive, start, start + problem.service_s[loc], load))
+        t = start + problem.service_s[loc]
+        here = loc
+    travel = problem.travel_s(k, here, v.end)
+    if travel >= NO_PATH_S:
+        problems.append(f"no road back to the depot from location {here}")
+        travel = 0
+    _, back, night, on_road = _drive(problem, k, t, travel, stay=stay)
+    if depart is None:
+        depart = v.earliest_start_s
+    if back > v.latest_end_s:
+        problems.append("returns after the end of the planning horizon")
+    if back - depart > v.max_span_s:
+        problems.append("the trip lasts longer than the vehicle's maximum trip days")
+    ret = TimedVisit(v.end, travel, problem.distance(k, here, v.end), night, on_road, back,
+                     back, back, load)
+    return RouteTiming(vehicle=k, depart_s=depart, load_start=load_start, visits=tuple(visits),
+                       return_leg=ret, problems=tuple(problems))

@@ -1,0 +1,1 @@
+"""Flask web UI (placeholder until written)."""
