@@ -137,8 +137,11 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def build_plan(scenario: Scenario, net: Network, problem: RoutingProblem,
-               timings: list[RouteTiming], unserved: list[Unserved], provenance: dict) -> Plan:
+def build_plan(scenario: Scenario, locations: tuple[Location, ...], problem: RoutingProblem,
+               timings: list[RouteTiming], unserved: list[Unserved], provenance: dict, *,
+               service_area_communes: int, notes: tuple[str, ...] = (),
+               attribution: str = "") -> Plan:
+    """Assemble a :class:`Plan` from timed routes (no geography needed beyond the points)."""
     start_date = scenario.horizon.start_date
     stops_by_code = {s.commune_code: s for s in scenario.stops}
     routes = []
@@ -146,10 +149,10 @@ def build_plan(scenario: Scenario, net: Network, problem: RoutingProblem,
         vs = problem.vehicles[timing.vehicle]
         spec = scenario.vehicles[vs.scenario_index]
         depot = scenario.depots[vs.start]
-        dep_loc = net.locations[vs.start]
+        dep_loc = locations[vs.start]
         visits = []
         for seq, tv in enumerate(timing.visits, start=1):
-            loc = net.locations[tv.location]
+            loc = locations[tv.location]
             stop = stops_by_code[loc.key]
             visits.append(Visit(
                 seq=seq, commune_code=loc.key, commune_name=loc.name, lon=loc.lon, lat=loc.lat,
@@ -182,15 +185,14 @@ def build_plan(scenario: Scenario, net: Network, problem: RoutingProblem,
             nights=(return_s // DAY_S - timing.depart_s // DAY_S) if timing.visits else 0,
         ))
     kpis = compute_kpis(tuple(routes), tuple(unserved),
-                        service_area_communes=len(net.dataset.communes))
-    notes = tuple(net.dataset.notes) + tuple(
+                        service_area_communes=service_area_communes)
+    notes = tuple(notes) + tuple(
         f"{d.name}: {d.location_note or 'location approximate'}"
         for d in scenario.depots if d.location_approximate)
     return Plan(scenario_name=scenario.name, scenario_title=scenario.title,
                 start_date=start_date, horizon_days=scenario.horizon.days,
                 network=scenario.network, routes=tuple(routes), unserved=tuple(unserved),
-                kpis=kpis, provenance=provenance, notes=notes,
-                attribution=net.dataset.attribution)
+                kpis=kpis, provenance=provenance, notes=notes, attribution=attribution)
 
 
 def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
@@ -238,7 +240,9 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                       "total_s": round(time.perf_counter() - t0, 3)},
         "versions": _versions(),
     }
-    plan = build_plan(scenario, net, problem, timings, unserved, provenance)
+    plan = build_plan(scenario, net.locations, problem, timings, unserved, provenance,
+                      service_area_communes=len(net.dataset.communes),
+                      notes=tuple(net.dataset.notes), attribution=net.dataset.attribution)
     return plan, net
 
 

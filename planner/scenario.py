@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
+                      ValidationError, model_validator)
 
 from planner.errors import Problem, ScenarioError
 
@@ -34,14 +34,17 @@ def _clock(value: Any) -> Any:
         raise ValueError("write clock times in quotes, e.g. \"07:30\" (YAML reads an "
                          "unquoted 07:30 as a number)")
     if isinstance(value, str):
-        try:
-            return dt.datetime.strptime(value.strip(), "%H:%M").time()
-        except ValueError:
-            raise ValueError("expected a clock time HH:MM such as \"07:30\"") from None
+        for fmt in ("%H:%M", "%H:%M:%S"):
+            try:
+                return dt.datetime.strptime(value.strip(), fmt).time()
+            except ValueError:
+                continue
+        raise ValueError("expected a clock time HH:MM such as \"07:30\"")
     return value
 
 
-ClockTime = Annotated[dt.time, BeforeValidator(_clock)]
+ClockTime = Annotated[dt.time, BeforeValidator(_clock),
+                      PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)]
 
 
 class _Model(BaseModel):
@@ -264,8 +267,12 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
 
 def _problems_from_validation(file: str, data: dict, exc: ValidationError) -> list[Problem]:
     problems = []
-    for err in exc.errors():
+    errors = exc.errors()
+    locs = [tuple(e["loc"]) for e in errors]
+    for err in errors:
         loc = tuple(err["loc"])
+        if err["type"] == "too_short" and any(o[:len(loc)] == loc and o != loc for o in locs):
+            continue  # a list emptied by its own invalid items: those items are reported
         field = _loc_text(loc)
         value = _lookup(data, loc)
         kind = err["type"]

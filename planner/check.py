@@ -1,0 +1,210 @@
+"""Plan checker: every violation of a plan against its scenario and travel-time matrices.
+
+Written independently of the OR-Tools model and of the scheduler that put times on the
+routes: it re-derives time windows and shifts from the scenario itself and recomputes loads,
+travel and working time from the matrices. Used by the tests, ``planner check`` and the UI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from planner.plan import Plan
+from planner.problem import RoutingProblem
+from planner.scenario import Scenario, Vehicle
+
+_DAY = 86_400
+_TOLERANCE_S = 60  # rounding of clock times in the plan
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str  # capacity | time_window | driver_hours | horizon | duplicate | missing | ...
+    message: str
+    vehicle_id: str = ""
+    commune_code: str = ""
+
+    def __str__(self) -> str:
+        where = " ".join(x for x in (self.vehicle_id, self.commune_code) if x)
+        return f"[{self.kind}] {where + ': ' if where else ''}{self.message}"
+
+
+def _hm(seconds: int) -> str:
+    day, rest = divmod(int(seconds), _DAY)
+    return f"day {day + 1} {rest // 3600:02d}:{rest % 3600 // 60:02d}"
+
+
+def _shifts(v: Vehicle, days: int) -> list[tuple[int, int]]:
+    s, e = v.shift.start_min * 60, v.shift.end_min * 60
+    return [(d * _DAY + s, d * _DAY + e) for d in range(days + 1)]
+
+
+def _work_between(shifts: list[tuple[int, int]], a: int, b: int) -> int:
+    """Seconds of shift time inside [a, b]."""
+    return sum(max(0, min(b, e) - max(a, s)) for s, e in shifts)
+
+
+def _in_one_shift(shifts: list[tuple[int, int]], a: int, b: int) -> bool:
+    return any(s <= a and b <= e + _TOLERANCE_S for s, e in shifts)
+
+
+def _windows_on(scenario: Scenario, stop_index: int, day: int) -> list[tuple[int, int]]:
+    stop = scenario.stops[stop_index]
+    date = scenario.horizon.start_date + dt.timedelta(days=day)
+    weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[date.weekday()]
+    if not stop.time_windows:
+        return [(day * _DAY, day * _DAY + _DAY)]
+    return [(day * _DAY + w.start_min * 60, day * _DAY + w.end_min * 60)
+            for w in stop.time_windows if w.weekdays is None or weekday in w.weekdays]
+
+
+def _vehicle_entry(scenario: Scenario, vehicle_id: str) -> Vehicle | None:
+    for v in scenario.vehicles:
+        if vehicle_id == v.id or (v.count > 1 and vehicle_id.rsplit("-", 1)[0] == v.id
+                                  and vehicle_id.rsplit("-", 1)[1].isdigit()
+                                  and 1 <= int(vehicle_id.rsplit("-", 1)[1]) <= v.count):
+            return v
+    return None
+
+
+def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[Violation]:
+    """Return every violation found (an empty list means the plan is valid)."""
+    out: list[Violation] = []
+    n_dep = len(scenario.depots)
+    depot_loc = {d.id: i for i, d in enumerate(scenario.depots)}
+    stop_loc = {s.commune_code: n_dep + i for i, s in enumerate(scenario.stops)}
+    stops = {s.commune_code: s for s in scenario.stops}
+    days = scenario.horizon.days
+    seen: dict[str, str] = {}
+
+    for route in plan.routes:
+        vid = route.vehicle_id
+        v = _vehicle_entry(scenario, vid)
+        if v is None:
+            out.append(Violation("unknown_vehicle", f"vehicle {vid!r} is not in the scenario",
+                                 vid))
+            continue
+        if not route.visits:
+            continue
+        if route.depot_id != v.depot:
+            out.append(Violation("depot", f"starts at {route.depot_id!r}, the vehicle belongs "
+                                          f"to {v.depot!r}", vid))
+        prof = problem.profiles.index(v.profile) if v.profile in problem.profiles else None
+        if prof is None:
+            out.append(Violation("profile", f"no matrix for profile {v.profile!r}", vid))
+            continue
+        time_m: np.ndarray = problem.time_s[prof]
+        dist_m: np.ndarray = problem.distance_m[prof]
+        shifts = _shifts(v, days)
+        home = depot_loc.get(v.depot, 0)
+
+        # --- loads (swap-correct: all deliveries on board at the start) ---
+        codes = [x.commune_code for x in route.visits]
+        unknown = [c for c in codes if c not in stops]
+        for c in unknown:
+            out.append(Violation("unknown_stop", "commune is not a stop of the scenario", vid, c))
+        if unknown:
+            continue
+        load = sum(stops[c].deliver_crates for c in codes)
+        if route.load_start_crates != load:
+            out.append(Violation("load", f"plan says {route.load_start_crates} crates at the "
+                                         f"start, the stops need {load}", vid))
+        if load > v.capacity_crates:
+            out.append(Violation("capacity", f"leaves with {load} crates, capacity "
+                                             f"{v.capacity_crates}", vid))
+        for x in route.visits:
+            st = stops[x.commune_code]
+            if (x.deliver_crates, x.collect_crates) != (st.deliver_crates, st.collect_crates):
+                out.append(Violation("crates", "crates differ from the scenario", vid,
+                                     x.commune_code))
+            load += st.collect_crates - st.deliver_crates
+            if x.load_after_crates != load:
+                out.append(Violation("load", f"plan says {x.load_after_crates} crates on board "
+                                             f"after the stop, recomputed {load}", vid,
+                                     x.commune_code))
+            if load > v.capacity_crates:
+                out.append(Violation("capacity", f"{load} crates on board after the stop, "
+                                                 f"capacity {v.capacity_crates}", vid,
+                                     x.commune_code))
+
+        # --- times ---
+        day0_start = shifts[0][0]
+        depot = scenario.depots[home]
+        if route.depart_s < max(day0_start, depot.opening.start_min * 60) - _TOLERANCE_S:
+            out.append(Violation("driver_hours", f"departs at {_hm(route.depart_s)}, before the "
+                                                 "shift or the depot opens", vid))
+        prev_t, prev_loc, km = route.depart_s, home, 0.0
+        legs = [(x.commune_code, stop_loc[x.commune_code], x.arrival_s) for x in route.visits]
+        legs.append(("", home, route.return_s))
+        for i, (code, loc, arrival) in enumerate(legs):
+            travel = int(time_m[prev_loc, loc])
+            km += float(dist_m[prev_loc, loc]) / 1000
+            if travel >= 10**9 or not np.isfinite(travel):
+                out.append(Violation("no_road", "no road for this vehicle on this leg", vid, code))
+            elif arrival < prev_t:
+                out.append(Violation("time_order", "arrives before leaving the previous place",
+                                     vid, code))
+            elif _work_between(shifts, prev_t, arrival) + _TOLERANCE_S < travel:
+                out.append(Violation("driver_hours", f"the {travel / 3600:.1f} h drive does not "
+                                                     f"fit in shift hours between "
+                                                     f"{_hm(prev_t)} and {_hm(arrival)}", vid,
+                                     code))
+            if i == len(route.visits):
+                break
+            x = route.visits[i]
+            st = stops[code]
+            svc = st.service_minutes * 60
+            if x.start_s + _TOLERANCE_S < x.arrival_s:
+                out.append(Violation("time_order", "service starts before arrival", vid, code))
+            day = x.start_s // _DAY
+            wins = _windows_on(scenario, scenario.stops.index(st), day)
+            if day >= days or not any(a - _TOLERANCE_S <= x.start_s <= b + _TOLERANCE_S
+                                      for a, b in wins):
+                out.append(Violation("time_window", f"service starts {_hm(x.start_s)}, outside "
+                                                    "the commune's time windows", vid, code))
+            if not _in_one_shift(shifts, x.start_s, x.start_s + svc):
+                out.append(Violation("driver_hours", f"service {_hm(x.start_s)} + "
+                                                     f"{st.service_minutes} min is outside the "
+                                                     "shift", vid, code))
+            if x.departure_s + _TOLERANCE_S < x.start_s + svc:
+                out.append(Violation("time_order", "leaves before the service is done", vid,
+                                     code))
+            if code in seen:
+                out.append(Violation("duplicate", f"also served by {seen[code]}", vid, code))
+            seen[code] = vid
+            prev_t, prev_loc = x.departure_s, loc
+        last_end = (days - 1) * _DAY + v.shift.end_min * 60
+        if route.return_s > last_end + _TOLERANCE_S:
+            out.append(Violation("horizon", f"returns {_hm(route.return_s)}, after the horizon "
+                                            f"ends {_hm(last_end)}", vid))
+        trip_days = route.return_s // _DAY - route.depart_s // _DAY + 1
+        if trip_days > v.max_trip_days:
+            out.append(Violation("trip_days", f"the trip takes {trip_days} days, at most "
+                                              f"{v.max_trip_days} allowed", vid))
+        if abs(km - route.km) > 0.5 + 0.01 * km:
+            out.append(Violation("distance", f"plan says {route.km} km, the matrix gives "
+                                             f"{km:.1f} km", vid))
+
+    # --- coverage ---
+    unserved = {u.commune_code: u for u in plan.unserved}
+    for code, stop in stops.items():
+        if code in seen:
+            if code in unserved:
+                out.append(Violation("coverage", "listed both as served and unserved",
+                                     commune_code=code))
+            continue
+        u = unserved.get(code)
+        if u is None:
+            out.append(Violation("missing", "neither served nor listed as unserved",
+                                 commune_code=code))
+        elif not u.reason.strip():
+            kind = "missing" if stop.required else "reason"
+            out.append(Violation(kind, "unserved without a reason", commune_code=code))
+    for code in unserved:
+        if code not in stops:
+            out.append(Violation("unknown_stop", "unserved commune is not a stop of the scenario",
+                                 commune_code=code))
+    return out
