@@ -1,0 +1,129 @@
+"""Scenario schema: the default validates; bad input gets one clear message per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from factories import make_scenario, scenario_dict
+
+from planner.errors import ScenarioError
+from planner.scenario import check_against_data, load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, data: dict, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_default_scenario_is_valid_and_meets_the_15_percent_target() -> None:
+    s = load_scenario(ROOT / "scenarios" / "ha-giang-2026.yaml")
+    assert len(s.stops) >= 11  # 15% of the 73 communes of the former Hà Giang
+    assert {v.profile for v in s.vehicles} == {"truck", "van"}
+    assert s.depots[0].location_approximate
+    assert all(st.time_windows for st in s.stops)
+
+
+def test_digest_is_stable_and_changes_with_content() -> None:
+    a, b = make_scenario(), make_scenario()
+    assert a.digest == b.digest
+    assert make_scenario(name="other").digest != a.digest
+
+
+def test_unknown_field_names_file_field_value_and_allowed_fields(tmp_path: Path) -> None:
+    data = scenario_dict()
+    data["vehicles"][0]["capacity_boxes"] = 12
+    path = write(tmp_path, data)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    assert str(path) in text
+    assert "vehicles[0].capacity_boxes" in text and "12" in text
+    assert "unknown field" in text and "capacity_crates" in text  # the fix lists allowed fields
+
+
+def test_negative_capacity(tmp_path: Path) -> None:
+    data = scenario_dict()
+    data["vehicles"][0]["capacity_crates"] = -5
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, data))
+    assert "vehicles[0].capacity_crates" in str(err.value) and "-5" in str(err.value)
+
+
+def test_window_closing_before_it_opens(tmp_path: Path) -> None:
+    data = scenario_dict()
+    data["stops"][0]["time_windows"] = [{"start": "15:00", "end": "09:00"}]
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, data))
+    text = str(err.value)
+    assert "stops[0].time_windows[0]" in text and "closes" in text
+
+
+def test_unquoted_clock_time_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    text = yaml.safe_dump(scenario_dict(), allow_unicode=True).replace("'17:00'", "17:00")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert "quotes" in str(err.value)
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
+    data = scenario_dict()
+    data["vehicles"][0]["capacity_crates"] = 0
+    data["stops"][1]["service_minutes"] = -1
+    data["bogus"] = True
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, data))
+    assert len(err.value.problems) == 3
+
+
+def test_unknown_commune_code_and_profile() -> None:
+    s = make_scenario(stops=[{"commune_code": "99999"}])
+    with pytest.raises(ScenarioError) as err:
+        check_against_data(s, commune_codes={"00778"}, profiles={"truck"}, file="x.yaml")
+    assert "stops[0].commune_code" in str(err.value) and "99999" in str(err.value)
+    s = make_scenario()
+    with pytest.raises(ScenarioError) as err:
+        check_against_data(s, commune_codes={"00778", "01108"}, profiles={"van"}, file="x.yaml")
+    assert "vehicles[0].profile" in str(err.value) and "'truck'" in str(err.value)
+
+
+def test_vehicle_depot_must_exist() -> None:
+    data = scenario_dict()
+    data["vehicles"][0]["depot"] = "nowhere"
+    with pytest.raises(ScenarioError, match=r"vehicles\[0\]\.depot"):
+        make_scenario(**{k: v for k, v in data.items()})
+
+
+def test_duplicate_commune(tmp_path: Path) -> None:
+    data = scenario_dict()
+    data["stops"].append(dict(data["stops"][0]))
+    with pytest.raises(ScenarioError, match="listed twice"):
+        load_scenario(write(tmp_path, data))
+
+
+def test_extends_merges_mappings_and_replaces_lists(tmp_path: Path) -> None:
+    write(tmp_path, scenario_dict(), "base.yaml")
+    child = {"extends": "base.yaml", "name": "child", "solver": {"time_limit_s": 7},
+             "stops": [{"commune_code": "00802", "deliver_crates": 1}]}
+    s = load_scenario(write(tmp_path, child, "child.yaml"))
+    assert s.name == "child"
+    assert s.solver.time_limit_s == 7 and s.solver.seed == 0  # merged
+    assert [st.commune_code for st in s.stops] == ["00802"]  # replaced
+    assert s.vehicles[0].capacity_crates == 10  # inherited
+
+
+def test_missing_file_and_broken_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="not found"):
+        load_scenario(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="not valid YAML at line"):
+        load_scenario(bad)
+    with pytest.raises(ScenarioError, match="not found"):
+        load_scenario(write(tmp_path, {"extends": "missing.yaml"}, "c.yaml"))

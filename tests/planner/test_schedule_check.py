@@ -1,0 +1,111 @@
+"""The scheduler's times and loads, and the independent plan checker that audits them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from factories import line_problem, make_scenario, plan_for, scenario_dict
+
+from planner.check import check_plan
+from planner.plan import Unserved
+from planner.scenario import parse_scenario
+
+HOURS = [[0, 2, 3], [2, 0, 1.5], [3, 1.5, 0]]
+H = 3600
+
+
+def kinds(violations: list) -> set[str]:
+    return {v.kind for v in violations}
+
+
+def test_day_trip_times_and_swap_loads() -> None:
+    s = make_scenario()
+    p = line_problem(s, HOURS)
+    plan, (timing,) = plan_for(s, p, [[1, 2]])
+    assert timing.feasible
+    r = plan.routes[0]
+    # leave 07:00, A 09:00-10:00, B 11:30-12:30, back 15:30
+    assert (r.depart_s, r.visits[0].arrival_s, r.visits[1].arrival_s, r.return_s) == (
+        7 * H, 9 * H, int(11.5 * H), int(15.5 * H))
+    assert r.load_start_crates == 7  # every delivery on board at the start
+    assert [v.load_after_crates for v in r.visits] == [6, 8]  # 7-4+3, 6-3+5
+    assert r.km == round((2 + 1.5 + 3) * 30, 1)
+    assert check_plan(s, p, plan) == []
+
+
+def test_a_swap_that_only_fits_in_one_order() -> None:
+    data = scenario_dict()
+    data["vehicles"][0]["capacity_crates"] = 6
+    data["stops"][0].update(deliver_crates=4, collect_crates=1)
+    data["stops"][1].update(deliver_crates=1, collect_crates=4)
+    s = parse_scenario(data)
+    p = line_problem(s, HOURS)
+    good, (t_good,) = plan_for(s, p, [[1, 2]], unserved=[])
+    bad, (t_bad,) = plan_for(s, p, [[2, 1]], unserved=[])
+    assert t_good.feasible and not t_bad.feasible
+    assert check_plan(s, p, good) == []
+    v = check_plan(s, p, bad)
+    assert kinds(v) == {"capacity"} and v[0].commune_code == s.stops[1].commune_code
+
+
+def test_night_at_the_stop_when_the_next_leg_does_not_fit_today() -> None:
+    s = make_scenario()
+    p = line_problem(s, [[0, 6, 3], [6, 0, 5], [3, 5, 0]])
+    plan, (timing,) = plan_for(s, p, [[1, 2]])
+    assert timing.feasible
+    a, b = plan.routes[0].visits
+    assert (a.arrival_s, a.departure_s) == (13 * H, 14 * H)
+    assert b.night_before and b.arrival_s == 24 * H + 12 * H  # leaves 07:00 next day, 5 h
+    assert plan.routes[0].days == 2 and plan.routes[0].nights == 1
+    assert check_plan(s, p, plan) == []
+    # the same plan claiming a night drive is caught
+    night_drive = dataclasses.replace(b, arrival_s=19 * H, start_s=19 * H, departure_s=20 * H)
+    route = dataclasses.replace(plan.routes[0], visits=(a, night_drive))
+    v = check_plan(s, p, dataclasses.replace(plan, routes=(route,)))
+    assert "driver_hours" in kinds(v)
+
+
+def test_time_windows_are_waited_for_and_checked() -> None:
+    data = scenario_dict()
+    data["stops"][1]["time_windows"] = [{"start": "08:00", "end": "09:00"}]
+    s = parse_scenario(data)
+    p = line_problem(s, HOURS)
+    plan, (timing,) = plan_for(s, p, [[1, 2]])
+    b = plan.routes[0].visits[1]
+    assert b.start_s == 24 * H + 8 * H  # arrives 11:30 day 1, waits for 08:00 day 2
+    assert check_plan(s, p, plan) == []
+    late = dataclasses.replace(b, start_s=24 * H + 10 * H, departure_s=24 * H + 11 * H)
+    route = dataclasses.replace(plan.routes[0], visits=(plan.routes[0].visits[0], late))
+    assert "time_window" in kinds(check_plan(s, p, dataclasses.replace(plan, routes=(route,))))
+
+
+def test_horizon_and_trip_days() -> None:
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 1})
+    data["vehicles"][0]["max_trip_days"] = 1
+    s = parse_scenario(data)
+    p = line_problem(s, [[0, 6, 3], [6, 0, 5], [3, 5, 0]])
+    plan, (timing,) = plan_for(s, p, [[1, 2]], unserved=[])
+    assert not timing.feasible
+    assert {"horizon", "trip_days"} <= kinds(check_plan(s, p, plan))
+
+
+def test_coverage_duplicates_and_missing_reasons() -> None:
+    s = make_scenario()
+    p = line_problem(s, HOURS)
+    plan, _ = plan_for(s, p, [[1]], unserved=[])
+    assert kinds(check_plan(s, p, plan)) == {"missing"}
+    blank = Unserved(s.stops[1].commune_code, "x", True, "x", "  ")
+    assert kinds(check_plan(s, p, dataclasses.replace(plan, unserved=(blank,)))) == {"missing"}
+    twice = dataclasses.replace(plan.routes[0], visits=plan.routes[0].visits * 2)
+    dup = dataclasses.replace(plan, routes=(twice,))
+    assert "duplicate" in kinds(check_plan(s, p, dup))
+
+
+def test_tampered_loads_and_distance_are_caught() -> None:
+    s = make_scenario()
+    p = line_problem(s, HOURS)
+    plan, _ = plan_for(s, p, [[1, 2]])
+    r = plan.routes[0]
+    wrong = dataclasses.replace(r, load_start_crates=3, km=r.km * 2)
+    assert {"load", "distance"} <= kinds(check_plan(s, p, dataclasses.replace(plan,
+                                                                               routes=(wrong,))))
