@@ -78,6 +78,20 @@ def _drive(problem: RoutingProblem, k: int, t: int, travel: int, *, stay: bool
         t = v.shift_on(day)[0]
 
 
+def _latest_departure(problem: RoutingProblem, k: int, leave: int, arrive: int, start: int,
+                      travel: int, night: bool, on_road: int) -> tuple[int, int, bool, int]:
+    """Leave the depot as late as possible without delaying the first service: on the day of
+    the service if the leg fits in that morning, else the evening before (a night at the stop).
+    """
+    v = problem.vehicles[k]
+    for day in range(start // DAY_S, leave // DAY_S - 1, -1):
+        shift_start, shift_end = v.shift_on(day)
+        latest = min(shift_end, start) - travel
+        if latest >= max(shift_start, leave):
+            return latest, latest + travel, False, 0
+    return leave, arrive, night, on_road
+
+
 def _service_start(problem: RoutingProblem, k: int, loc: int, arrival: int) -> int | None:
     v = problem.vehicles[k]
     svc = problem.service_s[loc]
@@ -128,10 +142,8 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
             problems.append(f"arrives at location {loc} after its last time window")
             start = arrive
         if depart is None:
-            if not night and not on_road and start - travel > leave:
-                # leave the depot as late as possible without delaying the first service
-                leave = start - travel
-                arrive = start
+            leave, arrive, night, on_road = _latest_departure(problem, k, leave, arrive, start,
+                                                              travel, night, on_road)
             depart = leave
         load += problem.collect[loc] - problem.deliver[loc]
         if load > cap:

@@ -109,3 +109,17 @@ def test_tampered_loads_and_distance_are_caught() -> None:
     wrong = dataclasses.replace(r, load_start_crates=3, km=r.km * 2)
     assert {"load", "distance"} <= kinds(check_plan(s, p, dataclasses.replace(plan,
                                                                                routes=(wrong,))))
+
+
+def test_late_first_window_departs_within_a_shift_not_at_night() -> None:
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 3})  # Mon..Wed
+    data["vehicles"][0]["max_trip_days"] = 3
+    data["stops"][0]["time_windows"] = [{"start": "07:30", "end": "11:00", "weekdays": ["wed"]}]
+    s = parse_scenario(data)
+    p = line_problem(s, [[0, 6.5, 3], [6.5, 0, 1.5], [3, 1.5, 0]])
+    plan, (timing,) = plan_for(s, p, [[1, 2]])
+    r = plan.routes[0]
+    depart_clock = r.depart_s % 86_400
+    assert 7 * H <= depart_clock <= 17 * H - 6.5 * H  # leaves the evening before, in shift
+    assert r.visits[0].start_s == 2 * 86_400 + 7.5 * H  # Wednesday 07:30
+    assert check_plan(s, p, plan) == []

@@ -1,0 +1,96 @@
+"""End to end on the embedded data: `planner solve` then `planner check`, and the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planner.check import check_plan
+from planner.cli import main
+from planner.pipeline import load_scenario_for_plan, prepare_network, problem_for
+from planner.plan import read_plan
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "scenarios" / "ha-giang-2026.yaml"
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Solve the default scenario twice (cold, then warm cache) with a short time limit."""
+    mp = pytest.MonkeyPatch()
+    cache = tmp_path_factory.mktemp("e2e-cache")
+    mp.setenv("PLANNER_CACHE_DIR", str(cache))
+    out1, out2 = tmp_path_factory.mktemp("run1"), tmp_path_factory.mktemp("run2")
+    try:
+        assert main(["solve", str(DEFAULT), "--out", str(out1), "--time-limit", "3"]) == 0
+        assert main(["solve", str(DEFAULT), "--out", str(out2), "--time-limit", "3"]) == 0
+        yield {"out": out1, "out2": out2, "cache": cache}
+    finally:
+        mp.undo()
+
+
+def test_default_plan_serves_the_selected_communes_and_passes_the_checker(solved: dict,
+                                                                         monkeypatch) -> None:
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
+    plan_path = solved["out"] / "plan.json"
+    plan = read_plan(plan_path)
+    scenario, sc_file = load_scenario_for_plan(plan_path)
+    net = prepare_network(scenario, scenario_file=sc_file)
+    violations = check_plan(scenario, problem_for(scenario, net), plan)
+    assert violations == []
+    served = sum(len(r.visits) for r in plan.routes)
+    assert served + len(plan.unserved) == len(scenario.stops)
+    assert plan.kpis["service_area_communes"] == 73
+    assert plan.kpis["communes_served"] == served
+    assert all(u.reason for u in plan.unserved)
+    # multi-day trips to the far north: nights away, days numbered from the horizon start
+    assert max(r.days for r in plan.routes) >= 2
+
+
+def test_plan_json_is_versioned_and_records_provenance(solved: dict) -> None:
+    data = json.loads((solved["out"] / "plan.json").read_text(encoding="utf-8"))
+    assert data["format"] == "mobile-library-plan" and data["format_version"] == 1
+    prov = data["provenance"]
+    for key in ("scenario_digest", "data_digest", "seed", "time_limit_s", "versions",
+                "graph_report", "components", "solver_status"):
+        assert key in prov
+    assert prov["versions"]["ortools"] != "not installed"
+    assert prov["graph_report"]["junctions"] > 50_000  # the real Hà Giang network
+    visit = data["routes"][0]["visits"][0]
+    assert visit["arrival"].endswith("+07:00")
+    assert "© OpenStreetMap contributors" in data["attribution"]
+
+
+def test_second_run_reuses_the_cached_graph_and_matrices(solved: dict) -> None:
+    first = json.loads((solved["out"] / "plan.json").read_text(encoding="utf-8"))
+    second = json.loads((solved["out2"] / "plan.json").read_text(encoding="utf-8"))
+    assert first["provenance"]["cache"] == {"graph_hit": False, "matrices_hit": False}
+    assert second["provenance"]["cache"] == {"graph_hit": True, "matrices_hit": True}
+
+
+def test_routes_geojson_follows_the_roads(solved: dict) -> None:
+    gj = json.loads((solved["out"] / "routes.geojson").read_text(encoding="utf-8"))
+    plan = read_plan(solved["out"] / "plan.json")
+    lines = [f for f in gj["features"] if f["properties"]["kind"] == "route"]
+    assert len(lines) == sum(1 for r in plan.routes if r.visits)
+    for f, r in zip(lines, [r for r in plan.routes if r.visits]):
+        coords = f["geometry"]["coordinates"]
+        assert len(coords) > 100  # road geometry, not straight lines between stops
+        assert len(f["properties"]["legs"]) == len(r.visits) + 1
+        legs_km = sum(leg["km"] for leg in f["properties"]["legs"])
+        assert abs(legs_km - r.km) < 0.5 + 0.01 * r.km
+    stops = [f for f in gj["features"] if f["properties"]["kind"] == "stop"]
+    assert len(stops) == sum(len(r.visits) for r in plan.routes)
+
+
+def test_map_html_is_written(solved: dict) -> None:
+    html = (solved["out"] / "map.html").read_text(encoding="utf-8")
+    assert "OpenStreetMap contributors" in html
+
+
+def test_planner_check_cli(solved: dict, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
+    assert main(["check", str(solved["out"] / "plan.json")]) == 0
+    assert "OK, no violations" in capsys.readouterr().out
