@@ -79,6 +79,8 @@ class Dataset:
 
 def load_dataset(name_or_path: str | Path) -> Dataset:
     """Open a dataset by name (a folder under ``geodata/data``) or by folder path."""
+    if not str(name_or_path).strip():
+        raise UnknownDatasetError(str(name_or_path), known_datasets())
     candidate = Path(name_or_path)
     if not (candidate.is_dir() and (candidate / "dataset.yaml").exists()):
         candidate = DATA_DIR / str(name_or_path)

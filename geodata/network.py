@@ -33,7 +33,7 @@ from geodata.errors import GeodataError
 
 log = logging.getLogger(__name__)
 
-GRAPH_FORMAT_VERSION = 1
+GRAPH_FORMAT_VERSION = 2
 _QUANT = 1e7  # vertex identity: coordinates quantised to 1e-7 degree (about 1 cm)
 
 
@@ -194,7 +194,7 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
     joined = 0
     if len(dangling_pos) and join_tolerance_m > 0:
         tree = cKDTree(v_xy)
-        k = min(6, n_v)
+        k = min(32, n_v)  # enough to see past the dangling line's own dense vertices
         dist, cand = tree.query(pos_xy[dangling_pos], k=k, distance_upper_bound=join_tolerance_m)
         dist = dist.reshape(len(dangling_pos), k)
         cand = cand.reshape(len(dangling_pos), k)
@@ -219,9 +219,14 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
         vid = label[vid]
         n_v = int(label.max()) + 1
         v_xy2 = np.zeros((n_v, 2))
-        v_xy2[vid] = pos_xy
         v_ll2 = np.zeros((n_v, 2))
+        v_xy2[vid] = pos_xy
         v_ll2[vid] = coords
+        # a joined node sits on the road it was joined to, not on the dangling end
+        fixed = np.ones(len(vid), dtype=bool)
+        fixed[dangling_pos] = False
+        v_xy2[vid[fixed]] = pos_xy[fixed]
+        v_ll2[vid[fixed]] = coords[fixed]
         v_xy, v_lonlat = v_xy2, v_ll2
         # a line may now repeat a vertex consecutively (a join across a short gap): keep those
         # positions, the zero-length step is harmless and the geometry stays exact.
@@ -258,6 +263,7 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
     attrs = lines.iloc[seg_line]
     class_names = attrs[class_column].fillna("unknown").astype(str).to_numpy()
     classes, seg_class = np.unique(class_names, return_inverse=True)
+    seg_class_all = seg_class
     if oneway_column in lines.columns:
         ow = np.nan_to_num(np.asarray(attrs[oneway_column], dtype=float)).astype(np.int8)
     else:
@@ -288,7 +294,10 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
         at_v = seg_v[seg] == node
         return np.where(d == 0, 0, np.where(at_v, d, -d))
     e1, e2 = _enters(s1, cand_nodes), _enters(s2, cand_nodes)
+    # same road class on both sides too, so a profile that may not use one class (a truck
+    # on a track) keeps the road up to where that class starts
     ok = (s1 != s2) & (((e1 == 0) & (e2 == 0)) | (e1 * e2 == -1))
+    ok &= seg_class_all[s1] == seg_class_all[s2]
     contractible[cand_nodes[~ok]] = False
 
     seg_u_l, seg_v_l = seg_u.tolist(), seg_v.tolist()

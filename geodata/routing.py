@@ -14,6 +14,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
+from geodata.errors import UnreachableError
 from geodata.network import RoadGraph
 from geodata.profiles import VehicleProfile
 
@@ -116,6 +117,9 @@ def snap_points(pg: ProfileGraph, lon: np.ndarray, lat: np.ndarray) -> Snap:
     """Snap WGS84 points to the nearest junction of the profile's main component."""
     graph = pg.graph
     idx = np.flatnonzero(pg.in_main)
+    if len(idx) == 0:
+        raise UnreachableError(f"no road in the network is usable by profile "
+                               f"{pg.profile.name!r}; nothing to snap to")
     tree = cKDTree(np.column_stack([graph.node_x[idx], graph.node_y[idx]]))
     tr = pyproj.Transformer.from_crs("EPSG:4326", graph.metric_crs, always_xy=True)
     x, y = tr.transform(np.asarray(lon, float), np.asarray(lat, float))

@@ -141,10 +141,6 @@ def test_dangling_end_is_not_joined_to_its_own_line():
     assert g.n_nodes == 2 and g.n_edges == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG geodata/network.py:197-198: the join looks only at the k=6 nearest vertices, and a "
-    "line's own vertices near its end fill them, so another line's vertex within tolerance "
-    "is missed"))
 def test_dangling_end_is_joined_even_when_its_own_line_has_dense_vertices():
     # the north road ends 4 m from C; its last 8 vertices are 0.4 m apart (all within 3.2 m
     # of its end, closer than C): they fill the 6 nearest-neighbour slots

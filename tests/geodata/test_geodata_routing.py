@@ -94,15 +94,15 @@ def test_profiles_yaml_closes_tracks_to_trucks_only():
 
 def test_truck_cannot_use_a_track_but_the_van_can():
     g = build(_track_net())
-    # the minor+track north road is contracted into one edge: C .. Q
-    assert g.n_nodes == 6 and g.n_edges == 5
+    # the minor+track north road is split where the class changes: C .. (5,5) .. Q
+    assert g.n_nodes == 7 and g.n_edges == 6
     p, q, w = node_at(g, P), node_at(g, Q), node_at(g, W)
     truck, van = pgraph(g, "truck"), pgraph(g, "van")
     assert not truck.in_main[p] and not truck.in_main[q]
     assert van.in_main[p] and van.in_main[q]
-    assert truck.in_main[w] and truck.report.kept_nodes == 4 and van.report.kept_nodes == 6
+    assert truck.in_main[w] and truck.report.kept_nodes == 5 and van.report.kept_nodes == 7
     # closed roads are not "usable" for the truck, so they are not reported as dropped
-    closed_km = (utm_length([C, P]) + utm_length([C, END_OF_PAVED, Q])) / 1000
+    closed_km = (utm_length([C, P]) + utm_length([END_OF_PAVED, Q])) / 1000
     assert van.report.usable_km - truck.report.usable_km == pytest.approx(closed_km, abs=0.11)
     assert truck.report.dropped_parts == 0 and truck.report.dropped_km == 0.0
     # a truck matrix has no path to P or Q; the van's has
@@ -124,10 +124,6 @@ def test_snapping_a_track_only_point_goes_to_the_trucks_network():
     assert int(s.node[0]) == node_at(g, P) and s.distance_m[0] < 1e-6
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG geodata/network.py:280-291 contracts degree-2 chains across road classes and "
-    "geodata/routing.py:67-70 closes a whole edge when one segment is closed: the truck loses "
-    "the paved road C..END_OF_PAVED because a track continues it"))
 def test_truck_keeps_the_paved_road_up_to_where_a_track_starts():
     g = build(_track_net())
     truck = pgraph(g, "truck")

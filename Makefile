@@ -1,0 +1,42 @@
+# The two commands of the README:  `make demo`  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+SCENARIO ?= scenarios/ha-giang-2026.yaml
+RUN    := runs/$(basename $(notdir $(SCENARIO)))
+
+.PHONY: demo test install install-test solve serve clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is needed"'
+	@$(PYTHON) -m venv $(VENV) || { echo "error: '$(PYTHON) -m venv' failed; on Debian/Ubuntu install the venv module: apt install python3-venv"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## demo: install, solve the default scenario on the embedded data, serve the UI on :5000
+demo: install solve serve
+
+solve: install
+	$(BIN)/planner solve $(SCENARIO) --out $(RUN)
+
+serve: install
+	$(BIN)/python -m webui --runs runs --scenarios scenarios --host $(HOST) --port $(PORT)
+
+## test: install test needs and run the whole suite
+test: install-test
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf runs .pytest_cache .hypothesis
