@@ -1,0 +1,1 @@
+"""Runnable benchmarks (kept out of CI): `python -m benchmarks.foundation`."""
