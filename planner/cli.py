@@ -59,6 +59,17 @@ def _summary(plan) -> str:  # noqa: ANN001 - a Plan
                  f"(targets 15% 2026, 50% 2030, 90% 2045); unserved {k['communes_unserved']}")
     for u in plan.unserved:
         lines.append(f"  unserved {u.commune_code} {u.commune_name}: {u.reason}")
+    g = plan.provenance.get("graph_report", {})
+    lines.append("")
+    lines.append(f"road network {plan.network}: {g.get('input_km', 0):,.0f} km of road, "
+                 f"{g.get('junctions', 0):,} junctions")
+    for name, c in plan.provenance.get("components", {}).items():
+        lines.append(f"  {name}: routes on {c['kept_km']:,.0f} km; left out {c['dropped_km']:,.0f}"
+                     f" km in {c['dropped_parts']} pieces not connected both ways to the rest")
+    far = {s["key"] for snaps in plan.provenance.get("snapping", {}).values() for s in snaps
+           if s["snap_m"] > 2000}
+    if far:
+        lines.append(f"  more than 2 km from the road network: {', '.join(sorted(far))}")
     return "\n".join(lines)
 
 
