@@ -28,7 +28,13 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     except ImportError:  # pragma: no cover - webui is part of the same distribution
         write_plan_map = None
     if write_plan_map is not None:
-        write_plan_map(paths["plan"], paths["routes"], out / "map.html")
+        from webui.errors import WebUIError
+
+        try:
+            write_plan_map(paths["plan"], paths["routes"], out / "map.html")
+        except WebUIError as exc:  # the plan stands; only its map could not be drawn
+            print(f"warning: map.html not written: {exc}", file=sys.stderr)
+            write_plan_map = None
     total = time.perf_counter() - t0
     print(_summary(plan))
     tm = plan.provenance["timings_s"]

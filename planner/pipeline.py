@@ -183,6 +183,8 @@ def build_plan(scenario: Scenario, locations: tuple[Location, ...], problem: Rou
             duration_hours=round((return_s - timing.depart_s) / 3600, 2),
             days=(return_s // DAY_S - timing.depart_s // DAY_S + 1) if timing.visits else 0,
             nights=(return_s // DAY_S - timing.depart_s // DAY_S) if timing.visits else 0,
+            depot_location_approximate=depot.location_approximate,
+            depot_location_note=depot.location_note, vehicle_phone=spec.phone,
         ))
     kpis = compute_kpis(tuple(routes), tuple(unserved),
                         service_area_communes=service_area_communes)

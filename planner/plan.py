@@ -77,6 +77,9 @@ class Route:
     duration_hours: float
     days: int
     nights: int
+    depot_location_approximate: bool = False
+    depot_location_note: str = ""
+    vehicle_phone: str = ""
 
     @property
     def crates_delivered(self) -> int:

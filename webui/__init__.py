@@ -1,1 +1,141 @@
-"""Flask web UI (placeholder until written)."""
+"""Flask web UI: plan list and pages with offline maps, printable route sheets, background
+solves.
+
+:func:`create_app` is the application factory. Configuration (all optional):
+
+``RUNS_DIR``
+    folder with one sub-folder per plan (``plan.json``, ``routes.geojson``, ``map.html``);
+    default ``./runs``.
+``SCENARIOS_DIR``
+    folder of scenario YAML files that jobs can solve; default ``./scenarios``.
+``JOBS_DIR``
+    folder of background job folders; default ``<instance folder>/jobs``.
+``MAX_CONCURRENT_JOBS``
+    solves run at once (others wait, queued); default 1.
+``JOB_REFRESH_S``
+    how often a running job's page reloads itself; default 2.
+
+The web layer is thin: pages read plans with :mod:`planner.plan`, solves run in
+:mod:`webui.worker` processes, never inside a request.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, g, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from planner.errors import PlannerError
+from webui import formatting
+from webui.errors import WebUIError
+from webui.i18n import COOKIE_NAME, LANGUAGES, Translator, normalise_language, pick_language
+
+log = logging.getLogger(__name__)
+
+DEFAULTS: dict[str, Any] = {
+    "RUNS_DIR": "runs",
+    "SCENARIOS_DIR": "scenarios",
+    "JOBS_DIR": None,
+    "MAX_CONCURRENT_JOBS": 1,
+    "JOB_REFRESH_S": 2,
+    "MAX_TIME_LIMIT_S": 3600,
+}
+# Pages load nothing from other hosts; only the optional OSM tile layer of a map does.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+                           "style-src 'self' 'unsafe-inline'; "
+                           "img-src 'self' data: https://tile.openstreetmap.org; "
+                           "frame-ancestors 'self'; form-action 'self'")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the web app; ``config`` overrides :data:`DEFAULTS` (see the module docstring)."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_mapping(DEFAULTS)
+    if config:
+        app.config.from_mapping(config)
+    runs_dir = Path(app.config["RUNS_DIR"]).resolve()
+    scenarios_dir = Path(app.config["SCENARIOS_DIR"]).resolve()
+    jobs_dir = Path(app.config["JOBS_DIR"] or Path(app.instance_path) / "jobs").resolve()
+    app.config.update(RUNS_DIR=runs_dir, SCENARIOS_DIR=scenarios_dir, JOBS_DIR=jobs_dir)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    from webui import jobs, plans, sheets, stores
+
+    stores.init_app(app)
+    _init_i18n(app)
+    _init_errors(app)
+
+    app.register_blueprint(plans.bp)
+    app.register_blueprint(sheets.bp)
+    app.register_blueprint(jobs.bp)
+    return app
+
+
+def _init_i18n(app: Flask) -> None:
+    """Pick the language of each request and give templates ``_``, formatting filters and
+    the language switch."""
+
+    @app.before_request
+    def choose_language() -> None:
+        g.lang = pick_language(request.args, request.cookies)
+        g.tr = Translator(g.lang)
+
+    @app.after_request
+    def remember_language(response: Response) -> Response:
+        asked = normalise_language(request.args.get("lang"))
+        if asked and request.cookies.get(COOKIE_NAME) != asked:
+            response.set_cookie(COOKIE_NAME, asked, max_age=365 * 24 * 3600, samesite="Lax")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+    @app.context_processor
+    def template_helpers() -> dict[str, Any]:
+        lang = getattr(g, "lang", "vi")
+
+        def lang_url(code: str) -> str:
+            args = {k: v for k, v in request.args.items() if k != "lang"}
+            return f"{request.path}?{urlencode({**args, 'lang': code})}"
+
+        return {"_": getattr(g, "tr", Translator(lang)), "lang": lang, "languages": LANGUAGES,
+                "lang_url": lang_url}
+
+    def _lang() -> str:
+        return getattr(g, "lang", "vi")
+
+    app.add_template_filter(lambda x, digits=1: formatting.number(x, _lang(), digits=digits),
+                            "num")
+    app.add_template_filter(lambda x, digits=1: formatting.percent(x, _lang(), digits=digits),
+                            "pct")
+    app.add_template_filter(formatting.hours_text, "hours")
+    app.add_template_filter(
+        lambda d, weekday=False: formatting.date_text(d, _lang(), weekday=weekday), "date")
+    app.add_template_filter(lambda s: formatting.seconds_text(s, _lang()), "seconds")
+
+
+def _init_errors(app: Flask) -> None:
+    """Error pages in the page language, with the status the error carries."""
+
+    def page(status: int, message: str) -> ResponseReturnValue:
+        return render_template("error.html", status=status, message=message), status
+
+    @app.errorhandler(WebUIError)
+    def webui_error(exc: WebUIError) -> ResponseReturnValue:
+        if exc.status >= 500:
+            log.exception("error page %s", exc.status)
+        return page(exc.status, str(exc))
+
+    @app.errorhandler(PlannerError)
+    def planner_error(exc: PlannerError) -> ResponseReturnValue:
+        log.error("%s", exc)
+        return page(500, str(exc))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
+        return page(exc.code or 500, exc.description or "")

@@ -1,0 +1,156 @@
+"""Background solves: the form, validation, job pages, and real worker processes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from webui_testkit import FIXTURE_RUN, tiny_scenario_yaml, wait_for
+
+from webui.jobstore import JobStore, write_json_atomic
+
+
+def _job_folder(app: Flask, job_id: str, *, state: dict, progress: str = "") -> Path:
+    """A job folder as a worker would have left it (no process involved)."""
+    folder = Path(app.config["JOBS_DIR"]) / job_id
+    folder.mkdir(parents=True)
+    write_json_atomic(folder / "job.json", {"id": job_id, "scenario": "tiny",
+                                            "created_at": time.time() - 30})
+    write_json_atomic(folder / "state.json", state)
+    (folder / "progress.tsv").write_text(progress, encoding="utf-8")
+    (folder / "log.txt").write_text("log line\n", encoding="utf-8")
+    return folder
+
+
+def _job_id(location: str) -> str:
+    return location.rstrip("/").rsplit("/", 1)[-1]
+
+
+def test_jobs_page_lists_scenarios(client: FlaskClient, scenarios_dir: Path) -> None:
+    (scenarios_dir / "tiny.yaml").write_text(tiny_scenario_yaml(), encoding="utf-8")
+    (scenarios_dir / "notes.txt").write_text("not a scenario", encoding="utf-8")
+    page = client.get("/jobs").get_data(as_text=True)
+    assert '<option value="tiny">' in page and "notes" not in page
+
+
+@pytest.mark.parametrize("name", ["nope", "../scenarios/tiny", "tiny.yaml", "", "/etc/passwd"])
+def test_start_with_unknown_scenario_is_404(client: FlaskClient, scenarios_dir: Path,
+                                            name: str) -> None:
+    (scenarios_dir / "tiny.yaml").write_text(tiny_scenario_yaml(), encoding="utf-8")
+    assert client.post("/jobs", data={"scenario": name}).status_code == 404
+
+
+@pytest.mark.parametrize("limit", ["abc", "0", "-5", "100000", "nan"])
+def test_start_with_bad_time_limit_is_400(client: FlaskClient, scenarios_dir: Path,
+                                          limit: str) -> None:
+    (scenarios_dir / "tiny.yaml").write_text(tiny_scenario_yaml(), encoding="utf-8")
+    resp = client.post("/jobs", data={"scenario": "tiny", "time_limit_s": limit})
+    assert resp.status_code == 400
+
+
+@pytest.mark.parametrize("job_id", ["0123456789ab", "..", "..%2F..%2Fetc", "ZZZ"])
+def test_unknown_job_is_404(client: FlaskClient, job_id: str) -> None:
+    assert client.get(f"/jobs/{job_id}").status_code == 404
+    assert client.post(f"/jobs/{job_id}/cancel").status_code == 404
+
+
+def test_done_job_links_to_its_plan(app: Flask, client: FlaskClient) -> None:
+    _job_folder(app, "aaaaaaaaaaaa", progress="0.2\t900\n0.5\t850\n",
+                state={"status": "done", "stage": "finished", "started_at": time.time() - 20,
+                       "finished_at": time.time() - 5, "run": FIXTURE_RUN})
+    page = client.get("/jobs/aaaaaaaaaaaa?lang=en").get_data(as_text=True)
+    assert "done" in page and f'href="/plans/{FIXTURE_RUN}"' in page
+    assert "850" in page and "http-equiv=\"refresh\"" not in page
+    data = client.get("/jobs/aaaaaaaaaaaa/status.json").get_json()
+    assert data["status"] == "done" and data["best_objective"] == 850
+    assert data["plan_url"] == f"/plans/{FIXTURE_RUN}"
+    assert 14 < data["elapsed_s"] < 16
+    assert client.post("/jobs/aaaaaaaaaaaa/cancel").status_code == 409
+    assert "aaaaaaaaaaaa" in client.get("/jobs").get_data(as_text=True)
+
+
+def test_failed_job_shows_the_error(app: Flask, client: FlaskClient) -> None:
+    _job_folder(app, "bbbbbbbbbbbb", state={"status": "failed", "finished_at": time.time(),
+                                            "error": "scenario.yaml: field `stops` missing"})
+    page = client.get("/jobs/bbbbbbbbbbbb").get_data(as_text=True)
+    assert "thất bại" in page and "field `stops` missing" in page and "log line" in page
+
+
+def test_job_whose_worker_vanished_is_failed(app: Flask, client: FlaskClient) -> None:
+    folder = _job_folder(app, "cccccccccccc", state={"status": "running", "stage": "solving"})
+    (folder / "worker.pid").write_text("999999999", encoding="ascii")
+    data = client.get("/jobs/cccccccccccc/status.json").get_json()
+    assert data["status"] == "failed" and "ended without reporting" in data["error"]
+
+
+def test_running_job_page_refreshes_and_offers_cancel(app: Flask, client: FlaskClient) -> None:
+    folder = _job_folder(app, "dddddddddddd", state={"status": "running", "stage": "solving",
+                                                     "started_at": time.time()},
+                         progress="0.1\t123456\n")
+    (folder / "worker.pid").write_text("1", encoding="ascii")  # alive, but not our worker
+    store: JobStore = app.extensions["mlp.jobs"]
+    assert store.status("dddddddddddd").status == "failed"
+    # No pid file yet and the job was created seconds ago: its worker is starting up.
+    (folder / "worker.pid").unlink()
+    page = client.get("/jobs/dddddddddddd").get_data(as_text=True)
+    assert 'http-equiv="refresh"' in page and "Hủy tác vụ" in page
+    assert "123.456" in page  # best objective so far, Vietnamese digit grouping
+
+
+def test_worker_reports_an_invalid_scenario(client: FlaskClient, scenarios_dir: Path) -> None:
+    (scenarios_dir / "bad.yaml").write_text("schema_version: 1\nname: bad\n", encoding="utf-8")
+    resp = client.post("/jobs", data={"scenario": "bad"})
+    assert resp.status_code == 303
+    job_id = _job_id(resp.headers["Location"])
+    url = f"/jobs/{job_id}/status.json"
+    assert wait_for(lambda: client.get(url).get_json()["status"] == "failed", timeout_s=30)
+    data = client.get(url).get_json()
+    assert "problem" in data["error"] and "stops" in data["error"]
+
+
+def test_cancel_a_running_job(app: Flask, client: FlaskClient, scenarios_dir: Path) -> None:
+    (scenarios_dir / "tiny.yaml").write_text(tiny_scenario_yaml(time_limit_s=120),
+                                             encoding="utf-8")
+    resp = client.post("/jobs", data={"scenario": "tiny"})
+    job_id = _job_id(resp.headers["Location"])
+    assert client.get(f"/jobs/{job_id}/status.json").get_json()["status"] in ("queued",
+                                                                              "running")
+    resp = client.post(f"/jobs/{job_id}/cancel")
+    assert resp.status_code == 303
+    assert client.get(f"/jobs/{job_id}/status.json").get_json()["status"] == "cancelled"
+    folder = Path(app.config["JOBS_DIR"]) / job_id
+    pid = int((folder / "worker.pid").read_text())
+    assert wait_for(lambda: not Path(f"/proc/{pid}").exists()
+                    or "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1][:3],
+                    timeout_s=10)
+
+
+@pytest.mark.slow
+def test_real_solve_of_a_tiny_scenario(app: Flask, client: FlaskClient, scenarios_dir: Path,
+                                       runs_dir: Path) -> None:
+    (scenarios_dir / "tiny.yaml").write_text(tiny_scenario_yaml(time_limit_s=2),
+                                             encoding="utf-8")
+    resp = client.post("/jobs", data={"scenario": "tiny", "time_limit_s": "2"})
+    assert resp.status_code == 303
+    job_id = _job_id(resp.headers["Location"])
+    url = f"/jobs/{job_id}/status.json"
+    assert wait_for(lambda: client.get(url).get_json()["status"] not in ("queued", "running"),
+                    timeout_s=90, poll_s=0.5)
+    data = client.get(url).get_json()
+    assert data["status"] == "done", data
+    assert data["best_objective"] is not None and data["improvements"] >= 1
+    run = runs_dir / data["run"]
+    assert {"plan.json", "routes.geojson", "scenario.json", "map.html"} <= {
+        p.name for p in run.iterdir()}
+    assert not any(p.name.startswith(".") for p in runs_dir.iterdir())
+    plan = json.loads((run / "plan.json").read_text(encoding="utf-8"))
+    assert {v["commune_name"] for r in plan["routes"] for v in r["visits"]} == {
+        "Xã Lũng Cú", "Xã Đồng Văn"}
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert f'href="/plans/{data["run"]}"' in page
+    assert data["run"] in client.get("/").get_data(as_text=True)
+    assert client.get(f"/plans/{data['run']}").status_code == 200

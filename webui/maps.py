@@ -1,0 +1,459 @@
+"""Folium maps of a plan that work offline: one self-contained ``map.html`` per plan.
+
+Folium normally loads Leaflet, jQuery, Bootstrap, awesome-markers and Font Awesome from CDNs
+and draws on online tiles. :class:`OfflineMap` needs only Leaflet, vendored under
+``webui/static/vendor/leaflet`` and inlined into the page; stop markers are
+:class:`folium.DivIcon` and popups are bound without jQuery. The basemap is a vector layer
+drawn from the plan's own road dataset (province outline, trunk to tertiary roads,
+simplified); OpenStreetMap tiles are an optional layer, off by default.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import folium
+import numpy as np
+import shapely
+from branca.element import Element, Figure, MacroElement
+from folium.template import Template
+from folium.utilities import JsCode
+from shapely.geometry import shape
+
+from geodata.basemap import basemap_layers
+from geodata.datasets import load_dataset
+from planner.plan import Plan, read_plan
+from webui.errors import MapError
+from webui.i18n import Translator
+from webui.routeview import RouteView, StopView, route_views
+
+VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor" / "leaflet"
+BASEMAP_CLASSES: tuple[str, ...] = ("trunk", "primary", "secondary", "tertiary")
+BASEMAP_SIMPLIFY_DEG = 0.0002  # about 20 m: invisible below zoom 14, keeps map.html small
+ROUTE_SIMPLIFY_DEG = 0.00005  # about 5 m: the route still follows the simplified roads
+COORD_DECIMALS = 5  # about 1 m
+MAP_FORMAT = "mobile-library-map v1"  # bump when maps change, so stored map.html are redrawn
+OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+ROAD_STYLE: Mapping[str, Mapping[str, Any]] = {
+    "trunk": {"color": "#6b6b6b", "weight": 3.2},
+    "primary": {"color": "#7d7d7d", "weight": 2.6},
+    "secondary": {"color": "#999999", "weight": 2.0},
+    "tertiary": {"color": "#b5b5b5", "weight": 1.4},
+}
+MAP_CSS = """
+html, body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; }
+.leaflet-container { background: #ece8de; font-family: inherit; }
+.leaflet-control-attribution { white-space: normal; max-width: 60%; font-size: 11px; }
+.mlp-num { box-sizing: border-box; width: 26px; height: 26px; border: 2px solid #fff;
+  outline: 1px solid #000; color: #fff; font: bold 13px/22px sans-serif; text-align: center; }
+.mlp-depot { box-sizing: border-box; min-width: 34px; height: 26px; padding: 0 4px;
+  background: #000; color: #fff; border: 2px solid #fff; outline: 1px solid #000;
+  font: bold 12px/22px sans-serif; text-align: center; white-space: nowrap; }
+.mlp-unserved { box-sizing: border-box; width: 22px; height: 22px; border-radius: 50%;
+  background: #8a8a8a; color: #fff; border: 2px solid #fff; outline: 1px solid #555;
+  font: bold 14px/18px sans-serif; text-align: center; }
+.mlp-popup h3 { margin: 0 0 4px; font-size: 15px; }
+.mlp-popup table { border-collapse: collapse; font-size: 13px; }
+.mlp-popup th { text-align: left; padding: 1px 8px 1px 0; font-weight: normal; color: #444; }
+.mlp-popup .warn { color: #8a3b00; font-weight: bold; }
+.mlp-legend { background: rgba(255,255,255,0.94); padding: 6px 9px; border: 1px solid #777;
+  font-size: 12px; line-height: 1.35; }
+.mlp-legend h4 { margin: 0 0 4px; font-size: 13px; max-width: 300px; }
+.mlp-legend div { white-space: nowrap; }
+.mlp-legend svg { vertical-align: middle; margin-right: 4px; }
+.mlp-legend .small { white-space: normal; color: #333; font-size: 11px; margin-top: 4px; }
+"""
+
+
+# --- Leaflet, inlined ---------------------------------------------------------------------
+
+
+def leaflet_assets(vendor_dir: Path = VENDOR_DIR) -> tuple[str, str]:
+    """The vendored ``leaflet.js`` and ``leaflet.css``, the CSS's images as ``data:`` URIs."""
+    try:
+        js = (vendor_dir / "leaflet.js").read_text(encoding="utf-8")
+        css = (vendor_dir / "leaflet.css").read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise MapError(f"{exc.filename}: vendored Leaflet file missing; restore "
+                       "webui/static/vendor/leaflet (see its SOURCES.md)") from None
+    js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
+
+    def data_uri(match: re.Match[str]) -> str:
+        image = vendor_dir / "images" / match.group(1)
+        if not image.is_file():
+            return match.group(0)
+        encoded = base64.b64encode(image.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{encoded})"
+
+    css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", data_uri, css)
+    return js, css
+
+
+class _Raw(Element):
+    """A piece of HTML written as is (no Jinja templating of its content)."""
+
+    _template = Template("{{ this.code }}")
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "Raw"
+        self.code = code
+
+
+class OfflineMap(folium.Map):
+    """A :class:`folium.Map` whose page needs only Leaflet, inlined from the vendored copy."""
+
+    def __init__(self, *args: Any, extra_css: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("tiles", None)
+        super().__init__(*args, **kwargs)
+        # Per instance: folium's add_js_link/add_css_link mutate these lists in place.
+        self.default_js: list[tuple[str, str]] = []
+        self.default_css: list[tuple[str, str]] = []
+        self.extra_css = extra_css
+
+    def render(self, **kwargs: Any) -> Any:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise MapError("an OfflineMap renders only inside a branca Figure")
+        js, css = leaflet_assets()
+        figure.header.add_child(_Raw(f"<style>{css}\n{self.extra_css}</style>"),
+                                name="leaflet_css", index=0)
+        figure.header.add_child(_Raw(f"<script>{js}</script>"), name="leaflet", index=0)
+        return super().render(**kwargs)
+
+
+class _BindText(MacroElement):
+    """``layer.bindPopup(html)`` or ``bindTooltip``, the HTML passed as a JSON string (folium's
+    Popup needs jQuery and its Tooltip pastes text into a JS template literal)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.{{ this.method }}({{ this.html_js }}, {{ this.options_js }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, html_text: str, *, tooltip: bool = False, max_width: int = 320) -> None:
+        super().__init__()
+        self._name = "BindText"
+        self.method = "bindTooltip" if tooltip else "bindPopup"
+        self.html_js = js_string(html_text)
+        self.options_js = js_string({"sticky": True} if tooltip else {"maxWidth": max_width})
+
+
+class _MapScript(MacroElement):
+    """Free JavaScript run after the map is created; ``MAP`` stands for the map variable."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.code.replace("MAP", this._parent.get_name()) }}
+        {% endmacro %}
+    """)
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "MapScript"
+        self.code = code
+
+
+def js_string(value: Any) -> str:
+    """``value`` as a JavaScript literal safe inside ``<script>`` (non-ASCII kept readable)."""
+    return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+            .replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+# --- basemap from local data ------------------------------------------------------------------
+
+
+def basemap_features(network: str) -> tuple[list[dict[str, Any]], dict[str, list[dict]]]:
+    """The province outline and the main roads of dataset ``network`` (see
+    :func:`geodata.basemap.basemap_layers`)."""
+    return basemap_layers(network, classes=BASEMAP_CLASSES, tolerance_deg=BASEMAP_SIMPLIFY_DEG,
+                          decimals=COORD_DECIMALS)
+
+
+def _commune_points(network: str) -> list[tuple[float, float, str]]:
+    communes = load_dataset(network).communes
+    return [(float(lat), float(lon), str(name))
+            for lat, lon, name in zip(communes["lat"], communes["lon"], communes["name"],
+                                            strict=True)]
+
+
+# --- the plan layers ----------------------------------------------------------------------------
+
+
+def _features(routes: Mapping[str, Any], kind: str) -> Iterable[Mapping[str, Any]]:
+    for f in routes.get("features", []):
+        if (f.get("properties") or {}).get("kind") == kind:
+            yield f
+
+
+def _route_line(routes: Mapping[str, Any], vehicle_id: str) -> list[tuple[float, float]]:
+    """The road-following line of ``vehicle_id``'s route as ``(lat, lon)``, simplified."""
+    for f in _features(routes, "route"):
+        if f["properties"].get("vehicle_id") == vehicle_id and f.get("geometry"):
+            line = shapely.simplify(shape(f["geometry"]), ROUTE_SIMPLIFY_DEG)
+            coords = np.round(shapely.get_coordinates(line), COORD_DECIMALS)
+            return [(float(lat), float(lon)) for lon, lat in coords]
+    return []
+
+
+def _popup_rows(rows: Sequence[tuple[str, str]]) -> str:
+    return "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in rows)
+
+
+def _stop_popup(rv: RouteView, stop: StopView, _: Translator) -> str:
+    v = stop.visit
+
+    def when(m: Any) -> str:
+        offset = _.day_offset(m.day_offset)
+        return html.escape(m.clock + (f" ({offset})" if offset else ""))
+
+    rows = [(_("vehicle"), html.escape(rv.route.vehicle_name)),
+            (_("arrival"), when(stop.arrival)),
+            (_("departure"), when(stop.departure)),
+            (_("deliver"), html.escape(_("crates_n", n=v.deliver_crates))),
+            (_("collect"), html.escape(_("crates_n", n=v.collect_crates))),
+            (_("load_after"), html.escape(_("crates_n", n=v.load_after_crates)))]
+    if v.contact:
+        rows.append((_("contact"), html.escape(v.contact)))
+    if v.note:
+        rows.append((_("note"), html.escape(v.note)))
+    return (f'<div class="mlp-popup"><h3>{v.seq}. {html.escape(v.commune_name)}</h3>'
+            f"<table>{_popup_rows(rows)}</table></div>")
+
+
+def _depot_popup(name: str, note: str | None, vehicles: Sequence[str], _: Translator) -> str:
+    parts = [f'<div class="mlp-popup"><h3>{html.escape(name)}</h3>']
+    if note is not None:
+        parts.append(f'<p class="warn">{html.escape(_("approximate_position"))}</p>'
+                     f"<p>{html.escape(note)}</p>")
+    parts.append(f"<p>{html.escape(_('vehicle'))}: {html.escape(', '.join(vehicles))}</p></div>")
+    return "".join(parts)
+
+
+def _depot_label(lang: str, approx: bool) -> str:
+    return ("≈" if approx else "") + ("TV" if lang == "vi" else "Lib")
+
+
+def _legend_html(plan: Plan, views: Sequence[RouteView], approx: bool, n_unserved: int,
+                 _: Translator) -> str:
+    rows = []
+    for rv in views:
+        dash = f' stroke-dasharray="{rv.style.dash}"' if rv.style.dash else ""
+        sample = (f'<svg width="40" height="10"><line x1="1" y1="5" x2="39" y2="5" '
+                  f'stroke="{rv.style.colour}" stroke-width="4"{dash}/></svg>')
+        rows.append(f"<div>{sample}{html.escape(rv.route.vehicle_name)} · "
+                    f"{html.escape(_('page_of_stops', n=len(rv.stops)))} · "
+                    f"{rv.route.km:.0f} km</div>")
+    label = _depot_label(_.lang, approx)
+    rows.append(f'<div><span class="mlp-depot" style="display:inline-block;min-width:0;'
+                f'height:18px;line-height:14px;font-size:10px">{label}</span> '
+                f"{html.escape(_('depot'))}"
+                f"{' (' + html.escape(_('approximate_position')) + ')' if approx else ''}</div>")
+    if n_unserved:
+        rows.append(f'<div><span class="mlp-unserved" style="display:inline-block;width:16px;'
+                    f'height:16px;font-size:11px;line-height:12px">×</span> '
+                    f"{html.escape(_('layer_unserved'))} ({n_unserved})</div>")
+    title = html.escape(plan.scenario_title or plan.scenario_name)
+    return (f'<div class="mlp-legend"><h4>{title}</h4>{"".join(rows)}'
+            f'<div class="small">{html.escape(OSM_ATTRIBUTION)} (ODbL)</div></div>')
+
+
+def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
+             basemap: bool = True) -> folium.Map:
+    """An offline folium map of ``plan``: routes along the roads (``routes`` is the parsed
+    ``routes.geojson``), numbered stops, the depot, unserved communes, a local vector basemap
+    and an optional OpenStreetMap tile layer. ``basemap=False`` skips the dataset layers."""
+    _ = Translator(lang)
+    views = route_views(plan, routes)
+    m = OfflineMap(location=[22.9, 105.0], zoom_start=9, control_scale=True, prefer_canvas=True,
+                   extra_css=MAP_CSS, zoom_snap=0.25)
+    figure = m.get_root()
+    if isinstance(figure, Figure):
+        figure.title = _("map_title", title=plan.scenario_title or plan.scenario_name)
+
+    folium.TileLayer(OSM_TILES_URL, attr=OSM_ATTRIBUTION, name=_("layer_osm"), overlay=True,
+                     show=False, max_zoom=19).add_to(m)
+    if basemap:
+        outline, roads = basemap_features(plan.network)
+        folium.GeoJson({"type": "FeatureCollection", "features": outline},
+                       name=_("layer_outline"),
+                       style_function=lambda _f: {"color": "#333333", "weight": 2,
+                                                  "fillColor": "#ffffff", "fillOpacity": 0.7},
+                       interactive=False).add_to(m)
+        road_group = folium.FeatureGroup(name=_("layer_roads"))
+        tooltip = JsCode("function(feature, layer) { if (feature.properties.label) "
+                         "{ layer.bindTooltip(feature.properties.label, {sticky: true}); } }")
+        for cls in reversed(BASEMAP_CLASSES):  # minor roads first, trunk roads on top
+            style = dict(ROAD_STYLE[cls])
+            folium.GeoJson({"type": "FeatureCollection", "features": roads[cls]},
+                           style_function=lambda _f, s=style: s, control=False,
+                           on_each_feature=tooltip).add_to(road_group)
+        road_group.add_to(m)
+        commune_group = folium.FeatureGroup(name=_("layer_communes"))
+        for lat, lon, name in _commune_points(plan.network):
+            dot = folium.CircleMarker([lat, lon], radius=2.5, color="#555555", weight=1,
+                                      fill=True, fill_color="#ffffff", fill_opacity=1)
+            dot.add_child(_BindText(html.escape(name), tooltip=True))
+            dot.add_to(commune_group)
+        commune_group.add_to(m)
+
+    bounds: list[tuple[float, float]] = []
+    depots: dict[tuple[str, float, float], list[str]] = {}
+    depot_notes: dict[tuple[str, float, float], str | None] = {}
+    for rv in views:
+        r = rv.route
+        key = (r.depot_name, r.depot_lat, r.depot_lon)
+        depots.setdefault(key, []).append(r.vehicle_name)
+        depot_notes[key] = rv.depot_note
+        bounds.append((r.depot_lat, r.depot_lon))
+        group = folium.FeatureGroup(name=f"{r.vehicle_name} ({r.vehicle_id})")
+        line = _route_line(routes, r.vehicle_id)
+        if line:
+            bounds.extend(line)
+            folium.PolyLine(line, color="#ffffff", weight=8, opacity=0.9,
+                            interactive=False).add_to(group)
+            poly = folium.PolyLine(line, color=rv.style.colour, weight=4.5, opacity=1,
+                                   dash_array=rv.style.dash, line_cap="round")
+            poly.add_child(_BindText(html.escape(f"{r.vehicle_name}: {r.km:.0f} km"),
+                                     tooltip=True))
+            poly.add_to(group)
+        for stop in rv.stops:
+            v = stop.visit
+            bounds.append((v.lat, v.lon))
+            icon = folium.DivIcon(
+                html=(f'<div class="mlp-num" style="background:{rv.style.colour};'
+                      f'border-radius:{rv.style.marker_radius}">{v.seq}</div>'),
+                icon_size=(26, 26), icon_anchor=(13, 13), class_name="mlp-stop")
+            marker = folium.Marker([v.lat, v.lon], icon=icon)
+            marker.add_child(_BindText(_stop_popup(rv, stop, _)))
+            marker.add_child(_BindText(html.escape(f"{v.seq}. {v.commune_name}"), tooltip=True))
+            marker.add_to(group)
+        group.add_to(m)
+
+    for (name, lat, lon), vehicles in depots.items():
+        note = depot_notes[(name, lat, lon)]
+        label = _depot_label(lang, note is not None)
+        icon = folium.DivIcon(html=f'<div class="mlp-depot">{html.escape(label)}</div>',
+                              icon_size=(40, 26), icon_anchor=(20, 13), class_name="mlp-depot-icon")
+        marker = folium.Marker([lat, lon], icon=icon, z_index_offset=1000)
+        marker.add_child(_BindText(_depot_popup(name, note, vehicles, _)))
+        marker.add_child(_BindText(html.escape(name + (f" ({_('approximate_position')})"
+                                                       if note is not None else "")),
+                                   tooltip=True))
+        marker.add_to(m)
+
+    unserved_points = {f["properties"].get("commune_code"): f
+                       for f in _features(routes, "unserved")}
+    if plan.unserved:
+        group = folium.FeatureGroup(name=_("layer_unserved"))
+        for u in plan.unserved:
+            f = unserved_points.get(u.commune_code)
+            if f is None or not f.get("geometry"):
+                continue
+            lon, lat = f["geometry"]["coordinates"][:2]
+            bounds.append((lat, lon))
+            icon = folium.DivIcon(html='<div class="mlp-unserved">×</div>', icon_size=(22, 22),
+                                  icon_anchor=(11, 11), class_name="mlp-unserved-icon")
+            marker = folium.Marker([lat, lon], icon=icon)
+            popup = (f'<div class="mlp-popup"><h3>{html.escape(u.commune_name)}</h3>'
+                     f'<p class="warn">{html.escape(_("unserved_marker"))}</p>'
+                     f"<p>{html.escape(_.reason(u.reason_code))}</p>"
+                     f"<p><small>{html.escape(u.reason)}</small></p></div>")
+            marker.add_child(_BindText(popup))
+            marker.add_child(_BindText(html.escape(f"{u.commune_name}: {_('unserved_marker')}"),
+                                       tooltip=True))
+            marker.add_to(group)
+        group.add_to(m)
+
+    if bounds:
+        lats, lons = [b[0] for b in bounds], [b[1] for b in bounds]
+        # Keep the routes clear of the legend (bottom left) and the controls.
+        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]],
+                     padding_top_left=(20, 20), padding_bottom_right=(20, 130))
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+
+    approx = any(n is not None for n in depot_notes.values())
+    legend = _legend_html(plan, views, approx, len(plan.unserved), _)
+    attribution = html.escape(OSM_ATTRIBUTION) + " (ODbL)"
+    extra = (html.escape(plan.attribution) if plan.attribution
+             and plan.attribution.strip() != OSM_ATTRIBUTION else "")
+    m.add_child(_MapScript(f"""
+        MAP.attributionControl.setPrefix("Leaflet");
+        MAP.attributionControl.addAttribution({js_string(attribution)});
+        {f"MAP.attributionControl.addAttribution({js_string(extra)});" if extra else ""}
+        var legend = L.control({{position: "bottomleft"}});
+        legend.onAdd = function () {{
+            var div = L.DomUtil.create("div");
+            div.innerHTML = {js_string(legend)};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        }};
+        legend.addTo(MAP);
+    """))
+    return m
+
+
+# --- writing map.html ---------------------------------------------------------------------------
+
+_EXTERNAL_ASSET = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*[\"']?"
+                             r"(?:https?:)?//", re.IGNORECASE)
+
+
+def render_map_html(m: folium.Map, *, lang: str = "vi") -> str:
+    """The whole page of ``m`` as one string, with ``<html lang=...>``; raises
+    :class:`~webui.errors.MapError` if anything would still be loaded from the network."""
+    page = m.get_root().render()
+    page = page.replace("<html>", f'<!-- {MAP_FORMAT} -->\n<html lang="{html.escape(lang)}">', 1)
+    found = _EXTERNAL_ASSET.search(page)
+    if found:
+        raise MapError(f"map page would load an external asset ({found.group(0)}...); every "
+                       "script and stylesheet must be inlined")
+    return page
+
+
+def map_is_current(path: Path) -> bool:
+    """Whether the map page at ``path`` was drawn by this version of :func:`plan_map`."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(200)
+    except OSError:
+        return False
+    return MAP_FORMAT.encode() in head
+
+
+def write_plan_map(plan_path: str | Path, routes_path: str | Path, out_html: str | Path, *,
+                   lang: str = "vi") -> Path:
+    """Write the self-contained map of the plan at ``plan_path`` (with its ``routes.geojson``
+    at ``routes_path``) to ``out_html``, replacing any earlier file atomically."""
+    plan = read_plan(plan_path)
+    try:
+        routes = json.loads(Path(routes_path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MapError(f"{routes_path}: routes file not found; run `planner solve` to write "
+                       "it") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise MapError(f"{routes_path}: not valid GeoJSON ({exc})") from None
+    page = render_map_html(plan_map(plan, routes, lang=lang), lang=lang)
+    out = Path(out_html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(page)
+        tmp.chmod(0o644)  # mkstemp makes it private; the map is a page to share
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out

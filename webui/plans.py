@@ -1,0 +1,89 @@
+"""Plan list, plan page (map, KPIs, route tables, unserved communes, data notes) and the
+plan's map and files."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, g, render_template, send_file
+from flask.typing import ResponseReturnValue
+
+from planner.plan import Plan
+from webui.errors import NotFoundError
+from webui.routeview import route_views
+from webui.stores import run_store
+
+bp = Blueprint("plans", __name__)
+
+DOWNLOADS = {"plan.json": "application/json", "routes.geojson": "application/geo+json"}
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    """Where a plan stands against one programme target (share of the service area's
+    communes served)."""
+
+    year: str
+    target: float
+    needed: int
+    missing: int
+
+    @property
+    def met(self) -> bool:
+        return self.missing == 0
+
+
+def target_progress(kpis: Mapping[str, Any]) -> tuple[TargetProgress, ...]:
+    """The programme targets (15% 2026, 50% 2030, 90% 2045 unless the plan says otherwise)
+    with the number of communes each needs and how many are still missing."""
+    total = int(kpis.get("service_area_communes") or 0)
+    served = int(kpis.get("communes_served") or 0)
+    targets = kpis.get("targets") or {"2026": 0.15, "2030": 0.50, "2045": 0.90}
+    out = []
+    for year, target in sorted(targets.items()):
+        needed = math.ceil(round(float(target) * total, 6))
+        out.append(TargetProgress(str(year), float(target), needed, max(0, needed - served)))
+    return tuple(out)
+
+
+def load_plan(run: str) -> Plan:
+    """Plan ``run`` or a 404 page naming it."""
+    try:
+        return run_store().plan(run)
+    except NotFoundError:
+        raise NotFoundError(g.tr("unknown_plan", name=run)) from None
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    store = run_store()
+    return render_template("index.html", runs=store.summaries(), runs_dir=store.root)
+
+
+@bp.get("/plans/<run>")
+def plan_page(run: str) -> ResponseReturnValue:
+    plan = load_plan(run)
+    return render_template("plan.html", run=run, plan=plan, views=route_views(plan),
+                           targets=target_progress(plan.kpis),
+                           assumptions=run_store().assumptions(run))
+
+
+@bp.get("/plans/<run>/map")
+def map_page(run: str) -> ResponseReturnValue:
+    load_plan(run)
+    path = run_store().map_file(run, g.lang)
+    return send_file(path, mimetype="text/html", max_age=0)
+
+
+@bp.get("/plans/<run>/files/<name>")
+def download(run: str, name: str) -> ResponseReturnValue:
+    load_plan(run)
+    if name not in DOWNLOADS:
+        raise NotFoundError(name)
+    path = run_store().folder(run) / name
+    if not path.is_file():
+        raise NotFoundError(name)
+    return send_file(path, mimetype=DOWNLOADS[name], as_attachment=True, download_name=name)

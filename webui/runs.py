@@ -1,0 +1,115 @@
+"""The folder of stored plans (``RUNS_DIR``): one sub-folder per plan with ``plan.json``,
+``routes.geojson`` and ``map.html``.
+
+Run names from URLs are never joined into paths: a name is looked up among the folder's
+actual entries, and only a listed entry's path is used.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.errors import PlannerError
+from planner.plan import Plan, read_plan
+from webui.errors import NotFoundError
+from webui.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from webui.maps import map_is_current, write_plan_map
+
+log = logging.getLogger(__name__)
+
+RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def map_file_name(lang: str) -> str:
+    """``map.html`` for Vietnamese (the file ``planner solve`` writes), ``map.<lang>.html``
+    otherwise."""
+    return "map.html" if lang == DEFAULT_LANGUAGE else f"map.{lang}.html"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of the plan list: the plan, or why it cannot be read."""
+
+    name: str
+    plan: Plan | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunStore:
+    """Read access to the plans under ``root`` (plus writing their cached maps)."""
+
+    root: Path
+
+    def _entries(self) -> dict[str, Path]:
+        if not self.root.is_dir():
+            return {}
+        return {p.name: p for p in self.root.iterdir()
+                if RUN_NAME.match(p.name) and p.is_dir() and (p / "plan.json").is_file()}
+
+    def names(self) -> list[str]:
+        """Names of the plan folders, newest first."""
+        entries = self._entries()
+        return sorted(entries, key=lambda n: (entries[n] / "plan.json").stat().st_mtime,
+                      reverse=True)
+
+    def folder(self, name: str) -> Path:
+        """The folder of plan ``name``; :class:`NotFoundError` unless it is a listed plan."""
+        path = self._entries().get(name)
+        if path is None:
+            raise NotFoundError(f"unknown plan {name!r}")
+        return path
+
+    def plan(self, name: str) -> Plan:
+        return read_plan(self.folder(name) / "plan.json")
+
+    def routes(self, name: str) -> dict[str, Any] | None:
+        """The parsed ``routes.geojson`` of plan ``name``, or ``None`` if it is missing or
+        unreadable (pages then go without directions)."""
+        path = self.folder(name) / "routes.geojson"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            log.warning("%s: not valid GeoJSON (%s); showing the plan without directions",
+                        path, exc)
+            return None
+
+    def assumptions(self, name: str) -> tuple[str, ...]:
+        """The ``assumptions`` of the resolved ``scenario.json`` written beside the plan."""
+        path = self.folder(name) / "scenario.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return ()
+        items = data.get("assumptions") if isinstance(data, dict) else None
+        return tuple(str(a) for a in items) if isinstance(items, list) else ()
+
+    def summaries(self) -> list[RunSummary]:
+        out = []
+        for name in self.names():
+            try:
+                out.append(RunSummary(name, self.plan(name)))
+            except PlannerError as exc:
+                out.append(RunSummary(name, None, str(exc)))
+        return out
+
+    def map_file(self, name: str, lang: str) -> Path:
+        """The plan's map page in ``lang``, (re)written when missing, older than the plan or
+        its routes, or drawn by an earlier version of the map code."""
+        if lang not in LANGUAGES:
+            raise NotFoundError(f"no map language {lang!r}")
+        folder = self.folder(name)
+        out = folder / map_file_name(lang)
+        sources = [folder / "plan.json", folder / "routes.geojson"]
+        newest = max(p.stat().st_mtime for p in sources if p.exists())
+        if not out.is_file() or out.stat().st_mtime < newest or not map_is_current(out):
+            log.info("writing %s", out)
+            write_plan_map(sources[0], sources[1], out, lang=lang)
+        return out

@@ -1,0 +1,31 @@
+"""The app's two stores, registered once per app by :func:`init_app`: the plans of
+``RUNS_DIR`` and the background jobs of ``JOBS_DIR``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from webui.jobstore import JobStore
+from webui.runs import RunStore
+
+
+def init_app(app: Flask) -> None:
+    """Create the stores from the app's (already resolved) configuration."""
+    app.extensions["mlp.runs"] = RunStore(Path(app.config["RUNS_DIR"]))
+    app.extensions["mlp.jobs"] = JobStore(Path(app.config["JOBS_DIR"]),
+                                          Path(app.config["RUNS_DIR"]),
+                                          max_concurrent=int(app.config["MAX_CONCURRENT_JOBS"]))
+
+
+def run_store() -> RunStore:
+    """The plans of the current app."""
+    store: RunStore = current_app.extensions["mlp.runs"]
+    return store
+
+
+def job_store() -> JobStore:
+    """The background jobs of the current app."""
+    store: JobStore = current_app.extensions["mlp.jobs"]
+    return store
