@@ -101,7 +101,7 @@ def test_legs_match_the_matrix(roads, prof, data):
     straight = np.hypot(n.node_x[:, None] - n.node_x[None, :],
                         n.node_y[:, None] - n.node_y[None, :])
     reach = np.isfinite(m.distance_m)
-    assert (m.distance_m[reach] >= straight[reach] - 1e-6).all()
+    assert (m.distance_m[reach] >= straight[reach] - 0.5).all()  # lengths exact to 0.1 m per arc
     for i, j in data.draw(st.lists(st.sampled_from(finite.tolist()), max_size=4)):
         leg = leg_path(pg, m, i, j)
         assert math.isclose(leg.time_s, m.time_s[i, j], rel_tol=1e-9, abs_tol=1e-9)
@@ -165,6 +165,7 @@ def test_removing_a_road_never_makes_a_trip_quicker(roads, prof, data):
     a = np.array([full_idx[k] for k in common], dtype=int)
     b = np.array([less_idx[k] for k in common], dtype=int)
     before, after = t_full[np.ix_(a, a)], t_less[np.ix_(b, b)]
-    assert (after >= before - 1e-6).all(), "a trip got quicker after a road was removed"
+    # (times are exact to 1 ms per arc, and removing a road re-cuts the arcs around it)
+    assert (after >= before - 0.01).all(), "a trip got quicker after a road was removed"
     # in particular no unreachable pair became reachable
     assert not (np.isinf(before) & np.isfinite(after)).any()

@@ -14,6 +14,9 @@ from geodata_testkit import build, node_at, pgraph, profile, pt, road, seconds, 
 A, B = pt(0, 0), pt(10, 0)
 DETOUR = [A, pt(5, 5), B]
 
+# matrices are exact to 1 ms and 0.1 m per arc (one Dijkstra gives both figures)
+MATRIX_TOL = 0.5
+
 
 # --- 4. oneway -----------------------------------------------------------------------------
 
@@ -32,11 +35,11 @@ def test_single_oneway_line_is_passable_one_way_only(coords, oneway, allowed):
     t_ab, t_ba = m.time_s[0, 1], m.time_s[1, 0]
     expected = seconds(utm_length([A, B]), profile("van").speeds_kmh["minor"])
     if allowed in ("AB", "both"):
-        assert t_ab == pytest.approx(expected, rel=1e-9)
+        assert t_ab == pytest.approx(expected, abs=MATRIX_TOL)
     else:
         assert np.isinf(t_ab) and np.isinf(m.distance_m[0, 1])
     if allowed in ("BA", "both"):
-        assert t_ba == pytest.approx(expected, rel=1e-9)
+        assert t_ba == pytest.approx(expected, abs=MATRIX_TOL)
     else:
         assert np.isinf(t_ba) and np.isinf(m.distance_m[1, 0])
 
@@ -56,10 +59,10 @@ def test_oneway_shortcut_forces_a_detour_the_other_way(coords, oneway, fast):
     fwd, back = (0, 1), (1, 0)
     if fast == "BA":
         fwd, back = back, fwd
-    assert m.time_s[fwd] == pytest.approx(seconds(direct, kmh), rel=1e-9)
-    assert m.distance_m[fwd] == pytest.approx(direct, rel=1e-9)
-    assert m.time_s[back] == pytest.approx(seconds(detour, kmh), rel=1e-9)
-    assert m.distance_m[back] == pytest.approx(detour, rel=1e-9)
+    assert m.time_s[fwd] == pytest.approx(seconds(direct, kmh), abs=MATRIX_TOL)
+    assert m.distance_m[fwd] == pytest.approx(direct, abs=MATRIX_TOL)
+    assert m.time_s[back] == pytest.approx(seconds(detour, kmh), abs=MATRIX_TOL)
+    assert m.distance_m[back] == pytest.approx(detour, abs=MATRIX_TOL)
     # the leg of the slow direction draws the detour
     i, j = back
     leg = leg_path(pg, m, i, j)
@@ -111,7 +114,7 @@ def test_truck_cannot_use_a_track_but_the_van_can():
     mv = travel_matrices(van, np.array([w, p, q]))
     assert np.isfinite(mv.time_s).all()
     expected = seconds(utm_length([W, C]), 20) + seconds(utm_length([C, P]), 10)
-    assert mv.time_s[0, 1] == pytest.approx(expected, rel=1e-9)
+    assert mv.time_s[0, 1] == pytest.approx(expected, abs=MATRIX_TOL)
 
 
 def test_snapping_a_track_only_point_goes_to_the_trucks_network():
@@ -179,8 +182,8 @@ def test_matrix_returns_time_and_length_of_the_fastest_path(two_roads):
         stub_e, kmh["minor"])
     assert t_fast < t_short  # ...and the quicker one
     for i, j in ((0, 1), (1, 0)):
-        assert m.time_s[i, j] == pytest.approx(t_fast, rel=1e-9)
-        assert m.distance_m[i, j] == pytest.approx(stub_w + fast + stub_e, rel=1e-9)
+        assert m.time_s[i, j] == pytest.approx(t_fast, abs=MATRIX_TOL)
+        assert m.distance_m[i, j] == pytest.approx(stub_w + fast + stub_e, abs=MATRIX_TOL)
     assert m.time_s[0, 0] == 0 and m.distance_m[1, 1] == 0
 
 
@@ -191,8 +194,8 @@ def test_matrix_follows_the_speeds_when_the_short_road_becomes_the_fast_one(two_
     pg = profile_graph(g, quick_service)
     a, b = node_at(g, A), node_at(g, B)
     m = travel_matrices(pg, np.array([a, b]))
-    assert m.distance_m[0, 1] == pytest.approx(utm_length([A, B]), rel=1e-9)
-    assert m.time_s[0, 1] == pytest.approx(seconds(utm_length([A, B]), 60), rel=1e-9)
+    assert m.distance_m[0, 1] == pytest.approx(utm_length([A, B]), abs=MATRIX_TOL)
+    assert m.time_s[0, 1] == pytest.approx(seconds(utm_length([A, B]), 60), abs=MATRIX_TOL)
 
 
 def test_leg_path_matches_the_matrix_and_lists_roads_in_order(two_roads):
@@ -247,7 +250,7 @@ def test_matrix_for_repeated_and_single_points(two_roads):
     rep = travel_matrices(pg, np.array([se, sw, se]))
     np.testing.assert_array_equal(rep.time_s[[1, 0]][:, [1, 0]], full.time_s)
     np.testing.assert_array_equal(rep.time_s[0], rep.time_s[2])
-    assert rep.time_s.shape == (3, 3) and rep.predecessors.shape == (3, g.n_nodes)
+    assert rep.time_s.shape == (3, 3) and rep.distance_m.shape == (3, 3)
     one = travel_matrices(pg, np.array([sw]))
     assert one.time_s.shape == (1, 1) and one.time_s[0, 0] == 0
     assert one.distance_m.shape == (1, 1)
