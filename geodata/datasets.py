@@ -26,7 +26,8 @@ REQUIRED_FILES = ("dataset.yaml", "roads.parquet", "boundary.parquet", "communes
 def known_datasets() -> list[str]:
     if not DATA_DIR.is_dir():
         return []
-    return sorted(p.name for p in DATA_DIR.iterdir() if (p / "dataset.yaml").is_file())
+    return sorted(p.name for p in DATA_DIR.iterdir()
+                  if not p.name.startswith(".") and (p / "dataset.yaml").is_file())
 
 
 @dataclass(frozen=True)

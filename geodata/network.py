@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 from scipy.sparse import coo_matrix
@@ -30,10 +31,11 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geodata.errors import GeodataError
+from geodata.speeds import segment_curvature
 
 log = logging.getLogger(__name__)
 
-GRAPH_FORMAT_VERSION = 2
+GRAPH_FORMAT_VERSION = 3
 _QUANT = 1e7  # vertex identity: coordinates quantised to 1e-7 degree (about 1 cm)
 
 
@@ -77,6 +79,8 @@ class RoadGraph:
     seg_name: np.ndarray
     seg_ref: np.ndarray
     seg_brunnel: np.ndarray
+    seg_surface: np.ndarray
+    seg_curvature: np.ndarray  # degrees of turning per km (geodata.speeds.segment_curvature)
     classes: tuple[str, ...]
     edge_u: np.ndarray
     edge_v: np.ndarray
@@ -87,6 +91,8 @@ class RoadGraph:
     edge_length_m: np.ndarray
     report: BuildReport
     source_digest: str = ""
+    # optional per-segment attributes of real OSM data: seg_access (str), seg_maxweight_t,
+    # seg_maxwidth_m, seg_maxheight_m (float, NaN = none), seg_osm_way_id (int, -1 = none)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -274,6 +280,17 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
             return np.full(n_seg, "", dtype=object)
         return attrs[col].fillna("").astype(str).to_numpy(dtype=object)
 
+    seg_curv = segment_curvature(pos_xy[coord_idx], seg_coord_ptr)
+    extra: dict[str, np.ndarray] = {}
+    if "access" in attrs.columns:
+        extra["seg_access"] = _text("access")
+    for col in ("maxweight_t", "maxwidth_m", "maxheight_m"):
+        if col in attrs.columns:
+            extra[f"seg_{col}"] = pd.to_numeric(attrs[col], errors="coerce").to_numpy(float)
+    if "osm_way_id" in attrs.columns:
+        ids = pd.to_numeric(attrs["osm_way_id"], errors="coerce")
+        extra["seg_osm_way_id"] = ids.fillna(-1).to_numpy(np.int64)
+
     # --- contract chains through degree-2 nodes --------------------------------------------
     ends = np.concatenate([seg_u, seg_v])
     deg = np.bincount(ends, minlength=n_v)
@@ -389,8 +406,9 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
         node_x=v_xy[junction, 0].copy(), node_y=v_xy[junction, 1].copy(),
         seg_coords=seg_coords, seg_coord_ptr=seg_coord_ptr, seg_length_m=seg_len,
         seg_class=seg_class.astype(np.int16), seg_name=_text("name"), seg_ref=_text("ref"),
-        seg_brunnel=_text("brunnel"), classes=tuple(str(c) for c in classes),
+        seg_brunnel=_text("brunnel"), seg_surface=_text("surface"), seg_curvature=seg_curv,
+        classes=tuple(str(c) for c in classes),
         edge_u=edge_u, edge_v=edge_v, edge_dir=edge_dir, edge_seg_ptr=edge_seg_ptr,
         edge_seg=edge_seg, edge_seg_fwd=edge_seg_fwd, edge_length_m=edge_length,
-        report=report, source_digest=source_digest,
+        report=report, source_digest=source_digest, extra=extra,
     )

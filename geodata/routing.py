@@ -19,6 +19,7 @@ from scipy.spatial import cKDTree
 from geodata.errors import UnreachableError
 from geodata.network import RoadGraph
 from geodata.profiles import VehicleProfile
+from geodata.speeds import segment_speeds_kmh
 
 _MIN_ARC_S = 0.01  # every arc takes some time, so shortest-path trees are well ordered
 
@@ -64,11 +65,46 @@ class ProfileGraph:
         return np.minimum(idx, len(keys) - 1)
 
 
-def profile_graph(graph: RoadGraph, profile: VehicleProfile) -> ProfileGraph:
+_CLOSED_ACCESS = ("no", "private", "agricultural", "forestry", "delivery;no")
+
+
+def segment_open(graph: RoadGraph, profile: VehicleProfile) -> np.ndarray:
+    """Segments the profile may legally and physically use: its road classes, OSM access for
+    motor vehicles, and weight/width/height limits where the data has them."""
+    ok = np.array([profile.allows(c) for c in graph.classes])[graph.seg_class]
+    access = graph.extra.get("seg_access")
+    if access is not None:
+        ok &= ~np.isin(np.asarray(access, dtype=object).astype(str), _CLOSED_ACCESS)
+    for key, size in (("seg_maxweight_t", profile.weight_t), ("seg_maxwidth_m", profile.width_m),
+                      ("seg_maxheight_m", profile.height_m)):
+        limit = graph.extra.get(key)
+        if limit is not None and size > 0:
+            with np.errstate(invalid="ignore"):
+                ok &= ~(limit < size)  # NaN = no limit
+    return ok
+
+
+def segment_times_s(graph: RoadGraph, profile: VehicleProfile,
+                    speed_factor: np.ndarray | None = None) -> np.ndarray:
+    """Travel time of every segment for the profile (``inf`` where it may not go): class
+    speed x surface, slowed by winding (:mod:`geodata.speeds`), times ``speed_factor``
+    (road conditions: 0 closes a segment)."""
+    base = np.array([profile.speeds_kmh.get(c, np.nan) for c in graph.classes])[graph.seg_class]
+    kmh = segment_speeds_kmh(base, graph.seg_curvature, graph.seg_surface, profile.model)
+    if speed_factor is not None:
+        kmh = kmh * speed_factor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = graph.seg_length_m / (kmh / 3.6)
+    t[~segment_open(graph, profile) | ~(kmh > 0)] = np.inf
+    return t
+
+
+def profile_graph(graph: RoadGraph, profile: VehicleProfile, *,
+                  speed_factor: np.ndarray | None = None) -> ProfileGraph:
     """Arcs usable by ``profile`` with their times; nodes of its largest strongly connected
-    component are flagged ``in_main`` and the rest is reported as dropped."""
-    speed_ms = np.array([profile.speeds_kmh.get(c, np.nan) / 3.6 for c in graph.classes])
-    seg_time = graph.seg_length_m / speed_ms[graph.seg_class]
+    component are flagged ``in_main`` and the rest is reported as dropped. ``speed_factor``
+    (per segment, from :func:`geodata.closures.road_conditions`) slows or closes roads."""
+    seg_time = segment_times_s(graph, profile, speed_factor)
     edge_time = np.add.reduceat(seg_time[graph.edge_seg], graph.edge_seg_ptr[:-1])
     usable = np.isfinite(edge_time)
     edge_time = np.maximum(edge_time, _MIN_ARC_S)

@@ -152,6 +152,12 @@ def _cmd_communes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_geodata_import(args: argparse.Namespace) -> int:
+    from geodata.importer import run
+
+    return int(run(args) or 0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="planner", description="Mobile-library trip planner")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
@@ -172,6 +178,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate a scenario file")
     p.add_argument("scenario")
     p.set_defaults(func=_cmd_validate)
+    p = sub.add_parser("geodata", help="road datasets: import an OSM extract or road lines")
+    geo = p.add_subparsers(dest="geodata_command", required=True)
+    from geodata.importer import configure_parser
+
+    imp = geo.add_parser("import", help="import .osm.pbf/.osm or road-line files as a dataset")
+    configure_parser(imp)
+    imp.set_defaults(func=_cmd_geodata_import)
     p = sub.add_parser("communes", help="list a dataset's communes, optionally by remoteness")
     p.add_argument("--network", default="ha_giang")
     p.add_argument("--rank", choices=["code", "remoteness"], default="code")

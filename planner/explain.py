@@ -2,7 +2,8 @@
 
 For each stop the solver did not route, in order:
 
-1. ``unreachable``: no vehicle's profile has a road from its depot to the stop and back;
+1. ``closed_road`` / ``unreachable``: no vehicle's profile has a road from its depot to the
+   stop and back (because of the scenario's road closures, or at all);
 2. ``capacity``: it needs more crates in or out than any vehicle carries;
 3. ``direct_trip``: not even a trip from the depot to this stop alone fits the windows,
    shifts and horizon;
@@ -37,8 +38,8 @@ def _insertion_failures(problem: RoutingProblem, timings: list[RouteTiming], loc
 
 
 def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served: set[int], *,
-                     names: list[str], codes: list[str], profiles: tuple[str, ...]
-                     ) -> list[Unserved]:
+                     names: list[str], codes: list[str], profiles: tuple[str, ...],
+                     cut_off: dict[int, str] | None = None) -> list[Unserved]:
     out = []
     max_cap = max(v.capacity for v in problem.vehicles)
     for loc in range(problem.n_depots, problem.n_locations):
@@ -53,6 +54,9 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
         def add(code: str, text: str) -> None:
             out.append(Unserved(codes[loc], names[loc], required, code, text))
 
+        if not reach and cut_off and loc in cut_off:
+            add("closed_road", f"cut off from the depot by road closures: {cut_off[loc]}")
+            continue
         if not reach:
             used = ", ".join(profiles)
             add("unreachable", f"no road usable by the fleet's vehicles ({used}) links it to "

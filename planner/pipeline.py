@@ -11,7 +11,7 @@ import json
 import logging
 import platform
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from geodata.cache import cached, digest_of
+from geodata.closures import Closure, ClosureError, RoadConditions, Season, road_conditions
 from geodata.datasets import Dataset, load_dataset
 from geodata.network import GRAPH_FORMAT_VERSION, RoadGraph, build_road_graph
 from geodata.profiles import load_profiles
@@ -28,6 +29,7 @@ from planner._ortools import SolverParams, solve_routing
 from planner.explain import explain_unserved
 from planner.plan import Plan, Route, Unserved, Visit, clock, compute_kpis
 from planner.problem import DAY_S, RoutingProblem, build_problem
+from planner.errors import Problem, ScenarioError
 from planner.scenario import Scenario, check_against_data, load_scenario
 from planner.schedule import RouteTiming, time_route
 
@@ -58,6 +60,8 @@ class Network:
     snap_m: dict[str, np.ndarray]
     matrix_cache_hit: bool
     timings_s: dict[str, float]
+    conditions: RoadConditions | None = None
+    cut_off: dict[int, str] = field(default_factory=dict)  # location -> closures that cut it off
 
 
 def load_road_graph(dataset: Dataset) -> tuple[RoadGraph, bool]:
@@ -84,6 +88,37 @@ def locate(scenario: Scenario, dataset: Dataset) -> tuple[Location, ...]:
     return tuple(out)
 
 
+def conditions_for(scenario: Scenario, graph: RoadGraph, *, scenario_file: str = "<scenario>"
+                   ) -> RoadConditions:
+    """Closures in force during the horizon and the season's slow-down, as speed factors."""
+    spec = scenario.road_conditions
+    closures = []
+    for c in spec.closures:
+        geom = None
+        if c.area:
+            from shapely.geometry import Polygon
+            geom = Polygon(c.area)
+        elif c.line:
+            from shapely.geometry import LineString
+            geom = LineString(c.line)
+        between = ((c.between[0].lon, c.between[0].lat),
+                   (c.between[1].lon, c.between[1].lat)) if c.between else None
+        closures.append(Closure(id=c.id, speed_factor=c.speed_factor, start=c.start, end=c.end,
+                                ref=c.ref, between=between, geometry=geom,
+                                tolerance_m=c.tolerance_m, way_ids=c.way_ids, note=c.note))
+    season = {"auto": Season(), "dry": None, "rainy": Season(months=tuple(range(1, 13)))}[
+        spec.season]
+    first = scenario.horizon.start_date
+    last = scenario.horizon.date_of(scenario.horizon.days - 1)
+    try:
+        return road_conditions(graph, tuple(closures), first=first, last=last, season=season)
+    except ClosureError as exc:
+        ids = [c.id for c in spec.closures]
+        bad = next((i for i, cid in enumerate(ids) if repr(cid) in str(exc)), 0)
+        raise ScenarioError([Problem(scenario_file, f"road_conditions.closures[{bad}]",
+                                     ids[bad] if ids else None, str(exc))]) from None
+
+
 def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>") -> Network:
     """Load the dataset and graph, snap every location per profile, compute matrices."""
     timings: dict[str, float] = {}
@@ -101,23 +136,43 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>") ->
     pgraphs, mats, snaps = {}, {}, {}
     all_hit = True
     t1 = time.perf_counter()
+    conditions = conditions_for(scenario, graph, scenario_file=scenario_file)
+    cut_off: dict[int, str] = {}
     for name in profiles:
-        pg = profile_graph(graph, profiles_all[name])
-        snap = snap_points(pg, lon, lat)
+        open_pg = profile_graph(graph, profiles_all[name])
+        pg = open_pg if conditions.is_normal else profile_graph(
+            graph, profiles_all[name], speed_factor=conditions.factor)
+        snap = snap_points(open_pg, lon, lat)  # a closure may cut a commune off: keep its node
         far = [f"{loc.name} ({d / 1000:.1f} km)" for loc, d in zip(locations, snap.distance_m)
                if d > SNAP_WARN_M]
         if far:
             log.warning("profile %s: %d location(s) lie more than %.0f km from the road network: "
                         "%s", name, len(far), SNAP_WARN_M / 1000, ", ".join(far))
         key = digest_of("matrix", graph.source_digest, GRAPH_FORMAT_VERSION,
-                        profiles_all[name].digest, snap.node)
+                        profiles_all[name].digest, snap.node, conditions.digest)
         mat, hit = cached("matrices", key, lambda pg=pg, snap=snap: travel_matrices(pg, snap.node))
         all_hit &= hit
+        if not conditions.is_normal and conditions.closures:
+            open_key = digest_of("matrix", graph.source_digest, GRAPH_FORMAT_VERSION,
+                                 profiles_all[name].digest, snap.node, "open")
+            open_mat, _ = cached("matrices", open_key,
+                                 lambda pg=open_pg, snap=snap: travel_matrices(pg, snap.node))
+            n_dep = len(scenario.depots)
+            was = np.isfinite(open_mat.time_s[:n_dep]).any(0) & np.isfinite(
+                open_mat.time_s[:, :n_dep]).any(1)
+            now = np.isfinite(mat.time_s[:n_dep]).any(0) & np.isfinite(
+                mat.time_s[:, :n_dep]).any(1)
+            for loc in np.flatnonzero(was & ~now).tolist():
+                if loc >= n_dep:
+                    cut_off[loc] = ", ".join(conditions.closures)
+                    log.warning("profile %s: %s is cut off by road closures %s", name,
+                                locations[loc].name, cut_off[loc])
         pgraphs[name], mats[name], snaps[name] = pg, mat, snap.distance_m
     timings["matrices_s"] = time.perf_counter() - t1
     return Network(dataset=dataset, graph=graph, graph_cache_hit=graph_hit, locations=locations,
                    profiles=profiles, pgraphs=pgraphs, matrices=mats, snap_m=snaps,
-                   matrix_cache_hit=all_hit, timings_s=timings)
+                   matrix_cache_hit=all_hit, timings_s=timings, conditions=conditions,
+                   cut_off=cut_off)
 
 
 def problem_for(scenario: Scenario, net: Network) -> RoutingProblem:
@@ -217,7 +272,7 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
     unserved = explain_unserved(problem, timings, served,
                                 names=[loc.name for loc in net.locations],
                                 codes=[loc.key for loc in net.locations],
-                                profiles=net.profiles)
+                                profiles=net.profiles, cut_off=net.cut_off)
     snaps = {p: [{"key": loc.key, "snap_m": round(float(d), 1)}
                  for loc, d in zip(net.locations, net.snap_m[p])] for p in net.profiles}
     provenance = {
@@ -238,6 +293,11 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         "components": {p: net.pgraphs[p].report.as_dict() for p in net.profiles},
         "snapping": snaps,
         "cache": {"graph_hit": net.graph_cache_hit, "matrices_hit": net.matrix_cache_hit},
+        "road_conditions": {"season": net.conditions.season if net.conditions else "",
+                            "closures": list(net.conditions.closures) if net.conditions else [],
+                            "closed_km": net.conditions.closed_km if net.conditions else 0.0,
+                            "cut_off": {net.locations[i].key: why
+                                        for i, why in net.cut_off.items()}},
         "timings_s": {**{k: round(v, 3) for k, v in net.timings_s.items()},
                       "total_s": round(time.perf_counter() - t0, 3)},
         "versions": _versions(),

@@ -134,6 +134,42 @@ class Horizon(_Model):
         return self.start_date + dt.timedelta(days=day)
 
 
+class ClosureSpec(_Model):
+    """A road closed (or slowed) between two dates: by road number between two places, by
+    area, by line, or by OSM way id."""
+
+    id: str = Field(min_length=1)
+    note: str = ""
+    start: dt.date | None = None
+    end: dt.date | None = None
+    speed_factor: float = Field(default=0.0, ge=0, lt=1)
+    ref: str | None = None
+    between: tuple[Location, Location] | None = None
+    area: tuple[tuple[float, float], ...] | None = Field(default=None, min_length=3)
+    line: tuple[tuple[float, float], ...] | None = Field(default=None, min_length=2)
+    tolerance_m: float = Field(default=30.0, gt=0, le=5000)
+    way_ids: tuple[int, ...] = ()
+
+    @model_validator(mode="after")
+    def _selects(self) -> "ClosureSpec":
+        if not (self.ref or self.area or self.line or self.way_ids):
+            raise ValueError("say which road: give `ref` (with optional `between`), `area`, "
+                             "`line` or `way_ids`")
+        if self.between is not None and not self.ref:
+            raise ValueError("`between` needs the road number in `ref`")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError(f"the closure ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class RoadConditionsSpec(_Model):
+    """``season: auto`` applies the rainy-season slow-down when the horizon touches its months
+    (May to September); ``dry`` or ``rainy`` force it off or on."""
+
+    season: Literal["auto", "dry", "rainy"] = "auto"
+    closures: tuple[ClosureSpec, ...] = ()
+
+
 class SolverSettings(_Model):
     time_limit_s: float = Field(default=30.0, gt=0, le=3600)
     seed: int = Field(default=0, ge=0)
@@ -157,6 +193,7 @@ class Scenario(_Model):
     depots: tuple[Depot, ...] = Field(min_length=1)
     vehicles: tuple[Vehicle, ...] = Field(min_length=1)
     stops: tuple[Stop, ...] = Field(min_length=1)
+    road_conditions: RoadConditionsSpec = RoadConditionsSpec()
     solver: SolverSettings = SolverSettings()
     assumptions: tuple[str, ...] = ()
 
@@ -220,7 +257,7 @@ def _loc_text(loc: tuple) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("function-after[_ordered()]", "function-after[_placed()]"):
+        elif str(part).startswith("function-after["):
             continue
         else:
             out += ("." if out else "") + str(part)
@@ -322,6 +359,11 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
             problems.append(Problem(file, f"vehicles[{i}].max_trip_days", v.max_trip_days,
                                     f"longer than the horizon of {s.horizon.days} days",
                                     "lower it or lengthen `horizon.days`"))
+    closure_ids = [c.id for c in s.road_conditions.closures]
+    for i, c in enumerate(s.road_conditions.closures):
+        if closure_ids.count(c.id) > 1 and closure_ids.index(c.id) != i:
+            problems.append(Problem(file, f"road_conditions.closures[{i}].id", c.id,
+                                    "duplicate closure id", "give each closure its own id"))
     codes = [st.commune_code for st in s.stops]
     for i, st in enumerate(s.stops):
         if codes.count(st.commune_code) > 1 and codes.index(st.commune_code) != i:

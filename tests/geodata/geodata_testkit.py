@@ -6,6 +6,8 @@ At lat 22.8, 0.001 degree of latitude is about 110.8 m and 0.001 degree of longi
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from functools import lru_cache
 
@@ -59,8 +61,13 @@ def _profiles() -> dict[str, VehicleProfile]:
     return load_profiles()
 
 
-def profile(name: str) -> VehicleProfile:
-    return _profiles()[name]
+def profile(name: str, *, winding: bool = False) -> VehicleProfile:
+    """A shipped profile; by default without the winding slow-down, so hand-computed times
+    are length / class speed (tests of the speed model pass ``winding=True``)."""
+    p = _profiles()[name]
+    if winding:
+        return p
+    return dataclasses.replace(p, model=dataclasses.replace(p.model, curvature_k=0.0))
 
 
 def pgraph(graph: RoadGraph, name: str = "van") -> ProfileGraph:

@@ -113,7 +113,8 @@ def test_truck_cannot_use_a_track_but_the_van_can():
     assert np.isinf(mt.time_s[0, 1:]).all() and np.isinf(mt.time_s[1:, 0]).all()
     mv = travel_matrices(van, np.array([w, p, q]))
     assert np.isfinite(mv.time_s).all()
-    expected = seconds(utm_length([W, C]), 20) + seconds(utm_length([C, P]), 10)
+    vk = profile("van").speeds_kmh
+    expected = seconds(utm_length([W, C]), vk["minor"]) + seconds(utm_length([C, P]), vk["track"])
     assert mv.time_s[0, 1] == pytest.approx(expected, abs=MATRIX_TOL)
 
 
