@@ -27,6 +27,7 @@ class VehicleProfile:
     weight_t: float = 0.0
     width_m: float = 0.0
     height_m: float = 0.0
+    closed_surfaces: tuple[str, ...] = ()
     model: SpeedModel = SpeedModel()
 
     def allows(self, road_class: str) -> bool:
@@ -36,6 +37,7 @@ class VehicleProfile:
     def digest(self) -> str:
         payload = json.dumps({"name": self.name, "speeds": dict(self.speeds_kmh),
                               "size": [self.weight_t, self.width_m, self.height_m],
+                              "closed_surfaces": list(self.closed_surfaces),
                               "model": self.model.digest}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -74,9 +76,13 @@ def load_profiles(path: Path = PROFILES_FILE) -> dict[str, VehicleProfile]:
             if not isinstance(value, (int, float)) or value < 0:
                 raise GeodataError(f"{path}: {name}.{key} = {value!r}: give a number >= 0")
             size[key] = float(value)
+        closed = spec.get("closed_surfaces") or []
+        if not isinstance(closed, list) or not all(isinstance(x, str) for x in closed):
+            raise GeodataError(f"{path}: {name}.closed_surfaces = {closed!r}: give a list of "
+                               "OSM surface values, e.g. [mud, sand]")
         profiles[name] = VehicleProfile(name=name, label=str(spec.get("label", name)),
                                         speeds_kmh=MappingProxyType(dict(speeds)), model=model,
-                                        **size)
+                                        closed_surfaces=tuple(closed), **size)
     return profiles
 
 

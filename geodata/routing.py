@@ -69,9 +69,12 @@ _CLOSED_ACCESS = ("no", "private", "agricultural", "forestry", "delivery;no")
 
 
 def segment_open(graph: RoadGraph, profile: VehicleProfile) -> np.ndarray:
-    """Segments the profile may legally and physically use: its road classes, OSM access for
-    motor vehicles, and weight/width/height limits where the data has them."""
+    """Segments the profile may legally and physically use: its road classes and surfaces,
+    OSM access for motor vehicles, and weight/width/height limits where the data has them."""
     ok = np.array([profile.allows(c) for c in graph.classes])[graph.seg_class]
+    if profile.closed_surfaces:
+        surface = np.char.lower(np.asarray(graph.seg_surface, dtype=object).astype(str))
+        ok &= ~np.isin(surface, [x.lower() for x in profile.closed_surfaces])
     access = graph.extra.get("seg_access")
     if access is not None:
         ok &= ~np.isin(np.asarray(access, dtype=object).astype(str), _CLOSED_ACCESS)

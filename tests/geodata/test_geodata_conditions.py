@@ -110,3 +110,10 @@ def test_closing_or_slowing_a_road_never_makes_a_trip_quicker(ring, factor: floa
     after = travel_matrices(profile_graph(ring, profile("van"), speed_factor=cond.factor),
                             nodes).time_s
     assert (after >= base - 0.01).all()
+
+
+def test_a_truck_may_not_take_a_mud_road_but_a_motorbike_may() -> None:
+    g = _limited(surface=["asphalt", "mud"])
+    a, b = node_at(g, A), node_at(g, B)
+    assert np.isinf(travel_matrices(pgraph(g, "truck"), np.array([a, b])).time_s[0, 1])
+    assert np.isfinite(travel_matrices(pgraph(g, "motorbike"), np.array([a, b])).time_s[0, 1])
