@@ -54,11 +54,10 @@ def _in_one_shift(shifts: list[tuple[int, int]], a: int, b: int) -> bool:
 def _windows_on(scenario: Scenario, stop_index: int, day: int) -> list[tuple[int, int]]:
     stop = scenario.stops[stop_index]
     date = scenario.horizon.start_date + dt.timedelta(days=day)
-    weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[date.weekday()]
     if not stop.time_windows:
         return [(day * _DAY, day * _DAY + _DAY)]
     return [(day * _DAY + w.start_min * 60, day * _DAY + w.end_min * 60)
-            for w in stop.time_windows if w.weekdays is None or weekday in w.weekdays]
+            for w in stop.time_windows if w.applies_on(date)]
 
 
 def _vehicle_entry(scenario: Scenario, vehicle_id: str) -> Vehicle | None:

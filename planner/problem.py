@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.scenario import Scenario, weekday_name
+from planner.scenario import Scenario
 
 DAY_S = 86_400
 NO_PATH_S = 10**9  # "no road": larger than any horizon, small enough for int64 sums
@@ -79,9 +79,9 @@ def _stop_windows(scenario: Scenario, stop_index: int) -> tuple[tuple[int, int],
     stop = scenario.stops[stop_index]
     out = []
     for day in range(scenario.horizon.days):
-        wd = weekday_name(scenario.horizon.date_of(day))
+        date = scenario.horizon.date_of(day)
         for tw in stop.time_windows or ():
-            if tw.weekdays is None or wd in tw.weekdays:
+            if tw.applies_on(date):
                 out.append((day * DAY_S + tw.start_min * 60, day * DAY_S + tw.end_min * 60))
         if not stop.time_windows:
             out.append((day * DAY_S, day * DAY_S + DAY_S - 1))

@@ -52,18 +52,36 @@ class _Model(BaseModel):
 
 
 class TimeWindow(_Model):
-    """A daily interval of clock time, optionally only on some weekdays."""
+    """An interval of clock time on every day, or only on some weekdays, on listed dates, or
+    every N days from an anchor date (a market that drifts through the week: a "chợ lùi"
+    every 6 days comes one weekday earlier each week)."""
 
     start: ClockTime
     end: ClockTime
     weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] | None = None
+    dates: tuple[dt.date, ...] | None = None
+    every_days: int | None = Field(default=None, ge=1, le=366)
+    anchor: dt.date | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> "TimeWindow":
         if self.end <= self.start:
             raise ValueError(f"the window closes ({self.end:%H:%M}) before or when it opens "
                              f"({self.start:%H:%M})")
+        if (self.every_days is None) != (self.anchor is None):
+            raise ValueError("a repeating window needs both `every_days` and `anchor` (a date "
+                             "it falls on)")
         return self
+
+    def applies_on(self, date: dt.date) -> bool:
+        """True when the window is open on ``date`` (all its conditions hold)."""
+        if self.weekdays is not None and WEEKDAYS[date.weekday()] not in self.weekdays:
+            return False
+        if self.dates is not None and date not in self.dates:
+            return False
+        if self.every_days is not None and self.anchor is not None:
+            return (date - self.anchor).days % self.every_days == 0
+        return True
 
     @property
     def start_min(self) -> int:

@@ -123,3 +123,42 @@ def test_late_first_window_departs_within_a_shift_not_at_night() -> None:
     assert 7 * H <= depart_clock <= 17 * H - 6.5 * H  # leaves the evening before, in shift
     assert r.visits[0].start_s == 2 * 86_400 + 7.5 * H  # Wednesday 07:30
     assert check_plan(s, p, plan) == []
+
+
+def test_a_drifting_market_day_is_found_in_the_horizon() -> None:
+    import datetime as dt
+
+    from planner.scenario import TimeWindow
+
+    market = {"start": "07:00", "end": "11:00", "every_days": 6, "anchor": "2026-12-09"}
+    tw = TimeWindow.model_validate(market)
+    days = [dt.date(2026, 12, 9) + dt.timedelta(days=k) for k in range(14)]
+    assert [d for d in days if tw.applies_on(d)] == [dt.date(2026, 12, 9), dt.date(2026, 12, 15),
+                                                     dt.date(2026, 12, 21)]
+    assert [d.strftime("%a") for d in days if tw.applies_on(d)] == ["Wed", "Tue", "Mon"]
+    data = scenario_dict(horizon={"start_date": "2026-12-10", "days": 7})
+    data["vehicles"][0]["max_trip_days"] = 7
+    data["stops"][0]["time_windows"] = [market]
+    s = parse_scenario(data)
+    p = line_problem(s, HOURS)
+    plan, (timing,) = plan_for(s, p, [[1, 2]])
+    a = plan.routes[0].visits[0]
+    assert a.start_s // 86_400 == 5  # Tuesday 15 December, day 5 of the horizon
+    assert check_plan(s, p, plan) == []
+
+
+def test_windows_on_listed_dates_and_bad_repeats() -> None:
+    import pytest
+
+    from planner.errors import ScenarioError
+
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 3})
+    data["vehicles"][0]["max_trip_days"] = 3
+    data["stops"][0]["time_windows"] = [{"start": "08:00", "end": "12:00",
+                                         "dates": ["2026-12-09"]}]
+    s = parse_scenario(data)
+    plan, _ = plan_for(s, line_problem(s, HOURS), [[1, 2]])
+    assert plan.routes[0].visits[0].start_s == 2 * 86_400 + 8 * H
+    data["stops"][0]["time_windows"] = [{"start": "08:00", "end": "12:00", "every_days": 6}]
+    with pytest.raises(ScenarioError, match="anchor"):
+        parse_scenario(data)
