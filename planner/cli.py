@@ -108,6 +108,29 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 1
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from planner.kpis import CO2_SOURCE, comparison_rows
+    from planner.plan import read_plan
+
+    plans = []
+    for item in args.plans:
+        path = Path(item)
+        plans.append(read_plan(path / "plan.json" if path.is_dir() else path))
+    names = [p.scenario_name for p in plans]
+    rows = comparison_rows([p.kpis for p in plans])
+    width = max(len(label) for label, _ in rows) + 2
+    col = max(14, *(len(n) + 2 for n in names))
+    print(" " * width + "".join(f"{n:>{col}}" for n in names))
+    for label, cells in rows:
+        print(f"{label:<{width}}" + "".join(f"{c:>{col}}" for c in cells))
+    area = {p.kpis.get("service_area_communes") for p in plans}
+    print(f"\nservice area: {', '.join(str(a) for a in sorted(area, key=str))} communes; "
+          "targets of Decision 1687/QĐ-TTg: 15% by 2026, 50% by 2030, 90% by 2045")
+    print(f"cost = per trip + per km + per hour away + per night (scenario `vehicles`); "
+          f"CO₂: {CO2_SOURCE}")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from geodata.datasets import load_dataset
     from geodata.profiles import load_profiles
@@ -175,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check a plan against its scenario and road matrices")
     p.add_argument("plan", help="plan.json or the folder holding it")
     p.set_defaults(func=_cmd_check)
+    p = sub.add_parser("compare", help="KPIs of several plans side by side")
+    p.add_argument("plans", nargs="+", help="plan.json files or the folders holding them")
+    p.set_defaults(func=_cmd_compare)
     p = sub.add_parser("validate", help="validate a scenario file")
     p.add_argument("scenario")
     p.set_defaults(func=_cmd_validate)

@@ -128,6 +128,13 @@ class Vehicle(_Model):
     max_trip_days: int = Field(default=1, ge=1, le=31)
     driver: str = ""
     phone: str = ""
+    # costs and fuel (ASSUMPTION defaults for a diesel library truck; set the library's own)
+    cost_vnd_per_km: float = Field(default=5_000, ge=0)
+    cost_vnd_per_hour: float = Field(default=60_000, ge=0)
+    cost_vnd_per_trip: float = Field(default=0, ge=0)
+    cost_vnd_per_night: float = Field(default=300_000, ge=0)
+    fuel: Literal["diesel", "gasoline"] = "diesel"
+    fuel_l_per_100km: float = Field(default=15, ge=0, le=100)
 
 
 class Stop(_Model):
