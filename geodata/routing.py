@@ -19,7 +19,7 @@ from scipy.spatial import cKDTree
 from geodata.errors import UnreachableError
 from geodata.network import RoadGraph
 from geodata.profiles import VehicleProfile
-from geodata.speeds import segment_speeds_kmh
+from geodata.speeds import segment_slope_factor, segment_speeds_kmh
 
 _MIN_ARC_S = 0.01  # every arc takes some time, so shortest-path trees are well ordered
 
@@ -88,18 +88,28 @@ def segment_open(graph: RoadGraph, profile: VehicleProfile) -> np.ndarray:
 
 
 def segment_times_s(graph: RoadGraph, profile: VehicleProfile,
-                    speed_factor: np.ndarray | None = None) -> np.ndarray:
-    """Travel time of every segment for the profile (``inf`` where it may not go): class
-    speed x surface, slowed by winding (:mod:`geodata.speeds`), times ``speed_factor``
-    (road conditions: 0 closes a segment)."""
+                    speed_factor: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Travel time of every segment for the profile along and against its drawing direction
+    (``inf`` where it may not go): class speed x surface, slowed by winding and, where the
+    graph has elevations, by climbing and descending (:mod:`geodata.speeds`), times
+    ``speed_factor`` (road conditions: 0 closes a segment)."""
     base = np.array([profile.speeds_kmh.get(c, np.nan) for c in graph.classes])[graph.seg_class]
     kmh = segment_speeds_kmh(base, graph.seg_curvature, graph.seg_surface, profile.model)
     if speed_factor is not None:
         kmh = kmh * speed_factor
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = graph.seg_length_m / (kmh / 3.6)
-    t[~segment_open(graph, profile) | ~(kmh > 0)] = np.inf
-    return t
+    closed = ~segment_open(graph, profile) | ~(kmh > 0)
+    climb, descent = graph.extra.get("seg_climb_m"), graph.extra.get("seg_descent_m")
+    times = []
+    for up, down in ((climb, descent), (descent, climb)):
+        v = kmh
+        if up is not None and down is not None:
+            v = kmh * segment_slope_factor(graph.seg_length_m, up, down, model=profile.model)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = graph.seg_length_m / (v / 3.6)
+        t[closed] = np.inf
+        times.append(t)
+    return times[0], times[1]
 
 
 def profile_graph(graph: RoadGraph, profile: VehicleProfile, *,
@@ -107,16 +117,20 @@ def profile_graph(graph: RoadGraph, profile: VehicleProfile, *,
     """Arcs usable by ``profile`` with their times; nodes of its largest strongly connected
     component are flagged ``in_main`` and the rest is reported as dropped. ``speed_factor``
     (per segment, from :func:`geodata.closures.road_conditions`) slows or closes roads."""
-    seg_time = segment_times_s(graph, profile, speed_factor)
-    edge_time = np.add.reduceat(seg_time[graph.edge_seg], graph.edge_seg_ptr[:-1])
-    usable = np.isfinite(edge_time)
-    edge_time = np.maximum(edge_time, _MIN_ARC_S)
+    along, against = segment_times_s(graph, profile, speed_factor)
+    sf = graph.edge_seg_fwd
+    seg = graph.edge_seg
+    edge_fwd = np.add.reduceat(np.where(sf, along[seg], against[seg]), graph.edge_seg_ptr[:-1])
+    edge_bwd = np.add.reduceat(np.where(sf, against[seg], along[seg]), graph.edge_seg_ptr[:-1])
+    usable = np.isfinite(edge_fwd)
+    edge_fwd = np.maximum(edge_fwd, _MIN_ARC_S)
+    edge_bwd = np.maximum(edge_bwd, _MIN_ARC_S)
     e = np.arange(graph.n_edges)
     fwd = usable & (graph.edge_dir >= 0)
     bwd = usable & (graph.edge_dir <= 0)
     frm = np.concatenate([graph.edge_u[fwd], graph.edge_v[bwd]])
     to = np.concatenate([graph.edge_v[fwd], graph.edge_u[bwd]])
-    t = np.concatenate([edge_time[fwd], edge_time[bwd]])
+    t = np.concatenate([edge_fwd[fwd], edge_bwd[bwd]])
     length = np.concatenate([graph.edge_length_m[fwd], graph.edge_length_m[bwd]])
     edge = np.concatenate([e[fwd], e[bwd]])
     forward = np.concatenate([np.ones(fwd.sum(), bool), np.zeros(bwd.sum(), bool)])

@@ -391,10 +391,8 @@ def segment_climb(coords_xy: np.ndarray, ptr: np.ndarray, elevation_m: np.ndarra
     """Metres climbed and descended along each polyline (in its drawing direction) from the
     elevation of each vertex. Reverse direction: swap the two.
 
-    TODO(raster): sampling ``elevation_m`` from a DEM (e.g. SRTM 30 m GeoTIFF) needs a raster
-    reader; rasterio is not a dependency, so the caller samples the raster (e.g.
-    ``rasterio.sample`` or a bilinear lookup on an array it read) at ``coords_xy`` (in the
-    raster's CRS) and passes the values here.
+    The elevations come from :mod:`geodata.elevation` (an ``elevation.asc`` grid in the
+    dataset folder, sampled bilinearly at every vertex).
     """
     xy, p = _check_flat(coords_xy, ptr)
     z = np.asarray(elevation_m, dtype=np.float64)

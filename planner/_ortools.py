@@ -2,7 +2,8 @@
 
 Model, per :class:`~planner.problem.RoutingProblem`:
 
-* one route per vehicle from its depot back to it, arc cost = travel time of its profile;
+* one route per vehicle from its depot back to it, arc cost = travel time of its profile
+  (by default);
 * time dimension in seconds from the horizon start; a node's cumul is its service start,
   which must fall in one of the stop's windows;
 * drivers work only inside their daily shift: each night is a mandatory break interval that
@@ -12,6 +13,10 @@ Model, per :class:`~planner.problem.RoutingProblem`:
 * swap-correct load: the trip leaves the depot with every crate it will deliver
   (``load`` start = ``delivered`` end), then each stop removes its deliveries and adds its
   collections; ``load`` stays within capacity at every point;
+* optional pickup-and-delivery pairs: both on the same vehicle, pickup first, the goods on
+  board in between (``pair_load``);
+* the objective is travel time plus route span by default; ``travel_cost_coeff``,
+  ``distance_cost_coeff``, ``span_cost_coeff`` and ``vehicle_fixed_cost`` reweigh it;
 * every stop is a disjunction: required stops carry a prohibitive penalty, optional ones a
   penalty from their priority, so the solver always returns a plan and names what it left out.
 """
@@ -68,8 +73,21 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
 
         travel_cb[p] = routing.RegisterTransitCallback(travel)
         transit_cb[p] = routing.RegisterTransitCallback(transit)
+    cost_cb = travel_cb
+    if (problem.travel_cost_coeff, problem.distance_cost_coeff) != (1, 0):
+        cost_cb = {}
+        for p, (t_mat, d_mat) in enumerate(zip(problem.time_s, problem.distance_m)):
+            cost_rows = (problem.travel_cost_coeff * t_mat
+                         + problem.distance_cost_coeff * d_mat).tolist()
+
+            def arc_cost(i: int, j: int, rows: list = cost_rows) -> int:
+                return rows[manager.IndexToNode(i)][manager.IndexToNode(j)]
+
+            cost_cb[p] = routing.RegisterTransitCallback(arc_cost)
     for k, v in enumerate(vehicles):
-        routing.SetArcCostEvaluatorOfVehicle(travel_cb[v.profile], k)
+        routing.SetArcCostEvaluatorOfVehicle(cost_cb[v.profile], k)
+        if problem.vehicle_fixed_cost:
+            routing.SetFixedCostOfVehicle(problem.vehicle_fixed_cost[k], k)
 
     horizon = problem.horizon_s
     routing.AddDimensionWithVehicleTransits([transit_cb[v.profile] for v in vehicles],
@@ -90,7 +108,7 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         time_dim.CumulVar(routing.Start(k)).SetRange(v.earliest_start_s, v.latest_end_s)
         time_dim.CumulVar(routing.End(k)).SetRange(v.earliest_start_s, v.latest_end_s)
         time_dim.SetSpanUpperBoundForVehicle(v.max_span_s, k)
-        time_dim.SetSpanCostCoefficientForVehicle(1, k)
+        time_dim.SetSpanCostCoefficientForVehicle(problem.span_cost_coeff, k)
         nights = []
         for day in range(problem.horizon_days - 1):
             _, end_today = v.shift_on(day)
@@ -104,10 +122,12 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
             time_dim.SetBreakIntervalsOfVehicle(nights, k, node_visit)
 
     deliver, collect = problem.deliver, problem.collect
+    net = [c - d for c, d in zip(collect, deliver)]
+    if problem.pair_load is not None:
+        net = [x + q for x, q in zip(net, problem.pair_load)]
     deliv_cb = routing.RegisterUnaryTransitCallback(
         lambda i: deliver[manager.IndexToNode(i)])
-    net_cb = routing.RegisterUnaryTransitCallback(
-        lambda i: collect[manager.IndexToNode(i)] - deliver[manager.IndexToNode(i)])
+    net_cb = routing.RegisterUnaryTransitCallback(lambda i: net[manager.IndexToNode(i)])
     max_cap = max(v.capacity for v in vehicles)
     routing.AddDimension(deliv_cb, 0, sum(deliver) + 1, True, "delivered")
     routing.AddDimensionWithVehicleCapacity(net_cb, 0, [v.capacity for v in vehicles], False,
@@ -119,6 +139,12 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
 
     for loc in range(problem.n_depots, n):
         routing.AddDisjunction([manager.NodeToIndex(loc)], problem.penalty[loc])
+    for pickup, delivery in problem.pickup_delivery:
+        p_idx, d_idx = manager.NodeToIndex(pickup), manager.NodeToIndex(delivery)
+        routing.AddPickupAndDelivery(p_idx, d_idx)
+        solver.Add(routing.ActiveVar(p_idx) == routing.ActiveVar(d_idx))
+        solver.Add(routing.VehicleVar(p_idx) == routing.VehicleVar(d_idx))
+        solver.Add(time_dim.CumulVar(p_idx) <= time_dim.CumulVar(d_idx))
 
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy,

@@ -7,6 +7,7 @@ under digests of everything they were computed from.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import platform
@@ -21,6 +22,7 @@ import numpy as np
 from geodata.cache import cached, digest_of
 from geodata.closures import Closure, ClosureError, RoadConditions, Season, road_conditions
 from geodata.datasets import Dataset, load_dataset
+from geodata.elevation import ELEVATION_FILE, read_ascii_grid, segment_climbs
 from geodata.network import GRAPH_FORMAT_VERSION, RoadGraph, build_road_graph
 from geodata.profiles import load_profiles
 from geodata.routing import (Matrices, ProfileGraph, leg_path, profile_graph, snap_points,
@@ -66,10 +68,23 @@ class Network:
 
 
 def load_road_graph(dataset: Dataset) -> tuple[RoadGraph, bool]:
-    """The dataset's junction graph, from the cache when its data has not changed."""
-    key = digest_of("graph", GRAPH_FORMAT_VERSION, dataset.digest)
-    return cached("graphs", key,
-                  lambda: build_road_graph(dataset.roads(), source_digest=dataset.digest))
+    """The dataset's junction graph, from the cache when its data has not changed; with
+    per-segment climb and descent when the dataset has an elevation grid."""
+    elevation = dataset.file(ELEVATION_FILE)
+    elev_digest = (hashlib.sha256(elevation.read_bytes()).hexdigest()[:16]
+                   if elevation.is_file() else "")
+    key = digest_of("graph", GRAPH_FORMAT_VERSION, dataset.digest, elev_digest)
+
+    def build() -> RoadGraph:
+        graph = build_road_graph(dataset.roads(), source_digest=dataset.digest + elev_digest)
+        if elevation.is_file():
+            climb, descent, covered = segment_climbs(graph.seg_coords, graph.seg_coord_ptr,
+                                                     read_ascii_grid(elevation))
+            graph.extra.update(seg_climb_m=climb, seg_descent_m=descent)
+            log.info("elevation %s covers %.0f%% of road vertices", elevation, covered * 100)
+        return graph
+
+    return cached("graphs", key, build)
 
 
 def locate(scenario: Scenario, dataset: Dataset) -> tuple[Location, ...]:

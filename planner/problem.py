@@ -56,6 +56,15 @@ class RoutingProblem:
     windows: tuple[tuple[tuple[int, int], ...], ...]  # per location: absolute service-start windows
     required: tuple[bool, ...]
     penalty: tuple[int, ...]
+    # Objective weights (defaults: the planner's objective, travel time plus route span).
+    travel_cost_coeff: int = 1  # per second of travel
+    distance_cost_coeff: int = 0  # per metre (distance_m)
+    span_cost_coeff: int = 1  # per second from leaving the depot to coming back
+    vehicle_fixed_cost: tuple[int, ...] | None = None  # per vehicle, paid when it is used
+    # Optional pickup-and-delivery pairs (location indices): same vehicle, pickup first. The
+    # goods are carried between them: ``pair_load`` per location, + loaded, - unloaded.
+    pickup_delivery: tuple[tuple[int, int], ...] = ()
+    pair_load: tuple[int, ...] | None = None
 
     @property
     def n_locations(self) -> int:
