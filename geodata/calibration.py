@@ -716,8 +716,8 @@ def render_report(res: CalibrationResult, *, command: str) -> str:
       f"measured speed. {len(u)} of those ({u['length_km'].sum():.1f} km) follow one OSM class "
       "for at least half their length and are used: "
       + ", ".join(f"{c} {len(per_cls[c])}" for c in CLASSES) + ".")
-    w(f"- **The issue's class counts come from a loose match.** Taking the class of "
-      f"the nearest road within 30 m of any part of a trace (whatever the share) gives "
+    w("- **The issue's class counts come from a loose match.** Taking the class of "
+      "the nearest road within 30 m of any part of a trace (whatever the share) gives "
       + ", ".join(f"{c} {int((loose['loose_class'] == c).sum())}" for c in CLASSES)
       + " (the issue's minor 21, secondary 7, trunk 5, primary 4, tertiary 0). But the "
       f"{len(trunk_loose)} \"trunk\" traces (mean speed "

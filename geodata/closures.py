@@ -80,14 +80,10 @@ class Season:
         return False
 
 
-def _segment_xy(graph: RoadGraph) -> tuple[np.ndarray, pyproj.Transformer]:
-    tr = pyproj.Transformer.from_crs("EPSG:4326", graph.metric_crs, always_xy=True)
-    x, y = tr.transform(graph.seg_coords[:, 0], graph.seg_coords[:, 1])
-    return np.column_stack([x, y]), tr
-
-
 def _segment_lines(graph: RoadGraph) -> np.ndarray:
-    xy, _ = _segment_xy(graph)
+    """Every segment as a LineString in the graph's metric CRS."""
+    tr = pyproj.Transformer.from_crs("EPSG:4326", graph.metric_crs, always_xy=True)
+    xy = np.column_stack(tr.transform(graph.seg_coords[:, 0], graph.seg_coords[:, 1]))
     n_seg = len(graph.seg_length_m)
     idx = np.repeat(np.arange(n_seg), np.diff(graph.seg_coord_ptr))
     return shapely.linestrings(xy, indices=idx)
@@ -133,8 +129,7 @@ def closure_segments(graph: RoadGraph, closure: Closure, *,
         selected.append(_by_ref(graph, closure))
     if closure.geometry is not None:
         lines = _segment_lines(graph) if lines is None else lines
-        _, tr = _segment_xy(graph) if False else (None, pyproj.Transformer.from_crs(
-            "EPSG:4326", graph.metric_crs, always_xy=True))
+        tr = pyproj.Transformer.from_crs("EPSG:4326", graph.metric_crs, always_xy=True)
         geom = shapely.transform(closure.geometry, lambda c: np.column_stack(
             tr.transform(c[:, 0], c[:, 1])))
         if geom.geom_type in ("Polygon", "MultiPolygon"):
