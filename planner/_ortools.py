@@ -41,6 +41,17 @@ class SolverParams:
 
 
 @dataclass(frozen=True)
+class VisitConstraints:
+    """Re-planning constraints, by location index: ``vehicles`` limits which vehicles may
+    serve a stop, ``start_s`` pins a service start (a visit already done), ``required``
+    makes a stop mandatory (never dropped)."""
+
+    vehicles: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    start_s: dict[int, int] = field(default_factory=dict)
+    required: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class RawSolution:
     """Stop order per vehicle (location indices, depots excluded) and how the search went."""
 
@@ -52,7 +63,8 @@ class RawSolution:
 
 
 def solve_routing(problem: RoutingProblem, params: SolverParams, *,
-                  on_progress: Callable[[float, int], None] | None = None) -> RawSolution:
+                  on_progress: Callable[[float, int], None] | None = None,
+                  constraints: VisitConstraints | None = None) -> RawSolution:
     n, vehicles = problem.n_locations, problem.vehicles
     manager = pywrapcp.RoutingIndexManager(n, len(vehicles), [v.start for v in vehicles],
                                            [v.end for v in vehicles])
@@ -138,7 +150,15 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         solver.Add(load.CumulVar(routing.Start(k)) == delivered.CumulVar(routing.End(k)))
 
     for loc in range(problem.n_depots, n):
-        routing.AddDisjunction([manager.NodeToIndex(loc)], problem.penalty[loc])
+        if constraints is None or loc not in constraints.required:
+            routing.AddDisjunction([manager.NodeToIndex(loc)], problem.penalty[loc])
+    if constraints is not None:
+        for loc, ks in constraints.vehicles.items():
+            # (SetAllowedVehiclesForIndex has no working Python binding in OR-Tools 9.15)
+            allowed = list(ks) if loc in constraints.required else [-1, *ks]
+            routing.VehicleVar(manager.NodeToIndex(loc)).SetValues(allowed)
+        for loc, t in constraints.start_s.items():
+            time_dim.CumulVar(manager.NodeToIndex(loc)).SetRange(t, t)
     for pickup, delivery in problem.pickup_delivery:
         p_idx, d_idx = manager.NodeToIndex(pickup), manager.NodeToIndex(delivery)
         routing.AddPickupAndDelivery(p_idx, d_idx)

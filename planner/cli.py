@@ -23,18 +23,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
                                solution_limit=args.solution_limit)
     out = Path(args.out)
     paths = write_outputs(plan, net, scenario, out)
-    try:
-        from webui.maps import write_plan_map  # folium lives in webui; the CLI composes
-    except ImportError:  # pragma: no cover - webui is part of the same distribution
-        write_plan_map = None
-    if write_plan_map is not None:
-        from webui.errors import WebUIError
-
-        try:
-            write_plan_map(paths["plan"], paths["routes"], out / "map.html")
-        except WebUIError as exc:  # the plan stands; only its map could not be drawn
-            print(f"warning: map.html not written: {exc}", file=sys.stderr)
-            write_plan_map = None
+    wrote_map = _write_map(paths, out)  # folium lives in webui; the CLI composes
     total = time.perf_counter() - t0
     print(_summary(plan))
     tm = plan.provenance["timings_s"]
@@ -44,7 +33,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
           f"({'cached' if cache['matrices_hit'] else 'computed'}), "
           f"solve {plan.provenance['solve_wall_s']:.1f} s, total {total:.1f} s")
     print(f"wrote {', '.join(str(p) for p in paths.values())}"
-          + (f", {out / 'map.html'}" if write_plan_map else ""))
+          + (f", {out / 'map.html'}" if wrote_map else ""))
     return 0
 
 
@@ -106,6 +95,53 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for v in violations:
         print(f"  - {v}")
     return 1
+
+
+def _cmd_replan(args: argparse.Namespace) -> int:
+    from planner.pipeline import load_scenario_for_plan, solve_scenario, write_outputs
+    from planner.plan import read_plan
+    from planner.scenario import load_scenario
+
+    base = Path(args.plan)
+    base = base / "plan.json" if base.is_dir() else base
+    previous = read_plan(base)
+    if args.scenario:
+        scenario, sc_file = load_scenario(args.scenario), str(Path(args.scenario).resolve())
+    else:
+        try:
+            scenario, sc_file = load_scenario_for_plan(base)
+        except FileNotFoundError as exc:
+            raise PlannerError(f"{exc.args[0]}: no scenario beside the plan; pass --scenario")
+    split = lambda text: frozenset(c.strip() for c in (text or "").split(",") if c.strip())  # noqa: E731
+    plan, net = solve_scenario(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
+                               previous=previous, done=split(args.done),
+                               locked=split(args.lock))
+    out = Path(args.out)
+    paths = write_outputs(plan, net, scenario, out)
+    _write_map(paths, out)
+    print(_summary(plan))
+    r = plan.provenance["replan"]
+    if r["kept_unchanged"]:
+        print("\nre-plan: every route is still feasible; the previous plan is kept, 0 stops moved")
+    else:
+        print(f"\nre-plan: {r['moved']} stop(s) changed vehicle, {r['reordered']} changed "
+              f"position, {r['added']} added; routes that broke: "
+              f"{', '.join(r['broken_routes']) or 'none'}")
+    return 0
+
+
+def _write_map(paths: dict, out: Path) -> bool:
+    try:
+        from webui.errors import WebUIError
+        from webui.maps import write_plan_map
+    except ImportError:  # pragma: no cover - webui is part of the same distribution
+        return False
+    try:
+        write_plan_map(paths["plan"], paths["routes"], out / "map.html")
+    except WebUIError as exc:  # the plan stands; only its map could not be drawn
+        print(f"warning: map.html not written: {exc}", file=sys.stderr)
+        return False
+    return True
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -198,6 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check a plan against its scenario and road matrices")
     p.add_argument("plan", help="plan.json or the folder holding it")
     p.set_defaults(func=_cmd_check)
+    p = sub.add_parser("replan", help="solve again from a plan, moving as few stops as "
+                                      "needed (after a closure, a done or locked visit)")
+    p.add_argument("plan", help="the previous plan.json or its folder")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--scenario", default=None,
+                   help="changed scenario (default: the one beside the plan)")
+    p.add_argument("--done", default="", help="commune codes already visited, comma-separated")
+    p.add_argument("--lock", default="", help="commune codes to keep on their vehicle")
+    p.add_argument("--time-limit", type=float, default=None)
+    p.set_defaults(func=_cmd_replan)
     p = sub.add_parser("compare", help="KPIs of several plans side by side")
     p.add_argument("plans", nargs="+", help="plan.json files or the folders holding them")
     p.set_defaults(func=_cmd_compare)

@@ -27,11 +27,12 @@ from geodata.network import GRAPH_FORMAT_VERSION, RoadGraph, build_road_graph
 from geodata.profiles import load_profiles
 from geodata.routing import (Matrices, ProfileGraph, leg_path, profile_graph, snap_points,
                              travel_matrices)
-from planner._ortools import SolverParams, solve_routing
+from planner._ortools import RawSolution, SolverParams, solve_routing
 from planner.explain import explain_unserved
 from planner.kpis import CO2_SOURCE, route_co2_kg, route_cost_vnd
 from planner.plan import Plan, Route, Unserved, Visit, clock, compute_kpis
 from planner.problem import DAY_S, RoutingProblem, build_problem
+from planner.replan import count_changes, replan_setup
 from planner.errors import Problem, ScenarioError
 from planner.scenario import Scenario, check_against_data, load_scenario
 from planner.schedule import RouteTiming, time_route
@@ -280,9 +281,14 @@ def build_plan(scenario: Scenario, locations: tuple[Location, ...], problem: Rou
 def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                    time_limit_s: float | None = None, seed: int | None = None,
                    solution_limit: int | None = None,
-                   on_progress: Callable[[float, int], None] | None = None
-                   ) -> tuple[Plan, Network]:
-    """Run the whole pipeline and return the plan and the network it was planned on."""
+                   on_progress: Callable[[float, int], None] | None = None,
+                   previous: Plan | None = None, done: frozenset[str] = frozenset(),
+                   locked: frozenset[str] = frozenset()) -> tuple[Plan, Network]:
+    """Run the whole pipeline and return the plan and the network it was planned on.
+
+    With ``previous`` it re-plans from that plan (see :mod:`planner.replan`): visits
+    ``done`` and ``locked`` stay on their vehicles, and routes still feasible stay as they
+    are."""
     t0 = time.perf_counter()
     net = prepare_network(scenario, scenario_file=scenario_file)
     problem = problem_for(scenario, net)
@@ -291,7 +297,24 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         time_limit_s=time_limit_s if time_limit_s is not None else settings.time_limit_s,
         solution_limit=solution_limit if solution_limit is not None else settings.solution_limit,
         first_solution=settings.first_solution, local_search=settings.local_search)
-    raw = solve_routing(problem, params, on_progress=on_progress)
+    replan: dict = {}
+    setup = None
+    if previous is not None:
+        setup = replan_setup(problem, [loc.key for loc in net.locations], previous,
+                             done=done, locked=locked)
+    if setup is not None and setup.keep:
+        raw = RawSolution(routes=setup.previous, objective=-1, status="KEPT_PREVIOUS_PLAN",
+                          wall_s=0.0)
+    else:
+        raw = solve_routing(problem, params, on_progress=on_progress,
+                            constraints=setup.constraints if setup else None)
+    if setup is not None:
+        replan = {"base_plan_created_at": previous.created_at,
+                  "base_scenario": previous.scenario_name, "kept_unchanged": setup.keep,
+                  "broken_routes": list(setup.broken_vehicles),
+                  "new_stops": list(setup.new_stops), "dropped_stops": list(setup.dropped_stops),
+                  "done": sorted(done), "locked": sorted(locked),
+                  **count_changes(setup.previous, raw.routes)}
     timings = [time_route(problem, k, raw.routes[k]) for k in range(len(problem.vehicles))]
     served = {loc for r in raw.routes for loc in r}
     unserved = explain_unserved(problem, timings, served,
@@ -326,6 +349,7 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         "timings_s": {**{k: round(v, 3) for k, v in net.timings_s.items()},
                       "total_s": round(time.perf_counter() - t0, 3)},
         "versions": _versions(),
+        **({"replan": replan} if replan else {}),
     }
     plan = build_plan(scenario, net.locations, problem, timings, unserved, provenance,
                       service_area_communes=len(net.dataset.communes),

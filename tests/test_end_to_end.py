@@ -94,3 +94,29 @@ def test_planner_check_cli(solved: dict, monkeypatch, capsys) -> None:
     monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
     assert main(["check", str(solved["out"] / "plan.json")]) == 0
     assert "OK, no violations" in capsys.readouterr().out
+
+
+def test_replan_with_nothing_changed_moves_nothing(solved: dict, monkeypatch, tmp_path,
+                                                   capsys) -> None:
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
+    assert main(["replan", str(solved["out"]), "--out", str(tmp_path / "re"),
+                 "--time-limit", "2"]) == 0
+    assert "0 stops moved" in capsys.readouterr().out
+    before = read_plan(solved["out"] / "plan.json")
+    after = read_plan(tmp_path / "re" / "plan.json")
+    assert after.provenance["replan"]["kept_unchanged"] is True
+    assert [[v.commune_code for v in r.visits] for r in after.routes] == \
+        [[v.commune_code for v in r.visits] for r in before.routes]
+
+
+def test_replan_under_a_landslide_keeps_feasible_routes(solved: dict, monkeypatch, tmp_path,
+                                                        capsys) -> None:
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
+    landslide = ROOT / "scenarios" / "ha-giang-2026-landslide.yaml"
+    assert main(["replan", str(solved["out"]), "--scenario", str(landslide), "--out",
+                 str(tmp_path / "ls"), "--time-limit", "3"]) == 0
+    plan = read_plan(tmp_path / "ls" / "plan.json")
+    assert plan.provenance["road_conditions"]["closures"] == ["sat-lo-ma-pi-leng"]
+    r = plan.provenance["replan"]
+    assert r["kept_unchanged"] or r["broken_routes"]  # a route moves only if it broke
+    assert main(["check", str(tmp_path / "ls")]) == 0
