@@ -108,6 +108,14 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         if unknown:
             continue
         load = sum(stops[c].deliver_crates for c in codes)
+        for t in scenario.transfers:
+            if (t.from_code in codes) != (t.to_code in codes):
+                out.append(Violation("transfer", f"transfer {t.from_code} -> {t.to_code}: only "
+                                                 "one end is on this trip", vid))
+            elif t.from_code in codes and codes.index(t.from_code) > codes.index(t.to_code):
+                out.append(Violation("transfer", f"transfer {t.from_code} -> {t.to_code} is "
+                                                 "delivered before it is collected", vid,
+                                     t.to_code))
         if route.load_start_crates != load:
             out.append(Violation("load", f"plan says {route.load_start_crates} crates at the "
                                          f"start, the stops need {load}", vid))
@@ -120,6 +128,8 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
                 out.append(Violation("crates", "crates differ from the scenario", vid,
                                      x.commune_code))
             load += st.collect_crates - st.deliver_crates
+            load += sum(t.crates for t in scenario.transfers if t.from_code == x.commune_code)
+            load -= sum(t.crates for t in scenario.transfers if t.to_code == x.commune_code)
             if x.load_after_crates != load:
                 out.append(Violation("load", f"plan says {x.load_after_crates} crates on board "
                                              f"after the stop, recomputed {load}", vid,

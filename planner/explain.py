@@ -33,7 +33,8 @@ def _insertion_failures(problem: RoutingProblem, timings: list[RouteTiming], loc
             if trial.feasible:
                 return True, set()
             for p in trial.problems:
-                causes.add("capacity" if "crates" in p else "time")
+                causes.add("capacity" if "crates" in p else
+                           "transfer" if "transfer" in p else "time")
     return False, causes
 
 
@@ -66,7 +67,9 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
             add("capacity", f"needs {need} crates at once, more than the largest vehicle "
                             f"carries ({max_cap})")
             continue
-        direct = [time_route(problem, k, [loc]) for k in reach]
+        pair = next(((a, b) for a, b in problem.pickup_delivery if loc in (a, b)), None)
+        alone = [loc] if pair is None else list(pair)  # a transfer is tried with its partner
+        direct = [time_route(problem, k, alone) for k in reach]
         if not any(t.feasible for t in direct):
             why = direct[0].problems[0]
             add("direct_trip", f"even a trip to this commune alone does not fit: {why}")
@@ -78,6 +81,9 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
         elif fits:
             add("search_limit", "it fits into a trip but the search stopped before placing it; "
                                 "raise `solver.time_limit_s`")
+        elif "transfer" in causes:
+            add("transfer_pair", "it is one end of a transfer whose other commune could not "
+                                 "be served on the same trip")
         elif causes == {"capacity"}:
             add("no_room_capacity", "no trip has room for its crates; add a vehicle or "
                                     "lower the crates")

@@ -235,7 +235,11 @@ def build_plan(scenario: Scenario, locations: tuple[Location, ...], problem: Rou
                 leg_km=round(tv.leg_distance_m / 1000, 2),
                 leg_hours=round(tv.leg_travel_s / 3600, 2), night_before=tv.night_before,
                 nights_on_road=tv.nights_on_road,
-                contact=stop.contact, note=stop.note))
+                contact=stop.contact, note=stop.note,
+                transfer_collect_crates=sum(t.crates for t in scenario.transfers
+                                            if t.from_code == loc.key),
+                transfer_deliver_crates=sum(t.crates for t in scenario.transfers
+                                            if t.to_code == loc.key)))
         legs = list(timing.visits) + [timing.return_leg]
         driving_s = sum(tv.leg_travel_s for tv in legs) if timing.visits else 0
         km = sum(tv.leg_distance_m for tv in legs) / 1000 if timing.visits else 0.0

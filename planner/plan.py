@@ -49,6 +49,8 @@ class Visit:
     nights_on_road: int
     contact: str = ""
     note: str = ""
+    transfer_collect_crates: int = 0  # crates collected here to hand on to another commune
+    transfer_deliver_crates: int = 0  # crates brought here from another commune
 
 
 @dataclass(frozen=True)

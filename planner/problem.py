@@ -129,6 +129,12 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
             ))
     zeros = (0,) * n_dep
     stops = scenario.stops
+    stop_loc = {st.commune_code: n_dep + i for i, st in enumerate(stops)}
+    pairs = tuple((stop_loc[t.from_code], stop_loc[t.to_code]) for t in scenario.transfers)
+    pair_load = [0] * (n_dep + n_stop)
+    for t in scenario.transfers:
+        pair_load[stop_loc[t.from_code]] += t.crates
+        pair_load[stop_loc[t.to_code]] -= t.crates
     day_window = tuple((d * DAY_S, d * DAY_S + DAY_S - 1) for d in range(days))
     return RoutingProblem(
         n_depots=n_dep, n_stops=n_stop, horizon_days=days, profiles=tuple(profiles),
@@ -140,4 +146,6 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
         required=(True,) * n_dep + tuple(s.required for s in stops),
         penalty=zeros + tuple(REQUIRED_PENALTY if s.required else s.priority * PRIORITY_PENALTY_S
                               for s in stops),
+        pickup_delivery=pairs,
+        pair_load=tuple(pair_load) if pairs else None,
     )

@@ -151,6 +151,18 @@ class Stop(_Model):
     note: str = ""
 
 
+class Transfer(_Model):
+    """Crates collected at one commune and delivered to another on the same trip (a batch
+    handed on from commune to commune)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_code: str = Field(alias="from", min_length=1)
+    to_code: str = Field(alias="to", min_length=1)
+    crates: int = Field(gt=0)
+    note: str = ""
+
+
 class Horizon(_Model):
     start_date: dt.date
     days: int = Field(default=1, ge=1, le=31)
@@ -218,6 +230,7 @@ class Scenario(_Model):
     depots: tuple[Depot, ...] = Field(min_length=1)
     vehicles: tuple[Vehicle, ...] = Field(min_length=1)
     stops: tuple[Stop, ...] = Field(min_length=1)
+    transfers: tuple[Transfer, ...] = ()
     road_conditions: RoadConditionsSpec = RoadConditionsSpec()
     solver: SolverSettings = SolverSettings()
     assumptions: tuple[str, ...] = ()
@@ -384,6 +397,23 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
             problems.append(Problem(file, f"vehicles[{i}].max_trip_days", v.max_trip_days,
                                     f"longer than the horizon of {s.horizon.days} days",
                                     "lower it or lengthen `horizon.days`"))
+    in_transfer: dict[str, int] = {}
+    for i, t in enumerate(s.transfers):
+        for field_name, code in (("from", t.from_code), ("to", t.to_code)):
+            if code not in codes_set(s):
+                problems.append(Problem(file, f"transfers[{i}].{field_name}", code,
+                                        "this commune is not a stop of the scenario",
+                                        "add it to `stops` or correct the code"))
+            elif code in in_transfer:
+                problems.append(Problem(file, f"transfers[{i}].{field_name}", code,
+                                        f"already in transfers[{in_transfer[code]}]",
+                                        "a commune can hand on or receive one transfer"))
+            else:
+                in_transfer[code] = i
+        if t.from_code == t.to_code:
+            problems.append(Problem(file, f"transfers[{i}].to", t.to_code,
+                                    "a transfer goes from one commune to another",
+                                    "use two different communes"))
     closure_ids = [c.id for c in s.road_conditions.closures]
     for i, c in enumerate(s.road_conditions.closures):
         if closure_ids.count(c.id) > 1 and closure_ids.index(c.id) != i:
@@ -396,6 +426,10 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
                                     "this commune is listed twice",
                                     "merge the two entries into one stop"))
     return problems
+
+
+def codes_set(s: Scenario) -> set[str]:
+    return {st.commune_code for st in s.stops}
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -127,6 +127,15 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     load_start = load
     if load > cap:
         problems.append(f"leaves the depot with {load} crates, more than its {cap}")
+    pair = problem.pair_load or (0,) * problem.n_locations
+    position = {loc: i for i, loc in enumerate(stops)}
+    for pickup, delivery in problem.pickup_delivery:
+        if (pickup in position) != (delivery in position):
+            problems.append(f"transfer between locations {pickup} and {delivery}: only one "
+                            "of the two is on this trip")
+        elif pickup in position and position[pickup] > position[delivery]:
+            problems.append(f"transfer delivered at location {delivery} before it is "
+                            f"collected at {pickup}")
     t = v.earliest_start_s
     here = v.start
     visits: list[TimedVisit] = []
@@ -145,7 +154,7 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
             leave, arrive, night, on_road = _latest_departure(problem, k, leave, arrive, start,
                                                               travel, night, on_road)
             depart = leave
-        load += problem.collect[loc] - problem.deliver[loc]
+        load += problem.collect[loc] - problem.deliver[loc] + pair[loc]
         if load > cap:
             problems.append(f"carries {load} crates after location {loc}, more than its {cap}")
         visits.append(TimedVisit(loc, travel, problem.distance(k, here, loc), night, on_road,

@@ -127,3 +127,14 @@ def test_missing_file_and_broken_yaml(tmp_path: Path) -> None:
         load_scenario(bad)
     with pytest.raises(ScenarioError, match="not found"):
         load_scenario(write(tmp_path, {"extends": "missing.yaml"}, "c.yaml"))
+
+
+def test_transfers_are_validated() -> None:
+    with pytest.raises(ScenarioError, match=r"transfers\[0\]\.crates"):
+        make_scenario(transfers=[{"from": "00778", "to": "01108", "crates": 0}])
+    with pytest.raises(ScenarioError) as err:
+        make_scenario(transfers=[{"from": "00778", "to": "99999", "crates": 2},
+                                 {"from": "00778", "to": "01108", "crates": 1}])
+    text = str(err.value)
+    assert "transfers[0].to" in text and "99999" in text
+    assert "transfers[1].from" in text and "already in transfers[0]" in text

@@ -106,3 +106,25 @@ def test_random_problems_give_plans_the_checker_accepts(n: int, seed: int, vehic
     # the solver's routes are schedulable under the same rules, and the audit agrees
     assert all(t.feasible for t in timings), [t.problems for t in timings]
     assert check_plan(s, p, plan) == []
+
+
+def test_a_transfer_is_collected_before_it_is_delivered_on_one_trip() -> None:
+    data = scenario_dict()
+    data["vehicles"][0]["capacity_crates"] = 15
+    data["stops"].append({"commune_code": "00802", "deliver_crates": 1, "collect_crates": 1})
+    data["transfers"] = [{"from": "01108", "to": "00778", "crates": 3}]
+    s = parse_scenario(data)
+    # visiting 00778 first would be cheaper, but the batch must be collected at 01108 first
+    hours = [[0, 1, 3, 2], [1, 0, 1.5, 1], [3, 1.5, 0, 1], [2, 1, 1, 0]]
+    p = line_problem(s, hours)
+    raw, plan, timings = solve_and_plan(s, p)
+    route = raw.routes[0]
+    assert route.index(2) < route.index(1)  # 01108 (pickup) before 00778 (delivery)
+    visits = {v.commune_code: v for v in plan.routes[0].visits}
+    assert visits["01108"].transfer_collect_crates == 3
+    assert visits["00778"].transfer_deliver_crates == 3
+    assert check_plan(s, p, plan) == []
+    # the checker catches the wrong order
+    from factories import plan_for
+    wrong, _ = plan_for(s, p, [[1, 2, 3]], unserved=[])
+    assert "transfer" in {v.kind for v in check_plan(s, p, wrong)}
