@@ -190,6 +190,33 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
                    "en": "Printed from plan {run}, created {created}."},
     "page_of_stops": {"vi": "{n} điểm dừng", "en": "{n} stops"},
     "odometer": {"vi": "Số km đồng hồ", "en": "Odometer"},
+    # --- PDF sheets, overview maps and exports ----------------------------------------
+    "sheet_pdf": {"vi": "Tải PDF", "en": "PDF"},
+    "all_sheets_pdf": {"vi": "Tất cả phiếu lộ trình (PDF)", "en": "All route sheets (PDF)"},
+    "overview_map": {"vi": "Sơ đồ lộ trình", "en": "Route overview"},
+    "overview_map_alt": {"vi": "Sơ đồ lộ trình trên mạng đường: {vehicle}",
+                         "en": "Route overview on the road network: {vehicle}"},
+    "map_north": {"vi": "B", "en": "N"},
+    "map_depot": {"vi": "Thư viện (xuất phát)", "en": "Library (depot)"},
+    "page_n": {"vi": "Trang {n}", "en": "Page {n}"},
+    "exports": {"vi": "Tải dữ liệu", "en": "Downloads"},
+    "exports_help": {"vi": "GPX cho ứng dụng dẫn đường offline trên điện thoại (OsmAnd, "
+                           "Organic Maps), KML cho Google Earth, bảng kê cho Excel.",
+                     "en": "GPX for offline navigation apps on phones (OsmAnd, Organic Maps), "
+                           "KML for Google Earth, manifests for Excel."},
+    "export_geojson": {"vi": "GeoJSON (lộ trình)", "en": "GeoJSON (routes)"},
+    "export_gpx": {"vi": "GPX (dẫn đường)", "en": "GPX (navigation)"},
+    "export_kml": {"vi": "KML (Google Earth)", "en": "KML (Google Earth)"},
+    "export_csv": {"vi": "Bảng kê CSV", "en": "CSV manifest"},
+    "export_xlsx": {"vi": "Bảng kê Excel", "en": "Excel manifest"},
+    "summary": {"vi": "Tổng hợp", "en": "Summary"},
+    "commune_code": {"vi": "Mã xã", "en": "Commune code"},
+    "service_day": {"vi": "Ngày phục vụ", "en": "Service day"},
+    "vehicle_id": {"vi": "Mã xe", "en": "Vehicle ID"},
+    "routes_missing": {"vi": "Kế hoạch {run} không có tệp routes.geojson.",
+                       "en": "Plan {run} has no routes.geojson file."},
+    "unknown_export": {"vi": "Không có định dạng tải về {fmt}.",
+                       "en": "There is no download format {fmt}."},
     # --- jobs --------------------------------------------------------------------------
     "jobs_title": {"vi": "Lập kế hoạch mới", "en": "Start a new plan"},
     "jobs_intro": {"vi": "Chọn một kịch bản; bộ giải chạy trong một tiến trình riêng, trang "

@@ -1,5 +1,5 @@
 """Plan list, plan page (map, KPIs, route tables, unserved communes, data notes) and the
-plan's map and files."""
+plan's map, files and exports (GPX, KML, CSV, XLSX; see :mod:`webui.exports`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, g, render_template, send_file
+from flask import Blueprint, Response, g, render_template, send_file
 from flask.typing import ResponseReturnValue
 
 from planner.plan import Plan
+from webui import exports
 from webui.errors import NotFoundError
 from webui.routeview import route_views
 from webui.stores import run_store
@@ -68,7 +69,8 @@ def plan_page(run: str) -> ResponseReturnValue:
     plan = load_plan(run)
     return render_template("plan.html", run=run, plan=plan, views=route_views(plan),
                            targets=target_progress(plan.kpis),
-                           assumptions=run_store().assumptions(run))
+                           assumptions=run_store().assumptions(run),
+                           export_formats=tuple(exports.EXPORT_FORMATS))
 
 
 @bp.get("/plans/<run>/map")
@@ -87,3 +89,31 @@ def download(run: str, name: str) -> ResponseReturnValue:
     if not path.is_file():
         raise NotFoundError(name)
     return send_file(path, mimetype=DOWNLOADS[name], as_attachment=True, download_name=name)
+
+
+@bp.get("/plans/<run>/export.<fmt>")
+def export(run: str, fmt: str) -> ResponseReturnValue:
+    """The plan as GeoJSON, GPX, KML, CSV or XLSX, downloaded as ``<run>-<what>.<fmt>``."""
+    plan = load_plan(run)
+    spec = exports.EXPORT_FORMATS.get(fmt)
+    if spec is None:
+        raise NotFoundError(g.tr("unknown_export", fmt=fmt))
+    store = run_store()
+    routes = store.routes(run) if fmt in exports.NEEDS_GEOMETRY else None
+    if fmt in exports.NEEDS_GEOMETRY and routes is None:
+        raise NotFoundError(g.tr("routes_missing", run=run))
+    name = f"{run}-{spec.suffix}"
+    if fmt == "geojson":
+        return send_file(store.folder(run) / "routes.geojson", mimetype=spec.mimetype,
+                         as_attachment=True, download_name=name, max_age=0)
+    if fmt == "gpx":
+        data = exports.gpx_document(plan, routes, lang=g.lang)
+    elif fmt == "kml":
+        data = exports.kml_document(plan, routes, lang=g.lang)
+    elif fmt == "csv":
+        data = exports.csv_manifest(plan, lang=g.lang)
+    else:
+        data = exports.xlsx_manifest(plan, lang=g.lang)
+    resp = Response(data, mimetype=spec.mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp

@@ -1,25 +1,100 @@
-"""Printable route sheets, one per vehicle: A4, large type, legible in black and white."""
+"""Route sheets: the printable HTML page of one vehicle, its PDF, the PDF of every sheet of a
+plan, and the overview map PNG they show."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, g, render_template
 from flask.typing import ResponseReturnValue
 
+from geodata.errors import GeodataError
+from planner.plan import Plan
 from webui.errors import NotFoundError
+from webui.pdf import sheet_pdf, sheets_pdf
 from webui.plans import load_plan
-from webui.routeview import legs_by_vehicle, route_view
-from webui.stores import run_store
+from webui.routeview import RouteView, legs_by_vehicle, route_view
+from webui.sheetmap import Basemap, route_lines, route_map_png
+from webui.stores import basemaps, run_store
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sheets", __name__)
+
+
+def _vehicle_index(plan: Plan, run: str, vehicle_id: str) -> int:
+    """The index of ``vehicle_id``'s route in ``plan``, or a 404 naming it."""
+    index = next((i for i, r in enumerate(plan.routes) if r.vehicle_id == vehicle_id), None)
+    if index is None:
+        raise NotFoundError(g.tr("unknown_vehicle", run=run, vehicle=vehicle_id))
+    return index
+
+
+def _view(plan: Plan, index: int, routes: dict[str, Any] | None) -> RouteView:
+    legs = legs_by_vehicle(routes).get(plan.routes[index].vehicle_id) if routes else None
+    return route_view(plan, index, legs)
+
+
+def _basemap(plan: Plan) -> Basemap | None:
+    """The plan dataset's basemap; ``None`` (the map shows the route alone) if the dataset
+    cannot be read here."""
+    try:
+        return basemaps().get(plan.network)
+    except (GeodataError, OSError) as exc:
+        log.warning("no basemap for dataset %r on the sheet maps: %s", plan.network, exc)
+        return None
+
+
+def _overview_png(plan: Plan, view: RouteView, routes: dict[str, Any] | None) -> bytes:
+    return route_map_png(view, route_lines(routes, view.route.vehicle_id), _basemap(plan),
+                         lang=g.lang)
+
+
+def _pdf_response(data: bytes, filename: str) -> Response:
+    resp = Response(data, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
 
 
 @bp.get("/plans/<run>/sheet/<vehicle_id>")
 def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
-    index = next((i for i, r in enumerate(plan.routes) if r.vehicle_id == vehicle_id), None)
-    if index is None:
-        raise NotFoundError(g.tr("unknown_vehicle", run=run, vehicle=vehicle_id))
-    routes = run_store().routes(run)
-    legs = legs_by_vehicle(routes).get(vehicle_id) if routes is not None else None
+    index = _vehicle_index(plan, run, vehicle_id)
     return render_template("sheet.html", run=run, plan=plan,
-                           view=route_view(plan, index, legs))
+                           view=_view(plan, index, run_store().routes(run)))
+
+
+@bp.get("/plans/<run>/sheet/<vehicle_id>.pdf")
+def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
+    plan = load_plan(run)
+    index = _vehicle_index(plan, run, vehicle_id)
+    routes = run_store().routes(run)
+    view = _view(plan, index, routes)
+    png = _overview_png(plan, view, routes) if view.stops else None
+    data = sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png)
+    return _pdf_response(data, f"{run}-{vehicle_id}-{g.lang}.pdf")
+
+
+@bp.get("/plans/<run>/sheets.pdf")
+def sheets_pdf_file(run: str) -> ResponseReturnValue:
+    """Every vehicle with a trip, one section (bookmark) each; vehicles without a trip in the
+    plan have no sheet here (their own sheet says so)."""
+    plan = load_plan(run)
+    routes = run_store().routes(run)
+    views = [_view(plan, i, routes) for i, r in enumerate(plan.routes) if r.visits]
+    pngs = [_overview_png(plan, v, routes) for v in views]
+    data = sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs)
+    return _pdf_response(data, f"{run}-sheets-{g.lang}.pdf")
+
+
+@bp.get("/plans/<run>/sheet/<vehicle_id>/map.png")
+def sheet_map(run: str, vehicle_id: str) -> ResponseReturnValue:
+    plan = load_plan(run)
+    index = _vehicle_index(plan, run, vehicle_id)
+    routes = run_store().routes(run)
+    png = _overview_png(plan, _view(plan, index, routes), routes)
+    resp = Response(png, mimetype="image/png")
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
