@@ -152,6 +152,10 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
     for loc in range(problem.n_depots, n):
         if constraints is None or loc not in constraints.required:
             routing.AddDisjunction([manager.NodeToIndex(loc)], problem.penalty[loc])
+    for loc, ks in enumerate(problem.allowed_vehicles or ()):
+        if ks is not None and (constraints is None or loc not in constraints.vehicles):
+            idx = manager.NodeToIndex(loc)
+            routing.VehicleVar(idx).SetValues([-1, *ks])
     if constraints is not None:
         for loc, ks in constraints.vehicles.items():
             # (SetAllowedVehiclesForIndex has no working Python binding in OR-Tools 9.15)

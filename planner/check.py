@@ -122,8 +122,18 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         if load > v.capacity_crates:
             out.append(Violation("capacity", f"leaves with {load} crates, capacity "
                                              f"{v.capacity_crates}", vid))
+        cap = v.capacity_crates if v.capacity_kg is None else min(
+            v.capacity_crates, int(v.capacity_kg // scenario.crate_kg))
+        if cap < load <= v.capacity_crates:
+            out.append(Violation("capacity", f"leaves with {load} crates = "
+                                             f"{load * scenario.crate_kg:.0f} kg, more than "
+                                             f"{v.capacity_kg} kg", vid))
         for x in route.visits:
             st = stops[x.commune_code]
+            if st.allowed_profiles is not None and v.profile not in st.allowed_profiles:
+                out.append(Violation("access", f"a {v.profile} may not serve this commune "
+                                               f"(allowed: {', '.join(st.allowed_profiles)})",
+                                     vid, x.commune_code))
             if (x.deliver_crates, x.collect_crates) != (st.deliver_crates, st.collect_crates):
                 out.append(Violation("crates", "crates differ from the scenario", vid,
                                      x.commune_code))
@@ -134,10 +144,9 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
                 out.append(Violation("load", f"plan says {x.load_after_crates} crates on board "
                                              f"after the stop, recomputed {load}", vid,
                                      x.commune_code))
-            if load > v.capacity_crates:
+            if load > cap:
                 out.append(Violation("capacity", f"{load} crates on board after the stop, "
-                                                 f"capacity {v.capacity_crates}", vid,
-                                     x.commune_code))
+                                                 f"capacity {cap}", vid, x.commune_code))
 
         # --- times ---
         day0_start = shifts[0][0]

@@ -47,8 +47,15 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
         if loc in served:
             continue
         required = problem.required[loc]
+        allowed = problem.allowed_vehicles[loc] if problem.allowed_vehicles else None
+        if allowed is not None and not allowed:
+            out.append(Unserved(codes[loc], names[loc], required, "no_allowed_vehicle",
+                                "the fleet has no vehicle of the profiles allowed here "
+                                "(`allowed_profiles`)"))
+            continue
         reach = [k for k, v in enumerate(problem.vehicles)
-                 if problem.travel_s(k, v.start, loc) < NO_PATH_S
+                 if (allowed is None or k in allowed)
+                 and problem.travel_s(k, v.start, loc) < NO_PATH_S
                  and problem.travel_s(k, loc, v.end) < NO_PATH_S]
         need = max(problem.deliver[loc], problem.collect[loc])
 

@@ -65,6 +65,9 @@ class RoutingProblem:
     # goods are carried between them: ``pair_load`` per location, + loaded, - unloaded.
     pickup_delivery: tuple[tuple[int, int], ...] = ()
     pair_load: tuple[int, ...] | None = None
+    # per location, the vehicles allowed to serve it (None: any), e.g. a commune reachable
+    # only by motorbike
+    allowed_vehicles: tuple[tuple[int, ...] | None, ...] | None = None
 
     @property
     def n_locations(self) -> int:
@@ -122,7 +125,8 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
             vid = v.id if v.count == 1 else f"{v.id}-{k + 1}"
             vehicles.append(VehicleSpec(
                 id=vid, scenario_index=vi, profile=profiles.index(v.profile), start=home,
-                end=home, capacity=v.capacity_crates, shift_start_s=v.shift.start_min * 60,
+                end=home, capacity=_capacity(v.capacity_crates, v.capacity_kg,
+                                             scenario.crate_kg), shift_start_s=v.shift.start_min * 60,
                 shift_end_s=shift_end, earliest_start_s=shift_start,
                 latest_end_s=(days - 1) * DAY_S + shift_end,
                 max_span_s=(v.max_trip_days - 1) * DAY_S + shift_end - v.shift.start_min * 60,
@@ -148,4 +152,25 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
                               for s in stops),
         pickup_delivery=pairs,
         pair_load=tuple(pair_load) if pairs else None,
+        allowed_vehicles=_allowed(scenario, vehicles, profiles),
     )
+
+
+def _capacity(crates: int, kg: float | None, crate_kg: float) -> int:
+    """Crates a vehicle may carry: its crate count, and no more than its load in kg allows."""
+    return crates if kg is None else min(crates, int(kg // crate_kg))
+
+
+def _allowed(scenario: Scenario, vehicles: list[VehicleSpec], profiles: tuple[str, ...]
+             ) -> tuple[tuple[int, ...] | None, ...] | None:
+    n_dep = len(scenario.depots)
+    if not any(st.allowed_profiles for st in scenario.stops):
+        return None
+    out: list[tuple[int, ...] | None] = [None] * n_dep
+    for st in scenario.stops:
+        if st.allowed_profiles is None:
+            out.append(None)
+        else:
+            out.append(tuple(k for k, v in enumerate(vehicles)
+                             if profiles[v.profile] in st.allowed_profiles))
+    return tuple(out)

@@ -124,6 +124,7 @@ class Vehicle(_Model):
     depot: str
     count: int = Field(default=1, ge=1, le=50)
     capacity_crates: int = Field(gt=0)
+    capacity_kg: float | None = Field(default=None, gt=0)
     shift: TimeWindow = TimeWindow(start="07:00", end="17:00")  # type: ignore[arg-type]
     max_trip_days: int = Field(default=1, ge=1, le=31)
     driver: str = ""
@@ -147,6 +148,7 @@ class Stop(_Model):
     time_windows: tuple[TimeWindow, ...] = ()
     required: bool = True
     priority: int = Field(default=5, ge=1, le=10)
+    allowed_profiles: tuple[str, ...] | None = None
     contact: str = ""
     note: str = ""
 
@@ -230,6 +232,7 @@ class Scenario(_Model):
     depots: tuple[Depot, ...] = Field(min_length=1)
     vehicles: tuple[Vehicle, ...] = Field(min_length=1)
     stops: tuple[Stop, ...] = Field(min_length=1)
+    crate_kg: float = Field(default=15.0, gt=0, le=200)
     transfers: tuple[Transfer, ...] = ()
     road_conditions: RoadConditionsSpec = RoadConditionsSpec()
     solver: SolverSettings = SolverSettings()
@@ -454,6 +457,12 @@ def check_against_data(s: Scenario, *, commune_codes: set[str], profiles: set[st
             problems.append(Problem(file, f"depots[{i}].commune_code", d.commune_code,
                                     f"no commune with this code in road dataset {s.network!r}",
                                     "give `location: {lon, lat}` or a valid commune code"))
+    for i, st in enumerate(s.stops):
+        for prof in st.allowed_profiles or ():
+            if prof not in profiles:
+                problems.append(Problem(file, f"stops[{i}].allowed_profiles", prof,
+                                        "unknown vehicle profile",
+                                        f"use one of: {', '.join(sorted(profiles))}"))
     for i, v in enumerate(s.vehicles):
         if v.profile not in profiles:
             problems.append(Problem(file, f"vehicles[{i}].profile", v.profile,

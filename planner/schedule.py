@@ -127,6 +127,10 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     load_start = load
     if load > cap:
         problems.append(f"leaves the depot with {load} crates, more than its {cap}")
+    for loc in stops:
+        ks = problem.allowed_vehicles[loc] if problem.allowed_vehicles else None
+        if ks is not None and k not in ks:
+            problems.append(f"location {loc} may not be served by this vehicle (profile)")
     pair = problem.pair_load or (0,) * problem.n_locations
     position = {loc: i for i, loc in enumerate(stops)}
     for pickup, delivery in problem.pickup_delivery:

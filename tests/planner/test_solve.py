@@ -128,3 +128,33 @@ def test_a_transfer_is_collected_before_it_is_delivered_on_one_trip() -> None:
     from factories import plan_for
     wrong, _ = plan_for(s, p, [[1, 2, 3]], unserved=[])
     assert "transfer" in {v.kind for v in check_plan(s, p, wrong)}
+
+
+def test_a_stop_only_a_van_may_serve_and_a_weight_limit() -> None:
+    data = scenario_dict()
+    data["vehicles"].append({"id": "van", "name": "Xe 2", "profile": "van", "depot": "lib",
+                             "capacity_crates": 10, "max_trip_days": 2})
+    data["stops"][1]["allowed_profiles"] = ["van"]
+    s = parse_scenario(data)
+    p = line_problem(s, HOURS)
+    raw, plan, _ = solve_and_plan(s, p)
+    assert 2 not in raw.routes[0] and 2 in raw.routes[1]
+    assert check_plan(s, p, plan) == []
+    from factories import plan_for
+    wrong, _ = plan_for(s, p, [[1, 2], []], unserved=[])
+    assert "access" in {v.kind for v in check_plan(s, p, wrong)}
+    # with the truck alone the stop is left out, and says why
+    only_truck = scenario_dict()
+    only_truck["stops"][1]["allowed_profiles"] = ["van"]
+    s1 = parse_scenario(only_truck)
+    p1 = line_problem(s1, HOURS)
+    _, plan1, _ = solve_and_plan(s1, p1)
+    assert [u.reason_code for u in plan1.unserved] == ["no_allowed_vehicle"]
+    # 60 kg of load at 15 kg per crate: 4 crates, fewer than the 7 the two stops need
+    heavy = scenario_dict(crate_kg=15)
+    heavy["vehicles"][0]["capacity_kg"] = 60
+    s2 = parse_scenario(heavy)
+    p2 = line_problem(s2, HOURS)
+    assert p2.vehicles[0].capacity == 4
+    raw2, plan2, _ = solve_and_plan(s2, p2)
+    assert len(raw2.routes[0]) == 1 and check_plan(s2, p2, plan2) == []
