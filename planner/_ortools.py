@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util import optional_boolean_pb2
 
 from planner.problem import DAY_S, RoutingProblem
 
@@ -60,6 +61,7 @@ class RawSolution:
     status: str
     wall_s: float
     progress: tuple[tuple[float, int], ...] = field(default=())
+    starts: tuple[tuple[int, ...], ...] = ()  # earliest service start of each stop, per route
 
 
 def solve_routing(problem: RoutingProblem, params: SolverParams, *,
@@ -133,6 +135,22 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         if nights:
             time_dim.SetBreakIntervalsOfVehicle(nights, k, node_visit)
 
+    if problem.lodging is not None and problem.horizon_days > 1:
+        # "day" cumul = the day of the service start (or of leaving the depot); after a stop
+        # without lodging the day may not change: no night there, nor on the road after it
+        routing.AddConstantDimensionWithSlack(0, problem.horizon_days, problem.horizon_days,
+                                              False, "day")
+        day = routing.GetDimensionOrDie("day")
+        nodes = [routing.Start(k) for k in range(len(vehicles))] + [
+            manager.NodeToIndex(loc) for loc in range(problem.n_depots, n)]
+        for idx in nodes + [routing.End(k) for k in range(len(vehicles))]:
+            t, d = time_dim.CumulVar(idx), day.CumulVar(idx)
+            solver.Add(t >= d * DAY_S)
+            solver.Add(t <= d * DAY_S + (DAY_S - 1))
+        for loc in range(problem.n_depots, n):
+            if not problem.lodging[loc]:
+                day.SlackVar(manager.NodeToIndex(loc)).SetValue(0)
+
     deliver, collect = problem.deliver, problem.collect
     net = [c - d for c, d in zip(collect, deliver)]
     if problem.pair_load is not None:
@@ -177,7 +195,13 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                                                 params.local_search)
     search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
     if params.solution_limit:
+        # a solution limit asks for a reproducible run: nothing inside the search may depend
+        # on the clock (LNS sub-searches have their own time limit by default)
         search.solution_limit = params.solution_limit
+        ops = search.local_search_operators
+        for f in ops.DESCRIPTOR.fields:
+            if "lns" in f.name:
+                setattr(ops, f.name, optional_boolean_pb2.BOOL_FALSE)
 
     progress: list[tuple[float, int]] = []
     t0 = time.perf_counter()
@@ -197,17 +221,20 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
     if assignment is None:
         return RawSolution(routes=tuple(() for _ in vehicles), objective=-1, status=status,
                            wall_s=wall, progress=tuple(progress))
-    routes = []
+    routes, starts = [], []
     for k in range(len(vehicles)):
         idx = routing.Start(k)
-        stops = []
+        stops, times = [], []
         idx = assignment.Value(routing.NextVar(idx))
         while not routing.IsEnd(idx):
             stops.append(manager.IndexToNode(idx))
+            times.append(assignment.Min(time_dim.CumulVar(idx)))
             idx = assignment.Value(routing.NextVar(idx))
         routes.append(tuple(stops))
+        starts.append(tuple(times))
     return RawSolution(routes=tuple(routes), objective=assignment.ObjectiveValue(),
-                       status=status, wall_s=wall, progress=tuple(progress))
+                       status=status, wall_s=wall, progress=tuple(progress),
+                       starts=tuple(starts))
 
 
 def _status_name(code: int) -> str:

@@ -190,10 +190,22 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
             if x.departure_s + _TOLERANCE_S < x.start_s + svc:
                 out.append(Violation("time_order", "leaves before the service is done", vid,
                                      code))
+            if i > 0:
+                before = route.visits[i - 1]
+                if not stops[before.commune_code].lodging and \
+                        x.start_s // _DAY != before.departure_s // _DAY:
+                    out.append(Violation("lodging", f"the night after {before.commune_code} "
+                                                    "falls where there is no lodging", vid,
+                                         code))
             if code in seen:
                 out.append(Violation("duplicate", f"also served by {seen[code]}", vid, code))
             seen[code] = vid
             prev_t, prev_loc = x.departure_s, loc
+        last = route.visits[-1]
+        if not stops[last.commune_code].lodging and route.return_s // _DAY != \
+                last.departure_s // _DAY:
+            out.append(Violation("lodging", f"the night after {last.commune_code} falls where "
+                                            "there is no lodging", vid))
         last_end = (days - 1) * _DAY + v.shift.end_min * 60
         if route.return_s > last_end + _TOLERANCE_S:
             out.append(Violation("horizon", f"returns {_hm(route.return_s)}, after the horizon "

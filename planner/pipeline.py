@@ -319,7 +319,9 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                   "new_stops": list(setup.new_stops), "dropped_stops": list(setup.dropped_stops),
                   "done": sorted(done), "locked": sorted(locked),
                   **count_changes(setup.previous, raw.routes)}
-    timings = [time_route(problem, k, raw.routes[k]) for k in range(len(problem.vehicles))]
+    hints = raw.starts if problem.lodging is not None and raw.starts else None
+    timings = [time_route(problem, k, raw.routes[k], not_before=hints[k] if hints else None)
+               for k in range(len(problem.vehicles))]
     served = {loc for r in raw.routes for loc in r}
     unserved = explain_unserved(problem, timings, served,
                                 names=[loc.name for loc in net.locations],

@@ -68,6 +68,9 @@ class RoutingProblem:
     # per location, the vehicles allowed to serve it (None: any), e.g. a commune reachable
     # only by motorbike
     allowed_vehicles: tuple[tuple[int, ...] | None, ...] | None = None
+    # per location: may the crew spend the night there? (None: everywhere). After a stop
+    # without lodging the next service starts the same day.
+    lodging: tuple[bool, ...] | None = None
 
     @property
     def n_locations(self) -> int:
@@ -153,6 +156,8 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
         pickup_delivery=pairs,
         pair_load=tuple(pair_load) if pairs else None,
         allowed_vehicles=_allowed(scenario, vehicles, profiles),
+        lodging=(None if all(st.lodging for st in stops)
+                 else (True,) * n_dep + tuple(st.lodging for st in stops)),
     )
 
 

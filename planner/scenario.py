@@ -149,6 +149,7 @@ class Stop(_Model):
     required: bool = True
     priority: int = Field(default=5, ge=1, le=10)
     allowed_profiles: tuple[str, ...] | None = None
+    lodging: bool = True
     contact: str = ""
     note: str = ""
 

@@ -108,18 +108,26 @@ def _service_start(problem: RoutingProblem, k: int, loc: int, arrival: int) -> i
     return None
 
 
-def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int]
-               ) -> RouteTiming:
+def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int], *,
+               not_before: tuple[int, ...] | None = None) -> RouteTiming:
     """Earliest schedule of vehicle ``k`` visiting ``stops`` (location indices) in order,
-    preferring nights at a stop to nights on the road when both are feasible."""
+    preferring nights at a stop to nights on the road when both are feasible.
+
+    ``not_before`` (one time per stop, e.g. the solver's service starts) delays services:
+    with lodging limits the earliest schedule may spend a night where there is no lodging,
+    the solver's times place it where there is."""
+    if not_before is not None:
+        hinted = _time_route(problem, k, list(stops), stay=True, not_before=not_before)
+        if hinted.feasible:
+            return hinted
     stay = _time_route(problem, k, list(stops), stay=True)
     if stay.feasible:
         return stay
     return _time_route(problem, k, list(stops), stay=False)
 
 
-def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
-                ) -> RouteTiming:
+def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool,
+                not_before: tuple[int, ...] | None = None) -> RouteTiming:
     v = problem.vehicles[k]
     cap = v.capacity
     problems: list[str] = []
@@ -144,16 +152,27 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     here = v.start
     visits: list[TimedVisit] = []
     depart = None
-    for loc in stops:
+    for pos, loc in enumerate(stops):
         travel = problem.travel_s(k, here, loc)
         if travel >= NO_PATH_S:
             problems.append(f"no road from location {here} to {loc} for this vehicle")
             travel = 0
         leave, arrive, night, on_road = _drive(problem, k, t, travel, stay=stay)
+        if not_before is not None and not_before[pos] > arrive:
+            arrive = not_before[pos]  # wait for the solver's time (see time_route)
         start = _service_start(problem, k, loc, arrive)
+        if not_before is not None and start is not None and start // DAY_S > leave // DAY_S:
+            # a night falls before this service: spend it where the crew is, leave next day
+            leave, arrive, night, on_road = _latest_departure(
+                problem, k, t, arrive, start, travel, True, 0)
+            night = leave // DAY_S > t // DAY_S
         if start is None:
             problems.append(f"arrives at location {loc} after its last time window")
             start = arrive
+        if problem.lodging is not None and not problem.lodging[here] and \
+                start // DAY_S != t // DAY_S:
+            problems.append(f"no lodging at location {here} for the night before location "
+                            f"{loc}")
         if depart is None:
             leave, arrive, night, on_road = _latest_departure(problem, k, leave, arrive, start,
                                                               travel, night, on_road)
@@ -170,6 +189,8 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
         problems.append(f"no road back to the depot from location {here}")
         travel = 0
     _, back, night, on_road = _drive(problem, k, t, travel, stay=stay)
+    if problem.lodging is not None and not problem.lodging[here] and back // DAY_S != t // DAY_S:
+        problems.append(f"no lodging at location {here} for the night before the return")
     if depart is None:
         depart = v.earliest_start_s
     if back > v.latest_end_s:

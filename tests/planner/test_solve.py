@@ -17,7 +17,8 @@ FAST = SolverParams(time_limit_s=2, solution_limit=50)
 
 def solve_and_plan(s, p):  # noqa: ANN001, ANN201
     raw = solve_routing(p, FAST)
-    plan, timings = plan_for(s, p, [list(r) for r in raw.routes])
+    hints = raw.starts if p.lodging is not None else None
+    plan, timings = plan_for(s, p, [list(r) for r in raw.routes], not_before=hints)
     return raw, plan, timings
 
 
@@ -158,3 +159,30 @@ def test_a_stop_only_a_van_may_serve_and_a_weight_limit() -> None:
     assert p2.vehicles[0].capacity == 4
     raw2, plan2, _ = solve_and_plan(s2, p2)
     assert len(raw2.routes[0]) == 1 and check_plan(s2, p2, plan2) == []
+
+
+def test_the_night_falls_at_the_only_commune_with_lodging() -> None:
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 2})
+    data["vehicles"][0].update(capacity_crates=20, max_trip_days=2)
+    data["stops"] = [
+        {"commune_code": "00778", "deliver_crates": 1, "service_minutes": 60},  # A: lodging
+        {"commune_code": "01108", "deliver_crates": 1, "service_minutes": 60, "lodging": False},
+        {"commune_code": "00802", "deliver_crates": 1, "service_minutes": 60, "lodging": False},
+    ]
+    s = parse_scenario(data)
+    hours = [[0, 5, 5.5, 5], [5, 0, 1, 1.5], [5.5, 1, 0, 1], [5, 1.5, 1, 0]]
+    p = line_problem(s, hours)
+    raw, plan, timings = solve_and_plan(s, p)
+    assert sorted(raw.routes[0]) == [1, 2, 3] and timings[0].feasible
+    r = plan.routes[0]
+    assert r.days == 2  # one night away
+    # after each commune without lodging, the next service (or the return) is the same day
+    after = [v.start_s for v in r.visits[1:]] + [r.return_s]
+    for v, nxt in zip(r.visits, after):
+        if v.commune_code != "00778":
+            assert nxt // 86_400 == v.departure_s // 86_400, v.commune_code
+    assert check_plan(s, p, plan) == []
+    from factories import plan_for
+    night_at_c, t = plan_for(s, p, [[1, 2, 3]], unserved=[])
+    assert not t[0].feasible
+    assert "lodging" in {v.kind for v in check_plan(s, p, night_at_c)}
