@@ -121,16 +121,3 @@ def test_replan_under_a_landslide_keeps_feasible_routes(solved: dict, monkeypatc
     assert r["kept_unchanged"] or r["broken_routes"]  # a route moves only if it broke
     assert main(["check", str(tmp_path / "ls")]) == 0
 
-
-def test_same_inputs_and_solution_limit_give_the_same_plan(solved: dict, monkeypatch,
-                                                           tmp_path) -> None:
-    monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
-    routes = []
-    for run in ("a", "b"):
-        out = tmp_path / run
-        assert main(["solve", str(DEFAULT), "--out", str(out), "--time-limit", "30",
-                     "--solution-limit", "3"]) == 0
-        plan = read_plan(out / "plan.json")
-        assert plan.provenance["solution_limit"] == 3 and plan.provenance["seed"] == 0
-        routes.append([[v.commune_code for v in r.visits] for r in plan.routes])
-    assert routes[0] == routes[1]
