@@ -123,22 +123,11 @@ def _read_any(path: Path, error: type[GeodataError], what: str) -> gpd.GeoDataFr
                     f"Shapefile, ...).") from None
 
 
-def _lonlat_crs(gdf: gpd.GeoDataFrame, path: Path, error: type[GeodataError]
-                ) -> gpd.GeoDataFrame:
-    if gdf.crs is None:
-        minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (0.0, 0.0, 0.0, 0.0)
-        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise error(f"{path}: no coordinate reference system and coordinates that are "
-                        f"not longitude/latitude; save the file with its CRS.")
-        return gdf.set_crs("EPSG:4326")
-    return gdf if gdf.crs.equals("EPSG:4326") else gdf.to_crs("EPSG:4326")
-
-
 def read_boundary(path: str | Path) -> shapely.Geometry:
     """The union of the polygons in a boundary file, in lon/lat (a (Multi)Polygon)."""
     path = Path(path)
     _require_file(path, "boundary file", "Check the path given to --boundary.")
-    gdf = _lonlat_crs(_read_any(path, BoundaryFileError, "boundary"), path, BoundaryFileError)
+    gdf = osm.to_lonlat(_read_any(path, BoundaryFileError, "boundary"), path, BoundaryFileError)
     geoms = gdf.geometry.values
     polygonal = np.isin(shapely.get_type_id(geoms), [3, 6]) & ~shapely.is_empty(geoms)
     if not polygonal.any():
@@ -170,7 +159,7 @@ def read_communes(path: str | Path) -> gpd.GeoDataFrame:
         gdf = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([None] * len(frame)),
                                crs="EPSG:4326")
     else:
-        gdf = _lonlat_crs(_read_any(path, CommunesFileError, "communes"), path,
+        gdf = osm.to_lonlat(_read_any(path, CommunesFileError, "communes"), path,
                           CommunesFileError)
     problems: list[str] = []
     missing = [c for c in ("commune_code", "name") if c not in gdf.columns]

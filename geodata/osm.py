@@ -581,7 +581,7 @@ class RoadReader:
         tally = _Tally()
         gdf = _read_lines_file(self.path)
         tally.read = len(gdf)
-        gdf = _to_wgs84(gdf, self.path)
+        gdf = to_lonlat(gdf, self.path)
         gdf = gdf.rename(columns={k: v for k, v in _OMT_ALIASES.items()
                                   if k in gdf.columns and v not in gdf.columns})
         if "omt_class" not in gdf.columns and "highway" not in gdf.columns:
@@ -704,16 +704,17 @@ def _line_layer(path: Path) -> str | None:
         f"(e.g. `ogr2ogr roads.gpkg {path.name} LAYER`) or name it 'roads'.")
 
 
-def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path) -> gpd.GeoDataFrame:
+def to_lonlat(gdf: gpd.GeoDataFrame, path: Path,
+              error: type[GeodataError] = RoadLinesError) -> gpd.GeoDataFrame:
+    """``gdf`` in EPSG:4326; a file without a CRS is accepted only when its coordinates are
+    longitude/latitude, else ``error`` names the file."""
     if gdf.crs is None:
         minx, miny, maxx, maxy = gdf.total_bounds if len(gdf) else (0.0, 0.0, 0.0, 0.0)
         if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-            raise RoadLinesError(f"{path}: no coordinate reference system, and coordinates "
-                                 f"that are not longitude/latitude; save it with its CRS.")
+            raise error(f"{path}: no coordinate reference system, and coordinates that are "
+                        f"not longitude/latitude; save the file with its CRS.")
         return gdf.set_crs("EPSG:4326")
-    if not gdf.crs.equals("EPSG:4326"):
-        return gdf.to_crs("EPSG:4326")
-    return gdf
+    return gdf if gdf.crs.equals("EPSG:4326") else gdf.to_crs("EPSG:4326")
 
 
 def _tag_column(frame: pd.DataFrame, key: str) -> str | None:
