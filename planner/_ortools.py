@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
@@ -39,6 +40,13 @@ class SolverParams:
     solution_limit: int | None = None
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
     local_search: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float = 0.1  # guided local search penalty factor (OR-Tools' default)
+    # the portfolio around this model (planner.search)
+    workers: int = 2  # processes (cores) one solve may use
+    hgs_seed: bool = True  # start OR-Tools from PyVRP's routes where PyVRP can model the problem
+    seed: int = 0  # PyVRP's random seed
+    hgs_iterations: int = 20_000  # PyVRP's budget in a reproducible run (solution_limit set)
+    polish_share: float = 0.15  # share of the time OR-Tools searches on from the best start
 
 
 @dataclass(frozen=True)
@@ -62,42 +70,35 @@ class RawSolution:
     wall_s: float
     progress: tuple[tuple[float, int], ...] = field(default=())
     starts: tuple[tuple[int, ...], ...] = ()  # earliest service start of each stop, per route
+    seeded: bool = False  # the search started from the given initial routes
+    strategy: str = "ortools"  # which search of planner.search produced the routes
 
 
 def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                   on_progress: Callable[[float, int], None] | None = None,
-                  constraints: VisitConstraints | None = None) -> RawSolution:
+                  constraints: VisitConstraints | None = None,
+                  initial_routes: tuple[tuple[int, ...], ...] | None = None) -> RawSolution:
+    """Solve ``problem``; with ``initial_routes`` (stop order per vehicle) the search starts
+    from them when the model accepts them as a solution, else from its own first solution."""
     n, vehicles = problem.n_locations, problem.vehicles
     manager = pywrapcp.RoutingIndexManager(n, len(vehicles), [v.start for v in vehicles],
                                            [v.end for v in vehicles])
     routing = pywrapcp.RoutingModel(manager)
     svc = problem.service_s
 
+    # matrices and vectors registered as such run in C++: no Python call per arc evaluation
     travel_cb: dict[int, int] = {}
     transit_cb: dict[int, int] = {}
+    svc_col = np.asarray(svc, dtype=np.int64)[:, None]
     for p, mat in enumerate(problem.time_s):
-        rows = mat.tolist()
-
-        def travel(i: int, j: int, rows: list = rows) -> int:
-            return rows[manager.IndexToNode(i)][manager.IndexToNode(j)]
-
-        def transit(i: int, j: int, rows: list = rows) -> int:
-            a = manager.IndexToNode(i)
-            return svc[a] + rows[a][manager.IndexToNode(j)]
-
-        travel_cb[p] = routing.RegisterTransitCallback(travel)
-        transit_cb[p] = routing.RegisterTransitCallback(transit)
+        travel_cb[p] = routing.RegisterTransitMatrix(np.asarray(mat, dtype=np.int64).tolist())
+        transit_cb[p] = routing.RegisterTransitMatrix((svc_col + mat).tolist())
     cost_cb = travel_cb
     if (problem.travel_cost_coeff, problem.distance_cost_coeff) != (1, 0):
-        cost_cb = {}
-        for p, (t_mat, d_mat) in enumerate(zip(problem.time_s, problem.distance_m)):
-            cost_rows = (problem.travel_cost_coeff * t_mat
-                         + problem.distance_cost_coeff * d_mat).tolist()
-
-            def arc_cost(i: int, j: int, rows: list = cost_rows) -> int:
-                return rows[manager.IndexToNode(i)][manager.IndexToNode(j)]
-
-            cost_cb[p] = routing.RegisterTransitCallback(arc_cost)
+        cost_cb = {p: routing.RegisterTransitMatrix(
+            (problem.travel_cost_coeff * np.asarray(t_mat, dtype=np.int64)
+             + problem.distance_cost_coeff * np.asarray(d_mat, dtype=np.int64)).tolist())
+            for p, (t_mat, d_mat) in enumerate(zip(problem.time_s, problem.distance_m))}
     for k, v in enumerate(vehicles):
         routing.SetArcCostEvaluatorOfVehicle(cost_cb[v.profile], k)
         if problem.vehicle_fixed_cost:
@@ -135,37 +136,53 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         if nights:
             time_dim.SetBreakIntervalsOfVehicle(nights, k, node_visit)
 
-    if problem.lodging is not None and problem.horizon_days > 1:
-        # "day" cumul = the day of the service start (or of leaving the depot); after a stop
-        # without lodging the day may not change: no night there, nor on the road after it
+    capped = any(v.drive_cap_binds for v in vehicles)
+    multi_day = problem.horizon_days > 1
+    day_dim = None
+    if multi_day and (problem.lodging is not None or capped):
+        # "day" cumul = the day of the service start (or of leaving the depot); its slack at
+        # a node is the number of nights between that node and the next one
         routing.AddConstantDimensionWithSlack(0, problem.horizon_days, problem.horizon_days,
                                               False, "day")
-        day = routing.GetDimensionOrDie("day")
+        day_dim = routing.GetDimensionOrDie("day")
         nodes = [routing.Start(k) for k in range(len(vehicles))] + [
             manager.NodeToIndex(loc) for loc in range(problem.n_depots, n)]
         for idx in nodes + [routing.End(k) for k in range(len(vehicles))]:
-            t, d = time_dim.CumulVar(idx), day.CumulVar(idx)
+            t, d = time_dim.CumulVar(idx), day_dim.CumulVar(idx)
             solver.Add(t >= d * DAY_S)
             solver.Add(t <= d * DAY_S + (DAY_S - 1))
-        for loc in range(problem.n_depots, n):
-            if not problem.lodging[loc]:
-                day.SlackVar(manager.NodeToIndex(loc)).SetValue(0)
+        if problem.lodging is not None:
+            # after a stop without lodging the day may not change: no night there, nor on
+            # the road after it
+            for loc in range(problem.n_depots, n):
+                if not problem.lodging[loc]:
+                    day_dim.SlackVar(manager.NodeToIndex(loc)).SetValue(0)
+    if capped:
+        _add_daily_driving_cap(problem, manager, routing, day_dim)
 
     deliver, collect = problem.deliver, problem.collect
     net = [c - d for c, d in zip(collect, deliver)]
     if problem.pair_load is not None:
         net = [x + q for x, q in zip(net, problem.pair_load)]
-    deliv_cb = routing.RegisterUnaryTransitCallback(
-        lambda i: deliver[manager.IndexToNode(i)])
-    net_cb = routing.RegisterUnaryTransitCallback(lambda i: net[manager.IndexToNode(i)])
-    max_cap = max(v.capacity for v in vehicles)
-    routing.AddDimension(deliv_cb, 0, sum(deliver) + 1, True, "delivered")
-    routing.AddDimensionWithVehicleCapacity(net_cb, 0, [v.capacity for v in vehicles], False,
-                                            "load")
-    delivered, load = routing.GetDimensionOrDie("delivered"), routing.GetDimensionOrDie("load")
-    for k, v in enumerate(vehicles):
-        load.CumulVar(routing.Start(k)).SetRange(0, min(v.capacity, max_cap))
-        solver.Add(load.CumulVar(routing.Start(k)) == delivered.CumulVar(routing.End(k)))
+    if not any(collect) and problem.pair_load is None:
+        # nothing is collected: the load only falls along the route, so the classic capacity
+        # dimension on deliveries is the same constraint, without the start == end coupling
+        # (a side constraint that slows every local-search move down)
+        deliv_cb = routing.RegisterUnaryTransitVector(list(deliver))
+        routing.AddDimensionWithVehicleCapacity(deliv_cb, 0, [v.capacity for v in vehicles],
+                                                True, "delivered")
+    else:
+        deliv_cb = routing.RegisterUnaryTransitVector(list(deliver))
+        net_cb = routing.RegisterUnaryTransitVector(list(net))
+        max_cap = max(v.capacity for v in vehicles)
+        routing.AddDimension(deliv_cb, 0, sum(deliver) + 1, True, "delivered")
+        routing.AddDimensionWithVehicleCapacity(net_cb, 0, [v.capacity for v in vehicles],
+                                                False, "load")
+        delivered = routing.GetDimensionOrDie("delivered")
+        load = routing.GetDimensionOrDie("load")
+        for k, v in enumerate(vehicles):
+            load.CumulVar(routing.Start(k)).SetRange(0, min(v.capacity, max_cap))
+            solver.Add(load.CumulVar(routing.Start(k)) == delivered.CumulVar(routing.End(k)))
 
     for loc in range(problem.n_depots, n):
         if constraints is None or loc not in constraints.required:
@@ -193,6 +210,7 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                                              params.first_solution)
     search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic,
                                                 params.local_search)
+    search.guided_local_search_lambda_coefficient = params.gls_lambda
     search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
     if params.solution_limit:
         # a solution limit asks for a reproducible run: nothing inside the search may depend
@@ -215,12 +233,21 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                 on_progress(elapsed, obj)
 
     routing.AddAtSolutionCallback(record)
-    assignment = routing.SolveWithParameters(search)
+    initial = None
+    if initial_routes is not None:
+        routing.CloseModelWithParameters(search)
+        initial = routing.ReadAssignmentFromRoutes(
+            [[manager.NodeToIndex(loc) for loc in r] for r in initial_routes], True)
+    seeded = initial is not None
+    if seeded:
+        assignment = routing.SolveFromAssignmentWithParameters(initial, search)
+    else:
+        assignment = routing.SolveWithParameters(search)
     wall = time.perf_counter() - t0
     status = _status_name(routing.status())
     if assignment is None:
         return RawSolution(routes=tuple(() for _ in vehicles), objective=-1, status=status,
-                           wall_s=wall, progress=tuple(progress))
+                           wall_s=wall, progress=tuple(progress), seeded=seeded)
     routes, starts = [], []
     for k in range(len(vehicles)):
         idx = routing.Start(k)
@@ -234,7 +261,45 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         starts.append(tuple(times))
     return RawSolution(routes=tuple(routes), objective=assignment.ObjectiveValue(),
                        status=status, wall_s=wall, progress=tuple(progress),
-                       starts=tuple(starts))
+                       starts=tuple(starts), seeded=seeded)
+
+
+def _add_daily_driving_cap(problem: RoutingProblem, manager: pywrapcp.RoutingIndexManager,
+                           routing: pywrapcp.RoutingModel,
+                           day: pywrapcp.RoutingDimension | None) -> None:
+    """Driving (travel time only) per day stays within each vehicle's cap.
+
+    The "drive" cumul is the driving done on the current day. Over one day it is a plain
+    sum of travel. Over several, a leg's transit is ``travel - RESET`` and the slack of the
+    node it leaves is ``RESET`` unless nights follow that node (``day`` slack m >= 1); then
+    the count may fall by up to m caps (the driving done before the nights, at the node or
+    on the road). The scheduler splits legs the same way and the plan checker re-derives
+    the daily driving from the plan's times."""
+    vehicles = problem.vehicles
+    horizon = problem.horizon_s
+    caps = [v.max_drive_s_per_day if v.drive_cap_binds and v.max_drive_s_per_day is not None
+            else horizon for v in vehicles]
+    reset = horizon if day is not None else 0
+    drive_cb = {}
+    for p, mat in enumerate(problem.time_s):
+        travel = np.minimum(np.asarray(mat, dtype=np.int64), horizon)
+        drive_cb[p] = routing.RegisterTransitMatrix((travel - reset).tolist())
+    routing.AddDimensionWithVehicleTransitAndCapacity(
+        [drive_cb[v.profile] for v in vehicles], reset, caps, True, "drive")
+    if day is None:
+        return
+    drive = routing.GetDimensionOrDie("drive")
+    solver = routing.solver()
+    # after m nights between two places, at most m days' driving may have been done before
+    # the last night: drive(next) >= drive(here) + travel - m * cap. A stop any vehicle may
+    # serve uses the smallest cap (never admits too much driving).
+    smallest = min(caps)
+    for k in range(len(vehicles)):
+        idx = routing.Start(k)
+        solver.Add(drive.SlackVar(idx) + caps[k] * day.SlackVar(idx) >= reset)
+    for loc in range(problem.n_depots, problem.n_locations):
+        idx = manager.NodeToIndex(loc)
+        solver.Add(drive.SlackVar(idx) + smallest * day.SlackVar(idx) >= reset)
 
 
 def _status_name(code: int) -> str:

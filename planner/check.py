@@ -42,9 +42,25 @@ def _shifts(v: Vehicle, days: int) -> list[tuple[int, int]]:
     return [(d * _DAY + s, d * _DAY + e) for d in range(days + 1)]
 
 
-def _work_between(shifts: list[tuple[int, int]], a: int, b: int) -> int:
-    """Seconds of shift time inside [a, b]."""
-    return sum(max(0, min(b, e) - max(a, s)) for s, e in shifts)
+def _fit_drive(shifts: list[tuple[int, int]], a: int, b: int, travel: int,
+               room_on: dict[int, int] | None) -> dict[int, int] | None:
+    """Seconds driven per day by a leg of ``travel`` seconds driven inside shift hours
+    between ``a`` and ``b``, as early as possible and within ``room_on`` (seconds a day
+    still allowed under a daily cap; ``None``: no cap); ``None`` when it does not fit."""
+    out: dict[int, int] = {}
+    remaining = travel
+    for s, e in shifts:
+        lo, hi = max(a, s), min(b, e)
+        if hi <= lo or remaining <= 0:
+            continue
+        day = s // _DAY
+        part = min(remaining, hi - lo)
+        if room_on is not None:
+            part = min(part, max(0, room_on.get(day, 0) - out.get(day, 0)))
+        if part > 0:
+            out[day] = out.get(day, 0) + part
+            remaining -= part
+    return out if remaining <= _TOLERANCE_S else None
 
 
 def _in_one_shift(shifts: list[tuple[int, int]], a: int, b: int) -> bool:
@@ -155,6 +171,10 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
             out.append(Violation("driver_hours", f"departs at {_hm(route.depart_s)}, before the "
                                                  "shift or the depot opens", vid))
         prev_t, prev_loc, km = route.depart_s, home, 0.0
+        driven: dict[int, int] = {}  # seconds driven per day
+        shift_s = (v.shift.end_min - v.shift.start_min) * 60
+        cap_s = v.max_driving_hours_per_day * 3600
+        cap_s = cap_s if cap_s < shift_s else None
         legs = [(x.commune_code, stop_loc[x.commune_code], x.arrival_s) for x in route.visits]
         legs.append(("", home, route.return_s))
         for i, (code, loc, arrival) in enumerate(legs):
@@ -165,11 +185,25 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
             elif arrival < prev_t:
                 out.append(Violation("time_order", "arrives before leaving the previous place",
                                      vid, code))
-            elif _work_between(shifts, prev_t, arrival) + _TOLERANCE_S < travel:
-                out.append(Violation("driver_hours", f"the {travel / 3600:.1f} h drive does not "
-                                                     f"fit in shift hours between "
-                                                     f"{_hm(prev_t)} and {_hm(arrival)}", vid,
-                                     code))
+            else:
+                room = None if cap_s is None else {
+                    d: int(cap_s) - driven.get(d, 0) for d in range(days + 1)}
+                split = _fit_drive(shifts, prev_t, arrival, travel, room)
+                if split is None and room is not None and \
+                        _fit_drive(shifts, prev_t, arrival, travel, None) is not None:
+                    out.append(Violation("driving_hours", f"the {travel / 3600:.1f} h drive "
+                                                          f"between {_hm(prev_t)} and "
+                                                          f"{_hm(arrival)} breaks the "
+                                                          f"{v.max_driving_hours_per_day:g} h "
+                                                          "a day driving limit", vid, code))
+                elif split is None:
+                    out.append(Violation("driver_hours", f"the {travel / 3600:.1f} h drive "
+                                                         f"does not fit in shift hours between "
+                                                         f"{_hm(prev_t)} and {_hm(arrival)}",
+                                         vid, code))
+                else:
+                    for d, secs in split.items():
+                        driven[d] = driven.get(d, 0) + secs
             if i == len(route.visits):
                 break
             x = route.visits[i]

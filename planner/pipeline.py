@@ -27,7 +27,8 @@ from geodata.network import GRAPH_FORMAT_VERSION, RoadGraph, build_road_graph
 from geodata.profiles import load_profiles
 from geodata.routing import (Matrices, ProfileGraph, leg_path, profile_graph, snap_points,
                              travel_matrices)
-from planner._ortools import RawSolution, SolverParams, solve_routing
+from planner import search
+from planner._ortools import RawSolution, SolverParams
 from planner.explain import explain_unserved
 from planner.kpis import CO2_SOURCE, route_co2_kg, route_cost_vnd
 from planner.plan import Plan, Route, Unserved, Visit, clock, compute_kpis
@@ -200,8 +201,8 @@ def problem_for(scenario: Scenario, net: Network) -> RoutingProblem:
 
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("mobile-library-planner", "ortools", "numpy", "scipy", "networkx", "geopandas",
-                "shapely", "pyproj"):
+    for pkg in ("mobile-library-planner", "ortools", "pyvrp", "numpy", "scipy", "networkx",
+                "geopandas", "shapely", "pyproj"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -300,7 +301,9 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
     params = SolverParams(
         time_limit_s=time_limit_s if time_limit_s is not None else settings.time_limit_s,
         solution_limit=solution_limit if solution_limit is not None else settings.solution_limit,
-        first_solution=settings.first_solution, local_search=settings.local_search)
+        first_solution=settings.first_solution, local_search=settings.local_search,
+        workers=settings.workers, hgs_seed=settings.seed_with_pyvrp,
+        seed=seed if seed is not None else settings.seed)
     replan: dict = {}
     setup = None
     if previous is not None:
@@ -310,8 +313,8 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         raw = RawSolution(routes=setup.previous, objective=-1, status="KEPT_PREVIOUS_PLAN",
                           wall_s=0.0)
     else:
-        raw = solve_routing(problem, params, on_progress=on_progress,
-                            constraints=setup.constraints if setup else None)
+        raw = search.solve(problem, params, on_progress=on_progress,
+                           constraints=setup.constraints if setup else None)
     if setup is not None:
         replan = {"base_plan_created_at": previous.created_at,
                   "base_scenario": previous.scenario_name, "kept_unchanged": setup.keep,
@@ -319,7 +322,9 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                   "new_stops": list(setup.new_stops), "dropped_stops": list(setup.dropped_stops),
                   "done": sorted(done), "locked": sorted(locked),
                   **count_changes(setup.previous, raw.routes)}
-    hints = raw.starts if problem.lodging is not None and raw.starts else None
+    follow_solver = problem.lodging is not None or any(v.drive_cap_binds
+                                                        for v in problem.vehicles)
+    hints = raw.starts if follow_solver and raw.starts else None
     timings = [time_route(problem, k, raw.routes[k], not_before=hints[k] if hints else None)
                for k in range(len(problem.vehicles))]
     served = {loc for r in raw.routes for loc in r}
@@ -339,6 +344,10 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         "solution_limit": params.solution_limit,
         "first_solution": params.first_solution,
         "local_search": params.local_search,
+        "workers": params.workers,
+        "search_strategy": raw.strategy,
+        "pyvrp_seed_skipped": search.seeding_possible(problem, params,
+                                                      setup.constraints if setup else None),
         "solver_status": raw.status,
         "objective": raw.objective,
         "solve_wall_s": round(raw.wall_s, 3),

@@ -34,9 +34,16 @@ class VehicleSpec:
     earliest_start_s: int
     latest_end_s: int
     max_span_s: int
+    max_drive_s_per_day: int | None = None  # driving (travel) per calendar day; None: no cap
 
     def shift_on(self, day: int) -> tuple[int, int]:
         return day * DAY_S + self.shift_start_s, day * DAY_S + self.shift_end_s
+
+    @property
+    def drive_cap_binds(self) -> bool:
+        """Can the daily driving cap bind (is it shorter than the shift)?"""
+        return (self.max_drive_s_per_day is not None
+                and self.max_drive_s_per_day < self.shift_end_s - self.shift_start_s)
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +140,7 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
                 shift_end_s=shift_end, earliest_start_s=shift_start,
                 latest_end_s=(days - 1) * DAY_S + shift_end,
                 max_span_s=(v.max_trip_days - 1) * DAY_S + shift_end - v.shift.start_min * 60,
+                max_drive_s_per_day=round(v.max_driving_hours_per_day * 3600),
             ))
     zeros = (0,) * n_dep
     stops = scenario.stops

@@ -127,6 +127,9 @@ class Vehicle(_Model):
     capacity_kg: float | None = Field(default=None, gt=0)
     shift: TimeWindow = TimeWindow(start="07:00", end="17:00")  # type: ignore[arg-type]
     max_trip_days: int = Field(default=1, ge=1, le=31)
+    # ASSUMPTION default: Vietnam's Law on Road Traffic Order and Safety (2024, art. 64) caps a
+    # professional driver's driving at 10 h a day; set a lower figure for mountain roads
+    max_driving_hours_per_day: float = Field(default=10.0, gt=0, le=24)
     driver: str = ""
     phone: str = ""
     # costs and fuel (ASSUMPTION defaults for a diesel library truck; set the library's own)
@@ -219,6 +222,10 @@ class SolverSettings(_Model):
                             "AUTOMATIC"] = "PARALLEL_CHEAPEST_INSERTION"
     local_search: Literal["GUIDED_LOCAL_SEARCH", "SIMULATED_ANNEALING", "TABU_SEARCH",
                           "GREEDY_DESCENT", "AUTOMATIC"] = "GUIDED_LOCAL_SEARCH"
+    # the portfolio (planner.search): processes a solve may use, and whether OR-Tools starts
+    # from PyVRP's routes where PyVRP can model the problem
+    workers: int = Field(default=2, ge=1, le=16)
+    seed_with_pyvrp: bool = True
 
 
 class Scenario(_Model):

@@ -49,12 +49,16 @@ class RouteTiming:
         return not self.problems
 
 
-def _drive(problem: RoutingProblem, k: int, t: int, travel: int, *, stay: bool
-           ) -> tuple[int, int, bool, int]:
+def _drive(problem: RoutingProblem, k: int, t: int, travel: int, *, stay: bool,
+           driven: dict[int, int] | None = None) -> tuple[int, int, bool, int]:
     """Return (departure, arrival, night_before, nights_on_road) for a leg leaving at or
-    after ``t``; with ``stay`` a leg that does not fit today waits for the next morning."""
+    after ``t``; with ``stay`` a leg that does not fit today waits for the next morning.
+    Driving happens inside the shift and, where the vehicle has a daily cap, only while
+    ``driven`` (seconds already driven per day) leaves room under it."""
     v = problem.vehicles[k]
-    shift_len = v.shift_end_s - v.shift_start_s
+    cap = v.max_drive_s_per_day if v.drive_cap_binds else None
+    day_len = v.shift_end_s - v.shift_start_s if cap is None else min(
+        cap, v.shift_end_s - v.shift_start_s)
     day = t // DAY_S
     start, end = v.shift_on(day)
     if t < start:
@@ -62,24 +66,61 @@ def _drive(problem: RoutingProblem, k: int, t: int, travel: int, *, stay: bool
     if t >= end:
         day += 1
         t = v.shift_on(day)[0]
-    if t + travel <= v.shift_on(day)[1]:
+    if travel <= _room(problem, k, day, t, driven):
         return t, t + travel, False, 0
-    if stay and travel <= shift_len:
+    if stay and travel <= day_len:
         t = v.shift_on(day + 1)[0]
         return t, t + travel, True, 0
     depart, remaining, nights = t, travel, 0
     while True:
-        _, end = v.shift_on(day)
-        if t + remaining <= end:
+        room = _room(problem, k, day, t, driven)
+        if remaining <= room:
             return depart, t + remaining, False, nights
-        remaining -= end - t
+        remaining -= room
         day += 1
         nights += 1
         t = v.shift_on(day)[0]
 
 
+def _room(problem: RoutingProblem, k: int, day: int, t: int,
+          driven: dict[int, int] | None) -> int:
+    """Seconds vehicle ``k`` may still drive on ``day`` from time ``t``."""
+    v = problem.vehicles[k]
+    room = v.shift_on(day)[1] - t
+    if v.drive_cap_binds and v.max_drive_s_per_day is not None:
+        room = min(room, v.max_drive_s_per_day - (driven or {}).get(day, 0))
+    return max(0, room)
+
+
+def _driving_by_day(problem: RoutingProblem, k: int, leave: int, travel: int,
+                    driven: dict[int, int]) -> dict[int, int]:
+    """Seconds driven on each day by a leg that leaves at ``leave`` and drives as
+    :func:`_drive` schedules it."""
+    v = problem.vehicles[k]
+    out: dict[int, int] = {}
+    t, remaining = leave, travel
+    while remaining > 0:
+        day = t // DAY_S
+        start, end = v.shift_on(day)
+        if t < start:
+            t = start
+        if t >= end:
+            t = v.shift_on(day + 1)[0]
+            continue
+        part = min(remaining, _room(problem, k, day, t,
+                                    {day: driven.get(day, 0) + out.get(day, 0)}))
+        if part == 0:
+            t = v.shift_on(day + 1)[0]
+            continue
+        out[day] = out.get(day, 0) + part
+        remaining -= part
+        t += part
+    return out
+
+
 def _latest_departure(problem: RoutingProblem, k: int, leave: int, arrive: int, start: int,
-                      travel: int, night: bool, on_road: int) -> tuple[int, int, bool, int]:
+                      travel: int, night: bool, on_road: int,
+                      driven: dict[int, int] | None = None) -> tuple[int, int, bool, int]:
     """Leave the depot as late as possible without delaying the first service: on the day of
     the service if the leg fits in that morning, else the evening before (a night at the stop).
     """
@@ -87,7 +128,8 @@ def _latest_departure(problem: RoutingProblem, k: int, leave: int, arrive: int, 
     for day in range(start // DAY_S, leave // DAY_S - 1, -1):
         shift_start, shift_end = v.shift_on(day)
         latest = min(shift_end, start) - travel
-        if latest >= max(shift_start, leave):
+        if latest >= max(shift_start, leave) and \
+                _room(problem, k, day, latest, driven) >= travel:
             return latest, latest + travel, False, 0
     return leave, arrive, night, on_road
 
@@ -152,19 +194,21 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     here = v.start
     visits: list[TimedVisit] = []
     depart = None
+    drive_cap = v.max_drive_s_per_day if v.drive_cap_binds else None
+    driven: dict[int, int] = {}  # seconds of driving per day
     for pos, loc in enumerate(stops):
         travel = problem.travel_s(k, here, loc)
         if travel >= NO_PATH_S:
             problems.append(f"no road from location {here} to {loc} for this vehicle")
             travel = 0
-        leave, arrive, night, on_road = _drive(problem, k, t, travel, stay=stay)
+        leave, arrive, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven)
         if not_before is not None and not_before[pos] > arrive:
             arrive = not_before[pos]  # wait for the solver's time (see time_route)
         start = _service_start(problem, k, loc, arrive)
         if not_before is not None and start is not None and start // DAY_S > leave // DAY_S:
             # a night falls before this service: spend it where the crew is, leave next day
             leave, arrive, night, on_road = _latest_departure(
-                problem, k, t, arrive, start, travel, True, 0)
+                problem, k, t, arrive, start, travel, True, 0, driven)
             night = leave // DAY_S > t // DAY_S
         if start is None:
             problems.append(f"arrives at location {loc} after its last time window")
@@ -175,11 +219,14 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
                             f"{loc}")
         if depart is None:
             leave, arrive, night, on_road = _latest_departure(problem, k, leave, arrive, start,
-                                                              travel, night, on_road)
+                                                              travel, night, on_road, driven)
             depart = leave
+        for d, secs in _driving_by_day(problem, k, leave, travel, driven).items():
+            driven[d] = driven.get(d, 0) + secs
         load += problem.collect[loc] - problem.deliver[loc] + pair[loc]
-        if load > cap:
-            problems.append(f"carries {load} crates after location {loc}, more than its {cap}")
+        if load > v.capacity:
+            problems.append(f"carries {load} crates after location {loc}, more than its "
+                            f"{v.capacity}")
         visits.append(TimedVisit(loc, travel, problem.distance(k, here, loc), night, on_road,
                                  arrive, start, start + problem.service_s[loc], load))
         t = start + problem.service_s[loc]
@@ -188,7 +235,13 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     if travel >= NO_PATH_S:
         problems.append(f"no road back to the depot from location {here}")
         travel = 0
-    _, back, night, on_road = _drive(problem, k, t, travel, stay=stay)
+    leave, back, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven)
+    for d, secs in _driving_by_day(problem, k, leave, travel, driven).items():
+        driven[d] = driven.get(d, 0) + secs
+    for d, secs in sorted(driven.items()):
+        if drive_cap is not None and secs > drive_cap:
+            problems.append(f"drives {secs / 3600:.1f} h on day {d + 1}, more than its "
+                            f"{drive_cap / 3600:.1f} h a day")
     if problem.lodging is not None and not problem.lodging[here] and back // DAY_S != t // DAY_S:
         problems.append(f"no lodging at location {here} for the night before the return")
     if depart is None:

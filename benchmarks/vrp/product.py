@@ -1,6 +1,8 @@
 """Solve a benchmark instance through the product's own model: ``planner.problem.RoutingProblem``
-solved by ``planner._ortools.solve_routing`` with the search settings ``planner solve`` uses by
-default (``planner.scenario.SolverSettings``), only the time limit changed.
+solved by ``planner.search.solve`` (the portfolio around ``planner._ortools``) with the search
+settings ``planner solve`` uses by default (``planner.scenario.SolverSettings``), only the time
+limit changed. ``product`` is that default (PyVRP's routes seed the OR-Tools model, two
+processes); ``product-unseeded`` is the same with seeding off (two OR-Tools searches).
 
 Mapping: one depot per instance depot, one vehicle per allowed vehicle (profile 0), customers
 as required stops (deliver = demand, collect = 0, so the swap-correct load is the classic
@@ -17,17 +19,19 @@ import time
 from benchmarks.vrp.instances import Instance
 from benchmarks.vrp.result import Outcome, Route
 from benchmarks.vrp.scaling import Scaled, scale, vehicle_cost
-from planner._ortools import SolverParams, solve_routing
+from planner import search
+from planner._ortools import SolverParams
 from planner.problem import DAY_S, REQUIRED_PENALTY, RoutingProblem, VehicleSpec
 from planner.scenario import SolverSettings
 
 
-def default_params(time_limit_s: float) -> SolverParams:
+def default_params(time_limit_s: float, *, seeded: bool = True) -> SolverParams:
     """The product's default search (as in ``planner solve``) with the given time limit."""
     settings = SolverSettings()
     return SolverParams(time_limit_s=time_limit_s, solution_limit=settings.solution_limit,
                         first_solution=settings.first_solution,
-                        local_search=settings.local_search)
+                        local_search=settings.local_search, workers=settings.workers,
+                        hgs_seed=settings.seed_with_pyvrp and seeded, seed=settings.seed)
 
 
 def build_routing_problem(inst: Instance, sc: Scaled | None = None) -> RoutingProblem:
@@ -62,13 +66,17 @@ def build_routing_problem(inst: Instance, sc: Scaled | None = None) -> RoutingPr
     )
 
 
-def solve_product(inst: Instance, time_limit_s: float) -> Outcome:
+def solve_product(inst: Instance, time_limit_s: float, *, seeded: bool = True) -> Outcome:
     t0 = time.perf_counter()
     sc = scale(inst)
     problem = build_routing_problem(inst, sc)
-    raw = solve_routing(problem, default_params(time_limit_s))
+    raw = search.solve(problem, default_params(time_limit_s, seeded=seeded))
     routes = tuple(Route(depot=v.start, visits=tuple(r))
                    for v, r in zip(problem.vehicles, raw.routes) if r)
-    return Outcome(routes=routes, status=raw.status, wall_s=time.perf_counter() - t0,
-                   objective=raw.objective)
+    return Outcome(routes=routes, status=f"{raw.status} ({raw.strategy})",
+                   wall_s=time.perf_counter() - t0, objective=raw.objective)
+
+
+def solve_product_unseeded(inst: Instance, time_limit_s: float) -> Outcome:
+    return solve_product(inst, time_limit_s, seeded=False)
 

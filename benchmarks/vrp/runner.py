@@ -23,7 +23,7 @@ from benchmarks.vrp.checker import check_solution
 from benchmarks.vrp.instances import BestKnown, instance_files, read_bks, read_instance
 from benchmarks.vrp.result import NotSupported, Outcome
 
-SOLVERS = ("product", "ortools", "pyvrp")
+SOLVERS = ("product", "product-unseeded", "ortools", "pyvrp")
 CSV_FIELDS = ("instance", "family", "solver", "time_limit", "distance", "vehicles", "feasible",
               "gap_bks", "gap_anchor", "wall_s", "bks", "bks_vehicles", "anchor", "status",
               "problems")
@@ -35,6 +35,9 @@ def solver_function(name: str) -> Callable[[object, float], Outcome]:
     if name == "product":
         from benchmarks.vrp.product import solve_product
         return solve_product
+    if name == "product-unseeded":
+        from benchmarks.vrp.product import solve_product_unseeded
+        return solve_product_unseeded
     if name == "ortools":
         from benchmarks.vrp.plain_ortools import solve_plain_ortools
         return solve_plain_ortools

@@ -17,7 +17,8 @@ FAST = SolverParams(time_limit_s=2, solution_limit=50)
 
 def solve_and_plan(s, p):  # noqa: ANN001, ANN201
     raw = solve_routing(p, FAST)
-    hints = raw.starts if p.lodging is not None else None
+    follow = p.lodging is not None or any(v.drive_cap_binds for v in p.vehicles)
+    hints = raw.starts if follow else None
     plan, timings = plan_for(s, p, [list(r) for r in raw.routes], not_before=hints)
     return raw, plan, timings
 
@@ -85,16 +86,17 @@ def test_same_inputs_and_solution_limit_give_the_same_plan() -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(min_value=2, max_value=5), st.integers(0, 10_000), st.integers(1, 2),
-       st.integers(1, 3))
+       st.integers(1, 3), st.sampled_from([10.0, 6.0, 4.5]))
 def test_random_problems_give_plans_the_checker_accepts(n: int, seed: int, vehicles: int,
-                                                        days: int) -> None:
+                                                        days: int, drive_h: float) -> None:
     rng = np.random.default_rng(seed)
     codes = ["00778", "01108", "00802", "01096", "01141"][:n]
     pts = rng.uniform(0, 5, size=(n + 1, 2))  # hours apart, Manhattan-like metric
     hours = np.abs(pts[:, None, :] - pts[None, :, :]).sum(axis=2)
     data = scenario_dict(horizon={"start_date": "2026-12-07", "days": days})
     data["vehicles"] = [{"id": f"v{i}", "name": f"Xe {i}", "profile": "truck", "depot": "lib",
-                         "capacity_crates": int(rng.integers(4, 12)), "max_trip_days": days}
+                         "capacity_crates": int(rng.integers(4, 12)), "max_trip_days": days,
+                         "max_driving_hours_per_day": drive_h}
                         for i in range(vehicles)]
     data["stops"] = [{"commune_code": c, "deliver_crates": int(rng.integers(0, 5)),
                       "collect_crates": int(rng.integers(0, 5)),
@@ -186,3 +188,38 @@ def test_the_night_falls_at_the_only_commune_with_lodging() -> None:
     night_at_c, t = plan_for(s, p, [[1, 2, 3]], unserved=[])
     assert not t[0].feasible
     assert "lodging" in {v.kind for v in check_plan(s, p, night_at_c)}
+
+
+def test_the_daily_driving_cap_forces_a_night_at_the_commune_with_lodging() -> None:
+    # 7.5 h of driving and 2 h of service fit in one 10 h shift, but not under a 5 h cap
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 2})
+    data["vehicles"][0].update(capacity_crates=20, max_trip_days=2)
+    data["stops"] = [
+        {"commune_code": "00778", "deliver_crates": 1, "service_minutes": 60},  # A: lodging
+        {"commune_code": "01108", "deliver_crates": 1, "service_minutes": 60, "lodging": False},
+    ]
+    hours = [[0, 3, 3.5], [3, 0, 1], [3.5, 1, 0]]
+    free = parse_scenario(data)
+    p_free = line_problem(free, hours)
+    raw, plan_free, _ = solve_and_plan(free, p_free)
+    assert plan_free.routes[0].days == 1 and check_plan(free, p_free, plan_free) == []
+
+    data["vehicles"][0]["max_driving_hours_per_day"] = 5
+    capped = parse_scenario(data)
+    p = line_problem(capped, hours)
+    raw, plan, timings = solve_and_plan(capped, p)
+    assert sorted(raw.routes[0]) == [1, 2] and timings[0].feasible
+    r = plan.routes[0]
+    assert r.days == 2
+    # the night is spent at A, the only commune with lodging
+    a = next(v for v in r.visits if v.commune_code == "00778")
+    b = next(v for v in r.visits if v.commune_code == "01108")
+    nxt = b if b.seq > a.seq else None
+    if nxt is not None:
+        assert nxt.start_s // 86_400 == a.departure_s // 86_400 + 1
+    else:
+        assert r.return_s // 86_400 == a.departure_s // 86_400 + 1
+    assert check_plan(capped, p, plan) == []
+    # the one-day plan breaks the cap, and the checker says so
+    kinds = [v.kind for v in check_plan(capped, p, plan_free)]
+    assert "driving_hours" in kinds

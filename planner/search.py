@@ -1,0 +1,163 @@
+"""The product's search: a small portfolio around the OR-Tools model, using both cores.
+
+``solve(problem, params)`` runs, within ``params.time_limit_s``:
+
+* **seeded** (the default, when :func:`planner._pyvrp.seed_unsupported` allows it and no
+  re-planning constraints are given): PyVRP's hybrid genetic search in a second process while
+  OR-Tools searches from its own first solution in this one; then OR-Tools starts from the
+  better of the two and searches for the rest of the time (``polish_share``). OR-Tools thus
+  checks every route it returns against the full model: a seed it rejects is simply not used;
+* **unseeded** (``hgs_seed=False``, or the problem has night rests, lodging or re-planning
+  constraints): two OR-Tools searches with different guided-local-search penalties, one per
+  core, and the better result is kept.
+
+With ``workers=1`` everything runs in this process: PyVRP then OR-Tools when seeded, one
+OR-Tools search otherwise. A ``solution_limit`` asks for a reproducible run: PyVRP then
+stops after ``hgs_iterations`` iterations instead of on the clock (as long as that happens
+within the time limit) and the OR-Tools searches stop on their solution count.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import signal
+import sys
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
+from typing import Callable
+
+from planner._ortools import RawSolution, SolverParams, VisitConstraints, solve_routing
+from planner._pyvrp import Seed, hgs_seed, seed_unsupported
+from planner.problem import RoutingProblem
+
+log = logging.getLogger(__name__)
+
+ALT_GLS_LAMBDA = 0.2  # the second OR-Tools search of the unseeded portfolio
+MIN_POLISH_S = 0.2
+
+
+def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
+             iterations: int | None) -> Seed | None:
+    return hgs_seed(problem, time_limit_s=time_limit_s, seed=seed, max_iterations=iterations)
+
+
+def _run_ortools(problem: RoutingProblem, params: SolverParams) -> RawSolution:
+    return solve_routing(problem, params)
+
+
+def _die_with_parent() -> None:
+    """Linux: end the helper process when the solving process ends (a cancelled job)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+def _executor() -> ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_die_with_parent)
+
+
+def seeding_possible(problem: RoutingProblem, params: SolverParams,
+                     constraints: VisitConstraints | None) -> str | None:
+    """Why this solve will not be seeded by PyVRP (``None``: it will)."""
+    if not params.hgs_seed:
+        return "seeding switched off"
+    if constraints is not None:
+        return "re-planning keeps visits fixed, which only the OR-Tools model expresses"
+    return seed_unsupported(problem)
+
+
+def solve(problem: RoutingProblem, params: SolverParams, *,
+          on_progress: Callable[[float, int], None] | None = None,
+          constraints: VisitConstraints | None = None) -> RawSolution:
+    """Best routes for ``problem`` found within ``params.time_limit_s`` (see the module
+    docstring); the result's ``strategy`` says which search produced them."""
+    t0 = time.perf_counter()
+    why_not = seeding_possible(problem, params, constraints)
+    seeded = why_not is None
+    total = params.time_limit_s
+    polish_s = max(MIN_POLISH_S, params.polish_share * total) if seeded else 0.0
+    first_s = max(0.1, total - polish_s)
+    reproducible = params.solution_limit is not None
+    iterations = params.hgs_iterations if reproducible else None
+
+    main_params = replace(params, time_limit_s=first_s)
+    if params.workers <= 1:
+        if seeded:
+            hgs = _run_hgs(problem, first_s, params.seed, iterations)
+            return _finish(problem, params, None, hgs, polish_s, t0, on_progress, constraints)
+        raw = solve_routing(problem, main_params, on_progress=on_progress,
+                            constraints=constraints)
+        return replace(raw, strategy="ortools", wall_s=time.perf_counter() - t0)
+
+    with _executor() as pool:
+        other: Future
+        if seeded:
+            other = pool.submit(_run_hgs, problem, first_s, params.seed, iterations)
+        else:
+            other = pool.submit(_run_ortools, problem,
+                                replace(main_params, gls_lambda=ALT_GLS_LAMBDA))
+        main = solve_routing(problem, main_params, on_progress=on_progress,
+                             constraints=constraints)
+        try:
+            result = other.result()
+        except Exception:  # a helper that fails must not lose the main search's plan
+            log.exception("the second search failed; keeping the first one's routes")
+            result = None
+    if seeded:
+        return _finish(problem, params, main, result, polish_s, t0, on_progress, constraints)
+    best, strategy = main, "ortools"
+    if isinstance(result, RawSolution) and _better(result, main):
+        best, strategy = result, "ortools-portfolio"
+        if on_progress is not None:
+            on_progress(round(time.perf_counter() - t0, 3), result.objective)
+    return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
+
+
+def _better(a: RawSolution, b: RawSolution) -> bool:
+    if a.objective < 0:
+        return False
+    return b.objective < 0 or a.objective < b.objective
+
+
+def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | None,
+            hgs: Seed | None, polish_s: float, t0: float,
+            on_progress: Callable[[float, int], None] | None,
+            constraints: VisitConstraints | None) -> RawSolution:
+    """OR-Tools searches on from the better of its own routes and PyVRP's."""
+    start = main.routes if main is not None and main.objective >= 0 else None
+    strategy = "ortools"
+    if hgs is not None and hgs.feasible and (
+            start is None or main is None or hgs.cost < main.objective):
+        start, strategy = hgs.routes, "pyvrp-seed+ortools"
+    offset = time.perf_counter() - t0
+    polish_s = max(polish_s, params.time_limit_s - offset)  # all the time that is left
+
+    def shifted(elapsed: float, objective: int) -> None:
+        if on_progress is not None:
+            on_progress(round(offset + elapsed, 3), objective)
+
+    progress = list(main.progress) if main is not None else []
+    if hgs is not None and hgs.feasible and (not progress or hgs.cost < progress[-1][1]):
+        progress.append((round(offset, 3), hgs.cost))
+        if on_progress is not None:
+            on_progress(round(offset, 3), hgs.cost)
+    polish = solve_routing(problem, replace(params, time_limit_s=polish_s),
+                           on_progress=shifted, constraints=constraints, initial_routes=start)
+    for elapsed, objective in polish.progress:
+        if not progress or objective < progress[-1][1]:
+            progress.append((round(offset + elapsed, 3), objective))
+    if not polish.seeded and start is not None:
+        log.warning("the OR-Tools model rejected the %s start routes", strategy)
+        strategy = "ortools"
+    best = polish
+    if main is not None and _better(main, polish):
+        best, strategy = main, "ortools"
+    return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0,
+                   progress=tuple(progress))
