@@ -176,7 +176,12 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         cap_s = v.max_driving_hours_per_day * 3600
         cap_s = cap_s if cap_s < shift_s else None
         legs = [(x.commune_code, stop_loc[x.commune_code], x.arrival_s) for x in route.visits]
-        legs.append(("", home, route.return_s))
+        end = depot_loc.get(v.end_depot or v.depot, home)
+        if (route.end_depot_id or route.depot_id) != (v.end_depot or v.depot):
+            out.append(Violation("depot", f"ends at {route.end_depot_id or route.depot_id!r}, "
+                                          f"the vehicle ends at {v.end_depot or v.depot!r}",
+                                 vid))
+        legs.append(("", end, route.return_s))
         for i, (code, loc, arrival) in enumerate(legs):
             travel = int(time_m[prev_loc, loc])
             km += float(dist_m[prev_loc, loc]) / 1000

@@ -262,6 +262,8 @@ def build_plan(scenario: Scenario, locations: tuple[Location, ...], problem: Rou
             nights=(return_s // DAY_S - timing.depart_s // DAY_S) if timing.visits else 0,
             depot_location_approximate=depot.location_approximate,
             depot_location_note=depot.location_note, vehicle_phone=spec.phone,
+            end_depot_id=scenario.depots[vs.end].id if vs.end != vs.start else "",
+            end_depot_name=scenario.depots[vs.end].name if vs.end != vs.start else "",
         ))
     kpis = compute_kpis(tuple(routes), tuple(unserved),
                         service_area_communes=service_area_communes)
@@ -385,7 +387,8 @@ def routes_geojson(plan: Plan, net: Network) -> dict:
         if not r.visits:
             continue
         pg, mat = net.pgraphs[r.profile], net.matrices[r.profile]
-        seq = [depot_i] + [loc_index[("stop", v.commune_code)] for v in r.visits] + [depot_i]
+        end_i = loc_index[("depot", r.end_depot_id)] if r.end_depot_id else depot_i
+        seq = [depot_i] + [loc_index[("stop", v.commune_code)] for v in r.visits] + [end_i]
         coords: list[list[float]] = []
         legs = []
         for a, b in zip(seq, seq[1:]):

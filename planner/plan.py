@@ -80,6 +80,8 @@ class Route:
     days: int
     nights: int
     depot_location_approximate: bool = False
+    end_depot_id: str = ""  # where the trip ends when not back at depot_id (a hub)
+    end_depot_name: str = ""
     depot_location_note: str = ""
     vehicle_phone: str = ""
 

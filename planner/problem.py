@@ -128,6 +128,7 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
     days = scenario.horizon.days
     for vi, v in enumerate(scenario.vehicles):
         home = depot_index[v.depot]
+        end = depot_index[v.end_depot] if v.end_depot else home
         depot = scenario.depots[home]
         shift_start = max(v.shift.start_min, depot.opening.start_min) * 60
         shift_end = v.shift.end_min * 60
@@ -135,7 +136,7 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
             vid = v.id if v.count == 1 else f"{v.id}-{k + 1}"
             vehicles.append(VehicleSpec(
                 id=vid, scenario_index=vi, profile=profiles.index(v.profile), start=home,
-                end=home, capacity=_capacity(v.capacity_crates, v.capacity_kg,
+                end=end, capacity=_capacity(v.capacity_crates, v.capacity_kg,
                                              scenario.crate_kg), shift_start_s=v.shift.start_min * 60,
                 shift_end_s=shift_end, earliest_start_s=shift_start,
                 latest_end_s=(days - 1) * DAY_S + shift_end,

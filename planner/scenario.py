@@ -122,6 +122,7 @@ class Vehicle(_Model):
     name: str = Field(min_length=1)
     profile: str = "truck"
     depot: str
+    end_depot: str | None = None  # where trips end (a hub); default: back at `depot`
     count: int = Field(default=1, ge=1, le=50)
     capacity_crates: int = Field(gt=0)
     capacity_kg: float | None = Field(default=None, gt=0)
@@ -404,6 +405,11 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
         if v.depot not in depot_ids:
             problems.append(Problem(file, f"vehicles[{i}].depot", v.depot, "no depot has this id",
                                     f"use one of: {', '.join(depot_ids)}"))
+        if v.end_depot is not None and v.end_depot not in depot_ids:
+            problems.append(Problem(file, f"vehicles[{i}].end_depot", v.end_depot,
+                                    "no depot has this id",
+                                    f"use one of: {', '.join(depot_ids)}, or leave it out to "
+                                    "end where the trip starts"))
         if v.max_trip_days > s.horizon.days:
             problems.append(Problem(file, f"vehicles[{i}].max_trip_days", v.max_trip_days,
                                     f"longer than the horizon of {s.horizon.days} days",

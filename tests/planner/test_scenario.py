@@ -98,6 +98,10 @@ def test_vehicle_depot_must_exist() -> None:
     data["vehicles"][0]["depot"] = "nowhere"
     with pytest.raises(ScenarioError, match=r"vehicles\[0\]\.depot"):
         make_scenario(**{k: v for k, v in data.items()})
+    data = scenario_dict()
+    data["vehicles"][0]["end_depot"] = "nowhere"
+    with pytest.raises(ScenarioError, match=r"vehicles\[0\]\.end_depot.*leave it out"):
+        make_scenario(**{k: v for k, v in data.items()})
 
 
 def test_duplicate_commune(tmp_path: Path) -> None:

@@ -223,3 +223,23 @@ def test_the_daily_driving_cap_forces_a_night_at_the_commune_with_lodging() -> N
     # the one-day plan breaks the cap, and the checker says so
     kinds = [v.kind for v in check_plan(capped, p, plan_free)]
     assert "driving_hours" in kinds
+
+
+def test_a_trip_may_end_at_another_depot() -> None:
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 1})
+    data["depots"].append({"id": "hub", "name": "Điểm trung chuyển",
+                           "location": {"lon": 105.0, "lat": 23.0}})
+    data["vehicles"][0].update(end_depot="hub", max_trip_days=1)
+    s = parse_scenario(data)
+    # locations: lib, hub, A, B; the hub is far from the library but near B
+    hours = [[0, 6, 1, 2], [6, 0, 2, 0.5], [1, 2, 0, 1], [2, 0.5, 1, 0]]
+    p = line_problem(s, hours)
+    assert (p.vehicles[0].start, p.vehicles[0].end) == (0, 1)
+    raw, plan, timings = solve_and_plan(s, p)
+    r = plan.routes[0]
+    assert raw.routes[0] == (2, 3) and r.end_depot_id == "hub"
+    assert r.return_leg_hours == 0.5
+    assert check_plan(s, p, plan) == []
+    data["vehicles"][0]["end_depot"] = None  # the same plan read against a round trip
+    s2 = parse_scenario(data)
+    assert "depot" in {v.kind for v in check_plan(s2, line_problem(s2, hours), plan)}
