@@ -70,6 +70,8 @@ class RawSolution:
     wall_s: float
     progress: tuple[tuple[float, int], ...] = field(default=())
     starts: tuple[tuple[int, ...], ...] = ()  # earliest service start of each stop, per route
+    # daily breaks per vehicle as the solver placed them: (start, end) seconds
+    breaks: tuple[tuple[tuple[int, int], ...], ...] = ()
     seeded: bool = False  # the search started from the given initial routes
     strategy: str = "ortools"  # which search of planner.search produced the routes
 
@@ -119,6 +121,7 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
     solver = routing.solver()
     node_visit = [0 if routing.IsStart(i) else svc[manager.IndexToNode(i)]
                   for i in range(routing.Size())]
+    break_vars: list[list] = []
     for k, v in enumerate(vehicles):
         time_dim.CumulVar(routing.Start(k)).SetRange(v.earliest_start_s, v.latest_end_s)
         time_dim.CumulVar(routing.End(k)).SetRange(v.earliest_start_s, v.latest_end_s)
@@ -133,8 +136,15 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                 start_next - end_today, start_next - day * DAY_S - v.shift_start_s,  # duration
                 start_next, start_next,  # end
                 False, f"night-{k}-{day}"))
-        if nights:
-            time_dim.SetBreakIntervalsOfVehicle(nights, k, node_visit)
+        rests = []
+        for day in range(problem.horizon_days):
+            for b, (b_start, b_end, b_len) in enumerate(v.breaks):
+                rests.append(solver.FixedDurationIntervalVar(
+                    day * DAY_S + b_start, day * DAY_S + b_end - b_len, b_len, False,
+                    f"break-{k}-{day}-{b}"))
+        break_vars.append(rests)
+        if nights or rests:
+            time_dim.SetBreakIntervalsOfVehicle(nights + rests, k, node_visit)
 
     capped = any(v.drive_cap_binds for v in vehicles)
     multi_day = problem.horizon_days > 1
@@ -248,8 +258,13 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
     if assignment is None:
         return RawSolution(routes=tuple(() for _ in vehicles), objective=-1, status=status,
                            wall_s=wall, progress=tuple(progress), seeded=seeded)
-    routes, starts = [], []
+    routes, starts, rests = [], [], []
     for k in range(len(vehicles)):
+        # every daily break as placed (those before the departure or after the return
+        # were taken at home; the scheduler keeps the ones inside the trip)
+        rests.append(tuple(sorted(
+            (assignment.StartValue(iv), assignment.StartValue(iv) + assignment.DurationValue(iv))
+            for iv in break_vars[k])))
         idx = routing.Start(k)
         stops, times = [], []
         idx = assignment.Value(routing.NextVar(idx))
@@ -261,7 +276,7 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         starts.append(tuple(times))
     return RawSolution(routes=tuple(routes), objective=assignment.ObjectiveValue(),
                        status=status, wall_s=wall, progress=tuple(progress),
-                       starts=tuple(starts), seeded=seeded)
+                       starts=tuple(starts), seeded=seeded, breaks=tuple(rests))
 
 
 def _add_daily_driving_cap(problem: RoutingProblem, manager: pywrapcp.RoutingIndexManager,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.plan import Plan
+from planner.plan import Plan, Route
 from planner.problem import RoutingProblem
 from planner.scenario import Scenario, Vehicle
 
@@ -61,6 +61,50 @@ def _fit_drive(shifts: list[tuple[int, int]], a: int, b: int, travel: int,
             out[day] = out.get(day, 0) + part
             remaining -= part
     return out if remaining <= _TOLERANCE_S else None
+
+
+def _minus(intervals: list[tuple[int, int]], holes: tuple[tuple[int, int], ...]
+           ) -> list[tuple[int, int]]:
+    """``intervals`` with the ``holes`` cut out."""
+    out = list(intervals)
+    for hs, he in holes:
+        nxt = []
+        for s, e in out:
+            if he <= s or e <= hs:
+                nxt.append((s, e))
+                continue
+            if s < hs:
+                nxt.append((s, hs))
+            if he < e:
+                nxt.append((he, e))
+        out = nxt
+    return out
+
+
+def _check_breaks(v: Vehicle, route: Route, stops: dict, days: int) -> list[Violation]:
+    """Each working day of the trip has each daily break, inside its window, with no service
+    in it (a break that fits before the departure or after the return was taken at home)."""
+    out: list[Violation] = []
+    vid = route.vehicle_id
+    taken = list(route.breaks_s)
+    for a, b in taken:
+        for x in route.visits:
+            svc_end = x.start_s + stops[x.commune_code].service_minutes * 60
+            if a + _TOLERANCE_S < svc_end and x.start_s + _TOLERANCE_S < b:
+                out.append(Violation("break", f"the break {_hm(a)}–{_hm(b)} overlaps the "
+                                              "service", vid, x.commune_code))
+    for day in range(route.depart_s // _DAY, route.return_s // _DAY + 1):
+        for rule in v.breaks:
+            lo, hi = day * _DAY + rule.start_min * 60, day * _DAY + rule.end_min * 60
+            need = rule.minutes * 60
+            if lo + need <= route.depart_s + _TOLERANCE_S or \
+                    hi - need + _TOLERANCE_S >= route.return_s:
+                continue  # room for it before leaving or after coming back
+            if not any(lo - _TOLERANCE_S <= a and b <= hi + _TOLERANCE_S
+                       and b - a + _TOLERANCE_S >= need for a, b in taken):
+                out.append(Violation("break", f"no {rule.minutes}-minute break between "
+                                              f"{_hm(lo)} and {_hm(hi)}", vid))
+    return out
 
 
 def _in_one_shift(shifts: list[tuple[int, int]], a: int, b: int) -> bool:
@@ -182,6 +226,8 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
                                           f"the vehicle ends at {v.end_depot or v.depot!r}",
                                  vid))
         legs.append(("", end, route.return_s))
+        out.extend(_check_breaks(v, route, stops, days))
+        drive_hours = _minus(shifts, route.breaks_s)  # shift hours not spent on a break
         for i, (code, loc, arrival) in enumerate(legs):
             travel = int(time_m[prev_loc, loc])
             km += float(dist_m[prev_loc, loc]) / 1000
@@ -193,9 +239,9 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
             else:
                 room = None if cap_s is None else {
                     d: int(cap_s) - driven.get(d, 0) for d in range(days + 1)}
-                split = _fit_drive(shifts, prev_t, arrival, travel, room)
+                split = _fit_drive(drive_hours, prev_t, arrival, travel, room)
                 if split is None and room is not None and \
-                        _fit_drive(shifts, prev_t, arrival, travel, None) is not None:
+                        _fit_drive(drive_hours, prev_t, arrival, travel, None) is not None:
                     out.append(Violation("driving_hours", f"the {travel / 3600:.1f} h drive "
                                                           f"between {_hm(prev_t)} and "
                                                           f"{_hm(arrival)} breaks the "

@@ -264,6 +264,7 @@ def build_plan(scenario: Scenario, locations: tuple[Location, ...], problem: Rou
             depot_location_note=depot.location_note, vehicle_phone=spec.phone,
             end_depot_id=scenario.depots[vs.end].id if vs.end != vs.start else "",
             end_depot_name=scenario.depots[vs.end].name if vs.end != vs.start else "",
+            breaks_s=tuple(timing.breaks) if timing.visits else (),
         ))
     kpis = compute_kpis(tuple(routes), tuple(unserved),
                         service_area_communes=service_area_communes)
@@ -324,10 +325,11 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                   "new_stops": list(setup.new_stops), "dropped_stops": list(setup.dropped_stops),
                   "done": sorted(done), "locked": sorted(locked),
                   **count_changes(setup.previous, raw.routes)}
-    follow_solver = problem.lodging is not None or any(v.drive_cap_binds
+    follow_solver = problem.lodging is not None or any(v.drive_cap_binds or v.breaks
                                                         for v in problem.vehicles)
     hints = raw.starts if follow_solver and raw.starts else None
-    timings = [time_route(problem, k, raw.routes[k], not_before=hints[k] if hints else None)
+    timings = [time_route(problem, k, raw.routes[k], not_before=hints[k] if hints else None,
+                          breaks=raw.breaks[k] if raw.breaks else None)
                for k in range(len(problem.vehicles))]
     served = {loc for r in raw.routes for loc in r}
     unserved = explain_unserved(problem, timings, served,

@@ -82,6 +82,7 @@ class Route:
     depot_location_approximate: bool = False
     end_depot_id: str = ""  # where the trip ends when not back at depot_id (a hub)
     end_depot_name: str = ""
+    breaks_s: tuple[tuple[int, int], ...] = ()  # daily breaks taken on the trip (start, end)
     depot_location_note: str = ""
     vehicle_phone: str = ""
 
@@ -151,7 +152,8 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
                             "`planner solve` to write the plan again")
     try:
         routes = tuple(
-            Route(**{**r, "visits": tuple(Visit(**v) for v in r["visits"])})
+            Route(**{**r, "visits": tuple(Visit(**v) for v in r["visits"]),
+                     "breaks_s": tuple(tuple(b) for b in r.get("breaks_s", ()))})
             for r in data["routes"])
         unserved = tuple(Unserved(**u) for u in data["unserved"])
         sc = data["scenario"]

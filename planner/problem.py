@@ -35,6 +35,8 @@ class VehicleSpec:
     latest_end_s: int
     max_span_s: int
     max_drive_s_per_day: int | None = None  # driving (travel) per calendar day; None: no cap
+    # daily breaks: (earliest start, latest end, duration), seconds after midnight
+    breaks: tuple[tuple[int, int, int], ...] = ()
 
     def shift_on(self, day: int) -> tuple[int, int]:
         return day * DAY_S + self.shift_start_s, day * DAY_S + self.shift_end_s
@@ -142,6 +144,8 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
                 latest_end_s=(days - 1) * DAY_S + shift_end,
                 max_span_s=(v.max_trip_days - 1) * DAY_S + shift_end - v.shift.start_min * 60,
                 max_drive_s_per_day=round(v.max_driving_hours_per_day * 3600),
+                breaks=tuple((b.start_min * 60, b.end_min * 60, b.minutes * 60)
+                             for b in v.breaks),
             ))
     zeros = (0,) * n_dep
     stops = scenario.stops

@@ -92,6 +92,31 @@ class TimeWindow(_Model):
         return self.end.hour * 60 + self.end.minute
 
 
+class DailyBreak(_Model):
+    """A rest the crew takes every working day: ``minutes`` long, starting and ending
+    between ``start`` and ``end`` (e.g. lunch 45 minutes between 11:30 and 13:30)."""
+
+    start: ClockTime
+    end: ClockTime
+    minutes: int = Field(ge=1, le=240)
+
+    @model_validator(mode="after")
+    def _fits(self) -> "DailyBreak":
+        if (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute) \
+                < self.minutes:
+            raise ValueError(f"a {self.minutes}-minute break does not fit between "
+                             f"{self.start:%H:%M} and {self.end:%H:%M}")
+        return self
+
+    @property
+    def start_min(self) -> int:
+        return self.start.hour * 60 + self.start.minute
+
+    @property
+    def end_min(self) -> int:
+        return self.end.hour * 60 + self.end.minute
+
+
 class Location(_Model):
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
@@ -131,6 +156,7 @@ class Vehicle(_Model):
     # ASSUMPTION default: Vietnam's Law on Road Traffic Order and Safety (2024, art. 64) caps a
     # professional driver's driving at 10 h a day; set a lower figure for mountain roads
     max_driving_hours_per_day: float = Field(default=10.0, gt=0, le=24)
+    breaks: tuple[DailyBreak, ...] = ()  # daily rests (lunch), outside driving and service
     driver: str = ""
     phone: str = ""
     # costs and fuel (ASSUMPTION defaults for a diesel library truck; set the library's own)

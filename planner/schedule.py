@@ -43,133 +43,190 @@ class RouteTiming:
     visits: tuple[TimedVisit, ...]
     return_leg: TimedVisit  # arrival back at the depot (start/departure = arrival)
     problems: tuple[str, ...]
+    breaks: tuple[tuple[int, int], ...] = ()  # daily breaks taken during the trip
 
     @property
     def feasible(self) -> bool:
         return not self.problems
 
 
-def _drive(problem: RoutingProblem, k: int, t: int, travel: int, *, stay: bool,
-           driven: dict[int, int] | None = None) -> tuple[int, int, bool, int]:
-    """Return (departure, arrival, night_before, nights_on_road) for a leg leaving at or
-    after ``t``; with ``stay`` a leg that does not fit today waits for the next morning.
-    Driving happens inside the shift and, where the vehicle has a daily cap, only while
-    ``driven`` (seconds already driven per day) leaves room under it."""
+Blocks = tuple[tuple[int, int], ...]  # break intervals (start, end), sorted
+
+
+def _free(problem: RoutingProblem, k: int, t: int, blocks: Blocks) -> int:
+    """The first moment at or after ``t`` inside the shift and outside every break."""
     v = problem.vehicles[k]
-    cap = v.max_drive_s_per_day if v.drive_cap_binds else None
-    day_len = v.shift_end_s - v.shift_start_s if cap is None else min(
-        cap, v.shift_end_s - v.shift_start_s)
-    day = t // DAY_S
-    start, end = v.shift_on(day)
-    if t < start:
-        t = start
-    if t >= end:
-        day += 1
-        t = v.shift_on(day)[0]
-    if travel <= _room(problem, k, day, t, driven):
-        return t, t + travel, False, 0
-    if stay and travel <= day_len:
-        t = v.shift_on(day + 1)[0]
-        return t, t + travel, True, 0
-    depart, remaining, nights = t, travel, 0
     while True:
-        room = _room(problem, k, day, t, driven)
-        if remaining <= room:
-            return depart, t + remaining, False, nights
-        remaining -= room
-        day += 1
-        nights += 1
-        t = v.shift_on(day)[0]
-
-
-def _room(problem: RoutingProblem, k: int, day: int, t: int,
-          driven: dict[int, int] | None) -> int:
-    """Seconds vehicle ``k`` may still drive on ``day`` from time ``t``."""
-    v = problem.vehicles[k]
-    room = v.shift_on(day)[1] - t
-    if v.drive_cap_binds and v.max_drive_s_per_day is not None:
-        room = min(room, v.max_drive_s_per_day - (driven or {}).get(day, 0))
-    return max(0, room)
-
-
-def _driving_by_day(problem: RoutingProblem, k: int, leave: int, travel: int,
-                    driven: dict[int, int]) -> dict[int, int]:
-    """Seconds driven on each day by a leg that leaves at ``leave`` and drives as
-    :func:`_drive` schedules it."""
-    v = problem.vehicles[k]
-    out: dict[int, int] = {}
-    t, remaining = leave, travel
-    while remaining > 0:
-        day = t // DAY_S
-        start, end = v.shift_on(day)
+        start, end = v.shift_on(t // DAY_S)
         if t < start:
             t = start
         if t >= end:
-            t = v.shift_on(day + 1)[0]
+            t = v.shift_on(t // DAY_S + 1)[0]
             continue
-        part = min(remaining, _room(problem, k, day, t,
-                                    {day: driven.get(day, 0) + out.get(day, 0)}))
-        if part == 0:
+        inside = next((be for bs, be in blocks if bs <= t < be), None)
+        if inside is None:
+            return t
+        t = inside
+
+
+def _room(problem: RoutingProblem, k: int, t: int, driven_today: int,
+          blocks: Blocks) -> int:
+    """Seconds vehicle ``k`` may drive on from ``t`` before the shift ends, a break starts
+    or its daily driving cap is reached."""
+    v = problem.vehicles[k]
+    room = v.shift_on(t // DAY_S)[1] - t
+    for bs, _ in blocks:
+        if bs > t:
+            room = min(room, bs - t)
+            break
+    if v.drive_cap_binds and v.max_drive_s_per_day is not None:
+        room = min(room, v.max_drive_s_per_day - driven_today)
+    return max(0, room)
+
+
+def _leg(problem: RoutingProblem, k: int, t: int, travel: int, driven: dict[int, int],
+         blocks: Blocks) -> tuple[int, int, int, dict[int, int]]:
+    """Drive ``travel`` seconds from ``t`` (or the first free moment after it), pausing for
+    breaks and stopping for the night at the shift end or the daily cap. Returns (departure,
+    arrival, nights on the road, seconds driven per day)."""
+    v = problem.vehicles[k]
+    t = _free(problem, k, t, blocks)
+    depart, remaining, nights = t, travel, 0
+    per_day: dict[int, int] = {}
+    while True:
+        day = t // DAY_S
+        today = driven.get(day, 0) + per_day.get(day, 0)
+        part = min(remaining, _room(problem, k, t, today, blocks))
+        if part:
+            per_day[day] = per_day.get(day, 0) + part
+            remaining -= part
+            t += part
+        if remaining <= 0:
+            return depart, t, nights, per_day
+        cap = v.max_drive_s_per_day if v.drive_cap_binds else None
+        if cap is not None and today + part >= cap:
             t = v.shift_on(day + 1)[0]
-            continue
-        out[day] = out.get(day, 0) + part
-        remaining -= part
-        t += part
-    return out
+        nxt = _free(problem, k, t, blocks)
+        nights += nxt // DAY_S - day
+        t = nxt
+
+
+def _drive(problem: RoutingProblem, k: int, t: int, travel: int, *, stay: bool,
+           driven: dict[int, int] | None = None, blocks: Blocks = ()
+           ) -> tuple[int, int, bool, int]:
+    """Return (departure, arrival, night_before, nights_on_road) for a leg leaving at or
+    after ``t``; with ``stay`` a leg that does not fit today waits for the next morning.
+    Driving happens inside the shift, outside breaks and, where the vehicle has a daily cap,
+    only while ``driven`` (seconds already driven per day) leaves room under it."""
+    driven = driven or {}
+    leave, arrive, nights, _ = _leg(problem, k, t, travel, driven, blocks)
+    if nights == 0:
+        return leave, arrive, False, 0
+    if stay:
+        morning = problem.vehicles[k].shift_on(leave // DAY_S + 1)[0]
+        leave2, arrive2, nights2, _ = _leg(problem, k, morning, travel, driven, blocks)
+        if nights2 == 0:
+            return leave2, arrive2, True, 0
+    return leave, arrive, False, nights
+
+
+def _driving_by_day(problem: RoutingProblem, k: int, leave: int, travel: int,
+                    driven: dict[int, int], blocks: Blocks = ()) -> dict[int, int]:
+    """Seconds driven on each day by a leg that leaves at ``leave``, as :func:`_drive`
+    schedules it."""
+    return _leg(problem, k, leave, travel, driven, blocks)[3]
 
 
 def _latest_departure(problem: RoutingProblem, k: int, leave: int, arrive: int, start: int,
                       travel: int, night: bool, on_road: int,
-                      driven: dict[int, int] | None = None) -> tuple[int, int, bool, int]:
-    """Leave the depot as late as possible without delaying the first service: on the day of
-    the service if the leg fits in that morning, else the evening before (a night at the stop).
-    """
+                      driven: dict[int, int] | None = None, blocks: Blocks = ()
+                      ) -> tuple[int, int, bool, int]:
+    """Leave as late as possible without delaying the next service: on the day of the
+    service if the leg fits in one piece that morning, else the evening before (a night at
+    the stop)."""
     v = problem.vehicles[k]
     for day in range(start // DAY_S, leave // DAY_S - 1, -1):
         shift_start, shift_end = v.shift_on(day)
         latest = min(shift_end, start) - travel
-        if latest >= max(shift_start, leave) and \
-                _room(problem, k, day, latest, driven) >= travel:
+        if latest < max(shift_start, leave):
+            continue
+        dep, arr, nights, _ = _leg(problem, k, latest, travel, driven or {}, blocks)
+        if dep == latest and arr == latest + travel and nights == 0:
             return latest, latest + travel, False, 0
     return leave, arrive, night, on_road
 
 
-def _service_start(problem: RoutingProblem, k: int, loc: int, arrival: int) -> int | None:
+def _service_start(problem: RoutingProblem, k: int, loc: int, arrival: int,
+                   blocks: Blocks = ()) -> int | None:
     v = problem.vehicles[k]
     svc = problem.service_s[loc]
     for a, b in problem.windows[loc]:
         if b < arrival:
             continue
         s = max(arrival, a)
-        day = s // DAY_S
-        shift_start, shift_end = v.shift_on(day)
-        if s < shift_start:
-            s = shift_start
-        if s <= b and s + svc <= shift_end:
+        while True:
+            shift_start, _ = v.shift_on(s // DAY_S)
+            if s < shift_start:
+                s = shift_start
+            clash = next((be for bs, be in blocks if bs < s + svc and s < be), None)
+            if clash is None:
+                break
+            s = clash
+        if s <= b and s + svc <= v.shift_on(s // DAY_S)[1]:
             return s
     return None
 
 
+def _break_blocks(problem: RoutingProblem, k: int, *, latest: bool) -> Blocks:
+    """The vehicle's daily breaks on every day of the horizon, each at the earliest (or
+    latest) moment its window allows."""
+    v = problem.vehicles[k]
+    out = []
+    for day in range(problem.horizon_days):
+        for b_start, b_end, b_len in v.breaks:
+            start = day * DAY_S + (b_end - b_len if latest else b_start)
+            out.append((start, start + b_len))
+    return tuple(sorted(out))
+
+
 def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int], *,
-               not_before: tuple[int, ...] | None = None) -> RouteTiming:
+               not_before: tuple[int, ...] | None = None,
+               breaks: Blocks | None = None) -> RouteTiming:
     """Earliest schedule of vehicle ``k`` visiting ``stops`` (location indices) in order,
     preferring nights at a stop to nights on the road when both are feasible.
 
     ``not_before`` (one time per stop, e.g. the solver's service starts) delays services:
     with lodging limits the earliest schedule may spend a night where there is no lodging,
-    the solver's times place it where there is."""
-    if not_before is not None:
-        hinted = _time_route(problem, k, list(stops), stay=True, not_before=not_before)
-        if hinted.feasible:
-            return hinted
-    stay = _time_route(problem, k, list(stops), stay=True)
-    if stay.feasible:
-        return stay
-    return _time_route(problem, k, list(stops), stay=False)
+    the solver's times place it where there is. ``breaks`` (the solver's placement of the
+    vehicle's daily breaks) are kept free of driving and service; without them each day's
+    break is tried at the start, then at the end of its window."""
+    options: list[Blocks] = [()]
+    if problem.vehicles[k].breaks:
+        options = [_break_blocks(problem, k, latest=False),
+                   _break_blocks(problem, k, latest=True)]
+        if breaks is not None:
+            options.insert(0, tuple(sorted(breaks)))
+    fallback = None
+    for blocks in options:
+        if not_before is not None:
+            hinted = _time_route(problem, k, list(stops), stay=True, not_before=not_before,
+                                 blocks=blocks)
+            if hinted.feasible:
+                return hinted
+        stay = _time_route(problem, k, list(stops), stay=True, blocks=blocks)
+        if stay.feasible:
+            return stay
+        last = _time_route(problem, k, list(stops), stay=False, blocks=blocks)
+        if last.feasible:
+            return last
+        fallback = fallback or last
+    assert fallback is not None
+    return fallback
 
 
 def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool,
-                not_before: tuple[int, ...] | None = None) -> RouteTiming:
+                not_before: tuple[int, ...] | None = None, blocks: Blocks = ()
+                ) -> RouteTiming:
     v = problem.vehicles[k]
     cap = v.capacity
     problems: list[str] = []
@@ -201,14 +258,15 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
         if travel >= NO_PATH_S:
             problems.append(f"no road from location {here} to {loc} for this vehicle")
             travel = 0
-        leave, arrive, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven)
+        leave, arrive, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven,
+                                               blocks=blocks)
         if not_before is not None and not_before[pos] > arrive:
             arrive = not_before[pos]  # wait for the solver's time (see time_route)
-        start = _service_start(problem, k, loc, arrive)
+        start = _service_start(problem, k, loc, arrive, blocks)
         if not_before is not None and start is not None and start // DAY_S > leave // DAY_S:
             # a night falls before this service: spend it where the crew is, leave next day
             leave, arrive, night, on_road = _latest_departure(
-                problem, k, t, arrive, start, travel, True, 0, driven)
+                problem, k, t, arrive, start, travel, True, 0, driven, blocks)
             night = leave // DAY_S > t // DAY_S
         if start is None:
             problems.append(f"arrives at location {loc} after its last time window")
@@ -218,10 +276,10 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
             problems.append(f"no lodging at location {here} for the night before location "
                             f"{loc}")
         if depart is None:
-            leave, arrive, night, on_road = _latest_departure(problem, k, leave, arrive, start,
-                                                              travel, night, on_road, driven)
+            leave, arrive, night, on_road = _latest_departure(
+                problem, k, leave, arrive, start, travel, night, on_road, driven, blocks)
             depart = leave
-        for d, secs in _driving_by_day(problem, k, leave, travel, driven).items():
+        for d, secs in _driving_by_day(problem, k, leave, travel, driven, blocks).items():
             driven[d] = driven.get(d, 0) + secs
         load += problem.collect[loc] - problem.deliver[loc] + pair[loc]
         if load > v.capacity:
@@ -235,8 +293,9 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     if travel >= NO_PATH_S:
         problems.append(f"no road back to the depot from location {here}")
         travel = 0
-    leave, back, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven)
-    for d, secs in _driving_by_day(problem, k, leave, travel, driven).items():
+    leave, back, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven,
+                                         blocks=blocks)
+    for d, secs in _driving_by_day(problem, k, leave, travel, driven, blocks).items():
         driven[d] = driven.get(d, 0) + secs
     for d, secs in sorted(driven.items()):
         if drive_cap is not None and secs > drive_cap:
@@ -252,5 +311,6 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
         problems.append("the trip lasts longer than the vehicle's maximum trip days")
     ret = TimedVisit(v.end, travel, problem.distance(k, here, v.end), night, on_road, back,
                      back, back, load)
+    taken = tuple((a, b) for a, b in blocks if depart < b and a < back)
     return RouteTiming(vehicle=k, depart_s=depart, load_start=load_start, visits=tuple(visits),
-                       return_leg=ret, problems=tuple(problems))
+                       return_leg=ret, problems=tuple(problems), breaks=taken)

@@ -60,7 +60,8 @@ def locations_for(scenario: Scenario) -> tuple:
 
 
 def plan_for(scenario: Scenario, problem: RoutingProblem, routes: list[list[int]],
-             unserved: list | None = None, not_before: tuple | None = None):
+             unserved: list | None = None, not_before: tuple | None = None,
+             breaks: tuple | None = None):
     """A plan whose routes are the given stop orders (location indices), timed by the
     scheduler; stops not routed are listed unserved with the explainer's reason."""
     from planner.explain import explain_unserved
@@ -68,7 +69,8 @@ def plan_for(scenario: Scenario, problem: RoutingProblem, routes: list[list[int]
     from planner.schedule import time_route
 
     locs = locations_for(scenario)
-    timings = [time_route(problem, k, r, not_before=not_before[k] if not_before else None)
+    timings = [time_route(problem, k, r, not_before=not_before[k] if not_before else None,
+                          breaks=breaks[k] if breaks else None)
                for k, r in enumerate(routes)]
     served = {loc for r in routes for loc in r}
     if unserved is None:

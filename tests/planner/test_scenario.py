@@ -142,3 +142,10 @@ def test_transfers_are_validated() -> None:
     text = str(err.value)
     assert "transfers[0].to" in text and "99999" in text
     assert "transfers[1].from" in text and "already in transfers[0]" in text
+
+
+def test_a_break_longer_than_its_window_is_refused() -> None:
+    data = scenario_dict()
+    data["vehicles"][0]["breaks"] = [{"start": "12:00", "end": "12:30", "minutes": 45}]
+    with pytest.raises(ScenarioError, match=r"vehicles\[0\]\.breaks.*45-minute break"):
+        make_scenario(**{k: v for k, v in data.items()})

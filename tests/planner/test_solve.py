@@ -17,9 +17,10 @@ FAST = SolverParams(time_limit_s=2, solution_limit=50)
 
 def solve_and_plan(s, p):  # noqa: ANN001, ANN201
     raw = solve_routing(p, FAST)
-    follow = p.lodging is not None or any(v.drive_cap_binds for v in p.vehicles)
+    follow = p.lodging is not None or any(v.drive_cap_binds or v.breaks for v in p.vehicles)
     hints = raw.starts if follow else None
-    plan, timings = plan_for(s, p, [list(r) for r in raw.routes], not_before=hints)
+    plan, timings = plan_for(s, p, [list(r) for r in raw.routes], not_before=hints,
+                             breaks=raw.breaks)
     return raw, plan, timings
 
 
@@ -86,9 +87,10 @@ def test_same_inputs_and_solution_limit_give_the_same_plan() -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(min_value=2, max_value=5), st.integers(0, 10_000), st.integers(1, 2),
-       st.integers(1, 3), st.sampled_from([10.0, 6.0, 4.5]))
+       st.integers(1, 3), st.sampled_from([10.0, 6.0, 4.5]), st.booleans())
 def test_random_problems_give_plans_the_checker_accepts(n: int, seed: int, vehicles: int,
-                                                        days: int, drive_h: float) -> None:
+                                                        days: int, drive_h: float,
+                                                        lunch: bool) -> None:
     rng = np.random.default_rng(seed)
     codes = ["00778", "01108", "00802", "01096", "01141"][:n]
     pts = rng.uniform(0, 5, size=(n + 1, 2))  # hours apart, Manhattan-like metric
@@ -96,7 +98,9 @@ def test_random_problems_give_plans_the_checker_accepts(n: int, seed: int, vehic
     data = scenario_dict(horizon={"start_date": "2026-12-07", "days": days})
     data["vehicles"] = [{"id": f"v{i}", "name": f"Xe {i}", "profile": "truck", "depot": "lib",
                          "capacity_crates": int(rng.integers(4, 12)), "max_trip_days": days,
-                         "max_driving_hours_per_day": drive_h}
+                         "max_driving_hours_per_day": drive_h,
+                         "breaks": [{"start": "11:00", "end": "13:30", "minutes": 45}]
+                         if lunch else []}
                         for i in range(vehicles)]
     data["stops"] = [{"commune_code": c, "deliver_crates": int(rng.integers(0, 5)),
                       "collect_crates": int(rng.integers(0, 5)),
@@ -243,3 +247,27 @@ def test_a_trip_may_end_at_another_depot() -> None:
     data["vehicles"][0]["end_depot"] = None  # the same plan read against a round trip
     s2 = parse_scenario(data)
     assert "depot" in {v.kind for v in check_plan(s2, line_problem(s2, hours), plan)}
+
+
+def test_the_daily_lunch_break_is_planned_and_checked() -> None:
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 1})
+    data["vehicles"][0].update(max_trip_days=1, breaks=[
+        {"start": "11:30", "end": "13:30", "minutes": 45}])
+    data["stops"][0].update(service_minutes=90)
+    data["stops"][1].update(service_minutes=90)
+    s = parse_scenario(data)
+    p = line_problem(s, [[0, 2, 2.5], [2, 0, 1.5], [2.5, 1.5, 0]])  # 6 h + 3 h: a full day
+    raw, plan, timings = solve_and_plan(s, p)
+    r = plan.routes[0]
+    assert sorted(raw.routes[0]) == [1, 2] and timings[0].feasible
+    assert len(r.breaks_s) == 1
+    a, b = r.breaks_s[0]
+    assert 11.5 * 3600 <= a and b <= 13.5 * 3600 and b - a == 45 * 60
+    assert check_plan(s, p, plan) == []
+    # without the break, or with it in the middle of a service, the checker objects
+    from dataclasses import replace
+    no_break = replace(plan, routes=(replace(r, breaks_s=()),))
+    assert "break" in {v.kind for v in check_plan(s, p, no_break)}
+    x = r.visits[0]
+    clash = replace(plan, routes=(replace(r, breaks_s=((x.start_s, x.start_s + 2700),)),))
+    assert "break" in {v.kind for v in check_plan(s, p, clash)}
