@@ -52,8 +52,16 @@ def _summary(plan) -> str:  # noqa: ANN001 - a Plan
     lines.append(f"served {k['communes_served']} communes = {k['service_area_share']:.0%} of "
                  f"the {k['service_area_communes']} in the service area "
                  f"(targets 15% 2026, 50% 2030, 90% 2045); unserved {k['communes_unserved']}")
+    pre = plan.provenance.get("precheck", [])
+    if pre:
+        lines.append(f"  checked before solving: {len(pre)} stop(s) no trip can serve "
+                     f"({', '.join(p['commune_code'] for p in pre)})")
     for u in plan.unserved:
         lines.append(f"  unserved {u.commune_code} {u.commune_name}: {u.reason}")
+    search = plan.provenance.get("search_strategy")
+    if search:
+        skipped = plan.provenance.get("pyvrp_seed_skipped")
+        lines.append(f"search: {search}" + (f" (no PyVRP seed: {skipped})" if skipped else ""))
     g = plan.provenance.get("graph_report", {})
     lines.append("")
     lines.append(f"road network {plan.network}: {g.get('input_km', 0):,.0f} km of road, "

@@ -38,9 +38,22 @@ def _insertion_failures(problem: RoutingProblem, timings: list[RouteTiming], loc
     return False, causes
 
 
+def precheck(problem: RoutingProblem, *, names: list[str], codes: list[str],
+             profiles: tuple[str, ...], cut_off: dict[int, str] | None = None
+             ) -> list[Unserved]:
+    """Before solving: the stops no route can serve whatever the search does (no usable
+    road or allowed vehicle, more crates than any vehicle carries, not even a direct trip
+    fits), each with its cause."""
+    return explain_unserved(problem, [], set(), names=names, codes=codes, profiles=profiles,
+                            cut_off=cut_off, static_only=True)
+
+
 def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served: set[int], *,
                      names: list[str], codes: list[str], profiles: tuple[str, ...],
-                     cut_off: dict[int, str] | None = None) -> list[Unserved]:
+                     cut_off: dict[int, str] | None = None,
+                     static_only: bool = False) -> list[Unserved]:
+    """The reason each stop not in ``served`` is left out (see the module docstring); with
+    ``static_only`` only the reasons that hold whatever the routes (1 to 3)."""
     out = []
     max_cap = max(v.capacity for v in problem.vehicles)
     for loc in range(problem.n_depots, problem.n_locations):
@@ -80,6 +93,8 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
         if not any(t.feasible for t in direct):
             why = direct[0].problems[0]
             add("direct_trip", f"even a trip to this commune alone does not fit: {why}")
+            continue
+        if static_only:
             continue
         fits, causes = _insertion_failures(problem, timings, loc)
         if fits and not required:

@@ -29,7 +29,7 @@ from geodata.routing import (Matrices, ProfileGraph, leg_path, profile_graph, sn
                              travel_matrices)
 from planner import search
 from planner._ortools import RawSolution, SolverParams
-from planner.explain import explain_unserved
+from planner.explain import explain_unserved, precheck
 from planner.kpis import CO2_SOURCE, route_co2_kg, route_cost_vnd
 from planner.plan import Plan, Route, Unserved, Visit, clock, compute_kpis
 from planner.problem import DAY_S, RoutingProblem, build_problem
@@ -307,6 +307,12 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         first_solution=settings.first_solution, local_search=settings.local_search,
         workers=settings.workers, hgs_seed=settings.seed_with_pyvrp,
         seed=seed if seed is not None else settings.seed)
+    names, codes = [loc.name for loc in net.locations], [loc.key for loc in net.locations]
+    blocked = precheck(problem, names=names, codes=codes, profiles=net.profiles,
+                       cut_off=net.cut_off)
+    for u in blocked:
+        log.warning("before solving: %s %s cannot be served: %s", u.commune_code,
+                    u.commune_name, u.reason)
     replan: dict = {}
     setup = None
     if previous is not None:
@@ -350,6 +356,8 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         "local_search": params.local_search,
         "workers": params.workers,
         "search_strategy": raw.strategy,
+        "precheck": [{"commune_code": u.commune_code, "reason_code": u.reason_code,
+                      "reason": u.reason} for u in blocked],
         "pyvrp_seed_skipped": search.seeding_possible(problem, params,
                                                       setup.constraints if setup else None),
         "solver_status": raw.status,

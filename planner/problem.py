@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.scenario import Scenario
+from planner.scenario import Vehicle as ScenarioVehicle
 
 DAY_S = 86_400
 NO_PATH_S = 10**9  # "no road": larger than any horizon, small enough for int64 sums
@@ -156,6 +157,9 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
         pair_load[stop_loc[t.from_code]] += t.crates
         pair_load[stop_loc[t.to_code]] -= t.crates
     day_window = tuple((d * DAY_S, d * DAY_S + DAY_S - 1) for d in range(days))
+    # the objective counts seconds of crew time; a trip's fixed cost counts as the hours of
+    # crew time it is worth (cost_vnd_per_trip / cost_vnd_per_hour)
+    fixed = tuple(_fixed_cost_s(scenario.vehicles[v.scenario_index]) for v in vehicles)
     return RoutingProblem(
         n_depots=n_dep, n_stops=n_stop, horizon_days=days, profiles=tuple(profiles),
         time_s=tuple(t_mats), distance_m=tuple(d_mats), vehicles=tuple(vehicles),
@@ -169,9 +173,16 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
         pickup_delivery=pairs,
         pair_load=tuple(pair_load) if pairs else None,
         allowed_vehicles=_allowed(scenario, vehicles, profiles),
+        vehicle_fixed_cost=fixed if any(fixed) else None,
         lodging=(None if all(st.lodging for st in stops)
                  else (True,) * n_dep + tuple(st.lodging for st in stops)),
     )
+
+
+def _fixed_cost_s(v: ScenarioVehicle) -> int:
+    if v.cost_vnd_per_trip <= 0 or v.cost_vnd_per_hour <= 0:
+        return 0
+    return round(v.cost_vnd_per_trip / v.cost_vnd_per_hour * 3600)
 
 
 def _capacity(crates: int, kg: float | None, crate_kg: float) -> int:

@@ -271,3 +271,35 @@ def test_the_daily_lunch_break_is_planned_and_checked() -> None:
     x = r.visits[0]
     clash = replace(plan, routes=(replace(r, breaks_s=((x.start_s, x.start_s + 2700),)),))
     assert "break" in {v.kind for v in check_plan(s, p, clash)}
+
+
+def test_precheck_names_what_no_trip_can_serve_before_solving() -> None:
+    from planner.explain import precheck
+
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 1})
+    data["vehicles"][0]["max_trip_days"] = 1
+    data["stops"].append({"commune_code": "00802", "deliver_crates": 30})  # > 10 on board
+    data["stops"].append({"commune_code": "01096", "deliver_crates": 1,  # 12 h each way
+                          "required": False})
+    s = parse_scenario(data)
+    hours = [[0, 1, 1, 1, 12], [1, 0, 1, 1, 12], [1, 1, 0, 1, 12], [1, 1, 1, 0, 12],
+             [12, 12, 12, 12, 0]]
+    p = line_problem(s, hours)
+    codes = ["lib"] + [st.commune_code for st in s.stops]
+    found = {u.commune_code: u.reason_code
+             for u in precheck(p, names=codes, codes=codes, profiles=p.profiles)}
+    assert found == {"00802": "capacity", "01096": "direct_trip"}
+
+
+def test_a_fixed_cost_per_trip_keeps_the_costly_vehicle_at_home() -> None:
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 1})
+    data["vehicles"] = [
+        {"id": f"v{i}", "name": f"Xe {i}", "profile": "truck", "depot": "lib",
+         "capacity_crates": 20, "max_trip_days": 1, "cost_vnd_per_hour": 60_000,
+         "cost_vnd_per_trip": fee} for i, fee in ((1, 2_000_000), (2, 0))]
+    s = parse_scenario(data)
+    p = line_problem(s, HOURS)
+    assert p.vehicle_fixed_cost == (2_000_000 * 3600 // 60_000, 0)
+    raw, plan, _ = solve_and_plan(s, p)
+    assert raw.routes[0] == () and sorted(raw.routes[1]) == [1, 2]
+    assert check_plan(s, p, plan) == []
