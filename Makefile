@@ -31,12 +31,15 @@ demo: install solve serve
 solve: install
 	$(BIN)/planner solve $(SCENARIO) --out $(RUN)
 
+## serve: the web UI; on first start it makes user "demo" (dispatcher) and prints its password
 serve: install
-	$(BIN)/python -m webui --runs runs --scenarios scenarios --host $(HOST) --port $(PORT)
+	$(BIN)/python -m webui serve --runs runs --scenarios scenarios --host $(HOST) --port $(PORT) --demo-user
 
-## test: install test needs and run the whole suite
+## test: install test needs and run the whole suite; the storage tests also run against a
+## throwaway PostgreSQL server (tests/pg/with-postgres.sh installs the Debian package if needed)
 test: install-test
-	$(BIN)/python -m pytest
+	sh tests/e2e/install-chromium.sh  # Debian's chromium for the browser tests (tests/e2e)
+	bash tests/pg/with-postgres.sh $(BIN)/python -m pytest
 
 clean:
 	rm -rf runs .pytest_cache .hypothesis

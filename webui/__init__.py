@@ -14,14 +14,34 @@ solves.
     solves run at once (others wait, queued); default 1.
 ``JOB_REFRESH_S``
     how often a running job's page reloads itself; default 2.
+``DATABASE_URL``
+    the database (users, plans, published versions, outcomes, closures, edits): a
+    ``postgresql://`` URL (psycopg 3) or ``sqlite:///PATH``; default: the environment
+    variable ``DATABASE_URL``, else ``planner.sqlite3`` in the instance folder. It is
+    migrated to the newest schema when the app starts.
+``SECRET_KEY``
+    signs the session cookie; default: a random key kept in ``<instance folder>/secret_key``.
+``MAX_CONTENT_LENGTH``
+    largest request body accepted (uploads, forms); default 2 MB.
+``PASSWORD_HASH_METHOD``
+    werkzeug's password hash method for new passwords; default ``scrypt``.
+``CSRF_ENABLED``
+    check the CSRF token of every form and ``fetch`` (see :mod:`webui.csrf`); default on.
+
+The instance folder is Flask's default (``instance/`` beside the package in a checkout)
+unless ``create_app(instance_path=...)`` or the environment variable
+``PLANNER_INSTANCE_DIR`` names another.
 
 The web layer is thin: pages read plans with :mod:`planner.plan`, solves run in
-:mod:`webui.worker` processes, never inside a request.
+:mod:`webui.worker` processes, never inside a request. Every page but the login page needs
+a logged-in user (:mod:`webui.auth`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -45,7 +65,15 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONCURRENT_JOBS": 1,
     "JOB_REFRESH_S": 2,
     "MAX_TIME_LIMIT_S": 3600,
+    "DATABASE_URL": None,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "PASSWORD_HASH_METHOD": "scrypt",
+    "CSRF_ENABLED": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
 }
+INSTANCE_DIR_ENV = "PLANNER_INSTANCE_DIR"
+SECRET_KEY_FILE = "secret_key"
 # Pages load nothing from other hosts; only the optional OSM tile layer of a map does.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
                            "style-src 'self' 'unsafe-inline'; "
@@ -53,28 +81,61 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline
                            "frame-ancestors 'self'; form-action 'self'")
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None, *,
+               instance_path: str | Path | None = None) -> Flask:
     """Build the web app; ``config`` overrides :data:`DEFAULTS` (see the module docstring)."""
-    app = Flask(__name__, instance_relative_config=False)
+    instance = instance_path or os.environ.get(INSTANCE_DIR_ENV) or None
+    app = Flask(__name__, instance_relative_config=False,
+                instance_path=str(Path(instance).resolve()) if instance else None)
     app.config.from_mapping(DEFAULTS)
     if config:
         app.config.from_mapping(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     runs_dir = Path(app.config["RUNS_DIR"]).resolve()
     scenarios_dir = Path(app.config["SCENARIOS_DIR"]).resolve()
     jobs_dir = Path(app.config["JOBS_DIR"] or Path(app.instance_path) / "jobs").resolve()
     app.config.update(RUNS_DIR=runs_dir, SCENARIOS_DIR=scenarios_dir, JOBS_DIR=jobs_dir)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from webui import jobs, plans, sheets, stores
+    from webui import auth, communes, csrf, jobs, plans, publish, sheets, stores
 
     stores.init_app(app)
     _init_i18n(app)
     _init_errors(app)
+    csrf.init_app(app)
+    auth.init_app(app)
 
     app.register_blueprint(plans.bp)
     app.register_blueprint(sheets.bp)
     app.register_blueprint(jobs.bp)
+    app.register_blueprint(communes.bp)
+    publish.init_app(app)
     return app
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """The key in ``instance/secret_key``, made (readable by its owner only) on first use,
+    so sessions survive restarts without a key in any configuration file."""
+    path = instance / SECRET_KEY_FILE
+    try:
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(f".{SECRET_KEY_FILE}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(tmp, path)  # atomic, and never replaces a key another process just made
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text(encoding="ascii").strip()
 
 
 def _init_i18n(app: Flask) -> None:

@@ -1,38 +1,210 @@
-"""``python -m webui --runs runs --host 127.0.0.1 --port 5000``: serve the web UI with
-Flask's threaded server (fine for one library's office; put a WSGI server in front for more)."""
+"""``python -m webui``: serve the web UI, and manage its users.
+
+    python -m webui [serve] --runs runs --scenarios scenarios --host 127.0.0.1 --port 5000
+    python -m webui serve --demo-user          # first start: make user "demo" and print it
+    python -m webui create-user NAME --role dispatcher|planner|driver|viewer [--password P]
+    python -m webui create-admin [NAME]        # the first dispatcher (default name: admin)
+    python -m webui set-password NAME [--password P]
+    python -m webui set-role NAME --role ROLE | --deactivate | --activate
+    python -m webui list-users
+    python -m webui upgrade-db                 # migrate the database now (serve does it too)
+
+``serve`` is the default command, so the flags of earlier versions keep working. The
+database is ``--database-url``, else ``DATABASE_URL``, else ``planner.sqlite3`` in the
+instance folder (``--instance``, else ``PLANNER_INSTANCE_DIR``, else ``./instance``).
+A password not given with ``--password`` is asked for (twice) on a terminal, or read as one
+line from standard input. Flask's threaded server is fine for one library's office; put a
+WSGI server in front for more.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import secrets
 import sys
+from typing import Any
+
+from flask import Flask
 
 from webui import create_app
+from webui.storage import DuplicateError, InvalidRecordError, RecordNotFoundError, repository
+from webui.storage.db import current_revision
+from webui.storage.models import ROLES
+
+COMMANDS = ("serve", "create-user", "create-admin", "set-password", "set-role", "list-users",
+            "upgrade-db")
+DEMO_USER = "demo"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m webui",
-                                     description="Serve the mobile-library planner web UI")
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--instance", default=None,
+                        help="instance folder (database, secret key, jobs; default: "
+                             "$PLANNER_INSTANCE_DIR or ./instance)")
+    parser.add_argument("--database-url", default=None,
+                        help="database URL (default: $DATABASE_URL or the instance's SQLite "
+                             "file)")
     parser.add_argument("--runs", default="runs", help="folder of plan folders (default: runs)")
     parser.add_argument("--scenarios", default="scenarios",
                         help="folder of scenario YAML files for new jobs (default: scenarios)")
     parser.add_argument("--jobs", default=None,
                         help="folder for background job folders (default: instance/jobs)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--max-jobs", type=int, default=1, help="solves run at once")
-    parser.add_argument("--debug", action="store_true", help="Flask debug mode (reloader off)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m webui",
+                                     description="Serve the mobile-library planner web UI "
+                                                 "and manage its users")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web UI (the default command)")
+    _common(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--max-jobs", type=int, default=1, help="solves run at once")
+    serve.add_argument("--debug", action="store_true", help="Flask debug mode (reloader off)")
+    serve.add_argument("--demo-user", action="store_true",
+                       help=f"if there are no users yet, make dispatcher {DEMO_USER!r} and "
+                            "print its password")
+    serve.add_argument("--demo-password", default=None,
+                       help="the demo user's password (default: a random one, printed)")
+
+    for name, what in (("create-user", "add a user"),
+                       ("create-admin", "add a dispatcher (the first account)")):
+        p = sub.add_parser(name, help=what)
+        _common(p)
+        if name == "create-user":
+            p.add_argument("username")
+            p.add_argument("--role", required=True, choices=ROLES)
+        else:
+            p.add_argument("username", nargs="?", default="admin")
+        p.add_argument("--password", default=None,
+                       help="the password (default: asked for, or read from stdin)")
+
+    p = sub.add_parser("set-password", help="change a user's password")
+    _common(p)
+    p.add_argument("username")
+    p.add_argument("--password", default=None)
+
+    p = sub.add_parser("set-role", help="change a user's role, or switch the user off or on")
+    _common(p)
+    p.add_argument("username")
+    p.add_argument("--role", choices=ROLES, default=None)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--deactivate", action="store_true")
+    group.add_argument("--activate", action="store_true")
+
+    p = sub.add_parser("list-users", help="list the users")
+    _common(p)
+    p = sub.add_parser("upgrade-db", help="migrate the database to the newest schema")
+    _common(p)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    app = create_app({"RUNS_DIR": args.runs, "SCENARIOS_DIR": args.scenarios,
-                      "JOBS_DIR": args.jobs, "MAX_CONCURRENT_JOBS": max(1, args.max_jobs)})
+def _with_default_command(argv: list[str]) -> list[str]:
+    """``serve`` when no command is named (``python -m webui --port 8000``)."""
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        return ["serve", *argv]
+    return argv
+
+
+def _app(args: argparse.Namespace, **config: Any) -> Flask:
+    settings: dict[str, Any] = {"RUNS_DIR": args.runs, "SCENARIOS_DIR": args.scenarios,
+                                "JOBS_DIR": args.jobs, **config}
+    if args.database_url:
+        settings["DATABASE_URL"] = args.database_url
+    return create_app(settings, instance_path=args.instance)
+
+
+def _ask_password(given: str | None) -> str:
+    if given is not None:
+        return given
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password again: "):
+        raise InvalidRecordError("the two passwords differ")
+    return first
+
+
+def _hash_method(app: Flask) -> str:
+    return str(app.config["PASSWORD_HASH_METHOD"])
+
+
+def ensure_demo_user(app: Flask, *, password: str | None = None) -> tuple[str, str] | None:
+    """Make dispatcher ``demo`` if the database has no users; ``(name, password)`` if it
+    was made, else ``None``."""
+    db = app.extensions["mlp.db"]
+    with db.begin() as s:
+        if repository.count_users(s):
+            return None
+        password = password or secrets.token_urlsafe(9)
+        repository.create_user(s, username=DEMO_USER, password=password, role="dispatcher",
+                               hash_method=_hash_method(app))
+    return DEMO_USER, password
+
+
+def serve(args: argparse.Namespace) -> int:
+    app = _app(args, MAX_CONCURRENT_JOBS=max(1, args.max_jobs))
+    if args.demo_user:
+        made = ensure_demo_user(app, password=args.demo_password)
+        url = f"http://{args.host}:{args.port}/"
+        if made:
+            print(f"\n  Demo dispatcher created: user {made[0]!r}, password {made[1]!r}"
+                  f"\n  Log in at {url}login (change it: python -m webui set-password "
+                  f"{made[0]})\n", flush=True)
+        else:
+            print(f"\n  Log in at {url}login with your account (the demo user, if made "
+                  f"earlier, is {DEMO_USER!r}; reset its password with python -m webui "
+                  f"set-password {DEMO_USER}).\n", flush=True)
     app.run(host=args.host, port=args.port, threaded=True, debug=args.debug,
             use_reloader=False)
     return 0
+
+
+def manage(args: argparse.Namespace) -> int:
+    app = _app(args)
+    db = app.extensions["mlp.db"]
+    if args.command == "upgrade-db":
+        print(f"{db.url}: schema {current_revision(db.engine)}")
+        return 0
+    if args.command == "list-users":
+        with db.begin() as s:
+            for u in repository.list_users(s):
+                print(f"{u.username}\t{u.role}\t{'active' if u.active else 'off'}\t"
+                      f"{u.created_at:%Y-%m-%d}")
+        return 0
+    if args.command == "set-role":
+        active = True if args.activate else False if args.deactivate else None
+        with db.begin() as s:
+            u = repository.update_user(s, args.username, role=args.role, active=active)
+        print(f"user {u.username}: role {u.role}, {'active' if u.active else 'off'}")
+        return 0
+    password = _ask_password(args.password)
+    with db.begin() as s:
+        if args.command == "set-password":
+            u = repository.set_password(s, args.username, password,
+                                        hash_method=_hash_method(app))
+            print(f"password of {u.username} changed")
+            return 0
+        role = args.role if args.command == "create-user" else "dispatcher"
+        u = repository.create_user(s, username=args.username, password=password, role=role,
+                                   hash_method=_hash_method(app))
+    print(f"user {u.username} created with role {u.role} ({db.url})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(_with_default_command(
+        list(sys.argv[1:] if argv is None else argv)))
+    logging.basicConfig(level=logging.INFO if args.command == "serve" else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return serve(args) if args.command == "serve" else manage(args)
+    except (DuplicateError, InvalidRecordError, RecordNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

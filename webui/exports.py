@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from geodata.simplify import simplify_lonlat_lines
 from planner.plan import Plan, Route, Visit
 from webui import formatting
 from webui.i18n import Translator
@@ -33,7 +34,10 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 ODBL_URL = "https://opendatacommons.org/licenses/odbl/1-0/"
 CREATOR = "mobile-library-planner"
-COORD_DECIMALS = 6
+COORD_DECIMALS = 6  # about 0.1 m
+# Tracks are simplified to this many metres: navigation apps need the shape of every bend,
+# not the 40,000 vertices of the road data (a 2.3 MB GPX for the default plan unsimplified).
+TRACK_TOLERANCE_M = 5.0
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,10 @@ NEEDS_GEOMETRY = frozenset({"geojson", "gpx", "kml"})
 # --- geometry from routes.geojson ------------------------------------------------------------
 
 
-def route_coordinates(routes: Mapping[str, Any] | None, vehicle_id: str
-                      ) -> list[list[tuple[float, float]]]:
-    """The road-following line(s) of ``vehicle_id`` as lists of ``(lon, lat)``, unsimplified
-    (navigation apps follow them); empty when unknown."""
+def route_coordinates(routes: Mapping[str, Any] | None, vehicle_id: str, *,
+                      tolerance_m: float = 0.0) -> list[list[tuple[float, float]]]:
+    """The road-following line(s) of ``vehicle_id`` as lists of ``(lon, lat)``, simplified
+    to ``tolerance_m`` metres (0 = every vertex of the road data); empty when unknown."""
     out: list[list[tuple[float, float]]] = []
     for f in (routes or {}).get("features", []):
         props = f.get("properties") or {}
@@ -75,6 +79,9 @@ def route_coordinates(routes: Mapping[str, Any] | None, vehicle_id: str
         else:
             continue
         out.extend([(float(c[0]), float(c[1])) for c in part] for part in parts if part)
+    if tolerance_m > 0 and out:
+        out = [[(float(x), float(y)) for x, y in line]
+               for line in simplify_lonlat_lines(out, tolerance_m)]
     return out
 
 
@@ -138,9 +145,11 @@ def _xml_bytes(root: ET.Element) -> bytes:
 # --- GPX 1.1 -----------------------------------------------------------------------------------
 
 
-def gpx_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "vi") -> bytes:
+def gpx_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "vi",
+                 tolerance_m: float = TRACK_TOLERANCE_M) -> bytes:
     """GPX 1.1: a named waypoint per stop and a track per vehicle with a trip, following
-    the roads (for offline navigation apps such as OsmAnd or Organic Maps)."""
+    the roads within ``tolerance_m`` metres (for offline navigation apps such as OsmAnd or
+    Organic Maps)."""
     _ = Translator(lang)
 
     root = ET.Element("gpx", {"xmlns": GPX_NS, "version": "1.1", "creator": CREATOR,
@@ -170,7 +179,7 @@ def gpx_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "v
         _sub(trk, "desc", _route_description(route, _))
         _sub(trk, "src", OSM_ATTRIBUTION)
         _sub(trk, "number", str(n))
-        lines = route_coordinates(routes, route.vehicle_id)
+        lines = route_coordinates(routes, route.vehicle_id, tolerance_m=tolerance_m)
         if not lines:  # no geometry: at least depot -> stops -> depot, in order
             lines = [[(route.depot_lon, route.depot_lat),
                       *[(v.lon, v.lat) for v in route.visits],
@@ -191,9 +200,10 @@ def kml_colour(hex_rgb: str, alpha: str = "ff") -> str:
     return f"{alpha}{h[4:6]}{h[2:4]}{h[0:2]}".lower()
 
 
-def kml_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "vi") -> bytes:
+def kml_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "vi",
+                 tolerance_m: float = TRACK_TOLERANCE_M) -> bytes:
     """KML 2.2: one folder per vehicle with a trip, holding a LineString placemark along the
-    roads and a Point placemark per stop."""
+    roads (within ``tolerance_m`` metres) and a Point placemark per stop."""
     _ = Translator(lang)
 
     root = ET.Element("kml", {"xmlns": KML_NS})
@@ -213,7 +223,7 @@ def kml_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "v
         folder = _sub(doc, "Folder")
         _sub(folder, "name", f"{route.vehicle_name} ({route.vehicle_id})")
         _sub(folder, "description", _route_description(route, _))
-        lines = route_coordinates(routes, route.vehicle_id)
+        lines = route_coordinates(routes, route.vehicle_id, tolerance_m=tolerance_m)
         if lines:
             mark = _sub(folder, "Placemark")
             _sub(mark, "name", route.vehicle_name)

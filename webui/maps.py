@@ -33,14 +33,14 @@ from geodata.datasets import load_dataset
 from planner.plan import Plan, read_plan
 from webui.errors import MapError
 from webui.i18n import Translator
-from webui.routeview import RouteView, StopView, route_views
+from webui.routeview import RouteView, StopView, TransferSpec, route_views, transfers_from_scenario
 
 VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor" / "leaflet"
 BASEMAP_CLASSES: tuple[str, ...] = ("trunk", "primary", "secondary", "tertiary")
 BASEMAP_SIMPLIFY_DEG = 0.0002  # about 20 m: invisible below zoom 14, keeps map.html small
 ROUTE_SIMPLIFY_DEG = 0.00005  # about 5 m: the route still follows the simplified roads
 COORD_DECIMALS = 5  # about 1 m
-MAP_FORMAT = "mobile-library-map v1"  # bump when maps change, so stored map.html are redrawn
+MAP_FORMAT = "mobile-library-map v2"  # bump when maps change, so stored map.html are redrawn
 OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 ROAD_STYLE: Mapping[str, Mapping[str, Any]] = {
@@ -223,6 +223,7 @@ def _stop_popup(rv: RouteView, stop: StopView, _: Translator) -> str:
             (_("deliver"), html.escape(_("crates_n", n=v.deliver_crates))),
             (_("collect"), html.escape(_("crates_n", n=v.collect_crates))),
             (_("load_after"), html.escape(_("crates_n", n=v.load_after_crates)))]
+    rows.extend((_("transfer"), html.escape(text)) for text in _.transfers(stop))
     if v.contact:
         rows.append((_("contact"), html.escape(v.contact)))
     if v.note:
@@ -269,12 +270,13 @@ def _legend_html(plan: Plan, views: Sequence[RouteView], approx: bool, n_unserve
 
 
 def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
-             basemap: bool = True) -> folium.Map:
+             basemap: bool = True, transfers: Sequence[TransferSpec] = ()) -> folium.Map:
     """An offline folium map of ``plan``: routes along the roads (``routes`` is the parsed
     ``routes.geojson``), numbered stops, the depot, unserved communes, a local vector basemap
-    and an optional OpenStreetMap tile layer. ``basemap=False`` skips the dataset layers."""
+    and an optional OpenStreetMap tile layer. ``basemap=False`` skips the dataset layers;
+    ``transfers`` (the scenario's) name the other end of crates handed on."""
     _ = Translator(lang)
-    views = route_views(plan, routes)
+    views = route_views(plan, routes, transfers=transfers)
     m = OfflineMap(location=[22.9, 105.0], zoom_start=9, control_scale=True, prefer_canvas=True,
                    extra_css=MAP_CSS, zoom_snap=0.25)
     figure = m.get_root()
@@ -443,7 +445,12 @@ def write_plan_map(plan_path: str | Path, routes_path: str | Path, out_html: str
                        "it") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MapError(f"{routes_path}: not valid GeoJSON ({exc})") from None
-    page = render_map_html(plan_map(plan, routes, lang=lang), lang=lang)
+    try:  # the resolved scenario beside the plan names the ends of its transfers
+        scenario = json.loads((Path(plan_path).parent / "scenario.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        scenario = None
+    page = render_map_html(plan_map(plan, routes, lang=lang,
+                                    transfers=transfers_from_scenario(scenario)), lang=lang)
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")

@@ -297,7 +297,7 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
 
     out: list[Any] = [
         SectionStart(f"sheet-{view.index}", f"{r.vehicle_name} ({r.vehicle_id})",
-                     f"{_('route_sheet')}: {r.vehicle_name} ({r.vehicle_id})"),
+                     f"{_('route_sheet_for', vehicle=r.vehicle_name)} ({r.vehicle_id})"),
         Paragraph(f"{escape(_('route_sheet'))}: {escape(r.vehicle_name)} "
                   f'<font name="{FONT}" size="13">({escape(r.vehicle_id)})</font>', st.title),
         _p(plan.scenario_title or plan.scenario_name, st.subtitle),
@@ -355,6 +355,9 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
              _p(_("contact"), st.label), _p(v.contact or "", st.body)],
         ]
         spans = []
+        for text in _.transfers(s):  # crates handed on between communes
+            spans.append((len(rows), 1))
+            rows.append([_p(_("transfer"), st.label), _p(text, st.big), "", ""])
         if v.note:
             spans.append((len(rows), 1))
             rows.append([_p(_("note"), st.label), _p(v.note, st.body), "", ""])
@@ -449,7 +452,7 @@ def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = 
         story.append(_p(_("no_visits"), st.big))
     title = plan.scenario_title or plan.scenario_name
     if len(views) == 1:
-        title = f"{_('route_sheet')}: {views[0].route.vehicle_name} · {title}"
+        title = f"{_('route_sheet_for', vehicle=views[0].route.vehicle_name)} · {title}"
     buf = io.BytesIO()
     _document(buf, title=title, lang=lang).build(story)
     return buf.getvalue()

@@ -67,9 +67,11 @@ def index() -> ResponseReturnValue:
 @bp.get("/plans/<run>")
 def plan_page(run: str) -> ResponseReturnValue:
     plan = load_plan(run)
-    return render_template("plan.html", run=run, plan=plan, views=route_views(plan),
+    store = run_store()
+    return render_template("plan.html", run=run, plan=plan,
+                           views=route_views(plan, transfers=store.transfers(run)),
                            targets=target_progress(plan.kpis),
-                           assumptions=run_store().assumptions(run),
+                           assumptions=store.assumptions(run),
                            export_formats=tuple(exports.EXPORT_FORMATS))
 
 

@@ -31,9 +31,9 @@ def _vehicle_index(plan: Plan, run: str, vehicle_id: str) -> int:
     return index
 
 
-def _view(plan: Plan, index: int, routes: dict[str, Any] | None) -> RouteView:
+def _view(plan: Plan, run: str, index: int, routes: dict[str, Any] | None) -> RouteView:
     legs = legs_by_vehicle(routes).get(plan.routes[index].vehicle_id) if routes else None
-    return route_view(plan, index, legs)
+    return route_view(plan, index, legs, transfers=run_store().transfers(run))
 
 
 def _basemap(plan: Plan) -> Basemap | None:
@@ -63,7 +63,7 @@ def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
     return render_template("sheet.html", run=run, plan=plan,
-                           view=_view(plan, index, run_store().routes(run)))
+                           view=_view(plan, run, index, run_store().routes(run)))
 
 
 @bp.get("/plans/<run>/sheet/<vehicle_id>.pdf")
@@ -71,7 +71,7 @@ def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
     routes = run_store().routes(run)
-    view = _view(plan, index, routes)
+    view = _view(plan, run, index, routes)
     png = _overview_png(plan, view, routes) if view.stops else None
     data = sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png)
     return _pdf_response(data, f"{run}-{vehicle_id}-{g.lang}.pdf")
@@ -83,7 +83,7 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
     plan have no sheet here (their own sheet says so)."""
     plan = load_plan(run)
     routes = run_store().routes(run)
-    views = [_view(plan, i, routes) for i, r in enumerate(plan.routes) if r.visits]
+    views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
     pngs = [_overview_png(plan, v, routes) for v in views]
     data = sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs)
     return _pdf_response(data, f"{run}-sheets-{g.lang}.pdf")
@@ -94,7 +94,7 @@ def sheet_map(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
     routes = run_store().routes(run)
-    png = _overview_png(plan, _view(plan, index, routes), routes)
+    png = _overview_png(plan, _view(plan, run, index, routes), routes)
     resp = Response(png, mimetype="image/png")
     resp.headers["Cache-Control"] = "no-cache"
     return resp

@@ -1,30 +1,174 @@
-"""The app's stores, registered once per app by :func:`init_app`: the plans of
-``RUNS_DIR``, the background jobs of ``JOBS_DIR`` and the basemaps of the printed sheets'
-overview maps (loaded once per dataset)."""
+"""The app's stores, registered once per app by :func:`init_app`: the database (users,
+plans, published versions...; see :mod:`webui.storage`), the plans of ``RUNS_DIR`` and the
+published versions (:class:`PlanStore`), the background jobs of ``JOBS_DIR`` and the
+basemaps of the printed sheets' overview maps (loaded once per dataset)."""
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
 
+from webui.errors import NotFoundError
 from webui.jobstore import JobStore
-from webui.runs import RunStore
+from webui.runs import RunStore, RunSummary
 from webui.sheetmap import BasemapCache
+from webui.storage import (
+    Database,
+    InvalidRecordError,
+    RecordNotFoundError,
+    default_sqlite_url,
+    repository,
+)
+from webui.storage.repository import parse_version_key, sha256_hex
+
+log = logging.getLogger(__name__)
+
+PUBLISHED_DIR_NAME = "published"
+
+
+@dataclass(frozen=True)
+class PlanStore(RunStore):
+    """The plan folders of ``root`` (``RUNS_DIR``) and, under names ``<series>@v<N>``, the
+    published versions of the database.
+
+    A version's frozen files are written once to ``published_root/<version id>/`` (and
+    written again if that copy no longer matches the version's digest), so the plan page,
+    sheets, PDFs, maps and exports read a published version exactly as they read a run
+    folder. Run folder names cannot contain ``@``, so the two never clash.
+    """
+
+    published_root: Path
+    database: Database
+    jobs: JobStore | None = None
+
+    def folder(self, name: str) -> Path:
+        key = parse_version_key(name)
+        if key is None:
+            return super().folder(name)
+        return self._version_folder(*key)
+
+    def _version_folder(self, series: str, number: int) -> Path:
+        try:
+            with self.database.begin() as s:
+                info = repository.find_version(s, series, number)
+                folder = self.published_root / str(info.id)
+                if _copy_is_current(folder, info.digest):
+                    return folder
+                content = repository.version_content(s, info.id)
+        except RecordNotFoundError:
+            raise NotFoundError(f"unknown plan {series}@v{number}") from None
+        _write_version_folder(folder, content)
+        return folder
+
+    def summaries(self) -> list[RunSummary]:
+        """The plan list; every readable run folder is registered in the database."""
+        out = super().summaries()
+        self.sync()
+        return out
+
+    def sync(self) -> int:
+        """Register new or changed run folders in the database (idempotent), with the job
+        that made them if it is still known. Returns how many records were written."""
+        with self.database.begin() as s:
+            known = repository.plan_digests(s)
+        written = 0
+        jobs: dict[str, str] | None = None
+        for name in self.names():
+            folder = super().folder(name)
+            try:
+                text = (folder / "plan.json").read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if known.get(name) == (sha256_hex(text), str(folder)):
+                continue
+            if jobs is None:
+                jobs = runs_made_by_jobs(self.jobs) if self.jobs is not None else {}
+            try:
+                with self.database.begin() as s:
+                    repository.register_run(s, name=name, folder=str(folder), plan_text=text,
+                                            source_job=jobs.get(name))
+                written += 1
+            except InvalidRecordError as exc:
+                log.debug("not registering %s: %s", folder, exc)
+        return written
+
+
+def _copy_is_current(folder: Path, digest: str) -> bool:
+    try:
+        return sha256_hex((folder / "plan.json").read_bytes()) == digest
+    except OSError:
+        return False
+
+
+def _write_version_folder(folder: Path, content: repository.VersionContent) -> None:
+    """Write a version's frozen files to ``folder`` in one step (a temporary folder renamed
+    into place), so readers never see half a copy."""
+    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
+    tmp.mkdir(parents=True)
+    try:
+        (tmp / "plan.json").write_text(content.plan_json, encoding="utf-8")
+        if content.routes_geojson is not None:
+            (tmp / "routes.geojson").write_bytes(content.routes_geojson)
+        if content.scenario_json is not None:
+            (tmp / "scenario.json").write_text(content.scenario_json, encoding="utf-8")
+        if folder.exists():
+            stale = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.stale")
+            folder.rename(stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp.rename(folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not _copy_is_current(folder, sha256_hex(content.plan_json)):
+            raise
+
+
+def database_url(app: Flask) -> str:
+    """``DATABASE_URL`` from the app's configuration, else from the environment, else the
+    SQLite file ``planner.sqlite3`` in the instance folder."""
+    url = app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
+    return str(url) if url else default_sqlite_url(app.instance_path)
 
 
 def init_app(app: Flask) -> None:
-    """Create the stores from the app's (already resolved) configuration."""
-    app.extensions["mlp.runs"] = RunStore(Path(app.config["RUNS_DIR"]))
-    app.extensions["mlp.jobs"] = JobStore(Path(app.config["JOBS_DIR"]),
-                                          Path(app.config["RUNS_DIR"]),
-                                          max_concurrent=int(app.config["MAX_CONCURRENT_JOBS"]))
+    """Create the stores from the app's (already resolved) configuration; the database is
+    migrated to the newest schema and the run folders are registered in it."""
+    db = Database.from_url(database_url(app))
+    log.info("database %s", db.url)
+    app.extensions["mlp.db"] = db
+    jobs = JobStore(Path(app.config["JOBS_DIR"]), Path(app.config["RUNS_DIR"]),
+                    max_concurrent=int(app.config["MAX_CONCURRENT_JOBS"]))
+    runs = PlanStore(Path(app.config["RUNS_DIR"]),
+                     published_root=Path(app.instance_path) / PUBLISHED_DIR_NAME, database=db,
+                     jobs=jobs)
+    app.extensions["mlp.jobs"] = jobs
+    app.extensions["mlp.runs"] = runs
     app.extensions["mlp.basemaps"] = BasemapCache()
+    runs.sync()
 
 
-def run_store() -> RunStore:
-    """The plans of the current app."""
-    store: RunStore = current_app.extensions["mlp.runs"]
+def runs_made_by_jobs(jobs: JobStore) -> dict[str, str]:
+    """``run name -> job id`` for the recent jobs that made a plan."""
+    try:
+        return {j.run: j.id for j in jobs.list(limit=200) if j.run}
+    except OSError:
+        return {}
+
+
+def database() -> Database:
+    """The database of the current app."""
+    db: Database = current_app.extensions["mlp.db"]
+    return db
+
+
+def run_store() -> PlanStore:
+    """The plans (run folders and published versions) of the current app."""
+    store: PlanStore = current_app.extensions["mlp.runs"]
     return store
 
 

@@ -1,7 +1,16 @@
-"""Fixtures for the web UI tests: an app over a temporary copy of a real plan folder.
+"""Fixtures for the web UI tests: an app over a temporary copy of a real plan folder, with
+its own SQLite database, and test clients logged in with a role.
 
 The fixture plan ``data/ha-giang-2026`` is a copy of ``runs/ha-giang-2026`` written by
 ``planner solve scenarios/ha-giang-2026.yaml`` (two vehicles, twelve communes).
+
+Every page needs a logged-in user, so every Flask test client of these tests is a
+:class:`PlannerTestClient`: logged in as a dispatcher unless asked otherwise
+(``app.test_client(role="driver")``, ``app.test_client(user=None)`` for an anonymous one),
+sending the session's CSRF token with each POST (``csrf=False`` to leave it out); see
+``webui_userkit``. Apps that a
+test builds itself without a database or instance folder get a temporary one of the test
+session (``PLANNER_INSTANCE_DIR``, ``DATABASE_URL``), never the checkout's ``instance/``.
 
 This folder is called ``webui`` like the package under test; putting the project root first
 on ``sys.path`` makes ``import webui`` find the package whatever pytest's import mode (see
@@ -10,9 +19,10 @@ on ``sys.path`` makes ``import webui`` find the package whatever pytest's import
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,9 +36,31 @@ for _p in (str(_ROOT), str(_HERE)):
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from webui_testkit import FIXTURE_DIR, FIXTURE_RUN  # noqa: E402
+from webui_userkit import FAST_HASH, PlannerTestClient  # noqa: E402
 
 from planner.plan import Plan, read_plan  # noqa: E402
 from webui import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_clients_and_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Logged-in test clients for every app; a temporary instance folder and database for
+    apps built without one."""
+    instance = tmp_path_factory.mktemp("instance")
+    saved = {k: os.environ.get(k) for k in ("PLANNER_INSTANCE_DIR", "DATABASE_URL")}
+    os.environ["PLANNER_INSTANCE_DIR"] = str(instance)
+    os.environ["DATABASE_URL"] = f"sqlite:///{instance / 'planner.sqlite3'}"
+    previous = Flask.test_client_class
+    Flask.test_client_class = PlannerTestClient
+    try:
+        yield
+    finally:
+        Flask.test_client_class = previous
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture(scope="session")
@@ -53,12 +85,75 @@ def scenarios_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app(runs_dir: Path, scenarios_dir: Path, tmp_path: Path) -> Iterator[Flask]:
+def database_url(tmp_path: Path) -> str:
+    """The app's database: a fresh SQLite file (``storage_url`` gives PostgreSQL too)."""
+    return f"sqlite:///{tmp_path / 'planner.sqlite3'}"
+
+
+def _empty_postgresql(url: str) -> None:
+    """Drop everything in the test database's ``public`` schema (tables, triggers...)."""
+    from sqlalchemy import create_engine, text
+
+    from webui.storage import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind: a SQLite file, and the PostgreSQL database of
+    ``TEST_DATABASE_URL`` (started by ``tests/pg/with-postgres.sh``, which ``make test``
+    uses), emptied before and after the test. Without it the PostgreSQL cases are skipped,
+    except under ``CI=true``, where they fail."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'storage.sqlite3'}"
+        return
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        message = ("TEST_DATABASE_URL is not set: run the tests with "
+                   "tests/pg/with-postgres.sh (make test does) to test PostgreSQL")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
+        pytest.skip(message)
+    _empty_postgresql(url)
+    yield url
+    _empty_postgresql(url)
+
+
+@pytest.fixture
+def app(runs_dir: Path, scenarios_dir: Path, tmp_path: Path, database_url: str) -> Iterator[Flask]:
     app = create_app({"TESTING": True, "RUNS_DIR": runs_dir, "SCENARIOS_DIR": scenarios_dir,
-                      "JOBS_DIR": tmp_path / "jobs", "JOB_REFRESH_S": 1})
+                      "JOBS_DIR": tmp_path / "jobs", "JOB_REFRESH_S": 1,
+                      "DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key",
+                      "PASSWORD_HASH_METHOD": FAST_HASH},
+                     instance_path=tmp_path / "instance")
     yield app
+    app.extensions["mlp.db"].dispose()
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    """Logged in as a dispatcher (every permission)."""
     return app.test_client()
+
+
+@pytest.fixture
+def anon_client(app: Flask) -> FlaskClient:
+    """Not logged in."""
+    return app.test_client(user=None)
+
+
+@pytest.fixture
+def client_as(app: Flask) -> Callable[..., FlaskClient]:
+    """``client_as("driver")``: a client logged in as user ``<role>-user`` with that role."""
+
+    def make(role: str, *, csrf: bool = True) -> FlaskClient:
+        return app.test_client(user=f"{role}-user", role=role, csrf=csrf)
+
+    return make

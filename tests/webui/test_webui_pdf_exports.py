@@ -162,8 +162,10 @@ def test_pages_link_pdfs_map_and_exports(shared: FlaskClient) -> None:
 
 def normalise_html(page: str) -> str:
     """Drop what may change without the sheet changing: trailing spaces, line ends, and the
-    clock time at which the plan was written (``lập lúc 2026-11-22 10:14``)."""
+    clock time at which the plan was written (``lập lúc 2026-11-22 10:14``) and the session's
+    random CSRF token."""
     page = re.sub(r"(lập lúc|created) \d{4}-\d\d-\d\d \d\d:\d\d", r"\1 <created>", page)
+    page = re.sub(r'(name="csrf[-_]token" (?:content|value)=")[^"]*"', r'\1<csrf>"', page)
     return "\n".join(line.rstrip() for line in page.splitlines()) + "\n"
 
 
@@ -222,6 +224,38 @@ def test_gpx_export(shared: FlaskClient, fixture_plan: Plan) -> None:
     # GPX 1.1 puts every wpt before the first trk.
     tags = [child.tag.split("}")[1] for child in root]
     assert tags.index("trk") > max(i for i, t in enumerate(tags) if t == "wpt")
+
+
+def test_gpx_tracks_are_simplified_within_tolerance(shared: FlaskClient,
+                                                    fixture_plan: Plan) -> None:
+    """Every vertex of the road-following line stays within the tolerance (5 m) of the
+    exported track, which is much smaller than the unsimplified one."""
+    import json
+
+    import pyproj
+    import shapely
+
+    from webui.exports import TRACK_TOLERANCE_M, gpx_document, route_coordinates
+
+    routes = json.loads((FIXTURE_DIR / "routes.geojson").read_text(encoding="utf-8"))
+    data = _download(shared, "gpx", "application/gpx+xml")
+    full = gpx_document(fixture_plan, routes, tolerance_m=0)
+    assert len(data) < len(full) / 3
+    root = ET.fromstring(data)
+    ns = {"g": GPX_NS}
+    to_m = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:32648", always_xy=True)
+    for trk, route in zip(root.findall("g:trk", ns), _used(fixture_plan), strict=True):
+        track = [(float(p.get("lon")), float(p.get("lat")))
+                 for p in trk.findall("g:trkseg/g:trkpt", ns)]
+        (original,) = route_coordinates(routes, route.vehicle_id)
+        assert len(track) < len(original) / 2
+        assert track[0] == pytest.approx(original[0]) and track[-1] == pytest.approx(original[-1])
+        line = shapely.linestrings(list(zip(*to_m.transform(*zip(*track)), strict=True)))
+        points = shapely.points(list(zip(*to_m.transform(*zip(*original)), strict=True)))
+        # + 0.2 m: coordinates are written with 6 decimals (about 0.1 m).
+        assert shapely.distance(points, line).max() <= TRACK_TOLERANCE_M + 0.2
+    # Named waypoints are all kept.
+    assert len(root.findall("g:wpt", ns)) == sum(len(r.visits) for r in _used(fixture_plan))
 
 
 def test_kml_export(shared: FlaskClient, fixture_plan: Plan) -> None:

@@ -1,0 +1,131 @@
+"""Transfers (crates handed on from one commune to another on the same trip) on the plan
+page, the printed sheet and the PDF sheet; and the route sheet's title."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from markupsafe import escape
+from pypdf import PdfReader
+from webui_testkit import FIXTURE_RUN
+
+from planner.plan import Plan
+from webui.routeview import TransferSpec, route_view, transfers_from_scenario
+
+VEHICLE = "xe-tv-01"
+# On xe-tv-01: stop 2 is Xã Khâu Vai, stop 4 Xã Mèo Vạc.
+FROM_CODE, FROM_NAME = "00802", "Xã Khâu Vai"
+TO_CODE, TO_NAME = "00769", "Xã Mèo Vạc"
+
+
+def _add_transfer(runs_dir: Path, *, in_scenario: bool = True) -> None:
+    """Give the fixture plan a transfer of 3 crates from Khâu Vai to Mèo Vạc."""
+    folder = runs_dir / FIXTURE_RUN
+    plan = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    for v in plan["routes"][0]["visits"]:
+        if v["commune_code"] == FROM_CODE:
+            v["transfer_collect_crates"] = 3
+        if v["commune_code"] == TO_CODE:
+            v["transfer_deliver_crates"] = 3
+    (folder / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    if in_scenario:
+        scenario = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
+        scenario["transfers"] = [{"from_code": FROM_CODE, "to_code": TO_CODE, "crates": 3,
+                                  "note": ""}]
+        (folder / "scenario.json").write_text(json.dumps(scenario, ensure_ascii=False),
+                                              encoding="utf-8")
+
+
+COLLECT_VI = f"Chuyển tiếp: nhận 3 thùng để giao cho {TO_NAME}"
+DELIVER_VI = f"Chuyển tiếp: giao 3 thùng nhận từ {FROM_NAME}"
+
+
+@pytest.mark.parametrize("in_scenario", [True, False])
+def test_plan_page_and_sheet_show_transfers(client: FlaskClient, runs_dir: Path,
+                                            in_scenario: bool) -> None:
+    _add_transfer(runs_dir, in_scenario=in_scenario)
+    page = client.get(f"/plans/{FIXTURE_RUN}").get_data(as_text=True)
+    assert str(escape(COLLECT_VI)) in page and str(escape(DELIVER_VI)) in page
+    assert page.index(str(escape(COLLECT_VI))) < page.index(str(escape(DELIVER_VI)))
+    sheet = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VEHICLE}").get_data(as_text=True)
+    assert sheet.count('<tr class="transfer">') == 2
+    assert str(escape(f"nhận 3 thùng để giao cho {TO_NAME}")) in sheet
+    english = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VEHICLE}?lang=en").get_data(as_text=True)
+    assert str(escape(f"collect 3 crates for {TO_NAME}")) in english
+    assert str(escape(f"deliver 3 crates collected at {FROM_NAME}")) in english
+
+
+def test_pdf_sheet_shows_transfers(client: FlaskClient, runs_dir: Path) -> None:
+    _add_transfer(runs_dir)
+    resp = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VEHICLE}.pdf")
+    assert resp.status_code == 200
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages)
+    text = " ".join(text.split())
+    assert f"nhận 3 thùng để giao cho {TO_NAME}" in text
+    assert f"giao 3 thùng nhận từ {FROM_NAME}" in text
+    assert text.count("Chuyển tiếp") == 2
+
+
+def test_no_transfers_no_transfer_lines(client: FlaskClient) -> None:
+    page = client.get(f"/plans/{FIXTURE_RUN}").get_data(as_text=True)
+    assert "Chuyển tiếp" not in page
+    sheet = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VEHICLE}").get_data(as_text=True)
+    assert "Chuyển tiếp" not in sheet
+
+
+def test_transfer_partners(fixture_plan: Plan) -> None:
+    route = fixture_plan.routes[0]
+    visits = list(route.visits)
+    visits[0] = dataclasses.replace(visits[0], transfer_collect_crates=2)
+    visits[1] = dataclasses.replace(visits[1], transfer_collect_crates=4)
+    visits[3] = dataclasses.replace(visits[3], transfer_deliver_crates=4)
+    visits[5] = dataclasses.replace(visits[5], transfer_deliver_crates=2)
+    plan = dataclasses.replace(fixture_plan, routes=(
+        dataclasses.replace(route, visits=tuple(visits)), *fixture_plan.routes[1:]))
+    # Without the scenario: each pickup goes with the later delivery of its crate count.
+    stops = route_view(plan, 0, None).stops
+    assert stops[0].transfer_collect.partner_name == visits[5].commune_name
+    assert stops[1].transfer_collect.partner_name == visits[3].commune_name
+    assert stops[3].transfer_deliver.partner_code == visits[1].commune_code
+    assert stops[2].transfer_collect is None and stops[2].transfer_deliver is None
+    # The scenario's transfers win.
+    spec = (TransferSpec(visits[0].commune_code, visits[3].commune_code, 2),)
+    stops = route_view(plan, 0, None, transfers=spec).stops
+    assert stops[0].transfer_collect.partner_name == visits[3].commune_name
+    # A lone delivery has no known partner.
+    lone = dataclasses.replace(route, visits=(
+        dataclasses.replace(visits[0], transfer_collect_crates=0),
+        dataclasses.replace(visits[1], transfer_deliver_crates=1)))
+    stops = route_view(dataclasses.replace(plan, routes=(lone,)), 0, None).stops
+    assert stops[1].transfer_deliver.crates == 1
+    assert stops[1].transfer_deliver.partner_name is None
+
+
+def test_transfers_from_scenario_reads_both_spellings() -> None:
+    assert transfers_from_scenario({"transfers": [
+        {"from": "1", "to": "2", "crates": 3}, {"from_code": "4", "to_code": "5", "crates": 1},
+        {"from": "6", "to": "7", "crates": "x"}, "junk"]}) == (
+        TransferSpec("1", "2", 3), TransferSpec("4", "5", 1))
+    assert transfers_from_scenario(None) == () and transfers_from_scenario([]) == ()
+
+
+def test_route_sheet_title_names_the_vehicle_once(client: FlaskClient,
+                                                  fixture_plan: Plan) -> None:
+    name = fixture_plan.routes[0].vehicle_name  # "Xe thư viện lưu động 01"
+    page = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VEHICLE}").get_data(as_text=True)
+    assert f"<title>Phiếu lộ trình: {name} · " in page
+    assert "xe Xe" not in page
+    page = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VEHICLE}?lang=en").get_data(as_text=True)
+    assert f"<title>Route sheet: {name} · " in page
+
+
+def test_map_popups_show_transfers(client: FlaskClient, runs_dir: Path) -> None:
+    _add_transfer(runs_dir)
+    page = client.get(f"/plans/{FIXTURE_RUN}/map").get_data(as_text=True)
+    assert f"nhận 3 thùng để giao cho {TO_NAME}" in page
+    assert f"giao 3 thùng nhận từ {FROM_NAME}" in page

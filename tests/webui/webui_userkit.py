@@ -1,0 +1,68 @@
+"""Users and logged-in test clients for the web UI tests (a uniquely named module, like
+``webui_testkit``, so that tests import it the same way whatever pytest's import mode)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.datastructures import Headers
+
+from webui.csrf import HEADER as CSRF_HEADER
+from webui.csrf import SESSION_KEY as CSRF_SESSION_KEY
+from webui.storage import DuplicateError, repository
+
+TEST_PASSWORD = "test-password"
+FAST_HASH = "pbkdf2:sha256:1000"  # test users only: scrypt takes a quarter second a hash
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def ensure_user(app: Flask, username: str, role: str,
+                password: str = TEST_PASSWORD) -> repository.UserInfo:
+    """User ``username`` with ``role`` in ``app``'s database (made if missing)."""
+    db = app.extensions["mlp.db"]
+    try:
+        with db.begin() as s:
+            return repository.create_user(s, username=username, password=password, role=role,
+                                          hash_method=FAST_HASH)
+    except DuplicateError:
+        with db.begin() as s:
+            user = repository.update_user(s, username, role=role, active=True)
+            return user
+
+
+class PlannerTestClient(FlaskClient):
+    """A test client logged in as ``user`` (made with ``role`` if missing) on its first
+    request, which sends the CSRF token with every unsafe request."""
+
+    def __init__(self, *args: Any, user: str | None = "test-dispatcher",
+                 role: str = "dispatcher", csrf: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user, self.role, self.csrf = user, role, csrf
+        self._logged_in = user is None
+
+    def log_in(self) -> None:
+        assert self.user is not None
+        info = ensure_user(self.application, self.user, self.role)
+        with self.session_transaction() as session:
+            session["user_id"] = info.id
+        self._logged_in = True
+
+    def csrf_token(self) -> str:
+        """The session's CSRF token (made here if the session has none yet)."""
+        with self.session_transaction() as session:
+            token = session.get(CSRF_SESSION_KEY)
+            if not token:
+                token = session[CSRF_SESSION_KEY] = "t" * 43
+        return str(token)
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if not self._logged_in:
+            self.log_in()
+        if self.csrf and str(kwargs.get("method", "GET")).upper() in UNSAFE_METHODS:
+            headers = Headers(kwargs.get("headers") or {})
+            if CSRF_HEADER not in headers:
+                headers[CSRF_HEADER] = self.csrf_token()
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)

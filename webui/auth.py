@@ -1,0 +1,234 @@
+"""Users, login and permissions.
+
+Four roles, each a set of permissions (:data:`PERMISSIONS`): a *dispatcher* solves, edits
+and publishes; a *planner* manages scenarios, solves and compares plans; a *driver* reads the
+published plans and their route sheets and records visit outcomes; a *viewer* reads. Every
+page but the login page and static files needs a logged-in user; views declare what they
+need with :func:`requires`, and views of blueprints that do not (the plan, sheet and job
+pages) get the permission of :data:`BLUEPRINT_PERMISSIONS`; a view nobody declared needs
+``read`` to look and ``edit`` to change anything. Passwords are stored as werkzeug hashes,
+the user id in Flask's signed session cookie.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from webui.errors import WebUIError
+from webui.storage import repository
+from webui.storage.models import ROLES
+from webui.stores import database
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__)
+
+SESSION_USER = "user_id"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "read": frozenset(ROLES),                                   # dashboard, published plans
+    "read_plans": frozenset({"dispatcher", "planner", "viewer"}),  # unpublished plans
+    "record_outcome": frozenset({"dispatcher", "driver"}),
+    "solve": frozenset({"dispatcher", "planner"}),
+    "scenarios": frozenset({"dispatcher", "planner"}),
+    "compare": frozenset({"dispatcher", "planner"}),
+    "edit": frozenset({"dispatcher"}),
+    "publish": frozenset({"dispatcher"}),
+}
+# Blueprints whose views do not declare a permission themselves.
+BLUEPRINT_PERMISSIONS: dict[str, str] = {"plans": "read_plans", "sheets": "read_plans",
+                                         "jobs": "solve"}
+ENDPOINT_PERMISSIONS: dict[str, str] = {"plans.index": "read"}
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "static"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ForbiddenError(WebUIError, PermissionError):
+    """The logged-in user's role does not allow this page or action."""
+
+    status = 403
+
+
+@dataclass(frozen=True)
+class CurrentUser:
+    id: int
+    username: str
+    role: str
+
+    def can(self, permission: str) -> bool:
+        return role_can(self.role, permission)
+
+
+def role_can(role: str, permission: str) -> bool:
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}; known: {', '.join(PERMISSIONS)}")
+    return role in PERMISSIONS[permission]
+
+
+def current_user() -> CurrentUser | None:
+    return getattr(g, "user", None)
+
+
+def can(permission: str) -> bool:
+    """Whether the current user has ``permission`` (templates: ``can('publish')``)."""
+    user = current_user()
+    return user is not None and user.can(permission)
+
+
+def _forbid(permission: str) -> None:
+    user = current_user()
+    assert user is not None
+    log.info("user %s (%s) refused %s %s (needs %s)", user.username, user.role,
+             request.method, request.path, permission)
+    raise ForbiddenError(g.tr("forbidden", role=g.tr(f"role_{user.role}")))
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """Decorate a view that needs ``permission`` (403 for a role without it)."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_user() is None:
+                return _to_login()
+            if not can(permission):
+                _forbid(permission)
+            return view(*args, **kwargs)
+
+        wrapper.required_permission = permission  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def is_published_version_name(run: object) -> bool:
+    """Whether a plan name from a URL names a published version (``series@vN``)."""
+    return isinstance(run, str) and repository.parse_version_key(run) is not None
+
+
+def permission_for_request() -> str | None:
+    """What the current request needs: ``None`` for public pages and for views that check
+    themselves (:func:`requires`)."""
+    endpoint = request.endpoint
+    if endpoint in PUBLIC_ENDPOINTS:
+        return None
+    view = current_app.view_functions.get(endpoint or "")
+    if view is not None and hasattr(view, "required_permission"):
+        return None
+    if endpoint in ENDPOINT_PERMISSIONS:
+        return ENDPOINT_PERMISSIONS[endpoint]
+    blueprint = request.blueprint
+    if blueprint in ("plans", "sheets") and request.method in SAFE_METHODS and \
+            is_published_version_name((request.view_args or {}).get("run")):
+        return "read"  # published versions are read by every role, drivers included
+    if blueprint in BLUEPRINT_PERMISSIONS:
+        return BLUEPRINT_PERMISSIONS[blueprint]
+    return "read" if request.method in SAFE_METHODS else "edit"
+
+
+def _safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path of this site (never another host), else ``None``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _to_login() -> ResponseReturnValue:
+    if request.method in SAFE_METHODS:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login"))
+
+
+def load_user() -> None:
+    """Put the session's user (if still active) in ``g.user``."""
+    g.user = None
+    user_id = session.get(SESSION_USER)
+    if not isinstance(user_id, int):
+        return
+    with database().begin() as s:
+        info = repository.get_user(s, user_id)
+    if info is None or not info.active:
+        session.pop(SESSION_USER, None)
+        return
+    g.user = CurrentUser(info.id, info.username, info.role)
+
+
+def guard() -> ResponseReturnValue | None:
+    """Before every request: log-in redirect for anonymous users, 403 for a missing
+    permission."""
+    if request.endpoint == "static":
+        g.user = None
+        return None
+    load_user()
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if current_user() is None:
+        return _to_login()
+    permission = permission_for_request()
+    if permission is not None and not can(permission):
+        _forbid(permission)
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    target = _safe_next(request.values.get("next")) or url_for("plans.index")
+    if request.method == "GET":
+        if current_user() is not None:
+            return redirect(target)
+        return render_template("login.html", next=target, error=None, username="")
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    with database().begin() as s:
+        info = repository.authenticate(s, username, password,
+                                       hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    if info is None:
+        log.warning("failed login for %r from %s", username, request.remote_addr)
+        return render_template("login.html", next=target, error=g.tr("login_failed"),
+                               username=username), 401
+    session.clear()  # a fresh session (and CSRF token) for the logged-in user
+    session[SESSION_USER] = info.id
+    log.info("user %s logged in", info.username)
+    return redirect(target, code=303)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    user = current_user()
+    session.clear()
+    if user is not None:
+        log.info("user %s logged out", user.username)
+    return redirect(url_for("auth.login"), code=303)
+
+
+def init_app(app: Flask) -> None:
+    """Register the login pages, the guard of every request and the template helpers."""
+    app.register_blueprint(bp)
+    app.before_request(guard)
+
+    @app.context_processor
+    def auth_helpers() -> dict[str, Any]:
+        return {"current_user": current_user(), "can": can}

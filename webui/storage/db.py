@@ -1,0 +1,156 @@
+"""Engine, sessions and migrations of the web UI's database.
+
+SQLite by default (a file in the Flask instance folder, in WAL mode with foreign keys on),
+PostgreSQL when a ``postgresql://`` URL is given (driven by psycopg 3). Every unit of work
+is one transaction: ``with db.begin() as session: ...`` commits at the end of the block and
+rolls everything back if the block raises.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from webui.storage.errors import DatabaseConfigError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_FILE_NAME = "planner.sqlite3"
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def default_sqlite_url(instance_path: str | Path) -> str:
+    """The URL of the default database, ``planner.sqlite3`` in the instance folder."""
+    return f"sqlite:///{Path(instance_path).resolve() / SQLITE_FILE_NAME}"
+
+
+def normalise_url(url: str) -> str:
+    """``url`` with the driver this project uses: ``postgres://`` and ``postgresql://``
+    become ``postgresql+psycopg://`` (psycopg 3); SQLite URLs are kept."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise DatabaseConfigError(f"DATABASE_URL {url!r} is not a database URL ({exc}); "
+                                  "use sqlite:///PATH or postgresql://USER@HOST/DB") from None
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        if parsed.drivername in ("postgres", "postgresql"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed.render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return url
+    raise DatabaseConfigError(f"DATABASE_URL {parsed.render_as_string()!r}: unsupported "
+                              f"database {backend!r}; use sqlite or postgresql")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own transaction
+    # handling would begin too late and break transactional DDL and savepoints).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # IMMEDIATE takes the write lock at the start, so a transaction that reads and then
+    # writes (such as numbering a new plan version) waits for another writer instead of
+    # failing half-way with "database is locked".
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (see :func:`normalise_url`); SQLite files get their folder."""
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database in (None, "", ":memory:"):
+            # One connection shared by all threads, or each would see its own empty database.
+            engine = create_engine(url, poolclass=StaticPool,
+                                   connect_args={"check_same_thread": False})
+        else:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic's configuration for the migrations shipped in this package (no ini file)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url",
+                            engine.url.render_as_string(hide_password=False).replace("%",
+                                                                                     "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to ``revision`` (all migrations run in one transaction)."""
+    cfg = alembic_config(engine)
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@dataclass(frozen=True)
+class Database:
+    """An engine and its session factory."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def from_url(cls, url: str, *, migrate: bool = True) -> Database:
+        """Open the database at ``url`` and (unless ``migrate`` is false) bring its schema
+        to the newest migration, so a fresh machine just works."""
+        engine = make_engine(url)
+        if migrate:
+            upgrade(engine)
+        return cls(engine, sessionmaker(engine, expire_on_commit=False))
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """One unit of work: a session in a transaction, committed at the end of the block,
+        rolled back (leaving nothing written) if it raises."""
+        with self.sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,226 @@
+"""The tables of the web UI's database, as typed SQLAlchemy 2 declarative models.
+
+The schema is created and changed only by the Alembic migrations in ``migrations/``; a test
+checks that they and these models agree. Times are stored in UTC (:class:`UTCDateTime`).
+Published plan versions are immutable: the ORM refuses to update or delete one
+(:func:`_refuse_changes`) and the migration adds database triggers that do the same for any
+other client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from webui.storage.errors import ImmutableError
+
+ROLES: tuple[str, ...] = ("dispatcher", "planner", "driver", "viewer")
+OUTCOME_STATUSES: tuple[str, ...] = ("done", "failed")
+
+# Constraint names that are the same on every database, so migrations can name them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite keeps no zone: values read
+    back from it are marked UTC; values written are converted to UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None,
+                           dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give times with a timezone")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None,
+                             dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime()}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class User(Base):
+    """A person who logs in; ``role`` decides what they may do (see :mod:`webui.auth`)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ScenarioRecord(Base):
+    """A scenario's YAML text as uploaded or edited in the UI, with who changed it last."""
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    yaml_text: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PlanRecord(Base):
+    """A plan the UI knows: a run folder of ``RUNS_DIR`` (``planner solve --out`` or a solve
+    job) registered with the digest of its ``plan.json`` and its provenance."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    folder: Mapped[str | None] = mapped_column(String(1024))
+    digest: Mapped[str] = mapped_column(String(64))
+    scenario_name: Mapped[str] = mapped_column(String(128), index=True)
+    scenario_title: Mapped[str] = mapped_column(String(255), default="")
+    network: Mapped[str] = mapped_column(String(128), default="")
+    plan_created_at: Mapped[str] = mapped_column(String(40), default="")
+    seed: Mapped[int | None] = mapped_column(Integer)
+    time_limit_s: Mapped[float | None]
+    solver_status: Mapped[str | None] = mapped_column(String(64))
+    objective: Mapped[int | None] = mapped_column(BigInteger)
+    scenario_digest: Mapped[str | None] = mapped_column(String(64))
+    data_digest: Mapped[str | None] = mapped_column(String(64))
+    source_job: Mapped[str | None] = mapped_column(String(32))
+    registered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    versions: Mapped[list[PlanVersion]] = relationship(back_populates="plan")
+
+
+class PlanVersion(Base):
+    """Version ``number`` of the published plans of one ``series`` (the scenario name): a
+    frozen copy of the plan (and its road geometry and resolved scenario) as it was when
+    ``published_by`` published it. Never updated; publishing again makes ``number + 1``."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("series", "number"),
+                      CheckConstraint("number >= 1", name="number_positive"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="RESTRICT"),
+                                         index=True)
+    series: Mapped[str] = mapped_column(String(128))
+    number: Mapped[int] = mapped_column(Integer)
+    published_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
+    plan_json: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    routes_geojson_gz: Mapped[bytes | None] = mapped_column(LargeBinary)
+    scenario_json: Mapped[str | None] = mapped_column(Text)
+
+    plan: Mapped[PlanRecord] = relationship(back_populates="versions")
+    published_by: Mapped[User] = relationship()
+
+
+class VisitOutcome(Base):
+    """What happened at one stop of a published version: done or failed, with a note;
+    the latest record of a stop is its current outcome, earlier ones stay as history."""
+
+    __tablename__ = "visit_outcomes"
+    __table_args__ = (CheckConstraint(_in("status", OUTCOME_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("plan_versions.id", ondelete="RESTRICT"), index=True)
+    vehicle_id: Mapped[str] = mapped_column(String(64))
+    stop_seq: Mapped[int] = mapped_column(Integer)
+    commune_code: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+
+
+class Closure(Base):
+    """A road closure entered in the UI: a GeoJSON geometry (the road picked or the area
+    drawn) closed from ``from_date`` to ``to_date`` inclusive."""
+
+    __tablename__ = "closures"
+    __table_args__ = (CheckConstraint("to_date >= from_date", name="dates_ordered"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    geometry_geojson: Mapped[str] = mapped_column(Text)
+    from_date: Mapped[dt.date] = mapped_column(Date)
+    to_date: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LibraryEdit(Base):
+    """One changed field of a commune library (location, contact, hours...): old and new
+    value as text, who and when. The audit trail of the communes page."""
+
+    __tablename__ = "library_edits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(16), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    edited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    edited_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(PlanVersion, "before_update")
+@event.listens_for(PlanVersion, "before_delete")
+def _refuse_changes(mapper: Any, connection: Any, target: PlanVersion) -> None:
+    raise ImmutableError(f"plan version {target.series} v{target.number} is published and "
+                         "cannot be changed; publish a new version instead")
