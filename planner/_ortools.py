@@ -221,6 +221,10 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
     search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic,
                                                 params.local_search)
     search.guided_local_search_lambda_coefficient = params.gls_lambda
+    # penalise arcs per vehicle class and let the operators see the penalties: on Solomon
+    # R/RC at 10 s this took the mean gap from 5.5% to 3.8% (benchmarks/vrp, same machine)
+    search.guided_local_search_penalize_with_vehicle_classes = True
+    search.use_guided_local_search_penalties_in_local_search_operators = True
     search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
     if params.solution_limit:
         # a solution limit asks for a reproducible run: nothing inside the search may depend

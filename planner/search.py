@@ -8,8 +8,8 @@
   better of the two and searches for the rest of the time (``polish_share``). OR-Tools thus
   checks every route it returns against the full model: a seed it rejects is simply not used;
 * **unseeded** (``hgs_seed=False``, or the problem has night rests, lodging or re-planning
-  constraints): two OR-Tools searches with different guided-local-search penalties, one per
-  core, and the better result is kept.
+  constraints): two OR-Tools searches, one per core, from different first solutions
+  (parallel cheapest insertion and savings), and the better result is kept.
 
 With ``workers=1`` everything runs in this process: PyVRP then OR-Tools when seeded, one
 OR-Tools search otherwise. A ``solution_limit`` asks for a reproducible run: PyVRP then
@@ -35,7 +35,9 @@ from planner.problem import RoutingProblem
 
 log = logging.getLogger(__name__)
 
-ALT_GLS_LAMBDA = 0.2  # the second OR-Tools search of the unseeded portfolio
+# the second OR-Tools search of the unseeded portfolio starts from a savings solution: a
+# different basin than parallel cheapest insertion, which pays off on the R/RC families
+ALT_FIRST_SOLUTION = "SAVINGS"
 MIN_POLISH_S = 0.2
 
 
@@ -102,7 +104,7 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
             other = pool.submit(_run_hgs, problem, first_s, params.seed, iterations)
         else:
             other = pool.submit(_run_ortools, problem,
-                                replace(main_params, gls_lambda=ALT_GLS_LAMBDA))
+                                replace(main_params, first_solution=ALT_FIRST_SOLUTION))
         main = solve_routing(problem, main_params, on_progress=on_progress,
                              constraints=constraints)
         try:
