@@ -134,18 +134,21 @@ def test_time_scale_fits_one_day_and_rounds_conservatively() -> None:
 
 
 @needs_data
-@pytest.mark.parametrize("solver", ["product", "ortools"])
+@pytest.mark.parametrize("solver", ["product", "product-unseeded", "ortools"])
 def test_product_and_plain_baseline_solve_a_small_c101_sample(solver: str) -> None:
-    from benchmarks.vrp.plain_ortools import solve_plain_ortools
-    from benchmarks.vrp.product import solve_product
+    from benchmarks.vrp.runner import solver_function
 
     inst = read_instance(SHARED / "solomon" / "C101.txt").with_customers(list(range(1, 11)))
     assert len(inst.customers) == 10
-    solve = solve_product if solver == "product" else solve_plain_ortools
+    solve = solver_function(solver)
     outcome = solve(inst, 1.0)
     report = check_solution(inst, [(r.depot, r.visits) for r in outcome.routes])
     assert report.feasible, report.problems
     assert report.vehicles >= 1 and report.distance > 0
+    if solver == "product":
+        assert "pyvrp-seed" in outcome.status or "(ortools)" in outcome.status
+    if solver == "product-unseeded":
+        assert "pyvrp" not in outcome.status
 
 
 def test_product_model_handles_pickup_delivery_pairs() -> None:
