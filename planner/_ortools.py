@@ -46,7 +46,7 @@ class SolverParams:
     hgs_seed: bool = True  # start OR-Tools from PyVRP's routes where PyVRP can model the problem
     seed: int = 0  # PyVRP's random seed
     hgs_iterations: int = 20_000  # PyVRP's budget in a reproducible run (solution_limit set)
-    polish_share: float = 0.15  # share of the time OR-Tools searches on from the best start
+    polish_share: float = 0.05  # share of the time OR-Tools searches on from the best start
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 # the second OR-Tools search of the unseeded portfolio starts from a savings solution: a
 # different basin than parallel cheapest insertion, which pays off on the R/RC families
 ALT_FIRST_SOLUTION = "SAVINGS"
-MIN_POLISH_S = 0.2
+MIN_POLISH_S = 0.3
 
 
 def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
