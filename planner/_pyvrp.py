@@ -64,7 +64,7 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
     import time
 
     from pyvrp import Client, Depot, Location, ProblemData, Shipment, VehicleType, solve
-    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria
+    from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
     if seed_unsupported(problem) is not None:
         return None
@@ -104,7 +104,8 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
         forbidden_of.append(frozenset(loc for loc, ks in enumerate(allowed)
                                       if ks is not None and k not in ks))
     profile_keys: dict[tuple[int, frozenset[int]], int] = {}
-    distance_mats, duration_mats = [], []
+    distance_mats: list[np.ndarray] = []
+    duration_mats: list[np.ndarray] = []
     for k, v in enumerate(problem.vehicles):
         key = (v.profile, forbidden_of[k])
         if key in profile_keys:
@@ -128,9 +129,9 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
     type_keys: dict[tuple, list[int]] = {}
     for k, v in enumerate(problem.vehicles):
         fixed = problem.vehicle_fixed_cost[k] if problem.vehicle_fixed_cost else 0
-        key = (v.start, v.end, v.capacity, v.earliest_start_s, v.latest_end_s, v.max_span_s,
-               fixed, profile_keys[(v.profile, forbidden_of[k])])
-        type_keys.setdefault(key, []).append(k)
+        type_key = (v.start, v.end, v.capacity, v.earliest_start_s, v.latest_end_s, v.max_span_s,
+                    fixed, profile_keys[(v.profile, forbidden_of[k])])
+        type_keys.setdefault(type_key, []).append(k)
     vehicle_types = [
         VehicleType(num_available=len(ks), capacity=[cap], start_depot=start, end_depot=end,
                     fixed_cost=fixed, tw_early=early, tw_late=late, shift_duration=span,
@@ -140,9 +141,11 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
     type_vehicles = list(type_keys.values())
 
     data = ProblemData(locations=locations, clients=clients, depots=depots,
-                       vehicle_types=vehicle_types, distance_matrices=distance_mats,
-                       duration_matrices=duration_mats, shipments=shipments)
-    stops = [MaxRuntime(max(0.05, time_limit_s))]
+                       vehicle_types=vehicle_types,
+                       distance_matrices=distance_mats,  # type: ignore[arg-type]
+                       duration_matrices=duration_mats,  # type: ignore[arg-type]
+                       shipments=shipments)
+    stops: list[StoppingCriterion] = [MaxRuntime(max(0.05, time_limit_s))]
     if max_iterations is not None:
         stops.append(MaxIterations(max_iterations))
     result = solve(data, stop=MultipleCriteria(stops), seed=seed, collect_stats=False,

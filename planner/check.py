@@ -217,8 +217,9 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         prev_t, prev_loc, km = route.depart_s, home, 0.0
         driven: dict[int, int] = {}  # seconds driven per day
         shift_s = (v.shift.end_min - v.shift.start_min) * 60
-        cap_s = v.max_driving_hours_per_day * 3600
-        cap_s = cap_s if cap_s < shift_s else None
+        cap_s: float | None = v.max_driving_hours_per_day * 3600
+        if cap_s is not None and cap_s >= shift_s:
+            cap_s = None  # the shift ends the day's driving first
         legs = [(x.commune_code, stop_loc[x.commune_code], x.arrival_s) for x in route.visits]
         end = depot_loc.get(v.end_depot or v.depot, home)
         if (route.end_depot_id or route.depot_id) != (v.end_depot or v.depot):

@@ -101,8 +101,9 @@ def locate(scenario: Scenario, dataset: Dataset) -> tuple[Location, ...]:
         out.append(Location("depot", d.id, d.name, lon, lat))
     for s in scenario.stops:
         row = communes.loc[s.commune_code]
-        out.append(Location("stop", s.commune_code, str(row["name"]), float(row["lon"]),
-                            float(row["lat"])))
+        lon, lat = ((s.location.lon, s.location.lat) if s.location is not None
+                    else (float(row["lon"]), float(row["lat"])))
+        out.append(Location("stop", s.commune_code, str(row["name"]), lon, lat))
     return tuple(out)
 
 
@@ -324,7 +325,7 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
     else:
         raw = search.solve(problem, params, on_progress=on_progress,
                            constraints=setup.constraints if setup else None)
-    if setup is not None:
+    if setup is not None and previous is not None:
         replan = {"base_plan_created_at": previous.created_at,
                   "base_scenario": previous.scenario_name, "kept_unchanged": setup.keep,
                   "broken_routes": list(setup.broken_vehicles),

@@ -153,9 +153,9 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
     stop_loc = {st.commune_code: n_dep + i for i, st in enumerate(stops)}
     pairs = tuple((stop_loc[t.from_code], stop_loc[t.to_code]) for t in scenario.transfers)
     pair_load = [0] * (n_dep + n_stop)
-    for t in scenario.transfers:
-        pair_load[stop_loc[t.from_code]] += t.crates
-        pair_load[stop_loc[t.to_code]] -= t.crates
+    for tr in scenario.transfers:
+        pair_load[stop_loc[tr.from_code]] += tr.crates
+        pair_load[stop_loc[tr.to_code]] -= tr.crates
     day_window = tuple((d * DAY_S, d * DAY_S + DAY_S - 1) for d in range(days))
     # the objective counts seconds of crew time; a trip's fixed cost counts as the hours of
     # crew time it is worth (cost_vnd_per_trip / cost_vnd_per_hour)
