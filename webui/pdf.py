@@ -320,7 +320,10 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
          Paragraph(f"{escape(_('crates_n', n=r.load_start_crates))} "
                    f'<font name="{FONT}" size="11">/ {r.capacity_crates}</font>', st.big),
          _p(_("stops"), st.label), _p(stops_line, st.body)],
-    ], spans=[(1, 1)]))
+    ] + ([[_p(_("breaks_taken"), st.label),
+           Paragraph("; ".join(f"{_moment_markup(a, _)} – {formatting.time_text(b.when)}"
+                               for a, b in view.breaks), st.body), "", ""]]
+         if view.breaks else []), spans=[(1, 1), (4, 1)]))
     out.append(Spacer(1, 1.5 * mm))
     out.append(_boxes([f"{_('odometer')} ({_('depart').lower()})", _("actual_departure"),
                        _("crates_checked")], st, height=13 * mm))
@@ -377,9 +380,9 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
 
     if view.stops:
         out.append(CondPageBreak(40 * mm))
-        out.extend(_leg_flowables(view.return_leg, prev, r.depot_name, st, _, lang))
+        out.extend(_leg_flowables(view.return_leg, prev, view.end_depot_name, st, _, lang))
         out.append(_framed([
-            _stop_head("↩", f"{_('return_leg')}: {r.depot_name}", st),
+            _stop_head("↩", f"{_('return_leg')}: {view.end_depot_name}", st),
             _facts_table([[_p(f"{_('planned')}: {_('arrival').lower()}", st.label),
                            Paragraph(_moment_markup(view.back, _), st.big),
                            _p(_("crates_out_in"), st.label),

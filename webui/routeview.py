@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from planner.plan import Plan, Route, Visit
+from planner.plan import Plan, Route, Visit, clock
 from webui.formatting import clock_text, parse_clock
 
 
@@ -120,6 +120,12 @@ class RouteView:
     stops: tuple[StopView, ...]
     return_leg: Leg
     depot_note: str | None  # the note saying the depot's point is approximate, if any
+    breaks: tuple[tuple[Moment, Moment], ...] = ()  # daily rests on the trip (start, end)
+
+    @property
+    def end_depot_name(self) -> str:
+        """Where the trip ends: its own depot, or the hub it ends at."""
+        return self.route.end_depot_name or self.route.depot_name
 
     @property
     def first_day(self) -> dt.date:
@@ -310,7 +316,10 @@ def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | No
     return RouteView(route=route, index=index, style=vehicle_style(index),
                      depart=Moment(depart, 0), back=_moment(route.return_time, base),
                      stops=stops, return_leg=return_leg,
-                     depot_note=_depot_note(plan, route))
+                     depot_note=_depot_note(plan, route),
+                     breaks=tuple((_moment(clock(plan.start_date, a), base),
+                                   _moment(clock(plan.start_date, b), base))
+                                  for a, b in route.breaks_s))
 
 
 def route_views(plan: Plan, routes: Mapping[str, Any] | None = None, *,
