@@ -19,7 +19,8 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
-                      ValidationError, model_validator)
+                      SerializerFunctionWrapHandler, ValidationError, model_serializer,
+                      model_validator)
 
 from planner.errors import Problem, ScenarioError
 
@@ -182,6 +183,17 @@ class Stop(_Model):
     lodging: bool = True
     contact: str = ""
     note: str = ""
+    # where the commune library really is, when known better than the commune's point in
+    # the dataset (the web UI sets it from a library's edited location)
+    location: Location | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_location(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Left out when absent, so scenarios without it dump (and digest) as before it existed.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("location", ...) is None:
+            del data["location"]
+        return data
 
 
 class Transfer(_Model):

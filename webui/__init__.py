@@ -7,7 +7,10 @@ solves.
     folder with one sub-folder per plan (``plan.json``, ``routes.geojson``, ``map.html``);
     default ``./runs``.
 ``SCENARIOS_DIR``
-    folder of scenario YAML files that jobs can solve; default ``./scenarios``.
+    folder of scenario YAML files that jobs can solve (read-only: scenarios uploaded or
+    edited in the UI are stored in the database); default ``./scenarios``.
+``SCENARIO_MAX_BYTES``
+    largest scenario YAML file accepted by the upload form; default 256 kB.
 ``JOBS_DIR``
     folder of background job folders; default ``<instance folder>/jobs``.
 ``MAX_CONCURRENT_JOBS``
@@ -112,6 +115,15 @@ def create_app(config: dict[str, Any] | None = None, *,
     app.register_blueprint(jobs.bp)
     app.register_blueprint(communes.bp)
     publish.init_app(app)
+
+    from webui import scenarios
+
+    app.register_blueprint(scenarios.bp)
+
+    from webui import closures, edits
+
+    edits.init_app(app)
+    app.register_blueprint(closures.bp)
     return app
 
 

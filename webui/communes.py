@@ -1,34 +1,46 @@
 """Communes and libraries: the communes of a dataset with their library point, searchable with
-or without diacritics, and whether a scenario serves them. Read-only for now (editing a
-library's location, contact and hours comes with the database).
+or without diacritics, and whether a scenario serves them; each commune library's page shows
+its values and their history, and lets a dispatcher (permission ``edit``) move the library on
+a small offline map (drag the marker) and change its contact, opening hours, market days and
+lodging.
 
-The dataset is the one the chosen scenario plans on (``?scenario=NAME`` among the files of
-``SCENARIOS_DIR``; by default the scenario of the newest plan). Commune points are the
-published seat or centroid points of the 2025 units, so a commune library placed there is
-flagged as approximate; the dataset's ``libraries.csv`` adds the libraries it knows (the
-provincial library, with its precision).
+The dataset is the one the chosen scenario plans on (``?scenario=NAME`` among the scenarios
+of ``SCENARIOS_DIR`` and the database; by default the scenario of the newest plan). Commune
+points are the published seat or centroid points of the 2025 units, so a commune library
+placed there is flagged as approximate until someone places it; the dataset's
+``libraries.csv`` adds the libraries it knows (the provincial library, with its precision).
+
+Edited values are kept in the database (``library_overrides``, every change also in
+``library_edits`` with who and when) and applied to a scenario's stops whenever the web UI
+solves it (see :mod:`webui.overrides`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request,
+                   url_for)
 from flask.typing import ResponseReturnValue
 
 from geodata.datasets import Dataset, known_datasets, load_dataset
 from geodata.errors import GeodataError
 from planner.errors import PlannerError
-from planner.scenario import Scenario, Stop, load_scenario
+from planner.scenario import Scenario, Stop
+from webui.auth import current_user, requires
 from webui.errors import NotFoundError
-from webui.jobs import available_scenarios
-from webui.stores import run_store
+from webui.scenariostore import ScenarioSources, UnknownScenarioError
+from webui.storage import InvalidRecordError, repository
+from webui.storage.repository import WEEKDAY_KEYS, LibraryOverrideInfo, LibraryValues
+from webui.stores import database, run_store
 from webui.textsearch import fold_vietnamese, matches_field, query_terms
 
 log = logging.getLogger(__name__)
@@ -70,6 +82,7 @@ class CommuneRow:
     stop: Stop | None  # the scenario's stop here, if any
     depots: tuple[str, ...]  # names of the scenario's depots placed in the commune
     search_fields: tuple[str, ...]  # folded code, names, district, each former unit
+    edited: LibraryOverrideInfo | None = None  # the library's edited values, if any
 
     @property
     def in_scenario(self) -> bool:
@@ -125,8 +138,12 @@ def _library_point(rec: Mapping[str, Any]) -> LibraryPoint:
 
 
 def commune_rows(communes: Sequence[Mapping[str, Any]], libraries: Sequence[Mapping[str, Any]],
-                 scenario: Scenario | None) -> tuple[CommuneRow, ...]:
-    """The page's rows, in the dataset's order (commune code)."""
+                 scenario: Scenario | None, *,
+                 edited: Mapping[str, LibraryOverrideInfo] | None = None
+                 ) -> tuple[CommuneRow, ...]:
+    """The page's rows, in the dataset's order (commune code); a library placed by hand
+    (``edited``) is at its edited point."""
+    edited = edited or {}
     libs: dict[str, list[LibraryPoint]] = {}
     for rec in libraries:
         libs.setdefault(_text(rec.get("commune_2025_code")), []).append(_library_point(rec))
@@ -142,16 +159,14 @@ def commune_rows(communes: Sequence[Mapping[str, Any]], libraries: Sequence[Mapp
         district = _text(rec.get("district") or rec.get("former_district"))
         predecessors = _text(rec.get("predecessor_units"))
         population = _number(rec.get("population"))
-        centre = LibraryPoint(name=name, lon=float(rec["lon"]), lat=float(rec["lat"]),
-                              approximate=True, precision_km=None,
-                              method="commune seat or centroid point of the 2025 unit")
+        centre = library_point(rec, edited.get(code))
         rows.append(CommuneRow(
             code=code, name=name, kind=_text(rec.get("type")), district=district,
             province=_text(rec.get("province_2025")),
             population=int(population) if population is not None else None,
             area_km2=_number(rec.get("area_km2")), predecessors=predecessors,
             library=centre, other_libraries=tuple(libs.get(code, ())),
-            stop=stops.get(code), depots=tuple(depots.get(code, ())),
+            stop=stops.get(code), depots=tuple(depots.get(code, ())), edited=edited.get(code),
             search_fields=tuple(fold_vietnamese(f) for f in (
                 code, name, _text(rec.get("short_name")), district,
                 *predecessors.split(","), *(lib.name for lib in libs.get(code, ())))
@@ -168,6 +183,20 @@ def filter_rows(rows: Sequence[CommuneRow], query: str, *, only_in_scenario: boo
             and (r.in_scenario or not only_in_scenario)]
 
 
+def library_point(rec: Mapping[str, Any], edited: LibraryOverrideInfo | None) -> LibraryPoint:
+    """Where the commune library of dataset record ``rec`` is: its edited point, else the
+    commune's point (approximate)."""
+    name = _text(rec.get("name"))
+    if edited is not None and edited.values.lon is not None and edited.values.lat is not None:
+        return LibraryPoint(name=name, lon=edited.values.lon, lat=edited.values.lat,
+                            approximate=False, precision_km=None,
+                            method=f"placed by {edited.updated_by} on "
+                                   f"{edited.updated_at:%Y-%m-%d}")
+    return LibraryPoint(name=name, lon=float(rec["lon"]), lat=float(rec["lat"]),
+                        approximate=True, precision_km=None,
+                        method="commune seat or centroid point of the 2025 unit")
+
+
 def _default_scenario(names: Sequence[str]) -> str:
     """The scenario of the newest readable plan, if it is among ``names``; else the first."""
     store = run_store()
@@ -181,19 +210,24 @@ def _default_scenario(names: Sequence[str]) -> str:
     return names[0] if names else ""
 
 
-def choose_scenario(asked: str | None, folder: Path) -> ScenarioChoice | None:
+def _sources() -> ScenarioSources:
+    return ScenarioSources(Path(current_app.config["SCENARIOS_DIR"]), database())
+
+
+def choose_scenario(asked: str | None, sources: ScenarioSources) -> ScenarioChoice | None:
     """The scenario named by ``?scenario=`` (``""`` = none), else the default one."""
-    files = available_scenarios(folder)
-    name = _default_scenario(list(files)) if asked is None else asked
+    names = sources.names()
+    name = _default_scenario(names) if asked is None else asked
     if not name:
         return None
-    path = files.get(name)
-    if path is None:
-        raise NotFoundError(g.tr("unknown_scenario", name=name))
     try:
-        return ScenarioChoice(name, load_scenario(path))
+        entry = sources.get(name)
+    except UnknownScenarioError:
+        raise NotFoundError(g.tr("unknown_scenario", name=name)) from None
+    try:
+        return ScenarioChoice(name, sources.load(entry, check_data=False))
     except (PlannerError, OSError) as exc:
-        log.warning("communes page: scenario %s unreadable: %s", path, exc)
+        log.warning("communes page: scenario %s unreadable: %s", entry.label, exc)
         return ScenarioChoice(name, None, str(exc))
 
 
@@ -204,13 +238,19 @@ def _dataset_name(choice: ScenarioChoice | None) -> str:
     return DEFAULT_DATASET if DEFAULT_DATASET in known or not known else known[0]
 
 
+def _edited(codes: Sequence[str] | None = None) -> dict[str, LibraryOverrideInfo]:
+    with database().begin() as s:
+        return repository.library_overrides(s, codes=codes)
+
+
 @bp.get("")
 def communes_page() -> ResponseReturnValue:
     query = request.args.get("q", "")[:MAX_QUERY_CHARS]
     only = request.args.get("only") == "1"
-    folder = current_app.config["SCENARIOS_DIR"]
-    choice = choose_scenario(request.args.get("scenario"), folder)
+    sources = _sources()
+    choice = choose_scenario(request.args.get("scenario"), sources)
     network = _dataset_name(choice)
+    scenarios = sources.names()
     try:
         dataset = load_dataset(network)
         communes, libraries = dataset_records(dataset)
@@ -218,13 +258,284 @@ def communes_page() -> ResponseReturnValue:
         log.error("communes page: dataset %r unreadable: %s", network, exc)
         return render_template("communes.html", dataset=None, dataset_error=str(exc),
                                network=network, rows=[], total=0, query=query, only=only,
-                               choice=choice, scenarios=list(available_scenarios(folder)),
-                               has_district=False), 500
-    rows = commune_rows(communes, libraries, choice.scenario if choice else None)
+                               choice=choice, scenarios=scenarios, has_district=False), 500
+    rows = commune_rows(communes, libraries, choice.scenario if choice else None,
+                        edited=_edited())
     shown = filter_rows(rows, query, only_in_scenario=only)
     return render_template("communes.html", dataset=dataset, dataset_error=None,
                            network=network, rows=shown, total=len(rows), query=query,
-                           only=only, choice=choice,
-                           scenarios=list(available_scenarios(folder)),
+                           only=only, choice=choice, scenarios=scenarios,
                            in_scenario=sum(r.in_scenario for r in rows),
                            has_district=any(r.district for r in rows))
+
+
+# --- one commune library: values, edits, history -----------------------------------------
+
+COMMUNE_CODE = re.compile(r"^[0-9A-Za-z]{1,16}$")
+# A library dragged farther than this from its commune's point is most likely a slip.
+MAX_MOVE_KM = 30.0
+BASEMAP_MARGIN_DEG = 0.15  # roads shown around the library on its small map (about 16 km)
+CONTACT_MAX_CHARS = 500
+HOURS_SEPARATORS = re.compile(r"[,;\n]+")
+HOURS_INTERVAL = re.compile(r"^\s*(\d{1,2})[:h.](\d{2})\s*[-–—]\s*(\d{1,2})[:h.](\d{2})\s*$")
+
+
+@dataclass(frozen=True)
+class CommuneLibrary:
+    """A commune of a dataset and its library as the library page shows it."""
+
+    dataset: Dataset
+    record: Mapping[str, Any]
+    row: CommuneRow
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """The commune's own point (lon, lat)."""
+        return float(self.record["lon"]), float(self.record["lat"])
+
+
+def find_commune(code: str) -> CommuneLibrary:
+    """The commune ``code`` of the first dataset that has it; 404 otherwise."""
+    if not COMMUNE_CODE.match(code or ""):
+        raise NotFoundError(g.tr("lib_unknown_commune", code=code))
+    edited = _edited([code])
+    for name in sorted(known_datasets(), key=lambda n: n != DEFAULT_DATASET):
+        try:
+            dataset = load_dataset(name)
+            communes, libraries = dataset_records(dataset)
+        except (GeodataError, OSError):
+            continue
+        for rec in communes:
+            if _text(rec.get("commune_code")) == code:
+                (row,) = commune_rows([rec], libraries, None, edited=edited)
+                return CommuneLibrary(dataset, rec, row)
+    raise NotFoundError(g.tr("lib_unknown_commune", code=code))
+
+
+def _distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine, mean Earth radius)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, a)))
+
+
+def parse_hours(text: str) -> tuple[tuple[str, str], ...]:
+    """``"7:30-11:30, 13:30-16:00"`` -> ``(("07:30", "11:30"), ("13:30", "16:00"))``;
+    :class:`ValueError` naming the part that is not an interval."""
+    out = []
+    for part in HOURS_SEPARATORS.split(text):
+        if not part.strip():
+            continue
+        m = HOURS_INTERVAL.match(part)
+        if m is None:
+            raise ValueError(part.strip())
+        h1, m1, h2, m2 = (int(x) for x in m.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h2, m2) <= (h1, m1):
+            raise ValueError(part.strip())
+        out.append((f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"))
+    return tuple(out)
+
+
+def hours_text(hours: Sequence[tuple[str, str]] | None) -> str:
+    return ", ".join(f"{a}–{b}" for a, b in hours or ())
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        value = float((text or "").strip().replace(",", "."))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def library_values_from_form(form: Mapping[str, Any], getlist: Any, lib: CommuneLibrary,
+                             current: LibraryValues) -> tuple[LibraryValues, dict[str, str]]:
+    """The values the library form asks for and, by form field, what is wrong with them.
+
+    The location stays unset while the marker sits on the commune's own point (nobody
+    placed the library); ``reset_location`` puts it back there."""
+    errors: dict[str, str] = {}
+    lon = lat = None
+    if form.get("reset_location") != "1":
+        lon, lat = _float(form.get("lon")), _float(form.get("lat"))
+        if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            errors["location"] = g.tr("lib_bad_location")
+            lon = lat = None
+        else:
+            lon, lat = round(lon, 6), round(lat, 6)
+            centre_lon, centre_lat = lib.centre
+            if current.lon is None and (lon, lat) == (round(centre_lon, 6), round(centre_lat, 6)):
+                lon = lat = None  # not moved from the commune's point
+            elif _distance_km(lon, lat, centre_lon, centre_lat) > MAX_MOVE_KM:
+                errors["location"] = g.tr("lib_too_far", km=round(_distance_km(
+                    lon, lat, centre_lon, centre_lat)), max=int(MAX_MOVE_KM))
+    contact = (form.get("contact") or "").strip() or None
+    if contact is not None and len(contact) > CONTACT_MAX_CHARS:
+        errors["contact"] = g.tr("lib_contact_too_long", n=CONTACT_MAX_CHARS)
+    hours = None
+    if (form.get("opening_hours") or "").strip():
+        try:
+            hours = parse_hours(form.get("opening_hours") or "")
+        except ValueError as exc:
+            errors["opening_hours"] = g.tr("lib_bad_hours", part=str(exc))
+    mode = form.get("market_mode") or "none"
+    weekdays = every = anchor = None
+    if mode == "weekdays":
+        weekdays = tuple(d for d in WEEKDAY_KEYS if d in set(getlist("market_weekdays")))
+        if not weekdays:
+            errors["market_days"] = g.tr("lib_no_weekday")
+    elif mode == "every":
+        try:
+            every = int((form.get("market_every_days") or "").strip())
+            if not 1 <= every <= 366:
+                raise ValueError(every)
+        except ValueError:
+            errors["market_days"] = g.tr("lib_bad_every_days")
+            every = None
+        try:
+            anchor = dt.date.fromisoformat((form.get("market_anchor") or "").strip())
+        except ValueError:
+            errors["market_days"] = g.tr("lib_bad_anchor")
+        if every is None or anchor is None:
+            every = anchor = None
+    elif mode != "none":
+        errors["market_days"] = g.tr("lib_bad_market_mode")
+    lodging = {"yes": True, "no": False}.get(form.get("lodging") or "")
+    values = LibraryValues(lon=lon, lat=lat, contact=contact, opening_hours=hours,
+                           market_weekdays=weekdays, market_every_days=every,
+                           market_anchor=anchor, lodging=lodging)
+    return values, errors
+
+
+def weekday_labels() -> dict[str, str]:
+    """The weekdays of market days in the page's language, Monday first."""
+    tr = g.tr
+    return {"mon": tr("lib_wd_mon"), "tue": tr("lib_wd_tue"), "wed": tr("lib_wd_wed"),
+            "thu": tr("lib_wd_thu"), "fri": tr("lib_wd_fri"), "sat": tr("lib_wd_sat"),
+            "sun": tr("lib_wd_sun")}
+
+
+def _library_page(lib: CommuneLibrary, *, values: LibraryValues | None = None,
+                  errors: Mapping[str, str] | None = None, saved: int | None = None,
+                  status: int = 200) -> ResponseReturnValue:
+    code = lib.row.code
+    with database().begin() as s:
+        history = repository.library_history(s, commune_code=code)
+    current = lib.row.edited.values if lib.row.edited else LibraryValues()
+    shown = values or current
+    point = lib.row.library
+    return render_template(
+        "library.html", lib=lib, row=lib.row, edited=lib.row.edited, values=shown,
+        errors=errors or {}, history=history, saved=saved, weekday_label=weekday_labels(),
+        hours=hours_text(shown.opening_hours), hours_of=hours_text,
+        marker={"lon": shown.lon if shown.lon is not None else point.lon,
+                "lat": shown.lat if shown.lat is not None else point.lat},
+        centre={"lon": lib.centre[0], "lat": lib.centre[1]},
+        scenarios=_stop_in_scenarios(code)), status
+
+
+def _stop_in_scenarios(code: str) -> list[str]:
+    """The names of the scenarios (readable ones) that serve commune ``code``."""
+    sources = _sources()
+    out = []
+    for entry in sources.entries():
+        try:
+            scenario = sources.load(entry, check_data=False)
+        except (PlannerError, OSError):
+            continue
+        if any(st.commune_code == code for st in scenario.stops):
+            out.append(entry.name)
+    return out
+
+
+@bp.get("/<code>")
+def library_page(code: str) -> ResponseReturnValue:
+    return _library_page(find_commune(code), saved=request.args.get("saved", type=int))
+
+
+@bp.post("/<code>")
+@requires("edit")
+def edit_library(code: str) -> ResponseReturnValue:
+    lib = find_commune(code)
+    current = lib.row.edited.values if lib.row.edited else LibraryValues()
+    values, errors = library_values_from_form(request.form, request.form.getlist, lib, current)
+    if errors:
+        return _library_page(lib, values=values, errors=errors, status=422)
+    user = current_user()
+    assert user is not None
+    try:
+        with database().begin() as s:
+            changed = repository.save_library_values(s, commune_code=lib.row.code,
+                                                     values=values, user_id=user.id)
+    except InvalidRecordError as exc:
+        return _library_page(lib, values=values, errors={"form": str(exc)}, status=422)
+    log.info("library of %s edited by %s: %d field(s)", lib.row.code, user.username, changed)
+    return redirect(url_for("communes.library_page", code=lib.row.code, saved=changed,
+                            _anchor="saved"), code=303)
+
+
+@functools.lru_cache(maxsize=2)
+def _basemap(path: str, stamp: float) -> tuple[list[dict[str, Any]], dict[str, list[dict]]]:
+    from webui.maps import basemap_features
+
+    return basemap_features(path)
+
+
+def _bbox(geometry: Mapping[str, Any]) -> tuple[float, float, float, float]:
+    xs: list[float] = []
+    ys: list[float] = []
+
+    def walk(c: Any) -> None:
+        if c and isinstance(c[0], (int, float)):
+            xs.append(float(c[0]))
+            ys.append(float(c[1]))
+        else:
+            for inner in c:
+                walk(inner)
+
+    walk(geometry.get("coordinates") or [])
+    return (min(xs), min(ys), max(xs), max(ys)) if xs else (0.0, 0.0, 0.0, 0.0)
+
+
+def _overlaps(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+@bp.get("/<code>/basemap.json")
+def library_basemap(code: str) -> ResponseReturnValue:
+    """The province outline, the main roads within about 16 km of the library and the
+    communes' points, for the library page's small map (no tiles: it works offline)."""
+    lib = find_commune(code)
+    stamp = (lib.dataset.path / "roads.parquet").stat().st_mtime
+    outline, roads = _basemap(str(lib.dataset.path), stamp)
+    lon, lat, m = lib.row.library.lon, lib.row.library.lat, BASEMAP_MARGIN_DEG
+    window = (lon - m, lat - m, lon + m, lat + m)
+    near = [f | {"properties": {**f.get("properties", {}), "class": cls}}
+            for cls, features in roads.items() for f in features
+            if _overlaps(_bbox(f["geometry"]), window)]
+    communes, _ = dataset_records(lib.dataset)
+    points = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [
+                  float(r["lon"]), float(r["lat"])]},
+               "properties": {"code": _text(r.get("commune_code")), "name": _text(r.get("name"))}}
+              for r in communes]
+    return jsonify({"outline": {"type": "FeatureCollection", "features": outline},
+                    "roads": {"type": "FeatureCollection", "features": near},
+                    "communes": {"type": "FeatureCollection", "features": points},
+                    "attribution": lib.dataset.attribution})
+
+
+@bp.get("/history")
+def history_page() -> ResponseReturnValue:
+    """The latest changes of every commune library, newest first."""
+    with database().begin() as s:
+        history = repository.library_history(s, limit=300)
+    names: dict[str, str] = {}
+    for name in known_datasets():
+        try:
+            communes, _ = dataset_records(load_dataset(name))
+        except (GeodataError, OSError):
+            continue
+        for r in communes:
+            names.setdefault(_text(r.get("commune_code")), _text(r.get("name")))
+    return render_template("library_history.html", history=history, names=names)

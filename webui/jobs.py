@@ -1,31 +1,34 @@
-"""Background solves: start one from a scenario of ``SCENARIOS_DIR``, follow its progress,
-cancel it, open the plan it made. Solving never happens inside a request."""
+"""Background solves: start one from a scenario (a file of ``SCENARIOS_DIR`` or one stored
+in the database), follow its progress, cancel it, open the plan it made. Solving never
+happens inside a request. Jobs are listed from the database (see :mod:`webui.jobrecords`),
+so the list outlives the job folders."""
 
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from webui import jobrecords
+from webui.auth import current_user
 from webui.errors import BadRequestError, ConflictError, NotFoundError
 from webui.jobstore import JobStatus
-from webui.stores import job_store
+from webui.scenariostore import ScenarioSources, UnknownScenarioError, scenario_files
+from webui.stores import database, job_store
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
-
-SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 
 def available_scenarios(folder: Path) -> dict[str, Path]:
     """``name -> file`` for the scenario files directly in ``folder``."""
-    if not folder.is_dir():
-        return {}
-    return {p.stem: p for p in sorted(folder.iterdir())
-            if p.suffix in SCENARIO_SUFFIXES and p.is_file() and SCENARIO_NAME.match(p.stem)}
+    return scenario_files(folder)
+
+
+def scenario_sources() -> ScenarioSources:
+    """The scenarios of the current app: the files of ``SCENARIOS_DIR`` and the database's."""
+    return ScenarioSources(Path(current_app.config["SCENARIOS_DIR"]), database())
 
 
 def _time_limit(raw: str | None) -> float | None:
@@ -43,8 +46,9 @@ def _time_limit(raw: str | None) -> float | None:
 
 
 def _status(job_id: str) -> JobStatus:
+    """The job from its folder (its database record refreshed), else from the database."""
     try:
-        return job_store().status(job_id)
+        return jobrecords.job(database(), job_store(), job_id)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_job", job=job_id)) from None
 
@@ -52,18 +56,23 @@ def _status(job_id: str) -> JobStatus:
 @bp.get("")
 def jobs_page() -> ResponseReturnValue:
     folder = current_app.config["SCENARIOS_DIR"]
-    return render_template("jobs.html", scenarios=list(available_scenarios(folder)),
-                           scenarios_dir=folder, jobs=job_store().list())
+    return render_template("jobs.html", scenarios=scenario_sources().names(),
+                           scenarios_dir=folder,
+                           jobs=jobrecords.recent_jobs(database(), job_store()))
 
 
 @bp.post("")
 def start_job() -> ResponseReturnValue:
     name = request.form.get("scenario", "")
-    path = available_scenarios(current_app.config["SCENARIOS_DIR"]).get(name)
-    if path is None:
-        raise NotFoundError(g.tr("unknown_scenario", name=name))
-    job_id = job_store().start(path, scenario_name=name,
-                               time_limit_s=_time_limit(request.form.get("time_limit_s")))
+    time_limit_s = _time_limit(request.form.get("time_limit_s"))
+    user = current_user()
+    try:
+        job_id = jobrecords.start_solve(database(), job_store(), scenario_sources(), name,
+                                        user_id=user.id if user else None,
+                                        time_limit_s=time_limit_s,
+                                        worker_reports_problems=True)
+    except UnknownScenarioError:
+        raise NotFoundError(g.tr("unknown_scenario", name=name)) from None
     return redirect(url_for("jobs.job_page", job_id=job_id), code=303)
 
 

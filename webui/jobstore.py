@@ -8,7 +8,12 @@ job folder, so the web process holds no job state and survives restarts.
 
 Job folder::
 
-    job.json       what to solve (scenario file, time limit, where to put the plan)
+    job.json       what to solve (scenario file, time limit, where to put the plan; for a
+                   re-plan also its ``replan`` spec, see :class:`ReplanSpec`)
+    previous.json  a re-plan's previous plan, copied when the job starts
+    scenario.json  a re-plan's scenario (the one saved beside the previous plan), copied
+    scenario.yaml  the scenario text the web process resolved, when it gave one (a scenario
+                   of the database, with the edited values of the communes' libraries)
     state.json     status, stage, times, run name, error (written by the worker)
     progress.tsv   one line per improving solution
     worker.pid     the worker's process id
@@ -20,15 +25,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +45,7 @@ from webui.errors import ConflictError, JobError, NotFoundError
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
 ACTIVE = ("queued", "running")
 STATUSES = ("queued", "running", "done", "failed", "cancelled")
+REPLAN_KINDS = ("resolve", "closures", "outcomes")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -53,6 +62,39 @@ def read_json(path: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+@dataclass(frozen=True)
+class ReplanSpec:
+    """A re-plan job: solve the scenario again from ``previous_plan`` (a ``plan.json``, the
+    scenario being the ``scenario.json`` beside it) with :func:`planner.pipeline.solve_scenario`
+    (``previous=``, ``done=``, ``locked=``).
+
+    ``kind`` says why (``resolve``: a dispatcher locked some visits and re-solves the rest;
+    ``closures``: road closures were added; ``outcomes``: visits were done or failed);
+    ``free`` are stops taken off the previous routes so that the solver may place them
+    anywhere (failed visits, stops not locked); ``closures`` are added to the scenario's
+    ``road_conditions.closures`` (scenario format); ``base`` names the plan re-planned from
+    (a run or a published version), for the result's provenance."""
+
+    kind: str
+    base: str
+    previous_plan: Path
+    done: tuple[str, ...] = ()
+    locked: tuple[str, ...] = ()
+    free: tuple[str, ...] = ()
+    closures: tuple[dict[str, Any], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.kind not in REPLAN_KINDS:
+            raise ValueError(f"re-plan kind {self.kind!r}: use one of {', '.join(REPLAN_KINDS)}")
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["previous_plan"] = str(self.previous_plan)
+        for key in ("done", "locked", "free", "closures"):
+            data[key] = list(data[key])
+        return data
 
 
 @dataclass(frozen=True)
@@ -143,6 +185,9 @@ class JobStore:
     root: Path
     runs_dir: Path
     max_concurrent: int = 1
+    # called with the job id once a worker started by this store has ended (the web
+    # process mirrors the job's final state into its database, see webui.jobrecords)
+    on_finish: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     def _folder(self, job_id: str) -> Path:
         if not JOB_ID.match(job_id or ""):
@@ -152,18 +197,39 @@ class JobStore:
                 return entry
         raise NotFoundError(f"unknown job {job_id!r}")
 
-    def start(self, scenario_file: Path, *, scenario_name: str,
-              time_limit_s: float | None = None) -> str:
-        """Create a job for ``scenario_file`` and start its worker process; returns the id."""
+    def start(self, scenario_file: Path | None, *, scenario_name: str,
+              time_limit_s: float | None = None, replan: ReplanSpec | None = None,
+              scenario_text: str | None = None) -> str:
+        """Create a job for ``scenario_file`` (a YAML scenario, or for a re-plan the
+        ``scenario.json`` beside its previous plan) and start its worker process; returns
+        the id. A re-plan's previous plan and scenario are copied into the job folder, so
+        the job solves what was asked even if the plan folder changes meanwhile. With
+        ``scenario_text`` that text is written to the job folder and solved instead."""
         job_id = uuid.uuid4().hex[:12]
         folder = self.root / job_id
         folder.mkdir(parents=True)
         now = time.time()
+        if scenario_text is not None:  # a scenario the web process resolved (database, edits)
+            scenario_file = folder / "scenario.yaml"
+            scenario_file.write_text(scenario_text, encoding="utf-8")
+        spec = None
+        if replan is not None:
+            if scenario_file is None:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise JobError("a re-plan needs the scenario saved beside its previous plan")
+            try:
+                shutil.copyfile(replan.previous_plan, folder / "previous.json")
+                shutil.copyfile(scenario_file, folder / "scenario.json")
+            except OSError as exc:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise JobError(f"could not copy the plan to re-plan: {exc}") from None
+            scenario_file = folder / "scenario.json"
+            spec = {**replan.as_json(), "previous_plan": str(folder / "previous.json")}
         write_json_atomic(folder / "job.json", {
             "id": job_id, "scenario": scenario_name, "scenario_file": str(scenario_file),
             "time_limit_s": time_limit_s, "runs_dir": str(self.runs_dir.resolve()),
             "jobs_dir": str(self.root.resolve()), "max_concurrent": self.max_concurrent,
-            "created_at": now})
+            "created_at": now, **({"replan": spec} if spec else {})})
         write_json_atomic(folder / "state.json", {"status": "queued", "stage": "queued"})
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
@@ -182,8 +248,17 @@ class JobStore:
                 raise JobError(f"could not start the worker process: {exc}") from None
         (folder / "worker.pid").write_text(str(proc.pid), encoding="ascii")
         # Reap the child when it ends so it does not linger as a zombie.
-        threading.Thread(target=proc.wait, name=f"reap-{job_id}", daemon=True).start()
+        threading.Thread(target=self._reap, args=(proc, job_id), name=f"reap-{job_id}",
+                         daemon=True).start()
         return job_id
+
+    def _reap(self, proc: subprocess.Popen[bytes], job_id: str) -> None:
+        proc.wait()
+        if self.on_finish is not None:
+            try:
+                self.on_finish(job_id)
+            except Exception:  # noqa: BLE001 - a reporting hook never breaks the reaper
+                logging.getLogger(__name__).exception("on_finish of job %s failed", job_id)
 
     def status(self, job_id: str) -> JobStatus:
         folder = self._folder(job_id)

@@ -11,6 +11,7 @@ simplified); OpenStreetMap tiles are an optional layer, off by default.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import os
@@ -464,3 +465,43 @@ def write_plan_map(plan_path: str | Path, routes_path: str | Path, out_html: str
         tmp.unlink(missing_ok=True)
         raise
     return out
+
+
+# --- the closures page: basemap, plan routes and closures as GeoJSON for its draw tool ----------
+
+
+@functools.lru_cache(maxsize=2)
+def _basemap_geojson(network: str) -> dict[str, Any]:
+    """The basemap of ``network`` as plain GeoJSON (outline, roads by class), made once per
+    process and dataset: the closures page fetches it on every visit."""
+    outline, roads = basemap_features(network)
+    return {"outline": {"type": "FeatureCollection", "features": outline},
+            "roads": [{"class": cls, "style": dict(ROAD_STYLE[cls]),
+                       "features": {"type": "FeatureCollection", "features": roads[cls]}}
+                      for cls in reversed(BASEMAP_CLASSES)]}
+
+
+def closure_map_data(network: str, closures: Iterable[Mapping[str, Any]], *,
+                     routes: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the closures page draws under its draw tool: the offline basemap of
+    ``network``, the road closures (GeoJSON features with ``id``, ``name``, dates and
+    ``note`` properties) and, when a plan's ``routes.geojson`` is given, its route lines
+    (simplified) and stops, so the dispatcher sees which routes a closure touches."""
+    lines, stops = [], []
+    if routes is not None:
+        for f in _features(routes, "route"):
+            vid = str(f["properties"].get("vehicle_id", ""))
+            coords = [[lon, lat] for lat, lon in _route_line(routes, vid)]
+            if coords:
+                lines.append({"type": "Feature", "properties": {"vehicle_id": vid},
+                              "geometry": {"type": "LineString", "coordinates": coords}})
+        for f in _features(routes, "stop"):
+            p = f["properties"]
+            stops.append({"type": "Feature", "geometry": f["geometry"],
+                          "properties": {"vehicle_id": p.get("vehicle_id"),
+                                         "seq": p.get("seq"), "name": p.get("name")}})
+    return {**_basemap_geojson(network),
+            "closures": {"type": "FeatureCollection", "features": list(closures)},
+            "routes": {"type": "FeatureCollection", "features": lines},
+            "stops": {"type": "FeatureCollection", "features": stops},
+            "attribution": OSM_ATTRIBUTION + " (ODbL)"}

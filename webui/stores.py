@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from webui import jobrecords
 from webui.errors import NotFoundError
 from webui.jobstore import JobStore
 from webui.runs import RunStore, RunSummary
@@ -142,7 +143,8 @@ def init_app(app: Flask) -> None:
     log.info("database %s", db.url)
     app.extensions["mlp.db"] = db
     jobs = JobStore(Path(app.config["JOBS_DIR"]), Path(app.config["RUNS_DIR"]),
-                    max_concurrent=int(app.config["MAX_CONCURRENT_JOBS"]))
+                    max_concurrent=int(app.config["MAX_CONCURRENT_JOBS"]),
+                    on_finish=lambda job_id: jobrecords.mirror_finished(db, jobs, job_id))
     runs = PlanStore(Path(app.config["RUNS_DIR"]),
                      published_root=Path(app.instance_path) / PUBLISHED_DIR_NAME, database=db,
                      jobs=jobs)

@@ -5,13 +5,21 @@ solve, write the outputs and the map) and reports through files in the job folde
 :mod:`webui.jobstore`): ``state.json`` for the status and stage, ``progress.tsv`` for every
 improving solution. The finished plan is written to a hidden folder in ``RUNS_DIR`` and
 renamed into place, so the plan list never shows half a plan.
+
+A re-plan job (``replan`` in ``job.json``, see :class:`webui.jobstore.ReplanSpec`) solves
+from its previous plan: road closures added to the scenario, ``free`` stops taken off the
+previous routes, ``done`` and ``locked`` visits kept; the plan's provenance records the spec
+and what changed against the previous plan (``replan_job``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
+import faulthandler
+import json
 import shutil
 import sys
 import time
@@ -66,6 +74,29 @@ def _run_name(runs_dir: Path, scenario_name: str, created_at: float) -> str:
     return name
 
 
+def _load_scenario(path: Path) -> Any:
+    """A scenario YAML file, or the resolved ``scenario.json`` saved beside a plan."""
+    from planner.scenario import load_scenario, parse_scenario
+
+    if path.suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return parse_scenario(data, file=str(path))
+    return load_scenario(path)
+
+
+def _replan_inputs(spec: dict[str, Any], scenario: Any) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """The scenario with the spec's closures, the full previous plan, the previous plan
+    given to the solver (without the ``free`` stops) and the solver's keyword arguments."""
+    from planner.edit import add_closures, without_visits
+    from planner.plan import read_plan
+
+    scenario = add_closures(scenario, spec.get("closures") or [], file="closures of the job")
+    previous = read_plan(spec["previous_plan"])
+    given = without_visits(previous, frozenset(spec.get("free") or ()))
+    return scenario, previous, given, {"done": frozenset(spec.get("done") or ()),
+                                       "locked": frozenset(spec.get("locked") or ())}
+
+
 def run_job(folder: Path) -> int:
     """Run the job in ``folder``; returns the process exit code."""
     from geodata.errors import GeodataError
@@ -86,10 +117,14 @@ def run_job(folder: Path) -> int:
         progress = (folder / "progress.tsv").open("a", encoding="utf-8")
         try:
             from planner.pipeline import solve_scenario, write_outputs
-            from planner.scenario import load_scenario
             from webui.maps import write_plan_map
 
-            scenario = load_scenario(scenario_file)
+            scenario = _load_scenario(scenario_file)
+            spec = job.get("replan")
+            replan_args: dict[str, Any] = {}
+            if spec:
+                scenario, previous, given, kept = _replan_inputs(spec, scenario)
+                replan_args = {"previous": given, **kept}
             state.update(stage="network")
 
             def on_progress(elapsed_s: float, objective: int) -> None:
@@ -100,7 +135,9 @@ def run_job(folder: Path) -> int:
 
             plan, net = solve_scenario(scenario, scenario_file=str(scenario_file.resolve()),
                                        time_limit_s=job.get("time_limit_s"),
-                                       on_progress=on_progress)
+                                       on_progress=on_progress, **replan_args)
+            if spec:
+                plan = _with_replan_record(plan, spec, previous)
             state.update(stage="writing")
             name = _run_name(runs_dir, scenario.name, float(job.get("created_at") or
                                                             time.time()))
@@ -125,8 +162,23 @@ def run_job(folder: Path) -> int:
         return 0
 
 
+def _with_replan_record(plan: Any, spec: dict[str, Any], previous: Any) -> Any:
+    """``plan`` with ``replan_job`` in its provenance: why and from what it was re-planned,
+    and how many stops changed against the full previous plan."""
+    from planner.edit import plan_changes
+
+    record = {"kind": spec.get("kind"), "base": spec.get("base"),
+              "base_created_at": previous.created_at,
+              "done": sorted(spec.get("done") or ()), "locked": sorted(spec.get("locked") or ()),
+              "free": sorted(spec.get("free") or ()),
+              "closures": [c.get("id") for c in spec.get("closures") or ()],
+              "changes": plan_changes(previous, plan)}
+    return dataclasses.replace(plan, provenance={**plan.provenance, "replan_job": record})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    faulthandler.enable()  # a crash in native code (the solvers) still leaves a trace in the log
     if len(args) != 1:
         print("usage: python -m webui.worker JOB_DIR", file=sys.stderr)
         return 2

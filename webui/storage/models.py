@@ -35,6 +35,8 @@ from webui.storage.errors import ImmutableError
 
 ROLES: tuple[str, ...] = ("dispatcher", "planner", "driver", "viewer")
 OUTCOME_STATUSES: tuple[str, ...] = ("done", "failed")
+JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed", "cancelled")
+SCENARIO_SOURCES: tuple[str, ...] = ("file", "database")
 
 # Constraint names that are the same on every database, so migrations can name them.
 NAMING_CONVENTION = {
@@ -217,6 +219,69 @@ class LibraryEdit(Base):
     new_value: Mapped[str | None] = mapped_column(Text)
     edited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     edited_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LibraryOverride(Base):
+    """The current edited values of a commune library; ``NULL`` keeps the value of the
+    dataset (location) or of the scenario (contact, time windows, lodging). Every change is
+    also a row of ``library_edits``. Opening hours are ``HH:MM-HH:MM`` intervals separated
+    by commas, market days either weekdays (``wed,sat``) or every N days from an anchor."""
+
+    __tablename__ = "library_overrides"
+    __table_args__ = (
+        CheckConstraint("(lon IS NULL) = (lat IS NULL)", name="location_complete"),
+        CheckConstraint("(market_every_days IS NULL) = (market_anchor IS NULL)",
+                        name="market_cycle_complete"),
+        CheckConstraint("market_every_days IS NULL OR market_every_days >= 1",
+                        name="market_every_days_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(16), unique=True)
+    lon: Mapped[float | None]
+    lat: Mapped[float | None]
+    contact: Mapped[str | None] = mapped_column(Text)
+    opening_hours: Mapped[str | None] = mapped_column(String(255))
+    market_weekdays: Mapped[str | None] = mapped_column(String(64))
+    market_every_days: Mapped[int | None] = mapped_column(Integer)
+    market_anchor: Mapped[dt.date | None] = mapped_column(Date)
+    lodging: Mapped[bool | None] = mapped_column(Boolean)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    updated_by: Mapped[User] = relationship()
+
+
+class JobRecord(Base):
+    """A background solve as the web process last read it from its job folder (see
+    :mod:`webui.jobstore`): status, stage, the improving solutions (``progress_json``,
+    ``[[elapsed_s, objective], ...]``), error, the end of its log and the plan it made, who
+    started it and from which scenario. Kept when the job folders are cleaned."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (CheckConstraint(_in("status", JOB_STATUSES), name="status"),
+                      CheckConstraint(_in("scenario_source", SCENARIO_SOURCES),
+                                      name="scenario_source"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(32), unique=True)
+    scenario_name: Mapped[str] = mapped_column(String(128), index=True)
+    scenario_source: Mapped[str] = mapped_column(String(16), default="file")
+    time_limit_s: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(32), default="")
+    progress_json: Mapped[str] = mapped_column(Text, default="[]")
+    best_objective: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(Text)
+    log_tail: Mapped[str] = mapped_column(Text, default="")
+    run_name: Mapped[str | None] = mapped_column(String(128))
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    started_by: Mapped[User | None] = relationship()
 
 
 @event.listens_for(PlanVersion, "before_update")

@@ -31,10 +31,14 @@ from webui.storage.errors import (
     RecordNotFoundError,
 )
 from webui.storage.models import (
+    JOB_STATUSES,
     OUTCOME_STATUSES,
     ROLES,
+    SCENARIO_SOURCES,
     Closure,
+    JobRecord,
     LibraryEdit,
+    LibraryOverride,
     PlanRecord,
     PlanVersion,
     ScenarioRecord,
@@ -170,6 +174,27 @@ class ScenarioInfo:
     yaml_text: str
     digest: str
     updated_at: dt.datetime
+    created_at: dt.datetime | None = None
+    created_by: str | None = None
+    updated_by: str | None = None
+
+
+def _usernames(session: Session, *ids: int | None) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows}
+
+
+def _scenario_info(session: Session, record: ScenarioRecord,
+                   names: dict[int, str] | None = None) -> ScenarioInfo:
+    if names is None:
+        names = _usernames(session, record.created_by_id, record.updated_by_id)
+    return ScenarioInfo(record.id, record.name, record.yaml_text, record.digest,
+                        record.updated_at, record.created_at,
+                        names.get(record.created_by_id) if record.created_by_id else None,
+                        names.get(record.updated_by_id) if record.updated_by_id else None)
 
 
 def save_scenario(session: Session, *, name: str, yaml_text: str,
@@ -186,16 +211,22 @@ def save_scenario(session: Session, *, name: str, yaml_text: str,
     record.updated_by_id = user_id
     record.updated_at = now
     session.flush()
-    return ScenarioInfo(record.id, record.name, record.yaml_text, record.digest,
-                        record.updated_at)
+    return _scenario_info(session, record)
 
 
 def get_scenario(session: Session, name: str) -> ScenarioInfo:
     record = session.scalar(select(ScenarioRecord).where(ScenarioRecord.name == name))
     if record is None:
         raise RecordNotFoundError(f"no stored scenario {name!r}")
-    return ScenarioInfo(record.id, record.name, record.yaml_text, record.digest,
-                        record.updated_at)
+    return _scenario_info(session, record)
+
+
+def list_scenarios(session: Session) -> list[ScenarioInfo]:
+    """Every stored scenario, by name, with who made and last changed it."""
+    records = list(session.scalars(select(ScenarioRecord).order_by(ScenarioRecord.name)))
+    names = _usernames(session, *(r.created_by_id for r in records),
+                       *(r.updated_by_id for r in records))
+    return [_scenario_info(session, r, names) for r in records]
 
 
 # --- plans (run folders) -------------------------------------------------------------------
@@ -507,6 +538,25 @@ def list_closures(session: Session, *, on: dt.date | None = None) -> list[Closur
     return [_closure_info(c) for c in session.scalars(query)]
 
 
+def get_closure(session: Session, closure_id: int) -> ClosureInfo:
+    closure = session.get(Closure, closure_id)
+    if closure is None:
+        raise RecordNotFoundError(f"no closure with id {closure_id}")
+    return _closure_info(closure)
+
+
+def delete_closure(session: Session, closure_id: int) -> ClosureInfo:
+    """Remove a closure (the road is open again, or it was entered by mistake); plans
+    re-planned with it keep it in their scenario."""
+    closure = session.get(Closure, closure_id)
+    if closure is None:
+        raise RecordNotFoundError(f"no closure with id {closure_id}")
+    info = _closure_info(closure)
+    session.delete(closure)
+    session.flush()
+    return info
+
+
 # --- audit of library edits ----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -545,3 +595,248 @@ def library_history(session: Session, *, commune_code: str | None = None,
         query = query.where(LibraryEdit.commune_code == commune_code)
     return [LibraryEditInfo(e.commune_code, e.field, e.old_value, e.new_value, name,
                             e.edited_at) for e, name in session.execute(query)]
+
+
+# --- current values of commune libraries ---------------------------------------------------
+
+WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+# The fields of a library as the audit trail (library_edits.field) names them.
+LIBRARY_FIELDS: tuple[str, ...] = ("location", "contact", "opening_hours", "market_days",
+                                   "lodging")
+
+
+@dataclass(frozen=True)
+class LibraryValues:
+    """The edited values of one commune library; ``None`` leaves a value as the dataset
+    (location) or the scenario (contact, time windows, lodging) has it.
+
+    ``opening_hours`` are ``(start, end)`` clock times ``"HH:MM"`` on every day the library
+    is served; market days restrict them to some weekdays or to every ``market_every_days``
+    days from ``market_anchor`` (a market that drifts through the week)."""
+
+    lon: float | None = None
+    lat: float | None = None
+    contact: str | None = None
+    opening_hours: tuple[tuple[str, str], ...] | None = None
+    market_weekdays: tuple[str, ...] | None = None
+    market_every_days: int | None = None
+    market_anchor: dt.date | None = None
+    lodging: bool | None = None
+
+    def problems(self) -> list[str]:
+        """What is wrong with these values (empty when they can be stored)."""
+        out = []
+        if (self.lon is None) != (self.lat is None):
+            out.append("give both lon and lat of the location, or neither")
+        if self.lon is not None and not -180 <= self.lon <= 180:
+            out.append(f"longitude {self.lon} is outside -180..180")
+        if self.lat is not None and not -90 <= self.lat <= 90:
+            out.append(f"latitude {self.lat} is outside -90..90")
+        for start, end in self.opening_hours or ():
+            if not (CLOCK.match(start) and CLOCK.match(end)):
+                out.append(f"opening hours {start}-{end}: write clock times as HH:MM")
+            elif end <= start:
+                out.append(f"opening hours {start}-{end}: they close before they open")
+        if self.opening_hours is not None and not self.opening_hours:
+            out.append("opening hours: give at least one interval, or none to keep the "
+                       "scenario's")
+        bad = [d for d in self.market_weekdays or () if d not in WEEKDAY_KEYS]
+        if bad:
+            out.append(f"market days {', '.join(bad)}: use {', '.join(WEEKDAY_KEYS)}")
+        if self.market_weekdays is not None and not self.market_weekdays:
+            out.append("market days: tick at least one weekday")
+        if (self.market_every_days is None) != (self.market_anchor is None):
+            out.append("a market every N days needs both N and a date it falls on")
+        if self.market_every_days is not None and not 1 <= self.market_every_days <= 366:
+            out.append(f"a market every {self.market_every_days} days: use 1 to 366")
+        if self.market_weekdays is not None and self.market_every_days is not None:
+            out.append("market days are either weekdays or every N days, not both")
+        return out
+
+    def texts(self) -> dict[str, str | None]:
+        """Each field of :data:`LIBRARY_FIELDS` as the text the audit trail keeps."""
+        market = None
+        if self.market_weekdays is not None:
+            market = ",".join(self.market_weekdays)
+        elif self.market_every_days is not None and self.market_anchor is not None:
+            market = f"every {self.market_every_days} days from {self.market_anchor.isoformat()}"
+        return {
+            "location": (f"{self.lat:.6f}, {self.lon:.6f}"
+                         if self.lon is not None and self.lat is not None else None),
+            "contact": self.contact,
+            "opening_hours": (",".join(f"{a}-{b}" for a, b in self.opening_hours)
+                              if self.opening_hours is not None else None),
+            "market_days": market,
+            "lodging": None if self.lodging is None else ("yes" if self.lodging else "no"),
+        }
+
+
+@dataclass(frozen=True)
+class LibraryOverrideInfo:
+    commune_code: str
+    values: LibraryValues
+    updated_by: str
+    updated_at: dt.datetime
+
+
+def _override_values(o: LibraryOverride) -> LibraryValues:
+    hours = None
+    if o.opening_hours is not None:
+        hours = tuple(tuple(part.split("-", 1)) for part in o.opening_hours.split(",")
+                      if "-" in part)
+    weekdays = tuple(o.market_weekdays.split(",")) if o.market_weekdays is not None else None
+    return LibraryValues(lon=o.lon, lat=o.lat, contact=o.contact,
+                         opening_hours=hours,  # type: ignore[arg-type]
+                         market_weekdays=weekdays, market_every_days=o.market_every_days,
+                         market_anchor=o.market_anchor, lodging=o.lodging)
+
+
+def _override_info(o: LibraryOverride) -> LibraryOverrideInfo:
+    return LibraryOverrideInfo(o.commune_code, _override_values(o), o.updated_by.username,
+                               o.updated_at)
+
+
+def save_library_values(session: Session, *, commune_code: str, values: LibraryValues,
+                        user_id: int) -> int:
+    """Make ``values`` the current values of the library of ``commune_code`` and record
+    each field that changed (old and new text, who, when) in ``library_edits``; returns how
+    many fields changed. :class:`InvalidRecordError` names what cannot be stored."""
+    problems = values.problems()
+    if problems:
+        raise InvalidRecordError(f"library of commune {commune_code}: " + "; ".join(problems))
+    record = session.scalar(select(LibraryOverride)
+                            .where(LibraryOverride.commune_code == commune_code))
+    old = _override_values(record).texts() if record is not None else LibraryValues().texts()
+    new = values.texts()
+    changed = record_library_edits(session, commune_code=commune_code, user_id=user_id,
+                                   changes=[(f, old[f], new[f]) for f in LIBRARY_FIELDS])
+    if not changed:
+        return 0
+    if record is None:
+        record = LibraryOverride(commune_code=commune_code, updated_by_id=user_id)
+        session.add(record)
+    record.lon, record.lat, record.contact = values.lon, values.lat, values.contact
+    record.opening_hours = new["opening_hours"]
+    record.market_weekdays = (",".join(values.market_weekdays)
+                              if values.market_weekdays is not None else None)
+    record.market_every_days, record.market_anchor = (values.market_every_days,
+                                                      values.market_anchor)
+    record.lodging = values.lodging
+    record.updated_by_id, record.updated_at = user_id, utcnow()
+    session.flush()
+    return changed
+
+
+def library_overrides(session: Session, *, codes: Iterable[str] | None = None
+                      ) -> dict[str, LibraryOverrideInfo]:
+    """The current edited values of commune libraries (all, or those of ``codes``)."""
+    query = select(LibraryOverride).join(LibraryOverride.updated_by)
+    if codes is not None:
+        query = query.where(LibraryOverride.commune_code.in_(list(codes)))
+    return {o.commune_code: _override_info(o) for o in session.scalars(query)}
+
+
+# --- solve jobs ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobState:
+    """A background solve as its job folder describes it (see :mod:`webui.jobstore`)."""
+
+    job_id: str
+    scenario_name: str
+    status: str
+    stage: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    progress: tuple[tuple[float, int], ...] = ()
+    error: str | None = None
+    log_tail: str = ""
+    run_name: str | None = None
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A stored job: its last known state, where its scenario came from and who started it."""
+
+    state: JobState
+    scenario_source: str
+    time_limit_s: float | None
+    started_by: str | None
+    updated_at: dt.datetime
+
+
+def _job_state(r: JobRecord) -> JobState:
+    try:
+        progress = tuple((float(a), int(b)) for a, b in json.loads(r.progress_json))
+    except (ValueError, TypeError):
+        progress = ()
+    return JobState(r.job_id, r.scenario_name, r.status, r.stage, r.created_at, r.started_at,
+                    r.finished_at, progress, r.error, r.log_tail, r.run_name)
+
+
+def _job_info(r: JobRecord) -> JobInfo:
+    return JobInfo(_job_state(r), r.scenario_source, r.time_limit_s,
+                   r.started_by.username if r.started_by is not None else None, r.updated_at)
+
+
+def record_job(session: Session, state: JobState, *, scenario_source: str | None = None,
+               time_limit_s: float | None = None, started_by_id: int | None = None,
+               _retry: bool = True) -> bool:
+    """Store the state of a job (added, or updated if it changed); the scenario source,
+    time limit and starting user are kept once known. Returns whether anything was written."""
+    if state.status not in JOB_STATUSES:
+        raise InvalidRecordError(f"job {state.job_id}: status {state.status!r}; use one of "
+                                 f"{', '.join(JOB_STATUSES)}")
+    if scenario_source is not None and scenario_source not in SCENARIO_SOURCES:
+        raise InvalidRecordError(f"job {state.job_id}: scenario source {scenario_source!r}; "
+                                 f"use one of {', '.join(SCENARIO_SOURCES)}")
+    record = session.scalar(select(JobRecord).where(JobRecord.job_id == state.job_id))
+    if record is not None and _job_state(record) == state and \
+            (scenario_source is None or record.scenario_source == scenario_source) and \
+            (started_by_id is None or record.started_by_id is not None) and \
+            (time_limit_s is None or record.time_limit_s is not None):
+        return False
+    if record is None:
+        record = JobRecord(job_id=state.job_id, scenario_source=scenario_source or "file")
+        session.add(record)
+    elif scenario_source is not None:
+        record.scenario_source = scenario_source
+    record.scenario_name = state.scenario_name[:128]
+    record.status, record.stage = state.status, state.stage[:32]
+    record.created_at, record.started_at, record.finished_at = (
+        state.created_at, state.started_at, state.finished_at)
+    record.progress_json = json.dumps([[a, b] for a, b in state.progress])
+    record.best_objective = min((b for _, b in state.progress), default=None)
+    record.error, record.log_tail = state.error, state.log_tail
+    record.run_name = state.run_name[:128] if state.run_name else None
+    if time_limit_s is not None:
+        record.time_limit_s = time_limit_s
+    if started_by_id is not None and record.started_by_id is None:
+        record.started_by_id = started_by_id
+    record.updated_at = utcnow()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        if not _retry:
+            raise
+        if record in session:
+            session.expunge(record)
+        # another request added this job at the same moment: update that record instead
+        return record_job(session, state, scenario_source=scenario_source,
+                          time_limit_s=time_limit_s, started_by_id=started_by_id,
+                          _retry=False)
+    return True
+
+
+def get_job(session: Session, job_id: str) -> JobInfo | None:
+    record = session.scalar(select(JobRecord).where(JobRecord.job_id == job_id))
+    return _job_info(record) if record is not None else None
+
+
+def list_jobs(session: Session, *, limit: int = 50) -> list[JobInfo]:
+    """The most recent jobs, newest first."""
+    query = select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id.desc())
+    return [_job_info(r) for r in session.scalars(query.limit(limit))]

@@ -1,0 +1,332 @@
+"""Manual edits of a plan: move a stop to another route or position, reorder a route, remove
+a stop; then re-time the changed routes and audit the result with the plan checker.
+
+No solving happens here. An edit changes the stop order of one or two routes, the scheduler
+(:func:`planner.schedule.time_route`) puts clock times and loads on each changed route, the
+KPIs are recomputed, and :func:`planner.check.check_plan` lists every rule the edited plan
+breaks (late arrivals, overloads, roads closed to the vehicle...), each with its vehicle and
+commune, so a dispatcher sees what the edit costs. Routes the edit does not touch keep their
+times exactly.
+
+The edited plan records in its provenance who changed what and when (``manual_edits``, one
+entry per edit, oldest first) and the checker's findings (``check``).
+
+Helpers for re-planning from an edited or published plan live here too: dropping visits so
+that the solver may place them freely (:func:`without_visits`), adding road closures to a
+scenario (:func:`add_closures`) and counting what a re-plan changed (:func:`plan_changes`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+from planner.check import Violation, check_plan
+from planner.errors import PlannerError
+from planner.kpis import CO2_SOURCE, route_co2_kg, route_cost_vnd
+from planner.plan import TZ, Plan, Route, Unserved, compute_kpis
+from planner.problem import RoutingProblem
+from planner.scenario import Scenario, parse_scenario
+from planner.schedule import time_route
+
+if TYPE_CHECKING:
+    from planner.pipeline import Location, Network
+
+REMOVED_REASON_CODE = "removed_by_hand"
+
+
+class EditError(PlannerError, ValueError):
+    """An edit that cannot be applied; names the field and the value that is wrong."""
+
+    def __init__(self, field: str, value: object, message: str) -> None:
+        self.field, self.value = field, value
+        super().__init__(f"field `{field}` = {value!r}: {message}")
+
+
+@dataclass(frozen=True)
+class MoveStop:
+    """Put stop ``commune_code`` (served, or unserved) on ``to_vehicle``'s route at
+    ``position`` (1 = first stop; ``None``: after the last one)."""
+
+    commune_code: str
+    to_vehicle: str
+    position: int | None = None
+
+
+@dataclass(frozen=True)
+class RemoveStop:
+    """Take stop ``commune_code`` off its route; it is listed unserved, removed by hand."""
+
+    commune_code: str
+
+
+@dataclass(frozen=True)
+class ReorderRoute:
+    """Serve the stops of ``vehicle_id`` in ``order`` (the same commune codes)."""
+
+    vehicle_id: str
+    order: tuple[str, ...]
+
+
+Edit = Union[MoveStop, RemoveStop, ReorderRoute]
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """The edited plan, the checker's findings on it, and which routes were re-timed."""
+
+    plan: Plan
+    violations: tuple[Violation, ...]
+    changed_vehicles: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+@dataclass(frozen=True, eq=False)
+class EditContext:
+    """What editing a stored plan needs: its scenario, the road network it is planned on and
+    the routing problem (integer matrices) the scheduler and the checker work with."""
+
+    scenario: Scenario
+    scenario_file: str
+    network: Network
+    problem: RoutingProblem
+
+    @property
+    def locations(self) -> tuple[Location, ...]:
+        return self.network.locations
+
+
+def edit_context(plan_path: Path) -> EditContext:
+    """Load the scenario saved beside ``plan_path`` (``scenario.json``) and prepare its road
+    network and routing problem (graph and matrices come from the cache when warm)."""
+    from planner.pipeline import load_scenario_for_plan, prepare_network, problem_for
+
+    try:
+        scenario, scenario_file = load_scenario_for_plan(plan_path)
+    except FileNotFoundError as exc:
+        raise EditError("scenario.json", str(exc.args[0]),
+                        "the plan has no scenario saved beside it, so it cannot be re-timed "
+                        "or checked; solve its scenario again") from None
+    net = prepare_network(scenario, scenario_file=scenario_file)
+    return EditContext(scenario, scenario_file, net, problem_for(scenario, net))
+
+
+def violation_dict(v: Violation) -> dict[str, str]:
+    return {"kind": v.kind, "message": v.message, "vehicle_id": v.vehicle_id,
+            "commune_code": v.commune_code}
+
+
+def check_record(violations: Sequence[Violation], *, at: str) -> dict[str, Any]:
+    """The ``check`` entry of a plan's provenance."""
+    return {"at": at, "ok": not violations,
+            "violations": [violation_dict(v) for v in violations]}
+
+
+def edit_record(edit: Edit) -> dict[str, Any]:
+    """An edit as plain data (for provenance and logs)."""
+    if isinstance(edit, MoveStop):
+        return {"action": "move", "commune_code": edit.commune_code,
+                "to_vehicle": edit.to_vehicle, "position": edit.position}
+    if isinstance(edit, RemoveStop):
+        return {"action": "remove", "commune_code": edit.commune_code}
+    return {"action": "reorder", "vehicle_id": edit.vehicle_id, "order": list(edit.order)}
+
+
+def _now() -> str:
+    return dt.datetime.now(TZ).isoformat(timespec="seconds")
+
+
+def _orders(plan: Plan, problem: RoutingProblem) -> dict[str, list[str]]:
+    """Stop codes of each route, by vehicle id, in the problem's vehicle order."""
+    ids = [v.id for v in problem.vehicles]
+    by_id = {r.vehicle_id: r for r in plan.routes}
+    unknown = [vid for vid in by_id if vid not in ids]
+    if unknown:
+        raise EditError("vehicle_id", unknown[0], "the plan has a route for a vehicle the "
+                                                   "scenario does not have; solve it again")
+    return {vid: [x.commune_code for x in by_id[vid].visits] if vid in by_id else []
+            for vid in ids}
+
+
+def _apply(orders: dict[str, list[str]], stops: set[str], edit: Edit
+           ) -> tuple[dict[str, list[str]], set[str], set[str], str | None]:
+    """New stop orders; the codes taken off and put on routes; the source vehicle."""
+    new = {vid: list(codes) for vid, codes in orders.items()}
+    where = {code: vid for vid, codes in orders.items() for code in codes}
+    if isinstance(edit, ReorderRoute):
+        if edit.vehicle_id not in new:
+            raise EditError("vehicle_id", edit.vehicle_id,
+                            f"no such vehicle; use one of: {', '.join(new)}")
+        current = new[edit.vehicle_id]
+        if sorted(edit.order) != sorted(current):
+            raise EditError("order", ",".join(edit.order),
+                            f"give the same stops in a new order: {', '.join(current)}")
+        if list(edit.order) == current:
+            raise EditError("order", ",".join(edit.order), "the route already has this order")
+        new[edit.vehicle_id] = list(edit.order)
+        return new, set(), set(), edit.vehicle_id
+    code = edit.commune_code
+    source = where.get(code)
+    if source is None and (isinstance(edit, RemoveStop) or code not in stops):
+        on_routes = sorted(where)
+        what = ("not a stop on this plan's routes" if isinstance(edit, RemoveStop)
+                else "not a stop of this plan's scenario")
+        known = ", ".join(on_routes[:12]) + (", ..." if len(on_routes) > 12 else "")
+        raise EditError("commune_code", code, f"{what}; use a commune code of the plan "
+                                              f"({known})")
+    if isinstance(edit, RemoveStop):
+        assert source is not None
+        new[source].remove(code)
+        return new, {code}, set(), source
+    if edit.to_vehicle not in new:
+        raise EditError("vehicle_id", edit.to_vehicle,
+                        f"no such vehicle; use one of: {', '.join(new)}")
+    if source is not None:
+        new[source].remove(code)
+    target = new[edit.to_vehicle]
+    position = len(target) + 1 if edit.position is None else edit.position
+    if not 1 <= position <= len(target) + 1:
+        raise EditError("position", edit.position,
+                        f"vehicle {edit.to_vehicle} can take this stop at positions 1 to "
+                        f"{len(target) + 1}")
+    target.insert(position - 1, code)
+    if new == orders:
+        raise EditError("position", edit.position, "the stop is already there")
+    added = {code} if source is None else set()
+    return new, set(), added, source
+
+
+def _kpis(scenario: Scenario, problem: RoutingProblem, routes: tuple[Route, ...],
+          unserved: tuple[Unserved, ...], service_area_communes: int) -> dict[str, Any]:
+    """The plan's KPIs with cost and CO₂, as :func:`planner.pipeline.build_plan` makes them."""
+    kpis = compute_kpis(routes, unserved, service_area_communes=service_area_communes)
+    spec_of = {v.id: scenario.vehicles[v.scenario_index] for v in problem.vehicles}
+    cost, co2 = 0.0, 0.0
+    for r in routes:
+        spec = spec_of[r.vehicle_id]
+        cost += route_cost_vnd(km=r.km, hours=r.duration_hours, nights=r.nights,
+                               used=bool(r.visits), per_km=spec.cost_vnd_per_km,
+                               per_hour=spec.cost_vnd_per_hour, per_trip=spec.cost_vnd_per_trip,
+                               per_night=spec.cost_vnd_per_night)
+        co2 += route_co2_kg(km=r.km, fuel=spec.fuel, l_per_100km=spec.fuel_l_per_100km)
+    kpis.update(cost_vnd=round(cost), co2_kg=round(co2, 1), co2_source=CO2_SOURCE)
+    return kpis
+
+
+def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
+               locations: Sequence[Location], edit: Edit, *, editor: str = "",
+               base: str = "", at: str | None = None) -> EditResult:
+    """Apply ``edit`` to ``plan``: re-time the changed routes, rebuild the KPIs, run the
+    plan checker and record the edit in the provenance.
+
+    ``locations`` are the problem's locations (depots, then the scenario's stops);
+    ``editor`` (who) and ``base`` (the name of the plan edited, e.g. its run folder) go
+    into the provenance. Raises :class:`EditError` naming the field when the edit does not fit the
+    plan (unknown commune or vehicle, position out of range, nothing to change).
+    """
+    from planner.pipeline import build_plan
+
+    at = at or _now()
+    stop_loc = {loc.key: i for i, loc in enumerate(locations) if loc.kind == "stop"}
+    orders = _orders(plan, problem)
+    new, removed, added, source = _apply(orders, set(stop_loc), edit)
+    changed = [vid for vid in orders if new[vid] != orders[vid]]
+    vehicle_index = {v.id: k for k, v in enumerate(problem.vehicles)}
+    timings = [time_route(problem, vehicle_index[vid], [stop_loc[c] for c in new[vid]])
+               for vid in changed]
+    rebuilt = {r.vehicle_id: r for r in build_plan(
+        scenario, tuple(locations), problem, timings, [], {},
+        service_area_communes=int(plan.kpis.get("service_area_communes") or 0)).routes}
+    old = {r.vehicle_id: r for r in plan.routes}
+    routes = tuple(rebuilt.get(vid) or old[vid] for vid in orders if vid in old or vid in rebuilt)
+    by_code = {loc.key: loc for loc in locations if loc.kind == "stop"}
+    stops = {s.commune_code: s for s in scenario.stops}
+    unserved = [u for u in plan.unserved if u.commune_code not in added]
+    for code in sorted(removed):
+        who = f" by {editor}" if editor else ""
+        unserved.append(Unserved(commune_code=code, commune_name=by_code[code].name,
+                                 required=stops[code].required,
+                                 reason_code=REMOVED_REASON_CODE,
+                                 reason=f"removed from the plan by hand{who} on {at[:10]}"))
+    kpis = _kpis(scenario, problem, routes, tuple(unserved),
+                 int(plan.kpis.get("service_area_communes") or 0))
+    edited = dataclasses.replace(plan, routes=routes, unserved=tuple(unserved), kpis=kpis,
+                                 created_at=at)
+    violations = tuple(check_plan(scenario, problem, edited))
+    entry = {"at": at, "by": editor, "base": base, "base_created_at": plan.created_at,
+             "edit": edit_record(edit), "from_vehicle": source, "changed_vehicles": changed,
+             "violations": len(violations)}
+    provenance = {**plan.provenance,
+                  "manual_edits": list(plan.provenance.get("manual_edits", [])) + [entry],
+                  "check": check_record(violations, at=at)}
+    return EditResult(dataclasses.replace(edited, provenance=provenance), violations,
+                      tuple(changed))
+
+
+def check_stored_plan(plan: Plan, ctx: EditContext) -> tuple[Violation, ...]:
+    """The checker's findings on a stored plan (nothing changed)."""
+    return tuple(check_plan(ctx.scenario, ctx.problem, plan))
+
+
+# --- re-planning helpers -------------------------------------------------------------------
+
+
+def without_visits(plan: Plan, codes: frozenset[str] | set[str]) -> Plan:
+    """``plan`` with the visits of ``codes`` taken off their routes and not listed unserved
+    either: given as the previous plan of a re-plan, those stops are new to it, free to go
+    on any route (a visit that failed, or every stop a dispatcher did not lock). Times are
+    left as they were; the re-plan times routes itself."""
+    codes = frozenset(codes)
+    routes = tuple(dataclasses.replace(r, visits=tuple(x for x in r.visits
+                                                       if x.commune_code not in codes))
+                   for r in plan.routes)
+    unserved = tuple(u for u in plan.unserved if u.commune_code not in codes)
+    return dataclasses.replace(plan, routes=routes, unserved=unserved)
+
+
+def plan_changes(before: Plan, after: Plan) -> dict[str, int]:
+    """Stops that changed vehicle (``moved``), kept their vehicle but not their predecessor
+    (``reordered``), were newly served (``added``) or are no longer served (``dropped``)."""
+
+    def where(plan: Plan) -> dict[str, tuple[str, str]]:
+        out = {}
+        for r in plan.routes:
+            prev = ""
+            for x in r.visits:
+                out[x.commune_code] = (r.vehicle_id, prev)
+                prev = x.commune_code
+        return out
+
+    a, b = where(before), where(after)
+    return {"moved": sum(1 for c, (v, _) in a.items() if c in b and b[c][0] != v),
+            "reordered": sum(1 for c, (v, p) in a.items()
+                             if c in b and b[c][0] == v and b[c][1] != p),
+            "added": sum(1 for c in b if c not in a),
+            "dropped": sum(1 for c in a if c not in b)}
+
+
+def add_closures(scenario: Scenario, closures: Sequence[Mapping[str, Any]], *,
+                 file: str = "<closures>") -> Scenario:
+    """``scenario`` with ``closures`` (mappings in the scenario format of
+    ``road_conditions.closures``) added to its road conditions, validated like a scenario
+    file (a closure with the id of an existing one replaces it)."""
+    if not closures:
+        return scenario
+    data = scenario.model_dump(mode="json")
+    conditions = data.setdefault("road_conditions", {})
+    ids = {str(c.get("id")) for c in closures}
+    kept = [c for c in conditions.get("closures", []) if c.get("id") not in ids]
+    conditions["closures"] = kept + [dict(c) for c in closures]
+    return parse_scenario(data, file=file)
+
+
+__all__ = ["Edit", "EditContext", "EditError", "EditResult", "MoveStop", "RemoveStop",
+           "ReorderRoute", "add_closures", "apply_edit", "check_stored_plan", "edit_context",
+           "plan_changes", "without_visits"]

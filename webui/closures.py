@@ -1,0 +1,270 @@
+"""Road closures entered by dispatchers, and re-plans that take them into account.
+
+A dispatcher draws a closure on the closures page's map (a line across or along the blocked
+road, or an area around a landslide; ``static/closure-draw.js``, plain Leaflet, or pasting
+GeoJSON without JavaScript), with the dates it is closed and a note; closures are kept in
+the database (:mod:`webui.storage.repository`). "Re-plan with closures" starts a background
+job that solves a plan's scenario again with the chosen closures added to its
+``road_conditions.closures`` (:func:`scenario_closures`) and that plan as the previous one,
+so that only the routes the closures break change; the new plan's page says how many stops
+moved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from planner.plan import Plan
+from webui.auth import current_user, requires
+from webui.edits import start_replan, time_limit_field
+from webui.errors import BadRequestError, NotFoundError
+from webui.jobstore import ReplanSpec
+from webui.maps import closure_map_data
+from webui.storage import InvalidRecordError, RecordNotFoundError, repository
+from webui.storage.repository import ClosureInfo, parse_version_key
+from webui.stores import database, run_store
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("closures", __name__, url_prefix="/closures")
+
+ID_PREFIX = "ui-closure-"
+LINE_TOLERANCE_M = 30.0  # a drawn line closes the roads it crosses or runs within 30 m of
+MAX_NAME_CHARS = 255
+MAX_NOTE_CHARS = 500
+MAX_POINTS = 2000
+
+
+class ClosureGeometryError(ValueError):
+    """A closure geometry the planner cannot use."""
+
+
+def _position(p: object) -> tuple[float, float]:
+    if not (isinstance(p, list | tuple) and len(p) >= 2
+            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in p[:2])):
+        raise ClosureGeometryError(f"{p!r} is not a [longitude, latitude] position")
+    lon, lat = float(p[0]), float(p[1])
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
+            and -90 <= lat <= 90):
+        raise ClosureGeometryError(f"[{lon}, {lat}] is not a longitude and latitude")
+    return lon, lat
+
+
+def parse_geometry(text: str) -> dict[str, Any]:
+    """A drawn closure: a GeoJSON ``LineString`` (at least 2 points) or ``Polygon`` (a ring
+    of at least 3 points), or a Feature holding one, in longitude/latitude."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ClosureGeometryError(f"not valid JSON ({exc})") from None
+    if isinstance(data, dict) and data.get("type") == "Feature":
+        data = data.get("geometry")
+    if not isinstance(data, dict) or data.get("type") not in ("LineString", "Polygon"):
+        raise ClosureGeometryError("draw a line or an area (GeoJSON LineString or Polygon)")
+    coords = data.get("coordinates")
+    if data["type"] == "LineString":
+        if not isinstance(coords, list) or len(coords) < 2:
+            raise ClosureGeometryError("a line needs at least 2 points")
+        points = [_position(p) for p in coords]
+    else:
+        if not isinstance(coords, list) or not coords or not isinstance(coords[0], list):
+            raise ClosureGeometryError("an area needs a ring of points")
+        points = [_position(p) for p in coords[0]]
+        if points and points[0] != points[-1]:
+            points.append(points[0])
+        if len(set(points)) < 3:
+            raise ClosureGeometryError("an area needs at least 3 different points")
+    if len(points) > MAX_POINTS:
+        raise ClosureGeometryError(f"more than {MAX_POINTS} points")
+    rounded = [[round(lon, 6), round(lat, 6)] for lon, lat in points]
+    return {"type": data["type"],
+            "coordinates": rounded if data["type"] == "LineString" else [rounded]}
+
+
+def scenario_closures(closures: Iterable[ClosureInfo]) -> list[dict[str, Any]]:
+    """Closures of the database in the scenario format of ``road_conditions.closures``
+    (``line`` with a tolerance, or ``area``; one entry per part of a multi-geometry)."""
+    out = []
+    for c in closures:
+        geom = c.geometry
+        kind = geom.get("type")
+        parts = (geom["coordinates"] if kind in ("MultiLineString", "MultiPolygon")
+                 else [geom.get("coordinates")])
+        base = {"note": " — ".join(x for x in (c.name, c.note) if x),
+                "start": c.from_date.isoformat(), "end": c.to_date.isoformat()}
+        for i, part in enumerate(parts):
+            cid = f"{ID_PREFIX}{c.id}" + (f"-{i + 1}" if len(parts) > 1 else "")
+            if kind in ("LineString", "MultiLineString"):
+                out.append({"id": cid, **base, "line": [list(p[:2]) for p in part],
+                            "tolerance_m": LINE_TOLERANCE_M})
+            elif kind in ("Polygon", "MultiPolygon"):
+                out.append({"id": cid, **base, "area": [list(p[:2]) for p in part[0]]})
+            else:
+                raise ClosureGeometryError(f"closure {c.id} ({c.name}) is a {kind}; only lines "
+                                           "and areas can close roads")
+    return out
+
+
+def _plan_choices() -> list[str]:
+    """Plans a closure re-plan can start from: published versions (newest first), then
+    run folders (newest first)."""
+    with database().begin() as s:
+        versions = [v.key for v in repository.list_versions(s)]
+    return versions + run_store().names()
+
+
+def _load(name: str) -> Plan:
+    try:
+        return run_store().plan(name)
+    except NotFoundError:
+        raise NotFoundError(g.tr("unknown_plan", name=name)) from None
+
+
+def _overlaps(c: ClosureInfo, plan: Plan) -> bool:
+    last = plan.start_date + dt.timedelta(days=max(0, plan.horizon_days - 1))
+    return c.from_date <= last and c.to_date >= plan.start_date
+
+
+def _date(field: str) -> dt.date:
+    raw = request.form.get(field, "").strip()
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequestError(g.tr("closure_bad_date", field=field, value=raw)) from None
+
+
+def _page_url(plan: str, *, anchor: str | None = None) -> str:
+    """The closures page, showing ``plan`` when one was chosen."""
+    if plan:
+        return url_for("closures.closures_page", plan=plan, _anchor=anchor)
+    return url_for("closures.closures_page", _anchor=anchor)
+
+
+def _closure_feature(c: ClosureInfo) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": c.geometry,
+            "properties": {"id": c.id, "name": c.name, "note": c.note,
+                           "from": c.from_date.isoformat(), "to": c.to_date.isoformat()}}
+
+
+@bp.get("")
+@requires("read_plans")
+def closures_page() -> ResponseReturnValue:
+    with database().begin() as s:
+        closures = repository.list_closures(s)
+    choices = _plan_choices()
+    chosen = request.args.get("plan") or (choices[0] if choices else "")
+    plan = _load(chosen) if chosen else None
+    in_force = {c.id for c in closures if plan is not None and _overlaps(c, plan)}
+    return render_template("closures.html", closures=closures, choices=choices,
+                           chosen=chosen, plan=plan, in_force=in_force,
+                           tolerance_m=LINE_TOLERANCE_M, today=dt.date.today())
+
+
+@bp.get("/map.json")
+@requires("read_plans")
+def map_data() -> ResponseReturnValue:
+    """The closures page's map: basemap of the plan's network, the closures, its routes."""
+    name = request.args.get("plan", "")
+    plan = _load(name) if name else None
+    with database().begin() as s:
+        closures = repository.list_closures(s)
+    network = plan.network if plan is not None else "ha_giang"
+    routes = run_store().routes(name) if plan is not None else None
+    return jsonify(closure_map_data(network, [_closure_feature(c) for c in closures],
+                                    routes=routes))
+
+
+@bp.post("")
+@requires("edit")
+def add_closure() -> ResponseReturnValue:
+    name = request.form.get("name", "").strip()
+    if not name:
+        raise BadRequestError(g.tr("closure_bad_field", field="name", value=""))
+    if len(name) > MAX_NAME_CHARS:
+        raise BadRequestError(g.tr("closure_bad_field", field="name", value=name[:40] + "…"))
+    start, end = _date("from_date"), _date("to_date")
+    if end < start:
+        raise BadRequestError(g.tr("closure_dates_order", start=start.isoformat(),
+                                   end=end.isoformat()))
+    try:
+        geometry = parse_geometry(request.form.get("geometry", ""))
+    except ClosureGeometryError as exc:
+        raise BadRequestError(g.tr("closure_bad_geometry", detail=str(exc))) from None
+    user = current_user()
+    assert user is not None
+    try:
+        with database().begin() as s:
+            info = repository.add_closure(s, name=name, geometry=geometry, from_date=start,
+                                          to_date=end, user_id=user.id,
+                                          note=request.form.get("note", "").strip()[
+                                              :MAX_NOTE_CHARS])
+    except InvalidRecordError as exc:
+        raise BadRequestError(str(exc)) from None
+    log.info("user %s added closure %d %r (%s to %s)", user.username, info.id, name, start, end)
+    return redirect(_page_url(request.form.get("plan", ""), anchor=f"closure-{info.id}"),
+                    code=303)
+
+
+@bp.post("/<int:closure_id>/delete")
+@requires("edit")
+def delete_closure(closure_id: int) -> ResponseReturnValue:
+    user = current_user()
+    assert user is not None
+    try:
+        with database().begin() as s:
+            info = repository.delete_closure(s, closure_id)
+    except RecordNotFoundError:
+        raise NotFoundError(g.tr("closure_unknown", id=closure_id)) from None
+    log.info("user %s deleted closure %d %r", user.username, closure_id, info.name)
+    return redirect(_page_url(request.form.get("plan", "")), code=303)
+
+
+@bp.post("/replan")
+@requires("edit")
+def replan_with_closures() -> ResponseReturnValue:
+    """Re-plan the chosen plan with the chosen closures (a background job)."""
+    name = request.form.get("plan", "")
+    plan = _load(name)
+    ids = _closure_ids(request.form.getlist("closure"))
+    with database().begin() as s:
+        try:
+            chosen = [repository.get_closure(s, i) for i in ids]
+        except RecordNotFoundError as exc:
+            raise NotFoundError(g.tr("closure_unknown", id=str(exc).rsplit(" ", 1)[-1])) \
+                from None
+    if not chosen:
+        raise BadRequestError(g.tr("closure_none_chosen"))
+    try:
+        closures = scenario_closures(chosen)
+    except ClosureGeometryError as exc:
+        raise BadRequestError(g.tr("closure_bad_geometry", detail=str(exc))) from None
+    done: tuple[str, ...] = ()
+    parsed = parse_version_key(name)
+    if parsed is not None:  # a published version: visits already done stay as they were
+        with database().begin() as s:
+            version = repository.find_version(s, *parsed)
+            outcomes = repository.current_outcomes(s, version.id)
+        done = tuple(sorted({o.commune_code for o in outcomes.values() if o.status == "done"}))
+    spec = ReplanSpec(kind="closures", base=name,
+                      previous_plan=run_store().folder(name) / "plan.json", done=done,
+                      closures=tuple(closures))
+    return start_replan(spec, run_store().folder(name), plan,
+                        time_limit_s=time_limit_field(request.form.get("time_limit_s")))
+
+
+def _closure_ids(values: Sequence[str]) -> list[int]:
+    out = []
+    for v in values:
+        try:
+            out.append(int(v))
+        except ValueError:
+            raise BadRequestError(g.tr("closure_bad_field", field="closure", value=v)) from None
+    return list(dict.fromkeys(out))

@@ -1,0 +1,385 @@
+"""Manual edits of a draft plan and re-plans from it, for dispatchers.
+
+On a draft plan (a run folder, never a published version) a dispatcher moves a stop to
+another vehicle or position (up/down buttons, or a vehicle and position), removes a stop,
+puts an unserved commune on a route, or locks visits and re-solves the rest. An edit re-times
+the changed routes with the scheduler (:mod:`planner.edit`; no solving) inside the request,
+runs the plan checker and saves the result as a **new** run folder (``<run>-edit-<time>``),
+so the plan edited, and any version published from it, stay as they were; the edit page of
+the new plan shows each violation next to its stop. "Re-solve the rest" and "re-plan from
+here" (after visit outcomes) start background re-plan jobs (:class:`webui.jobstore.ReplanSpec`)
+and never solve in the request.
+
+The checker's findings stored in an edited plan's provenance are also shown on the plan
+page (:func:`plan_checks`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import math
+import re
+import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from planner.check import Violation
+from planner.edit import (
+    EditContext,
+    EditError,
+    MoveStop,
+    RemoveStop,
+    apply_edit,
+    check_stored_plan,
+    edit_context,
+)
+from planner.pipeline import write_outputs
+from planner.plan import TZ, Plan
+from webui.auth import current_user, requires
+from webui.errors import BadRequestError, ConflictError, NotFoundError
+from webui.jobstore import ReplanSpec
+from webui.routeview import route_views
+from webui.storage import repository
+from webui.storage.repository import parse_version_key
+from webui.stores import database, job_store, run_store
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("edits", __name__)
+
+EDIT_SUFFIX = re.compile(r"-edit-\d{8}-\d{6}(?:-\d+)?$")
+MAX_RUN_NAME = 128
+CONTEXT_CACHE_SIZE = 2
+# Message keys of the checker's violation kinds (planner/check.py); others show the kind.
+VIOLATION_LABELS: Mapping[str, str] = {
+    "time_window": "violation_time_window", "capacity": "violation_capacity",
+    "load": "violation_load", "driver_hours": "violation_driver_hours",
+    "driving_hours": "violation_driving_hours", "break": "violation_break",
+    "lodging": "violation_lodging", "access": "violation_access",
+    "no_road": "violation_no_road", "horizon": "violation_horizon",
+    "trip_days": "violation_trip_days", "transfer": "violation_transfer",
+    "missing": "violation_missing", "duplicate": "violation_duplicate",
+}
+
+
+# --- the checker's findings, arranged for pages --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation as pages show it: a translated label, the checker's (English)
+    message, where it is."""
+
+    kind: str
+    label_key: str
+    message: str
+    vehicle_id: str
+    commune_code: str
+
+
+@dataclass(frozen=True)
+class PlanChecks:
+    """The checker's findings on a plan, by stop, by route and for the plan as a whole.
+    ``checked`` is false when the plan carries no check (a plan straight from the solver)."""
+
+    checked: bool
+    at: str = ""
+    findings: tuple[Finding, ...] = ()
+    by_stop: Mapping[tuple[str, str], tuple[Finding, ...]] = field(default_factory=dict)
+    by_route: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
+    general: tuple[Finding, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.findings)
+
+    def at_stop(self, vehicle_id: str, commune_code: str) -> tuple[Finding, ...]:
+        return self.by_stop.get((vehicle_id, commune_code), ())
+
+    def of_route(self, vehicle_id: str) -> tuple[Finding, ...]:
+        return self.by_route.get(vehicle_id, ())
+
+    def vehicles(self) -> set[str]:
+        return {f.vehicle_id for f in self.findings if f.vehicle_id}
+
+
+def arrange_findings(violations: Iterable[Mapping[str, str] | Violation], *, at: str = ""
+                     ) -> PlanChecks:
+    """Group violations (checker objects or their stored dicts) by stop and route."""
+    findings = []
+    for v in violations:
+        d = v if isinstance(v, Mapping) else {"kind": v.kind, "message": v.message,
+                                               "vehicle_id": v.vehicle_id,
+                                               "commune_code": v.commune_code}
+        kind = str(d.get("kind", ""))
+        findings.append(Finding(kind, VIOLATION_LABELS.get(kind, "violation_other"),
+                                str(d.get("message", "")), str(d.get("vehicle_id") or ""),
+                                str(d.get("commune_code") or "")))
+    by_stop: dict[tuple[str, str], list[Finding]] = {}
+    by_route: dict[str, list[Finding]] = {}
+    general = []
+    for f in findings:
+        if f.vehicle_id and f.commune_code:
+            by_stop.setdefault((f.vehicle_id, f.commune_code), []).append(f)
+        elif f.vehicle_id:
+            by_route.setdefault(f.vehicle_id, []).append(f)
+        else:
+            general.append(f)
+    return PlanChecks(True, at, tuple(findings), {k: tuple(v) for k, v in by_stop.items()},
+                      {k: tuple(v) for k, v in by_route.items()}, tuple(general))
+
+
+def plan_checks(plan: Plan) -> PlanChecks:
+    """The check stored in an edited plan's provenance (``PlanChecks(checked=False)`` for a
+    plan that carries none)."""
+    record = plan.provenance.get("check")
+    if not isinstance(record, Mapping) or not isinstance(record.get("violations"), list):
+        return PlanChecks(False)
+    return arrange_findings([v for v in record["violations"] if isinstance(v, Mapping)],
+                            at=str(record.get("at", "")))
+
+
+# --- networks of the plans being edited ----------------------------------------------------
+
+
+class ContextCache:
+    """The last few :class:`~planner.edit.EditContext` (road network, matrices, problem),
+    by the digest of the ``scenario.json`` they were made from, so that a series of edits
+    of one plan loads its network once."""
+
+    def __init__(self, size: int = CONTEXT_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[str, EditContext] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, plan_path: Path) -> EditContext:
+        scenario_path = plan_path.parent / "scenario.json"
+        try:
+            key = hashlib.sha256(scenario_path.read_bytes()).hexdigest()
+        except OSError:
+            key = ""
+        with self._lock:
+            if key and key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            ctx = edit_context(plan_path)  # raises EditError without scenario.json
+            if key:
+                self._items[key] = ctx
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+            return ctx
+
+
+def _contexts() -> ContextCache:
+    cache: ContextCache = current_app.extensions["mlp.edit_contexts"]
+    return cache
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _draft(run: str) -> tuple[Plan, Path]:
+    """Draft plan ``run`` and its folder; a published version cannot be edited (409)."""
+    if parse_version_key(run) is not None:
+        raise ConflictError(g.tr("edit_published", name=run))
+    store = run_store()
+    try:
+        folder = store.folder(run)
+        return store.plan(run), folder
+    except NotFoundError:
+        raise NotFoundError(g.tr("unknown_plan", name=run)) from None
+
+
+def _context(folder: Path) -> EditContext:
+    try:
+        return _contexts().get(folder / "plan.json")
+    except EditError as exc:
+        raise ConflictError(g.tr("edit_no_scenario", detail=str(exc))) from None
+
+
+def _invalid(field_name: str, value: object, detail: str = "") -> BadRequestError:
+    return BadRequestError(g.tr("edit_invalid", field=field_name, value=str(value),
+                                detail=detail))
+
+
+def _edited_name(run: str, runs_dir: Path) -> str:
+    """``<run>-edit-<YYYYmmdd-HHMMSS>`` (the run's own edit suffix replaced), unique."""
+    root = EDIT_SUFFIX.sub("", run)
+    stamp = dt.datetime.now(TZ).strftime("%Y%m%d-%H%M%S")
+    root = root[:MAX_RUN_NAME - len(stamp) - 10]
+    base = name = f"{root}-edit-{stamp}"
+    n = 2
+    while (runs_dir / name).exists() or (runs_dir / f".{name}.partial").exists():
+        name, n = f"{base}-{n}", n + 1
+    return name
+
+
+def _save(plan: Plan, ctx: EditContext, run: str) -> str:
+    """Write ``plan`` as a new run folder (hidden while written, renamed into place)."""
+    runs_dir = run_store().root
+    name = _edited_name(run, runs_dir)
+    partial = runs_dir / f".{name}.partial"
+    try:
+        write_outputs(plan, ctx.network, ctx.scenario, partial)
+        partial.rename(runs_dir / name)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return name
+
+
+def _position(raw: str | None) -> int | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise _invalid("position", raw, g.tr("edit_position_number")) from None
+
+
+def time_limit_field(raw: str | None) -> float | None:
+    """The optional time limit of a re-plan form: empty, or seconds in 1..MAX_TIME_LIMIT_S."""
+    limit = float(current_app.config["MAX_TIME_LIMIT_S"])
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = float(raw.replace(",", "."))
+    except ValueError:
+        value = math.nan
+    if not (1 <= value <= limit):
+        raise BadRequestError(g.tr("bad_time_limit", max=int(limit)))
+    return value
+
+
+def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValue:
+    plan, folder = _draft(run)
+    ctx = _context(folder)
+    user = current_user()
+    assert user is not None
+    try:
+        result = apply_edit(plan, ctx.scenario, ctx.problem, ctx.locations, edit,
+                            editor=user.username, base=run)
+    except EditError as exc:
+        raise _invalid(exc.field, exc.value, str(exc)) from None
+    name = _save(result.plan, ctx, run)
+    log.info("user %s edited %s -> %s (%s): %d violation(s)", user.username, run, name,
+             edit, len(result.violations))
+    return redirect(url_for("edits.edit_page", run=name), code=303)
+
+
+def start_replan(spec: ReplanSpec, folder: Path, plan: Plan, *,
+                 time_limit_s: float | None = None) -> ResponseReturnValue:
+    """Start a re-plan job from the plan in ``folder`` and go to its page."""
+    scenario = folder / "scenario.json"
+    if not scenario.is_file():
+        raise ConflictError(g.tr("edit_no_scenario", detail=str(scenario)))
+    job_id = job_store().start(scenario, scenario_name=plan.scenario_name,
+                               time_limit_s=time_limit_s, replan=spec)
+    user = current_user()
+    log.info("user %s started %s re-plan job %s from %s", user.username if user else "?",
+             spec.kind, job_id, spec.base)
+    return redirect(url_for("jobs.job_page", job_id=job_id), code=303)
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@bp.get("/plans/<run>/edit")
+@requires("edit")
+def edit_page(run: str) -> ResponseReturnValue:
+    plan, folder = _draft(run)
+    checks = plan_checks(plan)
+    if not checks.checked:  # a plan from the solver: check it now
+        ctx = _context(folder)
+        checks = arrange_findings(check_stored_plan(plan, ctx))
+    store = run_store()
+    views = route_views(plan, transfers=store.transfers(run))
+    edits = plan.provenance.get("manual_edits") or []
+    return render_template("plan_edit.html", run=run, plan=plan, views=views, checks=checks,
+                           edits=edits, base=edits[-1].get("base") if edits else None,
+                           vehicles=[(r.vehicle_id, r.vehicle_name, len(r.visits))
+                                     for r in plan.routes])
+
+
+@bp.post("/plans/<run>/edit/move")
+@requires("edit")
+def move_stop(run: str) -> ResponseReturnValue:
+    code = request.form.get("commune_code", "").strip()
+    vehicle = request.form.get("vehicle_id", "").strip()
+    if not code:
+        raise _invalid("commune_code", code, g.tr("edit_missing"))
+    if not vehicle:
+        raise _invalid("vehicle_id", vehicle, g.tr("edit_missing"))
+    return _apply_and_save(run, MoveStop(code, vehicle, _position(request.form.get("position"))))
+
+
+@bp.post("/plans/<run>/edit/remove")
+@requires("edit")
+def remove_stop(run: str) -> ResponseReturnValue:
+    code = request.form.get("commune_code", "").strip()
+    if not code:
+        raise _invalid("commune_code", code, g.tr("edit_missing"))
+    return _apply_and_save(run, RemoveStop(code))
+
+
+@bp.post("/plans/<run>/edit/resolve")
+@requires("edit")
+def resolve_rest(run: str) -> ResponseReturnValue:
+    """Keep the locked visits on their vehicles and re-solve every other stop (a job)."""
+    plan, folder = _draft(run)
+    served = [x.commune_code for r in plan.routes for x in r.visits]
+    locked = [c.strip() for c in request.form.getlist("locked") if c.strip()]
+    for code in locked:
+        if code not in served:
+            raise _invalid("locked", code, g.tr("edit_not_on_route"))
+    free = tuple(c for c in served if c not in set(locked))
+    spec = ReplanSpec(kind="resolve", base=run, previous_plan=folder / "plan.json",
+                      locked=tuple(dict.fromkeys(locked)), free=free)
+    return start_replan(spec, folder, plan,
+                        time_limit_s=time_limit_field(request.form.get("time_limit_s")))
+
+
+@bp.post("/versions/<key>/replan")
+@requires("edit")
+def replan_from_outcomes(key: str) -> ResponseReturnValue:
+    """Re-plan a published version's remaining work: done visits stay as they were, failed
+    ones may be served again on any route (a job; the result is a new draft)."""
+    parsed = parse_version_key(key)
+    if parsed is None:
+        raise NotFoundError(g.tr("unknown_plan", name=key))
+    store = run_store()
+    try:
+        folder = store.folder(key)
+        plan = store.plan(key)
+    except NotFoundError:
+        raise NotFoundError(g.tr("unknown_plan", name=key)) from None
+    with database().begin() as s:
+        version = repository.find_version(s, *parsed)
+        outcomes = repository.current_outcomes(s, version.id)
+    done = tuple(sorted({o.commune_code for o in outcomes.values() if o.status == "done"}))
+    failed = tuple(sorted({o.commune_code for o in outcomes.values()
+                           if o.status == "failed"} - set(done)))
+    if not done and not failed:
+        raise ConflictError(g.tr("replan_no_outcomes"))
+    spec = ReplanSpec(kind="outcomes", base=key, previous_plan=folder / "plan.json",
+                      done=done, free=failed)
+    return start_replan(spec, folder, plan,
+                        time_limit_s=time_limit_field(request.form.get("time_limit_s")))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["mlp.edit_contexts"] = ContextCache()
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def edit_helpers() -> dict[str, Any]:
+        return {"plan_checks": plan_checks}
