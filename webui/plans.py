@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template, send_file
+from flask import Blueprint, Response, g, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 
+from planner.kpis import COMPARE_ROWS
 from planner.plan import Plan
 from webui import exports
+from webui.auth import requires
 from webui.errors import NotFoundError
 from webui.routeview import route_views
 from webui.stores import run_store
@@ -73,6 +75,32 @@ def plan_page(run: str) -> ResponseReturnValue:
                            targets=target_progress(plan.kpis),
                            assumptions=store.assumptions(run),
                            export_formats=tuple(exports.EXPORT_FORMATS))
+
+
+def kpi_value(kpis: Mapping[str, Any], key: str) -> Any:
+    """The value of comparison row ``key`` (see :data:`planner.kpis.COMPARE_ROWS`)."""
+    if key.startswith("meets_"):
+        return kpis.get("meets_target", {}).get(key.removeprefix("meets_"))
+    if key == "crates_moved":
+        if "crates_delivered" not in kpis:
+            return None
+        return kpis.get("crates_delivered", 0) + kpis.get("crates_collected", 0)
+    return kpis.get(key)
+
+
+@bp.get("/plans/<run>/compare")
+@requires("compare")
+def compare_page(run: str) -> ResponseReturnValue:
+    """This plan's KPIs side by side with another plan's (``?with=NAME``), as
+    ``planner compare`` prints them."""
+    plan = load_plan(run)
+    others = [n for n in run_store().names() if n != run]
+    other_name = request.args.get("with") or None
+    other = load_plan(other_name) if other_name else None
+    rows = [(key, kpi_value(plan.kpis, key), kpi_value(other.kpis, key) if other else None)
+            for key, _, _ in COMPARE_ROWS]
+    return render_template("compare.html", run=run, plan=plan, other=other,
+                           other_name=other_name, others=others, rows=rows)
 
 
 @bp.get("/plans/<run>/map")

@@ -54,6 +54,9 @@ def _stages() -> set[str]:
     return set(re.findall(r"""stage=["'](\w+)["']""", text)) | {"queued"}
 
 
+from planner.kpis import COMPARE_ROWS  # noqa: E402
+
+
 def _reason_codes() -> set[str]:
     """The unserved reason codes :mod:`planner.explain` writes."""
     text = (PROJECT_ROOT / "planner" / "explain.py").read_text(encoding="utf-8")
@@ -74,6 +77,7 @@ DYNAMIC: dict[str, set[str]] = {
     "transfer_": {"collect", "deliver", "collect_unknown", "deliver_unknown"},
     "role_": set(ROLES),
     "outcome_": set(OUTCOME_STATUSES),
+    "cmp_": {key for key, _, _ in COMPARE_ROWS},
 }
 
 

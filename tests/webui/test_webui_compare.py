@@ -1,0 +1,46 @@
+"""The plan page's side-by-side KPI comparison with another plan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from flask.testing import FlaskClient
+from webui_testkit import FIXTURE_RUN
+
+
+def _second_plan(runs_dir: Path) -> str:
+    other = runs_dir / "ha-giang-2026-b"
+    shutil.copytree(runs_dir / FIXTURE_RUN, other)
+    data = json.loads((other / "plan.json").read_text(encoding="utf-8"))
+    data["kpis"]["km"] = data["kpis"]["km"] + 100.0
+    data["kpis"]["communes_served"] = data["kpis"]["communes_served"] - 1
+    (other / "plan.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return other.name
+
+
+def test_compare_shows_both_plans_and_the_difference(client: FlaskClient,
+                                                     runs_dir: Path) -> None:
+    other = _second_plan(runs_dir)
+    page = client.get(f"/plans/{FIXTURE_RUN}").get_data(as_text=True)
+    assert f"/plans/{FIXTURE_RUN}/compare" in page
+    resp = client.get(f"/plans/{FIXTURE_RUN}/compare?with={other}")
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert "So sánh kế hoạch" in page and "Số xã được phục vụ" in page
+    assert "Đạt mục tiêu 15% (2026)" in page and "Chi phí (đồng)" in page
+    assert f"<th>{other}</th>" in page
+    assert "+100,0" in page and "<td class=\"num\">-1</td>" in page
+    en = client.get(f"/plans/{FIXTURE_RUN}/compare?with={other}&lang=en").get_data(
+        as_text=True)
+    assert "Compare plans" in en and "Communes served" in en
+
+
+def test_compare_with_an_unknown_plan_is_a_404_and_viewers_may_not(
+        client: FlaskClient, client_as: Callable[..., FlaskClient]) -> None:
+    resp = client.get(f"/plans/{FIXTURE_RUN}/compare?with=..%2Fetc")
+    assert resp.status_code == 404
+    assert client_as("viewer").get(f"/plans/{FIXTURE_RUN}/compare").status_code == 403
+    assert client_as("planner").get(f"/plans/{FIXTURE_RUN}/compare").status_code == 200
