@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, Union
 
 from planner.check import Violation, check_plan
 from planner.errors import PlannerError
-from planner.kpis import CO2_SOURCE, route_co2_kg, route_cost_vnd
-from planner.plan import TZ, Plan, Route, Unserved, compute_kpis
+from planner.kpis import plan_kpis
+from planner.plan import TZ, Plan, Route, Unserved
 from planner.problem import RoutingProblem
 from planner.scenario import Scenario, parse_scenario
 from planner.schedule import time_route
@@ -203,23 +203,6 @@ def _apply(orders: dict[str, list[str]], stops: set[str], edit: Edit
     return new, set(), added, source
 
 
-def _kpis(scenario: Scenario, problem: RoutingProblem, routes: tuple[Route, ...],
-          unserved: tuple[Unserved, ...], service_area_communes: int) -> dict[str, Any]:
-    """The plan's KPIs with cost and CO₂, as :func:`planner.pipeline.build_plan` makes them."""
-    kpis = compute_kpis(routes, unserved, service_area_communes=service_area_communes)
-    spec_of = {v.id: scenario.vehicles[v.scenario_index] for v in problem.vehicles}
-    cost, co2 = 0.0, 0.0
-    for r in routes:
-        spec = spec_of[r.vehicle_id]
-        cost += route_cost_vnd(km=r.km, hours=r.duration_hours, nights=r.nights,
-                               used=bool(r.visits), per_km=spec.cost_vnd_per_km,
-                               per_hour=spec.cost_vnd_per_hour, per_trip=spec.cost_vnd_per_trip,
-                               per_night=spec.cost_vnd_per_night)
-        co2 += route_co2_kg(km=r.km, fuel=spec.fuel, l_per_100km=spec.fuel_l_per_100km)
-    kpis.update(cost_vnd=round(cost), co2_kg=round(co2, 1), co2_source=CO2_SOURCE)
-    return kpis
-
-
 def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
                locations: Sequence[Location], edit: Edit, *, editor: str = "",
                base: str = "", at: str | None = None) -> EditResult:
@@ -255,8 +238,8 @@ def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
                                  required=stops[code].required,
                                  reason_code=REMOVED_REASON_CODE,
                                  reason=f"removed from the plan by hand{who} on {at[:10]}"))
-    kpis = _kpis(scenario, problem, routes, tuple(unserved),
-                 int(plan.kpis.get("service_area_communes") or 0))
+    kpis = plan_kpis(scenario, problem, routes, tuple(unserved),
+                     service_area_communes=int(plan.kpis.get("service_area_communes") or 0))
     edited = dataclasses.replace(plan, routes=routes, unserved=tuple(unserved), kpis=kpis,
                                  created_at=at)
     violations = tuple(check_plan(scenario, problem, edited))

@@ -10,7 +10,14 @@ diesel 74,100 x 43.0e-6 x 0.84 = 2.68 kg CO₂/L; gasoline 69,300 x 44.3e-6 x 0.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+from planner.plan import compute_kpis
+
+if TYPE_CHECKING:
+    from planner.plan import Route, Unserved
+    from planner.problem import RoutingProblem
+    from planner.scenario import Scenario
 
 CO2_KG_PER_L = {"diesel": 2.68, "gasoline": 2.27}
 CO2_SOURCE = ("IPCC 2006 Guidelines, Vol. 2 ch. 3, Table 3.2.1 (diesel 74,100 kg/TJ, gasoline "
@@ -23,6 +30,25 @@ def route_cost_vnd(*, km: float, hours: float, nights: int, used: bool, per_km: 
     if not used:
         return 0.0
     return per_trip + per_km * km + per_hour * hours + per_night * nights
+
+
+def plan_kpis(scenario: Scenario, problem: RoutingProblem, routes: Sequence[Route],
+              unserved: Sequence[Unserved], *, service_area_communes: int) -> dict[str, Any]:
+    """A plan's KPIs (:func:`planner.plan.compute_kpis`) with its cost in VND and its CO₂,
+    from each vehicle's rates and fuel in the scenario."""
+    kpis = compute_kpis(tuple(routes), tuple(unserved),
+                        service_area_communes=service_area_communes)
+    spec_of = {v.id: scenario.vehicles[v.scenario_index] for v in problem.vehicles}
+    cost, co2 = 0.0, 0.0
+    for r in routes:
+        spec = spec_of[r.vehicle_id]
+        cost += route_cost_vnd(km=r.km, hours=r.duration_hours, nights=r.nights,
+                               used=bool(r.visits), per_km=spec.cost_vnd_per_km,
+                               per_hour=spec.cost_vnd_per_hour, per_trip=spec.cost_vnd_per_trip,
+                               per_night=spec.cost_vnd_per_night)
+        co2 += route_co2_kg(km=r.km, fuel=spec.fuel, l_per_100km=spec.fuel_l_per_100km)
+    kpis.update(cost_vnd=round(cost), co2_kg=round(co2, 1), co2_source=CO2_SOURCE)
+    return kpis
 
 
 def route_co2_kg(*, km: float, fuel: str, l_per_100km: float) -> float:

@@ -30,8 +30,8 @@ from geodata.routing import (Matrices, ProfileGraph, leg_path, profile_graph, sn
 from planner import search
 from planner._ortools import RawSolution, SolverParams
 from planner.explain import explain_unserved, precheck
-from planner.kpis import CO2_SOURCE, route_co2_kg, route_cost_vnd
-from planner.plan import Plan, Route, Unserved, Visit, clock, compute_kpis
+from planner.kpis import plan_kpis
+from planner.plan import Plan, Route, Unserved, Visit, clock
 from planner.problem import DAY_S, RoutingProblem, build_problem
 from planner.replan import count_changes, replan_setup
 from planner.errors import Problem, ScenarioError
@@ -267,17 +267,8 @@ def build_plan(scenario: Scenario, locations: tuple[Location, ...], problem: Rou
             end_depot_name=scenario.depots[vs.end].name if vs.end != vs.start else "",
             breaks_s=tuple(timing.breaks) if timing.visits else (),
         ))
-    kpis = compute_kpis(tuple(routes), tuple(unserved),
-                        service_area_communes=service_area_communes)
-    cost, co2 = 0.0, 0.0
-    for timing, route in zip(timings, routes):
-        spec = scenario.vehicles[problem.vehicles[timing.vehicle].scenario_index]
-        cost += route_cost_vnd(km=route.km, hours=route.duration_hours, nights=route.nights,
-                               used=bool(route.visits), per_km=spec.cost_vnd_per_km,
-                               per_hour=spec.cost_vnd_per_hour, per_trip=spec.cost_vnd_per_trip,
-                               per_night=spec.cost_vnd_per_night)
-        co2 += route_co2_kg(km=route.km, fuel=spec.fuel, l_per_100km=spec.fuel_l_per_100km)
-    kpis.update(cost_vnd=round(cost), co2_kg=round(co2, 1), co2_source=CO2_SOURCE)
+    kpis = plan_kpis(scenario, problem, routes, unserved,
+                     service_area_communes=service_area_communes)
     notes = tuple(notes) + tuple(
         f"{d.name}: {d.location_note or 'location approximate'}"
         for d in scenario.depots if d.location_approximate)

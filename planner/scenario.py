@@ -86,11 +86,16 @@ class TimeWindow(_Model):
 
     @property
     def start_min(self) -> int:
-        return self.start.hour * 60 + self.start.minute
+        return _minutes(self.start)
 
     @property
     def end_min(self) -> int:
-        return self.end.hour * 60 + self.end.minute
+        return _minutes(self.end)
+
+
+def _minutes(t: dt.time) -> int:
+    """Minutes after midnight of a clock time."""
+    return t.hour * 60 + t.minute
 
 
 class DailyBreak(_Model):
@@ -103,19 +108,18 @@ class DailyBreak(_Model):
 
     @model_validator(mode="after")
     def _fits(self) -> "DailyBreak":
-        if (self.end.hour * 60 + self.end.minute) - (self.start.hour * 60 + self.start.minute) \
-                < self.minutes:
+        if self.end_min - self.start_min < self.minutes:
             raise ValueError(f"a {self.minutes}-minute break does not fit between "
                              f"{self.start:%H:%M} and {self.end:%H:%M}")
         return self
 
     @property
     def start_min(self) -> int:
-        return self.start.hour * 60 + self.start.minute
+        return _minutes(self.start)
 
     @property
     def end_min(self) -> int:
-        return self.end.hour * 60 + self.end.minute
+        return _minutes(self.end)
 
 
 class Location(_Model):
