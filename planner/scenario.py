@@ -52,13 +52,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TimeWindow(_Model):
+class _ClockSpan(_Model):
+    """A start and an end clock time, with both in minutes after midnight."""
+
+    start: ClockTime
+    end: ClockTime
+
+    @property
+    def start_min(self) -> int:
+        return self.start.hour * 60 + self.start.minute
+
+    @property
+    def end_min(self) -> int:
+        return self.end.hour * 60 + self.end.minute
+
+
+class TimeWindow(_ClockSpan):
     """An interval of clock time on every day, or only on some weekdays, on listed dates, or
     every N days from an anchor date (a market that drifts through the week: a "chợ lùi"
     every 6 days comes one weekday earlier each week)."""
 
-    start: ClockTime
-    end: ClockTime
     weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] | None = None
     dates: tuple[dt.date, ...] | None = None
     every_days: int | None = Field(default=None, ge=1, le=366)
@@ -84,26 +97,12 @@ class TimeWindow(_Model):
             return (date - self.anchor).days % self.every_days == 0
         return True
 
-    @property
-    def start_min(self) -> int:
-        return _minutes(self.start)
-
-    @property
-    def end_min(self) -> int:
-        return _minutes(self.end)
 
 
-def _minutes(t: dt.time) -> int:
-    """Minutes after midnight of a clock time."""
-    return t.hour * 60 + t.minute
-
-
-class DailyBreak(_Model):
+class DailyBreak(_ClockSpan):
     """A rest the crew takes every working day: ``minutes`` long, starting and ending
     between ``start`` and ``end`` (e.g. lunch 45 minutes between 11:30 and 13:30)."""
 
-    start: ClockTime
-    end: ClockTime
     minutes: int = Field(ge=1, le=240)
 
     @model_validator(mode="after")
@@ -112,14 +111,6 @@ class DailyBreak(_Model):
             raise ValueError(f"a {self.minutes}-minute break does not fit between "
                              f"{self.start:%H:%M} and {self.end:%H:%M}")
         return self
-
-    @property
-    def start_min(self) -> int:
-        return _minutes(self.start)
-
-    @property
-    def end_min(self) -> int:
-        return _minutes(self.end)
 
 
 class Location(_Model):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import math
 import re
 import shutil
 import threading
@@ -46,6 +45,7 @@ from planner.pipeline import write_outputs
 from planner.plan import TZ, Plan
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, ConflictError, NotFoundError
+from webui.jobs import time_limit_field
 from webui.jobstore import ReplanSpec
 from webui.routeview import route_views
 from webui.storage import repository
@@ -244,20 +244,6 @@ def _position(raw: str | None) -> int | None:
         return int(raw.strip())
     except ValueError:
         raise _invalid("position", raw, g.tr("edit_position_number")) from None
-
-
-def time_limit_field(raw: str | None) -> float | None:
-    """The optional time limit of a re-plan form: empty, or seconds in 1..MAX_TIME_LIMIT_S."""
-    limit = float(current_app.config["MAX_TIME_LIMIT_S"])
-    if raw is None or not raw.strip():
-        return None
-    try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
-        value = math.nan
-    if not (1 <= value <= limit):
-        raise BadRequestError(g.tr("bad_time_limit", max=int(limit)))
-    return value
 
 
 def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValue:

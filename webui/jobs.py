@@ -31,8 +31,9 @@ def scenario_sources() -> ScenarioSources:
     return ScenarioSources(Path(current_app.config["SCENARIOS_DIR"]), database())
 
 
-def _time_limit(raw: str | None) -> float | None:
-    """The optional time limit field: empty, or seconds in 1..MAX_TIME_LIMIT_S."""
+def time_limit_field(raw: str | None) -> float | None:
+    """The optional time limit field of a solve or re-plan form: empty, or seconds in
+    1..MAX_TIME_LIMIT_S."""
     limit = float(current_app.config["MAX_TIME_LIMIT_S"])
     if raw is None or not raw.strip():
         return None
@@ -64,7 +65,7 @@ def jobs_page() -> ResponseReturnValue:
 @bp.post("")
 def start_job() -> ResponseReturnValue:
     name = request.form.get("scenario", "")
-    time_limit_s = _time_limit(request.form.get("time_limit_s"))
+    time_limit_s = time_limit_field(request.form.get("time_limit_s"))
     user = current_user()
     try:
         job_id = jobrecords.start_solve(database(), job_store(), scenario_sources(), name,

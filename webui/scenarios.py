@@ -32,7 +32,7 @@ from webui import jobrecords
 from webui.auth import current_user, requires
 from webui.communes import dataset_records
 from webui.errors import BadRequestError, NotFoundError
-from webui.jobs import _time_limit as parse_time_limit
+from webui.jobs import time_limit_field
 from webui.jobs import scenario_sources
 from webui.scenariostore import (SCENARIO_NAME, InvalidScenarioError, ScenarioEntry,
                                  UnknownScenarioError, database_label, scenario_yaml)
@@ -241,7 +241,7 @@ def scenario_yaml_file(name: str) -> ResponseReturnValue:
 @requires("solve")
 def solve(name: str) -> ResponseReturnValue:
     entry = _entry(name)
-    time_limit_s = parse_time_limit(request.form.get("time_limit_s"))
+    time_limit_s = time_limit_field(request.form.get("time_limit_s"))
     try:
         job_id = jobrecords.start_solve(database(), job_store(), scenario_sources(), entry.name,
                                         user_id=_user_id(), time_limit_s=time_limit_s)
