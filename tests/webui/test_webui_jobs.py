@@ -9,21 +9,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from webui_testkit import FIXTURE_RUN, tiny_scenario_yaml, wait_for
+from webui_testkit import FIXTURE_RUN, job_folder, tiny_scenario_yaml, wait_for
 
-from webui.jobstore import JobStore, write_json_atomic
-
-
-def _job_folder(app: Flask, job_id: str, *, state: dict, progress: str = "") -> Path:
-    """A job folder as a worker would have left it (no process involved)."""
-    folder = Path(app.config["JOBS_DIR"]) / job_id
-    folder.mkdir(parents=True)
-    write_json_atomic(folder / "job.json", {"id": job_id, "scenario": "tiny",
-                                            "created_at": time.time() - 30})
-    write_json_atomic(folder / "state.json", state)
-    (folder / "progress.tsv").write_text(progress, encoding="utf-8")
-    (folder / "log.txt").write_text("log line\n", encoding="utf-8")
-    return folder
+from webui.jobstore import JobStore
 
 
 def _job_id(location: str) -> str:
@@ -59,7 +47,7 @@ def test_unknown_job_is_404(client: FlaskClient, job_id: str) -> None:
 
 
 def test_done_job_links_to_its_plan(app: Flask, client: FlaskClient) -> None:
-    _job_folder(app, "aaaaaaaaaaaa", progress="0.2\t900\n0.5\t850\n",
+    job_folder(app, "aaaaaaaaaaaa", progress="0.2\t900\n0.5\t850\n",
                 state={"status": "done", "stage": "finished", "started_at": time.time() - 20,
                        "finished_at": time.time() - 5, "run": FIXTURE_RUN})
     page = client.get("/jobs/aaaaaaaaaaaa?lang=en").get_data(as_text=True)
@@ -74,21 +62,21 @@ def test_done_job_links_to_its_plan(app: Flask, client: FlaskClient) -> None:
 
 
 def test_failed_job_shows_the_error(app: Flask, client: FlaskClient) -> None:
-    _job_folder(app, "bbbbbbbbbbbb", state={"status": "failed", "finished_at": time.time(),
+    job_folder(app, "bbbbbbbbbbbb", state={"status": "failed", "finished_at": time.time(),
                                             "error": "scenario.yaml: field `stops` missing"})
     page = client.get("/jobs/bbbbbbbbbbbb").get_data(as_text=True)
     assert "thất bại" in page and "field `stops` missing" in page and "log line" in page
 
 
 def test_job_whose_worker_vanished_is_failed(app: Flask, client: FlaskClient) -> None:
-    folder = _job_folder(app, "cccccccccccc", state={"status": "running", "stage": "solving"})
+    folder = job_folder(app, "cccccccccccc", state={"status": "running", "stage": "solving"})
     (folder / "worker.pid").write_text("999999999", encoding="ascii")
     data = client.get("/jobs/cccccccccccc/status.json").get_json()
     assert data["status"] == "failed" and "ended without reporting" in data["error"]
 
 
 def test_running_job_page_refreshes_and_offers_cancel(app: Flask, client: FlaskClient) -> None:
-    folder = _job_folder(app, "dddddddddddd", state={"status": "running", "stage": "solving",
+    folder = job_folder(app, "dddddddddddd", state={"status": "running", "stage": "solving",
                                                      "started_at": time.time()},
                          progress="0.1\t123456\n")
     (folder / "worker.pid").write_text("1", encoding="ascii")  # alive, but not our worker

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from webui_testkit import FIXTURE_RUN, wait_for
+from webui_testkit import FIXTURE_RUN, job_folder, wait_for
 
 from webui.jobrecords import FOLDER_GONE
-from webui.jobstore import write_json_atomic
 from webui.storage import Database, InvalidRecordError, repository
 from webui.storage.repository import JobState
 
@@ -71,18 +70,6 @@ def test_storage_jobs_are_written_when_they_change(db: Database) -> None:
 
 # --- the web process mirrors the job folders ---------------------------------------------
 
-def _job_folder(app: Flask, job_id: str, *, state: dict, progress: str = "") -> Path:
-    """A job folder as a worker would have left it (no process involved)."""
-    folder = Path(app.config["JOBS_DIR"]) / job_id
-    folder.mkdir(parents=True)
-    write_json_atomic(folder / "job.json", {"id": job_id, "scenario": "tiny",
-                                            "created_at": time.time() - 30})
-    write_json_atomic(folder / "state.json", state)
-    (folder / "progress.tsv").write_text(progress, encoding="utf-8")
-    (folder / "log.txt").write_text("log line\n", encoding="utf-8")
-    return folder
-
-
 def _stored(app: Flask, job_id: str) -> repository.JobInfo | None:
     with app.extensions["mlp.db"].begin() as s:
         return repository.get_job(s, job_id)
@@ -90,7 +77,7 @@ def _stored(app: Flask, job_id: str) -> repository.JobInfo | None:
 
 def test_job_list_comes_from_the_database_and_outlives_the_folders(
         app: Flask, client: FlaskClient) -> None:
-    folder = _job_folder(app, "aaaaaaaaaaaa", progress="0.2\t900\n0.5\t850\n",
+    folder = job_folder(app, "aaaaaaaaaaaa", progress="0.2\t900\n0.5\t850\n",
                          state={"status": "done", "stage": "finished",
                                 "started_at": time.time() - 20,
                                 "finished_at": time.time() - 5, "run": FIXTURE_RUN})
@@ -113,7 +100,7 @@ def test_job_list_comes_from_the_database_and_outlives_the_folders(
 
 def test_a_running_job_whose_folder_vanished_is_failed(app: Flask,
                                                        client: FlaskClient) -> None:
-    folder = _job_folder(app, "dddddddddddd", state={"status": "running", "stage": "solving",
+    folder = job_folder(app, "dddddddddddd", state={"status": "running", "stage": "solving",
                                                      "started_at": time.time()})
     (folder / "worker.pid").unlink(missing_ok=True)  # starting up: counted as running
     data = client.get("/jobs/dddddddddddd/status.json").get_json()

@@ -6,12 +6,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parents[1]
 FIXTURE_RUN = "ha-giang-2026"
 FIXTURE_DIR = HERE / "data" / FIXTURE_RUN
 OSM = "© OpenStreetMap contributors"
+
+
+def job_folder(app: Any, job_id: str, *, state: dict, progress: str = "") -> Path:
+    """A job folder as a worker would have left it (no process involved)."""
+    from webui.jobstore import write_json_atomic
+
+    folder = Path(app.config["JOBS_DIR"]) / job_id
+    folder.mkdir(parents=True)
+    write_json_atomic(folder / "job.json", {"id": job_id, "scenario": "tiny",
+                                            "created_at": time.time() - 30})
+    write_json_atomic(folder / "state.json", state)
+    (folder / "progress.tsv").write_text(progress, encoding="utf-8")
+    (folder / "log.txt").write_text("log line\n", encoding="utf-8")
+    return folder
 
 
 def wait_for(predicate: Callable[[], bool], *, timeout_s: float, poll_s: float = 0.2) -> bool:
