@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 from ortools.util import optional_boolean_pb2
 
 from planner.problem import DAY_S, RoutingProblem
@@ -74,6 +74,30 @@ class RawSolution:
     breaks: tuple[tuple[tuple[int, int], ...], ...] = ()
     seeded: bool = False  # the search started from the given initial routes
     strategy: str = "ortools"  # which search of planner.search produced the routes
+
+
+def search_parameters(params: SolverParams) -> routing_parameters_pb2.RoutingSearchParameters:
+    """OR-Tools search parameters for ``params``."""
+    search = pywrapcp.DefaultRoutingSearchParameters()
+    search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy,
+                                             params.first_solution)
+    search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic,
+                                                params.local_search)
+    search.guided_local_search_lambda_coefficient = params.gls_lambda
+    # penalise arcs per vehicle class and let the operators see the penalties: on Solomon
+    # R/RC at 10 s this took the mean gap from 5.5% to 3.8% (benchmarks/vrp, same machine)
+    search.guided_local_search_penalize_with_vehicle_classes = True
+    search.use_guided_local_search_penalties_in_local_search_operators = True
+    search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
+    if params.solution_limit:
+        # a solution limit asks for a reproducible run: nothing inside the search may depend
+        # on the clock (LNS sub-searches have their own time limit by default)
+        search.solution_limit = params.solution_limit
+        ops = search.local_search_operators
+        for f in ops.DESCRIPTOR.fields:
+            if "lns" in f.name:
+                setattr(ops, f.name, optional_boolean_pb2.BOOL_FALSE)
+    return search
 
 
 def solve_routing(problem: RoutingProblem, params: SolverParams, *,
@@ -215,25 +239,7 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         solver.Add(routing.VehicleVar(p_idx) == routing.VehicleVar(d_idx))
         solver.Add(time_dim.CumulVar(p_idx) <= time_dim.CumulVar(d_idx))
 
-    search = pywrapcp.DefaultRoutingSearchParameters()
-    search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy,
-                                             params.first_solution)
-    search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic,
-                                                params.local_search)
-    search.guided_local_search_lambda_coefficient = params.gls_lambda
-    # penalise arcs per vehicle class and let the operators see the penalties: on Solomon
-    # R/RC at 10 s this took the mean gap from 5.5% to 3.8% (benchmarks/vrp, same machine)
-    search.guided_local_search_penalize_with_vehicle_classes = True
-    search.use_guided_local_search_penalties_in_local_search_operators = True
-    search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
-    if params.solution_limit:
-        # a solution limit asks for a reproducible run: nothing inside the search may depend
-        # on the clock (LNS sub-searches have their own time limit by default)
-        search.solution_limit = params.solution_limit
-        ops = search.local_search_operators
-        for f in ops.DESCRIPTOR.fields:
-            if "lns" in f.name:
-                setattr(ops, f.name, optional_boolean_pb2.BOOL_FALSE)
+    search = search_parameters(params)
 
     progress: list[tuple[float, int]] = []
     t0 = time.perf_counter()

@@ -46,8 +46,9 @@ def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
     return hgs_seed(problem, time_limit_s=time_limit_s, seed=seed, max_iterations=iterations)
 
 
-def _run_ortools(problem: RoutingProblem, params: SolverParams) -> RawSolution:
-    return solve_routing(problem, params)
+def _run_ortools(problem: RoutingProblem, params: SolverParams,
+                 constraints: VisitConstraints | None) -> RawSolution:
+    return solve_routing(problem, params, constraints=constraints)
 
 
 def _die_with_parent() -> None:
@@ -103,8 +104,10 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
         if seeded:
             other = pool.submit(_run_hgs, problem, first_s, params.seed, iterations)
         else:
+            # the same re-planning constraints: its routes may win
             other = pool.submit(_run_ortools, problem,
-                                replace(main_params, first_solution=ALT_FIRST_SOLUTION))
+                                replace(main_params, first_solution=ALT_FIRST_SOLUTION),
+                                constraints)
         main = solve_routing(problem, main_params, on_progress=on_progress,
                              constraints=constraints)
         try:

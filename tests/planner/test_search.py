@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import search
-from planner._ortools import SolverParams, solve_routing
+from planner._ortools import SolverParams, VisitConstraints, solve_routing
 from planner._pyvrp import hgs_seed, seed_unsupported
 from planner.check import check_plan
 from planner.scenario import parse_scenario
@@ -73,6 +73,21 @@ def test_trips_over_several_days_are_not_seeded_and_use_two_ortools_searches() -
     raw = search.solve(p, SolverParams(time_limit_s=1))
     assert raw.strategy in ("ortools", "ortools-portfolio") and not raw.seeded
     assert sorted(raw.routes[0]) == [1, 2]
+
+
+def test_both_searches_of_the_unseeded_portfolio_keep_the_replanning_constraints() -> None:
+    # each stop locked to its own truck: dearer than one trip through both, so a second
+    # search that ignored the locks would win the portfolio with a plan that breaks them
+    data = scenario_dict()
+    data["vehicles"].append({**data["vehicles"][0], "id": "truck2", "name": "Xe 2"})
+    s = parse_scenario(data)
+    p = line_problem(s, [[0, 2, 3], [2, 0, 1.5], [3, 1.5, 0]])
+    locked = VisitConstraints(vehicles={1: (1,), 2: (0,)}, required=frozenset({1, 2}))
+    free = search.solve(p, SolverParams(time_limit_s=1, hgs_seed=False, workers=1))
+    raw = search.solve(p, SolverParams(time_limit_s=1, hgs_seed=False, workers=2),
+                       constraints=locked)
+    assert 0 < free.objective < raw.objective
+    assert raw.routes == ((2,), (1,))
 
 
 def test_the_model_rejects_start_routes_that_break_its_constraints() -> None:
