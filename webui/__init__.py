@@ -30,6 +30,11 @@ solves.
     werkzeug's password hash method for new passwords; default ``scrypt``.
 ``CSRF_ENABLED``
     check the CSRF token of every form and ``fetch`` (see :mod:`webui.csrf`); default on.
+``LOGIN_MAX_FAILURES``, ``LOGIN_MAX_FAILURES_PER_ADDRESS``, ``LOGIN_BLOCK_MINUTES``
+    after this many failed logins for one name (default 5), or from one client address
+    (default 20: a library's office shares one), within ``LOGIN_BLOCK_MINUTES`` (default 15),
+    further logins for that name or from that address are refused (HTTP 429, with the wait)
+    until the oldest of those failures is that old.
 
 The instance folder is Flask's default (``instance/`` beside the package in a checkout)
 unless ``create_app(instance_path=...)`` or the environment variable
@@ -72,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "PASSWORD_HASH_METHOD": "scrypt",
     "CSRF_ENABLED": True,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_BLOCK_MINUTES": 15,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
 }

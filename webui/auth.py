@@ -12,8 +12,10 @@ the user id in Flask's signed session cookie.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -34,7 +36,7 @@ from flask.typing import ResponseReturnValue
 
 from webui.errors import WebUIError
 from webui.storage import repository
-from webui.storage.models import ROLES
+from webui.storage.models import ROLES, utcnow
 from webui.stores import database
 
 log = logging.getLogger(__name__)
@@ -202,11 +204,30 @@ def login() -> ResponseReturnValue:
         return render_template("login.html", next=target, error=None, username="")
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
+    address = request.remote_addr or "unknown"
+    config = current_app.config
     with database().begin() as s:
-        info = repository.authenticate(s, username, password,
-                                       hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+        now = utcnow()
+        until = repository.login_blocked(
+            s, username, address, max_per_name=config["LOGIN_MAX_FAILURES"],
+            max_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            window=dt.timedelta(minutes=config["LOGIN_BLOCK_MINUTES"]), now=now)
+        if until is not None:
+            info = None
+        else:
+            info = repository.authenticate(s, username, password,
+                                           hash_method=config["PASSWORD_HASH_METHOD"])
+            if info is None:
+                repository.record_login_failure(s, username, address, now=now)
+            else:
+                repository.clear_login_failures(s, username)
+    if until is not None:
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        log.warning("login for %r from %s refused: too many failures", username, address)
+        return render_template("login.html", next=target, username=username,
+                               error=g.tr("login_throttled", minutes=minutes)), 429
     if info is None:
-        log.warning("failed login for %r from %s", username, request.remote_addr)
+        log.warning("failed login for %r from %s", username, address)
         return render_template("login.html", next=target, error=g.tr("login_failed"),
                                username=username), 401
     session.clear()  # a fresh session (and CSRF token) for the logged-in user

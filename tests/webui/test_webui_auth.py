@@ -3,6 +3,7 @@ commands of ``python -m webui``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from webui_testkit import FIXTURE_RUN
 from webui_userkit import TEST_PASSWORD, ensure_user
 
@@ -18,6 +20,7 @@ from webui.__main__ import _with_default_command, ensure_demo_user, main
 from webui.auth import PERMISSIONS, permission_for_request, role_can
 from webui.storage import repository
 from webui.storage.db import head_revision
+from webui.storage.models import LoginFailure
 
 VEHICLE = "xe-tv-01"
 
@@ -89,6 +92,43 @@ def test_switched_off_users_cannot_log_in_and_are_logged_out(app: Flask,
         repository.update_user(s, "lan", active=False)
     assert anon_client.get("/").status_code == 302  # the next request
     assert _login(anon_client, "lan", TEST_PASSWORD).status_code == 401
+
+
+def test_repeated_failed_logins_are_refused_for_a_while(app: Flask,
+                                                        anon_client: FlaskClient) -> None:
+    ensure_user(app, "lan", "viewer")
+    ensure_user(app, "minh", "viewer")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert _login(anon_client, "lan", "wrong-password").status_code == 401
+    resp = _login(anon_client, "lan", TEST_PASSWORD, lang="en")  # even the right password
+    assert resp.status_code == 429
+    assert "Too many failed logins. Please try again in 15 minutes." in resp.get_data(
+        as_text=True)
+    assert anon_client.get("/").status_code == 302
+    page = _login(anon_client, "lan", TEST_PASSWORD).get_data(as_text=True)
+    assert "Đăng nhập sai quá nhiều lần" in page
+    assert _login(anon_client, "minh", TEST_PASSWORD).status_code == 303  # another name
+    # fifteen minutes later the name may try again, and logging in forgets its failures
+    with app.extensions["mlp.db"].begin() as s:
+        for failure in s.scalars(select(LoginFailure)):
+            failure.at -= dt.timedelta(minutes=15)
+    assert _login(anon_client, "lan", TEST_PASSWORD).status_code == 303
+    with app.extensions["mlp.db"].begin() as s:
+        assert s.scalar(select(func.count()).select_from(LoginFailure)
+                        .where(LoginFailure.username == "lan")) == 0
+
+
+def test_many_failed_logins_from_one_address_block_it(app: Flask,
+                                                      anon_client: FlaskClient) -> None:
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    ensure_user(app, "minh", "viewer")
+    for name in ("a", "b", "c"):  # guessing names from one address
+        assert _login(anon_client, name, "guess").status_code == 401
+    assert _login(anon_client, "minh", TEST_PASSWORD).status_code == 429
+    other = app.test_client(user=None)
+    resp = other.post("/login?lang=vi", data={"username": "minh", "password": TEST_PASSWORD},
+                      environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert resp.status_code == 303
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/",

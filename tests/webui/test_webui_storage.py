@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from webui_testkit import FIXTURE_DIR
 
@@ -28,7 +28,7 @@ from webui.storage import (
     repository,
 )
 from webui.storage.db import current_revision, head_revision, upgrade
-from webui.storage.models import Base, PlanRecord, PlanVersion, User
+from webui.storage.models import Base, LoginFailure, PlanRecord, PlanVersion, User
 
 FAST_HASH = "pbkdf2:sha256:1000"
 TABLES = {"users", "scenarios", "plans", "plan_versions", "visit_outcomes", "closures",
@@ -373,3 +373,33 @@ def test_times_come_back_in_utc(db: Database) -> None:
         user = repository.list_users(s)[0]
     assert user.created_at.utcoffset() == dt.timedelta(0)
     assert abs(dt.datetime.now(dt.UTC) - user.created_at) < dt.timedelta(minutes=5)
+
+
+def test_failed_logins_block_a_name_or_an_address_for_a_while(db: Database) -> None:
+    t0 = dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.UTC)
+    window = dt.timedelta(minutes=15)
+
+    def blocked(name: str, address: str, at: dt.datetime) -> dt.datetime | None:
+        with db.begin() as s:
+            return repository.login_blocked(s, name, address, max_per_name=3,
+                                            max_per_address=5, window=window, now=at)
+
+    with db.begin() as s:
+        for i in range(3):  # one name, three failures a minute apart
+            repository.record_login_failure(s, "lan", "10.0.0.1",
+                                            now=t0 + dt.timedelta(minutes=i))
+    assert blocked("lan", "10.0.0.9", t0 + dt.timedelta(minutes=3)) == t0 + window
+    assert blocked("minh", "10.0.0.9", t0 + dt.timedelta(minutes=3)) is None
+    assert blocked("lan", "10.0.0.9", t0 + window + dt.timedelta(seconds=1)) is None
+    with db.begin() as s:
+        for i, name in enumerate(["a", "b"]):  # five failures from one address
+            repository.record_login_failure(s, name, "10.0.0.1",
+                                            now=t0 + dt.timedelta(minutes=3 + i))
+    assert blocked("minh", "10.0.0.1", t0 + dt.timedelta(minutes=5)) == t0 + window
+    with db.begin() as s:
+        repository.clear_login_failures(s, "lan")  # it logged in
+    assert blocked("lan", "10.0.0.9", t0 + dt.timedelta(minutes=5)) is None
+    # failures older than a day are dropped when the next one is recorded
+    with db.begin() as s:
+        repository.record_login_failure(s, "b", "10.0.0.2", now=t0 + dt.timedelta(days=2))
+        assert s.scalar(select(func.count()).select_from(LoginFailure)) == 1

@@ -284,6 +284,18 @@ class JobRecord(Base):
     started_by: Mapped[User | None] = relationship()
 
 
+class LoginFailure(Base):
+    """A failed login: the name tried and the client's address, kept for a while so that
+    guessing passwords is slowed down (see :func:`webui.storage.repository.login_blocked`)."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 @event.listens_for(PlanVersion, "before_update")
 @event.listens_for(PlanVersion, "before_delete")
 def _refuse_changes(mapper: Any, connection: Any, target: PlanVersion) -> None:

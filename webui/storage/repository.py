@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -39,6 +39,7 @@ from webui.storage.models import (
     JobRecord,
     LibraryEdit,
     LibraryOverride,
+    LoginFailure,
     PlanRecord,
     PlanVersion,
     ScenarioRecord,
@@ -155,6 +156,38 @@ def authenticate(session: Session, username: str, password: str, *,
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return _user_info(user)
+
+
+def login_blocked(session: Session, username: str, address: str, *, max_per_name: int,
+                  max_per_address: int, window: dt.timedelta,
+                  now: dt.datetime | None = None) -> dt.datetime | None:
+    """When logins for ``username`` or from ``address`` may be tried again, if that name failed
+    ``max_per_name`` times, or that address ``max_per_address`` times, within ``window``;
+    ``None`` when neither did."""
+    now = now or utcnow()
+    until = None
+    for column, value, limit in ((LoginFailure.username, username[:64], max_per_name),
+                                 (LoginFailure.address, address[:64], max_per_address)):
+        recent = session.scalars(
+            select(LoginFailure.at).where(column == value, LoginFailure.at > now - window)
+            .order_by(LoginFailure.at.desc()).limit(limit)).all()
+        if len(recent) >= limit:  # blocked until the oldest of the last ``limit`` expires
+            free_at = recent[-1] + window
+            until = free_at if until is None else max(until, free_at)
+    return until
+
+
+def record_login_failure(session: Session, username: str, address: str, *,
+                         now: dt.datetime | None = None) -> None:
+    """Note a failed login; failures older than a day are dropped."""
+    now = now or utcnow()
+    session.add(LoginFailure(username=username[:64], address=address[:64], at=now))
+    session.execute(delete(LoginFailure).where(LoginFailure.at < now - dt.timedelta(days=1)))
+
+
+def clear_login_failures(session: Session, username: str) -> None:
+    """Forget the failed logins of a name (after it logged in)."""
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username[:64]))
 
 
 def count_users(session: Session) -> int:
