@@ -25,7 +25,7 @@ from geodata.simplify import simplify_lonlat_lines
 from planner.plan import Plan, Route, Visit
 from webui import formatting
 from webui.i18n import Translator
-from webui.routeview import vehicle_style
+from webui.routeview import TransferSpec, route_view, vehicle_style
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 GPX_SCHEMA = "http://www.topografix.com/GPX/1/1/gpx.xsd"
@@ -252,25 +252,38 @@ def manifest_header(lang: str) -> list[str]:
     _ = Translator(lang)
     return [_("vehicle_id"), _("vehicle"), _("order"), _("commune_code"), _("commune"),
             _("service_day"), _("arrival"), _("departure"), _("deliver"), _("collect"),
-            _("load_after")]
+            _("load_after"), _("transfer")]
 
 
-def manifest_rows(plan: Plan) -> Iterator[list[Any]]:
-    """One row per visit, vehicles in plan order, stops in visit order."""
-    for route in plan.routes:
-        for v in route.visits:
+def _transfer_texts(plan: Plan, index: int, transfers: Sequence[TransferSpec],
+                    _: Translator) -> list[str]:
+    """Per visit of route ``index``: its hand-ons of crates ("nhận 3 thùng để giao cho Xã
+    Mèo Vạc"), ``; ``-joined, as on the route sheet."""
+    return ["; ".join(_.transfers(stop))
+            for stop in route_view(plan, index, None, transfers=transfers).stops]
+
+
+def manifest_rows(plan: Plan, *, lang: str = "vi",
+                  transfers: Sequence[TransferSpec] = ()) -> Iterator[list[Any]]:
+    """One row per visit, vehicles in plan order, stops in visit order; ``transfers`` (the
+    scenario's) name the other commune of each hand-on."""
+    _ = Translator(lang)
+    for i, route in enumerate(plan.routes):
+        texts = _transfer_texts(plan, i, transfers, _)
+        for v, transfer in zip(route.visits, texts, strict=True):
             yield [route.vehicle_id, route.vehicle_name, v.seq, v.commune_code, v.commune_name,
                    _service_day(plan, v).isoformat(), _local(v.arrival), _local(v.departure),
-                   v.deliver_crates, v.collect_crates, v.load_after_crates]
+                   v.deliver_crates, v.collect_crates, v.load_after_crates, transfer]
 
 
-def csv_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
+def csv_manifest(plan: Plan, *, lang: str = "vi",
+                 transfers: Sequence[TransferSpec] = ()) -> bytes:
     """The manifest as CSV: UTF-8 with a byte-order mark (so Excel shows the diacritics),
     comma-separated, CRLF line ends, one row per visit."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(manifest_header(lang))
-    writer.writerows(manifest_rows(plan))
+    writer.writerows(manifest_rows(plan, lang=lang, transfers=transfers))
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -312,7 +325,8 @@ def _write_table(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]],
                 cell.number_format = "dd/mm/yyyy"
 
 
-def xlsx_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
+def xlsx_manifest(plan: Plan, *, lang: str = "vi",
+                  transfers: Sequence[TransferSpec] = ()) -> bytes:
     """The manifest as an Excel workbook: a summary sheet (one row per vehicle), then one
     sheet per vehicle with its visits. Times are real date-times (local time)."""
     _ = Translator(lang)
@@ -335,17 +349,19 @@ def xlsx_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
     summary.append([])
     summary.append([OSM_ATTRIBUTION + " (ODbL 1.0)"])
 
-    for route in plan.routes:
+    for i, route in enumerate(plan.routes):
         ws = wb.create_sheet(_sheet_name(route.vehicle_id, taken))
+        texts = _transfer_texts(plan, i, transfers, _)
         _write_table(
             ws,
             [_("order"), _("commune_code"), _("commune"), _("service_day"), _("arrival"),
-             _("departure"), _("deliver"), _("collect"), _("load_after"), _("leg_km"),
-             _("contact"), _("note")],
+             _("departure"), _("deliver"), _("collect"), _("load_after"), _("transfer"),
+             _("leg_km"), _("contact"), _("note")],
             [[v.seq, v.commune_code, v.commune_name, _service_day(plan, v), _naive(v.arrival),
               _naive(v.departure), v.deliver_crates, v.collect_crates, v.load_after_crates,
-              v.leg_km, v.contact, v.note] for v in route.visits],
-            [6, 10, 24, 13, 17, 17, 8, 8, 12, 10, 20, 50])
+              transfer, v.leg_km, v.contact, v.note]
+             for v, transfer in zip(route.visits, texts, strict=True)],
+            [6, 10, 24, 13, 17, 17, 8, 8, 12, 30, 10, 20, 50])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

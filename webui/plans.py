@@ -141,9 +141,9 @@ def export(run: str, fmt: str) -> ResponseReturnValue:
     elif fmt == "kml":
         data = exports.kml_document(plan, routes, lang=g.lang)
     elif fmt == "csv":
-        data = exports.csv_manifest(plan, lang=g.lang)
+        data = exports.csv_manifest(plan, lang=g.lang, transfers=store.transfers(run))
     else:
-        data = exports.xlsx_manifest(plan, lang=g.lang)
+        data = exports.xlsx_manifest(plan, lang=g.lang, transfers=store.transfers(run))
     resp = Response(data, mimetype=spec.mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp

@@ -3,6 +3,7 @@ page, the printed sheet and the PDF sheet; and the route sheet's title."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import json
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 from markupsafe import escape
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from webui_testkit import FIXTURE_RUN
 
@@ -69,6 +71,24 @@ def test_pdf_sheet_shows_transfers(client: FlaskClient, runs_dir: Path) -> None:
     assert f"nhận 3 thùng để giao cho {TO_NAME}" in text
     assert f"giao 3 thùng nhận từ {FROM_NAME}" in text
     assert text.count("Chuyển tiếp") == 2
+
+
+def test_manifests_carry_the_transfers(client: FlaskClient, runs_dir: Path) -> None:
+    _add_transfer(runs_dir)
+    data = client.get(f"/plans/{FIXTURE_RUN}/export.csv").get_data()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0][-1] == "Chuyển tiếp"
+    by_code = {row[3]: row[-1] for row in rows[1:] if row[0] == VEHICLE}
+    assert by_code[FROM_CODE] == f"nhận 3 thùng để giao cho {TO_NAME}"
+    assert by_code[TO_CODE] == f"giao 3 thùng nhận từ {FROM_NAME}"
+    assert sum(1 for row in rows[1:] if row[-1]) == 2  # no other visit has one
+    english = client.get(f"/plans/{FIXTURE_RUN}/export.xlsx?lang=en").get_data()
+    ws = load_workbook(io.BytesIO(english))[VEHICLE]
+    header = [c.value for c in ws[1]]
+    column = header.index("Hand-on")
+    cells = {row[1].value: row[column].value for row in ws.iter_rows(min_row=2)}
+    assert cells[FROM_CODE] == f"collect 3 crates for {TO_NAME}"
+    assert cells[TO_CODE] == f"deliver 3 crates collected at {FROM_NAME}"
 
 
 def test_no_transfers_no_transfer_lines(client: FlaskClient) -> None:
