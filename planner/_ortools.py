@@ -47,6 +47,9 @@ class SolverParams:
     seed: int = 0  # PyVRP's random seed
     hgs_iterations: int = 20_000  # PyVRP's budget in a reproducible run (solution_limit set)
     polish_share: float = 0.05  # share of the time OR-Tools searches on from the best start
+    # searches that start from nothing use OR-Tools' iterated local search where the model
+    # allows it (see ils_unsupported); ``local_search`` otherwise and from given routes
+    iterated: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,15 +77,56 @@ class RawSolution:
     breaks: tuple[tuple[tuple[int, int], ...], ...] = ()
     seeded: bool = False  # the search started from the given initial routes
     strategy: str = "ortools"  # which search of planner.search produced the routes
+    local_search: str = ""  # the metaheuristic that ran: ITERATED_LOCAL_SEARCH or as asked
 
 
-def search_parameters(params: SolverParams) -> routing_parameters_pb2.RoutingSearchParameters:
-    """OR-Tools search parameters for ``params``."""
+ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
+# Ruin size of the iterated local search (SISR: strings of nearby visits removed, then put
+# back by cheapest insertion, then greedy descent; simulated-annealing acceptance). Solomon
+# RC1 at 10 s, two processes, unseeded (benchmarks/vrp, 2026-11-22): about 20 visits removed
+# per ruin of 100 gave 2.2%; 5 gave 4.0%, 10 gave 2.6%, 30 gave 2.6%, 40 gave 2.5%.
+ILS_REMOVED_SHARE = 0.2
+ILS_MAX_REMOVED = 20
+ILS_MAX_SEQUENCE = 10
+
+
+def ils_unsupported(problem: RoutingProblem,
+                    constraints: VisitConstraints | None = None) -> str | None:
+    """Why OR-Tools' iterated local search will not run on ``problem`` (``None``: it will).
+
+    OR-Tools 9.15 rebuilds each perturbed solution without fixing the time cumuls: with a
+    cost on route span its cost variable stays unbound and the process aborts, and with
+    night rests (trips over several days) the search stalls at its first solution."""
+    if problem.span_cost_coeff:
+        return "the objective counts the hours from departure to return (span cost)"
+    if problem.horizon_days > 1:
+        return "trips may last several days (night rests)"
+    if constraints is not None:
+        return "re-planning keeps visits fixed"
+    return None
+
+
+def search_parameters(params: SolverParams, *, ils_stops: int | None = None
+                      ) -> routing_parameters_pb2.RoutingSearchParameters:
+    """OR-Tools search parameters for ``params``; with ``ils_stops`` (the number of stops)
+    the iterated local search (run by :func:`solve_routing`), else ``params.local_search``."""
     search = pywrapcp.DefaultRoutingSearchParameters()
     search.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy,
                                              params.first_solution)
     search.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic,
                                                 params.local_search)
+    if ils_stops is not None:
+        search.use_iterated_local_search = True
+        search.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+        ils = search.iterated_local_search_parameters
+        ils.improve_perturbed_solution = True
+        sisr = ils.ruin_recreate_parameters.ruin_strategies.add().sisr
+        sisr.avg_num_removed_visits = max(1, min(ILS_MAX_REMOVED,
+                                                 round(ILS_REMOVED_SHARE * ils_stops)))
+        sisr.max_removed_sequence_size = max(1, min(ILS_MAX_SEQUENCE, ils_stops))
+        sisr.bypass_factor = 0.01
+        sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+        sa.automatic_temperatures = True
     search.guided_local_search_lambda_coefficient = params.gls_lambda
     # penalise arcs per vehicle class and let the operators see the penalties: on Solomon
     # R/RC at 10 s this took the mean gap from 5.5% to 3.8% (benchmarks/vrp, same machine)
@@ -239,7 +283,9 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         solver.Add(routing.VehicleVar(p_idx) == routing.VehicleVar(d_idx))
         solver.Add(time_dim.CumulVar(p_idx) <= time_dim.CumulVar(d_idx))
 
-    search = search_parameters(params)
+    use_ils = (params.iterated and initial_routes is None
+               and ils_unsupported(problem, constraints) is None)
+    search = search_parameters(params, ils_stops=problem.n_stops if use_ils else None)
 
     progress: list[tuple[float, int]] = []
     t0 = time.perf_counter()
@@ -261,13 +307,18 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
     seeded = initial is not None
     if seeded:
         assignment = routing.SolveFromAssignmentWithParameters(initial, search)
+    elif use_ils:
+        assignment = routing.SolveWithIteratedLocalSearch(search)
     else:
         assignment = routing.SolveWithParameters(search)
     wall = time.perf_counter() - t0
-    status = _status_name(routing.status())
+    # (the iterated local search returns its best solution without setting a status)
+    status = "SUCCESS" if use_ils and assignment is not None else _status_name(routing.status())
+    method = ITERATED_LOCAL_SEARCH if use_ils else params.local_search
     if assignment is None:
         return RawSolution(routes=tuple(() for _ in vehicles), objective=-1, status=status,
-                           wall_s=wall, progress=tuple(progress), seeded=seeded)
+                           wall_s=wall, progress=tuple(progress), seeded=seeded,
+                           local_search=method)
     routes, starts, rests = [], [], []
     for k in range(len(vehicles)):
         # every daily break as placed (those before the departure or after the return
@@ -286,7 +337,8 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         starts.append(tuple(times))
     return RawSolution(routes=tuple(routes), objective=assignment.ObjectiveValue(),
                        status=status, wall_s=wall, progress=tuple(progress),
-                       starts=tuple(starts), seeded=seeded, breaks=tuple(rests))
+                       starts=tuple(starts), seeded=seeded, breaks=tuple(rests),
+                       local_search=method)
 
 
 def _add_daily_driving_cap(problem: RoutingProblem, manager: pywrapcp.RoutingIndexManager,

@@ -28,7 +28,7 @@ from geodata.profiles import load_profiles
 from geodata.routing import (Matrices, ProfileGraph, leg_path, profile_graph, snap_points,
                              travel_matrices)
 from planner import search
-from planner._ortools import RawSolution, SolverParams
+from planner._ortools import RawSolution, SolverParams, ils_unsupported
 from planner.explain import explain_unserved, precheck
 from planner.kpis import plan_kpis
 from planner.plan import Plan, Route, Unserved, Visit, clock
@@ -298,6 +298,7 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         solution_limit=solution_limit if solution_limit is not None else settings.solution_limit,
         first_solution=settings.first_solution, local_search=settings.local_search,
         workers=settings.workers, hgs_seed=settings.seed_with_pyvrp,
+        iterated=settings.iterated_local_search,
         seed=seed if seed is not None else settings.seed)
     names, codes = [loc.name for loc in net.locations], [loc.key for loc in net.locations]
     blocked = precheck(problem, names=names, codes=codes, profiles=net.profiles,
@@ -348,6 +349,10 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         "local_search": params.local_search,
         "workers": params.workers,
         "search_strategy": raw.strategy,
+        "search_local_search": raw.local_search,
+        "iterated_local_search_skipped": (
+            "switched off" if not params.iterated else
+            ils_unsupported(problem, setup.constraints if setup else None)),
         "precheck": [{"commune_code": u.commune_code, "reason_code": u.reason_code,
                       "reason": u.reason} for u in blocked],
         "pyvrp_seed_skipped": search.seeding_possible(problem, params,

@@ -260,6 +260,9 @@ class SolverSettings(_Model):
     # from PyVRP's routes where PyVRP can model the problem
     workers: int = Field(default=2, ge=1, le=16)
     seed_with_pyvrp: bool = True
+    # searches that start from nothing use OR-Tools' iterated local search (ruin and
+    # recreate) where the model allows it, `local_search` elsewhere (planner._ortools)
+    iterated_local_search: bool = True
 
 
 class Scenario(_Model):

@@ -31,7 +31,8 @@ def default_params(time_limit_s: float, *, seeded: bool = True) -> SolverParams:
     return SolverParams(time_limit_s=time_limit_s, solution_limit=settings.solution_limit,
                         first_solution=settings.first_solution,
                         local_search=settings.local_search, workers=settings.workers,
-                        hgs_seed=settings.seed_with_pyvrp and seeded, seed=settings.seed)
+                        hgs_seed=settings.seed_with_pyvrp and seeded, seed=settings.seed,
+                        iterated=settings.iterated_local_search)
 
 
 def build_routing_problem(inst: Instance, sc: Scaled | None = None) -> RoutingProblem:
