@@ -11,6 +11,10 @@
   constraints): two OR-Tools searches, one per core, from different first solutions
   (parallel cheapest insertion and savings), and the better result is kept.
 
+A search that starts from its own first solution is OR-Tools' iterated local search where
+the model allows it (:func:`planner._ortools.ils_unsupported`), ``params.local_search``
+otherwise; a search that starts from given routes always uses ``params.local_search``.
+
 With ``workers=1`` everything runs in this process: PyVRP then OR-Tools when seeded, one
 OR-Tools search otherwise. A ``solution_limit`` asks for a reproducible run: PyVRP then
 stops after ``hgs_iterations`` iterations instead of on the clock (as long as that happens
