@@ -19,6 +19,10 @@ Model, per :class:`~planner.problem.RoutingProblem`:
   ``distance_cost_coeff``, ``span_cost_coeff`` and ``vehicle_fixed_cost`` reweigh it;
 * every stop is a disjunction: required stops carry a prohibitive penalty, optional ones a
   penalty from their priority, so the solver always returns a plan and names what it left out.
+
+Search: a first solution, then OR-Tools' iterated local search (ruin and recreate, greedy
+descent) where the model allows it (:func:`ils_unsupported`), else ``params.local_search``
+(guided local search by default) to the time limit; from given routes, ``local_search``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 from ortools.util import optional_boolean_pb2
 
-from planner.problem import DAY_S, RoutingProblem
+from planner.problem import DAY_S, RoutingProblem, VehicleSpec
 
 
 @dataclass(frozen=True)
@@ -158,11 +162,16 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
 
     # matrices and vectors registered as such run in C++: no Python call per arc evaluation
     travel_cb: dict[int, int] = {}
-    transit_cb: dict[int, int] = {}
-    svc_col = np.asarray(svc, dtype=np.int64)[:, None]
     for p, mat in enumerate(problem.time_s):
         travel_cb[p] = routing.RegisterTransitMatrix(np.asarray(mat, dtype=np.int64).tolist())
-        transit_cb[p] = routing.RegisterTransitMatrix((svc_col + mat).tolist())
+    # time between services: the stay at a stop, then the leg with its roadside pauses (a
+    # continuous-driving rule depends on the vehicle, so one matrix per profile and rule)
+    transit_cb: dict[tuple, int] = {}
+    for v in vehicles:
+        key = (v.profile, v.max_continuous_drive_s, v.drive_rest_s)
+        if key not in transit_cb:
+            transit_cb[key] = routing.RegisterTransitMatrix(
+                _transit_matrix(problem, v, problem.time_s[v.profile]).tolist())
     cost_cb = travel_cb
     if (problem.travel_cost_coeff, problem.distance_cost_coeff) != (1, 0):
         cost_cb = {p: routing.RegisterTransitMatrix(
@@ -175,8 +184,9 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
             routing.SetFixedCostOfVehicle(problem.vehicle_fixed_cost[k], k)
 
     horizon = problem.horizon_s
-    routing.AddDimensionWithVehicleTransits([transit_cb[v.profile] for v in vehicles],
-                                            horizon, horizon, False, "time")
+    routing.AddDimensionWithVehicleTransits(
+        [transit_cb[(v.profile, v.max_continuous_drive_s, v.drive_rest_s)] for v in vehicles],
+        horizon, horizon, False, "time")
     time_dim = routing.GetDimensionOrDie("time")
     for loc in range(problem.n_depots, n):
         idx = manager.NodeToIndex(loc)
@@ -339,6 +349,15 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                        status=status, wall_s=wall, progress=tuple(progress),
                        starts=tuple(starts), seeded=seeded, breaks=tuple(rests),
                        local_search=method)
+
+
+def _transit_matrix(problem: RoutingProblem, v: VehicleSpec, mat: np.ndarray) -> np.ndarray:
+    """Seconds from the service start at ``a`` to arriving at ``b`` for vehicle ``v``: its
+    stay at ``a`` (the service, at least a pause under a continuous-driving rule) and the
+    leg's driving with its roadside pauses (:meth:`~planner.problem.VehicleSpec.leg_s`)."""
+    stay = np.array([s if loc < problem.n_depots else v.dwell_s(s)
+                     for loc, s in enumerate(problem.service_s)], dtype=np.int64)
+    return stay[:, None] + v.leg_matrix(mat)
 
 
 def _add_daily_driving_cap(problem: RoutingProblem, manager: pywrapcp.RoutingIndexManager,

@@ -74,6 +74,12 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
     depots = [Depot(location=d) for d in range(nd)]
 
     pd_nodes = {node for pair in problem.pickup_delivery for node in pair}
+    # under a continuous-driving rule the crew stays at a stop at least a pause (the OR-Tools
+    # model's stay); PyVRP's service time is per client, so the longest pause counts
+    pause = max((v.drive_rest_s for v in problem.vehicles
+                 if v.max_continuous_drive_s is not None), default=0)
+    stay = [max(problem.service_s[loc], pause) if loc >= nd else problem.service_s[loc]
+            for loc in range(n)]
     clients, client_loc = [], []
     for loc in range(nd, n):
         if loc in pd_nodes:
@@ -81,7 +87,7 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
         wins = problem.windows[loc]
         clients.append(Client(
             location=loc, delivery=[problem.deliver[loc]], pickup=[problem.collect[loc]],
-            service_duration=problem.service_s[loc], tw_early=wins[0][0], tw_late=wins[-1][1],
+            service_duration=stay[loc], tw_early=wins[0][0], tw_late=wins[-1][1],
             required=problem.required[loc],
             prize=0 if problem.required[loc] else problem.penalty[loc]))
         client_loc.append(loc)
@@ -90,9 +96,9 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
         pw, dw = problem.windows[p], problem.windows[d]
         shipments.append(Shipment(
             pickup_location=p, delivery_location=d, pickup_tw_early=pw[0][0],
-            pickup_tw_late=pw[-1][1], pickup_service_duration=problem.service_s[p],
+            pickup_tw_late=pw[-1][1], pickup_service_duration=stay[p],
             delivery_tw_early=dw[0][0], delivery_tw_late=dw[-1][1],
-            delivery_service_duration=problem.service_s[d],
+            delivery_service_duration=stay[d],
             amount=[problem.pair_load[p] if problem.pair_load else 0],
             required=problem.required[p] and problem.required[d],
             prize=0 if problem.required[p] else problem.penalty[p] + problem.penalty[d]))
@@ -103,17 +109,21 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
         allowed = problem.allowed_vehicles or ()
         forbidden_of.append(frozenset(loc for loc, ks in enumerate(allowed)
                                       if ks is not None and k not in ks))
-    profile_keys: dict[tuple[int, frozenset[int]], int] = {}
+    def key_of(k: int) -> tuple:
+        v = problem.vehicles[k]
+        return (v.profile, forbidden_of[k], v.max_continuous_drive_s, v.drive_rest_s)
+
+    profile_keys: dict[tuple, int] = {}
     distance_mats: list[np.ndarray] = []
     duration_mats: list[np.ndarray] = []
     for k, v in enumerate(problem.vehicles):
-        key = (v.profile, forbidden_of[k])
+        key = key_of(k)
         if key in profile_keys:
             continue
         t_mat = np.asarray(problem.time_s[v.profile], dtype=np.int64)
         cost = (problem.travel_cost_coeff * t_mat + problem.distance_cost_coeff
                 * np.asarray(problem.distance_m[v.profile], dtype=np.int64))
-        dur = t_mat.copy()
+        dur = v.leg_matrix(t_mat)
         if key[1]:
             idx = np.fromiter(key[1], dtype=np.int64)
             for mat in (cost, dur):
@@ -130,7 +140,7 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
     for k, v in enumerate(problem.vehicles):
         fixed = problem.vehicle_fixed_cost[k] if problem.vehicle_fixed_cost else 0
         type_key = (v.start, v.end, v.capacity, v.earliest_start_s, v.latest_end_s, v.max_span_s,
-                    fixed, profile_keys[(v.profile, forbidden_of[k])])
+                    fixed, profile_keys[key_of(k)])
         type_keys.setdefault(type_key, []).append(k)
     vehicle_types = [
         VehicleType(num_available=len(ks), capacity=[cap], start_depot=start, end_depot=end,
@@ -164,6 +174,8 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
                 routes[k].append(problem.pickup_delivery[act.idx][0])
             elif act.is_delivery():
                 routes[k].append(problem.pickup_delivery[act.idx][1])
-    return Seed(routes=tuple(tuple(r) for r in routes), cost=int(result.cost()),
-                feasible=bool(best.is_feasible()), iterations=int(result.num_iterations),
+    cost = result.cost()  # infinite when PyVRP found nothing feasible
+    feasible = bool(best.is_feasible()) and np.isfinite(cost)
+    return Seed(routes=tuple(tuple(r) for r in routes), cost=int(cost) if feasible else -1,
+                feasible=feasible, iterations=int(result.num_iterations),
                 wall_s=time.perf_counter() - t0)

@@ -22,7 +22,7 @@ _TOLERANCE_S = 60  # rounding of clock times in the plan
 
 @dataclass(frozen=True)
 class Violation:
-    kind: str  # capacity | time_window | driver_hours | horizon | duplicate | missing | ...
+    kind: str  # capacity | time_window | driver_hours | continuous_driving | horizon | ...
     message: str
     vehicle_id: str = ""
     commune_code: str = ""
@@ -43,24 +43,41 @@ def _shifts(v: Vehicle, days: int) -> list[tuple[int, int]]:
 
 
 def _fit_drive(shifts: list[tuple[int, int]], a: int, b: int, travel: int,
-               room_on: dict[int, int] | None) -> dict[int, int] | None:
+               room_on: dict[int, int] | None, rule: tuple[int, int] | None = None,
+               continuous: int = 0) -> tuple[dict[int, int], int] | None:
     """Seconds driven per day by a leg of ``travel`` seconds driven inside shift hours
     between ``a`` and ``b``, as early as possible and within ``room_on`` (seconds a day
-    still allowed under a daily cap; ``None``: no cap); ``None`` when it does not fit."""
+    still allowed under a daily cap; ``None``: no cap), and the driving done since the last
+    pause on arrival. With ``rule`` = (most driving without a pause, the pause), driving
+    stops for the pause whenever it reaches the limit; ``continuous`` is the driving already
+    done without one when the leg starts. ``None`` when the leg does not fit."""
     out: dict[int, int] = {}
-    remaining = travel
+    remaining, last = travel, a
     for s, e in shifts:
         lo, hi = max(a, s), min(b, e)
         if hi <= lo or remaining <= 0:
             continue
         day = s // _DAY
-        part = min(remaining, hi - lo)
-        if room_on is not None:
-            part = min(part, max(0, room_on.get(day, 0) - out.get(day, 0)))
-        if part > 0:
+        if rule is not None and lo - last >= rule[1]:
+            continuous = 0  # rested before this stretch of shift hours
+        while lo < hi and remaining > 0:
+            part = min(remaining, hi - lo)
+            if room_on is not None:
+                part = min(part, max(0, room_on.get(day, 0) - out.get(day, 0)))
+            if rule is not None:
+                part = min(part, rule[0] - continuous)
+            if part <= 0:
+                if rule is None or continuous < rule[0]:
+                    break
+                lo += rule[1]  # pause by the road
+                continuous = 0
+                continue
             out[day] = out.get(day, 0) + part
             remaining -= part
-    return out if remaining <= _TOLERANCE_S else None
+            lo += part
+            continuous += part
+            last = lo
+    return (out, continuous) if remaining <= _TOLERANCE_S else None
 
 
 def _minus(intervals: list[tuple[int, int]], holes: tuple[tuple[int, int], ...]
@@ -229,6 +246,10 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         legs.append(("", end, route.return_s))
         out.extend(_check_breaks(v, route, stops, days))
         drive_hours = _minus(shifts, route.breaks_s)  # shift hours not spent on a break
+        rule = (None if v.max_continuous_driving_hours is None else
+                (round(v.max_continuous_driving_hours * 3600),
+                 v.continuous_driving_rest_minutes * 60))
+        continuous = 0  # driving since the last pause of at least the rule's length
         for i, (code, loc, arrival) in enumerate(legs):
             travel = int(time_m[prev_loc, loc])
             km += float(dist_m[prev_loc, loc]) / 1000
@@ -240,7 +261,18 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
             else:
                 room = None if cap_s is None else {
                     d: int(cap_s) - driven.get(d, 0) for d in range(days + 1)}
-                split = _fit_drive(drive_hours, prev_t, arrival, travel, room)
+                fit = _fit_drive(drive_hours, prev_t, arrival, travel, room, rule, continuous)
+                if fit is None and rule is not None:
+                    fit = _fit_drive(drive_hours, prev_t, arrival, travel, room)
+                    if fit is not None:
+                        out.append(Violation(
+                            "continuous_driving",
+                            f"the {travel / 3600:.1f} h drive between {_hm(prev_t)} and "
+                            f"{_hm(arrival)} leaves no {v.continuous_driving_rest_minutes}-minute "
+                            f"pause after {v.max_continuous_driving_hours:g} h of driving", vid,
+                            code))
+                split = None if fit is None else fit[0]
+                continuous = 0 if fit is None else fit[1]
                 if split is None and room is not None and \
                         _fit_drive(drive_hours, prev_t, arrival, travel, None) is not None:
                     out.append(Violation("driving_hours", f"the {travel / 3600:.1f} h drive "
@@ -286,6 +318,8 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
             if code in seen:
                 out.append(Violation("duplicate", f"also served by {seen[code]}", vid, code))
             seen[code] = vid
+            if rule is not None and x.departure_s - x.arrival_s + _TOLERANCE_S >= rule[1]:
+                continuous = 0  # the stop was a pause
             prev_t, prev_loc = x.departure_s, loc
         last = route.visits[-1]
         if not stops[last.commune_code].lodging and route.return_s // _DAY != \

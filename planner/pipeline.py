@@ -236,7 +236,7 @@ def build_plan(scenario: Scenario, locations: tuple[Location, ...], problem: Rou
                 collect_crates=stop.collect_crates, load_after_crates=tv.load_after,
                 leg_km=round(tv.leg_distance_m / 1000, 2),
                 leg_hours=round(tv.leg_travel_s / 3600, 2), night_before=tv.night_before,
-                nights_on_road=tv.nights_on_road,
+                nights_on_road=tv.nights_on_road, roadside_pauses=tv.roadside_pauses,
                 contact=stop.contact, note=stop.note,
                 transfer_collect_crates=sum(t.crates for t in scenario.transfers
                                             if t.from_code == loc.key),
@@ -263,6 +263,7 @@ def build_plan(scenario: Scenario, locations: tuple[Location, ...], problem: Rou
             nights=(return_s // DAY_S - timing.depart_s // DAY_S) if timing.visits else 0,
             depot_location_approximate=depot.location_approximate,
             depot_location_note=depot.location_note, vehicle_phone=spec.phone,
+            return_roadside_pauses=ret.roadside_pauses if timing.visits else 0,
             end_depot_id=scenario.depots[vs.end].id if vs.end != vs.start else "",
             end_depot_name=scenario.depots[vs.end].name if vs.end != vs.start else "",
             breaks_s=tuple(timing.breaks) if timing.visits else (),

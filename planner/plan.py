@@ -51,6 +51,7 @@ class Visit:
     note: str = ""
     transfer_collect_crates: int = 0  # crates collected here to hand on to another commune
     transfer_deliver_crates: int = 0  # crates brought here from another commune
+    roadside_pauses: int = 0  # pauses on the leg here (continuous-driving rule)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Route:
     breaks_s: tuple[tuple[int, int], ...] = ()  # daily breaks taken on the trip (start, end)
     depot_location_note: str = ""
     vehicle_phone: str = ""
+    return_roadside_pauses: int = 0
 
     @property
     def crates_delivered(self) -> int:

@@ -38,6 +38,12 @@ class VehicleSpec:
     max_drive_s_per_day: int | None = None  # driving (travel) per calendar day; None: no cap
     # daily breaks: (earliest start, latest end, duration), seconds after midnight
     breaks: tuple[tuple[int, int, int], ...] = ()
+    # continuous driving: at most this much driving without a pause of ``drive_rest_s``
+    # (None: no such rule). The crew sets out rested: every stop is such a pause (a shorter
+    # service is lengthened to it), and a long leg holds a roadside pause after every
+    # ``max_continuous_drive_s`` of driving
+    max_continuous_drive_s: int | None = None
+    drive_rest_s: int = 0
 
     def shift_on(self, day: int) -> tuple[int, int]:
         return day * DAY_S + self.shift_start_s, day * DAY_S + self.shift_end_s
@@ -47,6 +53,31 @@ class VehicleSpec:
         """Can the daily driving cap bind (is it shorter than the shift)?"""
         return (self.max_drive_s_per_day is not None
                 and self.max_drive_s_per_day < self.shift_end_s - self.shift_start_s)
+
+    def roadside_rests(self, travel: int) -> int:
+        """Pauses a leg of ``travel`` seconds of driving needs on the road."""
+        cap = self.max_continuous_drive_s
+        if cap is None or travel <= cap or travel >= NO_PATH_S:
+            return 0
+        return (travel - 1) // cap
+
+    def leg_s(self, travel: int) -> int:
+        """Time a leg of ``travel`` seconds of driving takes with its roadside pauses."""
+        return travel + self.roadside_rests(travel) * self.drive_rest_s
+
+    def leg_matrix(self, travel: np.ndarray) -> np.ndarray:
+        """:meth:`leg_s` of every entry of a travel-time matrix (``NO_PATH_S`` stays)."""
+        travel = np.asarray(travel, dtype=np.int64)
+        cap = self.max_continuous_drive_s
+        if cap is None:
+            return travel.copy()
+        long = (travel > cap) & (travel < NO_PATH_S)
+        return travel + np.where(long, (travel - 1) // cap, 0) * self.drive_rest_s
+
+    def dwell_s(self, service: int) -> int:
+        """Time spent at a stop with ``service`` seconds of service: at least a pause."""
+        return service if self.max_continuous_drive_s is None else max(service,
+                                                                        self.drive_rest_s)
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,6 +178,9 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
                 max_drive_s_per_day=round(v.max_driving_hours_per_day * 3600),
                 breaks=tuple((b.start_min * 60, b.end_min * 60, b.minutes * 60)
                              for b in v.breaks),
+                max_continuous_drive_s=(None if v.max_continuous_driving_hours is None
+                                        else round(v.max_continuous_driving_hours * 3600)),
+                drive_rest_s=v.continuous_driving_rest_minutes * 60,
             ))
     zeros = (0,) * n_dep
     stops = scenario.stops

@@ -152,6 +152,10 @@ class Vehicle(_Model):
     # ASSUMPTION default: Vietnam's Law on Road Traffic Order and Safety (2024, art. 64) caps a
     # professional driver's driving at 10 h a day; set a lower figure for mountain roads
     max_driving_hours_per_day: float = Field(default=10.0, gt=0, le=24)
+    # ASSUMPTION default: the same article forbids driving more than 4 h without a break; the
+    # 15-minute pause is an assumption (set the library's own rule; null switches it off)
+    max_continuous_driving_hours: float | None = Field(default=4.0, gt=0, le=24)
+    continuous_driving_rest_minutes: int = Field(default=15, ge=1, le=240)
     breaks: tuple[DailyBreak, ...] = ()  # daily rests (lunch), outside driving and service
     driver: str = ""
     phone: str = ""

@@ -9,6 +9,9 @@ Rules (the same ones the OR-Tools model enforces, written independently):
   (``nights_on_road``, a stop at a roadside village), which is the earliest schedule and the
   one the OR-Tools model admits;
 * service starts inside one of the stop's windows and ends inside the shift;
+* under a continuous-driving rule the crew pauses after every ``max_continuous_drive_s`` of
+  driving without a pause of ``drive_rest_s`` (a break or the night counts), and stays at a
+  stop at least that long;
 * the trip leaves with every crate it will deliver; each stop removes its deliveries and adds
   its collections.
 
@@ -33,6 +36,7 @@ class TimedVisit:
     start_s: int
     departure_s: int
     load_after: int
+    roadside_pauses: int = 0  # pauses on this leg under the continuous-driving rule
 
 
 @dataclass(frozen=True)
@@ -85,28 +89,41 @@ def _room(problem: RoutingProblem, k: int, t: int, driven_today: int,
 
 
 def _leg(problem: RoutingProblem, k: int, t: int, travel: int, driven: dict[int, int],
-         blocks: Blocks) -> tuple[int, int, int, dict[int, int]]:
+         blocks: Blocks) -> tuple[int, int, int, dict[int, int], int]:
     """Drive ``travel`` seconds from ``t`` (or the first free moment after it), pausing for
-    breaks and stopping for the night at the shift end or the daily cap. Returns (departure,
-    arrival, nights on the road, seconds driven per day)."""
+    breaks, by the road under a continuous-driving rule, and stopping for the night at the
+    shift end or the daily cap. Returns (departure, arrival, nights on the road, seconds
+    driven per day, roadside pauses)."""
     v = problem.vehicles[k]
     t = _free(problem, k, t, blocks)
     depart, remaining, nights = t, travel, 0
     per_day: dict[int, int] = {}
+    rule = v.max_continuous_drive_s
+    continuous = 0  # driving since the last pause; the crew sets out rested
+    pauses = 0
     while True:
         day = t // DAY_S
         today = driven.get(day, 0) + per_day.get(day, 0)
         part = min(remaining, _room(problem, k, t, today, blocks))
+        if rule is not None:
+            part = min(part, rule - continuous)
         if part:
             per_day[day] = per_day.get(day, 0) + part
             remaining -= part
             t += part
+            continuous += part
         if remaining <= 0:
-            return depart, t, nights, per_day
+            return depart, t, nights, per_day, pauses
+        stopped = t
+        if rule is not None and continuous >= rule:
+            t += v.drive_rest_s  # a pause by the road
+            pauses += 1
         cap = v.max_drive_s_per_day if v.drive_cap_binds else None
         if cap is not None and today + part >= cap:
-            t = v.shift_on(day + 1)[0]
+            t = max(t, v.shift_on(day + 1)[0])
         nxt = _free(problem, k, t, blocks)
+        if nxt - stopped >= v.drive_rest_s:
+            continuous = 0  # the pause, a break or the night rested the crew
         nights += nxt // DAY_S - day
         t = nxt
 
@@ -119,22 +136,22 @@ def _drive(problem: RoutingProblem, k: int, t: int, travel: int, *, stay: bool,
     Driving happens inside the shift, outside breaks and, where the vehicle has a daily cap,
     only while ``driven`` (seconds already driven per day) leaves room under it."""
     driven = driven or {}
-    leave, arrive, nights, _ = _leg(problem, k, t, travel, driven, blocks)
+    leave, arrive, nights, _, _ = _leg(problem, k, t, travel, driven, blocks)
     if nights == 0:
         return leave, arrive, False, 0
     if stay:
         morning = problem.vehicles[k].shift_on(leave // DAY_S + 1)[0]
-        leave2, arrive2, nights2, _ = _leg(problem, k, morning, travel, driven, blocks)
+        leave2, arrive2, nights2, _, _ = _leg(problem, k, morning, travel, driven, blocks)
         if nights2 == 0:
             return leave2, arrive2, True, 0
     return leave, arrive, False, nights
 
 
 def _driving_by_day(problem: RoutingProblem, k: int, leave: int, travel: int,
-                    driven: dict[int, int], blocks: Blocks = ()) -> dict[int, int]:
+                    driven: dict[int, int], blocks: Blocks = ()) -> tuple[dict[int, int], int]:
     """Seconds driven on each day by a leg that leaves at ``leave``, as :func:`_drive`
-    schedules it."""
-    return _leg(problem, k, leave, travel, driven, blocks)[3]
+    schedules it, and its roadside pauses."""
+    return _leg(problem, k, leave, travel, driven, blocks)[3:]
 
 
 def _latest_departure(problem: RoutingProblem, k: int, leave: int, arrive: int, start: int,
@@ -145,14 +162,15 @@ def _latest_departure(problem: RoutingProblem, k: int, leave: int, arrive: int, 
     service if the leg fits in one piece that morning, else the evening before (a night at
     the stop)."""
     v = problem.vehicles[k]
+    leg = v.leg_s(travel)  # with its roadside pauses
     for day in range(start // DAY_S, leave // DAY_S - 1, -1):
         shift_start, shift_end = v.shift_on(day)
-        latest = min(shift_end, start) - travel
+        latest = min(shift_end, start) - leg
         if latest < max(shift_start, leave):
             continue
-        dep, arr, nights, _ = _leg(problem, k, latest, travel, driven or {}, blocks)
-        if dep == latest and arr == latest + travel and nights == 0:
-            return latest, latest + travel, False, 0
+        dep, arr, nights, _, _ = _leg(problem, k, latest, travel, driven or {}, blocks)
+        if dep == latest and arr == latest + leg and nights == 0:
+            return latest, latest + leg, False, 0
     return leave, arrive, night, on_road
 
 
@@ -279,15 +297,19 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
             leave, arrive, night, on_road = _latest_departure(
                 problem, k, leave, arrive, start, travel, night, on_road, driven, blocks)
             depart = leave
-        for d, secs in _driving_by_day(problem, k, leave, travel, driven, blocks).items():
+        per_day, pauses = _driving_by_day(problem, k, leave, travel, driven, blocks)
+        for d, secs in per_day.items():
             driven[d] = driven.get(d, 0) + secs
         load += problem.collect[loc] - problem.deliver[loc] + pair[loc]
         if load > v.capacity:
             problems.append(f"carries {load} crates after location {loc}, more than its "
                             f"{v.capacity}")
+        # the crew leaves after the service, and not before a pause under a continuous-
+        # driving rule
+        leave_at = start + v.dwell_s(problem.service_s[loc])
         visits.append(TimedVisit(loc, travel, problem.distance(k, here, loc), night, on_road,
-                                 arrive, start, start + problem.service_s[loc], load))
-        t = start + problem.service_s[loc]
+                                 arrive, start, leave_at, load, pauses))
+        t = leave_at
         here = loc
     travel = problem.travel_s(k, here, v.end)
     if travel >= NO_PATH_S:
@@ -295,7 +317,8 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
         travel = 0
     leave, back, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven,
                                          blocks=blocks)
-    for d, secs in _driving_by_day(problem, k, leave, travel, driven, blocks).items():
+    per_day, pauses = _driving_by_day(problem, k, leave, travel, driven, blocks)
+    for d, secs in per_day.items():
         driven[d] = driven.get(d, 0) + secs
     for d, secs in sorted(driven.items()):
         if drive_cap is not None and secs > drive_cap:
@@ -310,7 +333,7 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     if back - depart > v.max_span_s:
         problems.append("the trip lasts longer than the vehicle's maximum trip days")
     ret = TimedVisit(v.end, travel, problem.distance(k, here, v.end), night, on_road, back,
-                     back, back, load)
+                     back, back, load, pauses)
     taken = tuple((a, b) for a, b in blocks if depart < b and a < back)
     return RouteTiming(vehicle=k, depart_s=depart, load_start=load_start, visits=tuple(visits),
                        return_leg=ret, problems=tuple(problems), breaks=taken)

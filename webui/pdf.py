@@ -235,6 +235,8 @@ def _leg_flowables(leg: Leg, from_place: str, to_place: str, st: SheetStyles,
         out.append(_p(_("night_before"), st.night))
     if leg.nights_on_road:
         out.append(_p(_("nights_on_road", n=leg.nights_on_road), st.night))
+    if leg.roadside_pauses:
+        out.append(_p(_("roadside_pauses", n=leg.roadside_pauses), st.night))
     if leg.directions is None:
         out.append(_p(_("directions_missing"), st.small))
     elif leg.directions:

@@ -77,6 +77,7 @@ class Leg:
     night_before: bool
     nights_on_road: int
     directions: tuple[DirectionStep, ...] | None  # None when routes.geojson is missing
+    roadside_pauses: int = 0  # pauses by the road (continuous-driving rule)
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,8 @@ def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | No
     stops = tuple(
         StopView(visit=v, arrival=_moment(v.arrival, base), departure=_moment(v.departure, base),
                  leg=Leg(km=v.leg_km, hours=v.leg_hours, night_before=v.night_before,
-                         nights_on_road=v.nights_on_road, directions=directions(i)),
+                         nights_on_road=v.nights_on_road, directions=directions(i),
+                         roadside_pauses=v.roadside_pauses),
                  transfer_collect=_transfer_note(
                      v.transfer_collect_crates, partners.get((v.commune_code, "collect")),
                      names),
@@ -312,7 +314,8 @@ def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | No
     return_leg = Leg(km=route.return_leg_km, hours=route.return_leg_hours,
                      night_before=route.return_night_before,
                      nights_on_road=route.return_nights_on_road,
-                     directions=directions(len(route.visits)))
+                     directions=directions(len(route.visits)),
+                     roadside_pauses=route.return_roadside_pauses)
     return RouteView(route=route, index=index, style=vehicle_style(index),
                      depart=Moment(depart, 0), back=_moment(route.return_time, base),
                      stops=stops, return_leg=return_leg,
