@@ -73,3 +73,31 @@ def test_guided_local_search_runs_where_the_iterated_search_cannot(case: str) ->
     assert sorted(loc for r in raw.routes for loc in r) == list(range(1, 9))
     plan, timings = plan_for(s, p, [list(r) for r in raw.routes])
     assert all(t.feasible for t in timings) and check_plan(s, p, plan) == []
+
+
+def test_it_keeps_access_limits_daily_driving_caps_and_breaks() -> None:
+    s, p = many_stops(24, 4)
+    data = s.model_dump(mode="json")
+    data["vehicles"] = [
+        {"id": "xe", "name": "Xe", "profile": "truck", "depot": "lib", "count": 4,
+         "capacity_crates": 20, "max_trip_days": 1, "max_driving_hours_per_day": 2.5,
+         "breaks": [{"start": "11:30", "end": "13:30", "minutes": 45}]},
+        {"id": "moto", "name": "Xe máy", "profile": "motorbike", "depot": "lib", "count": 2,
+         "capacity_crates": 20, "max_trip_days": 1}]
+    for i, stop in enumerate(data["stops"]):
+        if i % 4 == 0:
+            stop["allowed_profiles"] = ["motorbike"]
+    s = parse_scenario(data)
+    hours = p.time_s[0] / 3600
+    p = replace(line_problem(s, hours.tolist()), span_cost_coeff=0)
+    assert ils_unsupported(p) is None
+    raw = solve_routing(p, SolverParams(time_limit_s=30, solution_limit=300, workers=1))
+    assert raw.local_search == ITERATED_LOCAL_SEARCH and raw.objective >= 0
+    plan, timings = plan_for(s, p, [list(r) for r in raw.routes],
+                             breaks=raw.breaks, not_before=raw.starts)
+    assert all(t.feasible for t in timings) and check_plan(s, p, plan) == []
+    moto = {k for k, v in enumerate(p.vehicles) if v.id.startswith("moto")}
+    for k, r in enumerate(raw.routes):
+        for loc in r:
+            if (loc - 1) % 4 == 0:
+                assert k in moto
