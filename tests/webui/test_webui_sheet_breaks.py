@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from webui_testkit import FIXTURE_RUN
+from webui_testkit import FIXTURE_RUN, edit_fixture_plan
 
 
 def _add_break_and_hub(runs_dir: Path) -> str:
-    path = runs_dir / FIXTURE_RUN / "plan.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    route = data["routes"][0]
-    day = route["depart_s"] // 86_400
-    route["breaks_s"] = [[day * 86_400 + 41_400, day * 86_400 + 44_100]]  # 11:30-12:15
-    route["end_depot_id"], route["end_depot_name"] = "hub", "Điểm trung chuyển Mèo Vạc"
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return str(route["vehicle_id"])
+    def edit(data: dict) -> None:
+        route = data["routes"][0]
+        day = route["depart_s"] // 86_400
+        route["breaks_s"] = [[day * 86_400 + 41_400, day * 86_400 + 44_100]]  # 11:30-12:15
+        route["end_depot_id"], route["end_depot_name"] = "hub", "Điểm trung chuyển Mèo Vạc"
+    return edit_fixture_plan(runs_dir, edit)
 
 
 def test_sheet_shows_the_break_and_where_the_trip_ends(client: FlaskClient,

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from webui_testkit import FIXTURE_RUN
+from webui_testkit import FIXTURE_RUN, edit_fixture_plan
 
 
 def _add_pauses(runs_dir: Path) -> str:
-    path = runs_dir / FIXTURE_RUN / "plan.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    route = data["routes"][0]
-    route["visits"][0]["roadside_pauses"] = 1
-    route["return_roadside_pauses"] = 2
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    return str(route["vehicle_id"])
+    def edit(data: dict) -> None:
+        route = data["routes"][0]
+        route["visits"][0]["roadside_pauses"] = 1
+        route["return_roadside_pauses"] = 2
+    return edit_fixture_plan(runs_dir, edit)
 
 
 def test_the_sheet_says_how_many_pauses_each_leg_holds(client: FlaskClient,

@@ -3,6 +3,7 @@ imports the same way whatever pytest's import mode and whichever other test fold
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,16 @@ PROJECT_ROOT = HERE.parents[1]
 FIXTURE_RUN = "ha-giang-2026"
 FIXTURE_DIR = HERE / "data" / FIXTURE_RUN
 OSM = "© OpenStreetMap contributors"
+
+
+def edit_fixture_plan(runs_dir: Path, edit: Callable[[dict], None]) -> str:
+    """Apply ``edit`` to the fixture run's plan.json (parsed) in ``runs_dir``, write it back
+    and return the first route's vehicle id."""
+    path = runs_dir / FIXTURE_RUN / "plan.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return str(data["routes"][0]["vehicle_id"])
 
 
 def job_folder(app: Any, job_id: str, *, state: dict, progress: str = "") -> Path:
