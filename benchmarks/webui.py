@@ -61,7 +61,8 @@ def build_plan(out_dir: Path, *, vehicles: int = 4) -> Path:
     """Write a plan visiting all 73 communes (``plan.json``, ``routes.geojson``,
     ``scenario.json``) into ``out_dir``; returns ``out_dir``."""
     from geodata.datasets import load_dataset
-    from planner.pipeline import prepare_network, write_outputs
+    from planner.outputs import write_outputs
+    from planner.pipeline import prepare_network
     from planner.plan import TZ, Plan, Route, Visit, clock, compute_kpis
     from planner.scenario import Stop, load_scenario
 

@@ -106,7 +106,8 @@ class EditContext:
 def edit_context(plan_path: Path) -> EditContext:
     """Load the scenario saved beside ``plan_path`` (``scenario.json``) and prepare its road
     network and routing problem (graph and matrices come from the cache when warm)."""
-    from planner.pipeline import load_scenario_for_plan, prepare_network, problem_for
+    from planner.outputs import load_scenario_for_plan
+    from planner.pipeline import prepare_network, problem_for
 
     try:
         scenario, scenario_file = load_scenario_for_plan(plan_path)

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from planner.check import check_plan
-from planner.cli import main
-from planner.pipeline import load_scenario_for_plan, prepare_network, problem_for
+from cli import main
+from planner.outputs import load_scenario_for_plan
+from planner.pipeline import prepare_network, problem_for
 from planner.plan import read_plan
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -54,15 +54,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, g, render_template, request
+from flask import Blueprint, Flask, g, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from planner.errors import PlannerError
-from webui import formatting
+from render import ASSETS_DIR, formatting
+from render.errors import RenderError
+from render.i18n import COOKIE_NAME, LANGUAGES, Translator, normalise_language, pick_language
 from webui.errors import WebUIError
-from webui.i18n import COOKIE_NAME, LANGUAGES, Translator, normalise_language, pick_language
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,9 @@ def create_app(config: dict[str, Any] | None = None, *,
     csrf.init_app(app)
     auth.init_app(app)
 
+    # fonts and the vendored Leaflet, shared with the maps and sheets of render/
+    app.register_blueprint(Blueprint("assets", __name__, static_folder=ASSETS_DIR,
+                                     static_url_path="/assets"))
     app.register_blueprint(plans.bp)
     app.register_blueprint(sheets.bp)
     app.register_blueprint(jobs.bp)
@@ -211,6 +215,11 @@ def _init_errors(app: Flask) -> None:
         if exc.status >= 500:
             log.exception("error page %s", exc.status)
         return page(exc.status, str(exc))
+
+    @app.errorhandler(RenderError)
+    def render_error(exc: RenderError) -> ResponseReturnValue:
+        log.exception("%s", exc)
+        return page(500, str(exc))
 
     @app.errorhandler(PlannerError)
     def planner_error(exc: PlannerError) -> ResponseReturnValue:

@@ -59,7 +59,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 BLUEPRINT_PERMISSIONS: dict[str, str] = {"plans": "read_plans", "sheets": "read_plans",
                                          "jobs": "solve"}
 ENDPOINT_PERMISSIONS: dict[str, str] = {"plans.index": "read"}
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "static"})
+STATIC_ENDPOINTS = frozenset({"static", "assets.static"})  # files anyone may load
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout"}) | STATIC_ENDPOINTS
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -181,7 +182,7 @@ def load_user() -> None:
 def guard() -> ResponseReturnValue | None:
     """Before every request: log-in redirect for anonymous users, 403 for a missing
     permission."""
-    if request.endpoint == "static":
+    if request.endpoint in STATIC_ENDPOINTS:
         g.user = None
         return None
     load_user()

@@ -27,7 +27,7 @@ from webui.auth import current_user, requires
 from webui.edits import start_replan, time_limit_field
 from webui.errors import BadRequestError, NotFoundError
 from webui.jobstore import ReplanSpec
-from webui.maps import closure_map_data
+from render.maps import closure_map_data
 from webui.storage import InvalidRecordError, RecordNotFoundError, repository
 from webui.storage.repository import ClosureInfo, parse_version_key
 from webui.stores import database, run_store

@@ -477,7 +477,7 @@ def edit_library(code: str) -> ResponseReturnValue:
 
 @functools.lru_cache(maxsize=2)
 def _basemap(path: str, stamp: float) -> tuple[list[dict[str, Any]], dict[str, list[dict]]]:
-    from webui.maps import basemap_features
+    from render.maps import basemap_features
 
     return basemap_features(path)
 

@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import logging
 import re
-import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
@@ -41,13 +40,13 @@ from planner.edit import (
     check_stored_plan,
     edit_context,
 )
-from planner.pipeline import write_outputs
 from planner.plan import TZ, Plan
+from render.folder import write_plan_folder
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, ConflictError, NotFoundError
 from webui.jobs import time_limit_field
 from webui.jobstore import ReplanSpec
-from webui.routeview import route_views
+from render.routeview import route_views
 from webui.storage import repository
 from webui.storage.repository import parse_version_key
 from webui.stores import database, job_store, run_store
@@ -218,7 +217,7 @@ def _edited_name(run: str, runs_dir: Path) -> str:
     root = root[:MAX_RUN_NAME - len(stamp) - 10]
     base = name = f"{root}-edit-{stamp}"
     n = 2
-    while (runs_dir / name).exists() or (runs_dir / f".{name}.partial").exists():
+    while (runs_dir / name).exists():
         name, n = f"{base}-{n}", n + 1
     return name
 
@@ -227,13 +226,7 @@ def _save(plan: Plan, ctx: EditContext, run: str) -> str:
     """Write ``plan`` as a new run folder (hidden while written, renamed into place)."""
     runs_dir = run_store().root
     name = _edited_name(run, runs_dir)
-    partial = runs_dir / f".{name}.partial"
-    try:
-        write_outputs(plan, ctx.network, ctx.scenario, partial)
-        partial.rename(runs_dir / name)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+    write_plan_folder(plan, ctx.network, ctx.scenario, runs_dir / name, draw_map=False)
     return name
 
 

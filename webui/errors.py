@@ -27,12 +27,6 @@ class ConflictError(WebUIError):
     status = 409
 
 
-class MapError(WebUIError):
-    """A plan map cannot be drawn or written."""
-
-    status = 500
-
-
 class JobError(WebUIError):
     """A background job cannot be started or read."""
 

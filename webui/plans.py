@@ -1,5 +1,5 @@
 """Plan list, plan page (map, KPIs, route tables, unserved communes, data notes) and the
-plan's map, files and exports (GPX, KML, CSV, XLSX; see :mod:`webui.exports`)."""
+plan's map, files and exports (GPX, KML, CSV, XLSX; see :mod:`render.exports`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from flask.typing import ResponseReturnValue
 
 from planner.kpis import COMPARE_ROWS
 from planner.plan import Plan
-from webui import exports
+from render import exports
+from render.maps import plan_map_file
 from webui.auth import requires
 from webui.errors import NotFoundError
-from webui.routeview import route_views
+from render.routeview import route_views
 from webui.stores import run_store
 
 bp = Blueprint("plans", __name__)
@@ -106,7 +107,7 @@ def compare_page(run: str) -> ResponseReturnValue:
 @bp.get("/plans/<run>/map")
 def map_page(run: str) -> ResponseReturnValue:
     load_plan(run)
-    path = run_store().map_file(run, g.lang)
+    path = plan_map_file(run_store().folder(run), g.lang)
     return send_file(path, mimetype="text/html", max_age=0)
 
 

@@ -18,19 +18,11 @@ from typing import Any
 from planner.errors import PlannerError
 from planner.plan import Plan, read_plan
 from webui.errors import NotFoundError
-from webui.i18n import DEFAULT_LANGUAGE, LANGUAGES
-from webui.maps import map_is_current, write_plan_map
-from webui.routeview import TransferSpec, transfers_from_scenario
+from render.routeview import TransferSpec, transfers_from_scenario
 
 log = logging.getLogger(__name__)
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-
-def map_file_name(lang: str) -> str:
-    """``map.html`` for Vietnamese (the file ``planner solve`` writes), ``map.<lang>.html``
-    otherwise."""
-    return "map.html" if lang == DEFAULT_LANGUAGE else f"map.{lang}.html"
 
 
 @functools.lru_cache(maxsize=4)
@@ -116,18 +108,4 @@ class RunStore:
                 out.append(RunSummary(name, self.plan(name)))
             except PlannerError as exc:
                 out.append(RunSummary(name, None, str(exc)))
-        return out
-
-    def map_file(self, name: str, lang: str) -> Path:
-        """The plan's map page in ``lang``, (re)written when missing, older than the plan or
-        its routes, or drawn by an earlier version of the map code."""
-        if lang not in LANGUAGES:
-            raise NotFoundError(f"no map language {lang!r}")
-        folder = self.folder(name)
-        out = folder / map_file_name(lang)
-        sources = [folder / "plan.json", folder / "routes.geojson"]
-        newest = max(p.stat().st_mtime for p in sources if p.exists())
-        if not out.is_file() or out.stat().st_mtime < newest or not map_is_current(out):
-            log.info("writing %s", out)
-            write_plan_map(sources[0], sources[1], out, lang=lang)
         return out

@@ -12,10 +12,10 @@ from flask.typing import ResponseReturnValue
 from geodata.errors import GeodataError
 from planner.plan import Plan
 from webui.errors import NotFoundError
-from webui.pdf import sheet_pdf, sheets_pdf
+from render.pdf import sheet_pdf, sheets_pdf
 from webui.plans import load_plan
-from webui.routeview import RouteView, legs_by_vehicle, route_view
-from webui.sheetmap import Basemap, route_lines, route_map_png
+from render.routeview import RouteView, legs_by_vehicle, route_view
+from render.sheetmap import Basemap, route_lines, route_map_png
 from webui.stores import basemaps, run_store
 
 log = logging.getLogger(__name__)

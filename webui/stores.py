@@ -18,7 +18,7 @@ from webui import jobrecords
 from webui.errors import NotFoundError
 from webui.jobstore import JobStore
 from webui.runs import RunStore, RunSummary
-from webui.sheetmap import BasemapCache
+from render.sheetmap import BasemapCache
 from webui.storage import (
     Database,
     InvalidRecordError,

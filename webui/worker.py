@@ -20,7 +20,6 @@ import datetime as dt
 import fcntl
 import faulthandler
 import json
-import shutil
 import sys
 import time
 import traceback
@@ -116,8 +115,8 @@ def run_job(folder: Path) -> int:
         state.update(status="running", stage="loading", started_at=time.time())
         progress = (folder / "progress.tsv").open("a", encoding="utf-8")
         try:
-            from planner.pipeline import solve_scenario, write_outputs
-            from webui.maps import write_plan_map
+            from planner.pipeline import solve_scenario
+            from render.folder import write_plan_folder
 
             scenario = _load_scenario(scenario_file)
             spec = job.get("replan")
@@ -141,11 +140,9 @@ def run_job(folder: Path) -> int:
             state.update(stage="writing")
             name = _run_name(runs_dir, scenario.name, float(job.get("created_at") or
                                                             time.time()))
-            partial = runs_dir / f".{name}.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            paths = write_outputs(plan, net, scenario, partial)
-            write_plan_map(paths["plan"], paths["routes"], partial / "map.html")
-            partial.rename(runs_dir / name)
+            folder = write_plan_folder(plan, net, scenario, runs_dir / name)
+            if folder.map_error:
+                print(f"warning: map.html not written: {folder.map_error}", file=sys.stderr)
         except (PlannerError, GeodataError) as exc:
             state.update(status="failed", finished_at=time.time(), error=str(exc))
             print(f"error: {exc}", file=sys.stderr)

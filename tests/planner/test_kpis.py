@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from factories import line_problem, make_scenario, plan_for
 
-from planner.cli import main
+from cli import main
 from planner.kpis import comparison_rows, route_co2_kg, route_cost_vnd
 
 

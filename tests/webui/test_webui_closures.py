@@ -48,7 +48,7 @@ def test_page_lists_closures_and_offers_the_draw_tool(client: FlaskClient) -> No
     cid = _add(client)
     html = client.get(f"/closures?plan={FIXTURE_RUN}").get_data(as_text=True)
     assert "QL.4C đèo Mã Pí Lèng" in html and f'id="closure-{cid}"' in html
-    assert 'id="closure-map"' in html and "vendor/leaflet/leaflet.js" in html
+    assert 'id="closure-map"' in html and "/assets/leaflet/leaflet.js" in html
     assert "closure-draw.js" in html and 'name="geometry"' in html
     # the closure is in force during the plan's dates: ticked for the re-plan
     assert f'value="{cid}" form="replan-form" checked' in html

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from webui_testkit import PROJECT_ROOT
 
-from webui.catalogs import (
+from render.catalogs import (
     CatalogueFileError,
     add_message,
     placeholders,
@@ -23,8 +23,8 @@ from webui.catalogs import (
     read_catalog,
     stale_catalogs,
 )
-from webui.exports import EXPORT_FORMATS
-from webui.i18n import (
+from render.exports import EXPORT_FORMATS
+from render.i18n import (
     LANGUAGES,
     TRANSLATIONS_DIR,
     CatalogueError,
@@ -83,7 +83,8 @@ DYNAMIC: dict[str, set[str]] = {
 
 def _sources() -> tuple[list[Path], list[Path]]:
     templates = sorted((WEBUI / "templates").rglob("*.html"))
-    code = sorted(p for p in WEBUI.rglob("*.py") if p.name not in {"catalogs.py"})
+    code = sorted(p for root in (WEBUI, PROJECT_ROOT / "render") for p in root.rglob("*.py")
+                  if p.name not in {"catalogs.py"})
     return templates, code
 
 
@@ -154,7 +155,7 @@ def test_vietnamese_texts_are_nfc_with_diacritics() -> None:
 
 
 def test_compiled_catalogues_match_their_po_files() -> None:
-    assert stale_catalogs() == [], "run: python -m webui.catalogs compile"
+    assert stale_catalogs() == [], "run: python -m render.catalogs compile"
     for lang in LANGUAGES:
         catalog = read_catalog(lang)
         assert str(catalog.locale) == lang
@@ -179,7 +180,7 @@ def test_read_mo_reads_what_gettext_reads() -> None:
 
 
 def test_missing_catalogue_names_the_file(tmp_path: Path) -> None:
-    with pytest.raises(CatalogueError, match=r"messages\.mo.*webui\.catalogs compile"):
+    with pytest.raises(CatalogueError, match=r"messages\.mo.*render\.catalogs compile"):
         catalogue("vi", tmp_path)
     with pytest.raises(CatalogueError, match="'fr'"):
         catalogue("fr")
@@ -229,6 +230,6 @@ def test_translate_and_day_offsets() -> None:
 
 
 def test_former_messages_mapping_still_reads() -> None:
-    from webui import i18n
+    from render import i18n
 
     assert i18n.MESSAGES["crates_n"] == {"vi": "{n} thùng", "en": "{n} crates"}

@@ -155,7 +155,7 @@ def test_library_page_shows_map_form_and_empty_history(client: FlaskClient) -> N
     assert resp.status_code == 200
     page = _page(resp)
     assert "Xã Lũng Cú" in page and 'id="library-map"' in page
-    assert "/static/vendor/leaflet/leaflet.js" in page and "unpkg" not in page
+    assert "/assets/leaflet/leaflet.js" in page and "unpkg" not in page
     assert 'id="library-form"' in page and 'id="history-empty"' in page
     assert "≈ Vị trí gần đúng" in page  # not placed yet: the commune's point
     basemap = client.get(f"/communes/{LUNG_CU}/basemap.json").get_json()

@@ -12,7 +12,7 @@ import pytest
 from webui_testkit import FIXTURE_DIR, OSM
 
 from planner.plan import Plan, Unserved
-from webui.maps import OfflineMap, plan_map, render_map_html, write_plan_map
+from render.maps import OfflineMap, plan_map, render_map_html, write_plan_map
 
 EXTERNAL_TAG = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?"
                           r"(https?:)?//", re.I)
@@ -119,10 +119,3 @@ def test_map_escapes_text_from_the_scenario(fixture_plan: Plan, routes: dict[str
     page = render_map_html(plan_map(plan, routes, basemap=False))
     assert evil not in page
     assert "alert(1)" in page  # present, but escaped text
-
-
-def test_write_plan_map_is_what_the_cli_calls(tmp_path: Path) -> None:
-    from planner import cli  # the CLI imports webui.maps.write_plan_map by name
-
-    assert "write_plan_map" in Path(cli.__file__).read_text(encoding="utf-8")
-    assert callable(write_plan_map)

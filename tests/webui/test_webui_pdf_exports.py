@@ -31,8 +31,8 @@ from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, HERE, OSM
 
 from planner.plan import Plan
 from webui import create_app
-from webui.exports import GPX_NS, KML_NS, kml_colour, manifest_header
-from webui.sheetmap import map_extent, nice_scale_km
+from render.exports import GPX_NS, KML_NS, kml_colour, manifest_header
+from render.sheetmap import map_extent, nice_scale_km
 
 GOLDEN_DIR = HERE / "golden"
 VEHICLE = "xe-tv-01"
@@ -235,7 +235,7 @@ def test_gpx_tracks_are_simplified_within_tolerance(shared: FlaskClient,
     import pyproj
     import shapely
 
-    from webui.exports import TRACK_TOLERANCE_M, gpx_document, route_coordinates
+    from render.exports import TRACK_TOLERANCE_M, gpx_document, route_coordinates
 
     routes = json.loads((FIXTURE_DIR / "routes.geojson").read_text(encoding="utf-8"))
     data = _download(shared, "gpx", "application/gpx+xml")

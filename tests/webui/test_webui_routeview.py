@@ -9,8 +9,8 @@ import re
 from webui_testkit import FIXTURE_DIR
 
 from planner.plan import Plan
-from webui.formatting import hours_text, number, percent
-from webui.routeview import depot_location_note, route_view, route_views, summarise_directions
+from render.formatting import hours_text, number, percent
+from render.routeview import depot_location_note, route_view, route_views, summarise_directions
 
 
 def test_route_views_put_day_offsets_from_the_departure_day(fixture_plan: Plan) -> None:

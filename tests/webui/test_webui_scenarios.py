@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webui_testkit import PROJECT_ROOT, tiny_scenario_yaml
 
-from planner.cli import main as planner_main
+from cli import main as planner_main
 from webui.storage import repository
 
 DEFAULT = PROJECT_ROOT / "scenarios" / "ha-giang-2026.yaml"

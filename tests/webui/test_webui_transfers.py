@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from webui_testkit import FIXTURE_RUN
 
 from planner.plan import Plan
-from webui.routeview import TransferSpec, route_view, transfers_from_scenario
+from render.routeview import TransferSpec, route_view, transfers_from_scenario
 
 VEHICLE = "xe-tv-01"
 # On xe-tv-01: stop 2 is Xã Khâu Vai, stop 4 Xã Mèo Vạc.

@@ -2,11 +2,11 @@
 
 The content follows the printed HTML sheet (``templates/sheet.html``): A4, large type, black
 and white; a header with the vehicle, driver, dates, depot (and the note when its position
-is approximate), departure, crates loaded; the overview map (:mod:`webui.sheetmap`); then
+is approximate), departure, crates loaded; the overview map (:mod:`render.sheetmap`); then
 for every stop the leg's directions and a box with times, crates, contact, note and fields
 to fill in by hand.
 
-Text is set in DejaVu Sans (``static/fonts``), embedded as subsets, which has every
+Text is set in DejaVu Sans (``render/assets/fonts``), embedded as subsets, which has every
 Vietnamese letter. ReportLab keeps registered fonts in a process-wide registry;
 :func:`register_fonts` adds ours once, lazily (never at import time).
 """
@@ -32,10 +32,10 @@ from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Flowable, Frame,
                                 TableStyle)
 
 from planner.plan import Plan
-from webui import formatting
-from webui.i18n import Translator
-from webui.routeview import DirectionStep, Leg, Moment, RouteView
-from webui.sheetmap import FONT_BOLD_FILE, FONT_REGULAR_FILE, MAP_SIZE_IN
+from render import formatting
+from render.i18n import Translator
+from render.routeview import DirectionStep, Leg, Moment, RouteView
+from render.sheetmap import FONT_BOLD_FILE, FONT_REGULAR_FILE, MAP_SIZE_IN
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"

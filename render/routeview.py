@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.plan import Plan, Route, Visit, clock
-from webui.formatting import clock_text, parse_clock
+from render.formatting import clock_text, parse_clock
 
 
 @dataclass(frozen=True)

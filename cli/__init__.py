@@ -1,4 +1,6 @@
-"""``planner`` command line: solve, check, validate, communes. No logic of its own."""
+"""The ``planner`` command: solve, check, re-plan, compare, validate, communes, geodata
+import. No logic of its own: it composes :mod:`planner` (the core), :mod:`render` (maps) and
+:mod:`geodata`, which is why it is its own package (``planner`` knows nothing of rendering)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from planner.errors import PlannerError
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
-    from planner.pipeline import solve_scenario, write_outputs
+    from planner.pipeline import solve_scenario
     from planner.scenario import load_scenario
 
     t0 = time.perf_counter()
@@ -21,9 +23,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     plan, net = solve_scenario(scenario, scenario_file=str(Path(args.scenario).resolve()),
                                time_limit_s=args.time_limit, seed=args.seed,
                                solution_limit=args.solution_limit)
-    out = Path(args.out)
-    paths = write_outputs(plan, net, scenario, out)
-    wrote_map = _write_map(paths, out)  # folium lives in webui; the CLI composes
+    folder = _write_folder(plan, net, scenario, Path(args.out))
     total = time.perf_counter() - t0
     print(_summary(plan))
     tm = plan.provenance["timings_s"]
@@ -32,8 +32,7 @@ def _cmd_solve(args: argparse.Namespace) -> int:
           f"matrices {tm['matrices_s']:.1f} s "
           f"({'cached' if cache['matrices_hit'] else 'computed'}), "
           f"solve {plan.provenance['solve_wall_s']:.1f} s, total {total:.1f} s")
-    print(f"wrote {', '.join(str(p) for p in paths.values())}"
-          + (f", {out / 'map.html'}" if wrote_map else ""))
+    print(f"wrote {', '.join(str(p) for p in folder.files)}")
     return 0
 
 
@@ -78,7 +77,8 @@ def _summary(plan) -> str:  # noqa: ANN001 - a Plan
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from planner.check import check_plan
-    from planner.pipeline import load_scenario_for_plan, prepare_network, problem_for
+    from planner.outputs import load_scenario_for_plan
+    from planner.pipeline import prepare_network, problem_for
     from planner.plan import read_plan
 
     plan_path = Path(args.plan)
@@ -106,7 +106,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
-    from planner.pipeline import load_scenario_for_plan, solve_scenario, write_outputs
+    from planner.outputs import load_scenario_for_plan
+    from planner.pipeline import solve_scenario
     from planner.plan import read_plan
     from planner.scenario import load_scenario
 
@@ -124,9 +125,7 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     plan, net = solve_scenario(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
                                previous=previous, done=split(args.done),
                                locked=split(args.lock))
-    out = Path(args.out)
-    paths = write_outputs(plan, net, scenario, out)
-    _write_map(paths, out)
+    _write_folder(plan, net, scenario, Path(args.out))
     print(_summary(plan))
     r = plan.provenance["replan"]
     if r["kept_unchanged"]:
@@ -138,18 +137,13 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_map(paths: dict, out: Path) -> bool:
-    try:
-        from webui.errors import WebUIError
-        from webui.maps import write_plan_map
-    except ImportError:  # pragma: no cover - webui is part of the same distribution
-        return False
-    try:
-        write_plan_map(paths["plan"], paths["routes"], out / "map.html")
-    except WebUIError as exc:  # the plan stands; only its map could not be drawn
-        print(f"warning: map.html not written: {exc}", file=sys.stderr)
-        return False
-    return True
+def _write_folder(plan, net, scenario, out: Path):  # noqa: ANN001, ANN202
+    from render.folder import write_plan_folder
+
+    folder = write_plan_folder(plan, net, scenario, out)
+    if folder.map_error:  # the plan stands; only its map could not be drawn
+        print(f"warning: map.html not written: {folder.map_error}", file=sys.stderr)
+    return folder
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:

@@ -1,12 +1,12 @@
 """Vietnamese/English messages from gettext catalogues, and the choice of language per request.
 
 WHERE TO ADD A MESSAGE: every text the UI shows lives in the gettext catalogues
-``webui/translations/vi/LC_MESSAGES/messages.po`` and ``webui/translations/en/LC_MESSAGES/
+``render/translations/vi/LC_MESSAGES/messages.po`` and ``render/translations/en/LC_MESSAGES/
 messages.po`` (there is no dictionary of messages in this module any more). A message id is a
 short key (``route_sheet_for``), its text uses ``str.format`` placeholders (``{vehicle}``), the
 same ones in both languages. Add a message to both files at once and recompile with
-``python -m webui.catalogs add KEY --vi "Văn bản có dấu" --en "Text"`` (or edit both ``.po``
-files and run ``python -m webui.catalogs compile``); commit the ``.po`` and the ``.mo``. Use it
+``python -m render.catalogs add KEY --vi "Văn bản có dấu" --en "Text"`` (or edit both ``.po``
+files and run ``python -m render.catalogs compile``); commit the ``.po`` and the ``.mo``. Use it
 as ``_("KEY", name=value)`` in templates and ``g.tr("KEY", ...)`` or
 ``Translator(lang)("KEY", ...)`` in code. ``tests/webui/test_webui_i18n.py`` checks that every
 key used exists in both languages with the same placeholders, that Vietnamese texts carry
@@ -72,10 +72,10 @@ def catalogue(lang: str, root: Path = TRANSLATIONS_DIR) -> Mapping[str, str]:
         return read_mo(path.read_bytes())
     except FileNotFoundError:
         raise CatalogueError(f"{path}: compiled message catalogue missing; run "
-                             "`python -m webui.catalogs compile`") from None
+                             "`python -m render.catalogs compile`") from None
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise CatalogueError(f"{path}: cannot read the message catalogue ({exc}); run "
-                             "`python -m webui.catalogs compile`") from None
+                             "`python -m render.catalogs compile`") from None
 
 
 def has_message(key: str) -> bool:
@@ -128,7 +128,7 @@ class Translator:
 
     def transfers(self, stop: Any) -> list[str]:
         """``["nhận 3 thùng để giao cho Xã Lũng Cú", ...]``: the hand-ons of crates at a
-        :class:`~webui.routeview.StopView` (empty when it has none); pages put them after the
+        :class:`~render.routeview.StopView` (empty when it has none); pages put them after the
         label ``_("transfer")`` ("Chuyển tiếp")."""
         out = []
         for kind in ("collect", "deliver"):

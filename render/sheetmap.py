@@ -31,10 +31,11 @@ from matplotlib.patheffects import withStroke
 from shapely.geometry import shape
 
 from geodata.basemap import basemap_layers
-from webui.i18n import Translator
-from webui.routeview import RouteView
+from render import ASSETS_DIR
+from render.i18n import Translator
+from render.routeview import RouteView
 
-FONT_DIR = Path(__file__).resolve().parent / "static" / "fonts"
+FONT_DIR = ASSETS_DIR / "fonts"
 FONT_REGULAR_FILE = FONT_DIR / "DejaVuSans.ttf"
 FONT_BOLD_FILE = FONT_DIR / "DejaVuSans-Bold.ttf"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -100,7 +101,7 @@ def load_basemap(network: str) -> Basemap:
 @dataclass
 class BasemapCache:
     """Basemaps by dataset name, loaded once per app (the datasets do not change while the
-    app runs). Registered in ``app.extensions`` by :func:`webui.stores.init_app`."""
+    app runs). (The web UI keeps one per app.)"""
 
     loader: Callable[[str], Basemap] = load_basemap
     _items: dict[str, Basemap] = field(default_factory=dict)

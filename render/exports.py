@@ -23,9 +23,9 @@ from openpyxl.utils import get_column_letter
 
 from geodata.simplify import simplify_lonlat_lines
 from planner.plan import Plan, Route, Visit
-from webui import formatting
-from webui.i18n import Translator
-from webui.routeview import TransferSpec, route_view, vehicle_style
+from render import formatting
+from render.i18n import Translator
+from render.routeview import TransferSpec, route_view, vehicle_style
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 GPX_SCHEMA = "http://www.topografix.com/GPX/1/1/gpx.xsd"

@@ -2,7 +2,7 @@
 
 Folium normally loads Leaflet, jQuery, Bootstrap, awesome-markers and Font Awesome from CDNs
 and draws on online tiles. :class:`OfflineMap` needs only Leaflet, vendored under
-``webui/static/vendor/leaflet`` and inlined into the page; stop markers are
+``render/assets/leaflet`` and inlined into the page; stop markers are
 :class:`folium.DivIcon` and popups are bound without jQuery. The basemap is a vector layer
 drawn from the plan's own road dataset (province outline, trunk to tertiary roads,
 simplified); OpenStreetMap tiles are an optional layer, off by default.
@@ -11,6 +11,7 @@ simplified); OpenStreetMap tiles are an optional layer, off by default.
 from __future__ import annotations
 
 import base64
+import logging
 import functools
 import html
 import json
@@ -32,11 +33,14 @@ from shapely.geometry import shape
 from geodata.basemap import basemap_layers
 from geodata.datasets import load_dataset
 from planner.plan import Plan, read_plan
-from webui.errors import MapError
-from webui.i18n import Translator
-from webui.routeview import RouteView, StopView, TransferSpec, route_views, transfers_from_scenario
+from render import ASSETS_DIR
+from render.errors import MapError
+from render.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
+from render.routeview import RouteView, StopView, TransferSpec, route_views, transfers_from_scenario
 
-VENDOR_DIR = Path(__file__).resolve().parent / "static" / "vendor" / "leaflet"
+log = logging.getLogger(__name__)
+
+VENDOR_DIR = ASSETS_DIR / "leaflet"
 BASEMAP_CLASSES: tuple[str, ...] = ("trunk", "primary", "secondary", "tertiary")
 BASEMAP_SIMPLIFY_DEG = 0.0002  # about 20 m: invisible below zoom 14, keeps map.html small
 ROUTE_SIMPLIFY_DEG = 0.00005  # about 5 m: the route still follows the simplified roads
@@ -85,7 +89,7 @@ def leaflet_assets(vendor_dir: Path = VENDOR_DIR) -> tuple[str, str]:
         css = (vendor_dir / "leaflet.css").read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise MapError(f"{exc.filename}: vendored Leaflet file missing; restore "
-                       "webui/static/vendor/leaflet (see its SOURCES.md)") from None
+                       "render/assets/leaflet (see its SOURCES.md)") from None
     js = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js)
 
     def data_uri(match: re.Match[str]) -> str:
@@ -414,7 +418,7 @@ _EXTERNAL_ASSET = re.compile(r"<(?:script|link|img)\b[^>]*\b(?:src|href)\s*=\s*[
 
 def render_map_html(m: folium.Map, *, lang: str = "vi") -> str:
     """The whole page of ``m`` as one string, with ``<html lang=...>``; raises
-    :class:`~webui.errors.MapError` if anything would still be loaded from the network."""
+    :class:`~render.errors.MapError` if anything would still be loaded from the network."""
     page = m.get_root().render()
     page = page.replace("<html>", f'<!-- {MAP_FORMAT} -->\n<html lang="{html.escape(lang)}">', 1)
     found = _EXTERNAL_ASSET.search(page)
@@ -505,3 +509,23 @@ def closure_map_data(network: str, closures: Iterable[Mapping[str, Any]], *,
             "routes": {"type": "FeatureCollection", "features": lines},
             "stops": {"type": "FeatureCollection", "features": stops},
             "attribution": OSM_ATTRIBUTION + " (ODbL)"}
+
+
+def map_file_name(lang: str) -> str:
+    """``map.html`` for Vietnamese (the file ``planner solve`` writes), ``map.<lang>.html``
+    otherwise."""
+    return "map.html" if lang == DEFAULT_LANGUAGE else f"map.{lang}.html"
+
+
+def plan_map_file(folder: Path, lang: str) -> Path:
+    """The map page in ``lang`` of the plan folder ``folder``, (re)written when missing, older
+    than the plan or its routes, or drawn by an earlier version of the map code."""
+    if lang not in LANGUAGES:
+        raise MapError(f"no map language {lang!r}; use one of {', '.join(LANGUAGES)}")
+    out = folder / map_file_name(lang)
+    sources = [folder / "plan.json", folder / "routes.geojson"]
+    newest = max(p.stat().st_mtime for p in sources if p.exists())
+    if not out.is_file() or out.stat().st_mtime < newest or not map_is_current(out):
+        log.info("writing %s", out)
+        write_plan_map(sources[0], sources[1], out, lang=lang)
+    return out

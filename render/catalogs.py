@@ -1,16 +1,16 @@
 """Maintenance of the web UI's message catalogues (a developer tool, not used by the app).
 
-The catalogues are gettext files under ``webui/translations/<lang>/LC_MESSAGES/``: the
+The catalogues are gettext files under ``render/translations/<lang>/LC_MESSAGES/``: the
 ``messages.po`` files are edited (by hand, or with Poedit and the like), the ``messages.mo``
 files beside them are compiled from them and committed, so the app reads them with no
-extra dependency (:func:`webui.i18n.read_mo`). Message ids are short keys
+extra dependency (:func:`render.i18n.read_mo`). Message ids are short keys
 (``route_sheet_for``), texts use ``str.format`` placeholders (``{vehicle}``).
 
 Commands (they need Babel, from the ``test`` extra: ``pip install -e '.[test]'``)::
 
-    python -m webui.catalogs add KEY --vi "Văn bản" --en "Text" [--after OTHER_KEY]
-    python -m webui.catalogs compile     # messages.po -> messages.mo, every language
-    python -m webui.catalogs check       # exit 1 if a .mo is missing or older than its .po
+    python -m render.catalogs add KEY --vi "Văn bản" --en "Text" [--after OTHER_KEY]
+    python -m render.catalogs compile     # messages.po -> messages.mo, every language
+    python -m render.catalogs check       # exit 1 if a .mo is missing or older than its .po
 
 A test (``tests/webui/test_webui_i18n.py``) fails when a ``.mo`` does not match its ``.po``.
 """
@@ -30,7 +30,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from webui.i18n import LANGUAGES, TRANSLATIONS_DIR, read_mo
+from render.i18n import LANGUAGES, TRANSLATIONS_DIR, read_mo
 
 DOMAIN = "messages"
 PLACEHOLDER = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)[^{}]*\}")
@@ -166,7 +166,7 @@ def add_message(key: str, texts: Mapping[str, str], *, after: str | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m webui.catalogs", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m render.catalogs", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("compile", help="compile every messages.po to messages.mo")
@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "check":
             stale = stale_catalogs()
             if stale:
-                print(f"out of date: {', '.join(stale)}; run python -m webui.catalogs compile",
+                print(f"out of date: {', '.join(stale)}; run python -m render.catalogs compile",
                       file=sys.stderr)
                 return 1
             print("catalogues up to date")
