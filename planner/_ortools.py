@@ -29,62 +29,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
 from ortools.util import optional_boolean_pb2
 
 from planner.problem import DAY_S, RoutingProblem, VehicleSpec
+from planner.solution import ITERATED_LOCAL_SEARCH, RawSolution, SolverParams, VisitConstraints
 
 
-@dataclass(frozen=True)
-class SolverParams:
-    time_limit_s: float = 30.0
-    solution_limit: int | None = None
-    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
-    local_search: str = "GUIDED_LOCAL_SEARCH"
-    gls_lambda: float = 0.1  # guided local search penalty factor (OR-Tools' default)
-    # the portfolio around this model (planner.search)
-    workers: int = 2  # processes (cores) one solve may use
-    hgs_seed: bool = True  # start OR-Tools from PyVRP's routes where PyVRP can model the problem
-    seed: int = 0  # PyVRP's random seed
-    hgs_iterations: int = 20_000  # PyVRP's budget in a reproducible run (solution_limit set)
-    polish_share: float = 0.05  # share of the time OR-Tools searches on from the best start
-    # searches that start from nothing use OR-Tools' iterated local search where the model
-    # allows it (see ils_unsupported); ``local_search`` otherwise and from given routes
-    iterated: bool = True
-
-
-@dataclass(frozen=True)
-class VisitConstraints:
-    """Re-planning constraints, by location index: ``vehicles`` limits which vehicles may
-    serve a stop, ``start_s`` pins a service start (a visit already done), ``required``
-    makes a stop mandatory (never dropped)."""
-
-    vehicles: dict[int, tuple[int, ...]] = field(default_factory=dict)
-    start_s: dict[int, int] = field(default_factory=dict)
-    required: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True)
-class RawSolution:
-    """Stop order per vehicle (location indices, depots excluded) and how the search went."""
-
-    routes: tuple[tuple[int, ...], ...]
-    objective: int
-    status: str
-    wall_s: float
-    progress: tuple[tuple[float, int], ...] = field(default=())
-    starts: tuple[tuple[int, ...], ...] = ()  # earliest service start of each stop, per route
-    # daily breaks per vehicle as the solver placed them: (start, end) seconds
-    breaks: tuple[tuple[tuple[int, int], ...], ...] = ()
-    seeded: bool = False  # the search started from the given initial routes
-    strategy: str = "ortools"  # which search of planner.search produced the routes
-    local_search: str = ""  # the metaheuristic that ran: ITERATED_LOCAL_SEARCH or as asked
-
-
-ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
 # Ruin size of the iterated local search (SISR: strings of nearby visits removed, then put
 # back by cheapest insertion, then greedy descent; simulated-annealing acceptance). Solomon
 # RC1 at 10 s, two processes, unseeded (benchmarks/vrp, 2026-11-22): about 20 visits removed
@@ -150,27 +104,74 @@ def search_parameters(params: SolverParams, *, ils_stops: int | None = None
     return search
 
 
+@dataclass(eq=False)
+class _Model:
+    """An OR-Tools routing model of one problem, built step by step by :func:`_build_model`."""
+
+    problem: RoutingProblem
+    manager: pywrapcp.RoutingIndexManager
+    routing: pywrapcp.RoutingModel
+    time_dim: Any = None  # the "time" dimension (seconds from the horizon start)
+    day_dim: Any = None  # the "day" dimension, when days must be counted (lodging, caps)
+    break_vars: list[list[Any]] = field(default_factory=list)  # daily breaks, per vehicle
+
+    @property
+    def solver(self) -> Any:
+        return self.routing.solver()
+
+    def index(self, loc: int) -> int:
+        return self.manager.NodeToIndex(loc)
+
+
 def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                   on_progress: Callable[[float, int], None] | None = None,
                   constraints: VisitConstraints | None = None,
                   initial_routes: tuple[tuple[int, ...], ...] | None = None) -> RawSolution:
     """Solve ``problem``; with ``initial_routes`` (stop order per vehicle) the search starts
     from them when the model accepts them as a solution, else from its own first solution."""
-    n, vehicles = problem.n_locations, problem.vehicles
-    manager = pywrapcp.RoutingIndexManager(n, len(vehicles), [v.start for v in vehicles],
-                                           [v.end for v in vehicles])
-    routing = pywrapcp.RoutingModel(manager)
-    svc = problem.service_s
+    model = _build_model(problem, constraints)
+    use_ils = (params.iterated_local_search and initial_routes is None
+               and ils_unsupported(problem, constraints) is None)
+    search = search_parameters(params, ils_stops=problem.n_stops if use_ils else None)
+    return _search(model, search, use_ils=use_ils, on_progress=on_progress,
+                   initial_routes=initial_routes,
+                   method=ITERATED_LOCAL_SEARCH if use_ils else params.local_search)
 
+
+def _build_model(problem: RoutingProblem, constraints: VisitConstraints | None) -> _Model:
+    """The whole model, in the order of the module docstring (the order the constraints are
+    added in is kept: the search's path, hence a reproducible run's result, depends on it)."""
+    manager = pywrapcp.RoutingIndexManager(
+        problem.n_locations, len(problem.vehicles), [v.start for v in problem.vehicles],
+        [v.end for v in problem.vehicles])
+    model = _Model(problem, manager, pywrapcp.RoutingModel(manager))
+    transit_cb = _add_costs(model)
+    _add_time(model, transit_cb)
+    _add_shifts_and_breaks(model)
+    capped = any(v.drive_cap_binds for v in problem.vehicles)
+    if problem.horizon_days > 1 and (problem.lodging is not None or capped):
+        _add_days(model)
+    if capped:
+        _add_daily_driving_cap(model)
+    _add_loads(model)
+    _add_visits(model, constraints)
+    return model
+
+
+def _add_costs(model: _Model) -> dict[tuple[Any, ...], int]:
+    """Arc costs (travel time, or the problem's weighting of time and distance) and fixed
+    costs per vehicle; returns the transit callbacks of the time dimension by (profile,
+    continuous-driving rule)."""
+    problem, routing = model.problem, model.routing
     # matrices and vectors registered as such run in C++: no Python call per arc evaluation
     travel_cb: dict[int, int] = {}
     for p, mat in enumerate(problem.time_s):
         travel_cb[p] = routing.RegisterTransitMatrix(np.asarray(mat, dtype=np.int64).tolist())
     # time between services: the stay at a stop, then the leg with its roadside pauses (a
     # continuous-driving rule depends on the vehicle, so one matrix per profile and rule)
-    transit_cb: dict[tuple, int] = {}
-    for v in vehicles:
-        key = (v.profile, v.max_continuous_drive_s, v.drive_rest_s)
+    transit_cb: dict[tuple[Any, ...], int] = {}
+    for v in problem.vehicles:
+        key = _rule_key(v)
         if key not in transit_cb:
             transit_cb[key] = routing.RegisterTransitMatrix(
                 _transit_matrix(problem, v, problem.time_s[v.profile]).tolist())
@@ -180,29 +181,43 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
             (problem.travel_cost_coeff * np.asarray(t_mat, dtype=np.int64)
              + problem.distance_cost_coeff * np.asarray(d_mat, dtype=np.int64)).tolist())
             for p, (t_mat, d_mat) in enumerate(zip(problem.time_s, problem.distance_m))}
-    for k, v in enumerate(vehicles):
+    for k, v in enumerate(problem.vehicles):
         routing.SetArcCostEvaluatorOfVehicle(cost_cb[v.profile], k)
         if problem.vehicle_fixed_cost:
             routing.SetFixedCostOfVehicle(problem.vehicle_fixed_cost[k], k)
+    return transit_cb
 
+
+def _rule_key(v: VehicleSpec) -> tuple[Any, ...]:
+    return (v.profile, v.max_continuous_drive_s, v.drive_rest_s)
+
+
+def _add_time(model: _Model, transit_cb: dict[tuple[Any, ...], int]) -> None:
+    """The time dimension; each stop's service starts inside one of its windows."""
+    problem, routing = model.problem, model.routing
     horizon = problem.horizon_s
     routing.AddDimensionWithVehicleTransits(
-        [transit_cb[(v.profile, v.max_continuous_drive_s, v.drive_rest_s)] for v in vehicles],
-        horizon, horizon, False, "time")
-    time_dim = routing.GetDimensionOrDie("time")
-    for loc in range(problem.n_depots, n):
-        idx = manager.NodeToIndex(loc)
+        [transit_cb[_rule_key(v)] for v in problem.vehicles], horizon, horizon, False, "time")
+    model.time_dim = routing.GetDimensionOrDie("time")
+    for loc in range(problem.n_depots, problem.n_locations):
         wins = problem.windows[loc]
-        cumul = time_dim.CumulVar(idx)
+        cumul = model.time_dim.CumulVar(model.index(loc))
         cumul.SetRange(wins[0][0], wins[-1][1])
         for (_, end_a), (start_b, _) in zip(wins, wins[1:]):
             if start_b > end_a + 1:
                 cumul.RemoveInterval(end_a + 1, start_b - 1)
-    solver = routing.solver()
-    node_visit = [0 if routing.IsStart(i) else svc[manager.IndexToNode(i)]
+
+
+def _add_shifts_and_breaks(model: _Model) -> None:
+    """Each vehicle's working window, longest trip and span cost; its nights (a mandatory
+    break from each shift end to the next shift start) and daily breaks as break intervals,
+    which no service overlaps."""
+    problem, routing, time_dim = model.problem, model.routing, model.time_dim
+    solver = model.solver
+    svc = problem.service_s
+    node_visit = [0 if routing.IsStart(i) else svc[model.manager.IndexToNode(i)]
                   for i in range(routing.Size())]
-    break_vars: list[list] = []
-    for k, v in enumerate(vehicles):
+    for k, v in enumerate(problem.vehicles):
         time_dim.CumulVar(routing.Start(k)).SetRange(v.earliest_start_s, v.latest_end_s)
         time_dim.CumulVar(routing.End(k)).SetRange(v.earliest_start_s, v.latest_end_s)
         time_dim.SetSpanUpperBoundForVehicle(v.max_span_s, k)
@@ -222,34 +237,74 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                 rests.append(solver.FixedDurationIntervalVar(
                     day * DAY_S + b_start, day * DAY_S + b_end - b_len, b_len, False,
                     f"break-{k}-{day}-{b}"))
-        break_vars.append(rests)
+        model.break_vars.append(rests)
         if nights or rests:
             time_dim.SetBreakIntervalsOfVehicle(nights + rests, k, node_visit)
 
-    capped = any(v.drive_cap_binds for v in vehicles)
-    multi_day = problem.horizon_days > 1
-    day_dim = None
-    if multi_day and (problem.lodging is not None or capped):
-        # "day" cumul = the day of the service start (or of leaving the depot); its slack at
-        # a node is the number of nights between that node and the next one
-        routing.AddConstantDimensionWithSlack(0, problem.horizon_days, problem.horizon_days,
-                                              False, "day")
-        day_dim = routing.GetDimensionOrDie("day")
-        nodes = [routing.Start(k) for k in range(len(vehicles))] + [
-            manager.NodeToIndex(loc) for loc in range(problem.n_depots, n)]
-        for idx in nodes + [routing.End(k) for k in range(len(vehicles))]:
-            t, d = time_dim.CumulVar(idx), day_dim.CumulVar(idx)
-            solver.Add(t >= d * DAY_S)
-            solver.Add(t <= d * DAY_S + (DAY_S - 1))
-        if problem.lodging is not None:
-            # after a stop without lodging the day may not change: no night there, nor on
-            # the road after it
-            for loc in range(problem.n_depots, n):
-                if not problem.lodging[loc]:
-                    day_dim.SlackVar(manager.NodeToIndex(loc)).SetValue(0)
-    if capped:
-        _add_daily_driving_cap(problem, manager, routing, day_dim)
 
+def _add_days(model: _Model) -> None:
+    """The "day" dimension: a node's cumul is the day of its service start (or of leaving
+    the depot); its slack is the number of nights between it and the next node. After a stop
+    without lodging the day may not change: no night there, nor on the road after it."""
+    problem, routing, solver = model.problem, model.routing, model.solver
+    routing.AddConstantDimensionWithSlack(0, problem.horizon_days, problem.horizon_days,
+                                          False, "day")
+    day_dim = model.day_dim = routing.GetDimensionOrDie("day")
+    n_vehicles = len(problem.vehicles)
+    nodes = [routing.Start(k) for k in range(n_vehicles)] + [
+        model.index(loc) for loc in range(problem.n_depots, problem.n_locations)]
+    for idx in nodes + [routing.End(k) for k in range(n_vehicles)]:
+        t, d = model.time_dim.CumulVar(idx), day_dim.CumulVar(idx)
+        solver.Add(t >= d * DAY_S)
+        solver.Add(t <= d * DAY_S + (DAY_S - 1))
+    if problem.lodging is not None:
+        for loc in range(problem.n_depots, problem.n_locations):
+            if not problem.lodging[loc]:
+                day_dim.SlackVar(model.index(loc)).SetValue(0)
+
+
+def _add_daily_driving_cap(model: _Model) -> None:
+    """Driving (travel time only) per day stays within each vehicle's cap.
+
+    The "drive" cumul is the driving done on the current day. Over one day it is a plain
+    sum of travel. Over several, a leg's transit is ``travel - RESET`` and the slack of the
+    node it leaves is ``RESET`` unless nights follow that node (``day`` slack m >= 1); then
+    the count may fall by up to m caps (the driving done before the nights, at the node or
+    on the road). The scheduler splits legs the same way and the plan checker re-derives
+    the daily driving from the plan's times."""
+    problem, manager, routing, day = model.problem, model.manager, model.routing, model.day_dim
+    vehicles = problem.vehicles
+    horizon = problem.horizon_s
+    caps = [v.max_drive_s_per_day if v.drive_cap_binds and v.max_drive_s_per_day is not None
+            else horizon for v in vehicles]
+    reset = horizon if day is not None else 0
+    drive_cb = {}
+    for p, mat in enumerate(problem.time_s):
+        travel = np.minimum(np.asarray(mat, dtype=np.int64), horizon)
+        drive_cb[p] = routing.RegisterTransitMatrix((travel - reset).tolist())
+    routing.AddDimensionWithVehicleTransitAndCapacity(
+        [drive_cb[v.profile] for v in vehicles], reset, caps, True, "drive")
+    if day is None:
+        return
+    drive = routing.GetDimensionOrDie("drive")
+    solver = routing.solver()
+    # after m nights between two places, at most m days' driving may have been done before
+    # the last night: drive(next) >= drive(here) + travel - m * cap. A stop any vehicle may
+    # serve uses the smallest cap (never admits too much driving).
+    smallest = min(caps)
+    for k in range(len(vehicles)):
+        idx = routing.Start(k)
+        solver.Add(drive.SlackVar(idx) + caps[k] * day.SlackVar(idx) >= reset)
+    for loc in range(problem.n_depots, problem.n_locations):
+        idx = manager.NodeToIndex(loc)
+        solver.Add(drive.SlackVar(idx) + smallest * day.SlackVar(idx) >= reset)
+
+
+def _add_loads(model: _Model) -> None:
+    """Swap-correct loads: the trip leaves with every crate it will deliver, each stop
+    removes its deliveries and adds its collections (and the crates of transfers)."""
+    problem, routing, solver = model.problem, model.routing, model.solver
+    vehicles = problem.vehicles
     deliver, collect = problem.deliver, problem.collect
     net = [c - d for c, d in zip(collect, deliver)]
     if problem.pair_load is not None:
@@ -261,44 +316,51 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
         deliv_cb = routing.RegisterUnaryTransitVector(list(deliver))
         routing.AddDimensionWithVehicleCapacity(deliv_cb, 0, [v.capacity for v in vehicles],
                                                 True, "delivered")
-    else:
-        deliv_cb = routing.RegisterUnaryTransitVector(list(deliver))
-        net_cb = routing.RegisterUnaryTransitVector(list(net))
-        max_cap = max(v.capacity for v in vehicles)
-        routing.AddDimension(deliv_cb, 0, sum(deliver) + 1, True, "delivered")
-        routing.AddDimensionWithVehicleCapacity(net_cb, 0, [v.capacity for v in vehicles],
-                                                False, "load")
-        delivered = routing.GetDimensionOrDie("delivered")
-        load = routing.GetDimensionOrDie("load")
-        for k, v in enumerate(vehicles):
-            load.CumulVar(routing.Start(k)).SetRange(0, min(v.capacity, max_cap))
-            solver.Add(load.CumulVar(routing.Start(k)) == delivered.CumulVar(routing.End(k)))
+        return
+    deliv_cb = routing.RegisterUnaryTransitVector(list(deliver))
+    net_cb = routing.RegisterUnaryTransitVector(list(net))
+    max_cap = max(v.capacity for v in vehicles)
+    routing.AddDimension(deliv_cb, 0, sum(deliver) + 1, True, "delivered")
+    routing.AddDimensionWithVehicleCapacity(net_cb, 0, [v.capacity for v in vehicles],
+                                            False, "load")
+    delivered = routing.GetDimensionOrDie("delivered")
+    load = routing.GetDimensionOrDie("load")
+    for k, v in enumerate(vehicles):
+        load.CumulVar(routing.Start(k)).SetRange(0, min(v.capacity, max_cap))
+        solver.Add(load.CumulVar(routing.Start(k)) == delivered.CumulVar(routing.End(k)))
 
-    for loc in range(problem.n_depots, n):
+
+def _add_visits(model: _Model, constraints: VisitConstraints | None) -> None:
+    """Which stops may be dropped (at their penalty), by which vehicles each may be served,
+    the re-planning constraints, and transfers (pickup and delivery on one trip, in order)."""
+    problem, routing, solver = model.problem, model.routing, model.solver
+    for loc in range(problem.n_depots, problem.n_locations):
         if constraints is None or loc not in constraints.required:
-            routing.AddDisjunction([manager.NodeToIndex(loc)], problem.penalty[loc])
+            routing.AddDisjunction([model.index(loc)], problem.penalty[loc])
     for loc, ks in enumerate(problem.allowed_vehicles or ()):
         if ks is not None and (constraints is None or loc not in constraints.vehicles):
-            idx = manager.NodeToIndex(loc)
-            routing.VehicleVar(idx).SetValues([-1, *ks])
+            routing.VehicleVar(model.index(loc)).SetValues([-1, *ks])
     if constraints is not None:
         for loc, ks in constraints.vehicles.items():
             # (SetAllowedVehiclesForIndex has no working Python binding in OR-Tools 9.15)
             allowed = list(ks) if loc in constraints.required else [-1, *ks]
-            routing.VehicleVar(manager.NodeToIndex(loc)).SetValues(allowed)
+            routing.VehicleVar(model.index(loc)).SetValues(allowed)
         for loc, t in constraints.start_s.items():
-            time_dim.CumulVar(manager.NodeToIndex(loc)).SetRange(t, t)
+            model.time_dim.CumulVar(model.index(loc)).SetRange(t, t)
     for pickup, delivery in problem.pickup_delivery:
-        p_idx, d_idx = manager.NodeToIndex(pickup), manager.NodeToIndex(delivery)
+        p_idx, d_idx = model.index(pickup), model.index(delivery)
         routing.AddPickupAndDelivery(p_idx, d_idx)
         solver.Add(routing.ActiveVar(p_idx) == routing.ActiveVar(d_idx))
         solver.Add(routing.VehicleVar(p_idx) == routing.VehicleVar(d_idx))
-        solver.Add(time_dim.CumulVar(p_idx) <= time_dim.CumulVar(d_idx))
+        solver.Add(model.time_dim.CumulVar(p_idx) <= model.time_dim.CumulVar(d_idx))
 
-    use_ils = (params.iterated and initial_routes is None
-               and ils_unsupported(problem, constraints) is None)
-    search = search_parameters(params, ils_stops=problem.n_stops if use_ils else None)
 
+def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameters, *,
+            use_ils: bool, method: str, on_progress: Callable[[float, int], None] | None,
+            initial_routes: tuple[tuple[int, ...], ...] | None) -> RawSolution:
+    """Run the search (from ``initial_routes`` when the model accepts them), recording each
+    improving objective, and read the routes, service starts and breaks it found."""
+    routing, manager = model.routing, model.manager
     progress: list[tuple[float, int]] = []
     t0 = time.perf_counter()
 
@@ -326,31 +388,37 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
     wall = time.perf_counter() - t0
     # (the iterated local search returns its best solution without setting a status)
     status = "SUCCESS" if use_ils and assignment is not None else _status_name(routing.status())
-    method = ITERATED_LOCAL_SEARCH if use_ils else params.local_search
     if assignment is None:
-        return RawSolution(routes=tuple(() for _ in vehicles), objective=-1, status=status,
-                           wall_s=wall, progress=tuple(progress), seeded=seeded,
+        return RawSolution(routes=tuple(() for _ in model.problem.vehicles), objective=-1,
+                           status=status, wall_s=wall, progress=tuple(progress), seeded=seeded,
                            local_search=method)
+    routes, starts, rests = _read_routes(model, assignment)
+    return RawSolution(routes=routes, objective=assignment.ObjectiveValue(), status=status,
+                       wall_s=wall, progress=tuple(progress), starts=starts, seeded=seeded,
+                       breaks=rests, local_search=method)
+
+
+def _read_routes(model: _Model, assignment: Any) -> tuple[
+        tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...],
+        tuple[tuple[tuple[int, int], ...], ...]]:
+    """Stop order, service starts and daily breaks of every vehicle in ``assignment``."""
+    routing, manager, time_dim = model.routing, model.manager, model.time_dim
     routes, starts, rests = [], [], []
-    for k in range(len(vehicles)):
+    for k in range(len(model.problem.vehicles)):
         # every daily break as placed (those before the departure or after the return
         # were taken at home; the scheduler keeps the ones inside the trip)
         rests.append(tuple(sorted(
             (assignment.StartValue(iv), assignment.StartValue(iv) + assignment.DurationValue(iv))
-            for iv in break_vars[k])))
-        idx = routing.Start(k)
+            for iv in model.break_vars[k])))
         stops, times = [], []
-        idx = assignment.Value(routing.NextVar(idx))
+        idx = assignment.Value(routing.NextVar(routing.Start(k)))
         while not routing.IsEnd(idx):
             stops.append(manager.IndexToNode(idx))
             times.append(assignment.Min(time_dim.CumulVar(idx)))
             idx = assignment.Value(routing.NextVar(idx))
         routes.append(tuple(stops))
         starts.append(tuple(times))
-    return RawSolution(routes=tuple(routes), objective=assignment.ObjectiveValue(),
-                       status=status, wall_s=wall, progress=tuple(progress),
-                       starts=tuple(starts), seeded=seeded, breaks=tuple(rests),
-                       local_search=method)
+    return tuple(routes), tuple(starts), tuple(rests)
 
 
 def _transit_matrix(problem: RoutingProblem, v: VehicleSpec, mat: np.ndarray) -> np.ndarray:
@@ -360,44 +428,6 @@ def _transit_matrix(problem: RoutingProblem, v: VehicleSpec, mat: np.ndarray) ->
     stay = np.array([s if loc < problem.n_depots else v.dwell_s(s)
                      for loc, s in enumerate(problem.service_s)], dtype=np.int64)
     return stay[:, None] + v.leg_matrix(mat)
-
-
-def _add_daily_driving_cap(problem: RoutingProblem, manager: pywrapcp.RoutingIndexManager,
-                           routing: pywrapcp.RoutingModel,
-                           day: pywrapcp.RoutingDimension | None) -> None:
-    """Driving (travel time only) per day stays within each vehicle's cap.
-
-    The "drive" cumul is the driving done on the current day. Over one day it is a plain
-    sum of travel. Over several, a leg's transit is ``travel - RESET`` and the slack of the
-    node it leaves is ``RESET`` unless nights follow that node (``day`` slack m >= 1); then
-    the count may fall by up to m caps (the driving done before the nights, at the node or
-    on the road). The scheduler splits legs the same way and the plan checker re-derives
-    the daily driving from the plan's times."""
-    vehicles = problem.vehicles
-    horizon = problem.horizon_s
-    caps = [v.max_drive_s_per_day if v.drive_cap_binds and v.max_drive_s_per_day is not None
-            else horizon for v in vehicles]
-    reset = horizon if day is not None else 0
-    drive_cb = {}
-    for p, mat in enumerate(problem.time_s):
-        travel = np.minimum(np.asarray(mat, dtype=np.int64), horizon)
-        drive_cb[p] = routing.RegisterTransitMatrix((travel - reset).tolist())
-    routing.AddDimensionWithVehicleTransitAndCapacity(
-        [drive_cb[v.profile] for v in vehicles], reset, caps, True, "drive")
-    if day is None:
-        return
-    drive = routing.GetDimensionOrDie("drive")
-    solver = routing.solver()
-    # after m nights between two places, at most m days' driving may have been done before
-    # the last night: drive(next) >= drive(here) + travel - m * cap. A stop any vehicle may
-    # serve uses the smallest cap (never admits too much driving).
-    smallest = min(caps)
-    for k in range(len(vehicles)):
-        idx = routing.Start(k)
-        solver.Add(drive.SlackVar(idx) + caps[k] * day.SlackVar(idx) >= reset)
-    for loc in range(problem.n_depots, problem.n_locations):
-        idx = manager.NodeToIndex(loc)
-        solver.Add(drive.SlackVar(idx) + smallest * day.SlackVar(idx) >= reset)
 
 
 def _status_name(code: int) -> str:

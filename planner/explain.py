@@ -33,8 +33,7 @@ def _insertion_failures(problem: RoutingProblem, timings: list[RouteTiming], loc
             if trial.feasible:
                 return True, set()
             for p in trial.problems:
-                causes.add("capacity" if "crates" in p else
-                           "transfer" if "transfer" in p else "time")
+                causes.add(p.code if p.code in ("capacity", "transfer") else "time")
     return False, causes
 
 

@@ -27,8 +27,7 @@ from geodata.network import GRAPH_FORMAT_VERSION, RoadGraph, build_road_graph
 from geodata.profiles import load_profiles
 from geodata.routing import (Matrices, ProfileGraph, leg_path, profile_graph, snap_points,
                              travel_matrices)
-from planner import search
-from planner._ortools import RawSolution, SolverParams, ils_unsupported
+from planner import solve
 from planner.explain import explain_unserved, precheck
 from planner.kpis import plan_kpis
 from planner.plan import Plan, Route, Unserved, Visit, clock
@@ -293,14 +292,8 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
     t0 = time.perf_counter()
     net = prepare_network(scenario, scenario_file=scenario_file)
     problem = problem_for(scenario, net)
-    settings = scenario.solver
-    params = SolverParams(
-        time_limit_s=time_limit_s if time_limit_s is not None else settings.time_limit_s,
-        solution_limit=solution_limit if solution_limit is not None else settings.solution_limit,
-        first_solution=settings.first_solution, local_search=settings.local_search,
-        workers=settings.workers, hgs_seed=settings.seed_with_pyvrp,
-        iterated=settings.iterated_local_search,
-        seed=seed if seed is not None else settings.seed)
+    params = solve.SolverParams.from_settings(scenario.solver, time_limit_s=time_limit_s,
+                                              seed=seed, solution_limit=solution_limit)
     names, codes = [loc.name for loc in net.locations], [loc.key for loc in net.locations]
     blocked = precheck(problem, names=names, codes=codes, profiles=net.profiles,
                        cut_off=net.cut_off)
@@ -313,11 +306,11 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         setup = replan_setup(problem, [loc.key for loc in net.locations], previous,
                              done=done, locked=locked)
     if setup is not None and setup.keep:
-        raw = RawSolution(routes=setup.previous, objective=-1, status="KEPT_PREVIOUS_PLAN",
-                          wall_s=0.0)
+        raw = solve.RawSolution(routes=setup.previous, objective=-1,
+                                status="KEPT_PREVIOUS_PLAN", wall_s=0.0)
     else:
-        raw = search.solve(problem, params, on_progress=on_progress,
-                           constraints=setup.constraints if setup else None)
+        raw = solve.solve(problem, params, on_progress=on_progress,
+                          constraints=setup.constraints if setup else None)
     if setup is not None and previous is not None:
         replan = {"base_plan_created_at": previous.created_at,
                   "base_scenario": previous.scenario_name, "kept_unchanged": setup.keep,
@@ -325,12 +318,7 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                   "new_stops": list(setup.new_stops), "dropped_stops": list(setup.dropped_stops),
                   "done": sorted(done), "locked": sorted(locked),
                   **count_changes(setup.previous, raw.routes)}
-    follow_solver = problem.lodging is not None or any(v.drive_cap_binds or v.breaks
-                                                        for v in problem.vehicles)
-    hints = raw.starts if follow_solver and raw.starts else None
-    timings = [time_route(problem, k, raw.routes[k], not_before=hints[k] if hints else None,
-                          breaks=raw.breaks[k] if raw.breaks else None)
-               for k in range(len(problem.vehicles))]
+    timings = solve.time_solution(problem, raw)
     served = {loc for r in raw.routes for loc in r}
     unserved = explain_unserved(problem, timings, served,
                                 names=[loc.name for loc in net.locations],
@@ -343,7 +331,7 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         "scenario_file": scenario_file,
         "data_digest": net.dataset.digest,
         "network": scenario.network,
-        "seed": seed if seed is not None else settings.seed,
+        "seed": params.seed,
         "time_limit_s": params.time_limit_s,
         "solution_limit": params.solution_limit,
         "first_solution": params.first_solution,
@@ -351,13 +339,12 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         "workers": params.workers,
         "search_strategy": raw.strategy,
         "search_local_search": raw.local_search,
-        "iterated_local_search_skipped": (
-            "switched off" if not params.iterated else
-            ils_unsupported(problem, setup.constraints if setup else None)),
+        "iterated_local_search_skipped": solve.iterated_search_skipped(
+            problem, params, setup.constraints if setup else None),
         "precheck": [{"commune_code": u.commune_code, "reason_code": u.reason_code,
                       "reason": u.reason} for u in blocked],
-        "pyvrp_seed_skipped": search.seeding_possible(problem, params,
-                                                      setup.constraints if setup else None),
+        "pyvrp_seed_skipped": solve.seeding_possible(problem, params,
+                                                     setup.constraints if setup else None),
         "solver_status": raw.status,
         "objective": raw.objective,
         "solve_wall_s": round(raw.wall_s, 3),

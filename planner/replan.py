@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from planner._ortools import VisitConstraints
 from planner.errors import PlannerError
 from planner.plan import Plan
 from planner.problem import RoutingProblem
 from planner.schedule import time_route
+from planner.solution import VisitConstraints
 
 
 @dataclass(frozen=True)

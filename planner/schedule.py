@@ -26,6 +26,19 @@ from planner.problem import DAY_S, NO_PATH_S, RoutingProblem
 
 
 @dataclass(frozen=True)
+class ScheduleProblem:
+    """A rule a route breaks: ``code`` names the rule (the plan checker's names:
+    ``capacity``, ``access``, ``transfer``, ``no_road``, ``time_window``, ``lodging``,
+    ``driving_hours``, ``horizon``, ``trip_days``), ``message`` says how, for people."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
 class TimedVisit:
     location: int
     leg_travel_s: int
@@ -46,7 +59,7 @@ class RouteTiming:
     load_start: int
     visits: tuple[TimedVisit, ...]
     return_leg: TimedVisit  # arrival back at the depot (start/departure = arrival)
-    problems: tuple[str, ...]
+    problems: tuple[ScheduleProblem, ...]
     breaks: tuple[tuple[int, int], ...] = ()  # daily breaks taken during the trip
 
     @property
@@ -247,24 +260,28 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
                 ) -> RouteTiming:
     v = problem.vehicles[k]
     cap = v.capacity
-    problems: list[str] = []
+    problems: list[ScheduleProblem] = []
     load = sum(problem.deliver[s] for s in stops)
     load_start = load
     if load > cap:
-        problems.append(f"leaves the depot with {load} crates, more than its {cap}")
+        problems.append(ScheduleProblem(
+            "capacity", f"leaves the depot with {load} crates, more than its {cap}"))
     for loc in stops:
         ks = problem.allowed_vehicles[loc] if problem.allowed_vehicles else None
         if ks is not None and k not in ks:
-            problems.append(f"location {loc} may not be served by this vehicle (profile)")
+            problems.append(ScheduleProblem(
+                "access", f"location {loc} may not be served by this vehicle (profile)"))
     pair = problem.pair_load or (0,) * problem.n_locations
     position = {loc: i for i, loc in enumerate(stops)}
     for pickup, delivery in problem.pickup_delivery:
         if (pickup in position) != (delivery in position):
-            problems.append(f"transfer between locations {pickup} and {delivery}: only one "
-                            "of the two is on this trip")
+            problems.append(ScheduleProblem(
+                "transfer", f"transfer between locations {pickup} and {delivery}: only one "
+                            "of the two is on this trip"))
         elif pickup in position and position[pickup] > position[delivery]:
-            problems.append(f"transfer delivered at location {delivery} before it is "
-                            f"collected at {pickup}")
+            problems.append(ScheduleProblem(
+                "transfer", f"transfer delivered at location {delivery} before it is "
+                            f"collected at {pickup}"))
     t = v.earliest_start_s
     here = v.start
     visits: list[TimedVisit] = []
@@ -274,7 +291,8 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     for pos, loc in enumerate(stops):
         travel = problem.travel_s(k, here, loc)
         if travel >= NO_PATH_S:
-            problems.append(f"no road from location {here} to {loc} for this vehicle")
+            problems.append(ScheduleProblem(
+                "no_road", f"no road from location {here} to {loc} for this vehicle"))
             travel = 0
         leave, arrive, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven,
                                                blocks=blocks)
@@ -287,12 +305,14 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
                 problem, k, t, arrive, start, travel, True, 0, driven, blocks)
             night = leave // DAY_S > t // DAY_S
         if start is None:
-            problems.append(f"arrives at location {loc} after its last time window")
+            problems.append(ScheduleProblem(
+                "time_window", f"arrives at location {loc} after its last time window"))
             start = arrive
         if problem.lodging is not None and not problem.lodging[here] and \
                 start // DAY_S != t // DAY_S:
-            problems.append(f"no lodging at location {here} for the night before location "
-                            f"{loc}")
+            problems.append(ScheduleProblem(
+                "lodging", f"no lodging at location {here} for the night before location "
+                           f"{loc}"))
         if depart is None:
             leave, arrive, night, on_road = _latest_departure(
                 problem, k, leave, arrive, start, travel, night, on_road, driven, blocks)
@@ -302,8 +322,9 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
             driven[d] = driven.get(d, 0) + secs
         load += problem.collect[loc] - problem.deliver[loc] + pair[loc]
         if load > v.capacity:
-            problems.append(f"carries {load} crates after location {loc}, more than its "
-                            f"{v.capacity}")
+            problems.append(ScheduleProblem(
+                "capacity", f"carries {load} crates after location {loc}, more than its "
+                            f"{v.capacity}"))
         # the crew leaves after the service, and not before a pause under a continuous-
         # driving rule
         leave_at = start + v.dwell_s(problem.service_s[loc])
@@ -313,7 +334,8 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
         here = loc
     travel = problem.travel_s(k, here, v.end)
     if travel >= NO_PATH_S:
-        problems.append(f"no road back to the depot from location {here}")
+        problems.append(ScheduleProblem(
+            "no_road", f"no road back to the depot from location {here}"))
         travel = 0
     leave, back, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven,
                                          blocks=blocks)
@@ -322,16 +344,19 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
         driven[d] = driven.get(d, 0) + secs
     for d, secs in sorted(driven.items()):
         if drive_cap is not None and secs > drive_cap:
-            problems.append(f"drives {secs / 3600:.1f} h on day {d + 1}, more than its "
-                            f"{drive_cap / 3600:.1f} h a day")
+            problems.append(ScheduleProblem(
+                "driving_hours", f"drives {secs / 3600:.1f} h on day {d + 1}, more than its "
+                                 f"{drive_cap / 3600:.1f} h a day"))
     if problem.lodging is not None and not problem.lodging[here] and back // DAY_S != t // DAY_S:
-        problems.append(f"no lodging at location {here} for the night before the return")
+        problems.append(ScheduleProblem(
+            "lodging", f"no lodging at location {here} for the night before the return"))
     if depart is None:
         depart = v.earliest_start_s
     if back > v.latest_end_s:
-        problems.append("returns after the end of the planning horizon")
+        problems.append(ScheduleProblem("horizon", "returns after the end of the planning horizon"))
     if back - depart > v.max_span_s:
-        problems.append("the trip lasts longer than the vehicle's maximum trip days")
+        problems.append(ScheduleProblem(
+            "trip_days", "the trip lasts longer than the vehicle's maximum trip days"))
     ret = TimedVisit(v.end, travel, problem.distance(k, here, v.end), night, on_road, back,
                      back, back, load, pauses)
     taken = tuple((a, b) for a, b in blocks if depart < b and a < back)

@@ -14,25 +14,23 @@ pairs use the model's optional pickup-and-delivery pairs and a fixed cost per ve
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import time
 
 from benchmarks.vrp.instances import Instance
 from benchmarks.vrp.result import Outcome, Route
 from benchmarks.vrp.scaling import Scaled, scale, vehicle_cost
-from planner import search
-from planner._ortools import SolverParams
+from planner import solve as search
+from planner.solve import SolverParams
 from planner.problem import DAY_S, REQUIRED_PENALTY, RoutingProblem, VehicleSpec
 from planner.scenario import SolverSettings
 
 
 def default_params(time_limit_s: float, *, seeded: bool = True) -> SolverParams:
     """The product's default search (as in ``planner solve``) with the given time limit."""
-    settings = SolverSettings()
-    return SolverParams(time_limit_s=time_limit_s, solution_limit=settings.solution_limit,
-                        first_solution=settings.first_solution,
-                        local_search=settings.local_search, workers=settings.workers,
-                        hgs_seed=settings.seed_with_pyvrp and seeded, seed=settings.seed,
-                        iterated=settings.iterated_local_search)
+    params = SolverParams.from_settings(SolverSettings(), time_limit_s=time_limit_s)
+    return replace(params, seed_with_pyvrp=params.seed_with_pyvrp and seeded)
 
 
 def build_routing_problem(inst: Instance, sc: Scaled | None = None) -> RoutingProblem:

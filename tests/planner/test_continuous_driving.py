@@ -7,8 +7,8 @@ from factories import line_problem, plan_for, scenario_dict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner import search
-from planner._ortools import SolverParams
+from planner import solve as search
+from planner.solution import SolverParams
 from planner.check import check_plan
 from planner.scenario import Scenario, parse_scenario
 from planner.schedule import time_route

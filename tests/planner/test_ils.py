@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from factories import line_problem, plan_for, scenario_dict
 
-from planner._ortools import (ITERATED_LOCAL_SEARCH, SolverParams, VisitConstraints,
-                              ils_unsupported, solve_routing)
+from planner._ortools import ils_unsupported, solve_routing
+from planner.solution import ITERATED_LOCAL_SEARCH, SolverParams, VisitConstraints
 from planner.check import check_plan
 from planner.scenario import Scenario, parse_scenario
 
@@ -47,7 +47,7 @@ def test_it_runs_on_a_one_day_problem_reproducibly_and_its_plan_passes_the_check
 def test_it_escapes_the_local_optimum_where_greedy_descent_stops() -> None:
     _, p = many_stops(40, 2)
     greedy = solve_routing(p, SolverParams(time_limit_s=60, solution_limit=100_000,
-                                           local_search="GREEDY_DESCENT", iterated=False,
+                                           local_search="GREEDY_DESCENT", iterated_local_search=False,
                                            workers=1))
     ils = solve_routing(p, SolverParams(time_limit_s=60, solution_limit=1500, workers=1))
     assert greedy.local_search == "GREEDY_DESCENT" and ils.local_search == ITERATED_LOCAL_SEARCH
@@ -65,7 +65,7 @@ def test_guided_local_search_runs_where_the_iterated_search_cannot(case: str) ->
     constraints = VisitConstraints(vehicles={1: (0,)}) if case == "re-planning" else None
     initial = ((1, 2), (3, 4)) if case == "from routes" else None
     params = SolverParams(time_limit_s=5, solution_limit=50, workers=1,
-                          iterated=case != "switched off")
+                          iterated_local_search=case != "switched off")
     if case in ("span cost", "several days", "re-planning"):
         assert ils_unsupported(p, constraints)
     raw = solve_routing(p, params, constraints=constraints, initial_routes=initial)

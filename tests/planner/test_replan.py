@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from factories import line_problem, plan_for, scenario_dict
 
-from planner._ortools import SolverParams, solve_routing
+from planner._ortools import solve_routing
+from planner.solution import SolverParams
 from planner.check import check_plan
 from planner.errors import PlannerError
 from planner.replan import count_changes, replan_setup

@@ -7,8 +7,9 @@ from factories import line_problem, plan_for, scenario_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner import search
-from planner._ortools import SolverParams, VisitConstraints, solve_routing
+from planner import solve as search
+from planner._ortools import solve_routing
+from planner.solution import SolverParams, VisitConstraints
 from planner._pyvrp import hgs_seed, seed_unsupported
 from planner.check import check_plan
 from planner.scenario import parse_scenario
@@ -83,8 +84,8 @@ def test_both_searches_of_the_unseeded_portfolio_keep_the_replanning_constraints
     s = parse_scenario(data)
     p = line_problem(s, [[0, 2, 3], [2, 0, 1.5], [3, 1.5, 0]])
     locked = VisitConstraints(vehicles={1: (1,), 2: (0,)}, required=frozenset({1, 2}))
-    free = search.solve(p, SolverParams(time_limit_s=1, hgs_seed=False, workers=1))
-    raw = search.solve(p, SolverParams(time_limit_s=1, hgs_seed=False, workers=2),
+    free = search.solve(p, SolverParams(time_limit_s=1, seed_with_pyvrp=False, workers=1))
+    raw = search.solve(p, SolverParams(time_limit_s=1, seed_with_pyvrp=False, workers=2),
                        constraints=locked)
     assert 0 < free.objective < raw.objective
     assert raw.routes == ((2,), (1,))

@@ -7,7 +7,8 @@ from factories import line_problem, plan_for, scenario_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner._ortools import SolverParams, solve_routing
+from planner._ortools import solve_routing
+from planner.solution import SolverParams
 from planner.check import check_plan
 from planner.scenario import parse_scenario
 

@@ -1,5 +1,10 @@
-"""The product's search: a small portfolio around the OR-Tools model, using both cores.
+"""The public solver surface: :func:`solve` finds routes for a
+:class:`~planner.problem.RoutingProblem`, :func:`time_solution` puts clock times on them.
+Parameters, re-planning constraints and the raw solution are :mod:`planner.solution`'s
+plain data (re-exported here); the back-ends :mod:`planner._ortools` and
+:mod:`planner._pyvrp` are the only homes of those libraries.
 
+The search is a small portfolio around the OR-Tools model, using both cores.
 ``solve(problem, params)`` runs, within ``params.time_limit_s``:
 
 * **seeded** (the default, when :func:`planner._pyvrp.seed_unsupported` allows it and no
@@ -7,7 +12,7 @@
   OR-Tools searches from its own first solution in this one; then OR-Tools starts from the
   better of the two and searches for the rest of the time (``polish_share``). OR-Tools thus
   checks every route it returns against the full model: a seed it rejects is simply not used;
-* **unseeded** (``hgs_seed=False``, or the problem has night rests, lodging or re-planning
+* **unseeded** (``seed_with_pyvrp=False``, or the problem has night rests, lodging or re-planning
   constraints): two OR-Tools searches, one per core, from different first solutions
   (parallel cheapest insertion and savings), and the better result is kept.
 
@@ -33,9 +38,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from typing import Callable
 
-from planner._ortools import RawSolution, SolverParams, VisitConstraints, solve_routing
+from planner._ortools import ils_unsupported, solve_routing
 from planner._pyvrp import Seed, hgs_seed, seed_unsupported
 from planner.problem import RoutingProblem
+from planner.schedule import RouteTiming, time_route
+from planner.solution import ITERATED_LOCAL_SEARCH, RawSolution, SolverParams, VisitConstraints
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +80,7 @@ def _executor() -> ProcessPoolExecutor:
 def seeding_possible(problem: RoutingProblem, params: SolverParams,
                      constraints: VisitConstraints | None) -> str | None:
     """Why this solve will not be seeded by PyVRP (``None``: it will)."""
-    if not params.hgs_seed:
+    if not params.seed_with_pyvrp:
         return "seeding switched off"
     if constraints is not None:
         return "re-planning keeps visits fixed, which only the OR-Tools model expresses"
@@ -170,3 +177,31 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
         best, strategy = main, "ortools"
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0,
                    progress=tuple(progress))
+
+
+def iterated_search_skipped(problem: RoutingProblem, params: SolverParams,
+                            constraints: VisitConstraints | None) -> str | None:
+    """Why OR-Tools' iterated local search will not run in this solve (``None``: it will)."""
+    if not params.iterated_local_search:
+        return "switched off"
+    return ils_unsupported(problem, constraints)
+
+
+def time_solution(problem: RoutingProblem, raw: RawSolution) -> list[RouteTiming]:
+    """Clock times, loads, nights and breaks of every route of ``raw`` (one per vehicle),
+    by the schedule rules of :mod:`planner.schedule`.
+
+    Where the day a service falls on matters to the model (lodging limits, daily driving
+    caps, daily breaks) the solver's service starts and break placements guide the schedule,
+    so it keeps the nights where the solver put them; otherwise each route gets its earliest
+    schedule."""
+    follow_solver = problem.lodging is not None or any(v.drive_cap_binds or v.breaks
+                                                        for v in problem.vehicles)
+    hints = raw.starts if follow_solver and raw.starts else None
+    return [time_route(problem, k, raw.routes[k], not_before=hints[k] if hints else None,
+                       breaks=raw.breaks[k] if raw.breaks else None)
+            for k in range(len(problem.vehicles))]
+
+
+__all__ = ["ITERATED_LOCAL_SEARCH", "RawSolution", "SolverParams", "VisitConstraints",
+           "iterated_search_skipped", "seeding_possible", "solve", "time_solution"]
