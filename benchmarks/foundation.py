@@ -95,11 +95,11 @@ def main() -> None:
         sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "ha-giang-2026.yaml")
         for label in ("cold cache", "warm cache"):
             (plan, _), t = timed(lambda: solve_scenario(sc))
-            tm = plan.provenance["timings_s"]
+            tm = plan.provenance.timings_s
             print(f"solve default scenario ({label}): total {t:.1f} s (graph {tm['graph_s']:.2f} "
                   f"s, matrices {tm['matrices_s']:.2f} s, search "
-                  f"{plan.provenance['solve_wall_s']:.1f} s), served "
-                  f"{plan.kpis['communes_served']}, {plan.kpis['km']} km")
+                  f"{plan.provenance.solve_wall_s or 0:.1f} s), served "
+                  f"{plan.kpis.communes_served}, {plan.kpis.km} km")
 
 
 if __name__ == "__main__":

@@ -63,7 +63,9 @@ def build_plan(out_dir: Path, *, vehicles: int = 4) -> Path:
     from geodata.datasets import load_dataset
     from planner.outputs import write_outputs
     from planner.pipeline import prepare_network
-    from planner.plan import TZ, Plan, Route, Visit, clock, compute_kpis
+    from planner.kpis import route_kpis
+    from planner.plan import TZ, Plan, Route, Visit, clock
+    from planner.provenance import Provenance
     from planner.scenario import Stop, load_scenario
 
     base = load_scenario(SCENARIO)
@@ -82,7 +84,7 @@ def build_plan(out_dir: Path, *, vehicles: int = 4) -> Path:
     net = prepare_network(scenario)
     profile = template.profile
     mat = net.matrices[profile]
-    locs = net.locations
+    locs = net.places
     depot = next(i for i, loc in enumerate(locs) if loc.kind == "depot")
     stops = [i for i, loc in enumerate(locs) if loc.kind == "stop"]
     lon = np.array([loc.lon for loc in locs])
@@ -135,9 +137,9 @@ def build_plan(out_dir: Path, *, vehicles: int = 4) -> Path:
     routes_t = tuple(routes)
     plan = Plan(scenario_name=scenario.name, scenario_title=scenario.title, start_date=start,
                 horizon_days=scenario.horizon.days, network=scenario.network, routes=routes_t,
-                unserved=(), kpis=compute_kpis(routes_t, (), service_area_communes=len(codes)),
-                provenance={"solver_status": "synthetic (benchmarks.webui)", "seed": 0,
-                            "objective": 0, "solve_wall_s": 0.0},
+                unserved=(), kpis=route_kpis(routes_t, (), service_area_communes=len(codes)),
+                provenance=Provenance(solver_status="synthetic (benchmarks.webui)", seed=0,
+                                      objective=0, solve_wall_s=0.0),
                 notes=tuple(net.dataset.notes), attribution=net.dataset.attribution,
                 created_at=dt.datetime.now(TZ).isoformat(timespec="seconds"))
     write_outputs(plan, net, scenario, out_dir)

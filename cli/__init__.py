@@ -10,8 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from geodata.errors import GeodataError
 from planner.errors import PlannerError
+
+if TYPE_CHECKING:
+    from planner.plan import Plan
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
@@ -26,18 +31,21 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     folder = _write_folder(plan, net, scenario, Path(args.out))
     total = time.perf_counter() - t0
     print(_summary(plan))
-    tm = plan.provenance["timings_s"]
-    cache = plan.provenance["cache"]
-    print(f"\ntimes: graph {tm['graph_s']:.1f} s ({'cached' if cache['graph_hit'] else 'built'}), "
+    pv = plan.provenance
+    tm = pv.timings_s
+    print(f"\ntimes: graph {tm['graph_s']:.1f} s ({'cached' if pv.graph_cache_hit else 'built'}), "
           f"matrices {tm['matrices_s']:.1f} s "
-          f"({'cached' if cache['matrices_hit'] else 'computed'}), "
-          f"solve {plan.provenance['solve_wall_s']:.1f} s, total {total:.1f} s")
+          f"({'cached' if pv.matrices_cache_hit else 'computed'}), "
+          f"solve {pv.solve_wall_s or 0:.1f} s, total {total:.1f} s")
     print(f"wrote {', '.join(str(p) for p in folder.files)}")
     return 0
 
 
-def _summary(plan) -> str:  # noqa: ANN001 - a Plan
-    k = plan.kpis
+def _summary(plan: Plan) -> str:
+    from geodata.routing import FAR_FROM_ROADS_M
+    from planner.kpis import targets_text
+
+    k, pv = plan.kpis, plan.provenance
     lines = [f"{plan.scenario_title or plan.scenario_name}  ({plan.start_date}, "
              f"{plan.horizon_days} days)", ""]
     header = f"{'vehicle':<14}{'stops':>6}{'km':>8}{'drive h':>9}{'days':>6}{'nights':>7}" \
@@ -48,30 +56,29 @@ def _summary(plan) -> str:  # noqa: ANN001 - a Plan
                      f"{r.days:>6}{r.nights:>7}{r.crates_delivered:>8}/{r.crates_collected:<6}"
                      f"  {r.depart[5:16]} -> {r.return_time[5:16]}")
     lines.append("")
-    lines.append(f"served {k['communes_served']} communes = {k['service_area_share']:.0%} of "
-                 f"the {k['service_area_communes']} in the service area "
-                 f"(targets 15% 2026, 50% 2030, 90% 2045); unserved {k['communes_unserved']}")
-    pre = plan.provenance.get("precheck", [])
-    if pre:
-        lines.append(f"  checked before solving: {len(pre)} stop(s) no trip can serve "
-                     f"({', '.join(p['commune_code'] for p in pre)})")
+    lines.append(f"served {k.communes_served} communes = {k.service_area_share:.0%} of "
+                 f"the {k.service_area_communes} in the service area "
+                 f"(targets {targets_text()}); unserved {k.communes_unserved}")
+    if pv.precheck:
+        lines.append(f"  checked before solving: {len(pv.precheck)} stop(s) no trip can serve "
+                     f"({', '.join(p.commune_code for p in pv.precheck)})")
     for u in plan.unserved:
         lines.append(f"  unserved {u.commune_code} {u.commune_name}: {u.reason}")
-    search = plan.provenance.get("search_strategy")
-    if search:
-        skipped = plan.provenance.get("pyvrp_seed_skipped")
-        lines.append(f"search: {search}" + (f" (no PyVRP seed: {skipped})" if skipped else ""))
-    g = plan.provenance.get("graph_report", {})
+    if pv.search_strategy:
+        skipped = pv.pyvrp_seed_skipped
+        lines.append(f"search: {pv.search_strategy}"
+                     + (f" (no PyVRP seed: {skipped})" if skipped else ""))
+    g = pv.graph_report
     lines.append("")
     lines.append(f"road network {plan.network}: {g.get('input_km', 0):,.0f} km of road, "
                  f"{g.get('junctions', 0):,} junctions")
-    for name, c in plan.provenance.get("components", {}).items():
+    for name, c in pv.components.items():
         lines.append(f"  {name}: routes on {c['kept_km']:,.0f} km; left out {c['dropped_km']:,.0f}"
                      f" km in {c['dropped_parts']} pieces not connected both ways to the rest")
-    far = {s["key"] for snaps in plan.provenance.get("snapping", {}).values() for s in snaps
-           if s["snap_m"] > 2000}
+    far = pv.far_from_roads(FAR_FROM_ROADS_M)
     if far:
-        lines.append(f"  more than 2 km from the road network: {', '.join(sorted(far))}")
+        lines.append(f"  more than {FAR_FROM_ROADS_M / 1000:.0f} km from the road network: "
+                     f"{', '.join(far)}")
     return "\n".join(lines)
 
 
@@ -93,7 +100,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     net = prepare_network(scenario, scenario_file=sc_file)
     problem = problem_for(scenario, net)
     violations = check_plan(scenario, problem, plan)
-    if plan.provenance.get("scenario_digest") not in (None, scenario.digest):
+    if plan.provenance.scenario_digest not in (None, scenario.digest):
         print(f"warning: {sc_file} does not match the scenario digest recorded in the plan")
     if not violations:
         print(f"{plan_path}: OK, no violations ({sum(len(r.visits) for r in plan.routes)} "
@@ -127,13 +134,14 @@ def _cmd_replan(args: argparse.Namespace) -> int:
                                locked=split(args.lock))
     _write_folder(plan, net, scenario, Path(args.out))
     print(_summary(plan))
-    r = plan.provenance["replan"]
-    if r["kept_unchanged"]:
+    r = plan.provenance.replan
+    assert r is not None  # a re-plan always records it
+    if r.kept_unchanged:
         print("\nre-plan: every route is still feasible; the previous plan is kept, 0 stops moved")
     else:
-        print(f"\nre-plan: {r['moved']} stop(s) changed vehicle, {r['reordered']} changed "
-              f"position, {r['added']} added; routes that broke: "
-              f"{', '.join(r['broken_routes']) or 'none'}")
+        print(f"\nre-plan: {r.changes.moved} stop(s) changed vehicle, {r.changes.reordered} "
+              f"changed position, {r.changes.added} added, {r.changes.dropped} dropped; routes "
+              f"that broke: {', '.join(r.broken_routes) or 'none'}")
     return 0
 
 
@@ -147,7 +155,7 @@ def _write_folder(plan, net, scenario, out: Path):  # noqa: ANN001, ANN202
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from planner.kpis import CO2_SOURCE, comparison_rows
+    from planner.kpis import CO2_SOURCE, TARGETS_SOURCE, comparison_rows, targets_text
     from planner.plan import read_plan
 
     plans = []
@@ -161,9 +169,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     print(" " * width + "".join(f"{n:>{col}}" for n in names))
     for label, cells in rows:
         print(f"{label:<{width}}" + "".join(f"{c:>{col}}" for c in cells))
-    area = {p.kpis.get("service_area_communes") for p in plans}
-    print(f"\nservice area: {', '.join(str(a) for a in sorted(area, key=str))} communes; "
-          "targets of Decision 1687/QĐ-TTg: 15% by 2026, 50% by 2030, 90% by 2045")
+    area = {p.kpis.service_area_communes for p in plans}
+    print(f"\nservice area: {', '.join(str(a) for a in sorted(area))} communes; "
+          f"targets of {TARGETS_SOURCE}: {targets_text()}")
     print(f"cost = per trip + per km + per hour away + per night (scenario `vehicles`); "
           f"CO₂: {CO2_SOURCE}")
     return 0
@@ -189,7 +197,7 @@ def _cmd_communes(args: argparse.Namespace) -> int:
     from geodata.datasets import load_dataset
     from geodata.profiles import get_profile
     from geodata.routing import profile_graph, snap_points, travel_matrices
-    from planner.pipeline import load_road_graph
+    from geodata.graphs import load_road_graph
 
     ds = load_dataset(args.network)
     communes = ds.communes

@@ -8,12 +8,13 @@ travel times depend on the direction (geodata.speeds.segment_slope_factor).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from geodata.errors import GeodataError
+from geodata.network import RoadGraph
 from geodata.speeds import segment_climb
 
 ELEVATION_FILE = "elevation.asc"
@@ -104,3 +105,12 @@ def segment_climbs(seg_coords: np.ndarray, seg_coord_ptr: np.ndarray, grid: Elev
         z = np.where(np.isfinite(z), z, 0.0)
     climb, descent = segment_climb(seg_coords, seg_coord_ptr, z)
     return climb, descent, covered
+
+
+def with_climbs(graph: RoadGraph, grid: ElevationGrid) -> tuple[RoadGraph, float]:
+    """A copy of ``graph`` whose segments carry the metres they climb and descend on
+    ``grid`` (``seg_climb_m``, ``seg_descent_m`` in ``extra``), and the share of road vertices
+    the grid covers; ``graph`` itself is left as it is."""
+    climb, descent, covered = segment_climbs(graph.seg_coords, graph.seg_coord_ptr, grid)
+    return replace(graph, extra={**graph.extra, "seg_climb_m": climb,
+                                 "seg_descent_m": descent}), covered

@@ -24,6 +24,10 @@ from geodata.speeds import segment_slope_factor, segment_speeds_kmh
 _MIN_ARC_S = 0.01  # every arc takes some time, so shortest-path trees are well ordered
 
 
+# a place farther than this from the road network it is snapped to is reported (warnings,
+# the solve summary): its travel times leave out the way from it to the road
+FAR_FROM_ROADS_M = 2000.0
+
 @dataclass(frozen=True)
 class ComponentReport:
     profile: str

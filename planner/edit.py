@@ -13,7 +13,7 @@ entry per edit, oldest first) and the checker's findings (``check``).
 
 Helpers for re-planning from an edited or published plan live here too: dropping visits so
 that the solver may place them freely (:func:`without_visits`), adding road closures to a
-scenario (:func:`add_closures`) and counting what a re-plan changed (:func:`plan_changes`).
+scenario (:func:`add_closures`).
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any, Union
 from planner.check import Violation, check_plan
 from planner.errors import PlannerError
 from planner.kpis import plan_kpis
-from planner.plan import TZ, Plan, Route, Unserved
-from planner.problem import RoutingProblem
+from planner.plan import TZ, Plan, Unserved, assemble_plan
+from planner.problem import Place, RoutingProblem
+from planner.provenance import CheckRecord, Finding, ManualEdit
 from planner.scenario import Scenario, parse_scenario
 from planner.schedule import time_route
 
 if TYPE_CHECKING:
-    from planner.pipeline import Location, Network
+    from planner.pipeline import Network
 
 REMOVED_REASON_CODE = "removed_by_hand"
 
@@ -99,8 +100,8 @@ class EditContext:
     problem: RoutingProblem
 
     @property
-    def locations(self) -> tuple[Location, ...]:
-        return self.network.locations
+    def places(self) -> tuple[Place, ...]:
+        return self.network.places
 
 
 def edit_context(plan_path: Path) -> EditContext:
@@ -119,15 +120,11 @@ def edit_context(plan_path: Path) -> EditContext:
     return EditContext(scenario, scenario_file, net, problem_for(scenario, net))
 
 
-def violation_dict(v: Violation) -> dict[str, str]:
-    return {"kind": v.kind, "message": v.message, "vehicle_id": v.vehicle_id,
-            "commune_code": v.commune_code}
-
-
-def check_record(violations: Sequence[Violation], *, at: str) -> dict[str, Any]:
+def check_record(violations: Sequence[Violation], *, at: str) -> CheckRecord:
     """The ``check`` entry of a plan's provenance."""
-    return {"at": at, "ok": not violations,
-            "violations": [violation_dict(v) for v in violations]}
+    return CheckRecord(at=at, ok=not violations,
+                       violations=tuple(Finding(v.kind, v.message, v.vehicle_id,
+                                                v.commune_code) for v in violations))
 
 
 def edit_record(edit: Edit) -> dict[str, Any]:
@@ -205,32 +202,31 @@ def _apply(orders: dict[str, list[str]], stops: set[str], edit: Edit
 
 
 def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
-               locations: Sequence[Location], edit: Edit, *, editor: str = "",
+               places: Sequence[Place], edit: Edit, *, editor: str = "",
                base: str = "", at: str | None = None) -> EditResult:
     """Apply ``edit`` to ``plan``: re-time the changed routes, rebuild the KPIs, run the
     plan checker and record the edit in the provenance.
 
-    ``locations`` are the problem's locations (depots, then the scenario's stops);
+    ``places`` are the problem's places (depots, then the scenario's stops);
     ``editor`` (who) and ``base`` (the name of the plan edited, e.g. its run folder) go
     into the provenance. Raises :class:`EditError` naming the field when the edit does not fit the
     plan (unknown commune or vehicle, position out of range, nothing to change).
     """
-    from planner.pipeline import build_plan
-
     at = at or _now()
-    stop_loc = {loc.key: i for i, loc in enumerate(locations) if loc.kind == "stop"}
+    stop_loc = {p.key: i for i, p in enumerate(places) if p.kind == "stop"}
     orders = _orders(plan, problem)
     new, removed, added, source = _apply(orders, set(stop_loc), edit)
     changed = [vid for vid in orders if new[vid] != orders[vid]]
     vehicle_index = {v.id: k for k, v in enumerate(problem.vehicles)}
     timings = [time_route(problem, vehicle_index[vid], [stop_loc[c] for c in new[vid]])
                for vid in changed]
-    rebuilt = {r.vehicle_id: r for r in build_plan(
-        scenario, tuple(locations), problem, timings, [], {},
-        service_area_communes=int(plan.kpis.get("service_area_communes") or 0)).routes}
+    area = plan.kpis.service_area_communes
+    rebuilt = {r.vehicle_id: r for r in assemble_plan(
+        scenario, places, problem, timings, [], plan.provenance,
+        service_area_communes=area).routes}
     old = {r.vehicle_id: r for r in plan.routes}
     routes = tuple(rebuilt.get(vid) or old[vid] for vid in orders if vid in old or vid in rebuilt)
-    by_code = {loc.key: loc for loc in locations if loc.kind == "stop"}
+    by_code = {p.key: p for p in places if p.kind == "stop"}
     stops = {s.commune_code: s for s in scenario.stops}
     unserved = [u for u in plan.unserved if u.commune_code not in added]
     for code in sorted(removed):
@@ -239,17 +235,16 @@ def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
                                  required=stops[code].required,
                                  reason_code=REMOVED_REASON_CODE,
                                  reason=f"removed from the plan by hand{who} on {at[:10]}"))
-    kpis = plan_kpis(scenario, problem, routes, tuple(unserved),
-                     service_area_communes=int(plan.kpis.get("service_area_communes") or 0))
+    kpis = plan_kpis(scenario, problem, routes, tuple(unserved), service_area_communes=area)
     edited = dataclasses.replace(plan, routes=routes, unserved=tuple(unserved), kpis=kpis,
                                  created_at=at)
     violations = tuple(check_plan(scenario, problem, edited))
-    entry = {"at": at, "by": editor, "base": base, "base_created_at": plan.created_at,
-             "edit": edit_record(edit), "from_vehicle": source, "changed_vehicles": changed,
-             "violations": len(violations)}
-    provenance = {**plan.provenance,
-                  "manual_edits": list(plan.provenance.get("manual_edits", [])) + [entry],
-                  "check": check_record(violations, at=at)}
+    entry = ManualEdit(at=at, by=editor, base=base, base_created_at=plan.created_at,
+                       edit=edit_record(edit), from_vehicle=source,
+                       changed_vehicles=tuple(changed), violations=len(violations))
+    provenance = dataclasses.replace(plan.provenance,
+                                     manual_edits=plan.provenance.manual_edits + (entry,),
+                                     check=check_record(violations, at=at))
     return EditResult(dataclasses.replace(edited, provenance=provenance), violations,
                       tuple(changed))
 
@@ -275,27 +270,6 @@ def without_visits(plan: Plan, codes: frozenset[str] | set[str]) -> Plan:
     return dataclasses.replace(plan, routes=routes, unserved=unserved)
 
 
-def plan_changes(before: Plan, after: Plan) -> dict[str, int]:
-    """Stops that changed vehicle (``moved``), kept their vehicle but not their predecessor
-    (``reordered``), were newly served (``added``) or are no longer served (``dropped``)."""
-
-    def where(plan: Plan) -> dict[str, tuple[str, str]]:
-        out = {}
-        for r in plan.routes:
-            prev = ""
-            for x in r.visits:
-                out[x.commune_code] = (r.vehicle_id, prev)
-                prev = x.commune_code
-        return out
-
-    a, b = where(before), where(after)
-    return {"moved": sum(1 for c, (v, _) in a.items() if c in b and b[c][0] != v),
-            "reordered": sum(1 for c, (v, p) in a.items()
-                             if c in b and b[c][0] == v and b[c][1] != p),
-            "added": sum(1 for c in b if c not in a),
-            "dropped": sum(1 for c in a if c not in b)}
-
-
 def add_closures(scenario: Scenario, closures: Sequence[Mapping[str, Any]], *,
                  file: str = "<closures>") -> Scenario:
     """``scenario`` with ``closures`` (mappings in the scenario format of
@@ -313,4 +287,4 @@ def add_closures(scenario: Scenario, closures: Sequence[Mapping[str, Any]], *,
 
 __all__ = ["Edit", "EditContext", "EditError", "EditResult", "MoveStop", "RemoveStop",
            "ReorderRoute", "add_closures", "apply_edit", "check_stored_plan", "edit_context",
-           "plan_changes", "without_visits"]
+           "without_visits"]

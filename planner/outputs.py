@@ -9,13 +9,15 @@ map is written by :func:`render.folder.write_plan_folder`.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from geodata.routing import leg_path
 from planner.pipeline import Network
-from planner.plan import Plan
+from planner.errors import PlanFileError
+from planner.plan import Plan, read_plan
 from planner.scenario import Scenario, parse_scenario
 
 PLAN_FILE = "plan.json"
@@ -26,7 +28,7 @@ SCENARIO_FILE = "scenario.json"
 def routes_geojson(plan: Plan, net: Network) -> dict:
     """One LineString per route following the roads, plus depot, stop and unserved points."""
     features = []
-    loc_index = {(loc.kind, loc.key): i for i, loc in enumerate(net.locations)}
+    loc_index = {(p.kind, p.key): i for i, p in enumerate(net.places)}
     for r in plan.routes:
         depot_i = loc_index[("depot", r.depot_id)]
         features.append({"type": "Feature", "geometry": {"type": "Point",
@@ -61,7 +63,7 @@ def routes_geojson(plan: Plan, net: Network) -> dict:
                                             "collect_crates": v.collect_crates}})
     for u in plan.unserved:
         i = loc_index[("stop", u.commune_code)]
-        loc = net.locations[i]
+        loc = net.places[i]
         features.append({"type": "Feature", "geometry": {"type": "Point",
                          "coordinates": [loc.lon, loc.lat]},
                          "properties": {"kind": "unserved", "commune_code": u.commune_code,
@@ -97,5 +99,27 @@ def load_scenario_for_plan(plan_path: Path) -> tuple[Scenario, str]:
     raise FileNotFoundError(sc_path)
 
 
+def read_plan_folder(folder: Path) -> Plan:
+    """The plan of a plan folder. A plan of format version 1 does not name the other end of
+    its transfers (crates handed on between communes); they are taken from the
+    ``scenario.json`` beside it."""
+    plan = read_plan(Path(folder) / PLAN_FILE)
+    if not any((v.transfer_collect_crates and not v.transfer_to)
+               or (v.transfer_deliver_crates and not v.transfer_from)
+               for r in plan.routes for v in r.visits):
+        return plan
+    try:
+        scenario, _ = load_scenario_for_plan(Path(folder) / PLAN_FILE)
+    except (FileNotFoundError, PlanFileError, ValueError):
+        return plan
+    to = {t.from_code: t.to_code for t in scenario.transfers}
+    frm = {t.to_code: t.from_code for t in scenario.transfers}
+    routes = tuple(replace(r, visits=tuple(
+        replace(v, transfer_to=v.transfer_to or to.get(v.commune_code, ""),
+                transfer_from=v.transfer_from or frm.get(v.commune_code, ""))
+        for v in r.visits)) for r in plan.routes)
+    return replace(plan, routes=routes)
+
+
 __all__ = ["PLAN_FILE", "ROUTES_FILE", "SCENARIO_FILE", "load_scenario_for_plan",
-           "routes_geojson", "write_outputs"]
+           "read_plan_folder", "routes_geojson", "write_outputs"]

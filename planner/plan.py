@@ -1,9 +1,17 @@
 """Plans: routes with timed visits, unserved stops with reasons, KPIs and provenance.
 
 A plan is written as ``plan.json`` in the versioned format documented in
-``docs/plan-format.md`` (``format: mobile-library-plan``, ``format_version: 1``). Times are
-given twice: seconds from midnight of the horizon's first day (``*_s``, for programs) and
-local clock time with the day offset (for people).
+``docs/plan-format.md`` (``format: mobile-library-plan``). Times are given twice: seconds
+from midnight of the horizon's first day (``*_s``, for programs) and local clock time with
+the day offset (for people). :func:`assemble_plan` builds a plan from timed routes; it is the
+one place a plan is put together (solves, re-plans and manual edits all use it).
+
+**Versioning rule.** ``plan.json`` carries ``format_version``; every change to the format
+bumps it and says so in ``docs/plan-format.md``, and :func:`plan_from_dict` reads every past
+version (``tests/planner/data/`` keeps a plan of each). Version 2 added the transfer partners
+of a visit (``transfer_to``, ``transfer_from``) and moved a re-plan's record into
+``provenance.replan`` (with ``changes``), which was split between ``replan`` and
+``replan_job``.
 """
 
 from __future__ import annotations
@@ -11,13 +19,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from planner.errors import PlanFileError
+from planner.kpis import Kpis, plan_kpis
+from planner.problem import DAY_S, Place, RoutingProblem
+from planner.provenance import Provenance
+from planner.scenario import Scenario
+from planner.schedule import RouteTiming, TimedVisit
 
 PLAN_FORMAT = "mobile-library-plan"
-PLAN_FORMAT_VERSION = 1
+PLAN_FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam, no daylight saving
 
 
@@ -52,6 +67,8 @@ class Visit:
     transfer_collect_crates: int = 0  # crates collected here to hand on to another commune
     transfer_deliver_crates: int = 0  # crates brought here from another commune
     roadside_pauses: int = 0  # pauses on the leg here (continuous-driving rule)
+    transfer_to: str = ""  # commune the crates collected here are handed on to
+    transfer_from: str = ""  # commune the crates delivered here were collected at
 
 
 @dataclass(frozen=True)
@@ -115,8 +132,8 @@ class Plan:
     network: str
     routes: tuple[Route, ...]
     unserved: tuple[Unserved, ...]
-    kpis: dict[str, Any]
-    provenance: dict[str, Any]
+    kpis: Kpis
+    provenance: Provenance
     notes: tuple[str, ...] = ()
     attribution: str = ""
     created_at: str = field(default_factory=lambda: dt.datetime.now(TZ).isoformat(timespec="seconds"))
@@ -132,8 +149,8 @@ class Plan:
                                      "days": self.horizon_days}},
             "routes": [asdict(r) for r in self.routes],
             "unserved": [asdict(u) for u in self.unserved],
-            "kpis": self.kpis,
-            "provenance": self.provenance,
+            "kpis": self.kpis.to_dict(),
+            "provenance": self.provenance.to_dict(),
             "notes": list(self.notes),
             "attribution": self.attribution,
         }
@@ -148,10 +165,11 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
     if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
         raise PlanFileError(f"{file}: not a plan file (field `format` should be "
                             f"{PLAN_FORMAT!r})")
-    if data.get("format_version") != PLAN_FORMAT_VERSION:
+    if data.get("format_version") not in READABLE_VERSIONS:
         raise PlanFileError(f"{file}: field `format_version` = {data.get('format_version')!r}: "
-                            f"this version reads format {PLAN_FORMAT_VERSION}; re-run "
-                            "`planner solve` to write the plan again")
+                            f"this version reads formats "
+                            f"{', '.join(map(str, READABLE_VERSIONS))}; a newer version of the "
+                            "planner wrote it (update), or re-run `planner solve`")
     try:
         routes = tuple(
             Route(**{**r, "visits": tuple(Visit(**v) for v in r["visits"]),
@@ -162,10 +180,11 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
         return Plan(scenario_name=sc["name"], scenario_title=sc.get("title", ""),
                     start_date=dt.date.fromisoformat(sc["horizon"]["start_date"]),
                     horizon_days=int(sc["horizon"]["days"]), network=sc["network"],
-                    routes=routes, unserved=unserved, kpis=data["kpis"],
-                    provenance=data["provenance"], notes=tuple(data.get("notes", ())),
+                    routes=routes, unserved=unserved, kpis=Kpis.from_dict(data["kpis"]),
+                    provenance=Provenance.from_dict(data["provenance"]),
+                    notes=tuple(data.get("notes", ())),
                     attribution=data.get("attribution", ""), created_at=data["created_at"])
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{file}: malformed plan ({type(exc).__name__}: {exc}); re-run "
                             "`planner solve` to write it again") from None
 
@@ -182,25 +201,78 @@ def read_plan(path: str | Path) -> Plan:
     return plan_from_dict(data, file=str(path))
 
 
-def compute_kpis(routes: tuple[Route, ...], unserved: tuple[Unserved, ...], *,
-                 service_area_communes: int) -> dict[str, Any]:
-    """Headline figures of a plan, including progress toward the programme targets."""
-    used = [r for r in routes if r.visits]
-    served = sum(len(r.visits) for r in routes)
-    share = served / service_area_communes if service_area_communes else 0.0
-    return {
-        "communes_served": served,
-        "communes_unserved": len(unserved),
-        "service_area_communes": service_area_communes,
-        "service_area_share": round(share, 4),
-        "targets": {"2026": 0.15, "2030": 0.50, "2045": 0.90},
-        "meets_target": {y: share >= t for y, t in (("2026", 0.15), ("2030", 0.5),
-                                                    ("2045", 0.9))},
-        "trips": len(used),
-        "km": round(sum(r.km for r in routes), 1),
-        "driving_hours": round(sum(r.driving_hours for r in routes), 2),
-        "trip_days": sum(r.days for r in used),
-        "nights_away": sum(r.nights for r in used),
-        "crates_delivered": sum(r.crates_delivered for r in routes),
-        "crates_collected": sum(r.crates_collected for r in routes),
-    }
+# --- assembling a plan from timed routes ---------------------------------------------------
+
+
+def assemble_plan(scenario: Scenario, places: Sequence[Place], problem: RoutingProblem,
+                  timings: Sequence[RouteTiming], unserved: Sequence[Unserved],
+                  provenance: Provenance, *, service_area_communes: int,
+                  notes: Sequence[str] = (), attribution: str = "",
+                  created_at: str | None = None) -> Plan:
+    """A :class:`Plan` of the timed routes (one per vehicle of ``timings``; no geography
+    needed beyond the problem's ``places``), with its KPIs."""
+    routes = tuple(_route(scenario, places, problem, t) for t in timings)
+    kpis = plan_kpis(scenario, problem, routes, unserved,
+                     service_area_communes=service_area_communes)
+    notes = tuple(notes) + tuple(f"{d.name}: {d.location_note or 'location approximate'}"
+                                 for d in scenario.depots if d.location_approximate)
+    return Plan(scenario_name=scenario.name, scenario_title=scenario.title,
+                start_date=scenario.horizon.start_date, horizon_days=scenario.horizon.days,
+                network=scenario.network, routes=routes, unserved=tuple(unserved), kpis=kpis,
+                provenance=provenance, notes=notes, attribution=attribution,
+                **({"created_at": created_at} if created_at else {}))
+
+
+def _visit(scenario: Scenario, place: Place, seq: int, tv: TimedVisit) -> Visit:
+    start_date = scenario.horizon.start_date
+    stop = next(s for s in scenario.stops if s.commune_code == place.key)
+    out = next((t for t in scenario.transfers if t.from_code == place.key), None)
+    into = next((t for t in scenario.transfers if t.to_code == place.key), None)
+    return Visit(
+        seq=seq, commune_code=place.key, commune_name=place.name, lon=place.lon, lat=place.lat,
+        day=tv.start_s // DAY_S, arrival_s=tv.arrival_s, start_s=tv.start_s,
+        departure_s=tv.departure_s, arrival=clock(start_date, tv.arrival_s),
+        departure=clock(start_date, tv.departure_s), deliver_crates=stop.deliver_crates,
+        collect_crates=stop.collect_crates, load_after_crates=tv.load_after,
+        leg_km=round(tv.leg_distance_m / 1000, 2), leg_hours=round(tv.leg_travel_s / 3600, 2),
+        night_before=tv.night_before, nights_on_road=tv.nights_on_road,
+        roadside_pauses=tv.roadside_pauses, contact=stop.contact, note=stop.note,
+        transfer_collect_crates=out.crates if out else 0,
+        transfer_deliver_crates=into.crates if into else 0,
+        transfer_to=out.to_code if out else "", transfer_from=into.from_code if into else "")
+
+
+def _route(scenario: Scenario, places: Sequence[Place], problem: RoutingProblem,
+           timing: RouteTiming) -> Route:
+    start_date = scenario.horizon.start_date
+    vs = problem.vehicles[timing.vehicle]
+    spec = scenario.vehicles[vs.scenario_index]
+    depot, home = scenario.depots[vs.start], places[vs.start]
+    visits = tuple(_visit(scenario, places[tv.location], seq, tv)
+                   for seq, tv in enumerate(timing.visits, start=1))
+    used = bool(timing.visits)
+    ret = timing.return_leg
+    legs = list(timing.visits) + [ret]
+    driving_s = sum(tv.leg_travel_s for tv in legs) if used else 0
+    km = sum(tv.leg_distance_m for tv in legs) / 1000 if used else 0.0
+    return_s = ret.arrival_s if used else timing.depart_s
+    days_away = return_s // DAY_S - timing.depart_s // DAY_S
+    end = scenario.depots[vs.end] if vs.end != vs.start else None
+    return Route(
+        vehicle_id=vs.id, vehicle_name=spec.name, profile=spec.profile, depot_id=depot.id,
+        depot_name=depot.name, depot_lon=home.lon, depot_lat=home.lat, driver=spec.driver,
+        capacity_crates=vs.capacity, depart_s=timing.depart_s,
+        depart=clock(start_date, timing.depart_s), return_s=return_s,
+        return_time=clock(start_date, return_s), load_start_crates=timing.load_start,
+        return_leg_km=round(ret.leg_distance_m / 1000, 2) if used else 0.0,
+        return_leg_hours=round(ret.leg_travel_s / 3600, 2) if used else 0.0,
+        return_night_before=ret.night_before if used else False,
+        return_nights_on_road=ret.nights_on_road if used else 0,
+        visits=visits, km=round(km, 1), driving_hours=round(driving_s / 3600, 2),
+        duration_hours=round((return_s - timing.depart_s) / 3600, 2),
+        days=days_away + 1 if used else 0, nights=days_away if used else 0,
+        depot_location_approximate=depot.location_approximate,
+        depot_location_note=depot.location_note, vehicle_phone=spec.phone,
+        return_roadside_pauses=ret.roadside_pauses if used else 0,
+        end_depot_id=end.id if end else "", end_depot_name=end.name if end else "",
+        breaks_s=tuple(timing.breaks) if used else ())

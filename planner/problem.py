@@ -21,6 +21,18 @@ PRIORITY_PENALTY_S = 4 * 3600  # an optional stop of priority p is worth p * 4 h
 
 
 @dataclass(frozen=True)
+class Place:
+    """A location of the problem as people know it: a depot (``key``: its id) or a stop
+    (``key``: the commune code), with its name and the point it was snapped from."""
+
+    kind: str  # "depot" | "stop"
+    key: str
+    name: str
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
 class VehicleSpec:
     """One physical vehicle (a scenario entry with ``count: 2`` gives two)."""
 
@@ -120,9 +132,6 @@ class RoutingProblem:
     @property
     def horizon_s(self) -> int:
         return self.horizon_days * DAY_S
-
-    def stop_location(self, stop: int) -> int:
-        return self.n_depots + stop
 
     def travel_s(self, vehicle: int, a: int, b: int) -> int:
         return int(self.time_s[self.vehicles[vehicle].profile][a, b])

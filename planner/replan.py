@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from planner.errors import PlannerError
 from planner.plan import Plan
 from planner.problem import RoutingProblem
+from planner.provenance import PlanChanges, ReplanRecord
 from planner.schedule import time_route
 from planner.solution import VisitConstraints
 
@@ -87,16 +88,38 @@ def replan_setup(problem: RoutingProblem, codes: list[str], previous: Plan, *,
                        dropped_stops=tuple(dropped))
 
 
-def count_changes(previous: tuple[tuple[int, ...], ...], new: tuple[tuple[int, ...], ...]
-                  ) -> dict[str, int]:
-    """Stops that changed vehicle (or were dropped), and stops on the same vehicle whose
-    predecessor changed."""
-    before = {loc: (k, r[i - 1] if i else -1) for k, r in enumerate(previous)
-              for i, loc in enumerate(r)}
-    after = {loc: (k, r[i - 1] if i else -1) for k, r in enumerate(new)
-             for i, loc in enumerate(r)}
-    moved = sum(1 for loc, (k, _) in before.items() if loc not in after or after[loc][0] != k)
-    reordered = sum(1 for loc, (k, pred) in before.items()
-                    if loc in after and after[loc][0] == k and after[loc][1] != pred)
-    added = sum(1 for loc in after if loc not in before)
-    return {"moved": moved, "reordered": reordered, "added": added}
+def plan_changes(before: Plan, after: Plan) -> PlanChanges:
+    """What changed from ``before`` to ``after``, by commune: stops that changed vehicle
+    (``moved``), kept their vehicle but not their predecessor (``reordered``), were newly
+    served (``added``) or are no longer served (``dropped``). The one rule every re-plan
+    and edit counts by."""
+
+    def where(plan: Plan) -> dict[str, tuple[str, str]]:
+        out = {}
+        for r in plan.routes:
+            prev = ""
+            for x in r.visits:
+                out[x.commune_code] = (r.vehicle_id, prev)
+                prev = x.commune_code
+        return out
+
+    a, b = where(before), where(after)
+    return PlanChanges(moved=sum(1 for c, (v, _) in a.items() if c in b and b[c][0] != v),
+                       reordered=sum(1 for c, (v, p) in a.items()
+                                     if c in b and b[c][0] == v and b[c][1] != p),
+                       added=sum(1 for c in b if c not in a),
+                       dropped=sum(1 for c in a if c not in b))
+
+
+def replan_record(setup: ReplanSetup, previous: Plan, plan: Plan, *,
+                  done: frozenset[str], locked: frozenset[str],
+                  compare_with: Plan | None = None) -> ReplanRecord:
+    """The ``replan`` record of a plan re-planned from ``previous``; its changes are counted
+    against ``compare_with`` (the whole plan a re-plan started from, when stops were taken
+    off ``previous`` to be placed freely), else against ``previous``."""
+    base = compare_with or previous
+    return ReplanRecord(base_plan_created_at=base.created_at,
+                        base_scenario=previous.scenario_name, kept_unchanged=setup.keep,
+                        broken_routes=setup.broken_vehicles, new_stops=setup.new_stops,
+                        dropped_stops=setup.dropped_stops, done=tuple(sorted(done)),
+                        locked=tuple(sorted(locked)), changes=plan_changes(base, plan))

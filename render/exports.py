@@ -25,7 +25,7 @@ from geodata.simplify import simplify_lonlat_lines
 from planner.plan import Plan, Route, Visit
 from render import formatting
 from render.i18n import Translator
-from render.routeview import TransferSpec, route_view, vehicle_style
+from render.routeview import route_view, vehicle_style
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 GPX_SCHEMA = "http://www.topografix.com/GPX/1/1/gpx.xsd"
@@ -255,35 +255,31 @@ def manifest_header(lang: str) -> list[str]:
             _("load_after"), _("transfer")]
 
 
-def _transfer_texts(plan: Plan, index: int, transfers: Sequence[TransferSpec],
-                    _: Translator) -> list[str]:
+def _transfer_texts(plan: Plan, index: int, _: Translator) -> list[str]:
     """Per visit of route ``index``: its hand-ons of crates ("nhận 3 thùng để giao cho Xã
     Mèo Vạc"), ``; ``-joined, as on the route sheet."""
     return ["; ".join(_.transfers(stop))
-            for stop in route_view(plan, index, None, transfers=transfers).stops]
+            for stop in route_view(plan, index, None).stops]
 
 
-def manifest_rows(plan: Plan, *, lang: str = "vi",
-                  transfers: Sequence[TransferSpec] = ()) -> Iterator[list[Any]]:
-    """One row per visit, vehicles in plan order, stops in visit order; ``transfers`` (the
-    scenario's) name the other commune of each hand-on."""
+def manifest_rows(plan: Plan, *, lang: str = "vi") -> Iterator[list[Any]]:
+    """One row per visit, vehicles in plan order, stops in visit order."""
     _ = Translator(lang)
     for i, route in enumerate(plan.routes):
-        texts = _transfer_texts(plan, i, transfers, _)
+        texts = _transfer_texts(plan, i, _)
         for v, transfer in zip(route.visits, texts, strict=True):
             yield [route.vehicle_id, route.vehicle_name, v.seq, v.commune_code, v.commune_name,
                    _service_day(plan, v).isoformat(), _local(v.arrival), _local(v.departure),
                    v.deliver_crates, v.collect_crates, v.load_after_crates, transfer]
 
 
-def csv_manifest(plan: Plan, *, lang: str = "vi",
-                 transfers: Sequence[TransferSpec] = ()) -> bytes:
+def csv_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
     """The manifest as CSV: UTF-8 with a byte-order mark (so Excel shows the diacritics),
     comma-separated, CRLF line ends, one row per visit."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(manifest_header(lang))
-    writer.writerows(manifest_rows(plan, lang=lang, transfers=transfers))
+    writer.writerows(manifest_rows(plan, lang=lang))
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -325,8 +321,7 @@ def _write_table(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]],
                 cell.number_format = "dd/mm/yyyy"
 
 
-def xlsx_manifest(plan: Plan, *, lang: str = "vi",
-                  transfers: Sequence[TransferSpec] = ()) -> bytes:
+def xlsx_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
     """The manifest as an Excel workbook: a summary sheet (one row per vehicle), then one
     sheet per vehicle with its visits. Times are real date-times (local time)."""
     _ = Translator(lang)
@@ -351,7 +346,7 @@ def xlsx_manifest(plan: Plan, *, lang: str = "vi",
 
     for i, route in enumerate(plan.routes):
         ws = wb.create_sheet(_sheet_name(route.vehicle_id, taken))
-        texts = _transfer_texts(plan, i, transfers, _)
+        texts = _transfer_texts(plan, i, _)
         _write_table(
             ws,
             [_("order"), _("commune_code"), _("commune"), _("service_day"), _("arrival"),

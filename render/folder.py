@@ -44,8 +44,7 @@ def write_plan_folder(plan: Plan, net: Network, scenario: Scenario, out_dir: Pat
         map_error = None
         if draw_map:
             try:
-                write_plan_map(paths["plan"], paths["routes"],
-                               partial / map_file_name(DEFAULT_LANGUAGE))
+                write_plan_map(partial, partial / map_file_name(DEFAULT_LANGUAGE))
             except MapError as exc:
                 map_error = str(exc)
         names = tuple(sorted(p.name for p in partial.iterdir()))

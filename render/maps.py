@@ -32,11 +32,12 @@ from shapely.geometry import shape
 
 from geodata.basemap import basemap_layers
 from geodata.datasets import load_dataset
-from planner.plan import Plan, read_plan
+from planner.outputs import PLAN_FILE, ROUTES_FILE, read_plan_folder
+from planner.plan import Plan
 from render import ASSETS_DIR
 from render.errors import MapError
 from render.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
-from render.routeview import RouteView, StopView, TransferSpec, route_views, transfers_from_scenario
+from render.routeview import RouteView, StopView, route_views
 
 log = logging.getLogger(__name__)
 
@@ -275,13 +276,12 @@ def _legend_html(plan: Plan, views: Sequence[RouteView], approx: bool, n_unserve
 
 
 def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
-             basemap: bool = True, transfers: Sequence[TransferSpec] = ()) -> folium.Map:
+             basemap: bool = True) -> folium.Map:
     """An offline folium map of ``plan``: routes along the roads (``routes`` is the parsed
     ``routes.geojson``), numbered stops, the depot, unserved communes, a local vector basemap
-    and an optional OpenStreetMap tile layer. ``basemap=False`` skips the dataset layers;
-    ``transfers`` (the scenario's) name the other end of crates handed on."""
+    and an optional OpenStreetMap tile layer. ``basemap=False`` skips the dataset layers."""
     _ = Translator(lang)
-    views = route_views(plan, routes, transfers=transfers)
+    views = route_views(plan, routes)
     m = OfflineMap(location=[22.9, 105.0], zoom_start=9, control_scale=True, prefer_canvas=True,
                    extra_css=MAP_CSS, zoom_snap=0.25)
     figure = m.get_root()
@@ -438,11 +438,12 @@ def map_is_current(path: Path) -> bool:
     return MAP_FORMAT.encode() in head
 
 
-def write_plan_map(plan_path: str | Path, routes_path: str | Path, out_html: str | Path, *,
-                   lang: str = "vi") -> Path:
-    """Write the self-contained map of the plan at ``plan_path`` (with its ``routes.geojson``
-    at ``routes_path``) to ``out_html``, replacing any earlier file atomically."""
-    plan = read_plan(plan_path)
+def write_plan_map(folder: str | Path, out_html: str | Path, *, lang: str = "vi") -> Path:
+    """Write the self-contained map of the plan in ``folder`` (its ``plan.json`` and
+    ``routes.geojson``) to ``out_html``, replacing any earlier file atomically."""
+    folder = Path(folder)
+    plan = read_plan_folder(folder)
+    routes_path = folder / ROUTES_FILE
     try:
         routes = json.loads(Path(routes_path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -450,12 +451,7 @@ def write_plan_map(plan_path: str | Path, routes_path: str | Path, out_html: str
                        "it") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise MapError(f"{routes_path}: not valid GeoJSON ({exc})") from None
-    try:  # the resolved scenario beside the plan names the ends of its transfers
-        scenario = json.loads((Path(plan_path).parent / "scenario.json").read_text("utf-8"))
-    except (OSError, ValueError):
-        scenario = None
-    page = render_map_html(plan_map(plan, routes, lang=lang,
-                                    transfers=transfers_from_scenario(scenario)), lang=lang)
+    page = render_map_html(plan_map(plan, routes, lang=lang), lang=lang)
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
@@ -523,9 +519,9 @@ def plan_map_file(folder: Path, lang: str) -> Path:
     if lang not in LANGUAGES:
         raise MapError(f"no map language {lang!r}; use one of {', '.join(LANGUAGES)}")
     out = folder / map_file_name(lang)
-    sources = [folder / "plan.json", folder / "routes.geojson"]
+    sources = [folder / PLAN_FILE, folder / ROUTES_FILE]
     newest = max(p.stat().st_mtime for p in sources if p.exists())
     if not out.is_file() or out.stat().st_mtime < newest or not map_is_current(out):
         log.info("writing %s", out)
-        write_plan_map(sources[0], sources[1], out, lang=lang)
+        write_plan_map(folder, out, lang=lang)
     return out

@@ -81,16 +81,6 @@ class Leg:
 
 
 @dataclass(frozen=True)
-class TransferSpec:
-    """One scenario transfer: ``crates`` collected at ``from_code`` and delivered to
-    ``to_code`` on the same trip."""
-
-    from_code: str
-    to_code: str
-    crates: int
-
-
-@dataclass(frozen=True)
 class TransferNote:
     """What a stop does with handed-on crates: ``crates`` to collect here for the partner
     commune, or to deliver here from it. ``partner_name`` is ``None`` when the plan does not
@@ -223,54 +213,7 @@ def legs_by_vehicle(routes: Mapping[str, Any] | None) -> dict[str, list[list[dic
     return out
 
 
-def transfers_from_scenario(data: Any) -> tuple[TransferSpec, ...]:
-    """The ``transfers`` of a resolved scenario (``scenario.json``: ``from_code``/``to_code``,
-    or the YAML spelling ``from``/``to``); entries that cannot be read are skipped."""
-    out = []
-    items = data.get("transfers") if isinstance(data, Mapping) else None
-    for t in items if isinstance(items, list) else ():
-        if not isinstance(t, Mapping):
-            continue
-        src, dst = t.get("from_code", t.get("from")), t.get("to_code", t.get("to"))
-        try:
-            crates = int(t.get("crates") or 0)
-        except (TypeError, ValueError):
-            continue
-        if src and dst and crates > 0:
-            out.append(TransferSpec(str(src), str(dst), crates))
-    return tuple(out)
-
-
-def _transfer_partners(route: Route, transfers: Sequence[TransferSpec]
-                       ) -> dict[tuple[str, str], str]:
-    """``(commune_code, "collect"|"deliver") -> partner code`` for the route's stops.
-
-    The scenario's transfers say it when known; otherwise a pickup is paired with the first
-    unpaired later delivery of the same route (of the same number of crates if there is one),
-    which is how the solver keeps them: both ends on one trip, pickup first.
-    """
-    partners: dict[tuple[str, str], str] = {}
-    for t in transfers:
-        partners[(t.from_code, "collect")] = t.to_code
-        partners[(t.to_code, "deliver")] = t.from_code
-    visits = route.visits
-    open_deliveries = [i for i, v in enumerate(visits) if v.transfer_deliver_crates > 0
-                       and (v.commune_code, "deliver") not in partners]
-    for i, v in enumerate(visits):
-        if v.transfer_collect_crates <= 0 or (v.commune_code, "collect") in partners:
-            continue
-        later = [j for j in open_deliveries if j > i]
-        same = [j for j in later if visits[j].transfer_deliver_crates == v.transfer_collect_crates]
-        if not later:
-            continue
-        j = (same or later)[0]
-        open_deliveries.remove(j)
-        partners[(v.commune_code, "collect")] = visits[j].commune_code
-        partners[(visits[j].commune_code, "deliver")] = v.commune_code
-    return partners
-
-
-def _transfer_note(crates: int, partner: str | None, names: Mapping[str, str]
+def _transfer_note(crates: int, partner: str, names: Mapping[str, str]
                    ) -> TransferNote | None:
     if crates <= 0:
         return None
@@ -283,11 +226,10 @@ def _moment(iso: str, base: dt.date) -> Moment:
     return Moment(when=when, day_offset=(when.date() - base).days)
 
 
-def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | None, *,
-               transfers: Sequence[TransferSpec] = ()) -> RouteView:
+def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | None
+               ) -> RouteView:
     """The view of ``plan.routes[index]``; ``legs`` are its leg directions in visit order
-    (depot -> stop 1, ..., last stop -> depot) or ``None`` if unknown; ``transfers`` (the
-    scenario's) name the other end of each hand-on of crates."""
+    (depot -> stop 1, ..., last stop -> depot) or ``None`` if unknown."""
     route = plan.routes[index]
     depart = parse_clock(route.depart)
     base = depart.date()
@@ -296,7 +238,6 @@ def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | No
     def directions(i: int) -> tuple[DirectionStep, ...] | None:
         return summarise_directions(legs[i]) if usable and legs is not None else None
 
-    partners = _transfer_partners(route, transfers)
     names = {v.commune_code: v.commune_name for r in plan.routes for v in r.visits}
     names.update({u.commune_code: u.commune_name for u in plan.unserved})
     stops = tuple(
@@ -304,12 +245,10 @@ def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | No
                  leg=Leg(km=v.leg_km, hours=v.leg_hours, night_before=v.night_before,
                          nights_on_road=v.nights_on_road, directions=directions(i),
                          roadside_pauses=v.roadside_pauses),
-                 transfer_collect=_transfer_note(
-                     v.transfer_collect_crates, partners.get((v.commune_code, "collect")),
-                     names),
-                 transfer_deliver=_transfer_note(
-                     v.transfer_deliver_crates, partners.get((v.commune_code, "deliver")),
-                     names))
+                 transfer_collect=_transfer_note(v.transfer_collect_crates, v.transfer_to,
+                                                 names),
+                 transfer_deliver=_transfer_note(v.transfer_deliver_crates, v.transfer_from,
+                                                 names))
         for i, v in enumerate(route.visits))
     return_leg = Leg(km=route.return_leg_km, hours=route.return_leg_hours,
                      night_before=route.return_night_before,
@@ -325,11 +264,10 @@ def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | No
                                   for a, b in route.breaks_s))
 
 
-def route_views(plan: Plan, routes: Mapping[str, Any] | None = None, *,
-                transfers: Sequence[TransferSpec] = ()) -> tuple[RouteView, ...]:
+def route_views(plan: Plan, routes: Mapping[str, Any] | None = None
+                ) -> tuple[RouteView, ...]:
     """Views of every route of ``plan``, with directions when ``routes`` (the parsed
-    ``routes.geojson``) is given, and the other end of each transfer."""
+    ``routes.geojson``) is given."""
     legs = legs_by_vehicle(routes) if routes is not None else {}
-    return tuple(route_view(plan, i, legs.get(r.vehicle_id) if routes is not None else None,
-                            transfers=transfers)
+    return tuple(route_view(plan, i, legs.get(r.vehicle_id) if routes is not None else None)
                  for i, r in enumerate(plan.routes))

@@ -52,13 +52,13 @@ def line_problem(scenario: Scenario, hours: list[list[float]]) -> RoutingProblem
                          distance_m={p: t / 3600 * 30_000 for p in profiles})
 
 
-def locations_for(scenario: Scenario) -> tuple:
-    from planner.pipeline import Location
+def places_for(scenario: Scenario) -> tuple:
+    from planner.problem import Place
 
-    locs = [Location("depot", d.id, d.name, 104.96, 22.86) for d in scenario.depots]
-    locs += [Location("stop", s.commune_code, f"Xã {s.commune_code}", 105.0 + i / 100, 23.0)
-             for i, s in enumerate(scenario.stops)]
-    return tuple(locs)
+    places = [Place("depot", d.id, d.name, 104.96, 22.86) for d in scenario.depots]
+    places += [Place("stop", s.commune_code, f"Xã {s.commune_code}", 105.0 + i / 100, 23.0)
+               for i, s in enumerate(scenario.stops)]
+    return tuple(places)
 
 
 def plan_for(scenario: Scenario, problem: RoutingProblem, routes: list[list[int]],
@@ -67,10 +67,11 @@ def plan_for(scenario: Scenario, problem: RoutingProblem, routes: list[list[int]
     """A plan whose routes are the given stop orders (location indices), timed by the
     scheduler; stops not routed are listed unserved with the explainer's reason."""
     from planner.explain import explain_unserved
-    from planner.pipeline import build_plan
+    from planner.plan import assemble_plan
+    from planner.provenance import Provenance
     from planner.schedule import time_route
 
-    locs = locations_for(scenario)
+    locs = places_for(scenario)
     timings = [time_route(problem, k, r, not_before=not_before[k] if not_before else None,
                           breaks=breaks[k] if breaks else None)
                for k, r in enumerate(routes)]
@@ -78,5 +79,5 @@ def plan_for(scenario: Scenario, problem: RoutingProblem, routes: list[list[int]
     if unserved is None:
         unserved = explain_unserved(problem, timings, served, names=[x.name for x in locs],
                                     codes=[x.key for x in locs], profiles=problem.profiles)
-    return build_plan(scenario, locs, problem, timings, unserved, {},
-                      service_area_communes=73), timings
+    return assemble_plan(scenario, locs, problem, timings, unserved, Provenance(),
+                         service_area_communes=73), timings

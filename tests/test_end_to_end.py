@@ -43,8 +43,8 @@ def test_default_plan_serves_the_selected_communes_and_passes_the_checker(solved
     assert violations == []
     served = sum(len(r.visits) for r in plan.routes)
     assert served + len(plan.unserved) == len(scenario.stops)
-    assert plan.kpis["service_area_communes"] == 73
-    assert plan.kpis["communes_served"] == served
+    assert plan.kpis.service_area_communes == 73
+    assert plan.kpis.communes_served == served
     assert all(u.reason for u in plan.unserved)
     # multi-day trips to the far north: nights away, days numbered from the horizon start
     assert max(r.days for r in plan.routes) >= 2
@@ -52,7 +52,7 @@ def test_default_plan_serves_the_selected_communes_and_passes_the_checker(solved
 
 def test_plan_json_is_versioned_and_records_provenance(solved: dict) -> None:
     data = json.loads((solved["out"] / "plan.json").read_text(encoding="utf-8"))
-    assert data["format"] == "mobile-library-plan" and data["format_version"] == 1
+    assert data["format"] == "mobile-library-plan" and data["format_version"] == 2
     prov = data["provenance"]
     for key in ("scenario_digest", "data_digest", "seed", "time_limit_s", "versions",
                 "graph_report", "components", "solver_status"):
@@ -105,7 +105,7 @@ def test_replan_with_nothing_changed_moves_nothing(solved: dict, monkeypatch, tm
     assert "0 stops moved" in capsys.readouterr().out
     before = read_plan(solved["out"] / "plan.json")
     after = read_plan(tmp_path / "re" / "plan.json")
-    assert after.provenance["replan"]["kept_unchanged"] is True
+    assert after.provenance.replan is not None and after.provenance.replan.kept_unchanged
     assert [[v.commune_code for v in r.visits] for r in after.routes] == \
         [[v.commune_code for v in r.visits] for r in before.routes]
 
@@ -117,8 +117,10 @@ def test_replan_under_a_landslide_keeps_feasible_routes(solved: dict, monkeypatc
     assert main(["replan", str(solved["out"]), "--scenario", str(landslide), "--out",
                  str(tmp_path / "ls"), "--time-limit", "3"]) == 0
     plan = read_plan(tmp_path / "ls" / "plan.json")
-    assert plan.provenance["road_conditions"]["closures"] == ["sat-lo-ma-pi-leng"]
-    r = plan.provenance["replan"]
-    assert r["kept_unchanged"] or r["broken_routes"]  # a route moves only if it broke
+    assert plan.provenance.road_conditions is not None
+    assert plan.provenance.road_conditions.closures == ("sat-lo-ma-pi-leng",)
+    r = plan.provenance.replan
+    assert r is not None
+    assert r.kept_unchanged or r.broken_routes  # a route moves only if it broke
     assert main(["check", str(tmp_path / "ls")]) == 0
 

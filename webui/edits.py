@@ -41,6 +41,7 @@ from planner.edit import (
     edit_context,
 )
 from planner.plan import TZ, Plan
+from planner.provenance import Finding as StoredFinding
 from render.folder import write_plan_folder
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, ConflictError, NotFoundError
@@ -111,18 +112,11 @@ class PlanChecks:
         return {f.vehicle_id for f in self.findings if f.vehicle_id}
 
 
-def arrange_findings(violations: Iterable[Mapping[str, str] | Violation], *, at: str = ""
+def arrange_findings(violations: Iterable[StoredFinding | Violation], *, at: str = ""
                      ) -> PlanChecks:
-    """Group violations (checker objects or their stored dicts) by stop and route."""
-    findings = []
-    for v in violations:
-        d = v if isinstance(v, Mapping) else {"kind": v.kind, "message": v.message,
-                                               "vehicle_id": v.vehicle_id,
-                                               "commune_code": v.commune_code}
-        kind = str(d.get("kind", ""))
-        findings.append(Finding(kind, VIOLATION_LABELS.get(kind, "violation_other"),
-                                str(d.get("message", "")), str(d.get("vehicle_id") or ""),
-                                str(d.get("commune_code") or "")))
+    """Group violations (the checker's, or those stored in a plan) by stop and route."""
+    findings = [Finding(v.kind, VIOLATION_LABELS.get(v.kind, "violation_other"), v.message,
+                        v.vehicle_id, v.commune_code) for v in violations]
     by_stop: dict[tuple[str, str], list[Finding]] = {}
     by_route: dict[str, list[Finding]] = {}
     general = []
@@ -140,11 +134,10 @@ def arrange_findings(violations: Iterable[Mapping[str, str] | Violation], *, at:
 def plan_checks(plan: Plan) -> PlanChecks:
     """The check stored in an edited plan's provenance (``PlanChecks(checked=False)`` for a
     plan that carries none)."""
-    record = plan.provenance.get("check")
-    if not isinstance(record, Mapping) or not isinstance(record.get("violations"), list):
+    record = plan.provenance.check
+    if record is None:
         return PlanChecks(False)
-    return arrange_findings([v for v in record["violations"] if isinstance(v, Mapping)],
-                            at=str(record.get("at", "")))
+    return arrange_findings(record.violations, at=record.at)
 
 
 # --- networks of the plans being edited ----------------------------------------------------
@@ -245,7 +238,7 @@ def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValu
     user = current_user()
     assert user is not None
     try:
-        result = apply_edit(plan, ctx.scenario, ctx.problem, ctx.locations, edit,
+        result = apply_edit(plan, ctx.scenario, ctx.problem, ctx.places, edit,
                             editor=user.username, base=run)
     except EditError as exc:
         raise _invalid(exc.field, exc.value, str(exc)) from None
@@ -281,10 +274,10 @@ def edit_page(run: str) -> ResponseReturnValue:
         ctx = _context(folder)
         checks = arrange_findings(check_stored_plan(plan, ctx))
     store = run_store()
-    views = route_views(plan, transfers=store.transfers(run))
-    edits = plan.provenance.get("manual_edits") or []
+    views = route_views(plan)
+    edits = plan.provenance.manual_edits
     return render_template("plan_edit.html", run=run, plan=plan, views=views, checks=checks,
-                           edits=edits, base=edits[-1].get("base") if edits else None,
+                           edits=edits, base=edits[-1].base if edits else None,
                            vehicles=[(r.vehicle_id, r.vehicle_name, len(r.visits))
                                      for r in plan.routes])
 

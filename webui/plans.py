@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, g, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 
-from planner.kpis import COMPARE_ROWS
+from planner.kpis import COMPARE_ROWS, compare_value
 from planner.plan import Plan
 from render import exports
 from render.maps import plan_map_file
@@ -23,34 +23,6 @@ from webui.stores import run_store
 bp = Blueprint("plans", __name__)
 
 DOWNLOADS = {"plan.json": "application/json", "routes.geojson": "application/geo+json"}
-
-
-@dataclass(frozen=True)
-class TargetProgress:
-    """Where a plan stands against one programme target (share of the service area's
-    communes served)."""
-
-    year: str
-    target: float
-    needed: int
-    missing: int
-
-    @property
-    def met(self) -> bool:
-        return self.missing == 0
-
-
-def target_progress(kpis: Mapping[str, Any]) -> tuple[TargetProgress, ...]:
-    """The programme targets (15% 2026, 50% 2030, 90% 2045 unless the plan says otherwise)
-    with the number of communes each needs and how many are still missing."""
-    total = int(kpis.get("service_area_communes") or 0)
-    served = int(kpis.get("communes_served") or 0)
-    targets = kpis.get("targets") or {"2026": 0.15, "2030": 0.50, "2045": 0.90}
-    out = []
-    for year, target in sorted(targets.items()):
-        needed = math.ceil(round(float(target) * total, 6))
-        out.append(TargetProgress(str(year), float(target), needed, max(0, needed - served)))
-    return tuple(out)
 
 
 def load_plan(run: str) -> Plan:
@@ -72,21 +44,10 @@ def plan_page(run: str) -> ResponseReturnValue:
     plan = load_plan(run)
     store = run_store()
     return render_template("plan.html", run=run, plan=plan,
-                           views=route_views(plan, transfers=store.transfers(run)),
-                           targets=target_progress(plan.kpis),
+                           views=route_views(plan),
+                           targets=plan.kpis.target_progress(),
                            assumptions=store.assumptions(run),
                            export_formats=tuple(exports.EXPORT_FORMATS))
-
-
-def kpi_value(kpis: Mapping[str, Any], key: str) -> Any:
-    """The value of comparison row ``key`` (see :data:`planner.kpis.COMPARE_ROWS`)."""
-    if key.startswith("meets_"):
-        return kpis.get("meets_target", {}).get(key.removeprefix("meets_"))
-    if key == "crates_moved":
-        if "crates_delivered" not in kpis:
-            return None
-        return kpis.get("crates_delivered", 0) + kpis.get("crates_collected", 0)
-    return kpis.get(key)
 
 
 @bp.get("/plans/<run>/compare")
@@ -98,8 +59,8 @@ def compare_page(run: str) -> ResponseReturnValue:
     others = [n for n in run_store().names() if n != run]
     other_name = request.args.get("with") or None
     other = load_plan(other_name) if other_name else None
-    rows = [(key, kpi_value(plan.kpis, key), kpi_value(other.kpis, key) if other else None)
-            for key, _, _ in COMPARE_ROWS]
+    rows = [(key, compare_value(plan.kpis, key),
+             compare_value(other.kpis, key) if other else None) for key, _, _ in COMPARE_ROWS]
     return render_template("compare.html", run=run, plan=plan, other=other,
                            other_name=other_name, others=others, rows=rows)
 
@@ -142,9 +103,9 @@ def export(run: str, fmt: str) -> ResponseReturnValue:
     elif fmt == "kml":
         data = exports.kml_document(plan, routes, lang=g.lang)
     elif fmt == "csv":
-        data = exports.csv_manifest(plan, lang=g.lang, transfers=store.transfers(run))
+        data = exports.csv_manifest(plan, lang=g.lang)
     else:
-        data = exports.xlsx_manifest(plan, lang=g.lang, transfers=store.transfers(run))
+        data = exports.xlsx_manifest(plan, lang=g.lang)
     resp = Response(data, mimetype=spec.mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp

@@ -20,10 +20,10 @@ from typing import Any
 from flask import Blueprint, Flask, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from planner.kpis import TargetProgress
 from planner.plan import TZ, Plan
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, NotFoundError
-from webui.plans import TargetProgress, target_progress
 from webui.storage import InvalidRecordError, RecordNotFoundError, repository
 from webui.storage.models import OUTCOME_STATUSES
 from webui.storage.repository import OutcomeInfo, VersionInfo, parse_version_key
@@ -99,7 +99,7 @@ def dashboard() -> Dashboard | None:
             latest_per_series.setdefault(v.series, v)
     plan = repository.parse_plan_text(content.plan_json, file=current.key)
     others = tuple(v for v in latest_per_series.values() if v.id != current.id)
-    return Dashboard(current, plan, target_progress(plan.kpis), _counts(plan, outcomes),
+    return Dashboard(current, plan, plan.kpis.target_progress(), _counts(plan, outcomes),
                      others)
 
 

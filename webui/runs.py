@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import PlannerError
-from planner.plan import Plan, read_plan
+from planner.outputs import read_plan_folder
+from planner.plan import Plan
 from webui.errors import NotFoundError
-from render.routeview import TransferSpec, transfers_from_scenario
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class RunStore:
         return path
 
     def plan(self, name: str) -> Plan:
-        return read_plan(self.folder(name) / "plan.json")
+        return read_plan_folder(self.folder(name))
 
     def routes(self, name: str) -> dict[str, Any] | None:
         """The parsed ``routes.geojson`` of plan ``name``, or ``None`` if it is missing or
@@ -96,10 +96,6 @@ class RunStore:
         """The ``assumptions`` of the resolved ``scenario.json`` written beside the plan."""
         items = self._scenario_data(name).get("assumptions")
         return tuple(str(a) for a in items) if isinstance(items, list) else ()
-
-    def transfers(self, name: str) -> tuple[TransferSpec, ...]:
-        """The scenario's transfers (crates handed on between communes) of plan ``name``."""
-        return transfers_from_scenario(self._scenario_data(name))
 
     def summaries(self) -> list[RunSummary]:
         out = []

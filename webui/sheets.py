@@ -33,7 +33,7 @@ def _vehicle_index(plan: Plan, run: str, vehicle_id: str) -> int:
 
 def _view(plan: Plan, run: str, index: int, routes: dict[str, Any] | None) -> RouteView:
     legs = legs_by_vehicle(routes).get(plan.routes[index].vehicle_id) if routes else None
-    return route_view(plan, index, legs, transfers=run_store().transfers(run))
+    return route_view(plan, index, legs)
 
 
 def _basemap(plan: Plan) -> Basemap | None:

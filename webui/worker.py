@@ -9,7 +9,7 @@ renamed into place, so the plan list never shows half a plan.
 A re-plan job (``replan`` in ``job.json``, see :class:`webui.jobstore.ReplanSpec`) solves
 from its previous plan: road closures added to the scenario, ``free`` stops taken off the
 previous routes, ``done`` and ``locked`` visits kept; the plan's provenance records the spec
-and what changed against the previous plan (``replan_job``).
+and what changed against the previous plan (``provenance.replan``).
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def run_job(folder: Path) -> int:
             replan_args: dict[str, Any] = {}
             if spec:
                 scenario, previous, given, kept = _replan_inputs(spec, scenario)
-                replan_args = {"previous": given, **kept}
+                replan_args = {"previous": given, "compare_with": previous, **kept}
             state.update(stage="network")
 
             def on_progress(elapsed_s: float, objective: int) -> None:
@@ -160,17 +160,14 @@ def run_job(folder: Path) -> int:
 
 
 def _with_replan_record(plan: Any, spec: dict[str, Any], previous: Any) -> Any:
-    """``plan`` with ``replan_job`` in its provenance: why and from what it was re-planned,
-    and how many stops changed against the full previous plan."""
-    from planner.edit import plan_changes
-
-    record = {"kind": spec.get("kind"), "base": spec.get("base"),
-              "base_created_at": previous.created_at,
-              "done": sorted(spec.get("done") or ()), "locked": sorted(spec.get("locked") or ()),
-              "free": sorted(spec.get("free") or ()),
-              "closures": [c.get("id") for c in spec.get("closures") or ()],
-              "changes": plan_changes(previous, plan)}
-    return dataclasses.replace(plan, provenance={**plan.provenance, "replan_job": record})
+    """``plan`` with why and from what the web UI re-planned it in ``provenance.replan``
+    (what changed is counted there against the whole previous plan)."""
+    replan = dataclasses.replace(
+        plan.provenance.replan, kind=str(spec.get("kind") or ""),
+        base=str(spec.get("base") or ""), free=tuple(sorted(spec.get("free") or ())),
+        closures=tuple(str(c.get("id")) for c in spec.get("closures") or ()))
+    return dataclasses.replace(plan, provenance=dataclasses.replace(plan.provenance,
+                                                                    replan=replan))
 
 
 def main(argv: list[str] | None = None) -> int:

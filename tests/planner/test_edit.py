@@ -4,7 +4,7 @@ checker names every rule the edited plan breaks, with its vehicle and commune.""
 from __future__ import annotations
 
 import pytest
-from factories import CODES, line_problem, locations_for, plan_for, scenario_dict
+from factories import CODES, line_problem, places_for, plan_for, scenario_dict
 
 from planner.check import check_plan
 from planner.edit import (
@@ -15,10 +15,11 @@ from planner.edit import (
     ReorderRoute,
     add_closures,
     apply_edit,
-    plan_changes,
     without_visits,
 )
 from planner.errors import ScenarioError
+from planner.provenance import CheckRecord, ManualEdit, PlanChanges
+from planner.replan import plan_changes
 from planner.scenario import parse_scenario
 
 H = 3600
@@ -39,7 +40,7 @@ def two_vehicles(**stop_c: object):  # noqa: ANN201
 
 
 def edit(s, p, plan, e, **kw):  # noqa: ANN001, ANN003, ANN201
-    return apply_edit(plan, s, p, locations_for(s), e, **kw)
+    return apply_edit(plan, s, p, places_for(s), e, **kw)
 
 
 def test_a_move_that_makes_a_stop_late_is_a_time_window_violation_on_that_stop() -> None:
@@ -57,8 +58,7 @@ def test_a_move_that_makes_a_stop_late_is_a_time_window_violation_on_that_stop()
     # moved to the front it is on time again
     again = edit(s, p, result.plan, MoveStop(CODES[2], "v1", 1))
     assert again.ok and again.violations == ()
-    assert again.plan.provenance["check"] == {"at": again.plan.created_at, "ok": True,
-                                              "violations": []}
+    assert again.plan.provenance.check == CheckRecord(at=again.plan.created_at, ok=True)
 
 
 def test_a_move_that_overloads_a_truck_is_a_capacity_violation() -> None:
@@ -79,8 +79,8 @@ def test_untouched_routes_keep_their_times_and_kpis_are_recomputed() -> None:
     assert result.changed_vehicles == ("v1",)
     assert result.plan.routes[1] == plan.routes[1]  # v2 is not re-timed
     assert [x.seq for x in result.plan.routes[0].visits] == [1, 2]
-    assert result.plan.kpis["communes_served"] == 3
-    assert result.plan.kpis["km"] == round(sum(r.km for r in result.plan.routes), 1)
+    assert result.plan.kpis.communes_served == 3
+    assert result.plan.kpis.km == round(sum(r.km for r in result.plan.routes), 1)
     assert result.violations == ()
 
 
@@ -92,7 +92,7 @@ def test_removing_a_stop_lists_it_unserved_and_back_again() -> None:
     u = removed.plan.unserved[0]
     assert u.reason_code == REMOVED_REASON_CODE and "by lan" in u.reason
     assert removed.violations == ()  # unserved with a reason: not "missing"
-    assert removed.plan.kpis["communes_served"] == 2
+    assert removed.plan.kpis.communes_served == 2
     back = edit(s, p, removed.plan, MoveStop(CODES[1], "v2", 1))
     assert back.plan.unserved == ()
     assert [x.commune_code for x in back.plan.routes[1].visits] == [CODES[1], CODES[2]]
@@ -104,17 +104,17 @@ def test_provenance_keeps_every_edit_with_who_and_when() -> None:
     one = edit(s, p, plan, MoveStop(CODES[0], "v2", 1), editor="lan", base="run-a",
                at="2026-12-01T08:00:00+07:00")
     two = edit(s, p, one.plan, RemoveStop(CODES[2]), editor="minh", base="run-b")
-    edits = two.plan.provenance["manual_edits"]
-    assert [e["by"] for e in edits] == ["lan", "minh"]
-    assert edits[0] == {"at": "2026-12-01T08:00:00+07:00", "by": "lan", "base": "run-a",
-                        "base_created_at": plan.created_at,
-                        "edit": {"action": "move", "commune_code": CODES[0],
-                                 "to_vehicle": "v2", "position": 1},
-                        "from_vehicle": "v1", "changed_vehicles": ["v1", "v2"],
-                        "violations": 0}
-    assert edits[1]["edit"] == {"action": "remove", "commune_code": CODES[2]}
+    edits = two.plan.provenance.manual_edits
+    assert [e.by for e in edits] == ["lan", "minh"]
+    assert edits[0] == ManualEdit(at="2026-12-01T08:00:00+07:00", by="lan", base="run-a",
+                                  base_created_at=plan.created_at,
+                                  edit={"action": "move", "commune_code": CODES[0],
+                                        "to_vehicle": "v2", "position": 1},
+                                  from_vehicle="v1", changed_vehicles=("v1", "v2"),
+                                  violations=0)
+    assert edits[1].edit == {"action": "remove", "commune_code": CODES[2]}
     assert one.plan.created_at == "2026-12-01T08:00:00+07:00"
-    assert "manual_edits" not in plan.provenance  # the input plan is not changed
+    assert plan.provenance.manual_edits == ()  # the input plan is not changed
 
 
 @pytest.mark.parametrize(("bad", "field"), [
@@ -142,9 +142,8 @@ def test_without_visits_frees_stops_and_plan_changes_counts_them() -> None:
     assert [x.commune_code for x in free.routes[0].visits] == [CODES[0]]
     assert free.unserved == ()
     moved = edit(s, p, plan, MoveStop(CODES[1], "v2", 1)).plan
-    assert plan_changes(plan, moved) == {"moved": 1, "reordered": 1, "added": 0,
-                                         "dropped": 0}  # C now follows B
-    assert plan_changes(free, plan) == {"moved": 0, "reordered": 0, "added": 1, "dropped": 0}
+    assert plan_changes(plan, moved) == PlanChanges(moved=1, reordered=1)  # C now follows B
+    assert plan_changes(free, plan) == PlanChanges(added=1)
 
 
 def test_add_closures_validates_like_a_scenario() -> None:

@@ -8,7 +8,8 @@ import pytest
 from factories import line_problem, make_scenario, plan_for
 
 from cli import main
-from planner.kpis import comparison_rows, route_co2_kg, route_cost_vnd
+from planner.kpis import (PROGRAMME_TARGETS, Kpis, comparison_rows, coverage, route_co2_kg,
+                          route_cost_vnd)
 
 
 def test_route_cost_and_co2_by_hand() -> None:
@@ -21,9 +22,22 @@ def test_route_cost_and_co2_by_hand() -> None:
 
 
 def test_comparison_rows_mark_missing_values() -> None:
-    rows = dict(comparison_rows([{"km": 12.0, "meets_target": {"2026": True}}, {}]))
-    assert rows["km"] == ["12.0", "–"]
+    costed = Kpis.from_dict({"km": 12.0, "meets_target": {"2026": True}, "cost_vnd": 1500})
+    rows = dict(comparison_rows([costed, Kpis.from_dict({})]))  # a plan of an older version
+    assert rows["km"] == ["12.0", "0.0"]
+    assert rows["cost, VND"] == ["1,500", "–"]
     assert rows["meets 15% (2026)"] == ["yes", "–"]
+
+
+def test_coverage_and_target_progress_have_one_definition() -> None:
+    kpis = Kpis(communes_served=12, service_area_communes=73)
+    assert coverage(12, 73) == pytest.approx(12 / 73) and coverage(3, 0) == 0.0
+    progress = {t.year: t for t in kpis.target_progress()}
+    assert [t.year for t in PROGRAMME_TARGETS] == sorted(progress)
+    assert (progress["2026"].needed, progress["2026"].missing, progress["2026"].met) == \
+        (11, 0, True)  # ceil(0.15 x 73) = 11
+    assert (progress["2030"].needed, progress["2030"].missing) == (37, 25)
+    assert Kpis.from_dict(kpis.to_dict()) == kpis
 
 
 def test_planner_compare_prints_plans_side_by_side(tmp_path: Path, capsys) -> None:

@@ -9,7 +9,8 @@ from planner._ortools import solve_routing
 from planner.solution import SolverParams
 from planner.check import check_plan
 from planner.errors import PlannerError
-from planner.replan import count_changes, replan_setup
+from planner.provenance import PlanChanges
+from planner.replan import plan_changes, replan_setup
 from planner.scenario import parse_scenario
 
 FAST = SolverParams(time_limit_s=2, solution_limit=100)
@@ -46,8 +47,7 @@ def test_nothing_changed_moves_nothing() -> None:
     raw, plan = solve(s, p)
     setup = replan_setup(p, codes_of(s), plan)
     assert setup.keep and setup.previous == raw.routes
-    assert count_changes(setup.previous, setup.previous) == {"moved": 0, "reordered": 0,
-                                                             "added": 0}
+    assert plan_changes(plan, plan) == PlanChanges()
 
 
 def test_a_closure_moves_only_the_stops_of_the_broken_route() -> None:
@@ -70,8 +70,9 @@ def test_a_closure_moves_only_the_stops_of_the_broken_route() -> None:
     assert all(setup.constraints.vehicles[loc] == (west,) for loc in raw.routes[west])
     raw2, plan2 = solve(s, p2, setup.constraints)
     assert set(raw2.routes[west]) >= set(raw.routes[west])
-    changes = count_changes(setup.previous, raw2.routes)
-    assert changes["moved"] == len(raw.routes[1 - west])  # only the east stops moved
+    changes = plan_changes(plan, plan2)
+    assert changes.moved == len(raw.routes[1 - west])  # only the east stops moved
+    assert changes.dropped == changes.added == 0
     assert check_plan(s, p2, plan2) == []
 
 

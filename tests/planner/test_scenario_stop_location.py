@@ -8,7 +8,7 @@ from factories import CODES, scenario_dict
 
 from geodata.datasets import load_dataset
 from planner.errors import ScenarioError
-from planner.pipeline import locate
+from planner.pipeline import places_of
 from planner.scenario import parse_scenario
 
 
@@ -19,7 +19,7 @@ def test_stop_location_replaces_the_commune_point() -> None:
     assert scenario.stops[0].location is not None
     assert scenario.stops[1].location is None
     dataset = load_dataset(scenario.network)
-    located = {loc.key: loc for loc in locate(scenario, dataset) if loc.kind == "stop"}
+    located = {loc.key: loc for loc in places_of(scenario, dataset) if loc.kind == "stop"}
     assert (located[CODES[0]].lon, located[CODES[0]].lat) == (104.5, 23.25)
     row = dataset.communes.loc[CODES[1]]
     assert (located[CODES[1]].lon, located[CODES[1]].lat) == (float(row["lon"]),

@@ -204,10 +204,12 @@ def test_a_real_replan_with_a_closure(app: Flask, client: FlaskClient, runs_dir:
     status = store.status(job_id)
     assert status.status == "done", (status.error, status.log_tail)
     plan = read_plan(runs_dir / status.run / "plan.json")
-    assert plan.provenance["road_conditions"]["closures"] == [f"ui-closure-{cid}"]
-    assert plan.provenance["replan_job"]["closures"] == [f"ui-closure-{cid}"]
-    changes = plan.provenance["replan_job"]["changes"]
+    assert plan.provenance.road_conditions is not None
+    assert plan.provenance.road_conditions.closures == (f"ui-closure-{cid}",)
+    assert plan.provenance.replan is not None
+    assert plan.provenance.replan.closures == (f"ui-closure-{cid}",)
+    changes = plan.provenance.replan.changes
     page = client.get(f"/plans/{status.run}?lang=en").get_data(as_text=True)
     assert "Re-planned for road closures" in page
-    assert f"{changes['moved']} stop(s) changed vehicle" in page
+    assert f"{changes.moved} stop(s) changed vehicle" in page
     assert f"ui-closure-{cid}" in page

@@ -75,13 +75,13 @@ def test_a_move_is_saved_as_a_new_plan_with_violations_next_to_the_stop(
     plan = read_plan(folder / "plan.json")
     van = next(r for r in plan.routes if r.vehicle_id == VAN)
     assert van.visits[-1].commune_code == LATE
-    edits = plan.provenance["manual_edits"]
-    assert edits[-1]["by"] == "test-dispatcher" and edits[-1]["base"] == FIXTURE_RUN
-    assert edits[-1]["edit"] == {"action": "move", "commune_code": LATE, "to_vehicle": VAN,
-                                 "position": None}
-    found = plan.provenance["check"]["violations"]
-    assert {"kind": "time_window", "vehicle_id": VAN, "commune_code": LATE} in [
-        {k: v[k] for k in ("kind", "vehicle_id", "commune_code")} for v in found]
+    edits = plan.provenance.manual_edits
+    assert edits[-1].by == "test-dispatcher" and edits[-1].base == FIXTURE_RUN
+    assert edits[-1].edit == {"action": "move", "commune_code": LATE, "to_vehicle": VAN,
+                              "position": None}
+    assert plan.provenance.check is not None
+    found = plan.provenance.check.violations
+    assert ("time_window", VAN, LATE) in [(v.kind, v.vehicle_id, v.commune_code) for v in found]
     # the edit page of the new plan: a red badge in the row of the late stop, a summary
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     row = html.split(f'<tr id="stop-{LATE}"', 1)[1].split("</tr>", 1)[0]
@@ -98,7 +98,7 @@ def test_a_move_is_saved_as_a_new_plan_with_violations_next_to_the_stop(
     assert resp.status_code == 303
     third = _run_of(resp.headers["Location"])
     assert third.count("-edit-") == 1 and third != new_run
-    assert len(read_plan(runs_dir / third / "plan.json").provenance["manual_edits"]) == 2
+    assert len(read_plan(runs_dir / third / "plan.json").provenance.manual_edits) == 2
 
 
 def test_up_down_remove_and_add_back(client: FlaskClient, runs_dir: Path) -> None:
@@ -261,10 +261,10 @@ def test_a_real_replan_job_keeps_done_visits_and_reports_changes(
     status = store.status(job_id)
     assert status.status == "done", (status.error, status.log_tail)
     plan = read_plan(runs_dir / status.run / "plan.json")
-    record = plan.provenance["replan_job"]
-    assert record["kind"] == "outcomes" and record["done"] == ["00715"]
-    assert set(record["changes"]) == {"moved", "reordered", "added", "dropped"}
-    assert record["changes"]["dropped"] == 0  # the failed visit is served again
+    record = plan.provenance.replan
+    assert record is not None
+    assert record.kind == "outcomes" and record.done == ("00715",)
+    assert record.changes.dropped == 0  # the failed visit is served again
     first = next(r for r in plan.routes if r.vehicle_id == TRUCK).visits[0]
     previous = read_plan(folder / "plan.json").routes[0].visits[0]
     assert (first.commune_code, first.start_s) == ("00715", previous.start_s)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from webui_testkit import PROJECT_ROOT, tiny_scenario_yaml
 
 from geodata.datasets import load_dataset
-from planner.pipeline import locate
+from planner.pipeline import places_of
 from planner.scenario import load_scenario
 from webui.overrides import apply_library_overrides
 from webui.storage import Database, InvalidRecordError, repository
@@ -133,7 +133,7 @@ def test_overrides_change_the_stops_of_a_scenario() -> None:
     assert stops["01141"] == next(s for s in scenario.stops if s.commune_code == "01141")
     assert apply_library_overrides(scenario, {"99999": overrides["99999"]}) is scenario
     # The planner snaps the stop at the library's point.
-    located = {loc.key: loc for loc in locate(out, load_dataset(out.network))}
+    located = {loc.key: loc for loc in places_of(out, load_dataset(out.network))}
     assert (located["00778"].lon, located["00778"].lat) == (104.5, 23.3)
 
 

@@ -21,7 +21,7 @@ EXTERNAL_TAG = re.compile(r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[
 @pytest.fixture(scope="module")
 def map_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("map") / "map.html"
-    return write_plan_map(FIXTURE_DIR / "plan.json", FIXTURE_DIR / "routes.geojson", out)
+    return write_plan_map(FIXTURE_DIR, out)
 
 
 @pytest.fixture(scope="module")

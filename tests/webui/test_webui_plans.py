@@ -13,7 +13,6 @@ from markupsafe import escape
 from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, OSM
 
 from planner.plan import Plan
-from webui.plans import target_progress
 
 
 def test_index_lists_the_plan_with_its_kpis(client: FlaskClient, fixture_plan: Plan) -> None:
@@ -23,7 +22,7 @@ def test_index_lists_the_plan_with_its_kpis(client: FlaskClient, fixture_plan: P
     assert f'href="/plans/{FIXTURE_RUN}"' in page
     assert str(escape(fixture_plan.scenario_title)) in page
     k = fixture_plan.kpis
-    assert f"{k['communes_served']}/{k['service_area_communes']}" in page
+    assert f"{k.communes_served}/{k.service_area_communes}" in page
     assert OSM in page
 
 
@@ -100,15 +99,6 @@ def test_every_page_has_a_language_switch(client: FlaskClient, fixture_plan: Pla
                 "/jobs", "/plans/nope"):
         page = client.get(url).get_data(as_text=True)
         assert re.search(r'href="[^"]*\?lang=en"', page), url
-
-
-def test_target_progress() -> None:
-    kpis = {"communes_served": 12, "service_area_communes": 73,
-            "targets": {"2026": 0.15, "2030": 0.5, "2045": 0.9}}
-    t = {p.year: p for p in target_progress(kpis)}
-    assert (t["2026"].needed, t["2026"].missing, t["2026"].met) == (11, 0, True)
-    assert (t["2030"].needed, t["2030"].missing) == (37, 25)
-    assert (t["2045"].needed, t["2045"].missing) == (66, 54)
 
 
 def test_unknown_plan_is_404(client: FlaskClient) -> None:

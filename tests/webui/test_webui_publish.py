@@ -132,7 +132,7 @@ def test_dashboard_shows_the_current_published_plan(client: FlaskClient,
     page = client.get("/?lang=en").get_data(as_text=True)
     k = fixture_plan.kpis
     assert f'href="{url}"' in page and "Version 1" in page
-    assert f"{k['communes_served']} of the {k['service_area_communes']} communes" in page
+    assert f"{k.communes_served} of the {k.service_area_communes} communes" in page
     assert "Progress toward the programme targets" in page and "Target 2026" in page
     stops = sum(len(r.visits) for r in fixture_plan.routes)
     assert f"0 of {stops} stops done" in page

@@ -17,7 +17,7 @@ from pypdf import PdfReader
 from webui_testkit import FIXTURE_RUN
 
 from planner.plan import Plan
-from render.routeview import TransferSpec, route_view, transfers_from_scenario
+from render.routeview import route_view
 
 VEHICLE = "xe-tv-01"
 # On xe-tv-01: stop 2 is Xã Khâu Vai, stop 4 Xã Mèo Vạc.
@@ -25,17 +25,24 @@ FROM_CODE, FROM_NAME = "00802", "Xã Khâu Vai"
 TO_CODE, TO_NAME = "00769", "Xã Mèo Vạc"
 
 
-def _add_transfer(runs_dir: Path, *, in_scenario: bool = True) -> None:
-    """Give the fixture plan a transfer of 3 crates from Khâu Vai to Mèo Vạc."""
+def _add_transfer(runs_dir: Path, *, partners_in: str = "plan") -> None:
+    """Give the fixture plan a transfer of 3 crates from Khâu Vai to Mèo Vạc, its partner
+    communes named by the visits (``plan``: format version 2), or only by the scenario beside
+    a plan of format version 1 (``scenario``)."""
     folder = runs_dir / FIXTURE_RUN
     plan = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    plan["format_version"] = 2 if partners_in == "plan" else 1
     for v in plan["routes"][0]["visits"]:
         if v["commune_code"] == FROM_CODE:
             v["transfer_collect_crates"] = 3
+            if partners_in == "plan":
+                v["transfer_to"] = TO_CODE
         if v["commune_code"] == TO_CODE:
             v["transfer_deliver_crates"] = 3
+            if partners_in == "plan":
+                v["transfer_from"] = FROM_CODE
     (folder / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-    if in_scenario:
+    if partners_in == "scenario":
         scenario = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
         scenario["transfers"] = [{"from_code": FROM_CODE, "to_code": TO_CODE, "crates": 3,
                                   "note": ""}]
@@ -47,10 +54,10 @@ COLLECT_VI = f"Chuyển tiếp: nhận 3 thùng để giao cho {TO_NAME}"
 DELIVER_VI = f"Chuyển tiếp: giao 3 thùng nhận từ {FROM_NAME}"
 
 
-@pytest.mark.parametrize("in_scenario", [True, False])
+@pytest.mark.parametrize("partners_in", ["plan", "scenario"])
 def test_plan_page_and_sheet_show_transfers(client: FlaskClient, runs_dir: Path,
-                                            in_scenario: bool) -> None:
-    _add_transfer(runs_dir, in_scenario=in_scenario)
+                                            partners_in: str) -> None:
+    _add_transfer(runs_dir, partners_in=partners_in)
     page = client.get(f"/plans/{FIXTURE_RUN}").get_data(as_text=True)
     assert str(escape(COLLECT_VI)) in page and str(escape(DELIVER_VI)) in page
     assert page.index(str(escape(COLLECT_VI))) < page.index(str(escape(DELIVER_VI)))
@@ -98,40 +105,21 @@ def test_no_transfers_no_transfer_lines(client: FlaskClient) -> None:
     assert "Chuyển tiếp" not in sheet
 
 
-def test_transfer_partners(fixture_plan: Plan) -> None:
+def test_transfer_partners_are_named_by_the_visits(fixture_plan: Plan) -> None:
     route = fixture_plan.routes[0]
     visits = list(route.visits)
-    visits[0] = dataclasses.replace(visits[0], transfer_collect_crates=2)
-    visits[1] = dataclasses.replace(visits[1], transfer_collect_crates=4)
-    visits[3] = dataclasses.replace(visits[3], transfer_deliver_crates=4)
-    visits[5] = dataclasses.replace(visits[5], transfer_deliver_crates=2)
+    a, b = visits[1].commune_code, visits[3].commune_code
+    visits[1] = dataclasses.replace(visits[1], transfer_collect_crates=4, transfer_to=b)
+    visits[3] = dataclasses.replace(visits[3], transfer_deliver_crates=4, transfer_from=a)
+    visits[5] = dataclasses.replace(visits[5], transfer_deliver_crates=2)  # partner unknown
     plan = dataclasses.replace(fixture_plan, routes=(
         dataclasses.replace(route, visits=tuple(visits)), *fixture_plan.routes[1:]))
-    # Without the scenario: each pickup goes with the later delivery of its crate count.
     stops = route_view(plan, 0, None).stops
-    assert stops[0].transfer_collect.partner_name == visits[5].commune_name
     assert stops[1].transfer_collect.partner_name == visits[3].commune_name
-    assert stops[3].transfer_deliver.partner_code == visits[1].commune_code
+    assert stops[3].transfer_deliver.partner_code == a
     assert stops[2].transfer_collect is None and stops[2].transfer_deliver is None
-    # The scenario's transfers win.
-    spec = (TransferSpec(visits[0].commune_code, visits[3].commune_code, 2),)
-    stops = route_view(plan, 0, None, transfers=spec).stops
-    assert stops[0].transfer_collect.partner_name == visits[3].commune_name
-    # A lone delivery has no known partner.
-    lone = dataclasses.replace(route, visits=(
-        dataclasses.replace(visits[0], transfer_collect_crates=0),
-        dataclasses.replace(visits[1], transfer_deliver_crates=1)))
-    stops = route_view(dataclasses.replace(plan, routes=(lone,)), 0, None).stops
-    assert stops[1].transfer_deliver.crates == 1
-    assert stops[1].transfer_deliver.partner_name is None
-
-
-def test_transfers_from_scenario_reads_both_spellings() -> None:
-    assert transfers_from_scenario({"transfers": [
-        {"from": "1", "to": "2", "crates": 3}, {"from_code": "4", "to_code": "5", "crates": 1},
-        {"from": "6", "to": "7", "crates": "x"}, "junk"]}) == (
-        TransferSpec("1", "2", 3), TransferSpec("4", "5", 1))
-    assert transfers_from_scenario(None) == () and transfers_from_scenario([]) == ()
+    assert stops[5].transfer_deliver.crates == 2
+    assert stops[5].transfer_deliver.partner_name is None  # nothing is guessed
 
 
 def test_route_sheet_title_names_the_vehicle_once(client: FlaskClient,

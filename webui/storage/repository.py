@@ -276,22 +276,14 @@ def parse_plan_text(text: str, *, file: str) -> Plan:
 
 def _provenance_columns(plan: Plan) -> dict[str, Any]:
     pv = plan.provenance
-
-    def opt(key: str, kind: type) -> Any:
-        value = pv.get(key)
-        try:
-            return kind(value) if value is not None else None
-        except (TypeError, ValueError):
-            return None
-
     return {"scenario_name": plan.scenario_name[:128],
             "scenario_title": plan.scenario_title[:255], "network": plan.network[:128],
-            "plan_created_at": plan.created_at[:40], "seed": opt("seed", int),
-            "time_limit_s": opt("time_limit_s", float),
-            "solver_status": (opt("solver_status", str) or "")[:64] or None,
-            "objective": opt("objective", int),
-            "scenario_digest": (opt("scenario_digest", str) or "")[:64] or None,
-            "data_digest": (opt("data_digest", str) or "")[:64] or None}
+            "plan_created_at": plan.created_at[:40], "seed": pv.seed,
+            "time_limit_s": pv.time_limit_s,
+            "solver_status": (pv.solver_status or "")[:64] or None,
+            "objective": pv.objective,
+            "scenario_digest": (pv.scenario_digest or "")[:64] or None,
+            "data_digest": (pv.data_digest or "")[:64] or None}
 
 
 def register_run(session: Session, *, name: str, folder: str | None, plan_text: str,

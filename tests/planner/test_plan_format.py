@@ -1,0 +1,72 @@
+"""``plan.json`` versions: every past version reads, the current one round-trips, a future one
+is refused with a clear message."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from planner.errors import PlanFileError
+from planner.kpis import Kpis
+from planner.outputs import read_plan_folder
+from planner.plan import PLAN_FORMAT_VERSION, plan_from_dict, read_plan
+from planner.provenance import Provenance
+
+V1 = Path(__file__).parent / "data" / "plan-v1"
+
+
+def test_a_version_1_plan_reads_into_the_typed_records() -> None:
+    plan = read_plan(V1 / "plan.json")
+    raw = json.loads((V1 / "plan.json").read_text(encoding="utf-8"))
+    assert isinstance(plan.kpis, Kpis) and isinstance(plan.provenance, Provenance)
+    assert plan.kpis.communes_served == raw["kpis"]["communes_served"] == 12
+    assert plan.kpis.cost_vnd is None and "cost_vnd" not in raw["kpis"]  # not costed then
+    assert plan.provenance.seed == raw["provenance"]["seed"]
+    assert plan.provenance.graph_cache_hit == raw["provenance"]["cache"]["graph_hit"]
+    assert plan.provenance.replan is None and plan.provenance.manual_edits == ()
+    assert all(v.transfer_to == v.transfer_from == "" for r in plan.routes for v in r.visits)
+
+
+def test_the_current_version_round_trips(tmp_path: Path) -> None:
+    plan = read_plan(V1 / "plan.json")
+    plan.write(tmp_path / "plan.json")
+    data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert data["format_version"] == PLAN_FORMAT_VERSION == 2
+    again = plan_from_dict(data)
+    assert again == plan
+    # what version 1 wrote is kept: the same KPI keys, the same provenance keys
+    old = json.loads((V1 / "plan.json").read_text(encoding="utf-8"))
+    assert set(data["kpis"]) == set(old["kpis"])
+    assert set(old["provenance"]) <= set(data["provenance"])
+
+
+def test_a_later_version_is_refused_naming_file_and_field(tmp_path: Path) -> None:
+    data = json.loads((V1 / "plan.json").read_text(encoding="utf-8"))
+    data["format_version"] = 99
+    with pytest.raises(PlanFileError, match=r"future\.json: field `format_version` = 99"):
+        plan_from_dict(data, file="future.json")
+
+
+def test_a_version_1_plan_gets_its_transfer_partners_from_the_scenario(tmp_path: Path) -> None:
+    folder = tmp_path / "plan"
+    shutil.copytree(V1, folder)
+    data = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    visits = data["routes"][0]["visits"]
+    src, dst = visits[0]["commune_code"], visits[2]["commune_code"]
+    visits[0]["transfer_collect_crates"] = visits[2]["transfer_deliver_crates"] = 2
+    (folder / "plan.json").write_text(json.dumps(data), encoding="utf-8")
+    assert read_plan_folder(folder).routes[0].visits[0].transfer_to == ""  # not known yet
+    scenario = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
+    scenario["transfers"] = [{"from": src, "to": dst, "crates": 2}]
+    (folder / "scenario.json").write_text(json.dumps(scenario), encoding="utf-8")
+    route = read_plan_folder(folder).routes[0]
+    assert (route.visits[0].transfer_to, route.visits[2].transfer_from) == (dst, src)
+
+
+def test_provenance_keeps_keys_it_does_not_know() -> None:
+    data = json.loads((V1 / "plan.json").read_text(encoding="utf-8"))["provenance"]
+    pv = Provenance.from_dict({**data, "batches": {"HG-2026-017": "00715"}})
+    assert pv.to_dict()["batches"] == {"HG-2026-017": "00715"}
