@@ -178,14 +178,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from geodata.datasets import load_dataset
-    from geodata.profiles import load_profiles
-    from planner.scenario import check_against_data, load_scenario
+    from planner.pipeline import check_scenario, dataset_of
+    from planner.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
-    dataset = load_dataset(scenario.network)
-    check_against_data(scenario, commune_codes=set(dataset.communes.index),
-                       profiles=set(load_profiles()), file=str(Path(args.scenario).resolve()))
+    file = str(Path(args.scenario).resolve())
+    check_scenario(scenario, dataset_of(scenario, file=file), file=file)
     print(f"{args.scenario}: valid ({len(scenario.stops)} stops, {len(scenario.vehicles)} "
           f"vehicle entries, network {scenario.network})")
     return 0

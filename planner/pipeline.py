@@ -17,7 +17,8 @@ from importlib import metadata
 import numpy as np
 
 from geodata.closures import Closure, ClosureError, RoadConditions, Season, road_conditions
-from geodata.datasets import Dataset, load_dataset
+from geodata.datasets import Dataset, known_datasets, load_dataset
+from geodata.errors import GeodataError
 from geodata.graphs import cached_matrices, cut_off, load_road_graph
 from geodata.network import RoadGraph
 from geodata.profiles import load_profiles
@@ -51,6 +52,24 @@ class Network:
     timings_s: dict[str, float]
     conditions: RoadConditions | None = None
     cut_off: dict[int, str] = field(default_factory=dict)  # place -> closures that cut it off
+
+
+def dataset_of(scenario: Scenario, *, file: str = "<scenario>") -> Dataset:
+    """The road dataset the scenario plans on (field ``network``); a
+    :class:`~planner.errors.ScenarioError` naming the field when there is none."""
+    try:
+        return load_dataset(scenario.network)
+    except GeodataError as exc:
+        raise ScenarioError([Problem(file, "network", scenario.network, str(exc),
+                                     f"use one of: {', '.join(known_datasets())}")]) from None
+
+
+def check_scenario(scenario: Scenario, dataset: Dataset, *, file: str = "<scenario>") -> None:
+    """What a scenario must agree on with its data, after its own schema: every commune code
+    it names is a commune of ``dataset`` and every vehicle profile exists. The one check the
+    command line (``planner validate``, ``planner solve``) and the web UI run."""
+    check_against_data(scenario, commune_codes=set(dataset.communes.index),
+                       profiles=set(load_profiles()), file=file)
 
 
 def places_of(scenario: Scenario, dataset: Dataset) -> tuple[Place, ...]:
@@ -108,10 +127,9 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>") ->
     """Load the dataset and graph, snap every place per profile, compute matrices."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    dataset = load_dataset(scenario.network)
+    dataset = dataset_of(scenario, file=scenario_file)
+    check_scenario(scenario, dataset, file=scenario_file)
     profiles_all = load_profiles()
-    check_against_data(scenario, commune_codes=set(dataset.communes.index),
-                       profiles=set(profiles_all), file=scenario_file)
     graph, graph_hit = load_road_graph(dataset)
     timings["graph_s"] = time.perf_counter() - t0
     places = places_of(scenario, dataset)
@@ -248,5 +266,5 @@ def _provenance(scenario: Scenario, scenario_file: str, net: Network, problem: R
         versions=_versions())
 
 
-__all__ = ["Network", "load_scenario", "places_of", "prepare_network", "problem_for",
-           "solve_scenario"]
+__all__ = ["Network", "check_scenario", "dataset_of", "load_scenario", "places_of",
+           "prepare_network", "problem_for", "solve_scenario"]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -309,36 +311,65 @@ def _deep_merge(base: Any, override: Any) -> Any:
     return override
 
 
-def _read_yaml(path: Path, chain: tuple[Path, ...] = ()) -> dict:
-    if path in chain:
-        raise ScenarioError([Problem(str(path), "extends", str(path),
-                                     "the scenario extends itself in a loop",
-                                     "remove the cycle of `extends:`")])
-    if not path.is_file():
-        where = str(chain[-1]) if chain else str(path)
-        field = "extends" if chain else "(file)"
-        raise ScenarioError([Problem(where, field, str(path), "scenario file not found",
-                                     "check the path (relative paths in `extends:` are taken "
-                                     "from the extending file's folder)")])
+@dataclass(frozen=True)
+class ScenarioText:
+    """The text of a scenario and the label its problems are reported under (a file's path,
+    or for instance ``NAME.yaml (database)``)."""
+
+    text: str | bytes
+    label: str
+
+
+# (the value of `extends:`, the label of the scenario that extends) -> the scenario it names
+ExtendsLookup = Callable[[Any, str], ScenarioText]
+
+
+def file_lookup(value: Any, label: str) -> ScenarioText:
+    """``extends:`` as the command line reads it: a path relative to the extending file's
+    folder."""
+    path = (Path(label).parent / str(value)).resolve()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return ScenarioText(path.read_bytes(), str(path))
+    except OSError:
+        raise ScenarioError([Problem(label, "extends", str(path), "scenario file not found",
+                                     "check the path (relative paths in `extends:` are taken "
+                                     "from the extending file's folder)")]) from None
+
+
+def _parse_yaml(source: ScenarioText) -> dict[str, Any]:
+    label = source.label
+    try:
+        text = (source.text.decode("utf-8") if isinstance(source.text, bytes)
+                else source.text)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError([Problem(str(path), "(file)", None, f"not valid YAML{where}: "
+        raise ScenarioError([Problem(label, "(file)", None, f"not valid YAML{where}: "
                                      f"{getattr(exc, 'problem', exc)}",
                                      "fix the YAML syntax")]) from None
     except UnicodeDecodeError:
-        raise ScenarioError([Problem(str(path), "(file)", None, "not UTF-8 text",
+        raise ScenarioError([Problem(label, "(file)", None, "not UTF-8 text",
                                      "save the file as UTF-8")]) from None
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(str(path), "(file)", type(data).__name__,
+        raise ScenarioError([Problem(label, "(file)", type(data).__name__,
                                      "a scenario must be a YAML mapping of fields",
                                      "start from scenarios/ha-giang-2026.yaml")])
+    return data
+
+
+def _merged(source: ScenarioText, lookup: ExtendsLookup, chain: tuple[str, ...] = ()
+            ) -> dict[str, Any]:
+    """The mapping of ``source`` merged over the scenarios it extends, found by ``lookup``."""
+    if source.label in chain:
+        raise ScenarioError([Problem(source.label, "extends", source.label,
+                                     "the scenario extends itself in a loop",
+                                     "remove the cycle of `extends:`")])
+    data = _parse_yaml(source)
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    base = _read_yaml((path.parent / str(parent)).resolve(), chain + (path,))
+    base = _merged(lookup(parent, source.label), lookup, chain + (source.label,))
     return _deep_merge(base, data)
 
 
@@ -489,11 +520,23 @@ def codes_set(s: Scenario) -> set[str]:
     return {st.commune_code for st in s.stops}
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge (``extends:``) and validate a scenario YAML file."""
+def load_scenario(path: str | Path, *, lookup: ExtendsLookup = file_lookup) -> Scenario:
+    """Read, merge (``extends:``, by default a path relative to the file) and validate a
+    scenario YAML file."""
     path = Path(path).resolve()
-    data = _read_yaml(path)
-    return parse_scenario(data, file=str(path))
+    try:
+        text = path.read_bytes()
+    except OSError:
+        raise ScenarioError([Problem(str(path), "(file)", str(path), "scenario file not found",
+                                     "check the path")]) from None
+    return load_scenario_text(text, label=str(path), lookup=lookup)
+
+
+def load_scenario_text(text: str | bytes, *, label: str,
+                       lookup: ExtendsLookup = file_lookup) -> Scenario:
+    """Merge (``extends:``, each parent found by ``lookup``) and validate a scenario text;
+    problems name ``label`` (or the label of the scenario extended where they are)."""
+    return parse_scenario(_merged(ScenarioText(text, label), lookup), file=label)
 
 
 def check_against_data(s: Scenario, *, commune_codes: set[str], profiles: set[str],
@@ -524,7 +567,3 @@ def check_against_data(s: Scenario, *, commune_codes: set[str], profiles: set[st
                                     f"use one of: {', '.join(sorted(profiles))}"))
     if problems:
         raise ScenarioError(problems)
-
-
-def weekday_name(date: dt.date) -> str:
-    return WEEKDAYS[date.weekday()]

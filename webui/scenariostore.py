@@ -2,36 +2,30 @@
 (read-only: the UI never writes there) and the scenarios uploaded or edited in the UI, kept in
 the database's ``scenarios`` table with who made and last changed them.
 
-Validation is the command line's own: the scenario's text (and, for a stored scenario, the
-stored scenarios it extends) is written to a private temporary folder and read with
-:func:`planner.scenario.load_scenario` and :func:`~planner.scenario.check_against_data`,
-exactly as ``planner validate`` reads a file, so a page lists the same problems with the
-same field, value, message and fix. Only the file names differ: a stored scenario is called
-``NAME.yaml (database)``. ``extends:`` of a stored or uploaded scenario may name only another
-scenario of the folder or the database (``NAME`` or ``NAME.yaml``), never a path; it is
-checked before anything is read.
+Validation is the command line's own: a scenario text is read with
+:func:`planner.scenario.load_scenario_text` and checked against its data with
+:func:`planner.pipeline.check_scenario`, exactly as ``planner validate`` reads a file, so a
+page lists the same problems with the same field, value, message and fix. Only the labels
+differ: a stored scenario is called ``NAME.yaml (database)``. ``extends:`` of a stored or
+uploaded scenario may name only another scenario of the folder or the database (``NAME`` or
+``NAME.yaml``), never a path (:meth:`ScenarioSources.lookup`); a file of the folder extends
+as it does on the command line.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
-import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from geodata.datasets import known_datasets, load_dataset
-from geodata.errors import GeodataError
-from geodata.profiles import load_profiles
 from planner.errors import Problem, ScenarioError
-from planner.scenario import Scenario, check_against_data, load_scenario
+from planner.pipeline import check_scenario, dataset_of
+from planner.scenario import (ExtendsLookup, Scenario, ScenarioText, file_lookup,
+                              load_scenario, load_scenario_text)
 from webui.errors import WebUIError
 from webui.overrides import apply_library_overrides
 from webui.storage import Database, RecordNotFoundError, repository
@@ -40,7 +34,6 @@ SOURCE_FILE = "file"
 SOURCE_DATABASE = "database"
 SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SCENARIO_SUFFIXES = (".yaml", ".yml")
-_MAIN_FILE = ".scenario-under-check.yaml"  # never a scenario name: those start with [A-Za-z0-9]
 
 
 class UnknownScenarioError(WebUIError, LookupError):
@@ -94,27 +87,6 @@ class ScenarioEntry:
 
 def database_label(name: str) -> str:
     return f"{name}.yaml (database)"
-
-
-def _relabel(error: ScenarioError, labels: dict[str, str]) -> ScenarioError:
-    """``error`` with the temporary files' paths replaced by the scenarios' labels."""
-    def swap(value: Any) -> Any:
-        return labels.get(value, value) if isinstance(value, str) else value
-
-    return ScenarioError([dataclasses.replace(p, file=swap(p.file), value=swap(p.value))
-                          for p in error.problems])
-
-
-def _extends_value(text: bytes | str) -> tuple[bool, Any]:
-    """Whether the text is a YAML mapping with ``extends:``, and its value (texts that
-    are not valid YAML are left to the loader, which reports them as the CLI does)."""
-    try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, UnicodeDecodeError):
-        return False, None
-    if isinstance(data, dict) and data.get("extends") is not None:
-        return True, data["extends"]
-    return False, None
 
 
 @dataclass(frozen=True)
@@ -199,61 +171,37 @@ class ScenarioSources:
         in the problems; what it ``extends:`` is looked up by name. ``name`` is the name the
         text is to be stored under: a chain of ``extends:`` reaching it reaches this text
         (so a loop it would make is reported now, not after storing it)."""
-        with self._materialised(text, label, name) as (main, labels):
-            try:
-                scenario = load_scenario(main)
-                if check_data:
-                    check_scenario_data(scenario, file=label)
-            except ScenarioError as exc:
-                raise _relabel(exc, labels) from None
+        scenario = load_scenario_text(text, label=label,
+                                      lookup=self.lookup(ScenarioText(text, label), name))
+        if check_data:
+            check_scenario_data(scenario, file=label)
         return scenario
 
-    @contextmanager
-    def _materialised(self, text: str | bytes, label: str, name: str | None
-                      ) -> Iterator[tuple[Path, dict[str, str]]]:
-        """A temporary folder holding the text as a file and, under the names its chain of
-        ``extends:`` uses, the scenarios it extends (stored ones written out, files linked);
-        yields the main file and ``path -> label`` of the written files."""
-        tmp = Path(tempfile.mkdtemp(prefix="mlp-scenario-")).resolve()
-        try:
-            main = tmp / _MAIN_FILE
-            main.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
-            labels = {str(main): label}
-            problems = self._link_parents(text, label, tmp, labels, set(), main, name)
-            if problems:
-                raise ScenarioError(problems)
-            yield main, labels
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    def lookup(self, main: ScenarioText, main_name: str | None = None) -> ExtendsLookup:
+        """How ``extends:`` is resolved for the scenario ``main`` (to be stored as
+        ``main_name``): from a file of the folder as the command line does (a path relative
+        to it), from a stored or uploaded scenario by the name of another scenario."""
+        files = {str(p) for p in self.files().values()}
 
-    def _link_parents(self, text: str | bytes, label: str, tmp: Path, labels: dict[str, str],
-                      seen: set[str], main: Path, main_name: str | None) -> list[Problem]:
-        has_parent, value = _extends_value(text)
-        if not has_parent:
-            return []
-        name = self._parent_name(value, main_name)
-        if name is None:
-            known = ", ".join(sorted(self.names())) or "(none)"
-            return [Problem(label, "extends", value,
-                            "not the name of a scenario of the scenario folder or the database "
-                            "(a stored scenario extends another one by its name, never by a "
-                            "path)", f"use one of: {known}")]
-        key = str(value)
-        if key in seen:
-            return []  # a loop: the loader reports it
-        seen.add(key)
-        target = tmp / key
-        if name == main_name and name not in self.files():
-            target.symlink_to(main)  # the text under check itself: a loop
-            return []
-        entry = self.get(name)
-        if entry.path is not None:
-            target.symlink_to(entry.path)
-            return []
-        target.write_text(entry.yaml_text, encoding="utf-8")
-        labels[str(target)] = entry.label
-        return self._link_parents(entry.yaml_text, entry.label, tmp, labels, seen, main,
-                                  main_name)
+        def find(value: Any, extender: str) -> ScenarioText:
+            if extender in files:
+                return file_lookup(value, extender)
+            name = self._parent_name(value, main_name)
+            if name is None:
+                known = ", ".join(sorted(self.names())) or "(none)"
+                raise ScenarioError([Problem(
+                    extender, "extends", value,
+                    "not the name of a scenario of the scenario folder or the database (a "
+                    "stored scenario extends another one by its name, never by a path)",
+                    f"use one of: {known}")])
+            if name == main_name and name not in self.files():
+                return main  # the text under check itself: a loop, reported as such
+            entry = self.get(name)
+            if entry.path is not None:
+                return ScenarioText(entry.path.read_bytes(), str(entry.path))
+            return ScenarioText(entry.yaml_text, entry.label)
+
+        return find
 
     def _parent_name(self, value: Any, main_name: str | None = None) -> str | None:
         """The scenario an ``extends:`` value names (``NAME`` or ``NAME.yaml``), if any."""
@@ -269,15 +217,9 @@ class ScenarioSources:
 
 
 def check_scenario_data(scenario: Scenario, *, file: str) -> None:
-    """What ``planner validate`` checks after the schema: the commune codes and vehicle
-    profiles the scenario names exist in its road dataset and the profiles."""
-    try:
-        dataset = load_dataset(scenario.network)
-    except GeodataError as exc:
-        raise ScenarioError([Problem(file, "network", scenario.network, str(exc),
-                                     f"use one of: {', '.join(known_datasets())}")]) from None
-    check_against_data(scenario, commune_codes=set(dataset.communes.index),
-                       profiles=set(load_profiles()), file=file)
+    """What ``planner validate`` checks after the schema (:func:`planner.pipeline.
+    check_scenario`): the dataset, commune codes and vehicle profiles the scenario names."""
+    check_scenario(scenario, dataset_of(scenario, file=file), file=file)
 
 
 def scenario_yaml(data: dict[str, Any]) -> str:

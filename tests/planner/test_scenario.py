@@ -8,8 +8,9 @@ import pytest
 import yaml
 from factories import make_scenario, scenario_dict
 
-from planner.errors import ScenarioError
-from planner.scenario import check_against_data, load_scenario
+from planner.errors import Problem, ScenarioError
+from planner.scenario import (ScenarioText, check_against_data, load_scenario,
+                              load_scenario_text)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -149,3 +150,28 @@ def test_a_break_longer_than_its_window_is_refused() -> None:
     data["vehicles"][0]["breaks"] = [{"start": "12:00", "end": "12:30", "minutes": 45}]
     with pytest.raises(ScenarioError, match=r"vehicles\[0\]\.breaks.*45-minute break"):
         make_scenario(**{k: v for k, v in data.items()})
+
+
+def test_extends_is_resolved_by_the_lookup_it_is_given() -> None:
+    """A scenario held anywhere (a database, a form) extends others found by a lookup;
+    problems carry the labels the lookup gives, loops are reported, nothing touches disk."""
+    base = yaml.safe_dump(scenario_dict(), allow_unicode=True)
+    texts = {"base": ScenarioText(base, "base (db)"),
+             "loop-a": ScenarioText("extends: loop-b\n", "loop-a (db)"),
+             "loop-b": ScenarioText("extends: loop-a\n", "loop-b (db)")}
+
+    def lookup(value: object, extender: str) -> ScenarioText:
+        if value not in texts:
+            raise ScenarioError([Problem(extender, "extends", value, "unknown name")])
+        return texts[str(value)]
+
+    child = load_scenario_text("extends: base\nname: child\ncrate_kg: 12\n", label="child (db)",
+                               lookup=lookup)
+    assert (child.name, child.crate_kg) == ("child", 12)
+    assert child.stops == make_scenario().stops
+    with pytest.raises(ScenarioError, match=r"child \(db\): field `extends` = 'nope'"):
+        load_scenario_text("extends: nope\n", label="child (db)", lookup=lookup)
+    with pytest.raises(ScenarioError, match="extends itself in a loop"):
+        load_scenario_text("extends: loop-a\n", label="x (db)", lookup=lookup)
+    with pytest.raises(ScenarioError, match=r"child \(db\): field `crate_kg` = -1"):
+        load_scenario_text("extends: base\ncrate_kg: -1\n", label="child (db)", lookup=lookup)
