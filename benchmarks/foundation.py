@@ -58,12 +58,12 @@ def main() -> None:
     # networkx baseline: same arcs, per-source Dijkstra on time, then the length of that path
     g = nx.DiGraph()
     g.add_weighted_edges_from(zip(pg.arc_from.tolist(), pg.arc_to.tolist(),
-                                  pg.arc_time_s.tolist()), weight="t")
+                                  pg.arc_time_s.tolist(), strict=True), weight="t")
     k = min(args.baseline_sources, n)
     t0 = time.perf_counter()
     for s in snap.node[:k].tolist():
         _, paths = nx.single_source_dijkstra(g, s, weight="t")
-        for j, target in enumerate(snap.node.tolist()):
+        for target in snap.node.tolist():
             path = paths.get(target)
             if path and len(path) > 1:
                 idx = pg.arc_index(np.array(path[:-1]), np.array(path[1:]))

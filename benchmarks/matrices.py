@@ -48,7 +48,7 @@ def networkx_baseline(pg: ProfileGraph, nodes: np.ndarray, sample: int
     ``sample`` sources."""
     g = nx.DiGraph()
     g.add_edges_from((int(a), int(b), {"t": float(t), "m": float(m)}) for a, b, t, m in
-                     zip(pg.arc_from, pg.arc_to, pg.arc_time_s, pg.arc_length_m))
+                     zip(pg.arc_from, pg.arc_to, pg.arc_time_s, pg.arc_length_m, strict=True))
     targets = [int(x) for x in nodes]
     k = min(sample, len(nodes))
     t0 = time.perf_counter()

@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +62,9 @@ def build_plan(out_dir: Path, *, vehicles: int = 4) -> Path:
     """Write a plan visiting all 73 communes (``plan.json``, ``routes.geojson``,
     ``scenario.json``) into ``out_dir``; returns ``out_dir``."""
     from geodata.datasets import load_dataset
+    from planner.kpis import route_kpis
     from planner.outputs import write_outputs
     from planner.pipeline import prepare_network
-    from planner.kpis import route_kpis
     from planner.plan import TZ, Plan, Route, Visit, clock
     from planner.provenance import Provenance
     from planner.scenario import Stop, load_scenario
@@ -118,8 +119,7 @@ def build_plan(out_dir: Path, *, vehicles: int = 4) -> Path:
         if night:
             t = (t // DAY_S + 1) * DAY_S + SHIFT_START_S
         ret = int(t + back)
-        km = (sum(float(mat.distance_m[a, b]) for a, b in zip([depot, *seq], [*seq, depot]))
-              / 1000)
+        km = sum(float(mat.distance_m[a, b]) for a, b in pairwise([depot, *seq, depot])) / 1000
         driving = sum(x.leg_hours for x in visits) + back / 3600
         routes.append(Route(
             vehicle_id=v.id, vehicle_name=v.name, profile=profile, depot_id=locs[depot].key,

@@ -9,7 +9,6 @@ import logging
 import sys
 import time
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from geodata.errors import GeodataError
@@ -127,7 +126,8 @@ def _cmd_replan(args: argparse.Namespace) -> int:
         try:
             scenario, sc_file = load_scenario_for_plan(base)
         except FileNotFoundError as exc:
-            raise PlannerError(f"{exc.args[0]}: no scenario beside the plan; pass --scenario")
+            raise PlannerError(f"{exc.args[0]}: no scenario beside the plan; pass "
+                               "--scenario") from None
     split = lambda text: frozenset(c.strip() for c in (text or "").split(",") if c.strip())  # noqa: E731
     plan, net = solve_scenario(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
                                previous=previous, done=split(args.done),
@@ -193,9 +193,9 @@ def _cmd_communes(args: argparse.Namespace) -> int:
     import numpy as np
 
     from geodata.datasets import load_dataset
+    from geodata.graphs import load_road_graph
     from geodata.profiles import get_profile
     from geodata.routing import profile_graph, snap_points, travel_matrices
-    from geodata.graphs import load_road_graph
 
     ds = load_dataset(args.network)
     communes = ds.communes

@@ -16,8 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from itertools import pairwise
 
 import networkx as nx
 import numpy as np
@@ -104,7 +105,7 @@ def _by_ref(graph: RoadGraph, closure: Closure) -> np.ndarray:
     end_ll = graph.seg_coords[ptr[segs + 1] - 1]
     g = nx.Graph()
     for s, a, b in zip(segs.tolist(), map(tuple, np.round(start_ll, 7)),
-                       map(tuple, np.round(end_ll, 7))):
+                       map(tuple, np.round(end_ll, 7)), strict=True):
         g.add_edge(a, b, seg=s, w=float(graph.seg_length_m[s]))
     tr = pyproj.Transformer.from_crs("EPSG:4326", graph.metric_crs, always_xy=True)
     nodes = list(g.nodes)
@@ -117,8 +118,9 @@ def _by_ref(graph: RoadGraph, closure: Closure) -> np.ndarray:
         path = nx.shortest_path(g, ends[0], ends[1], weight="w")
     except nx.NetworkXNoPath:
         raise ClosureError(f"closure {closure.id!r}: road {closure.ref!r} does not run "
-                           "continuously between the two places; give a polygon instead")
-    return np.array(sorted({g.edges[a, b]["seg"] for a, b in zip(path, path[1:])}), dtype=int)
+                           "continuously between the two places; give a polygon instead"
+                           ) from None
+    return np.array(sorted({g.edges[a, b]["seg"] for a, b in pairwise(path)}), dtype=int)
 
 
 def closure_segments(graph: RoadGraph, closure: Closure, *,

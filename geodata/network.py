@@ -105,7 +105,8 @@ class RoadGraph:
 
     def edge_segments(self, edge: int) -> list[tuple[int, bool]]:
         lo, hi = self.edge_seg_ptr[edge], self.edge_seg_ptr[edge + 1]
-        return list(zip(self.edge_seg[lo:hi].tolist(), self.edge_seg_fwd[lo:hi].tolist()))
+        return list(zip(self.edge_seg[lo:hi].tolist(), self.edge_seg_fwd[lo:hi].tolist(),
+                        strict=True))
 
     def segment_coords(self, seg: int, *, forward: bool = True) -> np.ndarray:
         c = self.seg_coords[self.seg_coord_ptr[seg]:self.seg_coord_ptr[seg + 1]]

@@ -288,15 +288,6 @@ def oneway_of(oneway: str | None, *, highway: str | None = None,
     return 0
 
 
-def brunnel_of(bridge: str | None, tunnel: str | None, ford: str | None) -> str | None:
-    """``"bridge"``, ``"tunnel"`` or ``"ford"`` (in that order) when the tag is set and not
-    ``no``; else None."""
-    for value, kind in ((bridge, "bridge"), (tunnel, "tunnel"), (ford, "ford")):
-        if value and value != "no":
-            return kind
-    return None
-
-
 # --- building road tables ----------------------------------------------------------------
 
 def _present(series: pd.Series) -> pd.Series:

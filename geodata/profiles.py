@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 
@@ -50,10 +51,6 @@ def _read(path: Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise GeodataError(f"{path}: expected a mapping of profile names")
     return raw
-
-
-def load_speed_model(path: Path = PROFILES_FILE) -> SpeedModel:
-    return SpeedModel.from_mapping(_read(path).get(MODEL_KEY), source=f"{path}: {MODEL_KEY}")
 
 
 def load_profiles(path: Path = PROFILES_FILE) -> dict[str, VehicleProfile]:

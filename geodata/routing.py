@@ -56,11 +56,6 @@ class ProfileGraph:
     in_main: np.ndarray
     report: ComponentReport
 
-    @property
-    def csr_time(self) -> csr_matrix:
-        n = self.graph.n_nodes
-        return csr_matrix((self.arc_time_s, (self.arc_from, self.arc_to)), shape=(n, n))
-
     def arc_index(self, frm: np.ndarray, to: np.ndarray) -> np.ndarray:
         n = self.graph.n_nodes
         keys = self.arc_from * n + self.arc_to

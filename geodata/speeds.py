@@ -14,7 +14,7 @@ Because ``c = turning_deg / length_km``, the time of a segment is
 costs as much time as ``curvature_k`` metres of straight road of the same class. Times
 therefore add up the same however a road is cut into segments (until ``min_speed_kmh``
 binds), and the slow-down is monotone in ``c``. ``v_class`` is the speed on a *straight*
-road of that class; calibration against surveyed traces is in :mod:`geodata.calibration`
+road of that class; calibration against surveyed traces is in ``tools/calibrate_speeds.py``
 and ``docs/speed-calibration.md``.
 """
 
@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ __all__ = [
 #: Resampling step (m) of :func:`segment_curvature`; see its docstring for the choice.
 DEFAULT_CURVATURE_SPACING_M = 20.0
 #: Metres of straight road of the same class that one degree of turning costs, fitted on the
-#: RoadLab Pro traces (``python -m geodata.calibration``; see docs/speed-calibration.md):
+#: RoadLab Pro traces (``python -m tools.calibrate_speeds``; see docs/speed-calibration.md):
 #: 0.85, 90% bootstrap interval 0.4-1.7. With it, class speeds are *straight-road* speeds:
 #: convert network-average speeds with ``v_avg * (1 + k * mean_curvature / 1000)``.
 DEFAULT_CURVATURE_K = 0.85
@@ -303,7 +304,7 @@ def segment_curvature(coords_xy: np.ndarray, ptr: np.ndarray, *,
 
     Typical values on the Hà Giang roads (``load_dataset('ha_giang').roads()`` in EPSG:32648,
     degrees per km; per line median / p90, then km-weighted median / p90; from
-    ``python -m geodata.calibration``): trunk 7 / 181, 132 / 145; primary 150 / 631,
+    ``python -m tools.calibrate_speeds``): trunk 7 / 181, 132 / 145; primary 150 / 631,
     527 / 946; secondary 144 / 916, 585 / 923; tertiary 330 / 952, 723 / 1041; minor
     698 / 1262, 819 / 1208; service 371 / 1366, 633 / 1417; track 814 / 1334, 869 / 1312.
     Lines shorter than one step count as straight, which pulls per-line medians down. The

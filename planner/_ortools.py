@@ -28,8 +28,10 @@ descent) where the model allows it (:func:`ils_unsupported`), else ``params.loca
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_parameters_pb2
@@ -37,7 +39,6 @@ from ortools.util import optional_boolean_pb2
 
 from planner.problem import DAY_S, RoutingProblem, VehicleSpec
 from planner.solution import ITERATED_LOCAL_SEARCH, RawSolution, SolverParams, VisitConstraints
-
 
 # Ruin size of the iterated local search (SISR: strings of nearby visits removed, then put
 # back by cheapest insertion, then greedy descent; simulated-annealing acceptance). Solomon
@@ -77,7 +78,8 @@ def search_parameters(params: SolverParams, *, ils_stops: int | None = None
                                                 params.local_search)
     if ils_stops is not None:
         search.use_iterated_local_search = True
-        search.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+        search.local_search_metaheuristic = (
+            routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
         ils = search.iterated_local_search_parameters
         ils.improve_perturbed_solution = True
         sisr = ils.ruin_recreate_parameters.ruin_strategies.add().sisr
@@ -180,7 +182,8 @@ def _add_costs(model: _Model) -> dict[tuple[Any, ...], int]:
         cost_cb = {p: routing.RegisterTransitMatrix(
             (problem.travel_cost_coeff * np.asarray(t_mat, dtype=np.int64)
              + problem.distance_cost_coeff * np.asarray(d_mat, dtype=np.int64)).tolist())
-            for p, (t_mat, d_mat) in enumerate(zip(problem.time_s, problem.distance_m))}
+            for p, (t_mat, d_mat) in enumerate(zip(problem.time_s, problem.distance_m,
+                                                   strict=True))}
     for k, v in enumerate(problem.vehicles):
         routing.SetArcCostEvaluatorOfVehicle(cost_cb[v.profile], k)
         if problem.vehicle_fixed_cost:
@@ -203,7 +206,7 @@ def _add_time(model: _Model, transit_cb: dict[tuple[Any, ...], int]) -> None:
         wins = problem.windows[loc]
         cumul = model.time_dim.CumulVar(model.index(loc))
         cumul.SetRange(wins[0][0], wins[-1][1])
-        for (_, end_a), (start_b, _) in zip(wins, wins[1:]):
+        for (_, end_a), (start_b, _) in pairwise(wins):
             if start_b > end_a + 1:
                 cumul.RemoveInterval(end_a + 1, start_b - 1)
 
@@ -306,9 +309,9 @@ def _add_loads(model: _Model) -> None:
     problem, routing, solver = model.problem, model.routing, model.solver
     vehicles = problem.vehicles
     deliver, collect = problem.deliver, problem.collect
-    net = [c - d for c, d in zip(collect, deliver)]
+    net = [c - d for c, d in zip(collect, deliver, strict=True)]
     if problem.pair_load is not None:
-        net = [x + q for x, q in zip(net, problem.pair_load)]
+        net = [x + q for x, q in zip(net, problem.pair_load, strict=True)]
     if not any(collect) and problem.pair_load is None:
         # nothing is collected: the load only falls along the route, so the classic capacity
         # dimension on deliveries is the same constraint, without the start == end coupling

@@ -174,8 +174,9 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
                 routes[k].append(problem.pickup_delivery[act.idx][0])
             elif act.is_delivery():
                 routes[k].append(problem.pickup_delivery[act.idx][1])
-    cost = result.cost()  # infinite when PyVRP found nothing feasible
-    feasible = bool(best.is_feasible()) and np.isfinite(cost)
-    return Seed(routes=tuple(tuple(r) for r in routes), cost=int(cost) if feasible else -1,
+    best_cost = result.cost()  # infinite when PyVRP found nothing feasible
+    feasible = bool(best.is_feasible()) and np.isfinite(best_cost)
+    return Seed(routes=tuple(tuple(r) for r in routes),
+                cost=int(best_cost) if feasible else -1,
                 feasible=feasible, iterations=int(result.num_iterations),
                 wall_s=time.perf_counter() - t0)

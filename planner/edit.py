@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from planner.check import Violation, check_plan
 from planner.errors import PlannerError
@@ -73,7 +73,7 @@ class ReorderRoute:
     order: tuple[str, ...]
 
 
-Edit = Union[MoveStop, RemoveStop, ReorderRoute]
+Edit = MoveStop | RemoveStop | ReorderRoute
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
                  and problem.travel_s(k, loc, v.end) < NO_PATH_S]
         need = max(problem.deliver[loc], problem.collect[loc])
 
-        def add(code: str, text: str) -> None:
+        def add(code: str, text: str, loc: int = loc, required: bool = required) -> None:
             out.append(Unserved(codes[loc], names[loc], required, code, text))
 
         if not reach and cut_off and loc in cut_off:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
 from geodata.routing import leg_path
-from planner.pipeline import Network
 from planner.errors import PlanFileError
+from planner.pipeline import Network
 from planner.plan import Plan, read_plan
 from planner.scenario import Scenario, parse_scenario
 
@@ -42,7 +43,7 @@ def routes_geojson(plan: Plan, net: Network) -> dict:
         seq = [depot_i] + [loc_index[("stop", v.commune_code)] for v in r.visits] + [end_i]
         coords: list[list[float]] = []
         legs = []
-        for a, b in zip(seq, seq[1:]):
+        for a, b in pairwise(seq):
             leg = leg_path(pg, mat, a, b)
             part = np.round(leg.coords, 6).tolist()
             coords.extend(part if not coords else part[1:])

@@ -22,8 +22,7 @@ from geodata.errors import GeodataError
 from geodata.graphs import cached_matrices, cut_off, load_road_graph
 from geodata.network import RoadGraph
 from geodata.profiles import load_profiles
-from geodata.routing import (FAR_FROM_ROADS_M, Matrices, ProfileGraph, profile_graph,
-                             snap_points)
+from geodata.routing import FAR_FROM_ROADS_M, Matrices, ProfileGraph, profile_graph, snap_points
 from planner import solve
 from planner.errors import Problem, ScenarioError
 from planner.explain import explain_unserved, precheck
@@ -146,7 +145,7 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>") ->
         pg = open_pg if conditions.is_normal else profile_graph(
             graph, profiles_all[name], speed_factor=conditions.factor)
         snap = snap_points(open_pg, lon, lat)  # a closure may cut a commune off: keep its node
-        far = [f"{p.name} ({d / 1000:.1f} km)" for p, d in zip(places, snap.distance_m)
+        far = [f"{p.name} ({d / 1000:.1f} km)" for p, d in zip(places, snap.distance_m, strict=True)
                if d > FAR_FROM_ROADS_M]
         if far:
             log.warning("profile %s: %d location(s) lie more than %.0f km from the road network: "
@@ -253,7 +252,7 @@ def _provenance(scenario: Scenario, scenario_file: str, net: Network, problem: R
         progress=tuple(raw.progress), graph_report=net.graph.report.as_dict(),
         components={p: net.pgraphs[p].report.as_dict() for p in net.profiles},
         snapping={p: tuple(Snap(place.key, round(float(d), 1))
-                           for place, d in zip(net.places, net.snap_m[p]))
+                           for place, d in zip(net.places, net.snap_m[p], strict=True))
                   for p in net.profiles},
         graph_cache_hit=net.graph_cache_hit, matrices_cache_hit=net.matrix_cache_hit,
         road_conditions=RoadConditionsRecord(

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +136,8 @@ class Plan:
     provenance: Provenance
     notes: tuple[str, ...] = ()
     attribution: str = ""
-    created_at: str = field(default_factory=lambda: dt.datetime.now(TZ).isoformat(timespec="seconds"))
+    created_at: str = field(
+        default_factory=lambda: dt.datetime.now(TZ).isoformat(timespec="seconds"))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -179,8 +179,8 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
             vid = v.id if v.count == 1 else f"{v.id}-{k + 1}"
             vehicles.append(VehicleSpec(
                 id=vid, scenario_index=vi, profile=profiles.index(v.profile), start=home,
-                end=end, capacity=_capacity(v.capacity_crates, v.capacity_kg,
-                                             scenario.crate_kg), shift_start_s=v.shift.start_min * 60,
+                end=end, capacity=_capacity(v.capacity_crates, v.capacity_kg, scenario.crate_kg),
+                shift_start_s=v.shift.start_min * 60,
                 shift_end_s=shift_end, earliest_start_s=shift_start,
                 latest_end_s=(days - 1) * DAY_S + shift_end,
                 max_span_s=(v.max_trip_days - 1) * DAY_S + shift_end - v.shift.start_min * 60,

@@ -72,9 +72,9 @@ class ReplanRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], job: Mapping[str, Any]) -> ReplanRecord:
         """From ``provenance.replan`` and (plans of format version 1) ``replan_job``."""
-        changes = data.get("changes")
-        if not isinstance(changes, Mapping):  # format version 1
-            changes = job.get("changes") if isinstance(job.get("changes"), Mapping) else {
+        changes: Mapping[str, Any] = _mapping(data.get("changes"))
+        if not changes:  # format version 1
+            changes = _mapping(job.get("changes")) or {
                 **data, "dropped": len(_strings(data.get("dropped_stops")))}
         return cls(
             base_plan_created_at=str(data.get("base_plan_created_at")

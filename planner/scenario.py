@@ -20,9 +20,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
-                      SerializerFunctionWrapHandler, ValidationError, model_serializer,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from planner.errors import Problem, ScenarioError
 
@@ -80,7 +88,7 @@ class TimeWindow(_ClockSpan):
     anchor: dt.date | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "TimeWindow":
+    def _ordered(self) -> TimeWindow:
         if self.end <= self.start:
             raise ValueError(f"the window closes ({self.end:%H:%M}) before or when it opens "
                              f"({self.start:%H:%M})")
@@ -108,7 +116,7 @@ class DailyBreak(_ClockSpan):
     minutes: int = Field(ge=1, le=240)
 
     @model_validator(mode="after")
-    def _fits(self) -> "DailyBreak":
+    def _fits(self) -> DailyBreak:
         if self.end_min - self.start_min < self.minutes:
             raise ValueError(f"a {self.minutes}-minute break does not fit between "
                              f"{self.start:%H:%M} and {self.end:%H:%M}")
@@ -132,7 +140,7 @@ class Depot(_Model):
     opening: TimeWindow = TimeWindow(start="07:00", end="17:00")  # type: ignore[arg-type]
 
     @model_validator(mode="after")
-    def _placed(self) -> "Depot":
+    def _placed(self) -> Depot:
         if self.location is None and self.commune_code is None:
             raise ValueError("give `location: {lon, lat}` or a `commune_code` to place the depot")
         return self
@@ -234,7 +242,7 @@ class ClosureSpec(_Model):
     way_ids: tuple[int, ...] = ()
 
     @model_validator(mode="after")
-    def _selects(self) -> "ClosureSpec":
+    def _selects(self) -> ClosureSpec:
         if not (self.ref or self.area or self.line or self.way_ids):
             raise ValueError("say which road: give `ref` (with optional `between`), `area`, "
                              "`line` or `way_ids`")
@@ -388,9 +396,8 @@ def _loc_text(loc: tuple) -> str:
 def _lookup(data: Any, loc: tuple) -> Any:
     cur = data
     for part in loc:
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+        if (isinstance(cur, dict) and part in cur) or (
+                isinstance(cur, list) and isinstance(part, int) and part < len(cur)):
             cur = cur[part]
         elif isinstance(part, str) and part.startswith("function-"):
             continue

@@ -28,15 +28,16 @@ within the time limit) and the OR-Tools searches stop on their solution count.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import multiprocessing
 import signal
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
-from typing import Callable
 
 from planner._ortools import ils_unsupported, solve_routing
 from planner._pyvrp import Seed, hgs_seed, seed_unsupported
@@ -65,10 +66,8 @@ def _run_ortools(problem: RoutingProblem, params: SolverParams,
 def _die_with_parent() -> None:
     """Linux: end the helper process when the solving process ends (a cancelled job)."""
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
 
 
 def _executor() -> ProcessPoolExecutor:

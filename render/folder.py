@@ -4,6 +4,7 @@ web UI's solve jobs and edits all store plans through :func:`write_plan_folder`.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ def write_plan_folder(plan: Plan, net: Network, scenario: Scenario, out_dir: Pat
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     partial = out_dir.with_name(f".{out_dir.name}.{uuid.uuid4().hex[:8]}.partial")
     try:
-        paths = write_outputs(plan, net, scenario, partial)
+        write_outputs(plan, net, scenario, partial)
         map_error = None
         if draw_map:
             try:
@@ -49,10 +50,9 @@ def write_plan_folder(plan: Plan, net: Network, scenario: Scenario, out_dir: Pat
                 map_error = str(exc)
         names = tuple(sorted(p.name for p in partial.iterdir()))
         if not out_dir.exists():
-            try:
+            # (made meanwhile by someone else: replaced file by file below)
+            with contextlib.suppress(OSError):
                 partial.rename(out_dir)
-            except OSError:  # made meanwhile by someone else: replace file by file below
-                pass
         if partial.exists():
             out_dir.mkdir(exist_ok=True)
             for name in (PLAN_FILE, ROUTES_FILE) + tuple(n for n in names

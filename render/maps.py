@@ -11,10 +11,10 @@ simplified); OpenStreetMap tiles are an optional layer, off by default.
 from __future__ import annotations
 
 import base64
-import logging
 import functools
 import html
 import json
+import logging
 import os
 import re
 import tempfile

@@ -27,9 +27,20 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Flowable, Frame, Image,
-                                KeepTogether, PageBreak, PageTemplate, Paragraph, Spacer, Table,
-                                TableStyle)
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    Image,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from planner.plan import Plan
 from render import formatting
@@ -139,7 +150,7 @@ class SectionStart(Flowable):
         c.addOutlineEntry(self.title, self.key, level=0, closed=False)
         doc_state = getattr(c, "_mlp_sections", None)
         if doc_state is None:
-            doc_state = c._mlp_sections = {}  # type: ignore[attr-defined]
+            doc_state = c._mlp_sections = {}
         doc_state["footer"] = self.footer
         doc_state["first_page"] = c.getPageNumber()
 
@@ -435,7 +446,7 @@ def _document(buf: io.BytesIO, *, title: str, lang: str) -> BaseDocTemplate:
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, TEXT_W, PAGE_H - MARGIN_TOP - MARGIN_BOTTOM,
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="text")
     doc.addPageTemplates([PageTemplate(id="sheet", frames=[frame], onPageEnd=_footer)])
-    doc.mlp_lang = lang  # type: ignore[attr-defined]
+    doc.mlp_lang = lang
     return doc
 
 

@@ -17,7 +17,6 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,7 +68,7 @@ class Basemap:
 
 def _lines_of(geometry: Mapping[str, Any]) -> list[np.ndarray]:
     """Every ring or line of a GeoJSON geometry as an ``(n, 2)`` array."""
-    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    kind, coords = geometry.get("type"), geometry.get("coordinates") or []
     if kind == "LineString":
         parts = [coords]
     elif kind in ("MultiLineString", "Polygon"):

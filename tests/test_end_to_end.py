@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from planner.check import check_plan
 from cli import main
+from planner.check import check_plan
 from planner.outputs import load_scenario_for_plan
 from planner.pipeline import prepare_network, problem_for
 from planner.plan import read_plan
@@ -76,7 +76,7 @@ def test_routes_geojson_follows_the_roads(solved: dict) -> None:
     plan = read_plan(solved["out"] / "plan.json")
     lines = [f for f in gj["features"] if f["properties"]["kind"] == "route"]
     assert len(lines) == sum(1 for r in plan.routes if r.visits)
-    for f, r in zip(lines, [r for r in plan.routes if r.visits]):
+    for f, r in zip(lines, [r for r in plan.routes if r.visits], strict=True):
         coords = f["geometry"]["coordinates"]
         assert len(coords) > 100  # road geometry, not straight lines between stops
         assert len(f["properties"]["legs"]) == len(r.visits) + 1

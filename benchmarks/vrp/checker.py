@@ -19,6 +19,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from benchmarks.vrp.instances import Instance
 
@@ -60,7 +61,7 @@ def check_solution(inst: Instance, routes: Sequence[tuple[int, Sequence[int]]]
         per_depot[depot] += 1
         cap = inst.capacity[depot]
         path = [depot, *visits, depot]
-        dist = sum(_arc(inst, a, b) for a, b in zip(path, path[1:]))
+        dist = sum(_arc(inst, a, b) for a, b in pairwise(path))
         total += dist
         for pos, v in enumerate(visits):
             if not inst.n_depots <= v < inst.n_nodes:

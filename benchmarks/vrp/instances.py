@@ -128,7 +128,8 @@ def read_solomon(path: Path) -> Instance:
         fleet_line = next(ln for ln in lines[vi + 1:] if ln and ln[0].isdigit())
         ci = next(i for i, ln in enumerate(lines) if ln.upper().startswith("CUSTOMER"))
     except StopIteration:
-        raise InstanceFormatError(f"{path}: not a Solomon file (no VEHICLE/CUSTOMER section)")
+        raise InstanceFormatError(
+            f"{path}: not a Solomon file (no VEHICLE/CUSTOMER section)") from None
     n_veh, cap = (int(x) for x in fleet_line.split()[:2])
     rows = [_numbers(ln) for ln in lines[ci + 1:] if ln and ln[0].isdigit()]
     if not rows or any(len(r) < 7 for r in rows):
@@ -210,7 +211,7 @@ def read_vrplib(path: Path) -> Instance:
         line = raw.strip()
         if not line or line == "EOF":
             continue
-        if ":" in line and not line[0].isdigit() and not line[0] == "-":
+        if ":" in line and not line[0].isdigit() and line[0] != "-":
             key, _, value = line.partition(":")
             spec[key.strip().upper()] = value.strip()
             current = None

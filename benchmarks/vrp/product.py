@@ -14,17 +14,16 @@ pairs use the model's optional pickup-and-delivery pairs and a fixed cost per ve
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import time
+from dataclasses import replace
 
 from benchmarks.vrp.instances import Instance
 from benchmarks.vrp.result import Outcome, Route
 from benchmarks.vrp.scaling import Scaled, scale, vehicle_cost
 from planner import solve as search
-from planner.solve import SolverParams
 from planner.problem import DAY_S, REQUIRED_PENALTY, RoutingProblem, VehicleSpec
 from planner.scenario import SolverSettings
+from planner.solve import SolverParams
 
 
 def default_params(time_limit_s: float, *, seeded: bool = True) -> SolverParams:
@@ -71,7 +70,7 @@ def solve_product(inst: Instance, time_limit_s: float, *, seeded: bool = True) -
     problem = build_routing_problem(inst, sc)
     raw = search.solve(problem, default_params(time_limit_s, seeded=seeded))
     routes = tuple(Route(depot=v.start, visits=tuple(r))
-                   for v, r in zip(problem.vehicles, raw.routes) if r)
+                   for v, r in zip(problem.vehicles, raw.routes, strict=True) if r)
     return Outcome(routes=routes, status=f"{raw.status} ({raw.strategy})",
                    wall_s=time.perf_counter() - t0, objective=raw.objective)
 

@@ -15,9 +15,9 @@ import random
 import sys
 import traceback
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable
 
 from benchmarks.vrp.checker import check_solution
 from benchmarks.vrp.instances import BestKnown, instance_files, read_bks, read_instance

@@ -7,9 +7,8 @@ At lat 22.8, 0.001 degree of latitude is about 110.8 m and 0.001 degree of longi
 from __future__ import annotations
 
 import dataclasses
-
 import math
-from functools import lru_cache
+from functools import cache
 
 import geopandas as gpd
 import numpy as np
@@ -56,7 +55,7 @@ def build(roads: list[dict], **kw) -> RoadGraph:
     return build_road_graph(lines_gdf(roads), **kw)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _profiles() -> dict[str, VehicleProfile]:
     return load_profiles()
 

@@ -11,10 +11,13 @@ import pytest
 
 from geodata import cache
 from geodata.datasets import DATA_DIR, known_datasets, load_dataset
-from geodata.errors import (DataFileMissingError, GeodataError, UnknownDatasetError,
-                            UnknownProfileError)
+from geodata.errors import (
+    DataFileMissingError,
+    GeodataError,
+    UnknownDatasetError,
+    UnknownProfileError,
+)
 from geodata.profiles import get_profile, load_profiles
-
 
 # --- 8. cache ------------------------------------------------------------------------------
 

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from geodata_testkit import (
+    M_PER_DEG_LAT,
+    UTM,
+    build,
+    geod_length,
+    has_node_at,
+    lines_gdf,
+    node_at,
+    pgraph,
+    pt,
+    road,
+    utm_length,
+)
 
 from geodata.errors import GeodataError
 from geodata.network import build_road_graph, metric_crs_for
 from geodata.routing import travel_matrices
-from geodata_testkit import (
-    M_PER_DEG_LAT, UTM, build, geod_length, has_node_at, lines_gdf, node_at, pgraph, pt, road,
-    utm_length,
-)
 
 ONE_M = 1e3 / M_PER_DEG_LAT  # one metre of latitude, in the thousandths of a degree pt() takes
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from geodata_testkit import build, pgraph, pt, road
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from geodata.routing import leg_path, snap_points, travel_matrices
-from geodata_testkit import build, pgraph, pt, road
 
 N = 5
 CLASSES = ["trunk", "secondary", "minor", "service", "track"]
@@ -150,7 +150,7 @@ def test_snapping_a_snapped_node_returns_it(roads, prof):
 def _times_by_coordinate(roads, prof):
     g = build(roads)
     t = _all_pairs(pgraph(g, prof)).time_s
-    keys = [(round(x, 9), round(y, 9)) for x, y in zip(g.node_lon, g.node_lat)]
+    keys = [(round(x, 9), round(y, 9)) for x, y in zip(g.node_lon, g.node_lat, strict=True)]
     return {k: i for i, k in enumerate(keys)}, t
 
 

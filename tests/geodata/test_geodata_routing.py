@@ -6,10 +6,10 @@ from types import MappingProxyType
 
 import numpy as np
 import pytest
+from geodata_testkit import build, node_at, pgraph, profile, pt, road, seconds, utm_length
 
 from geodata.profiles import VehicleProfile
 from geodata.routing import leg_path, profile_graph, snap_points, travel_matrices
-from geodata_testkit import build, node_at, pgraph, profile, pt, road, seconds, utm_length
 
 A, B = pt(0, 0), pt(10, 0)
 DETOUR = [A, pt(5, 5), B]

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner import solve as search
-from planner.solution import SolverParams
 from planner.check import check_plan
 from planner.scenario import Scenario, parse_scenario
 from planner.schedule import time_route
+from planner.solution import SolverParams
 
 H = 3600
 

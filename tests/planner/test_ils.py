@@ -9,9 +9,9 @@ import pytest
 from factories import line_problem, plan_for, scenario_dict
 
 from planner._ortools import ils_unsupported, solve_routing
-from planner.solution import ITERATED_LOCAL_SEARCH, SolverParams, VisitConstraints
 from planner.check import check_plan
 from planner.scenario import Scenario, parse_scenario
+from planner.solution import ITERATED_LOCAL_SEARCH, SolverParams, VisitConstraints
 
 
 def many_stops(n: int, seed: int, *, days: int = 1) -> tuple[Scenario, object]:
@@ -47,8 +47,8 @@ def test_it_runs_on_a_one_day_problem_reproducibly_and_its_plan_passes_the_check
 def test_it_escapes_the_local_optimum_where_greedy_descent_stops() -> None:
     _, p = many_stops(40, 2)
     greedy = solve_routing(p, SolverParams(time_limit_s=60, solution_limit=100_000,
-                                           local_search="GREEDY_DESCENT", iterated_local_search=False,
-                                           workers=1))
+                                           local_search="GREEDY_DESCENT",
+                                           iterated_local_search=False, workers=1))
     ils = solve_routing(p, SolverParams(time_limit_s=60, solution_limit=1500, workers=1))
     assert greedy.local_search == "GREEDY_DESCENT" and ils.local_search == ITERATED_LOCAL_SEARCH
     # both start from the same first solution; only the perturbations can go further

@@ -8,8 +8,14 @@ import pytest
 from factories import line_problem, make_scenario, plan_for
 
 from cli import main
-from planner.kpis import (PROGRAMME_TARGETS, Kpis, comparison_rows, coverage, route_co2_kg,
-                          route_cost_vnd)
+from planner.kpis import (
+    PROGRAMME_TARGETS,
+    Kpis,
+    comparison_rows,
+    coverage,
+    route_co2_kg,
+    route_cost_vnd,
+)
 
 
 def test_route_cost_and_co2_by_hand() -> None:

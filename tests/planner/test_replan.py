@@ -6,12 +6,12 @@ import pytest
 from factories import line_problem, plan_for, scenario_dict
 
 from planner._ortools import solve_routing
-from planner.solution import SolverParams
 from planner.check import check_plan
 from planner.errors import PlannerError
 from planner.provenance import PlanChanges
 from planner.replan import plan_changes, replan_setup
 from planner.scenario import parse_scenario
+from planner.solution import SolverParams
 
 FAST = SolverParams(time_limit_s=2, solution_limit=100)
 CODES = ["00778", "01108", "00802", "01096"]

@@ -9,8 +9,7 @@ import yaml
 from factories import make_scenario, scenario_dict
 
 from planner.errors import Problem, ScenarioError
-from planner.scenario import (ScenarioText, check_against_data, load_scenario,
-                              load_scenario_text)
+from planner.scenario import ScenarioText, check_against_data, load_scenario, load_scenario_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

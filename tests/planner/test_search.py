@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 
 from planner import solve as search
 from planner._ortools import solve_routing
-from planner.solution import SolverParams, VisitConstraints
 from planner._pyvrp import hgs_seed, seed_unsupported
 from planner.check import check_plan
 from planner.scenario import parse_scenario
+from planner.solution import SolverParams, VisitConstraints
 
 CODES = ["00778", "01108", "00802", "01096", "01141", "00787"]
 

@@ -2,7 +2,8 @@
 
 Run from the project root (it needs the staged sources in ``../shared/geodata-src``)::
 
-    python -m geodata.calibration [--shared ../shared/geodata-src] [--out docs/speed-calibration.md]
+    python -m tools.calibrate_speeds [--shared ../shared/geodata-src] \
+        [--out docs/speed-calibration.md]
 
 Steps: (1) match each surveyed trace to the OSM road class it *follows* (share of its length
 within 30 m of, and roughly parallel to, a road of that class in the 14-province core
@@ -21,9 +22,10 @@ import argparse
 import logging
 import math
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -49,6 +51,17 @@ CLASSES: tuple[str, ...] = ("trunk", "primary", "secondary", "tertiary", "minor"
 #: Shrinkage strength: a class's straight-road speed is pulled toward the pooled one as if
 #: that many traces of average length had shown the pooled value.
 DEFAULT_PRIOR_TRACES = 1.0
+#: The profiles' class-average speeds (km/h) before the curvature model: the levels the
+#: calibration keeps (ASSUMPTIONS near the surveyed 24 km/h mountain average for a truck);
+#: ``profiles.yaml`` holds the straight-road speeds the report derives from them.
+CLASS_AVERAGES_KMH: dict[str, dict[str, float]] = {
+    "truck": {"trunk": 28, "primary": 26, "secondary": 24, "tertiary": 22, "minor": 18,
+              "service": 10},
+    "van": {"trunk": 32, "primary": 30, "secondary": 27, "tertiary": 25, "minor": 20,
+            "service": 12, "track": 10},
+    "motorbike": {"trunk": 35, "primary": 33, "secondary": 30, "tertiary": 28, "minor": 24,
+                  "service": 15, "track": 12},
+}
 #: Grid of curvature_k (metres per degree) searched by the fit, refined around the optimum.
 K_GRID = np.linspace(0.0, 5.0, 1001)
 
@@ -80,7 +93,7 @@ class SpeedFit:
             1.0 + self.curvature_k * c / 1000.0)
 
     def as_dict(self) -> dict[str, float]:
-        out = {f"base_kmh.{c}": float(b) for c, b in zip(self.classes, self.base_kmh)}
+        out = {f"base_kmh.{c}": float(b) for c, b in zip(self.classes, self.base_kmh, strict=True)}
         out["curvature_k"] = self.curvature_k
         out["pooled_kmh"] = self.pooled_kmh
         return out
@@ -511,17 +524,13 @@ def hagiang_curvature() -> tuple[pd.DataFrame, dict[str, float]]:
     a class's average travel time."""
     import pyproj
 
-    from geodata.cache import cached, digest_of
     from geodata.datasets import load_dataset
-    from geodata.network import GRAPH_FORMAT_VERSION, build_road_graph
+    from geodata.graphs import load_road_graph
 
     dataset = load_dataset("ha_giang")
     roads = dataset.roads()
     table = network_curvature_summary(roads.to_crs(METRIC_CRS))
-    # the same cache entry as the planner's graph of this dataset (same key recipe)
-    key = digest_of("graph", GRAPH_FORMAT_VERSION, dataset.digest)
-    graph, _ = cached("graphs", key,
-                      lambda: build_road_graph(roads, source_digest=dataset.digest))
+    graph, _ = load_road_graph(dataset)  # the planner's own (cached) graph of this dataset
     tr = pyproj.Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
     x, y = tr.transform(graph.seg_coords[:, 0], graph.seg_coords[:, 1])
     curv = segment_curvature(np.column_stack([x, y]), graph.seg_coord_ptr)
@@ -535,17 +544,16 @@ def hagiang_curvature() -> tuple[pd.DataFrame, dict[str, float]]:
 
 
 def suggest_profiles(fit: SpeedFit, class_curv: dict[str, float]) -> pd.DataFrame:
-    """Per profile and class: the current speed, the straight-road speed that keeps the
-    current class average on Hà Giang once winding slows the bends (the recommendation),
+    """Per profile and class: the class-average speed the profiles used before the curvature
+    model (:data:`CLASS_AVERAGES_KMH`), the straight-road speed that keeps that average on
+    Hà Giang once winding slows the bends (the recommendation, now in ``profiles.yaml``),
     and the alternative from the survey speeds x a vehicle factor."""
     import pandas as pd
 
-    from geodata.profiles import load_profiles
-
     rows = []
     k = fit.curvature_k
-    for name, prof in load_profiles().items():
-        for cls, kmh in prof.speeds_kmh.items():
+    for name, speeds in CLASS_AVERAGES_KMH.items():
+        for cls, kmh in speeds.items():
             cbar = class_curv.get(cls, 0.0)
             slow = 1.0 + k * cbar / 1000.0
             row = {"profile": name, "class": cls, "current_kmh": float(kmh),
@@ -604,7 +612,7 @@ def run_calibration(shared: Path = DEFAULT_SHARED, *, prior_traces: float = DEFA
         e = error_stats(v, loo_predict(fn, v, c, ci, w), w)
         er = error_stats(v, loo_predict(fn, v, c, ci, w, groups=groups), w)
         shrink_rows.append({"prior_traces": n0, **{f"base.{k}": b for k, b in
-                                                   zip(CLASSES, f.base_kmh)},
+                                                   zip(CLASSES, f.base_kmh, strict=True)},
                             "mae_trace": e["mae"], "rmse_trace": e["rmse"],
                             "mae_road": er["mae"], "rmse_road": er["rmse"]})
     co = used["curv_osm"].to_numpy(float)
@@ -683,7 +691,7 @@ def render_report(res: CalibrationResult, *, command: str) -> str:
         for i, name in enumerate(CLASSES):
             h = h.replace(f"#{i}", name)
         how.append(h)
-    cbar = dict(zip(res.network["class"], res.network["graph_km_mean"]))
+    cbar = dict(zip(res.network["class"], res.network["graph_km_mean"], strict=True))
     k = fit.curvature_k
     n_roads = int(u["road"].nunique())
     unm = t[(t["matched_class"] == "") & t["speed_kmh"].notna()]
@@ -704,7 +712,7 @@ def render_report(res: CalibrationResult, *, command: str) -> str:
 
     w("# Speed calibration: mountain travel speeds against the RoadLab Pro traces\n")
     w(f"_Generated by `{command}` (run from the project root); do not edit by hand: change "
-      "`geodata/calibration.py` and run it again._\n")
+      "`tools/calibrate_speeds.py` and run it again._\n")
     w("Inputs (SHA-256, first 12 hex digits): "
       + ", ".join(f"`{k_}` {v}" for k_, v in res.inputs.items())
       + "; the embedded `ha_giang` dataset for the network figures. Settings: "
@@ -732,7 +740,7 @@ def render_report(res: CalibrationResult, *, command: str) -> str:
     w(f"- **Fit.** Winding slows the survey vehicle: `curvature_k` = **{k:.2f} m per degree** "
       f"of turning (90% cluster-bootstrap interval {lo[-1]:.2f}–{hi[-1]:.2f}). Straight-road "
       "speeds: " + ", ".join(f"{c} {b:.1f}" + ("" if f_ else " (fallback)")
-                             for c, b, f_ in zip(CLASSES, fit.base_kmh, fit.fitted))
+                             for c, b, f_ in zip(CLASSES, fit.base_kmh, fit.fitted, strict=True))
       + " km/h.")
     w(f"- **Leave-one-out error** (each trace predicted by a fit on the others, {len(u)} "
       f"traces): MAE **{m_tr['mae']:.1f} km/h**, RMSE {m_tr['rmse']:.1f}, against "
@@ -955,7 +963,7 @@ def render_report(res: CalibrationResult, *, command: str) -> str:
 
     w("## Caveats: how sure is this?\n")
     w(f"- **Tiny sample.** {len(u)} usable traces on {n_roads} roads; "
-      + ", ".join(f"{c} {n}" for c, n in zip(CLASSES, fit.n_traces))
+      + ", ".join(f"{c} {n}" for c, n in zip(CLASSES, fit.n_traces, strict=True))
       + ". Classes with no trace are fallbacks. The bootstrap intervals above are wide, and "
       "with this few roads even they are optimistic.")
     w("- **Wrong place.** Lào Cai (Bát Xát) and Hòa Bình (Lạc Sơn), not Hà Giang. "
@@ -976,7 +984,7 @@ def render_report(res: CalibrationResult, *, command: str) -> str:
 
     w("## Appendix: every trace\n")
     rows = []
-    for i, r in t.iterrows():
+    for _, r in t.iterrows():
         pred = u.loc[u["name"] == r["name"]]
         lo_p = res.loo.loc[res.loo["name"] == r["name"], "model"]
         rows.append([r["name"], r["province"], _f(r["length_km"], 2), _f(r["speed_kmh"]),
@@ -996,10 +1004,10 @@ def summary_text(res: CalibrationResult) -> str:
     fit = res.fit
     err = res.errors.set_index(["method", "left out"])
     lines = [f"traces used: {len(res.used)} of {len(res.traces)} ("
-             + ", ".join(f"{c} {n}" for c, n in zip(CLASSES, fit.n_traces)) + ")",
+             + ", ".join(f"{c} {n}" for c, n in zip(CLASSES, fit.n_traces, strict=True)) + ")",
              f"curvature_k = {fit.curvature_k:.3f} m/deg; straight-road km/h: "
              + ", ".join(f"{c} {b:.1f}{'' if f_ else '*'}"
-                         for c, b, f_ in zip(CLASSES, fit.base_kmh, fit.fitted))
+                         for c, b, f_ in zip(CLASSES, fit.base_kmh, fit.fitted, strict=True))
              + "  (* fallback)"]
     for (method, scheme), r in err.iterrows():
         lines.append(f"LOO ({scheme:>9}) {method:<40} MAE {r['mae']:5.2f}  RMSE {r['rmse']:5.2f}"
@@ -1014,7 +1022,7 @@ def summary_text(res: CalibrationResult) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m geodata.calibration",
+        prog="python -m tools.calibrate_speeds",
         description="Calibrate mountain speeds on the RoadLab Pro traces and write a report.")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
                         help="the staged geodata-src folder (default: ../shared/geodata-src)")
@@ -1028,7 +1036,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     res = run_calibration(args.shared, prior_traces=args.prior_traces, n_boot=args.bootstrap,
                           seed=args.seed)
-    command = "python -m geodata.calibration"
+    command = "python -m tools.calibrate_speeds"
     if args.shared.resolve() != DEFAULT_SHARED.resolve():
         command += f" --shared {args.shared}"
     if args.prior_traces != DEFAULT_PRIOR_TRACES:
