@@ -7,7 +7,7 @@ PORT   ?= 5000
 SCENARIO ?= scenarios/ha-giang-2026.yaml
 RUN    := runs/$(basename $(notdir $(SCENARIO)))
 
-.PHONY: demo test install install-test solve serve clean
+.PHONY: demo test lint install install-test solve serve clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is needed"'
@@ -37,9 +37,14 @@ serve: install
 
 ## test: install test needs and run the whole suite; the storage tests also run against a
 ## throwaway PostgreSQL server (tests/pg/with-postgres.sh installs the Debian package if needed)
-test: install-test
+test: install-test lint
 	sh tests/e2e/install-chromium.sh  # Debian's chromium for the browser tests (tests/e2e)
 	bash tests/pg/with-postgres.sh $(BIN)/python -m pytest
+
+## lint: ruff and mypy, configured in pyproject.toml (also pre-commit hooks)
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf runs .pytest_cache .hypothesis

@@ -23,19 +23,16 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from planner.check import Violation, check_plan
 from planner.errors import PlannerError
 from planner.kpis import plan_kpis
 from planner.plan import TZ, Plan, Unserved, assemble_plan
-from planner.problem import Place, RoutingProblem
+from planner.problem import Place, RoutingProblem, build_problem
 from planner.provenance import CheckRecord, Finding, ManualEdit
 from planner.scenario import Scenario, parse_scenario
 from planner.schedule import time_route
-
-if TYPE_CHECKING:
-    from planner.pipeline import Network
 
 REMOVED_REASON_CODE = "removed_by_hand"
 
@@ -91,33 +88,38 @@ class EditResult:
 
 @dataclass(frozen=True, eq=False)
 class EditContext:
-    """What editing a stored plan needs: its scenario, the road network it is planned on and
-    the routing problem (integer matrices) the scheduler and the checker work with."""
+    """What editing a stored plan needs: its scenario, the places of its routing problem and
+    the problem itself (integer matrices) the scheduler and the checker work with."""
 
     scenario: Scenario
     scenario_file: str
-    network: Network
+    places: tuple[Place, ...]
     problem: RoutingProblem
 
-    @property
-    def places(self) -> tuple[Place, ...]:
-        return self.network.places
+
+class EditContextMissing(EditError):
+    """A plan folder without the matrices editing needs (a plan written before they were,
+    or for another scenario); :func:`planner.outputs.refresh_route_geometry` writes them."""
 
 
-def edit_context(plan_path: Path) -> EditContext:
-    """Load the scenario saved beside ``plan_path`` (``scenario.json``) and prepare its road
-    network and routing problem (graph and matrices come from the cache when warm)."""
-    from planner.outputs import load_scenario_for_plan
-    from planner.pipeline import prepare_network, problem_for
+def edit_context(folder: Path) -> EditContext:
+    """The edit context of the plan in ``folder``, from its ``scenario.json`` and
+    ``matrices.npz``: no road network is built (see :class:`EditContextMissing`)."""
+    from planner.outputs import MATRICES_FILE, load_scenario_for_plan, read_matrices
 
     try:
-        scenario, scenario_file = load_scenario_for_plan(plan_path)
+        scenario, scenario_file = load_scenario_for_plan(Path(folder) / "plan.json")
     except FileNotFoundError as exc:
         raise EditError("scenario.json", str(exc.args[0]),
                         "the plan has no scenario saved beside it, so it cannot be re-timed "
                         "or checked; solve its scenario again") from None
-    net = prepare_network(scenario, scenario_file=scenario_file)
-    return EditContext(scenario, scenario_file, net, problem_for(scenario, net))
+    matrices = read_matrices(folder)
+    if matrices is None or matrices.scenario_digest != scenario.digest:
+        raise EditContextMissing(MATRICES_FILE, str(Path(folder) / MATRICES_FILE),
+                                 "the travel matrices of this plan are not prepared yet")
+    problem = build_problem(scenario, profiles=matrices.profiles,
+                            time_s=dict(matrices.time_s), distance_m=dict(matrices.distance_m))
+    return EditContext(scenario, scenario_file, matrices.places, problem)
 
 
 def check_record(violations: Sequence[Violation], *, at: str) -> CheckRecord:
@@ -285,6 +287,6 @@ def add_closures(scenario: Scenario, closures: Sequence[Mapping[str, Any]], *,
     return parse_scenario(data, file=file)
 
 
-__all__ = ["Edit", "EditContext", "EditError", "EditResult", "MoveStop", "RemoveStop",
-           "ReorderRoute", "add_closures", "apply_edit", "check_stored_plan", "edit_context",
-           "without_visits"]
+__all__ = ["Edit", "EditContext", "EditContextMissing", "EditError", "EditResult", "MoveStop",
+           "RemoveStop", "ReorderRoute", "add_closures", "apply_edit", "check_stored_plan",
+           "edit_context", "without_visits"]

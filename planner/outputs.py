@@ -1,6 +1,8 @@
 """A solved plan written as files, and read back: ``plan.json`` (see
-:mod:`planner.plan`), ``routes.geojson`` (the routes along the roads, with turn-by-turn legs)
-and ``scenario.json`` (the resolved scenario the plan checker and the editor re-read).
+:mod:`planner.plan`), ``routes.geojson`` (the routes along the roads, with turn-by-turn legs),
+``scenario.json`` (the resolved scenario the plan checker and the editor re-read) and
+``matrices.npz`` (the travel matrices among the plan's places, so that a plan can be edited,
+re-timed and checked without building the road network).
 
 Maps and printed sheets are drawn from these files by :mod:`render`; a plan folder with its
 map is written by :func:`render.folder.write_plan_folder`.
@@ -9,50 +11,103 @@ map is written by :func:`render.folder.write_plan_folder`.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from geodata.routing import leg_path
 from planner.errors import PlanFileError
 from planner.pipeline import Network
-from planner.plan import Plan, read_plan
+from planner.plan import Plan, Route, read_plan
+from planner.problem import Place
 from planner.scenario import Scenario, parse_scenario
 
 PLAN_FILE = "plan.json"
 ROUTES_FILE = "routes.geojson"
 SCENARIO_FILE = "scenario.json"
+MATRICES_FILE = "matrices.npz"
 
 
-def routes_geojson(plan: Plan, net: Network) -> dict:
+def routes_geojson(plan: Plan, net: Network) -> dict[str, Any]:
     """One LineString per route following the roads, plus depot, stop and unserved points."""
-    features = []
-    loc_index = {(p.kind, p.key): i for i, p in enumerate(net.places)}
+    index = {(p.kind, p.key): i for i, p in enumerate(net.places)}
+    lines = []
     for r in plan.routes:
-        depot_i = loc_index[("depot", r.depot_id)]
+        if not r.visits:
+            continue
+        pg, mat = net.pgraphs[r.profile], net.matrices[r.profile]
+        coords: list[list[float]] = []
+        legs = []
+        for a, b in pairwise(_sequence(r, index)):
+            leg = leg_path(pg, mat, a, b)
+            part = np.round(leg.coords, 6).tolist()
+            coords.extend(part if not coords else part[1:])
+            legs.append({"km": round(leg.length_m / 1000, 2), "directions": leg.directions})
+        lines.append(_route_feature(r, coords, legs))
+    return _collection(plan, lines, net.places)
+
+
+def edited_routes_geojson(plan: Plan, places: Sequence[Place], previous: Mapping[str, Any] | None,
+                          changed: Iterable[str]) -> dict[str, Any]:
+    """``routes.geojson`` of a plan edited by hand, drawn without the road network: the
+    routes of vehicles not in ``changed`` keep their lines from ``previous`` (the edited
+    plan's file); a changed route runs in straight legs between its stops, marked
+    ``approximate`` (no directions), until :func:`refresh_route_geometry` draws it along the
+    roads."""
+    changed = set(changed)
+    kept = {f["properties"].get("vehicle_id"): f for f in (previous or {}).get("features", ())
+            if f.get("properties", {}).get("kind") == "route"}
+    index = {(p.kind, p.key): i for i, p in enumerate(places)}
+    lines = []
+    for r in plan.routes:
+        if not r.visits:
+            continue
+        if r.vehicle_id not in changed and r.vehicle_id in kept:
+            lines.append(kept[r.vehicle_id])
+            continue
+        seq = _sequence(r, index)
+        coords = [[round(places[i].lon, 6), round(places[i].lat, 6)] for i in seq]
+        legs = [{"km": v.leg_km, "directions": []} for v in r.visits]
+        legs.append({"km": r.return_leg_km, "directions": []})
+        lines.append(_route_feature(r, coords, legs, approximate=True))
+    return _collection(plan, lines, places)
+
+
+def _sequence(r: Route, index: Mapping[tuple[str, str], int]) -> list[int]:
+    """Place indices of a route: its depot, its stops, the depot it ends at."""
+    depot = index[("depot", r.depot_id)]
+    end = index[("depot", r.end_depot_id)] if r.end_depot_id else depot
+    return [depot] + [index[("stop", v.commune_code)] for v in r.visits] + [end]
+
+
+def _route_feature(r: Route, coords: list[list[float]], legs: list[dict[str, Any]], *,
+                   approximate: bool = False) -> dict[str, Any]:
+    props: dict[str, Any] = {"kind": "route", "vehicle_id": r.vehicle_id,
+                             "vehicle_name": r.vehicle_name, "km": r.km, "legs": legs}
+    if approximate:
+        props["approximate"] = True
+    return {"type": "Feature", "geometry": {"type": "LineString", "coordinates": coords},
+            "properties": props}
+
+
+def _collection(plan: Plan, lines: list[dict[str, Any]], places: Sequence[Place]
+                ) -> dict[str, Any]:
+    """The route lines with the depot, stop and unserved points of ``plan``."""
+    index = {(p.kind, p.key): i for i, p in enumerate(places)}
+    lines_of = {f["properties"]["vehicle_id"]: f for f in lines}
+    features: list[dict[str, Any]] = []
+    for r in plan.routes:
         features.append({"type": "Feature", "geometry": {"type": "Point",
                          "coordinates": [r.depot_lon, r.depot_lat]},
                          "properties": {"kind": "depot", "vehicle_id": r.vehicle_id,
                                         "name": r.depot_name}})
         if not r.visits:
             continue
-        pg, mat = net.pgraphs[r.profile], net.matrices[r.profile]
-        end_i = loc_index[("depot", r.end_depot_id)] if r.end_depot_id else depot_i
-        seq = [depot_i] + [loc_index[("stop", v.commune_code)] for v in r.visits] + [end_i]
-        coords: list[list[float]] = []
-        legs = []
-        for a, b in pairwise(seq):
-            leg = leg_path(pg, mat, a, b)
-            part = np.round(leg.coords, 6).tolist()
-            coords.extend(part if not coords else part[1:])
-            legs.append({"km": round(leg.length_m / 1000, 2), "directions": leg.directions})
-        features.append({"type": "Feature", "geometry": {"type": "LineString",
-                         "coordinates": coords},
-                         "properties": {"kind": "route", "vehicle_id": r.vehicle_id,
-                                        "vehicle_name": r.vehicle_name, "km": r.km,
-                                        "legs": legs}})
+        features.append(lines_of[r.vehicle_id])
         for v in r.visits:
             features.append({"type": "Feature", "geometry": {"type": "Point",
                              "coordinates": [v.lon, v.lat]},
@@ -63,10 +118,9 @@ def routes_geojson(plan: Plan, net: Network) -> dict:
                                             "deliver_crates": v.deliver_crates,
                                             "collect_crates": v.collect_crates}})
     for u in plan.unserved:
-        i = loc_index[("stop", u.commune_code)]
-        loc = net.places[i]
+        place = places[index[("stop", u.commune_code)]]
         features.append({"type": "Feature", "geometry": {"type": "Point",
-                         "coordinates": [loc.lon, loc.lat]},
+                         "coordinates": [place.lon, place.lat]},
                          "properties": {"kind": "unserved", "commune_code": u.commune_code,
                                         "name": u.commune_name, "reason": u.reason}})
     return {"type": "FeatureCollection", "features": features,
@@ -74,15 +128,81 @@ def routes_geojson(plan: Plan, net: Network) -> dict:
 
 
 def write_outputs(plan: Plan, net: Network, scenario: Scenario, out_dir: Path) -> dict[str, Path]:
-    """Write ``plan.json``, ``routes.geojson`` and ``scenario.json`` (the resolved scenario the
-    plan checker re-reads) into ``out_dir``; each file is replaced atomically."""
+    """Write ``plan.json``, ``routes.geojson``, ``scenario.json`` (the resolved scenario the
+    plan checker re-reads) and ``matrices.npz`` (what editing the plan needs, see
+    :func:`read_matrices`) into ``out_dir``; each file is replaced atomically."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"plan": out_dir / PLAN_FILE, "routes": out_dir / ROUTES_FILE,
-             "scenario": out_dir / SCENARIO_FILE}
+             "scenario": out_dir / SCENARIO_FILE, "matrices": out_dir / MATRICES_FILE}
     _write_json(paths["scenario"], scenario.model_dump(mode="json"))
     _write_json(paths["routes"], routes_geojson(plan, net))
+    write_matrices(PlanMatrices.of(net, scenario), paths["matrices"])
     plan.write(paths["plan"])
     return paths
+
+
+@dataclass(frozen=True, eq=False)
+class PlanMatrices:
+    """The travel matrices among a plan's places, per vehicle profile (``inf`` where there is
+    no road), with the places and the digest of the scenario they were computed for: all that
+    re-timing and checking the plan needs, without the road network."""
+
+    scenario_digest: str
+    places: tuple[Place, ...]
+    profiles: tuple[str, ...]
+    time_s: Mapping[str, np.ndarray]
+    distance_m: Mapping[str, np.ndarray]
+
+    @classmethod
+    def of(cls, net: Network, scenario: Scenario) -> PlanMatrices:
+        return cls(scenario.digest, net.places, net.profiles,
+                   {p: net.matrices[p].time_s for p in net.profiles},
+                   {p: net.matrices[p].distance_m for p in net.profiles})
+
+
+def write_matrices(matrices: PlanMatrices, path: Path) -> None:
+    """Write ``matrices`` as a compressed NumPy archive (no pickles: read back with
+    ``allow_pickle=False``), atomically."""
+    meta = {"scenario_digest": matrices.scenario_digest, "profiles": list(matrices.profiles),
+            "places": [asdict(p) for p in matrices.places]}
+    arrays: dict[str, Any] = {f"time_s.{i}": np.asarray(matrices.time_s[p], dtype=float)
+                              for i, p in enumerate(matrices.profiles)}
+    arrays.update({f"distance_m.{i}": np.asarray(matrices.distance_m[p], dtype=float)
+                   for i, p in enumerate(matrices.profiles)})
+    tmp = path.with_name(path.name + ".tmp.npz")
+    arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+
+
+def read_matrices(folder: Path) -> PlanMatrices | None:
+    """The matrices written beside a plan, or ``None`` when the folder has none (a plan
+    written before they were) or they cannot be read."""
+    try:
+        with np.load(Path(folder) / MATRICES_FILE, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            profiles = tuple(str(p) for p in meta["profiles"])
+            return PlanMatrices(
+                scenario_digest=str(meta["scenario_digest"]),
+                places=tuple(Place(**p) for p in meta["places"]), profiles=profiles,
+                time_s={p: data[f"time_s.{i}"] for i, p in enumerate(profiles)},
+                distance_m={p: data[f"distance_m.{i}"] for i, p in enumerate(profiles)})
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
+
+
+def refresh_route_geometry(folder: Path) -> None:
+    """Draw every route of the plan in ``folder`` along the roads again (``routes.geojson``)
+    and write its matrices: the work an edit leaves to a background job, since it needs the
+    road network."""
+    from planner.pipeline import prepare_network
+
+    folder = Path(folder)
+    scenario, scenario_file = load_scenario_for_plan(folder / PLAN_FILE)
+    net = prepare_network(scenario, scenario_file=scenario_file)
+    plan = read_plan_folder(folder)
+    _write_json(folder / ROUTES_FILE, routes_geojson(plan, net))
+    write_matrices(PlanMatrices.of(net, scenario), folder / MATRICES_FILE)
 
 
 def _write_json(path: Path, data: object) -> None:
@@ -122,5 +242,7 @@ def read_plan_folder(folder: Path) -> Plan:
     return replace(plan, routes=routes)
 
 
-__all__ = ["PLAN_FILE", "ROUTES_FILE", "SCENARIO_FILE", "load_scenario_for_plan",
-           "read_plan_folder", "routes_geojson", "write_outputs"]
+__all__ = ["MATRICES_FILE", "PLAN_FILE", "ROUTES_FILE", "SCENARIO_FILE", "PlanMatrices",
+           "edited_routes_geojson", "load_scenario_for_plan", "read_matrices",
+           "read_plan_folder", "refresh_route_geometry", "routes_geojson", "write_matrices",
+           "write_outputs"]

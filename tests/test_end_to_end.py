@@ -124,3 +124,52 @@ def test_replan_under_a_landslide_keeps_feasible_routes(solved: dict, monkeypatc
     assert r.kept_unchanged or r.broken_routes  # a route moves only if it broke
     assert main(["check", str(tmp_path / "ls")]) == 0
 
+
+
+def test_a_stored_plan_is_edited_and_checked_without_the_road_network(solved: dict,
+                                                                       monkeypatch) -> None:
+    """matrices.npz beside the plan is all editing needs: no graph, no matrices computed."""
+    import geodata.graphs
+    import planner.pipeline
+    from planner.edit import MoveStop, apply_edit, check_stored_plan, edit_context
+    from planner.outputs import edited_routes_geojson
+
+    def no_graph(*_args: object) -> None:
+        raise AssertionError("an edit must not build or load the road graph")
+
+    for module in (geodata.graphs, planner.pipeline):
+        monkeypatch.setattr(module, "load_road_graph", no_graph)
+        monkeypatch.setattr(module, "cached_matrices", no_graph)
+    plan = read_plan(solved["out"] / "plan.json")
+    ctx = edit_context(solved["out"])
+    assert check_stored_plan(plan, ctx) == ()
+    truck, van = plan.routes[0], plan.routes[1]
+    moved = truck.visits[-1].commune_code
+    result = apply_edit(plan, ctx.scenario, ctx.problem, ctx.places,
+                        MoveStop(moved, van.vehicle_id, 1))
+    assert result.changed_vehicles == (truck.vehicle_id, van.vehicle_id)
+    previous = json.loads((solved["out"] / "routes.geojson").read_text(encoding="utf-8"))
+    drawn = edited_routes_geojson(result.plan, ctx.places, previous, result.changed_vehicles)
+    lines = {f["properties"]["vehicle_id"]: f for f in drawn["features"]
+             if f["properties"]["kind"] == "route"}
+    assert lines[van.vehicle_id]["properties"]["approximate"] is True
+    assert len(lines[van.vehicle_id]["geometry"]["coordinates"]) == len(van.visits) + 1 + 2
+    stops = [f for f in drawn["features"] if f["properties"]["kind"] == "stop"]
+    assert len(stops) == sum(len(r.visits) for r in result.plan.routes)
+
+
+def test_route_geometry_is_drawn_again_along_the_roads(solved: dict, monkeypatch,
+                                                       tmp_path: Path) -> None:
+    import shutil
+
+    from planner.outputs import MATRICES_FILE, ROUTES_FILE, refresh_route_geometry
+
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
+    folder = tmp_path / "plan"
+    shutil.copytree(solved["out"], folder)
+    before = (folder / ROUTES_FILE).read_text(encoding="utf-8")
+    (folder / ROUTES_FILE).write_text('{"type": "FeatureCollection", "features": []}')
+    (folder / MATRICES_FILE).unlink()
+    refresh_route_geometry(folder)
+    assert json.loads((folder / ROUTES_FILE).read_text(encoding="utf-8")) == json.loads(before)
+    assert (folder / MATRICES_FILE).is_file()
