@@ -11,6 +11,7 @@ map is written by :func:`render.folder.write_plan_folder`.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import pairwise
@@ -141,6 +142,36 @@ def write_outputs(plan: Plan, net: Network, scenario: Scenario, out_dir: Path) -
     return paths
 
 
+def write_edited_outputs(plan: Plan, source: Path, out_dir: Path, *, places: Sequence[Place],
+                         changed: Iterable[str]) -> dict[str, Path]:
+    """Write a plan edited by hand from the plan folder ``source`` into ``out_dir``, with
+    no road network: ``plan.json``, the same ``scenario.json`` and ``matrices.npz``, and
+    ``routes.geojson`` from :func:`edited_routes_geojson` (the ``changed`` routes
+    approximate)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"plan": out_dir / PLAN_FILE, "routes": out_dir / ROUTES_FILE,
+             "scenario": out_dir / SCENARIO_FILE, "matrices": out_dir / MATRICES_FILE}
+    for key in ("scenario", "matrices"):
+        shutil.copyfile(Path(source) / paths[key].name, paths[key])
+    try:
+        previous = json.loads((Path(source) / ROUTES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = None
+    _write_json(paths["routes"], edited_routes_geojson(plan, places, previous, changed))
+    plan.write(paths["plan"])
+    return paths
+
+
+def has_approximate_routes(folder: Path) -> bool:
+    """Whether a route of the plan in ``folder`` is drawn in straight legs (see
+    :func:`edited_routes_geojson`)."""
+    try:
+        data = json.loads((Path(folder) / ROUTES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return any(f.get("properties", {}).get("approximate") for f in data.get("features", ()))
+
+
 @dataclass(frozen=True, eq=False)
 class PlanMatrices:
     """The travel matrices among a plan's places, per vehicle profile (``inf`` where there is
@@ -243,6 +274,6 @@ def read_plan_folder(folder: Path) -> Plan:
 
 
 __all__ = ["MATRICES_FILE", "PLAN_FILE", "ROUTES_FILE", "SCENARIO_FILE", "PlanMatrices",
-           "edited_routes_geojson", "load_scenario_for_plan", "read_matrices",
-           "read_plan_folder", "refresh_route_geometry", "routes_geojson", "write_matrices",
-           "write_outputs"]
+           "edited_routes_geojson", "has_approximate_routes", "load_scenario_for_plan",
+           "read_matrices", "read_plan_folder", "refresh_route_geometry", "routes_geojson",
+           "write_edited_outputs", "write_matrices", "write_outputs"]

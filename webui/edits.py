@@ -17,17 +17,14 @@ page (:func:`plan_checks`).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from planner.check import Violation
@@ -42,12 +39,12 @@ from planner.edit import (
 )
 from planner.plan import TZ, Plan
 from planner.provenance import Finding as StoredFinding
-from render.folder import write_plan_folder
+from render.folder import write_edited_plan_folder
+from render.routeview import route_views
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, ConflictError, NotFoundError
 from webui.jobs import time_limit_field
 from webui.jobstore import ReplanSpec
-from render.routeview import route_views
 from webui.storage import repository
 from webui.storage.repository import parse_version_key
 from webui.stores import database, job_store, run_store
@@ -58,7 +55,6 @@ bp = Blueprint("edits", __name__)
 
 EDIT_SUFFIX = re.compile(r"-edit-\d{8}-\d{6}(?:-\d+)?$")
 MAX_RUN_NAME = 128
-CONTEXT_CACHE_SIZE = 2
 # Message keys of the checker's violation kinds (planner/check.py); others show the kind.
 VIOLATION_LABELS: Mapping[str, str] = {
     "time_window": "violation_time_window", "capacity": "violation_capacity",
@@ -143,39 +139,6 @@ def plan_checks(plan: Plan) -> PlanChecks:
 # --- networks of the plans being edited ----------------------------------------------------
 
 
-class ContextCache:
-    """The last few :class:`~planner.edit.EditContext` (road network, matrices, problem),
-    by the digest of the ``scenario.json`` they were made from, so that a series of edits
-    of one plan loads its network once."""
-
-    def __init__(self, size: int = CONTEXT_CACHE_SIZE) -> None:
-        self.size = size
-        self._items: OrderedDict[str, EditContext] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, plan_path: Path) -> EditContext:
-        scenario_path = plan_path.parent / "scenario.json"
-        try:
-            key = hashlib.sha256(scenario_path.read_bytes()).hexdigest()
-        except OSError:
-            key = ""
-        with self._lock:
-            if key and key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            ctx = edit_context(plan_path)  # raises EditError without scenario.json
-            if key:
-                self._items[key] = ctx
-                while len(self._items) > self.size:
-                    self._items.popitem(last=False)
-            return ctx
-
-
-def _contexts() -> ContextCache:
-    cache: ContextCache = current_app.extensions["mlp.edit_contexts"]
-    return cache
-
-
 # --- helpers -------------------------------------------------------------------------------
 
 
@@ -193,7 +156,7 @@ def _draft(run: str) -> tuple[Plan, Path]:
 
 def _context(folder: Path) -> EditContext:
     try:
-        return _contexts().get(folder / "plan.json")
+        return edit_context(folder)
     except EditError as exc:
         raise ConflictError(g.tr("edit_no_scenario", detail=str(exc))) from None
 
@@ -215,11 +178,13 @@ def _edited_name(run: str, runs_dir: Path) -> str:
     return name
 
 
-def _save(plan: Plan, ctx: EditContext, run: str) -> str:
-    """Write ``plan`` as a new run folder (hidden while written, renamed into place)."""
-    runs_dir = run_store().root
-    name = _edited_name(run, runs_dir)
-    write_plan_folder(plan, ctx.network, ctx.scenario, runs_dir / name, draw_map=False)
+def _save(plan: Plan, ctx: EditContext, run: str, changed: tuple[str, ...]) -> str:
+    """Write ``plan`` (edited from plan ``run``) as a new run folder, without the road
+    network: its changed routes are drawn in straight legs."""
+    store = run_store()
+    name = _edited_name(run, store.root)
+    write_edited_plan_folder(plan, store.folder(run), store.root / name, places=ctx.places,
+                             changed=changed)
     return name
 
 
@@ -242,7 +207,7 @@ def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValu
                             editor=user.username, base=run)
     except EditError as exc:
         raise _invalid(exc.field, exc.value, str(exc)) from None
-    name = _save(result.plan, ctx, run)
+    name = _save(result.plan, ctx, run, result.changed_vehicles)
     log.info("user %s edited %s -> %s (%s): %d violation(s)", user.username, run, name,
              edit, len(result.violations))
     return redirect(url_for("edits.edit_page", run=name), code=303)
@@ -273,7 +238,6 @@ def edit_page(run: str) -> ResponseReturnValue:
     if not checks.checked:  # a plan from the solver: check it now
         ctx = _context(folder)
         checks = arrange_findings(check_stored_plan(plan, ctx))
-    store = run_store()
     views = route_views(plan)
     edits = plan.provenance.manual_edits
     return render_template("plan_edit.html", run=run, plan=plan, views=views, checks=checks,
@@ -349,7 +313,6 @@ def replan_from_outcomes(key: str) -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["mlp.edit_contexts"] = ContextCache()
     app.register_blueprint(bp)
 
     @app.context_processor
