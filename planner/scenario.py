@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
@@ -35,6 +35,7 @@ from pydantic import (
 from planner.errors import Problem, ScenarioError
 
 SCHEMA_VERSION = 1
+PartT = TypeVar("PartT", bound=BaseModel)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -406,9 +407,9 @@ def _lookup(data: Any, loc: tuple) -> Any:
     return cur
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
+def _model_at(loc: tuple, root: type[BaseModel]) -> type[BaseModel] | None:
     """The pydantic model class that owns the field at ``loc`` (for listing allowed fields)."""
-    model: Any = Scenario
+    model: Any = root
     for part in loc[:-1]:
         if isinstance(part, int) or (isinstance(part, str) and part.startswith("function-")):
             continue
@@ -430,7 +431,9 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model if isinstance(model, type) else None
 
 
-def _problems_from_validation(file: str, data: dict, exc: ValidationError) -> list[Problem]:
+def _problems_from_validation(file: str, data: Any, exc: ValidationError, *,
+                              root: type[BaseModel] = Scenario, prefix: str = ""
+                              ) -> list[Problem]:
     problems = []
     errors = exc.errors()
     locs = [tuple(e["loc"]) for e in errors]
@@ -439,10 +442,13 @@ def _problems_from_validation(file: str, data: dict, exc: ValidationError) -> li
         if err["type"] == "too_short" and any(o[:len(loc)] == loc and o != loc for o in locs):
             continue  # a list emptied by its own invalid items: those items are reported
         field = _loc_text(loc)
+        if prefix:
+            field = prefix if field == "(top level)" else (
+                prefix + field if field.startswith("[") else f"{prefix}.{field}")
         value = _lookup(data, loc)
         kind = err["type"]
         if kind == "extra_forbidden":
-            model = _model_at(loc)
+            model = _model_at(loc, root)
             allowed = ", ".join(model.model_fields) if model else "see docs/scenario-schema.md"
             problems.append(Problem(file, field, value, "unknown field",
                                     f"remove it or correct the spelling; allowed here: {allowed}"))
@@ -466,6 +472,17 @@ def parse_scenario(data: dict, *, file: str = "<scenario>") -> Scenario:
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def parse_part(model: type[PartT], data: Any, *, file: str, field: str = "") -> PartT:
+    """Validate a part of a scenario (a stop, its time windows, a closure) with the scenario
+    model's own rules, as the web UI's forms build them; problems name ``file`` and the field
+    under ``field`` (e.g. ``stops[3]``), as they would in a scenario file."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from_validation(file, data, exc, root=model,
+                                                      prefix=field)) from None
 
 
 def _cross_check(s: Scenario, file: str) -> list[Problem]:

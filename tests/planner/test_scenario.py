@@ -9,7 +9,15 @@ import yaml
 from factories import make_scenario, scenario_dict
 
 from planner.errors import Problem, ScenarioError
-from planner.scenario import ScenarioText, check_against_data, load_scenario, load_scenario_text
+from planner.scenario import (
+    ScenarioText,
+    Stop,
+    TimeWindow,
+    check_against_data,
+    load_scenario,
+    load_scenario_text,
+    parse_part,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -174,3 +182,18 @@ def test_extends_is_resolved_by_the_lookup_it_is_given() -> None:
         load_scenario_text("extends: loop-a\n", label="x (db)", lookup=lookup)
     with pytest.raises(ScenarioError, match=r"child \(db\): field `crate_kg` = -1"):
         load_scenario_text("extends: base\ncrate_kg: -1\n", label="child (db)", lookup=lookup)
+
+
+def test_a_part_of_a_scenario_is_validated_by_the_same_rules() -> None:
+    """The web UI's forms build parts of a scenario (a stop's library values, a closure);
+    the scenario model validates them and names each field as a scenario file would."""
+    with pytest.raises(ScenarioError) as err:
+        parse_part(Stop, {"commune_code": "00715", "location": {"lon": 200, "lat": 22.9},
+                          "time_windows": [{"start": "10:00", "end": "09:00"}], "colour": 1},
+                   file="library of 00715", field="stops[0]")
+    fields = {p.field for p in err.value.problems}
+    assert fields == {"stops[0].location.lon", "stops[0].time_windows[0]", "stops[0].colour"}
+    assert all(p.file == "library of 00715" for p in err.value.problems)
+    window = parse_part(TimeWindow, {"start": "07:30", "end": "11:00", "weekdays": ["sat"]},
+                        file="form")
+    assert window.start_min == 450 and window.weekdays == ("sat",)
