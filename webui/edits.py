@@ -42,13 +42,13 @@ from planner.edit import (
 )
 from planner.plan import TZ, Plan
 from render.folder import write_plan_folder
+from render.routeview import route_views
+from storage import plans
+from storage.plans import parse_version_key
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, ConflictError, NotFoundError
 from webui.jobs import time_limit_field
 from webui.jobstore import ReplanSpec
-from render.routeview import route_views
-from webui.storage import repository
-from webui.storage.repository import parse_version_key
 from webui.stores import database, job_store, run_store
 
 log = logging.getLogger(__name__)
@@ -342,8 +342,8 @@ def replan_from_outcomes(key: str) -> ResponseReturnValue:
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=key)) from None
     with database().begin() as s:
-        version = repository.find_version(s, *parsed)
-        outcomes = repository.current_outcomes(s, version.id)
+        version = plans.find_version(s, *parsed)
+        outcomes = plans.current_outcomes(s, version.id)
     done = tuple(sorted({o.commune_code for o in outcomes.values() if o.status == "done"}))
     failed = tuple(sorted({o.commune_code for o in outcomes.values()
                            if o.status == "failed"} - set(done)))

@@ -13,10 +13,10 @@ import logging
 from pathlib import Path
 
 from planner.errors import ScenarioError
+from storage import Database, jobs
 from webui.errors import NotFoundError
 from webui.jobstore import ACTIVE, JOB_ID, JobStatus, JobStore
 from webui.scenariostore import InvalidScenarioError, ScenarioSources, solvable_text
-from webui.storage import Database, repository
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,9 @@ def _epoch(when: dt.datetime | None) -> float | None:
     return when.timestamp() if when is not None else None
 
 
-def job_state(status: JobStatus) -> repository.JobState:
+def job_state(status: JobStatus) -> jobs.JobState:
     """The database's view of a job folder's status."""
-    return repository.JobState(
+    return jobs.JobState(
         job_id=status.id, scenario_name=status.scenario, status=status.status,
         stage=status.stage, created_at=_utc(status.created_at) or dt.datetime.now(dt.UTC),
         started_at=_utc(status.started_at), finished_at=_utc(status.finished_at),
@@ -50,7 +50,7 @@ def job_state(status: JobStatus) -> repository.JobState:
         run_name=status.run)
 
 
-def _stored(info: repository.JobInfo, *, folder_gone: bool = False) -> StoredJob:
+def _stored(info: jobs.JobInfo, *, folder_gone: bool = False) -> StoredJob:
     s = info.state
     return StoredJob(id=s.job_id, scenario=s.scenario_name, status=s.status, stage=s.stage,
                      created_at=s.created_at.timestamp(), started_at=_epoch(s.started_at),
@@ -68,8 +68,8 @@ def mirror(db: Database, statuses: list[JobStatus] | JobStatus, *,
         return
     with db.begin() as s:
         for status in items:
-            repository.record_job(s, job_state(status), scenario_source=scenario_source,
-                                  time_limit_s=time_limit_s, started_by_id=started_by_id)
+            jobs.record_job(s, job_state(status), scenario_source=scenario_source,
+                            time_limit_s=time_limit_s, started_by_id=started_by_id)
 
 
 def mirror_finished(db: Database, store: JobStore, job_id: str) -> None:
@@ -81,16 +81,16 @@ def mirror_finished(db: Database, store: JobStore, job_id: str) -> None:
     mirror(db, status)
 
 
-def _mark_folder_gone(db: Database, info: repository.JobInfo) -> repository.JobInfo:
+def _mark_folder_gone(db: Database, info: jobs.JobInfo) -> jobs.JobInfo:
     """A job the database knows as queued or running whose folder is gone: failed."""
     state = dataclasses.replace(info.state, status="failed", error=FOLDER_GONE,
                                 finished_at=info.state.finished_at or dt.datetime.now(dt.UTC))
     with db.begin() as s:
-        repository.record_job(s, state)
-        return repository.get_job(s, state.job_id) or info
+        jobs.record_job(s, state)
+        return jobs.get_job(s, state.job_id) or info
 
 
-def _live(status: JobStatus, info: repository.JobInfo | None) -> StoredJob:
+def _live(status: JobStatus, info: jobs.JobInfo | None) -> StoredJob:
     """The folder's live view of a job (the elapsed time of a running one) with what the
     database adds."""
     fields = {f.name: getattr(status, f.name) for f in dataclasses.fields(JobStatus)}
@@ -112,7 +112,7 @@ def job(db: Database, store: JobStore, job_id: str) -> StoredJob:
     if status is not None:
         mirror(db, status)
     with db.begin() as s:
-        info = repository.get_job(s, job_id)
+        info = jobs.get_job(s, job_id)
     if status is not None:
         return _live(status, info)
     if info is None:
@@ -127,7 +127,7 @@ def recent_jobs(db: Database, store: JobStore, *, limit: int = 30) -> list[Store
     live = {s.id: s for s in store.list(limit=limit)}
     mirror(db, list(live.values()))
     with db.begin() as s:
-        infos = repository.list_jobs(s, limit=limit)
+        infos = jobs.list_jobs(s, limit=limit)
     out = []
     for info in infos:
         status = live.get(info.state.job_id)

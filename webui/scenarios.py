@@ -28,6 +28,7 @@ from geodata.datasets import load_dataset
 from geodata.errors import GeodataError
 from planner.errors import Problem, ScenarioError
 from planner.scenario import Scenario
+from storage import scenarios
 from webui import jobrecords
 from webui.auth import current_user, requires
 from webui.communes import dataset_records
@@ -36,7 +37,6 @@ from webui.jobs import time_limit_field
 from webui.jobs import scenario_sources
 from webui.scenariostore import (SCENARIO_NAME, InvalidScenarioError, ScenarioEntry,
                                  UnknownScenarioError, database_label, scenario_yaml)
-from webui.storage import repository
 from webui.stores import database, job_store
 
 log = logging.getLogger(__name__)
@@ -204,8 +204,8 @@ def upload() -> ResponseReturnValue:
     if problems:
         return _list_page(problems=problems, status=422, upload_name=label)
     with database().begin() as s:
-        repository.save_scenario(s, name=scenario.name, yaml_text=data.decode("utf-8"),
-                                 user_id=_user_id())
+        scenarios.save_scenario(s, name=scenario.name, yaml_text=data.decode("utf-8"),
+                                user_id=_user_id())
     log.info("scenario %s uploaded from %s (user id %s)", scenario.name, label, _user_id())
     return redirect(url_for("scenarios.scenario_page", name=scenario.name), code=303)
 
@@ -391,6 +391,6 @@ def edit(name: str) -> ResponseReturnValue:
     if form.get("action") != "save":
         return _form_page(entry, scenario, form=form, checked=checked, valid=True)
     with database().begin() as s:
-        repository.save_scenario(s, name=save_as, yaml_text=text, user_id=_user_id())
+        scenarios.save_scenario(s, name=save_as, yaml_text=text, user_id=_user_id())
     log.info("scenario %s saved from the form (from %s)", save_as, entry.name)
     return redirect(url_for("scenarios.scenario_page", name=save_as), code=303)

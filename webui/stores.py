@@ -1,12 +1,11 @@
 """The app's stores, registered once per app by :func:`init_app`: the database (users,
-plans, published versions...; see :mod:`webui.storage`), the plans of ``RUNS_DIR`` and the
+plans, published versions...; see :mod:`storage`), the plans of ``RUNS_DIR`` and the
 published versions (:class:`PlanStore`), the background jobs of ``JOBS_DIR`` and the
 basemaps of the printed sheets' overview maps (loaded once per dataset)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -14,19 +13,14 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from storage import Database, InvalidRecordError, RecordNotFoundError, open_database, plans
+from storage.digest import sha256_hex
+from storage.plans import parse_version_key
 from webui import jobrecords
 from webui.errors import NotFoundError
 from webui.jobstore import JobStore
 from webui.runs import RunStore, RunSummary
 from render.sheetmap import BasemapCache
-from webui.storage import (
-    Database,
-    InvalidRecordError,
-    RecordNotFoundError,
-    default_sqlite_url,
-    repository,
-)
-from webui.storage.repository import parse_version_key, sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +51,11 @@ class PlanStore(RunStore):
     def _version_folder(self, series: str, number: int) -> Path:
         try:
             with self.database.begin() as s:
-                info = repository.find_version(s, series, number)
+                info = plans.find_version(s, series, number)
                 folder = self.published_root / str(info.id)
                 if _copy_is_current(folder, info.digest):
                     return folder
-                content = repository.version_content(s, info.id)
+                content = plans.version_content(s, info.id)
         except RecordNotFoundError:
             raise NotFoundError(f"unknown plan {series}@v{number}") from None
         _write_version_folder(folder, content)
@@ -77,7 +71,7 @@ class PlanStore(RunStore):
         """Register new or changed run folders in the database (idempotent), with the job
         that made them if it is still known. Returns how many records were written."""
         with self.database.begin() as s:
-            known = repository.plan_digests(s)
+            known = plans.plan_digests(s)
         written = 0
         jobs: dict[str, str] | None = None
         for name in self.names():
@@ -92,7 +86,7 @@ class PlanStore(RunStore):
                 jobs = runs_made_by_jobs(self.jobs) if self.jobs is not None else {}
             try:
                 with self.database.begin() as s:
-                    repository.register_run(s, name=name, folder=str(folder), plan_text=text,
+                    plans.register_plan(s, name=name, folder=str(folder), plan_text=text,
                                             source_job=jobs.get(name))
                 written += 1
             except InvalidRecordError as exc:
@@ -107,7 +101,7 @@ def _copy_is_current(folder: Path, digest: str) -> bool:
         return False
 
 
-def _write_version_folder(folder: Path, content: repository.VersionContent) -> None:
+def _write_version_folder(folder: Path, content: plans.VersionContent) -> None:
     """Write a version's frozen files to ``folder`` in one step (a temporary folder renamed
     into place), so readers never see half a copy."""
     tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
@@ -129,17 +123,10 @@ def _write_version_folder(folder: Path, content: repository.VersionContent) -> N
             raise
 
 
-def database_url(app: Flask) -> str:
-    """``DATABASE_URL`` from the app's configuration, else from the environment, else the
-    SQLite file ``planner.sqlite3`` in the instance folder."""
-    url = app.config.get("DATABASE_URL") or os.environ.get("DATABASE_URL")
-    return str(url) if url else default_sqlite_url(app.instance_path)
-
-
 def init_app(app: Flask) -> None:
     """Create the stores from the app's (already resolved) configuration; the database is
     migrated to the newest schema and the run folders are registered in it."""
-    db = Database.from_url(database_url(app))
+    db = open_database(app.config.get("DATABASE_URL"), instance_path=app.instance_path)
     log.info("database %s", db.url)
     app.extensions["mlp.db"] = db
     jobs = JobStore(Path(app.config["JOBS_DIR"]), Path(app.config["RUNS_DIR"]),

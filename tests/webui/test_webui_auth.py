@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from webui_testkit import FIXTURE_RUN
 from webui_userkit import TEST_PASSWORD, ensure_user
 
+from storage import users
+from storage.db import head_revision
+from storage.models import LoginFailure
 from webui.__main__ import _with_default_command, ensure_demo_user, main
 from webui.auth import PERMISSIONS, permission_for_request, role_can
-from webui.storage import repository
-from webui.storage.db import head_revision
-from webui.storage.models import LoginFailure
 
 VEHICLE = "xe-tv-01"
 
@@ -89,7 +89,7 @@ def test_switched_off_users_cannot_log_in_and_are_logged_out(app: Flask,
     assert _login(anon_client, "lan", TEST_PASSWORD).status_code == 303
     assert anon_client.get("/").status_code == 200
     with app.extensions["mlp.db"].begin() as s:
-        repository.update_user(s, "lan", active=False)
+        users.update_user(s, "lan", active=False)
     assert anon_client.get("/").status_code == 302  # the next request
     assert _login(anon_client, "lan", TEST_PASSWORD).status_code == 401
 
@@ -314,7 +314,7 @@ def test_serve_stays_the_default_command() -> None:
 
 def test_demo_user_is_made_once(app: Flask) -> None:
     with app.extensions["mlp.db"].begin() as s:
-        assert repository.count_users(s) == 0
+        assert users.count_users(s) == 0
     made = ensure_demo_user(app, password="demo-password")
     assert made == ("demo", "demo-password")
     assert ensure_demo_user(app) is None

@@ -14,9 +14,9 @@ from flask.testing import FlaskClient
 from webui_testkit import FIXTURE_RUN, wait_for
 
 from planner.plan import read_plan
+from storage.closures import ClosureInfo
 from webui.closures import ClosureGeometryError, parse_geometry, scenario_closures
 from webui.jobstore import JobStore
-from webui.storage.repository import ClosureInfo
 
 # An area over QL.4C on the Mã Pí Lèng pass (see scenarios/ha-giang-2026-landslide.yaml).
 MA_PI_LENG = {"type": "Polygon", "coordinates": [[[105.37, 23.215], [105.39, 23.215],

@@ -35,8 +35,8 @@ from render.i18n import (
     read_mo,
     translate,
 )
+from storage.models import OUTCOME_STATUSES, ROLES
 from webui.jobstore import STATUSES
-from webui.storage.models import OUTCOME_STATUSES, ROLES
 
 WEBUI = PROJECT_ROOT / "webui"
 # _("key") / _('key') in templates; _("key"), g.tr("key"), self("key"), Translator(l)("key")

@@ -4,75 +4,27 @@ stores a job's final state when its worker ends."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from webui_testkit import FIXTURE_RUN, job_folder, wait_for
 
+from storage import jobs
 from webui.jobrecords import FOLDER_GONE
-from webui.storage import Database, InvalidRecordError, repository
-from webui.storage.repository import JobState
 
 FAST_HASH = "pbkdf2:sha256:1000"
 T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
 
 
-# --- storage (SQLite and PostgreSQL) --------------------------------------------------------
-
-@pytest.fixture
-def db(storage_url: str) -> Iterator[Database]:
-    database = Database.from_url(storage_url)
-    yield database
-    database.dispose()
-
-
-def test_storage_jobs_are_written_when_they_change(db: Database) -> None:
-    with db.begin() as s:
-        uid = repository.create_user(s, username="lan", password="password-1",
-                                     role="planner", hash_method=FAST_HASH).id
-    queued = JobState("aaaaaaaaaaaa", "ha-giang-2026", "queued", "queued", T0)
-    with db.begin() as s:
-        assert repository.record_job(s, queued, scenario_source="database", time_limit_s=20,
-                                     started_by_id=uid)
-    with db.begin() as s:
-        assert not repository.record_job(s, queued)  # nothing changed
-    done = dataclasses.replace(
-        queued, status="done", stage="finished", started_at=T0 + dt.timedelta(seconds=2),
-        finished_at=T0 + dt.timedelta(seconds=30), progress=((1.25, 900), (4.5, 850)),
-        log_tail="wrote plan\n", run_name="ha-giang-2026-20261201-080000")
-    with db.begin() as s:
-        assert repository.record_job(s, done)
-        assert not repository.record_job(s, done)
-    with db.begin() as s:
-        info = repository.get_job(s, "aaaaaaaaaaaa")
-    assert info is not None and info.state == done
-    assert info.started_by == "lan" and info.scenario_source == "database"
-    assert info.time_limit_s == 20  # kept from when the job started
-    failed = JobState("bbbbbbbbbbbb", "tiny", "failed", "loading", T0 + dt.timedelta(hours=1),
-                      error="2 problems in scenario")
-    with db.begin() as s:
-        repository.record_job(s, failed)
-        listed = repository.list_jobs(s)
-        assert repository.get_job(s, "cccccccccccc") is None
-    assert [j.state.job_id for j in listed] == ["bbbbbbbbbbbb", "aaaaaaaaaaaa"]
-    assert listed[0].started_by is None and listed[0].scenario_source == "file"
-    with pytest.raises(InvalidRecordError, match="status 'lost'"):
-        with db.begin() as s:
-            repository.record_job(s, dataclasses.replace(failed, status="lost"))
-
-
 # --- the web process mirrors the job folders ---------------------------------------------
 
-def _stored(app: Flask, job_id: str) -> repository.JobInfo | None:
+def _stored(app: Flask, job_id: str) -> jobs.JobInfo | None:
     with app.extensions["mlp.db"].begin() as s:
-        return repository.get_job(s, job_id)
+        return jobs.get_job(s, job_id)
 
 
 def test_job_list_comes_from_the_database_and_outlives_the_folders(

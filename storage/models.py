@@ -1,4 +1,4 @@
-"""The tables of the web UI's database, as typed SQLAlchemy 2 declarative models.
+"""The tables of the planner's database, as typed SQLAlchemy 2 declarative models.
 
 The schema is created and changed only by the Alembic migrations in ``migrations/``; a test
 checks that they and these models agree. Times are stored in UTC (:class:`UTCDateTime`).
@@ -31,7 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from webui.storage.errors import ImmutableError
+from storage.errors import ImmutableError
 
 ROLES: tuple[str, ...] = ("dispatcher", "planner", "driver", "viewer")
 OUTCOME_STATUSES: tuple[str, ...] = ("done", "failed")
@@ -87,7 +87,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class User(Base):
-    """A person who logs in; ``role`` decides what they may do (see :mod:`webui.auth`)."""
+    """A person who logs in; ``role`` decides what they may do in the web UI."""
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
@@ -116,7 +116,7 @@ class ScenarioRecord(Base):
 
 
 class PlanRecord(Base):
-    """A plan the UI knows: a run folder of ``RUNS_DIR`` (``planner solve --out`` or a solve
+    """A plan the UI knows: a plan folder of ``RUNS_DIR`` (``planner solve --out`` or a solve
     job) registered with the digest of its ``plan.json`` and its provenance."""
 
     __tablename__ = "plans"
@@ -286,7 +286,7 @@ class JobRecord(Base):
 
 class LoginFailure(Base):
     """A failed login: the name tried and the client's address, kept for a while so that
-    guessing passwords is slowed down (see :func:`webui.storage.repository.login_blocked`)."""
+    guessing passwords is slowed down (see :func:`storage.users.login_blocked`)."""
 
     __tablename__ = "login_failures"
 

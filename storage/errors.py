@@ -1,4 +1,5 @@
-"""Errors of the storage layer (no Flask here: the web layer maps them to pages)."""
+"""Errors of the storage layer (no Flask here: the web layer maps them to pages, the command
+line to messages)."""
 
 from __future__ import annotations
 
