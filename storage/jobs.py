@@ -1,6 +1,14 @@
-"""Background solve jobs as the web process last read them from their job folders (see
-:mod:`webui.jobstore`): status, stage, progress, error, log and plan, who started each one
-and from which scenario."""
+"""Background solve jobs: the one record of each job.
+
+The web UI's job service adds a job when it starts the job's worker process and records the
+worker's process id; the worker reports its status, stage, progress, error, log and the plan
+it made into the same row; every page reads the job from here.
+
+A job's state changes only while the job is active (queued or running): the worker's
+reports (:func:`report_job`), a cancel (:func:`cancel_job`) and the verdict on a worker
+that ended without reporting (:func:`fail_job`) are all conditional on that, so the first of
+them to end a job wins. A cancelled job stays cancelled even if its worker reports later.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +16,31 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.errors import InvalidRecordError
-from storage.models import JOB_STATUSES, SCENARIO_SOURCES, JobRecord, utcnow
+from storage.errors import DuplicateError, InvalidRecordError, RecordNotFoundError
+from storage.models import (
+    ACTIVE_JOB_STATUSES,
+    JOB_STATUSES,
+    SCENARIO_SOURCES,
+    JobRecord,
+    utcnow,
+)
+
+MAX_JOB_ID = 32
+MAX_STAGE = 32
+MAX_NAME = 128
 
 
 @dataclass(frozen=True)
-class JobState:
-    """A background solve as its job folder describes it (see :mod:`webui.jobstore`)."""
+class JobInfo:
+    """A job as pages show it: what it solves, who started it and its last reported state."""
 
     job_id: str
     scenario_name: str
+    scenario_source: str
     status: str
     stage: str
     created_at: dt.datetime
@@ -30,82 +49,145 @@ class JobState:
     progress: tuple[tuple[float, int], ...] = ()
     error: str | None = None
     log_tail: str = ""
-    run_name: str | None = None
+    plan_name: str | None = None
+    time_limit_s: float | None = None
+    started_by: str | None = None
+    worker_pid: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Queued or running."""
+        return self.status in ACTIVE_JOB_STATUSES
+
+    @property
+    def best_objective(self) -> int | None:
+        """The objective of the best solution so far (``None`` before the first)."""
+        return min((objective for _, objective in self.progress), default=None)
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the job started (or was queued), up to its end."""
+        start = self.started_at or self.created_at
+        end = self.finished_at or utcnow()
+        return max(0.0, (end - start).total_seconds())
 
 
-@dataclass(frozen=True)
-class JobInfo:
-    """A stored job: its last known state, where its scenario came from and who started it."""
-
-    state: JobState
-    scenario_source: str
-    time_limit_s: float | None
-    started_by: str | None
-    updated_at: dt.datetime
-
-
-def _job_state(r: JobRecord) -> JobState:
+def _progress(text: str) -> tuple[tuple[float, int], ...]:
     try:
-        progress = tuple((float(a), int(b)) for a, b in json.loads(r.progress_json))
+        return tuple((float(a), int(b)) for a, b in json.loads(text))
     except (ValueError, TypeError):
-        progress = ()
-    return JobState(r.job_id, r.scenario_name, r.status, r.stage, r.created_at, r.started_at,
-                    r.finished_at, progress, r.error, r.log_tail, r.run_name)
+        return ()
 
 
 def _job_info(r: JobRecord) -> JobInfo:
-    return JobInfo(_job_state(r), r.scenario_source, r.time_limit_s,
-                   r.started_by.username if r.started_by is not None else None, r.updated_at)
+    return JobInfo(r.job_id, r.scenario_name, r.scenario_source, r.status, r.stage,
+                   r.created_at, r.started_at, r.finished_at, _progress(r.progress_json),
+                   r.error, r.log_tail, r.plan_name, r.time_limit_s,
+                   r.started_by.username if r.started_by is not None else None, r.worker_pid)
 
 
-def record_job(session: Session, state: JobState, *, scenario_source: str | None = None,
-               time_limit_s: float | None = None, started_by_id: int | None = None,
-               _retry: bool = True) -> bool:
-    """Store the state of a job (added, or updated if it changed); the scenario source,
-    time limit and starting user are kept once known. Returns whether anything was written."""
-    if state.status not in JOB_STATUSES:
-        raise InvalidRecordError(f"job {state.job_id}: status {state.status!r}; use one of "
+def _check_status(job_id: str, status: str) -> None:
+    if status not in JOB_STATUSES:
+        raise InvalidRecordError(f"job {job_id}: status {status!r}; use one of "
                                  f"{', '.join(JOB_STATUSES)}")
-    if scenario_source is not None and scenario_source not in SCENARIO_SOURCES:
-        raise InvalidRecordError(f"job {state.job_id}: scenario source {scenario_source!r}; "
+
+
+def add_job(session: Session, *, job_id: str, scenario_name: str,
+            scenario_source: str = "file", time_limit_s: float | None = None,
+            started_by_id: int | None = None) -> JobInfo:
+    """Add a queued job; :class:`DuplicateError` if the id is taken."""
+    if not job_id or len(job_id) > MAX_JOB_ID:
+        raise InvalidRecordError(f"job id {job_id!r}: use 1-{MAX_JOB_ID} characters")
+    if scenario_source not in SCENARIO_SOURCES:
+        raise InvalidRecordError(f"job {job_id}: scenario source {scenario_source!r}; "
                                  f"use one of {', '.join(SCENARIO_SOURCES)}")
-    record = session.scalar(select(JobRecord).where(JobRecord.job_id == state.job_id))
-    if record is not None and _job_state(record) == state and \
-            (scenario_source is None or record.scenario_source == scenario_source) and \
-            (started_by_id is None or record.started_by_id is not None) and \
-            (time_limit_s is None or record.time_limit_s is not None):
-        return False
-    if record is None:
-        record = JobRecord(job_id=state.job_id, scenario_source=scenario_source or "file")
-        session.add(record)
-    elif scenario_source is not None:
-        record.scenario_source = scenario_source
-    record.scenario_name = state.scenario_name[:128]
-    record.status, record.stage = state.status, state.stage[:32]
-    record.created_at, record.started_at, record.finished_at = (
-        state.created_at, state.started_at, state.finished_at)
-    record.progress_json = json.dumps([[a, b] for a, b in state.progress])
-    record.best_objective = min((b for _, b in state.progress), default=None)
-    record.error, record.log_tail = state.error, state.log_tail
-    record.run_name = state.run_name[:128] if state.run_name else None
-    if time_limit_s is not None:
-        record.time_limit_s = time_limit_s
-    if started_by_id is not None and record.started_by_id is None:
-        record.started_by_id = started_by_id
-    record.updated_at = utcnow()
+    now = utcnow()
+    record = JobRecord(job_id=job_id, scenario_name=scenario_name[:MAX_NAME],
+                       scenario_source=scenario_source, time_limit_s=time_limit_s,
+                       status="queued", stage="queued", progress_json="[]", log_tail="",
+                       started_by_id=started_by_id, created_at=now, updated_at=now)
+    session.add(record)
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        if not _retry:
-            raise
-        if record in session:
-            session.expunge(record)
-        # another request added this job at the same moment: update that record instead
-        return record_job(session, state, scenario_source=scenario_source,
-                          time_limit_s=time_limit_s, started_by_id=started_by_id,
-                          _retry=False)
-    return True
+        raise DuplicateError(f"job {job_id} exists already") from None
+    return _job_info(record)
+
+
+def set_worker_pid(session: Session, job_id: str, pid: int) -> None:
+    """Record the process id of the job's worker (to tell later whether it still runs)."""
+    result = session.execute(update(JobRecord).where(JobRecord.job_id == job_id)
+                             .values(worker_pid=pid, updated_at=utcnow()))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise RecordNotFoundError(f"no job {job_id!r}")
+
+
+def report_job(session: Session, job_id: str, *, status: str | None = None,
+               stage: str | None = None, progress: tuple[tuple[float, int], ...] | None = None,
+               error: str | None = None, plan_name: str | None = None,
+               log_tail: str | None = None) -> bool:
+    """What a job's worker reports: the fields given are written, while the job is active
+    (``status="running"`` also sets when it started; a final status when it finished).
+    Returns ``False``, writing nothing, if the job is unknown or no longer active (it was
+    cancelled, or found failed), so the worker knows to stop."""
+    now = utcnow()
+    values: dict[str, object] = {"updated_at": now}
+    if status is not None:
+        _check_status(job_id, status)
+        values["status"] = status
+        if status == "running":
+            values["started_at"] = now
+        elif status not in ACTIVE_JOB_STATUSES:
+            values["finished_at"] = now
+    if stage is not None:
+        values["stage"] = stage[:MAX_STAGE]
+    if progress is not None:
+        values["progress_json"] = json.dumps([[a, b] for a, b in progress])
+        values["best_objective"] = min((b for _, b in progress), default=None)
+    if error is not None:
+        values["error"] = error
+    if plan_name is not None:
+        values["plan_name"] = plan_name[:MAX_NAME]
+    if log_tail is not None:
+        values["log_tail"] = log_tail
+    result = session.execute(update(JobRecord).where(
+        JobRecord.job_id == job_id, JobRecord.status.in_(ACTIVE_JOB_STATUSES)).values(values))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _end(session: Session, job_id: str, status: str, *, error: str | None,
+         log_tail: str | None) -> bool:
+    now = utcnow()
+    values: dict[str, object] = {"status": status, "error": error, "finished_at": now,
+                                 "updated_at": now}
+    if log_tail is not None:
+        values["log_tail"] = log_tail
+    result = session.execute(update(JobRecord).where(
+        JobRecord.job_id == job_id, JobRecord.status.in_(ACTIVE_JOB_STATUSES)).values(values))
+    if result.rowcount:  # type: ignore[attr-defined]
+        return True
+    if session.scalar(select(JobRecord.id).where(JobRecord.job_id == job_id)) is None:
+        raise RecordNotFoundError(f"no job {job_id!r}")
+    return False
+
+
+def cancel_job(session: Session, job_id: str) -> bool:
+    """Mark an active job cancelled (its worker, seeing that, reports nothing more); returns
+    whether it was active. :class:`RecordNotFoundError` if there is no such job."""
+    return _end(session, job_id, "cancelled", error=None, log_tail=None)
+
+
+def fail_job(session: Session, job_id: str, *, error: str, log_tail: str | None = None) -> bool:
+    """Mark an active job failed with ``error`` (a worker that could not start, or that
+    ended without reporting); returns whether it was active, so it is reported once."""
+    return _end(session, job_id, "failed", error=error, log_tail=log_tail)
+
+
+def record_log_tail(session: Session, job_id: str, log_tail: str) -> None:
+    """Keep the end of a job's log (written once its worker has ended, whatever its state)."""
+    session.execute(update(JobRecord).where(JobRecord.job_id == job_id)
+                    .values(log_tail=log_tail, updated_at=utcnow()))
 
 
 def get_job(session: Session, job_id: str) -> JobInfo | None:
@@ -117,3 +199,10 @@ def list_jobs(session: Session, *, limit: int = 50) -> list[JobInfo]:
     """The most recent jobs, newest first."""
     query = select(JobRecord).order_by(JobRecord.created_at.desc(), JobRecord.id.desc())
     return [_job_info(r) for r in session.scalars(query.limit(limit))]
+
+
+def plans_made_by_jobs(session: Session) -> dict[str, str]:
+    """``plan name -> job id`` of the jobs that made a plan."""
+    rows = session.execute(select(JobRecord.plan_name, JobRecord.job_id)
+                           .where(JobRecord.plan_name.is_not(None)))
+    return {plan_name: job_id for plan_name, job_id in rows}

@@ -36,6 +36,7 @@ from storage.errors import ImmutableError
 ROLES: tuple[str, ...] = ("dispatcher", "planner", "driver", "viewer")
 OUTCOME_STATUSES: tuple[str, ...] = ("done", "failed")
 JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE_JOB_STATUSES: tuple[str, ...] = ("queued", "running")
 SCENARIO_SOURCES: tuple[str, ...] = ("file", "database")
 
 # Constraint names that are the same on every database, so migrations can name them.
@@ -253,10 +254,10 @@ class LibraryOverride(Base):
 
 
 class JobRecord(Base):
-    """A background solve as the web process last read it from its job folder (see
-    :mod:`webui.jobstore`): status, stage, the improving solutions (``progress_json``,
-    ``[[elapsed_s, objective], ...]``), error, the end of its log and the plan it made, who
-    started it and from which scenario. Kept when the job folders are cleaned."""
+    """A background solve, the one record of it (see :mod:`storage.jobs`): what it solves,
+    who started it, the process id of its worker, and what that worker reports: status,
+    stage, the improving solutions (``progress_json``, ``[[elapsed_s, objective], ...]``),
+    error, the end of its log and the plan it made. Kept when the job folders are cleaned."""
 
     __tablename__ = "jobs"
     __table_args__ = (CheckConstraint(_in("status", JOB_STATUSES), name="status"),
@@ -274,7 +275,8 @@ class JobRecord(Base):
     best_objective: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     log_tail: Mapped[str] = mapped_column(Text, default="")
-    run_name: Mapped[str | None] = mapped_column(String(128))
+    plan_name: Mapped[str | None] = mapped_column(String(128))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]

@@ -31,7 +31,7 @@ from storage.plans import parse_version_key
 from webui.auth import current_user, requires
 from webui.edits import start_replan, time_limit_field
 from webui.errors import BadRequestError, NotFoundError
-from webui.jobstore import ReplanSpec
+from webui.jobservice import ReplanSpec
 from webui.stores import database, run_store
 
 log = logging.getLogger(__name__)

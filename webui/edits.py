@@ -7,7 +7,7 @@ the changed routes with the scheduler (:mod:`planner.edit`; no solving) inside t
 runs the plan checker and saves the result as a **new** run folder (``<run>-edit-<time>``),
 so the plan edited, and any version published from it, stay as they were; the edit page of
 the new plan shows each violation next to its stop. "Re-solve the rest" and "re-plan from
-here" (after visit outcomes) start background re-plan jobs (:class:`webui.jobstore.ReplanSpec`)
+here" (after visit outcomes) start background re-plan jobs (:class:`webui.jobservice.ReplanSpec`)
 and never solve in the request.
 
 The checker's findings stored in an edited plan's provenance are also shown on the plan
@@ -48,8 +48,8 @@ from storage.plans import parse_version_key
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, ConflictError, NotFoundError
 from webui.jobs import time_limit_field
-from webui.jobstore import ReplanSpec
-from webui.stores import database, job_store, run_store
+from webui.jobservice import ReplanSpec
+from webui.stores import database, job_service, run_store
 
 log = logging.getLogger(__name__)
 
@@ -261,9 +261,10 @@ def start_replan(spec: ReplanSpec, folder: Path, plan: Plan, *,
     scenario = folder / "scenario.json"
     if not scenario.is_file():
         raise ConflictError(g.tr("edit_no_scenario", detail=str(scenario)))
-    job_id = job_store().start(scenario, scenario_name=plan.scenario_name,
-                               time_limit_s=time_limit_s, replan=spec)
     user = current_user()
+    job_id = job_service().start(scenario, scenario_name=plan.scenario_name,
+                                 user_id=user.id if user else None, time_limit_s=time_limit_s,
+                                 replan=spec)
     log.info("user %s started %s re-plan job %s from %s", user.username if user else "?",
              spec.kind, job_id, spec.base)
     return redirect(url_for("jobs.job_page", job_id=job_id), code=303)

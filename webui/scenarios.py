@@ -6,7 +6,7 @@ command line's own problems, and start a solve.
 The UI never writes into ``SCENARIOS_DIR``: uploads and edits are stored in the database
 (see :mod:`webui.scenariostore`), with who and when. Editing a file scenario saves a new
 stored scenario that ``extends:`` the file by name and replaces the edited parts. Solves
-go through :mod:`webui.jobrecords`: the job gets the resolved scenario with the edited
+go through :mod:`webui.jobservice`: the job gets the resolved scenario with the edited
 values of the communes' libraries.
 """
 
@@ -29,7 +29,6 @@ from geodata.errors import GeodataError
 from planner.errors import Problem, ScenarioError
 from planner.scenario import Scenario
 from storage import scenarios
-from webui import jobrecords
 from webui.auth import current_user, requires
 from webui.communes import dataset_records
 from webui.errors import BadRequestError, NotFoundError
@@ -37,7 +36,7 @@ from webui.jobs import time_limit_field
 from webui.jobs import scenario_sources
 from webui.scenariostore import (SCENARIO_NAME, InvalidScenarioError, ScenarioEntry,
                                  UnknownScenarioError, database_label, scenario_yaml)
-from webui.stores import database, job_store
+from webui.stores import database, job_service
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +242,8 @@ def solve(name: str) -> ResponseReturnValue:
     entry = _entry(name)
     time_limit_s = time_limit_field(request.form.get("time_limit_s"))
     try:
-        job_id = jobrecords.start_solve(database(), job_store(), scenario_sources(), entry.name,
-                                        user_id=_user_id(), time_limit_s=time_limit_s)
+        job_id = job_service().start_solve(scenario_sources(), entry.name, user_id=_user_id(),
+                                           time_limit_s=time_limit_s)
     except InvalidScenarioError as exc:
         return _view(entry, problems=exc.problems, status=422)
     return redirect(url_for("jobs.job_page", job_id=job_id), code=303)

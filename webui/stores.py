@@ -13,12 +13,11 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from storage import Database, InvalidRecordError, RecordNotFoundError, open_database, plans
+from storage import Database, InvalidRecordError, RecordNotFoundError, jobs, open_database, plans
 from storage.digest import sha256_hex
 from storage.plans import parse_version_key
-from webui import jobrecords
 from webui.errors import NotFoundError
-from webui.jobstore import JobStore
+from webui.jobservice import JobService
 from webui.runs import RunStore, RunSummary
 from render.sheetmap import BasemapCache
 
@@ -40,7 +39,6 @@ class PlanStore(RunStore):
 
     published_root: Path
     database: Database
-    jobs: JobStore | None = None
 
     def folder(self, name: str) -> Path:
         key = parse_version_key(name)
@@ -73,7 +71,7 @@ class PlanStore(RunStore):
         with self.database.begin() as s:
             known = plans.plan_digests(s)
         written = 0
-        jobs: dict[str, str] | None = None
+        made_by: dict[str, str] | None = None
         for name in self.names():
             folder = super().folder(name)
             try:
@@ -82,12 +80,12 @@ class PlanStore(RunStore):
                 continue
             if known.get(name) == (sha256_hex(text), str(folder)):
                 continue
-            if jobs is None:
-                jobs = runs_made_by_jobs(self.jobs) if self.jobs is not None else {}
             try:
                 with self.database.begin() as s:
+                    if made_by is None:
+                        made_by = jobs.plans_made_by_jobs(s)
                     plans.register_plan(s, name=name, folder=str(folder), plan_text=text,
-                                            source_job=jobs.get(name))
+                                        source_job=made_by.get(name))
                 written += 1
             except InvalidRecordError as exc:
                 log.debug("not registering %s: %s", folder, exc)
@@ -129,24 +127,14 @@ def init_app(app: Flask) -> None:
     db = open_database(app.config.get("DATABASE_URL"), instance_path=app.instance_path)
     log.info("database %s", db.url)
     app.extensions["mlp.db"] = db
-    jobs = JobStore(Path(app.config["JOBS_DIR"]), Path(app.config["RUNS_DIR"]),
-                    max_concurrent=int(app.config["MAX_CONCURRENT_JOBS"]),
-                    on_finish=lambda job_id: jobrecords.mirror_finished(db, jobs, job_id))
+    service = JobService(db, Path(app.config["JOBS_DIR"]), Path(app.config["RUNS_DIR"]),
+                         max_concurrent=int(app.config["MAX_CONCURRENT_JOBS"]))
     runs = PlanStore(Path(app.config["RUNS_DIR"]),
-                     published_root=Path(app.instance_path) / PUBLISHED_DIR_NAME, database=db,
-                     jobs=jobs)
-    app.extensions["mlp.jobs"] = jobs
+                     published_root=Path(app.instance_path) / PUBLISHED_DIR_NAME, database=db)
+    app.extensions["mlp.jobs"] = service
     app.extensions["mlp.runs"] = runs
     app.extensions["mlp.basemaps"] = BasemapCache()
     runs.sync()
-
-
-def runs_made_by_jobs(jobs: JobStore) -> dict[str, str]:
-    """``run name -> job id`` for the recent jobs that made a plan."""
-    try:
-        return {j.run: j.id for j in jobs.list(limit=200) if j.run}
-    except OSError:
-        return {}
 
 
 def database() -> Database:
@@ -161,10 +149,10 @@ def run_store() -> PlanStore:
     return store
 
 
-def job_store() -> JobStore:
+def job_service() -> JobService:
     """The background jobs of the current app."""
-    store: JobStore = current_app.extensions["mlp.jobs"]
-    return store
+    service: JobService = current_app.extensions["mlp.jobs"]
+    return service
 
 
 def basemaps() -> BasemapCache:

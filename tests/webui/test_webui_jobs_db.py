@@ -1,26 +1,23 @@
-"""Solve jobs in the database: the stored state (SQLite and PostgreSQL), the mirror of the
-job folders that the job pages refresh, the list that outlives the folders, and the hook that
-stores a job's final state when its worker ends."""
+"""Solve jobs in the database, their one source of truth: pages read only the rows (the job
+folders can go), a worker that ends without reporting is found through the process id in its
+row, and real workers write their state, who started them and the plan they made."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
-import time
+import subprocess
+import sys
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from webui_testkit import FIXTURE_RUN, job_folder, wait_for
+from sqlalchemy import select
+from webui_testkit import FIXTURE_RUN, job_record, wait_for
 
 from storage import jobs
-from webui.jobrecords import FOLDER_GONE
+from storage.models import PlanRecord
+from webui.jobservice import WORKER_LOST
 
-FAST_HASH = "pbkdf2:sha256:1000"
-T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
-
-
-# --- the web process mirrors the job folders ---------------------------------------------
 
 def _stored(app: Flask, job_id: str) -> jobs.JobInfo | None:
     with app.extensions["mlp.db"].begin() as s:
@@ -29,15 +26,10 @@ def _stored(app: Flask, job_id: str) -> jobs.JobInfo | None:
 
 def test_job_list_comes_from_the_database_and_outlives_the_folders(
         app: Flask, client: FlaskClient) -> None:
-    folder = job_folder(app, "aaaaaaaaaaaa", progress="0.2\t900\n0.5\t850\n",
-                         state={"status": "done", "stage": "finished",
-                                "started_at": time.time() - 20,
-                                "finished_at": time.time() - 5, "run": FIXTURE_RUN})
-    assert _stored(app, "aaaaaaaaaaaa") is None
+    folder = job_record(app, "aaaaaaaaaaaa", status="done", stage="finished",
+                        progress=((0.2, 900), (0.5, 850)), started_s_ago=20, finished_s_ago=5,
+                        plan_name=FIXTURE_RUN)
     assert 'data-job="aaaaaaaaaaaa"' in client.get("/jobs").get_data(as_text=True)
-    info = _stored(app, "aaaaaaaaaaaa")
-    assert info is not None and info.state.status == "done"
-    assert info.state.progress == ((0.2, 900), (0.5, 850)) and info.state.run_name == FIXTURE_RUN
     shutil.rmtree(folder)
     page = client.get("/jobs").get_data(as_text=True)
     assert 'data-job="aaaaaaaaaaaa"' in page and f'href="/plans/{FIXTURE_RUN}"' in page
@@ -46,24 +38,31 @@ def test_job_list_comes_from_the_database_and_outlives_the_folders(
     data = client.get("/jobs/aaaaaaaaaaaa/status.json").get_json()
     assert data["status"] == "done" and data["best_objective"] == 850
     assert 14 < data["elapsed_s"] < 16
-    assert client.post("/jobs/aaaaaaaaaaaa/cancel").status_code in (404, 409)
+    assert client.post("/jobs/aaaaaaaaaaaa/cancel").status_code == 409
     assert client.get("/jobs/bbbbbbbbbbbb").status_code == 404
 
 
-def test_a_running_job_whose_folder_vanished_is_failed(app: Flask,
-                                                       client: FlaskClient) -> None:
-    folder = job_folder(app, "dddddddddddd", state={"status": "running", "stage": "solving",
-                                                     "started_at": time.time()})
-    (folder / "worker.pid").unlink(missing_ok=True)  # starting up: counted as running
-    data = client.get("/jobs/dddddddddddd/status.json").get_json()
-    assert data["status"] == "running"
-    assert _stored(app, "dddddddddddd").state.status == "running"  # type: ignore[union-attr]
-    shutil.rmtree(folder)
-    page = client.get("/jobs/dddddddddddd").get_data(as_text=True)
-    assert "thất bại" in page and FOLDER_GONE in page
-    stored = _stored(app, "dddddddddddd")
-    assert stored is not None and stored.state.status == "failed"
-    assert stored.state.error == FOLDER_GONE and stored.state.finished_at is not None
+def test_a_running_job_is_failed_once_its_worker_is_gone(app: Flask,
+                                                         client: FlaskClient) -> None:
+    job_id = "dddddddddddd"
+    # A stand-in worker: a live process whose command line names the job, as the real one's.
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", job_id])
+    try:
+        folder = job_record(app, job_id, status="running", stage="solving", started_s_ago=3,
+                            worker_pid=worker.pid, log="solving...\n")
+        shutil.rmtree(folder)  # the row alone says how the job stands
+        data = client.get(f"/jobs/{job_id}/status.json").get_json()
+        assert data["status"] == "running" and data["stage"] == "solving"
+    finally:
+        worker.kill()
+        worker.wait()
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "thất bại" in page and WORKER_LOST in page
+    stored = _stored(app, job_id)
+    assert stored is not None and stored.status == "failed" and stored.error == WORKER_LOST
+    assert stored.finished_at is not None
+    client.get("/jobs")
+    assert _stored(app, job_id) == stored  # reported once: read again, nothing changes
 
 
 def test_a_started_job_records_who_and_its_end_without_a_page_read(
@@ -75,10 +74,25 @@ def test_a_started_job_records_who_and_its_end_without_a_page_read(
     job_id = resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
     info = _stored(app, job_id)
     assert info is not None and info.started_by == "planner-user"
-    assert info.scenario_source == "file"
-    # The worker fails on the invalid file; the store's hook writes that down by itself.
-    assert wait_for(lambda: (_stored(app, job_id) or info).state.status == "failed",
+    assert info.scenario_source == "file" and info.worker_pid is not None
+    # The worker fails on the invalid file and writes that down by itself.
+    assert wait_for(lambda: (_stored(app, job_id) or info).status == "failed",
                     timeout_s=60, poll_s=0.5)
     final = _stored(app, job_id)
-    assert final is not None and "stops" in (final.state.error or "")
-    assert final.state.finished_at is not None
+    assert final is not None and "stops" in (final.error or "")
+    assert final.finished_at is not None and "problem" in final.log_tail
+    folder = Path(app.config["JOBS_DIR"]) / job_id
+    assert {p.name for p in folder.iterdir()} <= {"job.json", "scenario.yaml", "log.txt"}
+
+
+def test_plans_made_by_jobs_are_registered_with_their_job(app: Flask,
+                                                          client: FlaskClient,
+                                                          runs_dir: Path) -> None:
+    job_record(app, "aaaaaaaaaaaa", status="done", stage="finished", finished_s_ago=1,
+               plan_name="made-by-a-job")
+    shutil.copytree(runs_dir / FIXTURE_RUN, runs_dir / "made-by-a-job")
+    assert "made-by-a-job" in client.get("/").get_data(as_text=True)
+    with app.extensions["mlp.db"].begin() as s:
+        source = s.scalar(select(PlanRecord.source_job)
+                          .where(PlanRecord.name == "made-by-a-job"))
+    assert source == "aaaaaaaaaaaa"
