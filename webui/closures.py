@@ -32,7 +32,7 @@ from webui.auth import current_user, requires
 from webui.edits import start_replan, time_limit_field
 from webui.errors import BadRequestError, NotFoundError
 from webui.jobservice import ReplanSpec
-from webui.stores import database, run_store
+from webui.stores import database, plan_store
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +117,15 @@ def scenario_closures(closures: Iterable[ClosureInfo]) -> list[dict[str, Any]]:
 
 def _plan_choices() -> list[str]:
     """Plans a closure re-plan can start from: published versions (newest first), then
-    run folders (newest first)."""
+    plan folders (newest first)."""
     with database().begin() as s:
         versions = [v.key for v in plans.list_versions(s)]
-    return versions + run_store().names()
+    return versions + plan_store().names()
 
 
 def _load(name: str) -> Plan:
     try:
-        return run_store().plan(name)
+        return plan_store().plan(name)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=name)) from None
 
@@ -179,7 +179,7 @@ def map_data() -> ResponseReturnValue:
     with database().begin() as s:
         closures = stored_closures.list_closures(s)
     network = plan.network if plan is not None else "ha_giang"
-    routes = run_store().routes(name) if plan is not None else None
+    routes = plan_store().routes(name) if plan is not None else None
     return jsonify(closure_map_data(network, [_closure_feature(c) for c in closures],
                                     routes=routes))
 
@@ -256,9 +256,9 @@ def replan_with_closures() -> ResponseReturnValue:
             outcomes = plans.current_outcomes(s, version.id)
         done = tuple(sorted({o.commune_code for o in outcomes.values() if o.status == "done"}))
     spec = ReplanSpec(kind="closures", base=name,
-                      previous_plan=run_store().folder(name) / "plan.json", done=done,
+                      previous_plan=plan_store().folder(name) / "plan.json", done=done,
                       closures=tuple(closures))
-    return start_replan(spec, run_store().folder(name), plan,
+    return start_replan(spec, plan_store().folder(name), plan,
                         time_limit_s=time_limit_field(request.form.get("time_limit_s")))
 
 

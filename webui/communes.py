@@ -40,7 +40,7 @@ from storage.libraries import WEEKDAY_KEYS, LibraryOverrideInfo, LibraryValues
 from webui.auth import current_user, requires
 from webui.errors import NotFoundError
 from webui.scenariostore import ScenarioSources, UnknownScenarioError
-from webui.stores import database, run_store
+from webui.stores import database, plan_store
 from webui.textsearch import fold_vietnamese, matches_field, query_terms
 
 log = logging.getLogger(__name__)
@@ -199,7 +199,7 @@ def library_point(rec: Mapping[str, Any], edited: LibraryOverrideInfo | None) ->
 
 def _default_scenario(names: Sequence[str]) -> str:
     """The scenario of the newest readable plan, if it is among ``names``; else the first."""
-    store = run_store()
+    store = plan_store()
     for run in store.names()[:5]:
         try:
             name = store.plan(run).scenario_name

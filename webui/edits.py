@@ -1,10 +1,10 @@
 """Manual edits of a draft plan and re-plans from it, for dispatchers.
 
-On a draft plan (a run folder, never a published version) a dispatcher moves a stop to
+On a draft plan (a plan folder, never a published version) a dispatcher moves a stop to
 another vehicle or position (up/down buttons, or a vehicle and position), removes a stop,
 puts an unserved commune on a route, or locks visits and re-solves the rest. An edit re-times
 the changed routes with the scheduler (:mod:`planner.edit`; no solving) inside the request,
-runs the plan checker and saves the result as a **new** run folder (``<run>-edit-<time>``),
+runs the plan checker and saves the result as a **new** plan folder (``<run>-edit-<time>``),
 so the plan edited, and any version published from it, stay as they were; the edit page of
 the new plan shows each violation next to its stop. "Re-solve the rest" and "re-plan from
 here" (after visit outcomes) start background re-plan jobs (:class:`webui.jobservice.ReplanSpec`)
@@ -49,7 +49,7 @@ from webui.auth import current_user, requires
 from webui.errors import BadRequestError, ConflictError, NotFoundError
 from webui.jobs import time_limit_field
 from webui.jobservice import ReplanSpec
-from webui.stores import database, job_service, run_store
+from webui.stores import database, job_service, plan_store
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def _draft(run: str) -> tuple[Plan, Path]:
     """Draft plan ``run`` and its folder; a published version cannot be edited (409)."""
     if parse_version_key(run) is not None:
         raise ConflictError(g.tr("edit_published", name=run))
-    store = run_store()
+    store = plan_store()
     try:
         folder = store.folder(run)
         return store.plan(run), folder
@@ -223,8 +223,8 @@ def _edited_name(run: str, runs_dir: Path) -> str:
 
 
 def _save(plan: Plan, ctx: EditContext, run: str) -> str:
-    """Write ``plan`` as a new run folder (hidden while written, renamed into place)."""
-    runs_dir = run_store().root
+    """Write ``plan`` as a new plan folder (hidden while written, renamed into place)."""
+    runs_dir = plan_store().root
     name = _edited_name(run, runs_dir)
     write_plan_folder(plan, ctx.network, ctx.scenario, runs_dir / name, draw_map=False)
     return name
@@ -281,7 +281,7 @@ def edit_page(run: str) -> ResponseReturnValue:
     if not checks.checked:  # a plan from the solver: check it now
         ctx = _context(folder)
         checks = arrange_findings(check_stored_plan(plan, ctx))
-    store = run_store()
+    store = plan_store()
     views = route_views(plan, transfers=store.transfers(run))
     edits = plan.provenance.get("manual_edits") or []
     return render_template("plan_edit.html", run=run, plan=plan, views=views, checks=checks,
@@ -336,7 +336,7 @@ def replan_from_outcomes(key: str) -> ResponseReturnValue:
     parsed = parse_version_key(key)
     if parsed is None:
         raise NotFoundError(g.tr("unknown_plan", name=key))
-    store = run_store()
+    store = plan_store()
     try:
         folder = store.folder(key)
         plan = store.plan(key)

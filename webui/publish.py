@@ -4,7 +4,7 @@ versions, drivers and dispatchers record what happened at each stop, and the das
 the current published plan.
 
 A published version is shown by the ordinary plan, sheet, PDF, map and export pages under
-the name ``<series>@v<N>`` (see :class:`webui.stores.PlanStore`), so what a driver prints
+the name ``<series>@v<N>`` (see :class:`webui.planstore.PlanStore`), so what a driver prints
 from a version is exactly what was published.
 """
 
@@ -27,7 +27,7 @@ from storage.plans import OutcomeInfo, VersionInfo, parse_version_key
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, NotFoundError
 from webui.plans import TargetProgress, target_progress
-from webui.stores import database, run_store
+from webui.stores import database, plan_store
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def dashboard() -> Dashboard | None:
 
 
 def publication(run: str) -> Publication:
-    """The publishing facts of plan page ``run`` (a run folder or a version key)."""
+    """The publishing facts of plan page ``run`` (a plan folder or a version key)."""
     parsed = parse_version_key(run)
     with database().begin() as s:
         if parsed is None:
@@ -121,10 +121,10 @@ def publication(run: str) -> Publication:
 @bp.post("/plans/<run>/publish")
 @requires("publish")
 def publish_plan(run: str) -> ResponseReturnValue:
-    """Publish run folder ``run`` as the next version of its series."""
+    """Publish plan folder ``run`` as the next version of its series."""
     if parse_version_key(run) is not None:
         raise BadRequestError(g.tr("publish_is_version", name=run))
-    store = run_store()
+    store = plan_store()
     try:
         folder = store.folder(run)
     except NotFoundError:
