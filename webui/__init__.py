@@ -110,9 +110,9 @@ def create_app(config: dict[str, Any] | None = None, *,
     app.config.update(RUNS_DIR=runs_dir, SCENARIOS_DIR=scenarios_dir, JOBS_DIR=jobs_dir)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from webui import auth, communes, csrf, jobs, plans, publish, sheets, stores
+    from webui import auth, communes, csrf, jobs, plans, publish, services, sheets
 
-    stores.init_app(app)
+    services.init_app(app)
     _init_i18n(app)
     _init_errors(app)
     csrf.init_app(app)

@@ -32,6 +32,7 @@ from storage import DuplicateError, InvalidRecordError, RecordNotFoundError, use
 from storage.db import current_revision
 from storage.models import ROLES
 from webui import create_app
+from webui.services import services_of
 
 COMMANDS = ("serve", "create-user", "create-admin", "set-password", "set-role", "list-users",
             "upgrade-db")
@@ -135,7 +136,7 @@ def _hash_method(app: Flask) -> str:
 def ensure_demo_user(app: Flask, *, password: str | None = None) -> tuple[str, str] | None:
     """Make dispatcher ``demo`` if the database has no users; ``(name, password)`` if it
     was made, else ``None``."""
-    db = app.extensions["mlp.db"]
+    db = services_of(app).database
     with db.begin() as s:
         if users.count_users(s):
             return None
@@ -165,7 +166,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def manage(args: argparse.Namespace) -> int:
     app = _app(args)
-    db = app.extensions["mlp.db"]
+    db = services_of(app).database
     if args.command == "upgrade-db":
         print(f"{db.url}: schema {current_revision(db.engine)}")
         return 0

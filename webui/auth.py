@@ -37,7 +37,7 @@ from flask.typing import ResponseReturnValue
 from storage import plans, users
 from storage.models import ROLES, utcnow
 from webui.errors import WebUIError
-from webui.stores import database
+from webui.services import database
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ from webui.auth import current_user, requires
 from webui.edits import start_replan, time_limit_field
 from webui.errors import BadRequestError, NotFoundError
 from webui.jobservice import ReplanSpec
-from webui.stores import database, plan_store
+from webui.services import database, plan_store
 
 log = logging.getLogger(__name__)
 

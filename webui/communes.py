@@ -40,7 +40,7 @@ from storage.libraries import WEEKDAY_KEYS, LibraryOverrideInfo, LibraryValues
 from webui.auth import current_user, requires
 from webui.errors import NotFoundError
 from webui.scenariostore import ScenarioSources, UnknownScenarioError
-from webui.stores import database, plan_store
+from webui.services import database, plan_store
 from webui.textsearch import fold_vietnamese, matches_field, query_terms
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from planner.check import Violation
@@ -49,7 +49,7 @@ from webui.auth import current_user, requires
 from webui.errors import BadRequestError, ConflictError, NotFoundError
 from webui.jobs import time_limit_field
 from webui.jobservice import ReplanSpec
-from webui.stores import database, job_service, plan_store
+from webui.services import database, edit_contexts, job_service, plan_store
 
 log = logging.getLogger(__name__)
 
@@ -178,11 +178,6 @@ class ContextCache:
             return ctx
 
 
-def _contexts() -> ContextCache:
-    cache: ContextCache = current_app.extensions["mlp.edit_contexts"]
-    return cache
-
-
 # --- helpers -------------------------------------------------------------------------------
 
 
@@ -200,7 +195,7 @@ def _draft(run: str) -> tuple[Plan, Path]:
 
 def _context(folder: Path) -> EditContext:
     try:
-        return _contexts().get(folder / "plan.json")
+        return edit_contexts().get(folder / "plan.json")
     except EditError as exc:
         raise ConflictError(g.tr("edit_no_scenario", detail=str(exc))) from None
 
@@ -357,7 +352,8 @@ def replan_from_outcomes(key: str) -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["mlp.edit_contexts"] = ContextCache()
+    """Register the edit pages and their template helper (the app's :class:`ContextCache`
+    is registered with the other per-app objects, see :mod:`webui.services`)."""
     app.register_blueprint(bp)
 
     @app.context_processor

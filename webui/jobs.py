@@ -15,7 +15,7 @@ from storage.jobs import JobInfo
 from webui.auth import current_user
 from webui.errors import BadRequestError, ConflictError, NotFoundError
 from webui.scenariostore import ScenarioSources, UnknownScenarioError, scenario_files
-from webui.stores import database, job_service
+from webui.services import database, job_service
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 

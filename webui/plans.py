@@ -18,7 +18,7 @@ from render.maps import plan_map_file
 from webui.auth import requires
 from webui.errors import NotFoundError
 from render.routeview import route_views
-from webui.stores import plan_store
+from webui.services import plan_store
 
 bp = Blueprint("plans", __name__)
 

@@ -27,7 +27,7 @@ from storage.plans import OutcomeInfo, VersionInfo, parse_version_key
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, NotFoundError
 from webui.plans import TargetProgress, target_progress
-from webui.stores import database, plan_store
+from webui.services import database, plan_store
 
 log = logging.getLogger(__name__)
 

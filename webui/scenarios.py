@@ -36,7 +36,7 @@ from webui.jobs import time_limit_field
 from webui.jobs import scenario_sources
 from webui.scenariostore import (SCENARIO_NAME, InvalidScenarioError, ScenarioEntry,
                                  UnknownScenarioError, database_label, scenario_yaml)
-from webui.stores import database, job_service
+from webui.services import database, job_service
 
 log = logging.getLogger(__name__)
 

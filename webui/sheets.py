@@ -16,7 +16,7 @@ from render.pdf import sheet_pdf, sheets_pdf
 from webui.plans import load_plan
 from render.routeview import RouteView, legs_by_vehicle, route_view
 from render.sheetmap import Basemap, route_lines, route_map_png
-from webui.stores import basemaps, plan_store
+from webui.services import basemaps, plan_store
 
 log = logging.getLogger(__name__)
 

@@ -40,6 +40,7 @@ from webui_userkit import FAST_HASH, PlannerTestClient  # noqa: E402
 
 from planner.plan import Plan, read_plan  # noqa: E402
 from webui import create_app  # noqa: E402
+from webui.services import services_of  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -99,7 +100,7 @@ def app(runs_dir: Path, scenarios_dir: Path, tmp_path: Path, database_url: str) 
                       "PASSWORD_HASH_METHOD": FAST_HASH},
                      instance_path=tmp_path / "instance")
     yield app
-    app.extensions["mlp.db"].dispose()
+    services_of(app).database.dispose()
 
 
 @pytest.fixture

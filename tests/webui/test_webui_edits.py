@@ -16,6 +16,7 @@ from webui_testkit import FIXTURE_RUN, wait_for
 
 from planner.plan import read_plan
 from webui.jobservice import JobService, ReplanSpec
+from webui.services import services_of
 
 LATE = "00802"  # Xã Khâu Vai, open 07:30-11:00: late at the end of the van's trip
 VAN, TRUCK = "xe-van-02", "xe-tv-01"
@@ -36,7 +37,7 @@ def _job_of(location: str) -> str:
 
 
 def _cancel(app: Flask, job_id: str) -> None:
-    service: JobService = app.extensions["mlp.jobs"]
+    service: JobService = services_of(app).jobs
     if service.status(job_id).active:
         service.cancel(job_id)
 
@@ -251,7 +252,7 @@ def test_replan_from_outcomes_fixes_done_visits_and_frees_failed_ones(
 @pytest.mark.slow
 def test_a_real_replan_job_keeps_done_visits_and_reports_changes(
         app: Flask, client: FlaskClient, runs_dir: Path) -> None:
-    service: JobService = app.extensions["mlp.jobs"]
+    service: JobService = services_of(app).jobs
     folder = runs_dir / FIXTURE_RUN
     spec = ReplanSpec(kind="outcomes", base=FIXTURE_RUN, previous_plan=folder / "plan.json",
                       done=("00715",), free=("01141",))

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from webui_testkit import FIXTURE_RUN, job_record, tiny_scenario_yaml, wait_for
 
 from webui.jobservice import JobService
+from webui.services import services_of
 
 
 def _job_id(location: str) -> str:
@@ -73,7 +74,7 @@ def test_job_whose_worker_vanished_is_failed_once(app: Flask, client: FlaskClien
                worker_pid=999999999, log="Segmentation fault\n")
     data = client.get("/jobs/cccccccccccc/status.json").get_json()
     assert data["status"] == "failed" and "ended without reporting" in data["error"]
-    service: JobService = app.extensions["mlp.jobs"]
+    service: JobService = services_of(app).jobs
     first = service.status("cccccccccccc")
     assert first.finished_at is not None and "Segmentation fault" in first.log_tail
     assert service.list()[0] == first  # found once, then read as it was stored
@@ -90,7 +91,7 @@ def test_job_without_a_worker_is_failed_after_a_while(app: Flask, client: FlaskC
 def test_running_job_page_refreshes_and_offers_cancel(app: Flask, client: FlaskClient) -> None:
     job_record(app, "dddddddddddd", status="running", stage="solving", started_s_ago=1,
                worker_pid=1)  # alive, but not our worker
-    service: JobService = app.extensions["mlp.jobs"]
+    service: JobService = services_of(app).jobs
     assert service.status("dddddddddddd").status == "failed"
     # No worker recorded yet and the job was added seconds ago: its worker is starting up.
     job_record(app, "aaaaaaaaaaaa", status="running", stage="solving", created_s_ago=1,
@@ -118,7 +119,7 @@ def test_cancel_a_running_job(app: Flask, client: FlaskClient, scenarios_dir: Pa
     job_id = _job_id(resp.headers["Location"])
     assert client.get(f"/jobs/{job_id}/status.json").get_json()["status"] in ("queued",
                                                                               "running")
-    service: JobService = app.extensions["mlp.jobs"]
+    service: JobService = services_of(app).jobs
     pid = service.status(job_id).worker_pid
     assert pid is not None
     resp = client.post(f"/jobs/{job_id}/cancel")

@@ -17,10 +17,11 @@ from webui_testkit import FIXTURE_RUN, job_record, wait_for
 from storage import jobs
 from storage.models import PlanRecord
 from webui.jobservice import WORKER_LOST
+from webui.services import services_of
 
 
 def _stored(app: Flask, job_id: str) -> jobs.JobInfo | None:
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         return jobs.get_job(s, job_id)
 
 
@@ -92,7 +93,7 @@ def test_plans_made_by_jobs_are_registered_with_their_job(app: Flask,
                plan_name="made-by-a-job")
     shutil.copytree(runs_dir / FIXTURE_RUN, runs_dir / "made-by-a-job")
     assert "made-by-a-job" in client.get("/").get_data(as_text=True)
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         source = s.scalar(select(PlanRecord.source_job)
                           .where(PlanRecord.name == "made-by-a-job"))
     assert source == "aaaaaaaaaaaa"

@@ -23,6 +23,7 @@ from planner.scenario import load_scenario
 from storage import libraries
 from storage.libraries import LibraryValues
 from webui.overrides import apply_library_overrides
+from webui.services import services_of
 
 FAST_HASH = "pbkdf2:sha256:1000"
 LUNG_CU = "00715"
@@ -115,7 +116,7 @@ def test_an_edit_is_recorded_with_who_and_when_and_shown(app: Flask,
         opening_hours="7:30-11:30; 13h30-16h00", market_mode="weekdays",
         market_weekdays=["sun", "wed"], lodging="no"))
     assert resp.status_code == 303 and resp.headers["Location"].endswith("saved=5#saved")
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         history = libraries.library_history(s, commune_code=LUNG_CU)
         current = libraries.library_overrides(s)[LUNG_CU].values
     assert {e.field for e in history} == {"location", "contact", "opening_hours",
@@ -147,12 +148,12 @@ def test_unchanged_location_is_not_an_edit_and_reset_goes_back(app: Flask,
     lat, lon = f"{float(record['lat']):.6f}", f"{float(record['lon']):.6f}"
     resp = client.post(f"/communes/{LUNG_CU}", data=_form(lat=lat, lon=lon, contact="A"))
     assert resp.status_code == 303 and "saved=1" in resp.headers["Location"]
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         assert libraries.library_overrides(s)[LUNG_CU].values.lon is None
     client.post(f"/communes/{LUNG_CU}", data=_form(lat="23.35", lon="105.31", contact="A"))
     resp = client.post(f"/communes/{LUNG_CU}", data=_form(reset_location="1", contact="A"))
     assert "saved=1" in resp.headers["Location"]
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         assert libraries.library_overrides(s)[LUNG_CU].values.lon is None
         fields = [e.field for e in libraries.library_history(s, commune_code=LUNG_CU)]
     assert fields == ["location", "location", "contact"]
@@ -178,7 +179,7 @@ def test_invalid_library_values_are_explained(app: Flask, client: FlaskClient,
     page = _page(resp)
     problem = re.search(rf'<span class="field-problem" data-field="{key}">([^<]*)</span>', page)
     assert problem and message in problem.group(1)
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         assert libraries.library_history(s) == []
 
 

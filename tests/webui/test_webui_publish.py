@@ -17,6 +17,7 @@ from webui_testkit import FIXTURE_DIR, FIXTURE_RUN
 from planner.plan import Plan
 from storage import plans
 from webui import create_app
+from webui.services import services_of
 
 VEHICLE = "xe-tv-01"
 
@@ -28,7 +29,7 @@ def _publish(client: FlaskClient, run: str = FIXTURE_RUN, note: str = "") -> str
 
 
 def _versions(app: Flask) -> list[plans.VersionInfo]:
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         return plans.list_versions(s)
 
 
@@ -166,7 +167,7 @@ def test_drivers_record_outcomes(app: Flask, client: FlaskClient, client_as,  # 
 
 def test_run_folders_are_registered_on_start_and_on_listing(app: Flask, client: FlaskClient,
                                                             runs_dir: Path) -> None:
-    db = app.extensions["mlp.db"]
+    db = services_of(app).database
     with db.begin() as s:
         assert set(plans.plan_digests(s)) == {FIXTURE_RUN}
     shutil.copytree(FIXTURE_DIR, runs_dir / "copy-b")  # `planner solve --out runs/copy-b`
@@ -189,7 +190,7 @@ def app_on(storage_url: str, runs_dir: Path, tmp_path: Path) -> Iterator[Flask]:
                       "SECRET_KEY": "k", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"},
                      instance_path=tmp_path / "instance")
     yield app
-    app.extensions["mlp.db"].dispose()
+    services_of(app).database.dispose()
 
 
 def test_publishing_on_each_database(app_on: Flask, fixture_plan: Plan) -> None:

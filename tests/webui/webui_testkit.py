@@ -35,6 +35,7 @@ def job_record(app: Any, job_id: str, *, status: str, stage: str = "queued",
     """A job as its worker would have left it (no process involved): its row in the app's
     database and its folder with ``job.json`` and ``log.txt``. Returns the folder."""
     from storage.models import JobRecord, utcnow
+    from webui.services import services_of
 
     folder = Path(app.config["JOBS_DIR"]) / job_id
     folder.mkdir(parents=True)
@@ -46,7 +47,7 @@ def job_record(app: Any, job_id: str, *, status: str, stage: str = "queued",
     def ago(seconds: float | None) -> dt.datetime | None:
         return now - dt.timedelta(seconds=seconds) if seconds is not None else None
 
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         s.add(JobRecord(job_id=job_id, scenario_name="tiny", scenario_source="file",
                         status=status, stage=stage, progress_json=json.dumps(progress),
                         best_objective=min((b for _, b in progress), default=None),
