@@ -205,4 +205,4 @@ def plans_made_by_jobs(session: Session) -> dict[str, str]:
     """``plan name -> job id`` of the jobs that made a plan."""
     rows = session.execute(select(JobRecord.plan_name, JobRecord.job_id)
                            .where(JobRecord.plan_name.is_not(None)))
-    return {plan_name: job_id for plan_name, job_id in rows}
+    return {plan_name: job_id for plan_name, job_id in rows if plan_name is not None}

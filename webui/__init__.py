@@ -18,7 +18,7 @@ solves.
 ``JOB_REFRESH_S``
     how often a running job's page reloads itself; default 2.
 ``DATABASE_URL``
-    the database (users, plans, published versions, outcomes, closures, edits): a
+    the database (users, plans, published versions, outcomes, closures, edits, jobs): a
     ``postgresql://`` URL (psycopg 3) or ``sqlite:///PATH``; default: the environment
     variable ``DATABASE_URL``, else ``planner.sqlite3`` in the instance folder. It is
     migrated to the newest schema when the app starts.

@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from geodata.datasets import Dataset, known_datasets, load_dataset

@@ -260,18 +260,20 @@ class JobService:
     def cancel(self, job_id: str) -> JobInfo:
         """Stop a queued or running job: its row is marked cancelled, then its worker's
         process group is terminated. :class:`ConflictError` if the job is not active."""
-        current = self.status(job_id)
+        self.status(job_id)  # a worker found gone makes the job failed, not cancelled
         try:
             with self.database.begin() as s:
                 cancelled = jobs.cancel_job(s, job_id)
+                info = jobs.get_job(s, job_id)
         except RecordNotFoundError:
             raise NotFoundError(f"unknown job {job_id!r}") from None
+        assert info is not None
         if not cancelled:
-            raise ConflictError(f"job {job_id} is {self.status(job_id).status}; only queued or "
-                                "running jobs can be cancelled")
-        if current.worker_pid is not None:
-            _terminate(current.worker_pid, job_id)
-        return self.status(job_id)
+            raise ConflictError(f"job {job_id} is {info.status}; only queued or running jobs "
+                                "can be cancelled")
+        if info.worker_pid is not None:  # else it is starting, and stops when it sees the row
+            _terminate(info.worker_pid, job_id)
+        return info
 
     def _settled(self, info: JobInfo) -> JobInfo:
         """``info``, or the job reported failed if it is active but its worker is gone (or

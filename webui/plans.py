@@ -15,9 +15,9 @@ from planner.kpis import COMPARE_ROWS
 from planner.plan import Plan
 from render import exports
 from render.maps import plan_map_file
+from render.routeview import route_views
 from webui.auth import requires
 from webui.errors import NotFoundError
-from render.routeview import route_views
 from webui.services import plan_store
 
 bp = Blueprint("plans", __name__)

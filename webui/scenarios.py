@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from flask import (Blueprint, Response, current_app, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
@@ -32,10 +31,15 @@ from storage import scenarios
 from webui.auth import current_user, requires
 from webui.communes import dataset_records
 from webui.errors import BadRequestError, NotFoundError
-from webui.jobs import time_limit_field
-from webui.jobs import scenario_sources
-from webui.scenariostore import (SCENARIO_NAME, InvalidScenarioError, ScenarioEntry,
-                                 UnknownScenarioError, database_label, scenario_yaml)
+from webui.jobs import scenario_sources, time_limit_field
+from webui.scenariostore import (
+    SCENARIO_NAME,
+    InvalidScenarioError,
+    ScenarioEntry,
+    UnknownScenarioError,
+    database_label,
+    scenario_yaml,
+)
 from webui.services import database, job_service
 
 log = logging.getLogger(__name__)

@@ -11,11 +11,11 @@ from flask.typing import ResponseReturnValue
 
 from geodata.errors import GeodataError
 from planner.plan import Plan
-from webui.errors import NotFoundError
 from render.pdf import sheet_pdf, sheets_pdf
-from webui.plans import load_plan
 from render.routeview import RouteView, legs_by_vehicle, route_view
 from render.sheetmap import Basemap, route_lines, route_map_png
+from webui.errors import NotFoundError
+from webui.plans import load_plan
 from webui.services import basemaps, plan_store
 
 log = logging.getLogger(__name__)

@@ -43,7 +43,7 @@ SLOT_POLL_S = 0.5
 PROGRESS_WRITE_S = 1.0  # the improving solutions are written at most this often
 
 
-class _Reporter:
+class JobReporter:
     """Writes what one job's worker reports into the job's row, while the job is active;
     :attr:`active` turns false once a report finds it cancelled (or failed as lost)."""
 
@@ -157,7 +157,7 @@ def run_job(folder: Path, db: Database) -> int:
     from planner.errors import PlannerError
 
     job = _read_job(folder / "job.json")
-    reporter = _Reporter(db, str(job.get("id") or folder.name), folder / LOG_FILE)
+    reporter = JobReporter(db, str(job.get("id") or folder.name), folder / LOG_FILE)
     try:
         runs_dir = Path(job["runs_dir"])
         jobs_dir = Path(job["jobs_dir"])

@@ -5,6 +5,7 @@ first; and the migration that gave workers their column keeps the jobs stored be
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +16,7 @@ from storage import Database, DuplicateError, InvalidRecordError, RecordNotFound
 from storage.db import current_revision, head_revision, make_engine, upgrade
 
 
-def _add(db: Database, job_id: str, **fields: object) -> jobs.JobInfo:
+def _add(db: Database, job_id: str, **fields: Any) -> jobs.JobInfo:
     with db.begin() as s:
         return jobs.add_job(s, job_id=job_id, scenario_name="ha-giang-2026", **fields)
 

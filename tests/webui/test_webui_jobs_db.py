@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from flask import Flask
@@ -18,6 +19,7 @@ from storage import jobs
 from storage.models import PlanRecord
 from webui.jobservice import WORKER_LOST
 from webui.services import services_of
+from webui.worker import PROGRESS_WRITE_S, JobReporter
 
 
 def _stored(app: Flask, job_id: str) -> jobs.JobInfo | None:
@@ -97,3 +99,40 @@ def test_plans_made_by_jobs_are_registered_with_their_job(app: Flask,
         source = s.scalar(select(PlanRecord.source_job)
                           .where(PlanRecord.name == "made-by-a-job"))
     assert source == "aaaaaaaaaaaa"
+
+
+def test_the_worker_writes_progress_at_most_once_a_second(app: Flask) -> None:
+    db = services_of(app).database
+    folder = job_record(app, "aaaaaaaaaaaa", status="queued", created_s_ago=0, log="solving\n")
+    reporter = JobReporter(db, "aaaaaaaaaaaa", folder / "log.txt")
+    assert reporter.report(status="running", stage="loading")
+    for i, objective in enumerate((900, 880, 870)):  # three improvements within a second
+        reporter.improved(0.1 * i, objective)
+    stored = _stored(app, "aaaaaaaaaaaa")
+    assert stored is not None and stored.progress == ((0.0, 900),)  # the first one only
+    assert stored.stage == "solving"
+    time.sleep(PROGRESS_WRITE_S)
+    reporter.improved(1.5, 860)  # a second later: written with those before it
+    assert _stored(app, "aaaaaaaaaaaa").progress == (  # type: ignore[union-attr]
+        (0.0, 900), (0.1, 880), (0.2, 870), (1.5, 860))
+    reporter.improved(1.6, 850)
+    assert reporter.finish("done", stage="finished", plan_name="p")  # the final write has all
+    final = _stored(app, "aaaaaaaaaaaa")
+    assert final is not None and final.best_objective == 850 and len(final.progress) == 5
+    assert final.log_tail == "solving\n" and final.plan_name == "p"
+
+
+def test_a_cancelled_job_takes_no_more_reports(app: Flask) -> None:
+    db = services_of(app).database
+    folder = job_record(app, "aaaaaaaaaaaa", status="running", stage="solving",
+                        created_s_ago=0)
+    reporter = JobReporter(db, "aaaaaaaaaaaa", folder / "log.txt")
+    assert reporter.still_active()
+    with db.begin() as s:
+        jobs.cancel_job(s, "aaaaaaaaaaaa")
+    reporter.improved(0.5, 900)
+    assert not reporter.active  # the worker now knows: it writes no plan
+    assert not reporter.finish("done", stage="finished", plan_name="late")
+    stored = _stored(app, "aaaaaaaaaaaa")
+    assert stored is not None and (stored.status, stored.plan_name) == ("cancelled", None)
+    assert stored.progress == ()
