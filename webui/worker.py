@@ -38,8 +38,6 @@ from storage.db import DATABASE_URL_ENV
 from webui.jobservice import LOG_FILE, log_tail
 
 SLOT_POLL_S = 0.5
-
-
 PROGRESS_WRITE_S = 1.0  # the improving solutions are written at most this often
 
 
