@@ -197,6 +197,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
 
     from webui import create_app
     from webui.__main__ import ensure_demo_user
+    from webui.services import services_of
 
     (root / "scenarios").mkdir(exist_ok=True)
     app = create_app({"RUNS_DIR": root / "runs", "SCENARIOS_DIR": root / "scenarios",
@@ -253,7 +254,7 @@ def _run(args: argparse.Namespace, root: Path) -> int:
         fetch()
         prof.disable()
         pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
-    app.extensions["mlp.db"].dispose()
+    services_of(app).database.dispose()
     return 1 if failed else 0
 
 

@@ -1,7 +1,10 @@
-"""Shared fixtures: every test gets its own cache folder so nothing leaks between runs."""
+"""Shared fixtures: every test gets its own cache folder so nothing leaks between runs, and the
+database tests (``tests/storage``, ``tests/webui``) get an empty database of each kind."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,3 +31,39 @@ def shared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def shared_cache(shared_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PLANNER_CACHE_DIR", str(shared_cache_dir))
     return shared_cache_dir
+
+
+def _empty_postgresql(url: str) -> None:
+    """Drop everything in the test database's ``public`` schema (tables, triggers...)."""
+    from sqlalchemy import create_engine, text
+
+    from storage import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind: a SQLite file, and the PostgreSQL database of
+    ``TEST_DATABASE_URL`` (started by ``tests/pg/with-postgres.sh``, which ``make test``
+    uses), emptied before and after the test. Without it the PostgreSQL cases are skipped,
+    except under ``CI=true``, where they fail."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'storage.sqlite3'}"
+        return
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        message = ("TEST_DATABASE_URL is not set: run the tests with "
+                   "tests/pg/with-postgres.sh (make test does) to test PostgreSQL")
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
+        pytest.skip(message)
+    _empty_postgresql(url)
+    yield url
+    _empty_postgresql(url)

@@ -18,7 +18,7 @@ solves.
 ``JOB_REFRESH_S``
     how often a running job's page reloads itself; default 2.
 ``DATABASE_URL``
-    the database (users, plans, published versions, outcomes, closures, edits): a
+    the database (users, plans, published versions, outcomes, closures, edits, jobs): a
     ``postgresql://`` URL (psycopg 3) or ``sqlite:///PATH``; default: the environment
     variable ``DATABASE_URL``, else ``planner.sqlite3`` in the instance folder. It is
     migrated to the newest schema when the app starts.
@@ -36,9 +36,9 @@ solves.
     further logins for that name or from that address are refused (HTTP 429, with the wait)
     until the oldest of those failures is that old.
 
-The instance folder is Flask's default (``instance/`` beside the package in a checkout)
-unless ``create_app(instance_path=...)`` or the environment variable
-``PLANNER_INSTANCE_DIR`` names another.
+The instance folder is ``create_app(instance_path=...)``, else the environment variable
+``PLANNER_INSTANCE_DIR``, else ``instance/`` in the project of a checkout (the rule of
+:func:`storage.db.instance_dir`, which the command line and the solve workers share).
 
 The web layer is thin: pages read plans with :mod:`planner.plan`, solves run in
 :mod:`webui.worker` processes, never inside a request. Every page but the login page needs
@@ -63,6 +63,7 @@ from planner.errors import PlannerError
 from render import ASSETS_DIR, formatting
 from render.errors import RenderError
 from render.i18n import COOKIE_NAME, LANGUAGES, Translator, normalise_language, pick_language
+from storage.db import instance_dir
 from webui.errors import WebUIError
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,6 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
 }
-INSTANCE_DIR_ENV = "PLANNER_INSTANCE_DIR"
 SECRET_KEY_FILE = "secret_key"
 # Pages load nothing from other hosts; only the optional OSM tile layer of a map does.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
@@ -96,9 +96,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline
 def create_app(config: dict[str, Any] | None = None, *,
                instance_path: str | Path | None = None) -> Flask:
     """Build the web app; ``config`` overrides :data:`DEFAULTS` (see the module docstring)."""
-    instance = instance_path or os.environ.get(INSTANCE_DIR_ENV) or None
     app = Flask(__name__, instance_relative_config=False,
-                instance_path=str(Path(instance).resolve()) if instance else None)
+                instance_path=str(instance_dir(instance_path)))
     app.config.from_mapping(DEFAULTS)
     if config:
         app.config.from_mapping(config)
@@ -111,9 +110,9 @@ def create_app(config: dict[str, Any] | None = None, *,
     app.config.update(RUNS_DIR=runs_dir, SCENARIOS_DIR=scenarios_dir, JOBS_DIR=jobs_dir)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from webui import auth, communes, csrf, jobs, plans, publish, sheets, stores
+    from webui import auth, communes, csrf, jobs, plans, publish, services, sheets
 
-    stores.init_app(app)
+    services.init_app(app)
     _init_i18n(app)
     _init_errors(app)
     csrf.init_app(app)

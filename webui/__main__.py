@@ -28,10 +28,11 @@ from typing import Any
 
 from flask import Flask
 
+from storage import DuplicateError, InvalidRecordError, RecordNotFoundError, users
+from storage.db import current_revision
+from storage.models import ROLES
 from webui import create_app
-from webui.storage import DuplicateError, InvalidRecordError, RecordNotFoundError, repository
-from webui.storage.db import current_revision
-from webui.storage.models import ROLES
+from webui.services import services_of
 
 COMMANDS = ("serve", "create-user", "create-admin", "set-password", "set-role", "list-users",
             "upgrade-db")
@@ -135,13 +136,13 @@ def _hash_method(app: Flask) -> str:
 def ensure_demo_user(app: Flask, *, password: str | None = None) -> tuple[str, str] | None:
     """Make dispatcher ``demo`` if the database has no users; ``(name, password)`` if it
     was made, else ``None``."""
-    db = app.extensions["mlp.db"]
+    db = services_of(app).database
     with db.begin() as s:
-        if repository.count_users(s):
+        if users.count_users(s):
             return None
         password = password or secrets.token_urlsafe(9)
-        repository.create_user(s, username=DEMO_USER, password=password, role="dispatcher",
-                               hash_method=_hash_method(app))
+        users.create_user(s, username=DEMO_USER, password=password, role="dispatcher",
+                          hash_method=_hash_method(app))
     return DEMO_USER, password
 
 
@@ -165,32 +166,32 @@ def serve(args: argparse.Namespace) -> int:
 
 def manage(args: argparse.Namespace) -> int:
     app = _app(args)
-    db = app.extensions["mlp.db"]
+    db = services_of(app).database
     if args.command == "upgrade-db":
         print(f"{db.url}: schema {current_revision(db.engine)}")
         return 0
     if args.command == "list-users":
         with db.begin() as s:
-            for u in repository.list_users(s):
+            for u in users.list_users(s):
                 print(f"{u.username}\t{u.role}\t{'active' if u.active else 'off'}\t"
                       f"{u.created_at:%Y-%m-%d}")
         return 0
     if args.command == "set-role":
         active = True if args.activate else False if args.deactivate else None
         with db.begin() as s:
-            u = repository.update_user(s, args.username, role=args.role, active=active)
+            u = users.update_user(s, args.username, role=args.role, active=active)
         print(f"user {u.username}: role {u.role}, {'active' if u.active else 'off'}")
         return 0
     password = _ask_password(args.password)
     with db.begin() as s:
         if args.command == "set-password":
-            u = repository.set_password(s, args.username, password,
-                                        hash_method=_hash_method(app))
+            u = users.set_password(s, args.username, password,
+                                   hash_method=_hash_method(app))
             print(f"password of {u.username} changed")
             return 0
         role = args.role if args.command == "create-user" else "dispatcher"
-        u = repository.create_user(s, username=args.username, password=password, role=role,
-                                   hash_method=_hash_method(app))
+        u = users.create_user(s, username=args.username, password=password, role=role,
+                              hash_method=_hash_method(app))
     print(f"user {u.username} created with role {u.role} ({db.url})")
     return 0
 

@@ -34,10 +34,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from storage import plans, users
+from storage.models import ROLES, utcnow
 from webui.errors import WebUIError
-from webui.storage import repository
-from webui.storage.models import ROLES, utcnow
-from webui.stores import database
+from webui.services import database
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def requires(permission: str) -> Callable[[F], F]:
 
 def is_published_version_name(run: object) -> bool:
     """Whether a plan name from a URL names a published version (``series@vN``)."""
-    return isinstance(run, str) and repository.parse_version_key(run) is not None
+    return isinstance(run, str) and plans.parse_version_key(run) is not None
 
 
 def permission_for_request() -> str | None:
@@ -172,7 +172,7 @@ def load_user() -> None:
     if not isinstance(user_id, int):
         return
     with database().begin() as s:
-        info = repository.get_user(s, user_id)
+        info = users.get_user(s, user_id)
     if info is None or not info.active:
         session.pop(SESSION_USER, None)
         return
@@ -209,19 +209,19 @@ def login() -> ResponseReturnValue:
     config = current_app.config
     with database().begin() as s:
         now = utcnow()
-        until = repository.login_blocked(
+        until = users.login_blocked(
             s, username, address, max_per_name=config["LOGIN_MAX_FAILURES"],
             max_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
             window=dt.timedelta(minutes=config["LOGIN_BLOCK_MINUTES"]), now=now)
         if until is not None:
             info = None
         else:
-            info = repository.authenticate(s, username, password,
-                                           hash_method=config["PASSWORD_HASH_METHOD"])
+            info = users.authenticate(s, username, password,
+                                      hash_method=config["PASSWORD_HASH_METHOD"])
             if info is None:
-                repository.record_login_failure(s, username, address, now=now)
+                users.record_login_failure(s, username, address, now=now)
             else:
-                repository.clear_login_failures(s, username)
+                users.clear_login_failures(s, username)
     if until is not None:
         minutes = max(1, math.ceil((until - now).total_seconds() / 60))
         log.warning("login for %r from %s refused: too many failures", username, address)

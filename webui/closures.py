@@ -3,7 +3,7 @@
 A dispatcher draws a closure on the closures page's map (a line across or along the blocked
 road, or an area around a landslide; ``static/closure-draw.js``, plain Leaflet, or pasting
 GeoJSON without JavaScript), with the dates it is closed and a note; closures are kept in
-the database (:mod:`webui.storage.repository`). "Re-plan with closures" starts a background
+the database (:mod:`storage.closures`). "Re-plan with closures" starts a background
 job that solves a plan's scenario again with the chosen closures added to its
 ``road_conditions.closures`` (:func:`scenario_closures`) and that plan as the previous one,
 so that only the routes the closures break change; the new plan's page says how many stops
@@ -23,14 +23,16 @@ from flask import Blueprint, g, jsonify, redirect, render_template, request, url
 from flask.typing import ResponseReturnValue
 
 from planner.plan import Plan
+from render.maps import closure_map_data
+from storage import InvalidRecordError, RecordNotFoundError, plans
+from storage import closures as stored_closures
+from storage.closures import ClosureInfo
+from storage.plans import parse_version_key
 from webui.auth import current_user, requires
 from webui.edits import start_replan, time_limit_field
 from webui.errors import BadRequestError, NotFoundError
-from webui.jobstore import ReplanSpec
-from render.maps import closure_map_data
-from webui.storage import InvalidRecordError, RecordNotFoundError, repository
-from webui.storage.repository import ClosureInfo, parse_version_key
-from webui.stores import database, run_store
+from webui.jobservice import ReplanSpec
+from webui.services import database, plan_store
 
 log = logging.getLogger(__name__)
 
@@ -115,15 +117,15 @@ def scenario_closures(closures: Iterable[ClosureInfo]) -> list[dict[str, Any]]:
 
 def _plan_choices() -> list[str]:
     """Plans a closure re-plan can start from: published versions (newest first), then
-    run folders (newest first)."""
+    plan folders (newest first)."""
     with database().begin() as s:
-        versions = [v.key for v in repository.list_versions(s)]
-    return versions + run_store().names()
+        versions = [v.key for v in plans.list_versions(s)]
+    return versions + plan_store().names()
 
 
 def _load(name: str) -> Plan:
     try:
-        return run_store().plan(name)
+        return plan_store().plan(name)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=name)) from None
 
@@ -158,7 +160,7 @@ def _closure_feature(c: ClosureInfo) -> dict[str, Any]:
 @requires("read_plans")
 def closures_page() -> ResponseReturnValue:
     with database().begin() as s:
-        closures = repository.list_closures(s)
+        closures = stored_closures.list_closures(s)
     choices = _plan_choices()
     chosen = request.args.get("plan") or (choices[0] if choices else "")
     plan = _load(chosen) if chosen else None
@@ -175,9 +177,9 @@ def map_data() -> ResponseReturnValue:
     name = request.args.get("plan", "")
     plan = _load(name) if name else None
     with database().begin() as s:
-        closures = repository.list_closures(s)
+        closures = stored_closures.list_closures(s)
     network = plan.network if plan is not None else "ha_giang"
-    routes = run_store().routes(name) if plan is not None else None
+    routes = plan_store().routes(name) if plan is not None else None
     return jsonify(closure_map_data(network, [_closure_feature(c) for c in closures],
                                     routes=routes))
 
@@ -202,10 +204,10 @@ def add_closure() -> ResponseReturnValue:
     assert user is not None
     try:
         with database().begin() as s:
-            info = repository.add_closure(s, name=name, geometry=geometry, from_date=start,
-                                          to_date=end, user_id=user.id,
-                                          note=request.form.get("note", "").strip()[
-                                              :MAX_NOTE_CHARS])
+            info = stored_closures.add_closure(s, name=name, geometry=geometry,
+                                               from_date=start, to_date=end, user_id=user.id,
+                                               note=request.form.get("note", "").strip()[
+                                                   :MAX_NOTE_CHARS])
     except InvalidRecordError as exc:
         raise BadRequestError(str(exc)) from None
     log.info("user %s added closure %d %r (%s to %s)", user.username, info.id, name, start, end)
@@ -220,7 +222,7 @@ def delete_closure(closure_id: int) -> ResponseReturnValue:
     assert user is not None
     try:
         with database().begin() as s:
-            info = repository.delete_closure(s, closure_id)
+            info = stored_closures.delete_closure(s, closure_id)
     except RecordNotFoundError:
         raise NotFoundError(g.tr("closure_unknown", id=closure_id)) from None
     log.info("user %s deleted closure %d %r", user.username, closure_id, info.name)
@@ -236,7 +238,7 @@ def replan_with_closures() -> ResponseReturnValue:
     ids = _closure_ids(request.form.getlist("closure"))
     with database().begin() as s:
         try:
-            chosen = [repository.get_closure(s, i) for i in ids]
+            chosen = [stored_closures.get_closure(s, i) for i in ids]
         except RecordNotFoundError as exc:
             raise NotFoundError(g.tr("closure_unknown", id=str(exc).rsplit(" ", 1)[-1])) \
                 from None
@@ -250,13 +252,13 @@ def replan_with_closures() -> ResponseReturnValue:
     parsed = parse_version_key(name)
     if parsed is not None:  # a published version: visits already done stay as they were
         with database().begin() as s:
-            version = repository.find_version(s, *parsed)
-            outcomes = repository.current_outcomes(s, version.id)
+            version = plans.find_version(s, *parsed)
+            outcomes = plans.current_outcomes(s, version.id)
         done = tuple(sorted({o.commune_code for o in outcomes.values() if o.status == "done"}))
     spec = ReplanSpec(kind="closures", base=name,
-                      previous_plan=run_store().folder(name) / "plan.json", done=done,
+                      previous_plan=plan_store().folder(name) / "plan.json", done=done,
                       closures=tuple(closures))
-    return start_replan(spec, run_store().folder(name), plan,
+    return start_replan(spec, plan_store().folder(name), plan,
                         time_limit_s=time_limit_field(request.form.get("time_limit_s")))
 
 

@@ -27,20 +27,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from geodata.datasets import Dataset, known_datasets, load_dataset
 from geodata.errors import GeodataError
 from planner.errors import PlannerError
 from planner.scenario import Scenario, Stop
+from storage import InvalidRecordError, libraries
+from storage.libraries import WEEKDAY_KEYS, LibraryOverrideInfo, LibraryValues
 from webui.auth import current_user, requires
 from webui.errors import NotFoundError
 from webui.scenariostore import ScenarioSources, UnknownScenarioError
-from webui.storage import InvalidRecordError, repository
-from webui.storage.repository import WEEKDAY_KEYS, LibraryOverrideInfo, LibraryValues
-from webui.stores import database, run_store
+from webui.services import database, plan_store
 from webui.textsearch import fold_vietnamese, matches_field, query_terms
 
 log = logging.getLogger(__name__)
@@ -199,7 +198,7 @@ def library_point(rec: Mapping[str, Any], edited: LibraryOverrideInfo | None) ->
 
 def _default_scenario(names: Sequence[str]) -> str:
     """The scenario of the newest readable plan, if it is among ``names``; else the first."""
-    store = run_store()
+    store = plan_store()
     for run in store.names()[:5]:
         try:
             name = store.plan(run).scenario_name
@@ -240,7 +239,7 @@ def _dataset_name(choice: ScenarioChoice | None) -> str:
 
 def _edited(codes: Sequence[str] | None = None) -> dict[str, LibraryOverrideInfo]:
     with database().begin() as s:
-        return repository.library_overrides(s, codes=codes)
+        return libraries.library_overrides(s, codes=codes)
 
 
 @bp.get("")
@@ -421,7 +420,7 @@ def _library_page(lib: CommuneLibrary, *, values: LibraryValues | None = None,
                   status: int = 200) -> ResponseReturnValue:
     code = lib.row.code
     with database().begin() as s:
-        history = repository.library_history(s, commune_code=code)
+        history = libraries.library_history(s, commune_code=code)
     current = lib.row.edited.values if lib.row.edited else LibraryValues()
     shown = values or current
     point = lib.row.library
@@ -466,8 +465,8 @@ def edit_library(code: str) -> ResponseReturnValue:
     assert user is not None
     try:
         with database().begin() as s:
-            changed = repository.save_library_values(s, commune_code=lib.row.code,
-                                                     values=values, user_id=user.id)
+            changed = libraries.save_library_values(s, commune_code=lib.row.code,
+                                                    values=values, user_id=user.id)
     except InvalidRecordError as exc:
         return _library_page(lib, values=values, errors={"form": str(exc)}, status=422)
     log.info("library of %s edited by %s: %d field(s)", lib.row.code, user.username, changed)
@@ -529,7 +528,7 @@ def library_basemap(code: str) -> ResponseReturnValue:
 def history_page() -> ResponseReturnValue:
     """The latest changes of every commune library, newest first."""
     with database().begin() as s:
-        history = repository.library_history(s, limit=300)
+        history = libraries.library_history(s, limit=300)
     names: dict[str, str] = {}
     for name in known_datasets():
         try:

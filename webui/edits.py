@@ -1,13 +1,13 @@
 """Manual edits of a draft plan and re-plans from it, for dispatchers.
 
-On a draft plan (a run folder, never a published version) a dispatcher moves a stop to
+On a draft plan (a plan folder, never a published version) a dispatcher moves a stop to
 another vehicle or position (up/down buttons, or a vehicle and position), removes a stop,
 puts an unserved commune on a route, or locks visits and re-solves the rest. An edit re-times
 the changed routes with the scheduler (:mod:`planner.edit`; no solving) inside the request,
-runs the plan checker and saves the result as a **new** run folder (``<run>-edit-<time>``),
+runs the plan checker and saves the result as a **new** plan folder (``<run>-edit-<time>``),
 so the plan edited, and any version published from it, stay as they were; the edit page of
 the new plan shows each violation next to its stop. "Re-solve the rest" and "re-plan from
-here" (after visit outcomes) start background re-plan jobs (:class:`webui.jobstore.ReplanSpec`)
+here" (after visit outcomes) start background re-plan jobs (:class:`webui.jobservice.ReplanSpec`)
 and never solve in the request.
 
 The checker's findings stored in an edited plan's provenance are also shown on the plan
@@ -41,13 +41,13 @@ from planner.plan import TZ, Plan
 from planner.provenance import Finding as StoredFinding
 from render.folder import write_edited_plan_folder
 from render.routeview import route_views
+from storage import plans
+from storage.plans import parse_version_key
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, ConflictError, NotFoundError
 from webui.jobs import time_limit_field
-from webui.jobstore import ReplanSpec
-from webui.storage import repository
-from webui.storage.repository import parse_version_key
-from webui.stores import database, job_store, run_store
+from webui.jobservice import ReplanSpec
+from webui.services import database, job_service, plan_store
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def _draft(run: str) -> tuple[Plan, Path]:
     """Draft plan ``run`` and its folder; a published version cannot be edited (409)."""
     if parse_version_key(run) is not None:
         raise ConflictError(g.tr("edit_published", name=run))
-    store = run_store()
+    store = plan_store()
     try:
         folder = store.folder(run)
         return store.plan(run), folder
@@ -179,9 +179,9 @@ def _edited_name(run: str, runs_dir: Path) -> str:
 
 
 def _save(plan: Plan, ctx: EditContext, run: str, changed: tuple[str, ...]) -> str:
-    """Write ``plan`` (edited from plan ``run``) as a new run folder, without the road
+    """Write ``plan`` (edited from plan ``run``) as a new plan folder, without the road
     network: its changed routes are drawn in straight legs."""
-    store = run_store()
+    store = plan_store()
     name = _edited_name(run, store.root)
     write_edited_plan_folder(plan, store.folder(run), store.root / name, places=ctx.places,
                              changed=changed)
@@ -219,9 +219,10 @@ def start_replan(spec: ReplanSpec, folder: Path, plan: Plan, *,
     scenario = folder / "scenario.json"
     if not scenario.is_file():
         raise ConflictError(g.tr("edit_no_scenario", detail=str(scenario)))
-    job_id = job_store().start(scenario, scenario_name=plan.scenario_name,
-                               time_limit_s=time_limit_s, replan=spec)
     user = current_user()
+    job_id = job_service().start(scenario, scenario_name=plan.scenario_name,
+                                 user_id=user.id if user else None, time_limit_s=time_limit_s,
+                                 replan=spec)
     log.info("user %s started %s re-plan job %s from %s", user.username if user else "?",
              spec.kind, job_id, spec.base)
     return redirect(url_for("jobs.job_page", job_id=job_id), code=303)
@@ -292,15 +293,15 @@ def replan_from_outcomes(key: str) -> ResponseReturnValue:
     parsed = parse_version_key(key)
     if parsed is None:
         raise NotFoundError(g.tr("unknown_plan", name=key))
-    store = run_store()
+    store = plan_store()
     try:
         folder = store.folder(key)
         plan = store.plan(key)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=key)) from None
     with database().begin() as s:
-        version = repository.find_version(s, *parsed)
-        outcomes = repository.current_outcomes(s, version.id)
+        version = plans.find_version(s, *parsed)
+        outcomes = plans.current_outcomes(s, version.id)
     done = tuple(sorted({o.commune_code for o in outcomes.values() if o.status == "done"}))
     failed = tuple(sorted({o.commune_code for o in outcomes.values()
                            if o.status == "failed"} - set(done)))
@@ -313,6 +314,7 @@ def replan_from_outcomes(key: str) -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
+    """Register the edit pages and their template helper."""
     app.register_blueprint(bp)
 
     @app.context_processor

@@ -1,7 +1,7 @@
 """Background solves: start one from a scenario (a file of ``SCENARIOS_DIR`` or one stored
 in the database), follow its progress, cancel it, open the plan it made. Solving never
-happens inside a request. Jobs are listed from the database (see :mod:`webui.jobrecords`),
-so the list outlives the job folders."""
+happens inside a request. Every page reads the jobs from the database, where their workers
+report (see :mod:`webui.jobservice`), so the list outlives the job folders."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from pathlib import Path
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from webui import jobrecords
+from storage.jobs import JobInfo
 from webui.auth import current_user
 from webui.errors import BadRequestError, ConflictError, NotFoundError
-from webui.jobstore import JobStatus
 from webui.scenariostore import ScenarioSources, UnknownScenarioError, scenario_files
-from webui.stores import database, job_store
+from webui.services import database, job_service
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -46,10 +45,10 @@ def time_limit_field(raw: str | None) -> float | None:
     return value
 
 
-def _status(job_id: str) -> JobStatus:
-    """The job from its folder (its database record refreshed), else from the database."""
+def _status(job_id: str) -> JobInfo:
+    """The job from the database, or a 404 page naming it."""
     try:
-        return jobrecords.job(database(), job_store(), job_id)
+        return job_service().status(job_id)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_job", job=job_id)) from None
 
@@ -59,7 +58,7 @@ def jobs_page() -> ResponseReturnValue:
     folder = current_app.config["SCENARIOS_DIR"]
     return render_template("jobs.html", scenarios=scenario_sources().names(),
                            scenarios_dir=folder,
-                           jobs=jobrecords.recent_jobs(database(), job_store()))
+                           jobs=job_service().list())
 
 
 @bp.post("")
@@ -68,10 +67,10 @@ def start_job() -> ResponseReturnValue:
     time_limit_s = time_limit_field(request.form.get("time_limit_s"))
     user = current_user()
     try:
-        job_id = jobrecords.start_solve(database(), job_store(), scenario_sources(), name,
-                                        user_id=user.id if user else None,
-                                        time_limit_s=time_limit_s,
-                                        worker_reports_problems=True)
+        job_id = job_service().start_solve(scenario_sources(), name,
+                                           user_id=user.id if user else None,
+                                           time_limit_s=time_limit_s,
+                                           worker_reports_problems=True)
     except UnknownScenarioError:
         raise NotFoundError(g.tr("unknown_scenario", name=name)) from None
     return redirect(url_for("jobs.job_page", job_id=job_id), code=303)
@@ -86,18 +85,19 @@ def job_page(job_id: str) -> ResponseReturnValue:
 @bp.get("/<job_id>/status.json")
 def job_status_json(job_id: str) -> ResponseReturnValue:
     job = _status(job_id)
-    return jsonify({"id": job.id, "scenario": job.scenario, "status": job.status,
+    plan = job.plan_name
+    return jsonify({"id": job.job_id, "scenario": job.scenario_name, "status": job.status,
                     "stage": job.stage, "elapsed_s": round(job.elapsed_s, 1),
                     "best_objective": job.best_objective, "improvements": len(job.progress),
-                    "run": job.run, "error": job.error,
-                    "plan_url": url_for("plans.plan_page", run=job.run) if job.run else None})
+                    "run": plan, "error": job.error,
+                    "plan_url": url_for("plans.plan_page", run=plan) if plan else None})
 
 
 @bp.post("/<job_id>/cancel")
 def cancel_job(job_id: str) -> ResponseReturnValue:
     _status(job_id)
     try:
-        job_store().cancel(job_id)
+        job_service().cancel(job_id)
     except ConflictError:
         raise ConflictError(g.tr("job_not_running", job=job_id)) from None
     return redirect(url_for("jobs.job_page", job_id=job_id), code=303)

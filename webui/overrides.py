@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from planner.scenario import Scenario, parse_scenario
-from webui.storage.repository import LibraryOverrideInfo, LibraryValues
+from storage.libraries import LibraryOverrideInfo, LibraryValues
 
 WHOLE_DAY = ("00:00", "23:59")
 

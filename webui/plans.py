@@ -15,10 +15,10 @@ from planner.kpis import COMPARE_ROWS, compare_value
 from planner.plan import Plan
 from render import exports
 from render.maps import plan_map_file
+from render.routeview import route_views
 from webui.auth import requires
 from webui.errors import NotFoundError
-from render.routeview import route_views
-from webui.stores import run_store
+from webui.services import plan_store
 
 bp = Blueprint("plans", __name__)
 
@@ -28,21 +28,21 @@ DOWNLOADS = {"plan.json": "application/json", "routes.geojson": "application/geo
 def load_plan(run: str) -> Plan:
     """Plan ``run`` or a 404 page naming it."""
     try:
-        return run_store().plan(run)
+        return plan_store().plan(run)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=run)) from None
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    store = run_store()
+    store = plan_store()
     return render_template("index.html", runs=store.summaries(), runs_dir=store.root)
 
 
 @bp.get("/plans/<run>")
 def plan_page(run: str) -> ResponseReturnValue:
     plan = load_plan(run)
-    store = run_store()
+    store = plan_store()
     return render_template("plan.html", run=run, plan=plan,
                            views=route_views(plan),
                            targets=plan.kpis.target_progress(),
@@ -56,7 +56,7 @@ def compare_page(run: str) -> ResponseReturnValue:
     """This plan's KPIs side by side with another plan's (``?with=NAME``), as
     ``planner compare`` prints them."""
     plan = load_plan(run)
-    others = [n for n in run_store().names() if n != run]
+    others = [n for n in plan_store().names() if n != run]
     other_name = request.args.get("with") or None
     other = load_plan(other_name) if other_name else None
     rows = [(key, compare_value(plan.kpis, key),
@@ -68,7 +68,7 @@ def compare_page(run: str) -> ResponseReturnValue:
 @bp.get("/plans/<run>/map")
 def map_page(run: str) -> ResponseReturnValue:
     load_plan(run)
-    path = plan_map_file(run_store().folder(run), g.lang)
+    path = plan_map_file(plan_store().folder(run), g.lang)
     return send_file(path, mimetype="text/html", max_age=0)
 
 
@@ -77,7 +77,7 @@ def download(run: str, name: str) -> ResponseReturnValue:
     load_plan(run)
     if name not in DOWNLOADS:
         raise NotFoundError(name)
-    path = run_store().folder(run) / name
+    path = plan_store().folder(run) / name
     if not path.is_file():
         raise NotFoundError(name)
     return send_file(path, mimetype=DOWNLOADS[name], as_attachment=True, download_name=name)
@@ -90,7 +90,7 @@ def export(run: str, fmt: str) -> ResponseReturnValue:
     spec = exports.EXPORT_FORMATS.get(fmt)
     if spec is None:
         raise NotFoundError(g.tr("unknown_export", fmt=fmt))
-    store = run_store()
+    store = plan_store()
     routes = store.routes(run) if fmt in exports.NEEDS_GEOMETRY else None
     if fmt in exports.NEEDS_GEOMETRY and routes is None:
         raise NotFoundError(g.tr("routes_missing", run=run))

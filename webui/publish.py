@@ -4,7 +4,7 @@ versions, drivers and dispatchers record what happened at each stop, and the das
 the current published plan.
 
 A published version is shown by the ordinary plan, sheet, PDF, map and export pages under
-the name ``<series>@v<N>`` (see :class:`webui.stores.PlanStore`), so what a driver prints
+the name ``<series>@v<N>`` (see :class:`webui.planstore.PlanStore`), so what a driver prints
 from a version is exactly what was published.
 """
 
@@ -22,12 +22,12 @@ from flask.typing import ResponseReturnValue
 
 from planner.kpis import TargetProgress
 from planner.plan import TZ, Plan
+from storage import InvalidRecordError, RecordNotFoundError, plans
+from storage.models import OUTCOME_STATUSES
+from storage.plans import OutcomeInfo, VersionInfo, parse_version_key
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, NotFoundError
-from webui.storage import InvalidRecordError, RecordNotFoundError, repository
-from webui.storage.models import OUTCOME_STATUSES
-from webui.storage.repository import OutcomeInfo, VersionInfo, parse_version_key
-from webui.stores import database, run_store
+from webui.services import database, plan_store
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _version(key: str) -> VersionInfo:
         if parsed is None:
             raise RecordNotFoundError(key)
         with database().begin() as s:
-            return repository.find_version(s, *parsed)
+            return plans.find_version(s, *parsed)
     except RecordNotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=key)) from None
 
@@ -89,42 +89,42 @@ def _version(key: str) -> VersionInfo:
 def dashboard() -> Dashboard | None:
     """The dashboard's published plan, or ``None`` before anything is published."""
     with database().begin() as s:
-        current = repository.latest_version(s)
+        current = plans.latest_version(s)
         if current is None:
             return None
-        content = repository.version_content(s, current.id)
-        outcomes = repository.current_outcomes(s, current.id)
+        content = plans.version_content(s, current.id)
+        outcomes = plans.current_outcomes(s, current.id)
         latest_per_series = {}
-        for v in repository.list_versions(s):
+        for v in plans.list_versions(s):
             latest_per_series.setdefault(v.series, v)
-    plan = repository.parse_plan_text(content.plan_json, file=current.key)
+    plan = plans.parse_plan_text(content.plan_json, file=current.key)
     others = tuple(v for v in latest_per_series.values() if v.id != current.id)
     return Dashboard(current, plan, plan.kpis.target_progress(), _counts(plan, outcomes),
                      others)
 
 
 def publication(run: str) -> Publication:
-    """The publishing facts of plan page ``run`` (a run folder or a version key)."""
+    """The publishing facts of plan page ``run`` (a plan folder or a version key)."""
     parsed = parse_version_key(run)
     with database().begin() as s:
         if parsed is None:
-            versions = tuple(repository.versions_of_plan(s, run))
+            versions = tuple(plans.versions_of_plan(s, run))
             return Publication(None, None, versions, None)
-        version = repository.find_version(s, *parsed)
-        latest = repository.list_versions(s, series=version.series)[0]
-        content = repository.version_content(s, version.id)
-        outcomes = repository.current_outcomes(s, version.id)
-    plan = repository.parse_plan_text(content.plan_json, file=version.key)
+        version = plans.find_version(s, *parsed)
+        latest = plans.list_versions(s, series=version.series)[0]
+        content = plans.version_content(s, version.id)
+        outcomes = plans.current_outcomes(s, version.id)
+    plan = plans.parse_plan_text(content.plan_json, file=version.key)
     return Publication(version, latest, (), _counts(plan, outcomes))
 
 
 @bp.post("/plans/<run>/publish")
 @requires("publish")
 def publish_plan(run: str) -> ResponseReturnValue:
-    """Publish run folder ``run`` as the next version of its series."""
+    """Publish plan folder ``run`` as the next version of its series."""
     if parse_version_key(run) is not None:
         raise BadRequestError(g.tr("publish_is_version", name=run))
-    store = run_store()
+    store = plan_store()
     try:
         folder = store.folder(run)
     except NotFoundError:
@@ -136,10 +136,10 @@ def publish_plan(run: str) -> ResponseReturnValue:
     user = current_user()
     assert user is not None
     try:
-        info = repository.publish(database(), plan_name=run, user_id=user.id,
-                                  plan_text=plan_text, routes_geojson=routes,
-                                  scenario_json=scenario, folder=str(folder),
-                                  note=request.form.get("note", "").strip()[:MAX_NOTE_CHARS])
+        info = plans.publish(database(), plan_name=run, user_id=user.id,
+                             plan_text=plan_text, routes_geojson=routes,
+                             scenario_json=scenario, folder=str(folder),
+                             note=request.form.get("note", "").strip()[:MAX_NOTE_CHARS])
     except InvalidRecordError as exc:
         raise BadRequestError(g.tr("publish_invalid", name=run, error=str(exc))) from None
     log.info("user %s published %s as %s", user.username, run, info.key)
@@ -150,7 +150,7 @@ def publish_plan(run: str) -> ResponseReturnValue:
 @requires("read")
 def versions_page() -> ResponseReturnValue:
     with database().begin() as s:
-        versions = repository.list_versions(s)
+        versions = plans.list_versions(s)
     series = [(name, list(items)) for name, items in groupby(versions, key=lambda v: v.series)]
     return render_template("versions.html", series=series)
 
@@ -164,9 +164,9 @@ def _stops(plan: Plan) -> list[tuple[Any, list[Any]]]:
 def outcomes_page(key: str) -> ResponseReturnValue:
     version = _version(key)
     with database().begin() as s:
-        content = repository.version_content(s, version.id)
-        outcomes = repository.current_outcomes(s, version.id)
-    plan = repository.parse_plan_text(content.plan_json, file=version.key)
+        content = plans.version_content(s, version.id)
+        outcomes = plans.current_outcomes(s, version.id)
+    plan = plans.parse_plan_text(content.plan_json, file=version.key)
     return render_template("outcomes.html", version=version, plan=plan, routes=_stops(plan),
                            outcomes=outcomes, counts=_counts(plan, outcomes),
                            statuses=OUTCOME_STATUSES)
@@ -188,9 +188,9 @@ def record_outcome(key: str) -> ResponseReturnValue:
     assert user is not None
     try:
         with database().begin() as s:
-            repository.record_outcome(s, version_id=version.id, vehicle_id=vehicle_id,
-                                      stop_seq=seq, status=status, user_id=user.id,
-                                      note=request.form.get("note", "")[:MAX_NOTE_CHARS])
+            plans.record_outcome(s, version_id=version.id, vehicle_id=vehicle_id,
+                                 stop_seq=seq, status=status, user_id=user.id,
+                                 note=request.form.get("note", "")[:MAX_NOTE_CHARS])
     except RecordNotFoundError:
         raise NotFoundError(g.tr("outcome_unknown_stop", name=key, vehicle=vehicle_id,
                                  seq=seq)) from None

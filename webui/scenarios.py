@@ -6,7 +6,7 @@ command line's own problems, and start a solve.
 The UI never writes into ``SCENARIOS_DIR``: uploads and edits are stored in the database
 (see :mod:`webui.scenariostore`), with who and when. Editing a file scenario saves a new
 stored scenario that ``extends:`` the file by name and replaces the edited parts. Solves
-go through :mod:`webui.jobrecords`: the job gets the resolved scenario with the edited
+go through :mod:`webui.jobservice`: the job gets the resolved scenario with the edited
 values of the communes' libraries.
 """
 
@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from flask import (Blueprint, Response, current_app, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
@@ -28,16 +27,20 @@ from geodata.datasets import load_dataset
 from geodata.errors import GeodataError
 from planner.errors import Problem, ScenarioError
 from planner.scenario import Scenario
-from webui import jobrecords
+from storage import scenarios
 from webui.auth import current_user, requires
 from webui.communes import dataset_records
 from webui.errors import BadRequestError, NotFoundError
-from webui.jobs import time_limit_field
-from webui.jobs import scenario_sources
-from webui.scenariostore import (SCENARIO_NAME, InvalidScenarioError, ScenarioEntry,
-                                 UnknownScenarioError, database_label, scenario_yaml)
-from webui.storage import repository
-from webui.stores import database, job_store
+from webui.jobs import scenario_sources, time_limit_field
+from webui.scenariostore import (
+    SCENARIO_NAME,
+    InvalidScenarioError,
+    ScenarioEntry,
+    UnknownScenarioError,
+    database_label,
+    scenario_yaml,
+)
+from webui.services import database, job_service
 
 log = logging.getLogger(__name__)
 
@@ -204,8 +207,8 @@ def upload() -> ResponseReturnValue:
     if problems:
         return _list_page(problems=problems, status=422, upload_name=label)
     with database().begin() as s:
-        repository.save_scenario(s, name=scenario.name, yaml_text=data.decode("utf-8"),
-                                 user_id=_user_id())
+        scenarios.save_scenario(s, name=scenario.name, yaml_text=data.decode("utf-8"),
+                                user_id=_user_id())
     log.info("scenario %s uploaded from %s (user id %s)", scenario.name, label, _user_id())
     return redirect(url_for("scenarios.scenario_page", name=scenario.name), code=303)
 
@@ -243,8 +246,8 @@ def solve(name: str) -> ResponseReturnValue:
     entry = _entry(name)
     time_limit_s = time_limit_field(request.form.get("time_limit_s"))
     try:
-        job_id = jobrecords.start_solve(database(), job_store(), scenario_sources(), entry.name,
-                                        user_id=_user_id(), time_limit_s=time_limit_s)
+        job_id = job_service().start_solve(scenario_sources(), entry.name, user_id=_user_id(),
+                                           time_limit_s=time_limit_s)
     except InvalidScenarioError as exc:
         return _view(entry, problems=exc.problems, status=422)
     return redirect(url_for("jobs.job_page", job_id=job_id), code=303)
@@ -391,6 +394,6 @@ def edit(name: str) -> ResponseReturnValue:
     if form.get("action") != "save":
         return _form_page(entry, scenario, form=form, checked=checked, valid=True)
     with database().begin() as s:
-        repository.save_scenario(s, name=save_as, yaml_text=text, user_id=_user_id())
+        scenarios.save_scenario(s, name=save_as, yaml_text=text, user_id=_user_id())
     log.info("scenario %s saved from the form (from %s)", save_as, entry.name)
     return redirect(url_for("scenarios.scenario_page", name=save_as), code=303)

@@ -26,9 +26,9 @@ from planner.errors import Problem, ScenarioError
 from planner.pipeline import check_scenario, dataset_of
 from planner.scenario import (ExtendsLookup, Scenario, ScenarioText, file_lookup,
                               load_scenario, load_scenario_text)
+from storage import Database, RecordNotFoundError, libraries, scenarios
 from webui.errors import WebUIError
 from webui.overrides import apply_library_overrides
-from webui.storage import Database, RecordNotFoundError, repository
 
 SOURCE_FILE = "file"
 SOURCE_DATABASE = "database"
@@ -105,7 +105,7 @@ class ScenarioSources:
         """Every scenario name: the files', then the stored ones not hidden by a file."""
         files = self.files()
         with self.database.begin() as s:
-            stored = [info.name for info in repository.list_scenarios(s)]
+            stored = [info.name for info in scenarios.list_scenarios(s)]
         return list(files) + [n for n in stored if n not in files]
 
     def entries(self) -> list[ScenarioEntry]:
@@ -114,7 +114,7 @@ class ScenarioSources:
         files = self.files()
         out = [self._file_entry(name, path) for name, path in files.items()]
         with self.database.begin() as s:
-            infos = repository.list_scenarios(s)
+            infos = scenarios.list_scenarios(s)
         out += [self._stored_entry(i) for i in infos if i.name not in files]
         return out
 
@@ -127,7 +127,7 @@ class ScenarioSources:
             return self._file_entry(name, path)
         try:
             with self.database.begin() as s:
-                return self._stored_entry(repository.get_scenario(s, name))
+                return self._stored_entry(scenarios.get_scenario(s, name))
         except RecordNotFoundError:
             raise UnknownScenarioError(f"unknown scenario {name!r}") from None
 
@@ -148,7 +148,7 @@ class ScenarioSources:
         return ScenarioEntry(name, SOURCE_FILE, text, path=path.resolve(), updated_at=stamp)
 
     @staticmethod
-    def _stored_entry(info: repository.ScenarioInfo) -> ScenarioEntry:
+    def _stored_entry(info: scenarios.ScenarioInfo) -> ScenarioEntry:
         return ScenarioEntry(info.name, SOURCE_DATABASE, info.yaml_text,
                              created_at=info.created_at, created_by=info.created_by,
                              updated_at=info.updated_at, updated_by=info.updated_by)
@@ -233,7 +233,7 @@ def solvable_text(sources: ScenarioSources, entry: ScenarioEntry) -> str:
     :class:`~planner.errors.ScenarioError` if it is not valid."""
     scenario = sources.load(entry)
     with sources.database.begin() as s:
-        found = repository.library_overrides(s, codes=[st.commune_code for st in scenario.stops])
+        found = libraries.library_overrides(s, codes=[st.commune_code for st in scenario.stops])
     solved = apply_library_overrides(scenario, found, file=entry.label)
     edited = sorted(code for code in found if any(st.commune_code == code
                                                   for st in scenario.stops))

@@ -11,12 +11,12 @@ from flask.typing import ResponseReturnValue
 
 from geodata.errors import GeodataError
 from planner.plan import Plan
-from webui.errors import NotFoundError
 from render.pdf import sheet_pdf, sheets_pdf
-from webui.plans import load_plan
 from render.routeview import RouteView, legs_by_vehicle, route_view
 from render.sheetmap import Basemap, route_lines, route_map_png
-from webui.stores import basemaps, run_store
+from webui.errors import NotFoundError
+from webui.plans import load_plan
+from webui.services import basemaps, plan_store
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +63,14 @@ def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
     return render_template("sheet.html", run=run, plan=plan,
-                           view=_view(plan, run, index, run_store().routes(run)))
+                           view=_view(plan, run, index, plan_store().routes(run)))
 
 
 @bp.get("/plans/<run>/sheet/<vehicle_id>.pdf")
 def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
-    routes = run_store().routes(run)
+    routes = plan_store().routes(run)
     view = _view(plan, run, index, routes)
     png = _overview_png(plan, view, routes) if view.stops else None
     data = sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png)
@@ -82,7 +82,7 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
     """Every vehicle with a trip, one section (bookmark) each; vehicles without a trip in the
     plan have no sheet here (their own sheet says so)."""
     plan = load_plan(run)
-    routes = run_store().routes(run)
+    routes = plan_store().routes(run)
     views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
     pngs = [_overview_png(plan, v, routes) for v in views]
     data = sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs)
@@ -93,7 +93,7 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
 def sheet_map(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
-    routes = run_store().routes(run)
+    routes = plan_store().routes(run)
     png = _overview_png(plan, _view(plan, run, index, routes), routes)
     resp = Response(png, mimetype="image/png")
     resp.headers["Cache-Control"] = "no-cache"

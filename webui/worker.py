@@ -1,12 +1,15 @@
 """The process that runs one background solve: ``python -m webui.worker JOB_DIR``.
 
 It composes the planner's public steps the way ``planner solve`` does (load the scenario,
-solve, write the outputs and the map) and reports through files in the job folder (see
-:mod:`webui.jobstore`): ``state.json`` for the status and stage, ``progress.tsv`` for every
-improving solution. The finished plan is written to a hidden folder in ``RUNS_DIR`` and
-renamed into place, so the plan list never shows half a plan.
+solve, write the outputs and the map) and reports into the job's row of the database (see
+:mod:`storage.jobs`), which it opens with the URL the job service passes in its environment
+(``DATABASE_URL``): status and stage as they change, the improving solutions at most once a
+second and all of them at the end, the error or the plan it made, and the end of its log.
+Every report is conditional on the job being still active: once it is cancelled the worker
+writes nothing more, and no plan. The finished plan is written to a hidden folder in
+``RUNS_DIR`` and renamed into place, so the plan list never shows half a plan.
 
-A re-plan job (``replan`` in ``job.json``, see :class:`webui.jobstore.ReplanSpec`) solves
+A re-plan job (``replan`` in ``job.json``, see :class:`webui.jobservice.ReplanSpec`) solves
 from its previous plan: road closures added to the scenario, ``free`` stops taken off the
 previous routes, ``done`` and ``locked`` visits kept; the plan's provenance records the spec
 and what changed against the previous plan (``provenance.replan``).
@@ -17,9 +20,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import fcntl
 import faulthandler
+import fcntl
 import json
+import os
 import sys
 import time
 import traceback
@@ -27,21 +31,58 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from webui.jobstore import read_json, write_json_atomic
+from storage import Database, StorageError, jobs
+from storage.db import DATABASE_URL_ENV
+from webui.jobservice import LOG_FILE, log_tail
 
 SLOT_POLL_S = 0.5
+PROGRESS_WRITE_S = 1.0  # the improving solutions are written at most this often
 
 
-class _State:
-    """Writes ``state.json`` of one job, keeping the fields already reported."""
+class JobReporter:
+    """Writes what one job's worker reports into the job's row, while the job is active;
+    :attr:`active` turns false once a report finds it cancelled (or failed as lost)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / "state.json"
-        self.data: dict[str, Any] = read_json(self.path) or {"status": "queued"}
+    def __init__(self, db: Database, job_id: str, log_path: Path) -> None:
+        self.db, self.job_id, self.log_path = db, job_id, log_path
+        self.active = True
+        self.progress: list[tuple[float, int]] = []
+        self._progress_written_at: float | None = None
 
-    def update(self, **fields: Any) -> None:
-        self.data.update(fields)
-        write_json_atomic(self.path, self.data)
+    def still_active(self) -> bool:
+        """Whether the job is still queued or running (read, not written)."""
+        with self.db.begin() as s:
+            info = jobs.get_job(s, self.job_id)
+        self.active = info is not None and info.active
+        return self.active
+
+    def report(self, **fields: Any) -> bool:
+        """Write ``fields`` (see :func:`storage.jobs.report_job`); whether the job is active."""
+        if self.active:
+            with self.db.begin() as s:
+                self.active = jobs.report_job(s, self.job_id, **fields)
+        return self.active
+
+    def improved(self, elapsed_s: float, objective: int) -> None:
+        """A better solution: kept, and written unless the last write was under
+        :data:`PROGRESS_WRITE_S` ago (a busy database never stops the solve)."""
+        self.progress.append((round(float(elapsed_s), 3), int(objective)))
+        now = time.monotonic()
+        last = self._progress_written_at
+        if last is not None and now - last < PROGRESS_WRITE_S:
+            return
+        self._progress_written_at = now
+        try:
+            self.report(stage="solving", progress=tuple(self.progress))
+        except StorageError as exc:
+            print(f"warning: progress not stored: {exc}", file=sys.stderr)
+
+    def finish(self, status: str, **fields: Any) -> bool:
+        """The final report: ``status``, every improving solution and the end of the log."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return self.report(status=status, progress=tuple(self.progress),
+                           log_tail=log_tail(self.log_path), **fields)
 
 
 @contextlib.contextmanager
@@ -64,7 +105,17 @@ def _slot(jobs_dir: Path, count: int) -> Iterator[IO[str]]:
         time.sleep(SLOT_POLL_S)
 
 
-def _run_name(runs_dir: Path, scenario_name: str, created_at: float) -> str:
+def _read_job(path: Path) -> dict[str, Any]:
+    """``job.json`` of a job folder (empty if unreadable: the fields are checked by name)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _plan_name(runs_dir: Path, scenario_name: str, created_at: float) -> str:
+    """``<scenario>-<YYYYmmdd-HHMMSS>`` of when the job was made, unique in ``runs_dir``."""
     stamp = dt.datetime.fromtimestamp(created_at).strftime("%Y%m%d-%H%M%S")
     base = f"{scenario_name}-{stamp}"
     name, n = base, 2
@@ -96,24 +147,27 @@ def _replan_inputs(spec: dict[str, Any], scenario: Any) -> tuple[Any, Any, Any, 
                                        "locked": frozenset(spec.get("locked") or ())}
 
 
-def run_job(folder: Path) -> int:
-    """Run the job in ``folder``; returns the process exit code."""
+def run_job(folder: Path, db: Database) -> int:
+    """Run the job in ``folder``, reporting into its row of ``db``; returns the exit code."""
     from geodata.errors import GeodataError
     from planner.errors import PlannerError
 
-    job = read_json(folder / "job.json")
-    state = _State(folder)
+    job = _read_job(folder / "job.json")
+    reporter = JobReporter(db, str(job.get("id") or folder.name), folder / LOG_FILE)
     try:
         runs_dir = Path(job["runs_dir"])
         jobs_dir = Path(job["jobs_dir"])
         scenario_file = Path(job["scenario_file"])
     except KeyError as exc:
-        state.update(status="failed", finished_at=time.time(),
-                     error=f"{folder / 'job.json'}: field {exc.args[0]!r} missing")
+        reporter.finish("failed", error=f"{folder / 'job.json'}: field {exc.args[0]!r} missing")
         return 2
+    if not reporter.still_active():
+        print(f"job {reporter.job_id} is not queued in {db.url} (cancelled?); nothing to do")
+        return 0
     with _slot(jobs_dir, int(job.get("max_concurrent") or 1)):
-        state.update(status="running", stage="loading", started_at=time.time())
-        progress = (folder / "progress.tsv").open("a", encoding="utf-8")
+        if not reporter.report(status="running", stage="loading"):
+            print("the job was cancelled before it started")
+            return 0
         try:
             from planner.pipeline import solve_scenario
             from render.folder import write_plan_folder
@@ -124,38 +178,32 @@ def run_job(folder: Path) -> int:
             if spec:
                 scenario, previous, given, kept = _replan_inputs(spec, scenario)
                 replan_args = {"previous": given, "compare_with": previous, **kept}
-            state.update(stage="network")
-
-            def on_progress(elapsed_s: float, objective: int) -> None:
-                if state.data.get("stage") != "solving":
-                    state.update(stage="solving")
-                progress.write(f"{elapsed_s:.3f}\t{int(objective)}\n")
-                progress.flush()
-
+            reporter.report(stage="network")
             plan, net = solve_scenario(scenario, scenario_file=str(scenario_file.resolve()),
                                        time_limit_s=job.get("time_limit_s"),
-                                       on_progress=on_progress, **replan_args)
+                                       on_progress=reporter.improved, **replan_args)
             if spec:
                 plan = _with_replan_record(plan, spec, previous)
-            state.update(stage="writing")
-            name = _run_name(runs_dir, scenario.name, float(job.get("created_at") or
-                                                            time.time()))
-            folder = write_plan_folder(plan, net, scenario, runs_dir / name)
-            if folder.map_error:
-                print(f"warning: map.html not written: {folder.map_error}", file=sys.stderr)
+            if not reporter.report(stage="writing", progress=tuple(reporter.progress)):
+                print("the job was cancelled; no plan written")
+                return 0
+            name = _plan_name(runs_dir, scenario.name, float(job.get("created_at") or
+                                                             time.time()))
+            written = write_plan_folder(plan, net, scenario, runs_dir / name)
+            if written.map_error:
+                print(f"warning: map.html not written: {written.map_error}", file=sys.stderr)
         except (PlannerError, GeodataError) as exc:
-            state.update(status="failed", finished_at=time.time(), error=str(exc))
             print(f"error: {exc}", file=sys.stderr)
+            reporter.finish("failed", error=str(exc))
             return 2
         except Exception as exc:  # noqa: BLE001 - report anything to the job page
             traceback.print_exc()
-            state.update(status="failed", finished_at=time.time(),
-                         error=f"{type(exc).__name__}: {exc}")
+            reporter.finish("failed", error=f"{type(exc).__name__}: {exc}")
             return 1
-        finally:
-            progress.close()
-        state.update(status="done", stage="finished", finished_at=time.time(), run=name)
         print(f"wrote plan {runs_dir / name}")
+        if not reporter.finish("done", stage="finished", plan_name=name):
+            print(f"the job was cancelled while its plan was written; {runs_dir / name} is "
+                  "kept as a plan of its own")
         return 0
 
 
@@ -174,9 +222,19 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     faulthandler.enable()  # a crash in native code (the solvers) still leaves a trace in the log
     if len(args) != 1:
-        print("usage: python -m webui.worker JOB_DIR", file=sys.stderr)
+        print("usage: python -m webui.worker JOB_DIR (started by the web UI's job service, "
+              f"with the database in ${DATABASE_URL_ENV})", file=sys.stderr)
         return 2
-    return run_job(Path(args[0]))
+    url = os.environ.get(DATABASE_URL_ENV)
+    if not url:
+        print(f"error: ${DATABASE_URL_ENV} is not set: the worker reports into the database "
+              "of the web UI that started it", file=sys.stderr)
+        return 2
+    db = Database.from_url(url, migrate=False)  # the web UI migrated it when it started
+    try:
+        return run_job(Path(args[0]), db)
+    finally:
+        db.dispose()
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from webui_userkit import FAST_HASH, PlannerTestClient  # noqa: E402
 
 from planner.plan import Plan, read_plan  # noqa: E402
 from webui import create_app  # noqa: E402
+from webui.services import services_of  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -86,44 +87,9 @@ def scenarios_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> str:
-    """The app's database: a fresh SQLite file (``storage_url`` gives PostgreSQL too)."""
+    """The app's database: a fresh SQLite file (``storage_url`` of ``tests/conftest.py`` gives
+    PostgreSQL too)."""
     return f"sqlite:///{tmp_path / 'planner.sqlite3'}"
-
-
-def _empty_postgresql(url: str) -> None:
-    """Drop everything in the test database's ``public`` schema (tables, triggers...)."""
-    from sqlalchemy import create_engine, text
-
-    from webui.storage import normalise_url
-
-    engine = create_engine(normalise_url(url))
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database of each kind: a SQLite file, and the PostgreSQL database of
-    ``TEST_DATABASE_URL`` (started by ``tests/pg/with-postgres.sh``, which ``make test``
-    uses), emptied before and after the test. Without it the PostgreSQL cases are skipped,
-    except under ``CI=true``, where they fail."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'storage.sqlite3'}"
-        return
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        message = ("TEST_DATABASE_URL is not set: run the tests with "
-                   "tests/pg/with-postgres.sh (make test does) to test PostgreSQL")
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
-        pytest.skip(message)
-    _empty_postgresql(url)
-    yield url
-    _empty_postgresql(url)
 
 
 @pytest.fixture
@@ -134,7 +100,7 @@ def app(runs_dir: Path, scenarios_dir: Path, tmp_path: Path, database_url: str) 
                       "PASSWORD_HASH_METHOD": FAST_HASH},
                      instance_path=tmp_path / "instance")
     yield app
-    app.extensions["mlp.db"].dispose()
+    services_of(app).database.dispose()
 
 
 @pytest.fixture

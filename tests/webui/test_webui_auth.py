@@ -16,11 +16,12 @@ from sqlalchemy import func, select
 from webui_testkit import FIXTURE_RUN
 from webui_userkit import TEST_PASSWORD, ensure_user
 
+from storage import users
+from storage.db import head_revision
+from storage.models import LoginFailure
 from webui.__main__ import _with_default_command, ensure_demo_user, main
 from webui.auth import PERMISSIONS, permission_for_request, role_can
-from webui.storage import repository
-from webui.storage.db import head_revision
-from webui.storage.models import LoginFailure
+from webui.services import services_of
 
 VEHICLE = "xe-tv-01"
 
@@ -88,8 +89,8 @@ def test_switched_off_users_cannot_log_in_and_are_logged_out(app: Flask,
     ensure_user(app, "lan", "viewer")
     assert _login(anon_client, "lan", TEST_PASSWORD).status_code == 303
     assert anon_client.get("/").status_code == 200
-    with app.extensions["mlp.db"].begin() as s:
-        repository.update_user(s, "lan", active=False)
+    with services_of(app).database.begin() as s:
+        users.update_user(s, "lan", active=False)
     assert anon_client.get("/").status_code == 302  # the next request
     assert _login(anon_client, "lan", TEST_PASSWORD).status_code == 401
 
@@ -109,11 +110,11 @@ def test_repeated_failed_logins_are_refused_for_a_while(app: Flask,
     assert "Đăng nhập sai quá nhiều lần" in page
     assert _login(anon_client, "minh", TEST_PASSWORD).status_code == 303  # another name
     # fifteen minutes later the name may try again, and logging in forgets its failures
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         for failure in s.scalars(select(LoginFailure)):
             failure.at -= dt.timedelta(minutes=15)
     assert _login(anon_client, "lan", TEST_PASSWORD).status_code == 303
-    with app.extensions["mlp.db"].begin() as s:
+    with services_of(app).database.begin() as s:
         assert s.scalar(select(func.count()).select_from(LoginFailure)
                         .where(LoginFailure.username == "lan")) == 0
 
@@ -313,8 +314,8 @@ def test_serve_stays_the_default_command() -> None:
 
 
 def test_demo_user_is_made_once(app: Flask) -> None:
-    with app.extensions["mlp.db"].begin() as s:
-        assert repository.count_users(s) == 0
+    with services_of(app).database.begin() as s:
+        assert users.count_users(s) == 0
     made = ensure_demo_user(app, password="demo-password")
     assert made == ("demo", "demo-password")
     assert ensure_demo_user(app) is None
@@ -330,4 +331,4 @@ def test_demo_user_gets_a_random_password(tmp_path: Path) -> None:
                      instance_path=tmp_path / "inst")
     made = ensure_demo_user(app)
     assert made is not None and made[0] == "demo" and len(made[1]) >= 12
-    app.extensions["mlp.db"].dispose()
+    services_of(app).database.dispose()

@@ -14,9 +14,10 @@ from flask.testing import FlaskClient
 from webui_testkit import FIXTURE_RUN, wait_for
 
 from planner.plan import read_plan
+from storage.closures import ClosureInfo
 from webui.closures import ClosureGeometryError, parse_geometry, scenario_closures
-from webui.jobstore import JobStore
-from webui.storage.repository import ClosureInfo
+from webui.jobservice import JobService
+from webui.services import services_of
 
 # An area over QL.4C on the Mã Pí Lèng pass (see scenarios/ha-giang-2026-landslide.yaml).
 MA_PI_LENG = {"type": "Polygon", "coordinates": [[[105.37, 23.215], [105.39, 23.215],
@@ -152,7 +153,7 @@ def test_replan_with_closures_starts_a_job_with_them_in_the_scenario(
              "start": "2026-12-01", "end": "2026-12-20",
              "area": MA_PI_LENG["coordinates"][0]}]
     finally:
-        app.extensions["mlp.jobs"].cancel(job_id)
+        services_of(app).jobs.cancel(job_id)
 
 
 @pytest.mark.parametrize(("data", "status"), [({"plan": FIXTURE_RUN}, 400),
@@ -186,9 +187,9 @@ def test_a_closure_that_selects_no_road_fails_the_job_naming_it(
     cid = _add(client, geometry=json.dumps(far))
     resp = client.post("/closures/replan", data={"plan": FIXTURE_RUN, "closure": str(cid)})
     job_id, _job = _job_spec(app, resp.headers["Location"])
-    store: JobStore = app.extensions["mlp.jobs"]
-    assert wait_for(lambda: not store.status(job_id).active, timeout_s=120, poll_s=0.5)
-    status = store.status(job_id)
+    service: JobService = services_of(app).jobs
+    assert wait_for(lambda: not service.status(job_id).active, timeout_s=120, poll_s=0.5)
+    status = service.status(job_id)
     assert status.status == "failed"
     assert f"ui-closure-{cid}" in status.error and "selects no road" in status.error
 
@@ -199,17 +200,17 @@ def test_a_real_replan_with_a_closure(app: Flask, client: FlaskClient, runs_dir:
     resp = client.post("/closures/replan", data={"plan": FIXTURE_RUN, "closure": str(cid),
                                                  "time_limit_s": "2"})
     job_id, _job = _job_spec(app, resp.headers["Location"])
-    store: JobStore = app.extensions["mlp.jobs"]
-    assert wait_for(lambda: not store.status(job_id).active, timeout_s=150, poll_s=0.5)
-    status = store.status(job_id)
+    service: JobService = services_of(app).jobs
+    assert wait_for(lambda: not service.status(job_id).active, timeout_s=150, poll_s=0.5)
+    status = service.status(job_id)
     assert status.status == "done", (status.error, status.log_tail)
-    plan = read_plan(runs_dir / status.run / "plan.json")
+    plan = read_plan(runs_dir / status.plan_name / "plan.json")
     assert plan.provenance.road_conditions is not None
     assert plan.provenance.road_conditions.closures == (f"ui-closure-{cid}",)
     assert plan.provenance.replan is not None
     assert plan.provenance.replan.closures == (f"ui-closure-{cid}",)
     changes = plan.provenance.replan.changes
-    page = client.get(f"/plans/{status.run}?lang=en").get_data(as_text=True)
+    page = client.get(f"/plans/{status.plan_name}?lang=en").get_data(as_text=True)
     assert "Re-planned for road closures" in page
     assert f"{changes.moved} stop(s) changed vehicle" in page
     assert f"ui-closure-{cid}" in page

@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from webui_testkit import FIXTURE_RUN, wait_for
 
 from planner.plan import read_plan
-from webui.jobstore import JobStore, ReplanSpec
+from webui.jobservice import JobService, ReplanSpec
+from webui.services import services_of
 
 LATE = "00802"  # Xã Khâu Vai, open 07:30-11:00: late at the end of the van's trip
 VAN, TRUCK = "xe-van-02", "xe-tv-01"
@@ -36,9 +37,9 @@ def _job_of(location: str) -> str:
 
 
 def _cancel(app: Flask, job_id: str) -> None:
-    store: JobStore = app.extensions["mlp.jobs"]
-    if store.status(job_id).active:
-        store.cancel(job_id)
+    service: JobService = services_of(app).jobs
+    if service.status(job_id).active:
+        service.cancel(job_id)
 
 
 def _publish(client: FlaskClient, run: str = FIXTURE_RUN) -> str:
@@ -251,16 +252,16 @@ def test_replan_from_outcomes_fixes_done_visits_and_frees_failed_ones(
 @pytest.mark.slow
 def test_a_real_replan_job_keeps_done_visits_and_reports_changes(
         app: Flask, client: FlaskClient, runs_dir: Path) -> None:
-    store: JobStore = app.extensions["mlp.jobs"]
+    service: JobService = services_of(app).jobs
     folder = runs_dir / FIXTURE_RUN
     spec = ReplanSpec(kind="outcomes", base=FIXTURE_RUN, previous_plan=folder / "plan.json",
                       done=("00715",), free=("01141",))
-    job_id = store.start(folder / "scenario.json", scenario_name="ha-giang-2026",
-                         time_limit_s=2, replan=spec)
-    assert wait_for(lambda: not store.status(job_id).active, timeout_s=120, poll_s=0.5)
-    status = store.status(job_id)
+    job_id = service.start(folder / "scenario.json", scenario_name="ha-giang-2026",
+                           time_limit_s=2, replan=spec)
+    assert wait_for(lambda: not service.status(job_id).active, timeout_s=120, poll_s=0.5)
+    status = service.status(job_id)
     assert status.status == "done", (status.error, status.log_tail)
-    plan = read_plan(runs_dir / status.run / "plan.json")
+    plan = read_plan(runs_dir / status.plan_name / "plan.json")
     record = plan.provenance.replan
     assert record is not None
     assert record.kind == "outcomes" and record.done == ("00715",)
@@ -268,5 +269,5 @@ def test_a_real_replan_job_keeps_done_visits_and_reports_changes(
     first = next(r for r in plan.routes if r.vehicle_id == TRUCK).visits[0]
     previous = read_plan(folder / "plan.json").routes[0].visits[0]
     assert (first.commune_code, first.start_s) == ("00715", previous.start_s)
-    page = client.get(f"/plans/{status.run}").get_data(as_text=True)
+    page = client.get(f"/plans/{status.plan_name}").get_data(as_text=True)
     assert 'id="replan-facts"' in page and "điểm dừng đổi xe" in page

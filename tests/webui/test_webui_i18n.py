@@ -35,8 +35,7 @@ from render.i18n import (
     read_mo,
     translate,
 )
-from webui.jobstore import STATUSES
-from webui.storage.models import OUTCOME_STATUSES, ROLES
+from storage.models import JOB_STATUSES, OUTCOME_STATUSES, ROLES
 
 WEBUI = PROJECT_ROOT / "webui"
 # _("key") / _('key') in templates; _("key"), g.tr("key"), self("key"), Translator(l)("key")
@@ -67,7 +66,7 @@ def _reason_codes() -> set[str]:
 
 # Dynamic key prefixes and every value they are completed with.
 DYNAMIC: dict[str, set[str]] = {
-    "status_": set(STATUSES),
+    "status_": set(JOB_STATUSES),
     "stage_": _stages(),
     "error_": {"400", "403", "404", "409", "413", "500"},
     "export_": set(EXPORT_FORMATS),

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from webui_testkit import FIXTURE_RUN, job_folder, tiny_scenario_yaml, wait_for
+from webui_testkit import FIXTURE_RUN, job_record, tiny_scenario_yaml, wait_for
 
-from webui.jobstore import JobStore
+from webui.jobservice import JobService
+from webui.services import services_of
 
 
 def _job_id(location: str) -> str:
@@ -47,44 +48,55 @@ def test_unknown_job_is_404(client: FlaskClient, job_id: str) -> None:
 
 
 def test_done_job_links_to_its_plan(app: Flask, client: FlaskClient) -> None:
-    job_folder(app, "aaaaaaaaaaaa", progress="0.2\t900\n0.5\t850\n",
-                state={"status": "done", "stage": "finished", "started_at": time.time() - 20,
-                       "finished_at": time.time() - 5, "run": FIXTURE_RUN})
+    job_record(app, "aaaaaaaaaaaa", status="done", stage="finished",
+               progress=((0.2, 900), (0.5, 850)), started_s_ago=20, finished_s_ago=5,
+               plan_name=FIXTURE_RUN)
     page = client.get("/jobs/aaaaaaaaaaaa?lang=en").get_data(as_text=True)
     assert "done" in page and f'href="/plans/{FIXTURE_RUN}"' in page
     assert "850" in page and "http-equiv=\"refresh\"" not in page
     data = client.get("/jobs/aaaaaaaaaaaa/status.json").get_json()
     assert data["status"] == "done" and data["best_objective"] == 850
-    assert data["plan_url"] == f"/plans/{FIXTURE_RUN}"
+    assert data["plan_url"] == f"/plans/{FIXTURE_RUN}" and data["improvements"] == 2
     assert 14 < data["elapsed_s"] < 16
     assert client.post("/jobs/aaaaaaaaaaaa/cancel").status_code == 409
     assert "aaaaaaaaaaaa" in client.get("/jobs").get_data(as_text=True)
 
 
 def test_failed_job_shows_the_error(app: Flask, client: FlaskClient) -> None:
-    job_folder(app, "bbbbbbbbbbbb", state={"status": "failed", "finished_at": time.time(),
-                                            "error": "scenario.yaml: field `stops` missing"})
+    job_record(app, "bbbbbbbbbbbb", status="failed", finished_s_ago=0,
+               error="scenario.yaml: field `stops` missing")
     page = client.get("/jobs/bbbbbbbbbbbb").get_data(as_text=True)
     assert "thất bại" in page and "field `stops` missing" in page and "log line" in page
 
 
-def test_job_whose_worker_vanished_is_failed(app: Flask, client: FlaskClient) -> None:
-    folder = job_folder(app, "cccccccccccc", state={"status": "running", "stage": "solving"})
-    (folder / "worker.pid").write_text("999999999", encoding="ascii")
+def test_job_whose_worker_vanished_is_failed_once(app: Flask, client: FlaskClient) -> None:
+    job_record(app, "cccccccccccc", status="running", stage="solving", started_s_ago=20,
+               worker_pid=999999999, log="Segmentation fault\n")
     data = client.get("/jobs/cccccccccccc/status.json").get_json()
+    assert data["status"] == "failed" and "ended without reporting" in data["error"]
+    service: JobService = services_of(app).jobs
+    first = service.status("cccccccccccc")
+    assert first.finished_at is not None and "Segmentation fault" in first.log_tail
+    assert service.list()[0] == first  # found once, then read as it was stored
+
+
+def test_job_without_a_worker_is_failed_after_a_while(app: Flask, client: FlaskClient) -> None:
+    job_record(app, "eeeeeeeeeeee", status="queued", created_s_ago=0)  # its worker starts
+    assert client.get("/jobs/eeeeeeeeeeee/status.json").get_json()["status"] == "queued"
+    job_record(app, "ffffffffffff", status="queued", created_s_ago=60)  # it never started
+    data = client.get("/jobs/ffffffffffff/status.json").get_json()
     assert data["status"] == "failed" and "ended without reporting" in data["error"]
 
 
 def test_running_job_page_refreshes_and_offers_cancel(app: Flask, client: FlaskClient) -> None:
-    folder = job_folder(app, "dddddddddddd", state={"status": "running", "stage": "solving",
-                                                     "started_at": time.time()},
-                         progress="0.1\t123456\n")
-    (folder / "worker.pid").write_text("1", encoding="ascii")  # alive, but not our worker
-    store: JobStore = app.extensions["mlp.jobs"]
-    assert store.status("dddddddddddd").status == "failed"
-    # No pid file yet and the job was created seconds ago: its worker is starting up.
-    (folder / "worker.pid").unlink()
-    page = client.get("/jobs/dddddddddddd").get_data(as_text=True)
+    job_record(app, "dddddddddddd", status="running", stage="solving", started_s_ago=1,
+               worker_pid=1)  # alive, but not our worker
+    service: JobService = services_of(app).jobs
+    assert service.status("dddddddddddd").status == "failed"
+    # No worker recorded yet and the job was added seconds ago: its worker is starting up.
+    job_record(app, "aaaaaaaaaaaa", status="running", stage="solving", created_s_ago=1,
+               started_s_ago=0, progress=((0.1, 123456),))
+    page = client.get("/jobs/aaaaaaaaaaaa").get_data(as_text=True)
     assert 'http-equiv="refresh"' in page and "Hủy tác vụ" in page
     assert "123.456" in page  # best objective so far, Vietnamese digit grouping
 
@@ -107,14 +119,18 @@ def test_cancel_a_running_job(app: Flask, client: FlaskClient, scenarios_dir: Pa
     job_id = _job_id(resp.headers["Location"])
     assert client.get(f"/jobs/{job_id}/status.json").get_json()["status"] in ("queued",
                                                                               "running")
+    service: JobService = services_of(app).jobs
+    pid = service.status(job_id).worker_pid
+    assert pid is not None
     resp = client.post(f"/jobs/{job_id}/cancel")
     assert resp.status_code == 303
     assert client.get(f"/jobs/{job_id}/status.json").get_json()["status"] == "cancelled"
-    folder = Path(app.config["JOBS_DIR"]) / job_id
-    pid = int((folder / "worker.pid").read_text())
     assert wait_for(lambda: not Path(f"/proc/{pid}").exists()
                     or "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1][:3],
                     timeout_s=10)
+    time.sleep(0.5)  # the reaper has seen the worker end: the job stays cancelled
+    assert service.status(job_id).status == "cancelled"
+    assert client.post(f"/jobs/{job_id}/cancel").status_code == 409
 
 
 @pytest.mark.slow
@@ -135,6 +151,9 @@ def test_real_solve_of_a_tiny_scenario(app: Flask, client: FlaskClient, scenario
     assert {"plan.json", "routes.geojson", "scenario.json", "map.html"} <= {
         p.name for p in run.iterdir()}
     assert not any(p.name.startswith(".") for p in runs_dir.iterdir())
+    # The job's state is in the database only; its folder keeps what the worker read.
+    folder = Path(app.config["JOBS_DIR"]) / job_id
+    assert {p.name for p in folder.iterdir()} == {"job.json", "scenario.yaml", "log.txt"}
     plan = json.loads((run / "plan.json").read_text(encoding="utf-8"))
     assert {v["commune_name"] for r in plan["routes"] for v in r["visits"]} == {
         "Xã Lũng Cú", "Xã Đồng Văn"}

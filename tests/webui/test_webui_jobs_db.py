@@ -1,91 +1,38 @@
-"""Solve jobs in the database: the stored state (SQLite and PostgreSQL), the mirror of the
-job folders that the job pages refresh, the list that outlives the folders, and the hook that
-stores a job's final state when its worker ends."""
+"""Solve jobs in the database, their one source of truth: pages read only the rows (the job
+folders can go), a worker that ends without reporting is found through the process id in its
+row, and real workers write their state, who started them and the plan they made."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import shutil
+import subprocess
+import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from webui_testkit import FIXTURE_RUN, job_folder, wait_for
+from sqlalchemy import select
+from webui_testkit import FIXTURE_RUN, job_record, wait_for
 
-from webui.jobrecords import FOLDER_GONE
-from webui.storage import Database, InvalidRecordError, repository
-from webui.storage.repository import JobState
-
-FAST_HASH = "pbkdf2:sha256:1000"
-T0 = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
-
-
-# --- storage (SQLite and PostgreSQL) --------------------------------------------------------
-
-@pytest.fixture
-def db(storage_url: str) -> Iterator[Database]:
-    database = Database.from_url(storage_url)
-    yield database
-    database.dispose()
+from storage import jobs
+from storage.models import PlanRecord
+from webui.jobservice import WORKER_LOST
+from webui.services import services_of
+from webui.worker import PROGRESS_WRITE_S, JobReporter
 
 
-def test_storage_jobs_are_written_when_they_change(db: Database) -> None:
-    with db.begin() as s:
-        uid = repository.create_user(s, username="lan", password="password-1",
-                                     role="planner", hash_method=FAST_HASH).id
-    queued = JobState("aaaaaaaaaaaa", "ha-giang-2026", "queued", "queued", T0)
-    with db.begin() as s:
-        assert repository.record_job(s, queued, scenario_source="database", time_limit_s=20,
-                                     started_by_id=uid)
-    with db.begin() as s:
-        assert not repository.record_job(s, queued)  # nothing changed
-    done = dataclasses.replace(
-        queued, status="done", stage="finished", started_at=T0 + dt.timedelta(seconds=2),
-        finished_at=T0 + dt.timedelta(seconds=30), progress=((1.25, 900), (4.5, 850)),
-        log_tail="wrote plan\n", run_name="ha-giang-2026-20261201-080000")
-    with db.begin() as s:
-        assert repository.record_job(s, done)
-        assert not repository.record_job(s, done)
-    with db.begin() as s:
-        info = repository.get_job(s, "aaaaaaaaaaaa")
-    assert info is not None and info.state == done
-    assert info.started_by == "lan" and info.scenario_source == "database"
-    assert info.time_limit_s == 20  # kept from when the job started
-    failed = JobState("bbbbbbbbbbbb", "tiny", "failed", "loading", T0 + dt.timedelta(hours=1),
-                      error="2 problems in scenario")
-    with db.begin() as s:
-        repository.record_job(s, failed)
-        listed = repository.list_jobs(s)
-        assert repository.get_job(s, "cccccccccccc") is None
-    assert [j.state.job_id for j in listed] == ["bbbbbbbbbbbb", "aaaaaaaaaaaa"]
-    assert listed[0].started_by is None and listed[0].scenario_source == "file"
-    with pytest.raises(InvalidRecordError, match="status 'lost'"):
-        with db.begin() as s:
-            repository.record_job(s, dataclasses.replace(failed, status="lost"))
-
-
-# --- the web process mirrors the job folders ---------------------------------------------
-
-def _stored(app: Flask, job_id: str) -> repository.JobInfo | None:
-    with app.extensions["mlp.db"].begin() as s:
-        return repository.get_job(s, job_id)
+def _stored(app: Flask, job_id: str) -> jobs.JobInfo | None:
+    with services_of(app).database.begin() as s:
+        return jobs.get_job(s, job_id)
 
 
 def test_job_list_comes_from_the_database_and_outlives_the_folders(
         app: Flask, client: FlaskClient) -> None:
-    folder = job_folder(app, "aaaaaaaaaaaa", progress="0.2\t900\n0.5\t850\n",
-                         state={"status": "done", "stage": "finished",
-                                "started_at": time.time() - 20,
-                                "finished_at": time.time() - 5, "run": FIXTURE_RUN})
-    assert _stored(app, "aaaaaaaaaaaa") is None
+    folder = job_record(app, "aaaaaaaaaaaa", status="done", stage="finished",
+                        progress=((0.2, 900), (0.5, 850)), started_s_ago=20, finished_s_ago=5,
+                        plan_name=FIXTURE_RUN)
     assert 'data-job="aaaaaaaaaaaa"' in client.get("/jobs").get_data(as_text=True)
-    info = _stored(app, "aaaaaaaaaaaa")
-    assert info is not None and info.state.status == "done"
-    assert info.state.progress == ((0.2, 900), (0.5, 850)) and info.state.run_name == FIXTURE_RUN
     shutil.rmtree(folder)
     page = client.get("/jobs").get_data(as_text=True)
     assert 'data-job="aaaaaaaaaaaa"' in page and f'href="/plans/{FIXTURE_RUN}"' in page
@@ -94,24 +41,31 @@ def test_job_list_comes_from_the_database_and_outlives_the_folders(
     data = client.get("/jobs/aaaaaaaaaaaa/status.json").get_json()
     assert data["status"] == "done" and data["best_objective"] == 850
     assert 14 < data["elapsed_s"] < 16
-    assert client.post("/jobs/aaaaaaaaaaaa/cancel").status_code in (404, 409)
+    assert client.post("/jobs/aaaaaaaaaaaa/cancel").status_code == 409
     assert client.get("/jobs/bbbbbbbbbbbb").status_code == 404
 
 
-def test_a_running_job_whose_folder_vanished_is_failed(app: Flask,
-                                                       client: FlaskClient) -> None:
-    folder = job_folder(app, "dddddddddddd", state={"status": "running", "stage": "solving",
-                                                     "started_at": time.time()})
-    (folder / "worker.pid").unlink(missing_ok=True)  # starting up: counted as running
-    data = client.get("/jobs/dddddddddddd/status.json").get_json()
-    assert data["status"] == "running"
-    assert _stored(app, "dddddddddddd").state.status == "running"  # type: ignore[union-attr]
-    shutil.rmtree(folder)
-    page = client.get("/jobs/dddddddddddd").get_data(as_text=True)
-    assert "thất bại" in page and FOLDER_GONE in page
-    stored = _stored(app, "dddddddddddd")
-    assert stored is not None and stored.state.status == "failed"
-    assert stored.state.error == FOLDER_GONE and stored.state.finished_at is not None
+def test_a_running_job_is_failed_once_its_worker_is_gone(app: Flask,
+                                                         client: FlaskClient) -> None:
+    job_id = "dddddddddddd"
+    # A stand-in worker: a live process whose command line names the job, as the real one's.
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", job_id])
+    try:
+        folder = job_record(app, job_id, status="running", stage="solving", started_s_ago=3,
+                            worker_pid=worker.pid, log="solving...\n")
+        shutil.rmtree(folder)  # the row alone says how the job stands
+        data = client.get(f"/jobs/{job_id}/status.json").get_json()
+        assert data["status"] == "running" and data["stage"] == "solving"
+    finally:
+        worker.kill()
+        worker.wait()
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert "thất bại" in page and WORKER_LOST in page
+    stored = _stored(app, job_id)
+    assert stored is not None and stored.status == "failed" and stored.error == WORKER_LOST
+    assert stored.finished_at is not None
+    client.get("/jobs")
+    assert _stored(app, job_id) == stored  # reported once: read again, nothing changes
 
 
 def test_a_started_job_records_who_and_its_end_without_a_page_read(
@@ -123,10 +77,62 @@ def test_a_started_job_records_who_and_its_end_without_a_page_read(
     job_id = resp.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
     info = _stored(app, job_id)
     assert info is not None and info.started_by == "planner-user"
-    assert info.scenario_source == "file"
-    # The worker fails on the invalid file; the store's hook writes that down by itself.
-    assert wait_for(lambda: (_stored(app, job_id) or info).state.status == "failed",
+    assert info.scenario_source == "file" and info.worker_pid is not None
+    # The worker fails on the invalid file and writes that down by itself.
+    assert wait_for(lambda: (_stored(app, job_id) or info).status == "failed",
                     timeout_s=60, poll_s=0.5)
     final = _stored(app, job_id)
-    assert final is not None and "stops" in (final.state.error or "")
-    assert final.state.finished_at is not None
+    assert final is not None and "stops" in (final.error or "")
+    assert final.finished_at is not None and "problem" in final.log_tail
+    folder = Path(app.config["JOBS_DIR"]) / job_id
+    assert {p.name for p in folder.iterdir()} <= {"job.json", "scenario.yaml", "log.txt"}
+
+
+def test_plans_made_by_jobs_are_registered_with_their_job(app: Flask,
+                                                          client: FlaskClient,
+                                                          runs_dir: Path) -> None:
+    job_record(app, "aaaaaaaaaaaa", status="done", stage="finished", finished_s_ago=1,
+               plan_name="made-by-a-job")
+    shutil.copytree(runs_dir / FIXTURE_RUN, runs_dir / "made-by-a-job")
+    assert "made-by-a-job" in client.get("/").get_data(as_text=True)
+    with services_of(app).database.begin() as s:
+        source = s.scalar(select(PlanRecord.source_job)
+                          .where(PlanRecord.name == "made-by-a-job"))
+    assert source == "aaaaaaaaaaaa"
+
+
+def test_the_worker_writes_progress_at_most_once_a_second(app: Flask) -> None:
+    db = services_of(app).database
+    folder = job_record(app, "aaaaaaaaaaaa", status="queued", created_s_ago=0, log="solving\n")
+    reporter = JobReporter(db, "aaaaaaaaaaaa", folder / "log.txt")
+    assert reporter.report(status="running", stage="loading")
+    for i, objective in enumerate((900, 880, 870)):  # three improvements within a second
+        reporter.improved(0.1 * i, objective)
+    stored = _stored(app, "aaaaaaaaaaaa")
+    assert stored is not None and stored.progress == ((0.0, 900),)  # the first one only
+    assert stored.stage == "solving"
+    time.sleep(PROGRESS_WRITE_S)
+    reporter.improved(1.5, 860)  # a second later: written with those before it
+    assert _stored(app, "aaaaaaaaaaaa").progress == (  # type: ignore[union-attr]
+        (0.0, 900), (0.1, 880), (0.2, 870), (1.5, 860))
+    reporter.improved(1.6, 850)
+    assert reporter.finish("done", stage="finished", plan_name="p")  # the final write has all
+    final = _stored(app, "aaaaaaaaaaaa")
+    assert final is not None and final.best_objective == 850 and len(final.progress) == 5
+    assert final.log_tail == "solving\n" and final.plan_name == "p"
+
+
+def test_a_cancelled_job_takes_no_more_reports(app: Flask) -> None:
+    db = services_of(app).database
+    folder = job_record(app, "aaaaaaaaaaaa", status="running", stage="solving",
+                        created_s_ago=0)
+    reporter = JobReporter(db, "aaaaaaaaaaaa", folder / "log.txt")
+    assert reporter.still_active()
+    with db.begin() as s:
+        jobs.cancel_job(s, "aaaaaaaaaaaa")
+    reporter.improved(0.5, 900)
+    assert not reporter.active  # the worker now knows: it writes no plan
+    assert not reporter.finish("done", stage="finished", plan_name="late")
+    stored = _stored(app, "aaaaaaaaaaaa")
+    assert stored is not None and (stored.status, stored.plan_name) == ("cancelled", None)
+    assert stored.progress == ()

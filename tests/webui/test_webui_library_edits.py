@@ -8,98 +8,26 @@ import datetime as dt
 import html
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy.exc import IntegrityError
 from webui_testkit import PROJECT_ROOT, tiny_scenario_yaml
 
 from geodata.datasets import load_dataset
 from planner.pipeline import places_of
 from planner.scenario import load_scenario
+from storage import libraries
+from storage.libraries import LibraryValues
 from webui.overrides import apply_library_overrides
-from webui.storage import Database, InvalidRecordError, repository
-from webui.storage.models import LibraryOverride
-from webui.storage.repository import LibraryValues
+from webui.services import services_of
 
 FAST_HASH = "pbkdf2:sha256:1000"
 LUNG_CU = "00715"
 DEFAULT = PROJECT_ROOT / "scenarios" / "ha-giang-2026.yaml"
-
-
-# --- storage (SQLite and PostgreSQL) --------------------------------------------------------
-
-@pytest.fixture
-def db(storage_url: str) -> Iterator[Database]:
-    database = Database.from_url(storage_url)
-    yield database
-    database.dispose()
-
-
-def _user(db: Database, name: str = "lan") -> int:
-    with db.begin() as s:
-        return repository.create_user(s, username=name, password="password-1",
-                                      role="dispatcher", hash_method=FAST_HASH).id
-
-
-def test_storage_library_values_are_kept_with_every_change(db: Database) -> None:
-    lan, minh = _user(db, "lan"), _user(db, "minh")
-    first = LibraryValues(lon=105.31, lat=23.36, contact="Chị Lan 0912",
-                          opening_hours=(("07:30", "11:30"), ("13:30", "16:00")),
-                          market_weekdays=("wed", "sun"), lodging=False)
-    with db.begin() as s:
-        assert repository.save_library_values(s, commune_code=LUNG_CU, values=first,
-                                              user_id=lan) == 5
-    with db.begin() as s:  # saving the same values changes nothing
-        assert repository.save_library_values(s, commune_code=LUNG_CU, values=first,
-                                              user_id=lan) == 0
-    second = LibraryValues(lon=105.31, lat=23.36, contact="Anh Minh 0988",
-                           opening_hours=(("07:30", "11:30"),), market_every_days=6,
-                           market_anchor=dt.date(2026, 12, 9))
-    with db.begin() as s:
-        assert repository.save_library_values(s, commune_code=LUNG_CU, values=second,
-                                              user_id=minh) == 4
-    with db.begin() as s:
-        current = repository.library_overrides(s)[LUNG_CU]
-        history = repository.library_history(s, commune_code=LUNG_CU)
-        assert repository.library_overrides(s, codes=["00721"]) == {}
-    assert current.values == second and current.updated_by == "minh"
-    assert current.updated_at.tzinfo is not None
-    assert len(history) == 9 and {e.edited_by for e in history[:4]} == {"minh"}
-    changes = {e.field: (e.old_value, e.new_value) for e in history[:4]}
-    assert changes == {
-        "contact": ("Chị Lan 0912", "Anh Minh 0988"),
-        "opening_hours": ("07:30-11:30,13:30-16:00", "07:30-11:30"),
-        "market_days": ("wed,sun", "every 6 days from 2026-12-09"),
-        "lodging": ("no", None)}
-    assert [e.new_value for e in history if e.field == "location"] == ["23.360000, 105.310000"]
-
-
-def test_storage_library_values_are_checked(db: Database) -> None:
-    uid = _user(db)
-    bad = [LibraryValues(lon=105.3), LibraryValues(lon=200.0, lat=23.0),
-           LibraryValues(opening_hours=(("11:00", "09:00"),)),
-           LibraryValues(opening_hours=(("7:30", "9:00"),)),
-           LibraryValues(market_weekdays=("wednesday",)),
-           LibraryValues(market_every_days=6),
-           LibraryValues(market_weekdays=("wed",), market_every_days=6,
-                         market_anchor=dt.date(2026, 1, 1))]
-    for values in bad:
-        with pytest.raises(InvalidRecordError, match=f"commune {LUNG_CU}"):
-            with db.begin() as s:
-                repository.save_library_values(s, commune_code=LUNG_CU, values=values,
-                                               user_id=uid)
-    with db.begin() as s:
-        assert repository.library_history(s) == [] and repository.library_overrides(s) == {}
-    # The database itself refuses half a location, whoever writes it.
-    with pytest.raises(IntegrityError):
-        with db.begin() as s:
-            s.add(LibraryOverride(commune_code="00721", lon=105.0, updated_by_id=uid))
-            s.flush()
 
 
 # --- applied to a scenario ------------------------------------------------------------------
@@ -188,9 +116,9 @@ def test_an_edit_is_recorded_with_who_and_when_and_shown(app: Flask,
         opening_hours="7:30-11:30; 13h30-16h00", market_mode="weekdays",
         market_weekdays=["sun", "wed"], lodging="no"))
     assert resp.status_code == 303 and resp.headers["Location"].endswith("saved=5#saved")
-    with app.extensions["mlp.db"].begin() as s:
-        history = repository.library_history(s, commune_code=LUNG_CU)
-        current = repository.library_overrides(s)[LUNG_CU].values
+    with services_of(app).database.begin() as s:
+        history = libraries.library_history(s, commune_code=LUNG_CU)
+        current = libraries.library_overrides(s)[LUNG_CU].values
     assert {e.field for e in history} == {"location", "contact", "opening_hours",
                                           "market_days", "lodging"}
     assert {e.edited_by for e in history} == {"test-dispatcher"}
@@ -220,14 +148,14 @@ def test_unchanged_location_is_not_an_edit_and_reset_goes_back(app: Flask,
     lat, lon = f"{float(record['lat']):.6f}", f"{float(record['lon']):.6f}"
     resp = client.post(f"/communes/{LUNG_CU}", data=_form(lat=lat, lon=lon, contact="A"))
     assert resp.status_code == 303 and "saved=1" in resp.headers["Location"]
-    with app.extensions["mlp.db"].begin() as s:
-        assert repository.library_overrides(s)[LUNG_CU].values.lon is None
+    with services_of(app).database.begin() as s:
+        assert libraries.library_overrides(s)[LUNG_CU].values.lon is None
     client.post(f"/communes/{LUNG_CU}", data=_form(lat="23.35", lon="105.31", contact="A"))
     resp = client.post(f"/communes/{LUNG_CU}", data=_form(reset_location="1", contact="A"))
     assert "saved=1" in resp.headers["Location"]
-    with app.extensions["mlp.db"].begin() as s:
-        assert repository.library_overrides(s)[LUNG_CU].values.lon is None
-        fields = [e.field for e in repository.library_history(s, commune_code=LUNG_CU)]
+    with services_of(app).database.begin() as s:
+        assert libraries.library_overrides(s)[LUNG_CU].values.lon is None
+        fields = [e.field for e in libraries.library_history(s, commune_code=LUNG_CU)]
     assert fields == ["location", "location", "contact"]
 
 
@@ -251,8 +179,8 @@ def test_invalid_library_values_are_explained(app: Flask, client: FlaskClient,
     page = _page(resp)
     problem = re.search(rf'<span class="field-problem" data-field="{key}">([^<]*)</span>', page)
     assert problem and message in problem.group(1)
-    with app.extensions["mlp.db"].begin() as s:
-        assert repository.library_history(s) == []
+    with services_of(app).database.begin() as s:
+        assert libraries.library_history(s) == []
 
 
 def test_solving_from_the_web_applies_the_library_values(app: Flask, client: FlaskClient,

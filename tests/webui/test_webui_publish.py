@@ -15,8 +15,9 @@ from markupsafe import escape
 from webui_testkit import FIXTURE_DIR, FIXTURE_RUN
 
 from planner.plan import Plan
+from storage import plans
 from webui import create_app
-from webui.storage import repository
+from webui.services import services_of
 
 VEHICLE = "xe-tv-01"
 
@@ -27,9 +28,9 @@ def _publish(client: FlaskClient, run: str = FIXTURE_RUN, note: str = "") -> str
     return resp.headers["Location"]
 
 
-def _versions(app: Flask) -> list[repository.VersionInfo]:
-    with app.extensions["mlp.db"].begin() as s:
-        return repository.list_versions(s)
+def _versions(app: Flask) -> list[plans.VersionInfo]:
+    with services_of(app).database.begin() as s:
+        return plans.list_versions(s)
 
 
 def test_plan_page_offers_publishing_to_dispatchers_only(client: FlaskClient,
@@ -106,7 +107,7 @@ def test_a_failed_publication_changes_nothing(app: Flask, client: FlaskClient,
     def broken(data: bytes | None) -> bytes:
         raise OSError("disk full")
 
-    monkeypatch.setattr(repository, "_freeze_routes", broken)
+    monkeypatch.setattr(plans, "_freeze_routes", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert client.post(f"/plans/{FIXTURE_RUN}/publish").status_code == 500
     assert [v.number for v in _versions(app)] == [1]
@@ -166,20 +167,20 @@ def test_drivers_record_outcomes(app: Flask, client: FlaskClient, client_as,  # 
 
 def test_run_folders_are_registered_on_start_and_on_listing(app: Flask, client: FlaskClient,
                                                             runs_dir: Path) -> None:
-    db = app.extensions["mlp.db"]
+    db = services_of(app).database
     with db.begin() as s:
-        assert set(repository.plan_digests(s)) == {FIXTURE_RUN}
+        assert set(plans.plan_digests(s)) == {FIXTURE_RUN}
     shutil.copytree(FIXTURE_DIR, runs_dir / "copy-b")  # `planner solve --out runs/copy-b`
     with db.begin() as s:
-        assert set(repository.plan_digests(s)) == {FIXTURE_RUN}
+        assert set(plans.plan_digests(s)) == {FIXTURE_RUN}
     assert client.get("/").status_code == 200
     with db.begin() as s:
-        digests = repository.plan_digests(s)
+        digests = plans.plan_digests(s)
     assert set(digests) == {FIXTURE_RUN, "copy-b"}
     assert digests["copy-b"][1] == str(runs_dir / "copy-b")
     assert client.get("/").status_code == 200  # idempotent
     with db.begin() as s:
-        assert repository.plan_digests(s) == digests
+        assert plans.plan_digests(s) == digests
 
 
 @pytest.fixture
@@ -189,7 +190,7 @@ def app_on(storage_url: str, runs_dir: Path, tmp_path: Path) -> Iterator[Flask]:
                       "SECRET_KEY": "k", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"},
                      instance_path=tmp_path / "instance")
     yield app
-    app.extensions["mlp.db"].dispose()
+    services_of(app).database.dispose()
 
 
 def test_publishing_on_each_database(app_on: Flask, fixture_plan: Plan) -> None:

@@ -19,7 +19,8 @@ from flask.testing import FlaskClient
 from webui_testkit import PROJECT_ROOT, tiny_scenario_yaml
 
 from cli import main as planner_main
-from webui.storage import repository
+from storage import jobs, scenarios
+from webui.services import services_of
 
 DEFAULT = PROJECT_ROOT / "scenarios" / "ha-giang-2026.yaml"
 
@@ -134,8 +135,8 @@ def test_upload_stores_the_yaml_with_who_and_when(app: Flask, client: FlaskClien
     text = _stored_yaml()
     resp = _upload(client, text)
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/scenarios/up-tiny")
-    with app.extensions["mlp.db"].begin() as s:
-        info = repository.get_scenario(s, "up-tiny")
+    with services_of(app).database.begin() as s:
+        info = scenarios.get_scenario(s, "up-tiny")
     assert info.yaml_text == text and info.created_by == info.updated_by == "test-dispatcher"
     assert info.updated_at.tzinfo is not None
     page = _page(client.get("/scenarios/up-tiny"))
@@ -150,8 +151,8 @@ def test_upload_too_large_is_413(app: Flask, client: FlaskClient, with_default: 
     assert resp.status_code == 413 and "2 KB" in resp.get_data(as_text=True)
     app.config["MAX_CONTENT_LENGTH"] = 4096  # the whole request, before the form is read
     assert _upload(client, b"x" * 10_000).status_code == 413
-    with app.extensions["mlp.db"].begin() as s:
-        assert repository.list_scenarios(s) == []
+    with services_of(app).database.begin() as s:
+        assert scenarios.list_scenarios(s) == []
 
 
 def test_upload_without_file_or_empty_is_400(client: FlaskClient, with_default: Path) -> None:
@@ -293,8 +294,8 @@ def test_form_validation_shows_the_cli_problems_next_to_the_fields(
            "Input should be greater than 0" in cli.group(1)
     # Nothing was stored, values typed stay in the form.
     assert 'value="-3"' in page
-    with client.application.extensions["mlp.db"].begin() as s:
-        assert repository.list_scenarios(s) == []
+    with services_of(client.application).database.begin() as s:
+        assert scenarios.list_scenarios(s) == []
 
 
 def test_form_saves_a_file_scenario_as_a_stored_one(app: Flask, client: FlaskClient,
@@ -306,14 +307,14 @@ def test_form_saves_a_file_scenario_as_a_stored_one(app: Flask, client: FlaskCli
                  "new_stop.deliver_crates": "7", "title": "Sửa trên web", "action": "validate"})
     ok = client.post("/scenarios/ha-giang-2026/edit", data=form)
     assert ok.status_code == 200 and "Kịch bản hợp lệ." in _page(ok)
-    with app.extensions["mlp.db"].begin() as s:
-        assert repository.list_scenarios(s) == []  # validating stores nothing
+    with services_of(app).database.begin() as s:
+        assert scenarios.list_scenarios(s) == []  # validating stores nothing
     form["action"] = "save"
     resp = client.post("/scenarios/ha-giang-2026/edit", data=form)
     assert resp.status_code == 303
     assert resp.headers["Location"].endswith("/scenarios/ha-giang-2026-web")
-    with app.extensions["mlp.db"].begin() as s:
-        info = repository.get_scenario(s, "ha-giang-2026-web")
+    with services_of(app).database.begin() as s:
+        info = scenarios.get_scenario(s, "ha-giang-2026-web")
     data = yaml.safe_load(info.yaml_text)
     assert data["extends"] == "ha-giang-2026" and data["title"] == "Sửa trên web"
     assert data["vehicles"][0]["count"] == 2 and data["vehicles"][0]["capacity_crates"] == 40
@@ -340,8 +341,8 @@ def test_form_edits_a_stored_scenario_in_place(app: Flask, client: FlaskClient,
     assert "save_as" not in form and form["stop"] == ["00715", "00721"]
     form.update({"stop": ["00715"], "solver.time_limit_s": "5", "action": "save"})
     assert client.post("/scenarios/up-tiny/edit", data=form).status_code == 303
-    with app.extensions["mlp.db"].begin() as s:
-        data = yaml.safe_load(repository.get_scenario(s, "up-tiny").yaml_text)
+    with services_of(app).database.begin() as s:
+        data = yaml.safe_load(scenarios.get_scenario(s, "up-tiny").yaml_text)
     assert data["extends"] == "ha-giang-2026" and data["name"] == "up-tiny"
     assert [s["commune_code"] for s in data["stops"]] == ["00715"]
     assert data["solver"] == {"time_limit_s": 5, "seed": 0}
@@ -371,8 +372,8 @@ def test_solving_a_stored_scenario_gives_the_job_its_resolved_text(
         assert "extends" not in solved and solved["name"] == "up-tiny"
         assert [s["commune_code"] for s in solved["stops"]] == ["00715", "00721"]
         assert solved["depots"][0]["id"] == "tv-ha-giang"  # from the file it extends
-        with app.extensions["mlp.db"].begin() as s:
-            job = repository.get_job(s, job_id)
+        with services_of(app).database.begin() as s:
+            job = jobs.get_job(s, job_id)
         assert job is not None and job.started_by == "test-dispatcher"
         assert job.scenario_source == "database" and job.time_limit_s == 1
         page = client.get("/jobs").get_data(as_text=True)
@@ -384,9 +385,9 @@ def test_solving_a_stored_scenario_gives_the_job_its_resolved_text(
 def test_solving_a_scenario_that_became_invalid_shows_why(app: Flask, client: FlaskClient,
                                                           with_default: Path) -> None:
     assert _upload(client, _stored_yaml()).status_code == 303
-    with app.extensions["mlp.db"].begin() as s:  # its parent is not there any more
-        repository.save_scenario(s, name="up-tiny", user_id=None,
-                                 yaml_text=_stored_yaml(extends="gone"))
+    with services_of(app).database.begin() as s:  # its parent is not there any more
+        scenarios.save_scenario(s, name="up-tiny", user_id=None,
+                                yaml_text=_stored_yaml(extends="gone"))
     resp = client.post("/scenarios/up-tiny/solve")
     assert resp.status_code == 422 and 'data-field="extends"' in _page(resp)
     assert not any(Path(app.config["JOBS_DIR"]).glob("*/job.json"))

@@ -3,6 +3,7 @@ imports the same way whatever pytest's import mode and whichever other test fold
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Callable
@@ -26,17 +27,33 @@ def edit_fixture_plan(runs_dir: Path, edit: Callable[[dict], None]) -> str:
     return str(data["routes"][0]["vehicle_id"])
 
 
-def job_folder(app: Any, job_id: str, *, state: dict, progress: str = "") -> Path:
-    """A job folder as a worker would have left it (no process involved)."""
-    from webui.jobstore import write_json_atomic
+def job_record(app: Any, job_id: str, *, status: str, stage: str = "queued",
+               progress: tuple[tuple[float, int], ...] = (), error: str | None = None,
+               plan_name: str | None = None, worker_pid: int | None = None,
+               log: str = "log line\n", created_s_ago: float = 30,
+               started_s_ago: float | None = None, finished_s_ago: float | None = None) -> Path:
+    """A job as its worker would have left it (no process involved): its row in the app's
+    database and its folder with ``job.json`` and ``log.txt``. Returns the folder."""
+    from storage.models import JobRecord, utcnow
+    from webui.services import services_of
 
     folder = Path(app.config["JOBS_DIR"]) / job_id
     folder.mkdir(parents=True)
-    write_json_atomic(folder / "job.json", {"id": job_id, "scenario": "tiny",
-                                            "created_at": time.time() - 30})
-    write_json_atomic(folder / "state.json", state)
-    (folder / "progress.tsv").write_text(progress, encoding="utf-8")
-    (folder / "log.txt").write_text("log line\n", encoding="utf-8")
+    (folder / "job.json").write_text(json.dumps({"id": job_id, "scenario": "tiny"}),
+                                     encoding="utf-8")
+    (folder / "log.txt").write_text(log, encoding="utf-8")
+    now = utcnow()
+
+    def ago(seconds: float | None) -> dt.datetime | None:
+        return now - dt.timedelta(seconds=seconds) if seconds is not None else None
+
+    with services_of(app).database.begin() as s:
+        s.add(JobRecord(job_id=job_id, scenario_name="tiny", scenario_source="file",
+                        status=status, stage=stage, progress_json=json.dumps(progress),
+                        best_objective=min((b for _, b in progress), default=None),
+                        error=error, log_tail=log, plan_name=plan_name, worker_pid=worker_pid,
+                        created_at=ago(created_s_ago), started_at=ago(started_s_ago),
+                        finished_at=ago(finished_s_ago), updated_at=now))
     return folder
 
 

@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
+from storage import DuplicateError, users
 from webui.csrf import HEADER as CSRF_HEADER
 from webui.csrf import SESSION_KEY as CSRF_SESSION_KEY
-from webui.storage import DuplicateError, repository
+from webui.services import services_of
 
 TEST_PASSWORD = "test-password"
 FAST_HASH = "pbkdf2:sha256:1000"  # test users only: scrypt takes a quarter second a hash
@@ -19,16 +20,16 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def ensure_user(app: Flask, username: str, role: str,
-                password: str = TEST_PASSWORD) -> repository.UserInfo:
+                password: str = TEST_PASSWORD) -> users.UserInfo:
     """User ``username`` with ``role`` in ``app``'s database (made if missing)."""
-    db = app.extensions["mlp.db"]
+    db = services_of(app).database
     try:
         with db.begin() as s:
-            return repository.create_user(s, username=username, password=password, role=role,
-                                          hash_method=FAST_HASH)
+            return users.create_user(s, username=username, password=password, role=role,
+                                     hash_method=FAST_HASH)
     except DuplicateError:
         with db.begin() as s:
-            user = repository.update_user(s, username, role=role, active=True)
+            user = users.update_user(s, username, role=role, active=True)
             return user
 
 

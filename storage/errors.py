@@ -1,4 +1,5 @@
-"""Errors of the storage layer (no Flask here: the web layer maps them to pages)."""
+"""Errors of the storage layer (no Flask here: the web layer maps them to pages, the command
+line to messages)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ class StorageError(Exception):
 
 class DatabaseConfigError(StorageError, ValueError):
     """The database URL cannot be used (unknown scheme, missing driver...)."""
+
+
+class DatabaseUnavailableError(StorageError):
+    """The database cannot be reached, or stayed locked past its timeout; nothing of the
+    unit of work was written."""
 
 
 class DuplicateError(StorageError, ValueError):

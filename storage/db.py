@@ -1,15 +1,19 @@
-"""Engine, sessions and migrations of the web UI's database.
+"""Where the planner's database is, and its engine, sessions and migrations.
 
-SQLite by default (a file in the Flask instance folder, in WAL mode with foreign keys on),
-PostgreSQL when a ``postgresql://`` URL is given (driven by psycopg 3). Every unit of work
-is one transaction: ``with db.begin() as session: ...`` commits at the end of the block and
-rolls everything back if the block raises.
+The web UI, its solve workers and the command line open the same database by one rule
+(:func:`database_url`): a URL given explicitly, else ``DATABASE_URL`` from the environment,
+else the SQLite file ``planner.sqlite3`` in the instance folder (:func:`instance_dir`).
+SQLite runs in WAL mode with foreign keys on; a ``postgresql://`` URL is driven by
+psycopg 3. Every unit of work is one transaction: ``with db.begin() as session: ...``
+commits at the end of the block and rolls everything back if the block raises.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import os
+import sys
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,22 +25,51 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from webui.storage.errors import DatabaseConfigError
+from storage.errors import DatabaseConfigError, DatabaseUnavailableError
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQLITE_FILE_NAME = "planner.sqlite3"
 SQLITE_BUSY_TIMEOUT_S = 30
+DATABASE_URL_ENV = "DATABASE_URL"
+INSTANCE_DIR_ENV = "PLANNER_INSTANCE_DIR"
+
+
+def instance_dir(path: str | Path | None = None, *,
+                 environ: Mapping[str, str] | None = None) -> Path:
+    """The instance folder (database, secret key, job folders): ``path`` if given, else
+    ``PLANNER_INSTANCE_DIR``, else ``instance/`` in the project of a checkout (as Flask
+    places an app's instance folder; an installed package uses ``<prefix>/var/webui-instance``
+    as Flask does). Not created here."""
+    env = os.environ if environ is None else environ
+    chosen = path or env.get(INSTANCE_DIR_ENV) or None
+    if chosen:
+        return Path(chosen).resolve()
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return PROJECT_ROOT / "instance"
+    return Path(sys.prefix) / "var" / "webui-instance"
 
 
 def default_sqlite_url(instance_path: str | Path) -> str:
     """The URL of the default database, ``planner.sqlite3`` in the instance folder."""
     return f"sqlite:///{Path(instance_path).resolve() / SQLITE_FILE_NAME}"
+
+
+def database_url(url: str | None = None, *, instance_path: str | Path | None = None,
+                 environ: Mapping[str, str] | None = None) -> str:
+    """The database to open: ``url`` if given, else ``DATABASE_URL`` from the environment,
+    else ``planner.sqlite3`` in the instance folder (see :func:`instance_dir`)."""
+    env = os.environ if environ is None else environ
+    chosen = url or env.get(DATABASE_URL_ENV) or None
+    if chosen:
+        return str(chosen)
+    return default_sqlite_url(instance_dir(instance_path, environ=env))
 
 
 def normalise_url(url: str) -> str:
@@ -143,14 +176,40 @@ class Database:
 
     @property
     def url(self) -> str:
+        """The URL without its password, for messages and logs."""
         return self.engine.url.render_as_string(hide_password=True)
+
+    def secret_url(self) -> str:
+        """The URL with its password, for a process that opens this database too (passed
+        in its environment; never logged or written to a file)."""
+        return self.engine.url.render_as_string(hide_password=False)
+
+    @property
+    def shareable(self) -> bool:
+        """Whether another process can open this database (not an in-memory SQLite)."""
+        url = self.engine.url
+        in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "",
+                                                                              ":memory:")
+        return not in_memory
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
         """One unit of work: a session in a transaction, committed at the end of the block,
-        rolled back (leaving nothing written) if it raises."""
-        with self.sessions.begin() as session:
-            yield session
+        rolled back (leaving nothing written) if it raises. A database that cannot be reached
+        or is busy past its timeout raises :class:`DatabaseUnavailableError`."""
+        try:
+            with self.sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise DatabaseUnavailableError(f"database {self.url}: {exc.orig}") from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def open_database(url: str | None = None, *, instance_path: str | Path | None = None,
+                  migrate: bool = True) -> Database:
+    """Open the database the web UI uses (see :func:`database_url`), migrated to the newest
+    schema unless ``migrate`` is false: ``open_database()`` on the command line finds what
+    ``python -m webui serve`` stored."""
+    return Database.from_url(database_url(url, instance_path=instance_path), migrate=migrate)

@@ -1,4 +1,4 @@
-"""The tables of the web UI's database, as typed SQLAlchemy 2 declarative models.
+"""The tables of the planner's database, as typed SQLAlchemy 2 declarative models.
 
 The schema is created and changed only by the Alembic migrations in ``migrations/``; a test
 checks that they and these models agree. Times are stored in UTC (:class:`UTCDateTime`).
@@ -31,11 +31,12 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from webui.storage.errors import ImmutableError
+from storage.errors import ImmutableError
 
 ROLES: tuple[str, ...] = ("dispatcher", "planner", "driver", "viewer")
 OUTCOME_STATUSES: tuple[str, ...] = ("done", "failed")
 JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE_JOB_STATUSES: tuple[str, ...] = ("queued", "running")
 SCENARIO_SOURCES: tuple[str, ...] = ("file", "database")
 
 # Constraint names that are the same on every database, so migrations can name them.
@@ -87,7 +88,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class User(Base):
-    """A person who logs in; ``role`` decides what they may do (see :mod:`webui.auth`)."""
+    """A person who logs in; ``role`` decides what they may do in the web UI."""
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
@@ -116,7 +117,7 @@ class ScenarioRecord(Base):
 
 
 class PlanRecord(Base):
-    """A plan the UI knows: a run folder of ``RUNS_DIR`` (``planner solve --out`` or a solve
+    """A plan the UI knows: a plan folder of ``RUNS_DIR`` (``planner solve --out`` or a solve
     job) registered with the digest of its ``plan.json`` and its provenance."""
 
     __tablename__ = "plans"
@@ -253,10 +254,10 @@ class LibraryOverride(Base):
 
 
 class JobRecord(Base):
-    """A background solve as the web process last read it from its job folder (see
-    :mod:`webui.jobstore`): status, stage, the improving solutions (``progress_json``,
-    ``[[elapsed_s, objective], ...]``), error, the end of its log and the plan it made, who
-    started it and from which scenario. Kept when the job folders are cleaned."""
+    """A background solve, the one record of it (see :mod:`storage.jobs`): what it solves,
+    who started it, the process id of its worker, and what that worker reports: status,
+    stage, the improving solutions (``progress_json``, ``[[elapsed_s, objective], ...]``),
+    error, the end of its log and the plan it made. Kept when the job folders are cleaned."""
 
     __tablename__ = "jobs"
     __table_args__ = (CheckConstraint(_in("status", JOB_STATUSES), name="status"),
@@ -274,7 +275,8 @@ class JobRecord(Base):
     best_objective: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     log_tail: Mapped[str] = mapped_column(Text, default="")
-    run_name: Mapped[str | None] = mapped_column(String(128))
+    plan_name: Mapped[str | None] = mapped_column(String(128))
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     started_at: Mapped[dt.datetime | None]
@@ -286,7 +288,7 @@ class JobRecord(Base):
 
 class LoginFailure(Base):
     """A failed login: the name tried and the client's address, kept for a while so that
-    guessing passwords is slowed down (see :func:`webui.storage.repository.login_blocked`)."""
+    guessing passwords is slowed down (see :func:`storage.users.login_blocked`)."""
 
     __tablename__ = "login_failures"
 

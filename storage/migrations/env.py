@@ -1,10 +1,10 @@
-"""Alembic environment of the web UI's database.
+"""Alembic environment of the planner's database.
 
-Run by :func:`webui.storage.db.upgrade` (which hands over an open connection in
+Run by :func:`storage.db.upgrade` (which hands over an open connection in
 ``config.attributes["connection"]``) or by the ``alembic`` command with ``-x url=...``
 or ``sqlalchemy.url`` set, e.g. to write a new migration::
 
-    alembic -c webui/storage/alembic.ini -x url=sqlite:///instance/planner.sqlite3 \\
+    alembic -c storage/alembic.ini -x url=sqlite:///instance/planner.sqlite3 \\
         revision --autogenerate -m "what changed"
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from webui.storage.db import make_engine
-from webui.storage.models import Base
+from storage.db import make_engine
+from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,7 +22,7 @@ target_metadata = Base.metadata
 
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
-    # SQLite's DDL is transactional too (webui.storage.db makes it issue BEGIN itself): a
+    # SQLite's DDL is transactional too (storage.db makes it issue BEGIN itself): a
     # failed migration leaves the schema as it was.
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=sqlite, compare_type=True,

@@ -1,0 +1,90 @@
+"""Road closures entered in the web UI: a GeoJSON geometry (the road picked or the area
+drawn) closed between two dates, with a note and who entered it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import InvalidRecordError, RecordNotFoundError
+from storage.models import Closure, utcnow
+
+GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                  "MultiPolygon")
+
+
+@dataclass(frozen=True)
+class ClosureInfo:
+    id: int
+    name: str
+    geometry: dict[str, Any]
+    from_date: dt.date
+    to_date: dt.date
+    note: str
+
+
+def _geometry_text(geometry: dict[str, Any] | str) -> str:
+    try:
+        data = json.loads(geometry) if isinstance(geometry, str) else geometry
+    except ValueError as exc:
+        raise InvalidRecordError(f"closure geometry is not valid JSON ({exc})") from None
+    if isinstance(data, dict) and data.get("type") == "Feature":
+        data = data.get("geometry")
+    if not isinstance(data, dict) or data.get("type") not in GEOMETRY_TYPES \
+            or not isinstance(data.get("coordinates"), list) or not data["coordinates"]:
+        raise InvalidRecordError("closure geometry must be a GeoJSON geometry (or Feature) of "
+                                 f"type {', '.join(GEOMETRY_TYPES)} with coordinates")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def add_closure(session: Session, *, name: str, geometry: dict[str, Any] | str,
+                from_date: dt.date, to_date: dt.date, user_id: int,
+                note: str = "") -> ClosureInfo:
+    if not name.strip():
+        raise InvalidRecordError("a closure needs a name (the road or place)")
+    if to_date < from_date:
+        raise InvalidRecordError(f"closure {name!r} ends ({to_date}) before it starts "
+                                 f"({from_date})")
+    closure = Closure(name=name.strip(), geometry_geojson=_geometry_text(geometry),
+                      from_date=from_date, to_date=to_date, note=note, created_by_id=user_id,
+                      created_at=utcnow())
+    session.add(closure)
+    session.flush()
+    return _closure_info(closure)
+
+
+def _closure_info(c: Closure) -> ClosureInfo:
+    return ClosureInfo(c.id, c.name, json.loads(c.geometry_geojson), c.from_date, c.to_date,
+                       c.note)
+
+
+def list_closures(session: Session, *, on: dt.date | None = None) -> list[ClosureInfo]:
+    """Every closure, or those in force on ``on``."""
+    query = select(Closure).order_by(Closure.from_date, Closure.id)
+    if on is not None:
+        query = query.where(Closure.from_date <= on, Closure.to_date >= on)
+    return [_closure_info(c) for c in session.scalars(query)]
+
+
+def get_closure(session: Session, closure_id: int) -> ClosureInfo:
+    closure = session.get(Closure, closure_id)
+    if closure is None:
+        raise RecordNotFoundError(f"no closure with id {closure_id}")
+    return _closure_info(closure)
+
+
+def delete_closure(session: Session, closure_id: int) -> ClosureInfo:
+    """Remove a closure (the road is open again, or it was entered by mistake); plans
+    re-planned with it keep it in their scenario."""
+    closure = session.get(Closure, closure_id)
+    if closure is None:
+        raise RecordNotFoundError(f"no closure with id {closure_id}")
+    info = _closure_info(closure)
+    session.delete(closure)
+    session.flush()
+    return info

@@ -1,0 +1,195 @@
+"""Commune libraries as dispatchers edit them: their current values (location, contact,
+opening hours, market days, lodging) over those of the dataset and the scenario, and the
+history of every changed field with who changed it and when."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.errors import InvalidRecordError
+from storage.models import LibraryEdit, LibraryOverride, User, utcnow
+
+WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+# The fields of a library as the audit trail (library_edits.field) names them.
+LIBRARY_FIELDS: tuple[str, ...] = ("location", "contact", "opening_hours", "market_days",
+                                   "lodging")
+
+
+# --- history of library edits --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LibraryEditInfo:
+    commune_code: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+    edited_by: str
+    edited_at: dt.datetime
+
+
+def record_library_edits(session: Session, *, commune_code: str,
+                         changes: Iterable[tuple[str, str | None, str | None]],
+                         user_id: int) -> int:
+    """Record each ``(field, old, new)`` change of a commune library that really changed;
+    returns how many were recorded."""
+    now = utcnow()
+    n = 0
+    for field, old, new in changes:
+        if old == new:
+            continue
+        session.add(LibraryEdit(commune_code=commune_code, field=field, old_value=old,
+                                new_value=new, edited_by_id=user_id, edited_at=now))
+        n += 1
+    session.flush()
+    return n
+
+
+def library_history(session: Session, *, commune_code: str | None = None,
+                    limit: int = 200) -> list[LibraryEditInfo]:
+    """Library edits, newest first."""
+    query = (select(LibraryEdit, User.username).join(User, LibraryEdit.edited_by_id == User.id)
+             .order_by(LibraryEdit.edited_at.desc(), LibraryEdit.id.desc()).limit(limit))
+    if commune_code is not None:
+        query = query.where(LibraryEdit.commune_code == commune_code)
+    return [LibraryEditInfo(e.commune_code, e.field, e.old_value, e.new_value, name,
+                            e.edited_at) for e, name in session.execute(query)]
+
+
+# --- current values of commune libraries ---------------------------------------------------
+
+@dataclass(frozen=True)
+class LibraryValues:
+    """The edited values of one commune library; ``None`` leaves a value as the dataset
+    (location) or the scenario (contact, time windows, lodging) has it.
+
+    ``opening_hours`` are ``(start, end)`` clock times ``"HH:MM"`` on every day the library
+    is served; market days restrict them to some weekdays or to every ``market_every_days``
+    days from ``market_anchor`` (a market that drifts through the week)."""
+
+    lon: float | None = None
+    lat: float | None = None
+    contact: str | None = None
+    opening_hours: tuple[tuple[str, str], ...] | None = None
+    market_weekdays: tuple[str, ...] | None = None
+    market_every_days: int | None = None
+    market_anchor: dt.date | None = None
+    lodging: bool | None = None
+
+    def problems(self) -> list[str]:
+        """What is wrong with these values (empty when they can be stored)."""
+        out = []
+        if (self.lon is None) != (self.lat is None):
+            out.append("give both lon and lat of the location, or neither")
+        if self.lon is not None and not -180 <= self.lon <= 180:
+            out.append(f"longitude {self.lon} is outside -180..180")
+        if self.lat is not None and not -90 <= self.lat <= 90:
+            out.append(f"latitude {self.lat} is outside -90..90")
+        for start, end in self.opening_hours or ():
+            if not (CLOCK.match(start) and CLOCK.match(end)):
+                out.append(f"opening hours {start}-{end}: write clock times as HH:MM")
+            elif end <= start:
+                out.append(f"opening hours {start}-{end}: they close before they open")
+        if self.opening_hours is not None and not self.opening_hours:
+            out.append("opening hours: give at least one interval, or none to keep the "
+                       "scenario's")
+        bad = [d for d in self.market_weekdays or () if d not in WEEKDAY_KEYS]
+        if bad:
+            out.append(f"market days {', '.join(bad)}: use {', '.join(WEEKDAY_KEYS)}")
+        if self.market_weekdays is not None and not self.market_weekdays:
+            out.append("market days: tick at least one weekday")
+        if (self.market_every_days is None) != (self.market_anchor is None):
+            out.append("a market every N days needs both N and a date it falls on")
+        if self.market_every_days is not None and not 1 <= self.market_every_days <= 366:
+            out.append(f"a market every {self.market_every_days} days: use 1 to 366")
+        if self.market_weekdays is not None and self.market_every_days is not None:
+            out.append("market days are either weekdays or every N days, not both")
+        return out
+
+    def texts(self) -> dict[str, str | None]:
+        """Each field of :data:`LIBRARY_FIELDS` as the text the audit trail keeps."""
+        market = None
+        if self.market_weekdays is not None:
+            market = ",".join(self.market_weekdays)
+        elif self.market_every_days is not None and self.market_anchor is not None:
+            market = f"every {self.market_every_days} days from {self.market_anchor.isoformat()}"
+        return {
+            "location": (f"{self.lat:.6f}, {self.lon:.6f}"
+                         if self.lon is not None and self.lat is not None else None),
+            "contact": self.contact,
+            "opening_hours": (",".join(f"{a}-{b}" for a, b in self.opening_hours)
+                              if self.opening_hours is not None else None),
+            "market_days": market,
+            "lodging": None if self.lodging is None else ("yes" if self.lodging else "no"),
+        }
+
+
+@dataclass(frozen=True)
+class LibraryOverrideInfo:
+    commune_code: str
+    values: LibraryValues
+    updated_by: str
+    updated_at: dt.datetime
+
+
+def _override_values(o: LibraryOverride) -> LibraryValues:
+    hours = None
+    if o.opening_hours is not None:
+        hours = tuple(tuple(part.split("-", 1)) for part in o.opening_hours.split(",")
+                      if "-" in part)
+    weekdays = tuple(o.market_weekdays.split(",")) if o.market_weekdays is not None else None
+    return LibraryValues(lon=o.lon, lat=o.lat, contact=o.contact,
+                         opening_hours=hours,  # type: ignore[arg-type]
+                         market_weekdays=weekdays, market_every_days=o.market_every_days,
+                         market_anchor=o.market_anchor, lodging=o.lodging)
+
+
+def _override_info(o: LibraryOverride) -> LibraryOverrideInfo:
+    return LibraryOverrideInfo(o.commune_code, _override_values(o), o.updated_by.username,
+                               o.updated_at)
+
+
+def save_library_values(session: Session, *, commune_code: str, values: LibraryValues,
+                        user_id: int) -> int:
+    """Make ``values`` the current values of the library of ``commune_code`` and record
+    each field that changed (old and new text, who, when) in ``library_edits``; returns how
+    many fields changed. :class:`InvalidRecordError` names what cannot be stored."""
+    problems = values.problems()
+    if problems:
+        raise InvalidRecordError(f"library of commune {commune_code}: " + "; ".join(problems))
+    record = session.scalar(select(LibraryOverride)
+                            .where(LibraryOverride.commune_code == commune_code))
+    old = _override_values(record).texts() if record is not None else LibraryValues().texts()
+    new = values.texts()
+    changed = record_library_edits(session, commune_code=commune_code, user_id=user_id,
+                                   changes=[(f, old[f], new[f]) for f in LIBRARY_FIELDS])
+    if not changed:
+        return 0
+    if record is None:
+        record = LibraryOverride(commune_code=commune_code, updated_by_id=user_id)
+        session.add(record)
+    record.lon, record.lat, record.contact = values.lon, values.lat, values.contact
+    record.opening_hours = new["opening_hours"]
+    record.market_weekdays = (",".join(values.market_weekdays)
+                              if values.market_weekdays is not None else None)
+    record.market_every_days, record.market_anchor = (values.market_every_days,
+                                                      values.market_anchor)
+    record.lodging = values.lodging
+    record.updated_by_id, record.updated_at = user_id, utcnow()
+    session.flush()
+    return changed
+
+
+def library_overrides(session: Session, *, codes: Iterable[str] | None = None
+                      ) -> dict[str, LibraryOverrideInfo]:
+    """The current edited values of commune libraries (all, or those of ``codes``)."""
+    query = select(LibraryOverride).join(LibraryOverride.updated_by)
+    if codes is not None:
+        query = query.where(LibraryOverride.commune_code.in_(list(codes)))
+    return {o.commune_code: _override_info(o) for o in session.scalars(query)}

@@ -1,0 +1,207 @@
+"""The plans the web UI shows: the plan folders of ``RUNS_DIR`` (one sub-folder per plan
+with ``plan.json``, ``routes.geojson``, ``scenario.json`` and its maps) and, under names
+``<series>@v<N>``, the versions published in the database.
+
+A published version's frozen files are written once to ``published_root/<version id>/``
+(and written again if that copy no longer matches the version's digest), so the plan page,
+sheets, PDFs, maps and exports read a published version exactly as they read a plan folder.
+Plan folder names cannot contain ``@``, so the two never clash. Plan names from URLs are
+never joined into paths: a name is looked up among the folder's actual entries, and only a
+listed entry's path is used.
+
+The store reads plans and registers plan folders in the database; it draws nothing (the
+pages ask :func:`render.maps.plan_map_file` for a plan's map, in the folder given here).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.errors import PlannerError
+from planner.outputs import read_plan_folder
+from planner.plan import Plan
+from storage import Database, InvalidRecordError, RecordNotFoundError, jobs, plans
+from storage.digest import sha256_hex
+from storage.plans import VersionContent, parse_version_key
+from webui.errors import NotFoundError
+
+log = logging.getLogger(__name__)
+
+PLAN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+PUBLISHED_DIR_NAME = "published"
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_json(path: str, mtime_ns: int, size: int) -> Any:
+    """The JSON file at ``path``, parsed once per (modification time, size)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """One line of the plan list: the plan, or why it cannot be read."""
+
+    name: str
+    plan: Plan | None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanStore:
+    """The plan folders of ``root`` (``RUNS_DIR``) and the published versions of
+    ``database`` (copied to ``published_root`` when first read)."""
+
+    root: Path
+    published_root: Path
+    database: Database
+
+    # --- plan folders --------------------------------------------------------------------
+
+    def _entries(self) -> dict[str, Path]:
+        if not self.root.is_dir():
+            return {}
+        return {p.name: p for p in self.root.iterdir()
+                if PLAN_NAME.match(p.name) and p.is_dir() and (p / "plan.json").is_file()}
+
+    def names(self) -> list[str]:
+        """Names of the plan folders, newest first (published versions are not listed)."""
+        entries = self._entries()
+        return sorted(entries, key=lambda n: (entries[n] / "plan.json").stat().st_mtime,
+                      reverse=True)
+
+    def _plan_folder(self, name: str) -> Path:
+        path = self._entries().get(name)
+        if path is None:
+            raise NotFoundError(f"unknown plan {name!r}")
+        return path
+
+    def folder(self, name: str) -> Path:
+        """The folder of plan ``name`` (a plan folder or ``<series>@v<N>``);
+        :class:`NotFoundError` unless it is a listed plan or a published version."""
+        key = parse_version_key(name)
+        if key is None:
+            return self._plan_folder(name)
+        return self._version_folder(*key)
+
+    # --- reading a plan --------------------------------------------------------------------
+
+    def plan(self, name: str) -> Plan:
+        return read_plan_folder(self.folder(name))
+
+    def routes(self, name: str) -> dict[str, Any] | None:
+        """The parsed ``routes.geojson`` of plan ``name``, or ``None`` if it is missing or
+        unreadable (pages then go without directions). Parsed once per version of the file
+        (a 73-stop plan's is 3 MB, 0.2-0.4 s to parse); callers must not change it."""
+        path = self.folder(name) / "routes.geojson"
+        try:
+            stat = path.stat()
+            return _parsed_json(str(path), stat.st_mtime_ns, stat.st_size)
+        except FileNotFoundError:
+            return None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            log.warning("%s: not valid GeoJSON (%s); showing the plan without directions",
+                        path, exc)
+            return None
+
+    def _scenario_data(self, name: str) -> dict[str, Any]:
+        """The resolved ``scenario.json`` written beside the plan; empty if unreadable."""
+        path = self.folder(name) / "scenario.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def assumptions(self, name: str) -> tuple[str, ...]:
+        """The ``assumptions`` of the resolved ``scenario.json`` written beside the plan."""
+        items = self._scenario_data(name).get("assumptions")
+        return tuple(str(a) for a in items) if isinstance(items, list) else ()
+
+    def summaries(self) -> list[PlanSummary]:
+        """The plan list; every readable plan folder is registered in the database."""
+        out = []
+        for name in self.names():
+            try:
+                out.append(PlanSummary(name, self.plan(name)))
+            except PlannerError as exc:
+                out.append(PlanSummary(name, None, str(exc)))
+        self.sync()
+        return out
+
+    # --- the database ------------------------------------------------------------------------
+
+    def sync(self) -> int:
+        """Register new or changed plan folders in the database (idempotent), with the job
+        that made them if it is known. Returns how many records were written."""
+        with self.database.begin() as s:
+            known = plans.plan_digests(s)
+        written = 0
+        made_by: dict[str, str] | None = None
+        for name in self.names():
+            folder = self._plan_folder(name)
+            try:
+                text = (folder / "plan.json").read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            if known.get(name) == (sha256_hex(text), str(folder)):
+                continue
+            try:
+                with self.database.begin() as s:
+                    if made_by is None:
+                        made_by = jobs.plans_made_by_jobs(s)
+                    plans.register_plan(s, name=name, folder=str(folder), plan_text=text,
+                                        source_job=made_by.get(name))
+                written += 1
+            except InvalidRecordError as exc:
+                log.debug("not registering %s: %s", folder, exc)
+        return written
+
+    def _version_folder(self, series: str, number: int) -> Path:
+        try:
+            with self.database.begin() as s:
+                info = plans.find_version(s, series, number)
+                folder = self.published_root / str(info.id)
+                if _copy_is_current(folder, info.digest):
+                    return folder
+                content = plans.version_content(s, info.id)
+        except RecordNotFoundError:
+            raise NotFoundError(f"unknown plan {series}@v{number}") from None
+        _write_version_folder(folder, content)
+        return folder
+
+
+def _copy_is_current(folder: Path, digest: str) -> bool:
+    try:
+        return sha256_hex((folder / "plan.json").read_bytes()) == digest
+    except OSError:
+        return False
+
+
+def _write_version_folder(folder: Path, content: VersionContent) -> None:
+    """Write a version's frozen files to ``folder`` in one step (a temporary folder renamed
+    into place), so readers never see half a copy."""
+    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
+    tmp.mkdir(parents=True)
+    try:
+        (tmp / "plan.json").write_text(content.plan_json, encoding="utf-8")
+        if content.routes_geojson is not None:
+            (tmp / "routes.geojson").write_bytes(content.routes_geojson)
+        if content.scenario_json is not None:
+            (tmp / "scenario.json").write_text(content.scenario_json, encoding="utf-8")
+        if folder.exists():
+            stale = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.stale")
+            folder.rename(stale)
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp.rename(folder)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not _copy_is_current(folder, sha256_hex(content.plan_json)):
+            raise
