@@ -30,6 +30,7 @@ from flask.typing import ResponseReturnValue
 from planner.check import Violation
 from planner.edit import (
     EditContext,
+    EditContextMissing,
     EditError,
     MoveStop,
     RemoveStop,
@@ -41,10 +42,10 @@ from planner.plan import TZ, Plan
 from planner.provenance import Finding as StoredFinding
 from render.folder import write_edited_plan_folder
 from render.routeview import route_views
-from storage import plans
+from storage import StorageError, plans
 from storage.plans import parse_version_key
 from webui.auth import current_user, requires
-from webui.errors import BadRequestError, ConflictError, NotFoundError
+from webui.errors import BadRequestError, ConflictError, JobError, NotFoundError
 from webui.jobs import time_limit_field
 from webui.jobservice import ReplanSpec
 from webui.services import database, job_service, plan_store
@@ -154,11 +155,35 @@ def _draft(run: str) -> tuple[Plan, Path]:
         raise NotFoundError(g.tr("unknown_plan", name=run)) from None
 
 
-def _context(folder: Path) -> EditContext:
+class PrepareFirst(Exception):
+    """The plan has no matrices yet (written before plan folders kept them): a background
+    job prepares them, and the request answers with that job's page."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+
+def _context(run: str, folder: Path) -> EditContext:
+    """The plan's edit context, read from its folder (no road network is built here)."""
     try:
         return edit_context(folder)
+    except EditContextMissing:
+        raise PrepareFirst(_draw_routes(run, folder)) from None
     except EditError as exc:
         raise ConflictError(g.tr("edit_no_scenario", detail=str(exc))) from None
+
+
+def _draw_routes(run: str, folder: Path) -> str:
+    """Start (or find) the background job that draws plan ``run``'s routes along the roads
+    and writes its matrices; returns its id."""
+    user = current_user()
+    return job_service().start_geometry(run, folder, user_id=user.id if user else None)
+
+
+@bp.errorhandler(PrepareFirst)
+def _prepare_first(exc: PrepareFirst) -> ResponseReturnValue:
+    return redirect(url_for("jobs.job_page", job_id=exc.job_id), code=303)
 
 
 def _invalid(field_name: str, value: object, detail: str = "") -> BadRequestError:
@@ -199,7 +224,7 @@ def _position(raw: str | None) -> int | None:
 
 def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValue:
     plan, folder = _draft(run)
-    ctx = _context(folder)
+    ctx = _context(run, folder)
     user = current_user()
     assert user is not None
     try:
@@ -210,6 +235,10 @@ def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValu
     name = _save(result.plan, ctx, run, result.changed_vehicles)
     log.info("user %s edited %s -> %s (%s): %d violation(s)", user.username, run, name,
              edit, len(result.violations))
+    try:  # the changed routes are drawn in straight legs until this job draws them
+        _draw_routes(name, plan_store().folder(name))
+    except (JobError, StorageError) as exc:
+        log.warning("routes of %s not drawn along the roads: %s", name, exc)
     return redirect(url_for("edits.edit_page", run=name), code=303)
 
 
@@ -237,7 +266,7 @@ def edit_page(run: str) -> ResponseReturnValue:
     plan, folder = _draft(run)
     checks = plan_checks(plan)
     if not checks.checked:  # a plan from the solver: check it now
-        ctx = _context(folder)
+        ctx = _context(run, folder)
         checks = arrange_findings(check_stored_plan(plan, ctx))
     views = route_views(plan)
     edits = plan.provenance.manual_edits

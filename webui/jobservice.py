@@ -1,4 +1,7 @@
-"""Background solves: the job service starts, reads, lists and cancels them.
+"""Background jobs: the job service starts, reads, lists and cancels them. A job solves a
+scenario (or re-plans from a plan), or draws an edited plan's routes along the roads
+again (``kind: geometry``: :func:`planner.outputs.refresh_route_geometry`, the part of an
+edit that needs the road network, which no request builds).
 
 The database's ``jobs`` row of a job (see :mod:`storage.jobs`) is its one source of truth.
 A request only writes the job's folder, adds the row and starts the worker process
@@ -14,8 +17,10 @@ worker's process group; a worker that is not stopped in time reports nothing mor
 
 Job folder (what the worker needs as files)::
 
-    job.json       what to solve (scenario file, time limit, where to put the plan; for a
-                   re-plan also its ``replan`` spec, see :class:`ReplanSpec`)
+    job.json       what to do (``kind``: ``solve`` or ``geometry``); for a solve the scenario
+                   file, time limit and where to put the plan (for a re-plan also its
+                   ``replan`` spec, see :class:`ReplanSpec`); for ``geometry`` the plan
+                   folder
     previous.json  a re-plan's previous plan, copied when the job starts
     scenario.json  a re-plan's scenario (the one saved beside the previous plan), copied
     scenario.yaml  the scenario text the web process resolved, when it gave one (a scenario
@@ -54,6 +59,7 @@ log = logging.getLogger(__name__)
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
 STATUSES = JOB_STATUSES
 REPLAN_KINDS = ("resolve", "closures", "outcomes")
+GEOMETRY = "geometry"  # job.json ``kind`` of a job drawing a plan's routes along the roads
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_FILE = "log.txt"
 LOG_TAIL_CHARS = 4000
@@ -290,6 +296,35 @@ class JobService:
             jobs.fail_job(s, info.job_id, error=WORKER_LOST, log_tail=tail)
             return jobs.get_job(s, info.job_id) or info
 
+    def start_geometry(self, plan_name: str, folder: Path, *, user_id: int | None) -> str:
+        """Start drawing the routes of the plan in ``folder`` along the roads again (and
+        writing its matrices); returns the job id. A job already doing it is reused."""
+        with self.database.begin() as s:
+            running = [j for j in jobs.list_jobs(s, limit=50)
+                       if j.active and j.scenario_name == geometry_job_name(plan_name)]
+        if running:
+            return self._settled(running[0]).job_id
+        if not self.database.shareable:
+            raise JobError(f"database {self.database.url} lives in this process only; "
+                           "background jobs need one their worker processes can open")
+        job_id = uuid.uuid4().hex[:12]
+        job_folder = self.root / job_id
+        job_folder.mkdir(parents=True)
+        try:
+            job = {"id": job_id, "kind": GEOMETRY, "plan_name": plan_name,
+                   "plan_folder": str(Path(folder).resolve()),
+                   "jobs_dir": str(self.root.resolve()), "max_concurrent": self.max_concurrent,
+                   "created_at": time.time()}
+            write_json_atomic(job_folder / "job.json", job)
+            with self.database.begin() as s:
+                jobs.add_job(s, job_id=job_id, scenario_name=geometry_job_name(plan_name),
+                             scenario_source="file", time_limit_s=None, started_by_id=user_id)
+        except BaseException:
+            shutil.rmtree(job_folder, ignore_errors=True)
+            raise
+        self._start_worker(job_id, job_folder, job)
+        return job_id
+
     def start_solve(self, sources: ScenarioSources, name: str, *, user_id: int | None,
                     time_limit_s: float | None, worker_reports_problems: bool = False) -> str:
         """Start solving scenario ``name`` (a file or a stored one) as the web UI solves: the
@@ -308,6 +343,12 @@ class JobService:
         return self.start(None, scenario_name=name, user_id=user_id,
                           scenario_source=entry.source, time_limit_s=time_limit_s,
                           scenario_text=text)
+
+
+def geometry_job_name(plan_name: str) -> str:
+    """What the job list calls a job drawing plan ``plan_name``'s routes (the jobs table
+    names every job by what it works on)."""
+    return f"{plan_name}: routes along the roads"[:128]
 
 
 def _terminate(pid: int, job_id: str) -> None:

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from planner.kpis import COMPARE_ROWS, compare_value
 from planner.plan import Plan
+from planner.outputs import has_approximate_routes
 from render import exports
 from render.maps import plan_map_file
 from render.routeview import route_views
@@ -44,6 +45,7 @@ def plan_page(run: str) -> ResponseReturnValue:
     plan = load_plan(run)
     store = plan_store()
     return render_template("plan.html", run=run, plan=plan,
+                           approximate_routes=has_approximate_routes(store.folder(run)),
                            views=route_views(plan),
                            targets=plan.kpis.target_progress(),
                            assumptions=store.assumptions(run),

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, g, render_template
 from flask.typing import ResponseReturnValue
 
 from geodata.errors import GeodataError
+from planner.outputs import has_approximate_routes
 from planner.plan import Plan
 from render.pdf import sheet_pdf, sheets_pdf
 from render.routeview import RouteView, legs_by_vehicle, route_view
@@ -62,8 +63,10 @@ def _pdf_response(data: bytes, filename: str) -> Response:
 def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
+    store = plan_store()
     return render_template("sheet.html", run=run, plan=plan,
-                           view=_view(plan, run, index, plan_store().routes(run)))
+                           view=_view(plan, run, index, store.routes(run)),
+                           approximate_routes=has_approximate_routes(store.folder(run)))
 
 
 @bp.get("/plans/<run>/sheet/<vehicle_id>.pdf")

@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from storage import Database, StorageError, jobs
 from storage.db import DATABASE_URL_ENV
-from webui.jobservice import LOG_FILE, log_tail
+from webui.jobservice import GEOMETRY, LOG_FILE, log_tail
 
 SLOT_POLL_S = 0.5
 PROGRESS_WRITE_S = 1.0  # the improving solutions are written at most this often
@@ -154,6 +154,8 @@ def run_job(folder: Path, db: Database) -> int:
 
     job = _read_job(folder / "job.json")
     reporter = JobReporter(db, str(job.get("id") or folder.name), folder / LOG_FILE)
+    if job.get("kind") == GEOMETRY:
+        return _run_geometry(job, folder, reporter)
     try:
         runs_dir = Path(job["runs_dir"])
         jobs_dir = Path(job["jobs_dir"])
@@ -216,6 +218,38 @@ def _with_replan_record(plan: Any, spec: dict[str, Any], previous: Any) -> Any:
         closures=tuple(str(c.get("id")) for c in spec.get("closures") or ()))
     return dataclasses.replace(plan, provenance=dataclasses.replace(plan.provenance,
                                                                     replan=replan))
+
+
+def _run_geometry(job: dict[str, Any], folder: Path, reporter: JobReporter) -> int:
+    """Draw the routes of an edited plan along the roads again (see
+    :func:`planner.outputs.refresh_route_geometry`); its map is drawn again when a page asks
+    for it (the routes file is newer)."""
+    from geodata.errors import GeodataError
+    from planner.errors import PlannerError
+    from planner.outputs import refresh_route_geometry
+
+    try:
+        plan_folder, plan_name = Path(job["plan_folder"]), str(job["plan_name"])
+        jobs_dir = Path(job["jobs_dir"])
+    except KeyError as exc:
+        reporter.finish("failed", error=f"{folder / 'job.json'}: field {exc.args[0]!r} missing")
+        return 2
+    with _slot(jobs_dir, int(job.get("max_concurrent") or 1)):
+        if not reporter.report(status="running", stage="network"):
+            return 0
+        try:
+            refresh_route_geometry(plan_folder)
+        except (PlannerError, GeodataError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            reporter.finish("failed", error=str(exc))
+            return 2
+        except Exception as exc:  # noqa: BLE001 - report anything to the job page
+            traceback.print_exc()
+            reporter.finish("failed", error=f"{type(exc).__name__}: {exc}")
+            return 1
+    print(f"drew the routes of {plan_folder} along the roads")
+    reporter.finish("done", stage="finished", plan_name=plan_name)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -271,3 +271,71 @@ def test_a_real_replan_job_keeps_done_visits_and_reports_changes(
     assert (first.commune_code, first.start_s) == ("00715", previous.start_s)
     page = client.get(f"/plans/{status.plan_name}").get_data(as_text=True)
     assert 'id="replan-facts"' in page and "điểm dừng đổi xe" in page
+
+
+def _geometry_job(app: Flask, plan_name: str) -> str:
+    from webui.jobservice import geometry_job_name
+
+    with app.app_context():
+        infos = [j for j in services_of(app).jobs.list()
+                 if j.scenario_name == geometry_job_name(plan_name)]
+    assert len(infos) == 1, [j.scenario_name for j in services_of(app).jobs.list()]
+    return infos[0].job_id
+
+
+def test_an_edited_route_is_drawn_along_the_roads_by_a_background_job(
+        app: Flask, client: FlaskClient, runs_dir: Path, shared_cache: Path) -> None:
+    """The edit request draws the changed routes in straight legs (it builds no road graph)
+    and starts a job that draws them along the roads; the pages say so meanwhile."""
+    resp = client.post(f"{EDIT}/move", data={"commune_code": LATE, "vehicle_id": VAN,
+                                              "position": "1"})
+    assert resp.status_code == 303
+    new_run = _run_of(resp.headers["Location"])
+    routes = json.loads((runs_dir / new_run / "routes.geojson").read_text(encoding="utf-8"))
+    van = next(f for f in routes["features"] if f["properties"].get("vehicle_id") == VAN
+               and f["properties"]["kind"] == "route")
+    truck = next(f for f in routes["features"] if f["properties"].get("vehicle_id") == TRUCK
+                 and f["properties"]["kind"] == "route")
+    assert van["properties"].get("approximate") and truck["properties"].get("approximate")
+    job_id = _geometry_job(app, new_run)
+    service: JobService = services_of(app).jobs
+    assert wait_for(lambda: not service.status(job_id).active, timeout_s=150, poll_s=0.5)
+    status = service.status(job_id)
+    assert status.status == "done", (status.error, status.log_tail)
+    assert status.plan_name == new_run
+    routes = json.loads((runs_dir / new_run / "routes.geojson").read_text(encoding="utf-8"))
+    lines = [f for f in routes["features"] if f["properties"]["kind"] == "route"]
+    assert lines and not any(f["properties"].get("approximate") for f in lines)
+    assert all(len(f["geometry"]["coordinates"]) > 100 for f in lines)  # along the roads
+    page = client.get(f"/plans/{new_run}").get_data(as_text=True)
+    assert 'id="routes-approximate"' not in page
+
+
+def test_a_plan_without_matrices_is_prepared_by_a_job_before_it_is_edited(
+        app: Flask, client: FlaskClient, runs_dir: Path, shared_cache: Path) -> None:
+    (runs_dir / FIXTURE_RUN / "matrices.npz").unlink()  # a plan written before they were
+    resp = client.get(EDIT)
+    assert resp.status_code == 303 and "/jobs/" in resp.headers["Location"]
+    job_id = _job_of(resp.headers["Location"])
+    assert client.get(EDIT).headers["Location"].endswith(job_id)  # the same job, not another
+    service: JobService = services_of(app).jobs
+    assert wait_for(lambda: not service.status(job_id).active, timeout_s=150, poll_s=0.5)
+    assert service.status(job_id).status == "done"
+    assert (runs_dir / FIXTURE_RUN / "matrices.npz").is_file()
+    assert client.get(EDIT).status_code == 200
+
+
+def test_pages_say_when_routes_are_drawn_in_straight_legs(client: FlaskClient,
+                                                          runs_dir: Path) -> None:
+    path = runs_dir / FIXTURE_RUN / "routes.geojson"
+    routes = json.loads(path.read_text(encoding="utf-8"))
+    assert 'id="routes-approximate"' not in client.get(f"/plans/{FIXTURE_RUN}").get_data(
+        as_text=True)
+    for f in routes["features"]:
+        if f["properties"]["kind"] == "route" and f["properties"]["vehicle_id"] == VAN:
+            f["properties"]["approximate"] = True
+    path.write_text(json.dumps(routes), encoding="utf-8")
+    page = client.get(f"/plans/{FIXTURE_RUN}").get_data(as_text=True)
+    assert 'id="routes-approximate"' in page and "tạm vẽ thẳng" in page
+    sheet = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VAN}?lang=en").get_data(as_text=True)
+    assert 'id="routes-approximate"' in sheet and "straight lines" in sheet
