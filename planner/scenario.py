@@ -83,7 +83,8 @@ class TimeWindow(_ClockSpan):
     every N days from an anchor date (a market that drifts through the week: a "chợ lùi"
     every 6 days comes one weekday earlier each week)."""
 
-    weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] | None = None
+    weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] | None = Field(
+        default=None, min_length=1)
     dates: tuple[dt.date, ...] | None = None
     every_days: int | None = Field(default=None, ge=1, le=366)
     anchor: dt.date | None = None

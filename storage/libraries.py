@@ -5,22 +5,16 @@ history of every changed field with who changed it and when."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planner.errors import ScenarioError
+from planner.libraries import LIBRARY_FIELDS, LibraryValues, check_library_values
 from storage.errors import InvalidRecordError
 from storage.models import LibraryEdit, LibraryOverride, User, utcnow
-
-WEEKDAY_KEYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CLOCK = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-# The fields of a library as the audit trail (library_edits.field) names them.
-LIBRARY_FIELDS: tuple[str, ...] = ("location", "contact", "opening_hours", "market_days",
-                                   "lodging")
-
 
 # --- history of library edits --------------------------------------------------------------
 
@@ -65,72 +59,6 @@ def library_history(session: Session, *, commune_code: str | None = None,
 # --- current values of commune libraries ---------------------------------------------------
 
 @dataclass(frozen=True)
-class LibraryValues:
-    """The edited values of one commune library; ``None`` leaves a value as the dataset
-    (location) or the scenario (contact, time windows, lodging) has it.
-
-    ``opening_hours`` are ``(start, end)`` clock times ``"HH:MM"`` on every day the library
-    is served; market days restrict them to some weekdays or to every ``market_every_days``
-    days from ``market_anchor`` (a market that drifts through the week)."""
-
-    lon: float | None = None
-    lat: float | None = None
-    contact: str | None = None
-    opening_hours: tuple[tuple[str, str], ...] | None = None
-    market_weekdays: tuple[str, ...] | None = None
-    market_every_days: int | None = None
-    market_anchor: dt.date | None = None
-    lodging: bool | None = None
-
-    def problems(self) -> list[str]:
-        """What is wrong with these values (empty when they can be stored)."""
-        out = []
-        if (self.lon is None) != (self.lat is None):
-            out.append("give both lon and lat of the location, or neither")
-        if self.lon is not None and not -180 <= self.lon <= 180:
-            out.append(f"longitude {self.lon} is outside -180..180")
-        if self.lat is not None and not -90 <= self.lat <= 90:
-            out.append(f"latitude {self.lat} is outside -90..90")
-        for start, end in self.opening_hours or ():
-            if not (CLOCK.match(start) and CLOCK.match(end)):
-                out.append(f"opening hours {start}-{end}: write clock times as HH:MM")
-            elif end <= start:
-                out.append(f"opening hours {start}-{end}: they close before they open")
-        if self.opening_hours is not None and not self.opening_hours:
-            out.append("opening hours: give at least one interval, or none to keep the "
-                       "scenario's")
-        bad = [d for d in self.market_weekdays or () if d not in WEEKDAY_KEYS]
-        if bad:
-            out.append(f"market days {', '.join(bad)}: use {', '.join(WEEKDAY_KEYS)}")
-        if self.market_weekdays is not None and not self.market_weekdays:
-            out.append("market days: tick at least one weekday")
-        if (self.market_every_days is None) != (self.market_anchor is None):
-            out.append("a market every N days needs both N and a date it falls on")
-        if self.market_every_days is not None and not 1 <= self.market_every_days <= 366:
-            out.append(f"a market every {self.market_every_days} days: use 1 to 366")
-        if self.market_weekdays is not None and self.market_every_days is not None:
-            out.append("market days are either weekdays or every N days, not both")
-        return out
-
-    def texts(self) -> dict[str, str | None]:
-        """Each field of :data:`LIBRARY_FIELDS` as the text the audit trail keeps."""
-        market = None
-        if self.market_weekdays is not None:
-            market = ",".join(self.market_weekdays)
-        elif self.market_every_days is not None and self.market_anchor is not None:
-            market = f"every {self.market_every_days} days from {self.market_anchor.isoformat()}"
-        return {
-            "location": (f"{self.lat:.6f}, {self.lon:.6f}"
-                         if self.lon is not None and self.lat is not None else None),
-            "contact": self.contact,
-            "opening_hours": (",".join(f"{a}-{b}" for a, b in self.opening_hours)
-                              if self.opening_hours is not None else None),
-            "market_days": market,
-            "lodging": None if self.lodging is None else ("yes" if self.lodging else "no"),
-        }
-
-
-@dataclass(frozen=True)
 class LibraryOverrideInfo:
     commune_code: str
     values: LibraryValues
@@ -160,9 +88,10 @@ def save_library_values(session: Session, *, commune_code: str, values: LibraryV
     """Make ``values`` the current values of the library of ``commune_code`` and record
     each field that changed (old and new text, who, when) in ``library_edits``; returns how
     many fields changed. :class:`InvalidRecordError` names what cannot be stored."""
-    problems = values.problems()
-    if problems:
-        raise InvalidRecordError(f"library of commune {commune_code}: " + "; ".join(problems))
+    try:
+        check_library_values(commune_code, values, file=f"library of commune {commune_code}")
+    except ScenarioError as exc:
+        raise InvalidRecordError(str(exc)) from None
     record = session.scalar(select(LibraryOverride)
                             .where(LibraryOverride.commune_code == commune_code))
     old = _override_values(record).texts() if record is not None else LibraryValues().texts()

@@ -12,7 +12,7 @@ placed there is flagged as approximate until someone places it; the dataset's
 
 Edited values are kept in the database (``library_overrides``, every change also in
 ``library_edits`` with who and when) and applied to a scenario's stops whenever the web UI
-solves it (see :mod:`webui.overrides`).
+solves it (see :mod:`planner.libraries`).
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ from flask.typing import ResponseReturnValue
 
 from geodata.datasets import Dataset, known_datasets, load_dataset
 from geodata.errors import GeodataError
-from planner.errors import PlannerError
-from planner.scenario import Scenario, Stop
+from planner.errors import PlannerError, Problem, ScenarioError
+from planner.libraries import LibraryValues, check_library_values
+from planner.scenario import WEEKDAYS, Scenario, Stop
 from storage import InvalidRecordError, libraries
-from storage.libraries import WEEKDAY_KEYS, LibraryOverrideInfo, LibraryValues
+from storage.libraries import LibraryOverrideInfo
 from webui.auth import current_user, requires
 from webui.errors import NotFoundError
 from webui.scenariostore import ScenarioSources, UnknownScenarioError
@@ -321,7 +322,9 @@ def _distance_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 def parse_hours(text: str) -> tuple[tuple[str, str], ...]:
     """``"7:30-11:30, 13:30-16:00"`` -> ``(("07:30", "11:30"), ("13:30", "16:00"))``;
-    :class:`ValueError` naming the part that is not an interval."""
+    :class:`ValueError` naming the part that is not written as an interval. (Whether the
+    times are valid is the scenario model's rule: :func:`planner.libraries.
+    check_library_values`.)"""
     out = []
     for part in HOURS_SEPARATORS.split(text):
         if not part.strip():
@@ -330,8 +333,6 @@ def parse_hours(text: str) -> tuple[tuple[str, str], ...]:
         if m is None:
             raise ValueError(part.strip())
         h1, m1, h2, m2 = (int(x) for x in m.groups())
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59 or (h2, m2) <= (h1, m1):
-            raise ValueError(part.strip())
         out.append((f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"))
     return tuple(out)
 
@@ -358,7 +359,7 @@ def library_values_from_form(form: Mapping[str, Any], getlist: Any, lib: Commune
     lon = lat = None
     if form.get("reset_location") != "1":
         lon, lat = _float(form.get("lon")), _float(form.get("lat"))
-        if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        if lon is None or lat is None:
             errors["location"] = g.tr("lib_bad_location")
             lon = lat = None
         else:
@@ -366,7 +367,8 @@ def library_values_from_form(form: Mapping[str, Any], getlist: Any, lib: Commune
             centre_lon, centre_lat = lib.centre
             if current.lon is None and (lon, lat) == (round(centre_lon, 6), round(centre_lat, 6)):
                 lon = lat = None  # not moved from the commune's point
-            elif _distance_km(lon, lat, centre_lon, centre_lat) > MAX_MOVE_KM:
+            elif -90 <= lat <= 90 and _distance_km(lon, lat, centre_lon,
+                                                    centre_lat) > MAX_MOVE_KM:
                 errors["location"] = g.tr("lib_too_far", km=round(_distance_km(
                     lon, lat, centre_lon, centre_lat)), max=int(MAX_MOVE_KM))
     contact = (form.get("contact") or "").strip() or None
@@ -381,14 +383,12 @@ def library_values_from_form(form: Mapping[str, Any], getlist: Any, lib: Commune
     mode = form.get("market_mode") or "none"
     weekdays = every = anchor = None
     if mode == "weekdays":
-        weekdays = tuple(d for d in WEEKDAY_KEYS if d in set(getlist("market_weekdays")))
+        weekdays = tuple(d for d in WEEKDAYS if d in set(getlist("market_weekdays")))
         if not weekdays:
             errors["market_days"] = g.tr("lib_no_weekday")
     elif mode == "every":
         try:
             every = int((form.get("market_every_days") or "").strip())
-            if not 1 <= every <= 366:
-                raise ValueError(every)
         except ValueError:
             errors["market_days"] = g.tr("lib_bad_every_days")
             every = None
@@ -404,7 +404,30 @@ def library_values_from_form(form: Mapping[str, Any], getlist: Any, lib: Commune
     values = LibraryValues(lon=lon, lat=lat, contact=contact, opening_hours=hours,
                            market_weekdays=weekdays, market_every_days=every,
                            market_anchor=anchor, lodging=lodging)
+    try:
+        check_library_values(lib.row.code, values)
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            errors.setdefault(*_form_error(problem, values))
     return values, errors
+
+
+def _form_error(problem: Problem, values: LibraryValues) -> tuple[str, str]:
+    """The form field a problem of the stop the values make belongs to, and its message."""
+    field = problem.field.removeprefix("stop.")
+    if field.startswith("location"):
+        return "location", g.tr("lib_bad_location")
+    if any(key in field for key in ("weekdays", "every_days", "anchor")) or (
+            values.opening_hours is None and field.startswith("time_windows")):
+        key = ("lib_no_weekday" if "weekdays" in field else
+               "lib_bad_anchor" if "anchor" in field or "every_days" not in field else
+               "lib_bad_every_days")
+        return "market_days", g.tr(key)
+    if field.startswith("time_windows") and values.opening_hours:
+        index = int(field.split("[", 1)[1].split("]", 1)[0])
+        start, end = values.opening_hours[min(index, len(values.opening_hours) - 1)]
+        return "opening_hours", g.tr("lib_bad_hours", part=f"{start}-{end}")
+    return field.split(".", 1)[0], problem.message
 
 
 def weekday_labels() -> dict[str, str]:

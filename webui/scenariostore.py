@@ -23,12 +23,18 @@ from typing import Any
 import yaml
 
 from planner.errors import Problem, ScenarioError
+from planner.libraries import apply_library_values
 from planner.pipeline import check_scenario, dataset_of
-from planner.scenario import (ExtendsLookup, Scenario, ScenarioText, file_lookup,
-                              load_scenario, load_scenario_text)
+from planner.scenario import (
+    ExtendsLookup,
+    Scenario,
+    ScenarioText,
+    file_lookup,
+    load_scenario,
+    load_scenario_text,
+)
 from storage import Database, RecordNotFoundError, libraries, scenarios
 from webui.errors import WebUIError
-from webui.overrides import apply_library_overrides
 
 SOURCE_FILE = "file"
 SOURCE_DATABASE = "database"
@@ -229,12 +235,13 @@ def scenario_yaml(data: dict[str, Any]) -> str:
 
 def solvable_text(sources: ScenarioSources, entry: ScenarioEntry) -> str:
     """The text a solve job gets for ``entry``: the scenario merged with what it extends,
-    with the edited values of its communes' libraries (:mod:`webui.overrides`), validated;
+    with the edited values of its communes' libraries (:mod:`planner.libraries`), validated;
     :class:`~planner.errors.ScenarioError` if it is not valid."""
     scenario = sources.load(entry)
     with sources.database.begin() as s:
         found = libraries.library_overrides(s, codes=[st.commune_code for st in scenario.stops])
-    solved = apply_library_overrides(scenario, found, file=entry.label)
+    solved = apply_library_values(scenario, {code: o.values for code, o in found.items()},
+                                  file=entry.label)
     edited = sorted(code for code in found if any(st.commune_code == code
                                                   for st in scenario.stops))
     head = [f"# scenario {entry.name} ({entry.source}: {entry.label}), resolved by the web UI",

@@ -4,13 +4,14 @@ they are stored (by the code and by the database), and the audit of edits."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 from storage_testkit import make_user
 
 from storage import Database, InvalidRecordError, libraries
-from storage.libraries import LibraryValues
+from planner.libraries import LibraryValues
 from storage.models import LibraryOverride
 
 LUNG_CU = "00715"
@@ -67,15 +68,18 @@ def test_library_values_are_kept_with_every_change(db: Database) -> None:
 
 def test_library_values_are_checked(db: Database) -> None:
     uid = make_user(db)
-    bad = [LibraryValues(lon=105.3), LibraryValues(lon=200.0, lat=23.0),
-           LibraryValues(opening_hours=(("11:00", "09:00"),)),
-           LibraryValues(opening_hours=(("7:30", "9:00"),)),
-           LibraryValues(market_weekdays=("wednesday",)),
-           LibraryValues(market_every_days=6),
-           LibraryValues(market_weekdays=("wed",), market_every_days=6,
-                         market_anchor=dt.date(2026, 1, 1))]
-    for values in bad:
-        with pytest.raises(InvalidRecordError, match=f"commune {LUNG_CU}"):
+    # the scenario model's own rules, named as the fields of the stop they make
+    bad = [(LibraryValues(lon=105.3), "stop.location.lat"),
+           (LibraryValues(lon=200.0, lat=23.0), "stop.location.lon"),
+           (LibraryValues(opening_hours=(("11:00", "09:00"),)), "stop.time_windows[0]"),
+           (LibraryValues(opening_hours=(("7:30", "9:70"),)), "stop.time_windows[0].end"),
+           (LibraryValues(market_weekdays=("wednesday",)), "stop.time_windows[0].weekdays[0]"),
+           (LibraryValues(market_weekdays=()), "stop.time_windows[0].weekdays"),
+           (LibraryValues(market_every_days=6), "stop.time_windows[0]"),
+           (LibraryValues(market_every_days=400, market_anchor=dt.date(2026, 1, 1)),
+            "stop.time_windows[0].every_days")]
+    for values, field in bad:
+        with pytest.raises(InvalidRecordError, match=rf"commune {LUNG_CU}.*`{re.escape(field)}`"):
             with db.begin() as s:
                 libraries.save_library_values(s, commune_code=LUNG_CU, values=values,
                                               user_id=uid)

@@ -18,11 +18,10 @@ from flask.testing import FlaskClient
 from webui_testkit import PROJECT_ROOT, tiny_scenario_yaml
 
 from geodata.datasets import load_dataset
+from planner.libraries import LibraryValues, apply_library_values
 from planner.pipeline import places_of
 from planner.scenario import load_scenario
 from storage import libraries
-from storage.libraries import LibraryValues
-from webui.overrides import apply_library_overrides
 from webui.services import services_of
 
 FAST_HASH = "pbkdf2:sha256:1000"
@@ -44,7 +43,7 @@ def test_overrides_change_the_stops_of_a_scenario() -> None:
         "01096": LibraryValues(opening_hours=(("08:00", "16:00"),)),
         "99999": LibraryValues(contact="not a stop"),
     }
-    out = apply_library_overrides(scenario, overrides, file="x")
+    out = apply_library_values(scenario, overrides, file="x")
     stops = {s.commune_code: s for s in out.stops}
     assert stops["00778"].location is not None and stops["00778"].location.lon == 104.5
     assert stops["00778"].contact == "Chị Hoa" and stops["00778"].lodging is False
@@ -59,7 +58,7 @@ def test_overrides_change_the_stops_of_a_scenario() -> None:
     assert [(w.start_min, w.end_min, w.weekdays) for w in stops["01096"].time_windows] == [
         (480, 960, None)]
     assert stops["01141"] == next(s for s in scenario.stops if s.commune_code == "01141")
-    assert apply_library_overrides(scenario, {"99999": overrides["99999"]}) is scenario
+    assert apply_library_values(scenario, {"99999": overrides["99999"]}) is scenario
     # The planner snaps the stop at the library's point.
     located = {loc.key: loc for loc in places_of(out, load_dataset(out.network))}
     assert (located["00778"].lon, located["00778"].lat) == (104.5, 23.3)
