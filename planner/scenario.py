@@ -227,6 +227,20 @@ class Horizon(_Model):
         return self.start_date + dt.timedelta(days=day)
 
 
+def _lon_lat(value: Any) -> Any:
+    if isinstance(value, list | tuple) and len(value) == 2 and all(
+            isinstance(x, int | float) and not isinstance(x, bool) for x in value):
+        lon, lat = float(value[0]), float(value[1])
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError(f"[{lon}, {lat}] is not a longitude and latitude (-180..180, "
+                             "-90..90)")
+    return value
+
+
+LonLat = Annotated[tuple[float, float], BeforeValidator(_lon_lat)]
+MAX_SHAPE_POINTS = 2000  # points of a closure's line or area
+
+
 class ClosureSpec(_Model):
     """A road closed (or slowed) between two dates: by road number between two places, by
     area, by line, or by OSM way id."""
@@ -238,13 +252,17 @@ class ClosureSpec(_Model):
     speed_factor: float = Field(default=0.0, ge=0, lt=1)
     ref: str | None = None
     between: tuple[Location, Location] | None = None
-    area: tuple[tuple[float, float], ...] | None = Field(default=None, min_length=3)
-    line: tuple[tuple[float, float], ...] | None = Field(default=None, min_length=2)
+    area: tuple[LonLat, ...] | None = Field(default=None, max_length=MAX_SHAPE_POINTS)
+    line: tuple[LonLat, ...] | None = Field(default=None, max_length=MAX_SHAPE_POINTS)
     tolerance_m: float = Field(default=30.0, gt=0, le=5000)
     way_ids: tuple[int, ...] = ()
 
     @model_validator(mode="after")
     def _selects(self) -> ClosureSpec:
+        if self.line is not None and len(self.line) < 2:
+            raise ValueError("a line needs at least 2 points")
+        if self.area is not None and len(set(self.area)) < 3:
+            raise ValueError("an area needs at least 3 different points")
         if not (self.ref or self.area or self.line or self.way_ids):
             raise ValueError("say which road: give `ref` (with optional `between`), `area`, "
                              "`line` or `way_ids`")

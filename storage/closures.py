@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from planner.closures import DrawnClosure, closure_specs
+from planner.errors import ScenarioError
 from storage.errors import InvalidRecordError, RecordNotFoundError
 from storage.models import Closure, utcnow
-
-GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-                  "MultiPolygon")
 
 
 @dataclass(frozen=True)
@@ -35,22 +34,26 @@ def _geometry_text(geometry: dict[str, Any] | str) -> str:
         raise InvalidRecordError(f"closure geometry is not valid JSON ({exc})") from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         data = data.get("geometry")
-    if not isinstance(data, dict) or data.get("type") not in GEOMETRY_TYPES \
-            or not isinstance(data.get("coordinates"), list) or not data["coordinates"]:
-        raise InvalidRecordError("closure geometry must be a GeoJSON geometry (or Feature) of "
-                                 f"type {', '.join(GEOMETRY_TYPES)} with coordinates")
+    if not isinstance(data, dict):
+        raise InvalidRecordError("closure geometry must be a GeoJSON geometry (or Feature)")
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def add_closure(session: Session, *, name: str, geometry: dict[str, Any] | str,
                 from_date: dt.date, to_date: dt.date, user_id: int,
                 note: str = "") -> ClosureInfo:
+    """Store a closure; :class:`InvalidRecordError` unless it has a name and makes valid
+    scenario closures (:func:`planner.closures.closure_specs`: lines or areas of points in
+    range, dates in order)."""
     if not name.strip():
         raise InvalidRecordError("a closure needs a name (the road or place)")
-    if to_date < from_date:
-        raise InvalidRecordError(f"closure {name!r} ends ({to_date}) before it starts "
-                                 f"({from_date})")
-    closure = Closure(name=name.strip(), geometry_geojson=_geometry_text(geometry),
+    text = _geometry_text(geometry)
+    try:
+        closure_specs([DrawnClosure("new", name, json.loads(text), from_date, to_date)],
+                      file=f"closure {name!r}")
+    except ScenarioError as exc:
+        raise InvalidRecordError(str(exc)) from None
+    closure = Closure(name=name.strip(), geometry_geojson=text,
                       from_date=from_date, to_date=to_date, note=note, created_by_id=user_id,
                       created_at=utcnow())
     session.add(closure)

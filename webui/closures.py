@@ -22,6 +22,8 @@ from typing import Any
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from planner.closures import LINE_TOLERANCE_M, DrawnClosure, closure_parts, closure_specs
+from planner.errors import ScenarioError
 from planner.plan import Plan
 from render.maps import closure_map_data
 from storage import InvalidRecordError, RecordNotFoundError, plans
@@ -38,31 +40,20 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("closures", __name__, url_prefix="/closures")
 
-ID_PREFIX = "ui-closure-"
-LINE_TOLERANCE_M = 30.0  # a drawn line closes the roads it crosses or runs within 30 m of
 MAX_NAME_CHARS = 255
 MAX_NOTE_CHARS = 500
-MAX_POINTS = 2000
 
 
 class ClosureGeometryError(ValueError):
-    """A closure geometry the planner cannot use."""
-
-
-def _position(p: object) -> tuple[float, float]:
-    if not (isinstance(p, list | tuple) and len(p) >= 2
-            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in p[:2])):
-        raise ClosureGeometryError(f"{p!r} is not a [longitude, latitude] position")
-    lon, lat = float(p[0]), float(p[1])
-    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180
-            and -90 <= lat <= 90):
-        raise ClosureGeometryError(f"[{lon}, {lat}] is not a longitude and latitude")
-    return lon, lat
+    """A drawn geometry that is not a line or an area in GeoJSON."""
 
 
 def parse_geometry(text: str) -> dict[str, Any]:
-    """A drawn closure: a GeoJSON ``LineString`` (at least 2 points) or ``Polygon`` (a ring
-    of at least 3 points), or a Feature holding one, in longitude/latitude."""
+    """A drawn closure: a GeoJSON ``LineString`` or ``Polygon``, or a Feature holding one,
+    in longitude/latitude, with its coordinates rounded to 6 decimals (about 0.1 m) and its
+    ring closed. Only the form of the text is checked here; what makes a valid closure
+    (points in range, enough of them) is the scenario model's rule
+    (:func:`planner.closures.closure_specs`)."""
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -72,47 +63,35 @@ def parse_geometry(text: str) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("type") not in ("LineString", "Polygon"):
         raise ClosureGeometryError("draw a line or an area (GeoJSON LineString or Polygon)")
     coords = data.get("coordinates")
-    if data["type"] == "LineString":
-        if not isinstance(coords, list) or len(coords) < 2:
-            raise ClosureGeometryError("a line needs at least 2 points")
-        points = [_position(p) for p in coords]
-    else:
+    if data["type"] == "Polygon":
         if not isinstance(coords, list) or not coords or not isinstance(coords[0], list):
             raise ClosureGeometryError("an area needs a ring of points")
-        points = [_position(p) for p in coords[0]]
-        if points and points[0] != points[-1]:
-            points.append(points[0])
-        if len(set(points)) < 3:
-            raise ClosureGeometryError("an area needs at least 3 different points")
-    if len(points) > MAX_POINTS:
-        raise ClosureGeometryError(f"more than {MAX_POINTS} points")
-    rounded = [[round(lon, 6), round(lat, 6)] for lon, lat in points]
-    return {"type": data["type"],
-            "coordinates": rounded if data["type"] == "LineString" else [rounded]}
+        coords = coords[0]
+    if not isinstance(coords, list) or not all(_is_position(p) for p in coords):
+        raise ClosureGeometryError("give the points as [longitude, latitude] numbers")
+    points = [[round(float(p[0]), 6), round(float(p[1]), 6)] for p in coords]
+    if data["type"] == "LineString":
+        return {"type": "LineString", "coordinates": points}
+    if points and points[0] != points[-1]:
+        points.append(points[0])
+    return {"type": "Polygon", "coordinates": [points]}
+
+
+def _is_position(p: object) -> bool:
+    return (isinstance(p, list | tuple) and len(p) >= 2
+            and all(isinstance(x, int | float) and not isinstance(x, bool)
+                    and math.isfinite(x) for x in p[:2]))
+
+
+def drawn(c: ClosureInfo) -> DrawnClosure:
+    """A closure of the database as drawn."""
+    return DrawnClosure(str(c.id), c.name, c.geometry, c.from_date, c.to_date, c.note)
 
 
 def scenario_closures(closures: Iterable[ClosureInfo]) -> list[dict[str, Any]]:
     """Closures of the database in the scenario format of ``road_conditions.closures``
-    (``line`` with a tolerance, or ``area``; one entry per part of a multi-geometry)."""
-    out = []
-    for c in closures:
-        geom = c.geometry
-        kind = geom.get("type")
-        parts = (geom["coordinates"] if kind in ("MultiLineString", "MultiPolygon")
-                 else [geom.get("coordinates")])
-        base = {"note": " — ".join(x for x in (c.name, c.note) if x),
-                "start": c.from_date.isoformat(), "end": c.to_date.isoformat()}
-        for i, part in enumerate(parts):
-            cid = f"{ID_PREFIX}{c.id}" + (f"-{i + 1}" if len(parts) > 1 else "")
-            if kind in ("LineString", "MultiLineString"):
-                out.append({"id": cid, **base, "line": [list(p[:2]) for p in part],
-                            "tolerance_m": LINE_TOLERANCE_M})
-            elif kind in ("Polygon", "MultiPolygon"):
-                out.append({"id": cid, **base, "area": [list(p[:2]) for p in part[0]]})
-            else:
-                raise ClosureGeometryError(f"closure {c.id} ({c.name}) is a {kind}; only lines "
-                                           "and areas can close roads")
-    return out
+    (:func:`planner.closures.closure_parts`)."""
+    return [part for c in closures for part in closure_parts(drawn(c))]
 
 
 def _plan_choices() -> list[str]:
@@ -193,13 +172,18 @@ def add_closure() -> ResponseReturnValue:
     if len(name) > MAX_NAME_CHARS:
         raise BadRequestError(g.tr("closure_bad_field", field="name", value=name[:40] + "…"))
     start, end = _date("from_date"), _date("to_date")
-    if end < start:
-        raise BadRequestError(g.tr("closure_dates_order", start=start.isoformat(),
-                                   end=end.isoformat()))
     try:
         geometry = parse_geometry(request.form.get("geometry", ""))
     except ClosureGeometryError as exc:
         raise BadRequestError(g.tr("closure_bad_geometry", detail=str(exc))) from None
+    try:  # the scenario model says what a closure may be
+        closure_specs([DrawnClosure("new", name, geometry, start, end)], file="closure")
+    except ScenarioError as exc:
+        if end < start:
+            raise BadRequestError(g.tr("closure_dates_order", start=start.isoformat(),
+                                       end=end.isoformat())) from None
+        detail = "; ".join(p.message for p in exc.problems)
+        raise BadRequestError(g.tr("closure_bad_geometry", detail=detail)) from None
     user = current_user()
     assert user is not None
     try:
@@ -244,10 +228,7 @@ def replan_with_closures() -> ResponseReturnValue:
                 from None
     if not chosen:
         raise BadRequestError(g.tr("closure_none_chosen"))
-    try:
-        closures = scenario_closures(chosen)
-    except ClosureGeometryError as exc:
-        raise BadRequestError(g.tr("closure_bad_geometry", detail=str(exc))) from None
+    closures = scenario_closures(chosen)
     done: tuple[str, ...] = ()
     parsed = parse_version_key(name)
     if parsed is not None:  # a published version: visits already done stay as they were

@@ -15,7 +15,9 @@ from webui_testkit import FIXTURE_RUN, wait_for
 
 from planner.plan import read_plan
 from storage.closures import ClosureInfo
-from webui.closures import ClosureGeometryError, parse_geometry, scenario_closures
+from planner.closures import closure_specs
+from planner.errors import ScenarioError
+from webui.closures import drawn, parse_geometry, scenario_closures
 from webui.jobservice import JobService
 from webui.services import services_of
 
@@ -172,9 +174,10 @@ def test_scenario_closures_of_each_geometry() -> None:
     out = scenario_closures([multi])
     assert [c["id"] for c in out] == ["ui-closure-7-1", "ui-closure-7-2"]
     assert out[1]["line"] == [[105.2, 23], [105.3, 23.1]] and out[0]["note"] == "Hai đoạn"
+    assert [s.line for s in closure_specs([drawn(multi)])][1] == ((105.2, 23), (105.3, 23.1))
     point = ClosureInfo(8, "Điểm", {"type": "Point", "coordinates": [105, 23]}, day, day, "")
-    with pytest.raises(ClosureGeometryError, match="Point"):
-        scenario_closures([point])
+    with pytest.raises(ScenarioError, match=r"closures\[0\].*say which road"):
+        closure_specs([drawn(point)])
     assert parse_geometry(json.dumps({"type": "Feature", "geometry": {
         "type": "Polygon", "coordinates": [[[105, 23], [105.1, 23], [105.1, 23.1]]]}}))[
         "coordinates"][0][-1] == [105, 23]  # the ring is closed
