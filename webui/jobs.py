@@ -14,15 +14,10 @@ from flask.typing import ResponseReturnValue
 from storage.jobs import JobInfo
 from webui.auth import current_user
 from webui.errors import BadRequestError, ConflictError, NotFoundError
-from webui.scenariostore import ScenarioSources, UnknownScenarioError, scenario_files
+from webui.scenariostore import ScenarioSources, UnknownScenarioError
 from webui.services import database, job_service
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
-
-
-def available_scenarios(folder: Path) -> dict[str, Path]:
-    """``name -> file`` for the scenario files directly in ``folder``."""
-    return scenario_files(folder)
 
 
 def scenario_sources() -> ScenarioSources:

@@ -3,17 +3,12 @@ plan's map, files and exports (GPX, KML, CSV, XLSX; see :mod:`render.exports`)."
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
 from flask import Blueprint, Response, g, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 
-from planner.kpis import COMPARE_ROWS, compare_value
-from planner.plan import Plan
+from planner.kpis import COMPARE_ROWS, PROGRAMME_TARGETS, compare_value
 from planner.outputs import has_approximate_routes
+from planner.plan import Plan
 from render import exports
 from render.maps import plan_map_file
 from render.routeview import route_views
@@ -63,7 +58,8 @@ def compare_page(run: str) -> ResponseReturnValue:
     other = load_plan(other_name) if other_name else None
     rows = [(key, compare_value(plan.kpis, key),
              compare_value(other.kpis, key) if other else None) for key, _, _ in COMPARE_ROWS]
-    return render_template("compare.html", run=run, plan=plan, other=other,
+    targets = {"meets_" + t.year: t.share for t in PROGRAMME_TARGETS}  # rows of COMPARE_ROWS
+    return render_template("compare.html", run=run, plan=plan, other=other, targets=targets,
                            other_name=other_name, others=others, rows=rows)
 
 

@@ -44,3 +44,15 @@ def test_compare_with_an_unknown_plan_is_a_404_and_viewers_may_not(
     assert resp.status_code == 404
     assert client_as("viewer").get(f"/plans/{FIXTURE_RUN}/compare").status_code == 403
     assert client_as("planner").get(f"/plans/{FIXTURE_RUN}/compare").status_code == 200
+
+
+def test_target_rows_are_labelled_from_the_programme_targets(client: FlaskClient) -> None:
+    """The comparison labels each target row with the share and year of
+    planner.kpis.PROGRAMME_TARGETS, the one home of the targets."""
+    from planner.kpis import PROGRAMME_TARGETS
+
+    page = client.get(f"/plans/{FIXTURE_RUN}/compare?lang=en").get_data(as_text=True)
+    for t in PROGRAMME_TARGETS:
+        assert f"Meets {t.share:.0%} ({t.year})" in page
+    page = client.get(f"/plans/{FIXTURE_RUN}/compare?lang=vi").get_data(as_text=True)
+    assert "Đạt mục tiêu 15% (2026)" in page
