@@ -30,6 +30,7 @@ Job folder (what the worker needs as files)::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -354,7 +355,5 @@ def geometry_job_name(plan_name: str) -> str:
 def _terminate(pid: int, job_id: str) -> None:
     """Terminate the process group of job ``job_id``'s worker, if it still runs."""
     if _process_alive(pid, job_id):
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(pid, signal.SIGTERM)  # the worker leads its own session
-        except OSError:
-            pass

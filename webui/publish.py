@@ -94,7 +94,7 @@ def dashboard() -> Dashboard | None:
             return None
         content = plans.version_content(s, current.id)
         outcomes = plans.current_outcomes(s, current.id)
-        latest_per_series = {}
+        latest_per_series: dict[str, VersionInfo] = {}
         for v in plans.list_versions(s):
             latest_per_series.setdefault(v.series, v)
     plan = plans.parse_plan_text(content.plan_json, file=current.key)

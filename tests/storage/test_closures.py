@@ -23,17 +23,15 @@ def test_closures(db: Database) -> None:
     with db.begin() as s:
         assert [x.id for x in closures.list_closures(s, on=dt.date(2026, 6, 3))] == [c.id]
         assert closures.list_closures(s, on=dt.date(2026, 6, 6)) == []
-    with pytest.raises(InvalidRecordError, match="ends"):
-        with db.begin() as s:
-            closures.add_closure(s, name="x", geometry=line, user_id=uid,
-                                 from_date=dt.date(2026, 6, 5), to_date=dt.date(2026, 6, 1))
+    with pytest.raises(InvalidRecordError, match="ends"), db.begin() as s:
+        closures.add_closure(s, name="x", geometry=line, user_id=uid,
+                             from_date=dt.date(2026, 6, 5), to_date=dt.date(2026, 6, 1))
     # what a closure may be is the scenario model's rule (planner.closures.closure_specs)
     for bad, why in (('{"type": "Circle"}', "say which road"), ("not json", "not valid JSON"),
                      ({"type": "Polygon", "coordinates": []}, "at least 3 different points"),
                      ({"type": "LineString", "coordinates": [[105, 23], [200, 23]]},
                       "not a longitude and latitude")):
-        with pytest.raises(InvalidRecordError, match=why):
-            with db.begin() as s:
-                closures.add_closure(s, name="x", geometry=bad, user_id=uid,
-                                     from_date=dt.date(2026, 6, 1),
-                                     to_date=dt.date(2026, 6, 1))
+        with pytest.raises(InvalidRecordError, match=why), db.begin() as s:
+            closures.add_closure(s, name="x", geometry=bad, user_id=uid,
+                                 from_date=dt.date(2026, 6, 1),
+                                 to_date=dt.date(2026, 6, 1))

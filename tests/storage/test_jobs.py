@@ -44,9 +44,8 @@ def test_a_job_is_added_queued_with_who_started_it(db: Database) -> None:
         _add(db, "aaaaaaaaaaaa")
     with pytest.raises(InvalidRecordError, match="scenario source 'web'"):
         _add(db, "bbbbbbbbbbbb", scenario_source="web")
-    with pytest.raises(RecordNotFoundError):
-        with db.begin() as s:
-            jobs.set_worker_pid(s, "cccccccccccc", 1)
+    with pytest.raises(RecordNotFoundError), db.begin() as s:
+        jobs.set_worker_pid(s, "cccccccccccc", 1)
 
 
 def test_the_worker_reports_while_the_job_is_active(db: Database) -> None:
@@ -74,9 +73,8 @@ def test_the_worker_reports_while_the_job_is_active(db: Database) -> None:
         assert not jobs.report_job(s, "nope", stage="writing")
         assert jobs.plans_made_by_jobs(s) == {"ha-giang-2026-20261201-080000": "aaaaaaaaaaaa"}
     assert _get(db, "aaaaaaaaaaaa") == done
-    with pytest.raises(InvalidRecordError, match="status 'lost'"):
-        with db.begin() as s:
-            jobs.report_job(s, "aaaaaaaaaaaa", status="lost")
+    with pytest.raises(InvalidRecordError, match="status 'lost'"), db.begin() as s:
+        jobs.report_job(s, "aaaaaaaaaaaa", status="lost")
 
 
 def test_a_cancelled_job_stays_cancelled(db: Database) -> None:
@@ -91,9 +89,8 @@ def test_a_cancelled_job_stays_cancelled(db: Database) -> None:
     cancelled = _get(db, "aaaaaaaaaaaa")
     assert (cancelled.status, cancelled.plan_name, cancelled.error) == ("cancelled", None, None)
     assert cancelled.finished_at is not None and cancelled.log_tail == "Terminated\n"
-    with pytest.raises(RecordNotFoundError):
-        with db.begin() as s:
-            jobs.cancel_job(s, "nope")
+    with pytest.raises(RecordNotFoundError), db.begin() as s:
+        jobs.cancel_job(s, "nope")
 
 
 def test_a_lost_worker_fails_its_job_once(db: Database) -> None:

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from storage_testkit import make_user
 
-from storage import Database, InvalidRecordError, libraries
 from planner.libraries import LibraryValues
+from storage import Database, InvalidRecordError, libraries
 from storage.models import LibraryOverride
 
 LUNG_CU = "00715"
@@ -79,14 +79,12 @@ def test_library_values_are_checked(db: Database) -> None:
            (LibraryValues(market_every_days=400, market_anchor=dt.date(2026, 1, 1)),
             "stop.time_windows[0].every_days")]
     for values, field in bad:
-        with pytest.raises(InvalidRecordError, match=rf"commune {LUNG_CU}.*`{re.escape(field)}`"):
-            with db.begin() as s:
-                libraries.save_library_values(s, commune_code=LUNG_CU, values=values,
-                                              user_id=uid)
+        match = rf"commune {LUNG_CU}.*`{re.escape(field)}`"
+        with pytest.raises(InvalidRecordError, match=match), db.begin() as s:
+            libraries.save_library_values(s, commune_code=LUNG_CU, values=values, user_id=uid)
     with db.begin() as s:
         assert libraries.library_history(s) == [] and libraries.library_overrides(s) == {}
     # The database itself refuses half a location, whoever writes it.
-    with pytest.raises(IntegrityError):
-        with db.begin() as s:
-            s.add(LibraryOverride(commune_code="00721", lon=105.0, updated_by_id=uid))
-            s.flush()
+    with pytest.raises(IntegrityError), db.begin() as s:
+        s.add(LibraryOverride(commune_code="00721", lon=105.0, updated_by_id=uid))
+        s.flush()

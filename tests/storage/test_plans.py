@@ -37,9 +37,8 @@ def test_register_plan_is_idempotent_and_follows_changes(db: Database, plan_text
         record = s.get(PlanRecord, first)
         assert record.digest != old_digest and record.scenario_name == "renamed"
         assert s.scalar(select(PlanRecord.id).where(PlanRecord.name == "run-b")) is None
-    with pytest.raises(InvalidRecordError, match="not a plan file"):
-        with db.begin() as s:
-            plans.register_plan(s, name="run-b", folder=None, plan_text='{"format": "x"}')
+    with pytest.raises(InvalidRecordError, match="not a plan file"), db.begin() as s:
+        plans.register_plan(s, name="run-b", folder=None, plan_text='{"format": "x"}')
     with db.begin() as s:
         assert set(plans.plan_digests(s)) == {"run-a"}
 
@@ -72,19 +71,16 @@ def test_published_versions_cannot_be_changed(db: Database, plan_text: str,
                                               storage_url: str) -> None:
     uid = make_user(db)
     v1 = publish_version(db, plan_text, uid)
-    with pytest.raises(ImmutableError):
-        with db.begin() as s:
-            s.get(PlanVersion, v1.id).note = "changed afterwards"
-            s.flush()
-    with pytest.raises(ImmutableError):
-        with db.begin() as s:
-            s.delete(s.get(PlanVersion, v1.id))
-            s.flush()
+    with pytest.raises(ImmutableError), db.begin() as s:
+        s.get(PlanVersion, v1.id).note = "changed afterwards"
+        s.flush()
+    with pytest.raises(ImmutableError), db.begin() as s:
+        s.delete(s.get(PlanVersion, v1.id))
+        s.flush()
     # Not through the ORM either: the database's triggers refuse.
     for statement in ("UPDATE plan_versions SET note = 'x'", "DELETE FROM plan_versions"):
-        with pytest.raises(DBAPIError, match="immutable"):
-            with db.begin() as s:
-                s.execute(text(statement))
+        with pytest.raises(DBAPIError, match="immutable"), db.begin() as s:
+            s.execute(text(statement))
     with db.begin() as s:
         content = plans.version_content(s, v1.id)
         assert content.info.note == "" and content.plan_json == plan_text
@@ -149,11 +145,9 @@ def test_visit_outcomes(db: Database, plan_text: str) -> None:
     latest = current[(vehicle, visit["seq"])]
     assert (latest.status, latest.recorded_by, latest.commune_code) == (
         "done", "dispatcher", visit["commune_code"])
-    with pytest.raises(RecordNotFoundError, match="no stop 999"):
-        with db.begin() as s:
-            plans.record_outcome(s, version_id=v1.id, vehicle_id=vehicle, stop_seq=999,
-                                 status="done", user_id=uid)
-    with pytest.raises(InvalidRecordError, match="outcome 'maybe'"):
-        with db.begin() as s:
-            plans.record_outcome(s, version_id=v1.id, vehicle_id=vehicle,
-                                 stop_seq=visit["seq"], status="maybe", user_id=uid)
+    with pytest.raises(RecordNotFoundError, match="no stop 999"), db.begin() as s:
+        plans.record_outcome(s, version_id=v1.id, vehicle_id=vehicle, stop_seq=999,
+                             status="done", user_id=uid)
+    with pytest.raises(InvalidRecordError, match="outcome 'maybe'"), db.begin() as s:
+        plans.record_outcome(s, version_id=v1.id, vehicle_id=vehicle,
+                             stop_seq=visit["seq"], status="maybe", user_id=uid)

@@ -34,23 +34,20 @@ def test_user_validation(db: Database) -> None:
         make_user(db, "lan")
     with pytest.raises(InvalidRecordError, match="unknown role 'boss'"):
         make_user(db, "minh", "boss")
-    with pytest.raises(InvalidRecordError, match="at least 8"):
-        with db.begin() as s:
-            users.create_user(s, username="minh", password="short", role="viewer")
+    with pytest.raises(InvalidRecordError, match="at least 8"), db.begin() as s:
+        users.create_user(s, username="minh", password="short", role="viewer")
     with pytest.raises(InvalidRecordError, match="user name"):
         make_user(db, "bad name!")
-    with pytest.raises(RecordNotFoundError):
-        with db.begin() as s:
-            users.set_password(s, "nobody", "password-2")
+    with pytest.raises(RecordNotFoundError), db.begin() as s:
+        users.set_password(s, "nobody", "password-2")
     with db.begin() as s:
         assert [u.username for u in users.list_users(s)] == ["lan"]
 
 
 def test_the_database_itself_refuses_an_unknown_role(db: Database) -> None:
-    with pytest.raises(IntegrityError):
-        with db.begin() as s:
-            s.add(User(username="x", password_hash="x", role="boss", active=True))
-            s.flush()
+    with pytest.raises(IntegrityError), db.begin() as s:
+        s.add(User(username="x", password_hash="x", role="boss", active=True))
+        s.flush()
 
 
 def test_failed_logins_block_a_name_or_an_address_for_a_while(db: Database) -> None:

@@ -13,10 +13,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from webui_testkit import FIXTURE_RUN, wait_for
 
-from planner.plan import read_plan
-from storage.closures import ClosureInfo
 from planner.closures import closure_specs
 from planner.errors import ScenarioError
+from planner.plan import read_plan
+from storage.closures import ClosureInfo
 from webui.closures import drawn, parse_geometry, scenario_closures
 from webui.jobservice import JobService
 from webui.services import services_of

@@ -30,9 +30,9 @@ from pypdf import PdfReader
 from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, HERE, OSM
 
 from planner.plan import Plan
-from webui import create_app
 from render.exports import GPX_NS, KML_NS, kml_colour, manifest_header
 from render.sheetmap import map_extent, nice_scale_km
+from webui import create_app
 
 GOLDEN_DIR = HERE / "golden"
 VEHICLE = "xe-tv-01"
@@ -250,8 +250,10 @@ def test_gpx_tracks_are_simplified_within_tolerance(shared: FlaskClient,
         (original,) = route_coordinates(routes, route.vehicle_id)
         assert len(track) < len(original) / 2
         assert track[0] == pytest.approx(original[0]) and track[-1] == pytest.approx(original[-1])
-        line = shapely.linestrings(list(zip(*to_m.transform(*zip(*track)), strict=True)))
-        points = shapely.points(list(zip(*to_m.transform(*zip(*original)), strict=True)))
+        line = shapely.linestrings(list(zip(*to_m.transform(*zip(*track, strict=True)),
+                                            strict=True)))
+        points = shapely.points(list(zip(*to_m.transform(*zip(*original, strict=True)),
+                                         strict=True)))
         # + 0.2 m: coordinates are written with 6 decimals (about 0.1 m).
         assert shapely.distance(points, line).max() <= TRACK_TOLERANCE_M + 0.2
     # Named waypoints are all kept.
