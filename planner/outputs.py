@@ -162,14 +162,11 @@ def write_edited_outputs(plan: Plan, source: Path, out_dir: Path, *, places: Seq
     return paths
 
 
-def has_approximate_routes(folder: Path) -> bool:
-    """Whether a route of the plan in ``folder`` is drawn in straight legs (see
+def has_approximate_routes(routes: Mapping[str, Any] | None) -> bool:
+    """Whether a route of a parsed ``routes.geojson`` is drawn in straight legs (see
     :func:`edited_routes_geojson`)."""
-    try:
-        data = json.loads((Path(folder) / ROUTES_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return any(f.get("properties", {}).get("approximate") for f in data.get("features", ()))
+    return any(f.get("properties", {}).get("approximate")
+               for f in (routes or {}).get("features", ()))
 
 
 @dataclass(frozen=True, eq=False)

@@ -40,7 +40,7 @@ def plan_page(run: str) -> ResponseReturnValue:
     plan = load_plan(run)
     store = plan_store()
     return render_template("plan.html", run=run, plan=plan,
-                           approximate_routes=has_approximate_routes(store.folder(run)),
+                           approximate_routes=has_approximate_routes(store.routes(run)),
                            views=route_views(plan),
                            targets=plan.kpis.target_progress(),
                            assumptions=store.assumptions(run),

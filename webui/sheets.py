@@ -63,10 +63,10 @@ def _pdf_response(data: bytes, filename: str) -> Response:
 def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
-    store = plan_store()
+    routes = plan_store().routes(run)
     return render_template("sheet.html", run=run, plan=plan,
-                           view=_view(plan, run, index, store.routes(run)),
-                           approximate_routes=has_approximate_routes(store.folder(run)))
+                           view=_view(plan, run, index, routes),
+                           approximate_routes=has_approximate_routes(routes))
 
 
 @bp.get("/plans/<run>/sheet/<vehicle_id>.pdf")
