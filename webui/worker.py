@@ -149,8 +149,6 @@ def _replan_inputs(spec: dict[str, Any], scenario: Any) -> tuple[Any, Any, Any, 
 
 def run_job(folder: Path, db: Database) -> int:
     """Run the job in ``folder``, reporting into its row of ``db``; returns the exit code."""
-    from geodata.errors import GeodataError
-    from planner.errors import PlannerError
 
     job = _read_job(folder / "job.json")
     reporter = JobReporter(db, str(job.get("id") or folder.name), folder / LOG_FILE)
@@ -194,19 +192,28 @@ def run_job(folder: Path, db: Database) -> int:
             written = write_plan_folder(plan, net, scenario, runs_dir / name)
             if written.map_error:
                 print(f"warning: map.html not written: {written.map_error}", file=sys.stderr)
-        except (PlannerError, GeodataError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            reporter.finish("failed", error=str(exc))
-            return 2
         except Exception as exc:  # noqa: BLE001 - report anything to the job page
-            traceback.print_exc()
-            reporter.finish("failed", error=f"{type(exc).__name__}: {exc}")
-            return 1
+            return _failed(reporter, exc)
         print(f"wrote plan {runs_dir / name}")
         if not reporter.finish("done", stage="finished", plan_name=name):
             print(f"the job was cancelled while its plan was written; {runs_dir / name} is "
                   "kept as a plan of its own")
         return 0
+
+
+def _failed(reporter: JobReporter, exc: Exception) -> int:
+    """Report a job that failed with ``exc``; its exit code (2: bad input, said in one line;
+    1: anything else, with the traceback in the log)."""
+    from geodata.errors import GeodataError
+    from planner.errors import PlannerError
+
+    if isinstance(exc, PlannerError | GeodataError):
+        print(f"error: {exc}", file=sys.stderr)
+        reporter.finish("failed", error=str(exc))
+        return 2
+    traceback.print_exception(exc)
+    reporter.finish("failed", error=f"{type(exc).__name__}: {exc}")
+    return 1
 
 
 def _with_replan_record(plan: Any, spec: dict[str, Any], previous: Any) -> Any:
@@ -224,8 +231,6 @@ def _run_geometry(job: dict[str, Any], folder: Path, reporter: JobReporter) -> i
     """Draw the routes of an edited plan along the roads again (see
     :func:`planner.outputs.refresh_route_geometry`); its map is drawn again when a page asks
     for it (the routes file is newer)."""
-    from geodata.errors import GeodataError
-    from planner.errors import PlannerError
     from planner.outputs import refresh_route_geometry
 
     try:
@@ -239,14 +244,8 @@ def _run_geometry(job: dict[str, Any], folder: Path, reporter: JobReporter) -> i
             return 0
         try:
             refresh_route_geometry(plan_folder)
-        except (PlannerError, GeodataError, OSError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            reporter.finish("failed", error=str(exc))
-            return 2
         except Exception as exc:  # noqa: BLE001 - report anything to the job page
-            traceback.print_exc()
-            reporter.finish("failed", error=f"{type(exc).__name__}: {exc}")
-            return 1
+            return _failed(reporter, exc)
     print(f"drew the routes of {plan_folder} along the roads")
     reporter.finish("done", stage="finished", plan_name=plan_name)
     return 0
