@@ -7,7 +7,7 @@ PORT   ?= 5000
 SCENARIO ?= scenarios/ha-giang-2026.yaml
 RUN    := runs/$(basename $(notdir $(SCENARIO)))
 
-.PHONY: demo test lint install install-test solve serve clean
+.PHONY: demo test lint audit install install-test solve serve clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python >= 3.11 is needed"'
@@ -45,6 +45,11 @@ test: install-test lint
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## audit: known vulnerabilities in the installed packages (pip-audit); skipped with a message
+## when the vulnerability service does not answer
+audit: install-test
+	$(BIN)/python -m tools.audit_dependencies
 
 clean:
 	rm -rf runs .pytest_cache .hypothesis
