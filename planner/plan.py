@@ -11,7 +11,8 @@ bumps it and says so in ``docs/plan-format.md``, and :func:`plan_from_dict` read
 version (``tests/planner/data/`` keeps a plan of each). Version 2 added the transfer partners
 of a visit (``transfer_to``, ``transfer_from``) and moved a re-plan's record into
 ``provenance.replan`` (with ``changes``), which was split between ``replan`` and
-``replan_job``.
+``replan_job``. Version 3 added the book batches of a visit (``deliver_batches``,
+``collect_batches``, ``batch_note``) and of a trip (``loading_batches``).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from planner.scenario import Scenario
 from planner.schedule import RouteTiming, TimedVisit
 
 PLAN_FORMAT = "mobile-library-plan"
-PLAN_FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+PLAN_FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam, no daylight saving
 
 
@@ -69,6 +70,9 @@ class Visit:
     roadside_pauses: int = 0  # pauses on the leg here (continuous-driving rule)
     transfer_to: str = ""  # commune the crates collected here are handed on to
     transfer_from: str = ""  # commune the crates delivered here were collected at
+    deliver_batches: tuple[str, ...] = ()  # book batches left here (planner.rotation)
+    collect_batches: tuple[str, ...] = ()  # book batches taken back from here
+    batch_note: str = ""  # why no batch is left here, when none is
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class Route:
     depot_location_note: str = ""
     vehicle_phone: str = ""
     return_roadside_pauses: int = 0
+    loading_batches: tuple[str, ...] = ()  # book batches loaded at the library for the trip
 
     @property
     def crates_delivered(self) -> int:
@@ -173,8 +178,9 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
                             "planner wrote it (update), or re-run `planner solve`")
     try:
         routes = tuple(
-            Route(**{**r, "visits": tuple(Visit(**v) for v in r["visits"]),
-                     "breaks_s": tuple(tuple(b) for b in r.get("breaks_s", ()))})
+            Route(**{**r, "visits": tuple(Visit(**_tuples(v, VISIT_LISTS)) for v in r["visits"]),
+                     "breaks_s": tuple(tuple(b) for b in r.get("breaks_s", ())),
+                     "loading_batches": tuple(r.get("loading_batches", ()))})
             for r in data["routes"])
         unserved = tuple(Unserved(**u) for u in data["unserved"])
         sc = data["scenario"]
@@ -188,6 +194,14 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{file}: malformed plan ({type(exc).__name__}: {exc}); re-run "
                             "`planner solve` to write it again") from None
+
+
+VISIT_LISTS = ("deliver_batches", "collect_batches")
+
+
+def _tuples(data: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    """``data`` with the JSON lists of ``keys`` as tuples (the records are frozen)."""
+    return {**data, **{k: tuple(data[k]) for k in keys if k in data}}
 
 
 def read_plan(path: str | Path) -> Plan:

@@ -31,7 +31,7 @@ PACKAGE_HOME = {
     "branca": {"render"},
     "reportlab": {"render"},
     "matplotlib": {"render"},
-    "openpyxl": {"render"},
+    "openpyxl": {"render", "planner"},  # writing exports; reading tables (planner/tables.py)
     "sqlalchemy": {"storage"},
     "alembic": {"storage"},
 }

@@ -11,7 +11,7 @@ from cli import main
 from planner.check import check_plan
 from planner.outputs import load_scenario_for_plan
 from planner.pipeline import prepare_network, problem_for
-from planner.plan import read_plan
+from planner.plan import PLAN_FORMAT_VERSION, read_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "scenarios" / "ha-giang-2026.yaml"
@@ -52,7 +52,7 @@ def test_default_plan_serves_the_selected_communes_and_passes_the_checker(solved
 
 def test_plan_json_is_versioned_and_records_provenance(solved: dict) -> None:
     data = json.loads((solved["out"] / "plan.json").read_text(encoding="utf-8"))
-    assert data["format"] == "mobile-library-plan" and data["format_version"] == 2
+    assert data["format"] == "mobile-library-plan" and data["format_version"] == PLAN_FORMAT_VERSION
     prov = data["provenance"]
     for key in ("scenario_digest", "data_digest", "seed", "time_limit_s", "versions",
                 "graph_report", "components", "solver_status"):

@@ -1,0 +1,113 @@
+"""The batches of a rotation cycle: which batch each visit of a plan delivers and collects,
+which batches are handed on from commune to commune along a trip, what each trip loads at the
+library, and why a commune gets nothing.
+
+Rules (the eligibility of one batch for one commune is :func:`planner.batches.eligible`):
+
+* every visit collects every batch its commune holds;
+* a visit receives batches its commune has never had, that suit its readers and fit its
+  shelf; each batch goes to one visit at most;
+* a batch comes from the library (loaded at the start of the trip) or is **handed on**: a
+  commune visited earlier on the same trip collected it, and the truck carries it on (chains
+  A → B → C included: B receives A's batch and its own goes on to C);
+* a commune with no eligible batch left gets none, and the plan says what is missing ("no
+  batch it has not had in Hmông, for children: add batches").
+
+The choice is a CP-SAT model (:mod:`planner._cpsat`). Routing needs the crates first and the
+assignment needs the trips: :func:`planner.pipeline.solve_scenario` runs the bounded loop
+(route with the expected crates, assign, re-route if the crates changed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from planner._cpsat import Option, assign
+from planner.batches import Batch, BatchState, CommuneProfile, describe_need, eligible
+from planner.plan import Plan
+
+
+@dataclass(frozen=True)
+class VisitBatches:
+    """The batches of one visit."""
+
+    deliver: tuple[str, ...] = ()
+    collect: tuple[str, ...] = ()
+    handed_on_from: Mapping[str, str] | None = None  # batch -> commune it was collected at
+    note: str = ""  # why it receives nothing, when it does not
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """The assignment of a plan's visits, by (vehicle id, visit seq)."""
+
+    visits: Mapping[tuple[str, int], VisitBatches]
+    loading: Mapping[str, tuple[str, ...]]  # vehicle id -> batches loaded at the library
+    status: str
+    wall_s: float
+
+
+def assign_batches(plan: Plan, batches: Sequence[Batch], state: BatchState,
+                   profiles: Mapping[str, CommuneProfile], *, time_limit_s: float = 10.0,
+                   seed: int = 0) -> Rotation:
+    """Assign the batches of ``plan``'s visits from ``state`` (see the module docstring);
+    a commune without a profile reads Vietnamese, with a 4-crate shelf."""
+    by_id = {b.batch_id: b for b in batches}
+    at_library = set(state.at_library)
+    keys: list[tuple[str, int]] = []
+    codes: list[str] = []
+    shelf: list[int] = []
+    options: list[Option] = []
+    for route in plan.routes:
+        earlier: list[tuple[int, str]] = []  # (visit index, commune) of this trip so far
+        for v in route.visits:
+            index = len(keys)
+            keys.append((route.vehicle_id, v.seq))
+            codes.append(v.commune_code)
+            profile = profiles.get(v.commune_code) or CommuneProfile(v.commune_code, ("vie",))
+            shelf.append(profile.shelf_crates)
+            had = state.had.get(v.commune_code, frozenset())
+            sources: list[tuple[str, int | None]] = [(b, None) for b in sorted(at_library)]
+            sources += [(b, i) for i, code in earlier for b in state.holdings.get(code, ())]
+            for batch_id, from_visit in sources:
+                fit = eligible(by_id[batch_id], profile, had)
+                if fit.allowed:
+                    options.append(Option(index, batch_id, fit.score, from_visit))
+            earlier.append((index, v.commune_code))
+    result = assign(options, {b.batch_id: b.crates for b in batches}, shelf,
+                    time_limit_s=time_limit_s, seed=seed)
+    chosen: dict[int, list[Option]] = {}
+    for opt in result.chosen:
+        chosen.setdefault(opt.visit, []).append(opt)
+    visits = {}
+    loading: dict[str, list[str]] = {}
+    for index, key in enumerate(keys):
+        code = codes[index]
+        picks = sorted(chosen.get(index, ()), key=lambda o: o.batch)
+        profile = profiles.get(code) or CommuneProfile(code, ("vie",))
+        note = "" if picks else (f"no batch it has not had {describe_need(profile)}: add "
+                                 "batches")
+        handed = {o.batch: codes[o.from_visit] for o in picks if o.from_visit is not None}
+        visits[key] = VisitBatches(deliver=tuple(o.batch for o in picks),
+                                   collect=tuple(state.holdings.get(code, ())),
+                                   handed_on_from=handed or None, note=note)
+        loading.setdefault(key[0], []).extend(o.batch for o in picks if o.from_visit is None)
+    return Rotation(visits=visits, loading={k: tuple(v) for k, v in loading.items()},
+                    status=result.status, wall_s=result.wall_s)
+
+
+def with_batches(plan: Plan, rotation: Rotation) -> Plan:
+    """``plan`` with the batches of each visit and each trip's loading list."""
+    routes = []
+    for route in plan.routes:
+        visits = tuple(replace(v, deliver_batches=rb.deliver, collect_batches=rb.collect,
+                               batch_note=rb.note)
+                       if (rb := rotation.visits.get((route.vehicle_id, v.seq))) else v
+                       for v in route.visits)
+        routes.append(replace(route, visits=visits,
+                              loading_batches=rotation.loading.get(route.vehicle_id, ())))
+    return replace(plan, routes=tuple(routes))
+
+
+__all__ = ["Rotation", "VisitBatches", "assign_batches", "with_batches"]
