@@ -122,6 +122,7 @@ class CommuneProfile:
     shelf_crates: int = 4
     languages_required: bool = True  # a batch in none of its languages is never sent
     audiences_required: bool = False  # a batch for none of its audiences is never sent
+    batches_per_visit: int = 1  # new batches a visit leaves (a swap: one for the one taken)
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,8 @@ PROFILE_COLUMNS = (
            required=False),
     Column("audiences_required", "bắt buộc đối tượng", "audiences required", yes_no,
            required=False),
+    Column("batches_per_visit", "số lô mỗi lần", "batches per visit", optional_int,
+           required=False),
 )
 
 
@@ -315,7 +318,8 @@ def read_profiles(source: str | Path | bytes, *, label: str | None = None,
         commune_code=r["commune_code"], languages=r["languages"], audiences=r["audiences"] or (),
         shelf_crates=r["shelf_crates"] or default_shelf_crates,
         languages_required=True if r["languages_required"] is None else r["languages_required"],
-        audiences_required=bool(r["audiences_required"])) for r in rows}
+        audiences_required=bool(r["audiences_required"]),
+        batches_per_visit=r["batches_per_visit"] or 1) for r in rows}
 
 
 __all__ = ["AUDIENCES", "Batch", "BatchError", "BatchState", "CommuneProfile", "Fit",

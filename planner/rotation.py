@@ -13,7 +13,8 @@ Rules (the eligibility of one batch for one commune is :func:`planner.batches.el
 * a commune with no eligible batch left gets none, and the plan says what is missing ("no
   batch it has not had in Hmông, for children: add batches").
 
-The choice is a CP-SAT model (:mod:`planner._cpsat`). Routing needs the crates first and the
+The choice is a min-cost flow, or a CP-SAT model where shelves bind
+(:mod:`planner._assign`). Routing needs the crates first and the
 assignment needs the trips: :func:`planner.pipeline.solve_scenario` runs the bounded loop
 (route with the expected crates, assign, re-route if the crates changed).
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from planner._cpsat import Option, assign
+from planner._assign import Option, assign
 from planner.batches import Batch, BatchState, CommuneProfile, describe_need, eligible
 from planner.plan import Plan
 
@@ -58,6 +59,7 @@ def assign_batches(plan: Plan, batches: Sequence[Batch], state: BatchState,
     keys: list[tuple[str, int]] = []
     codes: list[str] = []
     shelf: list[int] = []
+    wanted: list[int] = []
     options: list[Option] = []
     for route in plan.routes:
         earlier: list[tuple[int, str]] = []  # (visit index, commune) of this trip so far
@@ -67,6 +69,7 @@ def assign_batches(plan: Plan, batches: Sequence[Batch], state: BatchState,
             codes.append(v.commune_code)
             profile = profiles.get(v.commune_code) or CommuneProfile(v.commune_code, ("vie",))
             shelf.append(profile.shelf_crates)
+            wanted.append(profile.batches_per_visit)
             had = state.had.get(v.commune_code, frozenset())
             sources: list[tuple[str, int | None]] = [(b, None) for b in sorted(at_library)]
             sources += [(b, i) for i, code in earlier for b in state.holdings.get(code, ())]
@@ -75,7 +78,7 @@ def assign_batches(plan: Plan, batches: Sequence[Batch], state: BatchState,
                 if fit.allowed:
                     options.append(Option(index, batch_id, fit.score, from_visit))
             earlier.append((index, v.commune_code))
-    result = assign(options, {b.batch_id: b.crates for b in batches}, shelf,
+    result = assign(options, {b.batch_id: b.crates for b in batches}, shelf, wanted,
                     time_limit_s=time_limit_s, seed=seed)
     chosen: dict[int, list[Option]] = {}
     for opt in result.chosen:

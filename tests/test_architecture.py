@@ -21,7 +21,8 @@ MAY_IMPORT = {
 # third-party modules with one home each: prefix -> the only files allowed to import them
 ONE_HOME = {
     "ortools.constraint_solver": {"planner/_ortools.py"},
-    "ortools.sat": {"planner/_cpsat.py"},
+    "ortools.sat": {"planner/_assign.py"},
+    "ortools.graph": {"planner/_assign.py"},
     "pyvrp": {"planner/_pyvrp.py"},
 }
 # third-party libraries that belong to one package

@@ -187,6 +187,7 @@ def _check_rules(plan, batches, stays, profiles, rotation) -> None:  # noqa: ANN
             profile = profiles.get(v.commune_code, CommuneProfile(v.commune_code, ("vie",)))
             assert vb.collect == state.holdings.get(v.commune_code, ())
             assert sum(crates[b] for b in vb.deliver) <= profile.shelf_crates
+            assert len(vb.deliver) <= profile.batches_per_visit
             for b in vb.deliver:
                 batch = next(x for x in batches if x.batch_id == b)
                 assert eligible(batch, profile, state.had.get(v.commune_code, frozenset())
@@ -258,7 +259,8 @@ def test_random_assignments_keep_every_rule(data: st.DataObject) -> None:
                                                               min_size=1))),
                                   ("children",), data.draw(st.integers(1, 4)),
                                   languages_required=data.draw(st.booleans()),
-                                  audiences_required=data.draw(st.booleans()))
+                                  audiences_required=data.draw(st.booleans()),
+                                  batches_per_visit=data.draw(st.integers(1, 2)))
                 for c in CODES3}
     rotation = assign_batches(plan, batches, state_on(batches, stays, DAY), profiles)
     _check_rules(plan, batches, stays, profiles, rotation)
@@ -276,4 +278,18 @@ def test_random_assignments_keep_every_rule(data: st.DataObject) -> None:
                                 state.had.get(v.commune_code, frozenset())).allowed]
             used = {x for vb in rotation.visits.values() for x in vb.deliver}
             assert all(b.batch_id in used for b in fits)  # each went somewhere else
+
+
+def test_a_visit_wanting_several_batches_gets_what_its_shelf_holds() -> None:
+    """Two batches wanted, a 4-crate shelf: 3 + 3 crates do not fit together (the knapsack
+    the CP-SAT model handles), 3 + 1 do."""
+    plan = _plan([1])
+    batches = [Batch("BIG-1", 3, ("vie",), ()), Batch("BIG-2", 3, ("vie",), ()),
+               Batch("SMALL", 1, ("vie",), ())]
+    profiles = {"00778": CommuneProfile("00778", ("vie",), shelf_crates=4,
+                                        batches_per_visit=2)}
+    rotation = assign_batches(plan, batches, state_on(batches, [], DAY), profiles)
+    _check_rules(plan, batches, [], profiles, rotation)
+    (visit,) = rotation.visits.values()
+    assert len(visit.deliver) == 2 and "SMALL" in visit.deliver
 
