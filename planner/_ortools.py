@@ -28,6 +28,7 @@ descent) where the model allows it (:func:`ils_unsupported`), else ``params.loca
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -350,9 +351,14 @@ def _add_visits(model: _Model, constraints: VisitConstraints | None) -> None:
             routing.VehicleVar(model.index(loc)).SetValues(allowed)
         for loc, t in constraints.start_s.items():
             model.time_dim.CumulVar(model.index(loc)).SetRange(t, t)
+    ends = Counter(n for pair in problem.pickup_delivery for n in pair)
     for pickup, delivery in problem.pickup_delivery:
         p_idx, d_idx = model.index(pickup), model.index(delivery)
-        routing.AddPickupAndDelivery(p_idx, d_idx)
+        if ends[pickup] == 1 and ends[delivery] == 1:
+            # a pair the search moves as a unit; a commune in several transfers (a chain)
+            # is held by the constraints below alone (OR-Tools' insertion heuristics place
+            # a pair's ends together, which a node shared by two pairs defeats)
+            routing.AddPickupAndDelivery(p_idx, d_idx)
         solver.Add(routing.ActiveVar(p_idx) == routing.ActiveVar(d_idx))
         solver.Add(routing.VehicleVar(p_idx) == routing.VehicleVar(d_idx))
         solver.Add(model.time_dim.CumulVar(p_idx) <= model.time_dim.CumulVar(d_idx))

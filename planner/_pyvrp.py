@@ -49,6 +49,8 @@ def seed_unsupported(problem: RoutingProblem) -> str | None:
     if problem.horizon_days > 1:
         return "trips over several days (night rests) are modelled by OR-Tools only"
     pd_nodes = {n for pair in problem.pickup_delivery for n in pair}
+    if len(pd_nodes) < 2 * len(problem.pickup_delivery):
+        return "a commune in several transfers (PyVRP serves each shipment's ends apart)"
     if any(problem.deliver[n] or problem.collect[n] for n in pd_nodes):
         return "a transfer stop that also delivers or collects crates"
     if problem.pair_load is not None and any(

@@ -37,6 +37,28 @@ def _insertion_failures(problem: RoutingProblem, timings: list[RouteTiming], loc
     return False, causes
 
 
+def _with_partners(problem: RoutingProblem, loc: int) -> list[int]:
+    """``loc`` and every stop linked to it by transfers, givers before receivers (a trip
+    that serves one end of a transfer serves all of it)."""
+    linked = {loc}
+    grew = True
+    while grew:
+        grew = False
+        for a, b in problem.pickup_delivery:
+            if (a in linked) != (b in linked):
+                linked |= {a, b}
+                grew = True
+    pairs = [(a, b) for a, b in problem.pickup_delivery if a in linked]
+    order: list[int] = []
+    pending = sorted(linked)
+    while pending:  # givers first: the scenario refuses loops, so this ends
+        ready = [n for n in pending if not any(b == n and a in pending for a, b in pairs)]
+        nxt = ready[0] if ready else pending[0]
+        order.append(nxt)
+        pending.remove(nxt)
+    return order
+
+
 def precheck(problem: RoutingProblem, *, names: list[str], codes: list[str],
              profiles: tuple[str, ...], cut_off: dict[int, str] | None = None
              ) -> list[Unserved]:
@@ -86,8 +108,7 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
             add("capacity", f"needs {need} crates at once, more than the largest vehicle "
                             f"carries ({max_cap})")
             continue
-        pair = next(((a, b) for a, b in problem.pickup_delivery if loc in (a, b)), None)
-        alone = [loc] if pair is None else list(pair)  # a transfer is tried with its partner
+        alone = _with_partners(problem, loc)  # a transfer is tried with its partners
         direct = [time_route(problem, k, alone) for k in reach]
         if not any(t.feasible for t in direct):
             why = direct[0].problems[0]

@@ -253,19 +253,21 @@ def read_plan_folder(folder: Path) -> Plan:
     its transfers (crates handed on between communes); they are taken from the
     ``scenario.json`` beside it."""
     plan = read_plan(Path(folder) / PLAN_FILE)
-    if not any((v.transfer_collect_crates and not v.transfer_to)
-               or (v.transfer_deliver_crates and not v.transfer_from)
+    if not any((v.transfer_collect_crates and not v.transfers_to)
+               or (v.transfer_deliver_crates and not v.transfers_from)
                for r in plan.routes for v in r.visits):
         return plan
     try:
         scenario, _ = load_scenario_for_plan(Path(folder) / PLAN_FILE)
     except (FileNotFoundError, PlanFileError, ValueError):
         return plan
-    to = {t.from_code: t.to_code for t in scenario.transfers}
-    frm = {t.to_code: t.from_code for t in scenario.transfers}
     routes = tuple(replace(r, visits=tuple(
-        replace(v, transfer_to=v.transfer_to or to.get(v.commune_code, ""),
-                transfer_from=v.transfer_from or frm.get(v.commune_code, ""))
+        replace(v, transfers_to=v.transfers_to or tuple(
+                    (t.to_code, t.crates) for t in scenario.transfers
+                    if t.from_code == v.commune_code),
+                transfers_from=v.transfers_from or tuple(
+                    (t.from_code, t.crates) for t in scenario.transfers
+                    if t.to_code == v.commune_code))
         for v in r.visits)) for r in plan.routes)
     return replace(plan, routes=routes)
 

@@ -8,11 +8,11 @@ one place a plan is put together (solves, re-plans and manual edits all use it).
 
 **Versioning rule.** ``plan.json`` carries ``format_version``; every change to the format
 bumps it and says so in ``docs/plan-format.md``, and :func:`plan_from_dict` reads every past
-version (``tests/planner/data/`` keeps a plan of each). Version 2 added the transfer partners
-of a visit (``transfer_to``, ``transfer_from``) and moved a re-plan's record into
-``provenance.replan`` (with ``changes``), which was split between ``replan`` and
-``replan_job``. Version 3 added the book batches of a visit (``deliver_batches``,
-``collect_batches``, ``batch_note``) and of a trip (``loading_batches``).
+version (``tests/planner/data/`` keeps a plan of each). Version 2 added the communes a visit
+hands crates on to and receives them from (``transfers_to``, ``transfers_from``), the book
+batches of a visit (``deliver_batches``, ``collect_batches``, ``batch_note``) and of a trip
+(``loading_batches``), and moved a re-plan's record into ``provenance.replan`` (with
+``changes``), which was split between ``replan`` and ``replan_job``.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from planner.scenario import Scenario
 from planner.schedule import RouteTiming, TimedVisit
 
 PLAN_FORMAT = "mobile-library-plan"
-PLAN_FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+PLAN_FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam, no daylight saving
 
 
@@ -68,8 +68,10 @@ class Visit:
     transfer_collect_crates: int = 0  # crates collected here to hand on to another commune
     transfer_deliver_crates: int = 0  # crates brought here from another commune
     roadside_pauses: int = 0  # pauses on the leg here (continuous-driving rule)
-    transfer_to: str = ""  # commune the crates collected here are handed on to
-    transfer_from: str = ""  # commune the crates delivered here were collected at
+    # crates handed on between communes of the trip: (commune, crates) collected here for
+    # each commune they go to, and delivered here from each commune they were collected at
+    transfers_to: tuple[tuple[str, int], ...] = ()
+    transfers_from: tuple[tuple[str, int], ...] = ()
     deliver_batches: tuple[str, ...] = ()  # book batches left here (planner.rotation)
     collect_batches: tuple[str, ...] = ()  # book batches taken back from here
     batch_note: str = ""  # why no batch is left here, when none is
@@ -197,11 +199,14 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
 
 
 VISIT_LISTS = ("deliver_batches", "collect_batches")
+VISIT_PAIRS = ("transfers_to", "transfers_from")
 
 
 def _tuples(data: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    """``data`` with the JSON lists of ``keys`` as tuples (the records are frozen)."""
-    return {**data, **{k: tuple(data[k]) for k in keys if k in data}}
+    """``data`` with the JSON lists of ``keys`` (and of pairs) as tuples (the records are
+    frozen)."""
+    return {**data, **{k: tuple(data[k]) for k in keys if k in data},
+            **{k: tuple((str(a), int(b)) for a, b in data[k]) for k in VISIT_PAIRS if k in data}}
 
 
 def read_plan(path: str | Path) -> Plan:
@@ -241,8 +246,8 @@ def assemble_plan(scenario: Scenario, places: Sequence[Place], problem: RoutingP
 def _visit(scenario: Scenario, place: Place, seq: int, tv: TimedVisit) -> Visit:
     start_date = scenario.horizon.start_date
     stop = next(s for s in scenario.stops if s.commune_code == place.key)
-    out = next((t for t in scenario.transfers if t.from_code == place.key), None)
-    into = next((t for t in scenario.transfers if t.to_code == place.key), None)
+    out = [(t.to_code, t.crates) for t in scenario.transfers if t.from_code == place.key]
+    into = [(t.from_code, t.crates) for t in scenario.transfers if t.to_code == place.key]
     return Visit(
         seq=seq, commune_code=place.key, commune_name=place.name, lon=place.lon, lat=place.lat,
         day=tv.start_s // DAY_S, arrival_s=tv.arrival_s, start_s=tv.start_s,
@@ -252,9 +257,9 @@ def _visit(scenario: Scenario, place: Place, seq: int, tv: TimedVisit) -> Visit:
         leg_km=round(tv.leg_distance_m / 1000, 2), leg_hours=round(tv.leg_travel_s / 3600, 2),
         night_before=tv.night_before, nights_on_road=tv.nights_on_road,
         roadside_pauses=tv.roadside_pauses, contact=stop.contact, note=stop.note,
-        transfer_collect_crates=out.crates if out else 0,
-        transfer_deliver_crates=into.crates if into else 0,
-        transfer_to=out.to_code if out else "", transfer_from=into.from_code if into else "")
+        transfer_collect_crates=sum(n for _, n in out),
+        transfer_deliver_crates=sum(n for _, n in into),
+        transfers_to=tuple(out), transfers_from=tuple(into))
 
 
 def _route(scenario: Scenario, places: Sequence[Place], problem: RoutingProblem,

@@ -528,23 +528,29 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
             problems.append(Problem(file, f"vehicles[{i}].max_trip_days", v.max_trip_days,
                                     f"longer than the horizon of {s.horizon.days} days",
                                     "lower it or lengthen `horizon.days`"))
-    in_transfer: dict[str, int] = {}
+    pairs: dict[tuple[str, str], int] = {}
     for i, t in enumerate(s.transfers):
         for field_name, code in (("from", t.from_code), ("to", t.to_code)):
             if code not in codes_set(s):
                 problems.append(Problem(file, f"transfers[{i}].{field_name}", code,
                                         "this commune is not a stop of the scenario",
                                         "add it to `stops` or correct the code"))
-            elif code in in_transfer:
-                problems.append(Problem(file, f"transfers[{i}].{field_name}", code,
-                                        f"already in transfers[{in_transfer[code]}]",
-                                        "a commune can hand on or receive one transfer"))
-            else:
-                in_transfer[code] = i
+        pair = (t.from_code, t.to_code)
+        if pair in pairs:
+            problems.append(Problem(file, f"transfers[{i}]", f"{pair[0]} -> {pair[1]}",
+                                    f"the same two communes as transfers[{pairs[pair]}]",
+                                    "merge the two into one transfer of their crates"))
+        pairs.setdefault(pair, i)
         if t.from_code == t.to_code:
             problems.append(Problem(file, f"transfers[{i}].to", t.to_code,
                                     "a transfer goes from one commune to another",
                                     "use two different communes"))
+    loop = _transfer_loop(s.transfers)
+    if loop:
+        problems.append(Problem(file, "transfers", " -> ".join(loop),
+                                "these transfers form a loop: each commune would have to be "
+                                "visited before the one it receives from",
+                                "remove one of the transfers of the loop"))
     closure_ids = [c.id for c in s.road_conditions.closures]
     for i, c in enumerate(s.road_conditions.closures):
         if closure_ids.count(c.id) > 1 and closure_ids.index(c.id) != i:
@@ -557,6 +563,32 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
                                     "this commune is listed twice",
                                     "merge the two entries into one stop"))
     return problems
+
+
+def _transfer_loop(transfers: tuple[Transfer, ...]) -> list[str]:
+    """A loop of communes in the transfers (A hands on to B, B to A...), or ``[]``: on one
+    trip each transfer's giver comes before its receiver, so a loop cannot be served."""
+    after: dict[str, list[str]] = {}
+    for t in transfers:
+        after.setdefault(t.from_code, []).append(t.to_code)
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in sorted(after):
+        if state.get(start):
+            continue
+        path, stack = [start], [iter(after.get(start, ()))]
+        state[start] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            elif not state.get(nxt):
+                state[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(after.get(nxt, ())))
+    return []
 
 
 def codes_set(s: Scenario) -> set[str]:

@@ -131,15 +131,13 @@ class Translator:
         :class:`~render.routeview.StopView` (empty when it has none); pages put them after the
         label ``_("transfer")`` ("Chuyển tiếp")."""
         out = []
-        for kind in ("collect", "deliver"):
-            note = getattr(stop, f"transfer_{kind}", None)
-            if note is None:
-                continue
-            if note.partner_name:
-                text = self(f"transfer_{kind}", n=note.crates, commune=note.partner_name)
-            else:
-                text = self(f"transfer_{kind}_unknown", n=note.crates)
-            out.append(text)
+        for kind, notes in (("collect", stop.transfers_out), ("deliver", stop.transfers_in)):
+            for note in notes:
+                if note.partner_name:
+                    out.append(self(f"transfer_{kind}", n=note.crates,
+                                    commune=note.partner_name))
+                else:
+                    out.append(self(f"transfer_{kind}_unknown", n=note.crates))
         return out
 
     def road_class(self, road_class: str) -> str:

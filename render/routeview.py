@@ -97,8 +97,8 @@ class StopView:
     arrival: Moment
     departure: Moment
     leg: Leg
-    transfer_collect: TransferNote | None = None  # collected here, for another commune
-    transfer_deliver: TransferNote | None = None  # delivered here, from another commune
+    transfers_out: tuple[TransferNote, ...] = ()  # collected here, for other communes
+    transfers_in: tuple[TransferNote, ...] = ()  # delivered here, from other communes
 
 
 @dataclass(frozen=True)
@@ -213,12 +213,14 @@ def legs_by_vehicle(routes: Mapping[str, Any] | None) -> dict[str, list[list[dic
     return out
 
 
-def _transfer_note(crates: int, partner: str, names: Mapping[str, str]
-                   ) -> TransferNote | None:
-    if crates <= 0:
-        return None
-    return TransferNote(crates=crates, partner_code=partner,
-                        partner_name=names.get(partner, partner) if partner else None)
+def _transfer_notes(total: int, partners: Sequence[tuple[str, int]],
+                    names: Mapping[str, str]) -> tuple[TransferNote, ...]:
+    """One note per partner commune; a plan that names no partner (format version 1 without
+    its scenario) gets one note of the total, its partner unknown."""
+    if partners:
+        return tuple(TransferNote(crates=n, partner_code=code,
+                                  partner_name=names.get(code, code)) for code, n in partners)
+    return (TransferNote(total, None, None),) if total > 0 else ()
 
 
 def _moment(iso: str, base: dt.date) -> Moment:
@@ -245,10 +247,9 @@ def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | No
                  leg=Leg(km=v.leg_km, hours=v.leg_hours, night_before=v.night_before,
                          nights_on_road=v.nights_on_road, directions=directions(i),
                          roadside_pauses=v.roadside_pauses),
-                 transfer_collect=_transfer_note(v.transfer_collect_crates, v.transfer_to,
-                                                 names),
-                 transfer_deliver=_transfer_note(v.transfer_deliver_crates, v.transfer_from,
-                                                 names))
+                 transfers_out=_transfer_notes(v.transfer_collect_crates, v.transfers_to, names),
+                 transfers_in=_transfer_notes(v.transfer_deliver_crates, v.transfers_from,
+                                              names))
         for i, v in enumerate(route.visits))
     return_leg = Leg(km=route.return_leg_km, hours=route.return_leg_hours,
                      night_before=route.return_night_before,

@@ -27,7 +27,7 @@ def test_a_version_1_plan_reads_into_the_typed_records() -> None:
     assert plan.provenance.seed == raw["provenance"]["seed"]
     assert plan.provenance.graph_cache_hit == raw["provenance"]["cache"]["graph_hit"]
     assert plan.provenance.replan is None and plan.provenance.manual_edits == ()
-    assert all(v.transfer_to == v.transfer_from == "" for r in plan.routes for v in r.visits)
+    assert all(v.transfers_to == v.transfers_from == () for r in plan.routes for v in r.visits)
 
 
 def test_the_current_version_round_trips(tmp_path: Path) -> None:
@@ -58,12 +58,13 @@ def test_a_version_1_plan_gets_its_transfer_partners_from_the_scenario(tmp_path:
     src, dst = visits[0]["commune_code"], visits[2]["commune_code"]
     visits[0]["transfer_collect_crates"] = visits[2]["transfer_deliver_crates"] = 2
     (folder / "plan.json").write_text(json.dumps(data), encoding="utf-8")
-    assert read_plan_folder(folder).routes[0].visits[0].transfer_to == ""  # not known yet
+    assert read_plan_folder(folder).routes[0].visits[0].transfers_to == ()  # not known yet
     scenario = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
     scenario["transfers"] = [{"from": src, "to": dst, "crates": 2}]
     (folder / "scenario.json").write_text(json.dumps(scenario), encoding="utf-8")
     route = read_plan_folder(folder).routes[0]
-    assert (route.visits[0].transfer_to, route.visits[2].transfer_from) == (dst, src)
+    assert (route.visits[0].transfers_to, route.visits[2].transfers_from) == (((dst, 2),),
+                                                                              ((src, 2),))
 
 
 def test_provenance_keeps_keys_it_does_not_know() -> None:

@@ -146,10 +146,22 @@ def test_transfers_are_validated() -> None:
         make_scenario(transfers=[{"from": "00778", "to": "01108", "crates": 0}])
     with pytest.raises(ScenarioError) as err:
         make_scenario(transfers=[{"from": "00778", "to": "99999", "crates": 2},
-                                 {"from": "00778", "to": "01108", "crates": 1}])
+                                 {"from": "00778", "to": "01108", "crates": 1},
+                                 {"from": "00778", "to": "01108", "crates": 3}])
     text = str(err.value)
     assert "transfers[0].to" in text and "99999" in text
-    assert "transfers[1].from" in text and "already in transfers[0]" in text
+    assert "transfers[2]" in text and "the same two communes as transfers[1]" in text
+    # a commune may hand on to several and receive from several (a chain A -> B -> C) ...
+    chain = make_scenario(stops=[{"commune_code": c, "deliver_crates": 1} for c in
+                                 ("00778", "01108", "00802")],
+                          transfers=[{"from": "00778", "to": "01108", "crates": 1},
+                                     {"from": "01108", "to": "00802", "crates": 1},
+                                     {"from": "00778", "to": "00802", "crates": 2}])
+    assert len(chain.transfers) == 3
+    # ... but not in a loop, which no trip can serve
+    with pytest.raises(ScenarioError, match="00778 -> 01108 -> 00778.*form a loop"):
+        make_scenario(transfers=[{"from": "00778", "to": "01108", "crates": 1},
+                                 {"from": "01108", "to": "00778", "crates": 1}])
 
 
 def test_a_break_longer_than_its_window_is_refused() -> None:

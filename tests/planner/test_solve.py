@@ -138,6 +138,29 @@ def test_a_transfer_is_collected_before_it_is_delivered_on_one_trip() -> None:
     assert "transfer" in {v.kind for v in check_plan(s, p, wrong)}
 
 
+def test_a_chain_of_hand_ons_is_served_in_order_on_one_trip() -> None:
+    """01108 hands on to 00802 and 00778 to 01108, and 00778 also to 00802: a commune in
+    several transfers, served giver before receiver, loads and order checked."""
+    data = scenario_dict()
+    data["vehicles"][0]["capacity_crates"] = 20
+    data["stops"].append({"commune_code": "00802", "deliver_crates": 1, "collect_crates": 1})
+    data["transfers"] = [{"from": "01108", "to": "00802", "crates": 2},
+                         {"from": "00778", "to": "01108", "crates": 1},
+                         {"from": "00778", "to": "00802", "crates": 1}]
+    s = parse_scenario(data)
+    # 00802 nearest to the depot: the cheapest tour would start there
+    hours = [[0, 3, 2, 1], [3, 0, 1, 2], [2, 1, 0, 1], [1, 2, 1, 0]]
+    p = line_problem(s, hours)
+    raw, plan, _ = solve_and_plan(s, p)
+    assert [list(r) for r in raw.routes] == [[1, 2, 3]]  # 00778, 01108, 00802
+    visits = {v.commune_code: v for v in plan.routes[0].visits}
+    assert visits["00778"].transfers_to == (("01108", 1), ("00802", 1))
+    assert visits["01108"].transfers_from == (("00778", 1),)
+    assert visits["01108"].transfers_to == (("00802", 2),)
+    assert visits["00802"].transfer_deliver_crates == 3
+    assert check_plan(s, p, plan) == []
+
+
 def test_a_stop_only_a_van_may_serve_and_a_weight_limit() -> None:
     data = scenario_dict()
     data["vehicles"].append({"id": "van", "name": "Xe 2", "profile": "van", "depot": "lib",

@@ -36,11 +36,11 @@ def _add_transfer(runs_dir: Path, *, partners_in: str = "plan") -> None:
         if v["commune_code"] == FROM_CODE:
             v["transfer_collect_crates"] = 3
             if partners_in == "plan":
-                v["transfer_to"] = TO_CODE
+                v["transfers_to"] = [[TO_CODE, 3]]
         if v["commune_code"] == TO_CODE:
             v["transfer_deliver_crates"] = 3
             if partners_in == "plan":
-                v["transfer_from"] = FROM_CODE
+                v["transfers_from"] = [[FROM_CODE, 3]]
     (folder / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     if partners_in == "scenario":
         scenario = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
@@ -109,17 +109,18 @@ def test_transfer_partners_are_named_by_the_visits(fixture_plan: Plan) -> None:
     route = fixture_plan.routes[0]
     visits = list(route.visits)
     a, b = visits[1].commune_code, visits[3].commune_code
-    visits[1] = dataclasses.replace(visits[1], transfer_collect_crates=4, transfer_to=b)
-    visits[3] = dataclasses.replace(visits[3], transfer_deliver_crates=4, transfer_from=a)
+    visits[1] = dataclasses.replace(visits[1], transfer_collect_crates=4, transfers_to=((b, 4),))
+    visits[3] = dataclasses.replace(visits[3], transfer_deliver_crates=4,
+                                    transfers_from=((a, 4),))
     visits[5] = dataclasses.replace(visits[5], transfer_deliver_crates=2)  # partner unknown
     plan = dataclasses.replace(fixture_plan, routes=(
         dataclasses.replace(route, visits=tuple(visits)), *fixture_plan.routes[1:]))
     stops = route_view(plan, 0, None).stops
-    assert stops[1].transfer_collect.partner_name == visits[3].commune_name
-    assert stops[3].transfer_deliver.partner_code == a
-    assert stops[2].transfer_collect is None and stops[2].transfer_deliver is None
-    assert stops[5].transfer_deliver.crates == 2
-    assert stops[5].transfer_deliver.partner_name is None  # nothing is guessed
+    assert stops[1].transfers_out[0].partner_name == visits[3].commune_name
+    assert stops[3].transfers_in[0].partner_code == a
+    assert stops[2].transfers_out == () and stops[2].transfers_in == ()
+    assert stops[5].transfers_in[0].crates == 2
+    assert stops[5].transfers_in[0].partner_name is None  # nothing is guessed
 
 
 def test_route_sheet_title_names_the_vehicle_once(client: FlaskClient,
