@@ -94,7 +94,8 @@ def main() -> None:
 
         sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "ha-giang-2026.yaml")
         for label in ("cold cache", "warm cache"):
-            (plan, _), t = timed(lambda: solve_scenario(sc))
+            solved, t = timed(lambda: solve_scenario(sc))
+            plan = solved.plan
             tm = plan.provenance.timings_s
             print(f"solve default scenario ({label}): total {t:.1f} s (graph {tm['graph_s']:.2f} "
                   f"s, matrices {tm['matrices_s']:.2f} s, search "

@@ -15,7 +15,9 @@ from geodata.errors import GeodataError
 from planner.errors import PlannerError
 
 if TYPE_CHECKING:
+    from planner.pipeline import Solved
     from planner.plan import Plan
+    from render.folder import PlanFolder
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
@@ -24,10 +26,11 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
-    plan, net = solve_scenario(scenario, scenario_file=str(Path(args.scenario).resolve()),
-                               time_limit_s=args.time_limit, seed=args.seed,
-                               solution_limit=args.solution_limit)
-    folder = _write_folder(plan, net, scenario, Path(args.out))
+    solved = solve_scenario(scenario, scenario_file=str(Path(args.scenario).resolve()),
+                            time_limit_s=args.time_limit, seed=args.seed,
+                            solution_limit=args.solution_limit)
+    plan = solved.plan
+    folder = _write_folder(solved, Path(args.out))
     total = time.perf_counter() - t0
     print(_summary(plan))
     pv = plan.provenance
@@ -129,10 +132,10 @@ def _cmd_replan(args: argparse.Namespace) -> int:
             raise PlannerError(f"{exc.args[0]}: no scenario beside the plan; pass "
                                "--scenario") from None
     split = lambda text: frozenset(c.strip() for c in (text or "").split(",") if c.strip())  # noqa: E731
-    plan, net = solve_scenario(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
-                               previous=previous, done=split(args.done),
-                               locked=split(args.lock))
-    _write_folder(plan, net, scenario, Path(args.out))
+    solved = solve_scenario(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
+                            previous=previous, done=split(args.done), locked=split(args.lock))
+    plan = solved.plan
+    _write_folder(solved, Path(args.out))
     print(_summary(plan))
     r = plan.provenance.replan
     assert r is not None  # a re-plan always records it
@@ -145,10 +148,10 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_folder(plan, net, scenario, out: Path):  # noqa: ANN001, ANN202
+def _write_folder(solved: Solved, out: Path) -> PlanFolder:
     from render.folder import write_plan_folder
 
-    folder = write_plan_folder(plan, net, scenario, out)
+    folder = write_plan_folder(solved.plan, solved.network, solved.scenario, out)
     if folder.map_error:  # the plan stands; only its map could not be drawn
         print(f"warning: map.html not written: {folder.map_error}", file=sys.stderr)
     return folder

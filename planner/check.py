@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from planner.batchcheck import check_batches
 from planner.plan import Plan, Route
 from planner.problem import RoutingProblem
 from planner.scenario import Scenario, Vehicle
@@ -357,4 +358,5 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         if code not in stops:
             out.append(Violation("unknown_stop", "unserved commune is not a stop of the scenario",
                                  commune_code=code))
+    out += [Violation("batch", msg, vid, code) for msg, vid, code in check_batches(scenario, plan)]
     return out

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import metadata
+from typing import Any
 
 import numpy as np
 
@@ -24,13 +25,28 @@ from geodata.network import RoadGraph
 from geodata.profiles import load_profiles
 from geodata.routing import FAR_FROM_ROADS_M, Matrices, ProfileGraph, profile_graph, snap_points
 from planner import solve
-from planner.errors import Problem, ScenarioError
+from planner.errors import PlannerError, Problem, ScenarioError
 from planner.explain import explain_unserved, precheck
 from planner.plan import Plan, Unserved, assemble_plan
 from planner.problem import Place, RoutingProblem, build_problem
-from planner.provenance import PrecheckEntry, Provenance, RoadConditionsRecord, Snap
+from planner.provenance import (
+    PrecheckEntry,
+    Provenance,
+    RoadConditionsRecord,
+    RotationRecord,
+    Snap,
+)
 from planner.replan import replan_record, replan_setup
+from planner.rotation import (
+    assign_batches,
+    assigned_scenario,
+    crates_of,
+    expected_scenario,
+    load_rotation,
+    with_batches,
+)
 from planner.scenario import Scenario, check_against_data, load_scenario
+from planner.schedule import time_route
 
 log = logging.getLogger(__name__)
 
@@ -183,18 +199,91 @@ def _versions() -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True, eq=False)
+class Solved:
+    """A solve's plan, the road network it was planned on, and the scenario it was routed
+    with: the one written beside the plan (with book batches, the stops' crates and the
+    hand-ons of the final assignment)."""
+
+    plan: Plan
+    network: Network
+    scenario: Scenario
+
+
 def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                    time_limit_s: float | None = None, seed: int | None = None,
                    solution_limit: int | None = None,
                    on_progress: Callable[[float, int], None] | None = None,
                    previous: Plan | None = None, done: frozenset[str] = frozenset(),
                    locked: frozenset[str] = frozenset(),
-                   compare_with: Plan | None = None) -> tuple[Plan, Network]:
-    """Run the whole pipeline and return the plan and the network it was planned on.
+                   compare_with: Plan | None = None) -> Solved:
+    """Run the whole pipeline: the plan, the network it was planned on and the scenario it
+    was routed with.
 
     With ``previous`` it re-plans from that plan (see :mod:`planner.replan`): visits
     ``done`` and ``locked`` stay on their vehicles, and routes still feasible stay as they
-    are; what changed is counted against ``compare_with`` (default: ``previous``)."""
+    are; what changed is counted against ``compare_with`` (default: ``previous``).
+
+    With book batches (``rotation``) it routes with each stop's expected crates, assigns the
+    batches along the trips found (:mod:`planner.rotation`) and routes again with the crates
+    and hand-ons of that assignment until they no longer change, at most ``rotation.rounds``
+    times; if they still change, the last routes are re-timed with the last assignment's
+    crates (the plan records which: ``provenance.rotation.stable``)."""
+    kwargs: dict[str, Any] = {"scenario_file": scenario_file, "time_limit_s": time_limit_s,
+                              "seed": seed, "solution_limit": solution_limit,
+                              "on_progress": on_progress}
+    if scenario.rotation is None:
+        plan, net = _solve_once(scenario, previous=previous, done=done, locked=locked,
+                                compare_with=compare_with, **kwargs)
+        return Solved(plan, net, scenario)
+    if previous is not None:
+        raise PlannerError("re-planning a plan with book batches is not possible yet: solve "
+                           "its scenario again")
+    inputs = load_rotation(scenario.rotation, start=scenario.horizon.start_date)
+    routed = expected_scenario(scenario, inputs)
+    stable, rounds = False, 0
+    while rounds < scenario.rotation.rounds:
+        rounds += 1
+        plan, net = _solve_once(routed, **kwargs)
+        rotation = assign_batches(plan, inputs.batches, inputs.state, inputs.profiles,
+                                  seed=seed or 0)
+        assigned = assigned_scenario(routed, plan, rotation, inputs)
+        if crates_of(assigned) == crates_of(routed):
+            stable = True
+            break
+        routed = assigned
+    if not stable:
+        plan = _retimed(routed, plan, net)
+    record = RotationRecord(
+        rounds=rounds, stable=stable, assignment_status=rotation.status,
+        batches_at_library=len(inputs.state.at_library),
+        visits_without_batch=sum(1 for v in rotation.visits.values() if not v.deliver))
+    plan = with_batches(plan, rotation)
+    return Solved(replace(plan, provenance=replace(plan.provenance, rotation=record)), net,
+                  routed)
+
+
+def _retimed(scenario: Scenario, plan: Plan, net: Network) -> Plan:
+    """``plan``'s routes (the same stops in the same order) timed with ``scenario``'s crates:
+    a schedule problem (an overload, say) stays in the plan for the checker to report."""
+    problem = problem_for(scenario, net)
+    index = {p.key: i for i, p in enumerate(net.places) if p.kind == "stop"}
+    orders = {r.vehicle_id: [index[v.commune_code] for v in r.visits] for r in plan.routes}
+    timings = [time_route(problem, k, orders.get(v.id, [])) for k, v in
+               enumerate(problem.vehicles)]
+    return assemble_plan(scenario, net.places, problem, timings, plan.unserved, plan.provenance,
+                         service_area_communes=plan.kpis.service_area_communes,
+                         notes=plan.notes, attribution=plan.attribution)
+
+
+def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
+                time_limit_s: float | None = None, seed: int | None = None,
+                solution_limit: int | None = None,
+                on_progress: Callable[[float, int], None] | None = None,
+                previous: Plan | None = None, done: frozenset[str] = frozenset(),
+                locked: frozenset[str] = frozenset(),
+                compare_with: Plan | None = None) -> tuple[Plan, Network]:
+    """One routing of ``scenario`` (see :func:`solve_scenario`)."""
     t0 = time.perf_counter()
     net = prepare_network(scenario, scenario_file=scenario_file)
     problem = problem_for(scenario, net)
@@ -265,5 +354,5 @@ def _provenance(scenario: Scenario, scenario_file: str, net: Network, problem: R
         versions=_versions())
 
 
-__all__ = ["Network", "check_scenario", "dataset_of", "load_scenario", "places_of",
+__all__ = ["Network", "Solved", "check_scenario", "dataset_of", "load_scenario", "places_of",
            "prepare_network", "problem_for", "solve_scenario"]

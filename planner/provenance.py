@@ -173,6 +173,27 @@ class Snap:
     snap_m: float
 
 
+@dataclass(frozen=True)
+class RotationRecord:
+    """How the book batches of a plan were chosen (:mod:`planner.rotation`): the rounds of
+    routing and assignment, whether the last routing used the crates of the last assignment
+    (``stable``; else the routes were re-timed with them), the assignment's status, and the
+    visits that got no batch."""
+
+    rounds: int
+    stable: bool
+    assignment_status: str
+    batches_at_library: int
+    visits_without_batch: int
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RotationRecord:
+        return cls(rounds=int(data.get("rounds") or 0), stable=bool(data.get("stable")),
+                   assignment_status=str(data.get("assignment_status") or ""),
+                   batches_at_library=int(data.get("batches_at_library") or 0),
+                   visits_without_batch=int(data.get("visits_without_batch") or 0))
+
+
 _SIMPLE = ("scenario_digest", "scenario_file", "data_digest", "network", "seed",
            "time_limit_s", "solution_limit", "first_solution", "local_search", "workers",
            "search_strategy", "search_local_search", "iterated_local_search_skipped",
@@ -213,6 +234,7 @@ class Provenance:
     replan: ReplanRecord | None = None
     manual_edits: tuple[ManualEdit, ...] = ()
     check: CheckRecord | None = None
+    rotation: RotationRecord | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     def far_from_roads(self, limit_m: float) -> tuple[str, ...]:
@@ -245,6 +267,8 @@ class Provenance:
             out["manual_edits"] = [_plain(asdict(e)) for e in self.manual_edits]
         if self.check is not None:
             out["check"] = _plain(asdict(self.check))
+        if self.rotation is not None:
+            out["rotation"] = asdict(self.rotation)
         out.update(self.extra)
         return out
 
@@ -257,7 +281,7 @@ class Provenance:
         replan, job = data.get("replan"), data.get("replan_job")
         known = set(_SIMPLE) | {"precheck", "progress", "graph_report", "components",
                                 "snapping", "cache", "road_conditions", "timings_s", "versions",
-                                "replan", "replan_job", "manual_edits", "check"}
+                                "replan", "replan_job", "manual_edits", "check", "rotation"}
         kinds = {"seed": int, "time_limit_s": float, "solution_limit": int, "workers": int,
                  "objective": int, "solve_wall_s": float}
         return cls(
@@ -286,6 +310,8 @@ class Provenance:
                                if isinstance(e, Mapping)),
             check=(CheckRecord.from_dict(data["check"])
                    if isinstance(data.get("check"), Mapping) else None),
+            rotation=(RotationRecord.from_dict(data["rotation"])
+                      if isinstance(data.get("rotation"), Mapping) else None),
             extra={k: v for k, v in data.items() if k not in known})
 
 
@@ -299,4 +325,4 @@ def _plain(value: Any) -> Any:
 
 
 __all__ = ["CheckRecord", "Finding", "ManualEdit", "PlanChanges", "PrecheckEntry", "Provenance",
-           "ReplanRecord", "RoadConditionsRecord", "Snap"]
+           "ReplanRecord", "RoadConditionsRecord", "RotationRecord", "Snap"]

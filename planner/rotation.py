@@ -21,12 +21,25 @@ assignment needs the trips: :func:`planner.pipeline.solve_scenario` runs the bou
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from planner._assign import Option, assign
-from planner.batches import Batch, BatchState, CommuneProfile, describe_need, eligible
+from planner.batches import (
+    Batch,
+    BatchState,
+    CommuneProfile,
+    describe_need,
+    eligible,
+    read_batches,
+    read_profiles,
+    read_stays,
+    state_on,
+)
 from planner.plan import Plan
+from planner.scenario import RotationSpec, Scenario, Transfer
 
 
 @dataclass(frozen=True)
@@ -113,4 +126,81 @@ def with_batches(plan: Plan, rotation: Rotation) -> Plan:
     return replace(plan, routes=tuple(routes))
 
 
-__all__ = ["Rotation", "VisitBatches", "assign_batches", "with_batches"]
+
+
+# --- rotation inside a solve ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RotationInputs:
+    """The batches, where they are, and the communes' profiles, read for one solve."""
+
+    batches: tuple[Batch, ...]
+    state: BatchState
+    profiles: Mapping[str, CommuneProfile]
+
+
+def load_rotation(spec: RotationSpec, *, start: dt.date) -> RotationInputs:
+    """Read the files a scenario's ``rotation`` names (:class:`~planner.tables.TableError` or
+    :class:`~planner.batches.BatchError` naming the file, row and field when one is bad)."""
+    batches = read_batches(spec.batches)
+    stays = read_stays(spec.history) if spec.history else ()
+    profiles = (read_profiles(spec.profiles, default_shelf_crates=spec.default_shelf_crates)
+                if spec.profiles else {})
+    day = spec.state_on or start
+    return RotationInputs(batches, state_on(batches, stays, day, file=spec.history or ""),
+                          profiles)
+
+
+def expected_scenario(scenario: Scenario, inputs: RotationInputs) -> Scenario:
+    """The scenario to route first: each stop collects the crates its commune holds now
+    (known), and delivers the crates the scenario expects (its swap size)."""
+    crates = {b.batch_id: b.crates for b in inputs.batches}
+    stops = tuple(st.model_copy(update={"collect_crates": sum(
+        crates[b] for b in inputs.state.holdings.get(st.commune_code, ()))})
+        for st in scenario.stops)
+    return scenario.model_copy(update={"stops": stops})
+
+
+def assigned_scenario(scenario: Scenario, plan: Plan, rotation: Rotation,
+                      inputs: RotationInputs) -> Scenario:
+    """The scenario whose crates are those of ``rotation``: each visited stop delivers the
+    crates loaded for it at the library and collects the crates that go back there; each
+    batch handed on is a transfer from the commune it is collected at to the one it goes to
+    (stops not visited keep their crates)."""
+    crates = {b.batch_id: b.crates for b in inputs.batches}
+    visited: dict[str, VisitBatches] = {}
+    for route in plan.routes:
+        for v in route.visits:
+            vb = rotation.visits.get((route.vehicle_id, v.seq))
+            if vb is not None:
+                visited[v.commune_code] = vb
+    handed: dict[tuple[str, str], int] = {}
+    handed_batches = set()
+    for code, vb in visited.items():
+        for batch, source in (vb.handed_on_from or {}).items():
+            handed[(source, code)] = handed.get((source, code), 0) + crates[batch]
+            handed_batches.add(batch)
+    stops = []
+    for st in scenario.stops:
+        vb = visited.get(st.commune_code)
+        if vb is None:
+            stops.append(st)
+            continue
+        stops.append(st.model_copy(update={
+            "deliver_crates": sum(crates[b] for b in vb.deliver if b not in handed_batches),
+            "collect_crates": sum(crates[b] for b in vb.collect if b not in handed_batches)}))
+    transfers = tuple(Transfer.model_validate({"from": a, "to": b, "crates": n,
+                                               "note": "book batches handed on"})
+                      for (a, b), n in sorted(handed.items()))
+    return scenario.model_copy(update={"stops": tuple(stops), "transfers": transfers})
+
+
+def crates_of(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
+    """What routing depends on of a rotation: every stop's crates and every transfer."""
+    return (tuple((st.commune_code, st.deliver_crates, st.collect_crates)
+                  for st in scenario.stops),
+            tuple((t.from_code, t.to_code, t.crates) for t in scenario.transfers))
+
+
+__all__ = ["Rotation", "RotationInputs", "VisitBatches", "assign_batches", "assigned_scenario",
+           "crates_of", "expected_scenario", "load_rotation", "with_batches"]

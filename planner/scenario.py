@@ -299,10 +299,27 @@ class SolverSettings(_Model):
     iterated_local_search: bool = True
 
 
+class RotationSpec(_Model):
+    """Book batches for the cycle (schema version 2): the registry of batches, the history of
+    their stays at communes and the commune library profiles, as CSV or XLSX files (paths
+    relative to the scenario file). The plan then says which batch each visit leaves and takes
+    back (``planner.rotation``)."""
+
+    batches: str = Field(min_length=1, max_length=4096)
+    history: str | None = Field(default=None, min_length=1, max_length=4096)
+    profiles: str | None = Field(default=None, min_length=1, max_length=4096)
+    state_on: dt.date | None = None  # where the batches are on this day (default: horizon start)
+    rounds: int = Field(default=3, ge=1, le=10)  # route / assign rounds at most
+    default_shelf_crates: int = Field(default=4, ge=1, le=100)
+
+
+ROTATION_PATHS = ("batches", "history", "profiles")
+
+
 class Scenario(_Model):
     """A complete planning question: who serves which communes, with what, and when."""
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 1
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = ""
     description: str = ""
@@ -316,6 +333,21 @@ class Scenario(_Model):
     road_conditions: RoadConditionsSpec = RoadConditionsSpec()
     solver: SolverSettings = SolverSettings()
     assumptions: tuple[str, ...] = ()
+    rotation: RotationSpec | None = None
+
+    @model_validator(mode="after")
+    def _versioned(self) -> Scenario:
+        if self.rotation is not None and self.schema_version < 2:
+            raise ValueError("`rotation` (book batches) needs `schema_version: 2`")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_rotation(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Left out when absent, so scenarios without batches dump (and digest) as before.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("rotation", ...) is None:
+            del data["rotation"]
+        return data
 
     @property
     def digest(self) -> str:
@@ -394,11 +426,24 @@ def _merged(source: ScenarioText, lookup: ExtendsLookup, chain: tuple[str, ...] 
                                      "the scenario extends itself in a loop",
                                      "remove the cycle of `extends:`")])
     data = _parse_yaml(source)
+    if Path(source.label).is_absolute() and Path(source.label).is_file():
+        _resolve_paths(data, Path(source.label).parent)
     parent = data.pop("extends", None)
     if parent is None:
         return data
     base = _merged(lookup(parent, source.label), lookup, chain + (source.label,))
     return _deep_merge(base, data)
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make the file paths of a scenario file absolute, from the file's own folder (a
+    scenario that ``extends:`` another from elsewhere keeps each file's paths its own)."""
+    rotation = data.get("rotation")
+    if isinstance(rotation, dict):
+        for key in ROTATION_PATHS:
+            value = rotation.get(key)
+            if isinstance(value, str) and value and not Path(value).is_absolute():
+                rotation[key] = str((folder / value).resolve())
 
 
 def _loc_text(loc: tuple) -> str:

@@ -179,9 +179,10 @@ def run_job(folder: Path, db: Database) -> int:
                 scenario, previous, given, kept = _replan_inputs(spec, scenario)
                 replan_args = {"previous": given, "compare_with": previous, **kept}
             reporter.report(stage="network")
-            plan, net = solve_scenario(scenario, scenario_file=str(scenario_file.resolve()),
-                                       time_limit_s=job.get("time_limit_s"),
-                                       on_progress=reporter.improved, **replan_args)
+            solved = solve_scenario(scenario, scenario_file=str(scenario_file.resolve()),
+                                    time_limit_s=job.get("time_limit_s"),
+                                    on_progress=reporter.improved, **replan_args)
+            plan = solved.plan
             if spec:
                 plan = _with_replan_record(plan, spec, previous)
             if not reporter.report(stage="writing", progress=tuple(reporter.progress)):
@@ -189,7 +190,7 @@ def run_job(folder: Path, db: Database) -> int:
                 return 0
             name = _plan_name(runs_dir, scenario.name, float(job.get("created_at") or
                                                              time.time()))
-            written = write_plan_folder(plan, net, scenario, runs_dir / name)
+            written = write_plan_folder(plan, solved.network, solved.scenario, runs_dir / name)
             if written.map_error:
                 print(f"warning: map.html not written: {written.map_error}", file=sys.stderr)
         except Exception as exc:  # noqa: BLE001 - report anything to the job page
