@@ -224,11 +224,13 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
     ``done`` and ``locked`` stay on their vehicles, and routes still feasible stay as they
     are; what changed is counted against ``compare_with`` (default: ``previous``).
 
-    With book batches (``rotation``) it routes with each stop's expected crates, assigns the
-    batches along the trips found (:mod:`planner.rotation`) and routes again with the crates
-    and hand-ons of that assignment until they no longer change, at most ``rotation.rounds``
-    times; if they still change, the last routes are re-timed with the last assignment's
-    crates (the plan records which: ``provenance.rotation.stable``)."""
+    With book batches (``rotation``) it routes with each stop's expected crates and assigns
+    the batches along the trips found (:mod:`planner.rotation`). The same trips are then
+    re-timed with the crates and hand-ons of that assignment; if every trip still fits (the
+    usual case: a swap changes loads, not times), that is the plan. Otherwise it routes again
+    with the assignment's crates, at most ``rotation.rounds`` times; the last routes are kept,
+    re-timed, when none fit (``provenance.rotation.stable`` is then false and ``planner
+    check`` names what breaks)."""
     kwargs: dict[str, Any] = {"scenario_file": scenario_file, "time_limit_s": time_limit_s,
                               "seed": seed, "solution_limit": solution_limit,
                               "on_progress": on_progress}
@@ -248,12 +250,13 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         rotation = assign_batches(plan, inputs.batches, inputs.state, inputs.profiles,
                                   seed=seed or 0)
         assigned = assigned_scenario(routed, plan, rotation, inputs)
-        if crates_of(assigned) == crates_of(routed):
+        if crates_of(assigned) != crates_of(routed):
+            plan, stable = _retimed(assigned, plan, net)
+        else:
             stable = True
-            break
         routed = assigned
-    if not stable:
-        plan = _retimed(routed, plan, net)
+        if stable:
+            break
     record = RotationRecord(
         rounds=rounds, stable=stable, assignment_status=rotation.status,
         batches_at_library=len(inputs.state.at_library),
@@ -263,9 +266,10 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                   routed)
 
 
-def _retimed(scenario: Scenario, plan: Plan, net: Network) -> Plan:
-    """``plan``'s routes (the same stops in the same order) timed with ``scenario``'s crates:
-    a schedule problem (an overload, say) stays in the plan for the checker to report."""
+def _retimed(scenario: Scenario, plan: Plan, net: Network) -> tuple[Plan, bool]:
+    """``plan``'s routes (the same stops in the same order) timed with ``scenario``'s crates,
+    and whether every route fits; a schedule problem (an overload, say) stays in the plan for
+    the checker to report."""
     problem = problem_for(scenario, net)
     index = {p.key: i for i, p in enumerate(net.places) if p.kind == "stop"}
     orders = {r.vehicle_id: [index[v.commune_code] for v in r.visits] for r in plan.routes}
@@ -273,7 +277,8 @@ def _retimed(scenario: Scenario, plan: Plan, net: Network) -> Plan:
                enumerate(problem.vehicles)]
     return assemble_plan(scenario, net.places, problem, timings, plan.unserved, plan.provenance,
                          service_area_communes=plan.kpis.service_area_communes,
-                         notes=plan.notes, attribution=plan.attribution)
+                         notes=plan.notes, attribution=plan.attribution), all(
+        t.feasible for t in timings)
 
 
 def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
