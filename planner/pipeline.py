@@ -261,7 +261,7 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         rounds=rounds, stable=stable, assignment_status=rotation.status,
         batches_at_library=len(inputs.state.at_library),
         visits_without_batch=sum(1 for v in rotation.visits.values() if not v.deliver))
-    plan = with_batches(plan, rotation)
+    plan = with_batches(plan, rotation, inputs.batches)
     return Solved(replace(plan, provenance=replace(plan.provenance, rotation=record)), net,
                   routed)
 

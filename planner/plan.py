@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +122,17 @@ class Route:
 
 
 @dataclass(frozen=True)
+class PlanBatch:
+    """A book batch a plan moves, as the sheets and labels print it."""
+
+    batch_id: str
+    crates: int
+    languages: tuple[str, ...] = ()
+    audiences: tuple[str, ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True)
 class Unserved:
     commune_code: str
     commune_name: str
@@ -143,6 +154,7 @@ class Plan:
     provenance: Provenance
     notes: tuple[str, ...] = ()
     attribution: str = ""
+    batches: tuple[PlanBatch, ...] = ()  # the book batches its visits leave or take back
     created_at: str = field(
         default_factory=lambda: dt.datetime.now(TZ).isoformat(timespec="seconds"))
 
@@ -161,6 +173,7 @@ class Plan:
             "provenance": self.provenance.to_dict(),
             "notes": list(self.notes),
             "attribution": self.attribution,
+            **({"batches": [asdict(b) for b in self.batches]} if self.batches else {}),
         }
 
     def write(self, path: Path) -> None:
@@ -192,6 +205,8 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
                     routes=routes, unserved=unserved, kpis=Kpis.from_dict(data["kpis"]),
                     provenance=Provenance.from_dict(data["provenance"]),
                     notes=tuple(data.get("notes", ())),
+                    batches=tuple(PlanBatch(**_tuples(b, ("languages", "audiences")))
+                                  for b in data.get("batches", ())),
                     attribution=data.get("attribution", ""), created_at=data["created_at"])
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{file}: malformed plan ({type(exc).__name__}: {exc}); re-run "
@@ -236,11 +251,11 @@ def assemble_plan(scenario: Scenario, places: Sequence[Place], problem: RoutingP
                      service_area_communes=service_area_communes)
     notes = tuple(notes) + tuple(f"{d.name}: {d.location_note or 'location approximate'}"
                                  for d in scenario.depots if d.location_approximate)
-    return Plan(scenario_name=scenario.name, scenario_title=scenario.title,
+    plan = Plan(scenario_name=scenario.name, scenario_title=scenario.title,
                 start_date=scenario.horizon.start_date, horizon_days=scenario.horizon.days,
                 network=scenario.network, routes=routes, unserved=tuple(unserved), kpis=kpis,
-                provenance=provenance, notes=notes, attribution=attribution,
-                **({"created_at": created_at} if created_at else {}))
+                provenance=provenance, notes=notes, attribution=attribution)
+    return replace(plan, created_at=created_at) if created_at else plan
 
 
 def _visit(scenario: Scenario, place: Place, seq: int, tv: TimedVisit) -> Visit:

@@ -38,7 +38,7 @@ from planner.batches import (
     read_stays,
     state_on,
 )
-from planner.plan import Plan
+from planner.plan import Plan, PlanBatch
 from planner.scenario import RotationSpec, Scenario, Transfer
 
 
@@ -113,8 +113,9 @@ def assign_batches(plan: Plan, batches: Sequence[Batch], state: BatchState,
                     status=result.status, wall_s=result.wall_s)
 
 
-def with_batches(plan: Plan, rotation: Rotation) -> Plan:
-    """``plan`` with the batches of each visit and each trip's loading list."""
+def with_batches(plan: Plan, rotation: Rotation, batches: Sequence[Batch] = ()) -> Plan:
+    """``plan`` with the batches of each visit, each trip's loading list, and what the sheets
+    print of every batch it moves (from ``batches``)."""
     routes = []
     for route in plan.routes:
         visits = tuple(replace(v, deliver_batches=rb.deliver, collect_batches=rb.collect,
@@ -123,7 +124,10 @@ def with_batches(plan: Plan, rotation: Rotation) -> Plan:
                        for v in route.visits)
         routes.append(replace(route, visits=visits,
                               loading_batches=rotation.loading.get(route.vehicle_id, ())))
-    return replace(plan, routes=tuple(routes))
+    moved = {b for v in rotation.visits.values() for b in (*v.deliver, *v.collect)}
+    info = tuple(PlanBatch(b.batch_id, b.crates, b.languages, b.audiences, b.title)
+                 for b in batches if b.batch_id in moved)
+    return replace(plan, routes=tuple(routes), batches=info)
 
 
 

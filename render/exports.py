@@ -28,6 +28,7 @@ from render.i18n import Translator
 from render.routeview import route_view, vehicle_style
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
+BATCH_SEPARATOR = "; "  # several batch ids in one cell, as the batch tables write them
 GPX_SCHEMA = "http://www.topografix.com/GPX/1/1/gpx.xsd"
 KML_NS = "http://www.opengis.net/kml/2.2"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -252,7 +253,7 @@ def manifest_header(lang: str) -> list[str]:
     _ = Translator(lang)
     return [_("vehicle_id"), _("vehicle"), _("order"), _("commune_code"), _("commune"),
             _("service_day"), _("arrival"), _("departure"), _("deliver"), _("collect"),
-            _("load_after"), _("transfer")]
+            _("load_after"), _("transfer"), _("batches_deliver"), _("batches_collect")]
 
 
 def _transfer_texts(plan: Plan, index: int, _: Translator) -> list[str]:
@@ -270,7 +271,9 @@ def manifest_rows(plan: Plan, *, lang: str = "vi") -> Iterator[list[Any]]:
         for v, transfer in zip(route.visits, texts, strict=True):
             yield [route.vehicle_id, route.vehicle_name, v.seq, v.commune_code, v.commune_name,
                    _service_day(plan, v).isoformat(), _local(v.arrival), _local(v.departure),
-                   v.deliver_crates, v.collect_crates, v.load_after_crates, transfer]
+                   v.deliver_crates, v.collect_crates, v.load_after_crates, transfer,
+                   BATCH_SEPARATOR.join(v.deliver_batches),
+                   BATCH_SEPARATOR.join(v.collect_batches)]
 
 
 def csv_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
@@ -351,12 +354,13 @@ def xlsx_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
             ws,
             [_("order"), _("commune_code"), _("commune"), _("service_day"), _("arrival"),
              _("departure"), _("deliver"), _("collect"), _("load_after"), _("transfer"),
-             _("leg_km"), _("contact"), _("note")],
+             _("leg_km"), _("contact"), _("note"), _("batches_deliver"), _("batches_collect")],
             [[v.seq, v.commune_code, v.commune_name, _service_day(plan, v), _naive(v.arrival),
               _naive(v.departure), v.deliver_crates, v.collect_crates, v.load_after_crates,
-              transfer, v.leg_km, v.contact, v.note]
+              transfer, v.leg_km, v.contact, v.note, BATCH_SEPARATOR.join(v.deliver_batches),
+              BATCH_SEPARATOR.join(v.collect_batches)]
              for v, transfer in zip(route.visits, texts, strict=True)],
-            [6, 10, 24, 13, 17, 17, 8, 8, 12, 30, 10, 20, 50])
+            [6, 10, 24, 13, 17, 17, 8, 8, 12, 30, 10, 20, 50, 24, 24])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -140,6 +140,25 @@ class Translator:
                     out.append(self(f"transfer_{kind}_unknown", n=note.crates))
         return out
 
+    def batch(self, batch: Any) -> str:
+        """``"HG-2026-013 · 2 thùng · Tiếng Hmông Xanh (Hmông Njua) · thiếu nhi"``: a
+        :class:`~planner.plan.PlanBatch` as sheets, labels and popups print it."""
+        from planner.batches import AUDIENCES, languages
+
+        names = languages()
+        parts = [batch.batch_id]
+        if batch.crates:
+            parts.append(self("crates_n", n=batch.crates))
+        lang_names = [(names[c].name_vi if self.lang == "vi" else names[c].name_en)
+                      if c in names else c for c in batch.languages]
+        if lang_names:
+            parts.append(", ".join(lang_names))
+        audiences = [AUDIENCES[a][0 if self.lang == "vi" else 1] if a in AUDIENCES else a
+                     for a in batch.audiences]
+        if audiences:
+            parts.append(", ".join(audiences))
+        return " · ".join(parts)
+
     def road_class(self, road_class: str) -> str:
         key = f"road_{road_class}"
         return self(key) if has_message(key) else road_class

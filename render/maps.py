@@ -230,6 +230,8 @@ def _stop_popup(rv: RouteView, stop: StopView, _: Translator) -> str:
             (_("collect"), html.escape(_("crates_n", n=v.collect_crates))),
             (_("load_after"), html.escape(_("crates_n", n=v.load_after_crates)))]
     rows.extend((_("transfer"), html.escape(text)) for text in _.transfers(stop))
+    rows.extend((_("batches_deliver"), html.escape(_.batch(b))) for b in stop.deliver_batches)
+    rows.extend((_("batches_collect"), html.escape(_.batch(b))) for b in stop.collect_batches)
     if v.contact:
         rows.append((_("contact"), html.escape(v.contact)))
     if v.note:

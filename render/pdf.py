@@ -336,7 +336,11 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
     ] + ([[_p(_("breaks_taken"), st.label),
            Paragraph("; ".join(f"{_moment_markup(a, _)} – {formatting.time_text(b.when)}"
                                for a, b in view.breaks), st.body), "", ""]]
-         if view.breaks else []), spans=[(1, 1), (4, 1)]))
+         if view.breaks else [])
+        + ([[_p(_("batches_loading"), st.label),
+             Paragraph("<br/>".join(escape(f"☐ {_.batch(b)}") for b in view.loading), st.body),
+             "", ""]] if view.loading else []),
+        spans=[(1, 1), (4, 1)] + ([(5 if view.breaks else 4, 1)] if view.loading else [])))
     out.append(Spacer(1, 1.5 * mm))
     out.append(_boxes([f"{_('odometer')} ({_('depart').lower()})", _("actual_departure"),
                        _("crates_checked")], st, height=13 * mm))
@@ -374,6 +378,16 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
         for text in _.transfers(s):  # crates handed on between communes
             spans.append((len(rows), 1))
             rows.append([_p(_("transfer"), st.label), _p(text, st.big), "", ""])
+        for label, batches, tick in (("batches_deliver", s.deliver_batches, "tick_delivered"),
+                                     ("batches_collect", s.collect_batches, "tick_collected")):
+            for b in batches:  # with tick boxes: done or missing, filled in on the road
+                spans.append((len(rows), 1))
+                rows.append([_p(_(label), st.label),
+                             _p(f"{_.batch(b)}   ☐ {_(tick)}  ☐ {_('tick_missing')}", st.big),
+                             "", ""])
+        if v.batch_note:
+            spans.append((len(rows), 1))
+            rows.append([_p(_("batch_note"), st.label), _p(v.batch_note, st.body), "", ""])
         if v.note:
             spans.append((len(rows), 1))
             rows.append([_p(_("note"), st.label), _p(v.note, st.body), "", ""])

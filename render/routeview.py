@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from planner.plan import Plan, Route, Visit, clock
+from planner.plan import Plan, PlanBatch, Route, Visit, clock
 from render.formatting import clock_text, parse_clock
 
 
@@ -99,6 +99,8 @@ class StopView:
     leg: Leg
     transfers_out: tuple[TransferNote, ...] = ()  # collected here, for other communes
     transfers_in: tuple[TransferNote, ...] = ()  # delivered here, from other communes
+    deliver_batches: tuple[PlanBatch, ...] = ()  # book batches left here
+    collect_batches: tuple[PlanBatch, ...] = ()  # book batches taken back from here
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class RouteView:
     return_leg: Leg
     depot_note: str | None  # the note saying the depot's point is approximate, if any
     breaks: tuple[tuple[Moment, Moment], ...] = ()  # daily rests on the trip (start, end)
+    loading: tuple[PlanBatch, ...] = ()  # book batches loaded at the library
 
     @property
     def end_depot_name(self) -> str:
@@ -223,6 +226,12 @@ def _transfer_notes(total: int, partners: Sequence[tuple[str, int]],
     return (TransferNote(total, None, None),) if total > 0 else ()
 
 
+def _batch(plan: Plan, batch_id: str) -> PlanBatch:
+    """What the plan says of a batch (just its id if it says nothing)."""
+    found = next((b for b in plan.batches if b.batch_id == batch_id), None)
+    return found or PlanBatch(batch_id, 0)
+
+
 def _moment(iso: str, base: dt.date) -> Moment:
     when = parse_clock(iso)
     return Moment(when=when, day_offset=(when.date() - base).days)
@@ -249,7 +258,9 @@ def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | No
                          roadside_pauses=v.roadside_pauses),
                  transfers_out=_transfer_notes(v.transfer_collect_crates, v.transfers_to, names),
                  transfers_in=_transfer_notes(v.transfer_deliver_crates, v.transfers_from,
-                                              names))
+                                              names),
+                 deliver_batches=tuple(_batch(plan, b) for b in v.deliver_batches),
+                 collect_batches=tuple(_batch(plan, b) for b in v.collect_batches))
         for i, v in enumerate(route.visits))
     return_leg = Leg(km=route.return_leg_km, hours=route.return_leg_hours,
                      night_before=route.return_night_before,
@@ -262,7 +273,8 @@ def route_view(plan: Plan, index: int, legs: Sequence[list[dict[str, Any]]] | No
                      depot_note=_depot_note(plan, route),
                      breaks=tuple((_moment(clock(plan.start_date, a), base),
                                    _moment(clock(plan.start_date, b), base))
-                                  for a, b in route.breaks_s))
+                                  for a, b in route.breaks_s),
+                     loading=tuple(_batch(plan, b) for b in route.loading_batches))
 
 
 def route_views(plan: Plan, routes: Mapping[str, Any] | None = None

@@ -1,0 +1,65 @@
+"""Book batches on what people read: the route sheet (HTML and PDF) lists per stop the
+batches to leave and to take back with tick boxes, and the trip's loading list; the plan page,
+the map popups and the CSV manifest name them too."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from webui_testkit import FIXTURE_RUN
+
+VEHICLE = "xe-tv-01"
+NEW, OLD = "HG-2026-013", "HG-2026-100"
+
+
+def _add_batches(runs_dir: Path) -> str:
+    """Give the first visit of the truck a batch to leave and one to take back."""
+    path = runs_dir / FIXTURE_RUN / "plan.json"
+    plan = json.loads(path.read_text(encoding="utf-8"))
+    plan["format_version"] = 2
+    visit = plan["routes"][0]["visits"][0]
+    visit["deliver_batches"], visit["collect_batches"] = [NEW], [OLD]
+    plan["routes"][0]["loading_batches"] = [NEW]
+    plan["routes"][0]["visits"][1]["batch_note"] = "no batch it has not had in Tày: add batches"
+    plan["batches"] = [{"batch_id": NEW, "crates": 2, "languages": ["hnj"],
+                        "audiences": ["children"], "title": "Truyện tranh"},
+                       {"batch_id": OLD, "crates": 2, "languages": ["vie"],
+                        "audiences": ["adults"], "title": ""}]
+    path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    return str(visit["commune_code"])
+
+
+def test_the_route_sheet_lists_batches_with_tick_boxes(client: FlaskClient,
+                                                       runs_dir: Path) -> None:
+    _add_batches(runs_dir)
+    sheet = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VEHICLE}").get_data(as_text=True)
+    assert "Lô sách xếp lên xe tại thư viện" in sheet
+    new = f"{NEW} · 2 thùng · Tiếng Hmông Xanh (Hmông Njua) · thiếu nhi"
+    assert new in sheet and f"{OLD} · 2 thùng · Tiếng Việt · người lớn" in sheet
+    assert "☐ đã giao ☐ thiếu" in sheet and "☐ đã thu ☐ thiếu" in sheet
+    assert "no batch it has not had in Tày" in sheet
+    english = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VEHICLE}?lang=en").get_data(as_text=True)
+    assert f"{NEW} · 2 crates · Hmong Njua (Green Hmong) · children" in english
+    pdf = client.get(f"/plans/{FIXTURE_RUN}/sheet/{VEHICLE}.pdf?lang=vi")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+                    .split())
+    assert "Lô sách xếp lên xe tại thư viện" in text and text.count(NEW) >= 2
+    assert OLD in text and "đã thu" in text
+
+
+def test_plan_page_map_and_manifest_name_the_batches(client: FlaskClient,
+                                                      runs_dir: Path) -> None:
+    code = _add_batches(runs_dir)
+    page = client.get(f"/plans/{FIXTURE_RUN}").get_data(as_text=True)
+    assert f"Giao lô sách: {NEW}" in page and f"Thu lô sách: {OLD}" in page
+    assert NEW in client.get(f"/plans/{FIXTURE_RUN}/map").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(
+        client.get(f"/plans/{FIXTURE_RUN}/export.csv").get_data().decode("utf-8-sig"))))
+    deliver, collect = rows[0].index("Giao lô sách"), rows[0].index("Thu lô sách")
+    row = next(r for r in rows[1:] if r[3] == code)
+    assert (row[deliver], row[collect]) == (NEW, OLD)
