@@ -1,4 +1,4 @@
-"""The ``planner`` command: solve, check, re-plan, compare, validate, communes, geodata
+"""The ``planner`` command: solve, check, labels, re-plan, compare, validate, communes, geodata
 import. No logic of its own: it composes :mod:`planner` (the core), :mod:`render` (maps) and
 :mod:`geodata`, which is why it is its own package (``planner`` knows nothing of rendering)."""
 
@@ -112,6 +112,21 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for v in violations:
         print(f"  - {v}")
     return 1
+
+
+def _cmd_labels(args: argparse.Namespace) -> int:
+    from planner.plan import read_plan
+    from render.labels import labels_pdf, plan_labels
+
+    plan_path = Path(args.plan)
+    if plan_path.is_dir():
+        plan_path = plan_path / "plan.json"
+    plan = read_plan(plan_path)
+    labels = plan_labels(plan, lang=args.lang)
+    Path(args.out).write_bytes(labels_pdf(labels, lang=args.lang, base_url=args.base_url,
+                                          title=plan.scenario_title or plan.scenario_name))
+    print(f"{args.out}: {len(labels)} crate label(s)")
+    return 0
 
 
 def _cmd_replan(args: argparse.Namespace) -> int:
@@ -245,6 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check a plan against its scenario and road matrices")
     p.add_argument("plan", help="plan.json or the folder holding it")
     p.set_defaults(func=_cmd_check)
+    p = sub.add_parser("labels", help="crate labels (PDF, 8 to an A4 page) for the book "
+                                      "batches a plan leaves")
+    p.add_argument("plan", help="plan.json or the folder holding it")
+    p.add_argument("--out", required=True, help="PDF file to write")
+    p.add_argument("--base-url", default=None,
+                   help="the web app's public address; QR codes open <URL>/batches/<id> "
+                        "(default: the QR code holds the bare batch id)")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi")
+    p.set_defaults(func=_cmd_labels)
     p = sub.add_parser("replan", help="solve again from a plan, moving as few stops as "
                                       "needed (after a closure, a done or locked visit)")
     p.add_argument("plan", help="the previous plan.json or its folder")

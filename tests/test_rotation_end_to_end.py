@@ -96,3 +96,18 @@ def test_planner_check_verifies_the_batch_rules(solved: dict, monkeypatch, capsy
     text = capsys.readouterr().out
     assert "[batch]" in text and "HG-2026-000 was at this commune before" in text
     assert "loading list" in text
+
+
+def test_planner_labels_prints_a_label_per_batch_left(solved: dict, capsys,
+                                                      tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    plan = read_plan(solved["out"] / "plan.json")
+    sent = [b for r in plan.routes for v in r.visits for b in v.deliver_batches]
+    out = tmp_path / "labels.pdf"
+    assert main(["labels", str(solved["out"]), "--out", str(out),
+                 "--base-url", "https://thuvien.example.vn"]) == 0
+    assert f"{len(sent)} crate label(s)" in capsys.readouterr().out
+    text = " ".join(p.extract_text() for p in PdfReader(out).pages)
+    assert all(batch in text for batch in sent)
+    assert len(PdfReader(out).pages) == -(-len(sent) // 8)

@@ -24,6 +24,9 @@ solves.
     migrated to the newest schema when the app starts.
 ``SECRET_KEY``
     signs the session cookie; default: a random key kept in ``<instance folder>/secret_key``.
+``PUBLIC_BASE_URL``
+    the address people reach the app at (``https://thuvien.example.vn``): the QR codes of
+    crate labels open ``<PUBLIC_BASE_URL>/batches/<id>``; default: the address of the request.
 ``MAX_CONTENT_LENGTH``
     largest request body accepted (uploads, forms); default 2 MB.
 ``PASSWORD_HASH_METHOD``

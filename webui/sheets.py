@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template
+from flask import Blueprint, Response, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 
 from geodata.errors import GeodataError
 from planner.outputs import has_approximate_routes
 from planner.plan import Plan
+from render.labels import labels_pdf, plan_labels
 from render.pdf import sheet_pdf, sheets_pdf
 from render.routeview import RouteView, legs_by_vehicle, route_view
 from render.sheetmap import Basemap, route_lines, route_map_png
@@ -90,6 +91,17 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
     pngs = [_overview_png(plan, v, routes) for v in views]
     data = sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs)
     return _pdf_response(data, f"{run}-sheets-{g.lang}.pdf")
+
+
+@bp.get("/plans/<run>/labels.pdf")
+def labels_pdf_file(run: str) -> ResponseReturnValue:
+    """A crate label for every batch the plan leaves (see :mod:`render.labels`); QR codes
+    open the batch's page under ``PUBLIC_BASE_URL`` (default: this server)."""
+    plan = load_plan(run)
+    base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+    data = labels_pdf(plan_labels(plan, lang=g.lang), lang=g.lang, base_url=base,
+                      title=f"{plan.scenario_title or plan.scenario_name} · {run}")
+    return _pdf_response(data, f"{run}-labels.pdf")
 
 
 @bp.get("/plans/<run>/sheet/<vehicle_id>/map.png")

@@ -9,6 +9,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 from webui_testkit import FIXTURE_RUN
@@ -63,3 +64,33 @@ def test_plan_page_map_and_manifest_name_the_batches(client: FlaskClient,
     deliver, collect = rows[0].index("Giao lô sách"), rows[0].index("Thu lô sách")
     row = next(r for r in rows[1:] if r[3] == code)
     assert (row[deliver], row[collect]) == (NEW, OLD)
+
+
+def test_crate_labels_name_each_batch_and_their_qr_codes_open_its_page(
+        client: FlaskClient, runs_dir: Path) -> None:
+    pdfium = pytest.importorskip("pypdfium2")
+    zxingcpp = pytest.importorskip("zxingcpp")
+    code = _add_batches(runs_dir)
+    page = client.get(f"/plans/{FIXTURE_RUN}").get_data(as_text=True)
+    assert f"/plans/{FIXTURE_RUN}/labels.pdf" in page
+    response = client.get(f"/plans/{FIXTURE_RUN}/labels.pdf?lang=vi")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = " ".join(PdfReader(io.BytesIO(response.data)).pages[0].extract_text().split())
+    assert NEW in text and "Truyện tranh" in text and "đã giao" in text
+    assert OLD not in text  # only what the plan leaves gets a label
+    plan = json.loads((runs_dir / FIXTURE_RUN / "plan.json").read_text(encoding="utf-8"))
+    commune = next(v["commune_name"] for v in plan["routes"][0]["visits"]
+                   if v["commune_code"] == code)
+    assert f"Giao cho: {commune}" in text
+    image = pdfium.PdfDocument(response.data)[0].render(scale=3).to_pil()
+    decoded = [r.text for r in zxingcpp.read_barcodes(image)]
+    assert decoded == [f"http://localhost/batches/{NEW}"]
+
+
+def test_a_plan_without_batches_has_no_label_link_and_an_empty_label_sheet(
+        client: FlaskClient) -> None:
+    page = client.get(f"/plans/{FIXTURE_RUN}").get_data(as_text=True)
+    assert "labels.pdf" not in page
+    response = client.get(f"/plans/{FIXTURE_RUN}/labels.pdf?lang=en")
+    text = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    assert "This plan leaves no book batch." in text
