@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import PlanFileError
+from planner.inputlimits import InputLimitError, InputLimits, load_json, read_limited
 from planner.kpis import Kpis, plan_kpis
 from planner.problem import DAY_S, Place, RoutingProblem
 from planner.provenance import Provenance
@@ -34,6 +35,8 @@ PLAN_FORMAT = "mobile-library-plan"
 PLAN_FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam, no daylight saving
+# a plan of every commune of a country is a few MB; the limits only stop absurd files
+PLAN_LIMITS = InputLimits(max_bytes=64 * 1024 * 1024, max_depth=32, max_nodes=5_000_000)
 
 
 def clock(start_date: dt.date, seconds: int) -> str:
@@ -191,14 +194,20 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
 
 
 def read_plan(path: str | Path) -> Plan:
+    """The plan of a ``plan.json`` file, read within :data:`PLAN_LIMITS`; a
+    :class:`~planner.errors.PlanFileError` naming the file when it cannot be read."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(read_limited(path, PLAN_LIMITS.max_bytes), PLAN_LIMITS)
     except FileNotFoundError:
         raise PlanFileError(f"{path}: plan file not found; run `planner solve SCENARIO --out DIR` "
                             "first") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"{path}: not valid JSON ({exc})") from None
+    except InputLimitError as exc:
+        raise PlanFileError(f"{path}: refused: {exc}") from None
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:  # JSON syntax, encoding
+        raise PlanFileError(f"{path}: not valid JSON ({str(exc)[:200]})") from None
     return plan_from_dict(data, file=str(path))
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,10 +34,18 @@ from pydantic import (
 )
 
 from planner.errors import Problem, ScenarioError
+from planner.inputlimits import InputLimitError, InputLimits, load_json, load_yaml, read_limited
 
 SCHEMA_VERSION = 1
 PartT = TypeVar("PartT", bound=BaseModel)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# How much a scenario text may hold (docs/scenario-schema.md, "Limits"): 2 MB is room for
+# every commune of Vietnam as a stop with its windows, and closures drawn with 2,000 points.
+SCENARIO_LIMITS = InputLimits(max_bytes=2 * 1024 * 1024, max_depth=32, max_nodes=200_000,
+                              max_aliases=5_000)
+MAX_EXTENDS = 16  # scenarios in one chain of `extends:`
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def _clock(value: Any) -> Any:
@@ -331,6 +340,7 @@ class Scenario(_Model):
 
 
 def _deep_merge(base: Any, override: Any) -> Any:
+    # recursion bounded by the nesting limit of a scenario text (SCENARIO_LIMITS.max_depth)
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
         for key, value in override.items():
@@ -352,24 +362,45 @@ class ScenarioText:
 ExtendsLookup = Callable[[Any, str], ScenarioText]
 
 
+def _read_scenario_file(path: Path, *, label: str, field: str) -> bytes:
+    """The bytes of a scenario file, at most :data:`SCENARIO_LIMITS` ``.max_bytes``; a
+    :class:`ScenarioError` naming ``label`` and ``field`` when it cannot be read."""
+    try:
+        return read_limited(path, SCENARIO_LIMITS.max_bytes)
+    except FileNotFoundError:
+        problem, fix = "scenario file not found", "check the path"
+    except InputLimitError as exc:
+        problem, fix = (f"scenario file refused: {exc}",
+                        "split it, or remove what is not needed (see docs/scenario-schema.md, "
+                        "Limits)")
+    except (OSError, ValueError) as exc:  # a folder, no permission, a NUL byte in the path
+        problem, fix = (f"scenario file cannot be read ({getattr(exc, 'strerror', None) or exc})",
+                        "check the path")
+    if field == "extends":
+        fix += " (relative paths in `extends:` are taken from the extending file's folder)"
+    raise ScenarioError([Problem(label, field, str(path), problem, fix)])
+
+
 def file_lookup(value: Any, label: str) -> ScenarioText:
     """``extends:`` as the command line reads it: a path relative to the extending file's
     folder."""
-    path = (Path(label).parent / str(value)).resolve()
     try:
-        return ScenarioText(path.read_bytes(), str(path))
-    except OSError:
-        raise ScenarioError([Problem(label, "extends", str(path), "scenario file not found",
-                                     "check the path (relative paths in `extends:` are taken "
-                                     "from the extending file's folder)")]) from None
+        path = (Path(label).parent / str(value)).resolve()
+    except (OSError, ValueError, RuntimeError):
+        raise ScenarioError([Problem(label, "extends", value, "not a usable file path",
+                                     "name a scenario file, relative to this one")]) from None
+    return ScenarioText(_read_scenario_file(path, label=label, field="extends"), str(path))
 
 
 def _parse_yaml(source: ScenarioText) -> dict[str, Any]:
     label = source.label
     try:
-        text = (source.text.decode("utf-8") if isinstance(source.text, bytes)
-                else source.text)
-        data = yaml.safe_load(text)
+        data = load_yaml(source.text, SCENARIO_LIMITS)
+    except InputLimitError as exc:
+        raise ScenarioError([Problem(label, "(file)", None, f"refused: {exc}",
+                                     "write the scenario out plainly: each key once, without "
+                                     "deep nesting or many aliases (*name); see "
+                                     "docs/scenario-schema.md, Limits")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -379,6 +410,11 @@ def _parse_yaml(source: ScenarioText) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ScenarioError([Problem(label, "(file)", None, "not UTF-8 text",
                                      "save the file as UTF-8")]) from None
+    except ValueError as exc:  # a value YAML cannot hold: 2026-13-45, a 5,000-digit number
+        why = ("a number has thousands of digits" if "integer string conversion" in str(exc)
+               else str(exc)[:200])
+        raise ScenarioError([Problem(label, "(file)", None, f"a value cannot be read: {why}",
+                                     "correct the value")]) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem(label, "(file)", type(data).__name__,
                                      "a scenario must be a YAML mapping of fields",
@@ -386,19 +422,42 @@ def _parse_yaml(source: ScenarioText) -> dict[str, Any]:
     return data
 
 
+def _extends_value(value: Any, label: str) -> None:
+    """``extends:`` names one scenario: a text (or a number, a name made of digits)."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or \
+            (isinstance(value, str) and (not value.strip() or _CONTROL.search(value))):
+        raise ScenarioError([Problem(label, "extends", value,
+                                     "expected the name or path of one scenario file",
+                                     "e.g. `extends: ha-giang-2026.yaml`")])
+
+
 def _merged(source: ScenarioText, lookup: ExtendsLookup, chain: tuple[str, ...] = ()
             ) -> dict[str, Any]:
-    """The mapping of ``source`` merged over the scenarios it extends, found by ``lookup``."""
-    if source.label in chain:
-        raise ScenarioError([Problem(source.label, "extends", source.label,
-                                     "the scenario extends itself in a loop",
-                                     "remove the cycle of `extends:`")])
-    data = _parse_yaml(source)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    base = _merged(lookup(parent, source.label), lookup, chain + (source.label,))
-    return _deep_merge(base, data)
+    """The mapping of ``source`` merged over the scenarios it extends, found by ``lookup``
+    (a loop, and chains longer than :data:`MAX_EXTENDS`, are refused)."""
+    texts: list[dict[str, Any]] = []
+    labels: list[str] = []
+    while True:  # no recursion: the chain is followed in a loop
+        if source.label in labels or source.label in chain:
+            raise ScenarioError([Problem(source.label, "extends", source.label,
+                                         "the scenario extends itself in a loop",
+                                         "remove the cycle of `extends:`")])
+        if len(labels) >= MAX_EXTENDS:
+            raise ScenarioError([Problem(labels[-1], "extends", source.label,
+                                         f"more than {MAX_EXTENDS} scenarios in one chain of "
+                                         "`extends:`", "extend a scenario nearer the base")])
+        data = _parse_yaml(source)
+        parent = data.pop("extends", None)
+        texts.append(data)
+        labels.append(source.label)
+        if parent is None:
+            break
+        _extends_value(parent, source.label)
+        source = lookup(parent, source.label)
+    merged = texts.pop()
+    while texts:
+        merged = _deep_merge(merged, texts.pop())
+    return merged
 
 
 def _loc_text(loc: tuple) -> str:
@@ -567,12 +626,29 @@ def load_scenario(path: str | Path, *, lookup: ExtendsLookup = file_lookup) -> S
     """Read, merge (``extends:``, by default a path relative to the file) and validate a
     scenario YAML file."""
     path = Path(path).resolve()
-    try:
-        text = path.read_bytes()
-    except OSError:
-        raise ScenarioError([Problem(str(path), "(file)", str(path), "scenario file not found",
-                                     "check the path")]) from None
+    text = _read_scenario_file(path, label=str(path), field="(file)")
     return load_scenario_text(text, label=str(path), lookup=lookup)
+
+
+def load_scenario_json(path: str | Path) -> Scenario:
+    """Read and validate a resolved scenario written as JSON (``scenario.json`` beside a
+    plan), within the limits of a scenario text. ``FileNotFoundError`` when it is absent;
+    :class:`ScenarioError` when it is unreadable or invalid."""
+    path = Path(path)
+    label = str(path)
+    try:
+        data = load_json(read_limited(path, SCENARIO_LIMITS.max_bytes), SCENARIO_LIMITS)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:  # InputLimitError, JSON syntax, encoding
+        raise ScenarioError([Problem(label, "(file)", None, f"not a readable scenario JSON "
+                                     f"file: {str(exc)[:200]}",
+                                     "re-run `planner solve` to write it again")]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(label, "(file)", type(data).__name__,
+                                     "a scenario must be a mapping of fields",
+                                     "re-run `planner solve` to write it again")])
+    return parse_scenario(data, file=label)
 
 
 def load_scenario_text(text: str | bytes, *, label: str,

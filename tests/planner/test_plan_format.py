@@ -70,3 +70,13 @@ def test_provenance_keeps_keys_it_does_not_know() -> None:
     data = json.loads((V1 / "plan.json").read_text(encoding="utf-8"))["provenance"]
     pv = Provenance.from_dict({**data, "batches": {"HG-2026-017": "00715"}})
     assert pv.to_dict()["batches"] == {"HG-2026-017": "00715"}
+
+
+def test_a_deeply_nested_or_huge_plan_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(PlanFileError, match="nested deeper"):
+        read_plan(path)
+    path.write_text('{"format": NaN}', encoding="utf-8")
+    with pytest.raises(PlanFileError, match="not valid JSON"):
+        read_plan(path)
