@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -29,6 +30,7 @@ from pydantic import (
     PlainSerializer,
     SerializerFunctionWrapHandler,
     ValidationError,
+    field_validator,
     model_serializer,
     model_validator,
 )
@@ -45,13 +47,52 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SCENARIO_LIMITS = InputLimits(max_bytes=2 * 1024 * 1024, max_depth=32, max_nodes=200_000,
                               max_aliases=5_000)
 MAX_EXTENDS = 16  # scenarios in one chain of `extends:`
+# Upper bounds of numbers (far above any real library's, far below what overflows the
+# solver's 64-bit integers or the calendar)
+MAX_CRATES = 10_000
+MAX_CAPACITY_KG = 100_000
+MAX_VND = 1_000_000_000
+MAX_TIME_LIMIT_S = 3600
+MAX_SEED = 2**31 - 1
+MAX_SOLUTION_LIMIT = 1_000_000
+MAX_WAY_ID = 2**53
+MIN_DATE, MAX_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
+def _number(value: Any) -> Any:
+    if isinstance(value, bool):  # YAML's true/false would otherwise count as 1/0
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_number)]
+Float = Annotated[float, BeforeValidator(_number)]
+
+
+def _date_input(value: Any) -> Any:
+    if isinstance(value, int | float):  # pydantic would read a number as a Unix time
+        raise ValueError("expected a date such as 2026-12-07")
+    return value
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"the date {value.isoformat()} is outside {MIN_DATE.isoformat()} .. "
+                         f"{MAX_DATE.isoformat()}")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_input), AfterValidator(_date_in_range)]
+
+
 def _clock(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("expected a clock time like \"07:30\"")
-    if isinstance(value, int):  # YAML 1.1 reads an unquoted 07:30 as the number 450
+    if isinstance(value, dt.time):
+        if value.tzinfo is not None:
+            raise ValueError("expected a local clock time, without a time zone")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 07:30 as the number 450
         raise ValueError("write clock times in quotes, e.g. \"07:30\" (YAML reads an "
                          "unquoted 07:30 as a number)")
     if isinstance(value, str):
@@ -61,7 +102,7 @@ def _clock(value: Any) -> Any:
             except ValueError:
                 continue
         raise ValueError("expected a clock time HH:MM such as \"07:30\"")
-    return value
+    raise ValueError("expected a clock time like \"07:30\"")
 
 
 ClockTime = Annotated[dt.time, BeforeValidator(_clock),
@@ -69,7 +110,22 @@ ClockTime = Annotated[dt.time, BeforeValidator(_clock),
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # non-finite numbers (.nan, .inf) are refused everywhere
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        """Text holds no control characters (other than tab and line breaks) and no lone
+        surrogates: they cannot be printed, encoded as UTF-8 or written to XML exports."""
+        texts = (value,) if isinstance(value, str) else value if isinstance(value, tuple) \
+            else ()
+        for text in texts:
+            found = _CONTROL.search(text) if isinstance(text, str) else None
+            if found:
+                raise ValueError(f"the text holds the character U+{ord(found.group()):04X} "
+                                 "(a control character or a lone surrogate); remove it")
+        return value
 
 
 class _ClockSpan(_Model):
@@ -94,9 +150,9 @@ class TimeWindow(_ClockSpan):
 
     weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] | None = Field(
         default=None, min_length=1)
-    dates: tuple[dt.date, ...] | None = None
-    every_days: int | None = Field(default=None, ge=1, le=366)
-    anchor: dt.date | None = None
+    dates: tuple[Date, ...] | None = None
+    every_days: Int | None = Field(default=None, ge=1, le=366)
+    anchor: Date | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
@@ -124,7 +180,7 @@ class DailyBreak(_ClockSpan):
     """A rest the crew takes every working day: ``minutes`` long, starting and ending
     between ``start`` and ``end`` (e.g. lunch 45 minutes between 11:30 and 13:30)."""
 
-    minutes: int = Field(ge=1, le=240)
+    minutes: Int = Field(ge=1, le=240)
 
     @model_validator(mode="after")
     def _fits(self) -> DailyBreak:
@@ -135,8 +191,8 @@ class DailyBreak(_ClockSpan):
 
 
 class Location(_Model):
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: Float = Field(ge=-180, le=180)
+    lat: Float = Field(ge=-90, le=90)
 
 
 class Depot(_Model):
@@ -165,40 +221,40 @@ class Vehicle(_Model):
     profile: str = "truck"
     depot: str
     end_depot: str | None = None  # where trips end (a hub); default: back at `depot`
-    count: int = Field(default=1, ge=1, le=50)
-    capacity_crates: int = Field(gt=0)
-    capacity_kg: float | None = Field(default=None, gt=0)
+    count: Int = Field(default=1, ge=1, le=50)
+    capacity_crates: Int = Field(gt=0, le=MAX_CRATES)
+    capacity_kg: Float | None = Field(default=None, gt=0, le=MAX_CAPACITY_KG)
     shift: TimeWindow = TimeWindow(start="07:00", end="17:00")  # type: ignore[arg-type]
-    max_trip_days: int = Field(default=1, ge=1, le=31)
+    max_trip_days: Int = Field(default=1, ge=1, le=31)
     # ASSUMPTION default: Vietnam's Law on Road Traffic Order and Safety (2024, art. 64) caps a
     # professional driver's driving at 10 h a day; set a lower figure for mountain roads
-    max_driving_hours_per_day: float = Field(default=10.0, gt=0, le=24)
+    max_driving_hours_per_day: Float = Field(default=10.0, gt=0, le=24)
     # ASSUMPTION default: the same article forbids driving more than 4 h without a break; the
     # 15-minute pause is an assumption (set the library's own rule; null switches it off)
-    max_continuous_driving_hours: float | None = Field(default=4.0, gt=0, le=24)
-    continuous_driving_rest_minutes: int = Field(default=15, ge=1, le=240)
+    max_continuous_driving_hours: Float | None = Field(default=4.0, gt=0, le=24)
+    continuous_driving_rest_minutes: Int = Field(default=15, ge=1, le=240)
     breaks: tuple[DailyBreak, ...] = ()  # daily rests (lunch), outside driving and service
     driver: str = ""
     phone: str = ""
     # costs and fuel (ASSUMPTION defaults for a diesel library truck; set the library's own)
-    cost_vnd_per_km: float = Field(default=5_000, ge=0)
-    cost_vnd_per_hour: float = Field(default=60_000, ge=0)
-    cost_vnd_per_trip: float = Field(default=0, ge=0)
-    cost_vnd_per_night: float = Field(default=300_000, ge=0)
+    cost_vnd_per_km: Float = Field(default=5_000, ge=0, le=MAX_VND)
+    cost_vnd_per_hour: Float = Field(default=60_000, ge=0, le=MAX_VND)
+    cost_vnd_per_trip: Float = Field(default=0, ge=0, le=MAX_VND)
+    cost_vnd_per_night: Float = Field(default=300_000, ge=0, le=MAX_VND)
     fuel: Literal["diesel", "gasoline"] = "diesel"
-    fuel_l_per_100km: float = Field(default=15, ge=0, le=100)
+    fuel_l_per_100km: Float = Field(default=15, ge=0, le=100)
 
 
 class Stop(_Model):
     """A commune library to serve: crates of books delivered and collected, time on site."""
 
     commune_code: str = Field(min_length=1)
-    deliver_crates: int = Field(default=0, ge=0)
-    collect_crates: int = Field(default=0, ge=0)
-    service_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    deliver_crates: Int = Field(default=0, ge=0, le=MAX_CRATES)
+    collect_crates: Int = Field(default=0, ge=0, le=MAX_CRATES)
+    service_minutes: Int = Field(default=60, ge=0, le=24 * 60)
     time_windows: tuple[TimeWindow, ...] = ()
     required: bool = True
-    priority: int = Field(default=5, ge=1, le=10)
+    priority: Int = Field(default=5, ge=1, le=10)
     allowed_profiles: tuple[str, ...] | None = None
     lodging: bool = True
     contact: str = ""
@@ -220,17 +276,18 @@ class Transfer(_Model):
     """Crates collected at one commune and delivered to another on the same trip (a batch
     handed on from commune to commune)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              populate_by_name=True)
 
     from_code: str = Field(alias="from", min_length=1)
     to_code: str = Field(alias="to", min_length=1)
-    crates: int = Field(gt=0)
+    crates: Int = Field(gt=0, le=MAX_CRATES)
     note: str = ""
 
 
 class Horizon(_Model):
-    start_date: dt.date
-    days: int = Field(default=1, ge=1, le=31)
+    start_date: Date
+    days: Int = Field(default=1, ge=1, le=31)
 
     def date_of(self, day: int) -> dt.date:
         return self.start_date + dt.timedelta(days=day)
@@ -246,7 +303,7 @@ def _lon_lat(value: Any) -> Any:
     return value
 
 
-LonLat = Annotated[tuple[float, float], BeforeValidator(_lon_lat)]
+LonLat = Annotated[tuple[Float, Float], BeforeValidator(_lon_lat)]
 MAX_SHAPE_POINTS = 2000  # points of a closure's line or area
 
 
@@ -256,15 +313,15 @@ class ClosureSpec(_Model):
 
     id: str = Field(min_length=1)
     note: str = ""
-    start: dt.date | None = None
-    end: dt.date | None = None
-    speed_factor: float = Field(default=0.0, ge=0, lt=1)
+    start: Date | None = None
+    end: Date | None = None
+    speed_factor: Float = Field(default=0.0, ge=0, lt=1)
     ref: str | None = None
     between: tuple[Location, Location] | None = None
     area: tuple[LonLat, ...] | None = Field(default=None, max_length=MAX_SHAPE_POINTS)
     line: tuple[LonLat, ...] | None = Field(default=None, max_length=MAX_SHAPE_POINTS)
-    tolerance_m: float = Field(default=30.0, gt=0, le=5000)
-    way_ids: tuple[int, ...] = ()
+    tolerance_m: Float = Field(default=30.0, gt=0, le=5000)
+    way_ids: tuple[Annotated[Int, Field(ge=1, le=MAX_WAY_ID)], ...] = ()
 
     @model_validator(mode="after")
     def _selects(self) -> ClosureSpec:
@@ -291,9 +348,9 @@ class RoadConditionsSpec(_Model):
 
 
 class SolverSettings(_Model):
-    time_limit_s: float = Field(default=30.0, gt=0, le=3600)
-    seed: int = Field(default=0, ge=0)
-    solution_limit: int | None = Field(default=None, ge=1)
+    time_limit_s: Float = Field(default=30.0, gt=0, le=MAX_TIME_LIMIT_S)
+    seed: Int = Field(default=0, ge=0, le=MAX_SEED)
+    solution_limit: Int | None = Field(default=None, ge=1, le=MAX_SOLUTION_LIMIT)
     first_solution: Literal["PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION",
                             "LOCAL_CHEAPEST_INSERTION", "SAVINGS", "CHRISTOFIDES",
                             "AUTOMATIC"] = "PARALLEL_CHEAPEST_INSERTION"
@@ -301,7 +358,7 @@ class SolverSettings(_Model):
                           "GREEDY_DESCENT", "AUTOMATIC"] = "GUIDED_LOCAL_SEARCH"
     # the portfolio (planner.search): processes a solve may use, and whether OR-Tools starts
     # from PyVRP's routes where PyVRP can model the problem
-    workers: int = Field(default=2, ge=1, le=16)
+    workers: Int = Field(default=2, ge=1, le=16)
     seed_with_pyvrp: bool = True
     # searches that start from nothing use OR-Tools' iterated local search (ruin and
     # recreate) where the model allows it, `local_search` elsewhere (planner._ortools)
@@ -312,7 +369,7 @@ class Scenario(_Model):
     """A complete planning question: who serves which communes, with what, and when."""
 
     schema_version: Literal[1] = 1
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = ""
     description: str = ""
     network: str = "ha_giang"
@@ -320,7 +377,7 @@ class Scenario(_Model):
     depots: tuple[Depot, ...] = Field(min_length=1)
     vehicles: tuple[Vehicle, ...] = Field(min_length=1)
     stops: tuple[Stop, ...] = Field(min_length=1)
-    crate_kg: float = Field(default=15.0, gt=0, le=200)
+    crate_kg: Float = Field(default=15.0, gt=0, le=200)
     transfers: tuple[Transfer, ...] = ()
     road_conditions: RoadConditionsSpec = RoadConditionsSpec()
     solver: SolverSettings = SolverSettings()
