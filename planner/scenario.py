@@ -620,34 +620,48 @@ def parse_part(model: type[PartT], data: Any, *, file: str, field: str = "") -> 
                                                       prefix=field)) from None
 
 
+def _repeats(ids: list[str]) -> list[int]:
+    """Positions of the ids that an earlier position already has (linear time)."""
+    seen: set[str] = set()
+    out = []
+    for i, x in enumerate(ids):
+        if x in seen:
+            out.append(i)
+        seen.add(x)
+    return out
+
+
 def _cross_check(s: Scenario, file: str) -> list[Problem]:
+    """References between the parts of a scenario: unique ids, known depots, transfers
+    between stops. Linear in the size of the scenario (sets and dicts, no list scans)."""
     problems: list[Problem] = []
     depot_ids = [d.id for d in s.depots]
-    for i, d in enumerate(s.depots):
-        if depot_ids.count(d.id) > 1 and depot_ids.index(d.id) != i:
-            problems.append(Problem(file, f"depots[{i}].id", d.id, "duplicate depot id",
-                                    "give each depot its own id"))
-    vehicle_ids = [v.id for v in s.vehicles]
+    known_depots = set(depot_ids)
+    depot_list = ", ".join(depot_ids[:20]) + (", …" if len(depot_ids) > 20 else "")
+    for i in _repeats(depot_ids):
+        problems.append(Problem(file, f"depots[{i}].id", depot_ids[i], "duplicate depot id",
+                                "give each depot its own id"))
+    for i in _repeats([v.id for v in s.vehicles]):
+        problems.append(Problem(file, f"vehicles[{i}].id", s.vehicles[i].id,
+                                "duplicate vehicle id", "give each vehicle its own id"))
     for i, v in enumerate(s.vehicles):
-        if vehicle_ids.count(v.id) > 1 and vehicle_ids.index(v.id) != i:
-            problems.append(Problem(file, f"vehicles[{i}].id", v.id, "duplicate vehicle id",
-                                    "give each vehicle its own id"))
-        if v.depot not in depot_ids:
+        if v.depot not in known_depots:
             problems.append(Problem(file, f"vehicles[{i}].depot", v.depot, "no depot has this id",
-                                    f"use one of: {', '.join(depot_ids)}"))
-        if v.end_depot is not None and v.end_depot not in depot_ids:
+                                    f"use one of: {depot_list}"))
+        if v.end_depot is not None and v.end_depot not in known_depots:
             problems.append(Problem(file, f"vehicles[{i}].end_depot", v.end_depot,
                                     "no depot has this id",
-                                    f"use one of: {', '.join(depot_ids)}, or leave it out to "
+                                    f"use one of: {depot_list}, or leave it out to "
                                     "end where the trip starts"))
         if v.max_trip_days > s.horizon.days:
             problems.append(Problem(file, f"vehicles[{i}].max_trip_days", v.max_trip_days,
                                     f"longer than the horizon of {s.horizon.days} days",
                                     "lower it or lengthen `horizon.days`"))
+    codes = codes_set(s)
     in_transfer: dict[str, int] = {}
     for i, t in enumerate(s.transfers):
         for field_name, code in (("from", t.from_code), ("to", t.to_code)):
-            if code not in codes_set(s):
+            if code not in codes:
                 problems.append(Problem(file, f"transfers[{i}].{field_name}", code,
                                         "this commune is not a stop of the scenario",
                                         "add it to `stops` or correct the code"))
@@ -661,17 +675,14 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
             problems.append(Problem(file, f"transfers[{i}].to", t.to_code,
                                     "a transfer goes from one commune to another",
                                     "use two different communes"))
-    closure_ids = [c.id for c in s.road_conditions.closures]
-    for i, c in enumerate(s.road_conditions.closures):
-        if closure_ids.count(c.id) > 1 and closure_ids.index(c.id) != i:
-            problems.append(Problem(file, f"road_conditions.closures[{i}].id", c.id,
-                                    "duplicate closure id", "give each closure its own id"))
-    codes = [st.commune_code for st in s.stops]
-    for i, st in enumerate(s.stops):
-        if codes.count(st.commune_code) > 1 and codes.index(st.commune_code) != i:
-            problems.append(Problem(file, f"stops[{i}].commune_code", st.commune_code,
-                                    "this commune is listed twice",
-                                    "merge the two entries into one stop"))
+    closures = s.road_conditions.closures
+    for i in _repeats([c.id for c in closures]):
+        problems.append(Problem(file, f"road_conditions.closures[{i}].id", closures[i].id,
+                                "duplicate closure id", "give each closure its own id"))
+    for i in _repeats([st.commune_code for st in s.stops]):
+        problems.append(Problem(file, f"stops[{i}].commune_code", s.stops[i].commune_code,
+                                "this commune is listed twice",
+                                "merge the two entries into one stop"))
     return problems
 
 

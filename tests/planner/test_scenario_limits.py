@@ -16,6 +16,8 @@ from planner.errors import MAX_PROBLEMS, Problem, ScenarioError
 from planner.inputlimits import InputLimitError, InputLimits, load_json, load_yaml
 from planner.scenario import (
     SCENARIO_LIMITS,
+    Stop,
+    _cross_check,
     load_scenario,
     load_scenario_json,
     load_scenario_text,
@@ -152,6 +154,17 @@ def test_an_error_lists_at_most_max_problems() -> None:
     err = ScenarioError([Problem("f", f"stops[{i}]", i, "bad") for i in range(1_000)])
     assert len(err.problems) == MAX_PROBLEMS + 1
     assert str(err).startswith("1000 problems") and "800 more problems not listed" in str(err)
+
+
+def test_cross_checks_are_linear() -> None:
+    """The duplicate-stop check counted in a list for every stop (quadratic)."""
+    s = make_scenario()
+    stops = tuple(Stop(commune_code=f"{i:06d}") for i in range(40_000))
+    big = s.model_copy(update={"stops": stops + stops[:1]})
+    t0 = time.perf_counter()
+    problems = _cross_check(big, "f.yaml")
+    assert time.perf_counter() - t0 < 1.0
+    assert [p.field for p in problems] == ["stops[40000].commune_code"]
 
 
 def test_scenario_json_is_read_within_limits(tmp_path: Path) -> None:
