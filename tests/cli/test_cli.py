@@ -89,6 +89,29 @@ def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str
     return code, capsys.readouterr().err
 
 
+@pytest.mark.parametrize("limit", ["inf", "1e308", "nan", "-1", "0", "abc"])
+def test_a_bad_time_limit_flag_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          limit: str) -> None:
+    """``inf`` and ``1e308`` crashed in OR-Tools; ``nan``, ``-1`` and ``0`` were accepted."""
+    path = write(tmp_path, scenario_dict())
+    for command in (["solve", str(path), "--out", str(tmp_path / "o")],
+                    ["replan", str(tmp_path / "o"), "--out", str(tmp_path / "p")]):
+        code, err = in_process(capsys, *command, f"--time-limit={limit}")
+        assert code == 2 and "give a number of seconds above 0 and at most 3600" in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--seed", "-1"), ("--seed", str(2**63)),
+                                             ("--solution-limit", str(2**63)),
+                                             ("--solution-limit", "0")])
+def test_bad_seed_and_solution_limit_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           flag: str, value: str) -> None:
+    path = write(tmp_path, scenario_dict())
+    code, err = in_process(capsys, "solve", str(path), "--out", str(tmp_path / "o"),
+                           f"{flag}={value}")
+    assert code == 2 and "give a whole number" in err
+
+
 def test_check_with_a_garbage_scenario_json(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     from factories import line_problem, make_scenario, plan_for

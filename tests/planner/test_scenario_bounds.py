@@ -1,6 +1,7 @@
 """Numbers, dates, clock times and texts the schema refuses (issue 19): each value that
 crashed a solve or a validation (OverflowError, TypeError, UnicodeEncodeError...) or was
-silently accepted is now one problem naming its field."""
+silently accepted is now one problem naming its field; the solver's own parameters given on
+the command line or in a form follow one rule."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import math
 from typing import Any
 
 import pytest
-from factories import line_problem, scenario_dict
+from factories import line_problem, make_scenario, scenario_dict
 
 from planner.errors import ScenarioError
 from planner.problem import MAX_FIXED_COST_S, REQUIRED_PENALTY
-from planner.scenario import parse_scenario
+from planner.scenario import MAX_TIME_LIMIT_S, parse_scenario
+from planner.solution import (
+    SolverParameterError,
+    SolverParams,
+    parse_seed,
+    parse_solution_limit,
+    parse_time_limit,
+)
 
 BIG = 2**63
 
@@ -93,3 +101,39 @@ def test_the_extremes_that_stay_allowed_build_a_problem_without_overflow() -> No
     p = line_problem(s, [[0, 2, 3], [2, 0, 1.5], [3, 1.5, 0]])
     assert p.vehicle_fixed_cost == (MAX_FIXED_COST_S,)
     assert MAX_FIXED_COST_S < REQUIRED_PENALTY  # a required stop still outweighs a trip
+
+
+@pytest.mark.parametrize("raw", ["inf", "1e308", "nan", "-1", "0", "", "abc", "3601", True,
+                                 math.inf, -0.0])
+def test_a_bad_time_limit_is_refused_by_one_rule(raw: Any) -> None:
+    with pytest.raises(SolverParameterError, match="give a number of seconds"):
+        parse_time_limit(raw)
+
+
+def test_good_time_limits_and_the_web_minimum() -> None:
+    assert parse_time_limit("0.5") == 0.5
+    assert parse_time_limit(" 7,5 ") == 7.5
+    assert parse_time_limit(12) == 12.0
+    assert parse_time_limit(str(MAX_TIME_LIMIT_S)) == MAX_TIME_LIMIT_S
+    assert parse_time_limit("1", minimum=1, maximum=10) == 1
+    with pytest.raises(SolverParameterError, match="from 1 to at most 10"):
+        parse_time_limit("0.5", minimum=1, maximum=10)
+
+
+def test_seed_and_solution_limit_flags() -> None:
+    assert parse_seed("0") == 0 and parse_solution_limit("5") == 5
+    for bad in ("-1", "2147483648", "x", "1.5"):
+        with pytest.raises(SolverParameterError):
+            parse_seed(bad)
+    for bad in ("0", str(2**63), "x"):
+        with pytest.raises(SolverParameterError):
+            parse_solution_limit(bad)
+
+
+def test_solver_params_check_the_overrides_they_are_given() -> None:
+    settings = make_scenario().solver
+    assert SolverParams.from_settings(settings, time_limit_s=3).time_limit_s == 3
+    for kwargs in ({"time_limit_s": math.inf}, {"time_limit_s": -1.0},
+                   {"solution_limit": 2**63}, {"seed": -5}):
+        with pytest.raises(SolverParameterError):
+            SolverParams.from_settings(settings, **kwargs)  # type: ignore[arg-type]
