@@ -17,13 +17,15 @@ of a visit (``transfer_to``, ``transfer_from``) and moved a re-plan's record int
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
-from planner.errors import PlanFileError
+from planner.errors import PlanFileError, short_value
 from planner.inputlimits import InputLimitError, InputLimits, load_json, read_limited
 from planner.kpis import Kpis, plan_kpis
 from planner.problem import DAY_S, Place, RoutingProblem
@@ -165,6 +167,51 @@ class Plan:
         tmp.replace(path)
 
 
+MAX_PLAN_INT = 10**9  # seconds (31 years), crates, counts: more is not a plan's figure
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _typed(cls: type, data: Any, file: str, where: str) -> dict[str, Any]:
+    """``data`` when each of its numbers, texts and flags has the type ``cls`` declares
+    (integers within MAX_PLAN_INT, finite numbers), so checking or printing the plan cannot
+    fail on a value of another type; a :class:`PlanFileError` naming the field otherwise."""
+    if not isinstance(data, dict):
+        raise PlanFileError(f"{file}: `{where}` is not an object; re-run `planner solve`")
+    hints = _hints(cls)
+    for name, value in data.items():
+        hint = hints.get(name)
+        if hint is int:
+            ok = isinstance(value, int) and not isinstance(value, bool) and \
+                abs(value) <= MAX_PLAN_INT
+        elif hint is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and \
+                math.isfinite(value) and abs(value) <= MAX_PLAN_INT
+        elif hint in (str, bool):
+            ok = isinstance(value, hint)
+        else:
+            continue
+        if not ok:
+            raise PlanFileError(f"{file}: field `{where}.{name}` = {short_value(value)!r}: "
+                                f"expected {'a number' if hint in (int, float) else hint}"
+                                f"{' (whole)' if hint is int else ''}; re-run `planner solve` "
+                                "to write the plan again")
+    return data
+
+
+def _breaks(value: Any, file: str, where: str) -> tuple[tuple[int, int], ...]:
+    if not isinstance(value, list | tuple) or not all(
+            isinstance(b, list | tuple) and len(b) == 2 and all(
+                isinstance(t, int) and not isinstance(t, bool) and abs(t) <= MAX_PLAN_INT
+                for t in b) for b in value):
+        raise PlanFileError(f"{file}: field `{where}.breaks_s` = {short_value(value)!r}: "
+                            "expected pairs of whole seconds; re-run `planner solve`")
+    return tuple((b[0], b[1]) for b in value)
+
+
 def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
     if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
         raise PlanFileError(f"{file}: not a plan file (field `format` should be "
@@ -176,10 +223,13 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
                             "planner wrote it (update), or re-run `planner solve`")
     try:
         routes = tuple(
-            Route(**{**r, "visits": tuple(Visit(**v) for v in r["visits"]),
-                     "breaks_s": tuple(tuple(b) for b in r.get("breaks_s", ()))})
-            for r in data["routes"])
-        unserved = tuple(Unserved(**u) for u in data["unserved"])
+            Route(**{**_typed(Route, r, file, f"routes[{i}]"),
+                     "visits": tuple(Visit(**_typed(Visit, v, file, f"routes[{i}].visits[{j}]"))
+                                     for j, v in enumerate(r["visits"])),
+                     "breaks_s": _breaks(r.get("breaks_s", ()), file, f"routes[{i}]")})
+            for i, r in enumerate(data["routes"]))
+        unserved = tuple(Unserved(**_typed(Unserved, u, file, f"unserved[{i}]"))
+                         for i, u in enumerate(data["unserved"]))
         sc = data["scenario"]
         return Plan(scenario_name=sc["name"], scenario_title=sc.get("title", ""),
                     start_date=dt.date.fromisoformat(sc["horizon"]["start_date"]),
@@ -188,6 +238,8 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
                     provenance=Provenance.from_dict(data["provenance"]),
                     notes=tuple(data.get("notes", ())),
                     attribution=data.get("attribution", ""), created_at=data["created_at"])
+    except PlanFileError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{file}: malformed plan ({type(exc).__name__}: {exc}); re-run "
                             "`planner solve` to write it again") from None
