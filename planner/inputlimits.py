@@ -16,8 +16,9 @@ with the safe loader and refuses, with the line and column, a text that is
   one would win silently).
 
 :func:`load_json` applies the same size, depth and count limits to JSON and refuses
-``NaN`` and ``Infinity``. Both raise :class:`InputLimitError`, which callers turn into their
-own error (a :class:`~planner.errors.ScenarioError` naming the file, for instance).
+``NaN``, ``Infinity`` and repeated keys. Both raise :class:`InputLimitError`, which callers
+turn into their own error (a :class:`~planner.errors.ScenarioError` naming the file, for
+instance).
 """
 
 from __future__ import annotations
@@ -195,8 +196,8 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def load_json(text: str | bytes, limits: InputLimits) -> Any:
     """The data of a JSON text, read within ``limits`` (size, depth, values, characters);
-    ``NaN`` and ``Infinity`` are refused. Raises :class:`InputLimitError` or ``ValueError``
-    (syntax, encoding)."""
+    ``NaN``, ``Infinity`` and a key repeated in an object are refused. Raises
+    :class:`InputLimitError` or ``ValueError`` (syntax, encoding, those values)."""
     stream = _check_size(text, limits)
     try:
         data = json.loads(stream, parse_constant=_refuse_constant,

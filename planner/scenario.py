@@ -488,14 +488,13 @@ def _extends_value(value: Any, label: str) -> None:
                                      "e.g. `extends: ha-giang-2026.yaml`")])
 
 
-def _merged(source: ScenarioText, lookup: ExtendsLookup, chain: tuple[str, ...] = ()
-            ) -> dict[str, Any]:
+def _merged(source: ScenarioText, lookup: ExtendsLookup) -> dict[str, Any]:
     """The mapping of ``source`` merged over the scenarios it extends, found by ``lookup``
     (a loop, and chains longer than :data:`MAX_EXTENDS`, are refused)."""
     texts: list[dict[str, Any]] = []
     labels: list[str] = []
     while True:  # no recursion: the chain is followed in a loop
-        if source.label in labels or source.label in chain:
+        if source.label in labels:
             raise ScenarioError([Problem(source.label, "extends", source.label,
                                          "the scenario extends itself in a loop",
                                          "remove the cycle of `extends:`")])
