@@ -229,7 +229,7 @@ def _fixed_cost_s(v: ScenarioVehicle) -> int:
     if v.cost_vnd_per_trip <= 0 or v.cost_vnd_per_hour <= 0:
         return 0
     hours = v.cost_vnd_per_trip / v.cost_vnd_per_hour
-    return min(MAX_FIXED_COST_S, round(min(hours * 3600, float(MAX_FIXED_COST_S))))
+    return round(min(hours * 3600, MAX_FIXED_COST_S))  # min first: hours may be inf
 
 
 def _capacity(crates: int, kg: float | None, crate_kg: float) -> int:
