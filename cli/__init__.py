@@ -8,8 +8,9 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geodata.errors import GeodataError
 from planner.errors import PlannerError
@@ -243,7 +244,20 @@ def _cmd_geodata_import(args: argparse.Namespace) -> int:
     return int(run(args) or 0)
 
 
+def _flag(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse ``type`` that reports the planner's own message for a bad value."""
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = parse.__name__.removeprefix("parse_")
+    return convert
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from planner.solution import parse_seed, parse_solution_limit, parse_time_limit
+
     parser = argparse.ArgumentParser(prog="planner", description="Mobile-library trip planner")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -251,10 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      "map.html")
     p.add_argument("scenario")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--time-limit", type=float, default=None, help="seconds (overrides the "
-                                                                     "scenario)")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--solution-limit", type=int, default=None,
+    p.add_argument("--time-limit", type=_flag(parse_time_limit), default=None,
+                   help="seconds (overrides the scenario)")
+    p.add_argument("--seed", type=_flag(parse_seed), default=None)
+    p.add_argument("--solution-limit", type=_flag(parse_solution_limit), default=None,
                    help="stop after this many improving solutions (deterministic runs)")
     p.set_defaults(func=_cmd_solve)
     p = sub.add_parser("check", help="check a plan against its scenario and road matrices")
@@ -277,7 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="changed scenario (default: the one beside the plan)")
     p.add_argument("--done", default="", help="commune codes already visited, comma-separated")
     p.add_argument("--lock", default="", help="commune codes to keep on their vehicle")
-    p.add_argument("--time-limit", type=float, default=None)
+    p.add_argument("--time-limit", type=_flag(parse_time_limit), default=None,
+                   help="seconds (overrides the scenario)")
     p.set_defaults(func=_cmd_replan)
     p = sub.add_parser("compare", help="KPIs of several plans side by side")
     p.add_argument("plans", nargs="+", help="plan.json files or the folders holding them")

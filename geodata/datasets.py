@@ -78,14 +78,23 @@ class Dataset:
         return pd.read_csv(self.path / "libraries.csv", dtype={"commune_2025_code": str})
 
 
+def _is_folder(path: Path, holding: str = "") -> bool:
+    """Whether ``path`` is a folder (holding the file ``holding``); False for a name the system
+    cannot look up at all (too long, a NUL byte...)."""
+    try:
+        return path.is_dir() and (not holding or (path / holding).exists())
+    except (OSError, ValueError):
+        return False
+
+
 def load_dataset(name_or_path: str | Path) -> Dataset:
     """Open a dataset by name (a folder under ``geodata/data``) or by folder path."""
     if not str(name_or_path).strip():
         raise UnknownDatasetError(str(name_or_path), known_datasets())
     candidate = Path(name_or_path)
-    if not (candidate.is_dir() and (candidate / "dataset.yaml").exists()):
+    if not _is_folder(candidate, "dataset.yaml"):
         candidate = DATA_DIR / str(name_or_path)
-        if not candidate.is_dir():
+        if not _is_folder(candidate):
             raise UnknownDatasetError(str(name_or_path), known_datasets())
     for name in REQUIRED_FILES:
         if not (candidate / name).is_file():

@@ -338,6 +338,13 @@ def _add_visits(model: _Model, constraints: VisitConstraints | None) -> None:
     """Which stops may be dropped (at their penalty), by which vehicles each may be served,
     the re-planning constraints, and transfers (pickup and delivery on one trip, in order)."""
     problem, routing, solver = model.problem, model.routing, model.solver
+    # a depot no vehicle starts or ends at (a hub of the scenario this fleet does not use)
+    # would be an ordinary node, which OR-Tools must visit: it is never visited
+    used = {v.start for v in problem.vehicles} | {v.end for v in problem.vehicles}
+    for loc in range(problem.n_depots):
+        if loc not in used:
+            routing.AddDisjunction([model.index(loc)], 0)
+            solver.Add(routing.ActiveVar(model.index(loc)) == 0)
     for loc in range(problem.n_depots, problem.n_locations):
         if constraints is None or loc not in constraints.required:
             routing.AddDisjunction([model.index(loc)], problem.penalty[loc])

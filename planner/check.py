@@ -19,11 +19,13 @@ from planner.scenario import Scenario, Vehicle
 
 _DAY = 86_400
 _TOLERANCE_S = 60  # rounding of clock times in the plan
+_LOCAL = dt.timezone(dt.timedelta(hours=7))  # the plan's printed times: Vietnam, UTC+7
 
 
 @dataclass(frozen=True)
 class Violation:
-    kind: str  # capacity | time_window | driver_hours | continuous_driving | horizon | ...
+    # capacity | time_window | driver_hours | continuous_driving | horizon | printed_time | ...
+    kind: str
     message: str
     vehicle_id: str = ""
     commune_code: str = ""
@@ -147,9 +149,49 @@ def _vehicle_entry(scenario: Scenario, vehicle_id: str) -> Vehicle | None:
     return None
 
 
+def _printed_times(scenario: Scenario, plan: Plan) -> list[Violation]:
+    """The times people read (the ISO strings ``arrival``, ``departure``, ``depart``,
+    ``return_time`` and the ``day`` of a visit, printed on sheets and in exports) must say
+    what the seconds the rest of the check verifies say: local time UTC+7, to the minute."""
+    out: list[Violation] = []
+    start = scenario.horizon.start_date
+    if plan.start_date != start:
+        out.append(Violation("printed_time", f"the plan counts its times from "
+                                             f"{plan.start_date}, the scenario starts on {start}"))
+    midnight = dt.datetime.combine(start, dt.time(0), _LOCAL)
+
+    def compare(what: str, text: object, seconds: int, vid: str, code: str = "") -> None:
+        try:
+            expected = midnight + dt.timedelta(seconds=seconds)
+            when = dt.datetime.fromisoformat(text) if isinstance(text, str) else None
+        except (ValueError, OverflowError):
+            when = None
+        if when is None or when.utcoffset() != _LOCAL.utcoffset(None):
+            out.append(Violation("printed_time", f"{what} {str(text)[:40]!r} is not a local "
+                                                 "time (YYYY-MM-DDTHH:MM+07:00)", vid, code))
+        elif abs((when - expected).total_seconds()) >= _TOLERANCE_S:
+            out.append(Violation("printed_time", f"{what} is printed as "
+                                                 f"{when:%Y-%m-%d %H:%M}, its time in seconds "
+                                                 f"is {expected:%Y-%m-%d %H:%M}", vid, code))
+
+    for route in plan.routes:
+        vid = route.vehicle_id
+        if route.visits:
+            compare("departure from the depot", route.depart, route.depart_s, vid)
+            compare("return", route.return_time, route.return_s, vid)
+        for x in route.visits:
+            compare("arrival", x.arrival, x.arrival_s, vid, x.commune_code)
+            compare("departure", x.departure, x.departure_s, vid, x.commune_code)
+            if x.day != x.start_s // _DAY:
+                out.append(Violation("printed_time", f"printed on day {x.day + 1}, its service "
+                                                     f"starts on day {x.start_s // _DAY + 1}",
+                                     vid, x.commune_code))
+    return out
+
+
 def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[Violation]:
     """Return every violation found (an empty list means the plan is valid)."""
-    out: list[Violation] = []
+    out: list[Violation] = _printed_times(scenario, plan)
     n_dep = len(scenario.depots)
     depot_loc = {d.id: i for i, d in enumerate(scenario.depots)}
     stop_loc = {s.commune_code: n_dep + i for i, s in enumerate(scenario.stops)}

@@ -25,7 +25,7 @@ from planner.errors import PlanFileError
 from planner.pipeline import Network
 from planner.plan import Plan, Route, read_plan
 from planner.problem import Place
-from planner.scenario import Scenario, parse_scenario
+from planner.scenario import Scenario, load_scenario_json
 
 PLAN_FILE = "plan.json"
 ROUTES_FILE = "routes.geojson"
@@ -243,8 +243,7 @@ def load_scenario_for_plan(plan_path: Path) -> tuple[Scenario, str]:
     """The scenario a plan was made from: the ``scenario.json`` written beside it."""
     sc_path = plan_path.parent / SCENARIO_FILE
     if sc_path.is_file():
-        data = json.loads(sc_path.read_text(encoding="utf-8"))
-        return parse_scenario(data, file=str(sc_path)), str(sc_path)
+        return load_scenario_json(sc_path), str(sc_path)
     raise FileNotFoundError(sc_path)
 
 

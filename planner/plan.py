@@ -18,13 +18,16 @@ batches of a visit (``deliver_batches``, ``collect_batches``, ``batch_note``) an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
-from planner.errors import PlanFileError
+from planner.errors import PlanFileError, short_value
+from planner.inputlimits import InputLimitError, InputLimits, load_json, read_limited
 from planner.kpis import Kpis, plan_kpis
 from planner.problem import DAY_S, Place, RoutingProblem
 from planner.provenance import Provenance
@@ -35,6 +38,8 @@ PLAN_FORMAT = "mobile-library-plan"
 PLAN_FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam, no daylight saving
+# a plan of every commune of a country is a few MB; the limits only stop absurd files
+PLAN_LIMITS = InputLimits(max_bytes=64 * 1024 * 1024, max_depth=32, max_nodes=5_000_000)
 
 
 def clock(start_date: dt.date, seconds: int) -> str:
@@ -182,6 +187,77 @@ class Plan:
         tmp.replace(path)
 
 
+MAX_PLAN_INT = 10**9  # seconds (31 years), crates, counts: more is not a plan's figure
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _typed(cls: type, data: Any, file: str, where: str) -> dict[str, Any]:
+    """``data`` when each of its numbers, texts and flags has the type ``cls`` declares
+    (integers within MAX_PLAN_INT, finite numbers), so checking or printing the plan cannot
+    fail on a value of another type; a :class:`PlanFileError` naming the field otherwise."""
+    if not isinstance(data, dict):
+        raise PlanFileError(f"{file}: `{where}` is not an object; re-run `planner solve`")
+    hints = _hints(cls)
+    out = dict(data)
+    for name, value in data.items():
+        hint = hints.get(name)
+        if hint in _LISTS:
+            out[name] = _list(value, hint, file, f"{where}.{name}")
+            continue
+        if hint is int:
+            ok = isinstance(value, int) and not isinstance(value, bool) and \
+                abs(value) <= MAX_PLAN_INT
+        elif hint is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and \
+                math.isfinite(value) and abs(value) <= MAX_PLAN_INT
+        elif hint in (str, bool):
+            ok = isinstance(value, hint)
+        else:
+            continue
+        if not ok:
+            raise PlanFileError(f"{file}: field `{where}.{name}` = {short_value(value)!r}: "
+                                f"expected {'a number' if hint in (int, float) else hint}"
+                                f"{' (whole)' if hint is int else ''}; re-run `planner solve` "
+                                "to write the plan again")
+    return out
+
+
+_LISTS = (tuple[str, ...], tuple[tuple[str, int], ...])
+
+
+def _list(value: Any, hint: Any, file: str, where: str) -> tuple[Any, ...]:
+    """A JSON list of texts (or of [text, whole number] pairs, for ``hint`` a tuple of
+    pairs) as the tuple a frozen record holds; a :class:`PlanFileError` naming the field."""
+    pairs = hint != tuple[str, ...]
+
+    def ok(item: Any) -> bool:
+        if not pairs:
+            return isinstance(item, str)
+        return (isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str)
+                and isinstance(item[1], int) and not isinstance(item[1], bool)
+                and abs(item[1]) <= MAX_PLAN_INT)
+
+    if not isinstance(value, list | tuple) or not all(ok(item) for item in value):
+        raise PlanFileError(f"{file}: field `{where}` = {short_value(value)!r}: expected a "
+                            f"list of {'[commune code, crates] pairs' if pairs else 'texts'}; "
+                            "re-run `planner solve` to write the plan again")
+    return tuple((item[0], item[1]) for item in value) if pairs else tuple(value)
+
+
+def _breaks(value: Any, file: str, where: str) -> tuple[tuple[int, int], ...]:
+    if not isinstance(value, list | tuple) or not all(
+            isinstance(b, list | tuple) and len(b) == 2 and all(
+                isinstance(t, int) and not isinstance(t, bool) and abs(t) <= MAX_PLAN_INT
+                for t in b) for b in value):
+        raise PlanFileError(f"{file}: field `{where}.breaks_s` = {short_value(value)!r}: "
+                            "expected pairs of whole seconds; re-run `planner solve`")
+    return tuple((b[0], b[1]) for b in value)
+
+
 def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
     if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
         raise PlanFileError(f"{file}: not a plan file (field `format` should be "
@@ -193,11 +269,13 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
                             "planner wrote it (update), or re-run `planner solve`")
     try:
         routes = tuple(
-            Route(**{**r, "visits": tuple(Visit(**_tuples(v, VISIT_LISTS)) for v in r["visits"]),
-                     "breaks_s": tuple(tuple(b) for b in r.get("breaks_s", ())),
-                     "loading_batches": tuple(r.get("loading_batches", ()))})
-            for r in data["routes"])
-        unserved = tuple(Unserved(**u) for u in data["unserved"])
+            Route(**{**_typed(Route, r, file, f"routes[{i}]"),
+                     "visits": tuple(Visit(**_typed(Visit, v, file, f"routes[{i}].visits[{j}]"))
+                                     for j, v in enumerate(r["visits"])),
+                     "breaks_s": _breaks(r.get("breaks_s", ()), file, f"routes[{i}]")})
+            for i, r in enumerate(data["routes"]))
+        unserved = tuple(Unserved(**_typed(Unserved, u, file, f"unserved[{i}]"))
+                         for i, u in enumerate(data["unserved"]))
         sc = data["scenario"]
         return Plan(scenario_name=sc["name"], scenario_title=sc.get("title", ""),
                     start_date=dt.date.fromisoformat(sc["horizon"]["start_date"]),
@@ -205,34 +283,31 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
                     routes=routes, unserved=unserved, kpis=Kpis.from_dict(data["kpis"]),
                     provenance=Provenance.from_dict(data["provenance"]),
                     notes=tuple(data.get("notes", ())),
-                    batches=tuple(PlanBatch(**_tuples(b, ("languages", "audiences")))
-                                  for b in data.get("batches", ())),
+                    batches=tuple(PlanBatch(**_typed(PlanBatch, b, file, f"batches[{i}]"))
+                                  for i, b in enumerate(data.get("batches", ()))),
                     attribution=data.get("attribution", ""), created_at=data["created_at"])
+    except PlanFileError:
+        raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{file}: malformed plan ({type(exc).__name__}: {exc}); re-run "
                             "`planner solve` to write it again") from None
 
 
-VISIT_LISTS = ("deliver_batches", "collect_batches")
-VISIT_PAIRS = ("transfers_to", "transfers_from")
-
-
-def _tuples(data: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    """``data`` with the JSON lists of ``keys`` (and of pairs) as tuples (the records are
-    frozen)."""
-    return {**data, **{k: tuple(data[k]) for k in keys if k in data},
-            **{k: tuple((str(a), int(b)) for a, b in data[k]) for k in VISIT_PAIRS if k in data}}
-
-
 def read_plan(path: str | Path) -> Plan:
+    """The plan of a ``plan.json`` file, read within :data:`PLAN_LIMITS`; a
+    :class:`~planner.errors.PlanFileError` naming the file when it cannot be read."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(read_limited(path, PLAN_LIMITS.max_bytes), PLAN_LIMITS)
     except FileNotFoundError:
         raise PlanFileError(f"{path}: plan file not found; run `planner solve SCENARIO --out DIR` "
                             "first") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PlanFileError(f"{path}: not valid JSON ({exc})") from None
+    except InputLimitError as exc:
+        raise PlanFileError(f"{path}: refused: {exc}") from None
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:  # JSON syntax, encoding
+        raise PlanFileError(f"{path}: not valid JSON ({str(exc)[:200]})") from None
     return plan_from_dict(data, file=str(path))
 
 

@@ -17,6 +17,7 @@ from planner.scenario import Vehicle as ScenarioVehicle
 DAY_S = 86_400
 NO_PATH_S = 10**9  # "no road": larger than any horizon, small enough for int64 sums
 REQUIRED_PENALTY = 10**9 // 4
+MAX_FIXED_COST_S = REQUIRED_PENALTY // 10  # a trip's fixed cost, in seconds of crew time
 PRIORITY_PENALTY_S = 4 * 3600  # an optional stop of priority p is worth p * 4 h of travel
 
 
@@ -223,9 +224,12 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
 
 
 def _fixed_cost_s(v: ScenarioVehicle) -> int:
+    """A trip's fixed cost as seconds of crew time, at most MAX_FIXED_COST_S (a tiny hourly
+    cost must not overflow the solver's integers or outweigh a required stop)."""
     if v.cost_vnd_per_trip <= 0 or v.cost_vnd_per_hour <= 0:
         return 0
-    return round(v.cost_vnd_per_trip / v.cost_vnd_per_hour * 3600)
+    hours = v.cost_vnd_per_trip / v.cost_vnd_per_hour
+    return round(min(hours * 3600, MAX_FIXED_COST_S))  # min first: hours may be inf
 
 
 def _capacity(crates: int, kg: float | None, crate_kg: float) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -28,21 +30,69 @@ from pydantic import (
     PlainSerializer,
     SerializerFunctionWrapHandler,
     ValidationError,
+    field_validator,
     model_serializer,
     model_validator,
 )
 
 from planner.errors import Problem, ScenarioError
+from planner.inputlimits import InputLimitError, InputLimits, load_json, load_yaml, read_limited
 
 SCHEMA_VERSION = 1
 PartT = TypeVar("PartT", bound=BaseModel)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+# How much a scenario text may hold (docs/scenario-schema.md, "Limits"): 2 MB is room for
+# every commune of Vietnam as a stop with its windows, and closures drawn with 2,000 points.
+SCENARIO_LIMITS = InputLimits(max_bytes=2 * 1024 * 1024, max_depth=32, max_nodes=200_000,
+                              max_aliases=5_000)
+MAX_EXTENDS = 16  # scenarios in one chain of `extends:`
+# Upper bounds of numbers (far above any real library's, far below what overflows the
+# solver's 64-bit integers or the calendar)
+MAX_CRATES = 10_000
+MAX_CAPACITY_KG = 100_000
+MAX_VND = 1_000_000_000
+MAX_TIME_LIMIT_S = 3600
+MAX_SEED = 2**31 - 1
+MAX_SOLUTION_LIMIT = 1_000_000
+MAX_WAY_ID = 2**53
+MIN_DATE, MAX_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool):  # YAML's true/false would otherwise count as 1/0
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(_number)]
+Float = Annotated[float, BeforeValidator(_number)]
+
+
+def _date_input(value: Any) -> Any:
+    if isinstance(value, int | float):  # pydantic would read a number as a Unix time
+        raise ValueError("expected a date such as 2026-12-07")
+    return value
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"the date {value.isoformat()} is outside {MIN_DATE.isoformat()} .. "
+                         f"{MAX_DATE.isoformat()}")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_input), AfterValidator(_date_in_range)]
+
 
 def _clock(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("expected a clock time like \"07:30\"")
-    if isinstance(value, int):  # YAML 1.1 reads an unquoted 07:30 as the number 450
+    if isinstance(value, dt.time):
+        if value.tzinfo is not None:
+            raise ValueError("expected a local clock time, without a time zone")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 07:30 as the number 450
         raise ValueError("write clock times in quotes, e.g. \"07:30\" (YAML reads an "
                          "unquoted 07:30 as a number)")
     if isinstance(value, str):
@@ -52,7 +102,7 @@ def _clock(value: Any) -> Any:
             except ValueError:
                 continue
         raise ValueError("expected a clock time HH:MM such as \"07:30\"")
-    return value
+    raise ValueError("expected a clock time like \"07:30\"")
 
 
 ClockTime = Annotated[dt.time, BeforeValidator(_clock),
@@ -60,7 +110,22 @@ ClockTime = Annotated[dt.time, BeforeValidator(_clock),
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # non-finite numbers (.nan, .inf) are refused everywhere
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        """Text holds no control characters (other than tab and line breaks) and no lone
+        surrogates: they cannot be printed, encoded as UTF-8 or written to XML exports."""
+        texts = (value,) if isinstance(value, str) else value if isinstance(value, tuple) \
+            else ()
+        for text in texts:
+            found = _CONTROL.search(text) if isinstance(text, str) else None
+            if found:
+                raise ValueError(f"the text holds the character U+{ord(found.group()):04X} "
+                                 "(a control character or a lone surrogate); remove it")
+        return value
 
 
 class _ClockSpan(_Model):
@@ -85,9 +150,9 @@ class TimeWindow(_ClockSpan):
 
     weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] | None = Field(
         default=None, min_length=1)
-    dates: tuple[dt.date, ...] | None = None
-    every_days: int | None = Field(default=None, ge=1, le=366)
-    anchor: dt.date | None = None
+    dates: tuple[Date, ...] | None = None
+    every_days: Int | None = Field(default=None, ge=1, le=366)
+    anchor: Date | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
@@ -115,7 +180,7 @@ class DailyBreak(_ClockSpan):
     """A rest the crew takes every working day: ``minutes`` long, starting and ending
     between ``start`` and ``end`` (e.g. lunch 45 minutes between 11:30 and 13:30)."""
 
-    minutes: int = Field(ge=1, le=240)
+    minutes: Int = Field(ge=1, le=240)
 
     @model_validator(mode="after")
     def _fits(self) -> DailyBreak:
@@ -126,8 +191,8 @@ class DailyBreak(_ClockSpan):
 
 
 class Location(_Model):
-    lon: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lon: Float = Field(ge=-180, le=180)
+    lat: Float = Field(ge=-90, le=90)
 
 
 class Depot(_Model):
@@ -156,40 +221,40 @@ class Vehicle(_Model):
     profile: str = "truck"
     depot: str
     end_depot: str | None = None  # where trips end (a hub); default: back at `depot`
-    count: int = Field(default=1, ge=1, le=50)
-    capacity_crates: int = Field(gt=0)
-    capacity_kg: float | None = Field(default=None, gt=0)
+    count: Int = Field(default=1, ge=1, le=50)
+    capacity_crates: Int = Field(gt=0, le=MAX_CRATES)
+    capacity_kg: Float | None = Field(default=None, gt=0, le=MAX_CAPACITY_KG)
     shift: TimeWindow = TimeWindow(start="07:00", end="17:00")  # type: ignore[arg-type]
-    max_trip_days: int = Field(default=1, ge=1, le=31)
+    max_trip_days: Int = Field(default=1, ge=1, le=31)
     # ASSUMPTION default: Vietnam's Law on Road Traffic Order and Safety (2024, art. 64) caps a
     # professional driver's driving at 10 h a day; set a lower figure for mountain roads
-    max_driving_hours_per_day: float = Field(default=10.0, gt=0, le=24)
+    max_driving_hours_per_day: Float = Field(default=10.0, gt=0, le=24)
     # ASSUMPTION default: the same article forbids driving more than 4 h without a break; the
     # 15-minute pause is an assumption (set the library's own rule; null switches it off)
-    max_continuous_driving_hours: float | None = Field(default=4.0, gt=0, le=24)
-    continuous_driving_rest_minutes: int = Field(default=15, ge=1, le=240)
+    max_continuous_driving_hours: Float | None = Field(default=4.0, gt=0, le=24)
+    continuous_driving_rest_minutes: Int = Field(default=15, ge=1, le=240)
     breaks: tuple[DailyBreak, ...] = ()  # daily rests (lunch), outside driving and service
     driver: str = ""
     phone: str = ""
     # costs and fuel (ASSUMPTION defaults for a diesel library truck; set the library's own)
-    cost_vnd_per_km: float = Field(default=5_000, ge=0)
-    cost_vnd_per_hour: float = Field(default=60_000, ge=0)
-    cost_vnd_per_trip: float = Field(default=0, ge=0)
-    cost_vnd_per_night: float = Field(default=300_000, ge=0)
+    cost_vnd_per_km: Float = Field(default=5_000, ge=0, le=MAX_VND)
+    cost_vnd_per_hour: Float = Field(default=60_000, ge=0, le=MAX_VND)
+    cost_vnd_per_trip: Float = Field(default=0, ge=0, le=MAX_VND)
+    cost_vnd_per_night: Float = Field(default=300_000, ge=0, le=MAX_VND)
     fuel: Literal["diesel", "gasoline"] = "diesel"
-    fuel_l_per_100km: float = Field(default=15, ge=0, le=100)
+    fuel_l_per_100km: Float = Field(default=15, ge=0, le=100)
 
 
 class Stop(_Model):
     """A commune library to serve: crates of books delivered and collected, time on site."""
 
     commune_code: str = Field(min_length=1)
-    deliver_crates: int = Field(default=0, ge=0)
-    collect_crates: int = Field(default=0, ge=0)
-    service_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    deliver_crates: Int = Field(default=0, ge=0, le=MAX_CRATES)
+    collect_crates: Int = Field(default=0, ge=0, le=MAX_CRATES)
+    service_minutes: Int = Field(default=60, ge=0, le=24 * 60)
     time_windows: tuple[TimeWindow, ...] = ()
     required: bool = True
-    priority: int = Field(default=5, ge=1, le=10)
+    priority: Int = Field(default=5, ge=1, le=10)
     allowed_profiles: tuple[str, ...] | None = None
     lodging: bool = True
     contact: str = ""
@@ -211,17 +276,18 @@ class Transfer(_Model):
     """Crates collected at one commune and delivered to another on the same trip (a batch
     handed on from commune to commune)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              populate_by_name=True)
 
     from_code: str = Field(alias="from", min_length=1)
     to_code: str = Field(alias="to", min_length=1)
-    crates: int = Field(gt=0)
+    crates: Int = Field(gt=0, le=MAX_CRATES)
     note: str = ""
 
 
 class Horizon(_Model):
-    start_date: dt.date
-    days: int = Field(default=1, ge=1, le=31)
+    start_date: Date
+    days: Int = Field(default=1, ge=1, le=31)
 
     def date_of(self, day: int) -> dt.date:
         return self.start_date + dt.timedelta(days=day)
@@ -237,7 +303,7 @@ def _lon_lat(value: Any) -> Any:
     return value
 
 
-LonLat = Annotated[tuple[float, float], BeforeValidator(_lon_lat)]
+LonLat = Annotated[tuple[Float, Float], BeforeValidator(_lon_lat)]
 MAX_SHAPE_POINTS = 2000  # points of a closure's line or area
 
 
@@ -247,15 +313,15 @@ class ClosureSpec(_Model):
 
     id: str = Field(min_length=1)
     note: str = ""
-    start: dt.date | None = None
-    end: dt.date | None = None
-    speed_factor: float = Field(default=0.0, ge=0, lt=1)
+    start: Date | None = None
+    end: Date | None = None
+    speed_factor: Float = Field(default=0.0, ge=0, lt=1)
     ref: str | None = None
     between: tuple[Location, Location] | None = None
     area: tuple[LonLat, ...] | None = Field(default=None, max_length=MAX_SHAPE_POINTS)
     line: tuple[LonLat, ...] | None = Field(default=None, max_length=MAX_SHAPE_POINTS)
-    tolerance_m: float = Field(default=30.0, gt=0, le=5000)
-    way_ids: tuple[int, ...] = ()
+    tolerance_m: Float = Field(default=30.0, gt=0, le=5000)
+    way_ids: tuple[Annotated[Int, Field(ge=1, le=MAX_WAY_ID)], ...] = ()
 
     @model_validator(mode="after")
     def _selects(self) -> ClosureSpec:
@@ -282,9 +348,9 @@ class RoadConditionsSpec(_Model):
 
 
 class SolverSettings(_Model):
-    time_limit_s: float = Field(default=30.0, gt=0, le=3600)
-    seed: int = Field(default=0, ge=0)
-    solution_limit: int | None = Field(default=None, ge=1)
+    time_limit_s: Float = Field(default=30.0, gt=0, le=MAX_TIME_LIMIT_S)
+    seed: Int = Field(default=0, ge=0, le=MAX_SEED)
+    solution_limit: Int | None = Field(default=None, ge=1, le=MAX_SOLUTION_LIMIT)
     first_solution: Literal["PATH_CHEAPEST_ARC", "PARALLEL_CHEAPEST_INSERTION",
                             "LOCAL_CHEAPEST_INSERTION", "SAVINGS", "CHRISTOFIDES",
                             "AUTOMATIC"] = "PARALLEL_CHEAPEST_INSERTION"
@@ -292,7 +358,7 @@ class SolverSettings(_Model):
                           "GREEDY_DESCENT", "AUTOMATIC"] = "GUIDED_LOCAL_SEARCH"
     # the portfolio (planner.search): processes a solve may use, and whether OR-Tools starts
     # from PyVRP's routes where PyVRP can model the problem
-    workers: int = Field(default=2, ge=1, le=16)
+    workers: Int = Field(default=2, ge=1, le=16)
     seed_with_pyvrp: bool = True
     # searches that start from nothing use OR-Tools' iterated local search (ruin and
     # recreate) where the model allows it, `local_search` elsewhere (planner._ortools)
@@ -308,9 +374,9 @@ class RotationSpec(_Model):
     batches: str = Field(min_length=1, max_length=4096)
     history: str | None = Field(default=None, min_length=1, max_length=4096)
     profiles: str | None = Field(default=None, min_length=1, max_length=4096)
-    state_on: dt.date | None = None  # where the batches are on this day (default: horizon start)
-    rounds: int = Field(default=3, ge=1, le=10)  # route / assign rounds at most
-    default_shelf_crates: int = Field(default=4, ge=1, le=100)
+    state_on: Date | None = None  # where the batches are on this day (default: horizon start)
+    rounds: Int = Field(default=3, ge=1, le=10)  # route / assign rounds at most
+    default_shelf_crates: Int = Field(default=4, ge=1, le=100)
 
 
 ROTATION_PATHS = ("batches", "history", "profiles")
@@ -320,7 +386,7 @@ class Scenario(_Model):
     """A complete planning question: who serves which communes, with what, and when."""
 
     schema_version: Literal[1, 2] = 1
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = ""
     description: str = ""
     network: str = "ha_giang"
@@ -328,7 +394,7 @@ class Scenario(_Model):
     depots: tuple[Depot, ...] = Field(min_length=1)
     vehicles: tuple[Vehicle, ...] = Field(min_length=1)
     stops: tuple[Stop, ...] = Field(min_length=1)
-    crate_kg: float = Field(default=15.0, gt=0, le=200)
+    crate_kg: Float = Field(default=15.0, gt=0, le=200)
     transfers: tuple[Transfer, ...] = ()
     road_conditions: RoadConditionsSpec = RoadConditionsSpec()
     solver: SolverSettings = SolverSettings()
@@ -363,6 +429,7 @@ class Scenario(_Model):
 
 
 def _deep_merge(base: Any, override: Any) -> Any:
+    # recursion bounded by the nesting limit of a scenario text (SCENARIO_LIMITS.max_depth)
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
         for key, value in override.items():
@@ -384,24 +451,45 @@ class ScenarioText:
 ExtendsLookup = Callable[[Any, str], ScenarioText]
 
 
+def _read_scenario_file(path: Path, *, label: str, field: str) -> bytes:
+    """The bytes of a scenario file, at most :data:`SCENARIO_LIMITS` ``.max_bytes``; a
+    :class:`ScenarioError` naming ``label`` and ``field`` when it cannot be read."""
+    try:
+        return read_limited(path, SCENARIO_LIMITS.max_bytes)
+    except FileNotFoundError:
+        problem, fix = "scenario file not found", "check the path"
+    except InputLimitError as exc:
+        problem, fix = (f"scenario file refused: {exc}",
+                        "split it, or remove what is not needed (see docs/scenario-schema.md, "
+                        "Limits)")
+    except (OSError, ValueError) as exc:  # a folder, no permission, a NUL byte in the path
+        problem, fix = (f"scenario file cannot be read ({getattr(exc, 'strerror', None) or exc})",
+                        "check the path")
+    if field == "extends":
+        fix += " (relative paths in `extends:` are taken from the extending file's folder)"
+    raise ScenarioError([Problem(label, field, str(path), problem, fix)])
+
+
 def file_lookup(value: Any, label: str) -> ScenarioText:
     """``extends:`` as the command line reads it: a path relative to the extending file's
     folder."""
-    path = (Path(label).parent / str(value)).resolve()
     try:
-        return ScenarioText(path.read_bytes(), str(path))
-    except OSError:
-        raise ScenarioError([Problem(label, "extends", str(path), "scenario file not found",
-                                     "check the path (relative paths in `extends:` are taken "
-                                     "from the extending file's folder)")]) from None
+        path = (Path(label).parent / str(value)).resolve()
+    except (OSError, ValueError, RuntimeError):
+        raise ScenarioError([Problem(label, "extends", value, "not a usable file path",
+                                     "name a scenario file, relative to this one")]) from None
+    return ScenarioText(_read_scenario_file(path, label=label, field="extends"), str(path))
 
 
 def _parse_yaml(source: ScenarioText) -> dict[str, Any]:
     label = source.label
     try:
-        text = (source.text.decode("utf-8") if isinstance(source.text, bytes)
-                else source.text)
-        data = yaml.safe_load(text)
+        data = load_yaml(source.text, SCENARIO_LIMITS)
+    except InputLimitError as exc:
+        raise ScenarioError([Problem(label, "(file)", None, f"refused: {exc}",
+                                     "write the scenario out plainly: each key once, without "
+                                     "deep nesting or many aliases (*name); see "
+                                     "docs/scenario-schema.md, Limits")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -411,6 +499,11 @@ def _parse_yaml(source: ScenarioText) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise ScenarioError([Problem(label, "(file)", None, "not UTF-8 text",
                                      "save the file as UTF-8")]) from None
+    except ValueError as exc:  # a value YAML cannot hold: 2026-13-45, a 5,000-digit number
+        why = ("a number has thousands of digits" if "integer string conversion" in str(exc)
+               else str(exc)[:200])
+        raise ScenarioError([Problem(label, "(file)", None, f"a value cannot be read: {why}",
+                                     "correct the value")]) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem(label, "(file)", type(data).__name__,
                                      "a scenario must be a YAML mapping of fields",
@@ -418,21 +511,43 @@ def _parse_yaml(source: ScenarioText) -> dict[str, Any]:
     return data
 
 
-def _merged(source: ScenarioText, lookup: ExtendsLookup, chain: tuple[str, ...] = ()
-            ) -> dict[str, Any]:
-    """The mapping of ``source`` merged over the scenarios it extends, found by ``lookup``."""
-    if source.label in chain:
-        raise ScenarioError([Problem(source.label, "extends", source.label,
-                                     "the scenario extends itself in a loop",
-                                     "remove the cycle of `extends:`")])
-    data = _parse_yaml(source)
-    if Path(source.label).is_absolute() and Path(source.label).is_file():
-        _resolve_paths(data, Path(source.label).parent)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    base = _merged(lookup(parent, source.label), lookup, chain + (source.label,))
-    return _deep_merge(base, data)
+def _extends_value(value: Any, label: str) -> None:
+    """``extends:`` names one scenario: a text (or a number, a name made of digits)."""
+    if isinstance(value, bool) or not isinstance(value, str | int) or \
+            (isinstance(value, str) and (not value.strip() or _CONTROL.search(value))):
+        raise ScenarioError([Problem(label, "extends", value,
+                                     "expected the name or path of one scenario file",
+                                     "e.g. `extends: ha-giang-2026.yaml`")])
+
+
+def _merged(source: ScenarioText, lookup: ExtendsLookup) -> dict[str, Any]:
+    """The mapping of ``source`` merged over the scenarios it extends, found by ``lookup``
+    (a loop, and chains longer than :data:`MAX_EXTENDS`, are refused)."""
+    texts: list[dict[str, Any]] = []
+    labels: list[str] = []
+    while True:  # no recursion: the chain is followed in a loop
+        if source.label in labels:
+            raise ScenarioError([Problem(source.label, "extends", source.label,
+                                         "the scenario extends itself in a loop",
+                                         "remove the cycle of `extends:`")])
+        if len(labels) >= MAX_EXTENDS:
+            raise ScenarioError([Problem(labels[-1], "extends", source.label,
+                                         f"more than {MAX_EXTENDS} scenarios in one chain of "
+                                         "`extends:`", "extend a scenario nearer the base")])
+        data = _parse_yaml(source)
+        if Path(source.label).is_absolute() and Path(source.label).is_file():
+            _resolve_paths(data, Path(source.label).parent)
+        parent = data.pop("extends", None)
+        texts.append(data)
+        labels.append(source.label)
+        if parent is None:
+            break
+        _extends_value(parent, source.label)
+        source = lookup(parent, source.label)
+    merged = texts.pop()
+    while texts:
+        merged = _deep_merge(merged, texts.pop())
+    return merged
 
 
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
@@ -549,34 +664,48 @@ def parse_part(model: type[PartT], data: Any, *, file: str, field: str = "") -> 
                                                       prefix=field)) from None
 
 
+def _repeats(ids: list[str]) -> list[int]:
+    """Positions of the ids that an earlier position already has (linear time)."""
+    seen: set[str] = set()
+    out = []
+    for i, x in enumerate(ids):
+        if x in seen:
+            out.append(i)
+        seen.add(x)
+    return out
+
+
 def _cross_check(s: Scenario, file: str) -> list[Problem]:
+    """References between the parts of a scenario: unique ids, known depots, transfers
+    between stops. Linear in the size of the scenario (sets and dicts, no list scans)."""
     problems: list[Problem] = []
     depot_ids = [d.id for d in s.depots]
-    for i, d in enumerate(s.depots):
-        if depot_ids.count(d.id) > 1 and depot_ids.index(d.id) != i:
-            problems.append(Problem(file, f"depots[{i}].id", d.id, "duplicate depot id",
-                                    "give each depot its own id"))
-    vehicle_ids = [v.id for v in s.vehicles]
+    known_depots = set(depot_ids)
+    depot_list = ", ".join(depot_ids[:20]) + (", …" if len(depot_ids) > 20 else "")
+    for i in _repeats(depot_ids):
+        problems.append(Problem(file, f"depots[{i}].id", depot_ids[i], "duplicate depot id",
+                                "give each depot its own id"))
+    for i in _repeats([v.id for v in s.vehicles]):
+        problems.append(Problem(file, f"vehicles[{i}].id", s.vehicles[i].id,
+                                "duplicate vehicle id", "give each vehicle its own id"))
     for i, v in enumerate(s.vehicles):
-        if vehicle_ids.count(v.id) > 1 and vehicle_ids.index(v.id) != i:
-            problems.append(Problem(file, f"vehicles[{i}].id", v.id, "duplicate vehicle id",
-                                    "give each vehicle its own id"))
-        if v.depot not in depot_ids:
+        if v.depot not in known_depots:
             problems.append(Problem(file, f"vehicles[{i}].depot", v.depot, "no depot has this id",
-                                    f"use one of: {', '.join(depot_ids)}"))
-        if v.end_depot is not None and v.end_depot not in depot_ids:
+                                    f"use one of: {depot_list}"))
+        if v.end_depot is not None and v.end_depot not in known_depots:
             problems.append(Problem(file, f"vehicles[{i}].end_depot", v.end_depot,
                                     "no depot has this id",
-                                    f"use one of: {', '.join(depot_ids)}, or leave it out to "
+                                    f"use one of: {depot_list}, or leave it out to "
                                     "end where the trip starts"))
         if v.max_trip_days > s.horizon.days:
             problems.append(Problem(file, f"vehicles[{i}].max_trip_days", v.max_trip_days,
                                     f"longer than the horizon of {s.horizon.days} days",
                                     "lower it or lengthen `horizon.days`"))
+    codes = codes_set(s)
     pairs: dict[tuple[str, str], int] = {}
     for i, t in enumerate(s.transfers):
         for field_name, code in (("from", t.from_code), ("to", t.to_code)):
-            if code not in codes_set(s):
+            if code not in codes:
                 problems.append(Problem(file, f"transfers[{i}].{field_name}", code,
                                         "this commune is not a stop of the scenario",
                                         "add it to `stops` or correct the code"))
@@ -596,17 +725,14 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
                                 "these transfers form a loop: each commune would have to be "
                                 "visited before the one it receives from",
                                 "remove one of the transfers of the loop"))
-    closure_ids = [c.id for c in s.road_conditions.closures]
-    for i, c in enumerate(s.road_conditions.closures):
-        if closure_ids.count(c.id) > 1 and closure_ids.index(c.id) != i:
-            problems.append(Problem(file, f"road_conditions.closures[{i}].id", c.id,
-                                    "duplicate closure id", "give each closure its own id"))
-    codes = [st.commune_code for st in s.stops]
-    for i, st in enumerate(s.stops):
-        if codes.count(st.commune_code) > 1 and codes.index(st.commune_code) != i:
-            problems.append(Problem(file, f"stops[{i}].commune_code", st.commune_code,
-                                    "this commune is listed twice",
-                                    "merge the two entries into one stop"))
+    closures = s.road_conditions.closures
+    for i in _repeats([c.id for c in closures]):
+        problems.append(Problem(file, f"road_conditions.closures[{i}].id", closures[i].id,
+                                "duplicate closure id", "give each closure its own id"))
+    for i in _repeats([st.commune_code for st in s.stops]):
+        problems.append(Problem(file, f"stops[{i}].commune_code", s.stops[i].commune_code,
+                                "this commune is listed twice",
+                                "merge the two entries into one stop"))
     return problems
 
 
@@ -644,12 +770,29 @@ def load_scenario(path: str | Path, *, lookup: ExtendsLookup = file_lookup) -> S
     """Read, merge (``extends:``, by default a path relative to the file) and validate a
     scenario YAML file."""
     path = Path(path).resolve()
-    try:
-        text = path.read_bytes()
-    except OSError:
-        raise ScenarioError([Problem(str(path), "(file)", str(path), "scenario file not found",
-                                     "check the path")]) from None
+    text = _read_scenario_file(path, label=str(path), field="(file)")
     return load_scenario_text(text, label=str(path), lookup=lookup)
+
+
+def load_scenario_json(path: str | Path) -> Scenario:
+    """Read and validate a resolved scenario written as JSON (``scenario.json`` beside a
+    plan), within the limits of a scenario text. ``FileNotFoundError`` when it is absent;
+    :class:`ScenarioError` when it is unreadable or invalid."""
+    path = Path(path)
+    label = str(path)
+    try:
+        data = load_json(read_limited(path, SCENARIO_LIMITS.max_bytes), SCENARIO_LIMITS)
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError) as exc:  # InputLimitError, JSON syntax, encoding
+        raise ScenarioError([Problem(label, "(file)", None, f"not a readable scenario JSON "
+                                     f"file: {str(exc)[:200]}",
+                                     "re-run `planner solve` to write it again")]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(label, "(file)", type(data).__name__,
+                                     "a scenario must be a mapping of fields",
+                                     "re-run `planner solve` to write it again")])
+    return parse_scenario(data, file=label)
 
 
 def load_scenario_text(text: str | bytes, *, label: str,

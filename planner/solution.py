@@ -10,11 +10,62 @@ is the one place they are mapped, with the command line's overrides.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from planner.scenario import SolverSettings
+from planner.errors import PlannerError
+from planner.scenario import MAX_SEED, MAX_SOLUTION_LIMIT, MAX_TIME_LIMIT_S, SolverSettings
 
 _SCENARIO_DEFAULTS = SolverSettings()
+
+
+class SolverParameterError(PlannerError, ValueError):
+    """A search parameter given outside a scenario (a command-line flag, a form field) is
+    not a usable value; the message says which values are."""
+
+
+def parse_time_limit(raw: str | float, *, minimum: float = 0.0,
+                     maximum: float = MAX_TIME_LIMIT_S) -> float:
+    """Seconds of search from a flag or form field (``"30"``, ``"7,5"``, ``7.5``): a finite
+    number above 0, from ``minimum`` to ``maximum`` (by default the scenario field's own
+    bound, ``solver.time_limit_s``). :class:`SolverParameterError` otherwise (``inf``,
+    ``nan``, ``-1``, ``0``, ``1e308`` or a word). The command line and the web UI use it."""
+    value: float
+    if isinstance(raw, bool):
+        value = math.nan
+    elif isinstance(raw, int | float):
+        value = float(raw)
+    else:
+        try:
+            value = float(str(raw).strip().replace(",", "."))
+        except ValueError:
+            value = math.nan
+    if not (math.isfinite(value) and value > 0 and minimum <= value <= maximum):
+        low = "above 0 and" if minimum <= 0 else f"from {minimum:g} to"
+        raise SolverParameterError(f"time limit {str(raw)[:40]!r}: give a number of seconds "
+                                   f"{low} at most {maximum:g}")
+    return value
+
+
+def _bounded_int(raw: str | int, what: str, low: int, high: int) -> int:
+    try:
+        value = raw if isinstance(raw, int) and not isinstance(raw, bool) else int(str(raw))
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise SolverParameterError(f"{what} {str(raw)[:40]!r}: give a whole number from "
+                                   f"{low} to {high:,}")
+    return value
+
+
+def parse_seed(raw: str | int) -> int:
+    """A random seed from a flag: a whole number from 0 to MAX_SEED (as ``solver.seed``)."""
+    return _bounded_int(raw, "seed", 0, MAX_SEED)
+
+
+def parse_solution_limit(raw: str | int) -> int:
+    """A solution limit from a flag: 1 to MAX_SOLUTION_LIMIT (as ``solver.solution_limit``)."""
+    return _bounded_int(raw, "solution limit", 1, MAX_SOLUTION_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -42,11 +93,13 @@ class SolverParams:
                       seed: int | None = None, solution_limit: int | None = None
                       ) -> SolverParams:
         """The parameters of a scenario's ``solver:`` settings; the keyword arguments (the
-        command line's ``--time-limit``, ``--seed``, ``--solution-limit``) win when given."""
+        command line's ``--time-limit``, ``--seed``, ``--solution-limit``) win when given,
+        checked by the same rules (:class:`SolverParameterError`)."""
         return cls(
-            time_limit_s=time_limit_s if time_limit_s is not None else settings.time_limit_s,
-            seed=seed if seed is not None else settings.seed,
-            solution_limit=(solution_limit if solution_limit is not None
+            time_limit_s=(parse_time_limit(time_limit_s) if time_limit_s is not None
+                          else settings.time_limit_s),
+            seed=parse_seed(seed) if seed is not None else settings.seed,
+            solution_limit=(parse_solution_limit(solution_limit) if solution_limit is not None
                             else settings.solution_limit),
             first_solution=settings.first_solution, local_search=settings.local_search,
             workers=settings.workers, seed_with_pyvrp=settings.seed_with_pyvrp,
@@ -84,4 +137,5 @@ class RawSolution:
     local_search: str = ""  # the metaheuristic that ran: ITERATED_LOCAL_SEARCH or as asked
 
 
-__all__ = ["ITERATED_LOCAL_SEARCH", "RawSolution", "SolverParams", "VisitConstraints"]
+__all__ = ["ITERATED_LOCAL_SEARCH", "RawSolution", "SolverParameterError", "SolverParams",
+           "VisitConstraints", "parse_seed", "parse_solution_limit", "parse_time_limit"]

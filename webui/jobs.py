@@ -5,12 +5,12 @@ report (see :mod:`webui.jobservice`), so the list outlives the job folders."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from planner.solution import SolverParameterError, parse_time_limit
 from storage.jobs import JobInfo
 from webui.auth import current_user
 from webui.errors import BadRequestError, ConflictError, NotFoundError
@@ -27,17 +27,14 @@ def scenario_sources() -> ScenarioSources:
 
 def time_limit_field(raw: str | None) -> float | None:
     """The optional time limit field of a solve or re-plan form: empty, or seconds in
-    1..MAX_TIME_LIMIT_S."""
+    1..MAX_TIME_LIMIT_S by the command line's rule (:func:`planner.solution.parse_time_limit`)."""
     limit = float(current_app.config["MAX_TIME_LIMIT_S"])
     if raw is None or not raw.strip():
         return None
     try:
-        value = float(raw.replace(",", "."))
-    except ValueError:
-        value = math.nan
-    if not (1 <= value <= limit):
-        raise BadRequestError(g.tr("bad_time_limit", max=int(limit)))
-    return value
+        return parse_time_limit(raw, minimum=1, maximum=limit)
+    except SolverParameterError:
+        raise BadRequestError(g.tr("bad_time_limit", max=int(limit))) from None
 
 
 def _status(job_id: str) -> JobInfo:

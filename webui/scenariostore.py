@@ -8,8 +8,9 @@ Validation is the command line's own: a scenario text is read with
 page lists the same problems with the same field, value, message and fix. Only the labels
 differ: a stored scenario is called ``NAME.yaml (database)``. ``extends:`` of a stored or
 uploaded scenario may name only another scenario of the folder or the database (``NAME`` or
-``NAME.yaml``), never a path (:meth:`ScenarioSources.lookup`); a file of the folder extends
-as it does on the command line.
+``NAME.yaml``), never a path (:meth:`ScenarioSources.lookup`), and its ``network:`` only a
+road dataset by name (:func:`check_network_name`); a file of the folder extends and names
+its dataset as it does on the command line.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from geodata.datasets import known_datasets
 from planner.errors import Problem, ScenarioError
 from planner.libraries import apply_library_values
 from planner.pipeline import check_scenario, dataset_of
@@ -179,6 +181,7 @@ class ScenarioSources:
         (so a loop it would make is reported now, not after storing it)."""
         scenario = load_scenario_text(text, label=label,
                                       lookup=self.lookup(ScenarioText(text, label), name))
+        check_network_name(scenario, file=label)
         if check_data:
             check_scenario_data(scenario, file=label)
         return scenario
@@ -220,6 +223,22 @@ class ScenarioSources:
                                                    or self.exists(candidate)):
                 return candidate
         return None
+
+
+def check_network_name(scenario: Scenario, *, file: str) -> None:
+    """A scenario of the web UI (uploaded, edited or stored) names its road dataset by name,
+    one of :func:`geodata.datasets.known_datasets`: a folder path would let whoever edits
+    scenarios learn which folders of the server exist. Files of the scenario folder, as on
+    the command line, may name a path."""
+    known = known_datasets()
+    if scenario.network in known:
+        return
+    raise ScenarioError([Problem(
+        file, "network", scenario.network,
+        "a scenario of the web UI names its road dataset by name, never by a folder path"
+        if any(c in scenario.network for c in "/\\") or scenario.network.startswith(".")
+        else "no road dataset has this name",
+        f"use one of: {', '.join(known) or '(none)'}")])
 
 
 def check_scenario_data(scenario: Scenario, *, file: str) -> None:

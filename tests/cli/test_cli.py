@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
 import yaml
 from factories import scenario_dict
+
+from cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,3 +77,64 @@ def test_missing_data_file(tmp_path: Path) -> None:
     (ds / "roads.parquet").unlink()
     path = write(tmp_path, scenario_dict(network=str(ds)))
     assert_clean_error(run("validate", str(path)), "roads.parquet", "missing")
+
+
+def in_process(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Exit status and stderr of ``planner ARGS`` run in this process (argparse's own
+    errors exit through SystemExit)."""
+    try:
+        code = main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("limit", ["inf", "1e308", "nan", "-1", "0", "abc"])
+def test_a_bad_time_limit_flag_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          limit: str) -> None:
+    """``inf`` and ``1e308`` crashed in OR-Tools; ``nan``, ``-1`` and ``0`` were accepted."""
+    path = write(tmp_path, scenario_dict())
+    for command in (["solve", str(path), "--out", str(tmp_path / "o")],
+                    ["replan", str(tmp_path / "o"), "--out", str(tmp_path / "p")]):
+        code, err = in_process(capsys, *command, f"--time-limit={limit}")
+        assert code == 2 and "give a number of seconds above 0 and at most 3600" in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--seed", "-1"), ("--seed", str(2**63)),
+                                             ("--solution-limit", str(2**63)),
+                                             ("--solution-limit", "0")])
+def test_bad_seed_and_solution_limit_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           flag: str, value: str) -> None:
+    path = write(tmp_path, scenario_dict())
+    code, err = in_process(capsys, "solve", str(path), "--out", str(tmp_path / "o"),
+                           f"{flag}={value}")
+    assert code == 2 and "give a whole number" in err
+
+
+def test_check_with_a_garbage_scenario_json(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from factories import line_problem, make_scenario, plan_for
+
+    s = make_scenario()
+    plan, _ = plan_for(s, line_problem(s, [[0, 2, 3], [2, 0, 1.5], [3, 1.5, 0]]), [[1, 2]])
+    plan.write(tmp_path / "plan.json")
+    for garbage in (b"[1, 2", b"[" * 50_000 + b"]" * 50_000, b"\xff\xfe", b'{"name": NaN}',
+                    b"[]"):
+        (tmp_path / "scenario.json").write_bytes(garbage)
+        code, err = in_process(capsys, "check", str(tmp_path))
+        assert code == 2 and "scenario.json" in err and "Traceback" not in err
+
+
+def test_validate_refuses_an_alias_bomb_quickly(tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """It ran past 60 s at 3.4 GB."""
+    text = yaml.safe_dump(scenario_dict(), sort_keys=False) + "bogus0: &a0 [x, x, x, x, x]\n"
+    text += "".join(f"bogus{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]\n"
+                    for i in range(1, 9))
+    path = tmp_path / "bomb.yaml"
+    path.write_text(text, encoding="utf-8")
+    t0 = time.perf_counter()
+    code, err = in_process(capsys, "validate", str(path))
+    assert code == 2 and "aliases expanded" in err and len(err) < 2_000
+    assert time.perf_counter() - t0 < 5

@@ -177,3 +177,9 @@ def test_the_real_geodata_package_is_under_test():
 
     assert geodata.__file__ is not None
     assert Path(geodata.__file__).parent == DATA_DIR.parent
+
+
+@pytest.mark.parametrize("name", ["a" * 300, "bad\x00name", "x/" * 3000])
+def test_a_name_no_file_system_can_look_up_is_an_unknown_dataset(name: str) -> None:
+    with pytest.raises(UnknownDatasetError):
+        load_dataset(name)

@@ -71,3 +71,31 @@ def test_provenance_keeps_keys_it_does_not_know() -> None:
     data = json.loads((V1 / "plan.json").read_text(encoding="utf-8"))["provenance"]
     pv = Provenance.from_dict({**data, "batches": {"HG-2026-017": "00715"}})
     assert pv.to_dict()["batches"] == {"HG-2026-017": "00715"}
+
+
+@pytest.mark.parametrize(("where", "value"), [
+    ("visits.arrival_s", "09:00"), ("visits.arrival_s", True), ("visits.start_s", 10**20),
+    ("visits.leg_km", float("nan")), ("visits.arrival", 5), ("depart_s", 1.5),
+    ("breaks_s", [["a", "b"]]), ("breaks_s", [[1]]), ("visits", [1]),
+])
+def test_a_plan_field_of_the_wrong_type_is_a_plan_file_error(where: str, value: object) -> None:
+    """The checker, sheets and exports compute with these fields: a plan.json edited by hand
+    (or damaged) is refused when read, naming the field, not with a TypeError later."""
+    data = json.loads((V1 / "plan.json").read_text(encoding="utf-8"))
+    route = data["routes"][0]
+    if where.startswith("visits."):
+        route["visits"][0][where.split(".")[1]] = value
+    else:
+        route[where] = value
+    with pytest.raises(PlanFileError, match=r"routes\[0\]"):
+        plan_from_dict(data, file="plan.json")
+
+
+def test_a_deeply_nested_or_huge_plan_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(PlanFileError, match="nested deeper"):
+        read_plan(path)
+    path.write_text('{"format": NaN}', encoding="utf-8")
+    with pytest.raises(PlanFileError, match="not valid JSON"):
+        read_plan(path)

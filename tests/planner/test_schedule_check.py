@@ -162,3 +162,31 @@ def test_windows_on_listed_dates_and_bad_repeats() -> None:
     data["stops"][0]["time_windows"] = [{"start": "08:00", "end": "12:00", "every_days": 6}]
     with pytest.raises(ScenarioError, match="anchor"):
         parse_scenario(data)
+
+
+def test_printed_times_must_match_the_seconds() -> None:
+    """Sheets, PDFs, CSV/XLSX and GPX print the ISO strings: a visit shifted by two days in
+    them (seconds unchanged) passed the check before."""
+    s = make_scenario()
+    p = line_problem(s, HOURS)
+    plan, _ = plan_for(s, p, [[1, 2]])
+    assert check_plan(s, p, plan) == []
+    route = plan.routes[0]
+    a, b = route.visits
+    shifted = dataclasses.replace(a, arrival=a.arrival.replace("2026-12-07", "2026-12-09"))
+    utc = dataclasses.replace(b, departure=b.departure.replace("+07:00", "+00:00"))
+    cases = {
+        "arrival is printed as 2026-12-09": dataclasses.replace(route, visits=(shifted, b)),
+        "departure '": dataclasses.replace(route, visits=(a, utc)),
+        "printed on day 3": dataclasses.replace(
+            route, visits=(dataclasses.replace(a, day=2), b)),
+        "departure from the depot": dataclasses.replace(route, depart="07:00"),
+        "return is printed as": dataclasses.replace(
+            route, return_time=route.return_time.replace("T15:30", "T16:31")),
+    }
+    for needle, bad in cases.items():
+        found = check_plan(s, p, dataclasses.replace(plan, routes=(bad,)))
+        assert kinds(found) == {"printed_time"}, (needle, found)
+        assert needle in str(found[0]), (needle, found)
+    other_start = dataclasses.replace(plan, start_date=plan.start_date.replace(day=8))
+    assert kinds(check_plan(s, p, other_start)) == {"printed_time"}

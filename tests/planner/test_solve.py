@@ -34,6 +34,19 @@ def test_serves_everything_that_fits() -> None:
     assert raw.progress and raw.objective > 0
 
 
+def test_a_depot_no_vehicle_uses_is_never_visited() -> None:
+    """A hub listed before the library and used by no vehicle was an ordinary node to
+    OR-Tools, which must visit one: the route "served" the depot and assembling the plan
+    crashed (found by tests/planner/test_fuzz_scenarios.py)."""
+    data = scenario_dict()
+    data["depots"].insert(0, {"id": "hub", "name": "Hub", "location": {"lon": 105, "lat": 23}})
+    s = parse_scenario(data)
+    p = line_problem(s, [[0, 0, 2, 3], [0, 0, 2, 3], [2, 2, 0, 1.5], [3, 3, 1.5, 0]])
+    raw, plan, _ = solve_and_plan(s, p)
+    assert sorted(raw.routes[0]) == [2, 3]
+    assert plan.unserved == () and check_plan(s, p, plan) == []
+
+
 def test_solver_picks_the_only_swap_order_that_fits() -> None:
     data = scenario_dict()
     data["vehicles"][0]["capacity_crates"] = 6

@@ -33,7 +33,7 @@ def test_start_with_unknown_scenario_is_404(client: FlaskClient, scenarios_dir: 
     assert client.post("/jobs", data={"scenario": name}).status_code == 404
 
 
-@pytest.mark.parametrize("limit", ["abc", "0", "-5", "100000", "nan"])
+@pytest.mark.parametrize("limit", ["abc", "0", "-5", "100000", "nan", "inf", "1e308", "0.5"])
 def test_start_with_bad_time_limit_is_400(client: FlaskClient, scenarios_dir: Path,
                                           limit: str) -> None:
     (scenarios_dir / "tiny.yaml").write_text(tiny_scenario_yaml(), encoding="utf-8")

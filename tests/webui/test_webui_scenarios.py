@@ -212,6 +212,22 @@ def test_extends_may_only_name_a_scenario(client: FlaskClient, with_default: Pat
     assert "root:" not in page
 
 
+@pytest.mark.parametrize("network", ["/etc", "/", "../../geodata/data/ha_giang", "ha_giang/..",
+                                     ".", "nope"])
+def test_network_may_only_name_a_dataset(client: FlaskClient, with_default: Path,
+                                         network: str) -> None:
+    """A folder path in `network:` let a planner probe which folders of the server exist
+    (the messages differed); a scenario of the web names its dataset by name."""
+    resp = _upload(client, _stored_yaml() + f"network: {network!r}\n")
+    assert resp.status_code == 422
+    page = _page(resp)
+    assert 'data-field="network"' in page and "use one of: ha_giang" in page
+    if network != "nope":
+        assert "never by a folder path" in page
+    assert "dataset.yaml" not in page and "missing" not in page
+    assert _upload(client, _stored_yaml() + "network: ha_giang\n").status_code == 303
+
+
 def test_extends_by_name_reaches_files_and_stored_scenarios(client: FlaskClient,
                                                             with_default: Path) -> None:
     assert _upload(client, _stored_yaml(extends="ha-giang-2026.yaml")).status_code == 303
