@@ -86,10 +86,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
 }
 SECRET_KEY_FILE = "secret_key"
-# Pages load nothing from other hosts; only the optional OSM tile layer of a map does.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+# The app's own pages run scripts from its own files only (no inline script, so text that
+# slipped into a page unescaped still could not run), and load nothing from other hosts but
+# the optional OSM tile layer of a map. Plan maps, whose folium pages need inline scripts,
+# get their own policy (see :data:`webui.plans.MAP_CONTENT_SECURITY_POLICY`).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; "
                            "style-src 'self' 'unsafe-inline'; "
                            "img-src 'self' data: https://tile.openstreetmap.org; "
+                           "object-src 'none'; base-uri 'none'; "
                            "frame-ancestors 'self'; form-action 'self'")
 
 

@@ -19,6 +19,17 @@ from webui.services import plan_store
 bp = Blueprint("plans", __name__)
 
 DOWNLOADS = {"plan.json": "application/json", "routes.geojson": "application/geo+json"}
+# A folium map is a page of inline scripts (Leaflet and the plan's layers, inlined so that it
+# works offline), drawn from text anyone with a scenario upload can write. Besides escaping
+# that text (render.maps), the map is served in a sandbox: ``sandbox allow-scripts`` without
+# ``allow-same-origin`` gives it an opaque origin whether it is shown in the plan page's
+# iframe (which has the same ``sandbox`` attribute) or opened on its own, so its scripts can
+# reach neither the app's cookies, pages and CSRF token nor make requests as the user; it
+# loads nothing but the optional OSM tiles, and may be framed by the app's pages only.
+MAP_CONTENT_SECURITY_POLICY = ("sandbox allow-scripts; default-src 'none'; "
+                               "script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                               "img-src data: https://tile.openstreetmap.org; font-src data:; "
+                               "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
 
 
 def load_plan(run: str) -> Plan:
@@ -65,9 +76,12 @@ def compare_page(run: str) -> ResponseReturnValue:
 
 @bp.get("/plans/<run>/map")
 def map_page(run: str) -> ResponseReturnValue:
+    """The plan's offline map page, sandboxed (see :data:`MAP_CONTENT_SECURITY_POLICY`)."""
     load_plan(run)
     path = plan_map_file(plan_store().folder(run), g.lang)
-    return send_file(path, mimetype="text/html", max_age=0)
+    resp = send_file(path, mimetype="text/html", max_age=0)
+    resp.headers["Content-Security-Policy"] = MAP_CONTENT_SECURITY_POLICY
+    return resp
 
 
 @bp.get("/plans/<run>/files/<name>")
