@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from planner.errors import PlanFileError
 from planner.kpis import Kpis, plan_kpis
@@ -178,7 +180,7 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
             for r in data["routes"])
         unserved = tuple(Unserved(**u) for u in data["unserved"])
         sc = data["scenario"]
-        return Plan(scenario_name=sc["name"], scenario_title=sc.get("title", ""),
+        plan = Plan(scenario_name=sc["name"], scenario_title=sc.get("title", ""),
                     start_date=dt.date.fromisoformat(sc["horizon"]["start_date"]),
                     horizon_days=int(sc["horizon"]["days"]), network=sc["network"],
                     routes=routes, unserved=unserved, kpis=Kpis.from_dict(data["kpis"]),
@@ -188,6 +190,72 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{file}: malformed plan ({type(exc).__name__}: {exc}); re-run "
                             "`planner solve` to write it again") from None
+    problem = _type_problem(plan, "plan")
+    if problem:
+        raise PlanFileError(f"{file}: malformed plan ({problem}); re-run `planner solve` to "
+                            "write it again")
+    return plan
+
+
+_CLOCK_FIELDS = {Visit: ("arrival", "departure"), Route: ("depart", "return_time")}
+
+
+def _type_problem(value: Any, where: str, hint: Any = None) -> str | None:
+    """What is wrong with the types of ``value`` (a plan record read from JSON, checked
+    against its dataclass annotations, recursively), or ``None``. The dataclasses do not
+    check what they are given, and pages format these values as numbers, dates and text."""
+    if hint is None or (isinstance(hint, type) and is_dataclass(hint)):
+        if hint is not None and not isinstance(value, hint):
+            return f"{where}: {value!r} is not a {hint.__name__}"
+        hints = get_type_hints(type(value))
+        for f in fields(value):
+            found = _type_problem(getattr(value, f.name), f"{where}.{f.name}", hints[f.name])
+            if found:
+                return found
+        for name in _CLOCK_FIELDS.get(type(value), ()):
+            try:
+                dt.datetime.fromisoformat(getattr(value, name))
+            except ValueError:
+                return f"{where}.{name}: {getattr(value, name)!r} is not an ISO time"
+        return None
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return None
+    if origin in (Union, UnionType):
+        if any(_type_problem(value, where, a) is None for a in args):
+            return None
+        names = " or ".join(getattr(a, "__name__", str(a)) for a in args)
+        return f"{where}: {value!r} is not a {names}"
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return f"{where}: {value!r} is not a list"
+        items = (args[0],) * len(value) if len(args) == 2 and args[1] is Ellipsis else args
+        if len(items) != len(value):
+            return f"{where}: {value!r} should have {len(items)} items"
+        for i, (item, item_hint) in enumerate(zip(value, items, strict=True)):
+            found = _type_problem(item, f"{where}[{i}]", item_hint)
+            if found:
+                return found
+        return None
+    if origin in (Mapping, dict):
+        if not isinstance(value, Mapping):
+            return f"{where}: {value!r} is not an object"
+        for k, v in value.items():
+            found = (_type_problem(k, f"{where} key", args[0]) if args else None) or \
+                (_type_problem(v, f"{where}.{k}", args[1]) if args else None)
+            if found:
+                return found
+        return None
+    if hint is type(None):
+        return None if value is None else f"{where}: {value!r} is not null"
+    if hint is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) \
+            and math.isfinite(value)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, hint)
+    return None if ok else f"{where}: {value!r} is not a {hint.__name__}"
 
 
 def read_plan(path: str | Path) -> Plan:

@@ -40,7 +40,8 @@ from shapely.geometry import shape
 
 from geodata.basemap import basemap_layers
 from geodata.datasets import load_dataset
-from planner.outputs import PLAN_FILE, ROUTES_FILE, read_plan_folder
+from planner.errors import PlannerError
+from planner.outputs import PLAN_FILE, ROUTES_FILE, check_routes_geojson, read_plan_folder
 from planner.plan import Plan
 from render import ASSETS_DIR
 from render.errors import MapError
@@ -55,6 +56,7 @@ BASEMAP_SIMPLIFY_DEG = 0.0002  # about 20 m: invisible below zoom 14, keeps map.
 ROUTE_SIMPLIFY_DEG = 0.00005  # about 5 m: the route still follows the simplified roads
 COORD_DECIMALS = 5  # about 1 m
 MAP_FORMAT = "mobile-library-map v3"  # bump when maps change, so stored map.html are redrawn
+NO_ROUTES: Mapping[str, Any] = {"type": "FeatureCollection", "features": []}
 OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 ROAD_STYLE: Mapping[str, Mapping[str, Any]] = {
@@ -461,17 +463,21 @@ def map_is_current(path: Path) -> bool:
 
 def write_plan_map(folder: str | Path, out_html: str | Path, *, lang: str = "vi") -> Path:
     """Write the self-contained map of the plan in ``folder`` (its ``plan.json`` and
-    ``routes.geojson``) to ``out_html``, replacing any earlier file atomically."""
+    ``routes.geojson``) to ``out_html``, replacing any earlier file atomically. A missing or
+    unreadable ``routes.geojson`` is logged and the map drawn without route lines (its stops
+    come from the plan)."""
     folder = Path(folder)
     plan = read_plan_folder(folder)
     routes_path = folder / ROUTES_FILE
     try:
         routes = json.loads(Path(routes_path).read_text(encoding="utf-8"))
+        check_routes_geojson(routes, file=str(routes_path))
     except FileNotFoundError:
-        raise MapError(f"{routes_path}: routes file not found; run `planner solve` to write "
-                       "it") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MapError(f"{routes_path}: not valid GeoJSON ({exc})") from None
+        log.warning("%s: routes file not found; the map has no route lines", routes_path)
+        routes = NO_ROUTES
+    except (ValueError, PlannerError) as exc:  # JSON, UTF-8, shape
+        log.warning("%s: not usable (%s); the map has no route lines", routes_path, exc)
+        routes = NO_ROUTES
     page = render_map_html(plan_map(plan, routes, lang=lang), lang=lang)
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ import datetime as dt
 import gzip
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +32,11 @@ from storage.models import OUTCOME_STATUSES, PlanRecord, PlanVersion, VisitOutco
 def parse_plan_text(text: str, *, file: str) -> Plan:
     """The plan in ``text`` (a ``plan.json``); :class:`InvalidRecordError` if it is none."""
     try:
-        return plan_from_dict(json.loads(text), file=file)
-    except ValueError as exc:  # JSON errors
+        data = json.loads(text)
+    except (ValueError, TypeError) as exc:  # JSON errors; not text at all
         raise InvalidRecordError(f"{file}: not valid JSON ({exc})") from None
+    try:
+        return plan_from_dict(data, file=file)
     except PlannerError as exc:
         raise InvalidRecordError(str(exc)) from None
 
@@ -204,8 +207,12 @@ def version_content(session: Session, version_id: int) -> VersionContent:
     version = session.get(PlanVersion, version_id)
     if version is None:
         raise RecordNotFoundError(f"no published version with id {version_id}")
-    routes = (gzip.decompress(version.routes_geojson_gz)
-              if version.routes_geojson_gz is not None else None)
+    try:
+        routes = (gzip.decompress(version.routes_geojson_gz)
+                  if version.routes_geojson_gz is not None else None)
+    except (OSError, EOFError, zlib.error) as exc:  # a record damaged outside the app
+        raise InvalidRecordError(f"{version_key(version.series, version.number)}: stored "
+                                 f"routes are not readable ({exc})") from None
     return VersionContent(_version_info(version), version.plan_json, routes,
                           version.scenario_json)
 

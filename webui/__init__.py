@@ -64,7 +64,8 @@ from render import ASSETS_DIR, formatting
 from render.errors import RenderError
 from render.i18n import COOKIE_NAME, LANGUAGES, Translator, normalise_language, pick_language
 from storage.db import instance_dir
-from webui.errors import WebUIError
+from storage.errors import DatabaseUnavailableError, StorageError
+from webui.errors import WebUIError, public_text
 
 log = logging.getLogger(__name__)
 
@@ -207,11 +208,20 @@ def _init_i18n(app: Flask) -> None:
     app.add_template_filter(lambda s: formatting.seconds_text(s, _lang()), "seconds")
 
 
+def server_paths(app: Flask) -> tuple[Path, ...]:
+    """The app's folders, which messages people read name relatively (see
+    :func:`webui.errors.public_text`)."""
+    config = app.config
+    return (Path(config["RUNS_DIR"]), Path(config["SCENARIOS_DIR"]), Path(config["JOBS_DIR"]),
+            Path(app.instance_path), Path(app.root_path).parent)
+
+
 def _init_errors(app: Flask) -> None:
     """Error pages in the page language, with the status the error carries."""
 
     def page(status: int, message: str) -> ResponseReturnValue:
-        return render_template("error.html", status=status, message=message), status
+        return render_template("error.html", status=status,
+                               message=public_text(message, server_paths(app))), status
 
     @app.errorhandler(WebUIError)
     def webui_error(exc: WebUIError) -> ResponseReturnValue:
@@ -228,6 +238,11 @@ def _init_errors(app: Flask) -> None:
     def planner_error(exc: PlannerError) -> ResponseReturnValue:
         log.error("%s", exc)
         return page(500, str(exc))
+
+    @app.errorhandler(StorageError)
+    def storage_error(exc: StorageError) -> ResponseReturnValue:
+        log.error("%s", exc)
+        return page(503 if isinstance(exc, DatabaseUnavailableError) else 500, str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:

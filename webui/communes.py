@@ -38,7 +38,7 @@ from planner.scenario import WEEKDAYS, Scenario, Stop
 from storage import InvalidRecordError, libraries
 from storage.libraries import LibraryOverrideInfo
 from webui.auth import current_user, requires
-from webui.errors import NotFoundError
+from webui.errors import NotFoundError, UnreadablePlanError
 from webui.scenariostore import ScenarioSources, UnknownScenarioError
 from webui.services import database, plan_store
 from webui.textsearch import fold_vietnamese, matches_field, query_terms
@@ -203,7 +203,7 @@ def _default_scenario(names: Sequence[str]) -> str:
     for run in store.names()[:5]:
         try:
             name = store.plan(run).scenario_name
-        except (PlannerError, NotFoundError):
+        except (PlannerError, NotFoundError, UnreadablePlanError):
             continue
         if name in names:
             return name

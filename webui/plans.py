@@ -13,7 +13,7 @@ from render import exports
 from render.maps import plan_map_file
 from render.routeview import route_views
 from webui.auth import requires
-from webui.errors import NotFoundError
+from webui.errors import NotFoundError, UnreadablePlanError
 from webui.services import plan_store
 
 bp = Blueprint("plans", __name__)
@@ -33,11 +33,15 @@ MAP_CONTENT_SECURITY_POLICY = ("sandbox allow-scripts; default-src 'none'; "
 
 
 def load_plan(run: str) -> Plan:
-    """Plan ``run`` or a 404 page naming it."""
+    """Plan ``run``; a 404 page naming it if there is none, an error page naming it if it
+    cannot be read."""
     try:
         return plan_store().plan(run)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=run)) from None
+    except UnreadablePlanError as exc:
+        raise UnreadablePlanError(run, exc.detail, message=g.tr(
+            "plan_unreadable_page", name=run, detail=exc.detail)) from None
 
 
 @bp.get("/")

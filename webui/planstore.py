@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import PlannerError
-from planner.outputs import read_plan_folder
+from planner.outputs import ROUTES_FILE, check_routes_geojson, read_plan_folder
 from planner.plan import Plan
 from storage import Database, InvalidRecordError, RecordNotFoundError, jobs, plans
 from storage.digest import sha256_hex
-from storage.plans import VersionContent, parse_version_key
-from webui.errors import NotFoundError
+from storage.plans import VersionContent, parse_version_key, version_key
+from webui.errors import NotFoundError, UnreadablePlanError, public_text
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,12 @@ PUBLISHED_DIR_NAME = "published"
 
 
 @functools.lru_cache(maxsize=4)
-def _parsed_json(path: str, mtime_ns: int, size: int) -> Any:
-    """The JSON file at ``path``, parsed once per (modification time, size)."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def _parsed_routes(path: str, mtime_ns: int, size: int) -> Any:
+    """The ``routes.geojson`` at ``path``, parsed and checked once per (modification time,
+    size); :class:`ValueError` or :class:`PlannerError` if it is not one."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    check_routes_geojson(data, file=ROUTES_FILE)
+    return data
 
 
 @dataclass(frozen=True)
@@ -94,21 +97,26 @@ class PlanStore:
     # --- reading a plan --------------------------------------------------------------------
 
     def plan(self, name: str) -> Plan:
-        return read_plan_folder(self.folder(name))
+        """Plan ``name``; :class:`NotFoundError` if there is none, :class:`UnreadablePlanError`
+        (naming it, without server paths) if its files cannot be read."""
+        folder = self.folder(name)
+        try:
+            return read_plan_folder(folder)
+        except PlannerError as exc:
+            raise UnreadablePlanError(name, public_text(str(exc), (folder,))) from None
 
     def routes(self, name: str) -> dict[str, Any] | None:
         """The parsed ``routes.geojson`` of plan ``name``, or ``None`` if it is missing or
         unreadable (pages then go without directions). Parsed once per version of the file
         (a 73-stop plan's is 3 MB, 0.2-0.4 s to parse); callers must not change it."""
-        path = self.folder(name) / "routes.geojson"
+        path = self.folder(name) / ROUTES_FILE
         try:
             stat = path.stat()
-            return _parsed_json(str(path), stat.st_mtime_ns, stat.st_size)
+            return _parsed_routes(str(path), stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
             return None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            log.warning("%s: not valid GeoJSON (%s); showing the plan without directions",
-                        path, exc)
+        except (ValueError, PlannerError) as exc:  # JSON, UTF-8, shape
+            log.warning("%s: not usable (%s); showing the plan without directions", path, exc)
             return None
 
     def _scenario_data(self, name: str) -> dict[str, Any]:
@@ -131,8 +139,8 @@ class PlanStore:
         for name in self.names():
             try:
                 out.append(PlanSummary(name, self.plan(name)))
-            except PlannerError as exc:
-                out.append(PlanSummary(name, None, str(exc)))
+            except UnreadablePlanError as exc:
+                out.append(PlanSummary(name, None, exc.detail))
         self.sync()
         return out
 
@@ -174,6 +182,8 @@ class PlanStore:
                 content = plans.version_content(s, info.id)
         except RecordNotFoundError:
             raise NotFoundError(f"unknown plan {series}@v{number}") from None
+        except InvalidRecordError as exc:
+            raise UnreadablePlanError(version_key(series, number), str(exc)) from None
         _write_version_folder(folder, content)
         return folder
 

@@ -52,10 +52,11 @@ class Dashboard:
     """The current published plan: the newest version of any series."""
 
     version: VersionInfo
-    plan: Plan
+    plan: Plan | None  # None: its record cannot be read (``error`` says why)
     targets: tuple[TargetProgress, ...]
-    outcomes: OutcomeCounts
+    outcomes: OutcomeCounts | None
     others: tuple[VersionInfo, ...]
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,13 +93,21 @@ def dashboard() -> Dashboard | None:
         current = plans.latest_version(s)
         if current is None:
             return None
-        content = plans.version_content(s, current.id)
         outcomes = plans.current_outcomes(s, current.id)
         latest_per_series: dict[str, VersionInfo] = {}
         for v in plans.list_versions(s):
             latest_per_series.setdefault(v.series, v)
-    plan = plans.parse_plan_text(content.plan_json, file=current.key)
+        plan: Plan | None = None
+        error: str | None = None
+        try:
+            content = plans.version_content(s, current.id)
+            plan = plans.parse_plan_text(content.plan_json, file=current.key)
+        except InvalidRecordError as exc:  # the home page works whatever one record holds
+            log.error("dashboard: published version %s unreadable: %s", current.key, exc)
+            error = str(exc)
     others = tuple(v for v in latest_per_series.values() if v.id != current.id)
+    if plan is None:
+        return Dashboard(current, None, (), None, others, error)
     return Dashboard(current, plan, plan.kpis.target_progress(), _counts(plan, outcomes),
                      others)
 
@@ -129,10 +138,14 @@ def publish_plan(run: str) -> ResponseReturnValue:
         folder = store.folder(run)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=run)) from None
-    plan_text = (folder / "plan.json").read_text(encoding="utf-8")
     routes_path, scenario_path = folder / "routes.geojson", folder / "scenario.json"
-    routes = routes_path.read_bytes() if routes_path.is_file() else None
-    scenario = scenario_path.read_text(encoding="utf-8") if scenario_path.is_file() else None
+    try:
+        plan_text = (folder / "plan.json").read_text(encoding="utf-8")
+        routes = routes_path.read_bytes() if routes_path.is_file() else None
+        scenario = scenario_path.read_text(encoding="utf-8") if scenario_path.is_file() \
+            else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequestError(g.tr("publish_invalid", name=run, error=str(exc))) from None
     user = current_user()
     assert user is not None
     try:
