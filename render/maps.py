@@ -461,11 +461,13 @@ def map_is_current(path: Path) -> bool:
     return MAP_FORMAT.encode() in head
 
 
-def write_plan_map(folder: str | Path, out_html: str | Path, *, lang: str = "vi") -> Path:
+def write_plan_map(folder: str | Path, out_html: str | Path, *, lang: str = "vi",
+                   mode: int = 0o644) -> Path:
     """Write the self-contained map of the plan in ``folder`` (its ``plan.json`` and
     ``routes.geojson``) to ``out_html``, replacing any earlier file atomically. A missing or
     unreadable ``routes.geojson`` is logged and the map drawn without route lines (its stops
-    come from the plan)."""
+    come from the plan). The file gets ``mode`` (by default readable by all: a page to
+    share)."""
     folder = Path(folder)
     plan = read_plan_folder(folder)
     routes_path = folder / ROUTES_FILE
@@ -486,7 +488,7 @@ def write_plan_map(folder: str | Path, out_html: str | Path, *, lang: str = "vi"
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(page)
-        tmp.chmod(0o644)  # mkstemp makes it private; the map is a page to share
+        tmp.chmod(mode)  # mkstemp makes it private
         tmp.replace(out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -540,9 +542,10 @@ def map_file_name(lang: str) -> str:
     return "map.html" if lang == DEFAULT_LANGUAGE else f"map.{lang}.html"
 
 
-def plan_map_file(folder: Path, lang: str) -> Path:
-    """The map page in ``lang`` of the plan folder ``folder``, (re)written when missing, older
-    than the plan or its routes, or drawn by an earlier version of the map code."""
+def plan_map_file(folder: Path, lang: str, *, mode: int = 0o644) -> Path:
+    """The map page in ``lang`` of the plan folder ``folder``, (re)written (with file mode
+    ``mode``) when missing, older than the plan or its routes, or drawn by an earlier version
+    of the map code."""
     if lang not in LANGUAGES:
         raise MapError(f"no map language {lang!r}; use one of {', '.join(LANGUAGES)}")
     out = folder / map_file_name(lang)
@@ -550,5 +553,5 @@ def plan_map_file(folder: Path, lang: str) -> Path:
     newest = max(p.stat().st_mtime for p in sources if p.exists())
     if not out.is_file() or out.stat().st_mtime < newest or not map_is_current(out):
         log.info("writing %s", out)
-        write_plan_map(folder, out, lang=lang)
+        write_plan_map(folder, out, lang=lang, mode=mode)
     return out

@@ -112,6 +112,19 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Make the SQLite file (and its folder) if missing, readable by its owner only: it
+    holds password hashes. SQLite gives its ``-wal`` and ``-shm`` files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            continue
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` (see :func:`normalise_url`); SQLite files get their folder."""
     url = normalise_url(url)
@@ -122,7 +135,7 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, poolclass=StaticPool,
                                    connect_args={"check_same_thread": False})
         else:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(parsed.database))
             engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

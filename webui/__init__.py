@@ -30,11 +30,25 @@ solves.
     werkzeug's password hash method for new passwords; default ``scrypt``.
 ``CSRF_ENABLED``
     check the CSRF token of every form and ``fetch`` (see :mod:`webui.csrf`); default on.
-``LOGIN_MAX_FAILURES``, ``LOGIN_MAX_FAILURES_PER_ADDRESS``, ``LOGIN_BLOCK_MINUTES``
-    after this many failed logins for one name (default 5), or from one client address
-    (default 20: a library's office shares one), within ``LOGIN_BLOCK_MINUTES`` (default 15),
-    further logins for that name or from that address are refused (HTTP 429, with the wait)
-    until the oldest of those failures is that old.
+``LOGIN_MAX_FAILURES``, ``LOGIN_MAX_FAILURES_PER_NAME``, ``LOGIN_BLOCK_MINUTES``
+    after this many failed logins for one name from one client address (default 5), or for
+    one name from any address (default 20), within ``LOGIN_BLOCK_MINUTES`` (default 15),
+    further logins for that name (from that address) are refused (HTTP 429, with the wait)
+    until the oldest of those failures is that old. An address alone is never blocked: a
+    library's office shares one.
+``SESSION_MAX_AGE_HOURS``
+    a login lasts this long at most (default 168, a week); sessions are kept on the server
+    (:mod:`storage.sessions`) and end at logout, at a new password and when the user is
+    switched off, whatever the browser kept.
+``HTTPS``, ``TRUSTED_PROXIES``
+    ``Secure`` cookies and HSTS: by default on for requests that came over HTTPS; ``True``
+    always, ``False`` never. Behind a reverse proxy, ``TRUSTED_PROXIES`` (the number of
+    proxies, default 0) makes its ``X-Forwarded-*`` headers count (see
+    :mod:`webui.security`).
+``DERIVED_CACHE_MAX_MB``
+    how much disk the cache of drawn files (PDFs, sheet maps, exports) may take in
+    ``<instance folder>/cache`` (default 512; 0 switches the cache off); see
+    :mod:`webui.derived`.
 
 The instance folder is ``create_app(instance_path=...)``, else the environment variable
 ``PLANNER_INSTANCE_DIR``, else ``instance/`` in the project of a checkout (the rule of
@@ -66,6 +80,8 @@ from render.i18n import COOKIE_NAME, LANGUAGES, Translator, normalise_language, 
 from storage.db import instance_dir
 from storage.errors import DatabaseUnavailableError, StorageError
 from webui.errors import WebUIError, public_text
+from webui.files import make_private, private_dir
+from webui.security import https_in_use
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +97,12 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_METHOD": "scrypt",
     "CSRF_ENABLED": True,
     "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_MAX_FAILURES_PER_NAME": 20,
     "LOGIN_BLOCK_MINUTES": 15,
+    "SESSION_MAX_AGE_HOURS": 168,
+    "HTTPS": None,
+    "TRUSTED_PROXIES": 0,
+    "DERIVED_CACHE_MAX_MB": 512,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
 }
@@ -106,7 +126,7 @@ def create_app(config: dict[str, Any] | None = None, *,
     app.config.from_mapping(DEFAULTS)
     if config:
         app.config.from_mapping(config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(app.instance_path))  # database, key, jobs: nothing for other users
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     runs_dir = Path(app.config["RUNS_DIR"]).resolve()
@@ -115,9 +135,11 @@ def create_app(config: dict[str, Any] | None = None, *,
     app.config.update(RUNS_DIR=runs_dir, SCENARIOS_DIR=scenarios_dir, JOBS_DIR=jobs_dir)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from webui import auth, communes, csrf, jobs, plans, publish, services, sheets
+    from webui import auth, communes, csrf, jobs, plans, publish, security, services, sheets
 
+    security.init_app(app)
     services.init_app(app)
+    make_private(Path(app.instance_path))  # what earlier versions left readable
     _init_i18n(app)
     _init_errors(app)
     csrf.init_app(app)
@@ -179,7 +201,8 @@ def _init_i18n(app: Flask) -> None:
     def remember_language(response: Response) -> Response:
         asked = normalise_language(request.args.get("lang"))
         if asked and request.cookies.get(COOKIE_NAME) != asked:
-            response.set_cookie(COOKIE_NAME, asked, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie(COOKIE_NAME, asked, max_age=365 * 24 * 3600, samesite="Lax",
+                                secure=https_in_use(app))
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response

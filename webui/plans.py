@@ -12,8 +12,10 @@ from planner.plan import Plan
 from render import exports
 from render.maps import plan_map_file
 from render.routeview import route_views
+from storage.plans import parse_version_key
 from webui.auth import requires
 from webui.errors import NotFoundError, UnreadablePlanError
+from webui.files import FILE_MODE
 from webui.services import plan_store
 
 bp = Blueprint("plans", __name__)
@@ -82,7 +84,8 @@ def compare_page(run: str) -> ResponseReturnValue:
 def map_page(run: str) -> ResponseReturnValue:
     """The plan's offline map page, sandboxed (see :data:`MAP_CONTENT_SECURITY_POLICY`)."""
     load_plan(run)
-    path = plan_map_file(plan_store().folder(run), g.lang)
+    private = parse_version_key(run) is not None  # in the instance folder
+    path = plan_map_file(plan_store().folder(run), g.lang, mode=FILE_MODE if private else 0o644)
     resp = send_file(path, mimetype="text/html", max_age=0)
     resp.headers["Content-Security-Policy"] = MAP_CONTENT_SECURITY_POLICY
     return resp

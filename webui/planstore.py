@@ -26,17 +26,41 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import PlannerError
-from planner.outputs import ROUTES_FILE, check_routes_geojson, read_plan_folder
+from planner.outputs import (
+    PLAN_FILE,
+    ROUTES_FILE,
+    SCENARIO_FILE,
+    check_routes_geojson,
+    read_plan_folder,
+)
 from planner.plan import Plan
 from storage import Database, InvalidRecordError, RecordNotFoundError, jobs, plans
 from storage.digest import sha256_hex
 from storage.plans import VersionContent, parse_version_key, version_key
 from webui.errors import NotFoundError, UnreadablePlanError, public_text
+from webui.files import DIR_MODE, private_dir, write_private
 
 log = logging.getLogger(__name__)
 
 PLAN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 PUBLISHED_DIR_NAME = "published"
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """When and how big ``path`` is (``(0, -1)`` if missing): the key of what is read from it."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return (0, -1)
+    return (st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_plan(folder: str, plan_stamp: tuple[int, int],
+               scenario_stamp: tuple[int, int]) -> Plan:
+    """The plan of ``folder``, read once per version of its ``plan.json`` and
+    ``scenario.json`` (the stamps)."""
+    return read_plan_folder(Path(folder))
 
 
 @functools.lru_cache(maxsize=4)
@@ -98,10 +122,12 @@ class PlanStore:
 
     def plan(self, name: str) -> Plan:
         """Plan ``name``; :class:`NotFoundError` if there is none, :class:`UnreadablePlanError`
-        (naming it, without server paths) if its files cannot be read."""
+        (naming it, without server paths) if its files cannot be read. Read once per version
+        of its files (plans are immutable values)."""
         folder = self.folder(name)
         try:
-            return read_plan_folder(folder)
+            return _read_plan(str(folder), *(_stamp(folder / f) for f in (PLAN_FILE,
+                                                                           SCENARIO_FILE)))
         except PlannerError as exc:
             raise UnreadablePlanError(name, public_text(str(exc), (folder,))) from None
 
@@ -199,13 +225,14 @@ def _write_version_folder(folder: Path, content: VersionContent) -> None:
     """Write a version's frozen files to ``folder`` in one step (a temporary folder renamed
     into place), so readers never see half a copy."""
     tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
-    tmp.mkdir(parents=True)
+    private_dir(tmp.parent)
+    tmp.mkdir(mode=DIR_MODE)
     try:
-        (tmp / "plan.json").write_text(content.plan_json, encoding="utf-8")
+        write_private(tmp / "plan.json", content.plan_json)
         if content.routes_geojson is not None:
-            (tmp / "routes.geojson").write_bytes(content.routes_geojson)
+            write_private(tmp / "routes.geojson", content.routes_geojson)
         if content.scenario_json is not None:
-            (tmp / "scenario.json").write_text(content.scenario_json, encoding="utf-8")
+            write_private(tmp / "scenario.json", content.scenario_json)
         if folder.exists():
             stale = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.stale")
             folder.rename(stale)

@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from planner.kpis import TargetProgress
 from planner.plan import TZ, Plan
 from storage import InvalidRecordError, RecordNotFoundError, plans
-from storage.models import OUTCOME_STATUSES
+from storage.models import OUTCOME_STATUSES, utcnow
 from storage.plans import OutcomeInfo, VersionInfo, parse_version_key
 from webui.auth import current_user, requires
 from webui.errors import BadRequestError, NotFoundError
@@ -130,7 +130,8 @@ def publication(run: str) -> Publication:
 @bp.post("/plans/<run>/publish")
 @requires("publish")
 def publish_plan(run: str) -> ResponseReturnValue:
-    """Publish plan folder ``run`` as the next version of its series."""
+    """Publish plan folder ``run`` as the next version of its series (or, if it is the newest
+    version's plan unchanged, show that version: no identical version N+1)."""
     if parse_version_key(run) is not None:
         raise BadRequestError(g.tr("publish_is_version", name=run))
     store = plan_store()
@@ -148,6 +149,7 @@ def publish_plan(run: str) -> ResponseReturnValue:
         raise BadRequestError(g.tr("publish_invalid", name=run, error=str(exc))) from None
     user = current_user()
     assert user is not None
+    started = utcnow()
     try:
         info = plans.publish(database(), plan_name=run, user_id=user.id,
                              plan_text=plan_text, routes_geojson=routes,
@@ -155,6 +157,10 @@ def publish_plan(run: str) -> ResponseReturnValue:
                              note=request.form.get("note", "").strip()[:MAX_NOTE_CHARS])
     except InvalidRecordError as exc:
         raise BadRequestError(g.tr("publish_invalid", name=run, error=str(exc))) from None
+    if info.published_at < started:  # the newest version is this very plan
+        log.info("user %s published %s again unchanged: it is %s", user.username, run,
+                 info.key)
+        return redirect(url_for("plans.plan_page", run=info.key, unchanged=1), code=303)
     log.info("user %s published %s as %s", user.username, run, info.key)
     return redirect(url_for("plans.plan_page", run=info.key), code=303)
 

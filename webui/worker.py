@@ -90,7 +90,8 @@ def _slot(jobs_dir: Path, count: int) -> Iterator[IO[str]]:
     """Wait for one of ``count`` solver slots (file locks, released when the process ends)."""
     while True:
         for i in range(max(1, count)):
-            fh = (jobs_dir / f".slot-{i}.lock").open("a")
+            fh = os.fdopen(os.open(jobs_dir / f".slot-{i}.lock", os.O_WRONLY | os.O_CREAT
+                                   | os.O_APPEND, 0o600), "a")
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
