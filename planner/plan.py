@@ -200,6 +200,17 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
 _CLOCK_FIELDS = {Visit: ("arrival", "departure"), Route: ("depart", "return_time")}
 
 
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved annotations of ``cls`` (resolved once: it takes a while)."""
+    found = _HINTS.get(cls)
+    if found is None:
+        found = _HINTS[cls] = get_type_hints(cls)
+    return found
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _type_problem(value: Any, where: str, hint: Any = None) -> str | None:
     """What is wrong with the types of ``value`` (a plan record read from JSON, checked
     against its dataclass annotations, recursively), or ``None``. The dataclasses do not
@@ -207,7 +218,7 @@ def _type_problem(value: Any, where: str, hint: Any = None) -> str | None:
     if hint is None or (isinstance(hint, type) and is_dataclass(hint)):
         if hint is not None and not isinstance(value, hint):
             return f"{where}: {value!r} is not a {hint.__name__}"
-        hints = get_type_hints(type(value))
+        hints = _hints(type(value))
         for f in fields(value):
             found = _type_problem(getattr(value, f.name), f"{where}.{f.name}", hints[f.name])
             if found:

@@ -105,11 +105,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+READ_ONLY = "mlp_read_only"  # execution option of the connection of Database.read()
+
+
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at the start, so a transaction that reads and then
     # writes (such as numbering a new plan version) waits for another writer instead of
-    # failing half-way with "database is locked".
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing half-way with "database is locked". A unit of work that only reads
+    # (Database.read) begins a deferred transaction: in WAL mode it never waits for a writer
+    # nor makes one wait, so pages are not queued behind each other's sessions checks.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _private_sqlite_file(path: Path) -> None:
@@ -212,6 +220,17 @@ class Database:
         or is busy past its timeout raises :class:`DatabaseUnavailableError`."""
         try:
             with self.sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise DatabaseUnavailableError(f"database {self.url}: {exc.orig}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A unit of work that only reads (it must not write): like :meth:`begin`, but on
+        SQLite a deferred transaction, which runs beside a writer instead of after it."""
+        try:
+            with self.sessions.begin() as session:
+                session.connection(execution_options={READ_ONLY: True})
                 yield session
         except OperationalError as exc:
             raise DatabaseUnavailableError(f"database {self.url}: {exc.orig}") from exc

@@ -181,7 +181,7 @@ def load_user() -> None:
     token = session.get(SESSION_TOKEN)
     if not isinstance(token, str):
         return
-    with database().begin() as s:
+    with database().read() as s:
         info = sessions.session_user(s, token, max_age=session_max_age())
     if info is None:
         session.pop(SESSION_TOKEN, None)

@@ -19,7 +19,9 @@ FILE_MODE = 0o600
 
 def private_dir(path: Path) -> Path:
     """``path`` (and missing parents) made as a folder only its owner can open."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=DIR_MODE, exist_ok=True)
     if path.stat().st_mode & 0o077:
         path.chmod(DIR_MODE)
     return path

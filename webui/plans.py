@@ -16,7 +16,7 @@ from storage.plans import parse_version_key
 from webui.auth import requires
 from webui.errors import NotFoundError, UnreadablePlanError
 from webui.files import FILE_MODE
-from webui.services import plan_store
+from webui.services import derived_files, plan_store
 
 bp = Blueprint("plans", __name__)
 
@@ -117,14 +117,18 @@ def export(run: str, fmt: str) -> ResponseReturnValue:
     if fmt == "geojson":
         return send_file(store.folder(run) / "routes.geojson", mimetype=spec.mimetype,
                          as_attachment=True, download_name=name, max_age=0)
-    if fmt == "gpx":
-        data = exports.gpx_document(plan, routes, lang=g.lang)
-    elif fmt == "kml":
-        data = exports.kml_document(plan, routes, lang=g.lang)
-    elif fmt == "csv":
-        data = exports.csv_manifest(plan, lang=g.lang)
-    else:
-        data = exports.xlsx_manifest(plan, lang=g.lang)
+
+    def make() -> bytes:
+        if fmt == "gpx":
+            return exports.gpx_document(plan, routes, lang=g.lang)
+        if fmt == "kml":
+            return exports.kml_document(plan, routes, lang=g.lang)
+        if fmt == "csv":
+            return exports.csv_manifest(plan, lang=g.lang)
+        return exports.xlsx_manifest(plan, lang=g.lang)
+
+    cache = derived_files()
+    data = cache.get(cache.key(f"export.{fmt}", store.folder(run), run, g.lang), make)
     resp = Response(data, mimetype=spec.mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp

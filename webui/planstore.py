@@ -20,8 +20,9 @@ import json
 import logging
 import re
 import shutil
+import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from planner.plan import Plan
 from storage import Database, InvalidRecordError, RecordNotFoundError, jobs, plans
 from storage.digest import sha256_hex
 from storage.plans import VersionContent, parse_version_key, version_key
+from webui.derived import file_digest
 from webui.errors import NotFoundError, UnreadablePlanError, public_text
 from webui.files import DIR_MODE, private_dir, write_private
 
@@ -89,6 +91,8 @@ class PlanStore:
     root: Path
     published_root: Path
     database: Database
+    _writing: threading.Lock = field(default_factory=threading.Lock, compare=False,
+                                     repr=False)
 
     # --- plan folders --------------------------------------------------------------------
 
@@ -200,7 +204,7 @@ class PlanStore:
 
     def _version_folder(self, series: str, number: int) -> Path:
         try:
-            with self.database.begin() as s:
+            with self.database.read() as s:
                 info = plans.find_version(s, series, number)
                 folder = self.published_root / str(info.id)
                 if _copy_is_current(folder, info.digest):
@@ -210,15 +214,16 @@ class PlanStore:
             raise NotFoundError(f"unknown plan {series}@v{number}") from None
         except InvalidRecordError as exc:
             raise UnreadablePlanError(version_key(series, number), str(exc)) from None
-        _write_version_folder(folder, content)
+        with self._writing:  # one copy at a time: readers of a half-replaced copy would
+            if not _copy_is_current(folder, info.digest):  # draw (and cache) a wrong file
+                _write_version_folder(folder, content)
         return folder
 
 
 def _copy_is_current(folder: Path, digest: str) -> bool:
-    try:
-        return sha256_hex((folder / "plan.json").read_bytes()) == digest
-    except OSError:
-        return False
+    """Whether the copy in ``folder`` is of the version with ``digest`` (its ``plan.json``
+    hashed once per modification)."""
+    return file_digest(folder / PLAN_FILE) == digest
 
 
 def _write_version_folder(folder: Path, content: VersionContent) -> None:

@@ -26,7 +26,7 @@ from storage import InvalidRecordError, RecordNotFoundError, plans
 from storage.models import OUTCOME_STATUSES, utcnow
 from storage.plans import OutcomeInfo, VersionInfo, parse_version_key
 from webui.auth import current_user, requires
-from webui.errors import BadRequestError, NotFoundError
+from webui.errors import BadRequestError, NotFoundError, UnreadablePlanError
 from webui.services import database, plan_store
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def _version(key: str) -> VersionInfo:
 
 def dashboard() -> Dashboard | None:
     """The dashboard's published plan, or ``None`` before anything is published."""
-    with database().begin() as s:
+    with database().read() as s:
         current = plans.latest_version(s)
         if current is None:
             return None
@@ -97,14 +97,13 @@ def dashboard() -> Dashboard | None:
         latest_per_series: dict[str, VersionInfo] = {}
         for v in plans.list_versions(s):
             latest_per_series.setdefault(v.series, v)
-        plan: Plan | None = None
-        error: str | None = None
-        try:
-            content = plans.version_content(s, current.id)
-            plan = plans.parse_plan_text(content.plan_json, file=current.key)
-        except InvalidRecordError as exc:  # the home page works whatever one record holds
-            log.error("dashboard: published version %s unreadable: %s", current.key, exc)
-            error = str(exc)
+    plan: Plan | None = None
+    error: str | None = None
+    try:  # read as the version's pages read it (once per version)
+        plan = plan_store().plan(current.key)
+    except (UnreadablePlanError, NotFoundError) as exc:  # the home page works whatever
+        log.error("dashboard: published version %s unreadable: %s", current.key, exc)
+        error = exc.detail if isinstance(exc, UnreadablePlanError) else str(exc)
     others = tuple(v for v in latest_per_series.values() if v.id != current.id)
     if plan is None:
         return Dashboard(current, None, (), None, others, error)
@@ -115,15 +114,14 @@ def dashboard() -> Dashboard | None:
 def publication(run: str) -> Publication:
     """The publishing facts of plan page ``run`` (a plan folder or a version key)."""
     parsed = parse_version_key(run)
-    with database().begin() as s:
+    with database().read() as s:
         if parsed is None:
             versions = tuple(plans.versions_of_plan(s, run))
             return Publication(None, None, versions, None)
         version = plans.find_version(s, *parsed)
         latest = plans.list_versions(s, series=version.series)[0]
-        content = plans.version_content(s, version.id)
         outcomes = plans.current_outcomes(s, version.id)
-    plan = plans.parse_plan_text(content.plan_json, file=version.key)
+    plan = plan_store().plan(run)  # the page has read it: read once per version
     return Publication(version, latest, (), _counts(plan, outcomes))
 
 
