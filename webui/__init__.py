@@ -56,7 +56,10 @@ The instance folder is ``create_app(instance_path=...)``, else the environment v
 
 The web layer is thin: pages read plans with :mod:`planner.plan`, solves run in
 :mod:`webui.worker` processes, never inside a request. Every page but the login page needs
-a logged-in user (:mod:`webui.auth`).
+a logged-in user (:mod:`webui.auth`). The instance folder is readable by its owner only
+(:mod:`webui.files`); the app's pages run scripts from its own files only and plan maps are
+sandboxed (:data:`CONTENT_SECURITY_POLICY`, :data:`webui.plans.MAP_CONTENT_SECURITY_POLICY`);
+error pages name files relative to the app's folders (:func:`webui.errors.public_text`).
 """
 
 from __future__ import annotations
