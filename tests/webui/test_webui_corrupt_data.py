@@ -11,6 +11,7 @@ page shows an absolute server path.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import shutil
@@ -22,7 +23,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
-from webui_testkit import FIXTURE_RUN
+from webui_testkit import FIXTURE_RUN, PROJECT_ROOT, tiny_scenario_yaml
 
 from webui.services import services_of
 
@@ -264,6 +265,7 @@ RECORD_CORRUPTIONS: dict[tuple[str, str], tuple[Any, ...]] = {
     ("library_overrides", "market_weekdays"): ("x", "mon,,", ""),
     ("visit_outcomes", "vehicle_id"): ("nobody",),
     ("visit_outcomes", "stop_seq"): (999,),
+    ("scenarios", "yaml_text"): ("", "a: [", "- 1", "name: other\n", "\x00x"),
 }
 
 
@@ -285,6 +287,13 @@ def records(app: Flask, client: FlaskClient, published: str) -> Iterator[str]:
     assert resp.status_code == 303, resp.get_data(as_text=True)[-2000:]
     job_record(app, "abcdef012345", status="done", plan_name=RUN, finished_s_ago=5,
                progress=((1.0, 100),))
+    base = PROJECT_ROOT / "scenarios" / "ha-giang-2026.yaml"
+    shutil.copy(base, Path(app.config["SCENARIOS_DIR"]) / base.name)
+    stored = tiny_scenario_yaml(name="stored-one").replace(
+        f"extends: {base}", "extends: ha-giang-2026").encode()
+    resp = client.post("/scenarios/upload", data={"file": (io.BytesIO(stored), "s.yaml")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 303, resp.get_data(as_text=True)[-1000:]
     yield published
 
 
@@ -302,6 +311,9 @@ def _record_pages(table: str, version: str) -> list[str]:
         "library_overrides": ["/communes/00715", "/communes/history",
                               "/communes/00715/basemap.json"],
         "visit_outcomes": [f"/versions/{version}/outcomes", f"/plans/{version}"],
+        "scenarios": ["/scenarios/stored-one", "/scenarios/stored-one/edit",
+                      "/scenarios/stored-one/yaml", "/communes?scenario=stored-one",
+                      "/communes/00715"],
     }[table]
 
 
@@ -326,7 +338,8 @@ def test_a_corrupt_stored_record_breaks_only_its_own_pages(
             try:
                 for url in pages:
                     shows = version if version in url else "abcdef012345" \
-                        if url.startswith("/jobs/") else RUN if RUN in url else None
+                        if url.startswith("/jobs/") else RUN if RUN in url else \
+                        "stored-one" if "stored-one" in url else None
                     status = _check(client, url, shows=shows, secrets=secrets)
                     if url in GENERAL_PAGES:
                         assert status == 200, f"{url} answered {status}"
