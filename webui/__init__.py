@@ -249,6 +249,10 @@ def _init_errors(app: Flask) -> None:
         return render_template("error.html", status=status,
                                message=public_text(message, server_paths(app))), status
 
+    # Errors shown inside pages (a job's error and log, an unreadable scenario or dataset)
+    # name files as error pages do.
+    app.add_template_filter(lambda text: public_text(str(text), server_paths(app)), "public")
+
     @app.errorhandler(WebUIError)
     def webui_error(exc: WebUIError) -> ResponseReturnValue:
         if exc.status >= 500:

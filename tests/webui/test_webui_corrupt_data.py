@@ -352,3 +352,16 @@ def test_a_corrupt_stored_record_breaks_only_its_own_pages(
                                      {"v": old, "i": row_id})
             pages = [p for p in pages if not p.endswith((".pdf", ".png"))]
     assert not failures, "\n".join(failures)
+
+
+def test_errors_shown_in_pages_name_no_server_path(app: Flask, client: FlaskClient) -> None:
+    from webui_testkit import job_record
+
+    runs = Path(app.config["RUNS_DIR"])
+    job_record(app, "0123456789ab", status="failed",
+               error=f"{runs / RUN / 'scenario.json'}: not valid JSON",
+               log=f'File "{Path(app.instance_path) / "jobs" / "x.py"}", line 3\n')
+    page = client.get("/jobs/0123456789ab").get_data(as_text=True)
+    assert f"{RUN}/scenario.json: not valid JSON" in page and "jobs/x.py" in page
+    for secret in _secrets(app):
+        assert secret not in page
