@@ -31,7 +31,8 @@ demo: install solve serve
 solve: install
 	$(BIN)/planner solve $(SCENARIO) --out $(RUN)
 
-## serve: the web UI; on first start it makes user "demo" (dispatcher) and prints its password
+## serve: the web UI (waitress; `--dev` for Flask's development server); on first start it
+## makes user "demo" (dispatcher) and prints its password
 serve: install
 	$(BIN)/python -m webui serve --runs runs --scenarios scenarios --host $(HOST) --port $(PORT) --demo-user
 

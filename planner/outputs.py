@@ -11,7 +11,9 @@ map is written by :func:`render.folder.write_plan_folder`.
 from __future__ import annotations
 
 import json
+import math
 import shutil
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from itertools import pairwise
@@ -162,6 +164,74 @@ def write_edited_outputs(plan: Plan, source: Path, out_dir: Path, *, places: Seq
     return paths
 
 
+_POINT_KINDS = frozenset({"stop", "depot", "unserved"})
+
+
+def _position_ok(c: Any) -> bool:
+    return (isinstance(c, list) and len(c) >= 2
+            and all(isinstance(x, int | float) and not isinstance(x, bool)
+                    and math.isfinite(x) for x in c[:2]))
+
+
+def _geometry_problem(kind: str, geometry: Any) -> str | None:
+    if geometry is None:
+        return None
+    if not isinstance(geometry, dict):
+        return "the geometry is not an object"
+    gtype, coords = geometry.get("type"), geometry.get("coordinates")
+    if kind in _POINT_KINDS:
+        return None if gtype == "Point" and _position_ok(coords) else \
+            f"a {kind} is not a Point with [lon, lat]"
+    if kind == "route":
+        lines = [coords] if gtype == "LineString" else coords if gtype == "MultiLineString" \
+            else None
+        if not isinstance(lines, list) or not all(
+                isinstance(line, list) and len(line) >= 2 and all(map(_position_ok, line))
+                for line in lines):
+            return "a route is not a LineString or MultiLineString of [lon, lat]"
+    return None
+
+
+def _legs_problem(legs: Any) -> str | None:
+    if legs is None:
+        return None
+    if not isinstance(legs, list) or not all(isinstance(leg, dict) for leg in legs):
+        return "`legs` is not a list of objects"
+    for leg in legs:
+        steps = leg.get("directions")
+        if steps is None:
+            continue
+        if not isinstance(steps, list) or not all(
+                isinstance(d, dict) and isinstance(d.get("km") or 0, int | float)
+                and all(isinstance(d.get(k) or "", str) for k in ("name", "ref", "road_class"))
+                for d in steps):
+            return "`directions` of a leg are not steps with name, ref, road_class and km"
+    return None
+
+
+def check_routes_geojson(data: Any, *, file: str = ROUTES_FILE) -> None:
+    """Raise :class:`PlanFileError` unless ``data`` (a parsed ``routes.geojson``) has the
+    shape :func:`routes_geojson` writes and its readers (maps, sheets, exports) rely on: a
+    FeatureCollection whose features have ``properties`` with a text ``kind`` and
+    ``vehicle_id``, Points for stops, depots and unserved communes, lines for routes."""
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list):
+        raise PlanFileError(f"{file}: not a GeoJSON FeatureCollection")
+    for i, f in enumerate(features):
+        props = f.get("properties") if isinstance(f, dict) else None
+        if not isinstance(props, dict):
+            problem: str | None = "no `properties` object"
+        elif not isinstance(props.get("kind"), str) or \
+                not isinstance(props.get("vehicle_id", ""), str):
+            problem = "`kind` or `vehicle_id` is not text"
+        else:
+            problem = _geometry_problem(props["kind"], f.get("geometry")) or \
+                _legs_problem(props.get("legs"))
+        if problem:
+            raise PlanFileError(f"{file}: feature {i}: {problem}; run `planner solve` to "
+                                "write it again")
+
+
 def has_approximate_routes(routes: Mapping[str, Any] | None) -> bool:
     """Whether a route of a parsed ``routes.geojson`` is drawn in straight legs (see
     :func:`edited_routes_geojson`)."""
@@ -215,7 +285,7 @@ def read_matrices(folder: Path) -> PlanMatrices | None:
                 places=tuple(Place(**p) for p in meta["places"]), profiles=profiles,
                 time_s={p: data[f"time_s.{i}"] for i, p in enumerate(profiles)},
                 distance_m={p: data[f"distance_m.{i}"] for i, p in enumerate(profiles)})
-    except (OSError, KeyError, ValueError, TypeError):
+    except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile):
         return None
 
 
@@ -272,6 +342,7 @@ def read_plan_folder(folder: Path) -> Plan:
 
 
 __all__ = ["MATRICES_FILE", "PLAN_FILE", "ROUTES_FILE", "SCENARIO_FILE", "PlanMatrices",
-           "edited_routes_geojson", "has_approximate_routes", "load_scenario_for_plan",
+           "check_routes_geojson", "edited_routes_geojson", "has_approximate_routes",
+           "load_scenario_for_plan",
            "read_matrices", "read_plan_folder", "refresh_route_geometry", "routes_geojson",
            "write_edited_outputs", "write_matrices", "write_outputs"]

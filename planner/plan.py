@@ -21,10 +21,11 @@ import datetime as dt
 import functools
 import json
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, get_type_hints
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 from planner.errors import PlanFileError, short_value
 from planner.inputlimits import InputLimitError, InputLimits, load_json, read_limited
@@ -188,77 +189,31 @@ class Plan:
 
 
 MAX_PLAN_INT = 10**9  # seconds (31 years), crates, counts: more is not a plan's figure
+_CLOCK_FIELDS = {Visit: ("arrival", "departure"), Route: ("depart", "return_time")}
 
 
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
+def _frozen(value: Any) -> Any:
+    """A JSON value with its lists as tuples (the plan's records are frozen)."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
 
 
-def _typed(cls: type, data: Any, file: str, where: str) -> dict[str, Any]:
-    """``data`` when each of its numbers, texts and flags has the type ``cls`` declares
-    (integers within MAX_PLAN_INT, finite numbers), so checking or printing the plan cannot
-    fail on a value of another type; a :class:`PlanFileError` naming the field otherwise."""
+def _record(cls: type, data: Any, file: str, where: str, **parts: Any) -> Any:
+    """The record ``cls`` of a JSON object (its lists as tuples, ``parts`` given already
+    built); a :class:`PlanFileError` naming ``where`` when it is no object of those fields.
+    The types of its values are checked on the whole plan, by :func:`_type_problem`."""
     if not isinstance(data, dict):
-        raise PlanFileError(f"{file}: `{where}` is not an object; re-run `planner solve`")
-    hints = _hints(cls)
-    out = dict(data)
-    for name, value in data.items():
-        hint = hints.get(name)
-        if hint in _LISTS:
-            out[name] = _list(value, hint, file, f"{where}.{name}")
-            continue
-        if hint is int:
-            ok = isinstance(value, int) and not isinstance(value, bool) and \
-                abs(value) <= MAX_PLAN_INT
-        elif hint is float:
-            ok = isinstance(value, int | float) and not isinstance(value, bool) and \
-                math.isfinite(value) and abs(value) <= MAX_PLAN_INT
-        elif hint in (str, bool):
-            ok = isinstance(value, hint)
-        else:
-            continue
-        if not ok:
-            raise PlanFileError(f"{file}: field `{where}.{name}` = {short_value(value)!r}: "
-                                f"expected {'a number' if hint in (int, float) else hint}"
-                                f"{' (whole)' if hint is int else ''}; re-run `planner solve` "
-                                "to write the plan again")
-    return out
-
-
-_LISTS = (tuple[str, ...], tuple[tuple[str, int], ...])
-
-
-def _list(value: Any, hint: Any, file: str, where: str) -> tuple[Any, ...]:
-    """A JSON list of texts (or of [text, whole number] pairs, for ``hint`` a tuple of
-    pairs) as the tuple a frozen record holds; a :class:`PlanFileError` naming the field."""
-    pairs = hint != tuple[str, ...]
-
-    def ok(item: Any) -> bool:
-        if not pairs:
-            return isinstance(item, str)
-        return (isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str)
-                and isinstance(item[1], int) and not isinstance(item[1], bool)
-                and abs(item[1]) <= MAX_PLAN_INT)
-
-    if not isinstance(value, list | tuple) or not all(ok(item) for item in value):
-        raise PlanFileError(f"{file}: field `{where}` = {short_value(value)!r}: expected a "
-                            f"list of {'[commune code, crates] pairs' if pairs else 'texts'}; "
+        raise PlanFileError(f"{file}: `{where}` = {short_value(data)!r} is not an object; "
                             "re-run `planner solve` to write the plan again")
-    return tuple((item[0], item[1]) for item in value) if pairs else tuple(value)
-
-
-def _breaks(value: Any, file: str, where: str) -> tuple[tuple[int, int], ...]:
-    if not isinstance(value, list | tuple) or not all(
-            isinstance(b, list | tuple) and len(b) == 2 and all(
-                isinstance(t, int) and not isinstance(t, bool) and abs(t) <= MAX_PLAN_INT
-                for t in b) for b in value):
-        raise PlanFileError(f"{file}: field `{where}.breaks_s` = {short_value(value)!r}: "
-                            "expected pairs of whole seconds; re-run `planner solve`")
-    return tuple((b[0], b[1]) for b in value)
+    try:
+        return cls(**{**{k: _frozen(v) for k, v in data.items()}, **parts})
+    except TypeError as exc:  # a field missing or unknown
+        raise PlanFileError(f"{file}: `{where}`: {exc}; re-run `planner solve` to write the "
+                            "plan again") from None
 
 
 def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
+    """The plan of a parsed ``plan.json``, every field checked against the type its record
+    declares; a :class:`PlanFileError` naming the file and the field otherwise."""
     if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
         raise PlanFileError(f"{file}: not a plan file (field `format` should be "
                             f"{PLAN_FORMAT!r})")
@@ -269,21 +224,20 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
                             "planner wrote it (update), or re-run `planner solve`")
     try:
         routes = tuple(
-            Route(**{**_typed(Route, r, file, f"routes[{i}]"),
-                     "visits": tuple(Visit(**_typed(Visit, v, file, f"routes[{i}].visits[{j}]"))
-                                     for j, v in enumerate(r["visits"])),
-                     "breaks_s": _breaks(r.get("breaks_s", ()), file, f"routes[{i}]")})
+            _record(Route, r, file, f"routes[{i}]", visits=tuple(
+                _record(Visit, v, file, f"routes[{i}].visits[{j}]")
+                for j, v in enumerate(r["visits"])))
             for i, r in enumerate(data["routes"]))
-        unserved = tuple(Unserved(**_typed(Unserved, u, file, f"unserved[{i}]"))
+        unserved = tuple(_record(Unserved, u, file, f"unserved[{i}]")
                          for i, u in enumerate(data["unserved"]))
         sc = data["scenario"]
-        return Plan(scenario_name=sc["name"], scenario_title=sc.get("title", ""),
+        plan = Plan(scenario_name=sc["name"], scenario_title=sc.get("title", ""),
                     start_date=dt.date.fromisoformat(sc["horizon"]["start_date"]),
                     horizon_days=int(sc["horizon"]["days"]), network=sc["network"],
                     routes=routes, unserved=unserved, kpis=Kpis.from_dict(data["kpis"]),
                     provenance=Provenance.from_dict(data["provenance"]),
-                    notes=tuple(data.get("notes", ())),
-                    batches=tuple(PlanBatch(**_typed(PlanBatch, b, file, f"batches[{i}]"))
+                    notes=_frozen(data.get("notes", [])),
+                    batches=tuple(_record(PlanBatch, b, file, f"batches[{i}]")
                                   for i, b in enumerate(data.get("batches", ()))),
                     attribution=data.get("attribution", ""), created_at=data["created_at"])
     except PlanFileError:
@@ -291,6 +245,79 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PlanFileError(f"{file}: malformed plan ({type(exc).__name__}: {exc}); re-run "
                             "`planner solve` to write it again") from None
+    problem = _type_problem(plan, "")
+    if problem:
+        raise PlanFileError(f"{file}: {problem}; re-run `planner solve` to write the plan "
+                            "again")
+    return plan
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """The resolved annotations of ``cls`` (resolved once: it takes a while)."""
+    return get_type_hints(cls)
+
+
+def _wrong(where: str, value: Any, expected: str) -> str:
+    return f"field `{where or 'plan'}` = {short_value(value)!r}: expected {expected}"
+
+
+def _type_problem(value: Any, where: str, hint: Any = None) -> str | None:
+    """What is wrong with the types of ``value`` (a plan record read from JSON, checked
+    against its dataclass annotations, recursively: numbers finite and within
+    :data:`MAX_PLAN_INT`, printed clock times ISO), or ``None``. The dataclasses do not check
+    what they are given, and the checker, pages and exports compute with these values."""
+    if hint is None or (isinstance(hint, type) and is_dataclass(hint)):
+        if hint is not None and not isinstance(value, hint):
+            return _wrong(where, value, "an object")
+        hints = _hints(value.__class__)
+        prefix = f"{where}." if where else ""
+        for f in fields(value):
+            found = _type_problem(getattr(value, f.name), prefix + f.name, hints[f.name])
+            if found:
+                return found
+        for name in _CLOCK_FIELDS.get(type(value), ()):
+            try:
+                dt.datetime.fromisoformat(getattr(value, name))
+            except ValueError:
+                return _wrong(prefix + name, getattr(value, name), "an ISO time")
+        return None
+    origin, args = get_origin(hint), get_args(hint)
+    if hint is Any:
+        return None
+    if origin in (Union, UnionType):
+        if any(_type_problem(value, where, a) is None for a in args):
+            return None
+        return _wrong(where, value, " or ".join(getattr(a, "__name__", str(a)) for a in args))
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return _wrong(where, value, "a list")
+        items = (args[0],) * len(value) if len(args) == 2 and args[1] is Ellipsis else args
+        if len(items) != len(value):
+            return _wrong(where, value, f"{len(items)} items")
+        for i, (item, item_hint) in enumerate(zip(value, items, strict=True)):
+            found = _type_problem(item, f"{where}[{i}]", item_hint)
+            if found:
+                return found
+        return None
+    if origin in (Mapping, dict):
+        if not isinstance(value, Mapping):
+            return _wrong(where, value, "an object")
+        for k, v in value.items():
+            found = (_type_problem(k, f"{where} key", args[0]) if args else None) or \
+                (_type_problem(v, f"{where}.{k}", args[1]) if args else None)
+            if found:
+                return found
+        return None
+    if hint is type(None):
+        return None if value is None else _wrong(where, value, "null")
+    if hint in (int, float):
+        ok = isinstance(value, hint if hint is int else int | float) \
+            and not isinstance(value, bool) and math.isfinite(value) \
+            and abs(value) <= MAX_PLAN_INT
+        kind = "a whole number" if hint is int else "a finite number"
+        return None if ok else _wrong(where, value, f"{kind} within ±{MAX_PLAN_INT:,}")
+    return None if isinstance(value, hint) else _wrong(where, value, hint.__name__)
 
 
 def read_plan(path: str | Path) -> Plan:

@@ -4,12 +4,18 @@ and XLSX manifests for spreadsheets. (GeoJSON is the plan's own ``routes.geojson
 Plain functions from a :class:`~planner.plan.Plan` (and the parsed ``routes.geojson`` where
 geometry is needed) to bytes; no Flask here. Headings and descriptions are in the page
 language; data values (codes, names, times) are the plan's own.
+
+Those values are untrusted text (a scenario can be uploaded by any planner): XML is written
+by ElementTree (escaped), KML descriptions, which Google Earth shows as HTML, are escaped
+as HTML too (:func:`kml_text`), and spreadsheet cells are never formulas
+(:func:`spreadsheet_text` for CSV, string cells for XLSX).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -58,6 +64,24 @@ EXPORT_FORMATS: Mapping[str, ExportFormat] = {
                          "manifest.xlsx"),
 }
 NEEDS_GEOMETRY = frozenset({"geojson", "gpx", "kml"})
+
+
+# Spreadsheets take a cell starting with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: Any) -> Any:
+    """``value`` for a CSV cell: text a spreadsheet would run as a formula gets a leading
+    ``'`` (which spreadsheets take as "this is text"); numbers and other text are kept."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def kml_text(text: str) -> str:
+    """``text`` for a KML ``<description>``, which Google Earth shows as HTML: escaped, so
+    that it shows as written (ElementTree escapes it once more for the XML)."""
+    return html.escape(text)
 
 
 # --- geometry from routes.geojson ------------------------------------------------------------
@@ -210,8 +234,9 @@ def kml_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "v
     root = ET.Element("kml", {"xmlns": KML_NS})
     doc = _sub(root, "Document")
     _sub(doc, "name", plan.scenario_title or plan.scenario_name)
-    _sub(doc, "description", f"{plan.start_date.isoformat()} · "
-                                f"{_('n_days', n=plan.horizon_days)} · {OSM_ATTRIBUTION} (ODbL)")
+    _sub(doc, "description", kml_text(f"{plan.start_date.isoformat()} · "
+                                      f"{_('n_days', n=plan.horizon_days)} · "
+                                      f"{OSM_ATTRIBUTION} (ODbL)"))
     used = list(_used_routes(plan))
     for i, _route in used:
         style = _sub(doc, "Style", id=f"route-{i}")
@@ -223,7 +248,7 @@ def kml_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "v
     for i, route in used:
         folder = _sub(doc, "Folder")
         _sub(folder, "name", f"{route.vehicle_name} ({route.vehicle_id})")
-        _sub(folder, "description", _route_description(route, _))
+        _sub(folder, "description", kml_text(_route_description(route, _)))
         lines = route_coordinates(routes, route.vehicle_id, tolerance_m=tolerance_m)
         if lines:
             mark = _sub(folder, "Placemark")
@@ -238,7 +263,7 @@ def kml_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "v
         for v in route.visits:
             mark = _sub(folder, "Placemark")
             _sub(mark, "name", f"{v.seq}. {v.commune_name}")
-            _sub(mark, "description", _stop_description(route, v, _))
+            _sub(mark, "description", kml_text(_stop_description(route, v, _)))
             _sub(mark, "styleUrl", f"#route-{i}")
             point = _sub(mark, "Point")
             _sub(point, "coordinates", f"{_coord(v.lon)},{_coord(v.lat)}")
@@ -282,7 +307,7 @@ def csv_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(manifest_header(lang))
-    writer.writerows(manifest_rows(plan, lang=lang))
+    writer.writerows([spreadsheet_text(x) for x in row] for row in manifest_rows(plan, lang=lang))
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -318,7 +343,9 @@ def _write_table(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]],
     ws.freeze_panes = "A2"
     for row in ws.iter_rows(min_row=2):
         for cell in row:
-            if isinstance(cell.value, dt.datetime):
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, even if it starts with "=": never a formula
+            elif isinstance(cell.value, dt.datetime):
                 cell.number_format = "dd/mm/yyyy hh:mm"
             elif isinstance(cell.value, dt.date):
                 cell.number_format = "dd/mm/yyyy"

@@ -6,6 +6,13 @@ and draws on online tiles. :class:`OfflineMap` needs only Leaflet, vendored unde
 :class:`folium.DivIcon` and popups are bound without jQuery. The basemap is a vector layer
 drawn from the plan's own road dataset (province outline, trunk to tertiary roads,
 simplified); OpenStreetMap tiles are an optional layer, off by default.
+
+Text of a plan, a scenario or a dataset (names, contacts, notes, titles) is untrusted: a
+scenario can be uploaded by any planner. Everything Leaflet or the page shows as HTML is
+built as :class:`~markupsafe.Markup` whose values are escaped on the way in (popups,
+tooltips, icons, the legend), layer names and the page title are escaped, road names are set
+as text, and values inside scripts are JSON with ``<``, ``>`` and ``&`` escaped
+(:func:`js_string`). The web UI also serves maps in a sandbox (see :mod:`webui.plans`).
 """
 
 from __future__ import annotations
@@ -28,11 +35,13 @@ import shapely
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 from folium.utilities import JsCode
+from markupsafe import Markup, escape
 from shapely.geometry import shape
 
 from geodata.basemap import basemap_layers
 from geodata.datasets import load_dataset
-from planner.outputs import PLAN_FILE, ROUTES_FILE, read_plan_folder
+from planner.errors import PlannerError
+from planner.outputs import PLAN_FILE, ROUTES_FILE, check_routes_geojson, read_plan_folder
 from planner.plan import Plan
 from render import ASSETS_DIR
 from render.errors import MapError
@@ -46,7 +55,8 @@ BASEMAP_CLASSES: tuple[str, ...] = ("trunk", "primary", "secondary", "tertiary")
 BASEMAP_SIMPLIFY_DEG = 0.0002  # about 20 m: invisible below zoom 14, keeps map.html small
 ROUTE_SIMPLIFY_DEG = 0.00005  # about 5 m: the route still follows the simplified roads
 COORD_DECIMALS = 5  # about 1 m
-MAP_FORMAT = "mobile-library-map v2"  # bump when maps change, so stored map.html are redrawn
+MAP_FORMAT = "mobile-library-map v3"  # bump when maps change, so stored map.html are redrawn
+NO_ROUTES: Mapping[str, Any] = {"type": "FeatureCollection", "features": []}
 OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 ROAD_STYLE: Mapping[str, Mapping[str, Any]] = {
@@ -139,7 +149,12 @@ class OfflineMap(folium.Map):
 
 class _BindText(MacroElement):
     """``layer.bindPopup(html)`` or ``bindTooltip``, the HTML passed as a JSON string (folium's
-    Popup needs jQuery and its Tooltip pastes text into a JS template literal)."""
+    Popup needs jQuery and its Tooltip pastes text into a JS template literal).
+
+    Leaflet puts the content in the page as HTML, so it must be :class:`~markupsafe.Markup`
+    built by this module (``Markup(...).format(...)`` escapes every value it is given); a plain
+    string is text and is escaped here. Text from a plan, a scenario or a dataset therefore
+    never reaches the page as markup."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -147,11 +162,12 @@ class _BindText(MacroElement):
         {% endmacro %}
     """)
 
-    def __init__(self, html_text: str, *, tooltip: bool = False, max_width: int = 320) -> None:
+    def __init__(self, content: Markup | str, *, tooltip: bool = False,
+                 max_width: int = 320) -> None:
         super().__init__()
         self._name = "BindText"
         self.method = "bindTooltip" if tooltip else "bindPopup"
-        self.html_js = js_string(html_text)
+        self.html_js = js_string(str(escape(content)))
         self.options_js = js_string({"sticky": True} if tooltip else {"maxWidth": max_width})
 
 
@@ -212,69 +228,75 @@ def _route_line(routes: Mapping[str, Any], vehicle_id: str) -> list[tuple[float,
     return []
 
 
-def _popup_rows(rows: Sequence[tuple[str, str]]) -> str:
-    return "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in rows)
+def _popup_rows(rows: Sequence[tuple[str, str]]) -> Markup:
+    return Markup("").join(Markup("<tr><th>{}</th><td>{}</td></tr>").format(k, v)
+                           for k, v in rows)
 
 
-def _stop_popup(rv: RouteView, stop: StopView, _: Translator) -> str:
+def _stop_popup(rv: RouteView, stop: StopView, _: Translator) -> Markup:
     v = stop.visit
 
     def when(m: Any) -> str:
         offset = _.day_offset(m.day_offset)
-        return html.escape(m.clock + (f" ({offset})" if offset else ""))
+        return m.clock + (f" ({offset})" if offset else "")
 
-    rows = [(_("vehicle"), html.escape(rv.route.vehicle_name)),
+    rows = [(_("vehicle"), rv.route.vehicle_name),
             (_("arrival"), when(stop.arrival)),
             (_("departure"), when(stop.departure)),
-            (_("deliver"), html.escape(_("crates_n", n=v.deliver_crates))),
-            (_("collect"), html.escape(_("crates_n", n=v.collect_crates))),
-            (_("load_after"), html.escape(_("crates_n", n=v.load_after_crates)))]
-    rows.extend((_("transfer"), html.escape(text)) for text in _.transfers(stop))
-    rows.extend((_("batches_deliver"), html.escape(_.batch(b))) for b in stop.deliver_batches)
-    rows.extend((_("batches_collect"), html.escape(_.batch(b))) for b in stop.collect_batches)
+            (_("deliver"), _("crates_n", n=v.deliver_crates)),
+            (_("collect"), _("crates_n", n=v.collect_crates)),
+            (_("load_after"), _("crates_n", n=v.load_after_crates))]
+    rows.extend((_("transfer"), text) for text in _.transfers(stop))
+    rows.extend((_("batches_deliver"), _.batch(b)) for b in stop.deliver_batches)
+    rows.extend((_("batches_collect"), _.batch(b)) for b in stop.collect_batches)
     if v.contact:
-        rows.append((_("contact"), html.escape(v.contact)))
+        rows.append((_("contact"), v.contact))
     if v.note:
-        rows.append((_("note"), html.escape(v.note)))
-    return (f'<div class="mlp-popup"><h3>{v.seq}. {html.escape(v.commune_name)}</h3>'
-            f"<table>{_popup_rows(rows)}</table></div>")
+        rows.append((_("note"), v.note))
+    return Markup('<div class="mlp-popup"><h3>{}. {}</h3><table>{}</table></div>').format(
+        v.seq, v.commune_name, _popup_rows(rows))
 
 
-def _depot_popup(name: str, note: str | None, vehicles: Sequence[str], _: Translator) -> str:
-    parts = [f'<div class="mlp-popup"><h3>{html.escape(name)}</h3>']
+def _depot_popup(name: str, note: str | None, vehicles: Sequence[str], _: Translator) -> Markup:
+    parts = [Markup('<div class="mlp-popup"><h3>{}</h3>').format(name)]
     if note is not None:
-        parts.append(f'<p class="warn">{html.escape(_("approximate_position"))}</p>'
-                     f"<p>{html.escape(note)}</p>")
-    parts.append(f"<p>{html.escape(_('vehicle'))}: {html.escape(', '.join(vehicles))}</p></div>")
-    return "".join(parts)
+        parts.append(Markup('<p class="warn">{}</p><p>{}</p>').format(
+            _("approximate_position"), note))
+    parts.append(Markup("<p>{}: {}</p></div>").format(_("vehicle"), ", ".join(vehicles)))
+    return Markup("").join(parts)
 
 
 def _depot_label(lang: str, approx: bool) -> str:
     return ("≈" if approx else "") + ("TV" if lang == "vi" else "Lib")
 
 
+def _layer_name(text: str) -> str:
+    """A name for Leaflet's layer control, which shows it as HTML: ``text`` escaped."""
+    return str(escape(text))
+
+
 def _legend_html(plan: Plan, views: Sequence[RouteView], approx: bool, n_unserved: int,
-                 _: Translator) -> str:
+                 _: Translator) -> Markup:
     rows = []
     for rv in views:
-        dash = f' stroke-dasharray="{rv.style.dash}"' if rv.style.dash else ""
-        sample = (f'<svg width="40" height="10"><line x1="1" y1="5" x2="39" y2="5" '
-                  f'stroke="{rv.style.colour}" stroke-width="4"{dash}/></svg>')
-        rows.append(f"<div>{sample}{html.escape(rv.route.vehicle_name)} · "
-                    f"{html.escape(_('page_of_stops', n=len(rv.stops)))} · "
-                    f"{rv.route.km:.0f} km</div>")
-    label = _depot_label(_.lang, approx)
-    rows.append(f'<div><span class="mlp-depot" style="display:inline-block;min-width:0;'
-                f'height:18px;line-height:14px;font-size:10px">{label}</span> '
-                f"{html.escape(_('depot'))}"
-                f"{' (' + html.escape(_('approximate_position')) + ')' if approx else ''}</div>")
+        sample = Markup('<svg width="40" height="10"><line x1="1" y1="5" x2="39" y2="5" '
+                        'stroke="{}" stroke-width="4"{}/></svg>').format(
+            rv.style.colour,
+            Markup(' stroke-dasharray="{}"').format(rv.style.dash) if rv.style.dash else "")
+        rows.append(Markup("<div>{}{} · {} · {} km</div>").format(
+            sample, rv.route.vehicle_name, _("page_of_stops", n=len(rv.stops)),
+            f"{rv.route.km:.0f}"))
+    rows.append(Markup('<div><span class="mlp-depot" style="display:inline-block;min-width:0;'
+                       'height:18px;line-height:14px;font-size:10px">{}</span> {}{}</div>')
+                .format(_depot_label(_.lang, approx), _("depot"),
+                        f" ({_('approximate_position')})" if approx else ""))
     if n_unserved:
-        rows.append(f'<div><span class="mlp-unserved" style="display:inline-block;width:16px;'
-                    f'height:16px;font-size:11px;line-height:12px">×</span> '
-                    f"{html.escape(_('layer_unserved'))} ({n_unserved})</div>")
-    title = html.escape(plan.scenario_title or plan.scenario_name)
-    return (f'<div class="mlp-legend"><h4>{title}</h4>{"".join(rows)}'
-            f'<div class="small">{html.escape(OSM_ATTRIBUTION)} (ODbL)</div></div>')
+        rows.append(Markup('<div><span class="mlp-unserved" style="display:inline-block;'
+                           'width:16px;height:16px;font-size:11px;line-height:12px">×</span> '
+                           '{} ({})</div>').format(_("layer_unserved"), n_unserved))
+    return Markup('<div class="mlp-legend"><h4>{}</h4>{}<div class="small">{} (ODbL)</div>'
+                  '</div>').format(plan.scenario_title or plan.scenario_name,
+                                   Markup("").join(rows), OSM_ATTRIBUTION)
 
 
 def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
@@ -288,7 +310,9 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
                    extra_css=MAP_CSS, zoom_snap=0.25)
     figure = m.get_root()
     if isinstance(figure, Figure):
-        figure.title = _("map_title", title=plan.scenario_title or plan.scenario_name)
+        # branca writes the title into <title> as it is: escape it here
+        figure.title = str(escape(_("map_title",
+                                    title=plan.scenario_title or plan.scenario_name)))
 
     folium.TileLayer(OSM_TILES_URL, attr=OSM_ATTRIBUTION, name=_("layer_osm"), overlay=True,
                      show=False, max_zoom=19).add_to(m)
@@ -299,20 +323,22 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
                        style_function=lambda _f: {"color": "#333333", "weight": 2,
                                                   "fillColor": "#ffffff", "fillOpacity": 0.7},
                        interactive=False).add_to(m)
-        road_group = folium.FeatureGroup(name=_("layer_roads"))
-        tooltip = JsCode("function(feature, layer) { if (feature.properties.label) "
-                         "{ layer.bindTooltip(feature.properties.label, {sticky: true}); } }")
+        road_group = folium.FeatureGroup(name=_layer_name(_("layer_roads")))
+        # a road's name is data: shown as text, never as HTML
+        tooltip = JsCode("function(feature, layer) { var label = feature.properties.label; "
+                         "if (label) { var el = document.createElement('span'); "
+                         "el.textContent = label; layer.bindTooltip(el, {sticky: true}); } }")
         for cls in reversed(BASEMAP_CLASSES):  # minor roads first, trunk roads on top
             style = dict(ROAD_STYLE[cls])
             folium.GeoJson({"type": "FeatureCollection", "features": roads[cls]},
                            style_function=lambda _f, s=style: s, control=False,
                            on_each_feature=tooltip).add_to(road_group)
         road_group.add_to(m)
-        commune_group = folium.FeatureGroup(name=_("layer_communes"))
+        commune_group = folium.FeatureGroup(name=_layer_name(_("layer_communes")))
         for lat, lon, name in _commune_points(plan.network):
             dot = folium.CircleMarker([lat, lon], radius=2.5, color="#555555", weight=1,
                                       fill=True, fill_color="#ffffff", fill_opacity=1)
-            dot.add_child(_BindText(html.escape(name), tooltip=True))
+            dot.add_child(_BindText(name, tooltip=True))
             dot.add_to(commune_group)
         commune_group.add_to(m)
 
@@ -325,7 +351,7 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
         depots.setdefault(key, []).append(r.vehicle_name)
         depot_notes[key] = rv.depot_note
         bounds.append((r.depot_lat, r.depot_lon))
-        group = folium.FeatureGroup(name=f"{r.vehicle_name} ({r.vehicle_id})")
+        group = folium.FeatureGroup(name=_layer_name(f"{r.vehicle_name} ({r.vehicle_id})"))
         line = _route_line(routes, r.vehicle_id)
         if line:
             bounds.extend(line)
@@ -333,38 +359,36 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
                             interactive=False).add_to(group)
             poly = folium.PolyLine(line, color=rv.style.colour, weight=4.5, opacity=1,
                                    dash_array=rv.style.dash, line_cap="round")
-            poly.add_child(_BindText(html.escape(f"{r.vehicle_name}: {r.km:.0f} km"),
-                                     tooltip=True))
+            poly.add_child(_BindText(f"{r.vehicle_name}: {r.km:.0f} km", tooltip=True))
             poly.add_to(group)
         for stop in rv.stops:
             v = stop.visit
             bounds.append((v.lat, v.lon))
             icon = folium.DivIcon(
-                html=(f'<div class="mlp-num" style="background:{rv.style.colour};'
-                      f'border-radius:{rv.style.marker_radius}">{v.seq}</div>'),
+                html=Markup('<div class="mlp-num" style="background:{};border-radius:{}">'
+                            '{}</div>').format(rv.style.colour, rv.style.marker_radius, v.seq),
                 icon_size=(26, 26), icon_anchor=(13, 13), class_name="mlp-stop")
             marker = folium.Marker([v.lat, v.lon], icon=icon)
             marker.add_child(_BindText(_stop_popup(rv, stop, _)))
-            marker.add_child(_BindText(html.escape(f"{v.seq}. {v.commune_name}"), tooltip=True))
+            marker.add_child(_BindText(f"{v.seq}. {v.commune_name}", tooltip=True))
             marker.add_to(group)
         group.add_to(m)
 
     for (name, lat, lon), vehicles in depots.items():
         note = depot_notes[(name, lat, lon)]
         label = _depot_label(lang, note is not None)
-        icon = folium.DivIcon(html=f'<div class="mlp-depot">{html.escape(label)}</div>',
+        icon = folium.DivIcon(html=Markup('<div class="mlp-depot">{}</div>').format(label),
                               icon_size=(40, 26), icon_anchor=(20, 13), class_name="mlp-depot-icon")
         marker = folium.Marker([lat, lon], icon=icon, z_index_offset=1000)
         marker.add_child(_BindText(_depot_popup(name, note, vehicles, _)))
-        marker.add_child(_BindText(html.escape(name + (f" ({_('approximate_position')})"
-                                                       if note is not None else "")),
-                                   tooltip=True))
+        marker.add_child(_BindText(name + (f" ({_('approximate_position')})"
+                                           if note is not None else ""), tooltip=True))
         marker.add_to(m)
 
     unserved_points = {f["properties"].get("commune_code"): f
                        for f in _features(routes, "unserved")}
     if plan.unserved:
-        group = folium.FeatureGroup(name=_("layer_unserved"))
+        group = folium.FeatureGroup(name=_layer_name(_("layer_unserved")))
         for u in plan.unserved:
             f = unserved_points.get(u.commune_code)
             if f is None or not f.get("geometry"):
@@ -374,12 +398,11 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
             icon = folium.DivIcon(html='<div class="mlp-unserved">×</div>', icon_size=(22, 22),
                                   icon_anchor=(11, 11), class_name="mlp-unserved-icon")
             marker = folium.Marker([lat, lon], icon=icon)
-            popup = (f'<div class="mlp-popup"><h3>{html.escape(u.commune_name)}</h3>'
-                     f'<p class="warn">{html.escape(_("unserved_marker"))}</p>'
-                     f"<p>{html.escape(_.reason(u.reason_code))}</p>"
-                     f"<p><small>{html.escape(u.reason)}</small></p></div>")
+            popup = Markup('<div class="mlp-popup"><h3>{}</h3><p class="warn">{}</p>'
+                           '<p>{}</p><p><small>{}</small></p></div>').format(
+                u.commune_name, _("unserved_marker"), _.reason(u.reason_code), u.reason)
             marker.add_child(_BindText(popup))
-            marker.add_child(_BindText(html.escape(f"{u.commune_name}: {_('unserved_marker')}"),
+            marker.add_child(_BindText(f"{u.commune_name}: {_('unserved_marker')}",
                                        tooltip=True))
             marker.add_to(group)
         group.add_to(m)
@@ -393,8 +416,8 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
 
     approx = any(n is not None for n in depot_notes.values())
     legend = _legend_html(plan, views, approx, len(plan.unserved), _)
-    attribution = html.escape(OSM_ATTRIBUTION) + " (ODbL)"
-    extra = (html.escape(plan.attribution) if plan.attribution
+    attribution = str(escape(OSM_ATTRIBUTION)) + " (ODbL)"
+    extra = (str(escape(plan.attribution)) if plan.attribution
              and plan.attribution.strip() != OSM_ATTRIBUTION else "")
     m.add_child(_MapScript(f"""
         MAP.attributionControl.setPrefix("Leaflet");
@@ -403,7 +426,7 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
         var legend = L.control({{position: "bottomleft"}});
         legend.onAdd = function () {{
             var div = L.DomUtil.create("div");
-            div.innerHTML = {js_string(legend)};
+            div.innerHTML = {js_string(str(legend))};
             L.DomEvent.disableClickPropagation(div);
             return div;
         }};
@@ -440,19 +463,25 @@ def map_is_current(path: Path) -> bool:
     return MAP_FORMAT.encode() in head
 
 
-def write_plan_map(folder: str | Path, out_html: str | Path, *, lang: str = "vi") -> Path:
+def write_plan_map(folder: str | Path, out_html: str | Path, *, lang: str = "vi",
+                   mode: int = 0o644) -> Path:
     """Write the self-contained map of the plan in ``folder`` (its ``plan.json`` and
-    ``routes.geojson``) to ``out_html``, replacing any earlier file atomically."""
+    ``routes.geojson``) to ``out_html``, replacing any earlier file atomically. A missing or
+    unreadable ``routes.geojson`` is logged and the map drawn without route lines (its stops
+    come from the plan). The file gets ``mode`` (by default readable by all: a page to
+    share)."""
     folder = Path(folder)
     plan = read_plan_folder(folder)
     routes_path = folder / ROUTES_FILE
     try:
         routes = json.loads(Path(routes_path).read_text(encoding="utf-8"))
+        check_routes_geojson(routes, file=str(routes_path))
     except FileNotFoundError:
-        raise MapError(f"{routes_path}: routes file not found; run `planner solve` to write "
-                       "it") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MapError(f"{routes_path}: not valid GeoJSON ({exc})") from None
+        log.warning("%s: routes file not found; the map has no route lines", routes_path)
+        routes = NO_ROUTES
+    except (ValueError, PlannerError) as exc:  # JSON, UTF-8, shape
+        log.warning("%s: not usable (%s); the map has no route lines", routes_path, exc)
+        routes = NO_ROUTES
     page = render_map_html(plan_map(plan, routes, lang=lang), lang=lang)
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -461,7 +490,7 @@ def write_plan_map(folder: str | Path, out_html: str | Path, *, lang: str = "vi"
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(page)
-        tmp.chmod(0o644)  # mkstemp makes it private; the map is a page to share
+        tmp.chmod(mode)  # mkstemp makes it private
         tmp.replace(out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -515,9 +544,10 @@ def map_file_name(lang: str) -> str:
     return "map.html" if lang == DEFAULT_LANGUAGE else f"map.{lang}.html"
 
 
-def plan_map_file(folder: Path, lang: str) -> Path:
-    """The map page in ``lang`` of the plan folder ``folder``, (re)written when missing, older
-    than the plan or its routes, or drawn by an earlier version of the map code."""
+def plan_map_file(folder: Path, lang: str, *, mode: int = 0o644) -> Path:
+    """The map page in ``lang`` of the plan folder ``folder``, (re)written (with file mode
+    ``mode``) when missing, older than the plan or its routes, or drawn by an earlier version
+    of the map code."""
     if lang not in LANGUAGES:
         raise MapError(f"no map language {lang!r}; use one of {', '.join(LANGUAGES)}")
     out = folder / map_file_name(lang)
@@ -525,5 +555,5 @@ def plan_map_file(folder: Path, lang: str) -> Path:
     newest = max(p.stat().st_mtime for p in sources if p.exists())
     if not out.is_file() or out.stat().st_mtime < newest or not map_is_current(out):
         log.info("writing %s", out)
-        write_plan_map(folder, out, lang=lang)
+        write_plan_map(folder, out, lang=lang, mode=mode)
     return out

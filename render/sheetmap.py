@@ -316,7 +316,7 @@ def route_map_png(view: RouteView, lines: Sequence[np.ndarray], basemap: Basemap
             taken.append(box)
             ax.annotate(text, (v.lon, v.lat), xytext=(dx, dy), textcoords="offset points",
                         ha=ha, va=va, fontproperties=bold, fontsize=font_pt, zorder=7,
-                        path_effects=halo)
+                        path_effects=halo, parse_math=False)  # a name is text, never "$math$"
             break
 
     _draw_scale_bar(ax, xlim, ylim, regular)

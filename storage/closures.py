@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ from planner.closures import DrawnClosure, closure_specs
 from planner.errors import ScenarioError
 from storage.errors import InvalidRecordError, RecordNotFoundError
 from storage.models import Closure, utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,8 +65,16 @@ def add_closure(session: Session, *, name: str, geometry: dict[str, Any] | str,
 
 
 def _closure_info(c: Closure) -> ClosureInfo:
-    return ClosureInfo(c.id, c.name, json.loads(c.geometry_geojson), c.from_date, c.to_date,
-                       c.note)
+    """The closure as pages read it; a geometry that is not a JSON object (a record damaged
+    outside the app) reads as ``{}``: the closure is listed but closes nothing."""
+    try:
+        geometry = json.loads(c.geometry_geojson or "")
+    except ValueError:
+        geometry = None
+    if not isinstance(geometry, dict):
+        log.warning("closure %s: stored geometry is not a GeoJSON object; ignored", c.id)
+        geometry = {}
+    return ClosureInfo(c.id, c.name, geometry, c.from_date, c.to_date, c.note)
 
 
 def list_closures(session: Session, *, on: dt.date | None = None) -> list[ClosureInfo]:

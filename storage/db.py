@@ -105,11 +105,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+READ_ONLY = "mlp_read_only"  # execution option of the connection of Database.read()
+
+
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock at the start, so a transaction that reads and then
     # writes (such as numbering a new plan version) waits for another writer instead of
-    # failing half-way with "database is locked".
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # failing half-way with "database is locked". A unit of work that only reads
+    # (Database.read) begins a deferred transaction: in WAL mode it never waits for a writer
+    # nor makes one wait, so pages are not queued behind each other's sessions checks.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _private_sqlite_file(path: Path) -> None:
+    """Make the SQLite file (and its folder) if missing, readable by its owner only: it
+    holds password hashes. SQLite gives its ``-wal`` and ``-shm`` files the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except (FileNotFoundError, PermissionError):
+            continue
 
 
 def make_engine(url: str) -> Engine:
@@ -122,7 +143,7 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, poolclass=StaticPool,
                                    connect_args={"check_same_thread": False})
         else:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(parsed.database))
             engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -199,6 +220,17 @@ class Database:
         or is busy past its timeout raises :class:`DatabaseUnavailableError`."""
         try:
             with self.sessions.begin() as session:
+                yield session
+        except OperationalError as exc:
+            raise DatabaseUnavailableError(f"database {self.url}: {exc.orig}") from exc
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A unit of work that only reads (it must not write): like :meth:`begin`, but on
+        SQLite a deferred transaction, which runs beside a writer instead of after it."""
+        try:
+            with self.sessions.begin() as session:
+                session.connection(execution_options={READ_ONLY: True})
                 yield session
         except OperationalError as exc:
             raise DatabaseUnavailableError(f"database {self.url}: {exc.orig}") from exc

@@ -298,6 +298,21 @@ class LoginFailure(Base):
     at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+class UserSession(Base):
+    """A logged-in session of the web UI: the cookie holds a random token, the database its
+    digest (``token_hash``), so that logging out, a password change or switching the user off
+    ends the session on the server (see :mod:`storage.sessions`)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    revoked_at: Mapped[dt.datetime | None]
+
+
 @event.listens_for(PlanVersion, "before_update")
 @event.listens_for(PlanVersion, "before_delete")
 def _refuse_changes(mapper: Any, connection: Any, target: PlanVersion) -> None:

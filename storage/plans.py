@@ -12,10 +12,11 @@ import datetime as dt
 import gzip
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,9 +32,11 @@ from storage.models import OUTCOME_STATUSES, PlanRecord, PlanVersion, VisitOutco
 def parse_plan_text(text: str, *, file: str) -> Plan:
     """The plan in ``text`` (a ``plan.json``); :class:`InvalidRecordError` if it is none."""
     try:
-        return plan_from_dict(json.loads(text), file=file)
-    except ValueError as exc:  # JSON errors
+        data = json.loads(text)
+    except (ValueError, TypeError) as exc:  # JSON errors; not text at all
         raise InvalidRecordError(f"{file}: not valid JSON ({exc})") from None
+    try:
+        return plan_from_dict(data, file=file)
     except PlannerError as exc:
         raise InvalidRecordError(str(exc)) from None
 
@@ -150,13 +153,18 @@ def publish_plan(session: Session, *, plan_name: str, user_id: int, plan_text: s
                  routes_geojson: bytes | None = None, scenario_json: str | None = None,
                  folder: str | None = None, note: str = "") -> VersionInfo:
     """Publish ``plan_text`` (the ``plan.json`` of plan ``plan_name``) as the next version
-    of its scenario's series; the plan is registered (or its record updated) first."""
+    of its scenario's series; the plan is registered (or its record updated) first. A plan
+    identical to the newest version of its series (same digest) is not published again:
+    that version is returned as it is (compare its ``published_at``)."""
     plan = parse_plan_text(plan_text, file=f"{folder or plan_name}/plan.json")
     series = plan.scenario_name[:128]
     _lock_series(session, series)
     plan_id = register_plan(session, name=plan_name, folder=folder, plan_text=plan_text)
-    last = session.scalar(select(func.max(PlanVersion.number))
-                          .where(PlanVersion.series == series))
+    newest = session.scalar(_versions_query().where(PlanVersion.series == series)
+                            .order_by(PlanVersion.number.desc()).limit(1))
+    if newest is not None and newest.digest == sha256_hex(plan_text):
+        return _version_info(newest)
+    last = newest.number if newest is not None else None
     version = PlanVersion(plan_id=plan_id, series=series, number=(last or 0) + 1,
                           published_by_id=user_id, published_at=utcnow(), note=note,
                           plan_json=plan_text, digest=sha256_hex(plan_text),
@@ -204,8 +212,12 @@ def version_content(session: Session, version_id: int) -> VersionContent:
     version = session.get(PlanVersion, version_id)
     if version is None:
         raise RecordNotFoundError(f"no published version with id {version_id}")
-    routes = (gzip.decompress(version.routes_geojson_gz)
-              if version.routes_geojson_gz is not None else None)
+    try:
+        routes = (gzip.decompress(version.routes_geojson_gz)
+                  if version.routes_geojson_gz is not None else None)
+    except (OSError, EOFError, zlib.error) as exc:  # a record damaged outside the app
+        raise InvalidRecordError(f"{version_key(version.series, version.number)}: stored "
+                                 f"routes are not readable ({exc})") from None
     return VersionContent(_version_info(version), version.plan_json, routes,
                           version.scenario_json)
 

@@ -12,13 +12,13 @@ import functools
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from storage.errors import DuplicateError, InvalidRecordError, RecordNotFoundError
-from storage.models import ROLES, LoginFailure, User, utcnow
+from storage.models import ROLES, LoginFailure, User, UserSession, utcnow
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8
@@ -86,10 +86,24 @@ def _user_named(session: Session, username: str) -> User:
 
 def set_password(session: Session, username: str, password: str, *,
                  hash_method: str = DEFAULT_HASH_METHOD) -> UserInfo:
+    """Give ``username`` a new password; every session of the user ends (see
+    :mod:`storage.sessions`)."""
     _check_password(password)
     user = _user_named(session, username)
     user.password_hash = generate_password_hash(password, method=hash_method)
+    revoke_user_sessions(session, user.id)
     return _user_info(user)
+
+
+def revoke_user_sessions(session: Session, user_id: int, *,
+                         now: dt.datetime | None = None) -> int:
+    """End every web session of ``user_id`` (a new password, the user switched off);
+    returns how many were ended."""
+    result = session.execute(
+        update(UserSession).where(UserSession.user_id == user_id,
+                                  UserSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow()))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def update_user(session: Session, username: str, *, role: str | None = None,
@@ -102,6 +116,8 @@ def update_user(session: Session, username: str, *, role: str | None = None,
         user.role = role
     if active is not None:
         user.active = active
+        if not active:
+            revoke_user_sessions(session, user.id)
     return _user_info(user)
 
 
@@ -122,18 +138,21 @@ def authenticate(session: Session, username: str, password: str, *,
     return _user_info(user)
 
 
-def login_blocked(session: Session, username: str, address: str, *, max_per_name: int,
-                  max_per_address: int, window: dt.timedelta,
+def login_blocked(session: Session, username: str, address: str, *,
+                  max_per_name_address: int, max_per_name: int, window: dt.timedelta,
                   now: dt.datetime | None = None) -> dt.datetime | None:
-    """When logins for ``username`` or from ``address`` may be tried again, if that name failed
-    ``max_per_name`` times, or that address ``max_per_address`` times, within ``window``;
-    ``None`` when neither did."""
+    """When logins for ``username`` from ``address`` may be tried again, if that name failed
+    ``max_per_name_address`` times from that address, or ``max_per_name`` times from any
+    address (guessing one password from many places), within ``window``; ``None`` when
+    neither did. An address alone is never blocked: a library's office behind one router
+    shares one, and one person's mistakes there must not lock out the others."""
     now = now or utcnow()
+    name = LoginFailure.username == username[:64]
     until = None
-    for column, value, limit in ((LoginFailure.username, username[:64], max_per_name),
-                                 (LoginFailure.address, address[:64], max_per_address)):
+    for where, limit in (((name, LoginFailure.address == address[:64]), max_per_name_address),
+                         ((name,), max_per_name)):
         recent = session.scalars(
-            select(LoginFailure.at).where(column == value, LoginFailure.at > now - window)
+            select(LoginFailure.at).where(*where, LoginFailure.at > now - window)
             .order_by(LoginFailure.at.desc()).limit(limit)).all()
         if len(recent) >= limit:  # blocked until the oldest of the last ``limit`` expires
             free_at = recent[-1] + window

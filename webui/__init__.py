@@ -33,11 +33,25 @@ solves.
     werkzeug's password hash method for new passwords; default ``scrypt``.
 ``CSRF_ENABLED``
     check the CSRF token of every form and ``fetch`` (see :mod:`webui.csrf`); default on.
-``LOGIN_MAX_FAILURES``, ``LOGIN_MAX_FAILURES_PER_ADDRESS``, ``LOGIN_BLOCK_MINUTES``
-    after this many failed logins for one name (default 5), or from one client address
-    (default 20: a library's office shares one), within ``LOGIN_BLOCK_MINUTES`` (default 15),
-    further logins for that name or from that address are refused (HTTP 429, with the wait)
-    until the oldest of those failures is that old.
+``LOGIN_MAX_FAILURES``, ``LOGIN_MAX_FAILURES_PER_NAME``, ``LOGIN_BLOCK_MINUTES``
+    after this many failed logins for one name from one client address (default 5), or for
+    one name from any address (default 20), within ``LOGIN_BLOCK_MINUTES`` (default 15),
+    further logins for that name (from that address) are refused (HTTP 429, with the wait)
+    until the oldest of those failures is that old. An address alone is never blocked: a
+    library's office shares one.
+``SESSION_MAX_AGE_HOURS``
+    a login lasts this long at most (default 168, a week); sessions are kept on the server
+    (:mod:`storage.sessions`) and end at logout, at a new password and when the user is
+    switched off, whatever the browser kept.
+``HTTPS``, ``TRUSTED_PROXIES``
+    ``Secure`` cookies and HSTS: by default on for requests that came over HTTPS; ``True``
+    always, ``False`` never. Behind a reverse proxy, ``TRUSTED_PROXIES`` (the number of
+    proxies, default 0) makes its ``X-Forwarded-*`` headers count (see
+    :mod:`webui.security`).
+``DERIVED_CACHE_MAX_MB``
+    how much disk the cache of drawn files (PDFs, sheet maps, exports) may take in
+    ``<instance folder>/cache`` (default 512; 0 switches the cache off); see
+    :mod:`webui.derived`.
 
 The instance folder is ``create_app(instance_path=...)``, else the environment variable
 ``PLANNER_INSTANCE_DIR``, else ``instance/`` in the project of a checkout (the rule of
@@ -45,7 +59,10 @@ The instance folder is ``create_app(instance_path=...)``, else the environment v
 
 The web layer is thin: pages read plans with :mod:`planner.plan`, solves run in
 :mod:`webui.worker` processes, never inside a request. Every page but the login page needs
-a logged-in user (:mod:`webui.auth`).
+a logged-in user (:mod:`webui.auth`). The instance folder is readable by its owner only
+(:mod:`webui.files`); the app's pages run scripts from its own files only and plan maps are
+sandboxed (:data:`CONTENT_SECURITY_POLICY`, :data:`webui.plans.MAP_CONTENT_SECURITY_POLICY`);
+error pages name files relative to the app's folders (:func:`webui.errors.public_text`).
 """
 
 from __future__ import annotations
@@ -67,7 +84,10 @@ from render import ASSETS_DIR, formatting
 from render.errors import RenderError
 from render.i18n import COOKIE_NAME, LANGUAGES, Translator, normalise_language, pick_language
 from storage.db import instance_dir
-from webui.errors import WebUIError
+from storage.errors import DatabaseUnavailableError, StorageError
+from webui.errors import WebUIError, public_text
+from webui.files import make_private, private_dir
+from webui.security import https_in_use
 
 log = logging.getLogger(__name__)
 
@@ -83,16 +103,24 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_METHOD": "scrypt",
     "CSRF_ENABLED": True,
     "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_MAX_FAILURES_PER_NAME": 20,
     "LOGIN_BLOCK_MINUTES": 15,
+    "SESSION_MAX_AGE_HOURS": 168,
+    "HTTPS": None,
+    "TRUSTED_PROXIES": 0,
+    "DERIVED_CACHE_MAX_MB": 512,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
 }
 SECRET_KEY_FILE = "secret_key"
-# Pages load nothing from other hosts; only the optional OSM tile layer of a map does.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+# The app's own pages run scripts from its own files only (no inline script, so text that
+# slipped into a page unescaped still could not run), and load nothing from other hosts but
+# the optional OSM tile layer of a map. Plan maps, whose folium pages need inline scripts,
+# get their own policy (see :data:`webui.plans.MAP_CONTENT_SECURITY_POLICY`).
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; "
                            "style-src 'self' 'unsafe-inline'; "
                            "img-src 'self' data: https://tile.openstreetmap.org; "
+                           "object-src 'none'; base-uri 'none'; "
                            "frame-ancestors 'self'; form-action 'self'")
 
 
@@ -104,7 +132,7 @@ def create_app(config: dict[str, Any] | None = None, *,
     app.config.from_mapping(DEFAULTS)
     if config:
         app.config.from_mapping(config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(app.instance_path))  # database, key, jobs: nothing for other users
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     runs_dir = Path(app.config["RUNS_DIR"]).resolve()
@@ -113,9 +141,11 @@ def create_app(config: dict[str, Any] | None = None, *,
     app.config.update(RUNS_DIR=runs_dir, SCENARIOS_DIR=scenarios_dir, JOBS_DIR=jobs_dir)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from webui import auth, communes, csrf, jobs, plans, publish, services, sheets
+    from webui import auth, communes, csrf, jobs, plans, publish, security, services, sheets
 
+    security.init_app(app)
     services.init_app(app)
+    make_private(Path(app.instance_path))  # what earlier versions left readable
     _init_i18n(app)
     _init_errors(app)
     csrf.init_app(app)
@@ -177,7 +207,8 @@ def _init_i18n(app: Flask) -> None:
     def remember_language(response: Response) -> Response:
         asked = normalise_language(request.args.get("lang"))
         if asked and request.cookies.get(COOKIE_NAME) != asked:
-            response.set_cookie(COOKIE_NAME, asked, max_age=365 * 24 * 3600, samesite="Lax")
+            response.set_cookie(COOKIE_NAME, asked, max_age=365 * 24 * 3600, samesite="Lax",
+                                secure=https_in_use(app))
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         return response
@@ -206,11 +237,24 @@ def _init_i18n(app: Flask) -> None:
     app.add_template_filter(lambda s: formatting.seconds_text(s, _lang()), "seconds")
 
 
+def server_paths(app: Flask) -> tuple[Path, ...]:
+    """The app's folders, which messages people read name relatively (see
+    :func:`webui.errors.public_text`)."""
+    config = app.config
+    return (Path(config["RUNS_DIR"]), Path(config["SCENARIOS_DIR"]), Path(config["JOBS_DIR"]),
+            Path(app.instance_path), Path(app.root_path).parent)
+
+
 def _init_errors(app: Flask) -> None:
     """Error pages in the page language, with the status the error carries."""
 
     def page(status: int, message: str) -> ResponseReturnValue:
-        return render_template("error.html", status=status, message=message), status
+        return render_template("error.html", status=status,
+                               message=public_text(message, server_paths(app))), status
+
+    # Errors shown inside pages (a job's error and log, an unreadable scenario or dataset)
+    # name files as error pages do.
+    app.add_template_filter(lambda text: public_text(str(text), server_paths(app)), "public")
 
     @app.errorhandler(WebUIError)
     def webui_error(exc: WebUIError) -> ResponseReturnValue:
@@ -227,6 +271,11 @@ def _init_errors(app: Flask) -> None:
     def planner_error(exc: PlannerError) -> ResponseReturnValue:
         log.error("%s", exc)
         return page(500, str(exc))
+
+    @app.errorhandler(StorageError)
+    def storage_error(exc: StorageError) -> ResponseReturnValue:
+        log.error("%s", exc)
+        return page(503 if isinstance(exc, DatabaseUnavailableError) else 500, str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:

@@ -13,8 +13,14 @@
 database is ``--database-url``, else ``DATABASE_URL``, else ``planner.sqlite3`` in the
 instance folder (``--instance``, else ``PLANNER_INSTANCE_DIR``, else ``./instance``).
 A password not given with ``--password`` is asked for (twice) on a terminal, or read as one
-line from standard input. Flask's threaded server is fine for one library's office; put a
-WSGI server in front for more.
+line from standard input.
+
+``serve`` runs the app in waitress, a production WSGI server in pure Python (``--threads``
+request threads, default 8); ``--dev`` (or ``--debug``) runs Flask's development server
+instead, which is for development only. Behind a reverse proxy (HTTPS), give
+``--trusted-proxies N`` so that the client's address and scheme are taken from its
+``X-Forwarded-*`` headers; ``--https`` forces ``Secure`` cookies and HSTS (see
+:mod:`webui.security`).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from webui.services import services_of
 COMMANDS = ("serve", "create-user", "create-admin", "set-password", "set-role", "list-users",
             "upgrade-db")
 DEMO_USER = "demo"
+DEFAULT_THREADS = 8
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--max-jobs", type=int, default=1, help="solves run at once")
-    serve.add_argument("--debug", action="store_true", help="Flask debug mode (reloader off)")
+    serve.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                       help=f"request threads of the server (default {DEFAULT_THREADS})")
+    serve.add_argument("--dev", action="store_true",
+                       help="Flask's development server instead of waitress (not for users)")
+    serve.add_argument("--debug", action="store_true",
+                       help="Flask debug mode, in the development server (reloader off)")
+    serve.add_argument("--trusted-proxies", type=int, default=0, metavar="N",
+                       help="reverse proxies in front whose X-Forwarded-* headers count")
+    serve.add_argument("--derived-cache-mb", type=float, default=None, metavar="MB",
+                       help="disk for drawn PDFs, maps and exports (default 512; 0: no cache)")
+    serve.add_argument("--https", action="store_true",
+                       help="always send Secure cookies and HSTS (default: over HTTPS only)")
     serve.add_argument("--demo-user", action="store_true",
                        help=f"if there are no users yet, make dispatcher {DEMO_USER!r} and "
                             "print its password")
@@ -147,7 +165,12 @@ def ensure_demo_user(app: Flask, *, password: str | None = None) -> tuple[str, s
 
 
 def serve(args: argparse.Namespace) -> int:
-    app = _app(args, MAX_CONCURRENT_JOBS=max(1, args.max_jobs))
+    """Serve the app: waitress, or Flask's development server with ``--dev``."""
+    app = _app(args, MAX_CONCURRENT_JOBS=max(1, args.max_jobs),
+               TRUSTED_PROXIES=max(0, args.trusted_proxies),
+               **({"HTTPS": True} if args.https else {}),
+               **({"DERIVED_CACHE_MAX_MB": args.derived_cache_mb}
+                  if args.derived_cache_mb is not None else {}))
     if args.demo_user:
         made = ensure_demo_user(app, password=args.demo_password)
         url = f"http://{args.host}:{args.port}/"
@@ -159,8 +182,16 @@ def serve(args: argparse.Namespace) -> int:
             print(f"\n  Log in at {url}login with your account (the demo user, if made "
                   f"earlier, is {DEMO_USER!r}; reset its password with python -m webui "
                   f"set-password {DEMO_USER}).\n", flush=True)
-    app.run(host=args.host, port=args.port, threaded=True, debug=args.debug,
-            use_reloader=False)
+    if args.dev or args.debug:
+        app.run(host=args.host, port=args.port, threaded=True, debug=args.debug,
+                use_reloader=False)
+        return 0
+    import waitress
+
+    print(f"  Serving on http://{args.host}:{args.port}/ (waitress, {args.threads} threads)",
+          flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=max(1, args.threads),
+                   ident="mobile-library-planner", _quiet=True)
     return 0
 
 

@@ -6,8 +6,13 @@ published plans and their route sheets and records visit outcomes; a *viewer* re
 page but the login page and static files needs a logged-in user; views declare what they
 need with :func:`requires`, and views of blueprints that do not (the plan, sheet and job
 pages) get the permission of :data:`BLUEPRINT_PERMISSIONS`; a view nobody declared needs
-``read`` to look and ``edit`` to change anything. Passwords are stored as werkzeug hashes,
-the user id in Flask's signed session cookie.
+``read`` to look and ``edit`` to change anything. Passwords are stored as werkzeug hashes.
+
+Flask's signed session cookie holds a random session token (and the CSRF token); the
+session itself is kept in the database (:mod:`storage.sessions`) and checked on every
+request, so logging out, a new password or switching a user off ends it on the server: a
+cookie copied before then no longer logs anyone in. Sessions last ``SESSION_MAX_AGE_HOURS``
+at most.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from storage import plans, users
+from storage import plans, sessions, users
 from storage.models import ROLES, utcnow
 from webui.errors import WebUIError
 from webui.services import database
@@ -43,7 +48,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
 
-SESSION_USER = "user_id"
+SESSION_TOKEN = "session_token"
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset(ROLES),                                   # dashboard, published plans
@@ -165,18 +170,32 @@ def _to_login() -> ResponseReturnValue:
     return redirect(url_for("auth.login"))
 
 
+def session_max_age() -> dt.timedelta:
+    return dt.timedelta(hours=float(current_app.config["SESSION_MAX_AGE_HOURS"]))
+
+
 def load_user() -> None:
-    """Put the session's user (if still active) in ``g.user``."""
+    """Put the session's user in ``g.user`` if the session is still valid on the server (not
+    revoked nor too old, its user active); else forget it."""
     g.user = None
-    user_id = session.get(SESSION_USER)
-    if not isinstance(user_id, int):
+    token = session.get(SESSION_TOKEN)
+    if not isinstance(token, str):
         return
-    with database().begin() as s:
-        info = users.get_user(s, user_id)
-    if info is None or not info.active:
-        session.pop(SESSION_USER, None)
+    with database().read() as s:
+        info = sessions.session_user(s, token, max_age=session_max_age())
+    if info is None:
+        session.pop(SESSION_TOKEN, None)
         return
     g.user = CurrentUser(info.id, info.username, info.role)
+
+
+def start_session(user_id: int) -> None:
+    """Log ``user_id`` in: a fresh cookie session (and CSRF token) holding the token of a
+    new server-side session."""
+    with database().begin() as s:
+        token = sessions.start_session(s, user_id, max_age=session_max_age())
+    session.clear()
+    session[SESSION_TOKEN] = token
 
 
 def guard() -> ResponseReturnValue | None:
@@ -210,8 +229,8 @@ def login() -> ResponseReturnValue:
     with database().begin() as s:
         now = utcnow()
         until = users.login_blocked(
-            s, username, address, max_per_name=config["LOGIN_MAX_FAILURES"],
-            max_per_address=config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            s, username, address, max_per_name_address=config["LOGIN_MAX_FAILURES"],
+            max_per_name=config["LOGIN_MAX_FAILURES_PER_NAME"],
             window=dt.timedelta(minutes=config["LOGIN_BLOCK_MINUTES"]), now=now)
         if until is not None:
             info = None
@@ -231,8 +250,7 @@ def login() -> ResponseReturnValue:
         log.warning("failed login for %r from %s", username, address)
         return render_template("login.html", next=target, error=g.tr("login_failed"),
                                username=username), 401
-    session.clear()  # a fresh session (and CSRF token) for the logged-in user
-    session[SESSION_USER] = info.id
+    start_session(info.id)
     log.info("user %s logged in", info.username)
     return redirect(target, code=303)
 
@@ -240,6 +258,10 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     user = current_user()
+    token = session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        with database().begin() as s:
+            sessions.revoke_session(s, token)  # the cookie, wherever a copy is, is dead
     session.clear()
     if user is not None:
         log.info("user %s logged out", user.username)

@@ -32,8 +32,9 @@ from storage.closures import ClosureInfo
 from storage.plans import parse_version_key
 from webui.auth import current_user, requires
 from webui.edits import start_replan, time_limit_field
-from webui.errors import BadRequestError, NotFoundError
+from webui.errors import BadRequestError, NotFoundError, UnreadablePlanError
 from webui.jobservice import ReplanSpec
+from webui.plans import load_plan
 from webui.services import database, plan_store
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def drawn(c: ClosureInfo) -> DrawnClosure:
 def scenario_closures(closures: Iterable[ClosureInfo]) -> list[dict[str, Any]]:
     """Closures of the database in the scenario format of ``road_conditions.closures``
     (:func:`planner.closures.closure_parts`)."""
-    return [part for c in closures for part in closure_parts(drawn(c))]
+    return [part for c in closures if c.geometry for part in closure_parts(drawn(c))]
 
 
 def _plan_choices() -> list[str]:
@@ -103,10 +104,7 @@ def _plan_choices() -> list[str]:
 
 
 def _load(name: str) -> Plan:
-    try:
-        return plan_store().plan(name)
-    except NotFoundError:
-        raise NotFoundError(g.tr("unknown_plan", name=name)) from None
+    return load_plan(name)
 
 
 def _overlaps(c: ClosureInfo, plan: Plan) -> bool:
@@ -130,7 +128,7 @@ def _page_url(plan: str, *, anchor: str | None = None) -> str:
 
 
 def _closure_feature(c: ClosureInfo) -> dict[str, Any]:
-    return {"type": "Feature", "geometry": c.geometry,
+    return {"type": "Feature", "geometry": c.geometry or None,
             "properties": {"id": c.id, "name": c.name, "note": c.note,
                            "from": c.from_date.isoformat(), "to": c.to_date.isoformat()}}
 
@@ -141,8 +139,15 @@ def closures_page() -> ResponseReturnValue:
     with database().begin() as s:
         closures = stored_closures.list_closures(s)
     choices = _plan_choices()
-    chosen = request.args.get("plan") or (choices[0] if choices else "")
+    chosen = request.args.get("plan") or ""
     plan = _load(chosen) if chosen else None
+    for name in choices if not chosen else ():  # the newest plan that can be read
+        try:
+            chosen, plan = name, _load(name)
+            break
+        except UnreadablePlanError as exc:
+            log.warning("closures page: %s", exc)
+            chosen, plan = "", None
     in_force = {c.id for c in closures if plan is not None and _overlaps(c, plan)}
     return render_template("closures.html", closures=closures, choices=choices,
                            chosen=chosen, plan=plan, in_force=in_force,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 import math
 import re
@@ -34,11 +35,11 @@ from geodata.datasets import Dataset, known_datasets, load_dataset
 from geodata.errors import GeodataError
 from planner.errors import PlannerError, Problem, ScenarioError
 from planner.libraries import LibraryValues, check_library_values
-from planner.scenario import WEEKDAYS, Scenario, Stop
-from storage import InvalidRecordError, libraries
+from planner.scenario import WEEKDAYS, Scenario, Stop, parse_scenario
+from storage import InvalidRecordError, StorageError, libraries, plans
 from storage.libraries import LibraryOverrideInfo
-from webui.auth import current_user, requires
-from webui.errors import NotFoundError
+from webui.auth import can, current_user, requires
+from webui.errors import NotFoundError, UnreadablePlanError
 from webui.scenariostore import ScenarioSources, UnknownScenarioError
 from webui.services import database, plan_store
 from webui.textsearch import fold_vietnamese, matches_field, query_terms
@@ -203,7 +204,7 @@ def _default_scenario(names: Sequence[str]) -> str:
     for run in store.names()[:5]:
         try:
             name = store.plan(run).scenario_name
-        except (PlannerError, NotFoundError):
+        except (PlannerError, NotFoundError, UnreadablePlanError):
             continue
         if name in names:
             return name
@@ -231,6 +232,41 @@ def choose_scenario(asked: str | None, sources: ScenarioSources) -> ScenarioChoi
         return ScenarioChoice(name, None, str(exc))
 
 
+def published_scenarios() -> dict[str, Scenario | str]:
+    """The scenario of the newest published version of each series, as published (its
+    frozen ``scenario.json``), or why it cannot be read: what a user who reads published
+    plans only (a driver) may see of the scenarios."""
+    out: dict[str, Scenario | str] = {}
+    with database().begin() as s:
+        for v in plans.list_versions(s):  # by series, newest first
+            if v.series in out:
+                continue
+            try:
+                text = plans.version_content(s, v.id).scenario_json
+                data = json.loads(text) if text else None
+                out[v.series] = parse_scenario(data, file=v.key) if isinstance(data, dict) \
+                    else f"{v.key}: no scenario was published with this version"
+            except (StorageError, PlannerError, ValueError) as exc:
+                out[v.series] = str(exc)
+    return out
+
+
+def choose_published(asked: str | None) -> tuple[ScenarioChoice | None, list[str]]:
+    """Like :func:`choose_scenario` among the published scenarios only; the default is the
+    series of the newest published version. An unpublished name is unknown (404)."""
+    published = published_scenarios()
+    with database().begin() as s:
+        newest = plans.latest_version(s)
+    name = (newest.series if newest else "") if asked is None else asked
+    if not name:
+        return None, list(published)
+    if name not in published:
+        raise NotFoundError(g.tr("unknown_scenario", name=name))
+    found = published[name]
+    return (ScenarioChoice(name, found) if isinstance(found, Scenario)
+            else ScenarioChoice(name, None, found)), list(published)
+
+
 def _dataset_name(choice: ScenarioChoice | None) -> str:
     if choice and choice.scenario:
         return choice.scenario.network
@@ -247,10 +283,13 @@ def _edited(codes: Sequence[str] | None = None) -> dict[str, LibraryOverrideInfo
 def communes_page() -> ResponseReturnValue:
     query = request.args.get("q", "")[:MAX_QUERY_CHARS]
     only = request.args.get("only") == "1"
-    sources = _sources()
-    choice = choose_scenario(request.args.get("scenario"), sources)
+    if can("read_plans"):
+        sources = _sources()
+        choice = choose_scenario(request.args.get("scenario"), sources)
+        scenarios = sources.names()
+    else:  # drivers see published plans only, and so published scenarios only
+        choice, scenarios = choose_published(request.args.get("scenario"))
     network = _dataset_name(choice)
-    scenarios = sources.names()
     try:
         dataset = load_dataset(network)
         communes, libraries = dataset_records(dataset)
@@ -458,7 +497,11 @@ def _library_page(lib: CommuneLibrary, *, values: LibraryValues | None = None,
 
 
 def _stop_in_scenarios(code: str) -> list[str]:
-    """The names of the scenarios (readable ones) that serve commune ``code``."""
+    """The names of the scenarios (readable ones, published ones for a user who reads
+    published plans only) that serve commune ``code``."""
+    if not can("read_plans"):
+        return [name for name, sc in published_scenarios().items()
+                if isinstance(sc, Scenario) and any(st.commune_code == code for st in sc.stops)]
     sources = _sources()
     out = []
     for entry in sources.entries():

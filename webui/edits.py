@@ -38,6 +38,7 @@ from planner.edit import (
     check_stored_plan,
     edit_context,
 )
+from planner.errors import PlannerError
 from planner.plan import TZ, Plan
 from planner.provenance import Finding as StoredFinding
 from render.folder import write_edited_plan_folder
@@ -172,6 +173,9 @@ def _context(run: str, folder: Path) -> EditContext:
         raise PrepareFirst(_draw_routes(run, folder)) from None
     except EditError as exc:
         raise ConflictError(g.tr("edit_no_scenario", detail=str(exc))) from None
+    except (ValueError, PlannerError) as exc:  # scenario.json: JSON, UTF-8, the scenario model
+        raise ConflictError(g.tr("edit_no_scenario",
+                                 detail=f"{run}/scenario.json: {exc}")) from None
 
 
 def _draw_routes(run: str, folder: Path) -> str:

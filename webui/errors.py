@@ -1,6 +1,11 @@
-"""Errors of the web UI. Each carries the HTTP status its page is served with."""
+"""Errors of the web UI. Each carries the HTTP status its page is served with; error pages
+show no absolute server path (:func:`public_text`)."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
 
 
 class WebUIError(Exception):
@@ -27,7 +32,31 @@ class ConflictError(WebUIError):
     status = 409
 
 
+class UnreadablePlanError(WebUIError):
+    """A plan (folder or published version) whose files or record cannot be read; the
+    message names the plan and says what is wrong, with no server path."""
+
+    status = 500
+
+    def __init__(self, name: str, detail: str, *, message: str | None = None) -> None:
+        super().__init__(message or f"{name}: {detail}")
+        self.name, self.detail = name, detail
+
+
 class JobError(WebUIError):
     """A background job cannot be started or read."""
 
     status = 500
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~-])/(?:[^\s/'\"`:;,()<>]+/)+([^\s/'\"`:;,()<>]*)")
+
+
+def public_text(text: str, roots: Iterable[Path]) -> str:
+    """``text`` (an error message) without absolute server paths: a path under one of
+    ``roots`` (the plans folder, the instance folder...) becomes relative to it
+    (``ha-giang-2026/plan.json``), any other absolute path its last part."""
+    for root in sorted({str(r).rstrip("/") for r in roots if str(r) not in ("", "/")},
+                       key=len, reverse=True):
+        text = text.replace(root + "/", "").replace(root, ".")
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or ".", text)

@@ -53,6 +53,7 @@ from storage.db import DATABASE_URL_ENV
 from storage.jobs import JobInfo
 from storage.models import JOB_STATUSES, utcnow
 from webui.errors import ConflictError, JobError, NotFoundError
+from webui.files import DIR_MODE, open_private, private_dir, write_private
 from webui.scenariostore import InvalidScenarioError, ScenarioSources, solvable_text
 
 log = logging.getLogger(__name__)
@@ -71,9 +72,10 @@ WORKER_LOST = "the worker process ended without reporting a result; see the log 
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Replace ``path`` with ``data`` as JSON in one step (readers never see half a file)."""
+    """Replace ``path`` with ``data`` as JSON in one step (readers never see half a file),
+    readable by its owner only (see :mod:`webui.files`)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    write_private(tmp, json.dumps(data, ensure_ascii=False, indent=1))
     tmp.replace(path)
 
 
@@ -167,7 +169,8 @@ class JobService:
                            "server)")
         job_id = uuid.uuid4().hex[:12]
         folder = self.root / job_id
-        folder.mkdir(parents=True)
+        private_dir(self.root)
+        folder.mkdir(mode=DIR_MODE)
         try:
             job = self._write_folder(folder, job_id, scenario_file, scenario_name=scenario_name,
                                      time_limit_s=time_limit_s, replan=replan,
@@ -188,14 +191,14 @@ class JobService:
         """Write what the worker reads (see the module docstring); returns ``job.json``."""
         if scenario_text is not None:  # a scenario the web process resolved (database, edits)
             scenario_file = folder / "scenario.yaml"
-            scenario_file.write_text(scenario_text, encoding="utf-8")
+            write_private(scenario_file, scenario_text)
         spec = None
         if replan is not None:
             if scenario_file is None:
                 raise JobError("a re-plan needs the scenario saved beside its previous plan")
             try:
-                shutil.copyfile(replan.previous_plan, folder / "previous.json")
-                shutil.copyfile(scenario_file, folder / "scenario.json")
+                write_private(folder / "previous.json", Path(replan.previous_plan).read_bytes())
+                write_private(folder / "scenario.json", Path(scenario_file).read_bytes())
             except OSError as exc:
                 raise JobError(f"could not copy the plan to re-plan: {exc}") from None
             scenario_file = folder / "scenario.json"
@@ -216,7 +219,7 @@ class JobService:
             [str(PROJECT_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
         env["PYTHONUNBUFFERED"] = "1"
         env[DATABASE_URL_ENV] = self.database.secret_url()
-        with (folder / LOG_FILE).open("ab") as out:
+        with open_private(folder / LOG_FILE) as out:
             try:
                 proc = subprocess.Popen(
                     [sys.executable, "-m", "webui.worker", str(folder.resolve())],
@@ -310,7 +313,8 @@ class JobService:
                            "background jobs need one their worker processes can open")
         job_id = uuid.uuid4().hex[:12]
         job_folder = self.root / job_id
-        job_folder.mkdir(parents=True)
+        private_dir(self.root)
+        job_folder.mkdir(mode=DIR_MODE)
         try:
             job = {"id": job_id, "kind": GEOMETRY, "plan_name": plan_name,
                    "plan_folder": str(Path(folder).resolve()),

@@ -12,21 +12,38 @@ from planner.plan import Plan
 from render import exports
 from render.maps import plan_map_file
 from render.routeview import route_views
+from storage.plans import parse_version_key
 from webui.auth import requires
-from webui.errors import NotFoundError
-from webui.services import plan_store
+from webui.errors import NotFoundError, UnreadablePlanError
+from webui.files import FILE_MODE
+from webui.services import derived_files, plan_store
 
 bp = Blueprint("plans", __name__)
 
 DOWNLOADS = {"plan.json": "application/json", "routes.geojson": "application/geo+json"}
+# A folium map is a page of inline scripts (Leaflet and the plan's layers, inlined so that it
+# works offline), drawn from text anyone with a scenario upload can write. Besides escaping
+# that text (render.maps), the map is served in a sandbox: ``sandbox allow-scripts`` without
+# ``allow-same-origin`` gives it an opaque origin whether it is shown in the plan page's
+# iframe (which has the same ``sandbox`` attribute) or opened on its own, so its scripts can
+# reach neither the app's cookies, pages and CSRF token nor make requests as the user; it
+# loads nothing but the optional OSM tiles, and may be framed by the app's pages only.
+MAP_CONTENT_SECURITY_POLICY = ("sandbox allow-scripts; default-src 'none'; "
+                               "script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                               "img-src data: https://tile.openstreetmap.org; font-src data:; "
+                               "base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
 
 
 def load_plan(run: str) -> Plan:
-    """Plan ``run`` or a 404 page naming it."""
+    """Plan ``run``; a 404 page naming it if there is none, an error page naming it if it
+    cannot be read."""
     try:
         return plan_store().plan(run)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=run)) from None
+    except UnreadablePlanError as exc:
+        raise UnreadablePlanError(run, exc.detail, message=g.tr(
+            "plan_unreadable_page", name=run, detail=exc.detail)) from None
 
 
 @bp.get("/")
@@ -65,9 +82,13 @@ def compare_page(run: str) -> ResponseReturnValue:
 
 @bp.get("/plans/<run>/map")
 def map_page(run: str) -> ResponseReturnValue:
+    """The plan's offline map page, sandboxed (see :data:`MAP_CONTENT_SECURITY_POLICY`)."""
     load_plan(run)
-    path = plan_map_file(plan_store().folder(run), g.lang)
-    return send_file(path, mimetype="text/html", max_age=0)
+    private = parse_version_key(run) is not None  # in the instance folder
+    path = plan_map_file(plan_store().folder(run), g.lang, mode=FILE_MODE if private else 0o644)
+    resp = send_file(path, mimetype="text/html", max_age=0)
+    resp.headers["Content-Security-Policy"] = MAP_CONTENT_SECURITY_POLICY
+    return resp
 
 
 @bp.get("/plans/<run>/files/<name>")
@@ -96,14 +117,18 @@ def export(run: str, fmt: str) -> ResponseReturnValue:
     if fmt == "geojson":
         return send_file(store.folder(run) / "routes.geojson", mimetype=spec.mimetype,
                          as_attachment=True, download_name=name, max_age=0)
-    if fmt == "gpx":
-        data = exports.gpx_document(plan, routes, lang=g.lang)
-    elif fmt == "kml":
-        data = exports.kml_document(plan, routes, lang=g.lang)
-    elif fmt == "csv":
-        data = exports.csv_manifest(plan, lang=g.lang)
-    else:
-        data = exports.xlsx_manifest(plan, lang=g.lang)
+
+    def make() -> bytes:
+        if fmt == "gpx":
+            return exports.gpx_document(plan, routes, lang=g.lang)
+        if fmt == "kml":
+            return exports.kml_document(plan, routes, lang=g.lang)
+        if fmt == "csv":
+            return exports.csv_manifest(plan, lang=g.lang)
+        return exports.xlsx_manifest(plan, lang=g.lang)
+
+    cache = derived_files()
+    data = cache.get(cache.key(f"export.{fmt}", store.folder(run), run, g.lang), make)
     resp = Response(data, mimetype=spec.mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return resp

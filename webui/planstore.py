@@ -20,18 +20,27 @@ import json
 import logging
 import re
 import shutil
+import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from planner.errors import PlannerError
-from planner.outputs import read_plan_folder
+from planner.outputs import (
+    PLAN_FILE,
+    ROUTES_FILE,
+    SCENARIO_FILE,
+    check_routes_geojson,
+    read_plan_folder,
+)
 from planner.plan import Plan
 from storage import Database, InvalidRecordError, RecordNotFoundError, jobs, plans
 from storage.digest import sha256_hex
-from storage.plans import VersionContent, parse_version_key
-from webui.errors import NotFoundError
+from storage.plans import VersionContent, parse_version_key, version_key
+from webui.derived import file_digest
+from webui.errors import NotFoundError, UnreadablePlanError, public_text
+from webui.files import DIR_MODE, private_dir, write_private
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +48,30 @@ PLAN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 PUBLISHED_DIR_NAME = "published"
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    """When and how big ``path`` is (``(0, -1)`` if missing): the key of what is read from it."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return (0, -1)
+    return (st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_plan(folder: str, plan_stamp: tuple[int, int],
+               scenario_stamp: tuple[int, int]) -> Plan:
+    """The plan of ``folder``, read once per version of its ``plan.json`` and
+    ``scenario.json`` (the stamps)."""
+    return read_plan_folder(Path(folder))
+
+
 @functools.lru_cache(maxsize=4)
-def _parsed_json(path: str, mtime_ns: int, size: int) -> Any:
-    """The JSON file at ``path``, parsed once per (modification time, size)."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def _parsed_routes(path: str, mtime_ns: int, size: int) -> Any:
+    """The ``routes.geojson`` at ``path``, parsed and checked once per (modification time,
+    size); :class:`ValueError` or :class:`PlannerError` if it is not one."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    check_routes_geojson(data, file=ROUTES_FILE)
+    return data
 
 
 @dataclass(frozen=True)
@@ -62,6 +91,8 @@ class PlanStore:
     root: Path
     published_root: Path
     database: Database
+    _writing: threading.Lock = field(default_factory=threading.Lock, compare=False,
+                                     repr=False)
 
     # --- plan folders --------------------------------------------------------------------
 
@@ -94,21 +125,28 @@ class PlanStore:
     # --- reading a plan --------------------------------------------------------------------
 
     def plan(self, name: str) -> Plan:
-        return read_plan_folder(self.folder(name))
+        """Plan ``name``; :class:`NotFoundError` if there is none, :class:`UnreadablePlanError`
+        (naming it, without server paths) if its files cannot be read. Read once per version
+        of its files (plans are immutable values)."""
+        folder = self.folder(name)
+        try:
+            return _read_plan(str(folder), *(_stamp(folder / f) for f in (PLAN_FILE,
+                                                                           SCENARIO_FILE)))
+        except PlannerError as exc:
+            raise UnreadablePlanError(name, public_text(str(exc), (folder,))) from None
 
     def routes(self, name: str) -> dict[str, Any] | None:
         """The parsed ``routes.geojson`` of plan ``name``, or ``None`` if it is missing or
         unreadable (pages then go without directions). Parsed once per version of the file
         (a 73-stop plan's is 3 MB, 0.2-0.4 s to parse); callers must not change it."""
-        path = self.folder(name) / "routes.geojson"
+        path = self.folder(name) / ROUTES_FILE
         try:
             stat = path.stat()
-            return _parsed_json(str(path), stat.st_mtime_ns, stat.st_size)
+            return _parsed_routes(str(path), stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
             return None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            log.warning("%s: not valid GeoJSON (%s); showing the plan without directions",
-                        path, exc)
+        except (ValueError, PlannerError) as exc:  # JSON, UTF-8, shape
+            log.warning("%s: not usable (%s); showing the plan without directions", path, exc)
             return None
 
     def _scenario_data(self, name: str) -> dict[str, Any]:
@@ -131,8 +169,8 @@ class PlanStore:
         for name in self.names():
             try:
                 out.append(PlanSummary(name, self.plan(name)))
-            except PlannerError as exc:
-                out.append(PlanSummary(name, None, str(exc)))
+            except UnreadablePlanError as exc:
+                out.append(PlanSummary(name, None, exc.detail))
         self.sync()
         return out
 
@@ -166,7 +204,7 @@ class PlanStore:
 
     def _version_folder(self, series: str, number: int) -> Path:
         try:
-            with self.database.begin() as s:
+            with self.database.read() as s:
                 info = plans.find_version(s, series, number)
                 folder = self.published_root / str(info.id)
                 if _copy_is_current(folder, info.digest):
@@ -174,28 +212,32 @@ class PlanStore:
                 content = plans.version_content(s, info.id)
         except RecordNotFoundError:
             raise NotFoundError(f"unknown plan {series}@v{number}") from None
-        _write_version_folder(folder, content)
+        except InvalidRecordError as exc:
+            raise UnreadablePlanError(version_key(series, number), str(exc)) from None
+        with self._writing:  # one copy at a time: readers of a half-replaced copy would
+            if not _copy_is_current(folder, info.digest):  # draw (and cache) a wrong file
+                _write_version_folder(folder, content)
         return folder
 
 
 def _copy_is_current(folder: Path, digest: str) -> bool:
-    try:
-        return sha256_hex((folder / "plan.json").read_bytes()) == digest
-    except OSError:
-        return False
+    """Whether the copy in ``folder`` is of the version with ``digest`` (its ``plan.json``
+    hashed once per modification)."""
+    return file_digest(folder / PLAN_FILE) == digest
 
 
 def _write_version_folder(folder: Path, content: VersionContent) -> None:
     """Write a version's frozen files to ``folder`` in one step (a temporary folder renamed
     into place), so readers never see half a copy."""
     tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
-    tmp.mkdir(parents=True)
+    private_dir(tmp.parent)
+    tmp.mkdir(mode=DIR_MODE)
     try:
-        (tmp / "plan.json").write_text(content.plan_json, encoding="utf-8")
+        write_private(tmp / "plan.json", content.plan_json)
         if content.routes_geojson is not None:
-            (tmp / "routes.geojson").write_bytes(content.routes_geojson)
+            write_private(tmp / "routes.geojson", content.routes_geojson)
         if content.scenario_json is not None:
-            (tmp / "scenario.json").write_text(content.scenario_json, encoding="utf-8")
+            write_private(tmp / "scenario.json", content.scenario_json)
         if folder.exists():
             stale = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.stale")
             folder.rename(stale)

@@ -23,10 +23,10 @@ from flask.typing import ResponseReturnValue
 from planner.kpis import TargetProgress
 from planner.plan import TZ, Plan
 from storage import InvalidRecordError, RecordNotFoundError, plans
-from storage.models import OUTCOME_STATUSES
+from storage.models import OUTCOME_STATUSES, utcnow
 from storage.plans import OutcomeInfo, VersionInfo, parse_version_key
 from webui.auth import current_user, requires
-from webui.errors import BadRequestError, NotFoundError
+from webui.errors import BadRequestError, NotFoundError, UnreadablePlanError
 from webui.services import database, plan_store
 
 log = logging.getLogger(__name__)
@@ -52,10 +52,11 @@ class Dashboard:
     """The current published plan: the newest version of any series."""
 
     version: VersionInfo
-    plan: Plan
+    plan: Plan | None  # None: its record cannot be read (``error`` says why)
     targets: tuple[TargetProgress, ...]
-    outcomes: OutcomeCounts
+    outcomes: OutcomeCounts | None
     others: tuple[VersionInfo, ...]
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,17 +89,24 @@ def _version(key: str) -> VersionInfo:
 
 def dashboard() -> Dashboard | None:
     """The dashboard's published plan, or ``None`` before anything is published."""
-    with database().begin() as s:
+    with database().read() as s:
         current = plans.latest_version(s)
         if current is None:
             return None
-        content = plans.version_content(s, current.id)
         outcomes = plans.current_outcomes(s, current.id)
         latest_per_series: dict[str, VersionInfo] = {}
         for v in plans.list_versions(s):
             latest_per_series.setdefault(v.series, v)
-    plan = plans.parse_plan_text(content.plan_json, file=current.key)
+    plan: Plan | None = None
+    error: str | None = None
+    try:  # read as the version's pages read it (once per version)
+        plan = plan_store().plan(current.key)
+    except (UnreadablePlanError, NotFoundError) as exc:  # the home page works whatever
+        log.error("dashboard: published version %s unreadable: %s", current.key, exc)
+        error = exc.detail if isinstance(exc, UnreadablePlanError) else str(exc)
     others = tuple(v for v in latest_per_series.values() if v.id != current.id)
+    if plan is None:
+        return Dashboard(current, None, (), None, others, error)
     return Dashboard(current, plan, plan.kpis.target_progress(), _counts(plan, outcomes),
                      others)
 
@@ -106,22 +114,22 @@ def dashboard() -> Dashboard | None:
 def publication(run: str) -> Publication:
     """The publishing facts of plan page ``run`` (a plan folder or a version key)."""
     parsed = parse_version_key(run)
-    with database().begin() as s:
+    with database().read() as s:
         if parsed is None:
             versions = tuple(plans.versions_of_plan(s, run))
             return Publication(None, None, versions, None)
         version = plans.find_version(s, *parsed)
         latest = plans.list_versions(s, series=version.series)[0]
-        content = plans.version_content(s, version.id)
         outcomes = plans.current_outcomes(s, version.id)
-    plan = plans.parse_plan_text(content.plan_json, file=version.key)
+    plan = plan_store().plan(run)  # the page has read it: read once per version
     return Publication(version, latest, (), _counts(plan, outcomes))
 
 
 @bp.post("/plans/<run>/publish")
 @requires("publish")
 def publish_plan(run: str) -> ResponseReturnValue:
-    """Publish plan folder ``run`` as the next version of its series."""
+    """Publish plan folder ``run`` as the next version of its series (or, if it is the newest
+    version's plan unchanged, show that version: no identical version N+1)."""
     if parse_version_key(run) is not None:
         raise BadRequestError(g.tr("publish_is_version", name=run))
     store = plan_store()
@@ -129,12 +137,17 @@ def publish_plan(run: str) -> ResponseReturnValue:
         folder = store.folder(run)
     except NotFoundError:
         raise NotFoundError(g.tr("unknown_plan", name=run)) from None
-    plan_text = (folder / "plan.json").read_text(encoding="utf-8")
     routes_path, scenario_path = folder / "routes.geojson", folder / "scenario.json"
-    routes = routes_path.read_bytes() if routes_path.is_file() else None
-    scenario = scenario_path.read_text(encoding="utf-8") if scenario_path.is_file() else None
+    try:
+        plan_text = (folder / "plan.json").read_text(encoding="utf-8")
+        routes = routes_path.read_bytes() if routes_path.is_file() else None
+        scenario = scenario_path.read_text(encoding="utf-8") if scenario_path.is_file() \
+            else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequestError(g.tr("publish_invalid", name=run, error=str(exc))) from None
     user = current_user()
     assert user is not None
+    started = utcnow()
     try:
         info = plans.publish(database(), plan_name=run, user_id=user.id,
                              plan_text=plan_text, routes_geojson=routes,
@@ -142,6 +155,10 @@ def publish_plan(run: str) -> ResponseReturnValue:
                              note=request.form.get("note", "").strip()[:MAX_NOTE_CHARS])
     except InvalidRecordError as exc:
         raise BadRequestError(g.tr("publish_invalid", name=run, error=str(exc))) from None
+    if info.published_at < started:  # the newest version is this very plan
+        log.info("user %s published %s again unchanged: it is %s", user.username, run,
+                 info.key)
+        return redirect(url_for("plans.plan_page", run=info.key, unchanged=1), code=303)
     log.info("user %s published %s as %s", user.username, run, info.key)
     return redirect(url_for("plans.plan_page", run=info.key), code=303)
 

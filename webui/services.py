@@ -1,7 +1,8 @@
 """The web UI's per-app objects, registered once in ``app.extensions`` by :func:`init_app`
 and reached through typed accessors: the database (:mod:`storage`), the plan store
 (:mod:`webui.planstore`), the job service (:mod:`webui.jobservice`), the basemaps of the
-printed sheets' overview maps (loaded once per dataset). No other module puts objects in
+printed sheets' overview maps (loaded once per dataset), the cache of drawn files
+(:mod:`webui.derived`). No other module puts objects in
 ``app.extensions``; blueprints and template helpers are registered by their own modules.
 """
 
@@ -15,6 +16,7 @@ from flask import Flask, current_app
 
 from render.sheetmap import BasemapCache
 from storage import Database, open_database
+from webui.derived import DerivedCache
 from webui.jobservice import JobService
 from webui.planstore import PUBLISHED_DIR_NAME, PlanStore
 
@@ -31,6 +33,7 @@ class Services:
     plans: PlanStore
     jobs: JobService
     basemaps: BasemapCache
+    derived: DerivedCache
 
 
 def init_app(app: Flask) -> Services:
@@ -46,7 +49,9 @@ def init_app(app: Flask) -> Services:
                         database=db),
         jobs=JobService(db, Path(app.config["JOBS_DIR"]), runs_dir,
                         max_concurrent=int(app.config["MAX_CONCURRENT_JOBS"])),
-        basemaps=BasemapCache())
+        basemaps=BasemapCache(),
+        derived=DerivedCache(Path(app.instance_path) / "cache" / "derived",
+                             max_bytes=int(float(app.config["DERIVED_CACHE_MAX_MB"]) * 1e6)))
     app.extensions[EXTENSION] = services
     services.plans.sync()
     return services
@@ -71,6 +76,11 @@ def plan_store() -> PlanStore:
 def job_service() -> JobService:
     """The background jobs of the current app."""
     return services_of(current_app).jobs
+
+
+def derived_files() -> DerivedCache:
+    """The cache of drawn files (PDFs, sheet maps, exports) of the current app."""
+    return services_of(current_app).derived
 
 
 def basemaps() -> BasemapCache:

@@ -1,9 +1,11 @@
 """Route sheets: the printable HTML page of one vehicle, its PDF, the PDF of every sheet of a
-plan, and the overview map PNG they show."""
+plan, and the overview map PNG they show. PDFs and maps are drawn once per plan, language
+and version of the code, then read from the cache of drawn files (:mod:`webui.derived`)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, render_template, request
@@ -18,7 +20,7 @@ from render.routeview import RouteView, legs_by_vehicle, route_view
 from render.sheetmap import Basemap, route_lines, route_map_png
 from webui.errors import NotFoundError
 from webui.plans import load_plan
-from webui.services import basemaps, plan_store
+from webui.services import basemaps, derived_files, plan_store
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,25 @@ def _overview_png(plan: Plan, view: RouteView, routes: dict[str, Any] | None) ->
                          lang=g.lang)
 
 
-def _pdf_response(data: bytes, filename: str) -> Response:
-    resp = Response(data, mimetype="application/pdf")
+def _drawn(kind: str, run: str, *parts: object, make: Callable[[], bytes]) -> tuple[bytes, str]:
+    """File ``kind`` of plan ``run`` drawn by ``make``, through the cache of drawn files
+    (:mod:`webui.derived`); with its key (the response's ETag)."""
+    cache = derived_files()
+    key = cache.key(kind, plan_store().folder(run), run, g.lang, *parts)
+    return cache.get(key, make), key
+
+
+def _file_response(data: bytes, key: str, mimetype: str) -> Response:
+    resp = Response(data, mimetype=mimetype)
+    resp.headers["Cache-Control"] = "no-cache"  # asked again each time: 304 while unchanged
+    resp.set_etag(key)
+    resp.make_conditional(request)
+    return resp
+
+
+def _pdf_response(data: bytes, key: str, filename: str) -> Response:
+    resp = _file_response(data, key, "application/pdf")
     resp.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    resp.headers["Cache-Control"] = "no-cache"
     return resp
 
 
@@ -74,11 +91,15 @@ def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
 def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
-    routes = plan_store().routes(run)
-    view = _view(plan, run, index, routes)
-    png = _overview_png(plan, view, routes) if view.stops else None
-    data = sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png)
-    return _pdf_response(data, f"{run}-{vehicle_id}-{g.lang}.pdf")
+
+    def make() -> bytes:
+        routes = plan_store().routes(run)
+        view = _view(plan, run, index, routes)
+        png = _overview_png(plan, view, routes) if view.stops else None
+        return sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png)
+
+    data, key = _drawn("sheet.pdf", run, vehicle_id, make=make)
+    return _pdf_response(data, key, f"{run}-{vehicle_id}-{g.lang}.pdf")
 
 
 @bp.get("/plans/<run>/sheets.pdf")
@@ -86,11 +107,15 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
     """Every vehicle with a trip, one section (bookmark) each; vehicles without a trip in the
     plan have no sheet here (their own sheet says so)."""
     plan = load_plan(run)
-    routes = plan_store().routes(run)
-    views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
-    pngs = [_overview_png(plan, v, routes) for v in views]
-    data = sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs)
-    return _pdf_response(data, f"{run}-sheets-{g.lang}.pdf")
+
+    def make() -> bytes:
+        routes = plan_store().routes(run)
+        views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
+        pngs = [_overview_png(plan, v, routes) for v in views]
+        return sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs)
+
+    data, key = _drawn("sheets.pdf", run, make=make)
+    return _pdf_response(data, key, f"{run}-sheets-{g.lang}.pdf")
 
 
 @bp.get("/plans/<run>/labels.pdf")
@@ -99,17 +124,23 @@ def labels_pdf_file(run: str) -> ResponseReturnValue:
     open the batch's page under ``PUBLIC_BASE_URL`` (default: this server)."""
     plan = load_plan(run)
     base = current_app.config.get("PUBLIC_BASE_URL") or request.url_root
-    data = labels_pdf(plan_labels(plan, lang=g.lang), lang=g.lang, base_url=base,
-                      title=f"{plan.scenario_title or plan.scenario_name} · {run}")
-    return _pdf_response(data, f"{run}-labels.pdf")
+
+    def make() -> bytes:
+        return labels_pdf(plan_labels(plan, lang=g.lang), lang=g.lang, base_url=base,
+                          title=f"{plan.scenario_title or plan.scenario_name} · {run}")
+
+    data, key = _drawn("labels.pdf", run, base, make=make)
+    return _pdf_response(data, key, f"{run}-labels.pdf")
 
 
 @bp.get("/plans/<run>/sheet/<vehicle_id>/map.png")
 def sheet_map(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
-    routes = plan_store().routes(run)
-    png = _overview_png(plan, _view(plan, run, index, routes), routes)
-    resp = Response(png, mimetype="image/png")
-    resp.headers["Cache-Control"] = "no-cache"
-    return resp
+
+    def make() -> bytes:
+        routes = plan_store().routes(run)
+        return _overview_png(plan, _view(plan, run, index, routes), routes)
+
+    data, key = _drawn("sheet-map.png", run, vehicle_id, make=make)
+    return _file_response(data, key, "image/png")

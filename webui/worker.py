@@ -5,9 +5,11 @@ solve, write the outputs and the map) and reports into the job's row of the data
 :mod:`storage.jobs`), which it opens with the URL the job service passes in its environment
 (``DATABASE_URL``): status and stage as they change, the improving solutions at most once a
 second and all of them at the end, the error or the plan it made, and the end of its log.
-Every report is conditional on the job being still active: once it is cancelled the worker
-writes nothing more, and no plan. The finished plan is written to a hidden folder in
-``RUNS_DIR`` and renamed into place, so the plan list never shows half a plan.
+The worker runs at a lower CPU priority than the web server (``os.nice(WORKER_NICE)``),
+so pages stay quick while it solves. Every report is conditional on the job being still
+active: once it is cancelled the worker writes nothing more, and no plan. The finished
+plan is written to a hidden folder in ``RUNS_DIR`` and renamed into place, so the plan list
+never shows half a plan.
 
 A re-plan job (``replan`` in ``job.json``, see :class:`webui.jobservice.ReplanSpec`) solves
 from its previous plan: road closures added to the scenario, ``free`` stops taken off the
@@ -36,6 +38,7 @@ from storage.db import DATABASE_URL_ENV
 from webui.jobservice import GEOMETRY, LOG_FILE, log_tail
 
 SLOT_POLL_S = 0.5
+WORKER_NICE = 10  # added to the worker's niceness: requests are served before solves
 PROGRESS_WRITE_S = 1.0  # the improving solutions are written at most this often
 
 
@@ -90,7 +93,8 @@ def _slot(jobs_dir: Path, count: int) -> Iterator[IO[str]]:
     """Wait for one of ``count`` solver slots (file locks, released when the process ends)."""
     while True:
         for i in range(max(1, count)):
-            fh = (jobs_dir / f".slot-{i}.lock").open("a")
+            fh = os.fdopen(os.open(jobs_dir / f".slot-{i}.lock", os.O_WRONLY | os.O_CREAT
+                                   | os.O_APPEND, 0o600), "a")
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
@@ -259,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m webui.worker JOB_DIR (started by the web UI's job service, "
               f"with the database in ${DATABASE_URL_ENV})", file=sys.stderr)
         return 2
+    with contextlib.suppress(OSError):  # solving yields the processors to the web server
+        os.nice(WORKER_NICE)
     url = os.environ.get(DATABASE_URL_ENV)
     if not url:
         print(f"error: ${DATABASE_URL_ENV} is not set: the worker reports into the database "

@@ -17,7 +17,8 @@ SOLVE_TIMEOUT_S = 240
 POLYLINES_JS = """() => {
   const out = [];
   for (const key of Object.keys(window)) {
-    const layer = window[key];
+    let layer;
+    try { layer = window[key]; } catch (e) { continue; }  // localStorage: the map is sandboxed
     if (layer instanceof L.Polyline && !(layer instanceof L.Polygon)) {
       out.push(layer.getLatLngs().length);
     }

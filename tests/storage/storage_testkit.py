@@ -35,3 +35,11 @@ def other_series(plan_text: str, name: str) -> str:
     data = json.loads(plan_text)
     data["scenario"]["name"] = name
     return json.dumps(data, ensure_ascii=False)
+
+
+def changed(plan_text: str, n: int) -> str:
+    """``plan_text`` made at another time (``n`` minutes later): the same plan, another digest,
+    so that publishing it makes a new version."""
+    data = json.loads(plan_text)
+    data["created_at"] = f"2026-12-01T08:{n:02d}:00+07:00"
+    return json.dumps(data, ensure_ascii=False)

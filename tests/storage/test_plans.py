@@ -9,7 +9,7 @@ import threading
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
-from storage_testkit import make_user, other_series, publish_version
+from storage_testkit import changed, make_user, other_series, publish_version
 
 from storage import Database, ImmutableError, InvalidRecordError, RecordNotFoundError, plans
 from storage.digest import sha256_hex
@@ -47,7 +47,7 @@ def test_publishing_numbers_versions_per_series(db: Database, plan_text: str) ->
     uid = make_user(db)
     empty = b'{"type": "FeatureCollection", "features": []}'
     v1 = publish_version(db, plan_text, uid, routes=empty)
-    v2 = publish_version(db, plan_text, uid)
+    v2 = publish_version(db, changed(plan_text, 1), uid)
     other = publish_version(db, other_series(plan_text, "lao-cai-2026"), uid, name="run-b")
     series = json.loads(plan_text)["scenario"]["name"]
     assert (v1.series, v1.number, v2.number) == (series, 1, 2)
@@ -65,6 +65,9 @@ def test_publishing_numbers_versions_per_series(db: Database, plan_text: str) ->
         assert [v.number for v in plans.versions_of_plan(s, "run-a")] == [2, 1]
         with pytest.raises(RecordNotFoundError):
             plans.find_version(s, series, 3)
+    # the newest version's plan published again unchanged is that version: no identical v3
+    assert publish_version(db, changed(plan_text, 1), uid).id == v2.id
+    assert publish_version(db, plan_text, uid).number == 3  # an older version's plan is new
 
 
 def test_published_versions_cannot_be_changed(db: Database, plan_text: str,
@@ -111,13 +114,13 @@ def test_concurrent_publications_get_distinct_numbers(db: Database, plan_text: s
     numbers: list[int] = []
     errors: list[BaseException] = []
 
-    def publish() -> None:
+    def publish(n: int) -> None:
         try:
-            numbers.append(publish_version(db, plan_text, uid).number)
+            numbers.append(publish_version(db, changed(plan_text, n), uid).number)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=publish) for _ in range(4)]
+    threads = [threading.Thread(target=publish, args=(n,)) for n in range(4)]
     for t in threads:
         t.start()
     for t in threads:

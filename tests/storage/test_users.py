@@ -50,27 +50,32 @@ def test_the_database_itself_refuses_an_unknown_role(db: Database) -> None:
         s.flush()
 
 
-def test_failed_logins_block_a_name_or_an_address_for_a_while(db: Database) -> None:
+def test_failed_logins_block_a_name_from_an_address_or_everywhere_never_an_address(
+        db: Database) -> None:
     t0 = dt.datetime(2026, 11, 22, 8, 0, tzinfo=dt.UTC)
     window = dt.timedelta(minutes=15)
 
     def blocked(name: str, address: str, at: dt.datetime) -> dt.datetime | None:
         with db.begin() as s:
-            return users.login_blocked(s, name, address, max_per_name=3,
-                                       max_per_address=5, window=window, now=at)
+            return users.login_blocked(s, name, address, max_per_name_address=3,
+                                       max_per_name=5, window=window, now=at)
 
     with db.begin() as s:
-        for i in range(3):  # one name, three failures a minute apart
+        for i in range(3):  # one name, three failures a minute apart from one address
             users.record_login_failure(s, "lan", "10.0.0.1",
                                        now=t0 + dt.timedelta(minutes=i))
-    assert blocked("lan", "10.0.0.9", t0 + dt.timedelta(minutes=3)) == t0 + window
-    assert blocked("minh", "10.0.0.9", t0 + dt.timedelta(minutes=3)) is None
-    assert blocked("lan", "10.0.0.9", t0 + window + dt.timedelta(seconds=1)) is None
+    assert blocked("lan", "10.0.0.1", t0 + dt.timedelta(minutes=3)) == t0 + window
+    assert blocked("lan", "10.0.0.9", t0 + dt.timedelta(minutes=3)) is None  # elsewhere
+    assert blocked("minh", "10.0.0.1", t0 + dt.timedelta(minutes=3)) is None  # same office
+    assert blocked("lan", "10.0.0.1", t0 + window + dt.timedelta(seconds=1)) is None
     with db.begin() as s:
-        for i, name in enumerate(["a", "b"]):  # five failures from one address
-            users.record_login_failure(s, name, "10.0.0.1",
-                                       now=t0 + dt.timedelta(minutes=3 + i))
-    assert blocked("minh", "10.0.0.1", t0 + dt.timedelta(minutes=5)) == t0 + window
+        for i, address in enumerate(["10.0.0.2", "10.0.0.3"]):  # five for "lan" in all
+            users.record_login_failure(s, "lan", address, now=t0 + dt.timedelta(minutes=3 + i))
+    assert blocked("lan", "10.0.0.9", t0 + dt.timedelta(minutes=5)) == t0 + window
+    with db.begin() as s:
+        for i in range(30):  # many names guessed from one address: no one else is blocked
+            users.record_login_failure(s, f"x{i}", "10.0.0.7", now=t0 + dt.timedelta(minutes=5))
+    assert blocked("minh", "10.0.0.7", t0 + dt.timedelta(minutes=6)) is None
     with db.begin() as s:
         users.clear_login_failures(s, "lan")  # it logged in
     assert blocked("lan", "10.0.0.9", t0 + dt.timedelta(minutes=5)) is None

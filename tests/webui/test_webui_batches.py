@@ -81,7 +81,7 @@ def test_crate_labels_name_each_batch_and_their_qr_codes_open_its_page(
     plan = json.loads((runs_dir / FIXTURE_RUN / "plan.json").read_text(encoding="utf-8"))
     commune = next(v["commune_name"] for v in plan["routes"][0]["visits"]
                    if v["commune_code"] == code)
-    assert f"Giao cho: {commune}" in text
+    assert f"Giao đến: {commune}" in text
     image = pdfium.PdfDocument(response.data)[0].render(scale=3).to_pil()
     decoded = [r.text for r in zxingcpp.read_barcodes(image)]
     assert decoded == [f"http://localhost/batches/{NEW}"]

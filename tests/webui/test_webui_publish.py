@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
-from webui_testkit import FIXTURE_DIR, FIXTURE_RUN
+from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, edit_fixture_plan
 
 from planner.plan import Plan
 from storage import plans
@@ -42,7 +42,14 @@ def test_plan_page_offers_publishing_to_dispatchers_only(client: FlaskClient,
     assert "/publish" not in viewer
 
 
-def test_publish_makes_version_1_then_2(app: Flask, client: FlaskClient,
+def _solved_again(runs_dir: Path, minute: int = 1) -> None:
+    """The fixture plan made again (another time): publishing it makes a new version (an
+    unchanged plan would not)."""
+    edit_fixture_plan(runs_dir, lambda d: d.update(created_at=f"2026-12-01T08:{minute:02d}"
+                                                                ":00+07:00"))
+
+
+def test_publish_makes_version_1_then_2(app: Flask, client: FlaskClient, runs_dir: Path,
                                        fixture_plan: Plan) -> None:
     series = fixture_plan.scenario_name
     first = _publish(client, note="đợt 1")
@@ -50,6 +57,7 @@ def test_publish_makes_version_1_then_2(app: Flask, client: FlaskClient,
     page = client.get(first + "?lang=en").get_data(as_text=True)
     assert "Version 1" in page and "published by test-dispatcher" in page
     assert "đợt 1" in page and f'action="/plans/{series}@v1/publish"' not in page
+    _solved_again(runs_dir)
     assert _publish(client) == f"/plans/{series}@v2"
     versions = _versions(app)
     assert [(v.number, v.published_by, v.plan_name) for v in versions] == [
@@ -99,10 +107,11 @@ def test_unknown_versions_and_bad_publications(client: FlaskClient, fixture_plan
     assert client.get(f"/plans/{series}@v2").status_code == 404
 
 
-def test_a_failed_publication_changes_nothing(app: Flask, client: FlaskClient,
+def test_a_failed_publication_changes_nothing(app: Flask, client: FlaskClient, runs_dir: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     url = _publish(client)
     before = client.get(url).get_data(as_text=True)
+    _solved_again(runs_dir)
 
     def broken(data: bytes | None) -> bytes:
         raise OSError("disk full")
@@ -193,9 +202,11 @@ def app_on(storage_url: str, runs_dir: Path, tmp_path: Path) -> Iterator[Flask]:
     services_of(app).database.dispose()
 
 
-def test_publishing_on_each_database(app_on: Flask, fixture_plan: Plan) -> None:
+def test_publishing_on_each_database(app_on: Flask, fixture_plan: Plan,
+                                     runs_dir: Path) -> None:
     client = app_on.test_client()
     first = _publish(client)
+    _solved_again(runs_dir)
     second = _publish(client)
     assert first.endswith("@v1") and second.endswith("@v2")
     assert client.get(first).status_code == 200

@@ -82,3 +82,91 @@ solver:
   time_limit_s: {time_limit_s}
   seed: 0
 """
+
+
+# --- untrusted text ------------------------------------------------------------------------------
+
+# Text a planner could put in a scenario (or a plan file, a form): markup, a script, an event
+# handler, a spreadsheet formula at the start, a matplotlib "$math$" and a ReportLab tag.
+PAYLOAD = ("=HYPERLINK(\"http://evil.example\")\"'></title></textarea><script>alert('xss')"
+           "</script><img src=x onerror=alert('xss')><b>$x^{$</b>")
+# What must never reach an HTML page (or a map's scripts, once their JSON escapes are undone).
+RAW_MARKUP = ("<script>alert(", "<img src=x", "<b>$x")
+
+
+def untrusted_plan_folder(dest: Path, *, payload: str = PAYLOAD,
+                          scenario_name: str = "xss-probe") -> Path:
+    """A copy of the fixture plan at ``dest`` whose every text field (title, vehicles,
+    drivers, phones, depots, communes, contacts, notes, book batches (ids, titles, languages,
+    audiences, notes), an unserved commune and its reason,
+    data notes, attribution, who edited it, the scenario's assumptions) holds ``payload``;
+    its scenario is called ``scenario_name`` (a series of its own when published)."""
+    import shutil
+
+    shutil.copytree(FIXTURE_DIR, dest, ignore=shutil.ignore_patterns("map*.html"))
+    plan = json.loads((dest / "plan.json").read_text(encoding="utf-8"))
+    plan["scenario"].update(name=scenario_name, title=f"T {payload}")
+    for r in plan["routes"]:
+        r.update(vehicle_name=f"V {payload}", driver=f"D {payload}",
+                 vehicle_phone=f"P {payload}", depot_name=f"L {payload}",
+                 depot_location_note=f"N {payload}", depot_location_approximate=True)
+        for v in r["visits"]:
+            v.update(commune_name=f"C {payload}", contact=f"K {payload}",
+                     note=f"G {payload}", batch_note=f"BN {payload}")
+    # book batches: ids, titles, language and audience codes come from registry files
+    first = plan["routes"][0]
+    first["visits"][0].update(deliver_batches=[f"I {payload}"], collect_batches=[f"J {payload}"])
+    first["loading_batches"] = [f"I {payload}"]
+    plan["batches"] = [{"batch_id": f"{k} {payload}", "crates": 1, "languages": [f"Q {payload}"],
+                        "audiences": [f"Y {payload}"], "title": f"H {payload}"} for k in "IJ"]
+    plan["format_version"] = 2
+    plan["unserved"] = [{"commune_code": "00700", "commune_name": f"U {payload}",
+                         "required": True, "reason_code": "no_vehicle_time",
+                         "reason": f"R {payload}"}]
+    plan["notes"] = [f"Note {payload}"]
+    plan["attribution"] = f"A {payload}"
+    plan["provenance"]["manual_edits"] = [
+        {"at": "2026-12-01T10:00:00+07:00", "by": f"B {payload}", "base": f"X {payload}",
+         "edit": {"action": "move", "commune_code": "00715"}, "changed_vehicles": [],
+         "violations": 0}]
+    plan["provenance"]["solver_status"] = f"S {payload}"
+    (dest / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+
+    routes = json.loads((dest / "routes.geojson").read_text(encoding="utf-8"))
+    for f in routes["features"]:
+        p = f["properties"]
+        for key in ("name", "vehicle_name"):
+            if key in p:
+                p[key] = f"F {payload}"
+    routes["features"].append({"type": "Feature",
+                               "geometry": {"type": "Point", "coordinates": [105.1, 23.1]},
+                               "properties": {"kind": "unserved", "commune_code": "00700",
+                                              "name": f"U {payload}"}})
+    (dest / "routes.geojson").write_text(json.dumps(routes, ensure_ascii=False),
+                                         encoding="utf-8")
+
+    scenario = json.loads((dest / "scenario.json").read_text(encoding="utf-8"))
+    scenario.update(name=scenario_name, title=f"T {payload}", description=f"E {payload}",
+                    assumptions=[f"M {payload}"])
+    for v in scenario["vehicles"]:
+        v.update(name=f"V {payload}", driver=f"D {payload}", phone=f"P {payload}")
+    for d in scenario["depots"]:
+        d.update(name=f"L {payload}", location_note=f"N {payload}")
+    for s in scenario["stops"]:
+        s.update(contact=f"K {payload}", note=f"G {payload}")
+    (dest / "scenario.json").write_text(json.dumps(scenario, ensure_ascii=False),
+                                        encoding="utf-8")
+    return dest
+
+
+def untrusted_scenario_yaml(*, name: str = "xss-scenario", payload: str = PAYLOAD) -> str:
+    """The tiny scenario with ``payload`` in its title, description, vehicles, contacts and
+    notes (a scenario file anyone allowed to upload one could write)."""
+    quoted = json.dumps(payload, ensure_ascii=False)  # a YAML double-quoted string
+    return tiny_scenario_yaml(name=name).replace(
+        'title: "Thử nghiệm hai xã"',
+        f"title: {quoted}\ndescription: {quoted}\n"
+        f"vehicles:\n  - {{id: xe-1, name: {quoted}, profile: truck, depot: tv-ha-giang, "
+        f"capacity_crates: 60, driver: {quoted}, phone: {quoted}}}").replace(
+        '"00715", deliver_crates: 5,', f'"00715", contact: {quoted}, note: {quoted}, '
+                                       'deliver_crates: 5,')

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
-from storage import DuplicateError, users
+from storage import DuplicateError, sessions, users
+from webui.auth import SESSION_TOKEN
 from webui.csrf import HEADER as CSRF_HEADER
 from webui.csrf import SESSION_KEY as CSRF_SESSION_KEY
 from webui.services import services_of
@@ -44,10 +46,13 @@ class PlannerTestClient(FlaskClient):
         self._logged_in = user is None
 
     def log_in(self) -> None:
+        """Start a server-side session for the user, as the login page does."""
         assert self.user is not None
         info = ensure_user(self.application, self.user, self.role)
+        with services_of(self.application).database.begin() as s:
+            token = sessions.start_session(s, info.id, max_age=dt.timedelta(days=1))
         with self.session_transaction() as session:
-            session["user_id"] = info.id
+            session[SESSION_TOKEN] = token
         self._logged_in = True
 
     def csrf_token(self) -> str:
