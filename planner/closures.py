@@ -13,12 +13,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from planner.errors import Problem, ScenarioError
+from planner.inputlimits import InputLimits, load_json
 from planner.scenario import ClosureSpec, parse_part
 
 ID_PREFIX = "ui-closure-"
 LINE_TOLERANCE_M = 30.0  # a drawn line closes the roads it crosses or runs within 30 m of
 LINES = ("LineString", "MultiLineString")
 AREAS = ("Polygon", "MultiPolygon")
+# a drawn closure: a few hundred points; 10,000 is a whole district boundary
+GEOMETRY_LIMITS = InputLimits(max_bytes=1024 * 1024, max_depth=8, max_nodes=50_000,
+                              max_aliases=0)
+
+
+def read_geometry_json(text: str | bytes) -> Any:
+    """The data of a GeoJSON text of a drawn closure, read within :data:`GEOMETRY_LIMITS`;
+    ``ValueError`` (an :class:`~planner.inputlimits.InputLimitError` for a limit) otherwise."""
+    return load_json(text, GEOMETRY_LIMITS)
 
 
 @dataclass(frozen=True)
@@ -84,4 +94,5 @@ def closure_specs(closures: Iterable[DrawnClosure], *, file: str = "<closures>"
     return specs
 
 
-__all__ = ["DrawnClosure", "ID_PREFIX", "LINE_TOLERANCE_M", "closure_parts", "closure_specs"]
+__all__ = ["DrawnClosure", "GEOMETRY_LIMITS", "ID_PREFIX", "LINE_TOLERANCE_M", "closure_parts",
+           "closure_specs", "read_geometry_json"]

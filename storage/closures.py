@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from planner.closures import DrawnClosure, closure_specs
+from planner.closures import DrawnClosure, closure_specs, read_geometry_json
 from planner.errors import ScenarioError
 from storage.errors import InvalidRecordError, RecordNotFoundError
 from storage.models import Closure, utcnow
@@ -32,9 +32,10 @@ class ClosureInfo:
 
 def _geometry_text(geometry: dict[str, Any] | str) -> str:
     try:
-        data = json.loads(geometry) if isinstance(geometry, str) else geometry
+        data = read_geometry_json(geometry) if isinstance(geometry, str) else geometry
     except ValueError as exc:
-        raise InvalidRecordError(f"closure geometry is not valid JSON ({exc})") from None
+        raise InvalidRecordError(f"closure geometry is not valid JSON ({str(exc)[:200]})"
+                                 ) from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         data = data.get("geometry")
     if not isinstance(data, dict):

@@ -13,7 +13,6 @@ moved.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import math
 from collections.abc import Iterable, Sequence
@@ -22,7 +21,13 @@ from typing import Any
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from planner.closures import LINE_TOLERANCE_M, DrawnClosure, closure_parts, closure_specs
+from planner.closures import (
+    LINE_TOLERANCE_M,
+    DrawnClosure,
+    closure_parts,
+    closure_specs,
+    read_geometry_json,
+)
 from planner.errors import ScenarioError
 from planner.plan import Plan
 from render.maps import closure_map_data
@@ -56,9 +61,9 @@ def parse_geometry(text: str) -> dict[str, Any]:
     (points in range, enough of them) is the scenario model's rule
     (:func:`planner.closures.closure_specs`)."""
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise ClosureGeometryError(f"not valid JSON ({exc})") from None
+        data = read_geometry_json(text)
+    except ValueError as exc:  # syntax, or beyond the limits of a drawn closure
+        raise ClosureGeometryError(f"not valid JSON ({str(exc)[:200]})") from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         data = data.get("geometry")
     if not isinstance(data, dict) or data.get("type") not in ("LineString", "Polygon"):

@@ -26,7 +26,8 @@ from werkzeug.utils import secure_filename
 from geodata.datasets import load_dataset
 from geodata.errors import GeodataError
 from planner.errors import Problem, ScenarioError
-from planner.scenario import Scenario
+from planner.inputlimits import load_yaml
+from planner.scenario import SCENARIO_LIMITS, Scenario
 from storage import scenarios
 from webui.auth import current_user, requires
 from webui.communes import dataset_records
@@ -178,8 +179,8 @@ def _name_problems(name: str, label: str, *, current: str | None,
 def _declared_name(text: bytes) -> str | None:
     """The ``name:`` a scenario text declares, if it can be read."""
     try:
-        data = yaml.safe_load(text)
-    except (yaml.YAMLError, UnicodeDecodeError):
+        data = load_yaml(text, SCENARIO_LIMITS)
+    except (yaml.YAMLError, ValueError):  # syntax, limits, encoding: the validator says which
         return None
     name = data.get("name") if isinstance(data, dict) else None
     return name if isinstance(name, str) else None
@@ -278,7 +279,7 @@ def edited_mapping(entry: ScenarioEntry, scenario: Scenario, form: Mapping[str, 
     """The scenario mapping the form describes: the stored scenario's own fields (or, for
     a file, ``extends:`` that file) with the edited vehicles, time limit and stops."""
     if entry.stored:
-        own = yaml.safe_load(entry.yaml_text)
+        own = load_yaml(entry.yaml_text, SCENARIO_LIMITS)  # checked when it was stored
         data: dict[str, Any] = dict(own) if isinstance(own, dict) else {}
     else:
         data = {"extends": entry.name}

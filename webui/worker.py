@@ -130,12 +130,9 @@ def _plan_name(runs_dir: Path, scenario_name: str, created_at: float) -> str:
 
 def _load_scenario(path: Path) -> Any:
     """A scenario YAML file, or the resolved ``scenario.json`` saved beside a plan."""
-    from planner.scenario import load_scenario, parse_scenario
+    from planner.scenario import load_scenario, load_scenario_json
 
-    if path.suffix == ".json":
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return parse_scenario(data, file=str(path))
-    return load_scenario(path)
+    return load_scenario_json(path) if path.suffix == ".json" else load_scenario(path)
 
 
 def _replan_inputs(spec: dict[str, Any], scenario: Any) -> tuple[Any, Any, Any, dict[str, Any]]:

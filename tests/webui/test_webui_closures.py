@@ -217,3 +217,14 @@ def test_a_real_replan_with_a_closure(app: Flask, client: FlaskClient, runs_dir:
     assert "Re-planned for road closures" in page
     assert f"{changes.moved} stop(s) changed vehicle" in page
     assert f"ui-closure-{cid}" in page
+
+
+@pytest.mark.parametrize("geometry", ["[" * 100_000 + "]" * 100_000,
+                                      '{"type": "LineString", "coordinates": ' + "[" * 50
+                                      + "]" * 50 + "}",
+                                      '{"type": "LineString", "coordinates": [[NaN, 1], [2, 3]]}'])
+def test_a_hostile_geometry_is_refused_with_a_message(client: FlaskClient,
+                                                       geometry: str) -> None:
+    resp = client.post("/closures", data=_form(geometry=geometry))
+    assert resp.status_code in (400, 422), resp.status_code
+    assert "JSON" in resp.get_data(as_text=True) or "GeoJSON" in resp.get_data(as_text=True)
