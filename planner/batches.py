@@ -29,8 +29,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from stdnum import isbn as isbn_numbers
+from stdnum.exceptions import ValidationError as NumberError
+
 from planner.errors import PlannerError, Problem
 from planner.tables import (
+    LIST_SEPARATOR,
     Column,
     TableError,
     check_unique,
@@ -95,6 +99,16 @@ class Batch:
     owner: str = ""  # the library that owns it
     books: int | None = None
     condition: str = ""
+
+
+@dataclass(frozen=True)
+class Title:
+    """One title of a batch's book list."""
+
+    batch_id: str
+    title: str
+    isbn: str = ""  # compact ISBN-10 or ISBN-13, checked
+    author: str = ""
 
 
 @dataclass(frozen=True)
@@ -254,6 +268,22 @@ def _commune_code(value: str) -> str:
     return value
 
 
+def _isbn(value: str) -> str:
+    if not value.strip():
+        return ""
+    try:
+        return str(isbn_numbers.validate(value))
+    except NumberError:
+        raise ValueError("write an ISBN of 10 or 13 digits with its check digit, such as "
+                         "978-604-2-12345-6 (or leave it empty)") from None
+
+
+def _required_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("write the title")
+    return value.strip()
+
+
 BATCH_COLUMNS = (
     Column("batch_id", "mã lô", "batch id", _batch_id, hint="e.g. HG-2026-017"),
     Column("crates", "số thùng", "crates", positive_int),
@@ -269,6 +299,12 @@ STAY_COLUMNS = (
     Column("commune_code", "mã xã", "commune code", _commune_code),
     Column("delivered_on", "ngày giao", "delivered on", date),
     Column("collected_on", "ngày thu", "collected on", optional_date, required=False),
+)
+TITLE_COLUMNS = (
+    Column("batch_id", "mã lô", "batch id", _batch_id),
+    Column("title", "nhan đề", "title", _required_text),
+    Column("isbn", "ISBN", "isbn", _isbn, required=False),
+    Column("author", "tác giả", "author", text, required=False),
 )
 PROFILE_COLUMNS = (
     Column("commune_code", "mã xã", "commune code", _commune_code),
@@ -306,6 +342,14 @@ def read_stays(source: str | Path | bytes, *, label: str | None = None) -> tuple
                  for r in rows)
 
 
+def read_titles(source: str | Path | bytes, *, label: str | None = None) -> tuple[Title, ...]:
+    """Book lists of batches (CSV or XLSX): one row per title, in each batch's order."""
+    name = label or str(source if not isinstance(source, bytes) else "<titles>")
+    rows = read_table(source, TITLE_COLUMNS, label=name, kind="batch titles")
+    return tuple(Title(r["batch_id"], r["title"], r["isbn"] or "", r["author"] or "")
+                 for r in rows)
+
+
 def read_profiles(source: str | Path | bytes, *, label: str | None = None,
                   default_shelf_crates: int = 4) -> dict[str, CommuneProfile]:
     """Commune library profiles (CSV or XLSX), by commune code."""
@@ -322,6 +366,28 @@ def read_profiles(source: str | Path | bytes, *, label: str | None = None,
         batches_per_visit=r["batches_per_visit"] or 1) for r in rows}
 
 
-__all__ = ["AUDIENCES", "Batch", "BatchError", "BatchState", "CommuneProfile", "Fit",
-           "Language", "Stay", "describe_need", "eligible", "languages", "read_batches",
-           "read_profiles", "read_stays", "state_on"]
+# --- writing the same tables ---------------------------------------------------------------
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "có" if value else "không"
+    if isinstance(value, tuple):
+        return f"{LIST_SEPARATOR} ".join(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def table_rows(columns: Sequence[Column], records: Iterable[object]) -> list[list[str]]:
+    """The records (dataclasses with the columns' keys as fields) as a table with the
+    columns' Vietnamese headings, each cell written so that its column reads it back."""
+    return [[c.vi for c in columns],
+            *([_cell(getattr(r, c.key)) for c in columns] for r in records)]
+
+
+__all__ = ["AUDIENCES", "BATCH_COLUMNS", "PROFILE_COLUMNS", "STAY_COLUMNS", "TITLE_COLUMNS",
+           "Batch", "BatchError", "BatchState", "CommuneProfile", "Fit", "Language", "Stay",
+           "Title", "describe_need", "eligible", "languages", "read_batches", "read_profiles",
+           "read_stays", "read_titles", "state_on", "table_rows"]

@@ -391,3 +391,26 @@ def xlsx_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def csv_table(rows: Sequence[Sequence[Any]]) -> bytes:
+    """A table (its first row the headings) as CSV the way the manifest is written: UTF-8
+    with a byte-order mark, CRLF line ends, formula-like text made text."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerows([spreadsheet_text(x) for x in row] for row in rows)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def xlsx_table(rows: Sequence[Sequence[Any]], *, sheet: str, title: str = "") -> bytes:
+    """A table (its first row the headings) as a one-sheet Excel workbook of text cells."""
+    wb = Workbook()
+    wb.properties.creator = CREATOR
+    wb.properties.title = title or sheet
+    ws = wb.active
+    ws.title = _sheet_name(sheet, set())
+    header, *body = rows or [[]]
+    _write_table(ws, header, body, [max(12.0, min(40.0, len(str(h)) + 4)) for h in header])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -38,6 +38,8 @@ OUTCOME_STATUSES: tuple[str, ...] = ("done", "failed")
 JOB_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE_JOB_STATUSES: tuple[str, ...] = ("queued", "running")
 SCENARIO_SOURCES: tuple[str, ...] = ("file", "database")
+PLACE_KINDS: tuple[str, ...] = ("library", "commune", "vehicle")  # planner.batchmoves
+MOVE_KINDS: tuple[str, ...] = ("trip", "import", "correction", "missing")
 
 # Constraint names that are the same on every database, so migrations can name them.
 NAMING_CONVENTION = {
@@ -311,6 +313,98 @@ class UserSession(Base):
                                          index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
     revoked_at: Mapped[dt.datetime | None]
+
+
+class BatchRecord(Base):
+    """A book batch of the registry (see :mod:`storage.batches`); languages and audiences are
+    codes separated by ``;`` as in the registry tables."""
+
+    __tablename__ = "batches"
+    __table_args__ = (CheckConstraint("crates >= 1", name="crates_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(32), unique=True)
+    crates: Mapped[int] = mapped_column(Integer)
+    languages: Mapped[str] = mapped_column(String(255))
+    audiences: Mapped[str] = mapped_column(String(255), default="")
+    title: Mapped[str] = mapped_column(String(2000), default="")
+    owner: Mapped[str] = mapped_column(String(2000), default="")
+    books: Mapped[int | None] = mapped_column(Integer)
+    condition: Mapped[str] = mapped_column(String(2000), default="")
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class BatchTitle(Base):
+    """One title of a batch's book list (ISBN, title, author), in the list's order."""
+
+    __tablename__ = "batch_titles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_pk: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"),
+                                          index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    isbn: Mapped[str] = mapped_column(String(32), default="")
+    title: Mapped[str] = mapped_column(String(2000))
+    author: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class BatchMove(Base):
+    """A batch going from one place to another (a library, a commune, a vehicle), when, and
+    what recorded it: a trip's outcome (with its plan version, vehicle and stop), an imported
+    history, a correction; a ``missing`` row reports the batch not found where the record has
+    it (no move). Rows are only added, never changed."""
+
+    __tablename__ = "batch_moves"
+    __table_args__ = (CheckConstraint(_in("kind", MOVE_KINDS), name="kind"),
+                      CheckConstraint(_in("src_kind", PLACE_KINDS), name="src_kind"),
+                      CheckConstraint(_in("dst_kind", PLACE_KINDS), name="dst_kind"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_pk: Mapped[int] = mapped_column(ForeignKey("batches.id", ondelete="RESTRICT"),
+                                          index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    src_kind: Mapped[str] = mapped_column(String(8))
+    src_ref: Mapped[str] = mapped_column(String(64), default="")
+    dst_kind: Mapped[str] = mapped_column(String(8))
+    dst_ref: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_versions.id", ondelete="RESTRICT"))
+    vehicle_id: Mapped[str | None] = mapped_column(String(64))
+    stop_seq: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    batch: Mapped[BatchRecord] = relationship()
+    recorded_by: Mapped[User] = relationship()
+
+
+class CommuneProfileRecord(Base):
+    """What a commune library's readers read and its shelf (see
+    :class:`planner.batches.CommuneProfile`); changes are also rows of ``library_edits``."""
+
+    __tablename__ = "commune_profiles"
+    __table_args__ = (CheckConstraint("shelf_crates >= 1", name="shelf_positive"),
+                      CheckConstraint("batches_per_visit >= 1", name="per_visit_positive"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(16), unique=True)
+    languages: Mapped[str] = mapped_column(String(255))
+    audiences: Mapped[str] = mapped_column(String(255), default="")
+    shelf_crates: Mapped[int] = mapped_column(Integer)
+    languages_required: Mapped[bool] = mapped_column(Boolean, default=True)
+    audiences_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    batches_per_visit: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(BatchMove, "before_update")
+@event.listens_for(BatchMove, "before_delete")
+def _refuse_move_changes(mapper: Any, connection: Any, target: BatchMove) -> None:
+    raise ImmutableError("a recorded batch move cannot be changed; record a correction move")
 
 
 @event.listens_for(PlanVersion, "before_update")

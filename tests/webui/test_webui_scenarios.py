@@ -168,7 +168,8 @@ def test_upload_without_file_or_empty_is_400(client: FlaskClient, with_default: 
     "- a list\n- not a mapping\n",
     "name: deep\nstops: " + "[" * 5000 + "]" * 5000 + "\n",  # nesting: no recursion
     "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(  # an alias bomb
-        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n" for p, c in zip("abcdefg", "bcdefgh")),
+        f"{c}: &{c} [{', '.join(['*' + p] * 10)}]\n"
+        for p, c in zip("abcdefg", "bcdefgh", strict=True)),
 ])
 def test_invalid_upload_shows_the_cli_problems(client: FlaskClient, with_default: Path,
                                                tmp_path: Path, text: str | bytes) -> None:
