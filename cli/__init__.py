@@ -1,6 +1,7 @@
-"""The ``planner`` command: solve, check, labels, re-plan, compare, validate, communes, geodata
-import. No logic of its own: it composes :mod:`planner` (the core), :mod:`render` (maps) and
-:mod:`geodata`, which is why it is its own package (``planner`` knows nothing of rendering)."""
+"""The ``planner`` command: solve, check, labels, batches, re-plan, compare, validate,
+communes, geodata import. No logic of its own: it composes :mod:`planner` (the core),
+:mod:`render` (maps, tables), :mod:`storage` (the batch registry) and :mod:`geodata`, which is
+why it is its own package (``planner`` knows nothing of rendering or storage)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ from planner.errors import PlannerError
 if TYPE_CHECKING:
     from planner.pipeline import Solved
     from planner.plan import Plan
+    from planner.scenario import Scenario
     from render.folder import PlanFolder
+    from storage import Database
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
@@ -27,6 +30,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
+    if args.registry == "database":
+        scenario = _database_rotation(scenario, args.database, Path(args.out))
     solved = solve_scenario(scenario, scenario_file=str(Path(args.scenario).resolve()),
                             time_limit_s=args.time_limit, seed=args.seed,
                             solution_limit=args.solution_limit)
@@ -41,6 +46,95 @@ def _cmd_solve(args: argparse.Namespace) -> int:
           f"({'cached' if pv.matrices_cache_hit else 'computed'}), "
           f"solve {pv.solve_wall_s or 0:.1f} s, total {total:.1f} s")
     print(f"wrote {', '.join(str(p) for p in folder.files)}")
+    return 0
+
+
+ROTATION_INPUT_DIR = "rotation-input"
+
+
+def _database_rotation(scenario: Scenario, url: str | None, out: Path) -> Scenario:
+    """``scenario`` reading the batch registry, history and profiles kept in the database,
+    written as the files of its ``rotation:`` into ``<out>/rotation-input`` (so the plan
+    folder keeps what it was planned from)."""
+    from planner.rotation import with_rotation_files
+    from render.exports import csv_table
+    from storage import batches
+
+    db = _open_database(url)
+    try:
+        with db.read() as session:
+            if not batches.has_registry(session):
+                raise PlannerError(f"the database {db.url} holds no batch registry: import "
+                                   "one with `planner batches import FILE --user NAME`")
+            files = batches.write_rotation_files(session, out / ROTATION_INPUT_DIR, csv_table)
+    finally:
+        db.dispose()
+    return with_rotation_files(scenario, files)
+
+
+def _open_database(url: str | None) -> Database:
+    from storage import StorageError, open_database
+
+    try:
+        return open_database(url)
+    except StorageError as exc:
+        raise PlannerError(f"database: {exc}") from None
+
+
+def _cmd_batches_import(args: argparse.Namespace) -> int:
+    from planner.batches import read_batches, read_profiles, read_stays, read_titles
+    from storage import batches, users
+
+    registry = read_batches(args.file)
+    titles = read_titles(args.titles) if args.titles else ()
+    stays = read_stays(args.history) if args.history else ()
+    profiles = read_profiles(args.profiles) if args.profiles else {}
+    db = _open_database(args.database)
+    try:
+        with db.begin() as session:
+            user = users.find_user(session, args.user)
+            if user is None or not user.active:
+                raise PlannerError(f"--user {args.user!r}: no active user of that name in "
+                                   f"{db.url}; add one with `python -m webui create-user NAME "
+                                   "--role dispatcher`")
+            report = batches.import_batches(session, registry, titles, user_id=user.id,
+                                            file=args.titles or "<titles>")
+            moves = batches.import_history(session, stays, user_id=user.id,
+                                           file=args.history) if stays else 0
+            changed = batches.save_profiles(session, profiles.values(), user_id=user.id)
+    except batches.BatchRecordError as exc:
+        print(f"error: nothing was imported; {len(exc.problems)} problem(s):", file=sys.stderr)
+        for p in exc.problems[:200]:
+            print(f"  - {p}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    print(f"imported into {db.url}: {report.added} batch(es) added, {report.updated} "
+          f"updated, {report.unchanged} unchanged; {report.titles} title(s); {moves} move(s) "
+          f"of history; {changed} commune profile(s) changed")
+    return 0
+
+
+def _cmd_batches_export(args: argparse.Namespace) -> int:
+    from render.exports import csv_table, xlsx_table
+    from storage import batches
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    db = _open_database(args.database)
+    try:
+        with db.read() as session:
+            tables = batches.export_tables(session)
+            problems = batches.ledger(session).problems
+    finally:
+        db.dispose()
+    for name, rows in tables.items():
+        path = out / f"{name}.{args.format}"
+        path.write_bytes(csv_table(rows) if args.format == "csv" else
+                         xlsx_table(rows, sheet=name, title=f"Book batches: {name}"))
+        print(f"wrote {path} ({len(rows) - 1} row(s))")
+    for p in problems:
+        print(f"warning: broken history, reported and not repaired: {p}", file=sys.stderr)
     return 0
 
 
@@ -270,10 +364,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_flag(parse_seed), default=None)
     p.add_argument("--solution-limit", type=_flag(parse_solution_limit), default=None,
                    help="stop after this many improving solutions (deterministic runs)")
+    p.add_argument("--registry", choices=["files", "database"], default="files",
+                   help="book batches from the scenario's rotation files (default) or from "
+                        "the registry kept in the database")
+    p.add_argument("--database", default=None, help="database URL (default: DATABASE_URL, "
+                                                    "else the web UI's SQLite file)")
     p.set_defaults(func=_cmd_solve)
     p = sub.add_parser("check", help="check a plan against its scenario and road matrices")
     p.add_argument("plan", help="plan.json or the folder holding it")
     p.set_defaults(func=_cmd_check)
+    p = sub.add_parser("batches", help="the book-batch registry kept in the database: import "
+                                       "and export its tables")
+    bsub = p.add_subparsers(dest="batches_command", required=True)
+    imp = bsub.add_parser("import", help="add or update batches (and titles, history, commune "
+                                         "profiles) from CSV/XLSX; nothing is written when "
+                                         "any row is bad")
+    imp.add_argument("file", help="the batch registry (mã lô, số thùng, ngôn ngữ, ...)")
+    imp.add_argument("--titles", help="book lists: mã lô, nhan đề, ISBN, tác giả")
+    imp.add_argument("--history", help="stays: mã lô, mã xã, ngày giao, ngày thu (only for "
+                                       "batches with no recorded move yet)")
+    imp.add_argument("--profiles", help="commune profiles: mã xã, ngôn ngữ, đối tượng, "
+                                        "sức chứa (thùng), ...")
+    imp.add_argument("--user", required=True, help="the user the import is recorded as")
+    imp.add_argument("--database", default=None)
+    imp.set_defaults(func=_cmd_batches_import)
+    exp = bsub.add_parser("export", help="write the registry, titles, history and profiles")
+    exp.add_argument("--out", required=True, help="folder to write into")
+    exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    exp.add_argument("--database", default=None)
+    exp.set_defaults(func=_cmd_batches_export)
     p = sub.add_parser("labels", help="crate labels (PDF, 8 to an A4 page) for the book "
                                       "batches a plan leaves")
     p.add_argument("plan", help="plan.json or the folder holding it")

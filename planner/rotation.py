@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from planner._assign import Option, assign
@@ -155,6 +156,16 @@ def load_rotation(spec: RotationSpec, *, start: dt.date) -> RotationInputs:
                           profiles)
 
 
+def with_rotation_files(scenario: Scenario, files: Mapping[str, Path]) -> Scenario:
+    """``scenario`` reading its batches, history and profiles from ``files`` (by rotation
+    field: a registry kept elsewhere, written out for this solve), its other rotation settings
+    kept; schema version 2."""
+    spec = scenario.rotation or RotationSpec(batches=str(files["batches"]))
+    paths = {key: str(Path(path).resolve()) for key, path in files.items()}
+    return scenario.model_copy(update={"schema_version": 2,
+                                       "rotation": spec.model_copy(update=paths)})
+
+
 def expected_scenario(scenario: Scenario, inputs: RotationInputs) -> Scenario:
     """The scenario to route first: each stop collects the crates its commune holds now
     (known), and delivers the crates the scenario expects (its swap size)."""
@@ -207,4 +218,5 @@ def crates_of(scenario: Scenario) -> tuple[tuple[Any, ...], ...]:
 
 
 __all__ = ["Rotation", "RotationInputs", "VisitBatches", "assign_batches", "assigned_scenario",
-           "crates_of", "expected_scenario", "load_rotation", "with_batches"]
+           "crates_of", "expected_scenario", "load_rotation", "with_batches",
+           "with_rotation_files"]

@@ -121,6 +121,12 @@ def update_user(session: Session, username: str, *, role: str | None = None,
     return _user_info(user)
 
 
+def find_user(session: Session, username: str) -> UserInfo | None:
+    """The user of this name (active or not), else ``None``."""
+    user = session.scalar(select(User).where(User.username == username))
+    return _user_info(user) if user is not None else None
+
+
 def get_user(session: Session, user_id: int) -> UserInfo | None:
     user = session.get(User, user_id)
     return _user_info(user) if user is not None else None

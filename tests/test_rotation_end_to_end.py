@@ -111,3 +111,47 @@ def test_planner_labels_prints_a_label_per_batch_left(solved: dict, capsys,
     text = " ".join(p.extract_text() for p in PdfReader(out).pages)
     assert all(batch in text for batch in sent)
     assert len(PdfReader(out).pages) == -(-len(sent) // 8)
+
+
+def test_the_registry_kept_in_a_database_gives_the_same_plan_as_its_files(
+        solved: dict, tmp_path: Path, capsys, monkeypatch) -> None:
+    """`planner batches import` the files into a database, `planner batches export` reads
+    back the same tables, and `planner solve --registry database` plans from it as from the
+    files (same batches to the same communes)."""
+    from storage import Database, users
+
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
+    url = f"sqlite:///{tmp_path / 'planner.sqlite3'}"
+    db = Database.from_url(url)
+    with db.begin() as s:
+        users.create_user(s, username="thuthu", password="password-1", role="dispatcher",
+                          hash_method="pbkdf2:sha256:1000")
+    db.dispose()
+    data = solved["out"].parent / "data"
+    assert main(["batches", "import", str(data / "batches.csv"), "--history",
+                 str(data / "history.csv"), "--profiles", str(data / "profiles.csv"),
+                 "--user", "thuthu", "--database", url]) == 0
+    imported = capsys.readouterr().out
+    assert f"{30 + len(STOPS)} batch(es) added" in imported and "2 commune profile" in imported
+    assert main(["batches", "export", "--out", str(tmp_path / "export"), "--format", "xlsx",
+                 "--database", url]) == 0
+    from planner.batches import read_batches, read_profiles
+
+    assert read_batches(tmp_path / "export" / "batches.xlsx") == read_batches(
+        data / "batches.csv")
+    assert read_profiles(tmp_path / "export" / "profiles.xlsx") == read_profiles(
+        data / "profiles.csv")
+    out = tmp_path / "from-db"
+    scenario = solved["out"].parent / "with-batches.yaml"
+    assert main(["solve", str(scenario), "--out", str(out), "--time-limit", "3",
+                 "--registry", "database", "--database", url]) == 0
+    assert (out / "rotation-input" / "batches.csv").is_file()
+    from_files = read_plan(solved["out"] / "plan.json")
+    from_db = read_plan(out / "plan.json")
+    assert {v.commune_code: v.collect_batches for r in from_db.routes for v in r.visits} == {
+        v.commune_code: v.collect_batches for r in from_files.routes for v in r.visits}
+    assert main(["check", str(out)]) == 0
+    # a user that does not exist is a clear error, and nothing is imported
+    assert main(["batches", "import", str(data / "batches.csv"), "--user", "nobody",
+                 "--database", url]) == 2
+    assert "no active user of that name" in capsys.readouterr().err
