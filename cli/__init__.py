@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -30,13 +31,14 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
-    if args.registry == "database":
-        scenario = _database_rotation(scenario, args.database, Path(args.out))
-    solved = solve_scenario(scenario, scenario_file=str(Path(args.scenario).resolve()),
-                            time_limit_s=args.time_limit, seed=args.seed,
-                            solution_limit=args.solution_limit)
-    plan = solved.plan
-    folder = _write_folder(solved, Path(args.out))
+    with tempfile.TemporaryDirectory(prefix="planner-registry-") as tmp:
+        if args.registry == "database":
+            scenario = _database_rotation(scenario, args.database, Path(tmp))
+        solved = solve_scenario(scenario, scenario_file=str(Path(args.scenario).resolve()),
+                                time_limit_s=args.time_limit, seed=args.seed,
+                                solution_limit=args.solution_limit)
+        plan = solved.plan
+        folder = _write_folder(solved, Path(args.out))
     total = time.perf_counter() - t0
     print(_summary(plan))
     pv = plan.provenance
@@ -49,13 +51,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     return 0
 
 
-ROTATION_INPUT_DIR = "rotation-input"
-
-
-def _database_rotation(scenario: Scenario, url: str | None, out: Path) -> Scenario:
+def _database_rotation(scenario: Scenario, url: str | None, folder: Path) -> Scenario:
     """``scenario`` reading the batch registry, history and profiles kept in the database,
-    written as the files of its ``rotation:`` into ``<out>/rotation-input`` (so the plan
-    folder keeps what it was planned from)."""
+    written as the files of its ``rotation:`` into ``folder`` (the plan folder keeps copies of
+    them: :func:`planner.outputs.write_outputs`)."""
     from planner.rotation import with_rotation_files
     from render.exports import csv_table
     from storage import batches
@@ -66,7 +65,7 @@ def _database_rotation(scenario: Scenario, url: str | None, out: Path) -> Scenar
             if not batches.has_registry(session):
                 raise PlannerError(f"the database {db.url} holds no batch registry: import "
                                    "one with `planner batches import FILE --user NAME`")
-            files = batches.write_rotation_files(session, out / ROTATION_INPUT_DIR, csv_table)
+            files = batches.write_rotation_files(session, folder, csv_table)
     finally:
         db.dispose()
     return with_rotation_files(scenario, files)

@@ -27,11 +27,12 @@ from planner.errors import PlanFileError
 from planner.pipeline import Network
 from planner.plan import Plan, Route, read_plan
 from planner.problem import Place
-from planner.scenario import Scenario, load_scenario_json
+from planner.scenario import ROTATION_PATHS, Scenario, load_scenario_json
 
 PLAN_FILE = "plan.json"
 ROUTES_FILE = "routes.geojson"
 SCENARIO_FILE = "scenario.json"
+ROTATION_DIR = "rotation"  # copies of the batch files a plan was made from
 MATRICES_FILE = "matrices.npz"
 
 
@@ -137,7 +138,8 @@ def write_outputs(plan: Plan, net: Network, scenario: Scenario, out_dir: Path) -
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"plan": out_dir / PLAN_FILE, "routes": out_dir / ROUTES_FILE,
              "scenario": out_dir / SCENARIO_FILE, "matrices": out_dir / MATRICES_FILE}
-    _write_json(paths["scenario"], scenario.model_dump(mode="json"))
+    _write_json(paths["scenario"], _with_rotation_copies(scenario, out_dir).model_dump(
+        mode="json"))
     _write_json(paths["routes"], routes_geojson(plan, net))
     write_matrices(PlanMatrices.of(net, scenario), paths["matrices"])
     plan.write(paths["plan"])
@@ -155,6 +157,9 @@ def write_edited_outputs(plan: Plan, source: Path, out_dir: Path, *, places: Seq
              "scenario": out_dir / SCENARIO_FILE, "matrices": out_dir / MATRICES_FILE}
     for key in ("scenario", "matrices"):
         shutil.copyfile(Path(source) / paths[key].name, paths[key])
+    if (Path(source) / ROTATION_DIR).is_dir():
+        shutil.copytree(Path(source) / ROTATION_DIR, out_dir / ROTATION_DIR,
+                        dirs_exist_ok=True)
     try:
         previous = json.loads((Path(source) / ROUTES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -309,12 +314,39 @@ def _write_json(path: Path, data: object) -> None:
     tmp.replace(path)
 
 
+def _with_rotation_copies(scenario: Scenario, out_dir: Path) -> Scenario:
+    """``scenario`` reading its batch files from copies in ``out_dir/rotation`` (named by
+    path relative to the plan folder), so that a plan folder holds what it was made from:
+    ``planner check`` and edits read the same files later, wherever the originals went."""
+    spec = scenario.rotation
+    if spec is None:
+        return scenario
+    folder = out_dir / ROTATION_DIR
+    folder.mkdir(exist_ok=True)
+    update: dict[str, str] = {}
+    for key in ROTATION_PATHS:
+        source = getattr(spec, key)
+        if source:
+            name = f"{key}{Path(source).suffix.lower() or '.csv'}"
+            shutil.copyfile(source, folder / name)
+            update[key] = f"{ROTATION_DIR}/{name}"
+    return scenario.model_copy(update={"rotation": spec.model_copy(update=update)})
+
+
 def load_scenario_for_plan(plan_path: Path) -> tuple[Scenario, str]:
-    """The scenario a plan was made from: the ``scenario.json`` written beside it."""
+    """The scenario a plan was made from: the ``scenario.json`` written beside it (its batch
+    files, copied into the plan folder, found there)."""
     sc_path = plan_path.parent / SCENARIO_FILE
-    if sc_path.is_file():
-        return load_scenario_json(sc_path), str(sc_path)
-    raise FileNotFoundError(sc_path)
+    if not sc_path.is_file():
+        raise FileNotFoundError(sc_path)
+    scenario = load_scenario_json(sc_path)
+    spec = scenario.rotation
+    if spec is None:
+        return scenario, str(sc_path)
+    resolved = {key: str((plan_path.parent / value).resolve()) for key in ROTATION_PATHS
+                if (value := getattr(spec, key)) and not Path(value).is_absolute()}
+    return (scenario.model_copy(update={"rotation": spec.model_copy(update=resolved)}),
+            str(sc_path))
 
 
 def read_plan_folder(folder: Path) -> Plan:
@@ -341,7 +373,8 @@ def read_plan_folder(folder: Path) -> Plan:
     return replace(plan, routes=routes)
 
 
-__all__ = ["MATRICES_FILE", "PLAN_FILE", "ROUTES_FILE", "SCENARIO_FILE", "PlanMatrices",
+__all__ = ["MATRICES_FILE", "PLAN_FILE", "ROTATION_DIR", "ROUTES_FILE", "SCENARIO_FILE",
+           "PlanMatrices",
            "check_routes_geojson", "edited_routes_geojson", "has_approximate_routes",
            "load_scenario_for_plan",
            "read_matrices", "read_plan_folder", "refresh_route_geometry", "routes_geojson",

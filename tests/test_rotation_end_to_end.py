@@ -6,6 +6,7 @@ and ``planner check`` verifies the batch rules on its own (and catches a broken 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -73,8 +74,10 @@ def test_every_visit_leaves_a_batch_or_says_why(solved: dict) -> None:
     loading = [b for r in plan.routes for b in r.loading_batches]
     assert set(loading) <= set(sent)
     scenario = json.loads((solved["out"] / "scenario.json").read_text(encoding="utf-8"))
-    assert scenario["rotation"]["batches"].endswith("data/batches.csv")
-    assert Path(scenario["rotation"]["batches"]).is_absolute()
+    # the plan folder keeps copies of the batch files it was made from
+    assert scenario["rotation"]["batches"] == "rotation/batches.csv"
+    assert (solved["out"] / "rotation" / "batches.csv").read_bytes() == (
+        solved["out"].parent / "data" / "batches.csv").read_bytes()
 
 
 def test_planner_check_verifies_the_batch_rules(solved: dict, monkeypatch, capsys,
@@ -87,6 +90,7 @@ def test_planner_check_verifies_the_batch_rules(solved: dict, monkeypatch, capsy
     broken.mkdir()
     for name in ("scenario.json", "routes.geojson", "matrices.npz"):
         (broken / name).write_bytes((solved["out"] / name).read_bytes())
+    shutil.copytree(solved["out"] / "rotation", broken / "rotation")
     data = json.loads((solved["out"] / "plan.json").read_text(encoding="utf-8"))
     visit = next(v for r in data["routes"] for v in r["visits"] if v["commune_code"] == STOPS[0])
     visit["deliver_batches"] = ["HG-2026-000"]
@@ -145,7 +149,7 @@ def test_the_registry_kept_in_a_database_gives_the_same_plan_as_its_files(
     scenario = solved["out"].parent / "with-batches.yaml"
     assert main(["solve", str(scenario), "--out", str(out), "--time-limit", "3",
                  "--registry", "database", "--database", url]) == 0
-    assert (out / "rotation-input" / "batches.csv").is_file()
+    assert (out / "rotation" / "batches.csv").is_file()
     from_files = read_plan(solved["out"] / "plan.json")
     from_db = read_plan(out / "plan.json")
     assert {v.commune_code: v.collect_batches for r in from_db.routes for v in r.visits} == {

@@ -135,6 +135,21 @@ def _load_scenario(path: Path) -> Any:
     return load_scenario_json(path) if path.suffix == ".json" else load_scenario(path)
 
 
+def _with_stored_registry(scenario: Any, db: Database, folder: Path) -> Any:
+    """``scenario`` reading its book batches from the registry kept in the database, when
+    one is kept there (written into the job folder; the plan folder keeps copies): the web UI
+    plans with the registry its dispatchers keep, whatever files the scenario names."""
+    from planner.rotation import with_rotation_files
+    from render.exports import csv_table
+    from storage import batches
+
+    with db.read() as session:
+        if not batches.has_registry(session):
+            return scenario
+        files = batches.write_rotation_files(session, folder / "registry", csv_table)
+    return with_rotation_files(scenario, files)
+
+
 def _replan_inputs(spec: dict[str, Any], scenario: Any) -> tuple[Any, Any, Any, dict[str, Any]]:
     """The scenario with the spec's closures, the full previous plan, the previous plan
     given to the solver (without the ``free`` stops) and the solver's keyword arguments."""
@@ -173,7 +188,7 @@ def run_job(folder: Path, db: Database) -> int:
             from planner.pipeline import solve_scenario
             from render.folder import write_plan_folder
 
-            scenario = _load_scenario(scenario_file)
+            scenario = _with_stored_registry(_load_scenario(scenario_file), db, folder)
             spec = job.get("replan")
             replan_args: dict[str, Any] = {}
             if spec:

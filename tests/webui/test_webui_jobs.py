@@ -161,3 +161,42 @@ def test_real_solve_of_a_tiny_scenario(app: Flask, client: FlaskClient, scenario
     assert f'href="/plans/{data["run"]}"' in page
     assert data["run"] in client.get("/").get_data(as_text=True)
     assert client.get(f"/plans/{data['run']}").status_code == 200
+
+
+@pytest.mark.slow
+def test_a_solve_plans_with_the_registry_kept_in_the_database(
+        app: Flask, client: FlaskClient, scenarios_dir: Path, runs_dir: Path) -> None:
+    """With a batch registry kept in the database, a web solve assigns its batches (the
+    job folder holds the tables it read, the plan folder copies of them)."""
+    import datetime as dt
+
+    from webui_userkit import ensure_user
+
+    from planner.batches import Batch, CommuneProfile, Stay
+    from storage import batches
+    from webui.services import services_of
+
+    user = ensure_user(app, "registrar", "dispatcher")
+    with services_of(app).database.begin() as s:
+        batches.import_batches(s, [Batch("HG-A", 2, ("vie",), ()), Batch("HG-B", 2, ("hnj",), ()),
+                                   Batch("HG-C", 1, ("vie",), ())], user_id=user.id)
+        batches.import_history(s, [Stay("HG-C", "00715", dt.date(2026, 9, 1))],
+                               user_id=user.id)
+        batches.save_profiles(s, [CommuneProfile("00721", ("hnj",))], user_id=user.id)
+    (scenarios_dir / "tiny.yaml").write_text(tiny_scenario_yaml(time_limit_s=2),
+                                             encoding="utf-8")
+    job_id = _job_id(client.post("/jobs", data={"scenario": "tiny", "time_limit_s": "2"})
+                     .headers["Location"])
+    url = f"/jobs/{job_id}/status.json"
+    assert wait_for(lambda: client.get(url).get_json()["status"] not in ("queued", "running"),
+                    timeout_s=90, poll_s=0.5)
+    data = client.get(url).get_json()
+    assert data["status"] == "done", data
+    run = runs_dir / data["run"]
+    plan = json.loads((run / "plan.json").read_text(encoding="utf-8"))
+    visits = {v["commune_code"]: v for r in plan["routes"] for v in r["visits"]}
+    assert visits["00715"]["collect_batches"] == ["HG-C"]
+    assert visits["00715"]["deliver_batches"] == ["HG-A"]  # HG-C it has had, HG-B is Hmông
+    assert visits["00721"]["deliver_batches"] == ["HG-B"]
+    assert (Path(app.config["JOBS_DIR"]) / job_id / "registry" / "batches.csv").is_file()
+    assert (run / "rotation" / "history.csv").is_file()
