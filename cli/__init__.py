@@ -160,6 +160,15 @@ def _summary(plan: Plan) -> str:
                      f"({', '.join(p.commune_code for p in pv.precheck)})")
     for u in plan.unserved:
         lines.append(f"  unserved {u.commune_code} {u.commune_name}: {u.reason}")
+    if pv.rotation is not None:
+        visits = [v for r in plan.routes for v in r.visits]
+        loaded = sum(len(r.loading_batches) for r in plan.routes)
+        left = sum(len(v.deliver_batches) for v in visits)
+        lines.append(f"book batches: {left} left ({loaded} loaded at the library, "
+                     f"{left - loaded} handed on), {sum(len(v.collect_batches) for v in visits)}"
+                     f" taken back; {pv.rotation.batches_at_library} at the library before")
+        lines += [f"  {v.commune_code} {v.commune_name}: {v.batch_note}" for v in visits
+                  if v.batch_note]
     if pv.search_strategy:
         skipped = pv.pyvrp_seed_skipped
         lines.append(f"search: {pv.search_strategy}"

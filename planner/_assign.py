@@ -37,6 +37,7 @@ from ortools.sat.python import cp_model
 SERVE_WEIGHT = 10_000  # serving one more visit outweighs any gain in score
 SCORE_WEIGHT = 100
 HAND_ON_WEIGHT = 1
+KEEP_WEIGHT = 1_000  # a re-plan keeps a commune's batch over any better fit (labels are printed)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Option:
     batch: str
     score: int
     from_visit: int | None = None
+    kept: bool = False  # the batch this visit had in the plan being re-planned
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ class AssignmentResult:
 
 
 def _weight(opt: Option) -> int:
-    return SCORE_WEIGHT * opt.score + (HAND_ON_WEIGHT if opt.from_visit is not None else 0)
+    return (SCORE_WEIGHT * opt.score + (HAND_ON_WEIGHT if opt.from_visit is not None else 0)
+            + (KEEP_WEIGHT if opt.kept else 0))
 
 
 def assign(options: Sequence[Option], crates: Mapping[str, int], shelf: Sequence[int],

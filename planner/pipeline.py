@@ -7,6 +7,7 @@ under digests of everything they were computed from (:mod:`geodata.graphs`).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import platform
 import time
@@ -25,7 +26,7 @@ from geodata.network import RoadGraph
 from geodata.profiles import load_profiles
 from geodata.routing import FAR_FROM_ROADS_M, Matrices, ProfileGraph, profile_graph, snap_points
 from planner import solve
-from planner.errors import PlannerError, Problem, ScenarioError
+from planner.errors import Problem, ScenarioError
 from planner.explain import explain_unserved, precheck
 from planner.plan import Plan, Unserved, assemble_plan
 from planner.problem import Place, RoutingProblem, build_problem
@@ -45,7 +46,7 @@ from planner.rotation import (
     load_rotation,
     with_batches,
 )
-from planner.scenario import Scenario, check_against_data, load_scenario
+from planner.scenario import ROTATION_PATHS, Scenario, check_against_data, load_scenario
 from planner.schedule import time_route
 
 log = logging.getLogger(__name__)
@@ -238,17 +239,20 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         plan, net = _solve_once(scenario, previous=previous, done=done, locked=locked,
                                 compare_with=compare_with, **kwargs)
         return Solved(plan, net, scenario)
-    if previous is not None:
-        raise PlannerError("re-planning a plan with book batches is not possible yet: solve "
-                           "its scenario again")
     inputs = load_rotation(scenario.rotation, start=scenario.horizon.start_date)
-    routed = expected_scenario(scenario, inputs)
+    keep: dict[str, tuple[str, ...]] = {}
+    if previous is None:
+        routed = expected_scenario(scenario, inputs)
+    else:  # the scenario of a plan with batches routes with their crates already
+        routed = scenario
+        keep = {v.commune_code: v.deliver_batches for r in previous.routes for v in r.visits}
+        kwargs.update(previous=previous, done=done, locked=locked, compare_with=compare_with)
     stable, rounds = False, 0
     while rounds < scenario.rotation.rounds:
         rounds += 1
         plan, net = _solve_once(routed, **kwargs)
         rotation = assign_batches(plan, inputs.batches, inputs.state, inputs.profiles,
-                                  seed=seed or 0)
+                                  seed=seed or 0, keep=keep, fixed=done)
         assigned = assigned_scenario(routed, plan, rotation, inputs)
         if crates_of(assigned) != crates_of(routed):
             plan, stable = _retimed(assigned, plan, net)
@@ -257,13 +261,22 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
         routed = assigned
         if stable:
             break
+    spec = scenario.rotation
     record = RotationRecord(
         rounds=rounds, stable=stable, assignment_status=rotation.status,
         batches_at_library=len(inputs.state.at_library),
-        visits_without_batch=sum(1 for v in rotation.visits.values() if not v.deliver))
+        visits_without_batch=sum(1 for v in rotation.visits.values() if not v.deliver),
+        input_scenario_digest=scenario.digest,
+        file_digests={key: sha256_file(path) for key in ROTATION_PATHS
+                      if (path := getattr(spec, key))})
     plan = with_batches(plan, rotation, inputs.batches)
-    return Solved(replace(plan, provenance=replace(plan.provenance, rotation=record)), net,
-                  routed)
+    return Solved(replace(plan, provenance=replace(
+        plan.provenance, rotation=record, scenario_digest=routed.digest)), net, routed)
+
+
+def sha256_file(path: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _retimed(scenario: Scenario, plan: Plan, net: Network) -> tuple[Plan, bool]:

@@ -185,13 +185,21 @@ class RotationRecord:
     assignment_status: str
     batches_at_library: int
     visits_without_batch: int
+    # the scenario as given, before the batches set its crates (``scenario_digest`` is the
+    # scenario routed, written beside the plan), and the content of each batch file
+    input_scenario_digest: str = ""
+    file_digests: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RotationRecord:
+        files = data.get("file_digests")
         return cls(rounds=int(data.get("rounds") or 0), stable=bool(data.get("stable")),
                    assignment_status=str(data.get("assignment_status") or ""),
                    batches_at_library=int(data.get("batches_at_library") or 0),
-                   visits_without_batch=int(data.get("visits_without_batch") or 0))
+                   visits_without_batch=int(data.get("visits_without_batch") or 0),
+                   input_scenario_digest=str(data.get("input_scenario_digest") or ""),
+                   file_digests={str(k): str(v) for k, v in files.items()}
+                   if isinstance(files, Mapping) else {})
 
 
 _SIMPLE = ("scenario_digest", "scenario_file", "data_digest", "network", "seed",

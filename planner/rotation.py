@@ -65,9 +65,14 @@ class Rotation:
 
 def assign_batches(plan: Plan, batches: Sequence[Batch], state: BatchState,
                    profiles: Mapping[str, CommuneProfile], *, time_limit_s: float = 10.0,
-                   seed: int = 0) -> Rotation:
+                   seed: int = 0, keep: Mapping[str, Sequence[str]] | None = None,
+                   fixed: frozenset[str] = frozenset()) -> Rotation:
     """Assign the batches of ``plan``'s visits from ``state`` (see the module docstring);
-    a commune without a profile reads Vietnamese, with a 4-crate shelf."""
+    a commune without a profile reads Vietnamese, with a 4-crate shelf. A re-plan gives the
+    batches each commune had in the plan it changes (``keep``: kept where they still may go,
+    over any better fit), and the communes whose visit is done (``fixed``) get those or
+    none."""
+    keep = keep or {}
     by_id = {b.batch_id: b for b in batches}
     at_library = set(state.at_library)
     keys: list[tuple[str, int]] = []
@@ -87,10 +92,14 @@ def assign_batches(plan: Plan, batches: Sequence[Batch], state: BatchState,
             had = state.had.get(v.commune_code, frozenset())
             sources: list[tuple[str, int | None]] = [(b, None) for b in sorted(at_library)]
             sources += [(b, i) for i, code in earlier for b in state.holdings.get(code, ())]
+            kept = set(keep.get(v.commune_code, ()))
             for batch_id, from_visit in sources:
+                if v.commune_code in fixed and batch_id not in kept:
+                    continue
                 fit = eligible(by_id[batch_id], profile, had)
                 if fit.allowed:
-                    options.append(Option(index, batch_id, fit.score, from_visit))
+                    options.append(Option(index, batch_id, fit.score, from_visit,
+                                          kept=batch_id in kept))
             earlier.append((index, v.commune_code))
     result = assign(options, {b.batch_id: b.crates for b in batches}, shelf, wanted,
                     time_limit_s=time_limit_s, seed=seed)
@@ -176,12 +185,15 @@ def expected_scenario(scenario: Scenario, inputs: RotationInputs) -> Scenario:
     return scenario.model_copy(update={"stops": stops})
 
 
+HAND_ON_NOTE = "book batches handed on"
+
+
 def assigned_scenario(scenario: Scenario, plan: Plan, rotation: Rotation,
                       inputs: RotationInputs) -> Scenario:
     """The scenario whose crates are those of ``rotation``: each visited stop delivers the
     crates loaded for it at the library and collects the crates that go back there; each
     batch handed on is a transfer from the commune it is collected at to the one it goes to
-    (stops not visited keep their crates)."""
+    (stops not visited keep their crates; the scenario's own transfers are kept)."""
     crates = {b.batch_id: b.crates for b in inputs.batches}
     visited: dict[str, VisitBatches] = {}
     for route in plan.routes:
@@ -204,9 +216,12 @@ def assigned_scenario(scenario: Scenario, plan: Plan, rotation: Rotation,
         stops.append(st.model_copy(update={
             "deliver_crates": sum(crates[b] for b in vb.deliver if b not in handed_batches),
             "collect_crates": sum(crates[b] for b in vb.collect if b not in handed_batches)}))
-    transfers = tuple(Transfer.model_validate({"from": a, "to": b, "crates": n,
-                                               "note": "book batches handed on"})
-                      for (a, b), n in sorted(handed.items()))
+    own = [t for t in scenario.transfers if t.note != HAND_ON_NOTE]  # the scenario's own
+    for t in own:
+        handed.pop((t.from_code, t.to_code), None)  # (one transfer a pair: its own kept)
+    transfers = tuple(own) + tuple(
+        Transfer.model_validate({"from": a, "to": b, "crates": n, "note": HAND_ON_NOTE})
+        for (a, b), n in sorted(handed.items()))
     return scenario.model_copy(update={"stops": tuple(stops), "transfers": transfers})
 
 

@@ -417,7 +417,14 @@ class Scenario(_Model):
 
     @property
     def digest(self) -> str:
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        """The SHA-256 of the scenario's content. Where its batch files lie is not content
+        (a plan folder keeps copies of them): their contents are digested on their own
+        (``provenance.rotation.file_digests``)."""
+        data = self.model_dump(mode="json")
+        if isinstance(data.get("rotation"), dict):
+            data["rotation"] = {k: v for k, v in data["rotation"].items()
+                                if k not in ROTATION_PATHS}
+        canonical = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def depot(self, depot_id: str) -> Depot:

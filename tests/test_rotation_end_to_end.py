@@ -159,3 +159,20 @@ def test_the_registry_kept_in_a_database_gives_the_same_plan_as_its_files(
     assert main(["batches", "import", str(data / "batches.csv"), "--user", "nobody",
                  "--database", url]) == 2
     assert "no active user of that name" in capsys.readouterr().err
+
+
+def test_a_re_plan_keeps_each_communes_batches(solved: dict, tmp_path: Path,
+                                               monkeypatch) -> None:
+    """Labels are printed once: re-planning (a visit done, the rest free to move) keeps the
+    batches each commune was to receive, and the plan still passes the checker."""
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
+    before = read_plan(solved["out"] / "plan.json")
+    first = before.routes[0].visits[0].commune_code
+    out = tmp_path / "re"
+    assert main(["replan", str(solved["out"]), "--out", str(out), "--done", first,
+                 "--time-limit", "2"]) == 0
+    after = read_plan(out / "plan.json")
+    given = {v.commune_code: v.deliver_batches for r in before.routes for v in r.visits}
+    again = {v.commune_code: v.deliver_batches for r in after.routes for v in r.visits}
+    assert again == {c: given[c] for c in again}
+    assert main(["check", str(out)]) == 0
