@@ -84,10 +84,12 @@ def _cmd_batches_import(args: argparse.Namespace) -> int:
     from planner.batches import read_batches, read_profiles, read_stays, read_titles
     from storage import batches, users
 
-    registry = read_batches(args.file)
-    titles = read_titles(args.titles) if args.titles else ()
-    stays = read_stays(args.history) if args.history else ()
-    profiles = read_profiles(args.profiles) if args.profiles else {}
+    tables = batches.Tables(
+        batches=read_batches(args.file),
+        titles=read_titles(args.titles) if args.titles else (),
+        stays=read_stays(args.history) if args.history else (),
+        profiles=tuple((read_profiles(args.profiles) if args.profiles else {}).values()),
+        titles_file=args.titles or "<titles>", history_file=args.history or "<history>")
     db = _open_database(args.database)
     try:
         with db.begin() as session:
@@ -96,11 +98,7 @@ def _cmd_batches_import(args: argparse.Namespace) -> int:
                 raise PlannerError(f"--user {args.user!r}: no active user of that name in "
                                    f"{db.url}; add one with `python -m webui create-user NAME "
                                    "--role dispatcher`")
-            report = batches.import_batches(session, registry, titles, user_id=user.id,
-                                            file=args.titles or "<titles>")
-            moves = batches.import_history(session, stays, user_id=user.id,
-                                           file=args.history) if stays else 0
-            changed = batches.save_profiles(session, profiles.values(), user_id=user.id)
+            report = batches.import_tables(session, tables, user_id=user.id)
     except batches.BatchRecordError as exc:
         print(f"error: nothing was imported; {len(exc.problems)} problem(s):", file=sys.stderr)
         for p in exc.problems[:200]:
@@ -109,8 +107,8 @@ def _cmd_batches_import(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     print(f"imported into {db.url}: {report.added} batch(es) added, {report.updated} "
-          f"updated, {report.unchanged} unchanged; {report.titles} title(s); {moves} move(s) "
-          f"of history; {changed} commune profile(s) changed")
+          f"updated, {report.unchanged} unchanged; {report.titles} title(s); {report.moves} "
+          f"move(s) of history; {report.profiles} commune profile(s) changed")
     return 0
 
 

@@ -174,6 +174,30 @@ def import_batches(session: Session, batches: Sequence[Batch], titles_of: Sequen
                         titles=len(titles_of))
 
 
+@dataclass(frozen=True)
+class Tables:
+    """The tables of one import, read (:mod:`planner.batches`) and named by their files."""
+
+    batches: Sequence[Batch] = ()
+    titles: Sequence[Title] = ()
+    stays: Sequence[Stay] = ()
+    profiles: Sequence[CommuneProfile] = ()
+    titles_file: str = "<titles>"
+    history_file: str = "<history>"
+
+
+def import_tables(session: Session, tables: Tables, *, user_id: int) -> ImportReport:
+    """Import a registry, its title lists, a history and commune profiles in one go (the
+    caller's transaction: when any part is refused, nothing of any is written)."""
+    report = import_batches(session, tables.batches, tables.titles, user_id=user_id,
+                            file=tables.titles_file)
+    moves = import_history(session, tables.stays, user_id=user_id,
+                           file=tables.history_file) if tables.stays else 0
+    changed = save_profiles(session, tables.profiles, user_id=user_id)
+    return ImportReport(report.added, report.updated, report.unchanged, report.titles, moves,
+                        changed)
+
+
 # --- moves ---------------------------------------------------------------------------------
 
 def _place(kind: str, ref: str) -> Place:
@@ -337,14 +361,44 @@ class TripReport:
 
 def _ticks_recorded(session: Session, version_id: int, vehicle_id: str
                     ) -> set[tuple[int | None, str, str]]:
-    """``(stop, batch, where it went)`` of the trip moves already recorded for a trip: a tick
-    recorded again makes no second move, even after the batch went on."""
-    rows = session.execute(select(BatchMove.stop_seq, BatchRecord.batch_id, BatchMove.dst_kind)
+    """``(stop, batch, where it went)`` of the trip moves already recorded for a trip (and
+    ``"missing"`` for a batch reported not found there): a tick recorded again makes no
+    second move, even after the batch went on."""
+    rows = session.execute(select(BatchMove.stop_seq, BatchRecord.batch_id, BatchMove.dst_kind,
+                                  BatchMove.kind)
                            .join(BatchRecord, BatchMove.batch_pk == BatchRecord.id)
                            .where(BatchMove.version_id == version_id,
                                   BatchMove.vehicle_id == vehicle_id,
-                                  BatchMove.kind == "trip"))
-    return {(seq, batch_id, kind) for seq, batch_id, kind in rows}
+                                  BatchMove.kind.in_(("trip", "missing"))))
+    return {(seq, batch_id, "missing" if kind == "missing" else dst)
+            for seq, batch_id, dst, kind in rows}
+
+
+@dataclass(frozen=True)
+class TripTicks:
+    """What has been recorded of a trip: per stop, the batches ticked delivered, collected
+    and missing, and whether the trip is back at its library."""
+
+    delivered: frozenset[tuple[int, str]]
+    collected: frozenset[tuple[int, str]]
+    missing: frozenset[tuple[int, str]]
+    returned: bool
+
+
+def trip_ticks(session: Session, *, version_id: int, vehicle_id: str) -> TripTicks:
+    """The ticks recorded so far for the trip of ``vehicle_id`` in a published version."""
+    route = _version_route(session, version_id, vehicle_id)
+    listed = {(v.seq, b, kind) for v in route.visits
+              for kind, batches in (("commune", v.deliver_batches),
+                                    ("vehicle", v.collect_batches),
+                                    ("missing", (*v.deliver_batches, *v.collect_batches)))
+              for b in batches}
+    recorded = _ticks_recorded(session, version_id, vehicle_id)
+    ticks = {kind: frozenset((seq, b) for seq, b, k in recorded & listed if k == kind
+                             and seq is not None)
+             for kind in ("commune", "vehicle", "missing")}
+    return TripTicks(ticks["commune"], ticks["vehicle"], ticks["missing"],
+                     any(seq is None and k == "library" for seq, _, k in recorded))
 
 
 def _version_route(session: Session, version_id: int, vehicle_id: str) -> Route:
@@ -394,6 +448,8 @@ def record_trip(session: Session, *, version_id: int, vehicle_id: str,
             route, visit, where,
             delivered=[b for b in stop.delivered if (stop.seq, b, "commune") not in done],
             collected=[b for b in stop.collected if (stop.seq, b, "vehicle") not in done])
+        stop = StopRecord(stop.seq, stop.status, stop.note, stop.delivered, stop.collected,
+                          tuple(b for b in stop.missing if (stop.seq, b, "missing") not in done))
         where.update((m.batch_id, m.dst) for m in moves)
         planned.append((stop, moves))
     if problems:
@@ -507,7 +563,7 @@ def write_rotation_files(session: Session, folder: Path,
 
 
 __all__ = ["BatchRecordError", "ImportReport", "MoveInfo", "ROTATION_FILES", "StopRecord",
-           "TripReport", "export_tables", "get_batch", "has_registry", "import_batches",
-           "import_history", "ledger", "move_history", "profiles", "record_moves",
-           "record_trip", "registry", "report_missing", "save_profiles", "titles",
-           "write_rotation_files"]
+           "Tables", "TripReport", "TripTicks", "export_tables", "get_batch", "has_registry",
+           "import_batches", "import_history", "import_tables", "ledger", "move_history",
+           "profiles", "record_moves", "record_trip", "registry", "report_missing",
+           "save_profiles", "titles", "trip_ticks", "write_rotation_files"]

@@ -164,10 +164,11 @@ def create_app(config: dict[str, Any] | None = None, *,
 
     app.register_blueprint(scenarios.bp)
 
-    from webui import closures, edits
+    from webui import batches, closures, edits
 
     edits.init_app(app)
     app.register_blueprint(closures.bp)
+    app.register_blueprint(batches.bp)
     return app
 
 

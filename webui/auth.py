@@ -59,6 +59,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "compare": frozenset({"dispatcher", "planner"}),
     "edit": frozenset({"dispatcher"}),
     "publish": frozenset({"dispatcher"}),
+    "registry": frozenset({"dispatcher"}),  # book batches, their corrections, profiles
 }
 # Blueprints whose views do not declare a permission themselves.
 BLUEPRINT_PERMISSIONS: dict[str, str] = {"plans": "read_plans", "sheets": "read_plans",

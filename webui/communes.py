@@ -33,6 +33,7 @@ from flask.typing import ResponseReturnValue
 
 from geodata.datasets import Dataset, known_datasets, load_dataset
 from geodata.errors import GeodataError
+from planner.batches import AUDIENCES, languages
 from planner.errors import PlannerError, Problem, ScenarioError
 from planner.libraries import LibraryValues, check_library_values
 from planner.scenario import WEEKDAYS, Scenario, Stop, parse_scenario
@@ -477,9 +478,14 @@ def weekday_labels() -> dict[str, str]:
             "sun": tr("lib_wd_sun")}
 
 
-def _library_page(lib: CommuneLibrary, *, values: LibraryValues | None = None,
-                  errors: Mapping[str, str] | None = None, saved: int | None = None,
-                  status: int = 200) -> ResponseReturnValue:
+def render_library_page(lib: CommuneLibrary, *, values: LibraryValues | None = None,
+                        errors: Mapping[str, str] | None = None, saved: int | None = None,
+                        profile_problems: Sequence[str] = (),
+                        status: int = 200) -> ResponseReturnValue:
+    """A commune's library page: its values, its map, its history of edits, and its book
+    batches (:func:`webui.batches.commune_batches`)."""
+    from webui.batches import commune_batches  # it reads this module's communes
+
     code = lib.row.code
     with database().begin() as s:
         history = libraries.library_history(s, commune_code=code)
@@ -493,7 +499,9 @@ def _library_page(lib: CommuneLibrary, *, values: LibraryValues | None = None,
         marker={"lon": shown.lon if shown.lon is not None else point.lon,
                 "lat": shown.lat if shown.lat is not None else point.lat},
         centre={"lon": lib.centre[0], "lat": lib.centre[1]},
-        scenarios=_stop_in_scenarios(code)), status
+        scenarios=_stop_in_scenarios(code), batches=commune_batches(code),
+        profile_problems=profile_problems, language_names=languages(),
+        audience_names=AUDIENCES), status
 
 
 def _stop_in_scenarios(code: str) -> list[str]:
@@ -516,7 +524,7 @@ def _stop_in_scenarios(code: str) -> list[str]:
 
 @bp.get("/<code>")
 def library_page(code: str) -> ResponseReturnValue:
-    return _library_page(find_commune(code), saved=request.args.get("saved", type=int))
+    return render_library_page(find_commune(code), saved=request.args.get("saved", type=int))
 
 
 @bp.post("/<code>")
@@ -526,7 +534,7 @@ def edit_library(code: str) -> ResponseReturnValue:
     current = lib.row.edited.values if lib.row.edited else LibraryValues()
     values, errors = library_values_from_form(request.form, request.form.getlist, lib, current)
     if errors:
-        return _library_page(lib, values=values, errors=errors, status=422)
+        return render_library_page(lib, values=values, errors=errors, status=422)
     user = current_user()
     assert user is not None
     try:
@@ -534,7 +542,7 @@ def edit_library(code: str) -> ResponseReturnValue:
             changed = libraries.save_library_values(s, commune_code=lib.row.code,
                                                     values=values, user_id=user.id)
     except InvalidRecordError as exc:
-        return _library_page(lib, values=values, errors={"form": str(exc)}, status=422)
+        return render_library_page(lib, values=values, errors={"form": str(exc)}, status=422)
     log.info("library of %s edited by %s: %d field(s)", lib.row.code, user.username, changed)
     return redirect(url_for("communes.library_page", code=lib.row.code, saved=changed,
                             _anchor="saved"), code=303)
@@ -595,6 +603,11 @@ def history_page() -> ResponseReturnValue:
     """The latest changes of every commune library, newest first."""
     with database().begin() as s:
         history = libraries.library_history(s, limit=300)
+    return render_template("library_history.html", history=history, names=commune_names())
+
+
+def commune_names() -> dict[str, str]:
+    """The name of every commune of the datasets, by code (the first dataset naming it)."""
     names: dict[str, str] = {}
     for name in known_datasets():
         try:
@@ -603,4 +616,4 @@ def history_page() -> ResponseReturnValue:
             continue
         for r in communes:
             names.setdefault(_text(r.get("commune_code")), _text(r.get("name")))
-    return render_template("library_history.html", history=history, names=names)
+    return names

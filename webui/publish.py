@@ -23,9 +23,11 @@ from flask.typing import ResponseReturnValue
 from planner.kpis import TargetProgress
 from planner.plan import TZ, Plan
 from storage import InvalidRecordError, RecordNotFoundError, plans
+from storage.batches import BatchRecordError, StopRecord
 from storage.models import OUTCOME_STATUSES, utcnow
 from storage.plans import OutcomeInfo, VersionInfo, parse_version_key
 from webui.auth import current_user, requires
+from webui.batches import record_ticks
 from webui.errors import BadRequestError, NotFoundError, UnreadablePlanError
 from webui.services import database, plan_store
 
@@ -203,14 +205,21 @@ def record_outcome(key: str) -> ResponseReturnValue:
         raise BadRequestError(g.tr("outcome_bad_stop")) from None
     user = current_user()
     assert user is not None
+    note = request.form.get("note", "")[:MAX_NOTE_CHARS]
+    ticks = {k: tuple(request.form.getlist(k)) for k in ("delivered", "collected", "missing")}
     try:
-        with database().begin() as s:
-            plans.record_outcome(s, version_id=version.id, vehicle_id=vehicle_id,
-                                 stop_seq=seq, status=status, user_id=user.id,
-                                 note=request.form.get("note", "")[:MAX_NOTE_CHARS])
-    except RecordNotFoundError:
+        if any(ticks.values()):  # the stop's book batches too (webui.batches)
+            record_ticks(version, vehicle_id, [StopRecord(seq, status, note, **ticks)],
+                         returned=False)
+        else:
+            with database().begin() as s:
+                plans.record_outcome(s, version_id=version.id, vehicle_id=vehicle_id,
+                                     stop_seq=seq, status=status, user_id=user.id, note=note)
+    except (RecordNotFoundError, NotFoundError):
         raise NotFoundError(g.tr("outcome_unknown_stop", name=key, vehicle=vehicle_id,
                                  seq=seq)) from None
+    except BatchRecordError as exc:
+        raise BadRequestError("; ".join(str(p) for p in exc.problems[:10])) from None
     log.info("user %s recorded %s for %s %s #%d", user.username, status, key, vehicle_id, seq)
     return redirect(url_for("publish.outcomes_page", key=key,
                             _anchor=f"stop-{vehicle_id}-{seq}"), code=303)

@@ -54,6 +54,9 @@ def _stages() -> set[str]:
 
 
 from planner.kpis import COMPARE_ROWS  # noqa: E402
+from storage.models import MOVE_KINDS  # noqa: E402
+from webui.batches import PLACE_KINDS as BATCH_PLACE_KINDS  # noqa: E402
+from webui.batches import TABLES as BATCH_TABLES  # noqa: E402
 
 
 def _reason_codes() -> set[str]:
@@ -77,6 +80,12 @@ DYNAMIC: dict[str, set[str]] = {
     "role_": set(ROLES),
     "outcome_": set(OUTCOME_STATUSES),
     "cmp_": {key for key, _, _ in COMPARE_ROWS if not key.startswith("meets_")},
+    "batch_confirm_": {"delivered", "collected"},
+    "batch_confirmed_": {"delivered", "collected", "missing"},
+    "batches_table_": set(BATCH_TABLES),
+    "move_kind_": set(MOVE_KINDS),
+    "place_kind_": set(BATCH_PLACE_KINDS),
+    "profile_": {"shelf_crates", "batches_per_visit"},
 }
 
 

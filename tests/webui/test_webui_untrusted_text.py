@@ -30,12 +30,14 @@ from webui_testkit import (
 )
 
 from render.exports import EXPORT_FORMATS
+from webui.batches import TABLES as BATCH_TABLES
 from webui.plans import DOWNLOADS
 
 PLAN = "xss-plan"
 SCENARIO = "xss-scenario"
 JOB = "abcdef012345"
 CODE = "00715"
+BATCH = "XSS-1"
 LINE = {"type": "LineString", "coordinates": [[105.375, 23.22], [105.385, 23.23]]}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs these as formulas
 SKIPPED_ENDPOINTS = {"static", "assets.static", "auth.login"}  # files; the login page
@@ -63,8 +65,35 @@ def poisoned(app: Flask, client: FlaskClient) -> dict[str, list[str]]:
     assert resp.status_code == 303, resp.get_data(as_text=True)
     job_record(app, JOB, status="failed", error=f"J {PAYLOAD}", log=f"log {PAYLOAD}\n",
                finished_s_ago=5)
+    _poison_batches(client)
     return {"run": [PLAN, version], "vehicle_id": ["xe-tv-01"], "fmt": list(EXPORT_FORMATS),
-            "code": [CODE], "key": [version], "job_id": [JOB], "closure_id": ["1"]}
+            "code": [CODE], "key": [version], "job_id": [JOB], "closure_id": ["1"],
+            "batch_id": [BATCH], "table": list(BATCH_TABLES)}
+
+
+def _poison_batches(client: FlaskClient) -> None:
+    """A registry whose texts carry the payload, a history at commune CODE, a correction
+    note and the commune's profile."""
+    def table(rows: list[list[str]]) -> tuple[io.BytesIO, str]:
+        out = io.StringIO()
+        csv.writer(out).writerows(rows)
+        return io.BytesIO(out.getvalue().encode("utf-8")), "t.csv"
+
+    resp = client.post("/batches/import", content_type="multipart/form-data", data={
+        "batches": table([["batch_id", "crates", "languages", "audiences", "title", "owner",
+                           "condition"],
+                          [BATCH, "2", "vie", "children", f"T {PAYLOAD}", f"O {PAYLOAD}",
+                           f"C {PAYLOAD}"]]),
+        "titles": table([["batch_id", "title", "author"], [BATCH, f"B {PAYLOAD}",
+                                                            f"A {PAYLOAD}"]]),
+        "history": table([["batch_id", "commune_code", "delivered_on"],
+                          [BATCH, CODE, "2026-09-07"]]),
+        "profiles": table([["commune_code", "languages"], [CODE, "vie"]])})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    resp = client.post(f"/batches/{BATCH}/correct", data={
+        "kind": "library", "ref": "tv-ha-giang", "note": f"N {PAYLOAD}",
+        "at": "2026-12-01T09:00"})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
 
 
 def _urls(app: Flask, values: dict[str, list[str]]) -> list[str]:

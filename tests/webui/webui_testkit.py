@@ -16,6 +16,26 @@ FIXTURE_RUN = "ha-giang-2026"
 FIXTURE_DIR = HERE / "data" / FIXTURE_RUN
 OSM = "© OpenStreetMap contributors"
 
+VEHICLE = "xe-tv-01"
+NEW_BATCH, OLD_BATCH = "HG-2026-013", "HG-2026-100"
+
+
+def add_batches(runs_dir: Path) -> str:
+    """Give the first visit of the truck a batch to leave and one to take back."""
+    path = runs_dir / FIXTURE_RUN / "plan.json"
+    plan = json.loads(path.read_text(encoding="utf-8"))
+    plan["format_version"] = 2
+    visit = plan["routes"][0]["visits"][0]
+    visit["deliver_batches"], visit["collect_batches"] = [NEW_BATCH], [OLD_BATCH]
+    plan["routes"][0]["loading_batches"] = [NEW_BATCH]
+    plan["routes"][0]["visits"][1]["batch_note"] = "no batch it has not had in Tày: add batches"
+    plan["batches"] = [{"batch_id": NEW_BATCH, "crates": 2, "languages": ["hnj"],
+                        "audiences": ["children"], "title": "Truyện tranh"},
+                       {"batch_id": OLD_BATCH, "crates": 2, "languages": ["vie"],
+                        "audiences": ["adults"], "title": ""}]
+    path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
+    return str(visit["commune_code"])
+
 
 def edit_fixture_plan(runs_dir: Path, edit: Callable[[dict], None]) -> str:
     """Apply ``edit`` to the fixture run's plan.json (parsed) in ``runs_dir``, write it back
