@@ -45,6 +45,8 @@ COMMANDS = ("serve", "create-user", "create-admin", "set-password", "set-role", 
 DEMO_USER = "demo"
 DEFAULT_THREADS = 8
 
+log = logging.getLogger(__name__)
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--instance", default=None,
@@ -164,6 +166,48 @@ def ensure_demo_user(app: Flask, *, password: str | None = None) -> tuple[str, s
     return DEMO_USER, password
 
 
+DEMO_SCENARIO = "ha-giang-2026.yaml"
+DEMO_TITLES = "data/ha-giang-2026/dau-sach.csv"  # beside the demo scenario
+
+
+def ensure_demo_registry(app: Flask) -> str | None:
+    """Import the book batches of the demo scenario (its ``rotation:`` files and the title
+    lists beside them) into the database as user ``demo``, if the database has no registry
+    yet; what was imported, or ``None``."""
+    from planner.batches import read_batches, read_profiles, read_stays, read_titles
+    from planner.errors import PlannerError
+    from planner.scenario import load_scenario
+    from storage import batches
+
+    path = app.config["SCENARIOS_DIR"] / DEMO_SCENARIO
+    db = services_of(app).database
+    with db.read() as s:
+        if batches.has_registry(s) or not path.is_file():
+            return None
+    try:
+        rotation = load_scenario(path).rotation
+        if rotation is None:
+            return None
+        titles = app.config["SCENARIOS_DIR"] / DEMO_TITLES
+        tables = batches.Tables(
+            batches=read_batches(rotation.batches),
+            titles=read_titles(titles) if titles.is_file() else (),
+            stays=read_stays(rotation.history) if rotation.history else (),
+            profiles=tuple(read_profiles(rotation.profiles).values())
+            if rotation.profiles else (),
+            titles_file=str(titles), history_file=rotation.history or "<history>")
+    except PlannerError as exc:
+        log.warning("demo batches not imported: %s", exc)
+        return None
+    with db.begin() as s:
+        user = users.find_user(s, DEMO_USER)
+        if user is None:
+            return None
+        report = batches.import_tables(s, tables, user_id=user.id)
+    return (f"{report.added} book batches, {report.titles} titles, {report.moves} moves of "
+            f"history and {report.profiles} commune profiles of {DEMO_SCENARIO}")
+
+
 def serve(args: argparse.Namespace) -> int:
     """Serve the app: waitress, or Flask's development server with ``--dev``."""
     app = _app(args, MAX_CONCURRENT_JOBS=max(1, args.max_jobs),
@@ -182,6 +226,10 @@ def serve(args: argparse.Namespace) -> int:
             print(f"\n  Log in at {url}login with your account (the demo user, if made "
                   f"earlier, is {DEMO_USER!r}; reset its password with python -m webui "
                   f"set-password {DEMO_USER}).\n", flush=True)
+        imported = ensure_demo_registry(app)
+        if imported:
+            print(f"  Imported the demo's {imported} (illustrative: ASSUMPTION) into the "
+                  "database: see Lô sách (/batches).\n", flush=True)
     if args.dev or args.debug:
         app.run(host=args.host, port=args.port, threaded=True, debug=args.debug,
                 use_reloader=False)

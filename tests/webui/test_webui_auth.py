@@ -13,13 +13,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from webui_testkit import FIXTURE_RUN
+from webui_testkit import FIXTURE_RUN, PROJECT_ROOT
 from webui_userkit import TEST_PASSWORD, ensure_user
 
 from storage import users
 from storage.db import head_revision
 from storage.models import LoginFailure
-from webui.__main__ import _with_default_command, ensure_demo_user, main
+from webui.__main__ import _with_default_command, ensure_demo_registry, ensure_demo_user, main
 from webui.auth import PERMISSIONS, permission_for_request, role_can
 from webui.services import services_of
 
@@ -335,6 +335,23 @@ def test_demo_user_is_made_once(app: Flask) -> None:
     assert ensure_demo_user(app) is None
     client = app.test_client(user=None)
     assert _login(client, "demo", "demo-password").status_code == 303
+
+
+def test_the_demo_imports_its_book_batches_once(tmp_path: Path) -> None:
+    from webui import create_app
+
+    app = create_app({"RUNS_DIR": tmp_path / "runs", "JOBS_DIR": tmp_path / "jobs",
+                      "SCENARIOS_DIR": PROJECT_ROOT / "scenarios", "TESTING": True,
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+                     instance_path=tmp_path / "inst")
+    assert ensure_demo_registry(app) is None  # no demo user: nothing imported
+    ensure_demo_user(app)
+    imported = ensure_demo_registry(app)
+    assert imported is not None and imported.startswith("40 book batches")
+    assert ensure_demo_registry(app) is None
+    page = app.test_client().get("/batches?at=commune").get_data(as_text=True)
+    assert page.count('data-place="commune"') >= 12  # every commune holds a batch
+    services_of(app).database.dispose()
 
 
 def test_demo_user_gets_a_random_password(tmp_path: Path) -> None:
