@@ -70,6 +70,28 @@ Int = Annotated[int, BeforeValidator(_number)]
 Float = Annotated[float, BeforeValidator(_number)]
 
 
+def written_code(value: int) -> str:
+    """The text an unquoted commune code most likely had before YAML 1.1 made it a number:
+    a leading 0 and digits 0-7 read as octal (``02701`` -> 1473), else the digits as such."""
+    if 0 <= value < 8**4:  # a 5-digit code with a leading zero, read as octal
+        return "0" + format(value, "o").zfill(4)
+    return str(value)
+
+
+def _commune_code(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        guess = written_code(int(value)) if isinstance(value, int) else str(value)
+        why = (f"probably written {guess}: a leading 0 makes YAML read the digits as an "
+               f"octal number" if guess.startswith("0") else f"written {guess}")
+        raise ValueError(f"a commune code must be text: YAML read this unquoted code as the "
+                         f"number {value} ({why}). Write commune codes in quotes, e.g. "
+                         f"commune_code: \"{guess}\"")
+    return value
+
+
+CommuneCode = Annotated[str, BeforeValidator(_commune_code)]
+
+
 def _date_input(value: Any) -> Any:
     if isinstance(value, int | float):  # pydantic would read a number as a Unix time
         raise ValueError("expected a date such as 2026-12-07")
@@ -200,7 +222,7 @@ class Depot(_Model):
 
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    commune_code: str | None = None
+    commune_code: CommuneCode | None = None
     location: Location | None = None
     location_approximate: bool = False
     location_note: str = ""
@@ -248,7 +270,7 @@ class Vehicle(_Model):
 class Stop(_Model):
     """A commune library to serve: crates of books delivered and collected, time on site."""
 
-    commune_code: str = Field(min_length=1)
+    commune_code: CommuneCode = Field(min_length=1)
     deliver_crates: Int = Field(default=0, ge=0, le=MAX_CRATES)
     collect_crates: Int = Field(default=0, ge=0, le=MAX_CRATES)
     service_minutes: Int = Field(default=60, ge=0, le=24 * 60)
@@ -279,8 +301,8 @@ class Transfer(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
                               populate_by_name=True)
 
-    from_code: str = Field(alias="from", min_length=1)
-    to_code: str = Field(alias="to", min_length=1)
+    from_code: CommuneCode = Field(alias="from", min_length=1)
+    to_code: CommuneCode = Field(alias="to", min_length=1)
     crates: Int = Field(gt=0, le=MAX_CRATES)
     note: str = ""
 
