@@ -178,6 +178,10 @@ def _summary(plan: Plan) -> str:
     for name, c in pv.components.items():
         lines.append(f"  {name}: routes on {c['kept_km']:,.0f} km; left out {c['dropped_km']:,.0f}"
                      f" km in {c['dropped_parts']} pieces not connected both ways to the rest")
+        closed = c.get("closed_km_by_class") or {}
+        if closed:
+            lines.append(f"    closed to {name}: " + ", ".join(
+                f"{cls} {km:,.0f} km" for cls, km in closed.items()))
     far = pv.far_from_roads(FAR_FROM_ROADS_M)
     if far:
         lines.append(f"  more than {FAR_FROM_ROADS_M / 1000:.0f} km from the road network: "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyproj
@@ -36,9 +36,12 @@ class ComponentReport:
     dropped_km: float
     dropped_parts: int
     kept_nodes: int
+    # km of road of each class the profile may not use at all (a truck on a track, a
+    # motorbike on a motorway), so what a plan cannot use is never silent
+    closed_km_by_class: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "closed_km_by_class": dict(self.closed_km_by_class)}
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,10 +155,16 @@ def profile_graph(graph: RoadGraph, profile: VehicleProfile, *,
     usable_km = float(graph.edge_length_m[usable].sum() / 1000)
     kept_km = float(graph.edge_length_m[kept_edges].sum() / 1000)
     dropped_labels = np.unique(label[touched & ~in_main])
+    closed_class = ~np.array([profile.allows(c) for c in graph.classes], dtype=bool)
+    seg_closed = closed_class[graph.seg_class]
+    closed_km = np.bincount(graph.seg_class[seg_closed], weights=graph.seg_length_m[seg_closed],
+                            minlength=len(graph.classes)) / 1000
     report = ComponentReport(profile=profile.name, usable_km=round(usable_km, 1),
                              kept_km=round(kept_km, 1), dropped_km=round(usable_km - kept_km, 1),
                              dropped_parts=int(len(dropped_labels)),
-                             kept_nodes=int(in_main.sum()))
+                             kept_nodes=int(in_main.sum()),
+                             closed_km_by_class={graph.classes[i]: round(float(km), 1)
+                                                 for i, km in enumerate(closed_km) if km > 0})
     return ProfileGraph(graph=graph, profile=profile, arc_from=frm, arc_to=to, arc_time_s=t,
                         arc_length_m=length, arc_edge=edge, arc_forward=forward,
                         in_main=in_main, report=report)
