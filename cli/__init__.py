@@ -318,27 +318,60 @@ def _cmd_communes(args: argparse.Namespace) -> int:
     from geodata.datasets import load_dataset
     from geodata.graphs import load_road_graph
     from geodata.profiles import get_profile
-    from geodata.routing import profile_graph, snap_points, travel_matrices
+    from geodata.routing import FAR_FROM_ROADS_M, profile_graph, snap_points, travel_matrices
 
-    ds = load_dataset(args.network)
+    ds = load_dataset(args.network or "ha_giang")
+    which = (f"dataset {ds.name}" if args.network else
+             f"dataset {ds.name} (the default; name another with --network NAME or a folder)")
     communes = ds.communes
+    if len(communes) == 0:
+        raise PlannerError(f"{which} ({ds.path}) has no communes, so nothing can be listed or "
+                           "planned: import it again with --communes FILE (a CSV with "
+                           "commune_code, name, lon, lat)")
     if args.rank != "remoteness":
+        print(f"{len(communes)} communes of {which}")
         for code, row in communes.iterrows():
             print(f"{code}  {row['name']}")
         return 0
+    libs = ds.libraries
+    if len(libs) == 0:
+        raise PlannerError(f"{which} ({ds.path}) has no library to rank the communes from: "
+                           "import it again with --libraries FILE (a CSV with name, lon, lat)")
+    if args.library is not None:
+        chosen = libs[libs["library_id"].astype(str) == args.library]
+        if chosen.empty:
+            raise PlannerError(f"--library {args.library!r}: no library of that id in {which}; "
+                               f"its libraries: {', '.join(libs['library_id'].astype(str))}")
+        lib = chosen.iloc[0]
+    else:
+        lib = libs.iloc[0]
     graph, _ = load_road_graph(ds)
     pg = profile_graph(graph, get_profile(args.profile))
-    lib = ds.libraries.iloc[0]
     lon = np.r_[lib["lon"], communes["lon"].to_numpy()]
     lat = np.r_[lib["lat"], communes["lat"].to_numpy()]
     snap = snap_points(pg, lon, lat)
     mat = travel_matrices(pg, snap.node)
     hours = mat.time_s[0, 1:] / 3600
-    print(f"communes of {ds.name} by {args.profile} travel time from {lib['name']} "
-          "(approximate point)")
+    print(f"communes of {which} by {args.profile} travel time from {lib['name']} "
+          f"({lib['library_id']}; approximate point)")
+    if len(libs) > 1 and args.library is None:
+        print(f"  {len(libs)} libraries in this dataset; ranked from the first, choose with "
+              f"--library {' / '.join(libs['library_id'].astype(str))}")
+    far = 0
     for i in np.argsort(-hours):
+        gap = snap.distance_m[i + 1]
+        flag = ""
+        if gap > FAR_FROM_ROADS_M:
+            far += 1
+            flag = "  FAR FROM ROADS: the time leaves out this gap"
         print(f"{communes.index[i]}  {communes['name'].iloc[i]:<28}{hours[i]:6.2f} h"
-              f"{mat.distance_m[0, i + 1] / 1000:8.1f} km  snap {snap.distance_m[i + 1]:5.0f} m")
+              f"{mat.distance_m[0, i + 1] / 1000:8.1f} km  snap {gap:5.0f} m{flag}")
+    if far or snap.distance_m[0] > FAR_FROM_ROADS_M:
+        print(f"\nwarning: {far} of {len(communes)} commune point(s)"
+              + (f" and the library ({snap.distance_m[0] / 1000:.1f} km)"
+                 if snap.distance_m[0] > FAR_FROM_ROADS_M else "")
+              + f" lie more than {FAR_FROM_ROADS_M / 1000:.0f} km from a road the "
+              f"{args.profile} may use", file=sys.stderr)
     return 0
 
 
@@ -437,9 +470,12 @@ def build_parser() -> argparse.ArgumentParser:
     configure_parser(imp)
     imp.set_defaults(func=_cmd_geodata_import)
     p = sub.add_parser("communes", help="list a dataset's communes, optionally by remoteness")
-    p.add_argument("--network", default="ha_giang")
+    p.add_argument("--network", default=None,
+                   help="dataset name or folder (default: the embedded ha_giang)")
     p.add_argument("--rank", choices=["code", "remoteness"], default="code")
     p.add_argument("--profile", default="truck")
+    p.add_argument("--library", default=None,
+                   help="library_id to rank from (default: the dataset's first library)")
     p.set_defaults(func=_cmd_communes)
     return parser
 

@@ -76,6 +76,10 @@ class CommunesFileError(GeodataError, ValueError):
     """A communes file without codes, names or point locations."""
 
 
+class LibrariesFileError(GeodataError, ValueError):
+    """A libraries file without names or point locations."""
+
+
 class ImportOptionError(GeodataError, ValueError):
     """An import option with a value that makes no sense (e.g. a negative buffer)."""
 
@@ -212,6 +216,61 @@ def empty_communes() -> gpd.GeoDataFrame:
         {"commune_code": pd.Series([], dtype=object), "name": pd.Series([], dtype=object),
          "lon": pd.Series([], dtype=float), "lat": pd.Series([], dtype=float)},
         geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+
+
+def read_libraries(path: str | Path) -> pd.DataFrame:
+    """Provincial libraries and hubs (the depots) in the ``libraries.csv`` columns.
+
+    A CSV needs ``name``, ``lon`` and ``lat`` (``library_id`` is made from the row number
+    when absent); other formats need a ``name`` and point geometry. Every problem found is
+    reported at once.
+    """
+    path = Path(path)
+    _require_file(path, "libraries file", "Check the path given to --libraries.")
+    if path.suffix.lower() in (".csv", ".txt"):
+        try:
+            frame = pd.read_csv(path, dtype={"commune_2025_code": str, "library_id": str})
+        except Exception as exc:  # noqa: BLE001 - pandas raises many types on bad CSV
+            raise LibrariesFileError(f"{path}: cannot read this CSV file ({exc}).") from None
+    else:
+        gdf = osm.to_lonlat(_read_any(path, LibrariesFileError, "libraries"), path,
+                            LibrariesFileError)
+        points = gdf.geometry.notna() & (gdf.geometry.geom_type == "Point")
+        frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+        frame["lon"] = np.where(points, gdf.geometry.x, np.nan)
+        frame["lat"] = np.where(points, gdf.geometry.y, np.nan)
+    problems: list[str] = []
+    missing = [c for c in ("name", "lon", "lat") if c not in frame.columns]
+    if missing:
+        problems.append(f"no column {' or '.join(missing)} (columns: "
+                        f"{', '.join(map(str, frame.columns))})")
+    elif len(frame) == 0:
+        problems.append("no row")
+    else:
+        lon = pd.to_numeric(frame["lon"], errors="coerce")
+        lat = pd.to_numeric(frame["lat"], errors="coerce")
+        bad = ~(lon.between(-180, 180) & lat.between(-90, 90))
+        if bad.any():
+            problems.append(f"{int(bad.sum())} row(s) without a valid lon/lat (rows "
+                            f"{', '.join(str(i + 2) for i in np.flatnonzero(bad)[:5])})")
+        if frame["name"].isna().any():
+            problems.append(f"{int(frame['name'].isna().sum())} row(s) without a name")
+    if problems:
+        raise LibrariesFileError(f"{path}: not a usable libraries file: " + "; ".join(problems)
+                                 + ". Give one row per library: name, lon, lat (and optionally "
+                                 "library_id, commune_2025_code, location_precision_km).")
+    out = pd.DataFrame({c: frame[c] if c in frame.columns else None for c in LIBRARY_COLUMNS})
+    if "library_id" not in frame.columns or out["library_id"].isna().any():
+        made = pd.Series([f"LIB-{i + 1:02d}" for i in range(len(out))])
+        out["library_id"] = out["library_id"].where(out["library_id"].notna(), made)
+    if out["library_id"].duplicated().any():
+        dup = out.loc[out["library_id"].duplicated(), "library_id"].tolist()[:5]
+        raise LibrariesFileError(f"{path}: duplicate library_id {', '.join(map(str, dup))}; "
+                                 "give each library its own id.")
+    out["location_method"] = out["location_method"].fillna(f"given in {path.name}")
+    out["lon"] = pd.to_numeric(out["lon"]).astype(float)
+    out["lat"] = pd.to_numeric(out["lat"]).astype(float)
+    return out
 
 
 def communes_hull(communes: gpd.GeoDataFrame, *, buffer_km: float) -> shapely.Geometry:
@@ -421,6 +480,7 @@ def _area_km2(polygon: shapely.Geometry) -> float:
 
 def import_dataset(source: str | Path, *, name: str, out_dir: str | Path = DATA_DIR,
                    boundary: str | Path | None = None, communes: str | Path | None = None,
+                   libraries: str | Path | None = None,
                    buffer_km: float = DEFAULT_BUFFER_KM, force: bool = False,
                    title: str | None = None, location_index: str = "auto",
                    chunk_rows: int = 25_000) -> ImportResult:
@@ -442,6 +502,7 @@ def import_dataset(source: str | Path, *, name: str, out_dir: str | Path = DATA_
     _check_target(target, force=force)  # fail before the long part
 
     commune_table = read_communes(communes_path) if communes_path is not None else None
+    library_table = read_libraries(libraries) if libraries is not None else None
     area = clip_area(boundary=boundary, communes=commune_table, communes_path=communes_path,
                      buffer_km=buffer_km)
     try:
@@ -469,19 +530,26 @@ def import_dataset(source: str | Path, *, name: str, out_dir: str | Path = DATA_
         gpd.GeoDataFrame({"name": [boundary_name]}, geometry=[polygon], crs="EPSG:4326")[
             ["geometry", "name"]].to_parquet(tmp / "boundary.parquet", compression="zstd")
         table = commune_table if commune_table is not None else empty_communes()
+        outside: list[str] = []
+        if len(table) and area.kind == "boundary":
+            # a commune whose point lies outside the outline is not the area's: keeping it
+            # would silently make it part of every scenario's service area
+            out_mask = ~shapely.covers(polygon, table.geometry.values)
+            outside = [f"{c} {n}" for c, n in zip(table["commune_code"][out_mask],
+                                                  table["name"][out_mask], strict=True)]
+            table = table[~out_mask].reset_index(drop=True)
         table.to_parquet(tmp / "communes.parquet", compression="zstd")
-        pd.DataFrame(columns=list(LIBRARY_COLUMNS)).to_csv(tmp / "libraries.csv", index=False)
+        libs = (library_table if library_table is not None
+                else pd.DataFrame(columns=list(LIBRARY_COLUMNS)))
+        libs.to_csv(tmp / "libraries.csv", index=False)
         osm_derived = reader.osm_derived
         if osm_derived:
             _write_licence(tmp / "LICENSE-ODbL.md")
-        outside_communes = 0
-        if commune_table is not None and len(commune_table):
-            outside_communes = int((~shapely.covers(polygon, commune_table.geometry.values)
-                                    ).sum())
+        outside_communes = len(outside)
         report = _report(name=name, target=target, source=source, kind=kind, stats=stats,
                          totals=totals, area=area, polygon=polygon,
-                         communes=0 if commune_table is None else len(commune_table),
-                         outside_communes=outside_communes, started=started)
+                         communes=len(table), outside_communes=outside_communes,
+                         outside_examples=outside[:10], libraries=len(libs), started=started)
         (tmp / "import-report.json").write_text(
             json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         manifest = _manifest(name=name, title=title, source=source, kind=kind, report=report,
@@ -544,7 +612,8 @@ def _versions() -> dict[str, str]:
 
 def _report(*, name: str, target: Path, source: Path, kind: str, stats: osm.ReadStats,
             totals: _RoadTotals, area: ClipArea, polygon: shapely.Geometry, communes: int,
-            outside_communes: int, started: float) -> dict:
+            outside_communes: int, outside_examples: list[str], libraries: int,
+            started: float) -> dict:
     read_key = "ways_read" if kind == "osm" else "lines_read"
     s = stats.as_dict()
     return {
@@ -566,7 +635,9 @@ def _report(*, name: str, target: Path, source: Path, kind: str, stats: osm.Read
         "clip": {"kind": area.kind, "description": area.description,
                  "source": area.source or None, "buffer_km": area.buffer_km,
                  "area_km2": _area_km2(polygon)},
-        "communes": {"count": communes, "outside_boundary": outside_communes},
+        "communes": {"count": communes, "outside_boundary": outside_communes,
+                     "outside_examples": outside_examples},
+        "libraries": {"count": libraries},
         "peak_memory_mb": peak_memory_mb(),
         "wall_time_s": round(time.perf_counter() - started, 2),
         "versions": _versions(),
@@ -582,14 +653,11 @@ def _manifest(*, name: str, title: str | None, source: Path, kind: str, report: 
         (f"Roads imported from {source.name} ({what}): {report['kept']['lines']} lines, "
          f"{report['kept']['km']:.1f} km; clip: {area.description}. See import-report.json "
          f"for what was dropped and why."),
-        ("libraries.csv is empty: add the provincial library (the depot) and any hubs before "
-         "planning."),
+        *missing_parts(report),
     ]
-    if report["communes"]["count"] == 0:
-        notes.append("communes.parquet is empty: import again with --communes to add the "
-                     "commune points to serve.")
     if outside_communes:
-        notes.append(f"{outside_communes} commune points lie outside the boundary.")
+        notes.append(f"{outside_communes} commune points lay outside the boundary and were "
+                     f"left out of communes.parquet (see import-report.json).")
     if kind == "lines":
         notes.append("Attribution assumed from the input's OpenMapTiles/OSM road attributes; "
                      "correct it here if the roads come from another source.")
@@ -609,6 +677,21 @@ def _manifest(*, name: str, title: str | None, source: Path, kind: str, report: 
     if stats.osm_timestamp:
         manifest["osm_date"] = stats.osm_timestamp[:10]
     return manifest
+
+
+def missing_parts(report: Mapping[str, Any]) -> list[str]:
+    """What a dataset still lacks before anything can be planned on it, as sentences that say
+    how to add it (shown by the import summary and kept in ``dataset.yaml``)."""
+    out = []
+    if not report["communes"]["count"]:
+        out.append("communes.parquet is empty: nothing can be planned until the communes to "
+                   "serve are attached; import again with --communes FILE (a CSV with "
+                   "commune_code, name, lon, lat).")
+    if not report.get("libraries", {}).get("count"):
+        out.append("libraries.csv is empty: trips start at a library; import again with "
+                   "--libraries FILE (a CSV with name, lon, lat), or give each scenario depot "
+                   "a `location: {lon, lat}`.")
+    return out
 
 
 def _publish(tmp: Path, target: Path, *, force: bool) -> None:
@@ -639,9 +722,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("--boundary", type=Path, default=None,
                         help="polygon file to clip the roads to (any format GeoPandas reads)")
     parser.add_argument("--communes", type=Path, default=None,
-                        help="commune points (CSV with commune_code, name, lon, lat, or a "
-                             "point file); without --boundary the roads are clipped to their "
-                             "convex hull plus --buffer-km")
+                        help="the communes to serve: needed before anything can be planned "
+                             "(CSV with columns commune_code, name, lon, lat, or a point file "
+                             "with commune_code and name); without --boundary the roads are "
+                             "clipped to their convex hull plus --buffer-km; with --boundary, "
+                             "communes outside it are left out and counted")
+    parser.add_argument("--libraries", type=Path, default=None,
+                        help="the provincial library and hubs trips start from (CSV with "
+                             "columns name, lon, lat and optionally library_id, "
+                             "commune_2025_code, location_precision_km, or a point file)")
     parser.add_argument("--buffer-km", type=float, default=DEFAULT_BUFFER_KM,
                         help=f"buffer around the communes' hull (default {DEFAULT_BUFFER_KM:g})")
     parser.add_argument("--out-dir", type=Path, default=DATA_DIR,
@@ -656,6 +745,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = import_dataset(args.file, name=args.name, out_dir=args.out_dir,
                                 boundary=args.boundary, communes=args.communes,
+                                libraries=args.libraries,
                                 buffer_km=args.buffer_km, force=args.force)
     except GeodataError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -677,6 +767,14 @@ def summary(result: ImportResult) -> str:
         lines.append("unreadable limits (kept as unknown): "
                      + ", ".join(f"{k} {v:,}" for k, v in bad.items()))
     lines.append(f"clip: {r['clip']['description']}")
+    c = r["communes"]
+    lines.append(f"communes: {c['count']} attached; libraries: "
+                 f"{r.get('libraries', {}).get('count', 0)}")
+    if c.get("outside_boundary"):
+        lines.append(f"  {c['outside_boundary']} commune(s) of the communes file lie outside "
+                     f"the boundary and were left out, e.g. "
+                     f"{', '.join(c.get('outside_examples', [])[:5])}")
+    lines += [f"NOTE: {note}" for note in missing_parts(r)]
     lines.append(f"{r['wall_time_s']} s, peak memory {r['peak_memory_mb']} MiB; report: "
                  f"{result.path / 'import-report.json'}")
     return "\n".join(lines)
