@@ -8,6 +8,7 @@ A dataset is a folder holding ``dataset.yaml`` (title, attribution, notes), ``ro
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -23,11 +24,37 @@ REQUIRED_FILES = ("dataset.yaml", "roads.parquet", "boundary.parquet", "communes
                   "libraries.csv")
 
 
-def known_datasets() -> list[str]:
-    if not DATA_DIR.is_dir():
+
+
+def user_data_dir() -> Path:
+    """Where ``planner geodata import`` puts datasets by default, outside the installed
+    package: ``$PLANNER_DATA_DIR``, else ``$XDG_DATA_HOME/mobile-library-planner/datasets``
+    (``~/.local/share/mobile-library-planner/datasets``)."""
+    env = os.environ.get("PLANNER_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "mobile-library-planner" / "datasets"
+
+
+def _datasets_in(folder: Path) -> list[str]:
+    try:
+        return sorted(p.name for p in folder.iterdir()
+                      if not p.name.startswith(".") and (p / "dataset.yaml").is_file())
+    except OSError:  # absent or unreadable: no dataset there
         return []
-    return sorted(p.name for p in DATA_DIR.iterdir()
-                  if not p.name.startswith(".") and (p / "dataset.yaml").is_file())
+
+
+def embedded_datasets() -> list[str]:
+    """The datasets shipped with the product (``geodata/data``)."""
+    return _datasets_in(DATA_DIR)
+
+
+def known_datasets() -> list[str]:
+    """Dataset names: the embedded ones, then the user's (:func:`user_data_dir`) that an
+    embedded one of the same name does not hide."""
+    embedded = embedded_datasets()
+    return embedded + [n for n in _datasets_in(user_data_dir()) if n not in embedded]
 
 
 @dataclass(frozen=True)
@@ -88,12 +115,15 @@ def _is_folder(path: Path, holding: str = "") -> bool:
 
 
 def load_dataset(name_or_path: str | Path) -> Dataset:
-    """Open a dataset by name (a folder under ``geodata/data``) or by folder path."""
+    """Open a dataset by name (a folder under ``geodata/data``, else under
+    :func:`user_data_dir`) or by folder path."""
     if not str(name_or_path).strip():
         raise UnknownDatasetError(str(name_or_path), known_datasets())
     candidate = Path(name_or_path)
     if not _is_folder(candidate, "dataset.yaml"):
         candidate = DATA_DIR / str(name_or_path)
+        if not _is_folder(candidate):
+            candidate = user_data_dir() / str(name_or_path)
         if not _is_folder(candidate):
             raise UnknownDatasetError(str(name_or_path), known_datasets())
     for name in REQUIRED_FILES:

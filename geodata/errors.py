@@ -20,7 +20,8 @@ class UnknownDatasetError(GeodataError, KeyError):
         self.name = name
         super().__init__(
             f"unknown road dataset {name!r}; known datasets: {', '.join(known) or 'none'} "
-            f"(a folder name under geodata/data/ or a path to a dataset folder)")
+            f"(a dataset name: embedded in geodata/data/ or imported with `planner geodata "
+            f"import` into the user data folder; or a path to a dataset folder)")
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return self.args[0]

@@ -43,7 +43,7 @@ import yaml
 from shapely.geometry import LineString
 
 from geodata import osm
-from geodata.datasets import DATA_DIR
+from geodata.datasets import DATA_DIR, embedded_datasets, user_data_dir
 from geodata.errors import DataFileMissingError, GeodataError
 from geodata.network import metric_crs_for
 
@@ -478,7 +478,7 @@ def _area_km2(polygon: shapely.Geometry) -> float:
     return round(abs(_GEOD.geometry_area_perimeter(polygon)[0]) / 1e6, 1)
 
 
-def import_dataset(source: str | Path, *, name: str, out_dir: str | Path = DATA_DIR,
+def import_dataset(source: str | Path, *, name: str, out_dir: str | Path | None = None,
                    boundary: str | Path | None = None, communes: str | Path | None = None,
                    libraries: str | Path | None = None,
                    buffer_km: float = DEFAULT_BUFFER_KM, force: bool = False,
@@ -497,7 +497,16 @@ def import_dataset(source: str | Path, *, name: str, out_dir: str | Path = DATA_
     if not (math.isfinite(buffer_km) and buffer_km >= 0):
         raise ImportOptionError(f"--buffer-km {buffer_km}: give a distance of 0 km or more.")
     kind = osm.check_input(source)
+    if out_dir is None:
+        out_dir = user_data_dir()
+        if name in embedded_datasets():
+            raise DatasetNameError(
+                f"dataset name {name!r} is taken by a dataset shipped with the planner, which "
+                f"would hide the imported one; choose another --name (e.g. '{name}_osm').")
     out_dir = Path(out_dir)
+    if out_dir.resolve() == DATA_DIR.resolve() and name in embedded_datasets() and not force:
+        raise DatasetNameError(f"{DATA_DIR / name}: a dataset shipped with the planner; "
+                               f"choose another --name (maintainers rebuild it with --force).")
     target = out_dir / name
     _check_target(target, force=force)  # fail before the long part
 
@@ -733,8 +742,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
                              "commune_2025_code, location_precision_km, or a point file)")
     parser.add_argument("--buffer-km", type=float, default=DEFAULT_BUFFER_KM,
                         help=f"buffer around the communes' hull (default {DEFAULT_BUFFER_KM:g})")
-    parser.add_argument("--out-dir", type=Path, default=DATA_DIR,
-                        help=f"folder the dataset folder goes into (default {DATA_DIR})")
+    parser.add_argument("--out-dir", type=Path, default=None,
+                        help="folder the dataset folder goes into (default: the user data "
+                             "folder, $PLANNER_DATA_DIR or "
+                             "~/.local/share/mobile-library-planner/datasets, where scenarios "
+                             "find it by name)")
     parser.add_argument("--force", action="store_true",
                         help="replace an existing dataset of that name")
     return parser

@@ -581,13 +581,24 @@ def _merged(source: ScenarioText, lookup: ExtendsLookup) -> dict[str, Any]:
 
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
     """Make the file paths of a scenario file absolute, from the file's own folder (a
-    scenario that ``extends:`` another from elsewhere keeps each file's paths its own)."""
+    scenario that ``extends:`` another from elsewhere keeps each file's paths its own).
+    ``network`` is a path when it holds a path separator or starts with ``.`` or ``~``
+    (``./lao-cai``, ``../datasets/lao_cai``); a bare name is a dataset name."""
+    network = data.get("network")
+    if isinstance(network, str) and is_dataset_path(network):
+        path = Path(network).expanduser()
+        data["network"] = str(path if path.is_absolute() else (folder / path).resolve())
     rotation = data.get("rotation")
     if isinstance(rotation, dict):
         for key in ROTATION_PATHS:
             value = rotation.get(key)
             if isinstance(value, str) and value and not Path(value).is_absolute():
                 rotation[key] = str((folder / value).resolve())
+
+
+def is_dataset_path(network: str) -> bool:
+    """Whether a scenario's ``network`` names a folder rather than a dataset by name."""
+    return "/" in network or "\\" in network or network.startswith((".", "~"))
 
 
 def _loc_text(loc: tuple) -> str:

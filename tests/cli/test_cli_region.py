@@ -75,3 +75,53 @@ def test_communes_outside_the_boundary_are_left_out_and_counted(
     assert main(["communes", "--network", str(folder)]) == 0
     listed = capsys.readouterr().out
     assert "09999" not in listed and "4 communes of dataset thu" in listed
+
+
+# --- trap 3: where datasets go and how scenarios find them --------------------------------
+
+def test_import_without_out_dir_goes_to_the_user_data_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geodata
+
+    user = tmp_path / "user-data"
+    monkeypatch.setenv("PLANNER_DATA_DIR", str(user))
+    pbf = write_osm(tmp_path / "thu.osm.pbf")
+    assert main(["geodata", "import", str(pbf), "--name", "thu_user", "--communes",
+                 str(write_communes(tmp_path / "c.csv"))]) == 0
+    assert (user / "thu_user" / "dataset.yaml").is_file()
+    package = Path(geodata.__file__).parent
+    assert not (package / "data" / "thu_user").exists()  # never inside the installed package
+    capsys.readouterr()
+    assert main(["communes", "--network", "thu_user"]) == 0  # found by name
+    assert "5 communes of dataset thu_user" in capsys.readouterr().out
+
+
+def test_an_embedded_name_is_refused_for_a_user_import(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pbf = write_osm(tmp_path / "thu.osm.pbf")
+    assert main(["geodata", "import", str(pbf), "--name", "ha_giang"]) == 2
+    assert "taken by a dataset shipped with the planner" in capsys.readouterr().err
+
+
+def test_a_network_path_is_taken_from_the_scenario_file_not_the_current_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    _import(project, "--communes", str(write_communes(tmp_path / "c.csv")))
+    scenario = project / "scenarios" / "thu.yaml"
+    scenario.parent.mkdir()
+    scenario.write_text(
+        "name: thu\nnetwork: ../datasets/thu\n"
+        "horizon: {start_date: 2026-12-07, days: 1}\n"
+        "depots: [{id: lib, name: L, location: {lon: 105.002, lat: 22.802}}]\n"
+        "vehicles: [{id: v, name: V, profile: van, depot: lib, capacity_crates: 5}]\n"
+        "stops: [{commune_code: '00001'}, {commune_code: '00002'}]\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    capsys.readouterr()
+    assert main(["validate", str(scenario)]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert f"network {(project / 'datasets' / 'thu').resolve()}" in out
