@@ -136,7 +136,6 @@ def _cmd_batches_export(args: argparse.Namespace) -> int:
 
 
 def _summary(plan: Plan) -> str:
-    from geodata.routing import FAR_FROM_ROADS_M
     from planner.kpis import targets_text
 
     k, pv = plan.kpis, plan.provenance
@@ -182,11 +181,28 @@ def _summary(plan: Plan) -> str:
         if closed:
             lines.append(f"    closed to {name}: " + ", ".join(
                 f"{cls} {km:,.0f} km" for cls, km in closed.items()))
-    far = pv.far_from_roads(FAR_FROM_ROADS_M)
-    if far:
-        lines.append(f"  more than {FAR_FROM_ROADS_M / 1000:.0f} km from the road network: "
-                     f"{', '.join(far)}")
+    lines += far_from_roads_lines(plan)
     return "\n".join(lines)
+
+
+def far_from_roads_lines(plan: Plan) -> list[str]:
+    """The summary's warning about places far from the road network and what was counted."""
+    from planner.access import WARN_M, far_notes
+
+    notes = far_notes(plan)
+    if not notes:
+        return []
+    lines = [f"WARNING: {len(notes)} place(s) more than {WARN_M / 1000:.0f} km from the road "
+             "network (check their points and the road data):"]
+    for n in notes:
+        counted = (f"gap {n.counted_m / 1000:.1f} km counted each way" if n.counted_m else
+                   f"{n.snap_m / 1000:.1f} km, not counted (plan made before gaps were)")
+        lines.append(f"  {n.key} {n.name}: {counted}")
+    if any(n.counted_m for n in notes):
+        lines.append(f"  gaps are counted in the km, and in the hours at an assumed "
+                     f"{notes[0].speed_kmh:g} km/h (ASSUMPTION: no data on the way from the "
+                     "point to the road)")
+    return lines
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

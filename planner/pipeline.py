@@ -25,12 +25,13 @@ from geodata.graphs import cached_matrices, cut_off, load_road_graph
 from geodata.network import RoadGraph
 from geodata.profiles import load_profiles
 from geodata.routing import FAR_FROM_ROADS_M, Matrices, ProfileGraph, profile_graph, snap_points
-from planner import solve
+from planner import access, solve
 from planner.errors import Problem, ScenarioError
 from planner.explain import explain_unserved, precheck
 from planner.plan import Plan, Unserved, assemble_plan
 from planner.problem import Place, RoutingProblem, build_problem
 from planner.provenance import (
+    AccessRecord,
     PrecheckEntry,
     Provenance,
     RoadConditionsRecord,
@@ -68,6 +69,18 @@ class Network:
     timings_s: dict[str, float]
     conditions: RoadConditions | None = None
     cut_off: dict[int, str] = field(default_factory=dict)  # place -> closures that cut it off
+    # per profile, per place: the gap to the road the matrices count (planner.access)
+    gaps_m: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def access_record(self) -> AccessRecord | None:
+        """The gaps counted, for the plan's provenance (None when there is none)."""
+        gaps = {p: {self.places[i].key: round(float(g[i]), 1) for i in np.flatnonzero(g)}
+                for p, g in self.gaps_m.items() if g.any()}
+        if not gaps:
+            return None
+        return AccessRecord(speed_kmh=access.ACCESS_SPEED_KMH,
+                            counted_beyond_m=access.WARN_M, refused_beyond_m=access.ERROR_M,
+                            gaps_m=gaps)
 
 
 def dataset_of(scenario: Scenario, *, file: str = "<scenario>") -> Dataset:
@@ -157,6 +170,8 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>") ->
     t1 = time.perf_counter()
     conditions = conditions_for(scenario, graph, scenario_file=scenario_file)
     lost: dict[int, str] = {}
+    refused: list[Problem] = []
+    gaps: dict[str, np.ndarray] = {}
     for name in profiles:
         open_pg = profile_graph(graph, profiles_all[name])
         pg = open_pg if conditions.is_normal else profile_graph(
@@ -165,9 +180,13 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>") ->
         far = [f"{p.name} ({d / 1000:.1f} km)" for p, d in zip(places, snap.distance_m, strict=True)
                if d > FAR_FROM_ROADS_M]
         if far:
-            log.warning("profile %s: %d location(s) lie more than %.0f km from the road network: "
-                        "%s", name, len(far), FAR_FROM_ROADS_M / 1000, ", ".join(far))
+            log.warning("profile %s: %d location(s) lie more than %.0f km from the road network "
+                        "(the gap is counted at %g km/h): %s", name, len(far),
+                        FAR_FROM_ROADS_M / 1000, access.ACCESS_SPEED_KMH, ", ".join(far))
+        refused += _too_far(scenario, name, snap.distance_m, scenario_file)
         mat, hit = cached_matrices(pg, snap.node, conditions=conditions.digest)
+        gaps[name] = access.counted_gaps_m(snap.distance_m)
+        mat = access.with_access_gaps(mat, gaps[name])
         all_hit &= hit
         if not conditions.is_normal and conditions.closures:
             open_mat, _ = cached_matrices(open_pg, snap.node)
@@ -176,11 +195,43 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>") ->
                 log.warning("profile %s: %s is cut off by road closures %s", name,
                             places[i].name, lost[i])
         pgraphs[name], mats[name], snaps[name] = pg, mat, snap.distance_m
+    if refused:
+        raise ScenarioError(refused)
     timings["matrices_s"] = time.perf_counter() - t1
     return Network(dataset=dataset, graph=graph, graph_cache_hit=graph_hit, places=places,
                    profiles=profiles, pgraphs=pgraphs, matrices=mats, snap_m=snaps,
                    matrix_cache_hit=all_hit, timings_s=timings, conditions=conditions,
-                   cut_off=lost)
+                   cut_off=lost, gaps_m=gaps)
+
+
+def _too_far(scenario: Scenario, profile: str, snap_m: np.ndarray, file: str) -> list[Problem]:
+    """Depots and stops more than :data:`planner.access.ERROR_M` from a road ``profile`` may
+    use, among those a vehicle of that profile may start from or visit, and not allowed to be
+    (``far_from_road_ok``)."""
+    out = []
+    n_depots = len(scenario.depots)
+    for i, d in enumerate(scenario.depots):
+        uses = any(v.profile == profile and d.id in (v.depot, v.end_depot)
+                   for v in scenario.vehicles)
+        if uses and snap_m[i] > access.ERROR_M and not d.far_from_road_ok:
+            out.append(_far_problem(file, f"depots[{i}]", d.id, profile, snap_m[i]))
+    for j, st in enumerate(scenario.stops):
+        allowed = st.allowed_profiles is None or profile in st.allowed_profiles
+        gap = snap_m[n_depots + j]
+        if allowed and gap > access.ERROR_M and not st.far_from_road_ok:
+            out.append(_far_problem(file, f"stops[{j}]", st.commune_code, profile, gap))
+    return out
+
+
+def _far_problem(file: str, where: str, value: str, profile: str, gap_m: float) -> Problem:
+    return Problem(
+        file, f"{where}.far_from_road_ok", value,
+        f"its point lies {gap_m / 1000:.1f} km from the nearest road a {profile} may use "
+        f"(more than {access.ERROR_M / 1000:.0f} km: a wrong point, or road data that does not "
+        f"cover it)",
+        f"check the point (give a `location` on the road), import road data that covers it, "
+        f"or set `far_from_road_ok: true` on it (with `schema_version: 3`) to plan with the "
+        f"gap counted both ways at an assumed {access.ACCESS_SPEED_KMH:g} km/h")
 
 
 def problem_for(scenario: Scenario, net: Network) -> RoutingProblem:
@@ -367,6 +418,7 @@ def _provenance(scenario: Scenario, scenario_file: str, net: Network, problem: R
             closures=tuple(conditions.closures) if conditions else (),
             closed_km=conditions.closed_km if conditions else 0.0,
             cut_off={net.places[i].key: why for i, why in net.cut_off.items()}),
+        access=net.access_record(),
         timings_s={**{k: round(v, 3) for k, v in net.timings_s.items()},
                    "total_s": round(time.perf_counter() - t0, 3)},
         versions=_versions())

@@ -36,8 +36,8 @@ from planner.scenario import Scenario
 from planner.schedule import RouteTiming, TimedVisit
 
 PLAN_FORMAT = "mobile-library-plan"
-PLAN_FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+PLAN_FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam, no daylight saving
 # a plan of every commune of a country is a few MB; the limits only stop absurd files
 PLAN_LIMITS = InputLimits(max_bytes=64 * 1024 * 1024, max_depth=32, max_nodes=5_000_000)

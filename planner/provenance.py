@@ -174,6 +174,39 @@ class Snap:
 
 
 @dataclass(frozen=True)
+class AccessRecord:
+    """Places far from the road network whose gap to it the plan's km and hours count
+    (:mod:`planner.access`): ``gaps_m[profile][key]`` at ``speed_kmh``, counted beyond
+    ``counted_beyond_m``; ``refused_beyond_m`` unless the scenario allowed the place."""
+
+    speed_kmh: float
+    counted_beyond_m: float
+    refused_beyond_m: float
+    gaps_m: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"speed_kmh": self.speed_kmh, "counted_beyond_m": self.counted_beyond_m,
+                "refused_beyond_m": self.refused_beyond_m,
+                "gaps_m": {p: dict(g) for p, g in self.gaps_m.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AccessRecord:
+        return cls(speed_kmh=float(data.get("speed_kmh") or 0.0),
+                   counted_beyond_m=float(data.get("counted_beyond_m") or 0.0),
+                   refused_beyond_m=float(data.get("refused_beyond_m") or 0.0),
+                   gaps_m={str(p): {str(k): float(v) for k, v in _mapping(g).items()}
+                           for p, g in _mapping(data.get("gaps_m")).items()})
+
+    def place_gaps(self) -> dict[str, float]:
+        """The largest gap of each place over the profiles, in metres."""
+        out: dict[str, float] = {}
+        for gaps in self.gaps_m.values():
+            for key, m in gaps.items():
+                out[key] = max(out.get(key, 0.0), m)
+        return out
+
+
+@dataclass(frozen=True)
 class RotationRecord:
     """How the book batches of a plan were chosen (:mod:`planner.rotation`): the rounds of
     routing and assignment, whether the last routing used the crates of the last assignment
@@ -243,6 +276,7 @@ class Provenance:
     manual_edits: tuple[ManualEdit, ...] = ()
     check: CheckRecord | None = None
     rotation: RotationRecord | None = None
+    access: AccessRecord | None = None  # format 3: gaps to the road counted in the plan
     extra: Mapping[str, Any] = field(default_factory=dict)  # keys this version does not know
 
     def far_from_roads(self, limit_m: float) -> tuple[str, ...]:
@@ -277,6 +311,8 @@ class Provenance:
             out["check"] = _plain(asdict(self.check))
         if self.rotation is not None:
             out["rotation"] = asdict(self.rotation)
+        if self.access is not None:
+            out["access"] = self.access.to_dict()
         out.update(self.extra)
         return out
 
@@ -289,7 +325,8 @@ class Provenance:
         replan, job = data.get("replan"), data.get("replan_job")
         known = set(_SIMPLE) | {"precheck", "progress", "graph_report", "components",
                                 "snapping", "cache", "road_conditions", "timings_s", "versions",
-                                "replan", "replan_job", "manual_edits", "check", "rotation"}
+                                "replan", "replan_job", "manual_edits", "check", "rotation",
+                                "access"}
         kinds = {"seed": int, "time_limit_s": float, "solution_limit": int, "workers": int,
                  "objective": int, "solve_wall_s": float}
         return cls(
@@ -320,6 +357,8 @@ class Provenance:
                    if isinstance(data.get("check"), Mapping) else None),
             rotation=(RotationRecord.from_dict(data["rotation"])
                       if isinstance(data.get("rotation"), Mapping) else None),
+            access=(AccessRecord.from_dict(data["access"])
+                    if isinstance(data.get("access"), Mapping) else None),
             extra={k: v for k, v in data.items() if k not in known})
 
 
@@ -332,5 +371,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["CheckRecord", "Finding", "ManualEdit", "PlanChanges", "PrecheckEntry", "Provenance",
-           "ReplanRecord", "RoadConditionsRecord", "RotationRecord", "Snap"]
+__all__ = ["AccessRecord", "CheckRecord", "Finding", "ManualEdit", "PlanChanges",
+           "PrecheckEntry", "Provenance", "ReplanRecord", "RoadConditionsRecord",
+           "RotationRecord", "Snap"]

@@ -212,6 +212,17 @@ class DailyBreak(_ClockSpan):
         return self
 
 
+def _drop_unset_v3(data: Any) -> Any:
+    """A dumped part without the schema-3 fields left at their defaults (so a scenario of an
+    older version dumps, and digests, as it did before they existed)."""
+    if isinstance(data, dict):
+        if data.get("far_from_road_ok", ...) is False:
+            del data["far_from_road_ok"]
+        if "service_area" in data and data["service_area"] is None:
+            del data["service_area"]
+    return data
+
+
 class Location(_Model):
     lon: Float = Field(ge=-180, le=180)
     lat: Float = Field(ge=-90, le=90)
@@ -227,12 +238,20 @@ class Depot(_Model):
     location_approximate: bool = False
     location_note: str = ""
     opening: TimeWindow = TimeWindow(start="07:00", end="17:00")  # type: ignore[arg-type]
+    # schema version 3: plan from a point more than 10 km from any usable road, the gap
+    # counted at an assumed speed (planner/access.py)
+    far_from_road_ok: bool = False
 
     @model_validator(mode="after")
     def _placed(self) -> Depot:
         if self.location is None and self.commune_code is None:
             raise ValueError("give `location: {lon, lat}` or a `commune_code` to place the depot")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_defaults_of_v3(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Left out when unset, so older scenarios dump (and digest) as before.
+        return _drop_unset_v3(handler(self))
 
 
 class Vehicle(_Model):
@@ -284,11 +303,13 @@ class Stop(_Model):
     # where the commune library really is, when known better than the commune's point in
     # the dataset (the web UI sets it from a library's edited location)
     location: Location | None = None
+    # schema version 3: see Depot.far_from_road_ok
+    far_from_road_ok: bool = False
 
     @model_serializer(mode="wrap")
     def _without_unset_location(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Left out when absent, so scenarios without it dump (and digest) as before it existed.
-        data = handler(self)
+        data = _drop_unset_v3(handler(self))
         if isinstance(data, dict) and data.get("location", ...) is None:
             del data["location"]
         return data
@@ -407,7 +428,7 @@ ROTATION_PATHS = ("batches", "history", "profiles")
 class Scenario(_Model):
     """A complete planning question: who serves which communes, with what, and when."""
 
-    schema_version: Literal[1, 2] = 1
+    schema_version: Literal[1, 2, 3] = 1
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = ""
     description: str = ""
@@ -427,6 +448,13 @@ class Scenario(_Model):
     def _versioned(self) -> Scenario:
         if self.rotation is not None and self.schema_version < 2:
             raise ValueError("`rotation` (book batches) needs `schema_version: 2`")
+        if self.schema_version < 3:
+            v3 = [f"depots[{i}].far_from_road_ok" for i, d in enumerate(self.depots)
+                  if d.far_from_road_ok]
+            v3 += [f"stops[{i}].far_from_road_ok" for i, st in enumerate(self.stops)
+                   if st.far_from_road_ok]
+            if v3:
+                raise ValueError(f"{', '.join(v3[:5])} needs `schema_version: 3`")
         return self
 
     @model_serializer(mode="wrap")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, render_template, request, send_file
 from flask.typing import ResponseReturnValue
 
+from planner.access import WARN_M, far_notes
 from planner.kpis import COMPARE_ROWS, PROGRAMME_TARGETS, compare_value
 from planner.outputs import has_approximate_routes
 from planner.plan import Plan
@@ -60,6 +61,7 @@ def plan_page(run: str) -> ResponseReturnValue:
                            approximate_routes=has_approximate_routes(store.routes(run)),
                            views=route_views(plan),
                            targets=plan.kpis.target_progress(),
+                           far_places=far_notes(plan), far_warn_km=round(WARN_M / 1000),
                            assumptions=store.assumptions(run),
                            export_formats=tuple(exports.EXPORT_FORMATS))
 

@@ -99,3 +99,14 @@ def test_a_deeply_nested_or_huge_plan_file_is_refused(tmp_path: Path) -> None:
     path.write_text('{"format": NaN}', encoding="utf-8")
     with pytest.raises(PlanFileError, match="not valid JSON"):
         read_plan(path)
+
+
+V2 = Path(__file__).parent / "data" / "plan-v2"
+
+
+def test_a_version_2_plan_reads_without_access_gaps() -> None:
+    raw = json.loads((V2 / "plan.json").read_text(encoding="utf-8"))
+    assert raw["format_version"] == 2 and "access" not in raw["provenance"]
+    plan = read_plan(V2 / "plan.json")
+    assert plan.provenance.access is None
+    assert plan.kpis.communes_served == raw["kpis"]["communes_served"]
