@@ -31,11 +31,12 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geodata.errors import GeodataError
+from geodata.osm import FERRY_CLASS
 from geodata.speeds import segment_curvature
 
 log = logging.getLogger(__name__)
 
-GRAPH_FORMAT_VERSION = 3
+GRAPH_FORMAT_VERSION = 4  # 4: ferries (seg_line_share, seg_duration_s)
 _QUANT = 1e7  # vertex identity: coordinates quantised to 1e-7 degree (about 1 cm)
 
 
@@ -92,7 +93,9 @@ class RoadGraph:
     report: BuildReport
     source_digest: str = ""
     # optional per-segment attributes of real OSM data: seg_access (str), seg_maxweight_t,
-    # seg_maxwidth_m, seg_maxheight_m (float, NaN = none), seg_osm_way_id (int, -1 = none)
+    # seg_maxwidth_m, seg_maxheight_m (float, NaN = none), seg_osm_way_id (int, -1 = none);
+    # of ferries: seg_line_share (the segment's share of its ferry line, NaN elsewhere) and
+    # seg_duration_s (the whole crossing's OSM duration, NaN when unknown)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -291,6 +294,15 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
     if "osm_way_id" in attrs.columns:
         ids = pd.to_numeric(attrs["osm_way_id"], errors="coerce")
         extra["seg_osm_way_id"] = ids.fillna(-1).to_numpy(np.int64)
+    if FERRY_CLASS in classes:
+        # a ferry's crossing time belongs to its whole line: each segment takes its share
+        line_m = np.bincount(seg_line, weights=seg_len, minlength=len(lines))
+        ferry = class_names == FERRY_CLASS
+        extra["seg_line_share"] = np.where(ferry, seg_len / np.maximum(line_m[seg_line], 1e-9),
+                                           np.nan)
+        duration = (pd.to_numeric(attrs["duration_s"], errors="coerce").to_numpy(float)
+                    if "duration_s" in attrs.columns else np.full(n_seg, np.nan))
+        extra["seg_duration_s"] = np.where(ferry, duration, np.nan)
 
     # --- contract chains through degree-2 nodes --------------------------------------------
     ends = np.concatenate([seg_u, seg_v])

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -46,16 +47,24 @@ log = logging.getLogger(__name__)
 ROAD_COLUMNS: tuple[str, ...] = (
     "geometry", "omt_class", "omt_subclass", "name", "ref", "oneway", "brunnel", "service",
     "ramp", "surface", "access", "maxweight_t", "maxwidth_m", "maxheight_m", "osm_way_id",
+    "duration_s",
 )
 """Columns of a road table, in order; :func:`empty_roads` shows their dtypes."""
 
 TEXT_COLUMNS: tuple[str, ...] = ("omt_class", "omt_subclass", "name", "ref", "brunnel",
                                  "service", "surface", "access")
 INT8_COLUMNS: tuple[str, ...] = ("oneway", "ramp")
-FLOAT_COLUMNS: tuple[str, ...] = ("maxweight_t", "maxwidth_m", "maxheight_m")
+FLOAT_COLUMNS: tuple[str, ...] = ("maxweight_t", "maxwidth_m", "maxheight_m", "duration_s")
 
 DRIVABLE_CLASSES: tuple[str, ...] = ("motorway", "trunk", "primary", "secondary", "tertiary",
-                                     "minor", "service", "track")
+                                     "minor", "service", "track", "ferry")
+FERRY_CLASS = "ferry"
+"""The class of a ferry crossing (OSM ``route=ferry``, OpenMapTiles class ``ferry``); its
+time is the crossing's ``duration`` where OSM gives one (``duration_s``), else its length at
+the profile's ``ferry`` speed, plus a wait (:data:`geodata.routing.FERRY_WAIT_S`)."""
+FERRY_VEHICLE_KEYS: tuple[str, ...] = ("motor_vehicle", "motorcar", "hgv", "vehicle")
+"""A ``route=ferry`` way is imported when one of these says yes (it carries vehicles); a
+ferry without them is counted as ``ferry (no motor vehicles)`` among the ways not imported."""
 
 HIGHWAY_CLASS: Mapping[str, tuple[str, int]] = {
     "motorway": ("motorway", 0), "motorway_link": ("motorway", 1),
@@ -79,7 +88,7 @@ ACCESS_KEYS: tuple[str, ...] = ("motor_vehicle", "vehicle", "access")
 """Access tags for a motor vehicle, most specific first; the first present wins."""
 
 LIMIT_KEYS: Mapping[str, str] = {"maxweight": "maxweight_t", "maxwidth": "maxwidth_m",
-                                 "maxheight": "maxheight_m"}
+                                 "maxheight": "maxheight_m", "duration": "duration_s"}
 
 # oneway=* values; any other value present (reversible, alternating, ...) counts as two-way
 _ONEWAY_VALUES: Mapping[str, int] = {"yes": 1, "true": 1, "1": 1, "-1": -1, "reverse": -1,
@@ -91,7 +100,8 @@ _IMPLIED_ONEWAY_JUNCTION = frozenset({"roundabout", "circular"})
 OSM_KEYS: tuple[str, ...] = (
     "highway", "name", "oneway", "surface", "ref", "service", "bridge", "access", "junction",
     "name:vi", "name:en", "tunnel", "maxweight", "motor_vehicle", "vehicle", "maxheight",
-    "maxwidth", "ford", "int_name", "name:latin", "area",
+    "maxwidth", "ford", "int_name", "name:latin", "area", "route", "duration", "motorcar",
+    "hgv",
 )
 
 OSM_SUFFIXES: tuple[str, ...] = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2")
@@ -263,14 +273,51 @@ def parse_length_m(text: str) -> float | None:
     return value if value > 0 else None
 
 
+_CLOCK_DURATION = re.compile(r"^(\d{1,3}):([0-5]?\d)(?::([0-5]?\d))?$")
+_ISO_DURATION = re.compile(r"^p(?:t)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
+                           r"(?:(\d+(?:\.\d+)?)s)?$")
+
+
+@lru_cache(maxsize=1024)
+def parse_duration_s(text: str) -> float | None:
+    """An OSM ``duration`` (of a ferry crossing) in seconds: ``"HH:MM"``, ``"HH:MM:SS"``, a
+    bare number of minutes (``"30"``) or ISO 8601 (``"PT1H30M"``). None when unreadable."""
+    s = text.strip().lower()
+    value: float
+    if m := _CLOCK_DURATION.match(s):
+        value = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3) or 0)
+    elif re.fullmatch(r"\d+(?:\.\d+)?", s):
+        value = float(s) * 60
+    elif (m := _ISO_DURATION.match(s)) and any(m.groups()):
+        h, mi, sec = (float(g) if g else 0.0 for g in m.groups())
+        value = h * 3600 + mi * 60 + sec
+    else:
+        return None
+    return float(value) if value > 0 else None
+
+
 LIMIT_PARSERS: Mapping[str, Callable[[str], float | None]] = {
-    "maxweight": parse_weight_t, "maxwidth": parse_length_m, "maxheight": parse_length_m}
+    "maxweight": parse_weight_t, "maxwidth": parse_length_m, "maxheight": parse_length_m,
+    "duration": parse_duration_s}
 
 
 def road_class(highway: str | None) -> tuple[str | None, int]:
     """The OpenMapTiles class and ramp flag of an OSM ``highway`` value (class None when a
-    motor vehicle cannot drive it)."""
+    motor vehicle cannot drive it); ``"ferry"`` stands for a vehicle ferry."""
+    if highway == FERRY_CLASS:
+        return (FERRY_CLASS, 0)
     return HIGHWAY_CLASS.get(highway or "", (None, 0))
+
+
+class _Tags(Protocol):
+    def get(self, key: str, default: None = None, /) -> str | None: ...
+
+
+def vehicle_ferry(tags: _Tags) -> bool:
+    """Whether a ``route=ferry`` way carries motor vehicles (:data:`FERRY_VEHICLE_KEYS`)."""
+    values = (tags.get(k) for k in FERRY_VEHICLE_KEYS)
+    return any(isinstance(v, str) and v.strip().lower() in ("yes", "designated", "permissive")
+               for v in values)
 
 
 def oneway_of(oneway: str | None, *, highway: str | None = None,
@@ -341,6 +388,9 @@ def _tags_to_roads(raw: pd.DataFrame, geometry: np.ndarray, way_ids: object,
     raw = raw.reset_index(drop=True)
     highway = _column(raw, "highway")
     cls_ramp = _map_unique(highway, road_class)
+    limits = _limits(raw, tally)
+    # a crossing time only means something on a ferry
+    limits["duration_s"] = limits["duration_s"].where(highway == FERRY_CLASS, np.nan)
     oneway_raw, junction = _column(raw, "oneway"), _column(raw, "junction")
     explicit = _map_unique(oneway_raw, oneway_of)
     implied = (highway.isin(_IMPLIED_ONEWAY_HIGHWAY) | junction.isin(_IMPLIED_ONEWAY_JUNCTION))
@@ -360,7 +410,7 @@ def _tags_to_roads(raw: pd.DataFrame, geometry: np.ndarray, way_ids: object,
         "ramp": cls_ramp.map(lambda cr: cr[1], na_action="ignore"),
         "surface": _column(raw, "surface"),
         "access": _first_of(raw, ACCESS_KEYS),
-        **_limits(raw, tally),
+        **limits,
         "osm_way_id": way_ids,
     }
     return _assemble(data, geometry)
@@ -496,7 +546,7 @@ class RoadReader:
         processor = (osmium.FileProcessor(str(self.path), osmium.osm.NODE | osmium.osm.WAY)
                      .with_locations(index)
                      .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
-                     .with_filter(osmium.filter.KeyFilter("highway")))
+                     .with_filter(osmium.filter.KeyFilter("highway", "route")))
         try:
             header = processor.header
             timestamp = header.get("osmosis_replication_timestamp", "") or header.get(
@@ -525,12 +575,21 @@ class RoadReader:
             return out
 
         for way in self._osmium_errors(processor):
-            tally.read += 1
             tags = way.tags
             highway = tags.get("highway")
-            if highway not in drivable:
-                tally.not_drivable[str(highway)] += 1
-                continue
+            if highway is None:  # a route=* way: only vehicle ferries are roads to us
+                if tags.get("route") != FERRY_CLASS:
+                    continue
+                tally.read += 1
+                if not vehicle_ferry(tags):
+                    tally.not_drivable["ferry (no motor vehicles)"] += 1
+                    continue
+                highway = FERRY_CLASS
+            else:
+                tally.read += 1
+                if highway not in drivable:
+                    tally.not_drivable[str(highway)] += 1
+                    continue
             try:
                 wkb = factory.create_linestring(way, use_nodes=all_nodes)
             except invalid_location:
@@ -539,7 +598,7 @@ class RoadReader:
             except RuntimeError:  # fewer than two nodes
                 tally.dropped["degenerate"] += 1
                 continue
-            left = len(tags) - 1
+            left = len(tags) - (highway != FERRY_CLASS)  # tags besides highway
             values: tuple[str | None, ...]
             if left == 0:
                 values = nones
@@ -595,9 +654,18 @@ class RoadReader:
             convert = _omt_to_roads
         else:
             raw = _tag_table(gdf)
-            drivable = raw["highway"].isin(list(HIGHWAY_CLASS)).to_numpy()
+            ferry = (raw["highway"].isna() & (raw["route"] == FERRY_CLASS)).to_numpy()
+            carries = raw.apply(vehicle_ferry, axis=1).to_numpy(dtype=bool) if ferry.any() \
+                else np.zeros(len(raw), dtype=bool)
+            if (ferry & ~carries).any():
+                tally.not_drivable["ferry (no motor vehicles)"] += int((ferry & ~carries).sum())
+            raw.loc[ferry & carries, "highway"] = FERRY_CLASS
+            gdf = gdf.assign(highway=raw["highway"].to_numpy())
+            ferry_skipped = ferry & ~carries
+            drivable = (raw["highway"].isin([*HIGHWAY_CLASS, FERRY_CLASS]).to_numpy()
+                        & ~ferry_skipped)
             area = (raw["area"] == "yes").to_numpy() & drivable
-            tally.not_drivable.update(str(v) for v in raw["highway"][~drivable])
+            tally.not_drivable.update(str(v) for v in raw["highway"][~drivable & ~ferry_skipped])
             tally.dropped["area"] += int(area.sum())
             gdf = gdf[drivable & ~area].reset_index(drop=True)
             convert = _osm_lines_to_roads

@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 
 from geodata.errors import UnreachableError
 from geodata.network import RoadGraph
+from geodata.osm import FERRY_CLASS
 from geodata.profiles import VehicleProfile
 from geodata.speeds import segment_slope_factor, segment_speeds_kmh
 
@@ -27,6 +28,11 @@ _MIN_ARC_S = 0.01  # every arc takes some time, so shortest-path trees are well 
 # a place farther than this from the road network it is snapped to is reported (warnings,
 # the solve summary): its travel times leave out the way from it to the road
 FAR_FROM_ROADS_M = 2000.0
+
+# ASSUMPTION: waiting for a ferry's departure and boarding, added once per crossing (no
+# timetables in OSM); the crossing itself takes its OSM `duration`, else its length at the
+# profile's `ferry` speed (profiles.yaml)
+FERRY_WAIT_S = 30 * 60.0
 
 @dataclass(frozen=True)
 class ComponentReport:
@@ -111,7 +117,33 @@ def segment_times_s(graph: RoadGraph, profile: VehicleProfile,
             t = graph.seg_length_m / (v / 3.6)
         t[closed] = np.inf
         times.append(t)
+    ferry = _ferry_times_s(graph, profile, speed_factor)
+    if ferry is not None:
+        idx, t_ferry = ferry
+        for t in times:
+            t[idx] = np.where(np.isfinite(t[idx]), t_ferry, np.inf)
     return times[0], times[1]
+
+
+def _ferry_times_s(graph: RoadGraph, profile: VehicleProfile,
+                   speed_factor: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ferry segments and their times: each segment's share of its crossing (the OSM
+    ``duration``, else the line's length at the profile's ``ferry`` speed) plus the same share
+    of :data:`FERRY_WAIT_S`; a road condition's factor divides it (0 closes the ferry)."""
+    share = graph.extra.get("seg_line_share")
+    if share is None or not profile.allows(FERRY_CLASS):
+        return None
+    idx = np.flatnonzero(np.isfinite(share))
+    part = share[idx]
+    line_m = graph.seg_length_m[idx] / np.maximum(part, 1e-12)
+    duration = graph.extra["seg_duration_s"][idx]
+    crossing = np.where(np.isfinite(duration), duration,
+                        line_m / (profile.speeds_kmh[FERRY_CLASS] / 3.6))
+    t = part * (crossing + FERRY_WAIT_S)
+    if speed_factor is not None:
+        with np.errstate(divide="ignore"):
+            t = np.where(speed_factor[idx] > 0, t / speed_factor[idx], np.inf)
+    return idx, t
 
 
 def profile_graph(graph: RoadGraph, profile: VehicleProfile, *,

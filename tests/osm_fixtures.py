@@ -5,7 +5,7 @@ Near lon 105.0, lat 22.8; ``pt(dx, dy)`` is ``dx``/``dy`` thousandths of a degre
 
     W (0,100) --- secondary ---+
     |                          |
-    |  tertiary                | ferry (route=ferry, 30 min, way 205)
+    |  tertiary                | ferry (route=ferry, 10 min, way 205)
     |                          |
     A (0,0) ==== primary ===== B (100,0) ---- motorway ---- M (300,0)
 
@@ -36,7 +36,7 @@ WAYS: dict[int, tuple[list[int], dict[str, str]]] = {
     202: ([1, 8, 4], {"highway": "tertiary"}),
     203: ([4, 5], {"highway": "secondary", "name": "Tỉnh lộ 2"}),
     204: ([3, 6], {"highway": "motorway", "oneway": "no", "ref": "CT.05"}),
-    205: ([5, 7], {"route": "ferry", "duration": "00:30", "motor_vehicle": "yes",
+    205: ([5, 7], {"route": "ferry", "duration": "00:10", "motor_vehicle": "yes",
                    "name": "Phà Tạ Bú"}),
     206: ([7, 3], {"highway": "unclassified"}),
 }

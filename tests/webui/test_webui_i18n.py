@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from webui_testkit import PROJECT_ROOT
 
+from geodata.osm import DRIVABLE_CLASSES
 from render.catalogs import (
     CatalogueFileError,
     add_message,
@@ -74,8 +75,7 @@ DYNAMIC: dict[str, set[str]] = {
     "error_": {"400", "403", "404", "409", "413", "500"},
     "export_": set(EXPORT_FORMATS),
     "reason_": _reason_codes(),
-    "road_": {"motorway", "trunk", "primary", "secondary", "tertiary", "minor", "service",
-              "track"},
+    "road_": set(DRIVABLE_CLASSES),
     "transfer_": {"collect", "deliver", "collect_unknown", "deliver_unknown"},
     "role_": set(ROLES),
     "outcome_": set(OUTCOME_STATUSES),
