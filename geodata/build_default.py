@@ -1,25 +1,32 @@
-"""Build the embedded Hà Giang dataset from the staged sources in ``shared/geodata-src``.
+"""Build an embedded dataset of a former province from the staged sources in
+``shared/geodata-src``: Hà Giang (the default) or Cao Bằng.
 
-Run once by a maintainer (the result is committed under ``geodata/data/ha_giang``)::
+Run by a maintainer (the result is committed under ``geodata/data/<name>``)::
 
-    python -m geodata.build_default --src ../shared/geodata-src
+    python -m geodata.build_default --src ../shared/geodata-src                 # ha_giang
+    python -m geodata.build_default --src ../shared/geodata-src --province cao_bang
 
-The selection rules are the ones ``SOURCES.md`` beside the output describes: the 73 communes
-of the 2025 map whose predecessor units all belonged to the former province of Hà Giang
-(GSO province code 02, via the official crosswalk), the former provincial library as the
-depot (approximate point), and the OpenStreetMap road network of August 2021.
+The selection rules are the ones ``SOURCES.md`` beside the output describes: the communes
+of the 2025 map whose predecessor units all belonged to the former province (its GSO code,
+via the official crosswalk), the former provincial library as the depot (approximate
+point), and the OpenStreetMap road network of August 2021 (all vehicle classes). A
+``dataset.yaml`` and ``SOURCES.md`` are written only where absent, so a maintainer's edits
+stay.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import shutil
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import shapely
+import yaml
 
 from geodata.datasets import DATA_DIR
 
@@ -28,13 +35,31 @@ ROAD_COLUMNS = ["omt_class", "omt_subclass", "name", "ref", "brunnel", "oneway",
                 "in_province", "geometry"]
 
 
-def select_communes(src: Path) -> gpd.GeoDataFrame:
+@dataclass(frozen=True)
+class FormerProvince:
+    """What the builder needs to know of a former province with staged road files."""
+
+    code: str  # GSO code before 2025
+    name: str
+    files: str  # stem of the staged road files: roads/osm2021_<files>_...
+    now_part_of: str  # what it is since the 2025 merger
+
+
+PROVINCES = {
+    "ha_giang": FormerProvince("02", "Hà Giang", "hagiang",
+                               "since 1 July 2025 the northern part of Tuyên Quang"),
+    "cao_bang": FormerProvince("04", "Cao Bằng", "caobang",
+                               "not merged in 2025: the same province today"),
+}
+
+
+def select_communes(src: Path, legacy_province: str = LEGACY_PROVINCE) -> gpd.GeoDataFrame:
     """Return the 2025 communes whose predecessors all lie in the former province."""
     legacy_by_new: dict[str, set[str]] = defaultdict(set)
     with open(src / "commune_crosswalk_pre2025_to_2025_northern.csv", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             legacy_by_new[row["new_commune_code"]].add(row["legacy_province_code"])
-    codes = {code for code, provs in legacy_by_new.items() if provs == {LEGACY_PROVINCE}}
+    codes = {code for code, provs in legacy_by_new.items() if provs == {legacy_province}}
     table = pd.read_csv(src / "communes_2025_northern10.csv", dtype={"commune_code": str,
                                                                        "province_code": str})
     table = table[table["commune_code"].isin(codes)].copy()
@@ -48,40 +73,132 @@ def select_communes(src: Path) -> gpd.GeoDataFrame:
     return gdf.sort_values("commune_code").reset_index(drop=True)
 
 
-def build(src: Path, out: Path) -> None:
+def build(src: Path, out: Path, province: str = "ha_giang") -> None:
+    p = PROVINCES[province]
     out.mkdir(parents=True, exist_ok=True)
     roads_src = src / "roads"
-    boundary = gpd.read_file(roads_src / "osm2021_hagiang_province_boundary.geojson")
-    boundary = boundary[["geometry"]].assign(name="Hà Giang (former province, pre-2025)")
+    boundary = gpd.read_file(roads_src / f"osm2021_{p.files}_province_boundary.geojson")
+    boundary = boundary[["geometry"]].assign(name=f"{p.name} (former province, pre-2025)")
     boundary.to_parquet(out / "boundary.parquet", compression="zstd")
 
-    roads = gpd.read_file(roads_src / "osm2021_hagiang_roads_all.gpkg", engine="pyogrio")
+    roads = gpd.read_file(roads_src / f"osm2021_{p.files}_roads_all.gpkg", engine="pyogrio")
     roads = roads[ROAD_COLUMNS]
     roads["oneway"] = roads["oneway"].fillna(0).astype("int8")
     roads.to_parquet(out / "roads.parquet", compression="zstd")
 
-    communes = select_communes(src)
+    communes = select_communes(src, p.code)
     outline = boundary.geometry.union_all()
     outside = communes[~shapely.contains(outline, communes.geometry.values)]
     if len(outside):
-        raise SystemExit(f"communes outside the Hà Giang outline: {list(outside['name'])}")
+        raise SystemExit(f"communes outside the {p.name} outline: {list(outside['name'])}")
     communes.to_parquet(out / "communes.parquet", compression="zstd")
 
     libs = pd.read_csv(src / "libraries_provincial_northern14_approx.csv",
                        dtype={"legacy_province_code": str, "commune_2025_code": str})
-    libs = libs[libs["legacy_province_code"] == LEGACY_PROVINCE]
+    libs = libs[libs["legacy_province_code"] == p.code]
     libs = libs[["library_id", "name", "commune_2025_code", "commune_2025", "lon", "lat",
                  "location_method", "location_precision_km"]]
     libs.to_csv(out / "libraries.csv", index=False)
-    print(f"wrote {len(roads)} road lines, {len(communes)} communes, {len(libs)} library to {out}")
+    km = float(roads.to_crs(roads.estimate_utm_crs()).length.sum() / 1000)
+    _write_metadata(out, p, lines=len(roads), km=km, communes=len(communes),
+                    area_km2=float(boundary.to_crs(boundary.estimate_utm_crs()).area.sum() / 1e6))
+    size_mb = sum(f.stat().st_size for f in out.iterdir()) / 1e6
+    print(f"wrote {len(roads)} road lines ({km:,.0f} km), {len(communes)} communes, "
+          f"{len(libs)} library to {out} ({size_mb:.1f} MB)")
+
+
+def _write_metadata(out: Path, p: FormerProvince, *, lines: int, km: float, communes: int,
+                    area_km2: float) -> None:
+    """``dataset.yaml``, ``SOURCES.md`` and the licences, where absent."""
+    here = DATA_DIR / "ha_giang"
+    for name in ("LICENSE-ODbL.md", "LICENSE-vietnamadminunits.md"):
+        if not (out / name).exists() and (here / name).is_file():
+            shutil.copyfile(here / name, out / name)
+    if not (out / "dataset.yaml").exists():
+        manifest = {
+            "title": f"{p.name} (former province) — OSM roads 2021, 2025 communes",
+            "title_en": f"{fold_ascii(p.name)} (former province): OSM roads 2021, 2025 "
+                        "communes",
+            "service_area": f"{communes} communes and wards of the 2025 map that lie in the "
+                            f"former province of {p.name}",
+            "attribution": "Roads and outline © OpenStreetMap contributors (ODbL 1.0). "
+                           "Administrative units 2025: vietnamadminunits (MIT), from "
+                           "sapnhap.bando.com.vn / GSO.",
+            "osm_date": "2021-08",
+            "notes": [
+                "Road network: OpenStreetMap as of August 2021, decoded from vector tiles; "
+                "no surface, no weight limits, no way ids. Roads built since then are "
+                "missing.",
+                "Commune points are the published seat/centroid points of the 2025 units, "
+                "not surveyed library addresses.",
+                "The provincial library point is APPROXIMATE (about 5 km): it is the point of "
+                "the 2025 ward that absorbed most of the former city centre, not a surveyed "
+                "address.",
+            ],
+        }
+        (out / "dataset.yaml").write_text(
+            f"# Embedded dataset: the former province of {p.name} ({p.now_part_of}). "
+            "See SOURCES.md.\n" + yaml.safe_dump(manifest, allow_unicode=True,
+                                                 sort_keys=False, width=100),
+            encoding="utf-8")
+    if not (out / "SOURCES.md").exists():
+        rows = [
+            ("file", "what", "source", "licence"), ("---",) * 4,
+            ("`roads.parquet`",
+             f"{lines:,} OpenStreetMap road lines (all vehicle classes), {km:,.0f} km, inside "
+             f"the former province of {p.name} plus a 3 km strip into neighbouring Vietnamese "
+             "provinces; OpenMapTiles `transportation` columns",
+             f"`roads/osm2021_{p.files}_roads_all.gpkg`: OSM vector tiles of early August "
+             "2021 from GitHub `tokenless-tiles/vietnam` (commit "
+             "dcfed9ab4689ee4eac3d67e984b2beea2bfe84fc)",
+             "**ODbL 1.0**, © OpenStreetMap contributors (`LICENSE-ODbL.md`)"),
+            ("`boundary.parquet`", f"outline of the former province ({area_km2:,.0f} km²)",
+             f"`roads/osm2021_{p.files}_province_boundary.geojson`, from the OSM boundary "
+             "lines of the same tiles", "**ODbL 1.0**"),
+            ("`communes.parquet`",
+             f"the {communes} communes/wards of the 2025 map whose predecessor units all "
+             f"belonged to the former province (GSO code {p.code} in the official crosswalk)",
+             "`communes_2025_northern10.csv`, `commune_crosswalk_pre2025_to_2025_northern.csv`"
+             ": PyPI `vietnamadminunits` 1.0.4, from sapnhap.bando.com.vn / GSO, 2025-07-17",
+             "MIT (`LICENSE-vietnamadminunits.md`)"),
+            ("`libraries.csv`", "the former provincial library",
+             "`libraries_provincial_northern14_approx.csv`", "as the communes"),
+        ]
+        table = "\n".join("| " + " | ".join(r) + " |" for r in rows)
+        (out / "SOURCES.md").write_text(f"""# Embedded dataset `{out.name}`: sources and licences
+
+Built with `python -m geodata.build_default --src ../shared/geodata-src --province {out.name}`
+from the staged sources of the project's shared folder (their own `SOURCES.md` has the full
+provenance). Coordinates WGS84; names NFC with Vietnamese diacritics.
+
+{table}
+
+## What is approximate
+- **The provincial library point is approximate (about 5 km)**: the point of the 2025 ward
+  that absorbed most of the former provincial capital, not the library's address.
+- Commune points are the published points of the 2025 units (seat or centroid).
+- The road network is OpenStreetMap of August 2021: newer roads are missing; no surface,
+  width, weight limit or way id.
+
+## Checks run by the builder
+All {communes} commune points lie inside the province outline (the builder stops otherwise).
+""", encoding="utf-8")
+
+
+def fold_ascii(text: str) -> str:
+    from geodata.region import fold
+
+    return " ".join(w.capitalize() for w in fold(text).split("-"))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", type=Path, default=Path("../shared/geodata-src"))
-    parser.add_argument("--out", type=Path, default=DATA_DIR / "ha_giang")
+    parser.add_argument("--province", choices=sorted(PROVINCES), default="ha_giang")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="dataset folder (default: geodata/data/<province>)")
     args = parser.parse_args()
-    build(args.src, args.out)
+    build(args.src, args.out or DATA_DIR / args.province, args.province)
 
 
 if __name__ == "__main__":

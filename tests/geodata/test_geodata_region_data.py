@@ -122,3 +122,17 @@ def test_the_shipped_files_stay_small() -> None:
     sizes = {p.name: p.stat().st_size for p in REGION_DIR.iterdir()}
     assert max(sizes.values()) < 300 * 1024, sizes
     assert sum(sizes.values()) < 600 * 1024, sizes
+
+
+def test_cao_bang_is_a_second_embedded_dataset(region) -> None:
+    from geodata.datasets import embedded_datasets, load_dataset
+
+    assert {"ha_giang", "cao_bang"} <= set(embedded_datasets())
+    ds = load_dataset("cao_bang")
+    expected = region.communes_of(region.province("Cao Bằng"))
+    assert sorted(ds.communes.index) == sorted(expected.index) and len(expected) == 56
+    assert ds.libraries["library_id"].tolist() == ["TV-04"]
+    assert "© OpenStreetMap contributors" in ds.attribution
+    assert (ds.path / "LICENSE-ODbL.md").is_file()
+    size = sum(p.stat().st_size for p in ds.path.iterdir())
+    assert size < 6_000_000, size  # measured: 5.3 MB (14,340 road lines, 7,313 km)
