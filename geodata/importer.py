@@ -54,6 +54,8 @@ LIBRARY_COLUMNS: tuple[str, ...] = ("library_id", "name", "commune_2025_code", "
 COMMUNE_COLUMNS: tuple[str, ...] = ("commune_code", "name", "lon", "lat")
 ODBL_LICENSE = Path(__file__).resolve().parent / "data" / "ha_giang" / "LICENSE-ODbL.md"
 DEFAULT_BUFFER_KM = 10.0
+PROVINCE_BUFFER_KM = 3.0  # a province's roads and the strip beyond its (simplified) outline
+COVERED_KM = 10.0  # a commune farther than this from every imported road is not covered
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 _GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -478,9 +480,97 @@ def _area_km2(polygon: shapely.Geometry) -> float:
     return round(abs(_GEOD.geometry_area_perimeter(polygon)[0]) / 1e6, 1)
 
 
+def default_name(province: str) -> str:
+    """The dataset name ``--province`` gives when ``--name`` is left out (``lao_cai``; a name
+    an embedded dataset has gets ``_osm``)."""
+    from geodata.region import load_region
+
+    key = load_region().province(province).key.replace("-", "_")
+    return f"{key}_osm" if key in embedded_datasets() else key
+
+
+def _province_inputs(province: str, *, communes: Path | None, libraries: Path | None
+                     ) -> tuple[Any, ClipArea, gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    """The province, its clip area (outline + :data:`PROVINCE_BUFFER_KM`), and its communes
+    and libraries from the region's reference data unless files are given."""
+    from geodata.region import load_region
+
+    region = load_region()
+    prov = region.province(province)
+    outline = region.outline(prov)
+    polygon = _buffer_km(outline, PROVINCE_BUFFER_KM)
+    partial = " (PARTIAL: " + prov.note + ")" if prov.partial else ""
+    area = ClipArea(polygon, "province", f"outline of {prov.label}{partial}, simplified to "
+                    f"about 100 m, buffered by {PROVINCE_BUFFER_KM:g} km",
+                    source=prov.key, buffer_km=PROVINCE_BUFFER_KM)
+    table = None
+    if communes is None:
+        c = region.communes_of(prov).reset_index(drop=True)
+        c = c.rename(columns={"province_2025": "province_2025_name"})
+        table = gpd.GeoDataFrame(c, geometry=gpd.points_from_xy(c["lon"], c["lat"]),
+                                 crs="EPSG:4326")
+        rest = [k for k in table.columns if k not in (*COMMUNE_COLUMNS, "geometry")]
+        table = table[[*COMMUNE_COLUMNS[:2], *rest, "lon", "lat", "geometry"]]
+    libs = None
+    if libraries is None:
+        lb = region.libraries_of(prov)
+        libs = pd.DataFrame({c: lb[c] for c in LIBRARY_COLUMNS if c in lb.columns})
+        libs["location_method"] = ("APPROXIMATE point: " + lb["location_method"].astype(str))
+        libs = libs[list(LIBRARY_COLUMNS)].reset_index(drop=True)
+    return prov, area, table, libs
+
+
+def _buffer_km(polygon: shapely.Geometry, km: float) -> shapely.Geometry:
+    centre = shapely.centroid(polygon)
+    crs = metric_crs_for(centre.x, centre.y)
+    fwd = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    back = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    metric = shapely.transform(polygon, lambda xy: np.column_stack(fwd.transform(xy[:, 0],
+                                                                                xy[:, 1])))
+    grown = shapely.buffer(metric, km * 1000.0, quad_segs=8)
+    return shapely.transform(grown, lambda xy: np.column_stack(back.transform(xy[:, 0],
+                                                                              xy[:, 1])))
+
+
+def road_coverage(roads_path: Path, communes: gpd.GeoDataFrame) -> dict[str, Any]:
+    """How far each commune point lies from the nearest imported road line: the communes the
+    road data covers (within :data:`COVERED_KM`) and those more than 2 km from any road."""
+    if not len(communes):
+        return {"communes": 0, "covered": 0, "more_than_2km": [], "not_covered": []}
+    roads = gpd.read_parquet(roads_path, columns=["geometry"])
+    centre = shapely.centroid(shapely.multipoints(
+        np.column_stack([communes["lon"], communes["lat"]])))
+    crs = metric_crs_for(centre.x, centre.y)
+    lines = roads.to_crs(crs).geometry.values
+    points = gpd.GeoSeries(gpd.points_from_xy(communes["lon"], communes["lat"]),
+                           crs="EPSG:4326").to_crs(crs).values
+    tree = shapely.STRtree(lines)
+    (pt_idx, _), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+    metres = np.full(len(points), np.inf)
+    metres[pt_idx] = dist
+    codes = communes["commune_code"].astype(str).to_numpy()
+    names = communes["name"].astype(str).to_numpy()
+    far = np.flatnonzero((metres > 2000) & (metres <= COVERED_KM * 1000))
+    out = np.flatnonzero(metres > COVERED_KM * 1000)
+    return {"communes": len(points), "covered": int((metres <= COVERED_KM * 1000).sum()),
+            "more_than_2km": [f"{codes[i]} {names[i]} ({metres[i] / 1000:.1f} km)"
+                              for i in far[np.argsort(-metres[far])]],
+            "not_covered": [f"{codes[i]} {names[i]}" for i in out]}
+
+
+def closed_classes_by_profile(by_class: Mapping[str, Mapping[str, float]]
+                              ) -> dict[str, dict[str, float]]:
+    """Per vehicle profile, the km of the imported classes it may not use."""
+    from geodata.profiles import load_profiles
+
+    return {name: {cls: round(float(v["km"]), 1) for cls, v in by_class.items()
+                   if not p.allows(cls)}
+            for name, p in load_profiles().items()}
+
+
 def import_dataset(source: str | Path, *, name: str, out_dir: str | Path | None = None,
                    boundary: str | Path | None = None, communes: str | Path | None = None,
-                   libraries: str | Path | None = None,
+                   libraries: str | Path | None = None, province: str | None = None,
                    buffer_km: float = DEFAULT_BUFFER_KM, force: bool = False,
                    title: str | None = None, location_index: str = "auto",
                    chunk_rows: int = 25_000) -> ImportResult:
@@ -512,8 +602,19 @@ def import_dataset(source: str | Path, *, name: str, out_dir: str | Path | None 
 
     commune_table = read_communes(communes_path) if communes_path is not None else None
     library_table = read_libraries(libraries) if libraries is not None else None
-    area = clip_area(boundary=boundary, communes=commune_table, communes_path=communes_path,
-                     buffer_km=buffer_km)
+    prov = None
+    if province is not None:
+        if boundary is not None:
+            raise ImportOptionError("give --province or --boundary, not both: --province "
+                                    "clips to the province's outline")
+        libraries_path = Path(libraries) if libraries is not None else None
+        prov, area, from_region, region_libs = _province_inputs(
+            province, communes=communes_path, libraries=libraries_path)
+        commune_table = commune_table if commune_table is not None else from_region
+        library_table = library_table if library_table is not None else region_libs
+    else:
+        area = clip_area(boundary=boundary, communes=commune_table,
+                         communes_path=communes_path, buffer_km=buffer_km)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.importing-", dir=out_dir))
@@ -559,11 +660,23 @@ def import_dataset(source: str | Path, *, name: str, out_dir: str | Path | None 
                          totals=totals, area=area, polygon=polygon,
                          communes=len(table), outside_communes=outside_communes,
                          outside_examples=outside[:10], libraries=len(libs), started=started)
+        report["coverage"] = road_coverage(tmp / "roads.parquet", table)
+        report["closed_classes_by_profile"] = closed_classes_by_profile(
+            report["kept"]["by_class"])
+        if prov is not None:
+            report["province"] = {"key": prov.key, "name": prov.name, "kind": prov.kind,
+                                  "code": prov.code, "partial": prov.partial,
+                                  "note": prov.note, "successor": prov.successor,
+                                  "communes": prov.communes}
         (tmp / "import-report.json").write_text(
             json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         manifest = _manifest(name=name, title=title, source=source, kind=kind, report=report,
                              area=area, osm_derived=osm_derived, stats=stats,
                              outside_communes=outside_communes)
+        if prov is not None:
+            manifest["province"] = report["province"]
+            manifest["service_area"] = (f"the {prov.communes} communes of {prov.label} "
+                                        "(region reference data, by the official crosswalk)")
         (tmp / "dataset.yaml").write_text(
             yaml.safe_dump(manifest, allow_unicode=True, sort_keys=False, width=100),
             encoding="utf-8")
@@ -727,7 +840,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     parser.add_argument("file", type=Path,
                         help="road data: .osm.pbf, .osm, .osm.gz, .osm.bz2, or road lines in "
                              ".gpkg, .geojson, .parquet (OpenMapTiles or OSM highway columns)")
-    parser.add_argument("--name", required=True, help="dataset name (the folder name)")
+    parser.add_argument("--province", default=None,
+                        help="the province to import, in one step: a 2025 province (Cao Bằng, "
+                             "Điện Biên, Lai Châu, Lạng Sơn, Lào Cai, Phú Thọ, Sơn La, Thái "
+                             "Nguyên, Tuyên Quang, Bắc Ninh) or a former one (before July "
+                             "2025: Hà Giang, Yên Bái, Bắc Kạn, Hòa Bình, Bắc Giang..., and "
+                             "'former Lào Cai' where a 2025 province has the same name); "
+                             "clips to its outline + 3 km and attaches its communes (by the "
+                             "official crosswalk) and every provincial library it has, from "
+                             "the shipped region data (--communes / --libraries override them)")
+    parser.add_argument("--name", default=None,
+                        help="dataset name (the folder name); default with --province: the "
+                             "province's name, e.g. lao_cai")
     parser.add_argument("--boundary", type=Path, default=None,
                         help="polygon file to clip the roads to (any format GeoPandas reads)")
     parser.add_argument("--communes", type=Path, default=None,
@@ -755,9 +879,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
 def run(args: argparse.Namespace) -> int:
     """Run an import from parsed arguments; print a summary, or ``error: ...`` and return 2."""
     try:
-        result = import_dataset(args.file, name=args.name, out_dir=args.out_dir,
+        name = args.name
+        if name is None:
+            if args.province is None:
+                raise ImportOptionError("give --name NAME (the dataset's folder name), or "
+                                        "--province NAME to import a province of the region")
+            name = default_name(args.province)
+        result = import_dataset(args.file, name=name, out_dir=args.out_dir,
                                 boundary=args.boundary, communes=args.communes,
-                                libraries=args.libraries,
+                                libraries=args.libraries, province=args.province,
                                 buffer_km=args.buffer_km, force=args.force)
     except GeodataError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -782,6 +912,27 @@ def summary(result: ImportResult) -> str:
     c = r["communes"]
     lines.append(f"communes: {c['count']} attached; libraries: "
                  f"{r.get('libraries', {}).get('count', 0)}")
+    p = r.get("province")
+    if p:
+        kind = "former province" if p["kind"] == "former" else "2025 province"
+        lines.append(f"province: {p['name']} ({kind}, {p['communes']} communes)"
+                     + (f"; PARTIAL outline: {p['note']}" if p["partial"] else ""))
+    cov = r.get("coverage")
+    if cov and cov["communes"]:
+        lines.append(f"coverage: {cov['covered']} of {cov['communes']} communes lie within "
+                     f"{COVERED_KM:g} km of the imported roads; {len(cov['more_than_2km'])} "
+                     "more than 2 km from any road (their gap is counted when planned)")
+        if cov["not_covered"]:
+            lines.append(f"  NOT COVERED by the road data ({len(cov['not_covered'])}): "
+                         f"{', '.join(cov['not_covered'][:8])}"
+                         + (" ..." if len(cov["not_covered"]) > 8 else ""))
+        if cov["more_than_2km"]:
+            lines.append(f"  more than 2 km from a road: {', '.join(cov['more_than_2km'][:8])}"
+                         + (" ..." if len(cov["more_than_2km"]) > 8 else ""))
+    for prof, closed in (r.get("closed_classes_by_profile") or {}).items():
+        if closed:
+            lines.append(f"closed to {prof}: " + ", ".join(f"{cls} {km:,.0f} km"
+                                                          for cls, km in closed.items()))
     if c.get("outside_boundary"):
         lines.append(f"  {c['outside_boundary']} commune(s) of the communes file lie outside "
                      f"the boundary and were left out, e.g. "

@@ -125,3 +125,72 @@ def test_a_network_path_is_taken_from_the_scenario_file_not_the_current_folder(
     assert main(["validate", str(scenario)]) == 0, capsys.readouterr().err
     out = capsys.readouterr().out
     assert f"network {(project / 'datasets' / 'thu').resolve()}" in out
+
+
+# --- item 2: one command per province ---------------------------------------------------
+
+def test_one_command_imports_a_merged_province_with_its_communes_and_both_libraries(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+
+    from geodata.datasets import load_dataset
+
+    pbf = write_osm(tmp_path / "vietnam-latest.osm.pbf")
+    assert main(["geodata", "import", str(pbf), "--province", "Tuyên Quang"]) == 0
+    out = capsys.readouterr().out
+    ds = load_dataset("tuyen_quang")  # the user data folder, found by name
+    assert len(ds.communes) == 124 and "00715" in ds.communes.index
+    assert set(ds.libraries["name"]) == {"Thư viện tỉnh Hà Giang", "Thư viện tỉnh Tuyên Quang"}
+    assert ds.libraries["location_method"].str.startswith("APPROXIMATE").all()
+    assert "province: Tuyên Quang (2025 province, 124 communes)" in out
+    assert "coverage: 9 of 124 communes lie within 10 km of the imported roads" in out
+    assert "NOT COVERED by the road data (115)" in out
+    assert "closed to motorbike: motorway 20 km" in out
+    manifest = yaml.safe_load((ds.path / "dataset.yaml").read_text(encoding="utf-8"))
+    assert manifest["province"]["key"] == "tuyen-quang"
+    assert manifest["province"]["successor"] == ""
+
+
+def test_a_former_province_by_name_and_an_embedded_name_avoided(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from geodata.datasets import load_dataset
+
+    pbf = write_osm(tmp_path / "f.osm.pbf")
+    assert main(["geodata", "import", str(pbf), "--province", "ha giang"]) == 0
+    ds = load_dataset("former_ha_giang")
+    assert len(ds.communes) == 73 and ds.libraries["library_id"].tolist() == ["TV-02"]
+    assert "province: Hà Giang (former province, 73 communes)" in capsys.readouterr().out
+
+
+def test_province_from_a_road_line_file_and_files_that_override(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import geopandas as gpd
+    from osm_fixtures import NODES, WAYS
+    from shapely.geometry import LineString
+
+    from geodata.datasets import load_dataset
+
+    rows = [{**tags, "osm_id": str(wid)} for wid, (_, tags) in WAYS.items()]
+    geoms = [LineString([NODES[n] for n in refs]) for refs, _ in WAYS.values()]
+    lines = tmp_path / "roads.geojson"
+    gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326").to_file(lines)
+    libs = write_libraries(tmp_path / "l.csv")
+    assert main(["geodata", "import", str(lines), "--province", "Tuyên Quang", "--name", "tq",
+                 "--libraries", str(libs)]) == 0
+    ds = load_dataset("tq")
+    assert ds.libraries["library_id"].tolist() == ["TV-01"] and len(ds.communes) == 124
+    assert "ferry" in set(ds.roads()["omt_class"])
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--province", "Đắk Lắk"], "unknown province 'Đắk Lắk'"),
+    (["--province", "Lào Cai", "--boundary", "x.geojson"], "not both"),
+    ([], "give --name NAME"),
+])
+def test_bad_province_options_are_clear_errors(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str],
+        needle: str) -> None:
+    pbf = write_osm(tmp_path / "f.osm.pbf")
+    assert main(["geodata", "import", str(pbf), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and needle in err and "Traceback" not in err
