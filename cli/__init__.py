@@ -152,6 +152,16 @@ def _summary(plan: Plan) -> str:
     lines.append(f"served {k.communes_served} communes = {k.service_area_share:.0%} of "
                  f"the {k.service_area_communes} in the service area "
                  f"(targets {targets_text()}); unserved {k.communes_unserved}")
+    if k.service_area_name:
+        uncovered = k.service_area_communes - (k.service_area_covered or 0)
+        lines.append(f"  service area: {k.service_area_name}, {k.service_area_communes} "
+                     f"communes" + (f"; the road data covers {k.service_area_covered} of "
+                                    f"them: {uncovered} cannot be served on it and count as "
+                                    "not served" if uncovered else ""))
+    if k.province_2025_name and k.province_2025_share is not None \
+            and k.province_2025_name != k.service_area_name:
+        lines.append(f"  {k.province_2025_name} (2025 province): {k.communes_served} of "
+                     f"{k.province_2025_communes} communes = {k.province_2025_share:.0%}")
     if pv.precheck:
         lines.append(f"  checked before solving: {len(pv.precheck)} stop(s) no trip can serve "
                      f"({', '.join(p.commune_code for p in pv.precheck)})")

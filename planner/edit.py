@@ -237,7 +237,8 @@ def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
                                  required=stops[code].required,
                                  reason_code=REMOVED_REASON_CODE,
                                  reason=f"removed from the plan by hand{who} on {at[:10]}"))
-    kpis = plan_kpis(scenario, problem, routes, tuple(unserved), service_area_communes=area)
+    kpis = plan_kpis(scenario, problem, routes, tuple(unserved),
+                     service_area_communes=area).scoped_like(plan.kpis)
     edited = dataclasses.replace(plan, routes=routes, unserved=tuple(unserved), kpis=kpis,
                                  created_at=at)
     violations = tuple(check_plan(scenario, problem, edited))

@@ -92,6 +92,13 @@ class Kpis:
     cost_vnd: float | None = None  # None: not costed (no scenario rates at hand)
     co2_kg: float | None = None
     co2_source: str | None = None
+    # plan format 3: what the service area is (planner/servicearea.py), how many of its
+    # communes the road data covers, and the share of the 2025 province it lies in
+    service_area_name: str | None = None
+    service_area_covered: int | None = None
+    province_2025_name: str | None = None
+    province_2025_communes: int | None = None
+    province_2025_share: float | None = None
 
     @property
     def crates_moved(self) -> int:
@@ -110,10 +117,31 @@ class Kpis:
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["targets"], out["meets_target"] = dict(self.targets), dict(self.meets_target)
-        for key in ("cost_vnd", "co2_kg", "co2_source"):
+        for key in ("cost_vnd", "co2_kg", "co2_source", *AREA_FIELDS):
             if out[key] is None:
                 del out[key]
         return out
+
+    def scoped(self, *, name: str, covered: int, province_2025: str,
+               province_2025_communes: int) -> Kpis:
+        """These KPIs with their service area named, its coverage by the road data, and the
+        share of the 2025 province around it (every served commune lies in it)."""
+        share = (round(coverage(self.communes_served, province_2025_communes), 4)
+                 if province_2025 and province_2025_communes else None)
+        return replace(self, service_area_name=name, service_area_covered=covered,
+                       province_2025_name=province_2025 or None,
+                       province_2025_communes=province_2025_communes or None,
+                       province_2025_share=share)
+
+    def scoped_like(self, other: Kpis) -> Kpis:
+        """These KPIs with ``other``'s service area (an edited or re-timed plan)."""
+        if other.service_area_name is None:
+            return self
+        return self.scoped(name=other.service_area_name,
+                           covered=other.service_area_covered or 0,
+                           province_2025=other.province_2025_name or "",
+                           province_2025_communes=other.province_2025_communes or 0)
+
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Kpis:
@@ -121,6 +149,10 @@ class Kpis:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known and v is not None}
         return cls(**values)
+
+
+AREA_FIELDS = ("service_area_name", "service_area_covered", "province_2025_name",
+               "province_2025_communes", "province_2025_share")
 
 
 def route_kpis(routes: Sequence[Route], unserved: Sequence[Unserved], *,

@@ -49,6 +49,7 @@ from planner.rotation import (
 )
 from planner.scenario import ROTATION_PATHS, Scenario, check_against_data, load_scenario
 from planner.schedule import time_route
+from planner.servicearea import service_area_of
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ def check_scenario(scenario: Scenario, dataset: Dataset, *, file: str = "<scenar
     command line (``planner validate``, ``planner solve``) and the web UI run."""
     check_against_data(scenario, commune_codes=set(dataset.communes.index),
                        profiles=set(load_profiles()), file=file)
+    service_area_of(scenario, dataset, file=file)
 
 
 def places_of(scenario: Scenario, dataset: Dataset) -> tuple[Place, ...]:
@@ -339,9 +341,10 @@ def _retimed(scenario: Scenario, plan: Plan, net: Network) -> tuple[Plan, bool]:
     orders = {r.vehicle_id: [index[v.commune_code] for v in r.visits] for r in plan.routes}
     timings = [time_route(problem, k, orders.get(v.id, [])) for k, v in
                enumerate(problem.vehicles)]
-    return assemble_plan(scenario, net.places, problem, timings, plan.unserved, plan.provenance,
-                         service_area_communes=plan.kpis.service_area_communes,
-                         notes=plan.notes, attribution=plan.attribution), all(
+    timed = assemble_plan(scenario, net.places, problem, timings, plan.unserved,
+                          plan.provenance, service_area_communes=plan.kpis.service_area_communes,
+                          notes=plan.notes, attribution=plan.attribution)
+    return replace(timed, kpis=timed.kpis.scoped_like(plan.kpis)), all(
         t.feasible for t in timings)
 
 
@@ -379,9 +382,13 @@ def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
                                 profiles=net.profiles, cut_off=net.cut_off)
     provenance = _provenance(scenario, scenario_file, net, problem, params, raw, blocked,
                              constraints, t0)
+    area = service_area_of(scenario, net.dataset, file=scenario_file)
     plan = assemble_plan(scenario, net.places, problem, timings, unserved, provenance,
-                         service_area_communes=len(net.dataset.communes),
+                         service_area_communes=area.size,
                          notes=tuple(net.dataset.notes), attribution=net.dataset.attribution)
+    plan = replace(plan, kpis=plan.kpis.scoped(
+        name=area.name, covered=area.covered, province_2025=area.province_2025,
+        province_2025_communes=area.province_2025_communes))
     if setup is not None and previous is not None:
         record = replan_record(setup, previous, plan, done=done, locked=locked,
                                compare_with=compare_with)

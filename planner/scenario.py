@@ -425,6 +425,21 @@ class RotationSpec(_Model):
 ROTATION_PATHS = ("batches", "history", "profiles")
 
 
+class ServiceAreaSpec(_Model):
+    """The communes a plan's coverage counts against (schema version 3): a province of the
+    region (a 2025 one, or a former one: "former Lào Cai", "Hà Giang") or a list of codes."""
+
+    province: str | None = Field(default=None, min_length=1, max_length=80)
+    communes: tuple[CommuneCode, ...] | None = Field(default=None, min_length=1)
+    name: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _one(self) -> ServiceAreaSpec:
+        if (self.province is None) == (self.communes is None):
+            raise ValueError("give either `province: NAME` or `communes: [codes]`")
+        return self
+
+
 class Scenario(_Model):
     """A complete planning question: who serves which communes, with what, and when."""
 
@@ -443,6 +458,7 @@ class Scenario(_Model):
     solver: SolverSettings = SolverSettings()
     assumptions: tuple[str, ...] = ()
     rotation: RotationSpec | None = None
+    service_area: ServiceAreaSpec | None = None  # schema version 3 (planner/servicearea.py)
 
     @model_validator(mode="after")
     def _versioned(self) -> Scenario:
@@ -453,6 +469,8 @@ class Scenario(_Model):
                   if d.far_from_road_ok]
             v3 += [f"stops[{i}].far_from_road_ok" for i, st in enumerate(self.stops)
                    if st.far_from_road_ok]
+            if self.service_area is not None:
+                v3.append("service_area")
             if v3:
                 raise ValueError(f"{', '.join(v3[:5])} needs `schema_version: 3`")
         return self
@@ -460,7 +478,7 @@ class Scenario(_Model):
     @model_serializer(mode="wrap")
     def _without_unset_rotation(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Left out when absent, so scenarios without batches dump (and digest) as before.
-        data = handler(self)
+        data = _drop_unset_v3(handler(self))
         if isinstance(data, dict) and data.get("rotation", ...) is None:
             del data["rotation"]
         return data
