@@ -401,6 +401,51 @@ def _cmd_communes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scenario_new(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from geodata.datasets import load_dataset
+    from geodata.profiles import load_profiles
+    from planner.newscenario import new_scenario_text, parse_vehicles
+    from planner.pipeline import check_scenario
+    from planner.scenario import load_scenario
+    from planner.servicearea import dataset_province
+
+    try:
+        vehicles = parse_vehicles(args.vehicles, sorted(load_profiles()))
+        start = dt.date.fromisoformat(args.start) if args.start else None
+    except ValueError as exc:
+        raise PlannerError(str(exc)) from None
+    ds = load_dataset(args.network)
+    province = dataset_province(ds)
+    area = (sorted(province_communes(province)) if province is not None
+            else [str(c) for c in ds.communes.index])
+    text = new_scenario_text(ds, network=args.network, share=args.share, vehicles=vehicles,
+                             days=args.days, area_province=None if province is None else (
+                                 f"former {province.name}" if province.kind == "former"
+                                 else province.name),
+                             area_communes=area, library_id=args.library, start=start,
+                             name=args.name)
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise PlannerError(f"{out}: exists; give --force to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    scenario = load_scenario(out)
+    check_scenario(scenario, load_dataset(args.network), file=str(out.resolve()))
+    print(f"wrote {out}: {len(scenario.stops)} stops, "
+          f"{sum(v.count for v in scenario.vehicles)} vehicle(s), {scenario.horizon.days} days"
+          f", service area {province.label if province else 'the dataset communes'}; "
+          "values marked ASSUMPTION are to be replaced with the library's own")
+    return 0
+
+
+def province_communes(province: Any) -> list[str]:
+    from geodata.region import load_region
+
+    return [str(c) for c in load_region().communes_of(province).index]
+
+
 def _cmd_geodata_import(args: argparse.Namespace) -> int:
     from geodata.importer import run
 
@@ -495,6 +540,28 @@ def build_parser() -> argparse.ArgumentParser:
     imp = geo.add_parser("import", help="import .osm.pbf/.osm or road-line files as a dataset")
     configure_parser(imp)
     imp.set_defaults(func=_cmd_geodata_import)
+    p = sub.add_parser("scenario", help="scenario files: write one to start from")
+    ssub = p.add_subparsers(dest="scenario_command", required=True)
+    new = ssub.add_parser("new", help="write a commented scenario of a dataset (the most remote "
+                                      "share of its province's communes, the vehicles given), "
+                                      "which validates and solves as is")
+    new.add_argument("--network", required=True, help="dataset name or folder")
+    new.add_argument("--share", type=float, default=0.15,
+                     help="share of the service area's communes to serve (default 0.15, the "
+                          "programme's 2026 target)")
+    new.add_argument("--rank", choices=["remoteness"], default="remoteness",
+                     help="which communes first: the farthest from the library by road")
+    new.add_argument("--vehicles", default="truck:1,van:1",
+                     help="PROFILE:COUNT,... (default truck:1,van:1)")
+    new.add_argument("--days", type=int, choices=range(1, 32), default=5, metavar="1-31")
+    new.add_argument("--library", default=None, help="library_id trips start from (default: "
+                                                     "the dataset's first)")
+    new.add_argument("--start", default=None, help="first day, YYYY-MM-DD (default: next "
+                                                   "Monday)")
+    new.add_argument("--name", default=None, help="scenario name")
+    new.add_argument("--out", required=True, help="the YAML file to write")
+    new.add_argument("--force", action="store_true", help="replace an existing file")
+    new.set_defaults(func=_cmd_scenario_new)
     p = sub.add_parser("communes", help="list a dataset's communes, optionally by remoteness")
     p.add_argument("--network", default=None,
                    help="dataset name or folder (default: the embedded ha_giang)")

@@ -36,7 +36,7 @@ REGION_FILES = ("communes_2025.csv", "crosswalk.csv", "provinces.parquet", "libr
 # whole province of the region has 0.3-1.9 million people
 MAX_COMMUNE_POPULATION = 250_000
 MAX_DENSITY_PER_KM2 = 30_000.0
-FORMER_WORDS = ("former", "cu", "old", "truoc 2025", "pre-2025")
+FORMER_WORDS = ("former province", "former", "cu", "old", "truoc 2025", "pre-2025")
 
 
 class UnknownProvinceError(GeodataError, KeyError):

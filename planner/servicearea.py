@@ -58,6 +58,16 @@ def _matching_province(region: Region, codes: frozenset[str]) -> Province | None
     return None
 
 
+def dataset_province(dataset: Dataset, region: Region | None = None) -> Province | None:
+    """The province a dataset is of: the one it was imported for (``province`` in its
+    ``dataset.yaml``), else the one whose communes it holds exactly, else None."""
+    region = region or load_region()
+    declared = (dataset.manifest.get("province") or {}).get("key")
+    found = next((p for p in region.provinces if p.key == declared), None)
+    return found or _matching_province(region, frozenset(str(c) for c in
+                                                         dataset.communes.index))
+
+
 def service_area_of(scenario: Scenario, dataset: Dataset, *, file: str = "<scenario>",
                     region: Region | None = None) -> ServiceArea:
     """The service area of ``scenario`` planned on ``dataset`` (see the module doc); a
@@ -84,9 +94,7 @@ def service_area_of(scenario: Scenario, dataset: Dataset, *, file: str = "<scena
                                          "use 5-digit 2025 commune codes")])
         name, source = spec.name or f"{len(codes)} communes listed in the scenario", "scenario"
     else:
-        declared = (dataset.manifest.get("province") or {}).get("key")
-        province = next((p for p in region.provinces if p.key == declared), None) \
-            or _matching_province(region, in_data)
+        province = dataset_province(dataset, region)
         if province is not None:
             codes = frozenset(region.communes_of(province).index)
             name, source = province.label, "dataset"
@@ -106,4 +114,4 @@ def service_area_of(scenario: Scenario, dataset: Dataset, *, file: str = "<scena
                        province_2025_communes=enclosing.communes if enclosing else 0)
 
 
-__all__ = ["ServiceArea", "service_area_of"]
+__all__ = ["ServiceArea", "dataset_province", "service_area_of"]

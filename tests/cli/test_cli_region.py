@@ -194,3 +194,52 @@ def test_bad_province_options_are_clear_errors(
     assert main(["geodata", "import", str(pbf), *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and needle in err and "Traceback" not in err
+
+
+# --- item 4: a scenario to start from ----------------------------------------------------
+
+def test_scenario_new_writes_a_commented_scenario_that_validates_and_solves(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from planner.scenario import load_scenario
+
+    pbf = write_osm(tmp_path / "f.osm.pbf")
+    assert main(["geodata", "import", str(pbf), "--province", "Tuyên Quang"]) == 0
+    out = tmp_path / "new.yaml"
+    assert main(["scenario", "new", "--network", "tuyen_quang", "--share", "0.05",
+                 "--vehicles", "van:1,motorbike:2", "--days", "2", "--start", "2026-12-07",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "wrote" in printed and "service area Tuyên Quang" in printed
+    text = out.read_text(encoding="utf-8")
+    assert text.count("ASSUMPTION") >= 5 and 'province: "Tuyên Quang"' in text
+    s = load_scenario(out)
+    assert s.schema_version == 3 and s.service_area.province == "Tuyên Quang"
+    # ceil(5% of 124) = 7 stops, among the communes the fixture's roads reach
+    assert len(s.stops) == 7
+    assert [v.count for v in s.vehicles] == [1, 2]
+    # both libraries of the merged province are depots; trips start at the first
+    assert [d.id for d in s.depots] == ["TV-02", "TV-08"]
+    assert {v.depot for v in s.vehicles} == {"TV-02"}
+    assert "not reached by the road data" in text
+    # communes only the van reaches (motorbikes stay off the motorway) are the van's
+    assert "allowed_profiles: [van]" in text
+    plan_dir = tmp_path / "plan"
+    assert main(["solve", str(out), "--out", str(plan_dir), "--time-limit", "2"]) == 0
+    plan = json.loads((plan_dir / "plan.json").read_text(encoding="utf-8"))
+    assert plan["kpis"]["service_area_communes"] == 124
+    assert plan["kpis"]["service_area_name"] == "Tuyên Quang"
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--vehicles", "bus:2"], "not PROFILE:COUNT"),
+    (["--share", "1.5"], "between 0 and 1"),
+    (["--library", "TV-99"], "the dataset's libraries are"),
+])
+def test_scenario_new_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  args: list[str], needle: str) -> None:
+    assert main(["scenario", "new", "--network", "ha_giang", "--out",
+                 str(tmp_path / "x.yaml"), *args]) == 2
+    assert needle in capsys.readouterr().err
+    assert not (tmp_path / "x.yaml").exists()
