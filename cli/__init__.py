@@ -230,7 +230,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise PlannerError(f"{exc.args[0]}: the resolved scenario written beside the plan is "
                            "missing; re-run `planner solve`") from None
-    net = prepare_network(scenario, scenario_file=sc_file)
+    net = prepare_network(scenario, scenario_file=sc_file,
+                          data_digest=plan.provenance.data_digest)
+    if ".versions" in net.dataset.path.parts:
+        print(f"note: dataset {net.dataset.name} was re-imported since this plan was made; "
+              f"checked on the version it was made with ({net.dataset.path})")
     problem = problem_for(scenario, net)
     violations = check_plan(scenario, problem, plan)
     if plan.provenance.scenario_digest not in (None, scenario.digest):

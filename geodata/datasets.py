@@ -105,6 +105,29 @@ class Dataset:
         return pd.read_csv(self.path / "libraries.csv", dtype={"commune_2025_code": str})
 
 
+VERSIONS_DIR = ".versions"
+"""Beside a user's datasets: ``.versions/<name>/<digest[:16]>/`` keeps each dataset a
+re-import (``--force``) replaced, so plans made on it can still be checked on their roads."""
+
+
+def version_folder(dataset_path: Path, name: str, digest: str) -> Path:
+    return dataset_path.parent / VERSIONS_DIR / name / digest[:16]
+
+
+def pinned_version(dataset: Dataset, digest: str | None) -> Dataset | None:
+    """``dataset`` as it was when its digest was ``digest``: the current folder if it still
+    is, else the version a re-import kept; None when neither has that digest (no digest:
+    the current folder)."""
+    if not digest or dataset.digest == digest:
+        return dataset
+    folder = version_folder(dataset.path, dataset.name, digest)
+    if not _is_folder(folder, "dataset.yaml"):
+        return None
+    kept = load_dataset(folder)
+    kept = Dataset(name=dataset.name, path=kept.path, manifest=kept.manifest)
+    return kept if kept.digest == digest else None
+
+
 def _is_folder(path: Path, holding: str = "") -> bool:
     """Whether ``path`` is a folder (holding the file ``holding``); False for a name the system
     cannot look up at all (too long, a NUL byte...)."""

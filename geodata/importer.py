@@ -43,7 +43,13 @@ import yaml
 from shapely.geometry import LineString
 
 from geodata import osm
-from geodata.datasets import DATA_DIR, embedded_datasets, user_data_dir
+from geodata.datasets import (
+    DATA_DIR,
+    embedded_datasets,
+    load_dataset,
+    user_data_dir,
+    version_folder,
+)
 from geodata.errors import DataFileMissingError, GeodataError
 from geodata.network import metric_crs_for
 
@@ -821,6 +827,7 @@ def _publish(tmp: Path, target: Path, *, force: bool) -> None:
     deleted only once the new one is in."""
     if target.exists() or target.is_symlink():
         _check_target(target, force=force)
+        digest = _digest_or_none(target)
         old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
         target.rename(old)
         try:
@@ -828,9 +835,25 @@ def _publish(tmp: Path, target: Path, *, force: bool) -> None:
         except OSError:
             old.rename(target)
             raise
-        shutil.rmtree(old, ignore_errors=True)
+        if digest is None:  # not a loadable dataset: nothing a plan could have used
+            shutil.rmtree(old, ignore_errors=True)
+            return
+        keep = version_folder(target, target.name, digest)
+        if keep.exists():  # the same data was kept before
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            old.rename(keep)
+            log.info("kept the replaced dataset for the plans made on it: %s", keep)
     else:
         tmp.rename(target)
+
+
+def _digest_or_none(folder: Path) -> str | None:
+    try:
+        return load_dataset(folder).digest
+    except (GeodataError, OSError):
+        return None
 
 
 # --- command line ------------------------------------------------------------------------

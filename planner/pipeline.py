@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 
 from geodata.closures import Closure, ClosureError, RoadConditions, Season, road_conditions
-from geodata.datasets import Dataset, known_datasets, load_dataset
+from geodata.datasets import Dataset, known_datasets, load_dataset, pinned_version
 from geodata.errors import GeodataError
 from geodata.graphs import cached_matrices, cut_off, load_road_graph
 from geodata.network import RoadGraph
 from geodata.profiles import load_profiles
 from geodata.routing import FAR_FROM_ROADS_M, Matrices, ProfileGraph, profile_graph, snap_points
 from planner import access, solve
-from planner.errors import Problem, ScenarioError
+from planner.errors import PlannerError, Problem, ScenarioError
 from planner.explain import explain_unserved, precheck
 from planner.plan import Plan, Unserved, assemble_plan
 from planner.problem import Place, RoutingProblem, build_problem
@@ -84,14 +84,25 @@ class Network:
                             gaps_m=gaps)
 
 
-def dataset_of(scenario: Scenario, *, file: str = "<scenario>") -> Dataset:
+def dataset_of(scenario: Scenario, *, file: str = "<scenario>",
+               data_digest: str | None = None) -> Dataset:
     """The road dataset the scenario plans on (field ``network``); a
-    :class:`~planner.errors.ScenarioError` naming the field when there is none."""
+    :class:`~planner.errors.ScenarioError` naming the field when there is none. With
+    ``data_digest`` (a plan's), the dataset as it was then: the current one, or the version
+    a re-import kept; never other roads (a :class:`~planner.errors.PlannerError` says so)."""
     try:
-        return load_dataset(scenario.network)
+        dataset = load_dataset(scenario.network)
     except GeodataError as exc:
         raise ScenarioError([Problem(file, "network", scenario.network, str(exc),
                                      f"use one of: {', '.join(known_datasets())}")]) from None
+    pinned = pinned_version(dataset, data_digest)
+    if pinned is None:
+        raise PlannerError(
+            f"the road data this plan was made with (dataset {dataset.name!r}, digest "
+            f"{str(data_digest)[:16]}) is no longer available: the dataset was replaced and "
+            f"its earlier version was not kept (in {dataset.path.parent / '.versions'}). "
+            f"Re-plan on the current data with `planner solve`, or restore that dataset.")
+    return pinned
 
 
 def check_scenario(scenario: Scenario, dataset: Dataset, *, file: str = "<scenario>") -> None:
@@ -154,11 +165,13 @@ def conditions_for(scenario: Scenario, graph: RoadGraph, *, scenario_file: str =
                                      ids[bad] if ids else None, str(exc))]) from None
 
 
-def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>") -> Network:
-    """Load the dataset and graph, snap every place per profile, compute matrices."""
+def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>",
+                    data_digest: str | None = None) -> Network:
+    """Load the dataset (the version of ``data_digest`` when given: a plan's) and graph,
+    snap every place per profile, compute matrices."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    dataset = dataset_of(scenario, file=scenario_file)
+    dataset = dataset_of(scenario, file=scenario_file, data_digest=data_digest)
     check_scenario(scenario, dataset, file=scenario_file)
     profiles_all = load_profiles()
     graph, graph_hit = load_road_graph(dataset)

@@ -243,3 +243,47 @@ def test_scenario_new_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[
                  str(tmp_path / "x.yaml"), *args]) == 2
     assert needle in capsys.readouterr().err
     assert not (tmp_path / "x.yaml").exists()
+
+
+# --- item 6: plans pinned to their data ---------------------------------------------------
+
+def test_a_plan_is_checked_on_the_roads_it_was_made_with_after_a_re_import(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import shutil
+
+    from osm_fixtures import WAYS
+
+    from geodata.datasets import load_dataset, user_data_dir
+
+    communes = write_communes(tmp_path / "c.csv", ("00001", "00002"))
+    libs = write_libraries(tmp_path / "l.csv")
+    common = ["--name", "pin", "--communes", str(communes), "--libraries", str(libs)]
+    assert main(["geodata", "import", str(write_osm(tmp_path / "a.osm.pbf")), *common]) == 0
+    first = load_dataset("pin").digest
+    scenario = tmp_path / "pin.yaml"
+    scenario.write_text(
+        "name: pin\nnetwork: pin\nhorizon: {start_date: 2026-12-07, days: 1}\n"
+        "depots: [{id: lib, name: L, location: {lon: 105.002, lat: 22.802}}]\n"
+        "vehicles: [{id: v, name: V, profile: van, depot: lib, capacity_crates: 5}]\n"
+        "stops: [{commune_code: '00001'}, {commune_code: '00002'}]\n", encoding="utf-8")
+    assert main(["solve", str(scenario), "--out", str(tmp_path / "plan"),
+                 "--time-limit", "1"]) == 0
+    plan = json.loads((tmp_path / "plan" / "plan.json").read_text(encoding="utf-8"))
+    assert plan["provenance"]["data_digest"] == first
+    # re-import other roads (no primary road between A and B) over the same name
+    fewer = {k: v for k, v in WAYS.items() if k != 201}
+    assert main(["geodata", "import", str(write_osm(tmp_path / "b.osm.pbf", ways=fewer)),
+                 *common, "--force"]) == 0
+    assert load_dataset("pin").digest != first
+    kept = user_data_dir() / ".versions" / "pin" / first[:16]
+    assert (kept / "roads.parquet").is_file()
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "plan")]) == 0
+    out = capsys.readouterr().out
+    assert "re-imported since this plan was made" in out and "OK, no violations" in out
+    # without the kept version, the check refuses rather than use other roads
+    shutil.rmtree(kept)
+    assert main(["check", str(tmp_path / "plan")]) == 2
+    assert "is no longer available" in capsys.readouterr().err
