@@ -477,7 +477,10 @@ def test_existing_dataset_needs_force(tmp_path: Path, pbf: Path,
     smaller = write_osm(tmp_path / "smaller.osm.pbf", ways={101: WAYS[101]})
     assert main([str(smaller), "--name", "hg", "--out-dir", str(out), "--force"]) == 0
     assert len(load_dataset(out / "hg").roads()) == 1
-    assert sorted(p.name for p in out.iterdir()) == ["hg"]
+    # no temporary folder is left; the replaced dataset is kept for the plans made on it
+    assert sorted(p.name for p in out.iterdir()) == [".versions", "hg"]
+    (kept,) = (out / ".versions" / "hg").iterdir()
+    assert len(load_dataset(kept).roads()) == 9
 
 
 def test_failed_import_leaves_the_existing_dataset_untouched(
