@@ -363,6 +363,8 @@ def leg_path(pg: ProfileGraph, mat: Matrices, i: int, j: int) -> Leg:
     arcs = pg.arc_index(np.array(path[:-1]), np.array(path[1:]))
     parts = []
     steps: list[dict] = []
+    ferry = _ferry_times_s(graph, pg.profile, None)
+    ferry_s = dict(zip(ferry[0].tolist(), ferry[1].tolist(), strict=True)) if ferry else {}
     for a in arcs.tolist():
         edge, fwd = int(pg.arc_edge[a]), bool(pg.arc_forward[a])
         parts.append(graph.edge_coords(edge, forward=fwd))
@@ -373,12 +375,20 @@ def leg_path(pg: ProfileGraph, mat: Matrices, i: int, j: int) -> Leg:
             name, ref = str(graph.seg_name[s]), str(graph.seg_ref[s])
             road_class = graph.classes[int(graph.seg_class[s])]
             km = float(graph.seg_length_m[s]) / 1000
-            if steps and steps[-1]["name"] == name and steps[-1]["ref"] == ref:
+            on_ferry = road_class == FERRY_CLASS
+            if steps and steps[-1]["name"] == name and steps[-1]["ref"] == ref \
+                    and ("minutes" in steps[-1]) == on_ferry:
                 steps[-1]["km"] += km
             else:
                 steps.append({"name": name, "ref": ref, "road_class": road_class, "km": km})
+                if on_ferry:
+                    steps[-1]["minutes"] = 0.0
+            if on_ferry:  # a crossing: its time (with the wait) is what the driver needs
+                steps[-1]["minutes"] += ferry_s.get(s, 0.0) / 60
     for st in steps:
         st["km"] = round(st["km"], 2)
+        if "minutes" in st:
+            st["minutes"] = round(st["minutes"])
     coords = np.concatenate([parts[0]] + [p[1:] for p in parts[1:]])
     t_q, l_q = _quantised(pg)
     return Leg(coords=coords, length_m=float(l_q[arcs].sum()) * 0.1,

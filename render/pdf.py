@@ -225,6 +225,8 @@ def _boxes(labels: Sequence[str], st: SheetStyles, *, width: float = TEXT_W,
 
 
 def _road_markup(step: DirectionStep, _: Translator) -> str:
+    if step.minutes is not None:
+        return f"<b>{escape(_('ferry_step', name=', '.join(step.names), minutes=round(step.minutes)))}</b>"  # noqa: E501
     if step.ref:
         text = f"<b>{escape(step.ref)}</b>"
         if step.names:

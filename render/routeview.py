@@ -66,6 +66,7 @@ class DirectionStep:
     road_class: str
     km: float
     cumulative_km: float
+    minutes: float | None = None  # a ferry crossing: its time, the wait included
 
 
 @dataclass(frozen=True)
@@ -178,17 +179,23 @@ def summarise_directions(directions: Iterable[Mapping[str, Any]]) -> tuple[Direc
         ref = str(d.get("ref") or "").strip()
         name = _short_name(str(d.get("name") or ""))
         road_class = str(d.get("road_class") or "")
-        key = ("ref", _norm(ref)) if ref else ("name", _norm(name)) if name else \
-            ("class", road_class)
+        key: tuple[str, ...] = ("ref", _norm(ref)) if ref else ("name", _norm(name)) \
+            if name else ("class", road_class)
+        minutes = d.get("minutes")
+        if minutes is not None:  # a ferry stays its own step
+            key = ("ferry", *key)
         km = float(d.get("km") or 0.0)
         if groups and groups[-1]["key"] == key:
             g = groups[-1]
             g["km"] += km
+            if minutes is not None:
+                g["minutes"] = (g.get("minutes") or 0.0) + float(minutes)
             if name and _norm(name) not in {_norm(n) for n in g["names"]}:
                 g["names"].append(name)
         else:
             groups.append({"key": key, "ref": ref, "names": [name] if name else [],
-                           "road_class": road_class, "km": km})
+                           "road_class": road_class, "km": km,
+                           "minutes": float(minutes) if minutes is not None else None})
     steps, total = [], 0.0
     for g in groups:
         total += g["km"]
@@ -200,7 +207,8 @@ def summarise_directions(directions: Iterable[Mapping[str, Any]]) -> tuple[Direc
                 continue
             names.append(n)
         steps.append(DirectionStep(ref=ref, names=tuple(names[:3]), road_class=g["road_class"],
-                                   km=round(g["km"], 1), cumulative_km=round(total, 1)))
+                                   km=round(g["km"], 1), cumulative_km=round(total, 1),
+                                   minutes=g["minutes"]))
     return tuple(steps)
 
 

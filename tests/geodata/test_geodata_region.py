@@ -149,3 +149,15 @@ def test_a_ferry_in_a_road_line_file_with_osm_tags(tmp_path) -> None:
     assert w.loc[2, "omt_class"] == "ferry" and w.loc[2, "duration_s"] == 1200
     assert np.isnan(w.loc[1, "duration_s"])
     assert lines.stats.not_drivable_values == {"ferry (no motor vehicles)": 1}
+
+
+def test_the_sheet_gets_the_crossing_time_of_a_ferry(tmp_path) -> None:
+    from osm_fixtures import NODES
+
+    from geodata.routing import FERRY_WAIT_S, leg_path
+
+    _, graph = _ferry_graph(tmp_path)
+    w, q = node_at(graph, NODES[5]), node_at(graph, NODES[7])
+    pg = pgraph(graph, "van")
+    leg = leg_path(pg, travel_matrices(pg, np.array([w, q])), 0, 1)
+    assert leg.directions[0]["minutes"] == round((600 + FERRY_WAIT_S) / 60)

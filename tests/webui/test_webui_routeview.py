@@ -67,3 +67,18 @@ def test_number_formats() -> None:
     assert number(1234.5, "vi") == "1.234,5" and number(1234.5, "en") == "1,234.5"
     assert percent(0.1644, "vi") == "16,4%" and percent(0.15, "en", digits=0) == "15%"
     assert hours_text(5.43) == "5h26" and hours_text(0.99) == "0h59"
+
+
+def test_a_ferry_crossing_is_its_own_step_with_its_time() -> None:
+    from render.i18n import Translator
+    from render.pdf import _road_markup
+
+    steps = summarise_directions([
+        {"name": "Quốc lộ 6", "ref": "QL.6", "road_class": "trunk", "km": 12.0},
+        {"name": "Phà Tạ Bú", "ref": "", "road_class": "ferry", "km": 2.1, "minutes": 40},
+        {"name": "Quốc lộ 6", "ref": "QL.6", "road_class": "trunk", "km": 3.0}])
+    assert [s.road_class for s in steps] == ["trunk", "ferry", "trunk"]
+    assert steps[1].minutes == 40 and steps[0].minutes is None
+    en = _road_markup(steps[1], Translator("en"))
+    assert "Ferry Phà Tạ Bú: about 40 min to cross (waiting included)" in en
+    assert "qua phà khoảng 40 phút" in _road_markup(steps[1], Translator("vi"))

@@ -225,7 +225,7 @@ def test_network_may_only_name_a_dataset(client: FlaskClient, with_default: Path
     resp = _upload(client, _stored_yaml() + f"network: {network!r}\n")
     assert resp.status_code == 422
     page = _page(resp)
-    assert 'data-field="network"' in page and "use one of: ha_giang" in page
+    assert 'data-field="network"' in page and "use one of: cao_bang, ha_giang" in page
     if network != "nope":
         assert "never by a folder path" in page
     assert "dataset.yaml" not in page and "missing" not in page
