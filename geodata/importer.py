@@ -883,7 +883,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
                              "with commune_code and name); without --boundary the roads are "
                              "clipped to their convex hull plus --buffer-km; with --boundary, "
                              "communes outside it are left out and counted")
-    parser.add_argument("--libraries", type=Path, default=None,
+    parser.add_argument("--libraries", "--library", dest="libraries", type=Path, default=None,
                         help="the provincial library and hubs trips start from (CSV with "
                              "columns name, lon, lat and optionally library_id, "
                              "commune_2025_code, location_precision_km, or a point file)")
@@ -895,7 +895,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
                              "~/.local/share/mobile-library-planner/datasets, where scenarios "
                              "find it by name)")
     parser.add_argument("--force", action="store_true",
-                        help="replace an existing dataset of that name")
+                        help="replace an existing dataset of that name (the replaced one is "
+                             "kept under .versions/ beside it, for the plans made on it)")
     return parser
 
 
