@@ -343,12 +343,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_communes(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from geodata.datasets import load_dataset
-    from geodata.graphs import load_road_graph
-    from geodata.profiles import get_profile
-    from geodata.routing import FAR_FROM_ROADS_M, profile_graph, snap_points, travel_matrices
+    from planner.access import ACCESS_SPEED_KMH, WARN_M
+    from planner.newscenario import rank_by_remoteness
 
     ds = load_dataset(args.network or "ha_giang")
     which = (f"dataset {ds.name}" if args.network else
@@ -367,40 +364,31 @@ def _cmd_communes(args: argparse.Namespace) -> int:
     if len(libs) == 0:
         raise PlannerError(f"{which} ({ds.path}) has no library to rank the communes from: "
                            "import it again with --libraries FILE (a CSV with name, lon, lat)")
-    if args.library is not None:
-        chosen = libs[libs["library_id"].astype(str) == args.library]
-        if chosen.empty:
-            raise PlannerError(f"--library {args.library!r}: no library of that id in {which}; "
-                               f"its libraries: {', '.join(libs['library_id'].astype(str))}")
-        lib = chosen.iloc[0]
-    else:
-        lib = libs.iloc[0]
-    graph, _ = load_road_graph(ds)
-    pg = profile_graph(graph, get_profile(args.profile))
-    lon = np.r_[lib["lon"], communes["lon"].to_numpy()]
-    lat = np.r_[lib["lat"], communes["lat"].to_numpy()]
-    snap = snap_points(pg, lon, lat)
-    mat = travel_matrices(pg, snap.node)
-    hours = mat.time_s[0, 1:] / 3600
+    ids = libs["library_id"].astype(str).tolist()
+    if args.library is not None and args.library not in ids:
+        raise PlannerError(f"--library {args.library!r}: no library of that id in {which}; "
+                           f"its libraries: {', '.join(ids)}")
+    index = ids.index(args.library) if args.library else 0
+    lib = libs.iloc[index]
+    ranked, lib_snap = rank_by_remoteness(ds, profile=args.profile, library_index=index)
     print(f"communes of {which} by {args.profile} travel time from {lib['name']} "
           f"({lib['library_id']}; approximate point)")
     if len(libs) > 1 and args.library is None:
         print(f"  {len(libs)} libraries in this dataset; ranked from the first, choose with "
-              f"--library {' / '.join(libs['library_id'].astype(str))}")
+              f"--library {' / '.join(ids)}")
     far = 0
-    for i in np.argsort(-hours):
-        gap = snap.distance_m[i + 1]
+    for c in ranked:
         flag = ""
-        if gap > FAR_FROM_ROADS_M:
+        if c.snap_m > WARN_M:
             far += 1
-            flag = "  FAR FROM ROADS: the time leaves out this gap"
-        print(f"{communes.index[i]}  {communes['name'].iloc[i]:<28}{hours[i]:6.2f} h"
-              f"{mat.distance_m[0, i + 1] / 1000:8.1f} km  snap {gap:5.0f} m{flag}")
-    if far or snap.distance_m[0] > FAR_FROM_ROADS_M:
+            flag = (f"  FAR FROM ROADS: {c.snap_m / 1000:.1f} km each way counted at "
+                    f"{ACCESS_SPEED_KMH:g} km/h")
+        print(f"{c.code}  {c.name:<28}{c.hours:6.2f} h{c.km:8.1f} km  snap {c.snap_m:5.0f} m"
+              f"{flag}")
+    if far or lib_snap > WARN_M:
         print(f"\nwarning: {far} of {len(communes)} commune point(s)"
-              + (f" and the library ({snap.distance_m[0] / 1000:.1f} km)"
-                 if snap.distance_m[0] > FAR_FROM_ROADS_M else "")
-              + f" lie more than {FAR_FROM_ROADS_M / 1000:.0f} km from a road the "
+              + (f" and the library ({lib_snap / 1000:.1f} km)" if lib_snap > WARN_M else "")
+              + f" lie more than {WARN_M / 1000:.0f} km from a road the "
               f"{args.profile} may use", file=sys.stderr)
     return 0
 

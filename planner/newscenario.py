@@ -22,7 +22,7 @@ from geodata.datasets import Dataset
 from geodata.graphs import load_road_graph
 from geodata.profiles import load_profiles
 from geodata.routing import profile_graph, snap_points, travel_matrices
-from planner.access import ERROR_M, WARN_M
+from planner.access import ERROR_M, WARN_M, counted_gaps_m, with_access_gaps
 from planner.errors import PlannerError
 
 # ASSUMPTION defaults per vehicle profile: crates carried (about 50 books a crate)
@@ -34,7 +34,7 @@ _VEHICLES = re.compile(r"^\s*([a-z_]+)\s*:\s*(\d{1,2})\s*$")
 class RankedCommune:
     code: str
     name: str
-    hours: float  # travel time from the library (inf: no road reaches it)
+    hours: float  # travel time from the library, with the gaps a plan counts (inf: no road)
     km: float
     snap_m: float  # distance from its point to the road network
     # profiles whose roads come within planner.access.ERROR_M of its point
@@ -58,7 +58,8 @@ def rank_by_remoteness(dataset: Dataset, *, profile: str, library_index: int = 0
                        also: Sequence[str] = ()) -> tuple[list[RankedCommune], float]:
     """The dataset's communes, farthest first by ``profile`` from library ``library_index``,
     and the library's own distance to the road network in metres; ``reached_by`` says which
-    of ``profile`` and ``also`` have a road within 10 km of each commune."""
+    of ``profile`` and ``also`` have a road within 10 km of each commune. Times and km count
+    the gaps between far points and the road as a plan does (:mod:`planner.access`)."""
     libs = dataset.libraries
     communes = dataset.communes
     graph, _ = load_road_graph(dataset)
@@ -67,7 +68,7 @@ def rank_by_remoteness(dataset: Dataset, *, profile: str, library_index: int = 0
     lon = np.r_[float(lib["lon"]), communes["lon"].to_numpy(float)]
     lat = np.r_[float(lib["lat"]), communes["lat"].to_numpy(float)]
     snap = snap_points(pg, lon, lat)
-    mat = travel_matrices(pg, snap.node)
+    mat = with_access_gaps(travel_matrices(pg, snap.node), counted_gaps_m(snap.distance_m))
     near = {profile: snap.distance_m[1:] <= ERROR_M}
     profiles = load_profiles()
     for other in dict.fromkeys(also):

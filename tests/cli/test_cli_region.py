@@ -61,6 +61,13 @@ def test_libraries_option_makes_the_remoteness_ranking_work(
     # the two points far from any road are flagged on their line and counted
     flagged = {ln[:5] for ln in lines if "FAR FROM ROADS" in ln}
     assert flagged == {"00003", "00004", "09999"}
+    # their hours count the gap to the road as a plan does: 00003 lies 3.3 km from junction
+    # B, beside which 00002 lies, so it is 3.3 km / 10 km/h = 0.33 h farther from the library
+    import re
+
+    hours = {ln[:5]: float(re.search(r"(\d+\.\d+) h", ln).group(1)) for ln in lines}
+    assert hours["00003"] - hours["00002"] == pytest.approx(0.33, abs=0.02)
+    assert "km each way counted at 10 km/h" in captured.out
     assert "3 of 5 commune point(s)" in captured.err
 
 
