@@ -412,7 +412,11 @@ def _cmd_scenario_new(args: argparse.Namespace) -> int:
     province = dataset_province(ds)
     area = (sorted(province_communes(province)) if province is not None
             else [str(c) for c in ds.communes.index])
+    hubs = [] if province is None else [
+        (f"hub-{row.district_code}", f"{row.district} ({row.commune_2025})", float(row.lon),
+         float(row.lat)) for row in province_seats(province).itertuples()]
     text = new_scenario_text(ds, network=args.network, share=args.share, vehicles=vehicles,
+                             hub_candidates=hubs,
                              days=args.days, area_province=None if province is None else (
                                  f"former {province.name}" if province.kind == "former"
                                  else province.name),
@@ -430,6 +434,12 @@ def _cmd_scenario_new(args: argparse.Namespace) -> int:
           f", service area {province.label if province else 'the dataset communes'}; "
           "values marked ASSUMPTION are to be replaced with the library's own")
     return 0
+
+
+def province_seats(province: Any) -> Any:
+    from geodata.region import load_region
+
+    return load_region().district_seats_of(province)
 
 
 def province_communes(province: Any) -> list[str]:

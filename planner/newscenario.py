@@ -97,10 +97,12 @@ def new_scenario_text(dataset: Dataset, *, network: str, share: float,
                       vehicles: Sequence[tuple[str, int]], days: int,
                       area_province: str | None, area_communes: Sequence[str],
                       library_id: str | None = None, start: dt.date | None = None,
-                      name: str | None = None) -> str:
+                      name: str | None = None,
+                      hub_candidates: Sequence[tuple[str, str, float, float]] = ()) -> str:
     """The YAML text of a new scenario (see the module doc). ``area_communes`` are the
     service area's communes; the stops are the most remote ``share`` of them that the road
-    data reaches (at most 10 km from a road)."""
+    data reaches (at most 10 km from a road). ``hub_candidates`` (id, name, lon, lat: the
+    former district seats) are listed as commented-out depots to uncomment."""
     if not 0 < share <= 1:
         raise PlannerError(f"--share {share}: give a share of the communes between 0 and 1 "
                            "(0.15 for the programme's 2026 target)")
@@ -169,6 +171,13 @@ def new_scenario_text(dataset: Dataset, *, network: str, share: float,
                     f"    location_note: {_q('approximate point: ' + str(row.get('location_method', '')))}"]  # noqa: E501
         if i != libs.index[lib_index]:
             out.append("    # another library of the dataset: give it vehicles to plan from it")
+    if hub_candidates:
+        out += ["  # Hub candidates: the former district seats (the 2025 unit holding each former",
+                "  # district's town; no district library is known there). Uncomment one and give",
+                "  # it vehicles to plan trips from a hub.",
+                *(f"  # - {{id: {_q(hid)}, name: {_q(hname)}, location: {{lon: {lon}, "
+                  f"lat: {lat}}}, location_approximate: true}}"
+                  for hid, hname, lon, lat in hub_candidates)]
     out += ["", "vehicles:"]
     for profile, count in vehicles:
         cap = CAPACITY_CRATES.get(profile, 20)

@@ -229,6 +229,12 @@ def test_scenario_new_writes_a_commented_scenario_that_validates_and_solves(
     # both libraries of the merged province are depots; trips start at the first
     assert [d.id for d in s.depots] == ["TV-02", "TV-08"]
     assert {v.depot for v in s.vehicles} == {"TV-02"}
+    # the former district seats are hub candidates, commented out; one uncommented is a depot
+    # the 11 former districts of Hà Giang and the 7 of the former Tuyên Quang
+    assert text.count('  # - {id: "hub-') == 18
+    hub = tmp_path / "hub.yaml"
+    hub.write_text(text.replace('  # - {id: "hub-026"', '  - {id: "hub-026"'), encoding="utf-8")
+    assert "hub-026" in [d.id for d in load_scenario(hub).depots]
     assert "not reached by the road data" in text
     # communes only the van reaches (motorbikes stay off the motorway) are the van's
     assert "allowed_profiles: [van]" in text
