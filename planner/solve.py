@@ -42,7 +42,7 @@ from dataclasses import replace
 from planner._ortools import ils_unsupported, solve_routing
 from planner._pyvrp import Seed, hgs_seed, seed_unsupported
 from planner.problem import RoutingProblem
-from planner.schedule import RouteTiming, time_route
+from planner.schedule import RouteTiming, time_trips
 from planner.solution import ITERATED_LOCAL_SEARCH, RawSolution, SolverParams, VisitConstraints
 
 log = logging.getLogger(__name__)
@@ -197,9 +197,8 @@ def time_solution(problem: RoutingProblem, raw: RawSolution) -> list[RouteTiming
     follow_solver = problem.lodging is not None or any(v.drive_cap_binds or v.breaks
                                                         for v in problem.vehicles)
     hints = raw.starts if follow_solver and raw.starts else None
-    return [time_route(problem, k, raw.routes[k], not_before=hints[k] if hints else None,
-                       breaks=raw.breaks[k] if raw.breaks else None)
-            for k in range(len(problem.vehicles))]
+    return time_trips(problem, raw.routes, hints=hints,
+                      breaks=raw.breaks if raw.breaks else None)
 
 
 __all__ = ["ITERATED_LOCAL_SEARCH", "RawSolution", "SolverParams", "VisitConstraints",
