@@ -16,6 +16,10 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   constraints): two OR-Tools searches, one per core, from different first solutions
   (parallel cheapest insertion and savings), and the better result is kept.
 
+* **several trips per vehicle** (scenario schema 3): the plan of one trip per vehicle first,
+  by the portfolio above, then OR-Tools from it on the whole model, where a vehicle may go out
+  again (:func:`_solve_trips`): allowing more trips never gives a worse plan.
+
 A search that starts from its own first solution is OR-Tools' iterated local search where
 the model allows it (:func:`planner._ortools.ils_unsupported`), ``params.local_search``
 otherwise; a search that starts from given routes always uses ``params.local_search``.
@@ -51,6 +55,8 @@ log = logging.getLogger(__name__)
 # different basin than parallel cheapest insertion, which pays off on the R/RC families
 ALT_FIRST_SOLUTION = "SAVINGS"
 MIN_POLISH_S = 0.3
+# vehicles with several trips: the share of the time spent on one trip per vehicle first
+FIRST_TRIPS_SHARE = 0.6
 
 
 def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
@@ -91,6 +97,8 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
           constraints: VisitConstraints | None = None) -> RawSolution:
     """Best routes for ``problem`` found within ``params.time_limit_s`` (see the module
     docstring); the result's ``strategy`` says which search produced them."""
+    if constraints is None and any(v.trip for v in problem.vehicles):
+        return _solve_trips(problem, params, on_progress)
     t0 = time.perf_counter()
     why_not = seeding_possible(problem, params, constraints)
     seeded = why_not is None
@@ -133,6 +141,60 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
         if on_progress is not None:
             on_progress(round(time.perf_counter() - t0, 3), result.objective)
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
+
+
+def first_trips(problem: RoutingProblem) -> tuple[RoutingProblem, list[int]]:
+    """``problem`` with each vehicle's first trip only, and the index in ``problem`` of each
+    of its vehicles."""
+    keep = [k for k, v in enumerate(problem.vehicles) if v.trip == 0]
+    new_of = {k: i for i, k in enumerate(keep)}
+    allowed = None if problem.allowed_vehicles is None else tuple(
+        None if ks is None else tuple(new_of[k] for k in ks if k in new_of)
+        for ks in problem.allowed_vehicles)
+    fixed = None if problem.vehicle_fixed_cost is None else tuple(
+        problem.vehicle_fixed_cost[k] for k in keep)
+    return replace(problem, vehicles=tuple(problem.vehicles[k] for k in keep),
+                   allowed_vehicles=allowed, vehicle_fixed_cost=fixed), keep
+
+
+def _solve_trips(problem: RoutingProblem, params: SolverParams,
+                 on_progress: Callable[[float, int], None] | None) -> RawSolution:
+    """Vehicles with several trips: the plan of one trip per vehicle first (the portfolio,
+    with ``FIRST_TRIPS_SHARE`` of the time), then OR-Tools from it on the whole model, where
+    it may send a vehicle out again. The first plan is a solution of the whole model with the
+    same cost, so more trips never make a plan worse than one trip per vehicle does."""
+    t0 = time.perf_counter()
+    sub, index = first_trips(problem)
+    first = solve(sub, replace(params, time_limit_s=params.time_limit_s * FIRST_TRIPS_SHARE),
+                  on_progress=on_progress)
+
+    def spread(per_vehicle: tuple, empty: object) -> tuple:
+        out = [empty] * len(problem.vehicles)
+        for i, k in enumerate(index):
+            if i < len(per_vehicle):
+                out[k] = per_vehicle[i]
+        return tuple(out)
+
+    start = replace(first, routes=spread(first.routes, ()), starts=spread(first.starts, ()),
+                    breaks=spread(first.breaks, ()))
+    if first.objective < 0:
+        return replace(start, wall_s=time.perf_counter() - t0)
+    offset = time.perf_counter() - t0
+
+    def shifted(elapsed: float, objective: int) -> None:
+        if on_progress is not None:
+            on_progress(round(offset + elapsed, 3), objective)
+
+    rest = max(MIN_POLISH_S, params.time_limit_s - offset)
+    more = solve_routing(problem, replace(params, time_limit_s=rest), on_progress=shifted,
+                         initial_routes=start.routes)
+    progress = list(first.progress) + [(round(offset + e, 3), o) for e, o in more.progress
+                                       if o < first.objective]
+    best, strategy = start, first.strategy
+    if more.seeded and _better(more, first):
+        best, strategy = more, f"{first.strategy}+trips"
+    return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0,
+                   progress=tuple(progress))
 
 
 def _better(a: RawSolution, b: RawSolution) -> bool:
