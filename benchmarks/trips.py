@@ -2,6 +2,7 @@
 vehicle (scenario schema 2) and with several (schema 3), in the same run.
 
     python -m benchmarks.trips [--communes 72] [--time-limit 60] [--vans-capacity 32]
+                               [--trucks-capacity 60]
 
 The scenario is the issue's province case: every commune of the embedded Hà Giang dataset
 but the library's ward (or the ``--communes`` nearest to the library), 2 crates each way,
@@ -31,7 +32,7 @@ WINDOWS = [{"start": "07:30", "end": "11:30"}, {"start": "13:30", "end": "16:00"
 
 
 def scenario_data(n_communes: int, version: int, time_limit_s: float,
-                  van_capacity: int) -> dict[str, Any]:
+                  van_capacity: int, truck_capacity: int) -> dict[str, Any]:
     base = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
     base.pop("rotation", None)
     depot = base["depots"][0]
@@ -41,7 +42,7 @@ def scenario_data(n_communes: int, version: int, time_limit_s: float,
     order = ((communes.geometry.x - lon) ** 2 + (communes.geometry.y - lat) ** 2).argsort()
     codes = [str(c) for c in communes.iloc[order]["commune_code"].head(n_communes)]
     truck, van = copy.deepcopy(base["vehicles"][0]), copy.deepcopy(base["vehicles"][1])
-    truck.update(count=2, max_trip_days=5)
+    truck.update(count=2, max_trip_days=5, capacity_crates=truck_capacity)
     van.update(count=2, max_trip_days=5, capacity_crates=van_capacity)
     return {**base, "schema_version": version, "name": f"province-v{version}",
             "vehicles": [truck, van], "transfers": [],
@@ -55,14 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--communes", type=int, default=72)
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--vans-capacity", type=int, default=32)
+    ap.add_argument("--trucks-capacity", type=int, default=60)
     args = ap.parse_args(argv)
-    print(f"Hà Giang, {args.communes} communes, 2 trucks + 2 vans ({args.vans_capacity} "
-          f"crates), 5 days, {args.time_limit:g} s per solve")
+    print(f"Hà Giang, {args.communes} communes, 2 trucks ({args.trucks_capacity} crates) + 2 "
+          f"vans ({args.vans_capacity} crates), 5 days, {args.time_limit:g} s per solve")
     print(f"{'variant':<26}{'served':>7}{'trips':>6}{'veh-days':>9}{'nights':>7}{'km':>9}"
           f"{'cost (M VND)':>14}{'valid':>7}{'wall s':>8}")
     for version, label in ((2, "one trip per vehicle"), (3, "several trips")):
         scenario = parse_scenario(scenario_data(args.communes, version, args.time_limit,
-                                                args.vans_capacity), file=label)
+                                                args.vans_capacity, args.trucks_capacity),
+                                  file=label)
         t0 = time.perf_counter()
         solved = solve_scenario(scenario)
         wall = time.perf_counter() - t0

@@ -264,6 +264,7 @@ def _add_trips(model: _Model) -> None:
         back = time_dim.CumulVar(routing.End(prev))
         leave = time_dim.CumulVar(routing.Start(k))
         day_back = solver.IntVar(0, problem.horizon_days, f"return-day-{prev}")
+        routing.AddVariableMinimizedByFinalizer(day_back)  # fixed in every solution
         solver.Add(back >= day_back * DAY_S)
         solver.Add(back <= day_back * DAY_S + (DAY_S - 1))
         off = big - active * big  # 0 when trip k is used

@@ -16,9 +16,9 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   constraints): two OR-Tools searches, one per core, from different first solutions
   (parallel cheapest insertion and savings), and the better result is kept.
 
-* **several trips per vehicle** (scenario schema 3): the plan of one trip per vehicle first,
-  by the portfolio above, then OR-Tools from it on the whole model, where a vehicle may go out
-  again (:func:`_solve_trips`): allowing more trips never gives a worse plan.
+* **several trips per vehicle** (scenario schema 3): OR-Tools on the whole model and, in the
+  other process, on one trip per vehicle; the better plan wins (:func:`_solve_trips`), so
+  allowing more trips never gives a worse plan than one trip each.
 
 A search that starts from its own first solution is OR-Tools' iterated local search where
 the model allows it (:func:`planner._ortools.ils_unsupported`), ``params.local_search``
@@ -55,8 +55,6 @@ log = logging.getLogger(__name__)
 # different basin than parallel cheapest insertion, which pays off on the R/RC families
 ALT_FIRST_SOLUTION = "SAVINGS"
 MIN_POLISH_S = 0.3
-# vehicles with several trips: the share of the time spent on one trip per vehicle first
-FIRST_TRIPS_SHARE = 0.6
 
 
 def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
@@ -159,42 +157,41 @@ def first_trips(problem: RoutingProblem) -> tuple[RoutingProblem, list[int]]:
 
 def _solve_trips(problem: RoutingProblem, params: SolverParams,
                  on_progress: Callable[[float, int], None] | None) -> RawSolution:
-    """Vehicles with several trips: the plan of one trip per vehicle first (the portfolio,
-    with ``FIRST_TRIPS_SHARE`` of the time), then OR-Tools from it on the whole model, where
-    it may send a vehicle out again. The first plan is a solution of the whole model with the
-    same cost, so more trips never make a plan worse than one trip per vehicle does."""
+    """Vehicles with several trips: OR-Tools on the whole model, and beside it (in the second
+    process, or after it with ``workers=1``) on one trip per vehicle; the better plan wins,
+    so allowing more trips never gives a worse plan than one trip each does. (Starting the
+    whole model from the one-trip plan was measured worse: its local search did not open
+    second trips; ``benchmarks/trips``.)"""
     t0 = time.perf_counter()
     sub, index = first_trips(problem)
-    first = solve(sub, replace(params, time_limit_s=params.time_limit_s * FIRST_TRIPS_SHARE),
-                  on_progress=on_progress)
+    if params.workers <= 1:
+        half = replace(params, time_limit_s=params.time_limit_s / 2)
+        whole = solve_routing(problem, half, on_progress=on_progress)
+        single: RawSolution | None = solve_routing(sub, half)
+    else:
+        with _executor() as pool:
+            other: Future = pool.submit(_run_ortools, sub, params, None)
+            whole = solve_routing(problem, params, on_progress=on_progress)
+            try:
+                single = other.result()
+            except Exception:  # the whole model's plan is kept
+                log.exception("the one-trip search failed; keeping the whole model's plan")
+                single = None
+    best, strategy = whole, "ortools-trips"
+    if single is not None and _better(single, whole):
+        def spread(per_vehicle: tuple) -> tuple:
+            out: list = [()] * len(problem.vehicles)
+            for i, k in enumerate(index):
+                if i < len(per_vehicle):
+                    out[k] = per_vehicle[i]
+            return tuple(out)
 
-    def spread(per_vehicle: tuple, empty: object) -> tuple:
-        out = [empty] * len(problem.vehicles)
-        for i, k in enumerate(index):
-            if i < len(per_vehicle):
-                out[k] = per_vehicle[i]
-        return tuple(out)
-
-    start = replace(first, routes=spread(first.routes, ()), starts=spread(first.starts, ()),
-                    breaks=spread(first.breaks, ()))
-    if first.objective < 0:
-        return replace(start, wall_s=time.perf_counter() - t0)
-    offset = time.perf_counter() - t0
-
-    def shifted(elapsed: float, objective: int) -> None:
+        best = replace(single, routes=spread(single.routes), starts=spread(single.starts),
+                       breaks=spread(single.breaks))
+        strategy = "ortools"
         if on_progress is not None:
-            on_progress(round(offset + elapsed, 3), objective)
-
-    rest = max(MIN_POLISH_S, params.time_limit_s - offset)
-    more = solve_routing(problem, replace(params, time_limit_s=rest), on_progress=shifted,
-                         initial_routes=start.routes)
-    progress = list(first.progress) + [(round(offset + e, 3), o) for e, o in more.progress
-                                       if o < first.objective]
-    best, strategy = start, first.strategy
-    if more.seeded and _better(more, first):
-        best, strategy = more, f"{first.strategy}+trips"
-    return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0,
-                   progress=tuple(progress))
+            on_progress(round(time.perf_counter() - t0, 3), single.objective)
+    return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
 
 
 def _better(a: RawSolution, b: RawSolution) -> bool:
