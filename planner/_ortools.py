@@ -151,6 +151,7 @@ def _build_model(problem: RoutingProblem, constraints: VisitConstraints | None) 
     transit_cb = _add_costs(model)
     _add_time(model, transit_cb)
     _add_shifts_and_breaks(model)
+    _add_trips(model)
     capped = any(v.drive_cap_binds for v in problem.vehicles)
     if problem.horizon_days > 1 and (problem.lodging is not None or capped):
         _add_days(model)
@@ -244,6 +245,31 @@ def _add_shifts_and_breaks(model: _Model) -> None:
         model.break_vars.append(rests)
         if nights or rests:
             time_dim.SetBreakIntervalsOfVehicle(nights + rests, k, node_visit)
+
+
+def _add_trips(model: _Model) -> None:
+    """Several trips of one vehicle (consecutive vehicles of the model): trip k is used only
+    if trip k-1 is, and leaves no earlier than :meth:`~planner.problem.VehicleSpec.
+    next_trip_earliest` of trip k-1's return (after the turnaround, on a later working
+    day)."""
+    problem, routing, solver, time_dim = model.problem, model.routing, model.solver, \
+        model.time_dim
+    big = problem.horizon_s + DAY_S * 40  # beyond any departure: switches a bound off
+    for k, v in enumerate(problem.vehicles):
+        prev = problem.previous_trip(k)
+        if prev is None:
+            continue
+        active, active_prev = routing.ActiveVehicleVar(k), routing.ActiveVehicleVar(prev)
+        solver.Add(active <= active_prev)
+        back = time_dim.CumulVar(routing.End(prev))
+        leave = time_dim.CumulVar(routing.Start(k))
+        day_back = solver.IntVar(0, problem.horizon_days, f"return-day-{prev}")
+        routing.AddVariableMinimizedByFinalizer(day_back)  # fixed in every solution
+        solver.Add(back >= day_back * DAY_S)
+        solver.Add(back <= day_back * DAY_S + (DAY_S - 1))
+        off = big - active * big  # 0 when trip k is used
+        solver.Add(leave + off >= back + v.turnaround_s)
+        solver.Add(leave + off >= (day_back + 1 + v.rest_days) * DAY_S + v.earliest_start_s)
 
 
 def _add_days(model: _Model) -> None:

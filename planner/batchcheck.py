@@ -62,7 +62,7 @@ def check_batches(scenario: Scenario, plan: Plan) -> list[tuple[str, str, str]]:
         from_library: list[str] = []
         handed: set[str] = set()
         for v in route.visits:
-            code, vid = v.commune_code, route.vehicle_id
+            code, vid = v.commune_code, route.key
             if set(v.collect_batches) != holds.get(code, set()):
                 out.append((f"takes back {sorted(v.collect_batches)}, the commune holds "
                             f"{sorted(holds.get(code, set()))}", vid, code))
@@ -95,14 +95,14 @@ def check_batches(scenario: Scenario, plan: Plan) -> list[tuple[str, str, str]]:
         if sorted(route.loading_batches) != sorted(from_library):
             out.append((f"loading list {sorted(route.loading_batches)} differs from the "
                         f"batches the trip takes from the library {sorted(from_library)}",
-                        route.vehicle_id, ""))
+                        route.key, ""))
         for v in route.visits:
             back = sum(batches[b].crates for b in v.collect_batches
                        if b in batches and b not in handed)
             stop = stops.get(v.commune_code)
             if stop is not None and stop.collect_crates != back:
                 out.append((f"the scenario takes back {stop.collect_crates} crates, the batches "
-                            f"going back to the library make {back}", route.vehicle_id,
+                            f"going back to the library make {back}", route.key,
                             v.commune_code))
     return out
 

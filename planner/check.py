@@ -105,7 +105,7 @@ def _check_breaks(v: Vehicle, route: Route, stops: dict, days: int) -> list[Viol
     """Each working day of the trip has each daily break, inside its window, with no service
     in it (a break that fits before the departure or after the return was taken at home)."""
     out: list[Violation] = []
-    vid = route.vehicle_id
+    vid = route.key
     taken = list(route.breaks_s)
     for a, b in taken:
         for x in route.visits:
@@ -149,6 +149,60 @@ def _vehicle_entry(scenario: Scenario, vehicle_id: str) -> Vehicle | None:
     return None
 
 
+def _check_trips(scenario: Scenario, plan: Plan) -> list[Violation]:
+    """A vehicle's trips: no more than the scenario allows (one before schema version 3),
+    ids that say which trip each is, and each trip home, unloaded and reloaded
+    (``turnaround_minutes``) before the next leaves, on a later day after the rest days."""
+    out: list[Violation] = []
+    by_vehicle: dict[str, list[Route]] = {}
+    for route in plan.routes:
+        expected = route.vehicle_id if route.trip_number == 1 else \
+            f"{route.vehicle_id}-trip{route.trip_number}"
+        if route.trip_id and route.trip_id != expected:
+            out.append(Violation("trips", f"trip {route.trip_number} of {route.vehicle_id} has "
+                                          f"the id {route.trip_id!r}, not {expected!r}",
+                                 route.key))
+        if route.visits:
+            by_vehicle.setdefault(route.vehicle_id, []).append(route)
+    for vid, trips in by_vehicle.items():
+        v = _vehicle_entry(scenario, vid)
+        if v is None:
+            continue
+        rule = v.trips
+        allowed = 1 if scenario.schema_version < 3 else min(
+            rule.max if rule is not None else scenario.horizon.days, scenario.horizon.days)
+        numbers = [r.trip_number for r in trips]
+        if len(set(numbers)) != len(numbers):
+            out.append(Violation("trips", f"two routes are trip {max(numbers)} of the same "
+                                          "vehicle", vid))
+        if len(trips) > allowed or max(numbers) > allowed:
+            out.append(Violation("trips", f"makes {len(trips)} trips (numbered up to "
+                                          f"{max(numbers)}); the scenario allows {allowed}",
+                                 vid))
+        turnaround = (rule.turnaround_minutes if rule is not None else 60) * 60
+        rest = rule.rest_days if rule is not None else 0
+        ordered = sorted(trips, key=lambda r: r.depart_s)
+        for before, after in zip(ordered, ordered[1:], strict=False):
+            if after.trip_number < before.trip_number:
+                out.append(Violation("trips", f"trip {after.trip_number} leaves before trip "
+                                              f"{before.trip_number}", after.key))
+            if after.depart_s + _TOLERANCE_S < before.return_s + turnaround:
+                out.append(Violation("trips", f"leaves {_hm(after.depart_s)} on day "
+                                              f"{after.depart_s // _DAY + 1}, before trip "
+                                              f"{before.trip_number} is back and reloaded "
+                                              f"({turnaround // 60} min after "
+                                              f"{_hm(before.return_s)} on day "
+                                              f"{before.return_s // _DAY + 1})", after.key))
+            elif after.depart_s // _DAY <= before.return_s // _DAY + rest:
+                out.append(Violation("trips", f"leaves on day {after.depart_s // _DAY + 1}; "
+                                              f"trip {before.trip_number} came back on day "
+                                              f"{before.return_s // _DAY + 1} and a vehicle "
+                                              f"starts a trip on a later day"
+                                              + (f" after {rest} rest day(s)" if rest else ""),
+                                     after.key))
+    return out
+
+
 def _printed_times(scenario: Scenario, plan: Plan) -> list[Violation]:
     """The times people read (the ISO strings ``arrival``, ``departure``, ``depart``,
     ``return_time`` and the ``day`` of a visit, printed on sheets and in exports) must say
@@ -175,7 +229,7 @@ def _printed_times(scenario: Scenario, plan: Plan) -> list[Violation]:
                                                  f"is {expected:%Y-%m-%d %H:%M}", vid, code))
 
     for route in plan.routes:
-        vid = route.vehicle_id
+        vid = route.key
         if route.visits:
             compare("departure from the depot", route.depart, route.depart_s, vid)
             compare("return", route.return_time, route.return_s, vid)
@@ -199,9 +253,10 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
     days = scenario.horizon.days
     seen: dict[str, str] = {}
 
+    out += _check_trips(scenario, plan)
     for route in plan.routes:
-        vid = route.vehicle_id
-        v = _vehicle_entry(scenario, vid)
+        vid = route.key
+        v = _vehicle_entry(scenario, route.vehicle_id)
         if v is None:
             out.append(Violation("unknown_vehicle", f"vehicle {vid!r} is not in the scenario",
                                  vid))

@@ -32,7 +32,7 @@ from planner.plan import TZ, Plan, Unserved, assemble_plan
 from planner.problem import Place, RoutingProblem, build_problem
 from planner.provenance import CheckRecord, Finding, ManualEdit
 from planner.scenario import Scenario, parse_scenario
-from planner.schedule import time_route
+from planner.schedule import RouteTiming, time_route
 
 REMOVED_REASON_CODE = "removed_by_hand"
 
@@ -146,7 +146,7 @@ def _now() -> str:
 def _orders(plan: Plan, problem: RoutingProblem) -> dict[str, list[str]]:
     """Stop codes of each route, by vehicle id, in the problem's vehicle order."""
     ids = [v.id for v in problem.vehicles]
-    by_id = {r.vehicle_id: r for r in plan.routes}
+    by_id = {r.key: r for r in plan.routes}
     unknown = [vid for vid in by_id if vid not in ids]
     if unknown:
         raise EditError("vehicle_id", unknown[0], "the plan has a route for a vehicle the "
@@ -219,15 +219,36 @@ def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
     orders = _orders(plan, problem)
     new, removed, added, source = _apply(orders, set(stop_loc), edit)
     changed = [vid for vid in orders if new[vid] != orders[vid]]
-    vehicle_index = {v.id: k for k, v in enumerate(problem.vehicles)}
-    timings = [time_route(problem, vehicle_index[vid], [stop_loc[c] for c in new[vid]])
-               for vid in changed]
+    old = {r.key: r for r in plan.routes}
+    # a changed trip and the later trips of its vehicle are timed again, each leaving no
+    # earlier than the trip before it allows; every other trip keeps its times
+    vehicles_changed = {problem.vehicles[k].vehicle_id for k, v in enumerate(problem.vehicles)
+                        if v.id in changed}
+    retimed: dict[int, RouteTiming] = {}
+    for k, v in enumerate(problem.vehicles):
+        if v.vehicle_id not in vehicles_changed or \
+                not any(w.id in changed for w in problem.vehicles[:k + 1]
+                        if w.vehicle_id == v.vehicle_id):
+            continue
+        earliest = None
+        prev = problem.previous_trip(k)
+        while prev is not None and earliest is None:
+            before = retimed.get(prev)
+            ret = (before.return_leg.arrival_s if before is not None and before.visits else
+                   old[problem.vehicles[prev].id].return_s
+                   if before is None and problem.vehicles[prev].id in old
+                   and old[problem.vehicles[prev].id].visits else None)
+            if ret is not None:
+                earliest = problem.vehicles[prev].next_trip_earliest(ret)
+            prev = problem.previous_trip(prev)
+        retimed[k] = time_route(problem, k, [stop_loc[c] for c in new[v.id]], earliest=earliest)
     area = plan.kpis.service_area_communes
-    rebuilt = {r.vehicle_id: r for r in assemble_plan(
-        scenario, places, problem, timings, [], plan.provenance,
+    rebuilt = {r.key: r for r in assemble_plan(
+        scenario, places, problem, list(retimed.values()), [], plan.provenance,
         service_area_communes=area).routes}
-    old = {r.vehicle_id: r for r in plan.routes}
-    routes = tuple(rebuilt.get(vid) or old[vid] for vid in orders if vid in old or vid in rebuilt)
+    again = {problem.vehicles[k].id for k in retimed}
+    routes = tuple(rebuilt[vid] if vid in again else old[vid] for vid in orders
+                   if (vid in rebuilt if vid in again else vid in old))
     by_code = {p.key: p for p in places if p.kind == "stop"}
     stops = {s.commune_code: s for s in scenario.stops}
     unserved = [u for u in plan.unserved if u.commune_code not in added]

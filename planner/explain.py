@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from planner.plan import Unserved
 from planner.problem import NO_PATH_S, RoutingProblem
-from planner.schedule import RouteTiming, time_route
+from planner.schedule import RouteTiming, time_route, trip_bounds
 
 
 def _insertion_failures(problem: RoutingProblem, timings: list[RouteTiming], loc: int
@@ -28,8 +28,13 @@ def _insertion_failures(problem: RoutingProblem, timings: list[RouteTiming], loc
         base = [v.location for v in t.visits]
         if not t.feasible:
             continue
+        prev = problem.previous_trip(t.vehicle)
+        if not base and prev is not None and not timings[prev].visits:
+            continue  # a vehicle's trips are used in order
+        earliest, next_depart = trip_bounds(problem, timings, t.vehicle)
         for pos in range(len(base) + 1):
-            trial = time_route(problem, t.vehicle, base[:pos] + [loc] + base[pos:])
+            trial = time_route(problem, t.vehicle, base[:pos] + [loc] + base[pos:],
+                               earliest=earliest, next_depart=next_depart)
             if trial.feasible:
                 return True, set()
             for p in trial.problems:

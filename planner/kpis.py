@@ -192,7 +192,7 @@ def plan_kpis(scenario: Scenario, problem: RoutingProblem, routes: Sequence[Rout
     spec_of = {v.id: scenario.vehicles[v.scenario_index] for v in problem.vehicles}
     cost, co2 = 0.0, 0.0
     for r in routes:
-        spec = spec_of[r.vehicle_id]
+        spec = spec_of[r.key]
         cost += route_cost_vnd(km=r.km, hours=r.duration_hours, nights=r.nights,
                                used=bool(r.visits), per_km=spec.cost_vnd_per_km,
                                per_hour=spec.cost_vnd_per_hour, per_trip=spec.cost_vnd_per_trip,

@@ -70,8 +70,8 @@ def edited_routes_geojson(plan: Plan, places: Sequence[Place], previous: Mapping
     for r in plan.routes:
         if not r.visits:
             continue
-        if r.vehicle_id not in changed and r.vehicle_id in kept:
-            lines.append(kept[r.vehicle_id])
+        if r.key not in changed and r.key in kept:
+            lines.append(kept[r.key])
             continue
         seq = _sequence(r, index)
         coords = [[round(places[i].lon, 6), round(places[i].lat, 6)] for i in seq]
@@ -90,7 +90,7 @@ def _sequence(r: Route, index: Mapping[tuple[str, str], int]) -> list[int]:
 
 def _route_feature(r: Route, coords: list[list[float]], legs: list[dict[str, Any]], *,
                    approximate: bool = False) -> dict[str, Any]:
-    props: dict[str, Any] = {"kind": "route", "vehicle_id": r.vehicle_id,
+    props: dict[str, Any] = {"kind": "route", "vehicle_id": r.key,
                              "vehicle_name": r.vehicle_name, "km": r.km, "legs": legs}
     if approximate:
         props["approximate"] = True
@@ -107,15 +107,15 @@ def _collection(plan: Plan, lines: list[dict[str, Any]], places: Sequence[Place]
     for r in plan.routes:
         features.append({"type": "Feature", "geometry": {"type": "Point",
                          "coordinates": [r.depot_lon, r.depot_lat]},
-                         "properties": {"kind": "depot", "vehicle_id": r.vehicle_id,
+                         "properties": {"kind": "depot", "vehicle_id": r.key,
                                         "name": r.depot_name}})
         if not r.visits:
             continue
-        features.append(lines_of[r.vehicle_id])
+        features.append(lines_of[r.key])
         for v in r.visits:
             features.append({"type": "Feature", "geometry": {"type": "Point",
                              "coordinates": [v.lon, v.lat]},
-                             "properties": {"kind": "stop", "vehicle_id": r.vehicle_id,
+                             "properties": {"kind": "stop", "vehicle_id": r.key,
                                             "seq": v.seq, "commune_code": v.commune_code,
                                             "name": v.commune_name, "arrival": v.arrival,
                                             "departure": v.departure,

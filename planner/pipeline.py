@@ -48,7 +48,7 @@ from planner.rotation import (
     with_batches,
 )
 from planner.scenario import ROTATION_PATHS, Scenario, check_against_data, load_scenario
-from planner.schedule import time_route
+from planner.schedule import time_trips
 from planner.servicearea import service_area_of
 
 log = logging.getLogger(__name__)
@@ -351,9 +351,8 @@ def _retimed(scenario: Scenario, plan: Plan, net: Network) -> tuple[Plan, bool]:
     the checker to report."""
     problem = problem_for(scenario, net)
     index = {p.key: i for i, p in enumerate(net.places) if p.kind == "stop"}
-    orders = {r.vehicle_id: [index[v.commune_code] for v in r.visits] for r in plan.routes}
-    timings = [time_route(problem, k, orders.get(v.id, [])) for k, v in
-               enumerate(problem.vehicles)]
+    orders = {r.key: [index[v.commune_code] for v in r.visits] for r in plan.routes}
+    timings = time_trips(problem, [orders.get(v.id, []) for v in problem.vehicles])
     timed = assemble_plan(scenario, net.places, problem, timings, plan.unserved,
                           plan.provenance, service_area_communes=plan.kpis.service_area_communes,
                           notes=plan.notes, attribution=plan.attribution)

@@ -117,6 +117,16 @@ class Route:
     vehicle_phone: str = ""
     return_roadside_pauses: int = 0
     loading_batches: tuple[str, ...] = ()  # book batches loaded at the library for the trip
+    # a vehicle's trips (format 3): the trip's id (the vehicle's id for its first trip,
+    # ``<vehicle>-trip2``… after) and its number; "" and 1 in plans of older formats
+    trip_id: str = ""
+    trip_number: int = 1
+
+    @property
+    def key(self) -> str:
+        """The route's id among the plan's routes: its trip id (its vehicle's id in plans
+        made before vehicles had several trips)."""
+        return self.trip_id or self.vehicle_id
 
     @property
     def crates_delivered(self) -> int:
@@ -348,7 +358,9 @@ def assemble_plan(scenario: Scenario, places: Sequence[Place], problem: RoutingP
                   created_at: str | None = None) -> Plan:
     """A :class:`Plan` of the timed routes (one per vehicle of ``timings``; no geography
     needed beyond the problem's ``places``), with its KPIs."""
-    routes = tuple(_route(scenario, places, problem, t) for t in timings)
+    # a vehicle's first trip is listed even when unused; its later trips only when used
+    routes = tuple(_route(scenario, places, problem, t) for t in timings
+                   if t.visits or problem.vehicles[t.vehicle].trip == 0)
     kpis = plan_kpis(scenario, problem, routes, unserved,
                      service_area_communes=service_area_communes)
     notes = tuple(notes) + tuple(f"{d.name}: {d.location_note or 'location approximate'}"
@@ -396,7 +408,8 @@ def _route(scenario: Scenario, places: Sequence[Place], problem: RoutingProblem,
     days_away = return_s // DAY_S - timing.depart_s // DAY_S
     end = scenario.depots[vs.end] if vs.end != vs.start else None
     return Route(
-        vehicle_id=vs.id, vehicle_name=spec.name, profile=spec.profile, depot_id=depot.id,
+        vehicle_id=vs.vehicle_id or vs.id, trip_id=vs.id, trip_number=vs.trip + 1,
+        vehicle_name=spec.name, profile=spec.profile, depot_id=depot.id,
         depot_name=depot.name, depot_lon=home.lon, depot_lat=home.lat, driver=spec.driver,
         capacity_crates=vs.capacity, depart_s=timing.depart_s,
         depart=clock(start_date, timing.depart_s), return_s=return_s,

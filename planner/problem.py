@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from planner.scenario import Scenario
+from planner.scenario import Scenario, Trips, trip_id
 from planner.scenario import Vehicle as ScenarioVehicle
 
 DAY_S = 86_400
@@ -57,6 +57,18 @@ class VehicleSpec:
     # ``max_continuous_drive_s`` of driving
     max_continuous_drive_s: int | None = None
     drive_rest_s: int = 0
+    # several trips of one vehicle are consecutive vehicles of the problem, ``trip`` 0, 1, …
+    # of ``vehicle_id`` (``id`` is the trip's id); see :meth:`next_trip_earliest`
+    vehicle_id: str = ""
+    trip: int = 0
+    turnaround_s: int = 0
+    rest_days: int = 0
+
+    def next_trip_earliest(self, return_s: int) -> int:
+        """The earliest departure of this vehicle's next trip after a return at ``return_s``:
+        after the turnaround, and on a later working day (after the rest days)."""
+        next_day = (return_s // DAY_S + 1 + self.rest_days) * DAY_S + self.earliest_start_s
+        return max(return_s + self.turnaround_s, next_day)
 
     def shift_on(self, day: int) -> tuple[int, int]:
         return day * DAY_S + self.shift_start_s, day * DAY_S + self.shift_end_s
@@ -134,6 +146,15 @@ class RoutingProblem:
     def horizon_s(self) -> int:
         return self.horizon_days * DAY_S
 
+    def previous_trip(self, k: int) -> int | None:
+        """The vehicle of the problem that is the trip before trip ``k`` of the same
+        physical vehicle, if any."""
+        v = self.vehicles[k]
+        if v.trip == 0:
+            return None
+        assert self.vehicles[k - 1].vehicle_id == v.vehicle_id
+        return k - 1
+
     def travel_s(self, vehicle: int, a: int, b: int) -> int:
         return int(self.time_s[self.vehicles[vehicle].profile][a, b])
 
@@ -176,10 +197,15 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
         depot = scenario.depots[home]
         shift_start = max(v.shift.start_min, depot.opening.start_min) * 60
         shift_end = v.shift.end_min * 60
-        for k in range(v.count):
+        trips = scenario.max_trips(v)
+        for k, trip in ((k, t) for k in range(v.count) for t in range(trips)):
             vid = v.id if v.count == 1 else f"{v.id}-{k + 1}"
             vehicles.append(VehicleSpec(
-                id=vid, scenario_index=vi, profile=profiles.index(v.profile), start=home,
+                id=trip_id(vid, trip), vehicle_id=vid, trip=trip,
+                turnaround_s=(v.trips.turnaround_minutes * 60 if v.trips is not None
+                              else Trips().turnaround_minutes * 60),
+                rest_days=v.trips.rest_days if v.trips is not None else 0,
+                scenario_index=vi, profile=profiles.index(v.profile), start=home,
                 end=end, capacity=_capacity(v.capacity_crates, v.capacity_kg, scenario.crate_kg),
                 shift_start_s=v.shift.start_min * 60,
                 shift_end_s=shift_end, earliest_start_s=shift_start,

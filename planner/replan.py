@@ -21,7 +21,7 @@ from planner.errors import PlannerError
 from planner.plan import Plan
 from planner.problem import RoutingProblem
 from planner.provenance import PlanChanges, ReplanRecord
-from planner.schedule import time_route
+from planner.schedule import time_trips
 from planner.solution import VisitConstraints
 
 
@@ -49,7 +49,7 @@ def replan_setup(problem: RoutingProblem, codes: list[str], previous: Plan, *,
     prev_vehicle: dict[int, int] = {}
     dropped: list[str] = []
     for route in previous.routes:
-        k = vehicle_of.get(route.vehicle_id)
+        k = vehicle_of.get(route.key)
         for visit in route.visits:
             loc = loc_of.get(visit.commune_code)
             if k is None or loc is None:
@@ -66,7 +66,7 @@ def replan_setup(problem: RoutingProblem, codes: list[str], previous: Plan, *,
                                  if u.commune_code in loc_of}
     new_stops = tuple(codes[loc] for loc in range(problem.n_depots, problem.n_locations)
                       if loc not in known)
-    feasible = [time_route(problem, k, r).feasible for k, r in enumerate(prev_routes)]
+    feasible = [t.feasible for t in time_trips(problem, prev_routes)]
     broken = tuple(problem.vehicles[k].id for k, ok in enumerate(feasible) if not ok)
     keep = not broken and not new_stops and not dropped
     vehicles: dict[int, tuple[int, ...]] = {}
@@ -99,7 +99,7 @@ def plan_changes(before: Plan, after: Plan) -> PlanChanges:
         for r in plan.routes:
             prev = ""
             for x in r.visits:
-                out[x.commune_code] = (r.vehicle_id, prev)
+                out[x.commune_code] = (r.key, prev)
                 prev = x.commune_code
         return out
 

@@ -84,7 +84,7 @@ def assign_batches(plan: Plan, batches: Sequence[Batch], state: BatchState,
         earlier: list[tuple[int, str]] = []  # (visit index, commune) of this trip so far
         for v in route.visits:
             index = len(keys)
-            keys.append((route.vehicle_id, v.seq))
+            keys.append((route.key, v.seq))
             codes.append(v.commune_code)
             profile = profiles.get(v.commune_code) or CommuneProfile(v.commune_code, ("vie",))
             shelf.append(profile.shelf_crates)
@@ -130,10 +130,10 @@ def with_batches(plan: Plan, rotation: Rotation, batches: Sequence[Batch] = ()) 
     for route in plan.routes:
         visits = tuple(replace(v, deliver_batches=rb.deliver, collect_batches=rb.collect,
                                batch_note=rb.note)
-                       if (rb := rotation.visits.get((route.vehicle_id, v.seq))) else v
+                       if (rb := rotation.visits.get((route.key, v.seq))) else v
                        for v in route.visits)
         routes.append(replace(route, visits=visits,
-                              loading_batches=rotation.loading.get(route.vehicle_id, ())))
+                              loading_batches=rotation.loading.get(route.key, ())))
     moved = {b for v in rotation.visits.values() for b in (*v.deliver, *v.collect)}
     info = tuple(PlanBatch(b.batch_id, b.crates, b.languages, b.audiences, b.title)
                  for b in batches if b.batch_id in moved)
@@ -198,7 +198,7 @@ def assigned_scenario(scenario: Scenario, plan: Plan, rotation: Rotation,
     visited: dict[str, VisitBatches] = {}
     for route in plan.routes:
         for v in route.visits:
-            vb = rotation.visits.get((route.vehicle_id, v.seq))
+            vb = rotation.visits.get((route.key, v.seq))
             if vb is not None:
                 visited[v.commune_code] = vb
     handed: dict[tuple[str, str], int] = {}

@@ -254,8 +254,31 @@ class Depot(_Model):
         return _drop_unset_v3(handler(self))
 
 
+class Trips(_Model):
+    """How often a vehicle may go out within the horizon (schema version 3): at most ``max``
+    trips, each back at its library (or end depot) before the next. Between two trips the
+    crew unloads and reloads (``turnaround_minutes``) and the next trip starts on a later
+    working day (after ``rest_days`` more days off): a vehicle starts at most one trip a day,
+    so shifts and daily driving caps hold per calendar day across trips."""
+
+    max: Int = Field(default=31, ge=1, le=31)
+    # ASSUMPTION default: an hour to unload the collected batches and load the next trip's
+    turnaround_minutes: Int = Field(default=60, ge=0, le=7 * 24 * 60)
+    rest_days: Int = Field(default=0, ge=0, le=30)
+
+
+TRIP_SUFFIX = re.compile(r"-trip[0-9]+$")  # trip ids: "<vehicle>", "<vehicle>-trip2", …
+
+
+def trip_id(vehicle_id: str, trip: int) -> str:
+    """The id of a vehicle's trip (``trip`` counted from 0): the vehicle's own id for its
+    first trip (plans of one trip per vehicle read as before), ``<id>-trip<N>`` after."""
+    return vehicle_id if trip == 0 else f"{vehicle_id}-trip{trip + 1}"
+
+
 class Vehicle(_Model):
-    """A vehicle type and how many of it the library has; each makes at most one trip."""
+    """A vehicle type and how many of it the library has. With schema version 3 each may
+    make several trips (``trips``); before, each made at most one."""
 
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
@@ -284,6 +307,15 @@ class Vehicle(_Model):
     cost_vnd_per_night: Float = Field(default=300_000, ge=0, le=MAX_VND)
     fuel: Literal["diesel", "gasoline"] = "diesel"
     fuel_l_per_100km: Float = Field(default=15, ge=0, le=100)
+    trips: Trips | None = None  # schema version 3; default: as many as the horizon allows
+
+    @model_serializer(mode="wrap")
+    def _without_unset_trips(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # Left out when absent, so scenarios without it dump (and digest) as before it existed.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("trips", ...) is None:
+            del data["trips"]
+        return data
 
 
 class Stop(_Model):
@@ -464,6 +496,13 @@ class Scenario(_Model):
     def _versioned(self) -> Scenario:
         if self.rotation is not None and self.schema_version < 2:
             raise ValueError("`rotation` (book batches) needs `schema_version: 2`")
+        for v in self.vehicles:
+            if v.trips is not None and self.schema_version < 3:
+                raise ValueError(f"vehicle {v.id}: `trips` (several trips per vehicle) needs "
+                                 "`schema_version: 3`")
+            if TRIP_SUFFIX.search(v.id):
+                raise ValueError(f"vehicle id {v.id!r} ends like a trip id (-trip2, -trip3…): "
+                                 "rename the vehicle")
         if self.schema_version < 3:
             v3 = [f"depots[{i}].far_from_road_ok" for i, d in enumerate(self.depots)
                   if d.far_from_road_ok]
@@ -474,6 +513,14 @@ class Scenario(_Model):
             if v3:
                 raise ValueError(f"{', '.join(v3[:5])} needs `schema_version: 3`")
         return self
+
+    def max_trips(self, vehicle: Vehicle) -> int:
+        """Trips ``vehicle`` may make within the horizon: one before schema version 3; since,
+        its ``trips.max`` (default: as many as there are days, one a day at most)."""
+        if self.schema_version < 3:
+            return 1
+        wanted = vehicle.trips.max if vehicle.trips is not None else self.horizon.days
+        return max(1, min(wanted, self.horizon.days))
 
     @model_serializer(mode="wrap")
     def _without_unset_rotation(self, handler: SerializerFunctionWrapHandler) -> Any:

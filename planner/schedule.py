@@ -20,6 +20,7 @@ Used to put times on solver routes and to test insertions when explaining unserv
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from planner.problem import DAY_S, NO_PATH_S, RoutingProblem
@@ -222,7 +223,8 @@ def _break_blocks(problem: RoutingProblem, k: int, *, latest: bool) -> Blocks:
 
 def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int], *,
                not_before: tuple[int, ...] | None = None,
-               breaks: Blocks | None = None) -> RouteTiming:
+               breaks: Blocks | None = None, earliest: int | None = None,
+               next_depart: int | None = None) -> RouteTiming:
     """Earliest schedule of vehicle ``k`` visiting ``stops`` (location indices) in order,
     preferring nights at a stop to nights on the road when both are feasible.
 
@@ -230,7 +232,11 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
     with lodging limits the earliest schedule may spend a night where there is no lodging,
     the solver's times place it where there is. ``breaks`` (the solver's placement of the
     vehicle's daily breaks) are kept free of driving and service; without them each day's
-    break is tried at the start, then at the end of its window."""
+    break is tried at the start, then at the end of its window.
+
+    A vehicle's second and later trips leave no earlier than ``earliest`` (see
+    :func:`trip_windows`); a trip followed by another must be back in time for it to leave
+    at ``next_depart`` (else the problem ``trips``)."""
     options: list[Blocks] = [()]
     if problem.vehicles[k].breaks:
         options = [_break_blocks(problem, k, latest=False),
@@ -241,13 +247,15 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
     for blocks in options:
         if not_before is not None:
             hinted = _time_route(problem, k, list(stops), stay=True, not_before=not_before,
-                                 blocks=blocks)
+                                 blocks=blocks, earliest=earliest, next_depart=next_depart)
             if hinted.feasible:
                 return hinted
-        stay = _time_route(problem, k, list(stops), stay=True, blocks=blocks)
+        stay = _time_route(problem, k, list(stops), stay=True, blocks=blocks,
+                           earliest=earliest, next_depart=next_depart)
         if stay.feasible:
             return stay
-        last = _time_route(problem, k, list(stops), stay=False, blocks=blocks)
+        last = _time_route(problem, k, list(stops), stay=False, blocks=blocks,
+                           earliest=earliest, next_depart=next_depart)
         if last.feasible:
             return last
         fallback = fallback or last
@@ -256,7 +264,8 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
 
 
 def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool,
-                not_before: tuple[int, ...] | None = None, blocks: Blocks = ()
+                not_before: tuple[int, ...] | None = None, blocks: Blocks = (),
+                earliest: int | None = None, next_depart: int | None = None
                 ) -> RouteTiming:
     v = problem.vehicles[k]
     cap = v.capacity
@@ -282,7 +291,7 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
             problems.append(ScheduleProblem(
                 "transfer", f"transfer delivered at location {delivery} before it is "
                             f"collected at {pickup}"))
-    t = v.earliest_start_s
+    t = v.earliest_start_s if earliest is None else max(earliest, v.earliest_start_s)
     here = v.start
     visits: list[TimedVisit] = []
     depart = None
@@ -351,9 +360,13 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
         problems.append(ScheduleProblem(
             "lodging", f"no lodging at location {here} for the night before the return"))
     if depart is None:
-        depart = v.earliest_start_s
+        depart = t if not stops else v.earliest_start_s
     if back > v.latest_end_s:
         problems.append(ScheduleProblem("horizon", "returns after the end of the planning horizon"))
+    if stops and next_depart is not None and v.next_trip_earliest(back) > next_depart:
+        problems.append(ScheduleProblem(
+            "trips", "returns too late for the vehicle's next trip (its turnaround, or a "
+                     "later working day)"))
     if back - depart > v.max_span_s:
         problems.append(ScheduleProblem(
             "trip_days", "the trip lasts longer than the vehicle's maximum trip days"))
@@ -362,3 +375,43 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     taken = tuple((a, b) for a, b in blocks if depart < b and a < back)
     return RouteTiming(vehicle=k, depart_s=depart, load_start=load_start, visits=tuple(visits),
                        return_leg=ret, problems=tuple(problems), breaks=taken)
+
+
+
+def trip_bounds(problem: RoutingProblem, timings: Sequence[RouteTiming | None], k: int
+                ) -> tuple[int | None, int | None]:
+    """``(earliest, next_depart)`` of trip ``k`` among the timed trips of its vehicle: the
+    earliest departure its vehicle's last earlier trip with stops allows, and the departure of
+    the next trip with stops (``None`` where there is none)."""
+    earliest = None
+    prev = problem.previous_trip(k)
+    while prev is not None:
+        before = timings[prev]
+        if before is not None and before.visits:
+            earliest = problem.vehicles[prev].next_trip_earliest(before.return_leg.arrival_s)
+            break
+        prev = problem.previous_trip(prev)
+    next_depart = None
+    nxt = k + 1
+    while nxt < len(problem.vehicles) and problem.previous_trip(nxt) is not None \
+            and problem.vehicles[nxt].vehicle_id == problem.vehicles[k].vehicle_id:
+        after = timings[nxt]
+        if after is not None and after.visits:
+            next_depart = after.depart_s
+            break
+        nxt += 1
+    return earliest, next_depart
+
+
+def time_trips(problem: RoutingProblem, routes: Sequence[Sequence[int]], *,
+               hints: Sequence[tuple[int, ...]] | None = None,
+               breaks: Sequence[Blocks] | None = None) -> list[RouteTiming]:
+    """:func:`time_route` of every vehicle's route, a vehicle's trips in order: each trip
+    leaves no earlier than the one before it allows."""
+    timings: list[RouteTiming | None] = [None] * len(problem.vehicles)
+    for k in range(len(problem.vehicles)):
+        earliest, _ = trip_bounds(problem, timings, k)
+        timings[k] = time_route(problem, k, list(routes[k]),
+                                not_before=hints[k] if hints else None,
+                                breaks=breaks[k] if breaks else None, earliest=earliest)
+    return [t for t in timings if t is not None]

@@ -16,6 +16,10 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   constraints): two OR-Tools searches, one per core, from different first solutions
   (parallel cheapest insertion and savings), and the better result is kept.
 
+* **several trips per vehicle** (scenario schema 3): OR-Tools on the whole model and, in the
+  other process, on one trip per vehicle; the better plan wins (:func:`_solve_trips`), so
+  allowing more trips never gives a worse plan than one trip each.
+
 A search that starts from its own first solution is OR-Tools' iterated local search where
 the model allows it (:func:`planner._ortools.ils_unsupported`), ``params.local_search``
 otherwise; a search that starts from given routes always uses ``params.local_search``.
@@ -42,7 +46,7 @@ from dataclasses import replace
 from planner._ortools import ils_unsupported, solve_routing
 from planner._pyvrp import Seed, hgs_seed, seed_unsupported
 from planner.problem import RoutingProblem
-from planner.schedule import RouteTiming, time_route
+from planner.schedule import RouteTiming, time_trips
 from planner.solution import ITERATED_LOCAL_SEARCH, RawSolution, SolverParams, VisitConstraints
 
 log = logging.getLogger(__name__)
@@ -91,6 +95,8 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
           constraints: VisitConstraints | None = None) -> RawSolution:
     """Best routes for ``problem`` found within ``params.time_limit_s`` (see the module
     docstring); the result's ``strategy`` says which search produced them."""
+    if constraints is None and any(v.trip for v in problem.vehicles):
+        return _solve_trips(problem, params, on_progress)
     t0 = time.perf_counter()
     why_not = seeding_possible(problem, params, constraints)
     seeded = why_not is None
@@ -132,6 +138,59 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
         best, strategy = result, "ortools-portfolio"
         if on_progress is not None:
             on_progress(round(time.perf_counter() - t0, 3), result.objective)
+    return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
+
+
+def first_trips(problem: RoutingProblem) -> tuple[RoutingProblem, list[int]]:
+    """``problem`` with each vehicle's first trip only, and the index in ``problem`` of each
+    of its vehicles."""
+    keep = [k for k, v in enumerate(problem.vehicles) if v.trip == 0]
+    new_of = {k: i for i, k in enumerate(keep)}
+    allowed = None if problem.allowed_vehicles is None else tuple(
+        None if ks is None else tuple(new_of[k] for k in ks if k in new_of)
+        for ks in problem.allowed_vehicles)
+    fixed = None if problem.vehicle_fixed_cost is None else tuple(
+        problem.vehicle_fixed_cost[k] for k in keep)
+    return replace(problem, vehicles=tuple(problem.vehicles[k] for k in keep),
+                   allowed_vehicles=allowed, vehicle_fixed_cost=fixed), keep
+
+
+def _solve_trips(problem: RoutingProblem, params: SolverParams,
+                 on_progress: Callable[[float, int], None] | None) -> RawSolution:
+    """Vehicles with several trips: OR-Tools on the whole model, and beside it (in the second
+    process, or after it with ``workers=1``) on one trip per vehicle; the better plan wins,
+    so allowing more trips never gives a worse plan than one trip each does. (Starting the
+    whole model from the one-trip plan was measured worse: its local search did not open
+    second trips; ``benchmarks/trips``.)"""
+    t0 = time.perf_counter()
+    sub, index = first_trips(problem)
+    if params.workers <= 1:
+        half = replace(params, time_limit_s=params.time_limit_s / 2)
+        whole = solve_routing(problem, half, on_progress=on_progress)
+        single: RawSolution | None = solve_routing(sub, half)
+    else:
+        with _executor() as pool:
+            other: Future = pool.submit(_run_ortools, sub, params, None)
+            whole = solve_routing(problem, params, on_progress=on_progress)
+            try:
+                single = other.result()
+            except Exception:  # the whole model's plan is kept
+                log.exception("the one-trip search failed; keeping the whole model's plan")
+                single = None
+    best, strategy = whole, "ortools-trips"
+    if single is not None and _better(single, whole):
+        def spread(per_vehicle: tuple) -> tuple:
+            out: list = [()] * len(problem.vehicles)
+            for i, k in enumerate(index):
+                if i < len(per_vehicle):
+                    out[k] = per_vehicle[i]
+            return tuple(out)
+
+        best = replace(single, routes=spread(single.routes), starts=spread(single.starts),
+                       breaks=spread(single.breaks))
+        strategy = "ortools"
+        if on_progress is not None:
+            on_progress(round(time.perf_counter() - t0, 3), single.objective)
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
 
 
@@ -197,9 +256,8 @@ def time_solution(problem: RoutingProblem, raw: RawSolution) -> list[RouteTiming
     follow_solver = problem.lodging is not None or any(v.drive_cap_binds or v.breaks
                                                         for v in problem.vehicles)
     hints = raw.starts if follow_solver and raw.starts else None
-    return [time_route(problem, k, raw.routes[k], not_before=hints[k] if hints else None,
-                       breaks=raw.breaks[k] if raw.breaks else None)
-            for k in range(len(problem.vehicles))]
+    return time_trips(problem, raw.routes, hints=hints,
+                      breaks=raw.breaks if raw.breaks else None)
 
 
 __all__ = ["ITERATED_LOCAL_SEARCH", "RawSolution", "SolverParams", "VisitConstraints",

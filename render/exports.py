@@ -200,11 +200,11 @@ def gpx_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "v
             _sub(wpt, "type", route.vehicle_name)
     for n, (_i, route) in enumerate(used, start=1):
         trk = _sub(root, "trk")
-        _sub(trk, "name", f"{route.vehicle_name} ({route.vehicle_id})")
+        _sub(trk, "name", f"{route.vehicle_name} ({route.key})")
         _sub(trk, "desc", _route_description(route, _))
         _sub(trk, "src", OSM_ATTRIBUTION)
         _sub(trk, "number", str(n))
-        lines = route_coordinates(routes, route.vehicle_id, tolerance_m=tolerance_m)
+        lines = route_coordinates(routes, route.key, tolerance_m=tolerance_m)
         if not lines:  # no geometry: at least depot -> stops -> depot, in order
             lines = [[(route.depot_lon, route.depot_lat),
                       *[(v.lon, v.lat) for v in route.visits],
@@ -247,9 +247,9 @@ def kml_document(plan: Plan, routes: Mapping[str, Any] | None, *, lang: str = "v
         _sub(icon_style, "color", kml_colour(vehicle_style(i).colour))
     for i, route in used:
         folder = _sub(doc, "Folder")
-        _sub(folder, "name", f"{route.vehicle_name} ({route.vehicle_id})")
+        _sub(folder, "name", f"{route.vehicle_name} ({route.key})")
         _sub(folder, "description", kml_text(_route_description(route, _)))
-        lines = route_coordinates(routes, route.vehicle_id, tolerance_m=tolerance_m)
+        lines = route_coordinates(routes, route.key, tolerance_m=tolerance_m)
         if lines:
             mark = _sub(folder, "Placemark")
             _sub(mark, "name", route.vehicle_name)
@@ -294,7 +294,7 @@ def manifest_rows(plan: Plan, *, lang: str = "vi") -> Iterator[list[Any]]:
     for i, route in enumerate(plan.routes):
         texts = _transfer_texts(plan, i, _)
         for v, transfer in zip(route.visits, texts, strict=True):
-            yield [route.vehicle_id, route.vehicle_name, v.seq, v.commune_code, v.commune_name,
+            yield [route.key, route.vehicle_name, v.seq, v.commune_code, v.commune_name,
                    _service_day(plan, v).isoformat(), _local(v.arrival), _local(v.departure),
                    v.deliver_crates, v.collect_crates, v.load_after_crates, transfer,
                    BATCH_SEPARATOR.join(v.deliver_batches),
@@ -366,7 +366,7 @@ def xlsx_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
         summary,
         [_("vehicle_id"), _("vehicle"), _("driver"), _("depot"), _("depart"), _("return"),
          _("stops"), "km", _("hours"), _("crates_loaded"), _("deliver"), _("collect")],
-        [[r.vehicle_id, r.vehicle_name, r.driver, r.depot_name, _naive(r.depart),
+        [[r.key, r.vehicle_name, r.driver, r.depot_name, _naive(r.depart),
           _naive(r.return_time), len(r.visits), r.km, formatting.hours_text(r.driving_hours),
           r.load_start_crates, r.crates_delivered, r.crates_collected]
          for r in plan.routes],
@@ -375,7 +375,7 @@ def xlsx_manifest(plan: Plan, *, lang: str = "vi") -> bytes:
     summary.append([OSM_ATTRIBUTION + " (ODbL 1.0)"])
 
     for i, route in enumerate(plan.routes):
-        ws = wb.create_sheet(_sheet_name(route.vehicle_id, taken))
+        ws = wb.create_sheet(_sheet_name(route.key, taken))
         texts = _transfer_texts(plan, i, _)
         _write_table(
             ws,

@@ -55,7 +55,7 @@ def plan_labels(plan: Plan, *, lang: str = "vi") -> list[Label]:
         for v in route.visits:
             for batch_id in v.deliver_batches:
                 out.append(Label(info.get(batch_id) or PlanBatch(batch_id, 0),
-                                 v.commune_name, route.vehicle_name or route.vehicle_id,
+                                 v.commune_name, route.vehicle_name or route.key,
                                  v.seq, formatting.date_text(
                                      formatting.parse_clock(v.arrival).date(), lang,
                                      weekday=True),

@@ -351,8 +351,8 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
         depots.setdefault(key, []).append(r.vehicle_name)
         depot_notes[key] = rv.depot_note
         bounds.append((r.depot_lat, r.depot_lon))
-        group = folium.FeatureGroup(name=_layer_name(f"{r.vehicle_name} ({r.vehicle_id})"))
-        line = _route_line(routes, r.vehicle_id)
+        group = folium.FeatureGroup(name=_layer_name(f"{r.vehicle_name} ({r.key})"))
+        line = _route_line(routes, r.key)
         if line:
             bounds.extend(line)
             folium.PolyLine(line, color="#ffffff", weight=8, opacity=0.9,

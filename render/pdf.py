@@ -311,10 +311,10 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
         return formatting.number(x, lang)
 
     out: list[Any] = [
-        SectionStart(f"sheet-{view.index}", f"{r.vehicle_name} ({r.vehicle_id})",
-                     f"{_('route_sheet_for', vehicle=r.vehicle_name)} ({r.vehicle_id})"),
+        SectionStart(f"sheet-{view.index}", f"{r.vehicle_name} ({r.key})",
+                     f"{_('route_sheet_for', vehicle=r.vehicle_name)} ({r.key})"),
         Paragraph(f"{escape(_('route_sheet'))}: {escape(r.vehicle_name)} "
-                  f'<font name="{FONT}" size="13">({escape(r.vehicle_id)})</font>', st.title),
+                  f'<font name="{FONT}" size="13">({escape(r.key)})</font>', st.title),
         _p(plan.scenario_title or plan.scenario_name, st.subtitle),
     ]
     depot = f"<b>{escape(r.depot_name)}</b>"

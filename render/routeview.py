@@ -290,5 +290,5 @@ def route_views(plan: Plan, routes: Mapping[str, Any] | None = None
     """Views of every route of ``plan``, with directions when ``routes`` (the parsed
     ``routes.geojson``) is given."""
     legs = legs_by_vehicle(routes) if routes is not None else {}
-    return tuple(route_view(plan, i, legs.get(r.vehicle_id) if routes is not None else None)
+    return tuple(route_view(plan, i, legs.get(r.key) if routes is not None else None)
                  for i, r in enumerate(plan.routes))

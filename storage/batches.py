@@ -406,7 +406,7 @@ def _version_route(session: Session, version_id: int, vehicle_id: str) -> Route:
     if version is None:
         raise RecordNotFoundError(f"no published version with id {version_id}")
     plan = parse_plan_text(version.plan_json, file=f"version {version.series}@v{version.number}")
-    route = next((r for r in plan.routes if r.vehicle_id == vehicle_id), None)
+    route = next((r for r in plan.routes if r.key == vehicle_id), None)
     if route is None:
         raise RecordNotFoundError(f"version {version.series}@v{version.number} has no trip of "
                                   f"vehicle {vehicle_id!r}")

@@ -259,7 +259,7 @@ def record_outcome(session: Session, *, version_id: int, vehicle_id: str, stop_s
     if version is None:
         raise RecordNotFoundError(f"no published version with id {version_id}")
     plan = parse_plan_text(version.plan_json, file=f"version {version.series}@v{version.number}")
-    visit = next((v for r in plan.routes if r.vehicle_id == vehicle_id for v in r.visits
+    visit = next((v for r in plan.routes if r.key == vehicle_id for v in r.visits
                   if v.seq == stop_seq), None)
     if visit is None:
         raise RecordNotFoundError(f"version {version.series}@v{version.number} has no stop "

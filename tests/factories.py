@@ -69,12 +69,10 @@ def plan_for(scenario: Scenario, problem: RoutingProblem, routes: list[list[int]
     from planner.explain import explain_unserved
     from planner.plan import assemble_plan
     from planner.provenance import Provenance
-    from planner.schedule import time_route
+    from planner.schedule import time_trips
 
     locs = places_for(scenario)
-    timings = [time_route(problem, k, r, not_before=not_before[k] if not_before else None,
-                          breaks=breaks[k] if breaks else None)
-               for k, r in enumerate(routes)]
+    timings = time_trips(problem, routes, hints=not_before, breaks=breaks)
     served = {loc for r in routes for loc in r}
     if unserved is None:
         unserved = explain_unserved(problem, timings, served, names=[x.name for x in locs],

@@ -242,7 +242,7 @@ def _hand_overs(batch_id: str, ticks_of: Callable[[VersionInfo, str], TripTicks]
                      if batch_id in ids]
             if not lists:
                 continue
-            ticks = ticks_of(version, route.vehicle_id)
+            ticks = ticks_of(version, route.key)
             for visit, action in lists:
                 done = ticks.delivered if action == "delivered" else ticks.collected
                 out.append(HandOver(version, route, visit, action,
@@ -394,7 +394,7 @@ def _trip(version: VersionInfo, vehicle_id: str) -> tuple[Plan, Route]:
     with database().read() as s:
         content = plans.version_content(s, version.id)
     plan = plans.parse_plan_text(content.plan_json, file=version.key)
-    route = next((r for r in plan.routes if r.vehicle_id == vehicle_id), None)
+    route = next((r for r in plan.routes if r.key == vehicle_id), None)
     if route is None:
         raise NotFoundError(g.tr("trip_unknown", name=version.key, vehicle=vehicle_id))
     return plan, route

@@ -276,7 +276,7 @@ def edit_page(run: str) -> ResponseReturnValue:
     edits = plan.provenance.manual_edits
     return render_template("plan_edit.html", run=run, plan=plan, views=views, checks=checks,
                            edits=edits, base=edits[-1].base if edits else None,
-                           vehicles=[(r.vehicle_id, r.vehicle_name, len(r.visits))
+                           vehicles=[(r.key, r.vehicle_name, len(r.visits))
                                      for r in plan.routes])
 
 

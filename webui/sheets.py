@@ -29,14 +29,14 @@ bp = Blueprint("sheets", __name__)
 
 def _vehicle_index(plan: Plan, run: str, vehicle_id: str) -> int:
     """The index of ``vehicle_id``'s route in ``plan``, or a 404 naming it."""
-    index = next((i for i, r in enumerate(plan.routes) if r.vehicle_id == vehicle_id), None)
+    index = next((i for i, r in enumerate(plan.routes) if r.key == vehicle_id), None)
     if index is None:
         raise NotFoundError(g.tr("unknown_vehicle", run=run, vehicle=vehicle_id))
     return index
 
 
 def _view(plan: Plan, run: str, index: int, routes: dict[str, Any] | None) -> RouteView:
-    legs = legs_by_vehicle(routes).get(plan.routes[index].vehicle_id) if routes else None
+    legs = legs_by_vehicle(routes).get(plan.routes[index].key) if routes else None
     return route_view(plan, index, legs)
 
 
@@ -51,7 +51,7 @@ def _basemap(plan: Plan) -> Basemap | None:
 
 
 def _overview_png(plan: Plan, view: RouteView, routes: dict[str, Any] | None) -> bytes:
-    return route_map_png(view, route_lines(routes, view.route.vehicle_id), _basemap(plan),
+    return route_map_png(view, route_lines(routes, view.route.key), _basemap(plan),
                          lang=g.lang)
 
 
