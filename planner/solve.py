@@ -170,7 +170,8 @@ def _solve_trips(problem: RoutingProblem, params: SolverParams,
         single: RawSolution | None = solve_routing(sub, half)
     else:
         with _executor() as pool:
-            other: Future = pool.submit(_run_ortools, sub, params, None)
+            other: Future = pool.submit(_run_ortools, sub,
+                                        replace(params, first_solution=ALT_FIRST_SOLUTION), None)
             whole = solve_routing(problem, params, on_progress=on_progress)
             try:
                 single = other.result()
