@@ -156,4 +156,10 @@ def test_calibration_script_runs_and_writes_the_report(tmp_path, capsys):
         line = next(ln for ln in text.split(f"\n{name}:\n", 1)[1].splitlines()
                     if "speeds_kmh" in ln)
         speeds = dict(part.split(": ") for part in line.split("{", 1)[1].rstrip("}").split(", "))
-        assert {k: float(v) for k, v in speeds.items()} == profile.speeds_kmh, name
+        calibrated = {k: float(v) for k, v in speeds.items()}
+        # motorways and ferries have no survey traces: their speeds are stated assumptions
+        # in geodata/profiles.yaml, beside the calibrated ones
+        assumed = {k: v for k, v in profile.speeds_kmh.items() if k not in calibrated}
+        assert set(assumed) <= {"motorway", "ferry"}, name
+        assert calibrated == {k: v for k, v in profile.speeds_kmh.items()
+                              if k in calibrated}, name
