@@ -163,6 +163,55 @@ class Translator:
         key = f"road_{road_class}"
         return self(key) if has_message(key) else road_class
 
+    def weekday(self, code: str) -> str:
+        """``"wed"`` -> ``"Thứ Tư"`` / ``"Wednesday"`` (a scenario's weekday code)."""
+        key = f"lib_wd_{code}"
+        return self(key) if has_message(key) else code
+
+    def wait(self, wait: Any) -> str:
+        """A :class:`~render.stopcard.Wait` in words: how long, and why."""
+        from render.formatting import hours_text
+
+        until = wait.until
+        return self(f"wait_{wait.reason}", duration=hours_text(wait.seconds / 3600),
+                    time=until.strftime("%H:%M"), date=until.strftime("%d/%m"),
+                    weekday=self.weekday(wait.weekday) if wait.weekday else "")
+
+    def night(self, night: Any) -> str:
+        """A :class:`~render.stopcard.Night`: where the crew sleeps that night."""
+        from render.formatting import number
+
+        date = night.date.strftime("%d/%m")
+        if night.kind == "road":
+            return self("night_on_road", date=date, place=night.place,
+                        km=number(night.km, self.lang, digits=0),
+                        leg_km=number(night.leg_km, self.lang, digits=0))
+        return self("night_at", date=date, place=night.place)
+
+    def open_days(self, hours: Any) -> str:
+        """The days an :class:`~render.stopcard.OpeningHours` applies to (a market day, an
+        agreed reading day): ``"Thứ Tư, Thứ Năm"``."""
+        if hours.weekdays:
+            return ", ".join(self.weekday(d) for d in hours.weekdays)
+        if hours.every_days and hours.anchor is not None:
+            return self("days_every_n", n=hours.every_days,
+                        date=hours.anchor.strftime("%d/%m/%Y"))
+        return ", ".join(d.strftime("%d/%m") for d in hours.dates)
+
+    def opening(self, hours: Any) -> str:
+        """An :class:`~render.stopcard.OpeningHours`: spans and the days they apply to."""
+        spans = ", ".join(hours.spans)
+        if hours.weekdays:
+            return self("hours_weekdays", spans=spans,
+                        days=", ".join(self.weekday(d) for d in hours.weekdays))
+        if hours.every_days and hours.anchor is not None:
+            return self("hours_every_n", spans=spans, n=hours.every_days,
+                        date=hours.anchor.strftime("%d/%m/%Y"))
+        if hours.dates:
+            return self("hours_dates", spans=spans,
+                        dates=", ".join(d.strftime("%d/%m") for d in hours.dates))
+        return self("hours_every_day", spans=spans)
+
     def reason(self, reason_code: str) -> str:
         key = f"reason_{reason_code}"
         return self(key) if has_message(key) else reason_code

@@ -43,10 +43,12 @@ from reportlab.platypus import (
 )
 
 from planner.plan import Plan
+from planner.scenario import Scenario
 from render import formatting
 from render.i18n import Translator
 from render.routeview import DirectionStep, Leg, Moment, RouteView
 from render.sheetmap import FONT_BOLD_FILE, FONT_REGULAR_FILE, MAP_SIZE_IN
+from render.stopcard import StopCard, stop_cards, trip_nights
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -297,10 +299,45 @@ def _stop_head(badge: str, title: str, st: SheetStyles) -> Table:
                                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5 * mm)]))
 
 
+def _card_rows(card: StopCard, st: SheetStyles, _: Translator
+               ) -> tuple[list[list[Any]], list[list[Any]]]:
+    """A stop card's rows of the stop's table: those printed after the planned times
+    (service, wait, night) and those after the crates (hours, market day, stop point)."""
+    service = (f"{_moment_markup(card.service_start, _)} – "
+               f"{_moment_markup(card.service_end, _)}")
+    early: list[list[Any]] = [[_p(_("service_time"), st.label), Paragraph(service, st.big),
+                               "", ""]]
+    if card.wait is not None:
+        early.append([_p(_("wait"), st.label), _p(_.wait(card.wait), st.body), "", ""])
+    for n in card.nights_here:
+        early.append([_p(_("nights_label"), st.label),
+                      _p("☾ " + _("night_here", date=n.date.strftime("%d/%m")), st.big), "", ""])
+    hours = "\n".join(_.opening(h) for h in card.hours) or _("hours_unknown")
+    market = "\n".join(_.open_days(h) for h in card.hours if h.restricted) or (
+        _("market_day_none") if card.hours else _("hours_unknown"))
+    lat, lon = f"{card.lat:.5f}", f"{card.lon:.5f}"
+    point = (escape(_("point_library", lat=lat, lon=lon)) if card.library_point
+             else f"<b>⚠ {escape(_('point_commune', lat=lat, lon=lon))}</b>")
+    if card.lodging is False:
+        point += f"<br/>{escape(_('lodging_none'))}"
+    late: list[list[Any]] = [
+        [_p(_("opening_hours"), st.label), Paragraph(escape(hours).replace("\n", "<br/>"),
+                                                     st.body),
+         _p(_("market_day"), st.label), Paragraph(escape(market).replace("\n", "<br/>"),
+                                                  st.body)],
+        [_p(_("stop_point"), st.label), Paragraph(point, st.body), "", ""],
+    ]
+    return early, late
+
+
 def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
-                            map_png: bytes | None, st: SheetStyles) -> list[Any]:
-    """Everything printed for one vehicle, in order."""
+                            map_png: bytes | None, st: SheetStyles,
+                            scenario: Scenario | None = None) -> list[Any]:
+    """Everything printed for one vehicle, in order; ``scenario`` (the plan's own) adds the
+    stops' opening hours and whether their points are the libraries'."""
     _ = Translator(lang)
+    cards = stop_cards(view, scenario)
+    nights = trip_nights(view, scenario)
     r = view.route
     inner = TEXT_W - 6 * mm  # inside a stop's frame
     stop_cols = (0.22 * inner, 0.28 * inner, 0.19 * inner, 0.31 * inner)
@@ -337,10 +374,14 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
            Paragraph("; ".join(f"{_moment_markup(a, _)} – {formatting.time_text(b.when)}"
                                for a, b in view.breaks), st.body), "", ""]]
          if view.breaks else [])
+        + [[_p(_("nights_label"), st.label),
+            Paragraph("<br/>".join(escape(_.night(n)) for n in nights)
+                      or escape(_("nights_none")), st.body), "", ""]]
         + ([[_p(_("batches_loading"), st.label),
              Paragraph("<br/>".join(escape(f"☐ {_.batch(b)}") for b in view.loading), st.body),
              "", ""]] if view.loading else []),
-        spans=[(1, 1), (4, 1)] + ([(5 if view.breaks else 4, 1)] if view.loading else [])))
+        spans=[(1, 1), (4, 1), (5 if view.breaks else 4, 1)]
+        + ([(6 if view.breaks else 5, 1)] if view.loading else [])))
     out.append(Spacer(1, 1.5 * mm))
     out.append(_boxes([f"{_('odometer')} ({_('depart').lower()})", _("actual_departure"),
                        _("crates_checked")], st, height=13 * mm))
@@ -362,19 +403,24 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
         out.append(_p(_("no_visits"), st.big))
 
     prev = r.depot_name
-    for s in view.stops:
+    for s, card in zip(view.stops, cards, strict=True):
         v = s.visit
         leg = _leg_flowables(s.leg, prev, v.commune_name, st, _, lang)
+        early, late = _card_rows(card, st, _)
+        contact = (_p(card.contact, st.big) if card.contact
+                   else _p(_("contact_missing"), st.small))
         rows: list[list[Any]] = [
             [_p(f"{_('planned')}: {_('arrival').lower()}", st.label),
              Paragraph(_moment_markup(s.arrival, _), st.big),
              _p(_("departure"), st.label), Paragraph(_moment_markup(s.departure, _), st.big)],
+            *early,
             [_p(_("deliver"), st.label), _p(_("crates_n", n=v.deliver_crates), st.big),
              _p(_("collect"), st.label), _p(_("crates_n", n=v.collect_crates), st.big)],
             [_p(_("load_after"), st.label), _p(_("crates_n", n=v.load_after_crates), st.body),
-             _p(_("contact"), st.label), _p(v.contact or "", st.body)],
+             _p(_("contact"), st.label), contact],
+            *late,
         ]
-        spans = []
+        spans = [(1 + i, 1) for i in range(len(early))] + [(len(rows) - 1, 1)]
         for text in _.transfers(s):  # crates handed on between communes
             spans.append((len(rows), 1))
             rows.append([_p(_("transfer"), st.label), _p(text, st.big), "", ""])
@@ -465,7 +511,8 @@ def _document(buf: io.BytesIO, *, title: str, lang: str) -> BaseDocTemplate:
 
 
 def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = "vi",
-               map_pngs: Sequence[bytes | None] | None = None) -> bytes:
+               map_pngs: Sequence[bytes | None] | None = None,
+               scenario: Scenario | None = None) -> bytes:
     """One PDF with the sheets of ``views`` (each starting on a new page and bookmarked);
     ``map_pngs`` are their overview maps, in the same order (``None`` = no map)."""
     register_fonts()
@@ -477,7 +524,7 @@ def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = 
         if i:
             story.append(PageBreak())
         story.extend(vehicle_sheet_flowables(plan, view, run=run, lang=lang, map_png=png,
-                                             st=st))
+                                             st=st, scenario=scenario))
     if not story:
         story.append(_p(_("no_visits"), st.big))
     title = plan.scenario_title or plan.scenario_name
@@ -489,6 +536,6 @@ def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = 
 
 
 def sheet_pdf(plan: Plan, view: RouteView, *, run: str, lang: str = "vi",
-              map_png: bytes | None = None) -> bytes:
+              map_png: bytes | None = None, scenario: Scenario | None = None) -> bytes:
     """The PDF route sheet of one vehicle."""
-    return sheets_pdf(plan, [view], run=run, lang=lang, map_pngs=[map_png])
+    return sheets_pdf(plan, [view], run=run, lang=lang, map_pngs=[map_png], scenario=scenario)

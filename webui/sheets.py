@@ -18,6 +18,7 @@ from render.labels import labels_pdf, plan_labels
 from render.pdf import sheet_pdf, sheets_pdf
 from render.routeview import RouteView, legs_by_vehicle, route_view
 from render.sheetmap import Basemap, route_lines, route_map_png
+from render.stopcard import stop_cards, trip_nights
 from webui.errors import NotFoundError
 from webui.plans import load_plan
 from webui.services import basemaps, derived_files, plan_store
@@ -82,8 +83,11 @@ def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
     routes = plan_store().routes(run)
-    return render_template("sheet.html", run=run, plan=plan,
-                           view=_view(plan, run, index, routes),
+    view = _view(plan, run, index, routes)
+    scenario = plan_store().scenario(run)
+    return render_template("sheet.html", run=run, plan=plan, view=view,
+                           cards=stop_cards(view, scenario),
+                           nights=trip_nights(view, scenario),
                            approximate_routes=has_approximate_routes(routes))
 
 
@@ -96,7 +100,8 @@ def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
         routes = plan_store().routes(run)
         view = _view(plan, run, index, routes)
         png = _overview_png(plan, view, routes) if view.stops else None
-        return sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png)
+        return sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png,
+                         scenario=plan_store().scenario(run))
 
     data, key = _drawn("sheet.pdf", run, vehicle_id, make=make)
     return _pdf_response(data, key, f"{run}-{vehicle_id}-{g.lang}.pdf")
@@ -112,7 +117,8 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
         routes = plan_store().routes(run)
         views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
         pngs = [_overview_png(plan, v, routes) for v in views]
-        return sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs)
+        return sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs,
+                          scenario=plan_store().scenario(run))
 
     data, key = _drawn("sheets.pdf", run, make=make)
     return _pdf_response(data, key, f"{run}-sheets-{g.lang}.pdf")

@@ -54,6 +54,7 @@ def _stages() -> set[str]:
 
 
 from planner.kpis import COMPARE_ROWS  # noqa: E402
+from render.stopcard import WAIT_REASONS  # noqa: E402
 from storage.models import MOVE_KINDS  # noqa: E402
 from webui.batches import PLACE_KINDS as BATCH_PLACE_KINDS  # noqa: E402
 from webui.batches import TABLES as BATCH_TABLES  # noqa: E402
@@ -77,6 +78,7 @@ DYNAMIC: dict[str, set[str]] = {
     "road_": {"motorway", "trunk", "primary", "secondary", "tertiary", "minor", "service",
               "track"},
     "transfer_": {"collect", "deliver", "collect_unknown", "deliver_unknown"},
+    "wait_": set(WAIT_REASONS),
     "role_": set(ROLES),
     "outcome_": set(OUTCOME_STATUSES),
     "cmp_": {key for key, _, _ in COMPARE_ROWS if not key.startswith("meets_")},
