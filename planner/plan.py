@@ -12,7 +12,9 @@ version (``tests/planner/data/`` keeps a plan of each). Version 2 added the comm
 hands crates on to and receives them from (``transfers_to``, ``transfers_from``), the book
 batches of a visit (``deliver_batches``, ``collect_batches``, ``batch_note``) and of a trip
 (``loading_batches``), and moved a re-plan's record into ``provenance.replan`` (with
-``changes``), which was split between ``replan`` and ``replan_job``.
+``changes``), which was split between ``replan`` and ``replan_job``. Version 3 added the
+catalogue key and values of each stored checker finding (``provenance.check.violations[]``:
+``key``, ``values``), so pages word them in their language.
 """
 
 from __future__ import annotations
@@ -36,8 +38,8 @@ from planner.scenario import Scenario
 from planner.schedule import RouteTiming, TimedVisit
 
 PLAN_FORMAT = "mobile-library-plan"
-PLAN_FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+PLAN_FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam, no daylight saving
 # a plan of every commune of a country is a few MB; the limits only stop absurd files
 PLAN_LIMITS = InputLimits(max_bytes=64 * 1024 * 1024, max_depth=32, max_nodes=5_000_000)

@@ -33,6 +33,18 @@ DOMAIN = "messages"
 
 _MO_MAGIC = 0x950412DE
 
+# Message keys of the plan checker's violation kinds (planner/check.py); others read as
+# "violation_other".
+VIOLATION_LABELS: Mapping[str, str] = {
+    "time_window": "violation_time_window", "capacity": "violation_capacity",
+    "load": "violation_load", "driver_hours": "violation_driver_hours",
+    "driving_hours": "violation_driving_hours", "break": "violation_break",
+    "lodging": "violation_lodging", "access": "violation_access",
+    "no_road": "violation_no_road", "horizon": "violation_horizon",
+    "trip_days": "violation_trip_days", "transfer": "violation_transfer",
+    "missing": "violation_missing", "duplicate": "violation_duplicate",
+}
+
 
 class CatalogueError(Exception):
     """A compiled message catalogue is missing or cannot be read."""
@@ -162,6 +174,38 @@ class Translator:
     def road_class(self, road_class: str) -> str:
         key = f"road_{road_class}"
         return self(key) if has_message(key) else road_class
+
+    def message(self, key: str, values: Any = ()) -> str:
+        """A :class:`planner.messages.Message` (or its ``key`` and ``values`` pairs) in this
+        language: numbers in its notation, coded values (a profile, a field) worded too."""
+        from planner.messages import CODED_VALUES
+        from render.formatting import number
+
+        out: dict[str, Any] = {}
+        for name, value in values:
+            if name in CODED_VALUES:
+                prefix = CODED_VALUES[name]
+                value = ", ".join(self(prefix + v) if has_message(prefix + v) else v
+                                  for v in str(value).split(", "))
+            elif isinstance(value, float):
+                value = number(value, self.lang, digits=0 if value.is_integer() else 1)
+            out[name] = value
+        return self(key, **out)
+
+    def finding(self, finding: Any) -> str:
+        """A plan checker's finding (:class:`planner.check.Violation`, or one stored in a
+        plan): its message in this language; a finding stored without a key (plans before
+        format version 3) reads as its kind's label, its English message only in English."""
+        if getattr(finding, "key", "") and has_message(finding.key):
+            return self.message(finding.key, finding.values)
+        if self.lang == "en":
+            return str(finding.message)
+        return self(VIOLATION_LABELS.get(finding.kind, "violation_other"))
+
+    def profile(self, code: str) -> str:
+        """A vehicle profile (``"truck"``) in words: ``"xe thư viện lưu động"``."""
+        key = f"profile_{code}"
+        return self(key) if has_message(key) else code
 
     def weekday(self, code: str) -> str:
         """``"wed"`` -> ``"Thứ Tư"`` / ``"Wednesday"`` (a scenario's weekday code)."""
