@@ -19,6 +19,7 @@ app needs no i18n package at run time; Babel is only needed to compile them.
 from __future__ import annotations
 
 import functools
+import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,23 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 
 _MO_MAGIC = 0x950412DE
+
+# Why a solve was not seeded by PyVRP, as planner.solve.seeding_possible and
+# planner._pyvrp.seed_unsupported write it (stored in plans) -> the catalogue key that words it
+# (tests/webui/test_webui_language.py checks that every reason the planner writes is here).
+SEED_REASON_KEYS: Mapping[str, str] = {
+    "seeding switched off": "seed_reason_off",
+    "re-planning keeps visits fixed, which only the OR-Tools model expresses":
+        "seed_reason_replan",
+    "trips over several days (night rests) are modelled by OR-Tools only": "seed_reason_nights",
+    "a commune in several transfers (PyVRP serves each shipment's ends apart)":
+        "seed_reason_multi_transfer",
+    "a transfer stop that also delivers or collects crates": "seed_reason_transfer_stop",
+    "pair load outside the transfer pairs": "seed_reason_pair_load",
+}
+# A note a scenario's author or the product marks as an assumption: "ASSUMPTION: ..." or
+# "ASSUMPTION default: ..."; its label is worded, the rest stays as written.
+_ASSUMPTION = re.compile(r"^\s*ASSUMPTION(?: default)?\s*:\s*")
 
 # Message keys of the plan checker's violation kinds (planner/check.py); others read as
 # "violation_other".
@@ -201,6 +219,60 @@ class Translator:
         if self.lang == "en":
             return str(finding.message)
         return self(VIOLATION_LABELS.get(finding.kind, "violation_other"))
+
+    def solver_status(self, code: str | None) -> str:
+        """A solver's status code (``"PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED"``) in words."""
+        key = f"solver_status_{(code or '').lower()}"
+        return self(key) if code and has_message(key) else self("solver_status_unknown",
+                                                                  code=code or "?")
+
+    def strategy(self, code: str | None) -> str:
+        """How a plan was searched (``"pyvrp-seed+ortools"``) in words."""
+        key = "strategy_" + re.sub(r"[^a-z0-9]+", "_", (code or "").lower())
+        return self(key) if has_message(key) else (code or "?")
+
+    def seed_reason(self, text: str | None) -> str:
+        """Why PyVRP did not seed a solve (the planner's English reason) in words."""
+        key = SEED_REASON_KEYS.get((text or "").strip())
+        return self(key) if key else self("seed_reason_other")
+
+    def note(self, text: str) -> str:
+        """A note as written, its leading ``ASSUMPTION:`` label worded (``GIẢ ĐỊNH:``)."""
+        found = _ASSUMPTION.match(text)
+        return f"{self('assumption_label')}: {text[found.end():]}" if found else text
+
+    def batch_note(self, text: str) -> str:
+        """Why no batch is left at a visit: the planner's English note on English pages, its
+        worded gist on the others."""
+        return text if self.lang == "en" or not text else self("batch_note_no_batch")
+
+    def has_reason(self, reason_code: str) -> bool:
+        """Whether an unserved reason code has its own message."""
+        return has_message(f"reason_{reason_code}")
+
+    def closure(self, closure: Any) -> str:
+        """A :class:`~render.closures.ClosureView` in one line: its name, road, dates, how
+        it closes the road and which communes it cuts off."""
+        def day(d: Any) -> str:
+            return d.strftime("%d/%m/%Y")
+
+        if closure.start and closure.end:
+            dates = self("closure_dates", start=day(closure.start), end=day(closure.end))
+        elif closure.start:
+            dates = self("closure_since", start=day(closure.start))
+        elif closure.end:
+            dates = self("closure_until", end=day(closure.end))
+        else:
+            dates = self("closure_undated")
+        parts = [closure.name]
+        if closure.ref and closure.ref not in closure.name:
+            parts.append(self("closure_road", ref=closure.ref))
+        parts.append(dates)
+        parts.append(self("closure_closed") if closure.closed else
+                     self("closure_slowed", pct=round(closure.speed_factor * 100)))
+        if closure.cut_off:
+            parts.append(self("closure_cuts_off", communes=", ".join(closure.cut_off)))
+        return " · ".join(parts)
 
     def profile(self, code: str) -> str:
         """A vehicle profile (``"truck"``) in words: ``"xe thư viện lưu động"``."""

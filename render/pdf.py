@@ -45,6 +45,7 @@ from reportlab.platypus import (
 from planner.plan import Plan
 from planner.scenario import Scenario
 from render import formatting
+from render.closures import plan_closures
 from render.i18n import Translator
 from render.routeview import DirectionStep, Leg, Moment, RouteView
 from render.sheetmap import FONT_BOLD_FILE, FONT_REGULAR_FILE, MAP_SIZE_IN
@@ -338,6 +339,7 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
     _ = Translator(lang)
     cards = stop_cards(view, scenario)
     nights = trip_nights(view, scenario)
+    closures = plan_closures(plan, scenario)
     r = view.route
     inner = TEXT_W - 6 * mm  # inside a stop's frame
     stop_cols = (0.22 * inner, 0.28 * inner, 0.19 * inner, 0.31 * inner)
@@ -374,14 +376,18 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
            Paragraph("; ".join(f"{_moment_markup(a, _)} – {formatting.time_text(b.when)}"
                                for a, b in view.breaks), st.body), "", ""]]
          if view.breaks else [])
+        + ([[_p("⛔ " + _("plan_closures_title"), st.label),
+             Paragraph("<br/>".join(f"<b>X{i} · {escape(_.closure(c))}</b>"
+                                    for i, c in enumerate(closures, start=1)),
+                       st.body), "", ""]] if closures else [])
         + [[_p(_("nights_label"), st.label),
             Paragraph("<br/>".join(escape(_.night(n)) for n in nights)
                       or escape(_("nights_none")), st.body), "", ""]]
         + ([[_p(_("batches_loading"), st.label),
              Paragraph("<br/>".join(escape(f"☐ {_.batch(b)}") for b in view.loading), st.body),
              "", ""]] if view.loading else []),
-        spans=[(1, 1), (4, 1), (5 if view.breaks else 4, 1)]
-        + ([(6 if view.breaks else 5, 1)] if view.loading else [])))
+        spans=[(i, 1) for i in range(4, 4 + bool(view.breaks) + bool(closures) + 1
+                                     + bool(view.loading))] + [(1, 1)]))
     out.append(Spacer(1, 1.5 * mm))
     out.append(_boxes([f"{_('odometer')} ({_('depart').lower()})", _("actual_departure"),
                        _("crates_checked")], st, height=13 * mm))
@@ -433,10 +439,11 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
                              "", ""])
         if v.batch_note:
             spans.append((len(rows), 1))
-            rows.append([_p(_("batch_note"), st.label), _p(v.batch_note, st.body), "", ""])
+            rows.append([_p(_("batch_note"), st.label), _p(_.batch_note(v.batch_note), st.body),
+                         "", ""])
         if v.note:
             spans.append((len(rows), 1))
-            rows.append([_p(_("note"), st.label), _p(v.note, st.body), "", ""])
+            rows.append([_p(_("note"), st.label), _p(_.note(v.note), st.body), "", ""])
         box = _framed([
             _stop_head(str(v.seq), v.commune_name, st),
             _facts_table(rows, spans=spans, col_widths=stop_cols),

@@ -41,6 +41,7 @@ from planner.edit import (
 from planner.errors import PlannerError
 from planner.plan import TZ, Plan
 from planner.provenance import Finding as StoredFinding
+from render.closures import closure_names
 from render.folder import write_edited_plan_folder
 from render.i18n import VIOLATION_LABELS
 from render.routeview import route_views
@@ -344,4 +345,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def edit_helpers() -> dict[str, Any]:
-        return {"plan_checks": plan_checks}
+        return {"plan_checks": plan_checks, "closure_names": closure_names}

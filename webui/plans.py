@@ -10,6 +10,7 @@ from planner.kpis import COMPARE_ROWS, PROGRAMME_TARGETS, compare_value
 from planner.outputs import has_approximate_routes
 from planner.plan import Plan
 from render import exports
+from render.closures import plan_closures
 from render.maps import plan_map_file
 from render.routeview import route_views
 from storage.plans import parse_version_key
@@ -59,6 +60,7 @@ def plan_page(run: str) -> ResponseReturnValue:
     return render_template("plan.html", run=run, plan=plan,
                            approximate_routes=has_approximate_routes(store.routes(run)),
                            views=route_views(plan),
+                           closures=plan_closures(plan, store.scenario(run)),
                            targets=plan.kpis.target_progress(),
                            assumptions=store.assumptions(run),
                            export_formats=tuple(exports.EXPORT_FORMATS))

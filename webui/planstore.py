@@ -125,7 +125,7 @@ class PlanStore:
     def _plan_folder(self, name: str) -> Path:
         path = self._entries().get(name)
         if path is None:
-            raise NotFoundError(f"unknown plan {name!r}")
+            raise NotFoundError(f"unknown plan {name!r}", key="unknown_plan", name=name)
         return path
 
     def folder(self, name: str) -> Path:
@@ -232,7 +232,8 @@ class PlanStore:
                     return folder
                 content = plans.version_content(s, info.id)
         except RecordNotFoundError:
-            raise NotFoundError(f"unknown plan {series}@v{number}") from None
+            raise NotFoundError(f"unknown plan {series}@v{number}", key="unknown_plan",
+                                name=f"{series}@v{number}") from None
         except InvalidRecordError as exc:
             raise UnreadablePlanError(version_key(series, number), str(exc)) from None
         with self._writing:  # one copy at a time: readers of a half-replaced copy would

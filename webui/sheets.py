@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from geodata.errors import GeodataError
 from planner.outputs import has_approximate_routes
 from planner.plan import Plan
+from render.closures import plan_closures
 from render.labels import labels_pdf, plan_labels
 from render.pdf import sheet_pdf, sheets_pdf
 from render.routeview import RouteView, legs_by_vehicle, route_view
@@ -51,9 +52,11 @@ def _basemap(plan: Plan) -> Basemap | None:
         return None
 
 
-def _overview_png(plan: Plan, view: RouteView, routes: dict[str, Any] | None) -> bytes:
+def _overview_png(plan: Plan, run: str, view: RouteView, routes: dict[str, Any] | None
+                  ) -> bytes:
     return route_map_png(view, route_lines(routes, view.route.vehicle_id), _basemap(plan),
-                         lang=g.lang)
+                         lang=g.lang,
+                         closures=plan_closures(plan, plan_store().scenario(run)))
 
 
 def _drawn(kind: str, run: str, *parts: object, make: Callable[[], bytes]) -> tuple[bytes, str]:
@@ -88,6 +91,7 @@ def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
     return render_template("sheet.html", run=run, plan=plan, view=view,
                            cards=stop_cards(view, scenario),
                            nights=trip_nights(view, scenario),
+                           closures=plan_closures(plan, scenario),
                            approximate_routes=has_approximate_routes(routes))
 
 
@@ -99,7 +103,7 @@ def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
     def make() -> bytes:
         routes = plan_store().routes(run)
         view = _view(plan, run, index, routes)
-        png = _overview_png(plan, view, routes) if view.stops else None
+        png = _overview_png(plan, run, view, routes) if view.stops else None
         return sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png,
                          scenario=plan_store().scenario(run))
 
@@ -116,7 +120,7 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
     def make() -> bytes:
         routes = plan_store().routes(run)
         views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
-        pngs = [_overview_png(plan, v, routes) for v in views]
+        pngs = [_overview_png(plan, run, v, routes) for v in views]
         return sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs,
                           scenario=plan_store().scenario(run))
 
@@ -146,7 +150,7 @@ def sheet_map(run: str, vehicle_id: str) -> ResponseReturnValue:
 
     def make() -> bytes:
         routes = plan_store().routes(run)
-        return _overview_png(plan, _view(plan, run, index, routes), routes)
+        return _overview_png(plan, run, _view(plan, run, index, routes), routes)
 
     data, key = _drawn("sheet-map.png", run, vehicle_id, make=make)
     return _file_response(data, key, "image/png")
