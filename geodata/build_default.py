@@ -7,13 +7,16 @@ Run once by a maintainer (the result is committed under ``geodata/data/ha_giang`
 The selection rules are the ones ``SOURCES.md`` beside the output describes: the 73 communes
 of the 2025 map whose predecessor units all belonged to the former province of Hà Giang
 (GSO province code 02, via the official crosswalk), the former provincial library as the
-depot (approximate point), and the OpenStreetMap road network of August 2021.
+depot (approximate point), the OpenStreetMap road network of August 2021, and its named
+places and landmarks (for the villages the printed directions name).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -48,6 +51,42 @@ def select_communes(src: Path) -> gpd.GeoDataFrame:
     return gdf.sort_values("commune_code").reset_index(drop=True)
 
 
+PLACE_KINDS = ("city", "town", "suburb", "village", "hamlet", "neighbourhood", "locality")
+# points of interest a driver can tell a place by (OSM values, the POI files' `subclass`)
+LANDMARKS = ("townhall", "community_centre", "school", "post_office", "marketplace", "fuel",
+             "police", "hospital", "clinic", "bus_station")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+PLACES_FILE = "places.geojson"
+
+
+def build_places(src: Path, out: Path) -> int:
+    """Write ``places.geojson``: the named OSM places (villages, hamlets, towns...) and
+    landmark points of interest of the Hà Giang files in ``src/places`` (August 2021, ODbL),
+    as points with ``name``, ``kind`` (the place class or the POI's OSM value) and ``layer``
+    (``place`` or ``poi``); names on the Chinese side of the border are left out."""
+    features = []
+    for layer, file, field, kinds in (
+            ("place", "osm2021_hagiang_places.geojson", "class", PLACE_KINDS),
+            ("poi", "osm2021_hagiang_pois.geojson", "subclass", LANDMARKS)):
+        data = json.loads((src / "places" / file).read_text(encoding="utf-8"))
+        for f in data["features"]:
+            props = f["properties"]
+            name = (props.get("name") or "").strip()
+            if not name or _CJK.search(name) or props.get(field) not in kinds:
+                continue
+            lon, lat = f["geometry"]["coordinates"][:2]
+            features.append({"type": "Feature",
+                             "geometry": {"type": "Point",
+                                          "coordinates": [round(lon, 6), round(lat, 6)]},
+                             "properties": {"name": name, "kind": props[field],
+                                            "layer": layer}})
+    rows = ",\n".join(json.dumps(f, ensure_ascii=False) for f in features)
+    (out / PLACES_FILE).write_text(
+        '{"type": "FeatureCollection", "attribution": "© OpenStreetMap contributors (ODbL '
+        '1.0), August 2021",\n"features": [\n' + rows + "\n]}\n", encoding="utf-8")
+    return len(features)
+
+
 def build(src: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     roads_src = src / "roads"
@@ -73,7 +112,9 @@ def build(src: Path, out: Path) -> None:
     libs = libs[["library_id", "name", "commune_2025_code", "commune_2025", "lon", "lat",
                  "location_method", "location_precision_km"]]
     libs.to_csv(out / "libraries.csv", index=False)
-    print(f"wrote {len(roads)} road lines, {len(communes)} communes, {len(libs)} library to {out}")
+    n_places = build_places(src, out)
+    print(f"wrote {len(roads)} road lines, {len(communes)} communes, {len(libs)} library, "
+          f"{n_places} places to {out}")
 
 
 def main() -> None:

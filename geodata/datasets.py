@@ -8,9 +8,11 @@ A dataset is a folder holding ``dataset.yaml`` (title, attribution, notes), ``ro
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -28,6 +30,18 @@ def known_datasets() -> list[str]:
         return []
     return sorted(p.name for p in DATA_DIR.iterdir()
                   if not p.name.startswith(".") and (p / "dataset.yaml").is_file())
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named point of the dataset: a village, hamlet, town (``layer="place"``) or a
+    landmark such as a school or a market (``layer="poi"``)."""
+
+    name: str
+    kind: str
+    layer: str
+    lon: float
+    lat: float
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,24 @@ class Dataset:
     def communes(self) -> gpd.GeoDataFrame:
         gdf = gpd.read_parquet(self.path / "communes.parquet")
         return gdf.set_index("commune_code", drop=False)
+
+    @cached_property
+    def places(self) -> tuple[Place, ...]:
+        """The dataset's named places and landmarks (``places.geojson``; empty when the
+        dataset has none): what printed directions name along a route."""
+        path = self.path / "places.geojson"
+        if not path.is_file():
+            return ()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out = []
+        for f in data.get("features") or ():
+            props, geom = f.get("properties") or {}, f.get("geometry") or {}
+            coords: list[Any] = list(geom.get("coordinates") or ())
+            if geom.get("type") == "Point" and len(coords) >= 2 and props.get("name"):
+                out.append(Place(str(props["name"]), str(props.get("kind") or ""),
+                                 str(props.get("layer") or "place"),
+                                 float(coords[0]), float(coords[1])))
+        return tuple(out)
 
     @cached_property
     def libraries(self) -> pd.DataFrame:

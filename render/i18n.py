@@ -274,6 +274,29 @@ class Translator:
             parts.append(self("closure_cuts_off", communes=", ".join(closure.cut_off)))
         return " · ".join(parts)
 
+    def road(self, step: Any) -> str:
+        """A :class:`~render.routeview.DirectionStep`'s road as text: ``"QL.4C (Quốc lộ 4C)"``,
+        its names, else its class in words (``"đường liên xã (không tên)"``)."""
+        names = ", ".join(step.names)
+        if step.ref:
+            return f"{step.ref} ({names})" if names else step.ref
+        return names or self("road_unnamed", kind=self.road_class(step.road_class))
+
+    def instruction(self, ins: Any) -> str:
+        """A :class:`~render.directions.Instruction` in words: the turn and the road, the
+        place at the junction, the villages passed before the next one."""
+        if ins.turn == "arrive":
+            return self("turn_arrive", place=ins.near)
+        heading = self(f"heading_{ins.heading}") if ins.heading else ""
+        text = self(f"turn_{ins.turn}", road=self.road(ins.road), heading=heading)
+        if ins.turn not in ("depart", "straight"):
+            text += f" ({self('dir_angle', deg=abs(round(ins.angle_deg)))})"
+        if ins.near:
+            text += f", {self('dir_near', place=ins.near)}"
+        if ins.villages:
+            text += f"; {self('dir_through', places=', '.join(ins.villages))}"
+        return text
+
     def profile(self, code: str) -> str:
         """A vehicle profile (``"truck"``) in words: ``"xe thư viện lưu động"``."""
         key = f"profile_{code}"

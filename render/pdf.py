@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -46,6 +46,7 @@ from planner.plan import Plan
 from planner.scenario import Scenario
 from render import formatting
 from render.closures import plan_closures
+from render.directions import Instruction, view_instructions
 from render.i18n import Translator
 from render.routeview import DirectionStep, Leg, Moment, RouteView
 from render.sheetmap import FONT_BOLD_FILE, FONT_REGULAR_FILE, MAP_SIZE_IN
@@ -238,9 +239,38 @@ def _road_markup(step: DirectionStep, _: Translator) -> str:
     return escape(_("road_unnamed", kind=_.road_class(step.road_class)))
 
 
+def _instruction_table(steps: Sequence[Instruction], st: SheetStyles, _: Translator,
+                       lang: str) -> Table:
+    """Turn-by-turn instructions: number (as on the leg's map), what to do, km to the next,
+    km so far, the junction's coordinates."""
+    rows: list[list[Any]] = [[_p("#", st.label), _p(_("dir_instruction"), st.label),
+                              _p(_("dir_to_next"), st.label), _p(_("cumulative_km"), st.label),
+                              _p(_("dir_coordinates"), st.label)]]
+    for ins in steps:
+        rows.append([Paragraph(f"<b>{ins.number}</b>", st.body),
+                     Paragraph(escape(_.instruction(ins)), st.body),
+                     _p(formatting.number(ins.km, lang) if ins.turn != "arrive" else "", st.num),
+                     _p(formatting.number(ins.at_km, lang), st.num),
+                     _p(f"{ins.lat:.5f}, {ins.lon:.5f}", st.small)])
+    return Table(rows, colWidths=[9 * mm, TEXT_W - 9 * mm - 20 * mm - 18 * mm - 36 * mm,
+                                  20 * mm, 18 * mm, 36 * mm], repeatRows=1,
+                 style=_table_style([
+                     ("LINEBEFORE", (0, 0), (0, -1), 2.2, colors.black),
+                     ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
+                     ("LINEBELOW", (0, 1), (-1, -1), 0.3, colors.grey, None, (1, 2)),
+                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                     ("TOPPADDING", (0, 0), (-1, -1), 0.5 * mm),
+                     ("BOTTOMPADDING", (0, 0), (-1, -1), 0.8 * mm),
+                     ("LEFTPADDING", (0, 0), (0, -1), 3 * mm),
+                     ("LEFTPADDING", (1, 0), (-1, -1), 1.5 * mm),
+                     ("RIGHTPADDING", (0, 0), (-1, -1), 1.5 * mm)]))
+
+
 def _leg_flowables(leg: Leg, from_place: str, to_place: str, st: SheetStyles,
-                   _: Translator, lang: str) -> list[Any]:
-    """The directions of one leg: a heading line, overnight notes and the road table."""
+                   _: Translator, lang: str,
+                   steps: Sequence[Instruction] | None = None) -> list[Any]:
+    """The directions of one leg: a heading line, overnight notes and the turn-by-turn
+    instructions (the road table when the plan has no route line)."""
     head = (f"{escape(_('directions'))}: {escape(from_place)} → {escape(to_place)} · "
             f"{escape(formatting.number(leg.km, lang))}&nbsp;km · "
             f"{escape(formatting.hours_text(leg.hours))}")
@@ -251,7 +281,9 @@ def _leg_flowables(leg: Leg, from_place: str, to_place: str, st: SheetStyles,
         out.append(_p(_("nights_on_road", n=leg.nights_on_road), st.night))
     if leg.roadside_pauses:
         out.append(_p(_("roadside_pauses", n=leg.roadside_pauses), st.night))
-    if leg.directions is None:
+    if steps:
+        out.append(_instruction_table(steps, st, _, lang))
+    elif leg.directions is None:
         out.append(_p(_("directions_missing"), st.small))
     elif leg.directions:
         rows: list[list[Any]] = [[_p(_("road"), st.label), _p("km", st.label),
@@ -333,13 +365,15 @@ def _card_rows(card: StopCard, st: SheetStyles, _: Translator
 
 def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
                             map_png: bytes | None, st: SheetStyles,
-                            scenario: Scenario | None = None) -> list[Any]:
+                            scenario: Scenario | None = None,
+                            routes: Mapping[str, Any] | None = None) -> list[Any]:
     """Everything printed for one vehicle, in order; ``scenario`` (the plan's own) adds the
     stops' opening hours and whether their points are the libraries'."""
     _ = Translator(lang)
     cards = stop_cards(view, scenario)
     nights = trip_nights(view, scenario)
     closures = plan_closures(plan, scenario)
+    turns = view_instructions(view, routes, plan.network) if routes is not None else None
     r = view.route
     inner = TEXT_W - 6 * mm  # inside a stop's frame
     stop_cols = (0.22 * inner, 0.28 * inner, 0.19 * inner, 0.31 * inner)
@@ -409,9 +443,10 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
         out.append(_p(_("no_visits"), st.big))
 
     prev = r.depot_name
-    for s, card in zip(view.stops, cards, strict=True):
+    for i, (s, card) in enumerate(zip(view.stops, cards, strict=True)):
         v = s.visit
-        leg = _leg_flowables(s.leg, prev, v.commune_name, st, _, lang)
+        leg = _leg_flowables(s.leg, prev, v.commune_name, st, _, lang,
+                             turns[i] if turns else None)
         early, late = _card_rows(card, st, _)
         contact = (_p(card.contact, st.big) if card.contact
                    else _p(_("contact_missing"), st.small))
@@ -460,7 +495,8 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
 
     if view.stops:
         out.append(CondPageBreak(40 * mm))
-        out.extend(_leg_flowables(view.return_leg, prev, view.end_depot_name, st, _, lang))
+        out.extend(_leg_flowables(view.return_leg, prev, view.end_depot_name, st, _, lang,
+                                  turns[-1] if turns else None))
         out.append(_framed([
             _stop_head("↩", f"{_('return_leg')}: {view.end_depot_name}", st),
             _facts_table([[_p(f"{_('planned')}: {_('arrival').lower()}", st.label),
@@ -519,9 +555,12 @@ def _document(buf: io.BytesIO, *, title: str, lang: str) -> BaseDocTemplate:
 
 def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = "vi",
                map_pngs: Sequence[bytes | None] | None = None,
-               scenario: Scenario | None = None) -> bytes:
+               scenario: Scenario | None = None,
+               routes: Mapping[str, Any] | None = None) -> bytes:
     """One PDF with the sheets of ``views`` (each starting on a new page and bookmarked);
-    ``map_pngs`` are their overview maps, in the same order (``None`` = no map)."""
+    ``map_pngs`` are their overview maps, in the same order (``None`` = no map); with the
+    plan's ``scenario`` and parsed ``routes.geojson`` the sheets have the stops' hours, the
+    closures and turn-by-turn directions."""
     register_fonts()
     _ = Translator(lang)
     st = sheet_styles()
@@ -531,7 +570,7 @@ def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = 
         if i:
             story.append(PageBreak())
         story.extend(vehicle_sheet_flowables(plan, view, run=run, lang=lang, map_png=png,
-                                             st=st, scenario=scenario))
+                                             st=st, scenario=scenario, routes=routes))
     if not story:
         story.append(_p(_("no_visits"), st.big))
     title = plan.scenario_title or plan.scenario_name
@@ -543,6 +582,8 @@ def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = 
 
 
 def sheet_pdf(plan: Plan, view: RouteView, *, run: str, lang: str = "vi",
-              map_png: bytes | None = None, scenario: Scenario | None = None) -> bytes:
+              map_png: bytes | None = None, scenario: Scenario | None = None,
+              routes: Mapping[str, Any] | None = None) -> bytes:
     """The PDF route sheet of one vehicle."""
-    return sheets_pdf(plan, [view], run=run, lang=lang, map_pngs=[map_png], scenario=scenario)
+    return sheets_pdf(plan, [view], run=run, lang=lang, map_pngs=[map_png], scenario=scenario,
+                      routes=routes)

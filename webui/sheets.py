@@ -15,6 +15,7 @@ from geodata.errors import GeodataError
 from planner.outputs import has_approximate_routes
 from planner.plan import Plan
 from render.closures import plan_closures
+from render.directions import view_instructions
 from render.labels import labels_pdf, plan_labels
 from render.pdf import sheet_pdf, sheets_pdf
 from render.routeview import RouteView, legs_by_vehicle, route_view
@@ -89,6 +90,7 @@ def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
     view = _view(plan, run, index, routes)
     scenario = plan_store().scenario(run)
     return render_template("sheet.html", run=run, plan=plan, view=view,
+                           instructions=view_instructions(view, routes, plan.network),
                            cards=stop_cards(view, scenario),
                            nights=trip_nights(view, scenario),
                            closures=plan_closures(plan, scenario),
@@ -105,7 +107,7 @@ def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
         view = _view(plan, run, index, routes)
         png = _overview_png(plan, run, view, routes) if view.stops else None
         return sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png,
-                         scenario=plan_store().scenario(run))
+                         scenario=plan_store().scenario(run), routes=routes)
 
     data, key = _drawn("sheet.pdf", run, vehicle_id, make=make)
     return _pdf_response(data, key, f"{run}-{vehicle_id}-{g.lang}.pdf")
@@ -122,7 +124,7 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
         views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
         pngs = [_overview_png(plan, run, v, routes) for v in views]
         return sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs,
-                          scenario=plan_store().scenario(run))
+                          scenario=plan_store().scenario(run), routes=routes)
 
     data, key = _drawn("sheets.pdf", run, make=make)
     return _pdf_response(data, key, f"{run}-sheets-{g.lang}.pdf")

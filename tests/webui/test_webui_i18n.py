@@ -53,6 +53,7 @@ def _stages() -> set[str]:
     return set(re.findall(r"""stage=["'](\w+)["']""", text)) | {"queued"}
 
 
+from geodata.directions import COMPASS  # noqa: E402
 from planner.kpis import COMPARE_ROWS  # noqa: E402
 from render.stopcard import WAIT_REASONS  # noqa: E402
 from storage.models import MOVE_KINDS  # noqa: E402
@@ -79,6 +80,9 @@ DYNAMIC: dict[str, set[str]] = {
               "track"},
     "transfer_": {"collect", "deliver", "collect_unknown", "deliver_unknown"},
     "wait_": set(WAIT_REASONS),
+    "turn_": {"depart", "arrive", "straight", "uturn"} | {
+        f"{size}{side}" for size in ("", "slight_", "sharp_") for side in ("left", "right")},
+    "heading_": set(COMPASS),
     "role_": set(ROLES),
     "outcome_": set(OUTCOME_STATUSES),
     "cmp_": {key for key, _, _ in COMPARE_ROWS if not key.startswith("meets_")},
@@ -87,7 +91,8 @@ DYNAMIC: dict[str, set[str]] = {
     "batches_table_": set(BATCH_TABLES),
     "move_kind_": set(MOVE_KINDS),
     "place_kind_": set(BATCH_PLACE_KINDS),
-    "profile_": {"shelf_crates", "batches_per_visit"},
+    # a commune's reader profile fields, and vehicle profiles (Translator.profile)
+    "profile_": {"shelf_crates", "batches_per_visit", "truck", "van", "motorbike"},
 }
 
 
