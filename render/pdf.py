@@ -45,12 +45,18 @@ from reportlab.platypus import (
 from planner.plan import Plan
 from planner.scenario import Scenario
 from render import formatting
-from render.closures import plan_closures
-from render.directions import Instruction, view_instructions
+from render.closures import ClosureView, plan_closures
+from render.directions import (
+    Instruction,
+    dataset_places,
+    route_leg_lines,
+    view_instructions,
+)
 from render.i18n import Translator
 from render.routeview import DirectionStep, Leg, Moment, RouteView
-from render.sheetmap import FONT_BOLD_FILE, FONT_REGULAR_FILE, MAP_SIZE_IN
+from render.sheetmap import FONT_BOLD_FILE, FONT_REGULAR_FILE, MAP_SIZE_IN, Basemap
 from render.stopcard import StopCard, stop_cards, trip_nights
+from render.stripmap import STRIP_SIZE_IN, leg_map_png
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -92,6 +98,9 @@ class SheetStyles:
     night: ParagraphStyle
     stop_name: ParagraphStyle
     num: ParagraphStyle
+    dir: ParagraphStyle
+    dir_num: ParagraphStyle
+    tiny: ParagraphStyle
 
 
 def sheet_styles() -> SheetStyles:
@@ -111,6 +120,9 @@ def sheet_styles() -> SheetStyles:
         night=style("night", 10.5),
         stop_name=style("stop_name", 17, bold=True),
         num=style("num", 11, alignment=TA_RIGHT),
+        dir=style("dir", 9.8, leading=11.6),
+        dir_num=style("dir_num", 9.8, leading=11.6, alignment=TA_RIGHT),
+        tiny=style("tiny", 7.6, leading=9.4),
     )
 
 
@@ -243,17 +255,18 @@ def _instruction_table(steps: Sequence[Instruction], st: SheetStyles, _: Transla
                        lang: str) -> Table:
     """Turn-by-turn instructions: number (as on the leg's map), what to do, km to the next,
     km so far, the junction's coordinates."""
-    rows: list[list[Any]] = [[_p("#", st.label), _p(_("dir_instruction"), st.label),
-                              _p(_("dir_to_next"), st.label), _p(_("cumulative_km"), st.label),
-                              _p(_("dir_coordinates"), st.label)]]
+    rows: list[list[Any]] = [[_p("#", st.tiny), _p(_("dir_instruction"), st.tiny),
+                              _p(_("dir_to_next"), st.tiny), _p(_("cumulative_km"), st.tiny),
+                              _p(_("dir_coordinates"), st.tiny)]]
     for ins in steps:
-        rows.append([Paragraph(f"<b>{ins.number}</b>", st.body),
-                     Paragraph(escape(_.instruction(ins)), st.body),
-                     _p(formatting.number(ins.km, lang) if ins.turn != "arrive" else "", st.num),
-                     _p(formatting.number(ins.at_km, lang), st.num),
-                     _p(f"{ins.lat:.5f}, {ins.lon:.5f}", st.small)])
-    return Table(rows, colWidths=[9 * mm, TEXT_W - 9 * mm - 20 * mm - 18 * mm - 36 * mm,
-                                  20 * mm, 18 * mm, 36 * mm], repeatRows=1,
+        rows.append([Paragraph(f"<b>{ins.number}</b>", st.dir),
+                     Paragraph(escape(_.instruction(ins)), st.dir),
+                     _p(formatting.number(ins.km, lang) if ins.turn != "arrive" else "",
+                        st.dir_num),
+                     _p(formatting.number(ins.at_km, lang), st.dir_num),
+                     _p(f"{ins.lat:.5f} {ins.lon:.5f}", st.tiny)])
+    return Table(rows, colWidths=[10 * mm, TEXT_W - 10 * mm - 14 * mm - 15 * mm - 32 * mm,
+                                  14 * mm, 15 * mm, 32 * mm], repeatRows=1,
                  style=_table_style([
                      ("LINEBEFORE", (0, 0), (0, -1), 2.2, colors.black),
                      ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
@@ -268,7 +281,8 @@ def _instruction_table(steps: Sequence[Instruction], st: SheetStyles, _: Transla
 
 def _leg_flowables(leg: Leg, from_place: str, to_place: str, st: SheetStyles,
                    _: Translator, lang: str,
-                   steps: Sequence[Instruction] | None = None) -> list[Any]:
+                   steps: Sequence[Instruction] | None = None,
+                   strip_png: bytes | None = None) -> list[Any]:
     """The directions of one leg: a heading line, overnight notes and the turn-by-turn
     instructions (the road table when the plan has no route line)."""
     head = (f"{escape(_('directions'))}: {escape(from_place)} → {escape(to_place)} · "
@@ -281,6 +295,11 @@ def _leg_flowables(leg: Leg, from_place: str, to_place: str, st: SheetStyles,
         out.append(_p(_("nights_on_road", n=leg.nights_on_road), st.night))
     if leg.roadside_pauses:
         out.append(_p(_("roadside_pauses", n=leg.roadside_pauses), st.night))
+    if strip_png:
+        w = TEXT_W
+        out.append(Image(io.BytesIO(strip_png), width=w, height=w * STRIP_SIZE_IN[1]
+                         / STRIP_SIZE_IN[0]))
+        out.append(Spacer(1, 1 * mm))
     if steps:
         out.append(_instruction_table(steps, st, _, lang))
     elif leg.directions is None:
@@ -363,10 +382,27 @@ def _card_rows(card: StopCard, st: SheetStyles, _: Translator
     return early, late
 
 
+def _strip_maps(plan: Plan, view: RouteView, routes: Mapping[str, Any] | None,
+                turns: Sequence[Sequence[Instruction]] | None, basemap: Basemap | None,
+                closures: Sequence[ClosureView], lang: str) -> list[bytes] | None:
+    """The strip map of every leg (``None`` without the route's lines and instructions)."""
+    if routes is None or not turns:
+        return None
+    lines = route_leg_lines(routes, view.route.vehicle_id)
+    if lines is None or len(lines) != len(turns):
+        return None
+    labels = [str(s.visit.seq) for s in view.stops] + ["↩"]
+    places = dataset_places(plan.network)
+    return [leg_map_png(line, steps, basemap, lang=lang, places=places, closures=closures,
+                        stop_label=label, fmt="jpeg")
+            for line, steps, label in zip(lines, turns, labels, strict=True)]
+
+
 def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
                             map_png: bytes | None, st: SheetStyles,
                             scenario: Scenario | None = None,
-                            routes: Mapping[str, Any] | None = None) -> list[Any]:
+                            routes: Mapping[str, Any] | None = None,
+                            basemap: Basemap | None = None) -> list[Any]:
     """Everything printed for one vehicle, in order; ``scenario`` (the plan's own) adds the
     stops' opening hours and whether their points are the libraries'."""
     _ = Translator(lang)
@@ -374,6 +410,7 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
     nights = trip_nights(view, scenario)
     closures = plan_closures(plan, scenario)
     turns = view_instructions(view, routes, plan.network) if routes is not None else None
+    strips = _strip_maps(plan, view, routes, turns, basemap, closures, lang)
     r = view.route
     inner = TEXT_W - 6 * mm  # inside a stop's frame
     stop_cols = (0.22 * inner, 0.28 * inner, 0.19 * inner, 0.31 * inner)
@@ -381,12 +418,19 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
     def num(x: float) -> str:
         return formatting.number(x, lang)
 
+    created = plan.created_at[:16].replace("T", " ")
     out: list[Any] = [
         SectionStart(f"sheet-{view.index}", f"{r.vehicle_name} ({r.vehicle_id})",
                      f"{_('route_sheet_for', vehicle=r.vehicle_name)} ({r.vehicle_id})"),
         Paragraph(f"{escape(_('route_sheet'))}: {escape(r.vehicle_name)} "
                   f'<font name="{FONT}" size="13">({escape(r.vehicle_id)})</font>', st.title),
         _p(plan.scenario_title or plan.scenario_name, st.subtitle),
+        # who made the sheet and from what data, at the top: the last page ends with the
+        # return (the page footer repeats the attribution)
+        Paragraph(f"{escape(_('printed_on', run=run, created=created))}"
+                  f" · <b>{escape(_('attribution_osm'))}</b> · "
+                  f"{escape(_('attribution_odbl'))}", st.tiny),
+        Spacer(1, 1.5 * mm),
     ]
     depot = f"<b>{escape(r.depot_name)}</b>"
     if view.depot_note:
@@ -446,7 +490,7 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
     for i, (s, card) in enumerate(zip(view.stops, cards, strict=True)):
         v = s.visit
         leg = _leg_flowables(s.leg, prev, v.commune_name, st, _, lang,
-                             turns[i] if turns else None)
+                             turns[i] if turns else None, strips[i] if strips else None)
         early, late = _card_rows(card, st, _)
         contact = (_p(card.contact, st.big) if card.contact
                    else _p(_("contact_missing"), st.small))
@@ -496,7 +540,8 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
     if view.stops:
         out.append(CondPageBreak(40 * mm))
         out.extend(_leg_flowables(view.return_leg, prev, view.end_depot_name, st, _, lang,
-                                  turns[-1] if turns else None))
+                                  turns[-1] if turns else None,
+                                  strips[-1] if strips else None))
         out.append(_framed([
             _stop_head("↩", f"{_('return_leg')}: {view.end_depot_name}", st),
             _facts_table([[_p(f"{_('planned')}: {_('arrival').lower()}", st.label),
@@ -510,12 +555,6 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
             Spacer(1, 2 * mm),
             _boxes([_("remarks")], st, width=inner, height=22 * mm),
         ], double=True))
-
-    out.append(Spacer(1, 4 * mm))
-    out.append(Paragraph(f"<b>{escape(_('attribution_osm'))}</b> · "
-                         f"{escape(_('attribution_odbl'))}", st.small))
-    created = plan.created_at[:16].replace("T", " ")
-    out.append(_p(_("printed_on", run=run, created=created), st.small))
     return out
 
 
@@ -523,7 +562,12 @@ def vehicle_sheet_flowables(plan: Plan, view: RouteView, *, run: str, lang: str,
 
 
 def _footer(canvas: Any, doc: Any) -> None:
-    """Page footer: which sheet, the page within it, the OSM attribution."""
+    """Page footer: which sheet, the page within it, the OSM attribution; records how full
+    the page is when asked (``doc.mlp_fill``)."""
+    fill = getattr(doc, "mlp_fill", None)
+    if fill is not None:
+        frame = doc.pageTemplate.frames[0]
+        fill.append(round((frame._y2 - frame._y) / (frame._y2 - frame._y1), 3))
     state = getattr(canvas, "_mlp_sections", {}) or {}
     lang = getattr(doc, "mlp_lang", "vi")
     page = canvas.getPageNumber() - int(state.get("first_page", 1)) + 1
@@ -556,11 +600,15 @@ def _document(buf: io.BytesIO, *, title: str, lang: str) -> BaseDocTemplate:
 def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = "vi",
                map_pngs: Sequence[bytes | None] | None = None,
                scenario: Scenario | None = None,
-               routes: Mapping[str, Any] | None = None) -> bytes:
+               routes: Mapping[str, Any] | None = None,
+               basemap: Basemap | None = None,
+               page_fill: list[float] | None = None) -> bytes:
     """One PDF with the sheets of ``views`` (each starting on a new page and bookmarked);
     ``map_pngs`` are their overview maps, in the same order (``None`` = no map); with the
     plan's ``scenario`` and parsed ``routes.geojson`` the sheets have the stops' hours, the
-    closures and turn-by-turn directions."""
+    closures and turn-by-turn directions, and with the dataset's ``basemap`` a strip map per
+    leg. ``page_fill``, when given, receives the share of each page's frame that is filled
+    (the page budget test reads it)."""
     register_fonts()
     _ = Translator(lang)
     st = sheet_styles()
@@ -570,20 +618,24 @@ def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = 
         if i:
             story.append(PageBreak())
         story.extend(vehicle_sheet_flowables(plan, view, run=run, lang=lang, map_png=png,
-                                             st=st, scenario=scenario, routes=routes))
+                                             st=st, scenario=scenario, routes=routes,
+                                             basemap=basemap))
     if not story:
         story.append(_p(_("no_visits"), st.big))
     title = plan.scenario_title or plan.scenario_name
     if len(views) == 1:
         title = f"{_('route_sheet_for', vehicle=views[0].route.vehicle_name)} · {title}"
     buf = io.BytesIO()
-    _document(buf, title=title, lang=lang).build(story)
+    doc = _document(buf, title=title, lang=lang)
+    doc.mlp_fill = page_fill
+    doc.build(story)
     return buf.getvalue()
 
 
 def sheet_pdf(plan: Plan, view: RouteView, *, run: str, lang: str = "vi",
               map_png: bytes | None = None, scenario: Scenario | None = None,
-              routes: Mapping[str, Any] | None = None) -> bytes:
+              routes: Mapping[str, Any] | None = None, basemap: Basemap | None = None,
+              page_fill: list[float] | None = None) -> bytes:
     """The PDF route sheet of one vehicle."""
     return sheets_pdf(plan, [view], run=run, lang=lang, map_pngs=[map_png], scenario=scenario,
-                      routes=routes)
+                      routes=routes, basemap=basemap, page_fill=page_fill)

@@ -15,12 +15,13 @@ from geodata.errors import GeodataError
 from planner.outputs import has_approximate_routes
 from planner.plan import Plan
 from render.closures import plan_closures
-from render.directions import view_instructions
+from render.directions import dataset_places, route_leg_lines, view_instructions
 from render.labels import labels_pdf, plan_labels
 from render.pdf import sheet_pdf, sheets_pdf
 from render.routeview import RouteView, legs_by_vehicle, route_view
 from render.sheetmap import Basemap, route_lines, route_map_png
 from render.stopcard import stop_cards, trip_nights
+from render.stripmap import leg_map_png
 from webui.errors import NotFoundError
 from webui.plans import load_plan
 from webui.services import basemaps, derived_files, plan_store
@@ -107,7 +108,8 @@ def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
         view = _view(plan, run, index, routes)
         png = _overview_png(plan, run, view, routes) if view.stops else None
         return sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png,
-                         scenario=plan_store().scenario(run), routes=routes)
+                         scenario=plan_store().scenario(run), routes=routes,
+                         basemap=_basemap(plan))
 
     data, key = _drawn("sheet.pdf", run, vehicle_id, make=make)
     return _pdf_response(data, key, f"{run}-{vehicle_id}-{g.lang}.pdf")
@@ -124,7 +126,8 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
         views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
         pngs = [_overview_png(plan, run, v, routes) for v in views]
         return sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs,
-                          scenario=plan_store().scenario(run), routes=routes)
+                          scenario=plan_store().scenario(run), routes=routes,
+                          basemap=_basemap(plan))
 
     data, key = _drawn("sheets.pdf", run, make=make)
     return _pdf_response(data, key, f"{run}-sheets-{g.lang}.pdf")
@@ -143,6 +146,29 @@ def labels_pdf_file(run: str) -> ResponseReturnValue:
 
     data, key = _drawn("labels.pdf", run, base, make=make)
     return _pdf_response(data, key, f"{run}-labels.pdf")
+
+
+@bp.get("/plans/<run>/sheet/<vehicle_id>/leg/<int:leg>.png")
+def leg_map(run: str, vehicle_id: str, leg: int) -> ResponseReturnValue:
+    """The strip map of leg ``leg`` (0: from the depot to the first stop; the last: the way
+    back) of a vehicle's route, numbered as its turn-by-turn instructions."""
+    plan = load_plan(run)
+    index = _vehicle_index(plan, run, vehicle_id)
+
+    def make() -> bytes:
+        routes = plan_store().routes(run)
+        view = _view(plan, run, index, routes)
+        turns = view_instructions(view, routes, plan.network)
+        lines = route_leg_lines(routes, vehicle_id)
+        if turns is None or lines is None or not 0 <= leg < len(turns):
+            raise NotFoundError(g.tr("unknown_leg", vehicle=vehicle_id, leg=leg + 1))
+        labels = [str(s.visit.seq) for s in view.stops] + ["↩"]
+        return leg_map_png(lines[leg], turns[leg], _basemap(plan), lang=g.lang,
+                           places=dataset_places(plan.network), stop_label=labels[leg],
+                           closures=plan_closures(plan, plan_store().scenario(run)))
+
+    data, key = _drawn("leg-map.png", run, vehicle_id, leg, make=make)
+    return _file_response(data, key, "image/png")
 
 
 @bp.get("/plans/<run>/sheet/<vehicle_id>/map.png")
