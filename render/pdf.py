@@ -53,8 +53,22 @@ from render.directions import (
     view_instructions,
 )
 from render.i18n import Translator
-from render.routeview import DirectionStep, Leg, Moment, RouteView
-from render.sheetmap import FONT_BOLD_FILE, FONT_REGULAR_FILE, MAP_SIZE_IN, Basemap
+from render.routeview import (
+    DirectionStep,
+    Leg,
+    Moment,
+    RouteView,
+    legs_by_vehicle,
+    route_view,
+)
+from render.sheetmap import (
+    FONT_BOLD_FILE,
+    FONT_REGULAR_FILE,
+    MAP_SIZE_IN,
+    Basemap,
+    route_lines,
+    route_map_png,
+)
 from render.stopcard import StopCard, stop_cards, trip_nights
 from render.stripmap import STRIP_SIZE_IN, leg_map_png
 
@@ -630,6 +644,23 @@ def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = 
     doc.mlp_fill = page_fill
     doc.build(story)
     return buf.getvalue()
+
+
+def plan_sheets_pdf(plan: Plan, indices: Sequence[int], *, run: str, lang: str = "vi",
+                    scenario: Scenario | None = None,
+                    routes: Mapping[str, Any] | None = None,
+                    basemap: Basemap | None = None) -> bytes:
+    """The route sheets of ``plan.routes[i]`` for ``i`` in ``indices``, each with its overview
+    map: what the web UI serves and ``planner sheets`` writes (``routes`` the parsed
+    ``routes.geojson``, ``scenario`` the plan's own, ``basemap`` its dataset's)."""
+    closures = plan_closures(plan, scenario)
+    legs = legs_by_vehicle(routes)
+    views = [route_view(plan, i, legs.get(plan.routes[i].vehicle_id) if routes else None)
+             for i in indices]
+    pngs = [route_map_png(v, route_lines(routes, v.route.vehicle_id), basemap, lang=lang,
+                          closures=closures) if v.stops else None for v in views]
+    return sheets_pdf(plan, views, run=run, lang=lang, map_pngs=pngs, scenario=scenario,
+                      routes=routes, basemap=basemap)
 
 
 def sheet_pdf(plan: Plan, view: RouteView, *, run: str, lang: str = "vi",

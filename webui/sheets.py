@@ -17,7 +17,7 @@ from planner.plan import Plan
 from render.closures import plan_closures
 from render.directions import dataset_places, route_leg_lines, view_instructions
 from render.labels import labels_pdf, plan_labels
-from render.pdf import sheet_pdf, sheets_pdf
+from render.pdf import plan_sheets_pdf
 from render.routeview import RouteView, legs_by_vehicle, route_view
 from render.sheetmap import Basemap, route_lines, route_map_png
 from render.stopcard import stop_cards, trip_nights
@@ -104,12 +104,9 @@ def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
     index = _vehicle_index(plan, run, vehicle_id)
 
     def make() -> bytes:
-        routes = plan_store().routes(run)
-        view = _view(plan, run, index, routes)
-        png = _overview_png(plan, run, view, routes) if view.stops else None
-        return sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png,
-                         scenario=plan_store().scenario(run), routes=routes,
-                         basemap=_basemap(plan))
+        return plan_sheets_pdf(plan, [index], run=run, lang=g.lang,
+                               scenario=plan_store().scenario(run),
+                               routes=plan_store().routes(run), basemap=_basemap(plan))
 
     data, key = _drawn("sheet.pdf", run, vehicle_id, make=make)
     return _pdf_response(data, key, f"{run}-{vehicle_id}-{g.lang}.pdf")
@@ -122,12 +119,9 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
     plan = load_plan(run)
 
     def make() -> bytes:
-        routes = plan_store().routes(run)
-        views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
-        pngs = [_overview_png(plan, run, v, routes) for v in views]
-        return sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs,
-                          scenario=plan_store().scenario(run), routes=routes,
-                          basemap=_basemap(plan))
+        return plan_sheets_pdf(plan, [i for i, r in enumerate(plan.routes) if r.visits],
+                               run=run, lang=g.lang, scenario=plan_store().scenario(run),
+                               routes=plan_store().routes(run), basemap=_basemap(plan))
 
     data, key = _drawn("sheets.pdf", run, make=make)
     return _pdf_response(data, key, f"{run}-sheets-{g.lang}.pdf")
