@@ -56,6 +56,19 @@ class Dataset:
     def title(self) -> str:
         return str(self.manifest.get("title", self.name))
 
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang`` (``title_<lang>`` of the manifest), else the title."""
+        return str(self.manifest.get(f"title_{lang}") or self.title)
+
+    def notes_in(self, lang: str) -> list[str]:
+        """The notes in ``lang`` (``notes_<lang>``, in the order of ``notes``), else the
+        notes as written."""
+        translated = self.manifest.get(f"notes_{lang}")
+        notes = self.notes
+        if isinstance(translated, list) and len(translated) == len(notes):
+            return [str(n) for n in translated]
+        return notes
+
     @property
     def attribution(self) -> str:
         return str(self.manifest.get("attribution", ""))

@@ -12,6 +12,7 @@ from planner.plan import Plan
 from render import exports
 from render.closures import plan_closures
 from render.maps import plan_map_file
+from render.notes import plan_notes
 from render.routeview import route_views
 from storage.plans import parse_version_key
 from webui.auth import requires
@@ -61,6 +62,7 @@ def plan_page(run: str) -> ResponseReturnValue:
                            approximate_routes=has_approximate_routes(store.routes(run)),
                            views=route_views(plan),
                            closures=plan_closures(plan, store.scenario(run)),
+                           notes=plan_notes(plan, g.lang),
                            targets=plan.kpis.target_progress(),
                            assumptions=store.assumptions(run),
                            export_formats=tuple(exports.EXPORT_FORMATS))

@@ -41,6 +41,7 @@ ENGLISH_TEXTS = [
     "returns day", "after the horizon ends", "outside the commune's time windows",
     "ASSUMPTION", "KEPT_PREVIOUS_PLAN", "trips over several days", "modelled by OR-Tools",
     "pyvrp-seed+ortools", "(wed, thu)", ">truck<", ">van<", "no batch it has not had",
+    "Road network: OpenStreetMap", "Commune points are the published", "OSM roads 2021",
     *STATUS_CODES,
 ]
 
@@ -244,6 +245,9 @@ def test_vietnamese_pages_and_sheets_show_no_english(client: FlaskClient,
     page = client.get(f"/plans/{variants[-1]}?lang=vi").get_data(as_text=True)
     assert "giữ nguyên kế hoạch trước" in page and "GIẢ ĐỊNH" in page
     assert "về lúc 10:30 ngày thứ 6" in page  # the stored finding, worded
+    assert "Mạng đường: OpenStreetMap tháng 8/2021" in page  # the dataset's note, worded
+    communes = client.get("/communes?lang=vi").get_data(as_text=True)
+    assert "đường OpenStreetMap 2021" in communes and not _english_in(communes)
     pdf = client.get(f"/plans/{FIXTURE_RUN}/sheets.pdf?lang=vi")
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert not _english_in(" ".join(text.split()))

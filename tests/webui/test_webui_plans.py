@@ -13,6 +13,7 @@ from markupsafe import escape
 from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, OSM
 
 from planner.plan import Plan
+from render.notes import plan_notes
 
 
 def test_index_lists_the_plan_with_its_kpis(client: FlaskClient, fixture_plan: Plan) -> None:
@@ -78,8 +79,14 @@ def test_plan_page_route_tables(client: FlaskClient, fixture_plan: Plan) -> None
     assert "Vị trí gần đúng" in page  # the depot point is approximate in this plan
     for target in ("15%", "50%", "90%"):
         assert target in page
+    # every note of the plan: the dataset's worded in Vietnamese, the depot's as written
+    notes = plan_notes(fixture_plan, "vi")
+    assert len(notes) == len(fixture_plan.notes) and notes[0].text.startswith("Mạng đường")
+    for note in notes:
+        assert str(escape(note.text)) in page
+    en = client.get(f"/plans/{FIXTURE_RUN}?lang=en").get_data(as_text=True)
     for note in fixture_plan.notes:
-        assert str(escape(note)) in page
+        assert str(escape(note)) in en
 
 
 def test_plan_page_in_english_and_language_cookie(client: FlaskClient) -> None:
