@@ -4,43 +4,24 @@ the dispatcher wrote them, with their dates, on the plan page, the sheet and its
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfReader
-from webui_testkit import FIXTURE_RUN
+from webui_testkit import CLOSURE_LINE as LINE
+from webui_testkit import CLOSURE_NAME as NAME
+from webui_testkit import FIXTURE_RUN, close_road_in
 
 from planner.outputs import load_scenario_for_plan, read_plan_folder
 from render.closures import plan_closures
 from render.i18n import Translator
 
-NAME = "Sạt lở đèo Mã Pí Lèng"
-LINE = [[105.36, 23.245], [105.38, 23.225], [105.395, 23.205]]
-
-
-def _close_road(folder: Path) -> None:
-    """The fixture plan as re-planned around a closure drawn on the closures page."""
-    scenario = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
-    scenario.setdefault("road_conditions", {})["closures"] = [
-        {"id": "ui-closure-1", "note": NAME, "start": "2026-12-01", "end": "2026-12-20",
-         "line": LINE, "tolerance_m": 30.0},
-        {"id": "ui-closure-2", "note": "", "start": "2027-01-05", "end": "2027-01-06",
-         "area": [[105.0, 23.0], [105.1, 23.0], [105.1, 23.1]]}]  # after the plan: not shown
-    (folder / "scenario.json").write_text(json.dumps(scenario, ensure_ascii=False),
-                                          encoding="utf-8")
-    plan = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
-    plan["provenance"]["road_conditions"] = {"season": "", "closures": ["ui-closure-1"],
-                                             "closed_km": 3.2, "cut_off": {}}
-    plan["provenance"]["replan"] = {"kind": "closures", "closures": ["ui-closure-1"]}
-    (folder / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-
 
 @pytest.fixture
 def closed(runs_dir: Path) -> Path:
     folder = runs_dir / FIXTURE_RUN
-    _close_road(folder)
+    close_road_in(folder)
     return folder
 
 
