@@ -66,6 +66,8 @@ def test_a_closure_is_drawn_on_the_plan_map_and_named(visit: Visit) -> None:
     assert frame.evaluate(CLOSURE_LINES_JS) >= 1
     assert "đường bị chặn" in frame.locator(".mlp-legend").inner_text()
     assert not [s for s in ENGLISH if s in page.content()]
+    frame_el.scroll_into_view_if_needed()
+    page.wait_for_timeout(800)  # the map pans into place
     visit.screenshot("plan-closure-map.png", frame_el)
     visit.goto(f"/plans/{name}/sheet/xe-tv-01?lang=vi")
     assert CLOSURE_NAME in visit.page.locator("tr.closures").inner_text()
