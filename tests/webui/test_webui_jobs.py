@@ -200,3 +200,22 @@ def test_a_solve_plans_with_the_registry_kept_in_the_database(
     assert visits["00721"]["deliver_batches"] == ["HG-B"]
     assert (Path(app.config["JOBS_DIR"]) / job_id / "registry" / "batches.csv").is_file()
     assert (run / "rotation" / "history.csv").is_file()
+
+
+def test_job_pages_and_run_names_use_the_provinces_time(app: Flask, client: FlaskClient,
+                                                        tmp_path: Path) -> None:
+    """One time zone everywhere: Vietnam's (+07), whatever the server's."""
+    import datetime as dt
+
+    from planner.plan import TZ
+    from webui.worker import _plan_name
+
+    job_record(app, "dddddddddddd", status="done", stage="finished", created_s_ago=0)
+    now = dt.datetime.now(TZ)
+    page = client.get("/jobs/dddddddddddd?lang=vi").get_data(as_text=True)
+    assert now.strftime("%d/%m/%Y %H:%M") in page or \
+        (now - dt.timedelta(minutes=1)).strftime("%d/%m/%Y %H:%M") in page
+    listing = client.get("/jobs?lang=vi").get_data(as_text=True)
+    assert now.strftime("%d/%m/%Y") in listing
+    stamp = dt.datetime(2026, 12, 7, 1, 30, tzinfo=dt.UTC).timestamp()  # 08:30 in Hà Giang
+    assert _plan_name(tmp_path, "ha-giang", stamp) == "ha-giang-20261207-083000"
