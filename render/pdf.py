@@ -27,6 +27,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
@@ -176,8 +177,12 @@ class SectionStart(Flowable):
 
     def draw(self) -> None:
         c = self.canv
-        c.bookmarkPage(self.key)
-        c.addOutlineEntry(self.title, self.key, level=0, closed=False)
+        pending = getattr(c, "_mlp_bookmarks", None)
+        if pending is not None:  # a _SheetCanvas: bookmarked when its page is written
+            pending.append((len(c._mlp_pages), self.key, self.title))
+        else:
+            c.bookmarkPage(self.key)
+            c.addOutlineEntry(self.title, self.key, level=0, closed=False)
         doc_state = getattr(c, "_mlp_sections", None)
         if doc_state is None:
             doc_state = c._mlp_sections = {}
@@ -583,18 +588,51 @@ def _footer(canvas: Any, doc: Any) -> None:
         frame = doc.pageTemplate.frames[0]
         fill.append(round((frame._y2 - frame._y) / (frame._y2 - frame._y1), 3))
     state = getattr(canvas, "_mlp_sections", {}) or {}
-    lang = getattr(doc, "mlp_lang", "vi")
-    page = canvas.getPageNumber() - int(state.get("first_page", 1)) + 1
-    canvas.saveState()
-    canvas.setFont(FONT, 8.5)
-    canvas.setStrokeColor(colors.black)
-    canvas.setLineWidth(0.6)
-    y = MARGIN_BOTTOM - 6 * mm
-    canvas.line(MARGIN_X, y + 3.5 * mm, PAGE_W - MARGIN_X, y + 3.5 * mm)
-    canvas.drawString(MARGIN_X, y, str(state.get("footer", "")))
-    canvas.drawRightString(PAGE_W - MARGIN_X, y,
-                           f"{Translator(lang)('page_n', n=page)} · {OSM_ATTRIBUTION}")
-    canvas.restoreState()
+    canvas._mlp_footers.append((str(state.get("footer", "")), int(state.get("first_page", 1)),
+                                getattr(doc, "mlp_lang", "vi")))
+
+
+class _SheetCanvas(Canvas):
+    """A canvas that draws each page's footer when the document is complete, so that it can
+    say "page 2 of 9" of the sheet the page belongs to: the pages are kept until
+    :meth:`save`, with what :func:`_footer` noted of each."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._mlp_pages: list[dict[str, Any]] = []
+        self._mlp_footers: list[tuple[str, int, str]] = []
+        self._mlp_bookmarks: list[tuple[int, str, str]] = []  # (page index, key, title)
+
+    def showPage(self) -> None:  # noqa: N802 (ReportLab's name)
+        self._mlp_pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        pages, footers, marks = self._mlp_pages, self._mlp_footers, self._mlp_bookmarks
+        firsts = [first for _, first, _ in footers]
+        for number, (page, (text, first, lang)) in enumerate(zip(pages, footers, strict=True),
+                                                             start=1):
+            self.__dict__.update(page)
+            total = sum(1 for f in firsts if f == first)
+            self._draw_footer(text, Translator(lang)("page_n_of", n=number - first + 1,
+                                                     total=total))
+            for index, key, title in marks:
+                if index == number - 1:
+                    self.bookmarkPage(key)
+                    self.addOutlineEntry(title, key, level=0, closed=False)
+            super().showPage()
+        super().save()
+
+    def _draw_footer(self, text: str, page_text: str) -> None:
+        self.saveState()
+        self.setFont(FONT, 8.5)
+        self.setStrokeColor(colors.black)
+        self.setLineWidth(0.6)
+        y = MARGIN_BOTTOM - 6 * mm
+        self.line(MARGIN_X, y + 3.5 * mm, PAGE_W - MARGIN_X, y + 3.5 * mm)
+        self.drawString(MARGIN_X, y, text)
+        self.drawRightString(PAGE_W - MARGIN_X, y, f"{page_text} · {OSM_ATTRIBUTION}")
+        self.restoreState()
 
 
 def _document(buf: io.BytesIO, *, title: str, lang: str) -> BaseDocTemplate:
@@ -642,7 +680,7 @@ def sheets_pdf(plan: Plan, views: Sequence[RouteView], *, run: str, lang: str = 
     buf = io.BytesIO()
     doc = _document(buf, title=title, lang=lang)
     doc.mlp_fill = page_fill
-    doc.build(story)
+    doc.build(story, canvasmaker=_SheetCanvas)
     return buf.getvalue()
 
 

@@ -122,7 +122,7 @@ def test_scanner_finds_keys_of_templates_and_code() -> None:
     keys, prefixes = used_keys()
     assert "sheet.html" in keys["route_sheet_for"]
     assert "jobs.py" in keys["bad_time_limit"]  # g.tr("...")
-    assert "pdf.py" in keys["page_n"]  # Translator(lang)("page_n", ...)
+    assert "pdf.py" in keys["page_n_of"]  # Translator(lang)("page_n_of", ...)
     assert {"status_", "stage_", "error_", "export_", "road_", "reason_",
             "transfer_"} <= prefixes
 

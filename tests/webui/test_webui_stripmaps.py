@@ -93,6 +93,9 @@ def test_page_budget(fixture, index: int) -> None:
     assert len(fill) == len(pages) <= MAX_PAGES_6_STOPS
     assert all(f >= 0.5 for f in fill[:-1]), fill
     assert fill[-1] >= 0.25, fill
+    # each footer counts the sheet's pages
+    for k, p in enumerate(pages, start=1):
+        assert f"Trang {k}/{len(pages)} · © OpenStreetMap contributors" in p.extract_text()
     # one strip map per leg, and the overview (none here: no map given)
     assert sum(len(p.images) for p in pages) == len(route.visits) + 1
 
