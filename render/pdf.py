@@ -356,8 +356,9 @@ def _framed(content: list[Any], *, double: bool = False) -> Table:
              ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm)]
     if double:  # two 1.2 pt lines 1.5 pt apart
         style[0] = ("BOX", (0, 0), (-1, -1), 1.2, colors.black, None, None, None, 2, 1.5)
+    # splitInRow: a box taller than a page (a stop with long texts) goes on over the page
     return Table([[content]], colWidths=[TEXT_W], style=_table_style(style),
-                 spaceBefore=2 * mm, spaceAfter=2 * mm)
+                 spaceBefore=2 * mm, spaceAfter=2 * mm, splitInRow=1)
 
 
 def _stop_head(badge: str, title: str, st: SheetStyles) -> Table:

@@ -216,7 +216,15 @@ def test_a_real_replan_with_a_closure(app: Flask, client: FlaskClient, runs_dir:
     page = client.get(f"/plans/{status.plan_name}?lang=en").get_data(as_text=True)
     assert "Re-planned for road closures" in page
     assert f"{changes.moved} stop(s) changed vehicle" in page
-    assert f"ui-closure-{cid}" in page
+    # the closure by the dispatcher's name and dates, never its internal id, on the page,
+    # the sheet and the map
+    assert "QL.4C đèo Mã Pí Lèng — sạt lở · from 01/12/2026 to 31/12/2026 · closed" in page
+    assert "ui-closure" not in page
+    vehicle = plan.routes[0].vehicle_id
+    sheet = client.get(f"/plans/{status.plan_name}/sheet/{vehicle}?lang=vi")
+    assert "QL.4C đèo Mã Pí Lèng — sạt lở · từ 01/12/2026 đến 31/12/2026" in \
+        sheet.get_data(as_text=True)
+    assert "#d00000" in client.get(f"/plans/{status.plan_name}/map").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("geometry", ["[" * 100_000 + "]" * 100_000,
