@@ -219,3 +219,27 @@ def test_job_pages_and_run_names_use_the_provinces_time(app: Flask, client: Flas
     assert now.strftime("%d/%m/%Y") in listing
     stamp = dt.datetime(2026, 12, 7, 1, 30, tzinfo=dt.UTC).timestamp()  # 08:30 in Hà Giang
     assert _plan_name(tmp_path, "ha-giang", stamp) == "ha-giang-20261207-083000"
+
+
+def test_a_running_job_shows_its_time_against_the_limit_and_follows_to_its_plan(
+        app: Flask, client: FlaskClient) -> None:
+    from storage.models import JobRecord
+
+    job_record(app, "eeeeeeeeeeee", status="running", stage="solving", started_s_ago=5,
+               created_s_ago=0)  # (a worker not yet known: still starting)
+    from sqlalchemy import update
+
+    with services_of(app).database.begin() as s:
+        s.execute(update(JobRecord).where(JobRecord.job_id == "eeeeeeeeeeee")
+                  .values(time_limit_s=20.0))
+    page = client.get("/jobs/eeeeeeeeeeee?lang=vi").get_data(as_text=True)
+    assert '<progress max="20.0" value="5' in page
+    assert "trong giới hạn 20 giây; còn tối đa 1" in page
+    assert 'url=/jobs/eeeeeeeeeeee?follow=1' in page  # the page refreshes itself, following
+    # still running: the followed page stays; done: it opens the plan
+    assert client.get("/jobs/eeeeeeeeeeee?follow=1").status_code == 200
+    job_record(app, "ffffffffffff", status="done", stage="finished", plan_name=FIXTURE_RUN,
+               finished_s_ago=0)
+    resp = client.get("/jobs/ffffffffffff?follow=1")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/plans/{FIXTURE_RUN}")
+    assert client.get("/jobs/ffffffffffff").status_code == 200  # opened by hand: its page
