@@ -14,11 +14,11 @@ from render.closures import plan_closures
 from render.maps import plan_map_file
 from render.notes import plan_notes
 from render.routeview import route_views
-from storage.plans import parse_version_key
+from storage.plans import list_versions, parse_version_key, version_key
 from webui.auth import requires
 from webui.errors import NotFoundError, UnreadablePlanError
 from webui.files import FILE_MODE
-from webui.services import derived_files, plan_store
+from webui.services import database, derived_files, plan_store
 
 bp = Blueprint("plans", __name__)
 
@@ -74,7 +74,9 @@ def compare_page(run: str) -> ResponseReturnValue:
     """This plan's KPIs side by side with another plan's (``?with=NAME``), as
     ``planner compare`` prints them."""
     plan = load_plan(run)
-    others = [n for n in plan_store().names() if n != run]
+    with database().begin() as s:
+        versions = [version_key(v.series, v.number) for v in list_versions(s)]
+    others = [n for n in [*plan_store().names(), *versions] if n != run]
     other_name = request.args.get("with") or None
     other = load_plan(other_name) if other_name else None
     rows = [(key, compare_value(plan.kpis, key),
