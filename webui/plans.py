@@ -51,7 +51,14 @@ def load_plan(run: str) -> Plan:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     store = plan_store()
-    return render_template("index.html", runs=store.summaries(), runs_dir=store.root)
+    runs = store.summaries()
+    published: dict[str, list[int]] = {}
+    with database().begin() as s:
+        for v in list_versions(s):
+            published.setdefault(v.plan_name, []).append(v.number)
+    return render_template("index.html", runs=runs, runs_dir=store.root,
+                           published={k: ", ".join(f"v{n}" for n in sorted(v))
+                                      for k, v in published.items()})
 
 
 @bp.get("/plans/<run>")
