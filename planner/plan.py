@@ -397,9 +397,13 @@ def _route(scenario: Scenario, places: Sequence[Place], problem: RoutingProblem,
     return_s = ret.arrival_s if used else timing.depart_s
     days_away = return_s // DAY_S - timing.depart_s // DAY_S
     end = scenario.depots[vs.end] if vs.end != vs.start else None
+    # copies of one scenario vehicle (`count:`) are told apart: numbered names, and no driver
+    # (the scenario names one for the type; the sheet leaves a line to write one in)
+    copy = vs.id.rsplit("-", 1)[-1] if spec.count > 1 else ""
     return Route(
-        vehicle_id=vs.id, vehicle_name=spec.name, profile=spec.profile, depot_id=depot.id,
-        depot_name=depot.name, depot_lon=home.lon, depot_lat=home.lat, driver=spec.driver,
+        vehicle_id=vs.id, vehicle_name=f"{spec.name} · {copy}" if copy else spec.name,
+        profile=spec.profile, depot_id=depot.id, depot_name=depot.name, depot_lon=home.lon,
+        depot_lat=home.lat, driver="" if copy else spec.driver,
         capacity_crates=vs.capacity, depart_s=timing.depart_s,
         depart=clock(start_date, timing.depart_s), return_s=return_s,
         return_time=clock(start_date, return_s), load_start_crates=timing.load_start,
