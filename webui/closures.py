@@ -50,6 +50,9 @@ MAX_NAME_CHARS = 255
 MAX_NOTE_CHARS = 500
 
 
+CLOSURE_DEFAULT_DAYS = 7  # a new closure's end, without a plan: a week from today
+
+
 class ClosureGeometryError(ValueError):
     """A drawn geometry that is not a line or an area in GeoJSON: the message's catalogue
     ``key`` and its values (the page words it)."""
@@ -159,9 +162,14 @@ def closures_page() -> ResponseReturnValue:
             log.warning("closures page: %s", exc)
             chosen, plan = "", None
     in_force = {c.id for c in closures if plan is not None and _overlaps(c, plan)}
+    today = dt.date.today()
+    # a new closure lasts, unless changed, the plan's days (else a week): a landslide is
+    # rarely cleared the day it falls
+    default_end = (plan.start_date + dt.timedelta(days=max(plan.horizon_days - 1, 0))
+                   if plan is not None else today + dt.timedelta(days=CLOSURE_DEFAULT_DAYS))
     return render_template("closures.html", closures=closures, choices=choices,
                            chosen=chosen, plan=plan, in_force=in_force,
-                           tolerance_m=LINE_TOLERANCE_M, today=dt.date.today())
+                           tolerance_m=LINE_TOLERANCE_M, today=today, default_end=default_end)
 
 
 @bp.get("/map.json")

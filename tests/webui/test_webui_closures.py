@@ -57,6 +57,10 @@ def test_page_lists_closures_and_offers_the_draw_tool(client: FlaskClient) -> No
     assert f'value="{cid}" form="replan-form" checked' in html
     assert 'action="/closures/replan"' in html
     assert "Đường bị chặn" in client.get("/").get_data(as_text=True)  # the nav link
+    # a new closure lasts the plan's days unless changed; deleting one asks first
+    assert 'name="from_date" required value="2026-12-07"' in html
+    assert 'name="to_date" required value="2026-12-11"' in html
+    assert 'data-confirm="Xóa đoạn đường bị chặn này?' in html
 
 
 def test_map_data_has_the_basemap_routes_and_closures(client: FlaskClient) -> None:
