@@ -40,6 +40,7 @@ from shapely.geometry import shape
 
 from geodata.basemap import basemap_layers
 from geodata.datasets import load_dataset
+from geodata.directions import bearing_deg, cumulative_m, point_at
 from planner.errors import PlannerError
 from planner.outputs import (
     PLAN_FILE,
@@ -63,7 +64,7 @@ BASEMAP_CLASSES: tuple[str, ...] = ("trunk", "primary", "secondary", "tertiary")
 BASEMAP_SIMPLIFY_DEG = 0.0002  # about 20 m: invisible below zoom 14, keeps map.html small
 ROUTE_SIMPLIFY_DEG = 0.00005  # about 5 m: the route still follows the simplified roads
 COORD_DECIMALS = 5  # about 1 m
-MAP_FORMAT = "mobile-library-map v4"  # bump when maps change, so stored map.html are redrawn
+MAP_FORMAT = "mobile-library-map v5"  # bump when maps change, so stored map.html are redrawn
 NO_ROUTES: Mapping[str, Any] = {"type": "FeatureCollection", "features": []}
 OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -95,7 +96,10 @@ html, body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; }
 .mlp-legend div { white-space: nowrap; }
 .mlp-legend svg { vertical-align: middle; margin-right: 4px; }
 .mlp-legend .small { white-space: normal; color: #333; font-size: 11px; margin-top: 4px; }
+.mlp-arrow { width: 14px; height: 14px; font: bold 14px/14px sans-serif; text-align: center;
+  text-shadow: -1px 0 #fff, 1px 0 #fff, 0 -1px #fff, 0 1px #fff; pointer-events: none; }
 """
+ARROW_EVERY_M = 12_000.0  # a direction arrow per 12 km of route line
 
 
 # --- Leaflet, inlined ---------------------------------------------------------------------
@@ -315,6 +319,23 @@ def _legend_html(plan: Plan, views: Sequence[RouteView], approx: bool, n_unserve
                                    Markup("").join(rows), OSM_ATTRIBUTION)
 
 
+def _arrows(line: Sequence[tuple[float, float]]) -> list[tuple[float, float, float]]:
+    """Points along a route line (lat, lon) every :data:`ARROW_EVERY_M`, with the compass
+    bearing of travel there: where the map draws the direction arrows."""
+    coords = np.array([[lon, lat] for lat, lon in line], dtype=float)
+    if len(coords) < 2:
+        return []
+    cum = cumulative_m(coords)
+    out = []
+    for k in range(1, int(cum[-1] // ARROW_EVERY_M) + 1):
+        at = k * ARROW_EVERY_M
+        a, b = point_at(coords, cum, at - 50.0), point_at(coords, cum, at + 50.0)
+        if a != b:
+            lon, lat = point_at(coords, cum, at)
+            out.append((lat, lon, bearing_deg(a, b)))
+    return out
+
+
 def _closure_layer(closures: Sequence[ClosureView], _: Translator
                    ) -> tuple[folium.FeatureGroup, list[tuple[float, float]]]:
     """The closures as red dashed lines (an area: its red hatched outline), each named with
@@ -405,6 +426,13 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
                                    dash_array=rv.style.dash, line_cap="round")
             poly.add_child(_BindText(f"{r.vehicle_name}: {r.km:.0f} km", tooltip=True))
             poly.add_to(group)
+            for lat, lon, bearing in _arrows(line):
+                folium.Marker([lat, lon], interactive=False, z_index_offset=-1000,
+                              icon=folium.DivIcon(
+                    html=Markup('<div class="mlp-arrow" style="color:{};transform:rotate({}deg)">'
+                                '▲</div>').format(rv.style.colour, round(bearing)),
+                    icon_size=(14, 14), icon_anchor=(7, 7), class_name="mlp-arrow-icon")
+                              ).add_to(group)
         for stop in rv.stops:
             v = stop.visit
             bounds.append((v.lat, v.lon))
