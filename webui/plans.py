@@ -90,6 +90,7 @@ def compare_page(run: str) -> ResponseReturnValue:
              compare_value(other.kpis, key) if other else None) for key, _, _ in COMPARE_ROWS]
     targets = {"meets_" + t.year: t.share for t in PROGRAMME_TARGETS}  # rows of COMPARE_ROWS
     return render_template("compare.html", run=run, plan=plan, other=other, targets=targets,
+                           target_shares=[t.share for t in PROGRAMME_TARGETS],
                            other_name=other_name, others=others, rows=rows)
 
 

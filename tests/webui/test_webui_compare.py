@@ -63,3 +63,13 @@ def test_target_rows_are_labelled_from_the_programme_targets(client: FlaskClient
         assert f"Meets {t.share:.0%} ({t.year})" in page
     page = client.get(f"/plans/{FIXTURE_RUN}/compare?lang=vi").get_data(as_text=True)
     assert "Đạt mục tiêu 15% (2026)" in page
+
+
+def test_compare_draws_both_plans_coverage_against_the_targets(client: FlaskClient,
+                                                               runs_dir: Path) -> None:
+    other = _second_plan(runs_dir)
+    page = client.get(f"/plans/{FIXTURE_RUN}/compare?with={other}&lang=vi").get_data(
+        as_text=True)
+    section = page.split('<section class="coverage">', 1)[1].split("</section>", 1)[0]
+    assert "vạch: 15%, 50%, 90%" in section
+    assert section.count('class="bar"') == 2 and section.count('class="mark"') == 6
