@@ -1,8 +1,10 @@
 """Embedded and user datasets: road lines, province outline, communes and libraries.
 
-A dataset is a folder holding ``dataset.yaml`` (title, attribution, notes), ``roads.parquet``
-(GeoParquet road lines with OpenMapTiles attributes), ``boundary.parquet``,
-``communes.parquet`` and ``libraries.csv``, with ``SOURCES.md`` and licence files beside them.
+A dataset is a folder holding ``dataset.yaml`` (title, attribution, notes; optionally
+``title_<lang>`` and ``notes_<lang>``, the notes in another language in the same order),
+``roads.parquet`` (GeoParquet road lines with OpenMapTiles attributes), ``boundary.parquet``,
+``communes.parquet`` and ``libraries.csv``, optionally ``places.geojson`` (named villages and
+landmarks, for printed directions), with ``SOURCES.md`` and licence files beside them.
 """
 
 from __future__ import annotations
