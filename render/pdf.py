@@ -347,7 +347,7 @@ def _leg_flowables(leg: Leg, from_place: str, to_place: str, st: SheetStyles,
     return out
 
 
-def _framed(content: list[Any], *, double: bool = False) -> Table:
+def _framed(content: list[Any], *, double: bool = False) -> KeepTogether:
     """A stop's box: a thick black frame around its content (double for the return)."""
     style = [("BOX", (0, 0), (-1, -1), 2, colors.black),
              ("LEFTPADDING", (0, 0), (-1, -1), 3 * mm),
@@ -356,9 +356,10 @@ def _framed(content: list[Any], *, double: bool = False) -> Table:
              ("BOTTOMPADDING", (0, 0), (-1, -1), 3 * mm)]
     if double:  # two 1.2 pt lines 1.5 pt apart
         style[0] = ("BOX", (0, 0), (-1, -1), 1.2, colors.black, None, None, None, 2, 1.5)
-    # splitInRow: a box taller than a page (a stop with long texts) goes on over the page
-    return Table([[content]], colWidths=[TEXT_W], style=_table_style(style),
-                 spaceBefore=2 * mm, spaceAfter=2 * mm, splitInRow=1)
+    # on the next page when it does not fit in what is left of this one; a box taller than
+    # a page (a stop with long texts) goes on over the page (splitInRow)
+    return KeepTogether([Table([[content]], colWidths=[TEXT_W], style=_table_style(style),
+                               spaceBefore=2 * mm, spaceAfter=2 * mm, splitInRow=1)])
 
 
 def _stop_head(badge: str, title: str, st: SheetStyles) -> Table:
@@ -384,6 +385,11 @@ def _card_rows(card: StopCard, st: SheetStyles, _: Translator
     for n in card.nights_here:
         early.append([_p(_("nights_label"), st.label),
                       _p("☾ " + _("night_here", date=n.date.strftime("%d/%m")), st.big), "", ""])
+    if card.next_arrival is not None and card.leaves_on is not None:
+        early.append([_p(_("leaves_next"), st.label),
+                      _p(_("leaves_after_night", date=card.leaves_on.strftime("%d/%m"),
+                           place=card.next_place,
+                           time=card.next_arrival.when.strftime("%H:%M")), st.body), "", ""])
     hours = "\n".join(_.opening(h) for h in card.hours) or _("hours_unknown")
     market = "\n".join(_.open_days(h) for h in card.hours if h.restricted) or (
         _("market_day_none") if card.hours else _("hours_unknown"))

@@ -90,6 +90,17 @@ class StopCard:
     lat: float
     library_point: bool  # True: the library's recorded point; False: the commune's point
     lodging: bool | None  # whether a crew may sleep there (None: unknown)
+    # after a night here: where the next leg goes and when it arrives there (the crew leaves
+    # in the morning, not at the printed departure, which is when the service ends)
+    next_place: str = ""
+    next_arrival: Moment | None = None
+
+    @property
+    def leaves_on(self) -> dt.date | None:
+        """The morning the crew leaves after its nights here (``None``: no night here)."""
+        if not self.nights_here:
+            return None
+        return self.nights_here[-1].date + dt.timedelta(days=1)
 
 
 def _hhmm(minutes: int) -> str:
@@ -207,8 +218,11 @@ def stop_cards(view: RouteView, scenario: Scenario | None = None) -> tuple[StopC
     origin = dt.datetime.combine(base - dt.timedelta(days=route.depart_s // DAY_S),
                                  dt.time(0), view.depart.when.tzinfo)
     cards = []
-    for s in view.stops:
+    after = [(s.visit.commune_name, s.arrival) for s in view.stops[1:]]
+    after.append((view.end_depot_name, view.back))
+    for s, (next_place, next_arrival) in zip(view.stops, after, strict=True):
         v = s.visit
+        night_here = any(n.kind == "stop" and n.seq == v.seq for n in nights)
         stop = _scenario_stop(scenario, v.commune_code)
         start = origin + dt.timedelta(seconds=v.start_s)
         end_s = v.start_s + (stop.service_minutes * 60 if stop is not None
@@ -224,5 +238,7 @@ def stop_cards(view: RouteView, scenario: Scenario | None = None) -> tuple[StopC
             contact=v.contact or (stop.contact if stop is not None else ""),
             lon=v.lon, lat=v.lat,
             library_point=stop is not None and stop.location is not None,
-            lodging=stop.lodging if stop is not None else None))
+            lodging=stop.lodging if stop is not None else None,
+            next_place=next_place if night_here else "",
+            next_arrival=next_arrival if night_here else None))
     return tuple(cards)

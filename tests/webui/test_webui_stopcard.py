@@ -49,6 +49,11 @@ def test_khau_vai_waits_for_its_wednesday_and_the_crew_sleeps_there(plan: Plan,
     # 150 minutes on site, as the scenario says
     assert khau_vai.service_end.when - khau_vai.service_start.when == dt.timedelta(minutes=150)
     assert [n.date for n in khau_vai.nights_here] == [dt.date(2026, 12, 8)]
+    # after the night the crew leaves in the morning: the card says when it is next due
+    lung_cu = cards["Xã Lũng Cú"]
+    assert lung_cu.leaves_on == dt.date(2026, 12, 8) and lung_cu.next_place == "Xã Khâu Vai"
+    assert lung_cu.next_arrival is not None and lung_cu.next_arrival.clock == "08/12 09:23"
+    assert cards["Xã Niêm Sơn"].next_arrival is None  # no night there
     text = Translator("vi").wait(khau_vai.wait)
     assert "Thứ Tư" in text and "09/12" in text and "07:30" in text
     assert [h.weekdays for h in khau_vai.hours] == [("wed", "thu")]
@@ -154,6 +159,7 @@ def test_sheet_and_pdf_print_the_stop_card(client: FlaskClient) -> None:
     assert "Chờ 22h07: hôm đến xã không mở; chờ ngày phục vụ Thứ Tư 09/12 lúc 07:30" in page
     assert "Đêm 08/12: nghỉ tại Xã Khâu Vai" in page
     assert page.count('class="night-here"') == 4
+    assert "sau đêm nghỉ, sáng 08/12; đến Xã Khâu Vai lúc 09:23" in page
     assert page.count("Chỉ là điểm công bố của xã") == 6
     assert "Giờ mở cửa" in page and "Thứ Tư, Thứ Năm" in page
     en = client.get(f"/plans/{FIXTURE_RUN}/sheet/xe-tv-01?lang=en").get_data(as_text=True)
