@@ -64,7 +64,7 @@ BASEMAP_CLASSES: tuple[str, ...] = ("trunk", "primary", "secondary", "tertiary")
 BASEMAP_SIMPLIFY_DEG = 0.0002  # about 20 m: invisible below zoom 14, keeps map.html small
 ROUTE_SIMPLIFY_DEG = 0.00005  # about 5 m: the route still follows the simplified roads
 COORD_DECIMALS = 5  # about 1 m
-MAP_FORMAT = "mobile-library-map v5"  # bump when maps change, so stored map.html are redrawn
+MAP_FORMAT = "mobile-library-map v6"  # bump when maps change, so stored map.html are redrawn
 NO_ROUTES: Mapping[str, Any] = {"type": "FeatureCollection", "features": []}
 OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -96,6 +96,8 @@ html, body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; }
 .mlp-legend div { white-space: nowrap; }
 .mlp-legend svg { vertical-align: middle; margin-right: 4px; }
 .mlp-legend .small { white-space: normal; color: #333; font-size: 11px; margin-top: 4px; }
+.mlp-back { display: block; background: #fff; border: 1px solid #777; padding: 4px 8px;
+  font: bold 13px sans-serif; color: #0b4f9c; text-decoration: none; }
 .mlp-arrow { width: 14px; height: 14px; font: bold 14px/14px sans-serif; text-align: center;
   text-shadow: -1px 0 #fff, 1px 0 #fff, 0 -1px #fff, 0 1px #fff; pointer-events: none; }
 """
@@ -510,6 +512,18 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
             return div;
         }};
         legend.addTo(MAP);
+        // Opened on its own (full screen, /plans/<name>/map), the map offers the way back
+        // to its plan's page; inside the plan page's frame it does not.
+        if (window.top === window.self && /[/]map$/.test(location.pathname)) {{
+            var back = L.control({{position: "topleft"}});
+            back.onAdd = function () {{
+                var a = L.DomUtil.create("a", "mlp-back");
+                a.textContent = {js_string(_("map_back"))};
+                a.href = location.pathname.replace(/[/]map$/, "") + location.search;
+                return a;
+            }};
+            back.addTo(MAP);
+        }}
     """))
     return m
 

@@ -71,3 +71,17 @@ def test_a_closure_is_drawn_on_the_plan_map_and_named(visit: Visit) -> None:
     visit.screenshot("plan-closure-map.png", frame_el)
     visit.goto(f"/plans/{name}/sheet/xe-tv-01?lang=vi")
     assert CLOSURE_NAME in visit.page.locator("tr.closures").inner_text()
+
+
+def test_the_full_screen_map_leads_back_to_its_plan(visit: Visit) -> None:
+    visit.goto(f"/plans/{FIXTURE_RUN}/map?lang=vi")
+    page = visit.page
+    back = page.wait_for_selector("a.mlp-back")
+    assert back.inner_text() == "← Về trang kế hoạch"
+    with page.expect_navigation():
+        back.click()
+    assert page.url.endswith(f"/plans/{FIXTURE_RUN}?lang=vi")
+    # inside the plan page's frame the map has no such link
+    frame = page.wait_for_selector("iframe.plan-map").content_frame()
+    frame.wait_for_selector(".mlp-num")
+    assert frame.locator("a.mlp-back").count() == 0
