@@ -64,7 +64,7 @@ BASEMAP_CLASSES: tuple[str, ...] = ("trunk", "primary", "secondary", "tertiary")
 BASEMAP_SIMPLIFY_DEG = 0.0002  # about 20 m: invisible below zoom 14, keeps map.html small
 ROUTE_SIMPLIFY_DEG = 0.00005  # about 5 m: the route still follows the simplified roads
 COORD_DECIMALS = 5  # about 1 m
-MAP_FORMAT = "mobile-library-map v6"  # bump when maps change, so stored map.html are redrawn
+MAP_FORMAT = "mobile-library-map v7"  # bump when maps change, so stored map.html are redrawn
 NO_ROUTES: Mapping[str, Any] = {"type": "FeatureCollection", "features": []}
 OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -125,6 +125,20 @@ def leaflet_assets(vendor_dir: Path = VENDOR_DIR) -> tuple[str, str]:
         return f"url(data:image/png;base64,{encoded})"
 
     css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", data_uri, css)
+    # Leaflet makes a default marker icon before a map's DivIcon replaces it: its images
+    # too come as data: URIs (else the page asks the server for them, and the map's policy
+    # refuses: errors in the console on every map)
+    icons = {}
+    for option, name in (("iconUrl", "marker-icon.png"), ("iconRetinaUrl",
+                                                          "marker-icon-2x.png"),
+                         ("shadowUrl", "marker-shadow.png")):
+        image = vendor_dir / "images" / name
+        if image.is_file():
+            icons[option] = ("data:image/png;base64,"
+                             + base64.b64encode(image.read_bytes()).decode("ascii"))
+    if icons:
+        js += ("\nL.Icon.Default.imagePath = \"\";\n"
+               f"L.Icon.Default.mergeOptions({json.dumps(icons)});\n")
     return js, css
 
 
