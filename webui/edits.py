@@ -122,6 +122,15 @@ def arrange_findings(violations: Iterable[StoredFinding | Violation], *, at: str
                       {k: tuple(v) for k, v in by_route.items()}, tuple(general))
 
 
+def place_names(plan: Plan) -> dict[str, str]:
+    """Names of a plan's communes and vehicles by code and id, for findings that name them."""
+    names = {u.commune_code: u.commune_name for u in plan.unserved}
+    for r in plan.routes:
+        names[r.vehicle_id] = r.vehicle_name
+        names.update({v.commune_code: v.commune_name for v in r.visits})
+    return names
+
+
 def plan_checks(plan: Plan) -> PlanChecks:
     """The check stored in an edited plan's provenance (``PlanChecks(checked=False)`` for a
     plan that carries none)."""
@@ -345,4 +354,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def edit_helpers() -> dict[str, Any]:
-        return {"plan_checks": plan_checks, "closure_names": closure_names}
+        return {"plan_checks": plan_checks, "closure_names": closure_names,
+                "place_names": place_names}
