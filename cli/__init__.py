@@ -1,4 +1,4 @@
-"""The ``planner`` command: solve, check, labels, batches, re-plan, compare, validate,
+"""The ``planner`` command: solve, check, sheets, labels, batches, re-plan, compare, validate,
 communes, geodata import. No logic of its own: it composes :mod:`planner` (the core),
 :mod:`render` (maps, tables), :mod:`storage` (the batch registry) and :mod:`geodata`, which is
 why it is its own package (``planner`` knows nothing of rendering or storage)."""
@@ -264,6 +264,55 @@ def _cmd_labels(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sheets(args: argparse.Namespace) -> int:
+    import json
+
+    from planner.outputs import ROUTES_FILE, load_scenario_for_plan, read_plan_folder
+    from render.pdf import plan_sheets_pdf
+    from render.sheetmap import load_basemap
+
+    folder = Path(args.run)
+    if folder.is_file():
+        folder = folder.parent
+    plan = read_plan_folder(folder)
+    indices = [i for i, r in enumerate(plan.routes)
+               if r.visits and args.vehicle in (None, r.vehicle_id)]
+    if args.vehicle is not None and not any(r.vehicle_id == args.vehicle for r in plan.routes):
+        known = ", ".join(dict.fromkeys(r.vehicle_id for r in plan.routes))
+        print(f"error: {folder}: no vehicle {args.vehicle!r} in the plan; its vehicles: "
+              f"{known}", file=sys.stderr)
+        return 2
+    if args.trip is not None:  # the vehicle's n-th trip, in the plan's order
+        if args.vehicle is None:
+            print("error: --trip needs --vehicle (the trip of which vehicle)", file=sys.stderr)
+            return 2
+        if not 1 <= args.trip <= len(indices):
+            print(f"error: vehicle {args.vehicle!r} has {len(indices)} trip(s) with stops in "
+                  f"this plan; --trip {args.trip} is not one of them", file=sys.stderr)
+            return 2
+        indices = [indices[args.trip - 1]]
+    try:
+        scenario = load_scenario_for_plan(folder / "plan.json")[0]
+    except (FileNotFoundError, PlannerError, ValueError) as exc:
+        print(f"warning: {folder}: no usable scenario.json ({exc}); the sheets go without "
+              "opening hours and closures", file=sys.stderr)
+        scenario = None
+    routes_path = folder / ROUTES_FILE
+    routes = (json.loads(routes_path.read_text(encoding="utf-8"))
+              if routes_path.is_file() else None)
+    try:
+        basemap = load_basemap(plan.network)
+    except (GeodataError, OSError) as exc:
+        print(f"warning: no basemap of dataset {plan.network!r} ({exc}); the maps show the "
+              "routes alone", file=sys.stderr)
+        basemap = None
+    pdf = plan_sheets_pdf(plan, indices, run=folder.name, lang=args.lang, scenario=scenario,
+                          routes=routes, basemap=basemap)
+    Path(args.out).write_bytes(pdf)
+    print(f"{args.out}: {len(indices)} route sheet(s), {len(pdf) // 1024} KB")
+    return 0
+
+
 def _cmd_replan(args: argparse.Namespace) -> int:
     from planner.outputs import load_scenario_for_plan
     from planner.pipeline import solve_scenario
@@ -518,6 +567,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: the QR code holds the bare batch id)")
     p.add_argument("--lang", choices=["vi", "en"], default="vi")
     p.set_defaults(func=_cmd_labels)
+    p = sub.add_parser("sheets", help="the printed route sheets of a plan (PDF), as the web "
+                                      "app serves them")
+    p.add_argument("run", help="a plan folder (plan.json, routes.geojson, scenario.json)")
+    p.add_argument("--out", required=True, help="PDF file to write")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi")
+    p.add_argument("--vehicle", default=None, help="only this vehicle's sheet(s)")
+    p.add_argument("--trip", type=int, default=None,
+                   help="with --vehicle: only its n-th trip (1 = the first) in the plan")
+    p.set_defaults(func=_cmd_sheets)
     p = sub.add_parser("replan", help="solve again from a plan, moving as few stops as "
                                       "needed (after a closure, a done or locked visit)")
     p.add_argument("plan", help="the previous plan.json or its folder")

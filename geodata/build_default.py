@@ -11,13 +11,16 @@ of the 2025 map whose predecessor units all belonged to the former province (its
 via the official crosswalk), the former provincial library as the depot (approximate
 point), and the OpenStreetMap road network of August 2021 (all vehicle classes). A
 ``dataset.yaml`` and ``SOURCES.md`` are written only where absent, so a maintainer's edits
-stay.
+stay. The named OSM places and landmarks (for the villages the printed directions name)
+go to ``places.geojson``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
+import re
 import shutil
 from collections import defaultdict
 from dataclasses import dataclass
@@ -73,6 +76,42 @@ def select_communes(src: Path, legacy_province: str = LEGACY_PROVINCE) -> gpd.Ge
     return gdf.sort_values("commune_code").reset_index(drop=True)
 
 
+PLACE_KINDS = ("city", "town", "suburb", "village", "hamlet", "neighbourhood", "locality")
+# points of interest a driver can tell a place by (OSM values, the POI files' `subclass`)
+LANDMARKS = ("townhall", "community_centre", "school", "post_office", "marketplace", "fuel",
+             "police", "hospital", "clinic", "bus_station")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+PLACES_FILE = "places.geojson"
+
+
+def build_places(src: Path, out: Path, files: str = "hagiang") -> int:
+    """Write ``places.geojson``: the named OSM places (villages, hamlets, towns...) and
+    landmark points of interest of the province's files in ``src/places`` (August 2021, ODbL),
+    as points with ``name``, ``kind`` (the place class or the POI's OSM value) and ``layer``
+    (``place`` or ``poi``); names on the Chinese side of the border are left out."""
+    features = []
+    for layer, file, field, kinds in (
+            ("place", f"osm2021_{files}_places.geojson", "class", PLACE_KINDS),
+            ("poi", f"osm2021_{files}_pois.geojson", "subclass", LANDMARKS)):
+        data = json.loads((src / "places" / file).read_text(encoding="utf-8"))
+        for f in data["features"]:
+            props = f["properties"]
+            name = (props.get("name") or "").strip()
+            if not name or _CJK.search(name) or props.get(field) not in kinds:
+                continue
+            lon, lat = f["geometry"]["coordinates"][:2]
+            features.append({"type": "Feature",
+                             "geometry": {"type": "Point",
+                                          "coordinates": [round(lon, 6), round(lat, 6)]},
+                             "properties": {"name": name, "kind": props[field],
+                                            "layer": layer}})
+    rows = ",\n".join(json.dumps(f, ensure_ascii=False) for f in features)
+    (out / PLACES_FILE).write_text(
+        '{"type": "FeatureCollection", "attribution": "© OpenStreetMap contributors (ODbL '
+        '1.0), August 2021",\n"features": [\n' + rows + "\n]}\n", encoding="utf-8")
+    return len(features)
+
+
 def build(src: Path, out: Path, province: str = "ha_giang") -> None:
     p = PROVINCES[province]
     out.mkdir(parents=True, exist_ok=True)
@@ -99,12 +138,13 @@ def build(src: Path, out: Path, province: str = "ha_giang") -> None:
     libs = libs[["library_id", "name", "commune_2025_code", "commune_2025", "lon", "lat",
                  "location_method", "location_precision_km"]]
     libs.to_csv(out / "libraries.csv", index=False)
+    n_places = build_places(src, out, p.files)
     km = float(roads.to_crs(roads.estimate_utm_crs()).length.sum() / 1000)
     _write_metadata(out, p, lines=len(roads), km=km, communes=len(communes),
                     area_km2=float(boundary.to_crs(boundary.estimate_utm_crs()).area.sum() / 1e6))
     size_mb = sum(f.stat().st_size for f in out.iterdir()) / 1e6
     print(f"wrote {len(roads)} road lines ({km:,.0f} km), {len(communes)} communes, "
-          f"{len(libs)} library to {out} ({size_mb:.1f} MB)")
+          f"{len(libs)} library, {n_places} places to {out} ({size_mb:.1f} MB)")
 
 
 def _write_metadata(out: Path, p: FormerProvince, *, lines: int, km: float, communes: int,

@@ -1,17 +1,21 @@
 """Embedded and user datasets: road lines, province outline, communes and libraries.
 
-A dataset is a folder holding ``dataset.yaml`` (title, attribution, notes), ``roads.parquet``
-(GeoParquet road lines with OpenMapTiles attributes), ``boundary.parquet``,
-``communes.parquet`` and ``libraries.csv``, with ``SOURCES.md`` and licence files beside them.
+A dataset is a folder holding ``dataset.yaml`` (title, attribution, notes; optionally
+``title_<lang>`` and ``notes_<lang>``, the notes in another language in the same order),
+``roads.parquet`` (GeoParquet road lines with OpenMapTiles attributes), ``boundary.parquet``,
+``communes.parquet`` and ``libraries.csv``, optionally ``places.geojson`` (named villages and
+landmarks, for printed directions), with ``SOURCES.md`` and licence files beside them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -58,6 +62,18 @@ def known_datasets() -> list[str]:
 
 
 @dataclass(frozen=True)
+class Place:
+    """A named point of the dataset: a village, hamlet, town (``layer="place"``) or a
+    landmark such as a school or a market (``layer="poi"``)."""
+
+    name: str
+    kind: str
+    layer: str
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True)
 class Dataset:
     """A read-only dataset folder; tables are read lazily and once."""
 
@@ -68,6 +84,19 @@ class Dataset:
     @property
     def title(self) -> str:
         return str(self.manifest.get("title", self.name))
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang`` (``title_<lang>`` of the manifest), else the title."""
+        return str(self.manifest.get(f"title_{lang}") or self.title)
+
+    def notes_in(self, lang: str) -> list[str]:
+        """The notes in ``lang`` (``notes_<lang>``, in the order of ``notes``), else the
+        notes as written."""
+        translated = self.manifest.get(f"notes_{lang}")
+        notes = self.notes
+        if isinstance(translated, list) and len(translated) == len(notes):
+            return [str(n) for n in translated]
+        return notes
 
     @property
     def attribution(self) -> str:
@@ -99,6 +128,24 @@ class Dataset:
     def communes(self) -> gpd.GeoDataFrame:
         gdf = gpd.read_parquet(self.path / "communes.parquet")
         return gdf.set_index("commune_code", drop=False)
+
+    @cached_property
+    def places(self) -> tuple[Place, ...]:
+        """The dataset's named places and landmarks (``places.geojson``; empty when the
+        dataset has none): what printed directions name along a route."""
+        path = self.path / "places.geojson"
+        if not path.is_file():
+            return ()
+        data = json.loads(path.read_text(encoding="utf-8"))
+        out = []
+        for f in data.get("features") or ():
+            props, geom = f.get("properties") or {}, f.get("geometry") or {}
+            coords: list[Any] = list(geom.get("coordinates") or ())
+            if geom.get("type") == "Point" and len(coords) >= 2 and props.get("name"):
+                out.append(Place(str(props["name"]), str(props.get("kind") or ""),
+                                 str(props.get("layer") or "place"),
+                                 float(coords[0]), float(coords[1])))
+        return tuple(out)
 
     @cached_property
     def libraries(self) -> pd.DataFrame:

@@ -18,6 +18,7 @@ plan's ``deliver_batches``, ``collect_batches`` and ``loading_batches``:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from planner.batches import (
     Batch,
@@ -26,11 +27,16 @@ from planner.batches import (
     read_profiles,
     read_stays,
 )
+from planner.messages import Message, message
 from planner.plan import Plan
 from planner.scenario import Scenario
 
 
-def check_batches(scenario: Scenario, plan: Plan) -> list[tuple[str, str, str]]:
+def _ids(ids: Iterable[str]) -> str:
+    return ", ".join(sorted(ids)) or "—"
+
+
+def check_batches(scenario: Scenario, plan: Plan) -> list[tuple[Message, str, str]]:
     """Every broken batch rule as ``(message, vehicle id, commune code)``."""
     spec = scenario.rotation
     if spec is None:
@@ -49,13 +55,13 @@ def check_batches(scenario: Scenario, plan: Plan) -> list[tuple[str, str, str]]:
             if s.collected_on is None or day < s.collected_on:
                 holds.setdefault(s.commune_code, set()).add(s.batch_id)
                 placed.add(s.batch_id)
-    out: list[tuple[str, str, str]] = []
+    out: list[tuple[Message, str, str]] = []
     sent = Counter(b for r in plan.routes for v in r.visits for b in v.deliver_batches)
     for b, n in sent.items():
         if n > 1:
-            out.append((f"batch {b} is left at {n} communes", "", ""))
+            out.append((message("check_batch_twice", batch=b, n=n), "", ""))
         if b not in batches:
-            out.append((f"batch {b} is not in the registry", "", ""))
+            out.append((message("check_batch_unknown", batch=b), "", ""))
     stops = {st.commune_code: st for st in scenario.stops}
     for route in plan.routes:
         taken: set[str] = set()
@@ -64,8 +70,8 @@ def check_batches(scenario: Scenario, plan: Plan) -> list[tuple[str, str, str]]:
         for v in route.visits:
             code, vid = v.commune_code, route.key
             if set(v.collect_batches) != holds.get(code, set()):
-                out.append((f"takes back {sorted(v.collect_batches)}, the commune holds "
-                            f"{sorted(holds.get(code, set()))}", vid, code))
+                out.append((message("check_batch_takes_back", taken=_ids(v.collect_batches),
+                                    held=_ids(holds.get(code, set()))), vid, code))
             profile = profiles.get(code) or CommuneProfile(code, ("vie",),
                                                            shelf_crates=spec.default_shelf_crates)
             known = [batches[b] for b in v.deliver_batches if b in batches]
@@ -75,49 +81,50 @@ def check_batches(scenario: Scenario, plan: Plan) -> list[tuple[str, str, str]]:
                 if batch.batch_id in taken:
                     handed.add(batch.batch_id)
                 elif batch.batch_id in placed:
-                    out.append((f"batch {batch.batch_id} is at another commune on the day and "
-                                "is not taken back earlier on this trip", vid, code))
+                    out.append((message("check_batch_elsewhere", batch=batch.batch_id), vid,
+                                code))
                 else:
                     from_library.append(batch.batch_id)
             if sum(b.crates for b in known) > profile.shelf_crates:
-                out.append((f"leaves {sum(b.crates for b in known)} crates of batches, the "
-                            f"shelf holds {profile.shelf_crates}", vid, code))
+                out.append((message("check_batch_shelf", crates=sum(b.crates for b in known),
+                                    shelf=profile.shelf_crates), vid, code))
             if len(known) > profile.batches_per_visit:
-                out.append((f"leaves {len(known)} batches, the commune takes "
-                            f"{profile.batches_per_visit}", vid, code))
+                out.append((message("check_batch_count", n=len(known),
+                                    most=profile.batches_per_visit), vid, code))
             taken |= set(v.collect_batches)
             stop = stops.get(code)
             if stop is not None:
                 mine = [b.crates for b in known if b.batch_id not in handed]
                 if stop.deliver_crates != sum(mine):
-                    out.append((f"the scenario delivers {stop.deliver_crates} crates, its "
-                                f"batches from the library make {sum(mine)}", vid, code))
+                    out.append((message("check_batch_deliver_crates",
+                                        crates=stop.deliver_crates, batch_crates=sum(mine)),
+                                vid, code))
         if sorted(route.loading_batches) != sorted(from_library):
-            out.append((f"loading list {sorted(route.loading_batches)} differs from the "
-                        f"batches the trip takes from the library {sorted(from_library)}",
-                        route.key, ""))
+            out.append((message("check_batch_loading", loading=_ids(route.loading_batches),
+                                batches=_ids(from_library)), route.key, ""))
         for v in route.visits:
             back = sum(batches[b].crates for b in v.collect_batches
                        if b in batches and b not in handed)
             stop = stops.get(v.commune_code)
             if stop is not None and stop.collect_crates != back:
-                out.append((f"the scenario takes back {stop.collect_crates} crates, the batches "
-                            f"going back to the library make {back}", route.key,
-                            v.commune_code))
+                out.append((message("check_batch_collect_crates", crates=stop.collect_crates,
+                                    batch_crates=back), route.key, v.commune_code))
     return out
 
 
-def _batch_rules(batch: Batch, profile: CommuneProfile, had: set[str]) -> list[str]:
+def _batch_rules(batch: Batch, profile: CommuneProfile, had: set[str]) -> list[Message]:
     out = []
     if batch.batch_id in had:
-        out.append(f"batch {batch.batch_id} was at this commune before")
+        out.append(message("check_batch_had", batch=batch.batch_id))
     if profile.languages_required and not set(batch.languages) & set(profile.languages):
-        out.append(f"batch {batch.batch_id} is in {', '.join(batch.languages)}, the commune "
-                   f"reads {', '.join(profile.languages)}")
+        out.append(message("check_batch_language", batch=batch.batch_id,
+                           languages=", ".join(batch.languages),
+                           reads=", ".join(profile.languages)))
     if profile.audiences_required and profile.audiences and not (
             set(batch.audiences) & set(profile.audiences)):
-        out.append(f"batch {batch.batch_id} is for {', '.join(batch.audiences) or 'anyone'}, "
-                   f"the commune serves {', '.join(profile.audiences)}")
+        out.append(message("check_batch_audience", batch=batch.batch_id,
+                           audiences=", ".join(batch.audiences) or "—",
+                           serves=", ".join(profile.audiences)))
     return out
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from planner.batchcheck import check_batches
+from planner.messages import Message, Value, message
 from planner.plan import Plan, Route
 from planner.problem import RoutingProblem
 from planner.scenario import Scenario, Vehicle
@@ -24,20 +25,36 @@ _LOCAL = dt.timezone(dt.timedelta(hours=7))  # the plan's printed times: Vietnam
 
 @dataclass(frozen=True)
 class Violation:
-    # capacity | time_window | driver_hours | continuous_driving | horizon | printed_time | ...
+    """A rule a plan breaks: its ``kind`` (capacity | time_window | driver_hours |
+    continuous_driving | horizon | printed_time | ...), the message in English (``planner
+    check``, logs) and as a catalogue ``key`` with its ``values`` (pages word it in their
+    language: :mod:`planner.messages`), and where."""
+
     kind: str
     message: str
     vehicle_id: str = ""
     commune_code: str = ""
+    key: str = ""
+    values: tuple[tuple[str, Value], ...] = ()
 
     def __str__(self) -> str:
         where = " ".join(x for x in (self.vehicle_id, self.commune_code) if x)
         return f"[{self.kind}] {where + ': ' if where else ''}{self.message}"
 
 
-def _hm(seconds: int) -> str:
+def _v(kind: str, msg: Message, vehicle_id: str = "", commune_code: str = "") -> Violation:
+    return Violation(kind, msg.english(), vehicle_id, commune_code, msg.key, msg.values)
+
+
+def _dt(seconds: int, prefix: str = "") -> dict[str, Value]:
+    """``{prefix}day`` (1 = the horizon's first day) and ``{prefix}time`` (``HH:MM``) of a
+    time in seconds from the horizon's start."""
     day, rest = divmod(int(seconds), _DAY)
-    return f"day {day + 1} {rest // 3600:02d}:{rest % 3600 // 60:02d}"
+    return {f"{prefix}day": day + 1, f"{prefix}time": f"{rest // 3600:02d}:{rest % 3600 // 60:02d}"}
+
+
+def _span(a: int, b: int) -> dict[str, Value]:
+    return {**_dt(a, "from_"), **_dt(b, "to_")}
 
 
 def _shifts(v: Vehicle, days: int) -> list[tuple[int, int]]:
@@ -111,8 +128,8 @@ def _check_breaks(v: Vehicle, route: Route, stops: dict, days: int) -> list[Viol
         for x in route.visits:
             svc_end = x.start_s + stops[x.commune_code].service_minutes * 60
             if a + _TOLERANCE_S < svc_end and x.start_s + _TOLERANCE_S < b:
-                out.append(Violation("break", f"the break {_hm(a)}–{_hm(b)} overlaps the "
-                                              "service", vid, x.commune_code))
+                out.append(_v("break", message("check_break_overlaps", **_span(a, b)), vid,
+                              x.commune_code))
     for day in range(route.depart_s // _DAY, route.return_s // _DAY + 1):
         for rule in v.breaks:
             lo, hi = day * _DAY + rule.start_min * 60, day * _DAY + rule.end_min * 60
@@ -122,8 +139,8 @@ def _check_breaks(v: Vehicle, route: Route, stops: dict, days: int) -> list[Viol
                 continue  # room for it before leaving or after coming back
             if not any(lo - _TOLERANCE_S <= a and b <= hi + _TOLERANCE_S
                        and b - a + _TOLERANCE_S >= need for a, b in taken):
-                out.append(Violation("break", f"no {rule.minutes}-minute break between "
-                                              f"{_hm(lo)} and {_hm(hi)}", vid))
+                out.append(_v("break", message("check_break_missing", minutes=rule.minutes,
+                                               **_span(lo, hi)), vid))
     return out
 
 
@@ -159,9 +176,9 @@ def _check_trips(scenario: Scenario, plan: Plan) -> list[Violation]:
         expected = route.vehicle_id if route.trip_number == 1 else \
             f"{route.vehicle_id}-trip{route.trip_number}"
         if route.trip_id and route.trip_id != expected:
-            out.append(Violation("trips", f"trip {route.trip_number} of {route.vehicle_id} has "
-                                          f"the id {route.trip_id!r}, not {expected!r}",
-                                 route.key))
+            out.append(_v("trips", message("check_trip_id", trip=route.trip_number,
+                                           vehicle=route.vehicle_id, trip_id=route.trip_id,
+                                           expected=expected), route.key))
         if route.visits:
             by_vehicle.setdefault(route.vehicle_id, []).append(route)
     for vid, trips in by_vehicle.items():
@@ -173,33 +190,28 @@ def _check_trips(scenario: Scenario, plan: Plan) -> list[Violation]:
             rule.max if rule is not None else scenario.horizon.days, scenario.horizon.days)
         numbers = [r.trip_number for r in trips]
         if len(set(numbers)) != len(numbers):
-            out.append(Violation("trips", f"two routes are trip {max(numbers)} of the same "
-                                          "vehicle", vid))
+            out.append(_v("trips", message("check_trip_twice", trip=max(numbers)), vid))
         if len(trips) > allowed or max(numbers) > allowed:
-            out.append(Violation("trips", f"makes {len(trips)} trips (numbered up to "
-                                          f"{max(numbers)}); the scenario allows {allowed}",
-                                 vid))
+            out.append(_v("trips", message("check_trips_count", trips=len(trips),
+                                           highest=max(numbers), allowed=allowed), vid))
         turnaround = (rule.turnaround_minutes if rule is not None else 60) * 60
         rest = rule.rest_days if rule is not None else 0
         ordered = sorted(trips, key=lambda r: r.depart_s)
         for before, after in zip(ordered, ordered[1:], strict=False):
             if after.trip_number < before.trip_number:
-                out.append(Violation("trips", f"trip {after.trip_number} leaves before trip "
-                                              f"{before.trip_number}", after.key))
+                out.append(_v("trips", message("check_trip_order", trip=after.trip_number,
+                                               before=before.trip_number), after.key))
             if after.depart_s + _TOLERANCE_S < before.return_s + turnaround:
-                out.append(Violation("trips", f"leaves {_hm(after.depart_s)} on day "
-                                              f"{after.depart_s // _DAY + 1}, before trip "
-                                              f"{before.trip_number} is back and reloaded "
-                                              f"({turnaround // 60} min after "
-                                              f"{_hm(before.return_s)} on day "
-                                              f"{before.return_s // _DAY + 1})", after.key))
+                out.append(_v("trips", message("check_trip_turnaround", **_dt(after.depart_s),
+                                               before=before.trip_number,
+                                               minutes=turnaround // 60,
+                                               **_dt(before.return_s, "back_")), after.key))
             elif after.depart_s // _DAY <= before.return_s // _DAY + rest:
-                out.append(Violation("trips", f"leaves on day {after.depart_s // _DAY + 1}; "
-                                              f"trip {before.trip_number} came back on day "
-                                              f"{before.return_s // _DAY + 1} and a vehicle "
-                                              f"starts a trip on a later day"
-                                              + (f" after {rest} rest day(s)" if rest else ""),
-                                     after.key))
+                out.append(_v("trips", message("check_trip_same_day",
+                                               day=after.depart_s // _DAY + 1,
+                                               before=before.trip_number,
+                                               back_day=before.return_s // _DAY + 1, rest=rest),
+                              after.key))
     return out
 
 
@@ -210,8 +222,9 @@ def _printed_times(scenario: Scenario, plan: Plan) -> list[Violation]:
     out: list[Violation] = []
     start = scenario.horizon.start_date
     if plan.start_date != start:
-        out.append(Violation("printed_time", f"the plan counts its times from "
-                                             f"{plan.start_date}, the scenario starts on {start}"))
+        out.append(_v("printed_time", message("check_plan_start",
+                                              plan_start=plan.start_date.isoformat(),
+                                              scenario_start=start.isoformat())))
     midnight = dt.datetime.combine(start, dt.time(0), _LOCAL)
 
     def compare(what: str, text: object, seconds: int, vid: str, code: str = "") -> None:
@@ -221,25 +234,27 @@ def _printed_times(scenario: Scenario, plan: Plan) -> list[Violation]:
         except (ValueError, OverflowError):
             when = None
         if when is None or when.utcoffset() != _LOCAL.utcoffset(None):
-            out.append(Violation("printed_time", f"{what} {str(text)[:40]!r} is not a local "
-                                                 "time (YYYY-MM-DDTHH:MM+07:00)", vid, code))
+            out.append(_v("printed_time", message("check_printed_not_local", field=what,
+                                                  text=repr(str(text)[:40])), vid, code))
         elif abs((when - expected).total_seconds()) >= _TOLERANCE_S:
-            out.append(Violation("printed_time", f"{what} is printed as "
-                                                 f"{when:%Y-%m-%d %H:%M}, its time in seconds "
-                                                 f"is {expected:%Y-%m-%d %H:%M}", vid, code))
+            out.append(_v("printed_time", message("check_printed_differs", field=what,
+                                                  printed=f"{when:%Y-%m-%d %H:%M}",
+                                                  expected=f"{expected:%Y-%m-%d %H:%M}"),
+                          vid, code))
 
     for route in plan.routes:
         vid = route.key
         if route.visits:
-            compare("departure from the depot", route.depart, route.depart_s, vid)
-            compare("return", route.return_time, route.return_s, vid)
+            compare("depart", route.depart, route.depart_s, vid)
+            compare("return_time", route.return_time, route.return_s, vid)
         for x in route.visits:
             compare("arrival", x.arrival, x.arrival_s, vid, x.commune_code)
             compare("departure", x.departure, x.departure_s, vid, x.commune_code)
             if x.day != x.start_s // _DAY:
-                out.append(Violation("printed_time", f"printed on day {x.day + 1}, its service "
-                                                     f"starts on day {x.start_s // _DAY + 1}",
-                                     vid, x.commune_code))
+                out.append(_v("printed_time", message("check_printed_day",
+                                                      printed_day=x.day + 1,
+                                                      service_day=x.start_s // _DAY + 1),
+                              vid, x.commune_code))
     return out
 
 
@@ -258,17 +273,17 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         vid = route.key
         v = _vehicle_entry(scenario, route.vehicle_id)
         if v is None:
-            out.append(Violation("unknown_vehicle", f"vehicle {vid!r} is not in the scenario",
-                                 vid))
+            out.append(_v("unknown_vehicle", message("check_unknown_vehicle", vehicle=vid),
+                          vid))
             continue
         if not route.visits:
             continue
         if route.depot_id != v.depot:
-            out.append(Violation("depot", f"starts at {route.depot_id!r}, the vehicle belongs "
-                                          f"to {v.depot!r}", vid))
+            out.append(_v("depot", message("check_depot_start", depot=route.depot_id,
+                                           home=v.depot), vid))
         prof = problem.profiles.index(v.profile) if v.profile in problem.profiles else None
         if prof is None:
-            out.append(Violation("profile", f"no matrix for profile {v.profile!r}", vid))
+            out.append(_v("profile", message("check_profile_matrix", profile=v.profile), vid))
             continue
         time_m: np.ndarray = problem.time_s[prof]
         dist_m: np.ndarray = problem.distance_m[prof]
@@ -279,56 +294,57 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         codes = [x.commune_code for x in route.visits]
         unknown = [c for c in codes if c not in stops]
         for c in unknown:
-            out.append(Violation("unknown_stop", "commune is not a stop of the scenario", vid, c))
+            out.append(_v("unknown_stop", message("check_unknown_stop"), vid, c))
         if unknown:
             continue
         load = sum(stops[c].deliver_crates for c in codes)
         for t in scenario.transfers:
             if (t.from_code in codes) != (t.to_code in codes):
-                out.append(Violation("transfer", f"transfer {t.from_code} -> {t.to_code}: only "
-                                                 "one end is on this trip", vid))
+                out.append(_v("transfer", message("check_transfer_one_end",
+                                                  from_code=t.from_code, to_code=t.to_code),
+                              vid))
             elif t.from_code in codes and codes.index(t.from_code) > codes.index(t.to_code):
-                out.append(Violation("transfer", f"transfer {t.from_code} -> {t.to_code} is "
-                                                 "delivered before it is collected", vid,
-                                     t.to_code))
+                out.append(_v("transfer", message("check_transfer_order",
+                                                  from_code=t.from_code, to_code=t.to_code),
+                              vid, t.to_code))
         if route.load_start_crates != load:
-            out.append(Violation("load", f"plan says {route.load_start_crates} crates at the "
-                                         f"start, the stops need {load}", vid))
+            out.append(_v("load", message("check_load_start",
+                                          plan_crates=route.load_start_crates, crates=load),
+                          vid))
         if load > v.capacity_crates:
-            out.append(Violation("capacity", f"leaves with {load} crates, capacity "
-                                             f"{v.capacity_crates}", vid))
+            out.append(_v("capacity", message("check_capacity_start", crates=load,
+                                              capacity=v.capacity_crates), vid))
         cap = v.capacity_crates if v.capacity_kg is None else min(
             v.capacity_crates, int(v.capacity_kg // scenario.crate_kg))
         if cap < load <= v.capacity_crates:
-            out.append(Violation("capacity", f"leaves with {load} crates = "
-                                             f"{load * scenario.crate_kg:.0f} kg, more than "
-                                             f"{v.capacity_kg} kg", vid))
+            out.append(_v("capacity", message("check_capacity_kg", crates=load,
+                                              kg=round(load * scenario.crate_kg),
+                                              capacity_kg=float(v.capacity_kg or 0)), vid))
         for x in route.visits:
             st = stops[x.commune_code]
             if st.allowed_profiles is not None and v.profile not in st.allowed_profiles:
-                out.append(Violation("access", f"a {v.profile} may not serve this commune "
-                                               f"(allowed: {', '.join(st.allowed_profiles)})",
-                                     vid, x.commune_code))
+                out.append(_v("access", message("check_access", profile=v.profile,
+                                                profiles=", ".join(st.allowed_profiles)),
+                              vid, x.commune_code))
             if (x.deliver_crates, x.collect_crates) != (st.deliver_crates, st.collect_crates):
-                out.append(Violation("crates", "crates differ from the scenario", vid,
-                                     x.commune_code))
+                out.append(_v("crates", message("check_crates"), vid, x.commune_code))
             load += st.collect_crates - st.deliver_crates
             load += sum(t.crates for t in scenario.transfers if t.from_code == x.commune_code)
             load -= sum(t.crates for t in scenario.transfers if t.to_code == x.commune_code)
             if x.load_after_crates != load:
-                out.append(Violation("load", f"plan says {x.load_after_crates} crates on board "
-                                             f"after the stop, recomputed {load}", vid,
-                                     x.commune_code))
+                out.append(_v("load", message("check_load_after",
+                                              plan_crates=x.load_after_crates, crates=load),
+                              vid, x.commune_code))
             if load > cap:
-                out.append(Violation("capacity", f"{load} crates on board after the stop, "
-                                                 f"capacity {cap}", vid, x.commune_code))
+                out.append(_v("capacity", message("check_capacity_after", crates=load,
+                                                  capacity=cap), vid, x.commune_code))
 
         # --- times ---
         day0_start = shifts[0][0]
         depot = scenario.depots[home]
         if route.depart_s < max(day0_start, depot.opening.start_min * 60) - _TOLERANCE_S:
-            out.append(Violation("driver_hours", f"departs at {_hm(route.depart_s)}, before the "
-                                                 "shift or the depot opens", vid))
+            out.append(_v("driver_hours", message("check_depart_early",
+                                                  **_dt(route.depart_s)), vid))
         prev_t, prev_loc, km = route.depart_s, home, 0.0
         driven: dict[int, int] = {}  # seconds driven per day
         shift_s = (v.shift.end_min - v.shift.start_min) * 60
@@ -338,9 +354,9 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         legs = [(x.commune_code, stop_loc[x.commune_code], x.arrival_s) for x in route.visits]
         end = depot_loc.get(v.end_depot or v.depot, home)
         if (route.end_depot_id or route.depot_id) != (v.end_depot or v.depot):
-            out.append(Violation("depot", f"ends at {route.end_depot_id or route.depot_id!r}, "
-                                          f"the vehicle ends at {v.end_depot or v.depot!r}",
-                                 vid))
+            out.append(_v("depot", message("check_depot_end",
+                                           depot=route.end_depot_id or route.depot_id,
+                                           home=v.end_depot or v.depot), vid))
         legs.append(("", end, route.return_s))
         out.extend(_check_breaks(v, route, stops, days))
         drive_hours = _minus(shifts, route.breaks_s)  # shift hours not spent on a break
@@ -352,10 +368,9 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
             travel = int(time_m[prev_loc, loc])
             km += float(dist_m[prev_loc, loc]) / 1000
             if travel >= 10**9 or not np.isfinite(travel):
-                out.append(Violation("no_road", "no road for this vehicle on this leg", vid, code))
+                out.append(_v("no_road", message("check_no_road"), vid, code))
             elif arrival < prev_t:
-                out.append(Violation("time_order", "arrives before leaving the previous place",
-                                     vid, code))
+                out.append(_v("time_order", message("check_arrives_before_leaving"), vid, code))
             else:
                 room = None if cap_s is None else {
                     d: int(cap_s) - driven.get(d, 0) for d in range(days + 1)}
@@ -363,26 +378,23 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
                 if fit is None and rule is not None:
                     fit = _fit_drive(drive_hours, prev_t, arrival, travel, room)
                     if fit is not None:
-                        out.append(Violation(
-                            "continuous_driving",
-                            f"the {travel / 3600:.1f} h drive between {_hm(prev_t)} and "
-                            f"{_hm(arrival)} leaves no {v.continuous_driving_rest_minutes}-minute "
-                            f"pause after {v.max_continuous_driving_hours:g} h of driving", vid,
-                            code))
+                        out.append(_v("continuous_driving", message(
+                            "check_continuous_driving", hours=round(travel / 3600, 1),
+                            rest_min=v.continuous_driving_rest_minutes,
+                            limit_h=float(v.max_continuous_driving_hours or 0),
+                            **_span(prev_t, arrival)), vid, code))
                 split = None if fit is None else fit[0]
                 continuous = 0 if fit is None else fit[1]
                 if split is None and room is not None and \
                         _fit_drive(drive_hours, prev_t, arrival, travel, None) is not None:
-                    out.append(Violation("driving_hours", f"the {travel / 3600:.1f} h drive "
-                                                          f"between {_hm(prev_t)} and "
-                                                          f"{_hm(arrival)} breaks the "
-                                                          f"{v.max_driving_hours_per_day:g} h "
-                                                          "a day driving limit", vid, code))
+                    out.append(_v("driving_hours", message(
+                        "check_driving_hours", hours=round(travel / 3600, 1),
+                        limit_h=float(v.max_driving_hours_per_day),
+                        **_span(prev_t, arrival)), vid, code))
                 elif split is None:
-                    out.append(Violation("driver_hours", f"the {travel / 3600:.1f} h drive "
-                                                         f"does not fit in shift hours between "
-                                                         f"{_hm(prev_t)} and {_hm(arrival)}",
-                                         vid, code))
+                    out.append(_v("driver_hours", message(
+                        "check_drive_outside_shift", hours=round(travel / 3600, 1),
+                        **_span(prev_t, arrival)), vid, code))
                 else:
                     for d, secs in split.items():
                         driven[d] = driven.get(d, 0) + secs
@@ -392,29 +404,28 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
             st = stops[code]
             svc = st.service_minutes * 60
             if x.start_s + _TOLERANCE_S < x.arrival_s:
-                out.append(Violation("time_order", "service starts before arrival", vid, code))
+                out.append(_v("time_order", message("check_service_before_arrival"), vid, code))
             day = x.start_s // _DAY
             wins = _windows_on(scenario, scenario.stops.index(st), day)
             if day >= days or not any(a - _TOLERANCE_S <= x.start_s <= b + _TOLERANCE_S
                                       for a, b in wins):
-                out.append(Violation("time_window", f"service starts {_hm(x.start_s)}, outside "
-                                                    "the commune's time windows", vid, code))
+                out.append(_v("time_window", message("check_time_window", **_dt(x.start_s)),
+                              vid, code))
             if not _in_one_shift(shifts, x.start_s, x.start_s + svc):
-                out.append(Violation("driver_hours", f"service {_hm(x.start_s)} + "
-                                                     f"{st.service_minutes} min is outside the "
-                                                     "shift", vid, code))
+                out.append(_v("driver_hours", message("check_service_outside_shift",
+                                                      minutes=st.service_minutes,
+                                                      **_dt(x.start_s)), vid, code))
             if x.departure_s + _TOLERANCE_S < x.start_s + svc:
-                out.append(Violation("time_order", "leaves before the service is done", vid,
-                                     code))
+                out.append(_v("time_order", message("check_leaves_early"), vid, code))
             if i > 0:
                 before = route.visits[i - 1]
                 if not stops[before.commune_code].lodging and \
                         x.start_s // _DAY != before.departure_s // _DAY:
-                    out.append(Violation("lodging", f"the night after {before.commune_code} "
-                                                    "falls where there is no lodging", vid,
-                                         code))
+                    out.append(_v("lodging", message("check_lodging",
+                                                     commune=before.commune_name), vid, code))
             if code in seen:
-                out.append(Violation("duplicate", f"also served by {seen[code]}", vid, code))
+                out.append(_v("duplicate", message("check_duplicate", vehicle=seen[code]), vid,
+                              code))
             seen[code] = vid
             if rule is not None and x.departure_s - x.arrival_s + _TOLERANCE_S >= rule[1]:
                 continuous = 0  # the stop was a pause
@@ -422,38 +433,35 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         last = route.visits[-1]
         if not stops[last.commune_code].lodging and route.return_s // _DAY != \
                 last.departure_s // _DAY:
-            out.append(Violation("lodging", f"the night after {last.commune_code} falls where "
-                                            "there is no lodging", vid))
+            out.append(_v("lodging", message("check_lodging", commune=last.commune_name), vid))
         last_end = (days - 1) * _DAY + v.shift.end_min * 60
         if route.return_s > last_end + _TOLERANCE_S:
-            out.append(Violation("horizon", f"returns {_hm(route.return_s)}, after the horizon "
-                                            f"ends {_hm(last_end)}", vid))
+            out.append(_v("horizon", message("check_horizon", **_dt(route.return_s),
+                                             **_dt(last_end, "end_")), vid))
         trip_days = route.return_s // _DAY - route.depart_s // _DAY + 1
         if trip_days > v.max_trip_days:
-            out.append(Violation("trip_days", f"the trip takes {trip_days} days, at most "
-                                              f"{v.max_trip_days} allowed", vid))
+            out.append(_v("trip_days", message("check_trip_days", days=trip_days,
+                                               max_days=v.max_trip_days), vid))
         if abs(km - route.km) > 0.5 + 0.01 * km:
-            out.append(Violation("distance", f"plan says {route.km} km, the matrix gives "
-                                             f"{km:.1f} km", vid))
+            out.append(_v("distance", message("check_distance", plan_km=route.km,
+                                              km=round(km, 1)), vid))
 
     # --- coverage ---
     unserved = {u.commune_code: u for u in plan.unserved}
     for code, stop in stops.items():
         if code in seen:
             if code in unserved:
-                out.append(Violation("coverage", "listed both as served and unserved",
-                                     commune_code=code))
+                out.append(_v("coverage", message("check_served_and_unserved"),
+                              commune_code=code))
             continue
         u = unserved.get(code)
         if u is None:
-            out.append(Violation("missing", "neither served nor listed as unserved",
-                                 commune_code=code))
+            out.append(_v("missing", message("check_not_listed"), commune_code=code))
         elif not u.reason.strip():
             kind = "missing" if stop.required else "reason"
-            out.append(Violation(kind, "unserved without a reason", commune_code=code))
+            out.append(_v(kind, message("check_no_reason"), commune_code=code))
     for code in unserved:
         if code not in stops:
-            out.append(Violation("unknown_stop", "unserved commune is not a stop of the scenario",
-                                 commune_code=code))
-    out += [Violation("batch", msg, vid, code) for msg, vid, code in check_batches(scenario, plan)]
+            out.append(_v("unknown_stop", message("check_unknown_unserved"), commune_code=code))
+    out += [_v("batch", msg, vid, code) for msg, vid, code in check_batches(scenario, plan)]
     return out

@@ -126,7 +126,8 @@ def check_record(violations: Sequence[Violation], *, at: str) -> CheckRecord:
     """The ``check`` entry of a plan's provenance."""
     return CheckRecord(at=at, ok=not violations,
                        violations=tuple(Finding(v.kind, v.message, v.vehicle_id,
-                                                v.commune_code) for v in violations))
+                                                v.commune_code, v.key, v.values)
+                                        for v in violations))
 
 
 def edit_record(edit: Edit) -> dict[str, Any]:

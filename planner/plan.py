@@ -12,7 +12,9 @@ version (``tests/planner/data/`` keeps a plan of each). Version 2 added the comm
 hands crates on to and receives them from (``transfers_to``, ``transfers_from``), the book
 batches of a visit (``deliver_batches``, ``collect_batches``, ``batch_note``) and of a trip
 (``loading_batches``), and moved a re-plan's record into ``provenance.replan`` (with
-``changes``), which was split between ``replan`` and ``replan_job``.
+``changes``), which was split between ``replan`` and ``replan_job``. Version 3 added the
+catalogue key and values of each stored checker finding (``provenance.check.violations[]``:
+``key``, ``values``), so pages word them in their language.
 """
 
 from __future__ import annotations
@@ -407,10 +409,14 @@ def _route(scenario: Scenario, places: Sequence[Place], problem: RoutingProblem,
     return_s = ret.arrival_s if used else timing.depart_s
     days_away = return_s // DAY_S - timing.depart_s // DAY_S
     end = scenario.depots[vs.end] if vs.end != vs.start else None
+    # copies of one scenario vehicle (`count:`) are told apart: numbered names, and no driver
+    # (the scenario names one for the type; the sheet leaves a line to write one in)
+    copy = (vs.vehicle_id or vs.id).rsplit("-", 1)[-1] if spec.count > 1 else ""
     return Route(
         vehicle_id=vs.vehicle_id or vs.id, trip_id=vs.id, trip_number=vs.trip + 1,
-        vehicle_name=spec.name, profile=spec.profile, depot_id=depot.id,
-        depot_name=depot.name, depot_lon=home.lon, depot_lat=home.lat, driver=spec.driver,
+        vehicle_name=f"{spec.name} · {copy}" if copy else spec.name,
+        profile=spec.profile, depot_id=depot.id, depot_name=depot.name, depot_lon=home.lon,
+        depot_lat=home.lat, driver="" if copy else spec.driver,
         capacity_crates=vs.capacity, depart_s=timing.depart_s,
         depart=clock(start_date, timing.depart_s), return_s=return_s,
         return_time=clock(start_date, return_s), load_start_crates=timing.load_start,

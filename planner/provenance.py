@@ -121,12 +121,27 @@ class ManualEdit:
 
 @dataclass(frozen=True)
 class Finding:
-    """One violation the plan checker found (:class:`planner.check.Violation` as data)."""
+    """One violation the plan checker found (:class:`planner.check.Violation` as data): the
+    English ``message``, and since format version 3 its catalogue ``key`` and ``values``
+    (:mod:`planner.messages`) that pages word in their language."""
 
     kind: str
     message: str
     vehicle_id: str = ""
     commune_code: str = ""
+    key: str = ""
+    values: tuple[tuple[str, str | int | float], ...] = ()
+
+
+def _values(data: Any) -> tuple[tuple[str, str | int | float], ...]:
+    """A finding's values from ``[[name, value], ...]`` (numbers kept, anything else text)."""
+    out: list[tuple[str, str | int | float]] = []
+    for pair in data if isinstance(data, list) else ():
+        if isinstance(pair, list) and len(pair) == 2:
+            value = pair[1]
+            out.append((str(pair[0]), value if isinstance(value, int | float)
+                        and not isinstance(value, bool) else str(value)))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -140,7 +155,8 @@ class CheckRecord:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CheckRecord:
         found = tuple(Finding(str(v.get("kind", "")), str(v.get("message", "")),
-                              str(v.get("vehicle_id") or ""), str(v.get("commune_code") or ""))
+                              str(v.get("vehicle_id") or ""), str(v.get("commune_code") or ""),
+                              str(v.get("key") or ""), _values(v.get("values")))
                       for v in data.get("violations") or () if isinstance(v, Mapping))
         return cls(at=str(data.get("at") or ""), ok=bool(data.get("ok", not found)),
                    violations=found)

@@ -138,7 +138,7 @@ def _stop_description(route: Route, visit: Visit, _: Translator) -> str:
     if visit.contact:
         parts.append(f"{_('contact')}: {visit.contact}")
     if visit.note:
-        parts.append(f"{_('note')}: {visit.note}")
+        parts.append(f"{_('note')}: {_.note(visit.note)}")
     return "\n".join(parts)
 
 

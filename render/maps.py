@@ -40,10 +40,19 @@ from shapely.geometry import shape
 
 from geodata.basemap import basemap_layers
 from geodata.datasets import load_dataset
+from geodata.directions import bearing_deg, cumulative_m, point_at
 from planner.errors import PlannerError
-from planner.outputs import PLAN_FILE, ROUTES_FILE, check_routes_geojson, read_plan_folder
+from planner.outputs import (
+    PLAN_FILE,
+    ROUTES_FILE,
+    SCENARIO_FILE,
+    check_routes_geojson,
+    load_scenario_for_plan,
+    read_plan_folder,
+)
 from planner.plan import Plan
 from render import ASSETS_DIR
+from render.closures import ClosureView, plan_closures
 from render.errors import MapError
 from render.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 from render.routeview import RouteView, StopView, route_views
@@ -55,7 +64,7 @@ BASEMAP_CLASSES: tuple[str, ...] = ("trunk", "primary", "secondary", "tertiary")
 BASEMAP_SIMPLIFY_DEG = 0.0002  # about 20 m: invisible below zoom 14, keeps map.html small
 ROUTE_SIMPLIFY_DEG = 0.00005  # about 5 m: the route still follows the simplified roads
 COORD_DECIMALS = 5  # about 1 m
-MAP_FORMAT = "mobile-library-map v3"  # bump when maps change, so stored map.html are redrawn
+MAP_FORMAT = "mobile-library-map v7"  # bump when maps change, so stored map.html are redrawn
 NO_ROUTES: Mapping[str, Any] = {"type": "FeatureCollection", "features": []}
 OSM_TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
@@ -87,7 +96,12 @@ html, body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; }
 .mlp-legend div { white-space: nowrap; }
 .mlp-legend svg { vertical-align: middle; margin-right: 4px; }
 .mlp-legend .small { white-space: normal; color: #333; font-size: 11px; margin-top: 4px; }
+.mlp-back { display: block; background: #fff; border: 1px solid #777; padding: 4px 8px;
+  font: bold 13px sans-serif; color: #0b4f9c; text-decoration: none; }
+.mlp-arrow { width: 14px; height: 14px; font: bold 14px/14px sans-serif; text-align: center;
+  text-shadow: -1px 0 #fff, 1px 0 #fff, 0 -1px #fff, 0 1px #fff; pointer-events: none; }
 """
+ARROW_EVERY_M = 12_000.0  # a direction arrow per 12 km of route line
 
 
 # --- Leaflet, inlined ---------------------------------------------------------------------
@@ -111,6 +125,20 @@ def leaflet_assets(vendor_dir: Path = VENDOR_DIR) -> tuple[str, str]:
         return f"url(data:image/png;base64,{encoded})"
 
     css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", data_uri, css)
+    # Leaflet makes a default marker icon before a map's DivIcon replaces it: its images
+    # too come as data: URIs (else the page asks the server for them, and the map's policy
+    # refuses: errors in the console on every map)
+    icons = {}
+    for option, name in (("iconUrl", "marker-icon.png"), ("iconRetinaUrl",
+                                                          "marker-icon-2x.png"),
+                         ("shadowUrl", "marker-shadow.png")):
+        image = vendor_dir / "images" / name
+        if image.is_file():
+            icons[option] = ("data:image/png;base64,"
+                             + base64.b64encode(image.read_bytes()).decode("ascii"))
+    if icons:
+        js += ("\nL.Icon.Default.imagePath = \"\";\n"
+               f"L.Icon.Default.mergeOptions({json.dumps(icons)});\n")
     return js, css
 
 
@@ -252,7 +280,7 @@ def _stop_popup(rv: RouteView, stop: StopView, _: Translator) -> Markup:
     if v.contact:
         rows.append((_("contact"), v.contact))
     if v.note:
-        rows.append((_("note"), v.note))
+        rows.append((_("note"), _.note(v.note)))
     return Markup('<div class="mlp-popup"><h3>{}. {}</h3><table>{}</table></div>').format(
         v.seq, v.commune_name, _popup_rows(rows))
 
@@ -275,8 +303,11 @@ def _layer_name(text: str) -> str:
     return str(escape(text))
 
 
+CLOSURE_COLOUR = "#d00000"
+
+
 def _legend_html(plan: Plan, views: Sequence[RouteView], approx: bool, n_unserved: int,
-                 _: Translator) -> Markup:
+                 _: Translator, n_closures: int = 0) -> Markup:
     rows = []
     for rv in views:
         sample = Markup('<svg width="40" height="10"><line x1="1" y1="5" x2="39" y2="5" '
@@ -294,16 +325,66 @@ def _legend_html(plan: Plan, views: Sequence[RouteView], approx: bool, n_unserve
         rows.append(Markup('<div><span class="mlp-unserved" style="display:inline-block;'
                            'width:16px;height:16px;font-size:11px;line-height:12px">×</span> '
                            '{} ({})</div>').format(_("layer_unserved"), n_unserved))
+    if n_closures:
+        rows.append(Markup('<div><svg width="40" height="10"><line x1="1" y1="5" x2="39" '
+                           'y2="5" stroke="{}" stroke-width="5" stroke-dasharray="6 4"/></svg>'
+                           ' {} ({})</div>').format(CLOSURE_COLOUR, _("legend_closure"),
+                                                    n_closures))
     return Markup('<div class="mlp-legend"><h4>{}</h4>{}<div class="small">{} (ODbL)</div>'
                   '</div>').format(plan.scenario_title or plan.scenario_name,
                                    Markup("").join(rows), OSM_ATTRIBUTION)
 
 
+def _arrows(line: Sequence[tuple[float, float]]) -> list[tuple[float, float, float]]:
+    """Points along a route line (lat, lon) every :data:`ARROW_EVERY_M`, with the compass
+    bearing of travel there: where the map draws the direction arrows."""
+    coords = np.array([[lon, lat] for lat, lon in line], dtype=float)
+    if len(coords) < 2:
+        return []
+    cum = cumulative_m(coords)
+    out = []
+    for k in range(1, int(cum[-1] // ARROW_EVERY_M) + 1):
+        at = k * ARROW_EVERY_M
+        a, b = point_at(coords, cum, at - 50.0), point_at(coords, cum, at + 50.0)
+        if a != b:
+            lon, lat = point_at(coords, cum, at)
+            out.append((lat, lon, bearing_deg(a, b)))
+    return out
+
+
+def _closure_layer(closures: Sequence[ClosureView], _: Translator
+                   ) -> tuple[folium.FeatureGroup, list[tuple[float, float]]]:
+    """The closures as red dashed lines (an area: its red hatched outline), each named with
+    its dates on hover and click; and their points, for the map's bounds."""
+    group = folium.FeatureGroup(name=_layer_name(_("layer_closures")))
+    points: list[tuple[float, float]] = []
+    for c in closures:
+        if c.geometry is None:
+            continue
+        text = _.closure(c)
+        shape_: folium.Polygon | folium.PolyLine
+        if c.geometry["type"] == "Polygon":
+            ring = [(lat, lon) for lon, lat in c.geometry["coordinates"][0]]
+            shape_ = folium.Polygon(ring, color=CLOSURE_COLOUR, weight=4, dash_array="8 5",
+                                    fill=True, fill_color=CLOSURE_COLOUR, fill_opacity=0.15)
+        else:
+            ring = [(lat, lon) for lon, lat in c.geometry["coordinates"]]
+            shape_ = folium.PolyLine(ring, color=CLOSURE_COLOUR, weight=7, opacity=0.9,
+                                     dash_array="8 5")
+        points.extend(ring)
+        shape_.add_child(_BindText(f"⛔ {text}", tooltip=True))
+        shape_.add_child(_BindText(Markup('<div class="mlp-popup"><h3>⛔ {}</h3><p>{}</p>'
+                                          '</div>').format(_("plan_closures_title"), text)))
+        shape_.add_to(group)
+    return group, points
+
+
 def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
-             basemap: bool = True) -> folium.Map:
+             basemap: bool = True, closures: Sequence[ClosureView] = ()) -> folium.Map:
     """An offline folium map of ``plan``: routes along the roads (``routes`` is the parsed
-    ``routes.geojson``), numbered stops, the depot, unserved communes, a local vector basemap
-    and an optional OpenStreetMap tile layer. ``basemap=False`` skips the dataset layers."""
+    ``routes.geojson``), numbered stops, the depot, unserved communes, the road closures the
+    plan avoids (:func:`render.closures.plan_closures`), a local vector basemap and an
+    optional OpenStreetMap tile layer. ``basemap=False`` skips the dataset layers."""
     _ = Translator(lang)
     views = route_views(plan, routes)
     m = OfflineMap(location=[22.9, 105.0], zoom_start=9, control_scale=True, prefer_canvas=True,
@@ -361,6 +442,13 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
                                    dash_array=rv.style.dash, line_cap="round")
             poly.add_child(_BindText(f"{r.vehicle_name}: {r.km:.0f} km", tooltip=True))
             poly.add_to(group)
+            for lat, lon, bearing in _arrows(line):
+                folium.Marker([lat, lon], interactive=False, z_index_offset=-1000,
+                              icon=folium.DivIcon(
+                    html=Markup('<div class="mlp-arrow" style="color:{};transform:rotate({}deg)">'
+                                '▲</div>').format(rv.style.colour, round(bearing)),
+                    icon_size=(14, 14), icon_anchor=(7, 7), class_name="mlp-arrow-icon")
+                              ).add_to(group)
         for stop in rv.stops:
             v = stop.visit
             bounds.append((v.lat, v.lon))
@@ -400,12 +488,18 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
             marker = folium.Marker([lat, lon], icon=icon)
             popup = Markup('<div class="mlp-popup"><h3>{}</h3><p class="warn">{}</p>'
                            '<p>{}</p><p><small>{}</small></p></div>').format(
-                u.commune_name, _("unserved_marker"), _.reason(u.reason_code), u.reason)
+                u.commune_name, _("unserved_marker"), _.reason(u.reason_code),
+                u.reason if lang == "en" or not _.has_reason(u.reason_code) else "")
             marker.add_child(_BindText(popup))
             marker.add_child(_BindText(f"{u.commune_name}: {_('unserved_marker')}",
                                        tooltip=True))
             marker.add_to(group)
         group.add_to(m)
+
+    if closures:
+        group, points = _closure_layer(closures, _)
+        group.add_to(m)
+        bounds.extend(points)
 
     if bounds:
         lats, lons = [b[0] for b in bounds], [b[1] for b in bounds]
@@ -415,7 +509,8 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
 
     approx = any(n is not None for n in depot_notes.values())
-    legend = _legend_html(plan, views, approx, len(plan.unserved), _)
+    legend = _legend_html(plan, views, approx, len(plan.unserved), _,
+                          sum(1 for c in closures if c.geometry is not None))
     attribution = str(escape(OSM_ATTRIBUTION)) + " (ODbL)"
     extra = (str(escape(plan.attribution)) if plan.attribution
              and plan.attribution.strip() != OSM_ATTRIBUTION else "")
@@ -431,6 +526,18 @@ def plan_map(plan: Plan, routes: Mapping[str, Any], *, lang: str = "vi",
             return div;
         }};
         legend.addTo(MAP);
+        // Opened on its own (full screen, /plans/<name>/map), the map offers the way back
+        // to its plan's page; inside the plan page's frame it does not.
+        if (window.top === window.self && /[/]map$/.test(location.pathname)) {{
+            var back = L.control({{position: "topleft"}});
+            back.onAdd = function () {{
+                var a = L.DomUtil.create("a", "mlp-back");
+                a.textContent = {js_string(_("map_back"))};
+                a.href = location.pathname.replace(/[/]map$/, "") + location.search;
+                return a;
+            }};
+            back.addTo(MAP);
+        }}
     """))
     return m
 
@@ -482,7 +589,13 @@ def write_plan_map(folder: str | Path, out_html: str | Path, *, lang: str = "vi"
     except (ValueError, PlannerError) as exc:  # JSON, UTF-8, shape
         log.warning("%s: not usable (%s); the map has no route lines", routes_path, exc)
         routes = NO_ROUTES
-    page = render_map_html(plan_map(plan, routes, lang=lang), lang=lang)
+    try:
+        scenario = load_scenario_for_plan(folder / PLAN_FILE)[0]
+    except (OSError, ValueError, PlannerError) as exc:
+        log.warning("%s: no usable scenario (%s); the map shows no closures", folder, exc)
+        scenario = None
+    page = render_map_html(plan_map(plan, routes, lang=lang,
+                                    closures=plan_closures(plan, scenario)), lang=lang)
     out = Path(out_html)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
@@ -551,7 +664,7 @@ def plan_map_file(folder: Path, lang: str, *, mode: int = 0o644) -> Path:
     if lang not in LANGUAGES:
         raise MapError(f"no map language {lang!r}; use one of {', '.join(LANGUAGES)}")
     out = folder / map_file_name(lang)
-    sources = [folder / PLAN_FILE, folder / ROUTES_FILE]
+    sources = [folder / PLAN_FILE, folder / ROUTES_FILE, folder / SCENARIO_FILE]
     newest = max(p.stat().st_mtime for p in sources if p.exists())
     if not out.is_file() or out.stat().st_mtime < newest or not map_is_current(out):
         log.info("writing %s", out)

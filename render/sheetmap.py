@@ -31,6 +31,7 @@ from shapely.geometry import shape
 
 from geodata.basemap import basemap_layers
 from render import ASSETS_DIR
+from render.closures import ClosureView
 from render.i18n import Translator
 from render.routeview import RouteView
 
@@ -206,14 +207,42 @@ def _draw_north_arrow(ax: Any, label: str, font: FontProperties) -> None:
             path_effects=[withStroke(linewidth=3, foreground="white")])
 
 
+CLOSURE_COLOUR = "#d00000"
+
+
+def _draw_closures(ax: Any, closures: Sequence[ClosureView], font: FontProperties) -> None:
+    """Closures in red: a line dashed on a white casing, an area hatched; each marked with a
+    numbered red box (``X1``, ``X2`` ...) at its middle, the number of its line on the sheet."""
+    for i, c in enumerate(closures):
+        geometry = c.geometry
+        if geometry is None:
+            continue
+        if geometry["type"] == "Polygon":
+            ring = np.asarray(geometry["coordinates"][0], dtype=float)
+            ax.add_collection(PolyCollection([ring], facecolors="none", edgecolors=CLOSURE_COLOUR,
+                                             linewidths=2.2, hatch="////", zorder=5))
+        else:
+            ring = np.asarray(geometry["coordinates"], dtype=float)
+            ax.plot(ring[:, 0], ring[:, 1], color="white", linewidth=7, zorder=5,
+                    solid_capstyle="round")
+            ax.plot(ring[:, 0], ring[:, 1], color=CLOSURE_COLOUR, linewidth=4, zorder=5.1,
+                    linestyle=(0, (3, 1.5)))
+        x, y = ring.mean(axis=0)
+        ax.text(x, y, f"X{i + 1}", ha="center", va="center", fontproperties=font,
+                fontsize=8, color="white", zorder=7.5, clip_on=True,
+                bbox={"boxstyle": "square,pad=0.25", "facecolor": CLOSURE_COLOUR,
+                      "edgecolor": "white", "linewidth": 1})
+
+
 def route_map_png(view: RouteView, lines: Sequence[np.ndarray], basemap: Basemap | None, *,
                   lang: str = "vi", size_in: tuple[float, float] = MAP_SIZE_IN,
-                  dpi: int = MAP_DPI) -> bytes:
+                  dpi: int = MAP_DPI, closures: Sequence[ClosureView] = ()) -> bytes:
     """The overview map of ``view``'s route as PNG bytes.
 
     ``lines`` is the route's road-following geometry (see :func:`route_lines`); without it the
     stops are joined by thin straight dotted lines, so the map is still useful. ``basemap``
-    may be ``None`` (no outline and roads).
+    may be ``None`` (no outline and roads). ``closures`` (the plan's) are drawn in red where
+    they fall on the map, marked ``X1``, ``X2`` ... as the sheet lists them.
     """
     _ = Translator(lang)
     regular = FontProperties(fname=str(FONT_REGULAR_FILE))
@@ -255,6 +284,9 @@ def route_map_png(view: RouteView, lines: Sequence[np.ndarray], basemap: Basemap
     elif len(stops):
         path = np.vstack([depot, stops, depot])
         ax.plot(path[:, 0], path[:, 1], color="black", linewidth=1.2, linestyle=":", zorder=4)
+
+    if closures:
+        _draw_closures(ax, closures, bold)
 
     xlim, ylim = (x0, x1), (y0, y1)
     to_px = ax.transData.transform

@@ -261,7 +261,7 @@ def _init_errors(app: Flask) -> None:
     def webui_error(exc: WebUIError) -> ResponseReturnValue:
         if exc.status >= 500:
             log.exception("error page %s", exc.status)
-        return page(exc.status, str(exc))
+        return page(exc.status, g.tr(exc.key, **exc.values) if exc.key else str(exc))
 
     @app.errorhandler(RenderError)
     def render_error(exc: RenderError) -> ResponseReturnValue:

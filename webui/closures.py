@@ -50,8 +50,16 @@ MAX_NAME_CHARS = 255
 MAX_NOTE_CHARS = 500
 
 
+CLOSURE_DEFAULT_DAYS = 7  # a new closure's end, without a plan: a week from today
+
+
 class ClosureGeometryError(ValueError):
-    """A drawn geometry that is not a line or an area in GeoJSON."""
+    """A drawn geometry that is not a line or an area in GeoJSON: the message's catalogue
+    ``key`` and its values (the page words it)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
 
 
 def parse_geometry(text: str) -> dict[str, Any]:
@@ -63,18 +71,18 @@ def parse_geometry(text: str) -> dict[str, Any]:
     try:
         data = read_geometry_json(text)
     except ValueError as exc:  # syntax, or beyond the limits of a drawn closure
-        raise ClosureGeometryError(f"not valid JSON ({str(exc)[:200]})") from None
+        raise ClosureGeometryError("closure_geom_json", detail=str(exc)[:200]) from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         data = data.get("geometry")
     if not isinstance(data, dict) or data.get("type") not in ("LineString", "Polygon"):
-        raise ClosureGeometryError("draw a line or an area (GeoJSON LineString or Polygon)")
+        raise ClosureGeometryError("closure_geom_kind")
     coords = data.get("coordinates")
     if data["type"] == "Polygon":
         if not isinstance(coords, list) or not coords or not isinstance(coords[0], list):
-            raise ClosureGeometryError("an area needs a ring of points")
+            raise ClosureGeometryError("closure_geom_ring")
         coords = coords[0]
     if not isinstance(coords, list) or not all(_is_position(p) for p in coords):
-        raise ClosureGeometryError("give the points as [longitude, latitude] numbers")
+        raise ClosureGeometryError("closure_geom_points")
     points = [[round(float(p[0]), 6), round(float(p[1]), 6)] for p in coords]
     if data["type"] == "LineString":
         return {"type": "LineString", "coordinates": points}
@@ -154,9 +162,14 @@ def closures_page() -> ResponseReturnValue:
             log.warning("closures page: %s", exc)
             chosen, plan = "", None
     in_force = {c.id for c in closures if plan is not None and _overlaps(c, plan)}
+    today = dt.date.today()
+    # a new closure lasts, unless changed, the plan's days (else a week): a landslide is
+    # rarely cleared the day it falls
+    default_end = (plan.start_date + dt.timedelta(days=max(plan.horizon_days - 1, 0))
+                   if plan is not None else today + dt.timedelta(days=CLOSURE_DEFAULT_DAYS))
     return render_template("closures.html", closures=closures, choices=choices,
                            chosen=chosen, plan=plan, in_force=in_force,
-                           tolerance_m=LINE_TOLERANCE_M, today=dt.date.today())
+                           tolerance_m=LINE_TOLERANCE_M, today=today, default_end=default_end)
 
 
 @bp.get("/map.json")
@@ -185,7 +198,8 @@ def add_closure() -> ResponseReturnValue:
     try:
         geometry = parse_geometry(request.form.get("geometry", ""))
     except ClosureGeometryError as exc:
-        raise BadRequestError(g.tr("closure_bad_geometry", detail=str(exc))) from None
+        raise BadRequestError(g.tr("closure_bad_geometry",
+                                   detail=g.tr(exc.key, **exc.values))) from None
     try:  # the scenario model says what a closure may be
         closure_specs([DrawnClosure("new", name, geometry, start, end)], file="closure")
     except ScenarioError as exc:

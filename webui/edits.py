@@ -41,7 +41,9 @@ from planner.edit import (
 from planner.errors import PlannerError
 from planner.plan import TZ, Plan
 from planner.provenance import Finding as StoredFinding
+from render.closures import closure_names
 from render.folder import write_edited_plan_folder
+from render.i18n import VIOLATION_LABELS
 from render.routeview import route_views
 from storage import StorageError, plans
 from storage.plans import parse_version_key
@@ -57,31 +59,22 @@ bp = Blueprint("edits", __name__)
 
 EDIT_SUFFIX = re.compile(r"-edit-\d{8}-\d{6}(?:-\d+)?$")
 MAX_RUN_NAME = 128
-# Message keys of the checker's violation kinds (planner/check.py); others show the kind.
-VIOLATION_LABELS: Mapping[str, str] = {
-    "time_window": "violation_time_window", "capacity": "violation_capacity",
-    "load": "violation_load", "driver_hours": "violation_driver_hours",
-    "driving_hours": "violation_driving_hours", "break": "violation_break",
-    "lodging": "violation_lodging", "access": "violation_access",
-    "no_road": "violation_no_road", "horizon": "violation_horizon",
-    "trip_days": "violation_trip_days", "transfer": "violation_transfer",
-    "missing": "violation_missing", "duplicate": "violation_duplicate",
-}
-
-
 # --- the checker's findings, arranged for pages --------------------------------------------
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One violation as pages show it: a translated label, the checker's (English)
-    message, where it is."""
+    """One violation as pages show it: a translated label, the checker's message (English,
+    and as a catalogue key with its values, which pages word: ``_.finding(f)``), where it
+    is."""
 
     kind: str
     label_key: str
     message: str
     vehicle_id: str
     commune_code: str
+    key: str = ""
+    values: tuple[tuple[str, str | int | float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,7 +107,7 @@ def arrange_findings(violations: Iterable[StoredFinding | Violation], *, at: str
                      ) -> PlanChecks:
     """Group violations (the checker's, or those stored in a plan) by stop and route."""
     findings = [Finding(v.kind, VIOLATION_LABELS.get(v.kind, "violation_other"), v.message,
-                        v.vehicle_id, v.commune_code) for v in violations]
+                        v.vehicle_id, v.commune_code, v.key, v.values) for v in violations]
     by_stop: dict[tuple[str, str], list[Finding]] = {}
     by_route: dict[str, list[Finding]] = {}
     general = []
@@ -127,6 +120,15 @@ def arrange_findings(violations: Iterable[StoredFinding | Violation], *, at: str
             general.append(f)
     return PlanChecks(True, at, tuple(findings), {k: tuple(v) for k, v in by_stop.items()},
                       {k: tuple(v) for k, v in by_route.items()}, tuple(general))
+
+
+def place_names(plan: Plan) -> dict[str, str]:
+    """Names of a plan's communes and vehicles by code and id, for findings that name them."""
+    names = {u.commune_code: u.commune_name for u in plan.unserved}
+    for r in plan.routes:
+        names[r.vehicle_id] = r.vehicle_name
+        names.update({v.commune_code: v.commune_name for v in r.visits})
+    return names
 
 
 def plan_checks(plan: Plan) -> PlanChecks:
@@ -352,4 +354,5 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def edit_helpers() -> dict[str, Any]:
-        return {"plan_checks": plan_checks}
+        return {"plan_checks": plan_checks, "closure_names": closure_names,
+                "place_names": place_names}

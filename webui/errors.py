@@ -9,9 +9,18 @@ from pathlib import Path
 
 
 class WebUIError(Exception):
-    """Base class of the web UI's errors; ``status`` is the HTTP status of the error page."""
+    """Base class of the web UI's errors; ``status`` is the HTTP status of the error page.
+
+    Code that words its message itself passes it translated (``g.tr(...)``); code without a
+    request (the job service, the stores) passes its English message for the logs with a
+    catalogue ``key`` and its ``values``, and the error page words that in the page's
+    language."""
 
     status: int = 500
+
+    def __init__(self, message: str = "", *, key: str = "", **values: object) -> None:
+        super().__init__(message or key)
+        self.key, self.values = key, values
 
 
 class NotFoundError(WebUIError, LookupError):

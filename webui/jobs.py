@@ -70,7 +70,12 @@ def start_job() -> ResponseReturnValue:
 
 @bp.get("/<job_id>")
 def job_page(job_id: str) -> ResponseReturnValue:
-    return render_template("job.html", job=_status(job_id),
+    """The job's page; followed by its own refresh (``?follow=1``) when the job is done, the
+    plan it made."""
+    job = _status(job_id)
+    if request.args.get("follow") and job.status == "done" and job.plan_name:
+        return redirect(url_for("plans.plan_page", run=job.plan_name), code=303)
+    return render_template("job.html", job=job,
                            refresh_s=int(current_app.config["JOB_REFRESH_S"]))
 
 

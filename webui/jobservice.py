@@ -166,7 +166,7 @@ class JobService:
         if not self.database.shareable:
             raise JobError(f"database {self.database.url} lives in this process only; solve "
                            "jobs need one their worker processes can open (a file or a "
-                           "server)")
+                           "server)", key="job_database_private", url=self.database.url)
         job_id = uuid.uuid4().hex[:12]
         folder = self.root / job_id
         private_dir(self.root)
@@ -195,16 +195,19 @@ class JobService:
         spec = None
         if replan is not None:
             if scenario_file is None:
-                raise JobError("a re-plan needs the scenario saved beside its previous plan")
+                raise JobError("a re-plan needs the scenario saved beside its previous plan",
+                               key="job_replan_no_scenario")
             try:
                 write_private(folder / "previous.json", Path(replan.previous_plan).read_bytes())
                 write_private(folder / "scenario.json", Path(scenario_file).read_bytes())
             except OSError as exc:
-                raise JobError(f"could not copy the plan to re-plan: {exc}") from None
+                raise JobError(f"could not copy the plan to re-plan: {exc}",
+                               key="job_replan_copy_failed", detail=str(exc)) from None
             scenario_file = folder / "scenario.json"
             spec = {**replan.as_json(), "previous_plan": str(folder / "previous.json")}
         if scenario_file is None:
-            raise JobError("a job needs a scenario file or a scenario text")
+            raise JobError("a job needs a scenario file or a scenario text",
+                           key="job_no_scenario")
         job = {"id": job_id, "scenario": scenario_name, "scenario_file": str(scenario_file),
                "time_limit_s": time_limit_s, "runs_dir": str(self.runs_dir.resolve()),
                "jobs_dir": str(self.root.resolve()), "max_concurrent": self.max_concurrent,
@@ -229,7 +232,7 @@ class JobService:
                 message = f"could not start the worker process: {exc}"
                 with self.database.begin() as s:
                     jobs.fail_job(s, job_id, error=message)
-                raise JobError(message) from None
+                raise JobError(message, key="job_worker_failed", detail=str(exc)) from None
         try:
             with self.database.begin() as s:
                 jobs.set_worker_pid(s, job_id, proc.pid)
@@ -254,11 +257,11 @@ class JobService:
     def status(self, job_id: str) -> JobInfo:
         """Job ``job_id`` as its row says; :class:`NotFoundError` if there is none."""
         if not JOB_ID.match(job_id or ""):
-            raise NotFoundError(f"unknown job {job_id!r}")
+            raise NotFoundError(f"unknown job {job_id!r}", key="unknown_job", job=job_id)
         with self.database.begin() as s:
             info = jobs.get_job(s, job_id)
         if info is None:
-            raise NotFoundError(f"unknown job {job_id!r}")
+            raise NotFoundError(f"unknown job {job_id!r}", key="unknown_job", job=job_id)
         return self._settled(info)
 
     def list(self, *, limit: int = 30) -> list[JobInfo]:
@@ -276,11 +279,12 @@ class JobService:
                 cancelled = jobs.cancel_job(s, job_id)
                 info = jobs.get_job(s, job_id)
         except RecordNotFoundError:
-            raise NotFoundError(f"unknown job {job_id!r}") from None
+            raise NotFoundError(f"unknown job {job_id!r}", key="unknown_job",
+                                job=job_id) from None
         assert info is not None
         if not cancelled:
             raise ConflictError(f"job {job_id} is {info.status}; only queued or running jobs "
-                                "can be cancelled")
+                                "can be cancelled", key="job_not_running", job=job_id)
         if info.worker_pid is not None:  # else it is starting, and stops when it sees the row
             _terminate(info.worker_pid, job_id)
         return info
@@ -310,7 +314,8 @@ class JobService:
             return self._settled(running[0]).job_id
         if not self.database.shareable:
             raise JobError(f"database {self.database.url} lives in this process only; "
-                           "background jobs need one their worker processes can open")
+                           "background jobs need one their worker processes can open",
+                           key="job_database_private", url=self.database.url)
         job_id = uuid.uuid4().hex[:12]
         job_folder = self.root / job_id
         private_dir(self.root)

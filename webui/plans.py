@@ -11,13 +11,15 @@ from planner.kpis import COMPARE_ROWS, PROGRAMME_TARGETS, compare_value
 from planner.outputs import has_approximate_routes
 from planner.plan import Plan
 from render import exports
+from render.closures import plan_closures
 from render.maps import plan_map_file
+from render.notes import plan_notes
 from render.routeview import route_views
-from storage.plans import parse_version_key
+from storage.plans import list_versions, parse_version_key, version_key
 from webui.auth import requires
 from webui.errors import NotFoundError, UnreadablePlanError
 from webui.files import FILE_MODE
-from webui.services import derived_files, plan_store
+from webui.services import database, derived_files, plan_store
 
 bp = Blueprint("plans", __name__)
 
@@ -50,7 +52,14 @@ def load_plan(run: str) -> Plan:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     store = plan_store()
-    return render_template("index.html", runs=store.summaries(), runs_dir=store.root)
+    runs = store.summaries()
+    published: dict[str, list[int]] = {}
+    with database().begin() as s:
+        for v in list_versions(s):
+            published.setdefault(v.plan_name, []).append(v.number)
+    return render_template("index.html", runs=runs, runs_dir=store.root,
+                           published={k: ", ".join(f"v{n}" for n in sorted(v))
+                                      for k, v in published.items()})
 
 
 @bp.get("/plans/<run>")
@@ -60,6 +69,8 @@ def plan_page(run: str) -> ResponseReturnValue:
     return render_template("plan.html", run=run, plan=plan,
                            approximate_routes=has_approximate_routes(store.routes(run)),
                            views=route_views(plan),
+                           closures=plan_closures(plan, store.scenario(run)),
+                           notes=plan_notes(plan, g.lang),
                            targets=plan.kpis.target_progress(),
                            far_places=far_notes(plan), far_warn_km=round(WARN_M / 1000),
                            assumptions=store.assumptions(run),
@@ -72,13 +83,16 @@ def compare_page(run: str) -> ResponseReturnValue:
     """This plan's KPIs side by side with another plan's (``?with=NAME``), as
     ``planner compare`` prints them."""
     plan = load_plan(run)
-    others = [n for n in plan_store().names() if n != run]
+    with database().begin() as s:
+        versions = [version_key(v.series, v.number) for v in list_versions(s)]
+    others = [n for n in [*plan_store().names(), *versions] if n != run]
     other_name = request.args.get("with") or None
     other = load_plan(other_name) if other_name else None
     rows = [(key, compare_value(plan.kpis, key),
              compare_value(other.kpis, key) if other else None) for key, _, _ in COMPARE_ROWS]
     targets = {"meets_" + t.year: t.share for t in PROGRAMME_TARGETS}  # rows of COMPARE_ROWS
     return render_template("compare.html", run=run, plan=plan, other=other, targets=targets,
+                           target_shares=[t.share for t in PROGRAMME_TARGETS],
                            other_name=other_name, others=others, rows=rows)
 
 

@@ -32,9 +32,11 @@ from planner.outputs import (
     ROUTES_FILE,
     SCENARIO_FILE,
     check_routes_geojson,
+    load_scenario_for_plan,
     read_plan_folder,
 )
 from planner.plan import Plan
+from planner.scenario import Scenario
 from storage import Database, InvalidRecordError, RecordNotFoundError, jobs, plans
 from storage.digest import sha256_hex
 from storage.plans import VersionContent, parse_version_key, version_key
@@ -63,6 +65,18 @@ def _read_plan(folder: str, plan_stamp: tuple[int, int],
     """The plan of ``folder``, read once per version of its ``plan.json`` and
     ``scenario.json`` (the stamps)."""
     return read_plan_folder(Path(folder))
+
+
+@functools.lru_cache(maxsize=32)
+def _read_scenario(folder: str, scenario_stamp: tuple[int, int]) -> Scenario | None:
+    """The scenario a plan was made from (``scenario.json`` beside it), read once per version
+    of the file; ``None`` if it is missing or unreadable."""
+    try:
+        return load_scenario_for_plan(Path(folder) / PLAN_FILE)[0]
+    except (OSError, ValueError, PlannerError) as exc:
+        log.warning("%s: no usable scenario.json (%s); sheets go without opening hours",
+                    folder, exc)
+        return None
 
 
 @functools.lru_cache(maxsize=4)
@@ -111,7 +125,7 @@ class PlanStore:
     def _plan_folder(self, name: str) -> Path:
         path = self._entries().get(name)
         if path is None:
-            raise NotFoundError(f"unknown plan {name!r}")
+            raise NotFoundError(f"unknown plan {name!r}", key="unknown_plan", name=name)
         return path
 
     def folder(self, name: str) -> Path:
@@ -148,6 +162,13 @@ class PlanStore:
         except (ValueError, PlannerError) as exc:  # JSON, UTF-8, shape
             log.warning("%s: not usable (%s); showing the plan without directions", path, exc)
             return None
+
+    def scenario(self, name: str) -> Scenario | None:
+        """The scenario plan ``name`` was made from (its ``scenario.json``), or ``None`` if it
+        cannot be read (pages then leave out what only the scenario says: opening hours,
+        the library's own point)."""
+        folder = self.folder(name)
+        return _read_scenario(str(folder), _stamp(folder / SCENARIO_FILE))
 
     def _scenario_data(self, name: str) -> dict[str, Any]:
         """The resolved ``scenario.json`` written beside the plan; empty if unreadable."""
@@ -211,7 +232,8 @@ class PlanStore:
                     return folder
                 content = plans.version_content(s, info.id)
         except RecordNotFoundError:
-            raise NotFoundError(f"unknown plan {series}@v{number}") from None
+            raise NotFoundError(f"unknown plan {series}@v{number}", key="unknown_plan",
+                                name=f"{series}@v{number}") from None
         except InvalidRecordError as exc:
             raise UnreadablePlanError(version_key(series, number), str(exc)) from None
         with self._writing:  # one copy at a time: readers of a half-replaced copy would

@@ -225,11 +225,14 @@ def record_outcome(key: str) -> ResponseReturnValue:
                             _anchor=f"stop-{vehicle_id}-{seq}"), code=303)
 
 
-def when_text(moment: dt.datetime | None) -> str:
-    """A stored (UTC) time as Vietnam's local time, ``22/11/2026 14:05``."""
+def when_text(moment: dt.datetime | None, *, seconds: bool = False) -> str:
+    """A stored (UTC) time as Vietnam's local time, ``22/11/2026 14:05`` (with ``:07`` when
+    ``seconds``): every page shows the province's time, whatever the server's zone."""
     if moment is None:
         return "—"
-    return moment.astimezone(TZ).strftime("%d/%m/%Y %H:%M")
+    if moment.tzinfo is None:  # SQLite gives stored UTC times back naive
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(TZ).strftime("%d/%m/%Y %H:%M:%S" if seconds else "%d/%m/%Y %H:%M")
 
 
 def init_app(app: Flask) -> None:

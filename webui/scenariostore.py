@@ -129,7 +129,8 @@ class ScenarioSources:
     def get(self, name: str) -> ScenarioEntry:
         """The scenario called ``name`` (a file first); :class:`UnknownScenarioError`."""
         if not isinstance(name, str) or not SCENARIO_NAME.match(name):
-            raise UnknownScenarioError(f"unknown scenario {name!r}")
+            raise UnknownScenarioError(f"unknown scenario {name!r}", key="unknown_scenario",
+                                       name=name)
         path = self.files().get(name)
         if path is not None:
             return self._file_entry(name, path)
@@ -137,7 +138,8 @@ class ScenarioSources:
             with self.database.begin() as s:
                 return self._stored_entry(scenarios.get_scenario(s, name))
         except RecordNotFoundError:
-            raise UnknownScenarioError(f"unknown scenario {name!r}") from None
+            raise UnknownScenarioError(f"unknown scenario {name!r}", key="unknown_scenario",
+                                       name=name) from None
 
     def exists(self, name: str) -> bool:
         try:

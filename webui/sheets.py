@@ -14,10 +14,14 @@ from flask.typing import ResponseReturnValue
 from geodata.errors import GeodataError
 from planner.outputs import has_approximate_routes
 from planner.plan import Plan
+from render.closures import plan_closures
+from render.directions import dataset_places, route_leg_lines, view_instructions
 from render.labels import labels_pdf, plan_labels
-from render.pdf import sheet_pdf, sheets_pdf
+from render.pdf import plan_sheets_pdf
 from render.routeview import RouteView, legs_by_vehicle, route_view
 from render.sheetmap import Basemap, route_lines, route_map_png
+from render.stopcard import stop_cards, trip_nights
+from render.stripmap import leg_map_png
 from webui.errors import NotFoundError
 from webui.plans import load_plan
 from webui.services import basemaps, derived_files, plan_store
@@ -50,9 +54,11 @@ def _basemap(plan: Plan) -> Basemap | None:
         return None
 
 
-def _overview_png(plan: Plan, view: RouteView, routes: dict[str, Any] | None) -> bytes:
+def _overview_png(plan: Plan, run: str, view: RouteView, routes: dict[str, Any] | None
+                  ) -> bytes:
     return route_map_png(view, route_lines(routes, view.route.key), _basemap(plan),
-                         lang=g.lang)
+                         lang=g.lang,
+                         closures=plan_closures(plan, plan_store().scenario(run)))
 
 
 def _drawn(kind: str, run: str, *parts: object, make: Callable[[], bytes]) -> tuple[bytes, str]:
@@ -82,8 +88,13 @@ def sheet(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
     index = _vehicle_index(plan, run, vehicle_id)
     routes = plan_store().routes(run)
-    return render_template("sheet.html", run=run, plan=plan,
-                           view=_view(plan, run, index, routes),
+    view = _view(plan, run, index, routes)
+    scenario = plan_store().scenario(run)
+    return render_template("sheet.html", run=run, plan=plan, view=view,
+                           instructions=view_instructions(view, routes, plan.network),
+                           cards=stop_cards(view, scenario),
+                           nights=trip_nights(view, scenario),
+                           closures=plan_closures(plan, scenario),
                            approximate_routes=has_approximate_routes(routes))
 
 
@@ -93,10 +104,9 @@ def sheet_pdf_file(run: str, vehicle_id: str) -> ResponseReturnValue:
     index = _vehicle_index(plan, run, vehicle_id)
 
     def make() -> bytes:
-        routes = plan_store().routes(run)
-        view = _view(plan, run, index, routes)
-        png = _overview_png(plan, view, routes) if view.stops else None
-        return sheet_pdf(plan, view, run=run, lang=g.lang, map_png=png)
+        return plan_sheets_pdf(plan, [index], run=run, lang=g.lang,
+                               scenario=plan_store().scenario(run),
+                               routes=plan_store().routes(run), basemap=_basemap(plan))
 
     data, key = _drawn("sheet.pdf", run, vehicle_id, make=make)
     return _pdf_response(data, key, f"{run}-{vehicle_id}-{g.lang}.pdf")
@@ -109,10 +119,9 @@ def sheets_pdf_file(run: str) -> ResponseReturnValue:
     plan = load_plan(run)
 
     def make() -> bytes:
-        routes = plan_store().routes(run)
-        views = [_view(plan, run, i, routes) for i, r in enumerate(plan.routes) if r.visits]
-        pngs = [_overview_png(plan, v, routes) for v in views]
-        return sheets_pdf(plan, views, run=run, lang=g.lang, map_pngs=pngs)
+        return plan_sheets_pdf(plan, [i for i, r in enumerate(plan.routes) if r.visits],
+                               run=run, lang=g.lang, scenario=plan_store().scenario(run),
+                               routes=plan_store().routes(run), basemap=_basemap(plan))
 
     data, key = _drawn("sheets.pdf", run, make=make)
     return _pdf_response(data, key, f"{run}-sheets-{g.lang}.pdf")
@@ -133,6 +142,29 @@ def labels_pdf_file(run: str) -> ResponseReturnValue:
     return _pdf_response(data, key, f"{run}-labels.pdf")
 
 
+@bp.get("/plans/<run>/sheet/<vehicle_id>/leg/<int:leg>.png")
+def leg_map(run: str, vehicle_id: str, leg: int) -> ResponseReturnValue:
+    """The strip map of leg ``leg`` (0: from the depot to the first stop; the last: the way
+    back) of a vehicle's route, numbered as its turn-by-turn instructions."""
+    plan = load_plan(run)
+    index = _vehicle_index(plan, run, vehicle_id)
+
+    def make() -> bytes:
+        routes = plan_store().routes(run)
+        view = _view(plan, run, index, routes)
+        turns = view_instructions(view, routes, plan.network)
+        lines = route_leg_lines(routes, vehicle_id)
+        if turns is None or lines is None or not 0 <= leg < len(turns):
+            raise NotFoundError(g.tr("unknown_leg", vehicle=vehicle_id, leg=leg + 1))
+        labels = [str(s.visit.seq) for s in view.stops] + ["↩"]
+        return leg_map_png(lines[leg], turns[leg], _basemap(plan), lang=g.lang,
+                           places=dataset_places(plan.network), stop_label=labels[leg],
+                           closures=plan_closures(plan, plan_store().scenario(run)))
+
+    data, key = _drawn("leg-map.png", run, vehicle_id, leg, make=make)
+    return _file_response(data, key, "image/png")
+
+
 @bp.get("/plans/<run>/sheet/<vehicle_id>/map.png")
 def sheet_map(run: str, vehicle_id: str) -> ResponseReturnValue:
     plan = load_plan(run)
@@ -140,7 +172,7 @@ def sheet_map(run: str, vehicle_id: str) -> ResponseReturnValue:
 
     def make() -> bytes:
         routes = plan_store().routes(run)
-        return _overview_png(plan, _view(plan, run, index, routes), routes)
+        return _overview_png(plan, run, _view(plan, run, index, routes), routes)
 
     data, key = _drawn("sheet-map.png", run, vehicle_id, make=make)
     return _file_response(data, key, "image/png")

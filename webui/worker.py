@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from planner.plan import TZ
 from storage import Database, StorageError, jobs
 from storage.db import DATABASE_URL_ENV
 from webui.jobservice import GEOMETRY, LOG_FILE, log_tail
@@ -120,7 +121,7 @@ def _read_job(path: Path) -> dict[str, Any]:
 
 def _plan_name(runs_dir: Path, scenario_name: str, created_at: float) -> str:
     """``<scenario>-<YYYYmmdd-HHMMSS>`` of when the job was made, unique in ``runs_dir``."""
-    stamp = dt.datetime.fromtimestamp(created_at).strftime("%Y%m%d-%H%M%S")
+    stamp = dt.datetime.fromtimestamp(created_at, TZ).strftime("%Y%m%d-%H%M%S")  # +07
     base = f"{scenario_name}-{stamp}"
     name, n = base, 2
     while (runs_dir / name).exists():

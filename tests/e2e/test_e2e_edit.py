@@ -34,7 +34,7 @@ def test_move_a_stop_see_the_check_publish_and_print(visit: Visit) -> None:
     assert "has-violation" in (row.get_attribute("class") or "")
     badge = row.locator(".violation-badge").first
     assert "Trễ giờ mở cửa" in badge.inner_text()
-    assert "time windows" in (badge.get_attribute("title") or "")
+    assert "ngoài giờ mở cửa của xã" in (badge.get_attribute("title") or "")  # worded
     assert row.locator("xpath=ancestor::article").get_attribute("id") == f"route-{VAN}"
     assert page.locator("#check-summary .check-bad").inner_text().startswith(
         "Kiểm tra kế hoạch:")

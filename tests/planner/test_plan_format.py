@@ -110,3 +110,32 @@ def test_a_version_2_plan_reads_without_access_gaps() -> None:
     plan = read_plan(V2 / "plan.json")
     assert plan.provenance.access is None
     assert plan.kpis.communes_served == raw["kpis"]["communes_served"]
+
+
+def test_a_version_2_plan_reads_and_its_findings_have_no_key() -> None:
+    plan = read_plan(V2 / "plan.json")
+    assert json.loads((V2 / "plan.json").read_text(encoding="utf-8"))["format_version"] == 2
+    assert plan.kpis.communes_served == 12
+    old = {"at": "2026-12-01T08:00:00+07:00", "ok": False,
+           "violations": [{"kind": "horizon", "message": "returns day 6 10:30, after the "
+                           "horizon ends day 5 17:00", "vehicle_id": "xe-tv-01",
+                           "commune_code": ""}]}
+    (finding,) = Provenance.from_dict({"check": old}).check.violations  # type: ignore[union-attr]
+    assert finding.kind == "horizon" and finding.key == "" and finding.values == ()
+
+
+def test_findings_keep_their_message_key_and_values(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from planner.provenance import CheckRecord, Finding
+
+    finding = Finding("horizon", "returns day 6 10:30, after the horizon ends day 5 17:00",
+                      "xe-tv-01", "", "check_horizon",
+                      (("day", 6), ("time", "10:30"), ("end_day", 5), ("end_time", "17:00")))
+    plan = read_plan(V2 / "plan.json")
+    plan = replace(plan, provenance=replace(plan.provenance, check=CheckRecord(
+        at="2026-12-01T08:00:00+07:00", ok=False, violations=(finding,))))
+    plan.write(tmp_path / "plan.json")
+    again = read_plan(tmp_path / "plan.json")
+    assert again.provenance.check is not None
+    assert again.provenance.check.violations == (finding,)

@@ -190,3 +190,20 @@ def test_printed_times_must_match_the_seconds() -> None:
         assert needle in str(found[0]), (needle, found)
     other_start = dataclasses.replace(plan, start_date=plan.start_date.replace(day=8))
     assert kinds(check_plan(s, p, other_start)) == {"printed_time"}
+
+
+def test_copies_of_a_vehicle_are_numbered_and_left_without_a_driver() -> None:
+    """`count: 2` makes two vehicles a dispatcher must tell apart on lists and sheets."""
+    from factories import line_problem, make_scenario, plan_for, scenario_dict
+
+    data = scenario_dict()
+    data["vehicles"][0] = {**data["vehicles"][0], "count": 2, "driver": "Anh Minh"}
+    s = make_scenario(**{k: v for k, v in data.items() if k != "vehicles"},
+                      vehicles=data["vehicles"])
+    n = len(s.depots) + len(s.stops)
+    p = line_problem(s, [[1.0] * n for _ in range(n)])
+    plan, _ = plan_for(s, p, [[] for _ in range(len(p.vehicles))])
+    names = [r.vehicle_name for r in plan.routes[:2]]
+    base = s.vehicles[0].name
+    assert names == [f"{base} · 1", f"{base} · 2"]
+    assert [r.driver for r in plan.routes[:2]] == ["", ""]

@@ -57,6 +57,10 @@ def test_page_lists_closures_and_offers_the_draw_tool(client: FlaskClient) -> No
     assert f'value="{cid}" form="replan-form" checked' in html
     assert 'action="/closures/replan"' in html
     assert "Đường bị chặn" in client.get("/").get_data(as_text=True)  # the nav link
+    # a new closure lasts the plan's days unless changed; deleting one asks first
+    assert 'name="from_date" required value="2026-12-07"' in html
+    assert 'name="to_date" required value="2026-12-11"' in html
+    assert 'data-confirm="Xóa đoạn đường bị chặn này?' in html
 
 
 def test_map_data_has_the_basemap_routes_and_closures(client: FlaskClient) -> None:
@@ -216,7 +220,15 @@ def test_a_real_replan_with_a_closure(app: Flask, client: FlaskClient, runs_dir:
     page = client.get(f"/plans/{status.plan_name}?lang=en").get_data(as_text=True)
     assert "Re-planned for road closures" in page
     assert f"{changes.moved} stop(s) changed vehicle" in page
-    assert f"ui-closure-{cid}" in page
+    # the closure by the dispatcher's name and dates, never its internal id, on the page,
+    # the sheet and the map
+    assert "QL.4C đèo Mã Pí Lèng — sạt lở · from 01/12/2026 to 31/12/2026 · closed" in page
+    assert "ui-closure" not in page
+    vehicle = plan.routes[0].vehicle_id
+    sheet = client.get(f"/plans/{status.plan_name}/sheet/{vehicle}?lang=vi")
+    assert "QL.4C đèo Mã Pí Lèng — sạt lở · từ 01/12/2026 đến 31/12/2026" in \
+        sheet.get_data(as_text=True)
+    assert "#d00000" in client.get(f"/plans/{status.plan_name}/map").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("geometry", ["[" * 100_000 + "]" * 100_000,

@@ -31,8 +31,15 @@ def test_compare_shows_both_plans_and_the_difference(client: FlaskClient,
     page = resp.get_data(as_text=True)
     assert "So sánh kế hoạch" in page and "Số xã được phục vụ" in page
     assert "Đạt mục tiêu 15% (2026)" in page and "Chi phí (đồng)" in page
-    assert f"<th>{other}</th>" in page
+    # columns named A and B with the plans' titles and names, the difference labelled B − A
+    assert f'<small class="muted">{other}</small>' in page and "Chênh lệch (B − A)" in page
     assert "+100,0" in page and "<td class=\"num\">-1</td>" in page
+    # a published version can be compared too
+    version = client.post(f"/plans/{FIXTURE_RUN}/publish").headers["Location"].rsplit(
+        "/", 1)[-1].replace("%40", "@")
+    page = client.get(f"/plans/{other}/compare").get_data(as_text=True)
+    assert f'<option value="{version}"' in page
+    assert client.get(f"/plans/{other}/compare?with={version}").status_code == 200
     en = client.get(f"/plans/{FIXTURE_RUN}/compare?with={other}&lang=en").get_data(
         as_text=True)
     assert "Compare plans" in en and "Communes served" in en
@@ -56,3 +63,13 @@ def test_target_rows_are_labelled_from_the_programme_targets(client: FlaskClient
         assert f"Meets {t.share:.0%} ({t.year})" in page
     page = client.get(f"/plans/{FIXTURE_RUN}/compare?lang=vi").get_data(as_text=True)
     assert "Đạt mục tiêu 15% (2026)" in page
+
+
+def test_compare_draws_both_plans_coverage_against_the_targets(client: FlaskClient,
+                                                               runs_dir: Path) -> None:
+    other = _second_plan(runs_dir)
+    page = client.get(f"/plans/{FIXTURE_RUN}/compare?with={other}&lang=vi").get_data(
+        as_text=True)
+    section = page.split('<section class="coverage">', 1)[1].split("</section>", 1)[0]
+    assert "vạch: 15%, 50%, 90%" in section
+    assert section.count('class="bar"') == 2 and section.count('class="mark"') == 6

@@ -25,9 +25,9 @@ VEHICLE = "xe-tv-01"
 def drawn(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What was drawn: each call of the PDF and export functions."""
     calls: list[str] = []
-    original_pdf, original_csv = webui.sheets.sheet_pdf, webui.plans.exports.csv_manifest
+    original_pdf, original_csv = webui.sheets.plan_sheets_pdf, webui.plans.exports.csv_manifest
 
-    def sheet_pdf(*args: Any, **kwargs: Any) -> bytes:
+    def plan_sheets_pdf(*args: Any, **kwargs: Any) -> bytes:
         calls.append("sheet.pdf")
         return original_pdf(*args, **kwargs)
 
@@ -35,7 +35,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append("csv")
         return original_csv(*args, **kwargs)
 
-    monkeypatch.setattr(webui.sheets, "sheet_pdf", sheet_pdf)
+    monkeypatch.setattr(webui.sheets, "plan_sheets_pdf", plan_sheets_pdf)
     monkeypatch.setattr(webui.plans.exports, "csv_manifest", csv_manifest)
     return calls
 

@@ -87,7 +87,9 @@ def test_a_move_is_saved_as_a_new_plan_with_violations_next_to_the_stop(
     html = client.get(resp.headers["Location"]).get_data(as_text=True)
     row = html.split(f'<tr id="stop-{LATE}"', 1)[1].split("</tr>", 1)[0]
     assert 'class="has-violation"' in row and "Trễ giờ mở cửa" in row
-    assert "violation-badge" in row and "outside the commune&#39;s time windows" in row
+    assert "violation-badge" in row and "ngoài giờ mở cửa của xã" in row
+    # the summary names the commune and the vehicle, not their codes
+    assert f'<a href="#stop-{LATE}">Xã Khâu Vai</a>' in html
     assert "Kiểm tra kế hoạch:" in html and "sửa từ" in html
     # and the plan page shows it too, with the edit link
     page = client.get(f"/plans/{new_run}?lang=en").get_data(as_text=True)

@@ -54,7 +54,9 @@ def _stages() -> set[str]:
     return set(re.findall(r"""stage=["'](\w+)["']""", text)) | {"queued"}
 
 
+from geodata.directions import COMPASS  # noqa: E402
 from planner.kpis import COMPARE_ROWS  # noqa: E402
+from render.stopcard import WAIT_REASONS  # noqa: E402
 from storage.models import MOVE_KINDS  # noqa: E402
 from webui.batches import PLACE_KINDS as BATCH_PLACE_KINDS  # noqa: E402
 from webui.batches import TABLES as BATCH_TABLES  # noqa: E402
@@ -77,6 +79,10 @@ DYNAMIC: dict[str, set[str]] = {
     "reason_": _reason_codes(),
     "road_": set(DRIVABLE_CLASSES),
     "transfer_": {"collect", "deliver", "collect_unknown", "deliver_unknown"},
+    "wait_": set(WAIT_REASONS),
+    "turn_": {"depart", "arrive", "straight", "uturn"} | {
+        f"{size}{side}" for size in ("", "slight_", "sharp_") for side in ("left", "right")},
+    "heading_": set(COMPASS),
     "role_": set(ROLES),
     "outcome_": set(OUTCOME_STATUSES),
     "cmp_": {key for key, _, _ in COMPARE_ROWS if not key.startswith("meets_")},
@@ -85,7 +91,8 @@ DYNAMIC: dict[str, set[str]] = {
     "batches_table_": set(BATCH_TABLES),
     "move_kind_": set(MOVE_KINDS),
     "place_kind_": set(BATCH_PLACE_KINDS),
-    "profile_": {"shelf_crates", "batches_per_visit"},
+    # a commune's reader profile fields, and vehicle profiles (Translator.profile)
+    "profile_": {"shelf_crates", "batches_per_visit", "truck", "van", "motorbike"},
 }
 
 
@@ -115,7 +122,7 @@ def test_scanner_finds_keys_of_templates_and_code() -> None:
     keys, prefixes = used_keys()
     assert "sheet.html" in keys["route_sheet_for"]
     assert "jobs.py" in keys["bad_time_limit"]  # g.tr("...")
-    assert "pdf.py" in keys["page_n"]  # Translator(lang)("page_n", ...)
+    assert "pdf.py" in keys["page_n_of"]  # Translator(lang)("page_n_of", ...)
     assert {"status_", "stage_", "error_", "export_", "road_", "reason_",
             "transfer_"} <= prefixes
 

@@ -200,3 +200,46 @@ def test_a_solve_plans_with_the_registry_kept_in_the_database(
     assert visits["00721"]["deliver_batches"] == ["HG-B"]
     assert (Path(app.config["JOBS_DIR"]) / job_id / "registry" / "batches.csv").is_file()
     assert (run / "rotation" / "history.csv").is_file()
+
+
+def test_job_pages_and_run_names_use_the_provinces_time(app: Flask, client: FlaskClient,
+                                                        tmp_path: Path) -> None:
+    """One time zone everywhere: Vietnam's (+07), whatever the server's."""
+    import datetime as dt
+
+    from planner.plan import TZ
+    from webui.worker import _plan_name
+
+    job_record(app, "dddddddddddd", status="done", stage="finished", created_s_ago=0)
+    now = dt.datetime.now(TZ)
+    page = client.get("/jobs/dddddddddddd?lang=vi").get_data(as_text=True)
+    assert now.strftime("%d/%m/%Y %H:%M") in page or \
+        (now - dt.timedelta(minutes=1)).strftime("%d/%m/%Y %H:%M") in page
+    listing = client.get("/jobs?lang=vi").get_data(as_text=True)
+    assert now.strftime("%d/%m/%Y") in listing
+    stamp = dt.datetime(2026, 12, 7, 1, 30, tzinfo=dt.UTC).timestamp()  # 08:30 in Hà Giang
+    assert _plan_name(tmp_path, "ha-giang", stamp) == "ha-giang-20261207-083000"
+
+
+def test_a_running_job_shows_its_time_against_the_limit_and_follows_to_its_plan(
+        app: Flask, client: FlaskClient) -> None:
+    from storage.models import JobRecord
+
+    job_record(app, "eeeeeeeeeeee", status="running", stage="solving", started_s_ago=5,
+               created_s_ago=0)  # (a worker not yet known: still starting)
+    from sqlalchemy import update
+
+    with services_of(app).database.begin() as s:
+        s.execute(update(JobRecord).where(JobRecord.job_id == "eeeeeeeeeeee")
+                  .values(time_limit_s=20.0))
+    page = client.get("/jobs/eeeeeeeeeeee?lang=vi").get_data(as_text=True)
+    assert '<progress max="20.0" value="5' in page
+    assert "trong giới hạn 20 giây; còn tối đa 1" in page
+    assert 'url=/jobs/eeeeeeeeeeee?follow=1' in page  # the page refreshes itself, following
+    # still running: the followed page stays; done: it opens the plan
+    assert client.get("/jobs/eeeeeeeeeeee?follow=1").status_code == 200
+    job_record(app, "ffffffffffff", status="done", stage="finished", plan_name=FIXTURE_RUN,
+               finished_s_ago=0)
+    resp = client.get("/jobs/ffffffffffff?follow=1")
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/plans/{FIXTURE_RUN}")
+    assert client.get("/jobs/ffffffffffff").status_code == 200  # opened by hand: its page

@@ -101,7 +101,10 @@ def test_map_marks_unserved_communes_with_their_reason(fixture_plan: Plan,
     plan, routes2 = _with_unserved(fixture_plan, routes)
     page = render_map_html(plan_map(plan, routes2, basemap=False))
     assert "Xã Thử Nghiệm" in page and "mlp-unserved" in page
-    assert "không đủ thời gian" in page and "no insertion fits the time windows" in page
+    # the reason in words; the planner's English detail only on the English map
+    assert "không đủ thời gian" in page and "no insertion fits the time windows" not in page
+    english = render_map_html(plan_map(plan, routes2, basemap=False, lang="en"), lang="en")
+    assert "no insertion fits the time windows" in english
 
 
 def test_map_in_english(fixture_plan: Plan, routes: dict[str, Any]) -> None:
@@ -119,3 +122,22 @@ def test_map_escapes_text_from_the_scenario(fixture_plan: Plan, routes: dict[str
     page = render_map_html(plan_map(plan, routes, basemap=False))
     assert evil not in page
     assert "alert(1)" in page  # present, but escaped text
+
+
+def test_route_lines_carry_direction_arrows(fixture_plan: Plan) -> None:
+    """An arrow every 12 km along each route, pointing the way it is driven (the first
+    leaves Hà Giang city northwards, towards Lũng Cú)."""
+    import json as _json
+
+    from render.maps import ARROW_EVERY_M, _arrows, _route_line
+
+    routes = _json.loads((FIXTURE_DIR / "routes.geojson").read_text(encoding="utf-8"))
+    line = _route_line(routes, "xe-tv-01")
+    arrows = _arrows(line)
+    km = fixture_plan.routes[0].km
+    assert abs(len(arrows) - km * 1000 / ARROW_EVERY_M) <= 2
+    first_bearing = arrows[1][2]
+    assert first_bearing < 90 or first_bearing > 270  # heading north out of the city
+    page = render_map_html(plan_map(fixture_plan, routes, basemap=False))
+    assert page.count('"mlp-arrow-icon"') == len(arrows) + len(_arrows(
+        _route_line(routes, "xe-van-02")))

@@ -13,6 +13,7 @@ from markupsafe import escape
 from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, OSM
 
 from planner.plan import Plan
+from render.notes import plan_notes
 
 
 def test_index_lists_the_plan_with_its_kpis(client: FlaskClient, fixture_plan: Plan) -> None:
@@ -24,6 +25,37 @@ def test_index_lists_the_plan_with_its_kpis(client: FlaskClient, fixture_plan: P
     k = fixture_plan.kpis
     assert f"{k.communes_served}/{k.service_area_communes}" in page
     assert OSM in page
+
+
+def test_index_tells_plans_apart_by_status(client: FlaskClient, runs_dir: Path) -> None:
+    """Draft or published (which versions), edited by hand, re-planned, with violations."""
+    import json
+    import shutil
+
+    from planner.messages import message
+
+    edited = runs_dir / "ha-giang-2026-edited"
+    shutil.copytree(runs_dir / FIXTURE_RUN, edited)
+    data = json.loads((edited / "plan.json").read_text(encoding="utf-8"))
+    msg = message("check_horizon", day=6, time="10:30", end_day=5, end_time="17:00")
+    data["provenance"]["manual_edits"] = [{"at": "2026-12-01T08:00:00+07:00", "by": "demo",
+                                           "edit": {"action": "remove",
+                                                    "commune_code": "00715"}}]
+    data["provenance"]["check"] = {"at": "2026-12-01T08:00:00+07:00", "ok": False,
+                                   "violations": [{"kind": "horizon",
+                                                   "message": msg.english(),
+                                                   "vehicle_id": "xe-tv-01",
+                                                   "key": msg.key,
+                                                   "values": [list(v) for v in msg.values]},
+                                                  {"kind": "horizon", "message": "x"}]}
+    (edited / "plan.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert client.post(f"/plans/{FIXTURE_RUN}/publish").status_code == 303
+    page = client.get("/?lang=vi").get_data(as_text=True)
+    rows = {name: page.split(f'href="/plans/{name}"', 1)[1].split("</tr>", 1)[0]
+            for name in (FIXTURE_RUN, edited.name)}
+    assert "đã công bố v1" in rows[FIXTURE_RUN] and "bản nháp" not in rows[FIXTURE_RUN]
+    assert "bản nháp" in rows[edited.name] and "sửa tay" in rows[edited.name]
+    assert "2 vi phạm" in rows[edited.name]
 
 
 def test_index_without_runs_folder(tmp_path: Path) -> None:
@@ -78,8 +110,14 @@ def test_plan_page_route_tables(client: FlaskClient, fixture_plan: Plan) -> None
     assert "Vị trí gần đúng" in page  # the depot point is approximate in this plan
     for target in ("15%", "50%", "90%"):
         assert target in page
+    # every note of the plan: the dataset's worded in Vietnamese, the depot's as written
+    notes = plan_notes(fixture_plan, "vi")
+    assert len(notes) == len(fixture_plan.notes) and notes[0].text.startswith("Mạng đường")
+    for note in notes:
+        assert str(escape(note.text)) in page
+    en = client.get(f"/plans/{FIXTURE_RUN}?lang=en").get_data(as_text=True)
     for note in fixture_plan.notes:
-        assert str(escape(note)) in page
+        assert str(escape(note)) in en
 
 
 def test_plan_page_in_english_and_language_cookie(client: FlaskClient) -> None:

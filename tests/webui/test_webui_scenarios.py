@@ -121,7 +121,7 @@ def test_view_shows_summary_and_yaml(client: FlaskClient, with_default: Path) ->
     assert "Các xã được phục vụ (12)" in page
     assert "Xã Sơn Vĩ" in page and 'href="/communes/00778"' in page  # stops with communes
     assert "Thư viện tỉnh Hà Giang" in page  # the depot
-    assert "07:30–11:00 (wed, thu)" in page  # Khâu Vai's school day
+    assert "07:30–11:00 (Thứ Tư, Thứ Năm)" in page  # Khâu Vai's school day
     assert "schema_version: 2" in page  # the YAML itself
     yaml_file = client.get("/scenarios/ha-giang-2026/yaml")
     assert yaml_file.get_data() == DEFAULT.read_bytes()

@@ -38,8 +38,10 @@ def test_sheet_lists_stops_in_plan_order(client: FlaskClient, fixture_plan: Plan
 def test_sheet_shows_leg_directions(client: FlaskClient, fixture_plan: Plan) -> None:
     route = fixture_plan.routes[0]
     page = client.get(f"/plans/{FIXTURE_RUN}/sheet/{route.vehicle_id}").get_data(as_text=True)
-    assert page.count('class="dir"') == len(route.visits) + 1  # every leg and the return
+    # turn-by-turn for every leg and the return
+    assert page.count('class="dir turns"') == len(route.visits) + 1
     assert "QL.4C" in page  # the road out of Hà Giang city
+    assert "Rẽ gắt sang phải vào" in page and "Xuất phát theo" in page
 
 
 def test_sheet_without_routes_file_still_prints(client: FlaskClient, runs_dir: Path,

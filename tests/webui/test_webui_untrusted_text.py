@@ -67,7 +67,7 @@ def poisoned(app: Flask, client: FlaskClient) -> dict[str, list[str]]:
                finished_s_ago=5)
     _poison_batches(client)
     return {"run": [PLAN, version], "vehicle_id": ["xe-tv-01"], "fmt": list(EXPORT_FORMATS),
-            "code": [CODE], "key": [version], "job_id": [JOB], "closure_id": ["1"],
+            "code": [CODE], "key": [version], "job_id": [JOB], "closure_id": ["1"], "leg": ["0"],
             "batch_id": [BATCH], "table": list(BATCH_TABLES)}
 
 

@@ -190,3 +190,26 @@ def untrusted_scenario_yaml(*, name: str = "xss-scenario", payload: str = PAYLOA
         f"capacity_crates: 60, driver: {quoted}, phone: {quoted}}}").replace(
         '"00715", deliver_crates: 5,', f'"00715", contact: {quoted}, note: {quoted}, '
                                        'deliver_crates: 5,')
+
+
+CLOSURE_NAME = "Sạt lở đèo Mã Pí Lèng"
+CLOSURE_LINE = [[105.36, 23.245], [105.38, 23.225], [105.395, 23.205]]
+
+
+def close_road_in(folder: Path) -> None:
+    """The plan in ``folder`` as re-planned around a closure drawn on the closures page: the
+    closure in its ``scenario.json`` (with one after the plan's days, which it must not
+    show) and in its provenance."""
+    scenario = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
+    scenario.setdefault("road_conditions", {})["closures"] = [
+        {"id": "ui-closure-1", "note": CLOSURE_NAME, "start": "2026-12-01",
+         "end": "2026-12-20", "line": CLOSURE_LINE, "tolerance_m": 30.0},
+        {"id": "ui-closure-2", "note": "", "start": "2027-01-05", "end": "2027-01-06",
+         "area": [[105.0, 23.0], [105.1, 23.0], [105.1, 23.1]]}]
+    (folder / "scenario.json").write_text(json.dumps(scenario, ensure_ascii=False),
+                                          encoding="utf-8")
+    plan = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    plan["provenance"]["road_conditions"] = {"season": "", "closures": ["ui-closure-1"],
+                                             "closed_km": 3.2, "cut_off": {}}
+    plan["provenance"]["replan"] = {"kind": "closures", "closures": ["ui-closure-1"]}
+    (folder / "plan.json").write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")

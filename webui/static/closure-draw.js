@@ -7,6 +7,12 @@
  */
 (function () {
   "use strict";
+  // Deleting a closure asks first (the form's data-confirm text, in the page's language).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
   var el = document.getElementById("closure-map");
   if (!el || typeof L === "undefined") { return; }
   var COLOURS = ["#0b4f9c", "#c2410c", "#15803d", "#7e22ce", "#92400e", "#111827"];
