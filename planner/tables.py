@@ -161,7 +161,15 @@ def _csv_rows(data: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    yield from enumerate(csv.reader(io.StringIO(textual), dialect), start=1)
+    # universal newlines: a CSV saved with CR line ends (Excel "CSV (Macintosh)") reads as
+    # well as CRLF or LF, and a line break inside a quoted cell is read as "\n"
+    reader = csv.reader(io.StringIO(textual, newline=None), dialect)
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as exc:
+        raise TableError([Problem(name, f"line {reader.line_num}", None,
+                                  f"cannot be read as CSV ({exc})",
+                                  "save the table again as CSV UTF-8 or XLSX")]) from None
 
 
 def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[int, list[str]]]:

@@ -23,6 +23,7 @@ from planner.batches import (
     read_batches,
     read_profiles,
     read_stays,
+    read_titles,
     state_on,
 )
 from planner.rotation import assign_batches, with_batches
@@ -92,6 +93,20 @@ def test_history_and_profiles_tables() -> None:
     assert profiles["01108"].shelf_crates == 4 and profiles["01108"].languages_required
     with pytest.raises(TableError, match="5-digit 2025 commune code"):
         read_stays(_csv("batch id,commune code,delivered on\nHG-1,778,2026-01-01\n"))
+
+
+# --- tables the fuzz suite (test_fuzz_tables.py) found mishandled ----------------------------
+
+def test_a_csv_with_cr_line_ends_reads_and_an_unreadable_csv_is_a_table_error() -> None:
+    # Excel's "CSV (Macintosh)" ends lines with CR alone; a line break in a quoted cell is "\n"
+    titles = read_titles(b'batch id,title\rHG-1,Truy\xe1\xbb\x87n\rHG-2,"hai\r\nd\xc3\xb2ng"\r')
+    assert [(t.batch_id, t.title) for t in titles] == [("HG-1", "Truyện"),
+                                                      ("HG-2", "hai\ndòng")]
+    with pytest.raises(TableError) as err:
+        read_titles(_csv("batch id,title\nHG-1," + "x" * 200_000 + "\n"), label="sach.csv")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.field) == ("sach.csv", "line 2")
+    assert "cannot be read as CSV" in problem.message and "CSV UTF-8" in problem.fix
 
 
 # --- where the batches are -----------------------------------------------------------------
