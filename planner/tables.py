@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,18 +173,34 @@ def _csv_rows(data: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
                                   "save the table again as CSV UTF-8 or XLSX")]) from None
 
 
+# what openpyxl raises on a damaged workbook: a broken zip (CRC, truncated deflate data),
+# broken XML (ElementTree's ParseError is a SyntaxError), a missing or malformed part, a value
+# it cannot convert (a date serial out of range)
+_XLSX_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError, KeyError, IndexError,
+                AttributeError, TypeError, ValueError, OverflowError, OSError)
+
+
+def _unreadable_xlsx(name: str, exc: BaseException, where: str = "") -> TableError:
+    detail = str(exc).strip() or type(exc).__name__
+    return TableError([Problem(name, where or "(file)", None,
+                               f"not a readable XLSX workbook ({detail[:200]})",
+                               "save it again as .xlsx, or as CSV UTF-8")])
+
+
 def _xlsx_rows(data: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise TableError([Problem(name, "(file)", None, f"not a readable XLSX workbook ({exc})",
-                                  "save it again as .xlsx, or as CSV UTF-8")]) from None
+    except _XLSX_DAMAGE as exc:
+        raise _unreadable_xlsx(name, exc) from None
+    number = 0
     try:
         sheet = book.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, [_cell_text(v) for v in row]
+    except _XLSX_DAMAGE as exc:  # the sheet is read as it is iterated
+        raise _unreadable_xlsx(name, exc, f"row {number + 1}") from None
     finally:
         book.close()
 

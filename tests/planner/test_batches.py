@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
+import zipfile
 
 import pytest
 from factories import line_problem, make_scenario, plan_for
@@ -308,3 +310,31 @@ def test_a_visit_wanting_several_batches_gets_what_its_shelf_holds() -> None:
     (visit,) = rotation.visits.values()
     assert len(visit.deliver) == 2 and "SMALL" in visit.deliver
 
+
+
+def _damaged_xlsx(at: float) -> bytes:
+    """A workbook of 300 titles with one byte of its sheet's compressed data changed, at the
+    fraction ``at`` of that data."""
+    book = Workbook()
+    book.active.append(["batch id", "title"])
+    for i in range(300):
+        book.active.append([f"HG-{i}", f"Truyện cổ {i}"])
+    buf = io.BytesIO()
+    book.save(buf)
+    data = bytearray(buf.getvalue())
+    info = zipfile.ZipFile(buf).getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + int(info.compress_size * at)] ^= 0xFF
+    return bytes(data)
+
+
+@pytest.mark.parametrize("at", [0.0, 0.5, 0.9])
+def test_a_damaged_xlsx_is_a_table_error_wherever_the_damage_is(at: float) -> None:
+    # broken deflate data when the workbook opens, broken XML or a bad checksum when its rows
+    # are read: each a TableError naming the file, never zlib's, ElementTree's or zipfile's
+    with pytest.raises(TableError) as err:
+        read_titles(_damaged_xlsx(at), label="sach.xlsx")
+    (problem,) = err.value.problems
+    assert problem.file == "sach.xlsx"
+    assert problem.field == "(file)" or re.fullmatch(r"row [0-9]+", problem.field)
+    assert problem.message.startswith("not a readable XLSX workbook")
