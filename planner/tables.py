@@ -29,6 +29,9 @@ MAX_TABLE_BYTES = 20 * 1024 * 1024  # a registry of thousands of batches is well
 MAX_ROWS = 100_000
 MAX_CELL_CHARS = 2_000
 LIST_SEPARATOR = ";"
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection); a CSV
+# export writes such text after an apostrophe, which spreadsheets take as "this is text".
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class TableError(PlannerError, ValueError):
@@ -57,6 +60,18 @@ class Column:
 
     def headings(self) -> set[str]:
         return {_norm(self.vi), _norm(self.en), _norm(self.key)}
+
+
+def formula_safe(text: str) -> str:
+    """``text`` for a CSV cell: text a spreadsheet would run as a formula gets a leading
+    ``'``, and so does text that already starts with apostrophes before such text, so that
+    :func:`read_table` reads every cell back as it was (it takes one such apostrophe off)."""
+    return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
+
+
+def _csv_cell(text: str) -> str:
+    """A CSV cell as written before :func:`formula_safe`."""
+    return text[1:] if text[:1] == "'" and text.lstrip("'").startswith(FORMULA_START) else text
 
 
 def _norm(text: str) -> str:
@@ -166,7 +181,8 @@ def _csv_rows(data: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
     # well as CRLF or LF, and a line break inside a quoted cell is read as "\n"
     reader = csv.reader(io.StringIO(textual, newline=None), dialect)
     try:
-        yield from enumerate(reader, start=1)
+        for number, row in enumerate(reader, start=1):
+            yield number, [_csv_cell(cell) for cell in row]
     except csv.Error as exc:
         raise TableError([Problem(name, f"line {reader.line_num}", None,
                                   f"cannot be read as CSV ({exc})",
@@ -304,5 +320,6 @@ def check_unique(rows: Sequence[Mapping[str, Any]], key: str, column: Column, *,
     return problems
 
 
-__all__ = ["Column", "MAX_TABLE_BYTES", "TableError", "check_unique", "date", "optional_date",
-           "optional_int", "positive_int", "read_table", "text", "word_list", "yes_no"]
+__all__ = ["FORMULA_START", "Column", "MAX_TABLE_BYTES", "TableError", "check_unique", "date",
+           "formula_safe", "optional_date", "optional_int", "positive_int", "read_table",
+           "text", "word_list", "yes_no"]

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from geodata.simplify import simplify_lonlat_lines
 from planner.plan import Plan, Route, Visit
+from planner.tables import formula_safe
 from render import formatting
 from render.i18n import Translator
 from render.routeview import route_view, vehicle_style
@@ -66,16 +67,11 @@ EXPORT_FORMATS: Mapping[str, ExportFormat] = {
 NEEDS_GEOMETRY = frozenset({"geojson", "gpx", "kml"})
 
 
-# Spreadsheets take a cell starting with one of these as a formula (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def spreadsheet_text(value: Any) -> Any:
     """``value`` for a CSV cell: text a spreadsheet would run as a formula gets a leading
-    ``'`` (which spreadsheets take as "this is text"); numbers and other text are kept."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    ``'`` (which spreadsheets take as "this is text"; :func:`planner.tables.formula_safe`,
+    whose reader takes it off again); numbers are kept."""
+    return formula_safe(value) if isinstance(value, str) else value
 
 
 def kml_text(text: str) -> str:

@@ -16,10 +16,12 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from planner.batches import (
+    TITLE_COLUMNS,
     Batch,
     BatchError,
     CommuneProfile,
     Stay,
+    Title,
     eligible,
     languages,
     read_batches,
@@ -27,9 +29,11 @@ from planner.batches import (
     read_stays,
     read_titles,
     state_on,
+    table_rows,
 )
 from planner.rotation import assign_batches, with_batches
 from planner.tables import TableError
+from render.exports import csv_table
 
 DAY = dt.date(2026, 12, 7)
 
@@ -338,3 +342,13 @@ def test_a_damaged_xlsx_is_a_table_error_wherever_the_damage_is(at: float) -> No
     assert problem.file == "sach.xlsx"
     assert problem.field == "(file)" or re.fullmatch(r"row [0-9]+", problem.field)
     assert problem.message.startswith("not a readable XLSX workbook")
+
+
+@pytest.mark.parametrize("title", ["=1+1", "-Truyện", "+84 phiên bản", "@tên", "'=trích",
+                                   "''-x", "'thường", "Ngữ văn 6"])
+def test_formula_like_text_reads_back_from_the_csv_export(title: str) -> None:
+    # the CSV export writes "=1+1" as "'=1+1" (never a formula); the reader takes the mark off
+    rows = table_rows(TITLE_COLUMNS, [Title("HG-1", title)])
+    assert read_titles(csv_table(rows)) == (Title("HG-1", title),)
+    written = csv_table(rows).decode("utf-8-sig").splitlines()[1]
+    assert not written.split(",", 1)[1].startswith(("=", "+", "-", "@"))
