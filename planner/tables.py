@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -89,7 +90,7 @@ def positive_int(value: str) -> int:
         number = float(value.replace(",", "."))
     except ValueError:
         raise ValueError("write a whole number such as 3") from None
-    if number != int(number) or not 0 < number <= 1_000_000:
+    if not math.isfinite(number) or number != int(number) or not 0 < number <= 1_000_000:
         raise ValueError("write a whole number from 1 to 1,000,000")
     return int(number)
 

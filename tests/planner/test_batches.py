@@ -352,3 +352,13 @@ def test_formula_like_text_reads_back_from_the_csv_export(title: str) -> None:
     assert read_titles(csv_table(rows)) == (Title("HG-1", title),)
     written = csv_table(rows).decode("utf-8-sig").splitlines()[1]
     assert not written.split(",", 1)[1].startswith(("=", "+", "-", "@"))
+
+
+@pytest.mark.parametrize("crates", ["inf", "-inf", "nan", "NaN", "1e400", "Infinity"])
+def test_a_non_finite_number_is_a_bad_cell(crates: str) -> None:
+    with pytest.raises(TableError) as err:
+        read_batches(_csv(f"batch id,crates,languages\nHG-1,{crates},vie\n"), label="lo.csv")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.field, problem.value) == (
+        "lo.csv", "row 2, column số thùng (crates)", crates)
+    assert problem.fix == "write a whole number from 1 to 1,000,000"
