@@ -230,12 +230,19 @@ def describe_need(profile: CommuneProfile) -> str:
 
 # --- tables --------------------------------------------------------------------------------
 
+def _some(items: Sequence[str], shown: int = 5) -> str:
+    """``"a, b, c"``, or the first ``shown`` and a count of the rest: a cell may hold hundreds
+    of bad codes, and its problem must stay a line."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(item[:40] for item in items[:shown]) + more
+
+
 def _language(value: str) -> tuple[str, ...]:
     codes = word_list(value)
     known = languages()
     bad = [c for c in codes if c not in known]
     if bad:
-        raise ValueError(f"unknown language code {', '.join(bad)}; use codes such as "
+        raise ValueError(f"unknown language code {_some(bad)}; use codes such as "
                          f"{', '.join(list(known)[:8])} (planner/data/languages.csv), "
                          "separated by ;")
     if not codes:
@@ -247,7 +254,7 @@ def _audience(value: str) -> tuple[str, ...]:
     keys = word_list(value)
     bad = [k for k in keys if k not in AUDIENCES]
     if bad:
-        raise ValueError(f"unknown audience {', '.join(bad)}; use {', '.join(AUDIENCES)}, "
+        raise ValueError(f"unknown audience {_some(bad)}; use {', '.join(AUDIENCES)}, "
                          "separated by ;")
     return keys
 

@@ -362,3 +362,13 @@ def test_a_non_finite_number_is_a_bad_cell(crates: str) -> None:
     assert (problem.file, problem.field, problem.value) == (
         "lo.csv", "row 2, column số thùng (crates)", crates)
     assert problem.fix == "write a whole number from 1 to 1,000,000"
+
+
+def test_a_cell_of_many_unknown_codes_is_one_short_problem() -> None:
+    codes = ";".join(f"x{i}" for i in range(400))
+    with pytest.raises(TableError) as err:
+        read_batches(_csv(f"batch id,crates,languages,audience\nHG-1,1,{codes},{codes}\n"))
+    languages_problem, audience_problem = err.value.problems
+    assert "unknown language code x0, x1, x2, x3, x4 and 395 more;" in str(languages_problem)
+    assert "unknown audience x0, x1, x2, x3, x4 and 395 more;" in str(audience_problem)
+    assert all(len(str(p)) < 500 for p in err.value.problems)
