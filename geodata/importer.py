@@ -194,7 +194,8 @@ def read_communes(path: str | Path) -> gpd.GeoDataFrame:
     if not problems:
         bad_xy = ~(lon.between(-180, 180) & lat.between(-90, 90))
         if bad_xy.any():
-            codes = gdf.loc[bad_xy, "commune_code"].astype(str).tolist()[:5]
+            codes = ["(none)" if pd.isna(c) else str(c)
+                     for c in gdf.loc[bad_xy, "commune_code"].tolist()[:5]]
             problems.append(f"{int(bad_xy.sum())} rows without a valid lon/lat "
                             f"(commune_code {', '.join(codes)}...)")
         code = gdf["commune_code"].astype(object)

@@ -342,6 +342,20 @@ def test_communes_file_problems_are_reported_together(tmp_path: Path, pbf: Path)
     assert "commune_code" in str(err.value) and "lon and lat" in str(err.value)
 
 
+def test_a_communes_row_without_code_or_point_is_named_in_the_error(tmp_path: Path,
+                                                                     pbf: Path) -> None:
+    # found by fuzzing (tests/planner/test_fuzz_tables.py): a row of one empty quoted cell
+    # has neither a code nor a point, and the message listing it raised a TypeError
+    bad = tmp_path / "communes.csv"
+    bad.write_text('commune_code,name,lon,lat\r\n""\r\n00691,X,105.0,22.8\r\n',
+                   encoding="utf-8")
+    with pytest.raises(CommunesFileError) as err:
+        import_dataset(pbf, name="x", out_dir=tmp_path / "out", communes=bad)
+    assert str(bad) in str(err.value)
+    assert "1 rows without a valid lon/lat (commune_code (none)...)" in str(err.value)
+    assert "1 rows without a commune_code" in str(err.value)
+
+
 def test_line_file_with_osm_highway_column(tmp_path: Path) -> None:
     path = tmp_path / "roads.geojson"
     gpd.GeoDataFrame(
