@@ -173,14 +173,19 @@ def _csv_rows(data: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
     if "\x00" in textual:
         raise TableError([Problem(name, "(file)", None, "holds a NUL byte (not a CSV file?)",
                                   "save the table as CSV UTF-8 or XLSX")])
-    sample = textual[:4096]
+    # the separator is guessed from the first lines; the quoting is always the standard one
+    # (RFC 4180: "..." around a cell, "" for a quote inside it), which the guess gets wrong
+    # on cells full of quotes
+    delimiter, spaces = ",", False
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        sniffed = csv.Sniffer().sniff(textual[:4096], delimiters=",;\t")
+        delimiter, spaces = sniffed.delimiter, bool(sniffed.skipinitialspace)
     except csv.Error:
-        dialect = csv.excel
+        pass
     # universal newlines: a CSV saved with CR line ends (Excel "CSV (Macintosh)") reads as
     # well as CRLF or LF, and a line break inside a quoted cell is read as "\n"
-    reader = csv.reader(io.StringIO(textual, newline=None), dialect)
+    reader = csv.reader(io.StringIO(textual, newline=None), csv.excel, delimiter=delimiter,
+                        skipinitialspace=spaces)
     try:
         for number, row in enumerate(reader, start=1):
             yield number, [_csv_cell(cell) for cell in row]

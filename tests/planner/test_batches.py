@@ -372,3 +372,12 @@ def test_a_cell_of_many_unknown_codes_is_one_short_problem() -> None:
     assert "unknown language code x0, x1, x2, x3, x4 and 395 more;" in str(languages_problem)
     assert "unknown audience x0, x1, x2, x3, x4 and 395 more;" in str(audience_problem)
     assert all(len(str(p)) < 500 for p in err.value.problems)
+
+
+def test_quotes_inside_cells_read_back_from_the_csv_export() -> None:
+    # the separator is guessed, the quoting is not: Python's guess took "" for two quotes
+    title = Title("HG-1", "Dế Mèn", "", '=HYPERLINK("http://example.invalid")')
+    rows = table_rows(TITLE_COLUMNS, [title])
+    assert read_titles(csv_table(rows)) == (title,)
+    semicolons = csv_table(rows).decode("utf-8-sig").replace(",", ";").encode()
+    assert read_titles(semicolons) == (title,)
