@@ -7,6 +7,10 @@ its column's parser; every bad cell, missing column or unreadable file is collec
 reported at once as a :class:`TableError` naming the file, the row (as the spreadsheet
 numbers it), the column, the value and the fix, and no row is returned when any is bad.
 
+A cell is text a spreadsheet can keep: a line break in it reads as ``"\n"``, a control
+character is a bad cell, and the apostrophe a CSV export writes before formula-like text
+(:func:`formula_safe`) is taken off, so the product's own exports read back as they were.
+
 This module is the one home of spreadsheet reading (openpyxl); writing spreadsheets belongs
 to :mod:`render.exports`.
 """
@@ -17,6 +21,7 @@ import csv
 import datetime as dt
 import io
 import math
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,6 +35,9 @@ MAX_TABLE_BYTES = 20 * 1024 * 1024  # a registry of thousands of batches is well
 MAX_ROWS = 100_000
 MAX_CELL_CHARS = 2_000
 LIST_SEPARATOR = ";"
+# characters no cell may hold: control characters but tab and line breaks, and the two
+# non-characters XML (so XLSX) cannot hold either
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection); a CSV
 # export writes such text after an apostrophe, which spreadsheets take as "this is text".
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -267,6 +275,14 @@ def _parse_rows(rows: Iterator[tuple[int, list[str]]], columns: Sequence[Column]
             if len(raw) > MAX_CELL_CHARS:
                 problems.append(Problem(name, field, raw, f"longer than {MAX_CELL_CHARS} "
                                         "characters", "shorten it"))
+                continue
+            raw = raw.replace("\r\n", "\n").replace("\r", "\n")  # one kind of line break
+            control = _CONTROL.search(raw)
+            if control:
+                problems.append(Problem(name, field, raw, "holds the control character "
+                                        f"U+{ord(control.group()):04X}",
+                                        "delete it (a spreadsheet cannot keep it; it comes "
+                                        "with text copied out of another program)"))
                 continue
             if not raw.strip():
                 if col.required:

@@ -33,7 +33,7 @@ from planner.batches import (
 )
 from planner.rotation import assign_batches, with_batches
 from planner.tables import TableError
-from render.exports import csv_table
+from render.exports import csv_table, xlsx_table
 
 DAY = dt.date(2026, 12, 7)
 
@@ -381,3 +381,29 @@ def test_quotes_inside_cells_read_back_from_the_csv_export() -> None:
     assert read_titles(csv_table(rows)) == (title,)
     semicolons = csv_table(rows).decode("utf-8-sig").replace(",", ";").encode()
     assert read_titles(semicolons) == (title,)
+
+
+@pytest.mark.parametrize("char", ["\x05", "\x1b", "\x7f", "\x85", "\ufffe"])
+def test_a_control_character_in_a_cell_is_a_bad_cell(char: str) -> None:
+    # an XLSX export could not hold it (openpyxl refuses it; XML cannot hold it)
+    with pytest.raises(TableError) as err:
+        read_titles(f"batch id,title\nHG-1,Truyện{char}cổ\n".encode(), label="sach.csv")
+    (problem,) = err.value.problems
+    assert (problem.file, problem.field) == ("sach.csv", "row 2, column nhan đề (title)")
+    assert problem.message == f"holds the control character U+{ord(char):04X}"
+
+
+def test_line_breaks_in_a_cell_read_as_one_kind_and_read_back_from_both_exports() -> None:
+    book = Workbook()
+    book.active.append(["batch id", "title", "author"])
+    book.active.append(["HG-1", "hai\r\ndòng", "ba CR dòng\tcột"])
+    buf = io.BytesIO()
+    book.save(buf)
+    out = io.BytesIO()  # a carriage return written as &#13;, which XML keeps
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item).replace(b" CR ", b"&#13;"))
+    (title,) = read_titles(out.getvalue())
+    assert (title.title, title.author) == ("hai\ndòng", "ba\ndòng\tcột")
+    rows = table_rows(TITLE_COLUMNS, [title])
+    assert read_titles(csv_table(rows)) == read_titles(xlsx_table(rows, sheet="t")) == (title,)
