@@ -282,18 +282,42 @@ def read_libraries(path: str | Path) -> pd.DataFrame:
     return out
 
 
-def communes_hull(communes: gpd.GeoDataFrame, *, buffer_km: float) -> shapely.Geometry:
-    """The convex hull of the commune points buffered by ``buffer_km`` (in a metric CRS)."""
-    pts = shapely.multipoints(np.column_stack([communes["lon"], communes["lat"]]))
+_HULL_TOLERANCE_DEG = 1e-5  # about a metre: how far a commune point may fall outside its hull
+
+
+def communes_hull(communes: gpd.GeoDataFrame, *, buffer_km: float,
+                  source: str = "the communes file") -> shapely.Geometry:
+    """The convex hull of the commune points buffered by ``buffer_km`` (in the UTM zone of
+    their centre). Points too far apart for one UTM zone to hold them (a pole, the other side
+    of the world: a lon/lat mistake) give no usable hull: :class:`CommunesFileError` naming
+    ``source`` and the points' extent, never a hull that leaves some of them out."""
+    xy = np.column_stack([communes["lon"], communes["lat"]])
+    pts = shapely.multipoints(xy)
     centre = shapely.centroid(pts)
     crs = metric_crs_for(centre.x, centre.y)
     fwd = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     back = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    hull = shapely.convex_hull(shapely.transform(pts, lambda xy: np.column_stack(
-        fwd.transform(xy[:, 0], xy[:, 1]))))
-    area = shapely.buffer(hull, buffer_km * 1000.0, quad_segs=16)
-    return shapely.transform(area, lambda xy: np.column_stack(back.transform(xy[:, 0],
-                                                                             xy[:, 1])))
+    try:
+        hull = shapely.convex_hull(shapely.transform(pts, lambda xy: np.column_stack(
+            fwd.transform(xy[:, 0], xy[:, 1]))))
+        area = shapely.buffer(hull, buffer_km * 1000.0, quad_segs=16)
+        area = shapely.transform(area, lambda xy: np.column_stack(back.transform(xy[:, 0],
+                                                                                xy[:, 1])))
+        finite = bool(np.isfinite(shapely.get_coordinates(area)).all())
+        if shapely.is_empty(area):  # one point, or points on a line, with no buffer
+            usable = finite and buffer_km == 0
+        else:
+            off = shapely.distance(area, shapely.points(xy))
+            usable = finite and bool((off <= _HULL_TOLERANCE_DEG).all())
+    except shapely.errors.GEOSException:
+        usable = False
+    if not usable:
+        raise CommunesFileError(
+            f"{source}: the commune points spread over lon {xy[:, 0].min():g} to "
+            f"{xy[:, 0].max():g}, lat {xy[:, 1].min():g} to {xy[:, 1].max():g}, too far apart "
+            f"to clip the roads around them. Check the lon and lat columns (swapped, a wrong "
+            f"sign, a point at 0, 0?), or give the area's outline with --boundary.")
+    return area
 
 
 def clip_area(*, boundary: Path | None, communes: gpd.GeoDataFrame | None,
@@ -303,7 +327,9 @@ def clip_area(*, boundary: Path | None, communes: gpd.GeoDataFrame | None,
         return ClipArea(read_boundary(boundary), "boundary",
                         f"polygons of {boundary.name}", source=boundary.name)
     if communes is not None and len(communes):
-        return ClipArea(communes_hull(communes, buffer_km=buffer_km), "communes_hull",
+        hull = communes_hull(communes, buffer_km=buffer_km,
+                             source=str(communes_path or "the communes file"))
+        return ClipArea(hull, "communes_hull",
                         f"convex hull of the {len(communes)} commune points of "
                         f"{communes_path.name if communes_path else 'the communes file'}, "
                         f"buffered by {buffer_km:g} km",

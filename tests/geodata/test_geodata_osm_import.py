@@ -356,6 +356,21 @@ def test_a_communes_row_without_code_or_point_is_named_in_the_error(tmp_path: Pa
     assert "1 rows without a commune_code" in str(err.value)
 
 
+@pytest.mark.parametrize("far", [(180, 90), (180, 22.8), (-75, 22.8), (105, 90)])
+def test_communes_too_far_apart_for_a_hull_are_a_clear_error(tmp_path: Path, pbf: Path,
+                                                              far: tuple[float, float]) -> None:
+    # found by fuzzing: a point at the pole or across the world made GEOS raise a
+    # TopologyException, or made a hull that left the other communes (and their roads) out
+    communes = tmp_path / "communes.csv"
+    communes.write_text("commune_code,name,lon,lat\n"
+                        f"00691,A,{A[0]},{A[1]}\n00694,B,{far[0]},{far[1]}\n", encoding="utf-8")
+    with pytest.raises(CommunesFileError) as err:
+        import_dataset(pbf, name="far", out_dir=tmp_path / "out", communes=communes)
+    assert str(err.value).startswith(f"{communes}: the commune points spread over lon ")
+    assert "Check the lon and lat columns" in str(err.value) and "--boundary" in str(err.value)
+    assert not (tmp_path / "out" / "far").exists()
+
+
 def test_line_file_with_osm_highway_column(tmp_path: Path) -> None:
     path = tmp_path / "roads.geojson"
     gpd.GeoDataFrame(
