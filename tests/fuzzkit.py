@@ -1,0 +1,75 @@
+"""What the fuzz suites of input files share (issue 19): how many cases to run, the per-case
+time limit that counts as a hang, the count of each outcome, and the check that an error a
+person reads is short and clear.
+
+``PLANNER_FUZZ_EXAMPLES=N`` runs N cases (at most 200 under ``CI=true``, where the runs are
+derandomized); ``PLANNER_FUZZ_REPORT=FILE`` writes the outcome counts and the duration as
+JSON (README, Development).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+CASE_TIMEOUT_S = 30
+IN_CI = os.environ.get("CI") == "true"
+MAX_LINE_CHARS = 2_000  # one problem, or a one-line error, as a person reads it
+
+T = TypeVar("T")
+
+
+def example_count(default: int) -> int:
+    """The number of cases to run: ``PLANNER_FUZZ_EXAMPLES`` or ``default``, at most 200
+    under ``CI=true``."""
+    count = int(os.environ.get("PLANNER_FUZZ_EXAMPLES") or default)
+    return min(count, 200) if IN_CI else count
+
+
+class Hang(Exception):
+    """A case ran past CASE_TIMEOUT_S."""
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise Hang(f"a fuzz case ran past {CASE_TIMEOUT_S} s")
+
+
+def within_time_limit(run: Callable[[], T]) -> T:
+    """``run()``, failing with :class:`Hang` when it takes longer than CASE_TIMEOUT_S."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, CASE_TIMEOUT_S)
+    try:
+        return run()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def outcome_counts() -> Iterator[Counter[str]]:
+    """The body of a module fixture: yields the counter the cases fill, then prints the
+    counts and the duration (and writes them to ``PLANNER_FUZZ_REPORT`` when set)."""
+    outcomes: Counter[str] = Counter()
+    t0 = time.perf_counter()
+    yield outcomes
+    summary = {**dict(sorted(outcomes.items())), "cases": sum(outcomes.values()),
+               "seconds": round(time.perf_counter() - t0, 1)}
+    print(f"\nfuzz outcomes: {summary}")
+    if os.environ.get("PLANNER_FUZZ_REPORT"):
+        Path(os.environ["PLANNER_FUZZ_REPORT"]).write_text(json.dumps(summary, indent=1))
+
+
+def assert_clear_message(text: str, *, names: tuple[str, ...] = (),
+                         limit: int = MAX_LINE_CHARS) -> None:
+    """An error message a person can read: not empty, no traceback, shorter than ``limit``,
+    naming one of ``names`` (the files at fault) when given."""
+    assert text.strip(), "an empty error message"
+    assert "Traceback" not in text, text[:limit]
+    assert len(text) < limit, f"a message of {len(text)} characters: {text[:300]}…"
+    if names:
+        assert any(name in text for name in names), (names, text[:limit])
