@@ -113,6 +113,10 @@ AUTO_FILE_INDEX_BYTES = 1 << 30
 
 DROP_REASONS: tuple[str, ...] = ("not_drivable", "area", "missing_locations", "degenerate")
 
+# what osmium raises on a file it cannot read: a truncated PBF, broken XML, a node
+# coordinate that is no number ("wrong format for coordinate", an InvalidLocationError)
+_OSMIUM_READ_ERRORS = (RuntimeError, ValueError, OSError, osmium.InvalidLocationError)
+
 
 # --- errors ------------------------------------------------------------------------------
 
@@ -535,11 +539,12 @@ class RoadReader:
                                                         Path(tmp)))
 
     def _osmium_errors(self, source: osmium.FileProcessor) -> Iterator[osmium.osm.Way]:
-        """``source``'s objects; osmium's read errors (truncated PBF, broken XML, ...)
-        become :class:`OsmFileError`. Errors raised by the caller's loop are not caught."""
+        """``source``'s objects; osmium's read errors (truncated PBF, broken XML, a
+        coordinate that is no number, ...) become :class:`OsmFileError`. Errors raised by the
+        caller's loop are not caught."""
         try:
             yield from source  # type: ignore[misc]  # the EntityFilter passes ways only
-        except (RuntimeError, ValueError, OSError) as exc:
+        except _OSMIUM_READ_ERRORS as exc:
             raise OsmFileError(self.path, str(exc) or type(exc).__name__) from None
 
     def _stream_osm(self, index: str) -> Iterator[gpd.GeoDataFrame]:
@@ -551,7 +556,7 @@ class RoadReader:
             header = processor.header
             timestamp = header.get("osmosis_replication_timestamp", "") or header.get(
                 "timestamp", "")
-        except (RuntimeError, ValueError, OSError) as exc:
+        except _OSMIUM_READ_ERRORS as exc:
             raise OsmFileError(self.path, str(exc) or type(exc).__name__) from None
         factory = osmium.geom.WKBFactory()
         all_nodes = osmium.geom.use_nodes.ALL

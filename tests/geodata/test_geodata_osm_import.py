@@ -435,6 +435,20 @@ def test_broken_xml_is_a_clear_error(tmp_path: Path) -> None:
         read_road_file(broken_xml(tmp_path))
 
 
+@pytest.mark.parametrize("lat", ["abc", "nan", ""])
+def test_a_node_coordinate_that_is_no_number_is_a_clear_error(tmp_path: Path, lat: str) -> None:
+    # found by fuzzing: osmium's InvalidLocationError came out of the reader as it was
+    path = tmp_path / "bad-node.osm"
+    path.write_text("<?xml version='1.0'?><osm version='0.6'>"
+                    f"<node id='1' lat='{lat}' lon='105'/><node id='2' lat='22.8' lon='105.1'/>"
+                    "<way id='3'><nd ref='1'/><nd ref='2'/><tag k='highway' v='primary'/>"
+                    "</way></osm>", encoding="utf-8")
+    with pytest.raises(OsmFileError) as err:
+        read_road_file(path)
+    assert str(err.value).startswith(f"{path}: cannot read this OpenStreetMap file (wrong "
+                                     f"format for coordinate: '{lat}')")
+
+
 def _no_polygon(tmp_path: Path) -> list[str]:
     src = write_osm(tmp_path / "ok.osm.pbf")
     boundary = tmp_path / "line.geojson"
