@@ -173,6 +173,11 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
     counts = np.bincount(line_of, minlength=len(lines))
     good = counts[line_of] >= 2
     coords, line_of, key = coords[good], line_of[good], key[good]
+    if len(coords) == 0:
+        raise GeodataError(
+            f"none of the {len(lines)} road lines has any length (each has all its points at "
+            f"one place, within {1 / _QUANT:g} degree): no road to route on. Import the road "
+            f"data again (`planner geodata import`, which drops such lines).")
 
     uniq_key, vid = np.unique(key, return_inverse=True)
     n_v = len(uniq_key)

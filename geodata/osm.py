@@ -112,6 +112,7 @@ AUTO_FILE_INDEX_BYTES = 1 << 30
 """OSM inputs bigger than this keep node locations in a file on disk, not in memory."""
 
 DROP_REASONS: tuple[str, ...] = ("not_drivable", "area", "missing_locations", "degenerate")
+"""Why a drivable way is not kept; ``degenerate``: fewer than two nodes, or no length."""
 
 # what osmium raises on a file it cannot read: a truncated PBF, broken XML, a node
 # coordinate that is no number ("wrong format for coordinate", an InvalidLocationError)
@@ -571,9 +572,15 @@ class RoadReader:
         ids: list[int] = []
 
         def chunk() -> gpd.GeoDataFrame:
-            raw = pd.DataFrame(rows, columns=list(OSM_KEYS), dtype=object)
             geoms = shapely.from_wkb(np.asarray(wkbs, dtype=object))
-            out = _tags_to_roads(raw, geoms, np.asarray(ids, dtype=np.int64), tally)
+            # a way whose nodes all sit at one place has no length: degenerate, like a way
+            # of one node (osmium's coordinates are whole multiples of 1e-7 degree, the
+            # graph builder's quantum, so a positive length is at least one step there)
+            long = shapely.length(geoms) > 0
+            tally.dropped["degenerate"] += int((~long).sum())
+            raw = pd.DataFrame(rows, columns=list(OSM_KEYS), dtype=object)[long]
+            out = _tags_to_roads(raw, geoms[long], np.asarray(ids, dtype=np.int64)[long],
+                                 tally)
             rows.clear()
             wkbs.clear()
             ids.clear()
@@ -600,7 +607,7 @@ class RoadReader:
             except invalid_location:
                 tally.dropped["missing_locations"] += 1
                 continue
-            except RuntimeError:  # fewer than two nodes
+            except RuntimeError:  # fewer than two nodes (zero length: see chunk())
                 tally.dropped["degenerate"] += 1
                 continue
             left = len(tags) - (highway != FERRY_CLASS)  # tags besides highway

@@ -255,6 +255,13 @@ def test_no_linestring_raises():
         build_road_graph(lines_gdf([]))
 
 
+def test_lines_without_length_raise_instead_of_a_nan_crs():
+    # found by fuzzing: lines whose points all sit at one place left no vertex, and the
+    # median of nothing made metric_crs_for raise "cannot convert float NaN to integer"
+    with pytest.raises(GeodataError, match="none of the 2 road lines has any length"):
+        build([road([W, W]), road([E, pt(10.00001, 0), E])])
+
+
 def test_missing_class_column_raises_naming_it():
     gdf = lines_gdf([road([W, E])]).drop(columns=["omt_class"])
     with pytest.raises(GeodataError, match="omt_class"):

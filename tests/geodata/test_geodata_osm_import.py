@@ -449,6 +449,20 @@ def test_a_node_coordinate_that_is_no_number_is_a_clear_error(tmp_path: Path, la
                                      f"format for coordinate: '{lat}')")
 
 
+def test_a_way_without_length_is_dropped_as_degenerate(tmp_path: Path) -> None:
+    # found by fuzzing: a way whose nodes all sit at one place was kept, and a dataset of
+    # only such ways was imported, then its graph could not be built
+    same = {**NODES, 21: A, 22: A, 23: pt(0, 0.00001)}  # 23 is A within osmium's 1e-7 degree
+    ways = {**WAYS, 120: ([1, 21, 22], {"highway": "primary"}), 121: ([1, 23], {
+        "highway": "service"})}
+    lines = read_road_file(write_osm(tmp_path / "zero.osm.pbf", ways=ways, nodes=same))
+    assert set(lines.roads["osm_way_id"].astype(int)) == DRIVABLE
+    assert lines.stats.dropped["degenerate"] == 2
+    only = write_osm(tmp_path / "only.osm", ways={120: ways[120]}, nodes=same)
+    with pytest.raises(NoDrivableRoadsError, match="1 degenerate"):
+        import_dataset(only, name="zero", out_dir=tmp_path / "out")
+
+
 def _no_polygon(tmp_path: Path) -> list[str]:
     src = write_osm(tmp_path / "ok.osm.pbf")
     boundary = tmp_path / "line.geojson"
