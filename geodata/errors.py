@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class GeodataError(Exception):
     """Base class of every error this package raises on bad data or arguments."""
+
+
+def quoted_list(items: Iterable[object], *, shown: int = 8, width: int = 40) -> str:
+    """``"a, b, c"`` for a message: at most ``shown`` items of at most ``width`` characters
+    each, then a count of the rest, so that a file's column names or values (which can be
+    anything) keep the message a line."""
+    texts = [str(item) for item in items]
+    cut = [t if len(t) <= width else t[:width] + "…" for t in texts[:shown]]
+    more = f" and {len(texts) - shown} more" if len(texts) > shown else ""
+    return ", ".join(cut) + more
 
 
 class DataFileMissingError(GeodataError, FileNotFoundError):

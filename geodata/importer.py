@@ -50,7 +50,7 @@ from geodata.datasets import (
     user_data_dir,
     version_folder,
 )
-from geodata.errors import DataFileMissingError, GeodataError
+from geodata.errors import DataFileMissingError, GeodataError, quoted_list
 from geodata.network import metric_crs_for
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def read_communes(path: str | Path) -> gpd.GeoDataFrame:
     missing = [c for c in ("commune_code", "name") if c not in gdf.columns]
     if missing:
         problems.append(f"no column {' or '.join(missing)} (columns: "
-                        f"{', '.join(map(str, gdf.columns))})")
+                        f"{quoted_list(gdf.columns)})")
     has_points = gdf.geometry.notna().any() and bool(
         (gdf.geometry.geom_type == "Point").all())
     if has_points:
@@ -197,14 +197,14 @@ def read_communes(path: str | Path) -> gpd.GeoDataFrame:
             codes = ["(none)" if pd.isna(c) else str(c)
                      for c in gdf.loc[bad_xy, "commune_code"].tolist()[:5]]
             problems.append(f"{int(bad_xy.sum())} rows without a valid lon/lat "
-                            f"(commune_code {', '.join(codes)}...)")
+                            f"(commune_code {quoted_list(codes, shown=5)}...)")
         code = gdf["commune_code"].astype(object)
         blank = code.isna() | (code.astype(str).str.strip() == "")
         if blank.any():
             problems.append(f"{int(blank.sum())} rows without a commune_code")
         dup = code[~blank & code.duplicated(keep=False)].astype(str).unique().tolist()
         if dup:
-            problems.append(f"duplicate commune_code {', '.join(dup[:5])}")
+            problems.append(f"duplicate commune_code {quoted_list(dup, shown=5)}")
         if gdf["name"].isna().any():
             problems.append(f"{int(gdf['name'].isna().sum())} rows without a name")
     if problems:

@@ -30,7 +30,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from geodata.errors import GeodataError
+from geodata.errors import GeodataError, quoted_list
 from geodata.osm import FERRY_CLASS
 from geodata.speeds import segment_curvature
 
@@ -154,7 +154,7 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
     for col in (class_column,):
         if col not in lines.columns:
             raise GeodataError(f"road lines have no column {col!r} (columns: "
-                               f"{', '.join(map(str, lines.columns))})")
+                               f"{quoted_list(lines.columns)})")
     lines = lines[lines.geometry.notna()].explode(index_parts=False)
     lines = lines[lines.geometry.geom_type == "LineString"].reset_index(drop=True)
     if len(lines) == 0:

@@ -38,7 +38,7 @@ import osmium
 import pandas as pd
 import shapely
 
-from geodata.errors import DataFileMissingError, GeodataError
+from geodata.errors import DataFileMissingError, GeodataError, quoted_list
 
 log = logging.getLogger(__name__)
 
@@ -649,7 +649,7 @@ class RoadReader:
         if "omt_class" not in gdf.columns and "highway" not in gdf.columns:
             raise RoadLinesError(
                 f"{self.path}: no road class column (columns: "
-                f"{', '.join(map(str, gdf.columns))}). The importer needs OpenMapTiles "
+                f"{quoted_list(gdf.columns)}). The importer needs OpenMapTiles "
                 f"attributes (omt_class or class) or OSM tags (highway); export the roads "
                 f"with one of them.")
         gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]

@@ -356,6 +356,22 @@ def test_a_communes_row_without_code_or_point_is_named_in_the_error(tmp_path: Pa
     assert "1 rows without a commune_code" in str(err.value)
 
 
+@pytest.mark.parametrize("text", [
+    "x" * 3000 + ",name,lon,lat\n1,A,105,22.8\n",  # a heading of 3,000 characters
+    "commune_code,name,lon,lat\n" + f"{'9' * 3000},A,105,22.8\n" * 2,  # a long code, twice
+    "commune_code,name,lon,lat\n" + f"{'9' * 3000},A,105,222\n",  # and no valid point
+    ",".join(f"c{i}" for i in range(500)) + "\n",  # 500 columns, none of them needed
+])
+def test_a_communes_error_stays_a_line_whatever_the_file_holds(tmp_path: Path, pbf: Path,
+                                                               text: str) -> None:
+    # found by fuzzing: the message quoted every column name and code in full
+    communes = tmp_path / "communes.csv"
+    communes.write_text(text, encoding="utf-8")
+    with pytest.raises(CommunesFileError) as err:
+        import_dataset(pbf, name="x", out_dir=tmp_path / "out", communes=communes)
+    assert str(communes) in str(err.value) and len(str(err.value)) < 800, str(err.value)
+
+
 @pytest.mark.parametrize("far", [(180, 90), (180, 22.8), (-75, 22.8), (105, 90)])
 def test_communes_too_far_apart_for_a_hull_are_a_clear_error(tmp_path: Path, pbf: Path,
                                                               far: tuple[float, float]) -> None:
