@@ -40,6 +40,11 @@ __all__ = [
 
 #: Resampling step (m) of :func:`segment_curvature`; see its docstring for the choice.
 DEFAULT_CURVATURE_SPACING_M = 20.0
+#: Most resampling steps of one polyline (200 km at 20 m): a longer one, which real roads
+#: between junctions never are, is resampled at a wider step, so that memory stays bounded by
+#: the number of polylines whatever their length (a node placed on the other side of the
+#: world made one import's graph ask for tens of GB).
+MAX_CURVATURE_STEPS = 10_000
 #: Metres of straight road of the same class that one degree of turning costs, fitted on the
 #: RoadLab Pro traces (``python -m tools.calibrate_speeds``; see docs/speed-calibration.md):
 #: 0.85, 90% bootstrap interval 0.4-1.7. With it, class speeds are *straight-road* speeds:
@@ -225,7 +230,8 @@ def polyline_lengths_m(coords_xy: np.ndarray, ptr: np.ndarray) -> np.ndarray:
 def _resample(xy: np.ndarray, ptr: np.ndarray, spacing_m: float
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Points at ``n_s + 1`` equal arc-length steps along each polyline, where
-    ``n_s = ceil(L_s / spacing_m)`` (0 points for empty or zero-length polylines).
+    ``n_s = min(ceil(L_s / spacing_m), MAX_CURVATURE_STEPS)`` (0 points for empty or
+    zero-length polylines).
 
     Returns (points, owner polyline of each point, lengths). The positions ``i L / n`` are
     symmetric, so a reversed polyline gives the same points in reverse order.
@@ -235,7 +241,8 @@ def _resample(xy: np.ndarray, ptr: np.ndarray, spacing_m: float
     length = np.zeros(len(n_pts))
     ok = n_pts >= 2
     length[ok] = cum[ptr[1:][ok] - 1] - cum[ptr[:-1][ok]]
-    n_int = np.where(length > 0, np.ceil(length / spacing_m), 0).astype(np.int64)
+    n_int = np.where(length > 0, np.minimum(np.ceil(length / spacing_m),
+                                            MAX_CURVATURE_STEPS), 0).astype(np.int64)
     n_int = np.where(length > 0, np.maximum(n_int, 1), 0)
     n_samp = np.where(n_int > 0, n_int + 1, 0)
     total = int(n_samp.sum())
@@ -288,7 +295,8 @@ def segment_curvature(coords_xy: np.ndarray, ptr: np.ndarray, *,
     """Winding of each polyline: degrees of absolute turning per km of its length.
 
     Each polyline is first **resampled** at ``ceil(L / spacing_m)`` equal arc-length steps
-    (at most ``spacing_m``, 20 m by default); the turning is the sum of absolute heading
+    (at most ``spacing_m``, 20 m by default; at most :data:`MAX_CURVATURE_STEPS` steps, so a
+    polyline longer than 200 km has wider ones); the turning is the sum of absolute heading
     changes between consecutive chords, divided by the polyline's true length in km.
 
     Why resample rather than drop short steps: OSM vertices come at every spacing from

@@ -7,6 +7,7 @@ coordinates). The calibration of the model is tested in ``tests/tools``.
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -167,6 +168,22 @@ def test_curvature_invariant_to_inserting_a_collinear_vertex(line, data):
 def test_curvature_is_finite_and_non_negative(line):
     c = curv(line)[0]
     assert math.isfinite(c) and c >= 0
+
+
+def test_curvature_of_very_long_polylines_keeps_its_turning_in_bounded_memory():
+    # found by fuzzing the OSM importer: a node on the other side of the world made segments
+    # of 12,000 km, each resampled every 20 m, and the graph build asked for tens of GB
+    corner = np.array([[0.0, 0.0], [5e6, 0.0], [5e6, 5e6]])  # 10,000 km, one 90 degree turn
+    coords = np.concatenate([corner + i for i in range(20)])
+    ptr = np.arange(0, 61, 3)
+    tracemalloc.start()
+    try:
+        c = segment_curvature(coords, ptr)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100e6, f"{peak / 1e6:.0f} MB"
+    np.testing.assert_allclose(c, 90.0 / 10_000.0, rtol=1e-3)  # the turning is all there
 
 
 # --- speeds -------------------------------------------------------------------------------------
