@@ -1,6 +1,6 @@
 """What the fuzz suites of input files share (issue 19): how many cases to run, the per-case
-time limit that counts as a hang, the count of each outcome, and the check that an error a
-person reads is short and clear.
+time limit that counts as a hang and memory limit, the count of each outcome, and the check
+that an error a person reads is short and clear.
 
 ``PLANNER_FUZZ_EXAMPLES=N`` runs N cases (at most 200 under ``CI=true``, where the runs are
 derandomized); ``PLANNER_FUZZ_REPORT=FILE`` writes the outcome counts and the duration as
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 CASE_TIMEOUT_S = 30
+CASE_MEMORY_BYTES = 4 * 1024**3  # more than any case needs (the largest takes under 1 GB)
 IN_CI = os.environ.get("CI") == "true"
 MAX_LINE_CHARS = 2_000  # one problem, or a one-line error, as a person reads it
 
@@ -40,13 +42,30 @@ def _alarm(signum: int, frame: object) -> None:
     raise Hang(f"a fuzz case ran past {CASE_TIMEOUT_S} s")
 
 
+def _address_space_bytes() -> int:
+    """This process's virtual memory now (Linux), or 0 where it cannot be read."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
 def within_time_limit(run: Callable[[], T]) -> T:
-    """``run()``, failing with :class:`Hang` when it takes longer than CASE_TIMEOUT_S."""
+    """``run()``, failing with :class:`Hang` when it takes longer than CASE_TIMEOUT_S, and
+    with a MemoryError when it asks for more than CASE_MEMORY_BYTES beyond what the process
+    holds (Linux): a case that would exhaust the machine fails the test instead of having
+    the system kill the whole run."""
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, CASE_TIMEOUT_S)
+    now = _address_space_bytes()
+    limits = resource.getrlimit(resource.RLIMIT_AS)
+    if now and limits[0] == resource.RLIM_INFINITY:
+        resource.setrlimit(resource.RLIMIT_AS, (now + CASE_MEMORY_BYTES, limits[1]))
     try:
         return run()
     finally:
+        resource.setrlimit(resource.RLIMIT_AS, limits)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 
