@@ -168,6 +168,11 @@ def osm_xml(data: OsmData, *, escape: bool = True, ways_first: bool = False,
 def osm_pbf(data: OsmData, path: Path) -> bool:
     """Write ``data`` as PBF with pyosmium's writer; False when it cannot hold the values
     (an id or coordinate that is no number...), and then nothing is written."""
+    texts = [str(t) for _, _, _, tags in data.nodes for t in (*tags, *tags.values())]
+    texts += [str(t) for *_, tags in (*data.ways, *data.relations)
+              for t in (*tags, *tags.values())]
+    if any("\x00" in t for t in texts):
+        return False  # pyosmium 4.3's writer crashes (SIGSEGV) on a NUL in a tag
     try:
         with osmium.SimpleWriter(str(path), overwrite=True) as writer:
             for nid, lon, lat, tags in data.nodes:
