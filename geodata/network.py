@@ -191,6 +191,16 @@ def build_road_graph(lines: gpd.GeoDataFrame, *, join_tolerance_m: float = 5.0,
     crs = metric_crs_for(center_lon, center_lat)
     to_metric = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     px, py = to_metric.transform(coords[:, 0], coords[:, 1])
+    lost = ~(np.isfinite(px) & np.isfinite(py))
+    if lost.any():  # e.g. a point a quarter of the world away from the others
+        far = coords[lost][0]
+        raise GeodataError(
+            f"road lines spread over lon {coords[:, 0].min():g} to {coords[:, 0].max():g}, "
+            f"lat {coords[:, 1].min():g} to {coords[:, 1].max():g}: {int(lost.sum())} of their "
+            f"points (the first at lon {far[0]:g}, lat {far[1]:g}) cannot be placed in "
+            f"{crs}, the UTM zone of their middle, which the graph measures in. Road data "
+            f"covers one region: correct the coordinates far from the others (swapped lon "
+            f"and lat?), or import the region only (`planner geodata import --boundary`).")
     pos_xy = np.column_stack([px, py])
     v_xy = np.zeros((n_v, 2))
     v_xy[vid] = pos_xy

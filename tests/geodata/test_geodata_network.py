@@ -262,6 +262,16 @@ def test_lines_without_length_raise_instead_of_a_nan_crs():
         build([road([W, W]), road([E, pt(10.00001, 0), E])])
 
 
+def test_lines_too_far_apart_for_one_utm_zone_raise_instead_of_a_nan_graph():
+    # found by fuzzing the OSM importer: a node with lon and lat swapped (22.8, 0) cannot be
+    # placed in the UTM zone of the others (48N); its infinite coordinates reached cKDTree
+    with pytest.raises(GeodataError) as err:
+        build([road([W, C, E]), road([E, (22.8, 0.0)]), road([W, pt(0, 5)])])
+    assert "1 of their points (the first at lon 22.8, lat 0) cannot be placed in EPSG:32648" \
+        in str(err.value)
+    assert "swapped lon and lat?" in str(err.value)
+
+
 def test_missing_class_column_raises_naming_it():
     gdf = lines_gdf([road([W, E])]).drop(columns=["omt_class"])
     with pytest.raises(GeodataError, match="omt_class"):
