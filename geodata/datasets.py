@@ -149,7 +149,9 @@ class Dataset:
 
     @cached_property
     def libraries(self) -> pd.DataFrame:
-        return pd.read_csv(self.path / "libraries.csv", dtype={"commune_2025_code": str})
+        # ids and codes are text: "007" stays "007", and "7" and "007" stay two libraries
+        return pd.read_csv(self.path / "libraries.csv",
+                           dtype={"library_id": str, "commune_2025_code": str})
 
 
 VERSIONS_DIR = ".versions"

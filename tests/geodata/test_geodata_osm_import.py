@@ -319,6 +319,16 @@ def test_a_line_leaving_and_coming_back_becomes_pieces_in_its_direction() -> Non
                                [pt(8, 0), pt(5, 0), pt(3, 0), pt(0, 0)], atol=1e-9)
 
 
+def test_library_ids_read_back_as_written(tmp_path: Path, pbf: Path) -> None:
+    # found by fuzzing (tests/planner/test_fuzz_tables.py): libraries.csv was read back with
+    # numeric ids, so "7" and "007" became one id 7, twice
+    libraries = tmp_path / "libraries.csv"
+    libraries.write_text(f"library_id,name,lon,lat\n7,A,{A[0]},{A[1]}\n007,B,{B[0]},{B[1]}\n",
+                         encoding="utf-8")
+    result = import_dataset(pbf, name="libs", out_dir=tmp_path / "out", libraries=libraries)
+    assert load_dataset(result.path).libraries["library_id"].tolist() == ["7", "007"]
+
+
 def test_communes_hull_clip_and_stored_communes(tmp_path: Path, pbf: Path) -> None:
     communes = tmp_path / "communes.csv"
     communes.write_text("commune_code,name,lon,lat,population\n"
