@@ -252,7 +252,7 @@ def read_libraries(path: str | Path) -> pd.DataFrame:
     missing = [c for c in ("name", "lon", "lat") if c not in frame.columns]
     if missing:
         problems.append(f"no column {' or '.join(missing)} (columns: "
-                        f"{', '.join(map(str, frame.columns))})")
+                        f"{quoted_list(frame.columns)})")
     elif len(frame) == 0:
         problems.append("no row")
     else:
@@ -274,7 +274,7 @@ def read_libraries(path: str | Path) -> pd.DataFrame:
         out["library_id"] = out["library_id"].where(out["library_id"].notna(), made)
     if out["library_id"].duplicated().any():
         dup = out.loc[out["library_id"].duplicated(), "library_id"].tolist()[:5]
-        raise LibrariesFileError(f"{path}: duplicate library_id {', '.join(map(str, dup))}; "
+        raise LibrariesFileError(f"{path}: duplicate library_id {quoted_list(dup)}; "
                                  "give each library its own id.")
     out["location_method"] = out["location_method"].fillna(f"given in {path.name}")
     out["lon"] = pd.to_numeric(out["lon"]).astype(float)

@@ -42,6 +42,7 @@ from geodata.importer import (
     BoundaryFileError,
     CommunesFileError,
     DatasetExistsError,
+    LibrariesFileError,
     clip_roads,
     import_dataset,
     main,
@@ -327,6 +328,20 @@ def test_library_ids_read_back_as_written(tmp_path: Path, pbf: Path) -> None:
                          encoding="utf-8")
     result = import_dataset(pbf, name="libs", out_dir=tmp_path / "out", libraries=libraries)
     assert load_dataset(result.path).libraries["library_id"].tolist() == ["7", "007"]
+
+
+@pytest.mark.parametrize("text", [
+    "x" * 3000 + ",lon,lat\nA,105,22.8\n",  # a heading of 3,000 characters, no name column
+    "library_id,name,lon,lat\n" + f"{'9' * 3000},A,105,22.8\n" * 2,  # a long id, twice
+])
+def test_a_libraries_error_stays_a_line_whatever_the_file_holds(tmp_path: Path, pbf: Path,
+                                                                text: str) -> None:
+    # found by fuzzing: the message quoted every column name and id in full
+    libraries = tmp_path / "libraries.csv"
+    libraries.write_text(text, encoding="utf-8")
+    with pytest.raises(LibrariesFileError) as err:
+        import_dataset(pbf, name="x", out_dir=tmp_path / "out", libraries=libraries)
+    assert str(libraries) in str(err.value) and len(str(err.value)) < 800, str(err.value)
 
 
 def test_communes_hull_clip_and_stored_communes(tmp_path: Path, pbf: Path) -> None:
