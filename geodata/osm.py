@@ -62,6 +62,9 @@ FERRY_CLASS = "ferry"
 """The class of a ferry crossing (OSM ``route=ferry``, OpenMapTiles class ``ferry``); its
 time is the crossing's ``duration`` where OSM gives one (``duration_s``), else its length at
 the profile's ``ferry`` speed, plus a wait (:data:`geodata.routing.FERRY_WAIT_S`)."""
+MAX_FERRY_DURATION_S = 7 * 24 * 3600.0
+"""The longest ``duration`` read: the longest ferry routes take days, not more; a longer one
+("999...9" minutes, which is infinite as a float) is a typo, counted as unreadable."""
 FERRY_VEHICLE_KEYS: tuple[str, ...] = ("motor_vehicle", "motorcar", "hgv", "vehicle")
 """A ``route=ferry`` way is imported when one of these says yes (it carries vehicles); a
 ferry without them is counted as ``ferry (no motor vehicles)`` among the ways not imported."""
@@ -286,7 +289,8 @@ _ISO_DURATION = re.compile(r"^p(?:t)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
 @lru_cache(maxsize=1024)
 def parse_duration_s(text: str) -> float | None:
     """An OSM ``duration`` (of a ferry crossing) in seconds: ``"HH:MM"``, ``"HH:MM:SS"``, a
-    bare number of minutes (``"30"``) or ISO 8601 (``"PT1H30M"``). None when unreadable."""
+    bare number of minutes (``"30"``) or ISO 8601 (``"PT1H30M"``). None when unreadable, and
+    when it is no time a crossing takes (zero, infinite, or over MAX_FERRY_DURATION_S)."""
     s = text.strip().lower()
     value: float
     if m := _CLOCK_DURATION.match(s):
@@ -298,7 +302,7 @@ def parse_duration_s(text: str) -> float | None:
         value = h * 3600 + mi * 60 + sec
     else:
         return None
-    return float(value) if value > 0 else None
+    return float(value) if 0 < value <= MAX_FERRY_DURATION_S else None
 
 
 LIMIT_PARSERS: Mapping[str, Callable[[str], float | None]] = {

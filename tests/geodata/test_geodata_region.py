@@ -123,7 +123,11 @@ def test_osm_durations(text: str, seconds_: float) -> None:
     assert parse_duration_s(text) == seconds_
 
 
-@pytest.mark.parametrize("text", ["half an hour", "", "00:75", "-5"])
+@pytest.mark.parametrize("text", ["half an hour", "", "00:75", "-5",
+                                  # found by fuzzing: infinite as a float, or no crossing's
+                                  # time (over 7 days), these made a ferry of infinite time
+                                  "9" * 400, "1" * 400 + ".5", "PT99999999999999999999H",
+                                  "169:00"])
 def test_unreadable_durations(text: str) -> None:
     from geodata.osm import parse_duration_s
 
