@@ -1,14 +1,16 @@
 """Fuzzing the tables people keep in spreadsheets (issue 19): mutants of small valid book-batch
-tables (registry, title lists, history, commune profiles) and of a communes file, as CSV or
-XLSX, fed to the product's own readers in this process:
+tables (registry, title lists, history, commune profiles) and of communes and libraries
+files, as CSV or XLSX, fed to the product's own readers in this process:
 
 * :mod:`planner.batches` (``read_batches``, ``read_titles``, ``read_stays``,
   ``read_profiles``) and :func:`planner.rotation.load_rotation`, which reads a scenario's
   ``rotation:`` files;
-* ``planner batches import`` as the command line runs it: the four tables read, then
-  :func:`storage.batches.import_batches`, ``import_history`` and ``save_profiles`` in one
-  transaction of a throwaway SQLite database that already holds a registry;
-* :func:`geodata.importer.import_dataset` with the mutant as its ``--communes`` file.
+* the registry import as the web upload runs it (``POST /batches/import``; ``planner batches
+  import`` does the same from paths): the four tables read from their bytes, then
+  :func:`storage.batches.import_tables` in one transaction of a throwaway SQLite database
+  that already holds a registry;
+* :func:`geodata.importer.import_dataset` with the mutant as its ``--communes`` or
+  ``--libraries`` file.
 
 Mutations: wrong types, empty cells, huge, negative and non-finite numbers, Unicode
 (combining marks, right-to-left marks, NUL, byte-order marks, emoji), formula-like cells,
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import osmium
 import pytest
 from fuzzkit import (
@@ -57,10 +60,11 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from osmium.osm.mutable import Node, Way
 from sqlalchemy import func, select
+from werkzeug.utils import secure_filename
 
 from geodata.datasets import load_dataset
 from geodata.errors import GeodataError
-from geodata.importer import COMMUNE_COLUMNS, import_dataset
+from geodata.importer import COMMUNE_COLUMNS, LIBRARY_COLUMNS, import_dataset, read_libraries
 from planner.batches import (
     AUDIENCES,
     BATCH_COLUMNS,
@@ -86,6 +90,7 @@ from planner.tables import MAX_CELL_CHARS, MAX_ROWS, MAX_TABLE_BYTES, Column
 from render.exports import csv_table, xlsx_table
 from storage import Database, StorageError
 from storage import batches as registry_db
+from storage.batches import Tables
 from storage.models import BatchMove, BatchRecord, BatchTitle, CommuneProfileRecord, LibraryEdit
 from storage.users import create_user
 
@@ -128,6 +133,11 @@ COMMUNE_ROWS: Grid = [
     ["00802", "Phường Hà Giang 1", 105.001, 22.799, ""],
 ]
 
+LIBRARY_ROWS: Grid = [
+    ["HG-LIB", "Thư viện tỉnh Hà Giang", "00691", "Phường Hà Giang 2", "105.0", "22.8",
+     "given", "0.1"],
+    ["007", "Thư viện huyện Bắc Mê", "", "", 105.002, 22.801, "", ""],
+]
 TEXT_NEAR: list[Cell] = ["Truyện", "", " ", "Sách\nhai dòng", "-Truyện", "=1+1", "'trích",
                          "Ngữ văn 6", "a\tb", " Tày ", "@tên"]
 NON_FINITE: list[Cell] = ["inf", "-inf", "nan", "NaN", "1e400", "-1e400", "Infinity", math.inf,
@@ -165,6 +175,11 @@ NEAR: dict[str, list[Cell]] = {
     "lat": ["22.8", "22.805", 22.8, "-91", "91", "90", "-90", "NaN", "-inf", "", "2e308",
             "22,8", 0, "22.8e0"],
     "population": ["1200", "", "abc", "1e400", 3, -1, "1,200"],
+    "library_id": ["HG-LIB", "007", 7, "7.0", "", "LIB-01", "HG-LIB ", "1e3", "x" * 300],
+    "commune_2025_code": ["00691", "691", 691, "", "abc"],
+    "commune_2025": ["Phường Hà Giang 2", "", 5],
+    "location_method": ["given", "", "ước tính"],
+    "location_precision_km": ["0.1", "", "-1", "nan", "inf", "abc", 1e308],
 }
 # strange cell values, by kind (each kind drawn as often as the others)
 FAR_POINTS = [(180, 90), (-180, -90), (0, 0), (105, 90), (180, 22.8), (-75, 22.8), (105, -90),
@@ -195,18 +210,18 @@ class TableKind:
     """A table the product reads: its columns (headings and keys) and valid rows."""
 
     name: str
-    columns: tuple[Column, ...] | None  # None: the communes file (fixed English headings)
+    columns: tuple[Column, ...] | None  # None: a geodata file with ``fixed`` headings
     rows: Grid
+    fixed: tuple[str, ...] = ()
 
     def header(self, names: str, pick: Callable[[int], bool]) -> list[Cell]:
         if self.columns is None:
-            return list(COMMUNE_HEADER)
+            return list(self.fixed)
         return [c.vi if names == "vi" or (names == "mixed" and pick(i)) else
                 c.key if names == "key" else c.en for i, c in enumerate(self.columns)]
 
     def keys(self) -> list[str]:
-        return ([c.key for c in self.columns] if self.columns is not None
-                else list(COMMUNE_HEADER))
+        return [c.key for c in self.columns] if self.columns is not None else list(self.fixed)
 
 
 TABLES = {
@@ -214,10 +229,12 @@ TABLES = {
     "titles": TableKind("titles", TITLE_COLUMNS, TITLE_ROWS),
     "history": TableKind("history", STAY_COLUMNS, STAY_ROWS),
     "profiles": TableKind("profiles", PROFILE_COLUMNS, PROFILE_ROWS),
-    "communes": TableKind("communes", None, COMMUNE_ROWS),
+    "communes": TableKind("communes", None, COMMUNE_ROWS, tuple(COMMUNE_HEADER)),
+    "libraries": TableKind("libraries", None, LIBRARY_ROWS, LIBRARY_COLUMNS),
 }
 REGISTRY_TABLES = ("batches", "titles", "history", "profiles")
-TARGETS = (*REGISTRY_TABLES, "rotation", "import", "communes")
+GEODATA_TABLES = ("communes", "libraries")  # the --communes and --libraries files
+TARGETS = (*REGISTRY_TABLES, "rotation", "import", *GEODATA_TABLES)
 
 # --- writing a grid as a file ----------------------------------------------------------------
 
@@ -446,7 +463,8 @@ def cases(draw: st.DrawFn) -> Case:
 
 VALID_FILES = {name: csv_bytes([TABLES[name].header("vi", lambda i: True), *TABLES[name].rows])
                for name in REGISTRY_TABLES}
-VALID_FILES["communes"] = csv_bytes([COMMUNE_HEADER, *COMMUNE_ROWS])
+VALID_FILES.update({name: csv_bytes([list(TABLES[name].fixed), *TABLES[name].rows])
+                    for name in GEODATA_TABLES})
 
 
 def _files(case: Case, folder: Path, names: Sequence[str]) -> dict[str, Path]:
@@ -460,9 +478,10 @@ def _files(case: Case, folder: Path, names: Sequence[str]) -> dict[str, Path]:
     return out
 
 
-def _refused(exc: Exception, paths: Sequence[Path]) -> None:
-    """``exc`` is one clear error: each of its problems names one of the files and fits a
-    line; a single message names a file and fits a line."""
+def _refused(exc: Exception, paths: Sequence[Path | str]) -> None:
+    """``exc`` is one clear error: each of its problems names one of the files (paths, or
+    the names they were uploaded under) and fits a line; a single message names a file and
+    fits a line."""
     names = tuple(str(p) for p in paths)
     problems = getattr(exc, "problems", None)
     if problems is None:
@@ -588,15 +607,21 @@ def _counts(db: Database) -> tuple[int, ...]:
 
 
 def _import(paths: dict[str, Path], template: Path, folder: Path) -> str:
-    """``planner batches import`` of the four tables into a copy of ``template``."""
+    """The four tables uploaded to the web's registry import (``POST /batches/import``: each
+    read from its bytes under its file name, then :func:`storage.batches.import_tables` in one
+    transaction, as ``planner batches import`` does too) into a copy of ``template``."""
+    labels = {key: secure_filename(path.name) for key, path in paths.items()}
     try:
-        registry = read_batches(paths["batches"])
-        titles = read_titles(paths["titles"])
-        stays = read_stays(paths["history"])
-        profiles = read_profiles(paths["profiles"])
+        registry = read_batches(paths["batches"].read_bytes(), label=labels["batches"])
+        titles = read_titles(paths["titles"].read_bytes(), label=labels["titles"])
+        stays = read_stays(paths["history"].read_bytes(), label=labels["history"])
+        profiles = read_profiles(paths["profiles"].read_bytes(), label=labels["profiles"])
     except PlannerError as exc:
-        _refused(exc, list(paths.values()))
+        _refused(exc, list(labels.values()))
         return "read refused"
+    upload = Tables(batches=registry, titles=titles, stays=stays,
+                    profiles=tuple(profiles.values()), titles_file=labels["titles"],
+                    history_file=labels["history"])
     copy = folder / "registry.sqlite3"
     shutil.copyfile(template, copy)
     db = Database.from_url(f"sqlite:///{copy}", migrate=False)
@@ -606,13 +631,9 @@ def _import(paths: dict[str, Path], template: Path, folder: Path) -> str:
             exported_before = registry_db.export_tables(s)
         try:
             with db.begin() as s:
-                registry_db.import_batches(s, registry, titles, user_id=1,
-                                           file=str(paths["titles"]))
-                if stays:
-                    registry_db.import_history(s, stays, user_id=1, file=str(paths["history"]))
-                registry_db.save_profiles(s, profiles.values(), user_id=1)
+                registry_db.import_tables(s, upload, user_id=1)
         except StorageError as exc:
-            _refused(exc, list(paths.values()))
+            _refused(exc, list(labels.values()))
             assert _counts(db) == before, "a refused import wrote rows"
             with db.read() as s:
                 assert registry_db.export_tables(s) == exported_before
@@ -653,12 +674,33 @@ def _communes(path: Path, roads: Path, folder: Path) -> str:
     return "imported"
 
 
+def _libraries(path: Path, roads: Path, folder: Path) -> str:
+    """``planner geodata import ROADS --libraries PATH``; the dataset's ``libraries.csv``
+    reads back (as ``planner scenario new`` reads it) as the table imported."""
+    result = import_dataset(roads, name="fuzz", out_dir=folder / "datasets", libraries=path)
+    imported = read_libraries(path)
+    stored = load_dataset(result.path).libraries
+    assert result.report["libraries"]["count"] == len(stored) == len(imported)
+    ids = stored["library_id"].astype(str).tolist()
+    assert len(ids) == len(set(ids)) and all(i.strip() for i in ids), ids
+    assert ids == imported["library_id"].astype(str).tolist(), "library ids read back otherwise"
+    assert stored["name"].notna().all()
+    assert stored["name"].astype(str).tolist() == imported["name"].astype(str).tolist()
+    for axis, bound in (("lon", 180), ("lat", 90)):
+        values = stored[axis].to_numpy(float)
+        assert (np.abs(values) <= bound).all(), values
+        np.testing.assert_array_equal(values, imported[axis].to_numpy(float))
+    return "imported"
+
+
 def run_case(case: Case, folder: Path, *, template: Path, roads: Path) -> str:
     """The outcome of one case (``refused``, ``read``, ``imported``...); anything but one
     clear error or a result that keeps the rules raises."""
-    if case.target == "communes":
-        path = _files(case, folder, ["communes"])["communes"]
+    if case.target in GEODATA_TABLES:
+        path = _files(case, folder, [case.target])[case.target]
         try:
+            if case.target == "libraries":
+                return _libraries(path, roads, folder)
             return _communes(path, roads, folder)
         except GeodataError as exc:
             _refused(exc, [path])
@@ -737,7 +779,7 @@ def test_the_valid_tables_are_read(target: str, template: Path, roads: Path,
     """The mutants' starting points are valid (so mutants reach the checks of a result)."""
     table = "batches" if target in ("rotation", "import") else target
     case = Case(target, table, VALID_FILES[table], ".csv")
-    expected = "imported" if target in ("import", "communes") else "read"
+    expected = "imported" if target in ("import", *GEODATA_TABLES) else "read"
     assert run_case(case, tmp_path, template=template, roads=roads) == expected
     if target == "batches":
         xlsx = Case(target, table, xlsx_bytes([TABLES[table].header("en", lambda i: False),
