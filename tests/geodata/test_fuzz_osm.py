@@ -4,10 +4,10 @@ pyosmium), as XML, gzip or bzip2 XML, or PBF.
 
 Mutations: broken XML, ways referring to missing nodes, duplicate and negative ids, extreme,
 non-finite, out-of-range and unreadable coordinates, odd tags (``maxspeed=abc``, ``50 mph``,
-huge numbers, Unicode names, very long values), empty files, truncated or damaged PBF and
-compressed bytes, ways of one node, ways without length, self-loops, long and self-crossing
-ways, entity expansion, nodes after the ways; imports with and without a communes file, in
-one chunk or many.
+huge numbers, Unicode names, very long values, ferry durations), empty files, truncated or
+damaged PBF and compressed bytes, ways of one node, ways without length, self-loops, long
+and self-crossing ways, entity expansion, nodes after the ways; imports with and without a
+communes file, in one chunk or many.
 
 Each case must end in one clear :class:`~geodata.errors.GeodataError` naming the file, with
 nothing left in the output folder (or, for roads too far apart for one UTM zone, raised by
@@ -70,7 +70,8 @@ EXAMPLES = example_count(400)
 #   5      (108 footway 1-5)                               |
 #   |                 |                                    |
 #   1 ----- 2 ------- 3 ------------- 4 -------------------+   101 primary
-#           (102 starts at 2)          109 roundabout 9 -> 3
+#    \      (102 starts at 2)          109 roundabout 9 -> 3
+#     110 vehicle ferry, 10 minutes -- 10 -- 111 residential -- 4
 
 NodeRow = list[Any]  # [id, lon, lat, tags]
 WayRow = list[Any]  # [id, [refs], tags]
@@ -89,7 +90,7 @@ BASE = OsmData(
     nodes=[[1, 105.0, 22.8, {}], [2, 105.001, 22.8, {}], [3, 105.002, 22.8, {}],
            [4, 105.003, 22.8, {"highway": "traffic_signals"}], [5, 105.001, 22.801, {}],
            [6, 105.001, 22.802, {}], [7, 105.002, 22.802, {}], [8, 105.003, 22.802, {}],
-           [9, 105.003, 22.801, {"name": "Cầu"}]],
+           [9, 105.003, 22.801, {"name": "Cầu"}], [10, 105.0015, 22.797, {}]],
     ways=[
         [101, [1, 2, 3, 4], {"highway": "primary", "name": "QL4C", "name:vi": "Quốc lộ 4C",
                              "ref": "QL.4C", "surface": "asphalt", "maxspeed": "60"}],
@@ -102,6 +103,9 @@ BASE = OsmData(
         [107, [3, 7], {"highway": "service", "access": "destination"}],
         [108, [1, 5], {"highway": "footway"}],
         [109, [9, 3], {"highway": "residential", "junction": "roundabout"}],
+        [110, [1, 10], {"route": "ferry", "motor_vehicle": "yes", "duration": "00:10",
+                        "name": "Phà Bắc Quang"}],
+        [111, [10, 4], {"highway": "residential"}],
     ],
     relations=[[1, [("w", 101, "")], {"type": "route", "route": "road", "ref": "QL.4C"}]],
 )
@@ -122,12 +126,16 @@ TAG_VALUES = [
     "3,5 t", "3.5t", "8'2\"", "8'", "7 ft", "250 cm", "-1", "yes", "no", "reversible",
     "reverse", "roundabout", "destination", "private", "", " ", "Đường 176",
     "a\u0301\u0302\u0303", "\u202eabc", "📚🚚", "x" * 10_000, "<b>&amp;", "'\"", "\t\n",
-    "é" * 300, "Ｑ Ｌ ４ Ｃ",
+    "é" * 300, "Ｑ Ｌ ４ Ｃ", "ferry", "00:30", "25:99", "00:00", "PT1H30M", "PT", "-00:10",
+    "99999:00", "1" * 400 + ".5",
 ]
 TAG_KEYS = ["highway", "name", "name:vi", "ref", "oneway", "maxspeed", "maxweight", "maxwidth",
             "maxheight", "access", "motor_vehicle", "vehicle", "bridge", "tunnel", "ford",
             "surface", "junction", "area", "service", "int_name", "name:en", "", "k" * 300,
-            "tên"]
+            "tên", "route", "duration", "motorcar", "hgv"]
+DURATIONS = ["00:10", "0:05", "1:30:00", "30", "2.5", "PT1H30M", "PT45M", "PT", "P1D",
+             "25:99", "00:00", "0", "-00:10", "-5", "99999:00", "9" * 400, "1" * 400 + ".5",
+             "PT99999999999999999999H", "PT1e400H", "abc", "", "1e3", "nan", "inf"]
 SUFFIXES = [".osm", ".osm", ".osm", ".osm.pbf", ".osm.pbf", ".osm.gz", ".osm.bz2"]
 
 
@@ -207,7 +215,8 @@ def osm_data(draw: st.DrawFn) -> OsmData:
             "coordinate", "coordinate", "jitter", "swap_lon_lat", "node_id", "drop_node",
             "dup_node", "way_id", "drop_ref", "missing_ref", "repeat_ref", "self_loop",
             "one_node", "no_nodes", "zero_length", "reverse", "long_way", "tag", "tag",
-            "tag", "drop_tag", "many_tags", "grid", "dup_way", "drop_way", "relation"]))
+            "tag", "drop_tag", "many_tags", "grid", "dup_way", "drop_way", "relation",
+            "ferry", "ferry"]))
         node = draw(st.sampled_from(data.nodes)) if data.nodes else None
         way = draw(st.sampled_from(data.ways)) if data.ways else None
         if op == "coordinate" and node:
@@ -256,6 +265,13 @@ def osm_data(draw: st.DrawFn) -> OsmData:
             key = draw(st.sampled_from(TAG_KEYS) | st.text(max_size=6))
             way[2][key] = draw(st.sampled_from(HIGHWAYS if key == "highway" else TAG_VALUES)
                                | st.text(max_size=12))
+        elif op == "ferry" and way:  # a crossing (mostly for vehicles), and its duration
+            if draw(st.integers(0, 4)):
+                way[2].pop("highway", None)
+            way[2].update({"route": draw(st.sampled_from(["ferry"] * 4 + ["bus"])),
+                           draw(st.sampled_from(["motor_vehicle", "motorcar", "hgv", "foot"])):
+                           draw(st.sampled_from(["yes"] * 4 + ["no", ""])),
+                           "duration": draw(st.sampled_from(DURATIONS) | st.text(max_size=8))})
         elif op == "drop_tag" and way and way[2]:
             del way[2][draw(st.sampled_from(sorted(way[2])))]
         elif op == "many_tags" and way:
@@ -439,7 +455,7 @@ def run_case(case: Case, folder: Path) -> str:
     assert np.isfinite(coords).all()
     assert (np.abs(coords[:, 0]) <= 180).all() and (np.abs(coords[:, 1]) <= 90).all()
     assert (shapely.length(roads.geometry.values) > 0).all(), "a road without length"
-    for column in ("maxweight_t", "maxwidth_m", "maxheight_m"):
+    for column in ("maxweight_t", "maxwidth_m", "maxheight_m", "duration_s"):
         known = roads[column].dropna()
         assert (np.isfinite(known) & (known > 0)).all(), (column, known.tolist())
     try:
@@ -484,4 +500,6 @@ def test_the_valid_file_is_imported_in_every_format(suffix: str, tmp_path: Path)
         folder.mkdir()
         assert run_case(Case(raw, suffix, communes, chunk_rows), folder) == "imported"
     roads = load_dataset(tmp_path / "whole" / "datasets" / "fuzz").roads()
-    assert sorted(roads["osm_way_id"].astype(int)) == [101, 102, 103, 104, 105, 106, 107, 109]
+    assert sorted(roads["osm_way_id"].astype(int)) == [101, 102, 103, 104, 105, 106, 107, 109,
+                                                       110, 111]
+    assert roads.set_index(roads["osm_way_id"].astype(int)).loc[110, "duration_s"] == 600
