@@ -18,9 +18,6 @@ import copy
 import datetime as dt
 import json
 import math
-import os
-import signal
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fuzzkit import IN_CI, example_count, outcome_counts, within_time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,11 +36,7 @@ from planner.pipeline import check_scenario, dataset_of, problem_for, solve_scen
 from planner.plan import plan_from_dict
 from planner.scenario import Scenario, ScenarioText, load_scenario_json, load_scenario_text
 
-CASE_TIMEOUT_S = 30
-IN_CI = os.environ.get("CI") == "true"
-EXAMPLES = int(os.environ.get("PLANNER_FUZZ_EXAMPLES") or 150)
-if IN_CI:
-    EXAMPLES = min(EXAMPLES, 200)
+EXAMPLES = example_count(150)
 
 # a small scenario touching most of the schema: two vehicles, windows, a break, a transfer,
 # a closure; two days (nights away, lodging)
@@ -84,12 +78,6 @@ STRANGE_TEXT = ["", " ", "\x00", "a\x00b", "\ud800", "\x07", "07:30", "25:00", "
 EXTREME_NUMBERS = [0, 1, -1, 2, 7, 10_000, 10_001, 2**31 - 1, 2**31, 2**53, 2**63 - 1, 2**63,
                    2**64, -(2**63), 10**30, 0.5, -0.0, 1e-300, 5e-324, 1e9, 1e300, 1e308,
                    math.inf, -math.inf, math.nan, 3600, 3600.5, 24, 1440, 1441]
-
-OUTCOMES: Counter[str] = Counter()
-
-
-class Hang(Exception):
-    """A case ran past CASE_TIMEOUT_S."""
 
 
 # --- mutants -------------------------------------------------------------------------------
@@ -278,20 +266,9 @@ def run_case(text: str | bytes, tmp: Path) -> str:
     return "solved"
 
 
-def _alarm(signum: int, frame: object) -> None:
-    raise Hang(f"a fuzz case ran past {CASE_TIMEOUT_S} s")
-
-
 @pytest.fixture(scope="module")
 def outcome_report() -> Iterator[Counter[str]]:
-    OUTCOMES.clear()
-    t0 = time.perf_counter()
-    yield OUTCOMES
-    summary = {**dict(sorted(OUTCOMES.items())), "cases": sum(OUTCOMES.values()),
-               "seconds": round(time.perf_counter() - t0, 1)}
-    print(f"\nfuzz outcomes: {summary}")
-    if os.environ.get("PLANNER_FUZZ_REPORT"):
-        Path(os.environ["PLANNER_FUZZ_REPORT"]).write_text(json.dumps(summary, indent=1))
+    yield from outcome_counts()
 
 
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=IN_CI, print_blob=True,
@@ -303,14 +280,7 @@ def test_a_mutant_is_refused_clearly_or_solved_into_a_checked_plan(
         text: str | bytes, shared_cache: Path, outcome_report: Counter[str],
         tmp_path_factory: pytest.TempPathFactory) -> None:
     tmp = tmp_path_factory.mktemp("fuzz", numbered=True)
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, CASE_TIMEOUT_S)
-    try:
-        outcome = run_case(text, tmp)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-    outcome_report[outcome] += 1
+    outcome_report[within_time_limit(lambda: run_case(text, tmp))] += 1
 
 
 def test_the_base_scenario_is_solved_and_checked(shared_cache: Path, tmp_path: Path) -> None:
