@@ -66,7 +66,8 @@ BLUEPRINT_PERMISSIONS: dict[str, str] = {"plans": "read_plans", "sheets": "read_
                                          "jobs": "solve"}
 ENDPOINT_PERMISSIONS: dict[str, str] = {"plans.index": "read"}
 STATIC_ENDPOINTS = frozenset({"static", "assets.static"})  # files anyone may load
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout"}) | STATIC_ENDPOINTS
+# calendar feeds: calendar apps cannot log in; the token in the address is the key
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "calendar.feed"}) | STATIC_ENDPOINTS
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 F = TypeVar("F", bound=Callable[..., Any])
