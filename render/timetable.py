@@ -67,8 +67,9 @@ def offer_text(offer: Offer, _: Translator) -> str:
     """``"Sách tiếng Việt, tiếng Hmông · cho thiếu nhi, người lớn · có sách thiếu nhi"``."""
     names = languages()
     parts = []
-    langs = [(names[c].name_vi if _.lang == "vi" else names[c].name_en) if c in names else c
-             for c in offer.languages]
+    # "Sách tiếng Hmông": a language's Vietnamese name starts with "Tiếng", lower case here
+    langs = [(names[c].name_vi.replace("Tiếng ", "tiếng ", 1) if _.lang == "vi"
+              else names[c].name_en) if c in names else c for c in offer.languages]
     if langs:
         parts.append(_("tt_books_in", languages=", ".join(langs)))
     audiences = [AUDIENCES[a][0 if _.lang == "vi" else 1] if a in AUDIENCES else a
