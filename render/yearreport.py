@@ -67,10 +67,11 @@ def summary_rows(report: AnnualReport, lang: str) -> list[tuple[str, str]]:
         (_("yr_visits_failed"), _num(report.visits_failed, lang)),
         (_("yr_visits_not_recorded"), _num(report.visits_not_recorded, lang)),
         (_("yr_communes_planned"), _num(report.communes_planned, lang)),
-        (_("yr_communes_served"), _("yr_of_area", served=report.communes_served,
-                                     area=report.service_area_communes,
-                                     name=report.service_area_name or "—",
-                                     share=formatting.percent(report.coverage, lang))),
+        (_("yr_communes_served"), _(
+            "yr_of_area" if report.service_area_name else "yr_of_area_unnamed",
+            served=report.communes_served, area=report.service_area_communes,
+            name=report.service_area_name or "", share=formatting.percent(report.coverage,
+                                                                          lang))),
     ]
     for t in report.targets:
         rows.append((_("yr_target", share=formatting.percent(t.target, lang, digits=0),
