@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,7 +115,8 @@ def feed(token: str) -> ResponseReturnValue:
         name = _("ics_vehicle_name", vehicle=vehicles_of(plans).get(info.ref, info.ref))
     body = feed_ics(visits, name=name, lang=g.lang, profiles=profiles)
     response = Response(body, mimetype=ICS_MIMETYPE)
-    response.headers["Content-Disposition"] = f'inline; filename="{info.kind}-{info.ref}.ics"'
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "-", info.ref)[:64]
+    response.headers["Content-Disposition"] = f'inline; filename="{info.kind}-{safe}.ics"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -131,9 +133,15 @@ def _page_of(kind: str, ref: str) -> str:
 @bp.post("/feeds")
 @requires("publish")
 def create_feed() -> ResponseReturnValue:
-    kind, ref = request.form.get("kind", ""), request.form.get("ref", "")
+    kind, ref = request.form.get("kind", ""), request.form.get("ref", "").strip()
     if kind not in FEED_KINDS:
         raise BadRequestError(g.tr("feed_bad_kind"))
+    if kind == "commune":
+        from webui.communes import find_commune
+
+        find_commune(ref)  # 404 for a commune no dataset has
+    elif ref not in vehicles_of(_published()[0]):
+        raise NotFoundError(g.tr("vehicle_unknown", vehicle=ref))
     user = current_user()
     assert user is not None
     try:

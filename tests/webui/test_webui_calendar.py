@@ -127,6 +127,8 @@ def test_a_vehicle_feed_has_every_visit_of_its_trips(
     assert len({str(e["uid"]) for e in events}) == len(events)
     assert client.get("/vehicles/no-such-vehicle").status_code == 404
     assert client.post("/feeds", data={"kind": "road", "ref": "x"}).status_code == 400
+    assert client.post("/feeds", data={"kind": "vehicle", "ref": "nope"}).status_code == 404
+    assert client.post("/feeds", data={"kind": "commune", "ref": "99999"}).status_code == 404
 
 
 def _poster_text(pdf: bytes) -> str:
