@@ -172,14 +172,25 @@ def revoke_feed(token_id: int) -> ResponseReturnValue:
 # --- poster and vehicle page ---------------------------------------------------------------
 
 
+def _since(text: str | None) -> dt.date:
+    """``?since=YYYY-MM-DD``, else today in Vietnam."""
+    if not text:
+        return dt.datetime.now(TZ).date()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise BadRequestError(g.tr("tt_bad_since", value=text[:40])) from None
+
+
 @bp.get("/communes/<code>/timetable.pdf")
 def poster(code: str) -> ResponseReturnValue:
-    """The commune's A4 timetable poster (with the QR code of its newest feed, if any)."""
+    """The commune's A4 timetable poster: its visits from today (``?since=``) on, with the
+    QR code of its newest feed, if any."""
     from webui.communes import find_commune
 
     lib = find_commune(code)
     plans, profiles = _published()
-    visits = timetable(plans, commune_code=code)
+    visits = timetable(plans, commune_code=code, since=_since(request.args.get("since")))
     with database().read() as s:
         tokens = calendar.tokens(s, kind="commune", ref=code)
     library = ", ".join(dict.fromkeys(v.depot_name for v in visits))

@@ -163,10 +163,17 @@ def test_poster_matches_golden_file(runs_dir: Path) -> None:
 
 def test_the_web_poster_speaks_the_page_language(client: FlaskClient, published: str) -> None:
     for lang, words in (("vi", "LỊCH XE THƯ VIỆN LƯU ĐỘNG"), ("en", "MOBILE LIBRARY TIMETABLE")):
-        response = client.get(f"/communes/{COMMUNE}/timetable.pdf?lang={lang}")
+        response = client.get(f"/communes/{COMMUNE}/timetable.pdf?lang={lang}"
+                              "&since=2026-12-01")
         assert response.status_code == 200 and response.mimetype == "application/pdf"
         text = _poster_text(response.data)
         assert words in text and "Xã Lũng Cú" in text and published in text
+        assert "13:30–15:30" in text
+    # a poster shows the visits to come (from today by default): none after the cycle
+    later = _poster_text(client.get(
+        f"/communes/{COMMUNE}/timetable.pdf?since=2026-12-08&lang=vi").data)
+    assert "13:30" not in later and "Chưa có lịch xe đến xã" in later
+    assert client.get(f"/communes/{COMMUNE}/timetable.pdf?since=7/12").status_code == 400
 
 
 def test_annual_report_page_pdf_and_xlsx(client: FlaskClient, published: str,
