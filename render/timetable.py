@@ -58,6 +58,7 @@ class PosterContext:
     contact: str = ""
     feed_url: str | None = None
     printed_on: dt.date | None = None
+    commune_contact: str = ""  # the commune library's own contact, when known
 
 
 # --- what a visit brings, in words -----------------------------------------------------------
@@ -159,6 +160,8 @@ def poster_pdf(visits: Sequence[TimetableVisit], context: PosterContext, *,
     contact_lines = [f"<b>{escape(_('tt_contact'))}</b>: {escape(context.library)}"]
     if context.contact:
         contact_lines.append(escape(context.contact))
+    if context.commune_contact:
+        contact_lines.append(escape(_("tt_commune_contact", contact=context.commune_contact)))
     phones = dict.fromkeys((v.vehicle_name, v.vehicle_phone) for v in visits if v.vehicle_phone)
     contact_lines += [escape(_("tt_vehicle_phone", vehicle=name, phone=phone))
                       for name, phone in phones]

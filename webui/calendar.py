@@ -197,7 +197,9 @@ def poster(code: str) -> ResponseReturnValue:
     context = PosterContext(code, lib.row.name, library or g.tr("tt_library"),
                             contact=current_app.config.get("LIBRARY_CONTACT") or "",
                             feed_url=feed_url(tokens[0]) if tokens else None,
-                            printed_on=dt.datetime.now(TZ).date())
+                            printed_on=dt.datetime.now(TZ).date(),
+                            commune_contact=(lib.row.edited.values.contact or ""
+                                             if lib.row.edited else ""))
     pdf = poster_pdf(visits, context, profile=profiles.get(code), lang=g.lang)
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="lich-xe-{code}.pdf"'

@@ -145,7 +145,8 @@ def test_poster_matches_golden_file(runs_dir: Path) -> None:
     context = PosterContext(COMMUNE, "Xã Lũng Cú", "Thư viện tỉnh Hà Giang",
                             contact="Điện thoại: 0219 3866 000",
                             feed_url="https://thuvien.example.vn/feeds/abc.ics",
-                            printed_on=dt.date(2026, 12, 1))
+                            printed_on=dt.date(2026, 12, 1),
+                            commune_contact="Chị Giàng Thị Mai, 0912 000 111")
     text = _poster_text(poster_pdf(visits, context, profile=profile, lang="vi"))
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(text, encoding="utf-8")
