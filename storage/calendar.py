@@ -101,10 +101,13 @@ def feed_of(session: Session, token: str) -> TokenInfo | None:
     return _info(record) if record is not None else None
 
 
-def published_plans(session: Session, *, newest_only: bool = False) -> list[PublishedPlan]:
+def published_plans(session: Session, *, newest_only: bool = False,
+                    unreadable: list[str] | None = None) -> list[PublishedPlan]:
     """Every published version's plan, or (``newest_only``) the newest version's of each
-    series, what timetables show; a record that cannot be read is an
-    :class:`~storage.errors.InvalidRecordError` naming the version."""
+    series, what timetables show. A record that cannot be read is an
+    :class:`~storage.errors.InvalidRecordError` naming the version, unless the caller passes
+    an ``unreadable`` list: then its message is added there and the version left out (a
+    page about one commune keeps working; the caller says what was left out)."""
     query = select(PlanVersion).order_by(PlanVersion.series, PlanVersion.number)
     if newest_only:
         newest = (select(PlanVersion.series, func.max(PlanVersion.number).label("number"))
@@ -113,8 +116,14 @@ def published_plans(session: Session, *, newest_only: bool = False) -> list[Publ
                            & (PlanVersion.number == newest.c.number))
     out = []
     for version in session.scalars(query):
-        plan = parse_plan_text(version.plan_json,
-                               file=f"version {version_key(version.series, version.number)}")
+        try:
+            plan = parse_plan_text(version.plan_json, file=f"version "
+                                   f"{version_key(version.series, version.number)}")
+        except InvalidRecordError as exc:
+            if unreadable is None:
+                raise
+            unreadable.append(str(exc))
+            continue
         out.append(PublishedPlan(version.series, version.number, plan))
     return out
 

@@ -61,9 +61,19 @@ class TimetableRow:
     brings: str
 
 
-def _published() -> tuple[list[PublishedPlan], dict[str, CommuneProfile]]:
+def _published(unreadable: list[str] | None = None
+               ) -> tuple[list[PublishedPlan], dict[str, CommuneProfile]]:
+    """The plans in force and the commune profiles; a version whose record cannot be read
+    is left out (and logged), its message added to ``unreadable`` when given."""
+    problems: list[str] = []
     with database().read() as s:
-        return calendar.published_plans(s, newest_only=True), batches.profiles(s)
+        plans, profiles = (calendar.published_plans(s, newest_only=True, unreadable=problems),
+                           batches.profiles(s))
+    for problem in problems:
+        log.error("timetables: a published version left out: %s", problem)
+    if unreadable is not None:
+        unreadable += problems
+    return plans, profiles
 
 
 def _rows(visits: list[TimetableVisit], profiles: dict[str, CommuneProfile]
@@ -87,9 +97,11 @@ def _tokens(kind: str, ref: str) -> list[tuple[TokenInfo, str]]:
 
 def commune_timetable(code: str) -> dict[str, Any]:
     """What the commune page shows of its timetable (``_timetable.html``)."""
-    plans, profiles = _published()
+    unreadable: list[str] = []
+    plans, profiles = _published(unreadable)
     visits = timetable(plans, commune_code=code)
     return {"kind": "commune", "ref": code, "rows": _rows(visits, profiles),
+            "unreadable": unreadable,
             "tokens": _tokens("commune", code),
             "poster_url": url_for("calendar.poster", code=code, lang=g.lang)}
 
@@ -208,13 +220,15 @@ def poster(code: str) -> ResponseReturnValue:
 
 @bp.get("/vehicles/<vehicle_id>")
 def vehicle_page(vehicle_id: str) -> ResponseReturnValue:
-    plans, profiles = _published()
+    unreadable: list[str] = []
+    plans, profiles = _published(unreadable)
     names = vehicles_of(plans)
     if vehicle_id not in names:
         raise NotFoundError(g.tr("vehicle_unknown", vehicle=vehicle_id))
     rows = _rows(timetable(plans, vehicle_id=vehicle_id), profiles)
     return render_template("vehicle.html", vehicle_id=vehicle_id, name=names[vehicle_id],
                            tt={"kind": "vehicle", "ref": vehicle_id, "rows": rows,
+                               "unreadable": unreadable,
                                "tokens": _tokens("vehicle", vehicle_id), "poster_url": None})
 
 
