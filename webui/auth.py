@@ -1,12 +1,14 @@
 """Users, login and permissions.
 
 Four roles, each a set of permissions (:data:`PERMISSIONS`): a *dispatcher* solves, edits
-and publishes; a *planner* manages scenarios, solves and compares plans; a *driver* reads the
-published plans and their route sheets and records visit outcomes; a *viewer* reads. Every
-page but the login page and static files needs a logged-in user; views declare what they
-need with :func:`requires`, and views of blueprints that do not (the plan, sheet and job
-pages) get the permission of :data:`BLUEPRINT_PERMISSIONS`; a view nobody declared needs
-``read`` to look and ``edit`` to change anything. Passwords are stored as werkzeug hashes.
+and publishes; a *planner* manages scenarios, solves and compares plans; a *driver* reads
+the published plans and their route sheets and records visit outcomes; a *viewer* reads.
+Every page but the login page, static files and the calendar feeds (whose address carries a
+revocable token: calendar apps cannot log in; :mod:`webui.calendar`) needs a logged-in user;
+views declare what they need with :func:`requires`, and views of blueprints that do not (the
+plan, sheet and job pages) get the permission of :data:`BLUEPRINT_PERMISSIONS`; a view
+nobody declared needs ``read`` to look and ``edit`` to change anything. Passwords are stored
+as werkzeug hashes.
 
 Flask's signed session cookie holds a random session token (and the CSRF token); the
 session itself is kept in the database (:mod:`storage.sessions`) and checked on every
