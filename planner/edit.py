@@ -118,7 +118,8 @@ def edit_context(folder: Path) -> EditContext:
         raise EditContextMissing(MATRICES_FILE, str(Path(folder) / MATRICES_FILE),
                                  "the travel matrices of this plan are not prepared yet")
     problem = build_problem(scenario, profiles=matrices.profiles,
-                            time_s=dict(matrices.time_s), distance_m=dict(matrices.distance_m))
+                            time_s=dict(matrices.time_s), distance_m=dict(matrices.distance_m),
+                            periods=matrices.periods)
     return EditContext(scenario, scenario_file, matrices.places, problem)
 
 
