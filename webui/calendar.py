@@ -32,7 +32,10 @@ from render.i18n import Translator
 from render.timetable import PosterContext, feed_ics, hours_text, offer_text, poster_pdf
 from render.yearreport import (
     commune_table,
+    coverage_chart_png,
     group_table,
+    languages_chart_png,
+    months_chart_png,
     report_pdf,
     report_xlsx,
     summary_rows,
@@ -254,7 +257,7 @@ def _report(year: int) -> Any:
 def report_page() -> ResponseReturnValue:
     year = _year(request.args.get("year", dt.datetime.now(TZ).year))
     report = _report(year)
-    return render_template("report.html", report=report, year=year,
+    return render_template("report.html", report=report, year=year, charts=list(CHARTS),
                            summary=summary_rows(report, g.lang),
                            communes=commune_table(report, g.lang),
                            by_language=group_table(report.languages, g.lang, kind="language"),
@@ -276,6 +279,19 @@ def report_file(year: int, fmt: str) -> ResponseReturnValue:
     response.headers["Content-Disposition"] = (
         f'attachment; filename="bao-cao-{year}.{fmt}"')
     return response
+
+
+CHARTS = {"months": months_chart_png, "coverage": coverage_chart_png,
+          "languages": languages_chart_png}
+
+
+@bp.get("/reports/<int:year>/chart-<name>.png")
+def report_chart(year: int, name: str) -> ResponseReturnValue:
+    """A chart of the report (the ones its PDF prints), for its page."""
+    year = _year(year)
+    if name not in CHARTS:
+        raise NotFoundError(g.tr("report_bad_format", fmt=name))
+    return Response(CHARTS[name](_report(year), g.lang), mimetype="image/png")
 
 
 def init_app(app: Flask) -> None:

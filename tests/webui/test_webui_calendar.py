@@ -185,6 +185,10 @@ def test_annual_report_page_pdf_and_xlsx(client: FlaskClient, published: str,
             "vehicle_id": van.vehicle_id, "stop_seq": seq, "status": status}).status_code == 303
     page = client.get("/reports?year=2026").get_data(as_text=True)
     assert "Báo cáo năm 2026" in page and 'id="report-communes"' in page
+    chart = client.get("/reports/2026/chart-months.png")
+    assert chart.status_code == 200 and chart.data.startswith(b"\x89PNG")
+    assert "/reports/2026/chart-months.png" in page
+    assert client.get("/reports/2026/chart-pie.png").status_code == 404
     assert published in page
     pdf = client.get("/reports/2026.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
