@@ -10,7 +10,10 @@ folders, one module per concept, each function taking the caller's session.
 - :mod:`.plans`: registered plan folders, published versions, visit outcomes;
 - :mod:`.libraries`: edited values of commune libraries and their history;
 - :mod:`.closures`: road closures;
-- :mod:`.jobs`: background solve jobs, as their workers report them.
+- :mod:`.jobs`: background solve jobs, as their workers report them;
+- :mod:`.calendar`: the revocable tokens of calendar feeds, and the published plans that
+  timetables read;
+- :mod:`.reports`: the records of the annual report (outcomes, batch moves).
 
 Independent of Flask: ``storage`` may use :mod:`planner`, never ``webui``, ``render`` or
 ``cli``.
