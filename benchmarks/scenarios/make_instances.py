@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -236,6 +237,35 @@ def specs() -> list[Spec]:
     ]
 
 
+class _Dumper(yaml.SafeDumper):
+    """Codes, clock times and dates in quotes, as the scenario schema asks of people."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "'" if re.fullmatch(r"[0-9:.+-]+", value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _dump(value: Any, **kw: Any) -> str:
+    return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, **kw)
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    """The scenario as YAML, one line per stop and per hand-on."""
+    text = ""
+    for key, value in data.items():
+        if key in ("stops", "transfers"):
+            text += f"{key}:\n" + "".join(
+                f"  - {_dump(item, default_flow_style=True, width=10**6).strip()}\n"
+                for item in value)
+        else:
+            text += _dump({key: value}, width=100)
+    return text
+
+
 def write_instances(out: Path = INSTANCES) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -246,7 +276,6 @@ def write_instances(out: Path = INSTANCES) -> list[Path]:
         path = out / f"{name}.yaml"
         head = (f"# Benchmark instance {name} (benchmarks/scenarios, issue 12), written by\n"
                 "# `python -m benchmarks.scenarios make-instances`; see SOURCES.md beside it.\n")
-        path.write_text(head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False,
-                                              width=100), encoding="utf-8")
+        path.write_text(head + to_yaml(data), encoding="utf-8")
         written.append(path)
     return written

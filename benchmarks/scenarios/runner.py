@@ -404,6 +404,11 @@ def main(argv: list[str] | None = None) -> int:
           "against the reference's at the same served count; t_first = seconds into the solve "
           "to the first plan serving as many; check = planner check findings")
     print(table(runs))
+    for r in runs:
+        for finding in r.findings[:5]:
+            print(f"  {r.instance} {r.method}: {finding}")
+        if len(r.findings) > 5:
+            print(f"  {r.instance} {r.method}: … {len(r.findings) - 5} more (in the JSON)")
     print()
     print(summary(runs))
     print(f"\nresults: {json_path}, {csv_path}")
