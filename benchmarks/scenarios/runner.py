@@ -26,7 +26,8 @@ Methods:
 
 ``--make-best-known`` runs the product at 10x over 3 seeds and the baseline at 10x, and
 writes each instance's best plan without findings to its best-known file when it beats the
-one there (:mod:`benchmarks.scenarios.bestknown`).
+one there (:mod:`benchmarks.scenarios.bestknown`); ``--update-best-known`` does the same
+with the plans of an ordinary run, so a better plan found later by any method replaces one.
 """
 
 from __future__ import annotations
@@ -307,6 +308,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     help="product at 10x over --seeds seeds and the baseline at 10x; write a "
                          "best-known file where the best plan beats the one on file")
     ap.add_argument("--seeds", type=int, default=3, help="seeds for --make-best-known")
+    ap.add_argument("--update-best-known", action="store_true",
+                    help="write a run's plan to the best-known file where it beats the one "
+                         "there (any method; the file names it)")
     ap.add_argument("--src", type=Path, default=data.DEFAULT_SRC,
                     help="staged geodata sources, to build a missing benchmark dataset")
     args = ap.parse_args(argv)
@@ -367,7 +371,7 @@ def _run_files(args: argparse.Namespace, files: list[Path], command: str) -> lis
                   f"{len(run.findings)} findings, {run.wall_s} s {run.error}", flush=True)
             mine.append(run)
         compare(mine, bestknown.read(args.best_known, path.stem))
-        if args.make_best_known:
+        if args.make_best_known or args.update_best_known:
             good = sorted((r for r in mine if r.ok), key=Run.key)
             if good:
                 entry = best_known_entry(good[0], command)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.scenarios import bestknown
+from benchmarks.scenarios import bestknown, data, make_instances
 from benchmarks.scenarios.bestknown import BestKnown
 from benchmarks.scenarios.runner import (
     BASELINE,
@@ -103,3 +103,23 @@ def test_the_runner_solves_audits_and_keeps_best_known_plans(tmp_path: Path) -> 
         assert r["gap_pct"] is None
     rows = (out / "run.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) == 2 and rows[0].startswith("instance,stops,method")
+
+
+def test_a_missing_benchmark_dataset_says_how_to_build_it(tmp_path: Path) -> None:
+    with pytest.raises(data.BenchDataError, match=r"benchmarks\.scenarios build --src"):
+        data.ensure({"tuyen_quang_core"}, src=tmp_path / "no-sources", data_dir=tmp_path)
+    data.ensure({"ha_giang", "cao_bang"}, src=tmp_path / "no-sources", data_dir=tmp_path)
+    assert not any(tmp_path.iterdir())  # embedded datasets need nothing built
+
+
+def test_the_committed_instances_are_what_their_rules_write(tmp_path: Path) -> None:
+    """The instances on the embedded datasets read the same as `make-instances` writes them
+    (the Tuyên Quang ones need the built dataset and are left to the maintainer's run)."""
+    specs = [s for s in make_instances.specs() if s.network != "tuyen_quang_core"]
+    for spec in specs:
+        written = make_instances.to_yaml(make_instances.scenario_of(spec))
+        committed = (INSTANCES / f"{spec.name}.yaml").read_text(encoding="utf-8")
+        assert committed.endswith(written), spec.name
+    default = make_instances.to_yaml(make_instances.default_scenario())
+    assert (INSTANCES / "hg-12-remote-5d.yaml").read_text(encoding="utf-8").endswith(default)
+    assert len(list(INSTANCES.glob("*.yaml"))) == len(make_instances.specs()) + 1 >= 8
