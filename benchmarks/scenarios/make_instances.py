@@ -180,9 +180,9 @@ def specs() -> list[Spec]:
     return [
         Spec("hg-20-near-1d", "Hà Giang: 20 communes near the library in one day, 4 vehicles",
              "ha_giang", [HA_GIANG],
-             [vehicle("truck", "truck", hg, 60, days=1, breaks=True),
-              vehicle("van", "van", hg, 32, days=1, count=2, breaks=True),
-              vehicle("moto", "motorbike", hg, 6, days=1, breaks=True)],
+             [vehicle("truck", "truck", hg, 60, days=1, breaks=True, caps=False),
+              vehicle("van", "van", hg, 32, days=1, count=2, breaks=True, caps=False),
+              vehicle("moto", "motorbike", hg, 6, days=1, breaks=True, caps=False)],
              days=1, pick="nearest", n=20, service_minutes=60),
         Spec("hg-40-lodging-3d", "Hà Giang: 40 remote communes over 3 days, lodging limits, "
              "daily driving caps, hand-ons", "ha_giang", [HA_GIANG],
