@@ -258,6 +258,13 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
                            earliest=earliest, next_depart=next_depart)
         if last.feasible:
             return last
+        if not_before is not None:
+            # the solver's times with its nights on the road: the earliest schedule may
+            # set out days too early and wait longer than a trip may last
+            on_road = _time_route(problem, k, list(stops), stay=False, not_before=not_before,
+                                  blocks=blocks, earliest=earliest, next_depart=next_depart)
+            if on_road.feasible:
+                return on_road
         fallback = fallback or last
     assert fallback is not None
     return fallback

@@ -257,8 +257,15 @@ def time_solution(problem: RoutingProblem, raw: RawSolution) -> list[RouteTiming
     follow_solver = problem.lodging is not None or any(v.drive_cap_binds or v.breaks
                                                         for v in problem.vehicles)
     hints = raw.starts if follow_solver and raw.starts else None
-    return time_trips(problem, raw.routes, hints=hints,
-                      breaks=raw.breaks if raw.breaks else None)
+    breaks = raw.breaks if raw.breaks else None
+    timings = time_trips(problem, raw.routes, hints=hints, breaks=breaks)
+    if hints is None and raw.starts and not all(t.feasible for t in timings):
+        # an earliest schedule may set out days before the solver did and wait at a market
+        # day longer than a trip may last: the solver's times then guide it
+        guided = time_trips(problem, raw.routes, hints=raw.starts, breaks=breaks)
+        if sum(not t.feasible for t in guided) < sum(not t.feasible for t in timings):
+            return guided
+    return timings
 
 
 __all__ = ["ITERATED_LOCAL_SEARCH", "RawSolution", "SolverParams", "VisitConstraints",

@@ -207,3 +207,24 @@ def test_copies_of_a_vehicle_are_numbered_and_left_without_a_driver() -> None:
     base = s.vehicles[0].name
     assert names == [f"{base} · 1", f"{base} · 2"]
     assert [r.driver for r in plan.routes[:2]] == ["", ""]
+
+
+def test_a_late_market_day_is_timed_as_the_solver_planned_it_not_days_too_early() -> None:
+    """The earliest schedule would leave on Monday, serve the first commune and wait at the
+    second's Friday market longer than a trip may last (two days); the plan follows the
+    solver's service starts instead (found on the real-scenario benchmark, tq-80)."""
+    from planner.solution import RawSolution
+    from planner.solve import time_solution
+
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 5})
+    data["stops"][1]["time_windows"] = [{"start": "07:00", "end": "11:00", "weekdays": ["fri"]}]
+    s = parse_scenario(data)
+    p = line_problem(s, HOURS)
+    day = 86_400
+    raw = RawSolution(routes=((1, 2),), objective=0, status="SUCCESS", wall_s=0.0,
+                      starts=((3 * day + 14 * H, 4 * day + 7 * H),))
+    (timing,) = time_solution(p, raw)
+    assert timing.feasible
+    assert [v.start_s for v in timing.visits] == [3 * day + 14 * H, 4 * day + 7 * H]
+    plan, _ = plan_for(s, p, [[1, 2]], not_before=raw.starts)
+    assert check_plan(s, p, plan) == []
