@@ -1,11 +1,12 @@
 """Sweeps on Dask distributed: the only module that imports Dask.
 
-:func:`run_distributed` submits one task per variant to a Dask cluster: a
-:class:`~distributed.LocalCluster` of worker processes on this machine by default, or the
-scheduler at ``tcp://HOST:8786`` of a real cluster (the same code path: a client, futures,
-``retries=1``). A task that raises is retried once (on any worker) and then reported as
-failed without stopping the others; a worker that dies is replaced by the cluster and its
-task resubmitted by the scheduler.
+:class:`DaskEngine` holds a client of a Dask cluster: a :class:`~distributed.LocalCluster` of
+worker processes on this machine by default, or the scheduler at ``tcp://HOST:8786`` of a
+real cluster (the same code path: a client, futures, ``retries=1``). :meth:`DaskEngine.run`
+submits one task per variant; a task that raises is retried once (on any worker) and then
+reported as failed without stopping the others; a worker that dies is replaced by the
+cluster and its task resubmitted by the scheduler. One engine runs several batches (fleet
+sizing solves one batch per fleet size) on the same workers.
 
 Dask's worker processes are daemonic and cannot start child processes, so every variant
 solves with one search process (:meth:`planner.sweep.Variant.scenario` sets
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from planner.sweep import (
     Progress,
@@ -35,32 +37,56 @@ log = logging.getLogger(__name__)
 RETRIES = 1
 
 
-def run_distributed(variants: Sequence[Variant], solver: VariantSolver = solve_cycle, *,
-                    name: str = "sweep", scheduler: str | None = None, n_workers: int = 2,
-                    on_progress: Progress | None = None) -> SweepRun:
-    """Solve ``variants`` on Dask: a LocalCluster of ``n_workers`` processes, or the
-    scheduler at ``scheduler``; results in the order of ``variants``."""
-    from distributed import Client, LocalCluster, as_completed
+class DaskEngine:
+    """A Dask client (and the LocalCluster it started, if any) for the sweeps of a run."""
 
-    t0 = time.perf_counter()
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster)
-        engine = f"dask LocalCluster, {n_workers} workers"
-    else:
-        client = Client(scheduler)
-        engine = f"dask {scheduler}"
-    try:
-        workers = len(client.scheduler_info().get("workers", {}))
-        futures = [client.submit(solver, v, retries=RETRIES, pure=False,
-                                 key=f"variant-{i}-{v.key}")
+    def __init__(self, *, scheduler: str | None = None, n_workers: int = 2) -> None:
+        self.scheduler = scheduler
+        self.n_workers = n_workers
+        self._cluster: Any = None
+        self._client: Any = None
+
+    def __enter__(self) -> DaskEngine:
+        from distributed import Client, LocalCluster
+
+        if self.scheduler is None:
+            self._cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1,
+                                         processes=True, dashboard_address=None,
+                                         silence_logs=logging.ERROR)
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(self.scheduler, timeout=30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    @property
+    def description(self) -> str:
+        if self.scheduler is None:
+            return f"dask LocalCluster, {self.n_workers} workers"
+        return f"dask {self.scheduler}"
+
+    @property
+    def workers(self) -> int:
+        return len(self._client.scheduler_info().get("workers", {}))
+
+    def run(self, variants: Sequence[Variant], solver: VariantSolver = solve_cycle, *,
+            name: str = "sweep", on_progress: Progress | None = None) -> SweepRun:
+        """Solve ``variants`` on the cluster; results in the order of ``variants``."""
+        from distributed import as_completed
+
+        t0 = time.perf_counter()
+        stamp = time.time_ns()
+        futures = [self._client.submit(solver, v, retries=RETRIES, pure=False,
+                                       key=f"variant-{stamp}-{i}-{v.key}")
                    for i, v in enumerate(variants)]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[VariantResult | None] = [None] * len(variants)
-        done = 0
-        for future in as_completed(futures):
+        for done, future in enumerate(as_completed(futures), start=1):
             i = index[future.key]
             if future.status == "finished":
                 result: VariantResult = future.result()
@@ -70,12 +96,19 @@ def run_distributed(variants: Sequence[Variant], solver: VariantSolver = solve_c
                             RETRIES + 1, error)
                 result = failed_result(variants[i], error, attempts=RETRIES + 1)
             results[i] = result
-            done += 1
             if on_progress is not None:
                 on_progress(done, len(variants), result)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-    return SweepRun(name, tuple(r for r in results if r is not None),
-                    round(time.perf_counter() - t0, 3), engine, workers)
+        return SweepRun(name, tuple(r for r in results if r is not None),
+                        round(time.perf_counter() - t0, 3), self.description, self.workers)
+
+
+def run_distributed(variants: Sequence[Variant], solver: VariantSolver = solve_cycle, *,
+                    name: str = "sweep", scheduler: str | None = None, n_workers: int = 2,
+                    on_progress: Progress | None = None) -> SweepRun:
+    """Solve ``variants`` on Dask (see :class:`DaskEngine`), the cluster's start included in
+    the time."""
+    t0 = time.perf_counter()
+    with DaskEngine(scheduler=scheduler, n_workers=n_workers) as engine:
+        run = engine.run(variants, solver, name=name, on_progress=on_progress)
+    return SweepRun(run.name, run.results, round(time.perf_counter() - t0, 3), run.engine,
+                    run.workers)
