@@ -608,6 +608,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--library", default=None,
                    help="library_id to rank from (default: the dataset's first library)")
     p.set_defaults(func=_cmd_communes)
+    from cli.sweeps import add_parsers
+    add_parsers(sub)
     return parser
 
 

@@ -49,6 +49,10 @@ class DaskEngine:
     def __enter__(self) -> DaskEngine:
         from distributed import Client, LocalCluster
 
+        # distributed logs every worker's start and stop at INFO on import; keep the
+        # command's output to what the user asked for unless they asked for INFO
+        if logging.getLogger().getEffectiveLevel() > logging.INFO:
+            logging.getLogger("distributed").setLevel(logging.ERROR)
         if self.scheduler is None:
             self._cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1,
                                          processes=True, dashboard_address=None,

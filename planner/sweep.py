@@ -89,7 +89,7 @@ class ProvincesSpec(_Model):
 
 
 class SweepSpec(_Model):
-    sweep_version: Literal[1] = SWEEP_VERSION
+    sweep_version: Literal[1] = 1
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = ""
     scenarios: tuple[str, ...] = ()
@@ -459,6 +459,24 @@ def run_sequential(variants: Sequence[Variant], solver: VariantSolver = solve_cy
     return SweepRun(name, tuple(out), round(time.perf_counter() - t0, 3), "sequential", 1)
 
 
+class SequentialEngine:
+    """The engine of the sequential baseline, with the interface of
+    :class:`planner._dask.DaskEngine` (a context manager whose :meth:`run` solves a batch)."""
+
+    description = "sequential"
+    workers = 1
+
+    def __enter__(self) -> SequentialEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def run(self, variants: Sequence[Variant], solver: VariantSolver = solve_cycle, *,
+            name: str = "sweep", on_progress: Progress | None = None) -> SweepRun:
+        return run_sequential(variants, solver, name=name, on_progress=on_progress)
+
+
 # ---------------------------------------------------------------------------------------------
 # comparison
 
@@ -501,7 +519,8 @@ def speedup(sequential_s: float, parallel_s: float) -> float:
     return sequential_s / parallel_s if parallel_s > 0 else math.nan
 
 
-__all__ = ["Axes", "Base", "PeakMemory", "SweepError", "SweepRun", "SweepSpec", "Variant",
+__all__ = ["Axes", "Base", "PeakMemory", "SequentialEngine", "SweepError", "SweepRun",
+           "SweepSpec", "Variant",
            "VariantResult", "VariantSolver", "bases_of", "expand", "failed_result",
            "fleet_data", "fleet_label", "load_sweep", "read_sweep", "run_sequential",
            "share_of", "solve_cycle", "speedup"]
