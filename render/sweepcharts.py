@@ -29,16 +29,16 @@ TARGET_COLOURS = ("#6a9f3b", "#d17a22", "#b33a3a")
 
 def _png(fig: Figure) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", pad_inches=0.15)
     return buf.getvalue()
 
 
 def _targets(ax: Any, font: FontProperties, _: Translator) -> None:
     for t, colour in zip(PROGRAMME_TARGETS, TARGET_COLOURS, strict=False):
         ax.axhline(t.share * 100, color=colour, linestyle="--", linewidth=1)
-        ax.text(1.0, t.share * 100, " " + _("sweep_chart_target", share=f"{t.share:.0%}",
-                                           year=t.year),
-                transform=ax.get_yaxis_transform(), va="center", ha="left", color=colour,
+        ax.text(0.005, t.share * 100 + 1, _("sweep_chart_target", share=f"{t.share:.0%}",
+                                            year=t.year),
+                transform=ax.get_yaxis_transform(), va="bottom", ha="left", color=colour,
                 fontproperties=font, fontsize=8)
 
 
@@ -47,9 +47,9 @@ def _bars(labels: Sequence[str], shares: Sequence[float], costs: Sequence[float 
     _ = Translator(lang)
     font = FontProperties(fname=str(FONT_REGULAR_FILE))
     width = max(6.0, 0.55 * len(labels) + 2.5)
-    fig = Figure(figsize=(width, 4.6), facecolor="white")
+    fig = Figure(figsize=(width, 3.6), facecolor="white")
     FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.09, 0.34, 0.74, 0.56))
+    ax = fig.add_axes((0.1, 0.1, 0.8, 0.8))
     x = list(range(len(labels)))
     ax.bar(x, [s * 100 for s in shares], color=COVERAGE_COLOUR, width=0.6,
            label=_("sweep_chart_coverage"))
@@ -67,7 +67,6 @@ def _bars(labels: Sequence[str], shares: Sequence[float], costs: Sequence[float 
                      color=COST_COLOUR)
         cost_ax.set_ylim(bottom=0)
         cost_ax.set_ylabel(_("sweep_chart_cost"), fontproperties=font, color=COST_COLOUR)
-        cost_ax.yaxis.set_label_coords(1.16, 0.5)
     return _png(fig)
 
 
@@ -75,7 +74,10 @@ def sweep_chart_png(results: Sequence[VariantResult], *, lang: str, title: str) 
     """Each variant's coverage (bars, against the targets) and cost (points, million VND);
     a failed variant shows no bar and no point."""
     costs = [r.kpi().cost_vnd if r.ok else None for r in results]
-    return _bars([r.key for r in results], [share_of(r) for r in results], costs,
+    bases = {r.base for r in results}
+    labels = [r.key.removeprefix(r.base + "_") if len(bases) == 1 and r.key != r.base
+              else r.key for r in results]
+    return _bars(labels, [share_of(r) for r in results], costs,
                  title=title, xlabel=Translator(lang)("sweep_chart_variant"), lang=lang)
 
 
