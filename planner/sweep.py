@@ -96,6 +96,8 @@ class SweepSpec(_Model):
     provinces: ProvincesSpec | None = None
     time_limit_s: float = Field(default=10.0, gt=0, le=3600)
     seed: int = Field(default=0, ge=0)
+    # stop each search after this many improving solutions (reproducible sweeps and tests)
+    solution_limit: int | None = Field(default=None, ge=1)
     axes: Axes = Axes()
     variants: tuple[ExplicitVariant, ...] = ()
 
@@ -121,6 +123,7 @@ class Variant:
     file: str
     time_limit_s: float
     seed: int = 0
+    solution_limit: int | None = None
 
     def scenario(self) -> Scenario:
         """The variant's scenario, validated (with ``solver.workers: 1``)."""
@@ -231,8 +234,8 @@ def fleet_data(data: dict[str, Any], fleet: Mapping[str, int], *, file: str,
 
 
 def expand(spec: SweepSpec, bases: Sequence[Base], *, file: str) -> list[Variant]:
-    """One variant per base and combination of the axes' values, then the explicit ones
-    (each on every base); every variant validated now, so a bad value stops the sweep before
+    """One variant per base and combination of the axes' values (the base as it is when no
+    axis is given), then the explicit ones (each on every base); every variant validated now, so a bad value stops the sweep before
     anything is solved."""
     axes = spec.axes
     lists: list[list[tuple[str, str, Any]]] = []
@@ -246,6 +249,7 @@ def expand(spec: SweepSpec, bases: Sequence[Base], *, file: str) -> list[Variant
         lists.append([("closures", c.name, c) for c in axes.closures])
     combos = list(itertools.product(*lists))
     out: list[Variant] = []
+    where: dict[str, str] = {}  # variant key -> what in the sweep file made it
     for base in bases:
         for combo in combos:
             data = base.data
@@ -256,11 +260,14 @@ def expand(spec: SweepSpec, bases: Sequence[Base], *, file: str) -> list[Variant
             key = "_".join([base.label, *(labels[a] for a, _, _ in combo)]) if combo \
                 else base.label
             out.append(Variant(key, base.label, labels, data, base.file, spec.time_limit_s,
-                               spec.seed))
-        for ev in spec.variants:
-            out.append(Variant(f"{base.label}_{ev.name}", base.label, {"variant": ev.name},
+                               spec.seed, spec.solution_limit))
+            where[key] = "axes (" + ", ".join(f"{a}={lab}" for a, lab, _ in combo) + ")"
+        for j, ev in enumerate(spec.variants):
+            key = f"{base.label}_{ev.name}"
+            out.append(Variant(key, base.label, {"variant": ev.name},
                                _deep_merge(base.data, ev.set), base.file, spec.time_limit_s,
-                               spec.seed))
+                               spec.seed, spec.solution_limit))
+            where[key] = f"variants[{j}].set"
     if len(out) > MAX_VARIANTS:
         raise SweepError([Problem(file, "axes", len(out), f"more than {MAX_VARIANTS} variants",
                                   "split the sweep into several files")])
@@ -272,8 +279,9 @@ def expand(spec: SweepSpec, bases: Sequence[Base], *, file: str) -> list[Variant
     for v in out:
         try:
             v.scenario()
-        except ScenarioError as exc:
-            problems += exc.problems
+        except ScenarioError as exc:  # named in the sweep file, with the base scenario's file
+            problems += [Problem(file, f"{where[v.key]} on {v.file}: {p.field}", p.value,
+                                 p.message, p.fix) for p in exc.problems]
     if problems:
         raise SweepError(problems)
     return out
@@ -396,7 +404,8 @@ def solve_cycle(variant: Variant) -> VariantResult:
     t0 = time.perf_counter()
     with PeakMemory() as mem:
         solved = solve_scenario(scenario, scenario_file=variant.file,
-                                time_limit_s=variant.time_limit_s, seed=variant.seed)
+                                time_limit_s=variant.time_limit_s, seed=variant.seed,
+                                solution_limit=variant.solution_limit)
     plan = solved.plan
     return VariantResult(
         key=variant.key, base=variant.base, axes=variant.axes, status="ok",
