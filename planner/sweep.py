@@ -235,8 +235,8 @@ def fleet_data(data: dict[str, Any], fleet: Mapping[str, int], *, file: str,
 
 def expand(spec: SweepSpec, bases: Sequence[Base], *, file: str) -> list[Variant]:
     """One variant per base and combination of the axes' values (the base as it is when no
-    axis is given), then the explicit ones (each on every base); every variant validated now, so a bad value stops the sweep before
-    anything is solved."""
+    axis is given), then the explicit ones (each on every base); every variant validated
+    now, so a bad value stops the sweep before anything is solved."""
     axes = spec.axes
     lists: list[list[tuple[str, str, Any]]] = []
     if axes.fleet:
