@@ -32,6 +32,8 @@ from planner.scenario import Scenario
 from planner.sweep import Variant, VariantResult, fleet_data, fleet_label
 
 Counts = tuple[int, ...]
+# why a search stopped (FleetAnswer.stopped_code): worded by the catalogues (fleet_stopped_*)
+STOP_CODES = ("too_few_stops", "reached", "budget", "max_vehicles", "none_reached")
 SolveBatch = Callable[[Sequence[Variant]], Sequence[VariantResult]]
 
 
@@ -100,7 +102,9 @@ class FleetAnswer:
     budget: FleetBudget
     trials: tuple[FleetTrial, ...] = ()
     chosen: FleetTrial | None = None
-    stopped: str = ""
+    stopped: str = ""  # why the search stopped, in English (the command line)
+    stopped_code: str = ""  # the same as a code and values (pages word it): STOP_CODES
+    stopped_values: Mapping[str, Any] = field(default_factory=dict)
     results: tuple[VariantResult, ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,7 +117,8 @@ class FleetAnswer:
                            "text": self.budget.text()},
                 "trials": [t.to_dict() for t in self.trials],
                 "chosen": self.chosen.to_dict() if self.chosen else None,
-                "stopped": self.stopped}
+                "stopped": self.stopped, "stopped_code": self.stopped_code,
+                "stopped_values": dict(self.stopped_values)}
 
 
 def fleet_options(scenario: Scenario) -> tuple[FleetOption, ...]:
@@ -185,22 +190,26 @@ def size_fleet(scenario: Scenario, scenario_data: dict[str, Any], *, file: str, 
             scenario.name, target, area, needed, options, budget,
             stopped=f"no fleet can reach it: the scenario lists {len(scenario.stops)} stops "
                     f"and the target needs {needed} of {area} communes; add stops (`planner "
-                    f"scenario new --share {target:g}` writes a scenario with enough)")
+                    f"scenario new --share {target:g}` writes a scenario with enough)",
+            stopped_code="too_few_stops",
+            stopped_values={"stops": len(scenario.stops), "needed": needed, "area": area})
     keys = [o.key for o in options]
     solved: dict[Counts, Outcome] = {}
     own: dict[Counts, VariantResult] = {}
     labels: dict[Counts, str] = {}
     order: list[Counts] = []
     reached_at: int | None = None
-    stopped = ""
+    stopped, code, values = "", "", {}
     for n in range(1, budget.max_vehicles + 1):
         left = budget.max_fleets - len(order)
         if reached_at is not None and n > reached_at + 1:
             stopped = (f"fleets of {reached_at} vehicles reach the target; fleets of "
                        f"{reached_at + 1} were tried for a cheaper one")
+            code, values = "reached", {"vehicles": reached_at, "next": reached_at + 1}
             break
         if left <= 0:
             stopped = f"the budget ({budget.text()}) was used up before fleets of {n} vehicles"
+            code, values = "budget", {"vehicles": n}
             break
         level = fleets_of_size(n, len(options))[:left]
         variants = []
@@ -224,6 +233,7 @@ def size_fleet(scenario: Scenario, scenario_data: dict[str, Any], *, file: str, 
             reached_at = n
     else:
         stopped = f"no fleet of at most {budget.max_vehicles} vehicles was left to try"
+        code, values = "max_vehicles", {"vehicles": budget.max_vehicles}
     trials = []
     for counts in order:
         outcome = best_within(counts, solved) or Outcome(0, 0.0, counts, None)
@@ -237,6 +247,6 @@ def size_fleet(scenario: Scenario, scenario_data: dict[str, Any], *, file: str, 
     chosen = min(reaching, key=lambda t: (t.outcome.cost_vnd, t.vehicles, t.counts),
                  default=None)
     if chosen is None and not stopped:
-        stopped = "no fleet tried reaches the target"
+        stopped, code = "no fleet tried reaches the target", "none_reached"
     return FleetAnswer(answer.scenario, target, area, needed, options, budget, tuple(trials),
-                       chosen, stopped, tuple(own[c] for c in order))
+                       chosen, stopped, code, values, tuple(own[c] for c in order))

@@ -169,6 +169,10 @@ def create_app(config: dict[str, Any] | None = None, *,
     edits.init_app(app)
     app.register_blueprint(closures.bp)
     app.register_blueprint(batches.bp)
+
+    from webui import sweeps
+
+    app.register_blueprint(sweeps.bp)
     return app
 
 
