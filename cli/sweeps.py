@@ -134,10 +134,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from planner.sweep import load_sweep
     from render.sweepcharts import sweep_chart_png
 
+    engine = engine_of(args)
     spec, variants = load_sweep(args.sweep)
     print(f"sweep {spec.name}: {len(variants)} variants, {spec.time_limit_s:g} s of search "
           "each, one search process per variant", file=sys.stderr)
-    with engine_of(args) as engine:
+    with engine:
         run = engine.run(variants, name=spec.name, on_progress=progress_bar)
     rows = table_rows(run.results)
     print_table(rows)

@@ -199,19 +199,21 @@ def size_fleet(scenario: Scenario, scenario_data: dict[str, Any], *, file: str, 
     labels: dict[Counts, str] = {}
     order: list[Counts] = []
     reached_at: int | None = None
-    stopped, code, values = "", "", {}
+    stopped, code, values, cut = "", "", {}, ""
     for n in range(1, budget.max_vehicles + 1):
         left = budget.max_fleets - len(order)
         if reached_at is not None and n > reached_at + 1:
             stopped = (f"fleets of {reached_at} vehicles reach the target; fleets of "
-                       f"{reached_at + 1} were tried for a cheaper one")
+                       f"{reached_at + 1} were tried for a cheaper one{cut}")
             code, values = "reached", {"vehicles": reached_at, "next": reached_at + 1}
             break
         if left <= 0:
             stopped = f"the budget ({budget.text()}) was used up before fleets of {n} vehicles"
             code, values = "budget", {"vehicles": n}
             break
-        level = fleets_of_size(n, len(options))[:left]
+        every = fleets_of_size(n, len(options))
+        level = every[:left]
+        cut = f" ({len(level)} of {len(every)}, the budget)" if len(level) < len(every) else ""
         variants = []
         for counts in level:
             fleet = dict(zip(keys, counts, strict=True))

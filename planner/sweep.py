@@ -47,6 +47,10 @@ SEQUENTIAL_ATTEMPTS = 2  # a failed variant is tried once more, as Dask's retrie
 class SweepError(ScenarioError):
     """A sweep file is invalid: the problems found, each naming the file, field and value."""
 
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(problems)
+        self.args = (str(self.args[0]).replace(" in scenario:", " in sweep file:", 1),)
+
 
 # ---------------------------------------------------------------------------------------------
 # the sweep file
@@ -164,6 +168,10 @@ def read_sweep(path: str | Path) -> SweepSpec:
         raise SweepError([Problem(label, "(file)", type(data).__name__,
                                   "a sweep must be a YAML mapping of fields",
                                   "see docs/sweeps.md")])
+    if "stops" in data or "vehicles" in data:
+        raise SweepError([Problem(label, "(file)", None, "this is a scenario, not a sweep file",
+                                  "write a sweep file that lists it under `scenarios:` (see "
+                                  "scenarios/sweeps/ha-giang-fleet-season.yaml)")])
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
