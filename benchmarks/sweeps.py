@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{f'{s[4]:.1f} / {d[4]:.1f}':>14}")
     served_seq = sum(v[1] or 0 for v in sq.values())
     served_dask = sum(v[1] or 0 for v in dq.values())
-    print(f"\nsequential: {seq.wall_s:.1f} s; dask {dask_run.engine}: {dask_run.wall_s:.1f} s "
+    print(f"\nsequential: {seq.wall_s:.1f} s; {dask_run.engine}: {dask_run.wall_s:.1f} s "
           f"for the batch, {total_dask:.1f} s with the cluster's start and stop "
           f"({overhead_s:.1f} s)")
     print(f"speed-up: {seq.wall_s / dask_run.wall_s:.2f}x (batch), "
