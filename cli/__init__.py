@@ -1,5 +1,6 @@
 """The ``planner`` command: solve, check, sheets, labels, batches, re-plan, compare, validate,
-communes, geodata import. No logic of its own: it composes :mod:`planner` (the core),
+communes, geodata import; sweep, fleet-size, region and sweeps (:mod:`cli.sweeps`). No logic
+of its own: it composes :mod:`planner` (the core),
 :mod:`render` (maps, tables), :mod:`storage` (the batch registry) and :mod:`geodata`, which is
 why it is its own package (``planner`` knows nothing of rendering or storage)."""
 

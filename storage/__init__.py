@@ -10,7 +10,8 @@ folders, one module per concept, each function taking the caller's session.
 - :mod:`.plans`: registered plan folders, published versions, visit outcomes;
 - :mod:`.libraries`: edited values of commune libraries and their history;
 - :mod:`.closures`: road closures;
-- :mod:`.jobs`: background solve jobs, as their workers report them.
+- :mod:`.jobs`: background solve jobs, as their workers report them;
+- :mod:`.sweeps`: sweeps of scenario variants, fleet sizings and region runs, with results.
 
 Independent of Flask: ``storage`` may use :mod:`planner`, never ``webui``, ``render`` or
 ``cli``.

@@ -92,6 +92,7 @@ def _check_result(result: VariantResult, variant: Variant) -> None:
     assert result.peak_rss_mb > 50 and result.wall_s > 0.5
 
 
+@pytest.mark.slow
 def test_a_small_sweep_on_a_two_worker_local_cluster(tmp_path: Path, shared_cache: Path
                                                      ) -> None:
     _spec, variants = load_sweep(_write(tmp_path, SMALL))
@@ -134,6 +135,7 @@ variants:          # the base as it is, then this one
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["dask", "sequential"])
 def test_a_failed_variant_fails_alone_after_one_retry(tmp_path: Path, shared_cache: Path,
                                                       engine: str) -> None:
@@ -152,3 +154,19 @@ def test_a_failed_variant_fails_alone_after_one_retry(tmp_path: Path, shared_cac
     assert wrong.attempts == 2 and run.failed == (wrong,)
     attempts = marker.read_text(encoding="utf-8").splitlines()
     assert sorted(attempts) == sorted([v.key for v in variants] * 2)  # each tried twice
+
+
+@pytest.mark.slow
+def test_the_region_has_a_base_for_every_province_with_road_data(tmp_path: Path,
+                                                                 shared_cache: Path) -> None:
+    """Hà Giang and Cao Bằng ship with their roads: each gets `planner scenario new`'s
+    scenario of its 15% most remote communes, counted against its province."""
+    _spec, variants = load_sweep(_write(tmp_path, "name: region\nprovinces: {names: all}\n"))
+    assert [v.key for v in variants] == ["cao_bang", "ha_giang"]
+    for variant, area in zip(variants, (56, 73), strict=True):
+        scenario = variant.scenario()
+        assert scenario.network == variant.key and scenario.solver.workers == 1
+        assert len(scenario.stops) == -(-15 * area // 100)  # 15% rounded up
+        assert scenario.service_area is not None
+    _spec, one = load_sweep(_write(tmp_path, "name: r\nprovinces: {names: [Cao Bằng]}\n"))
+    assert [v.key for v in one] == ["cao_bang"]
