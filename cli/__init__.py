@@ -1,12 +1,14 @@
 """The ``planner`` command: solve, check, sheets, labels, batches, re-plan, compare, validate,
-communes, geodata import; sweep, fleet-size, region and sweeps (:mod:`cli.sweeps`). No logic
-of its own: it composes :mod:`planner` (the core),
-:mod:`render` (maps, tables), :mod:`storage` (the batch registry) and :mod:`geodata`, which is
-why it is its own package (``planner`` knows nothing of rendering or storage)."""
+communes, geodata import, timetables (ics, poster), the annual report, and sweep, fleet-size,
+region and sweeps (:mod:`cli.sweeps`). No logic of its own: it composes :mod:`planner` (the
+core), :mod:`render` (maps, tables), :mod:`storage` (the batch registry, published plans,
+outcomes, sweeps) and :mod:`geodata`, which is why it is its own package (``planner`` knows
+nothing of rendering or storage)."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
 import tempfile
@@ -348,6 +350,92 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _published(url: str | None) -> tuple[list[Any], dict[str, Any]]:
+    """The plans in force (newest published version of each series) and the commune
+    profiles, from the database."""
+    from storage import StorageError, batches, calendar
+
+    db = _open_database(url)
+    try:
+        with db.read() as session:
+            return (calendar.published_plans(session, newest_only=True),
+                    batches.profiles(session))
+    except StorageError as exc:
+        raise PlannerError(f"database {db.url}: {exc}") from None
+    finally:
+        db.dispose()
+
+
+def _since(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise PlannerError(f"--since {text!r}: give a date as YYYY-MM-DD") from None
+
+
+def _cmd_ics(args: argparse.Namespace) -> int:
+    from planner.timetable import timetable, vehicles_of
+    from render.i18n import Translator
+    from render.timetable import feed_ics
+
+    plans, profiles = _published(args.database)
+    visits = timetable(plans, commune_code=args.commune, vehicle_id=args.vehicle,
+                       since=_since(args.since))
+    _ = Translator(args.lang)
+    if args.commune is not None:
+        name = _("ics_commune_name",
+                 commune=visits[0].commune_name if visits else args.commune)
+    else:
+        known = vehicles_of(plans)
+        if args.vehicle not in known:
+            print(f"error: --vehicle {args.vehicle!r}: no published plan has this vehicle; "
+                  f"the vehicles of the plans in force: {', '.join(known) or 'none'}",
+                  file=sys.stderr)
+            return 2
+        name = _("ics_vehicle_name", vehicle=known[args.vehicle])
+    Path(args.out).write_bytes(feed_ics(visits, name=name, lang=args.lang, profiles=profiles))
+    print(f"{args.out}: {len(visits)} visit(s) of the published plans")
+    return 0
+
+
+def _cmd_poster(args: argparse.Namespace) -> int:
+    from planner.timetable import timetable
+    from render.timetable import PosterContext, poster_pdf
+
+    plans, profiles = _published(args.database)
+    visits = timetable(plans, commune_code=args.commune, since=_since(args.since))
+    library = args.library or ", ".join(dict.fromkeys(v.depot_name for v in visits))
+    context = PosterContext(args.commune, visits[0].commune_name if visits else args.commune,
+                            library, contact=args.contact, feed_url=args.feed_url)
+    Path(args.out).write_bytes(poster_pdf(visits, context, profile=profiles.get(args.commune),
+                                          lang=args.lang))
+    print(f"{args.out}: timetable poster of {context.commune_name}, {len(visits)} visit(s)")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from render.yearreport import report_pdf, report_xlsx, summary_rows
+    from storage import StorageError, reports
+
+    db = _open_database(args.database)
+    try:
+        with db.read() as session:
+            report = reports.year_report(session, args.year)
+    except StorageError as exc:
+        raise PlannerError(f"database {db.url}: {exc}") from None
+    finally:
+        db.dispose()
+    for label, value in summary_rows(report, args.lang):
+        print(f"{label}: {value}")
+    for path, write in ((args.pdf, report_pdf), (args.xlsx, report_xlsx)):
+        if path:
+            Path(path).write_bytes(write(report, lang=args.lang))
+            print(f"wrote {path}")
+    return 0
+
+
 def _write_folder(solved: Solved, out: Path) -> PlanFolder:
     from render.folder import write_plan_folder
 
@@ -555,6 +643,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trip", type=int, default=None,
                    help="with --vehicle: only its n-th trip (1 = the first) in the plan")
     p.set_defaults(func=_cmd_sheets)
+    p = sub.add_parser("ics", help="the calendar feed (ICS) of a commune's or a vehicle's "
+                                   "visits in the published plans")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--commune", help="commune code")
+    who.add_argument("--vehicle", help="vehicle id")
+    p.add_argument("--out", required=True, help="ICS file to write")
+    p.add_argument("--since", default=None, help="only visits from this date, YYYY-MM-DD")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi")
+    p.add_argument("--database", default=None)
+    p.set_defaults(func=_cmd_ics)
+    p = sub.add_parser("poster", help="a commune's timetable as an A4 poster (PDF) from the "
+                                      "published plans")
+    p.add_argument("--commune", required=True, help="commune code")
+    p.add_argument("--out", required=True, help="PDF file to write")
+    p.add_argument("--library", default="", help="the library's name (default: the library "
+                                                 "the trips start from)")
+    p.add_argument("--contact", default="", help="how to reach the library (phone, address)")
+    p.add_argument("--feed-url", default=None, help="the commune's calendar feed address, "
+                                                    "printed as a QR code")
+    p.add_argument("--since", default=None, help="only visits from this date, YYYY-MM-DD")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi")
+    p.add_argument("--database", default=None)
+    p.set_defaults(func=_cmd_poster)
+    p = sub.add_parser("report", help="the annual report: visits, batches, coverage against "
+                                      "the programme's targets, km, hours, cost")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--pdf", default=None, help="PDF file to write")
+    p.add_argument("--xlsx", default=None, help="XLSX file to write")
+    p.add_argument("--lang", choices=["vi", "en"], default="vi")
+    p.add_argument("--database", default=None)
+    p.set_defaults(func=_cmd_report)
     p = sub.add_parser("replan", help="solve again from a plan, moving as few stops as "
                                       "needed (after a closure, a done or locked visit)")
     p.add_argument("plan", help="the previous plan.json or its folder")

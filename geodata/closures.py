@@ -172,10 +172,12 @@ class RoadConditions:
 
 def road_conditions(graph: RoadGraph, closures: tuple[Closure, ...] = (), *,
                     first: dt.date | None = None, last: dt.date | None = None,
-                    season: Season | None = None) -> RoadConditions:
+                    season: Season | None = None,
+                    segments: Mapping[str, np.ndarray] | None = None) -> RoadConditions:
     """Speed factors for the period ``first``..``last``: closures in force on any of its days
     (a closure that starts mid-period counts for the whole period: plans stay safe), and the
-    rainy-season factors when ``season`` is given and the period touches its months."""
+    rainy-season factors when ``season`` is given and the period touches its months.
+    ``segments`` (closure id -> :func:`closure_segments`) saves selecting them again."""
     factor = np.ones(len(graph.seg_length_m))
     applied_season = ""
     if season is not None and first is not None and season.covers(first, last or first):
@@ -188,11 +190,59 @@ def road_conditions(graph: RoadGraph, closures: tuple[Closure, ...] = (), *,
     for c in closures:
         if first is not None and not c.overlaps(first, last or first):
             continue
-        if c.geometry is not None and lines is None:
-            lines = _segment_lines(graph)
-        segs = closure_segments(graph, c, lines=lines)
+        if segments is not None and c.id in segments:
+            segs = segments[c.id]
+        else:
+            if c.geometry is not None and lines is None:
+                lines = _segment_lines(graph)
+            segs = closure_segments(graph, c, lines=lines)
         factor[segs] = np.minimum(factor[segs], c.speed_factor) if c.speed_factor > 0 else 0.0
         used.append(c.id)
     closed_km = float(graph.seg_length_m[factor == 0].sum() / 1000)
     return RoadConditions(factor=factor, closures=tuple(used), closed_km=round(closed_km, 2),
                           season=applied_season)
+
+
+@dataclass(frozen=True, eq=False)
+class ConditionPeriod:
+    """Consecutive days of a horizon on which the same closures and season factors hold:
+    days ``first_day``..``last_day`` (0 = the horizon's first day), with their conditions."""
+
+    first_day: int
+    last_day: int
+    first: dt.date
+    last: dt.date
+    conditions: RoadConditions
+
+
+def condition_periods(graph: RoadGraph, closures: tuple[Closure, ...] = (), *,
+                      first: dt.date, last: dt.date, season: Season | None = None
+                      ) -> tuple[ConditionPeriod, ...]:
+    """The horizon ``first``..``last`` cut into periods of unchanging road conditions: a
+    new period starts on each day a closure starts or ends, or the rainy season begins or
+    ends. Each closure's segments are selected once (a closure that selects no road raises
+    :class:`ClosureError` whether or not it falls in the horizon's days)."""
+    lines = None
+    segments: dict[str, np.ndarray] = {}
+    for c in closures:
+        if not c.overlaps(first, last):
+            continue
+        if c.geometry is not None and lines is None:
+            lines = _segment_lines(graph)
+        segments[c.id] = closure_segments(graph, c, lines=lines)
+    n_days = (last - first).days + 1
+    days = [first + dt.timedelta(days=i) for i in range(n_days)]
+
+    def state(day: dt.date) -> tuple[bool, tuple[str, ...]]:
+        rainy = season is not None and season.covers(day, day)
+        return rainy, tuple(c.id for c in closures if c.overlaps(day, day))
+
+    runs: list[tuple[int, int]] = []
+    for i, day in enumerate(days):
+        if runs and state(days[runs[-1][0]]) == state(day):
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return tuple(ConditionPeriod(a, b, days[a], days[b], road_conditions(
+        graph, closures, first=days[a], last=days[b], season=season, segments=segments))
+        for a, b in runs)

@@ -285,8 +285,6 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
         if prof is None:
             out.append(_v("profile", message("check_profile_matrix", profile=v.profile), vid))
             continue
-        time_m: np.ndarray = problem.time_s[prof]
-        dist_m: np.ndarray = problem.distance_m[prof]
         shifts = _shifts(v, days)
         home = depot_loc.get(v.depot, 0)
 
@@ -365,8 +363,8 @@ def check_plan(scenario: Scenario, problem: RoutingProblem, plan: Plan) -> list[
                  v.continuous_driving_rest_minutes * 60))
         continuous = 0  # driving since the last pause of at least the rule's length
         for i, (code, loc, arrival) in enumerate(legs):
-            travel = int(time_m[prev_loc, loc])
-            km += float(dist_m[prev_loc, loc]) / 1000
+            travel, metres, _ = problem.leg_on(prof, prev_loc, loc, prev_t, arrival)
+            km += metres / 1000
             if travel >= 10**9 or not np.isfinite(travel):
                 out.append(_v("no_road", message("check_no_road"), vid, code))
             elif arrival < prev_t:

@@ -118,7 +118,8 @@ def edit_context(folder: Path) -> EditContext:
         raise EditContextMissing(MATRICES_FILE, str(Path(folder) / MATRICES_FILE),
                                  "the travel matrices of this plan are not prepared yet")
     problem = build_problem(scenario, profiles=matrices.profiles,
-                            time_s=dict(matrices.time_s), distance_m=dict(matrices.distance_m))
+                            time_s=dict(matrices.time_s), distance_m=dict(matrices.distance_m),
+                            periods=matrices.periods)
     return EditContext(scenario, scenario_file, matrices.places, problem)
 
 
@@ -274,6 +275,34 @@ def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
                       tuple(changed))
 
 
+@dataclass(frozen=True)
+class TripTarget:
+    """A trip a stop can be moved to: a route of the plan, or the next trip a vehicle may
+    still make (``new``: not in the plan yet; moving a stop there opens it)."""
+
+    trip_id: str
+    vehicle_id: str
+    trip_number: int
+    stops: int
+    new: bool
+
+
+def trip_targets(plan: Plan, problem: RoutingProblem) -> tuple[TripTarget, ...]:
+    """The plan's trips, each vehicle's followed by its next unused trip when the scenario
+    lets it make one more, in the problem's vehicle order."""
+    routes = {r.key: r for r in plan.routes}
+    out: list[TripTarget] = []
+    opened: set[str] = set()
+    for v in problem.vehicles:
+        if v.id in routes:
+            out.append(TripTarget(v.id, v.vehicle_id, v.trip + 1, len(routes[v.id].visits),
+                                  False))
+        elif v.vehicle_id not in opened:
+            opened.add(v.vehicle_id)
+            out.append(TripTarget(v.id, v.vehicle_id, v.trip + 1, 0, True))
+    return tuple(out)
+
+
 def check_stored_plan(plan: Plan, ctx: EditContext) -> tuple[Violation, ...]:
     """The checker's findings on a stored plan (nothing changed)."""
     return tuple(check_plan(ctx.scenario, ctx.problem, plan))
@@ -311,5 +340,5 @@ def add_closures(scenario: Scenario, closures: Sequence[Mapping[str, Any]], *,
 
 
 __all__ = ["Edit", "EditContext", "EditContextMissing", "EditError", "EditResult", "MoveStop",
-           "RemoveStop", "ReorderRoute", "add_closures", "apply_edit", "check_stored_plan",
-           "edit_context", "without_visits"]
+           "RemoveStop", "ReorderRoute", "TripTarget", "add_closures", "apply_edit",
+           "check_stored_plan", "edit_context", "trip_targets", "without_visits"]

@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from geodata.routing import leg_path
+from geodata.routing import Matrices, ProfileGraph, leg_path
 from planner.errors import PlanFileError
 from planner.pipeline import Network
 from planner.plan import Plan, Route, read_plan
-from planner.problem import Place
+from planner.problem import DatedMatrices, Place, slowest_period
 from planner.scenario import ROTATION_PATHS, Scenario, load_scenario_json
 
 PLAN_FILE = "plan.json"
@@ -43,16 +43,31 @@ def routes_geojson(plan: Plan, net: Network) -> dict[str, Any]:
     for r in plan.routes:
         if not r.visits:
             continue
-        pg, mat = net.pgraphs[r.profile], net.matrices[r.profile]
         coords: list[list[float]] = []
         legs = []
-        for a, b in pairwise(_sequence(r, index)):
+        seq = _sequence(r, index)
+        times = [r.depart_s] + [t for v in r.visits for t in (v.arrival_s, v.departure_s)] + [
+            r.return_s]
+        for n, (a, b) in enumerate(pairwise(seq)):
+            pg, mat = _leg_roads(net, r.profile, a, b, times[2 * n], times[2 * n + 1])
             leg = leg_path(pg, mat, a, b)
             part = np.round(leg.coords, 6).tolist()
             coords.extend(part if not coords else part[1:])
             legs.append({"km": round(leg.length_m / 1000, 2), "directions": leg.directions})
         lines.append(_route_feature(r, coords, legs))
     return _collection(plan, lines, net.places)
+
+
+def _leg_roads(net: Network, profile: str, a: int, b: int, leave_s: int, arrive_s: int
+               ) -> tuple[ProfileGraph, Matrices]:
+    """The road graph and matrices a leg was driven on: those of its road period when
+    conditions change within the horizon (:func:`planner.problem.slowest_period`)."""
+    if not net.periods:
+        return net.pgraphs[profile], net.matrices[profile]
+    i = slowest_period([(p.first_day, p.last_day) for p in net.periods],
+                       [float(p.matrices[profile].time_s[a, b]) for p in net.periods],
+                       leave_s, arrive_s)
+    return net.periods[i].pgraphs[profile], net.periods[i].matrices[profile]
 
 
 def edited_routes_geojson(plan: Plan, places: Sequence[Place], previous: Mapping[str, Any] | None,
@@ -255,23 +270,27 @@ class PlanMatrices:
     profiles: tuple[str, ...]
     time_s: Mapping[str, np.ndarray]
     distance_m: Mapping[str, np.ndarray]
+    periods: tuple[DatedMatrices, ...] = ()  # road conditions that change within the horizon
 
     @classmethod
     def of(cls, net: Network, scenario: Scenario) -> PlanMatrices:
         return cls(scenario.digest, net.places, net.profiles,
                    {p: net.matrices[p].time_s for p in net.profiles},
-                   {p: net.matrices[p].distance_m for p in net.profiles})
+                   {p: net.matrices[p].distance_m for p in net.profiles}, net.dated())
 
 
 def write_matrices(matrices: PlanMatrices, path: Path) -> None:
     """Write ``matrices`` as a compressed NumPy archive (no pickles: read back with
     ``allow_pickle=False``), atomically."""
     meta = {"scenario_digest": matrices.scenario_digest, "profiles": list(matrices.profiles),
-            "places": [asdict(p) for p in matrices.places]}
-    arrays: dict[str, Any] = {f"time_s.{i}": np.asarray(matrices.time_s[p], dtype=float)
-                              for i, p in enumerate(matrices.profiles)}
-    arrays.update({f"distance_m.{i}": np.asarray(matrices.distance_m[p], dtype=float)
-                   for i, p in enumerate(matrices.profiles)})
+            "places": [asdict(p) for p in matrices.places],
+            "periods": [[p.first_day, p.last_day] for p in matrices.periods]}
+    arrays: dict[str, Any] = {}
+    for prefix, time_s, distance_m in [("", matrices.time_s, matrices.distance_m)] + [
+            (f"period.{j}.", p.time_s, p.distance_m) for j, p in enumerate(matrices.periods)]:
+        for i, p in enumerate(matrices.profiles):
+            arrays[f"{prefix}time_s.{i}"] = np.asarray(time_s[p], dtype=float)
+            arrays[f"{prefix}distance_m.{i}"] = np.asarray(distance_m[p], dtype=float)
     tmp = path.with_name(path.name + ".tmp.npz")
     arrays["meta"] = np.array(json.dumps(meta, ensure_ascii=False))
     np.savez_compressed(tmp, **arrays)
@@ -285,11 +304,19 @@ def read_matrices(folder: Path) -> PlanMatrices | None:
         with np.load(Path(folder) / MATRICES_FILE, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
             profiles = tuple(str(p) for p in meta["profiles"])
+
+            def mats(prefix: str, kind: str) -> dict[str, np.ndarray]:
+                return {p: data[f"{prefix}{kind}.{i}"] for i, p in enumerate(profiles)}
+
+            periods = tuple(
+                DatedMatrices(int(a), int(b), mats(f"period.{j}.", "time_s"),
+                              mats(f"period.{j}.", "distance_m"))
+                for j, (a, b) in enumerate(meta.get("periods", ())))
             return PlanMatrices(
                 scenario_digest=str(meta["scenario_digest"]),
                 places=tuple(Place(**p) for p in meta["places"]), profiles=profiles,
-                time_s={p: data[f"time_s.{i}"] for i, p in enumerate(profiles)},
-                distance_m={p: data[f"distance_m.{i}"] for i, p in enumerate(profiles)})
+                time_s=mats("", "time_s"), distance_m=mats("", "distance_m"),
+                periods=periods)
     except (OSError, KeyError, ValueError, TypeError, EOFError, zipfile.BadZipFile):
         return None
 

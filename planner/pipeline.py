@@ -7,18 +7,27 @@ under digests of everything they were computed from (:mod:`geodata.graphs`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any
 
 import numpy as np
 
-from geodata.closures import Closure, ClosureError, RoadConditions, Season, road_conditions
+from geodata.closures import (
+    Closure,
+    ClosureError,
+    ConditionPeriod,
+    RoadConditions,
+    Season,
+    condition_periods,
+    road_conditions,
+)
 from geodata.datasets import Dataset, known_datasets, load_dataset, pinned_version
 from geodata.errors import GeodataError
 from geodata.graphs import cached_matrices, cut_off, load_road_graph
@@ -29,9 +38,10 @@ from planner import access, solve
 from planner.errors import PlannerError, Problem, ScenarioError
 from planner.explain import explain_unserved, precheck
 from planner.plan import Plan, Unserved, assemble_plan
-from planner.problem import Place, RoutingProblem, build_problem
+from planner.problem import DatedMatrices, Place, RoutingProblem, build_problem, worst_matrices
 from planner.provenance import (
     AccessRecord,
+    ConditionPeriodRecord,
     PrecheckEntry,
     Provenance,
     RoadConditionsRecord,
@@ -55,6 +65,17 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
+class NetworkPeriod:
+    """Days ``first_day``..``last_day`` of the horizon with their own road conditions."""
+
+    first_day: int
+    last_day: int
+    conditions: RoadConditions
+    pgraphs: dict[str, ProfileGraph]
+    matrices: dict[str, Matrices]
+
+
+@dataclass(frozen=True, eq=False)
 class Network:
     """Everything geographic a solve needs, per vehicle profile."""
 
@@ -72,6 +93,17 @@ class Network:
     cut_off: dict[int, str] = field(default_factory=dict)  # place -> closures that cut it off
     # per profile, per place: the gap to the road the matrices count (planner.access)
     gaps_m: dict[str, np.ndarray] = field(default_factory=dict)
+    # road conditions that change within the horizon: each period's graphs and matrices
+    # (``pgraphs`` and ``matrices`` then hold the horizon's worst; see
+    # :attr:`planner.problem.RoutingProblem.periods`). Empty when nothing changes.
+    periods: tuple[NetworkPeriod, ...] = ()
+
+    def dated(self) -> tuple[DatedMatrices, ...]:
+        """Each period's matrices, as :func:`planner.problem.build_problem` takes them."""
+        return tuple(DatedMatrices(p.first_day, p.last_day,
+                                   {n: m.time_s for n, m in p.matrices.items()},
+                                   {n: m.distance_m for n, m in p.matrices.items()})
+                     for p in self.periods)
 
     def access_record(self) -> AccessRecord | None:
         """The gaps counted, for the plan's provenance (None when there is none)."""
@@ -134,12 +166,9 @@ def places_of(scenario: Scenario, dataset: Dataset) -> tuple[Place, ...]:
     return tuple(out)
 
 
-def conditions_for(scenario: Scenario, graph: RoadGraph, *, scenario_file: str = "<scenario>"
-                   ) -> RoadConditions:
-    """Closures in force during the horizon and the season's slow-down, as speed factors."""
-    spec = scenario.road_conditions
-    closures = []
-    for c in spec.closures:
+def _closures(scenario: Scenario) -> tuple[Closure, ...]:
+    out = []
+    for c in scenario.road_conditions.closures:
         geom = None
         if c.area:
             from shapely.geometry import Polygon
@@ -149,20 +178,49 @@ def conditions_for(scenario: Scenario, graph: RoadGraph, *, scenario_file: str =
             geom = LineString(c.line)
         between = ((c.between[0].lon, c.between[0].lat),
                    (c.between[1].lon, c.between[1].lat)) if c.between else None
-        closures.append(Closure(id=c.id, speed_factor=c.speed_factor, start=c.start, end=c.end,
-                                ref=c.ref, between=between, geometry=geom,
-                                tolerance_m=c.tolerance_m, way_ids=c.way_ids, note=c.note))
-    season = {"auto": Season(), "dry": None, "rainy": Season(months=tuple(range(1, 13)))}[
-        spec.season]
-    first = scenario.horizon.start_date
-    last = scenario.horizon.date_of(scenario.horizon.days - 1)
+        out.append(Closure(id=c.id, speed_factor=c.speed_factor, start=c.start, end=c.end,
+                           ref=c.ref, between=between, geometry=geom,
+                           tolerance_m=c.tolerance_m, way_ids=c.way_ids, note=c.note))
+    return tuple(out)
+
+
+@contextlib.contextmanager
+def _closure_errors(scenario: Scenario, scenario_file: str) -> Iterator[None]:
+    """A closure that selects no road, as a scenario error naming its entry."""
     try:
-        return road_conditions(graph, tuple(closures), first=first, last=last, season=season)
+        yield
     except ClosureError as exc:
-        ids = [c.id for c in spec.closures]
+        ids = [c.id for c in scenario.road_conditions.closures]
         bad = next((i for i, cid in enumerate(ids) if repr(cid) in str(exc)), 0)
         raise ScenarioError([Problem(scenario_file, f"road_conditions.closures[{bad}]",
                                      ids[bad] if ids else None, str(exc))]) from None
+
+
+def _season(scenario: Scenario) -> Season | None:
+    return {"auto": Season(), "dry": None, "rainy": Season(months=tuple(range(1, 13)))}[
+        scenario.road_conditions.season]
+
+
+def conditions_for(scenario: Scenario, graph: RoadGraph, *, scenario_file: str = "<scenario>"
+                   ) -> RoadConditions:
+    """Closures in force on any day of the horizon and the season's slow-down, as speed
+    factors: the horizon's worst conditions (see :func:`periods_for` for each day's)."""
+    first = scenario.horizon.start_date
+    last = scenario.horizon.date_of(scenario.horizon.days - 1)
+    with _closure_errors(scenario, scenario_file):
+        return road_conditions(graph, _closures(scenario), first=first, last=last,
+                               season=_season(scenario))
+
+
+def periods_for(scenario: Scenario, graph: RoadGraph, *, scenario_file: str = "<scenario>"
+                ) -> tuple[ConditionPeriod, ...]:
+    """The horizon cut into periods of unchanging road conditions (one period when nothing
+    changes within it): dated closures and the rainy season hold only on their days."""
+    first = scenario.horizon.start_date
+    last = scenario.horizon.date_of(scenario.horizon.days - 1)
+    with _closure_errors(scenario, scenario_file):
+        return condition_periods(graph, _closures(scenario), first=first, last=last,
+                                 season=_season(scenario))
 
 
 def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>",
@@ -184,6 +242,11 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>",
     all_hit = True
     t1 = time.perf_counter()
     conditions = conditions_for(scenario, graph, scenario_file=scenario_file)
+    periods = periods_for(scenario, graph, scenario_file=scenario_file)
+    if len(periods) == 1:
+        periods = ()
+    dated: list[NetworkPeriod] = [NetworkPeriod(p.first_day, p.last_day, p.conditions, {}, {})
+                                  for p in periods]
     lost: dict[int, str] = {}
     refused: list[Problem] = []
     gaps: dict[str, np.ndarray] = {}
@@ -199,9 +262,21 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>",
                         "(the gap is counted at %g km/h): %s", name, len(far),
                         FAR_FROM_ROADS_M / 1000, access.ACCESS_SPEED_KMH, ", ".join(far))
         refused += _too_far(scenario, name, snap.distance_m, scenario_file)
-        mat, hit = cached_matrices(pg, snap.node, conditions=conditions.digest)
         gaps[name] = access.counted_gaps_m(snap.distance_m)
-        mat = access.with_access_gaps(mat, gaps[name])
+        for period, net_period in zip(periods, dated, strict=True):
+            ppg = open_pg if period.conditions.is_normal else profile_graph(
+                graph, profiles_all[name], speed_factor=period.conditions.factor)
+            pmat, hit = cached_matrices(ppg, snap.node, conditions=period.conditions.digest)
+            all_hit &= hit
+            net_period.pgraphs[name] = ppg
+            net_period.matrices[name] = access.with_access_gaps(pmat, gaps[name])
+        if dated:
+            worst_t, worst_d = worst_matrices([(p.matrices[name].time_s,
+                                                p.matrices[name].distance_m) for p in dated])
+            mat, hit = Matrices(nodes=snap.node, time_s=worst_t, distance_m=worst_d), True
+        else:
+            mat, hit = cached_matrices(pg, snap.node, conditions=conditions.digest)
+            mat = access.with_access_gaps(mat, gaps[name])
         all_hit &= hit
         if not conditions.is_normal and conditions.closures:
             open_mat, _ = cached_matrices(open_pg, snap.node)
@@ -216,7 +291,7 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>",
     return Network(dataset=dataset, graph=graph, graph_cache_hit=graph_hit, places=places,
                    profiles=profiles, pgraphs=pgraphs, matrices=mats, snap_m=snaps,
                    matrix_cache_hit=all_hit, timings_s=timings, conditions=conditions,
-                   cut_off=lost, gaps_m=gaps)
+                   cut_off=lost, gaps_m=gaps, periods=tuple(dated))
 
 
 def _too_far(scenario: Scenario, profile: str, snap_m: np.ndarray, file: str) -> list[Problem]:
@@ -252,7 +327,8 @@ def _far_problem(file: str, where: str, value: str, profile: str, gap_m: float) 
 def problem_for(scenario: Scenario, net: Network) -> RoutingProblem:
     return build_problem(scenario, profiles=net.profiles,
                          time_s={p: net.matrices[p].time_s for p in net.profiles},
-                         distance_m={p: net.matrices[p].distance_m for p in net.profiles})
+                         distance_m={p: net.matrices[p].distance_m for p in net.profiles},
+                         periods=net.dated())
 
 
 def _versions() -> dict[str, str]:
@@ -436,7 +512,11 @@ def _provenance(scenario: Scenario, scenario_file: str, net: Network, problem: R
             season=conditions.season if conditions else "",
             closures=tuple(conditions.closures) if conditions else (),
             closed_km=conditions.closed_km if conditions else 0.0,
-            cut_off={net.places[i].key: why for i, why in net.cut_off.items()}),
+            cut_off={net.places[i].key: why for i, why in net.cut_off.items()},
+            periods=tuple(ConditionPeriodRecord(
+                scenario.horizon.date_of(p.first_day).isoformat(),
+                scenario.horizon.date_of(p.last_day).isoformat(), p.conditions.season,
+                p.conditions.closures) for p in net.periods)),
         access=net.access_record(),
         timings_s={**{k: round(v, 3) for k, v in net.timings_s.items()},
                    "total_s": round(time.perf_counter() - t0, 3)},

@@ -201,6 +201,11 @@ class Plan:
 
 
 MAX_PLAN_INT = 10**9  # seconds (31 years), crates, counts: more is not a plan's figure
+# The search's objective counts REQUIRED_PENALTY (2.5e8) for each commune left out, so a plan
+# that leaves out four or more goes past MAX_PLAN_INT: these fields are bounded by the whole
+# numbers a JSON reader keeps exactly instead.
+MAX_OBJECTIVE = 2**53
+_OBJECTIVE_FIELDS = ("provenance.objective", "provenance.progress")
 _CLOCK_FIELDS = {Visit: ("arrival", "departure"), Route: ("depart", "return_time")}
 
 
@@ -324,11 +329,12 @@ def _type_problem(value: Any, where: str, hint: Any = None) -> str | None:
     if hint is type(None):
         return None if value is None else _wrong(where, value, "null")
     if hint in (int, float):
+        bound = MAX_OBJECTIVE if where.split("[")[0] in _OBJECTIVE_FIELDS else MAX_PLAN_INT
         ok = isinstance(value, hint if hint is int else int | float) \
             and not isinstance(value, bool) and math.isfinite(value) \
-            and abs(value) <= MAX_PLAN_INT
+            and abs(value) <= bound
         kind = "a whole number" if hint is int else "a finite number"
-        return None if ok else _wrong(where, value, f"{kind} within ±{MAX_PLAN_INT:,}")
+        return None if ok else _wrong(where, value, f"{kind} within ±{bound:,}")
     return None if isinstance(value, hint) else _wrong(where, value, hint.__name__)
 
 

@@ -7,6 +7,7 @@ place where scenario units (minutes, clock times, crates) become solver integers
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +107,58 @@ class VehicleSpec:
 
 
 @dataclass(frozen=True, eq=False)
+class RoadPeriod:
+    """Days ``first_day``..``last_day`` of the horizon (0: its first day) on which the road
+    conditions give these matrices (per profile, as :attr:`RoutingProblem.time_s`)."""
+
+    first_day: int
+    last_day: int
+    time_s: tuple[np.ndarray, ...]
+    distance_m: tuple[np.ndarray, ...]
+
+
+def as_solver_matrices(time_s: np.ndarray, distance_m: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Travel seconds and metres (float, ``inf`` where there is no road) as the solver's whole
+    numbers, ``NO_PATH_S`` where there is no road."""
+    t = np.asarray(time_s, dtype=float)
+    d = np.asarray(distance_m, dtype=float)
+    bad = ~np.isfinite(t)
+    return (np.where(bad, NO_PATH_S, np.round(t)).astype(np.int64),
+            np.where(bad, NO_PATH_S, np.round(d)).astype(np.int64))
+
+
+def worst_matrices(periods: Sequence[tuple[np.ndarray, np.ndarray]]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The slowest of several periods' (time, distance) matrices, entry by entry: each
+    entry's time is the longest, its distance that of the period with that time. A leg timed
+    with them is never shorter than on any of the periods' days (what the routing model
+    plans with when conditions change within the horizon)."""
+    times = np.stack([np.asarray(t, dtype=float) for t, _ in periods])
+    dists = np.stack([np.asarray(d, dtype=float) for _, d in periods])
+    pick = np.argmax(times, axis=0)
+    return (np.take_along_axis(times, pick[None], axis=0)[0],
+            np.take_along_axis(dists, pick[None], axis=0)[0])
+
+
+def slowest_period(days: Sequence[tuple[int, int]], times: Sequence[float], leave_s: int,
+                   arrive_s: int) -> int:
+    """Index of the period (``days``: first and last day of each, in order, covering the
+    horizon) whose conditions a leg leaving at ``leave_s`` and arriving at ``arrive_s`` is
+    driven under: the slowest (``times``: the leg's time in each) among the periods of the
+    days from the one to the other (the earliest such period on a tie)."""
+    last = days[-1][1]
+    first_day = min(max(leave_s // DAY_S, 0), last)
+    last_day = min(max(arrive_s // DAY_S, first_day), last)
+    best = None
+    for i, (a, b) in enumerate(days):
+        if b >= first_day and a <= last_day and (best is None or times[i] > times[best]):
+            best = i
+    assert best is not None, "road periods must cover every day of the horizon"
+    return best
+
+
+@dataclass(frozen=True, eq=False)
 class RoutingProblem:
     """Everything a solver needs, nothing it does not."""
 
@@ -137,6 +190,12 @@ class RoutingProblem:
     # per location: may the crew spend the night there? (None: everywhere). After a stop
     # without lodging the next service starts the same day.
     lodging: tuple[bool, ...] | None = None
+    # road conditions that change within the horizon (dated closures, the rainy season's
+    # start or end): the periods, in day order, covering every day. ``time_s`` and
+    # ``distance_m`` then hold the slowest of them (:func:`worst_matrices`), which the
+    # routing model plans with; the schedule and the checker time each leg by
+    # :meth:`leg_on`. Empty: the same conditions every day.
+    periods: tuple[RoadPeriod, ...] = ()
 
     @property
     def n_locations(self) -> int:
@@ -161,6 +220,28 @@ class RoutingProblem:
     def distance(self, vehicle: int, a: int, b: int) -> int:
         return int(self.distance_m[self.vehicles[vehicle].profile][a, b])
 
+    def leg_on(self, profile: int, a: int, b: int, leave_s: int, arrive_s: int
+               ) -> tuple[int, int, int | None]:
+        """Travel seconds, metres and road period (index into :attr:`periods`; ``None``
+        when conditions do not change) of the leg ``a`` -> ``b`` driven between leaving at
+        ``leave_s`` and arriving at ``arrive_s``: the conditions of the slowest period among
+        the days from the one to the other. The one rule for dated road conditions: the
+        schedule, the plan checker and the route maps apply it."""
+        if not self.periods:
+            return (int(self.time_s[profile][a, b]), int(self.distance_m[profile][a, b]),
+                    None)
+        i = slowest_period([(p.first_day, p.last_day) for p in self.periods],
+                           [int(p.time_s[profile][a, b]) for p in self.periods],
+                           leave_s, arrive_s)
+        p = self.periods[i]
+        return int(p.time_s[profile][a, b]), int(p.distance_m[profile][a, b]), i
+
+    def leg_at(self, vehicle: int, a: int, b: int, leave_s: int, arrive_s: int
+               ) -> tuple[int, int]:
+        """:meth:`leg_on` for vehicle ``vehicle``'s profile: (seconds, metres)."""
+        t, d, _ = self.leg_on(self.vehicles[vehicle].profile, a, b, leave_s, arrive_s)
+        return t, d
+
 
 def _stop_windows(scenario: Scenario, stop_index: int) -> tuple[tuple[int, int], ...]:
     stop = scenario.stops[stop_index]
@@ -175,20 +256,43 @@ def _stop_windows(scenario: Scenario, stop_index: int) -> tuple[tuple[int, int],
     return tuple(sorted(out))
 
 
+@dataclass(frozen=True)
+class DatedMatrices:
+    """Per-profile matrices (float, ``inf`` where there is no road) for the horizon's days
+    ``first_day``..``last_day``."""
+
+    first_day: int
+    last_day: int
+    time_s: Mapping[str, np.ndarray]
+    distance_m: Mapping[str, np.ndarray]
+
+
 def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
-                  time_s: dict[str, np.ndarray], distance_m: dict[str, np.ndarray]
-                  ) -> RoutingProblem:
+                  time_s: Mapping[str, np.ndarray], distance_m: Mapping[str, np.ndarray],
+                  periods: Sequence[DatedMatrices] = ()) -> RoutingProblem:
     """Turn a scenario and its per-profile matrices (locations: depots then stops, in scenario
-    order; ``inf`` where there is no road) into a :class:`RoutingProblem`."""
+    order; ``inf`` where there is no road) into a :class:`RoutingProblem`. With ``periods``
+    (road conditions that change within the horizon, see :attr:`RoutingProblem.periods`)
+    ``time_s`` and ``distance_m`` are ignored: the model plans with the slowest of them."""
     n_dep, n_stop = len(scenario.depots), len(scenario.stops)
     depot_index = {d.id: i for i, d in enumerate(scenario.depots)}
+    road_periods = tuple(RoadPeriod(
+        p.first_day, p.last_day,
+        *map(tuple, zip(*(as_solver_matrices(p.time_s[name], p.distance_m[name])
+                          for name in profiles), strict=True)))
+        for p in periods) if len(periods) > 1 else ()
     t_mats, d_mats = [], []
-    for p in profiles:
-        t = np.asarray(time_s[p], dtype=float)
-        d = np.asarray(distance_m[p], dtype=float)
-        bad = ~np.isfinite(t)
-        t_mats.append(np.where(bad, NO_PATH_S, np.round(t)).astype(np.int64))
-        d_mats.append(np.where(bad, NO_PATH_S, np.round(d)).astype(np.int64))
+    for i, name in enumerate(profiles):
+        if road_periods:
+            t, d = worst_matrices([(p.time_s[i], p.distance_m[i]) for p in road_periods])
+            t_mats.append(t.astype(np.int64))
+            d_mats.append(d.astype(np.int64))
+        else:
+            only = periods[0] if periods else None
+            t, d = as_solver_matrices(only.time_s[name] if only else time_s[name],
+                                      only.distance_m[name] if only else distance_m[name])
+            t_mats.append(t)
+            d_mats.append(d)
     vehicles = []
     days = scenario.horizon.days
     for vi, v in enumerate(scenario.vehicles):
@@ -246,6 +350,7 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
         vehicle_fixed_cost=fixed if any(fixed) else None,
         lodging=(None if all(st.lodging for st in stops)
                  else (True,) * n_dep + tuple(st.lodging for st in stops)),
+        periods=road_periods,
     )
 
 

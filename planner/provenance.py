@@ -179,6 +179,27 @@ class RoadConditionsRecord:
     closures: tuple[str, ...] = ()
     closed_km: float = 0.0
     cut_off: Mapping[str, str] = field(default_factory=dict)  # commune code -> closures
+    # when conditions change within the horizon: each period's dates, closures and season
+    periods: tuple[ConditionPeriodRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConditionPeriodRecord:
+    """Days ``first``..``last`` (ISO dates) with the same closures and season factors."""
+
+    first: str
+    last: str
+    season: str = ""
+    closures: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"first": self.first, "last": self.last, "season": self.season,
+                "closures": list(self.closures)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ConditionPeriodRecord:
+        return cls(str(data.get("first") or ""), str(data.get("last") or ""),
+                   str(data.get("season") or ""), _strings(data.get("closures")))
 
 
 @dataclass(frozen=True)
@@ -317,6 +338,8 @@ class Provenance:
             rc = self.road_conditions
             out["road_conditions"] = {"season": rc.season, "closures": list(rc.closures),
                                       "closed_km": rc.closed_km, "cut_off": dict(rc.cut_off)}
+            if rc.periods:
+                out["road_conditions"]["periods"] = [p.to_dict() for p in rc.periods]
         out["timings_s"] = dict(self.timings_s)
         out["versions"] = dict(self.versions)
         if self.replan is not None:
@@ -362,7 +385,9 @@ class Provenance:
             road_conditions=None if not isinstance(rc, Mapping) else RoadConditionsRecord(
                 season=str(rc.get("season") or ""), closures=_strings(rc.get("closures")),
                 closed_km=float(rc.get("closed_km") or 0.0),
-                cut_off={str(k): str(v) for k, v in _mapping(rc.get("cut_off")).items()}),
+                cut_off={str(k): str(v) for k, v in _mapping(rc.get("cut_off")).items()},
+                periods=tuple(ConditionPeriodRecord.from_dict(p) for p in rc.get("periods") or ()
+                              if isinstance(p, Mapping))),
             timings_s={str(k): float(v) for k, v in _mapping(data.get("timings_s")).items()},
             versions={str(k): str(v) for k, v in _mapping(data.get("versions")).items()},
             replan=(ReplanRecord.from_dict(_mapping(replan), _mapping(job))
@@ -389,4 +414,5 @@ def _plain(value: Any) -> Any:
 
 __all__ = ["AccessRecord", "CheckRecord", "Finding", "ManualEdit", "PlanChanges",
            "PrecheckEntry", "Provenance", "ReplanRecord", "RoadConditionsRecord",
+           "ConditionPeriodRecord",
            "RotationRecord", "Snap"]

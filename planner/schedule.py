@@ -298,33 +298,49 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     drive_cap = v.max_drive_s_per_day if v.drive_cap_binds else None
     driven: dict[int, int] = {}  # seconds of driving per day
     for pos, loc in enumerate(stops):
-        travel = problem.travel_s(k, here, loc)
-        if travel >= NO_PATH_S:
-            problems.append(ScheduleProblem(
-                "no_road", f"no road from location {here} to {loc} for this vehicle"))
-            travel = 0
-        leave, arrive, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven,
-                                               blocks=blocks)
-        if not_before is not None and not_before[pos] > arrive:
-            arrive = not_before[pos]  # wait for the solver's time (see time_route)
-        start = _service_start(problem, k, loc, arrive, blocks)
-        if not_before is not None and start is not None and start // DAY_S > leave // DAY_S:
-            # a night falls before this service: spend it where the crew is, leave next day
-            leave, arrive, night, on_road = _latest_departure(
-                problem, k, t, arrive, start, travel, True, 0, driven, blocks)
-            night = leave // DAY_S > t // DAY_S
-        if start is None:
-            problems.append(ScheduleProblem(
-                "time_window", f"arrives at location {loc} after its last time window"))
-            start = arrive
-        if problem.lodging is not None and not problem.lodging[here] and \
-                start // DAY_S != t // DAY_S:
-            problems.append(ScheduleProblem(
-                "lodging", f"no lodging at location {here} for the night before location "
-                           f"{loc}"))
-        if depart is None:
-            leave, arrive, night, on_road = _latest_departure(
-                problem, k, leave, arrive, start, travel, night, on_road, driven, blocks)
+        leg_problems: list[ScheduleProblem] = []
+        first_leg = depart is None
+        leave, arrive = t, t
+        for _ in range(2 * len(problem.periods) + 1):
+            # dated road conditions: the leg's time depends on the days it is driven, which
+            # depend on its time (problem.leg_on); without them this runs once
+            raw, dist = problem.leg_at(k, here, loc, leave if first_leg else t, arrive)
+            travel = raw
+            leg_problems = []
+            if raw >= NO_PATH_S:
+                leg_problems.append(ScheduleProblem(
+                    "no_road", f"no road from location {here} to {loc} for this vehicle"))
+                travel = 0
+            leave, arrive, night, on_road = _drive(problem, k, t, travel, stay=stay,
+                                                   driven=driven, blocks=blocks)
+            if not_before is not None and not_before[pos] > arrive:
+                arrive = not_before[pos]  # wait for the solver's time (see time_route)
+            start = _service_start(problem, k, loc, arrive, blocks)
+            if not_before is not None and start is not None and \
+                    start // DAY_S > leave // DAY_S:
+                # a night falls before this service: spend it where the crew is, leave
+                # next day
+                leave, arrive, night, on_road = _latest_departure(
+                    problem, k, t, arrive, start, travel, True, 0, driven, blocks)
+                night = leave // DAY_S > t // DAY_S
+            if start is None:
+                leg_problems.append(ScheduleProblem(
+                    "time_window", f"arrives at location {loc} after its last time window"))
+                start = arrive
+            if problem.lodging is not None and not problem.lodging[here] and \
+                    start // DAY_S != t // DAY_S:
+                leg_problems.append(ScheduleProblem(
+                    "lodging", f"no lodging at location {here} for the night before "
+                               f"location {loc}"))
+            if first_leg:
+                leave, arrive, night, on_road = _latest_departure(
+                    problem, k, leave, arrive, start, travel, night, on_road, driven, blocks)
+            if raw >= NO_PATH_S or problem.leg_at(
+                    k, here, loc, leave if first_leg else t, arrive) == (raw, dist):
+                break
+        problems.extend(leg_problems)
+        assert start is not None  # a missed window starts it at the arrival
+        if first_leg:
             depart = leave
         per_day, pauses = _driving_by_day(problem, k, leave, travel, driven, blocks)
         for d, secs in per_day.items():
@@ -337,17 +353,23 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
         # the crew leaves after the service, and not before a pause under a continuous-
         # driving rule
         leave_at = start + v.dwell_s(problem.service_s[loc])
-        visits.append(TimedVisit(loc, travel, problem.distance(k, here, loc), night, on_road,
+        visits.append(TimedVisit(loc, travel, dist, night, on_road,
                                  arrive, start, leave_at, load, pauses))
         t = leave_at
         here = loc
-    travel = problem.travel_s(k, here, v.end)
-    if travel >= NO_PATH_S:
+    back = t
+    for _ in range(2 * len(problem.periods) + 1):
+        travel, dist = problem.leg_at(k, here, v.end, t, back)
+        no_road = travel >= NO_PATH_S
+        if no_road:
+            travel = 0
+        leave, back, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven,
+                                             blocks=blocks)
+        if no_road or problem.leg_at(k, here, v.end, t, back)[0] == travel:
+            break
+    if no_road:
         problems.append(ScheduleProblem(
             "no_road", f"no road back to the depot from location {here}"))
-        travel = 0
-    leave, back, night, on_road = _drive(problem, k, t, travel, stay=stay, driven=driven,
-                                         blocks=blocks)
     per_day, pauses = _driving_by_day(problem, k, leave, travel, driven, blocks)
     for d, secs in per_day.items():
         driven[d] = driven.get(d, 0) + secs
@@ -370,8 +392,7 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     if back - depart > v.max_span_s:
         problems.append(ScheduleProblem(
             "trip_days", "the trip lasts longer than the vehicle's maximum trip days"))
-    ret = TimedVisit(v.end, travel, problem.distance(k, here, v.end), night, on_road, back,
-                     back, back, load, pauses)
+    ret = TimedVisit(v.end, travel, dist, night, on_road, back, back, back, load, pauses)
     taken = tuple((a, b) for a, b in blocks if depart < b and a < back)
     return RouteTiming(vehicle=k, depart_s=depart, load_start=load_start, visits=tuple(visits),
                        return_leg=ret, problems=tuple(problems), breaks=taken)

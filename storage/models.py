@@ -41,6 +41,7 @@ SCENARIO_SOURCES: tuple[str, ...] = ("file", "database")
 PLACE_KINDS: tuple[str, ...] = ("library", "commune", "vehicle")  # planner.batchmoves
 MOVE_KINDS: tuple[str, ...] = ("trip", "import", "correction", "missing")
 SWEEP_KINDS: tuple[str, ...] = ("sweep", "fleet", "region")  # planner.sweep, .fleet, .region
+FEED_KINDS: tuple[str, ...] = ("commune", "vehicle")  # storage.calendar
 
 # Constraint names that are the same on every database, so migrations can name them.
 NAMING_CONVENTION = {
@@ -439,6 +440,26 @@ class SweepResultRecord(Base):
     key: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(16))
     result_json: Mapped[str] = mapped_column(Text)
+class CalendarToken(Base):
+    """A revocable address of a calendar feed (ICS) of a commune's or a vehicle's published
+    visits (see :mod:`storage.calendar`): calendar apps cannot log in, so the token in the
+    URL is the key; a revoked token no longer opens the feed."""
+
+    __tablename__ = "calendar_tokens"
+    __table_args__ = (CheckConstraint(_in("kind", FEED_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(64), index=True)
+    note: Mapped[str] = mapped_column(String(255), default="")
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[dt.datetime | None]
+
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
 
 
 @event.listens_for(BatchMove, "before_update")

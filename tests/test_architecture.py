@@ -34,6 +34,7 @@ PACKAGE_HOME = {
     "branca": {"render"},
     "reportlab": {"render"},
     "matplotlib": {"render"},
+    "icalendar": {"render"},
     "openpyxl": {"render", "planner"},  # writing exports; reading tables (planner/tables.py)
     "sqlalchemy": {"storage"},
     "alembic": {"storage"},

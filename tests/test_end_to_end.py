@@ -119,6 +119,9 @@ def test_replan_under_a_landslide_keeps_feasible_routes(solved: dict, monkeypatc
     plan = read_plan(tmp_path / "ls" / "plan.json")
     assert plan.provenance.road_conditions is not None
     assert plan.provenance.road_conditions.closures == ("sat-lo-ma-pi-leng",)
+    # the closure holds from Thursday 10 December only: two periods of road conditions
+    assert [(p.first, p.last, p.closures) for p in plan.provenance.road_conditions.periods] == [
+        ("2026-12-07", "2026-12-09", ()), ("2026-12-10", "2026-12-11", ("sat-lo-ma-pi-leng",))]
     r = plan.provenance.replan
     assert r is not None
     assert r.kept_unchanged or r.broken_routes  # a route moves only if it broke

@@ -27,6 +27,9 @@ solves.
 ``PUBLIC_BASE_URL``
     the address people reach the app at (``https://thuvien.example.vn``): the QR codes of
     crate labels open ``<PUBLIC_BASE_URL>/batches/<id>``; default: the address of the request.
+``LIBRARY_CONTACT``
+    how readers reach the library (phone, address), printed on the communes' timetable
+    posters; default: none (the posters give the phones of the vehicles that have one).
 ``MAX_CONTENT_LENGTH``
     largest request body accepted (uploads, forms); default 2 MB.
 ``PASSWORD_HASH_METHOD``
@@ -109,6 +112,7 @@ DEFAULTS: dict[str, Any] = {
     "HTTPS": None,
     "TRUSTED_PROXIES": 0,
     "DERIVED_CACHE_MAX_MB": 512,
+    "LIBRARY_CONTACT": "",
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
 }
@@ -164,9 +168,10 @@ def create_app(config: dict[str, Any] | None = None, *,
 
     app.register_blueprint(scenarios.bp)
 
-    from webui import batches, closures, edits
+    from webui import batches, calendar, closures, edits
 
     edits.init_app(app)
+    calendar.init_app(app)
     app.register_blueprint(closures.bp)
     app.register_blueprint(batches.bp)
 

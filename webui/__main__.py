@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="disk for drawn PDFs, maps and exports (default 512; 0: no cache)")
     serve.add_argument("--https", action="store_true",
                        help="always send Secure cookies and HSTS (default: over HTTPS only)")
+    serve.add_argument("--library-contact", default=None, metavar="TEXT",
+                       help="how readers reach the library (phone, address), printed on the "
+                            "communes' timetable posters")
     serve.add_argument("--demo-user", action="store_true",
                        help=f"if there are no users yet, make dispatcher {DEMO_USER!r} and "
                             "print its password")
@@ -213,6 +216,7 @@ def serve(args: argparse.Namespace) -> int:
     app = _app(args, MAX_CONCURRENT_JOBS=max(1, args.max_jobs),
                TRUSTED_PROXIES=max(0, args.trusted_proxies),
                **({"HTTPS": True} if args.https else {}),
+               **({"LIBRARY_CONTACT": args.library_contact} if args.library_contact else {}),
                **({"DERIVED_CACHE_MAX_MB": args.derived_cache_mb}
                   if args.derived_cache_mb is not None else {}))
     if args.demo_user:

@@ -1,12 +1,14 @@
 """Users, login and permissions.
 
 Four roles, each a set of permissions (:data:`PERMISSIONS`): a *dispatcher* solves, edits
-and publishes; a *planner* manages scenarios, solves and compares plans; a *driver* reads the
-published plans and their route sheets and records visit outcomes; a *viewer* reads. Every
-page but the login page and static files needs a logged-in user; views declare what they
-need with :func:`requires`, and views of blueprints that do not (the plan, sheet and job
-pages) get the permission of :data:`BLUEPRINT_PERMISSIONS`; a view nobody declared needs
-``read`` to look and ``edit`` to change anything. Passwords are stored as werkzeug hashes.
+and publishes; a *planner* manages scenarios, solves and compares plans; a *driver* reads
+the published plans and their route sheets and records visit outcomes; a *viewer* reads.
+Every page but the login page, static files and the calendar feeds (whose address carries a
+revocable token: calendar apps cannot log in; :mod:`webui.calendar`) needs a logged-in user;
+views declare what they need with :func:`requires`, and views of blueprints that do not (the
+plan, sheet and job pages) get the permission of :data:`BLUEPRINT_PERMISSIONS`; a view
+nobody declared needs ``read`` to look and ``edit`` to change anything. Passwords are stored
+as werkzeug hashes.
 
 Flask's signed session cookie holds a random session token (and the CSRF token); the
 session itself is kept in the database (:mod:`storage.sessions`) and checked on every
@@ -66,7 +68,8 @@ BLUEPRINT_PERMISSIONS: dict[str, str] = {"plans": "read_plans", "sheets": "read_
                                          "jobs": "solve"}
 ENDPOINT_PERMISSIONS: dict[str, str] = {"plans.index": "read"}
 STATIC_ENDPOINTS = frozenset({"static", "assets.static"})  # files anyone may load
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout"}) | STATIC_ENDPOINTS
+# calendar feeds: calendar apps cannot log in; the token in the address is the key
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.logout", "calendar.feed"}) | STATIC_ENDPOINTS
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -485,6 +485,7 @@ def render_library_page(lib: CommuneLibrary, *, values: LibraryValues | None = N
     """A commune's library page: its values, its map, its history of edits, and its book
     batches (:func:`webui.batches.commune_batches`)."""
     from webui.batches import commune_batches  # it reads this module's communes
+    from webui.calendar import commune_timetable
 
     code = lib.row.code
     with database().begin() as s:
@@ -501,7 +502,7 @@ def render_library_page(lib: CommuneLibrary, *, values: LibraryValues | None = N
         centre={"lon": lib.centre[0], "lat": lib.centre[1]},
         scenarios=_stop_in_scenarios(code), batches=commune_batches(code),
         profile_problems=profile_problems, language_names=languages(),
-        audience_names=AUDIENCES), status
+        audience_names=AUDIENCES, tt=commune_timetable(code)), status
 
 
 def _stop_in_scenarios(code: str) -> list[str]:

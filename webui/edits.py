@@ -37,6 +37,7 @@ from planner.edit import (
     apply_edit,
     check_stored_plan,
     edit_context,
+    trip_targets,
 )
 from planner.errors import PlannerError
 from planner.plan import TZ, Plan
@@ -271,15 +272,28 @@ def start_replan(spec: ReplanSpec, folder: Path, plan: Plan, *,
 def edit_page(run: str) -> ResponseReturnValue:
     plan, folder = _draft(run)
     checks = plan_checks(plan)
+    ctx = _context(run, folder)
     if not checks.checked:  # a plan from the solver: check it now
-        ctx = _context(run, folder)
         checks = arrange_findings(check_stored_plan(plan, ctx))
     views = route_views(plan)
     edits = plan.provenance.manual_edits
     return render_template("plan_edit.html", run=run, plan=plan, views=views, checks=checks,
                            edits=edits, base=edits[-1].base if edits else None,
-                           vehicles=[(r.key, r.vehicle_name, len(r.visits))
-                                     for r in plan.routes])
+                           vehicles=_targets(plan, ctx))
+
+
+def _targets(plan: Plan, ctx: EditContext) -> list[tuple[str, str, int]]:
+    """(trip id, label, stops) of every trip a stop can be moved to: the plan's trips and
+    each vehicle's next one (a new trip)."""
+    names = {r.vehicle_id: r.vehicle_name for r in plan.routes}
+    out = []
+    for t in trip_targets(plan, ctx.problem):
+        name = names.get(t.vehicle_id, t.vehicle_id)
+        label = (g.tr("edit_new_trip", vehicle=name, n=t.trip_number) if t.new else
+                 g.tr("trip_of_vehicle", vehicle=name, n=t.trip_number)
+                 if t.trip_number > 1 else name)
+        out.append((t.trip_id, label, t.stops))
+    return out
 
 
 @bp.post("/plans/<run>/edit/move")

@@ -12,7 +12,8 @@ import pytest
 from planner.errors import PlanFileError
 from planner.kpis import Kpis
 from planner.outputs import read_plan_folder
-from planner.plan import PLAN_FORMAT_VERSION, plan_from_dict, read_plan
+from planner.plan import MAX_PLAN_INT, PLAN_FORMAT_VERSION, plan_from_dict, read_plan
+from planner.problem import REQUIRED_PENALTY
 from planner.provenance import Provenance
 
 V1 = Path(__file__).parent / "data" / "plan-v1"
@@ -88,6 +89,26 @@ def test_a_plan_field_of_the_wrong_type_is_a_plan_file_error(where: str, value: 
     else:
         route[where] = value
     with pytest.raises(PlanFileError, match=r"routes\[0\]"):
+        plan_from_dict(data, file="plan.json")
+
+
+def test_the_objective_of_a_plan_that_leaves_communes_out_reads_back(tmp_path: Path) -> None:
+    """Each commune left out adds REQUIRED_PENALTY to the search's objective: a plan leaving
+    out five is past MAX_PLAN_INT and must still read back (`planner check` refused it,
+    found by the real-scenario benchmark); a value past the exact range of JSON numbers is
+    still refused, naming the field."""
+    data = json.loads((V1 / "plan.json").read_text(encoding="utf-8"))
+    objective = 5 * REQUIRED_PENALTY + 123_456
+    assert objective > MAX_PLAN_INT
+    data["provenance"]["objective"] = objective
+    data["provenance"]["progress"] = [[0.5, 7 * REQUIRED_PENALTY], [1.5, objective]]
+    plan = plan_from_dict(data, file="plan.json")
+    plan.write(tmp_path / "plan.json")
+    again = read_plan(tmp_path / "plan.json")
+    assert again.provenance.objective == objective
+    assert again.provenance.progress[-1] == (1.5, objective)
+    data["provenance"]["objective"] = 2**60
+    with pytest.raises(PlanFileError, match=r"provenance\.objective"):
         plan_from_dict(data, file="plan.json")
 
 

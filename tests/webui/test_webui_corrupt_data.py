@@ -304,7 +304,7 @@ def _record_pages(table: str, version: str) -> list[str]:
         "plan_versions": [v, f"{v}/map", f"{v}/sheet/{VEHICLE}", f"{v}/sheet/{VEHICLE}.pdf",
                           f"{v}/export.gpx", f"{v}/export.csv", f"{v}/compare",
                           f"/versions/{version}/outcomes", f"/plans/{RUN}",
-                          f"/closures?plan={version}"],
+                          f"/closures?plan={version}", "/communes/00715"],
         "plans": [f"/plans/{RUN}", f"/plans/{version}", f"/versions/{version}/outcomes"],
         "jobs": ["/jobs/abcdef012345", "/jobs/abcdef012345/status.json", f"/plans/{RUN}"],
         "closures": [f"/closures?plan={RUN}", f"/closures/map.json?plan={RUN}"],

@@ -30,8 +30,10 @@ from webui_testkit import (
 )
 
 from render.exports import EXPORT_FORMATS
+from storage.calendar import tokens as calendar_tokens
 from webui.batches import TABLES as BATCH_TABLES
 from webui.plans import DOWNLOADS
+from webui.services import services_of
 
 PLAN = "xss-plan"
 SCENARIO = "xss-scenario"
@@ -66,7 +68,14 @@ def poisoned(app: Flask, client: FlaskClient) -> dict[str, list[str]]:
     job_record(app, JOB, status="failed", error=f"J {PAYLOAD}", log=f"log {PAYLOAD}\n",
                finished_s_ago=5)
     _poison_batches(client)
-    return {"run": [PLAN, version], "vehicle_id": ["xe-tv-01"], "fmt": list(EXPORT_FORMATS),
+    tokens = []
+    for kind, ref in (("commune", CODE), ("vehicle", "xe-tv-01")):  # calendar feeds
+        resp = client.post("/feeds", data={"kind": kind, "ref": ref, "note": f"F {PAYLOAD}"})
+        assert resp.status_code == 303, resp.get_data(as_text=True)
+        with services_of(app).database.read() as s:
+            tokens += [t.token for t in calendar_tokens(s, kind=kind, ref=ref)]
+    return {"token": tokens, "year": ["2026"], "run": [PLAN, version],
+            "vehicle_id": ["xe-tv-01"], "fmt": [*EXPORT_FORMATS, "pdf"],
             "code": [CODE], "key": [version], "job_id": [JOB], "closure_id": ["1"], "leg": ["0"],
             "batch_id": [BATCH], "table": list(BATCH_TABLES)}
 

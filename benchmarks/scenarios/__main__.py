@@ -1,0 +1,3 @@
+from benchmarks.scenarios.runner import main
+
+raise SystemExit(main())
