@@ -2,10 +2,10 @@
 
 :class:`DaskEngine` holds a client of a Dask cluster: a :class:`~distributed.LocalCluster` of
 worker processes on this machine by default, or the scheduler at ``tcp://HOST:8786`` of a
-real cluster (the same code path: a client, futures, ``retries=1``). :meth:`DaskEngine.run`
-submits one task per variant; a task that raises is retried once (on any worker) and then
-reported as failed without stopping the others; a worker that dies is replaced by the
-cluster and its task resubmitted by the scheduler. One engine runs several batches (fleet
+real cluster (the same code path: a client and futures). :meth:`DaskEngine.run` submits one
+task per variant; a task that raises, or whose worker died, is submitted once more (on any
+worker) and then reported as failed without stopping the others; each result says how many
+attempts it took. One engine runs several batches (fleet
 sizing solves one batch per fleet size) on the same workers.
 
 Dask's worker processes are daemonic and cannot start child processes, so every variant
@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from planner.sweep import (
@@ -85,21 +86,34 @@ class DaskEngine:
 
         t0 = time.perf_counter()
         stamp = time.time_ns()
-        futures = [self._client.submit(solver, v, retries=RETRIES, pure=False,
-                                       key=f"variant-{stamp}-{i}-{v.key}")
-                   for i, v in enumerate(variants)]
-        index = {f.key: i for i, f in enumerate(futures)}
+
+        def submit(i: int, attempt: int) -> Any:
+            return self._client.submit(solver, variants[i], pure=False,
+                                       key=f"variant-{stamp}-{i}-{attempt}-{variants[i].key}")
+
+        futures = [submit(i, 1) for i in range(len(variants))]
+        where = {f.key: (i, 1) for i, f in enumerate(futures)}
         results: list[VariantResult | None] = [None] * len(variants)
-        for done, future in enumerate(as_completed(futures), start=1):
-            i = index[future.key]
+        done = 0
+        pending = as_completed(futures)
+        for future in pending:
+            i, attempt = where.pop(future.key)
             if future.status == "finished":
-                result: VariantResult = future.result()
+                result: VariantResult = replace(future.result(), attempts=attempt)
+            elif attempt <= RETRIES:  # retried once, on any worker
+                log.info("variant %s failed (attempt %d), retrying: %s", variants[i].key,
+                         attempt, future.exception())
+                again = submit(i, attempt + 1)
+                where[again.key] = (i, attempt + 1)
+                pending.add(again)
+                continue
             else:
                 error = future.exception()
                 log.warning("variant %s failed after %d attempts: %s", variants[i].key,
-                            RETRIES + 1, error)
-                result = failed_result(variants[i], error, attempts=RETRIES + 1)
+                            attempt, error)
+                result = failed_result(variants[i], error, attempts=attempt)
             results[i] = result
+            done += 1
             if on_progress is not None:
                 on_progress(done, len(variants), result)
         return SweepRun(name, tuple(r for r in results if r is not None),

@@ -149,6 +149,7 @@ def test_a_failed_variant_fails_alone_after_one_retry(tmp_path: Path, shared_cac
         run = run_sequential(variants, solver)
     good, wrong = run.results
     _check_result(good, variants[0])
+    assert good.attempts == 2  # its first attempt crashed
     assert wrong.status == "failed" and wrong.kpis is None
     assert "no commune with this code in road dataset 'cao_bang'" in wrong.error
     assert wrong.attempts == 2 and run.failed == (wrong,)
