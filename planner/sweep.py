@@ -37,7 +37,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from planner.errors import Problem, ScenarioError
 from planner.inputlimits import InputLimitError, load_yaml, read_limited
 from planner.kpis import PROGRAMME_TARGETS, Kpis, coverage
-from planner.scenario import SCENARIO_LIMITS, Scenario, load_scenario, parse_scenario
+from planner.scenario import (
+    MAX_SEED,
+    MAX_SOLUTION_LIMIT,
+    MAX_TIME_LIMIT_S,
+    SCENARIO_LIMITS,
+    Scenario,
+    load_scenario,
+    parse_scenario,
+)
 
 SWEEP_VERSION = 1
 MAX_VARIANTS = 500  # one sweep; a larger study is several sweeps
@@ -98,10 +106,10 @@ class SweepSpec(_Model):
     title: str = ""
     scenarios: tuple[str, ...] = ()
     provinces: ProvincesSpec | None = None
-    time_limit_s: float = Field(default=10.0, gt=0, le=3600)
-    seed: int = Field(default=0, ge=0)
+    time_limit_s: float = Field(default=10.0, gt=0, le=MAX_TIME_LIMIT_S)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     # stop each search after this many improving solutions (reproducible sweeps and tests)
-    solution_limit: int | None = Field(default=None, ge=1)
+    solution_limit: int | None = Field(default=None, ge=1, le=MAX_SOLUTION_LIMIT)
     axes: Axes = Axes()
     variants: tuple[ExplicitVariant, ...] = ()
 
