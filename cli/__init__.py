@@ -1,8 +1,9 @@
 """The ``planner`` command: solve, check, sheets, labels, batches, re-plan, compare, validate,
-communes, geodata import, timetables (ics, poster) and the annual report. No logic of its own:
-it composes :mod:`planner` (the core), :mod:`render` (maps, tables), :mod:`storage` (the batch
-registry, published plans, outcomes) and :mod:`geodata`, which is why it is its own package
-(``planner`` knows nothing of rendering or storage)."""
+communes, geodata import, timetables (ics, poster), the annual report, and sweep, fleet-size,
+region and sweeps (:mod:`cli.sweeps`). No logic of its own: it composes :mod:`planner` (the
+core), :mod:`render` (maps, tables), :mod:`storage` (the batch registry, published plans,
+outcomes, sweeps) and :mod:`geodata`, which is why it is its own package (``planner`` knows
+nothing of rendering or storage)."""
 
 from __future__ import annotations
 
@@ -535,10 +536,9 @@ def _cmd_scenario_new(args: argparse.Namespace) -> int:
 
     from geodata.datasets import load_dataset
     from geodata.profiles import load_profiles
-    from planner.newscenario import new_scenario_text, parse_vehicles
+    from planner.newscenario import parse_vehicles, starter_scenario_text
     from planner.pipeline import check_scenario
     from planner.scenario import load_scenario
-    from planner.servicearea import dataset_province
 
     try:
         vehicles = parse_vehicles(args.vehicles, sorted(load_profiles()))
@@ -546,19 +546,10 @@ def _cmd_scenario_new(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise PlannerError(str(exc)) from None
     ds = load_dataset(args.network)
-    province = dataset_province(ds)
-    area = (sorted(province_communes(province)) if province is not None
-            else [str(c) for c in ds.communes.index])
-    hubs = [] if province is None else [
-        (f"hub-{row.district_code}", f"{row.district} ({row.commune_2025})", float(row.lon),
-         float(row.lat)) for row in province_seats(province).itertuples()]
-    text = new_scenario_text(ds, network=args.network, share=args.share, vehicles=vehicles,
-                             hub_candidates=hubs,
-                             days=args.days, area_province=None if province is None else (
-                                 f"former {province.name}" if province.kind == "former"
-                                 else province.name),
-                             area_communes=area, library_id=args.library, start=start,
-                             name=args.name)
+    text, province = starter_scenario_text(ds, network=args.network, share=args.share,
+                                           vehicles=vehicles, days=args.days,
+                                           library_id=args.library, start=start,
+                                           name=args.name)
     out = Path(args.out)
     if out.exists() and not args.force:
         raise PlannerError(f"{out}: exists; give --force to replace it")
@@ -568,21 +559,9 @@ def _cmd_scenario_new(args: argparse.Namespace) -> int:
     check_scenario(scenario, load_dataset(args.network), file=str(out.resolve()))
     print(f"wrote {out}: {len(scenario.stops)} stops, "
           f"{sum(v.count for v in scenario.vehicles)} vehicle(s), {scenario.horizon.days} days"
-          f", service area {province.label if province else 'the dataset communes'}; "
+          f", service area {province or 'the dataset communes'}; "
           "values marked ASSUMPTION are to be replaced with the library's own")
     return 0
-
-
-def province_seats(province: Any) -> Any:
-    from geodata.region import load_region
-
-    return load_region().district_seats_of(province)
-
-
-def province_communes(province: Any) -> list[str]:
-    from geodata.region import load_region
-
-    return [str(c) for c in load_region().communes_of(province).index]
 
 
 def _cmd_geodata_import(args: argparse.Namespace) -> int:
@@ -749,6 +728,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--library", default=None,
                    help="library_id to rank from (default: the dataset's first library)")
     p.set_defaults(func=_cmd_communes)
+    from cli.sweeps import add_parsers
+    add_parsers(sub)
     return parser
 
 

@@ -218,3 +218,29 @@ def _next_monday(today: dt.date) -> dt.date:
 
 __all__ = ["CAPACITY_CRATES", "RankedCommune", "new_scenario_text", "parse_vehicles",
            "rank_by_remoteness"]
+
+
+def starter_scenario_text(dataset: Dataset, *, network: str, share: float,
+                          vehicles: Sequence[tuple[str, int]], days: int,
+                          library_id: str | None = None, start: dt.date | None = None,
+                          name: str | None = None) -> tuple[str, str | None]:
+    """:func:`new_scenario_text` for ``dataset`` with its province's service area and
+    former district seats as hub candidates (what ``planner scenario new`` and a region
+    sweep write), and the province's label (None for a dataset of no province)."""
+    from geodata.region import load_region
+    from planner.servicearea import dataset_province
+
+    region = load_region()
+    province = dataset_province(dataset, region)
+    area = (sorted(str(c) for c in region.communes_of(province).index)
+            if province is not None else [str(c) for c in dataset.communes.index])
+    hubs = [] if province is None else [
+        (f"hub-{row.district_code}", f"{row.district} ({row.commune_2025})", float(row.lon),
+         float(row.lat)) for row in region.district_seats_of(province).itertuples()]
+    text = new_scenario_text(dataset, network=network, share=share, vehicles=vehicles,
+                             hub_candidates=hubs, days=days,
+                             area_province=None if province is None else (
+                                 f"former {province.name}" if province.kind == "former"
+                                 else province.name),
+                             area_communes=area, library_id=library_id, start=start, name=name)
+    return text, None if province is None else province.label

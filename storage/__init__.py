@@ -11,6 +11,7 @@ folders, one module per concept, each function taking the caller's session.
 - :mod:`.libraries`: edited values of commune libraries and their history;
 - :mod:`.closures`: road closures;
 - :mod:`.jobs`: background solve jobs, as their workers report them;
+- :mod:`.sweeps`: sweeps of scenario variants, fleet sizings and region runs, with results;
 - :mod:`.calendar`: the revocable tokens of calendar feeds, and the published plans that
   timetables read;
 - :mod:`.reports`: the records of the annual report (outcomes, batch moves).

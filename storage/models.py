@@ -40,6 +40,7 @@ ACTIVE_JOB_STATUSES: tuple[str, ...] = ("queued", "running")
 SCENARIO_SOURCES: tuple[str, ...] = ("file", "database")
 PLACE_KINDS: tuple[str, ...] = ("library", "commune", "vehicle")  # planner.batchmoves
 MOVE_KINDS: tuple[str, ...] = ("trip", "import", "correction", "missing")
+SWEEP_KINDS: tuple[str, ...] = ("sweep", "fleet", "region")  # planner.sweep, .fleet, .region
 FEED_KINDS: tuple[str, ...] = ("commune", "vehicle")  # storage.calendar
 
 # Constraint names that are the same on every database, so migrations can name them.
@@ -402,6 +403,43 @@ class CommuneProfileRecord(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class SweepRecord(Base):
+    """A sweep of scenario variants as it ran (:mod:`storage.sweeps`): its kind (a sweep
+    file, a fleet sizing, the region), the sweep file or settings (``spec_json``), the engine
+    and how long it took, and for a fleet sizing its answer (``summary_json``)."""
+
+    __tablename__ = "sweeps"
+    __table_args__ = (CheckConstraint(_in("kind", SWEEP_KINDS), name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(2000), default="")
+    engine: Mapped[str] = mapped_column(String(255))
+    workers: Mapped[int] = mapped_column(Integer)
+    wall_s: Mapped[float]
+    variants: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    spec_json: Mapped[str] = mapped_column(Text, default="{}")
+    summary_json: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class SweepResultRecord(Base):
+    """One variant of a sweep: its key, status and result (``planner.sweep.VariantResult``
+    as JSON: KPIs, time, peak memory, the error of a failed one)."""
+
+    __tablename__ = "sweep_results"
+    __table_args__ = (UniqueConstraint("sweep_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sweep_id: Mapped[int] = mapped_column(ForeignKey("sweeps.id", ondelete="CASCADE"),
+                                          index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    result_json: Mapped[str] = mapped_column(Text)
 class CalendarToken(Base):
     """A revocable address of a calendar feed (ICS) of a commune's or a vehicle's published
     visits (see :mod:`storage.calendar`): calendar apps cannot log in, so the token in the

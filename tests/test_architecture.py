@@ -24,6 +24,8 @@ ONE_HOME = {
     "ortools.sat": {"planner/_assign.py"},
     "ortools.graph": {"planner/_assign.py"},
     "pyvrp": {"planner/_pyvrp.py"},
+    "dask": {"planner/_dask.py"},
+    "distributed": {"planner/_dask.py"},
 }
 # third-party libraries that belong to one package
 PACKAGE_HOME = {

@@ -174,6 +174,10 @@ def create_app(config: dict[str, Any] | None = None, *,
     calendar.init_app(app)
     app.register_blueprint(closures.bp)
     app.register_blueprint(batches.bp)
+
+    from webui import sweeps
+
+    app.register_blueprint(sweeps.bp)
     return app
 
 

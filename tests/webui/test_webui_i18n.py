@@ -55,9 +55,10 @@ def _stages() -> set[str]:
 
 
 from geodata.directions import COMPASS  # noqa: E402
+from planner.fleet import STOP_CODES  # noqa: E402
 from planner.kpis import COMPARE_ROWS  # noqa: E402
 from render.stopcard import WAIT_REASONS  # noqa: E402
-from storage.models import MOVE_KINDS  # noqa: E402
+from storage.models import MOVE_KINDS, SWEEP_KINDS  # noqa: E402
 from webui.batches import PLACE_KINDS as BATCH_PLACE_KINDS  # noqa: E402
 from webui.batches import TABLES as BATCH_TABLES  # noqa: E402
 
@@ -84,6 +85,10 @@ DYNAMIC: dict[str, set[str]] = {
         f"{size}{side}" for size in ("", "slight_", "sharp_") for side in ("left", "right")},
     "heading_": set(COMPASS),
     "role_": set(ROLES),
+    "sweep_kind_": set(SWEEP_KINDS),
+    "sweep_status_": {"ok", "failed"},
+    "sweep_col_": {"wall_s", "peak_rss_mb"},
+    "fleet_stopped_": set(STOP_CODES),
     "outcome_": set(OUTCOME_STATUSES),
     "cmp_": {key for key, _, _ in COMPARE_ROWS if not key.startswith("meets_")},
     "batch_confirm_": {"delivered", "collected"},
