@@ -11,7 +11,6 @@ import hashlib
 import logging
 import platform
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any
@@ -50,8 +49,11 @@ from planner.rotation import (
 from planner.scenario import ROTATION_PATHS, Scenario, check_against_data, load_scenario
 from planner.schedule import time_trips
 from planner.servicearea import service_area_of
+from planner.solution import ProgressCallback, SolveProgress
 
 log = logging.getLogger(__name__)
+
+PRICE_EVERY_S = 1.0  # a progress report's cost is computed at most this often (_priced)
 
 
 @dataclass(frozen=True, eq=False)
@@ -280,7 +282,7 @@ class Solved:
 def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                    time_limit_s: float | None = None, seed: int | None = None,
                    solution_limit: int | None = None,
-                   on_progress: Callable[[float, int], None] | None = None,
+                   on_progress: ProgressCallback | None = None,
                    previous: Plan | None = None, done: frozenset[str] = frozenset(),
                    locked: frozenset[str] = frozenset(),
                    compare_with: Plan | None = None) -> Solved:
@@ -363,7 +365,7 @@ def _retimed(scenario: Scenario, plan: Plan, net: Network) -> tuple[Plan, bool]:
 def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
                 time_limit_s: float | None = None, seed: int | None = None,
                 solution_limit: int | None = None,
-                on_progress: Callable[[float, int], None] | None = None,
+                on_progress: ProgressCallback | None = None,
                 previous: Plan | None = None, done: frozenset[str] = frozenset(),
                 locked: frozenset[str] = frozenset(),
                 compare_with: Plan | None = None) -> tuple[Plan, Network]:
@@ -387,7 +389,8 @@ def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
         raw = solve.RawSolution(routes=setup.previous, objective=-1,
                                 status="KEPT_PREVIOUS_PLAN", wall_s=0.0)
     else:
-        raw = solve.solve(problem, params, on_progress=on_progress, constraints=constraints)
+        priced = None if on_progress is None else _priced(scenario, net, problem, on_progress)
+        raw = solve.solve(problem, params, on_progress=priced, constraints=constraints)
     timings = solve.time_solution(problem, raw)
     served = {loc for r in raw.routes for loc in r}
     unserved = explain_unserved(problem, timings, served, names=names, codes=codes,
@@ -408,6 +411,34 @@ def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
     return plan, net
 
 
+def _priced(scenario: Scenario, net: Network, problem: RoutingProblem,
+            on_progress: ProgressCallback) -> ProgressCallback:
+    """``on_progress`` hearing each better plan with its cost in VND, the plan's own KPI
+    (its routes timed by the schedule rules and priced at the vehicles' rates). Pricing
+    takes time inside the search, so it is done at most every :data:`PRICE_EVERY_S`
+    seconds; in between the last price stands (its plan served as many or fewer)."""
+    last: list[float] = []
+    cost: list[int | None] = [None]
+
+    def tell(event: SolveProgress) -> None:
+        now = time.perf_counter()
+        if event.routes and (not last or now - last[0] >= PRICE_EVERY_S):
+            last[:] = [now]
+            cost[0] = plan_cost_vnd(scenario, net.places, problem, event.routes)
+        on_progress(replace(event, cost_vnd=cost[0], routes=()))
+
+    return tell
+
+
+def plan_cost_vnd(scenario: Scenario, places: tuple[Place, ...], problem: RoutingProblem,
+                  routes: tuple[tuple[int, ...], ...]) -> int:
+    """The ``kpis.cost_vnd`` a plan of ``routes`` (stop order per vehicle) would have."""
+    timings = time_trips(problem, routes)
+    plan = assemble_plan(scenario, places, problem, timings, [], Provenance(),
+                         service_area_communes=1)
+    return round(plan.kpis.cost_vnd or 0)
+
+
 def _provenance(scenario: Scenario, scenario_file: str, net: Network, problem: RoutingProblem,
                 params: solve.SolverParams, raw: solve.RawSolution, blocked: list[Unserved],
                 constraints: solve.VisitConstraints | None, t0: float) -> Provenance:
@@ -426,6 +457,8 @@ def _provenance(scenario: Scenario, scenario_file: str, net: Network, problem: R
                        for u in blocked),
         pyvrp_seed_skipped=solve.seeding_possible(problem, params, constraints),
         solver_status=raw.status, objective=raw.objective, solve_wall_s=round(raw.wall_s, 3),
+        stop_reason=raw.stop_reason or None, best_found_s=raw.found_s,
+        repaired_stops=raw.repaired,
         progress=tuple(raw.progress), graph_report=net.graph.report.as_dict(),
         components={p: net.pgraphs[p].report.as_dict() for p in net.profiles},
         snapping={p: tuple(Snap(place.key, round(float(d), 1))
