@@ -44,7 +44,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from planner._ortools import RouteJudge, ils_unsupported, solve_routing
+from planner._ortools import RouteJudge, ils_unsupported, patience_s, solve_routing
 from planner._pyvrp import Seed, hgs_seed, seed_unsupported
 from planner.problem import RoutingProblem
 from planner.schedule import RouteTiming, time_trips
@@ -69,8 +69,9 @@ MIN_REPAIR_S = 2.0
 
 
 def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
-             iterations: int | None) -> Seed | None:
-    return hgs_seed(problem, time_limit_s=time_limit_s, seed=seed, max_iterations=iterations)
+             iterations: int | None, patience: float | None = None) -> Seed | None:
+    return hgs_seed(problem, time_limit_s=time_limit_s, seed=seed, max_iterations=iterations,
+                    patience_s=patience)
 
 
 def _run_ortools(problem: RoutingProblem, params: SolverParams,
@@ -144,7 +145,7 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
     main_params = replace(params, time_limit_s=first_s)
     if params.workers <= 1:
         if seeded:
-            hgs = _run_hgs(problem, first_s, params.seed, iterations)
+            hgs = _run_hgs(problem, first_s, params.seed, iterations, patience_s(main_params))
             return _finish(problem, params, None, hgs, polish_s, t0, on_progress, constraints)
         raw = solve_routing(problem, main_params, on_progress=on_progress,
                             constraints=constraints)
@@ -153,7 +154,8 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
     with _executor() as pool:
         other: Future
         if seeded:
-            other = pool.submit(_run_hgs, problem, first_s, params.seed, iterations)
+            other = pool.submit(_run_hgs, problem, first_s, params.seed, iterations,
+                                patience_s(main_params))
         else:
             # the same re-planning constraints: its routes may win
             other = pool.submit(_run_ortools, problem,
