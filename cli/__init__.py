@@ -70,7 +70,7 @@ class ProgressLine:
 
     def __call__(self, event: SolveProgress) -> None:
         cost = "" if event.cost_vnd is None else f", cost {event.cost_vnd:,} VND"
-        text = f"solving: {event.elapsed_s:5.1f} s, {event.served} communes served{cost}"
+        text = f"solving: {event.elapsed_s:5.1f} s, communes served {event.served}{cost}"
         now = time.monotonic()
         if self.tty:
             self.out.write("\r" + text.ljust(72))

@@ -30,6 +30,7 @@ it accepts given routes: the repair pass and the explanations of unserved stops 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ from planner.solution import (
     SolverParams,
     VisitConstraints,
 )
+
+log = logging.getLogger(__name__)
 
 # Ruin size of the iterated local search (SISR: strings of nearby visits removed, then put
 # back by cheapest insertion, then greedy descent; simulated-annealing acceptance). Solomon
@@ -445,7 +448,6 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
         return tuple(out)
 
     def record() -> None:
-        nonlocal converged
         obj = routing.CostVar().Value()
         now = time.perf_counter() - t0
         if not progress or obj < progress[-1][1]:
@@ -455,11 +457,19 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
                 routes = current_routes()
                 on_progress(SolveProgress(elapsed_s=elapsed, served=sum(map(len, routes)),
                                           cost_vnd=None, objective=obj, routes=routes))
-        elif patience is not None and now - progress[-1][0] >= patience:
-            converged = True
-            routing.solver().FinishCurrentSearch()
 
+    def stale() -> bool:  # checked by OR-Tools as it searches, between solutions too
+        nonlocal converged, checks
+        checks += 1
+        if patience is None or not progress:
+            return False
+        converged = time.perf_counter() - t0 - progress[-1][0] >= patience
+        return converged
+
+    checks = 0
     routing.AddAtSolutionCallback(record)
+    if patience is not None:
+        routing.AddSearchMonitor(routing.solver().CustomLimit(stale))
     initial = None
     if initial_routes is not None:
         routing.CloseModelWithParameters(search)
@@ -473,6 +483,7 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
     else:
         assignment = routing.SolveWithParameters(search)
     wall = time.perf_counter() - t0
+    log.debug("search: %d limit checks in %.1f s", checks, wall)
     # (the iterated local search returns its best solution without setting a status)
     status = "SUCCESS" if use_ils and assignment is not None else _status_name(routing.status())
     limit_s = search.time_limit.ToMilliseconds() / 1000

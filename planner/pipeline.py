@@ -394,7 +394,8 @@ def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
     timings = solve.time_solution(problem, raw)
     served = {loc for r in raw.routes for loc in r}
     unserved = explain_unserved(problem, timings, served, names=names, codes=codes,
-                                profiles=net.profiles, cut_off=net.cut_off)
+                                profiles=net.profiles, cut_off=net.cut_off,
+                                constraints=constraints)
     provenance = _provenance(scenario, scenario_file, net, problem, params, raw, blocked,
                              constraints, t0)
     area = service_area_of(scenario, net.dataset, file=scenario_file)

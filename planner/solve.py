@@ -24,6 +24,14 @@ A search that starts from its own first solution is OR-Tools' iterated local sea
 the model allows it (:func:`planner._ortools.ils_unsupported`), ``params.local_search``
 otherwise; a search that starts from given routes always uses ``params.local_search``.
 
+Every search stops early once its best plan has not improved for
+``params.no_improvement_share`` of its time (:func:`planner._ortools.patience_s`; PyVRP the
+same way); the result records why the search stopped (``stop_reason``) and when its routes
+were found (``found_s``). Then the **repair pass** (:func:`repair`) inserts every left-out
+stop that a single insertion places by the OR-Tools model's own rules. ``on_progress``
+hears of each better plan as a :class:`~planner.solution.SolveProgress` (elapsed seconds,
+communes served, objective; the pipeline adds its cost in VND).
+
 With ``workers=1`` everything runs in this process: PyVRP then OR-Tools when seeded, one
 OR-Tools search otherwise. A ``solution_limit`` asks for a reproducible run: PyVRP then
 stops after ``hgs_iterations`` iterations instead of on the clock (as long as that happens

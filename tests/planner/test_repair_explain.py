@@ -7,10 +7,14 @@ own load arithmetic."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+import pytest
+import yaml
 from factories import line_problem, scenario_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -166,6 +170,27 @@ def test_crates_not_days_when_the_vans_are_full() -> None:
     assert "more day" not in unserved[0].reason
 
 
+def test_crates_when_the_only_insertion_on_time_overloads() -> None:
+    """The defect behind the Lào Cai case: C fits in time only first on the trip, where the
+    van is full, and later on the trip both crates and its window fail. The old reasoning
+    merged the causes of every insertion and said "add a vehicle or days" (more days give
+    nothing); relaxing one rule at a time finds that crates alone bind."""
+    data = scenario_dict()
+    data["horizon"]["days"] = 1
+    data["vehicles"][0].update(capacity_crates=8, max_trip_days=1)
+    data["stops"] = [{"commune_code": c, "deliver_crates": 4, "collect_crates": 4,
+                      "service_minutes": 60} for c in CODES[:3]]
+    data["stops"][2]["time_windows"] = [{"start": "07:30", "end": "09:00"}]
+    scenario = parse_scenario(data)
+    problem = line_problem(scenario, [[0, 1, 1, 1], [1, 0, .5, .5], [1, .5, 0, .5],
+                                      [1, .5, .5, 0]])
+    names = ["lib", "A", "B", "C"]
+    unserved = explain_unserved(problem, time_trips(problem, [[1, 2]]), {1, 2}, names=names,
+                                codes=names, profiles=problem.profiles)
+    assert [(u.commune_code, u.reason_code) for u in unserved] == [("C", "no_room_capacity")]
+    assert "day" not in unserved[0].reason
+
+
 def test_days_when_the_horizon_is_short() -> None:
     """Stops that fail on time, with room for their crates: the reason names what would let
     them in (one more day, a longer working day), not crates."""
@@ -213,3 +238,25 @@ def test_progress_reports_served_and_objective() -> None:
     last = events[-1]
     assert last.served == sum(map(len, raw.routes)) == 2
     assert last.objective == raw.objective and last.cost_vnd is None
+
+
+def test_planner_solve_prints_progress_and_how_the_search_ended(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """On the embedded Hà Giang roads: ``planner solve`` prints a progress line (communes
+    served and cost in VND of the best plan so far) and how the search ended; the plan
+    records why it stopped and when its routes were found."""
+    from cli import main
+
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(scenario_dict(), allow_unicode=True), encoding="utf-8")
+    assert main(["solve", str(path), "--out", str(tmp_path / "o"), "--time-limit", "3"]) == 0
+    captured = capsys.readouterr()
+    lines = [x for x in captured.err.splitlines() if x.startswith("solving:")]
+    plan = json.loads((tmp_path / "o" / "plan.json").read_text(encoding="utf-8"))
+    served = plan["kpis"]["communes_served"]
+    assert lines and lines[-1].endswith(" VND")
+    assert f"communes served {served}, cost " in lines[-1]
+    assert "search: stopped " in captured.out
+    pv = plan["provenance"]
+    assert pv["stop_reason"] in ("converged", "time_limit", "search_ended")
+    assert 0 <= pv["best_found_s"] <= pv["solve_wall_s"] and pv["repaired_stops"] == 0
