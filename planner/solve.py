@@ -295,13 +295,15 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
     cannot place a stop without moving others first, leaves such stops behind."""
     start = time.perf_counter()
     t0 = start if t0 is None else t0
-    judge = RouteJudge(problem, constraints)
     routes = [list(r) for r in raw.routes]
+    pending = left_out_blocks(problem, routes)
+    if not pending:
+        return raw
+    judge = RouteJudge(problem, constraints)
     if judge.objective(routes) is None:  # the model refuses the search's own routes: leave them be
         log.warning("the repair pass skipped: the model does not accept the search's routes")
         return raw
     inserted = 0
-    pending = left_out_blocks(problem, routes)
     while pending and time.perf_counter() - start < budget_s:
         placed = None
         for block in pending:
