@@ -35,7 +35,7 @@ from planner.plan import Unserved
 from planner.problem import DAY_S, NO_PATH_S, RoutingProblem
 from planner.schedule import RouteTiming, time_route
 from planner.solution import VisitConstraints
-from planner.solve import insertion_candidates, peak_load, with_partners
+from planner.solve import peak_load, with_partners
 
 # a working day this much longer is the "shift" relaxation
 LONGER_SHIFT_S = 2 * 3600
@@ -155,15 +155,6 @@ class InsertionTrials:
                 if judge.objective(trial) is not None:
                     return True
         return False
-
-
-def insertion_fits(problem: RoutingProblem, routes: Sequence[Sequence[int]], loc: int, *,
-                   constraints: VisitConstraints | None = None) -> bool:
-    """Whether the model accepts some insertion of ``loc`` (with its transfer partners)
-    into ``routes``: the check behind ``search_limit`` and ``not_worth_priority``."""
-    block = with_partners(problem, loc)
-    return bool(insertion_candidates(problem, [list(r) for r in routes], block)) and \
-        InsertionTrials(problem, routes, constraints).fits(block)
 
 
 def precheck(problem: RoutingProblem, *, names: list[str], codes: list[str],
