@@ -445,6 +445,13 @@ class SolverSettings(_Model):
     repair: bool = True
 
 
+# solver settings added after plans were stored: at their defaults they stay out of the
+# scenario digest, so every scenario (and the plans and matrices stored with its digest)
+# keeps the digest it had before they existed
+DIGEST_SKIPS_DEFAULT_SOLVER: dict[str, object] = {
+    key: SolverSettings.model_fields[key].default for key in ("no_improvement_share", "repair")}
+
+
 class RotationSpec(_Model):
     """Book batches for the cycle (schema version 2): the registry of batches, the history of
     their stays at communes and the commune library profiles, as CSV or XLSX files (paths
@@ -541,6 +548,11 @@ class Scenario(_Model):
         (a plan folder keeps copies of them): their contents are digested on their own
         (``provenance.rotation.file_digests``)."""
         data = self.model_dump(mode="json")
+        solver = data.get("solver")
+        if isinstance(solver, dict):  # settings added later, at their defaults: not content
+            for key, default in DIGEST_SKIPS_DEFAULT_SOLVER.items():
+                if solver.get(key) == default:
+                    solver.pop(key)
         if isinstance(data.get("rotation"), dict):
             data["rotation"] = {k: v for k, v in data["rotation"].items()
                                 if k not in ROTATION_PATHS}

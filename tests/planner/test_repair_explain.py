@@ -260,3 +260,17 @@ def test_planner_solve_prints_progress_and_how_the_search_ended(
     pv = plan["provenance"]
     assert pv["stop_reason"] in ("converged", "time_limit", "search_ended")
     assert 0 <= pv["best_found_s"] <= pv["solve_wall_s"] and pv["repaired_stops"] == 0
+
+
+def test_the_new_solver_settings_at_their_defaults_keep_the_scenario_digest() -> None:
+    """Plans and matrices stored before the early stop and the repair existed keep matching
+    their scenarios; a setting changed from its default is content."""
+    plain = parse_scenario(scenario_dict())
+    data = scenario_dict()
+    data["solver"].update(no_improvement_share=0.25, repair=True)
+    assert parse_scenario(data).digest == plain.digest
+    data["solver"]["no_improvement_share"] = 0.5
+    assert parse_scenario(data).digest != plain.digest
+    data = scenario_dict()
+    data["solver"]["repair"] = False
+    assert parse_scenario(data).digest != plain.digest
