@@ -309,6 +309,7 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
         log.warning("the repair pass skipped: the model does not accept the search's routes")
         return raw
     inserted = 0
+    timed: RawSolution | None = None  # the model's timing of the last routes it accepted
     while pending and time.perf_counter() - start < budget_s:
         placed = None
         for block in pending:
@@ -319,8 +320,9 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
                     break
                 trial = [list(r) for r in routes]
                 trial[k][pos:pos] = block
-                if judge.objective(trial) is not None:
-                    placed, routes = block, trial
+                accepted = judge.solution(trial)
+                if accepted is not None:
+                    placed, routes, timed = block, trial, accepted
                     break
             if placed is not None:
                 inserted += len(block)
@@ -328,10 +330,8 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
         if placed is None:
             break
         pending.remove(placed)
-    if not inserted:
+    if timed is None:
         return raw
-    timed = judge.solution(routes)
-    assert timed is not None  # the judge accepted these routes just now
     now = time.perf_counter() - t0
     _tell(on_progress, now, timed)
     log.info("the repair pass inserted %d stop(s) in %.1f s (%d checks)", inserted,
