@@ -53,8 +53,6 @@ from planner.solution import ProgressCallback, SolveProgress
 
 log = logging.getLogger(__name__)
 
-PRICE_EVERY_S = 1.0  # a progress report's cost is computed at most this often (_priced)
-
 
 @dataclass(frozen=True, eq=False)
 class Network:
@@ -415,18 +413,17 @@ def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
 def _priced(scenario: Scenario, net: Network, problem: RoutingProblem,
             on_progress: ProgressCallback) -> ProgressCallback:
     """``on_progress`` hearing each better plan with its cost in VND, the plan's own KPI
-    (its routes timed by the schedule rules and priced at the vehicles' rates). Pricing
-    takes time inside the search, so it is done at most every :data:`PRICE_EVERY_S`
-    seconds; in between the last price stands (its plan served as many or fewer)."""
-    last: list[float] = []
-    cost: list[int | None] = [None]
+    (its routes timed by the schedule rules and priced at the vehicles' rates: about 2 ms
+    for 72 communes, so every report is priced)."""
 
     def tell(event: SolveProgress) -> None:
-        now = time.perf_counter()
-        if event.routes and (not last or now - last[0] >= PRICE_EVERY_S):
-            last[:] = [now]
-            cost[0] = plan_cost_vnd(scenario, net.places, problem, event.routes)
-        on_progress(replace(event, cost_vnd=cost[0], routes=()))
+        cost = None
+        if event.routes:
+            try:
+                cost = plan_cost_vnd(scenario, net.places, problem, event.routes)
+            except Exception:  # a report must never break the search that calls it
+                log.exception("the progress report could not price the plan")
+        on_progress(replace(event, cost_vnd=cost, routes=()))
 
     return tell
 
