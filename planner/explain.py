@@ -12,13 +12,15 @@ For each stop the solver did not route, in order:
    (:class:`planner._ortools.RouteJudge`), the rules the search enforces:
 
    * an insertion the model accepts: ``not_worth_priority`` for an optional stop (the
-     repair pass places every one that lowers the objective), ``search_limit`` for a
-     required one, which the repair pass then ran out of time to place (raise the limit);
+     repair pass places every one whose added travel is worth its priority),
+     ``search_limit`` for a required one, which the repair pass then ran out of time to
+     place (raise the limit);
    * none: the constraint that binds is found by relaxing one rule at a time, and trying
      every insertion again: the vehicles' crates (``no_room_capacity``), the stop's time
      windows (``no_room_window``), a longer working day (``no_room_shift``, two hours),
-     the daily driving cap (``no_room_drive_cap``), lodging (``no_room_lodging``), one more
-     day (``no_room_days``); the first that lets it in is the code, all of them are named
+     the daily driving cap (``no_room_drive_cap``), lodging (``no_room_lodging``), the
+     vehicle kinds allowed there (``no_room_access``), one more day (``no_room_days``);
+     the first that lets it in is the code, all of them are named
      in the text. When no single rule does, ``no_room_time`` (several bind together; a
      vehicle more is the remedy). A transfer whose ends cannot share a trip is
      ``transfer_pair``.
@@ -82,6 +84,14 @@ def _lodging_everywhere(problem: RoutingProblem, block: list[int]) -> RoutingPro
     return None if problem.lodging is None else replace(problem, lodging=None)
 
 
+def _any_vehicle(problem: RoutingProblem, left_out: list[int]) -> RoutingProblem | None:
+    allowed = problem.allowed_vehicles
+    if allowed is None or all(allowed[loc] is None for loc in left_out):
+        return None
+    return replace(problem, allowed_vehicles=tuple(None if loc in left_out else ks
+                                                   for loc, ks in enumerate(allowed)))
+
+
 def _one_more_day(problem: RoutingProblem, block: list[int]) -> RoutingProblem | None:
     last = (problem.horizon_days - 1) * DAY_S
     wins = tuple(w if loc < problem.n_depots else
@@ -95,11 +105,13 @@ def _one_more_day(problem: RoutingProblem, block: list[int]) -> RoutingProblem |
 
 # code, the relaxation, what it means for people (in "it would fit if ...")
 RELAXATIONS: tuple[tuple[str, Relaxation, str], ...] = (
-    ("no_room_capacity", _more_crates, "a vehicle had room for its crates"),
+    ("no_room_capacity", _more_crates,
+     "a vehicle had room for its crates (their number or their weight)"),
     ("no_room_window", _open_windows, "its time windows were wider"),
     ("no_room_shift", _longer_shift, "the working day were two hours longer"),
     ("no_room_drive_cap", _no_drive_cap, "the daily driving cap were higher"),
     ("no_room_lodging", _lodging_everywhere, "the crew could lodge in more communes"),
+    ("no_room_access", _any_vehicle, "a vehicle of another kind could go there"),
     ("no_room_days", _one_more_day, "the horizon and trips had one more day"),
 )
 
@@ -139,11 +151,11 @@ class InsertionTrials:
                 self._judges else self._judges[relax]
         if judge is None:
             return False
+        allowed = judge.problem.allowed_vehicles  # (relaxed by the access relaxation)
         for k, v in enumerate(problem.vehicles):
             route = self.routes[k]
-            if problem.allowed_vehicles is not None and any(
-                    (ks := problem.allowed_vehicles[x]) is not None and k not in ks
-                    for x in block):
+            if allowed is not None and any(
+                    (ks := allowed[x]) is not None and k not in ks for x in block):
                 continue
             for pos in range(len(route) + 1):
                 trial_route = route[:pos] + block + route[pos:]

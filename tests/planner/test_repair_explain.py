@@ -71,6 +71,11 @@ def small_cases(draw: st.DrawFn) -> tuple:
                                count=draw(st.integers(1, 2)),
                                shift={"start": "07:00",
                                       "end": draw(st.sampled_from(["12:00", "15:00", "17:00"]))})
+    van = draw(st.booleans())
+    if van:  # a second kind of vehicle, and stops only it may serve
+        data["vehicles"].append({"id": "van", "name": "Xe 2", "profile": "van", "depot": "lib",
+                                 "capacity_crates": draw(st.integers(4, 10)),
+                                 "max_trip_days": data["horizon"]["days"]})
     stops = []
     for code in CODES[:n]:
         stop = {"commune_code": code, "deliver_crates": draw(st.integers(0, 6)),
@@ -80,6 +85,8 @@ def small_cases(draw: st.DrawFn) -> tuple:
             start = draw(st.sampled_from(["07:30", "09:00", "13:30"]))
             stop["time_windows"] = [{"start": start, "end": draw(
                 st.sampled_from(["11:30", "16:00"])) if start < "11:00" else "16:00"}]
+        if van and draw(st.integers(0, 3)) == 0:
+            stop["allowed_profiles"] = ["van"]
         stops.append(stop)
     data["stops"] = stops
     rng = np.random.default_rng(draw(st.integers(0, 2**31)))
@@ -274,3 +281,29 @@ def test_the_new_solver_settings_at_their_defaults_keep_the_scenario_digest() ->
     data = scenario_dict()
     data["solver"]["repair"] = False
     assert parse_scenario(data).digest != plain.digest
+
+
+def test_a_stop_only_the_full_van_may_serve_names_access() -> None:
+    """C may be served by the van only, whose day is full; the truck has time: the reason
+    names access (another kind of vehicle could go) among what would let it in."""
+    data = scenario_dict()
+    data["horizon"]["days"] = 1
+    data["vehicles"][0].update(max_trip_days=1)
+    data["vehicles"].append({"id": "van", "name": "Xe 2", "profile": "van", "depot": "lib",
+                             "capacity_crates": 10, "max_trip_days": 1,
+                             "shift": {"start": "07:00", "end": "17:00"},
+                             "max_continuous_driving_hours": None})
+    data["stops"] = [{"commune_code": c, "deliver_crates": 1, "collect_crates": 1,
+                      "service_minutes": 240, "allowed_profiles": ["van"]}
+                     for c in CODES[:3]]
+    scenario = parse_scenario(data)
+    problem = line_problem(scenario, [[0, .5, .5, .5], [.5, 0, .5, .5], [.5, .5, 0, .5],
+                                      [.5, .5, .5, 0]])
+    names = ["lib", "A", "B", "C"]
+    routes = [[], [1, 2]]
+    assert RouteJudge(problem).objective(routes) is not None
+    unserved = explain_unserved(problem, time_trips(problem, routes), {1, 2}, names=names,
+                                codes=names, profiles=problem.profiles)
+    assert [u.commune_code for u in unserved] == ["C"]
+    assert unserved[0].reason_code.startswith("no_room_")
+    assert "another kind" in unserved[0].reason and "crates" not in unserved[0].reason
