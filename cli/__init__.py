@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from planner.pipeline import Solved
     from planner.plan import Plan
     from planner.scenario import Scenario
+    from planner.solution import SolveProgress
     from render.folder import PlanFolder
     from storage import Database
 
@@ -37,9 +38,11 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="planner-registry-") as tmp:
         if args.registry == "database":
             scenario = _database_rotation(scenario, args.database, Path(tmp))
+        progress = ProgressLine(sys.stderr)
         solved = solve_scenario(scenario, scenario_file=str(Path(args.scenario).resolve()),
                                 time_limit_s=args.time_limit, seed=args.seed,
-                                solution_limit=args.solution_limit)
+                                solution_limit=args.solution_limit, on_progress=progress)
+        progress.close()
         plan = solved.plan
         folder = _write_folder(solved, Path(args.out))
     total = time.perf_counter() - t0
@@ -50,8 +53,54 @@ def _cmd_solve(args: argparse.Namespace) -> int:
           f"matrices {tm['matrices_s']:.1f} s "
           f"({'cached' if pv.matrices_cache_hit else 'computed'}), "
           f"solve {pv.solve_wall_s or 0:.1f} s, total {total:.1f} s")
+    print(search_line(pv))
     print(f"wrote {', '.join(str(p) for p in folder.files)}")
     return 0
+
+
+class ProgressLine:
+    """``planner solve``'s progress line on ``out``: elapsed time, communes served and cost
+    of the best plan so far, rewritten in place on a terminal, else one line per report at
+    most every :attr:`every_s` seconds (the last one always)."""
+
+    every_s = 1.0
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        self._last: float | None = None
+        self._pending = ""
+
+    def __call__(self, event: SolveProgress) -> None:
+        cost = "" if event.cost_vnd is None else f", cost {event.cost_vnd:,} VND"
+        text = f"solving: {event.elapsed_s:5.1f} s, communes served {event.served}{cost}"
+        now = time.monotonic()
+        if self.tty:
+            self.out.write("\r" + text.ljust(72))
+            self.out.flush()
+        elif self._last is None or now - self._last >= self.every_s:
+            self._last = now
+            self._pending = ""
+            print(text, file=self.out, flush=True)
+        else:
+            self._pending = text
+
+    def close(self) -> None:
+        if self.tty:
+            self.out.write("\n")
+        elif self._pending:
+            print(self._pending, file=self.out)
+        self.out.flush()
+
+
+def search_line(pv: Any) -> str:
+    """How the search ended, from a plan's provenance."""
+    why = {"converged": "no better plan for a while (converged)",
+           "time_limit": "at the time limit", "search_ended": "the search ended by itself",
+           "no_solution": "no plan found"}.get(pv.stop_reason or "", pv.stop_reason or "?")
+    found = "" if pv.best_found_s is None else f"; final plan found at {pv.best_found_s:.1f} s"
+    repaired = f"; repair pass inserted {pv.repaired_stops}" if pv.repaired_stops else ""
+    return f"search: stopped {why} after {pv.solve_wall_s or 0:.1f} s{found}{repaired}"
 
 
 def _database_rotation(scenario: Scenario, url: str | None, folder: Path) -> Scenario:

@@ -22,14 +22,17 @@ Model, per :class:`~planner.problem.RoutingProblem`:
 
 Search: a first solution, then OR-Tools' iterated local search (ruin and recreate, greedy
 descent) where the model allows it (:func:`ils_unsupported`), else ``params.local_search``
-(guided local search by default) to the time limit; from given routes, ``local_search``.
+(guided local search by default) to the time limit, or until the best solution has not
+improved for ``params.no_improvement_share`` of it (:func:`patience_s`); from given routes,
+``local_search``. :class:`RouteJudge` holds the closed model of a problem and says whether
+it accepts given routes: the repair pass and the explanations of unserved stops use it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -39,7 +42,25 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_param
 from ortools.util import optional_boolean_pb2
 
 from planner.problem import DAY_S, RoutingProblem, VehicleSpec
-from planner.solution import ITERATED_LOCAL_SEARCH, RawSolution, SolverParams, VisitConstraints
+from planner.solution import (
+    ITERATED_LOCAL_SEARCH,
+    STOP_CONVERGED,
+    STOP_NO_SOLUTION,
+    STOP_SEARCH_ENDED,
+    STOP_TIME_LIMIT,
+    ProgressCallback,
+    RawSolution,
+    SolveProgress,
+    SolverParams,
+    VisitConstraints,
+)
+
+log = logging.getLogger(__name__)
+
+# a search never stops for want of improvement sooner than this: the short polish after a
+# PyVRP seed (5% of the time) must keep its time (Solomon R1 at 10 s lost 0.07 points when
+# it stopped after a quarter of its 0.5 s)
+MIN_PATIENCE_S = 2.0
 
 # Ruin size of the iterated local search (SISR: strings of nearby visits removed, then put
 # back by cheapest insertion, then greedy descent; simulated-annealing acceptance). Solomon
@@ -126,18 +147,29 @@ class _Model:
         return self.manager.NodeToIndex(loc)
 
 
+def patience_s(params: SolverParams) -> float | None:
+    """Seconds without a better solution after which a search of ``params`` stops (at
+    least :data:`MIN_PATIENCE_S`)
+    (``None``: it runs to its limit: the share is 1, or a solution limit asks for a
+    reproducible run, which nothing may make depend on the clock)."""
+    if params.solution_limit is not None or params.no_improvement_share >= 1:
+        return None
+    return max(MIN_PATIENCE_S, params.no_improvement_share * params.time_limit_s)
+
+
 def solve_routing(problem: RoutingProblem, params: SolverParams, *,
-                  on_progress: Callable[[float, int], None] | None = None,
+                  on_progress: ProgressCallback | None = None,
                   constraints: VisitConstraints | None = None,
                   initial_routes: tuple[tuple[int, ...], ...] | None = None) -> RawSolution:
     """Solve ``problem``; with ``initial_routes`` (stop order per vehicle) the search starts
-    from them when the model accepts them as a solution, else from its own first solution."""
+    from them when the model accepts them as a solution, else from its own first solution.
+    ``on_progress`` hears of every better solution (its ``cost_vnd`` is left unset)."""
     model = _build_model(problem, constraints)
     use_ils = (params.iterated_local_search and initial_routes is None
                and ils_unsupported(problem, constraints) is None)
     search = search_parameters(params, ils_stops=problem.n_stops if use_ils else None)
     return _search(model, search, use_ils=use_ils, on_progress=on_progress,
-                   initial_routes=initial_routes,
+                   initial_routes=initial_routes, patience=patience_s(params),
                    method=ITERATED_LOCAL_SEARCH if use_ils else params.local_search)
 
 
@@ -398,23 +430,53 @@ def _add_visits(model: _Model, constraints: VisitConstraints | None) -> None:
 
 
 def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameters, *,
-            use_ils: bool, method: str, on_progress: Callable[[float, int], None] | None,
-            initial_routes: tuple[tuple[int, ...], ...] | None) -> RawSolution:
+            use_ils: bool, method: str, on_progress: ProgressCallback | None,
+            initial_routes: tuple[tuple[int, ...], ...] | None,
+            patience: float | None = None) -> RawSolution:
     """Run the search (from ``initial_routes`` when the model accepts them), recording each
-    improving objective, and read the routes, service starts and breaks it found."""
+    improving objective, and read the routes, service starts and breaks it found. With
+    ``patience`` the search ends once no better solution came for that many seconds."""
     routing, manager = model.routing, model.manager
     progress: list[tuple[float, int]] = []
     t0 = time.perf_counter()
+    converged = False
+    n_vehicles = len(model.problem.vehicles)
+
+    def current_routes() -> tuple[tuple[int, ...], ...]:
+        out = []
+        for k in range(n_vehicles):
+            stops = []
+            idx = routing.NextVar(routing.Start(k)).Value()
+            while not routing.IsEnd(idx):
+                stops.append(manager.IndexToNode(idx))
+                idx = routing.NextVar(idx).Value()
+            out.append(tuple(stops))
+        return tuple(out)
 
     def record() -> None:
         obj = routing.CostVar().Value()
+        now = time.perf_counter() - t0
         if not progress or obj < progress[-1][1]:
-            elapsed = round(time.perf_counter() - t0, 3)
+            elapsed = round(now, 3)
             progress.append((elapsed, obj))
             if on_progress is not None:
-                on_progress(elapsed, obj)
+                routes = current_routes()
+                on_progress(SolveProgress(elapsed_s=elapsed, served=sum(map(len, routes)),
+                                          cost_vnd=None, objective=obj, routes=routes))
+
+    checks = 0
+
+    def stale() -> bool:  # checked by OR-Tools as it searches, between solutions too
+        nonlocal converged, checks
+        checks += 1
+        if patience is None or not progress:
+            return False
+        converged = time.perf_counter() - t0 - progress[-1][0] >= patience
+        return converged
 
     routing.AddAtSolutionCallback(record)
+    if patience is not None:
+        routing.AddSearchMonitor(routing.solver().CustomLimit(stale))
     initial = None
     if initial_routes is not None:
         routing.CloseModelWithParameters(search)
@@ -428,16 +490,64 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
     else:
         assignment = routing.SolveWithParameters(search)
     wall = time.perf_counter() - t0
+    log.debug("search: %d limit checks in %.1f s", checks, wall)
     # (the iterated local search returns its best solution without setting a status)
     status = "SUCCESS" if use_ils and assignment is not None else _status_name(routing.status())
+    limit_s = search.time_limit.ToMilliseconds() / 1000
+    stop = (STOP_NO_SOLUTION if assignment is None else STOP_CONVERGED if converged
+            else STOP_TIME_LIMIT if wall >= 0.95 * limit_s else STOP_SEARCH_ENDED)
+    found = progress[-1][0] if progress else None
     if assignment is None:
         return RawSolution(routes=tuple(() for _ in model.problem.vehicles), objective=-1,
                            status=status, wall_s=wall, progress=tuple(progress), seeded=seeded,
-                           local_search=method)
+                           local_search=method, stop_reason=stop)
     routes, starts, rests = _read_routes(model, assignment)
     return RawSolution(routes=routes, objective=assignment.ObjectiveValue(), status=status,
                        wall_s=wall, progress=tuple(progress), starts=starts, seeded=seeded,
-                       breaks=rests, local_search=method)
+                       breaks=rests, local_search=method, stop_reason=stop, found_s=found)
+
+
+# the longest one judgement of routes may take: the model fixes the times of given routes by
+# a search that is quick when they fit, but may wander when nights can fall in many places
+JUDGE_CHECK_S = 1.0
+
+
+class RouteJudge:
+    """The OR-Tools model of one problem, built and closed once, that judges given routes
+    by every constraint the search enforces: :meth:`objective` is the model's objective of
+    the routes, or ``None`` when the model refuses them. The repair pass
+    (:func:`planner.solve.repair`) and the explanations of unserved stops
+    (:mod:`planner.explain`) ask it, so both judge by the solver's own rules."""
+
+    def __init__(self, problem: RoutingProblem,
+                 constraints: VisitConstraints | None = None, *,
+                 check_limit_s: float = JUDGE_CHECK_S) -> None:
+        self.problem = problem
+        self._model = _build_model(problem, constraints)
+        self._model.routing.CloseModelWithParameters(
+            search_parameters(SolverParams(time_limit_s=check_limit_s, solution_limit=1)))
+        self.checks = 0  # routes judged so far
+
+    def _read(self, routes: Any) -> Any:
+        self.checks += 1
+        m = self._model
+        return m.routing.ReadAssignmentFromRoutes(
+            [[m.index(loc) for loc in r] for r in routes], True)
+
+    def objective(self, routes: Any) -> int | None:
+        """The model's objective of ``routes`` (stop order per vehicle), ``None`` if refused."""
+        assignment = self._read(routes)
+        return None if assignment is None else int(assignment.ObjectiveValue())
+
+    def solution(self, routes: Any) -> RawSolution | None:
+        """``routes`` as the model times them (service starts, breaks, objective), ``None``
+        if it refuses them."""
+        assignment = self._read(routes)
+        if assignment is None:
+            return None
+        read, starts, rests = _read_routes(self._model, assignment)
+        return RawSolution(routes=read, objective=int(assignment.ObjectiveValue()),
+                           status="SUCCESS", wall_s=0.0, starts=starts, breaks=rests)
 
 
 def _read_routes(model: _Model, assignment: Any) -> tuple[

@@ -59,10 +59,31 @@ def seed_unsupported(problem: RoutingProblem) -> str | None:
     return None
 
 
+class _NoImprovementFor:
+    """A PyVRP stopping criterion: true once the best cost has not fallen for ``seconds``."""
+
+    def __init__(self, seconds: float) -> None:
+        import time
+
+        self._clock = time.perf_counter
+        self.seconds = seconds
+        self.best = float("inf")
+        self.since = self._clock()
+
+    def __call__(self, best_cost: float) -> bool:
+        now = self._clock()
+        if best_cost < self.best:
+            self.best, self.since = best_cost, now
+            return False
+        return now - self.since >= self.seconds
+
+
 def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
-             max_iterations: int | None = None) -> Seed | None:
+             max_iterations: int | None = None, patience_s: float | None = None
+             ) -> Seed | None:
     """Run PyVRP on ``problem`` (see the module docstring) and return its best routes, or
-    ``None`` when the problem has features it cannot express or it found no solution."""
+    ``None`` when the problem has features it cannot express or it found no solution. With
+    ``patience_s`` it stops once its best cost has not fallen for that many seconds."""
     import time
 
     from pyvrp import Client, Depot, Location, ProblemData, Shipment, VehicleType, solve
@@ -160,6 +181,8 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
     stops: list[StoppingCriterion] = [MaxRuntime(max(0.05, time_limit_s))]
     if max_iterations is not None:
         stops.append(MaxIterations(max_iterations))
+    if patience_s is not None:
+        stops.append(_NoImprovementFor(patience_s))
     result = solve(data, stop=MultipleCriteria(stops), seed=seed, collect_stats=False,
                    display=False)
     best = result.best

@@ -6,62 +6,170 @@ For each stop the solver did not route, in order:
    stop and back (because of the scenario's road closures, or at all);
 2. ``capacity``: it needs more crates in or out than any vehicle carries;
 3. ``direct_trip``: not even a trip from the depot to this stop alone fits the windows,
-   shifts and horizon;
-4. otherwise every insertion into every final route is tried with the schedule rules:
-   ``no_room_capacity`` / ``no_room_time`` when none fits (the blocking constraint named),
-   ``not_worth_priority`` when an insertion fits but the solver judged it not worth its
-   priority (optional stops), ``search_limit`` for a required stop that fits (try a longer
-   time limit).
+   shifts and horizon (the schedule rules);
+4. otherwise every insertion into every final route (the stop with the communes transfers
+   link it to, as one block) is judged by the OR-Tools model itself
+   (:class:`planner._ortools.RouteJudge`), the rules the search enforces:
+
+   * an insertion the model accepts: ``not_worth_priority`` for an optional stop (the
+     repair pass places every one whose added travel is worth its priority),
+     ``search_limit`` for a required one, which the repair pass then ran out of time to
+     place (raise the limit);
+   * none: the constraint that binds is found by relaxing one rule at a time, and trying
+     every insertion again: the vehicles' crates (``no_room_capacity``), the stop's time
+     windows (``no_room_window``), a longer working day (``no_room_shift``, two hours),
+     the daily driving cap (``no_room_drive_cap``), lodging (``no_room_lodging``), the
+     vehicle kinds allowed there (``no_room_access``), one more day (``no_room_days``);
+     the first that lets it in is the code, all of them are named
+     in the text. When no single rule does, ``no_room_time`` (several bind together; a
+     vehicle more is the remedy). A transfer whose ends cannot share a trip is
+     ``transfer_pair``.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from planner._ortools import RouteJudge
 from planner.plan import Unserved
-from planner.problem import NO_PATH_S, RoutingProblem
-from planner.schedule import RouteTiming, time_route, trip_bounds
+from planner.problem import DAY_S, NO_PATH_S, RoutingProblem
+from planner.schedule import RouteTiming, time_route
+from planner.solution import VisitConstraints
+from planner.solve import peak_load, with_partners
+
+# a working day this much longer is the "shift" relaxation
+LONGER_SHIFT_S = 2 * 3600
+# explanations of one plan stop judging insertions after this long (the remaining stops
+# get the reason of the rules checked so far)
+EXPLAIN_BUDGET_S = 30.0
+
+# a relaxation: the problem with one rule relaxed, given the stops left out (None: the
+# problem has no such rule)
+Relaxation = Callable[[RoutingProblem, list[int]], RoutingProblem | None]
 
 
-def _insertion_failures(problem: RoutingProblem, timings: list[RouteTiming], loc: int
-                        ) -> tuple[bool, set[str]]:
-    causes: set[str] = set()
-    for t in timings:
-        base = [v.location for v in t.visits]
-        if not t.feasible:
-            continue
-        prev = problem.previous_trip(t.vehicle)
-        if not base and prev is not None and not timings[prev].visits:
-            continue  # a vehicle's trips are used in order
-        earliest, next_depart = trip_bounds(problem, timings, t.vehicle)
-        for pos in range(len(base) + 1):
-            trial = time_route(problem, t.vehicle, base[:pos] + [loc] + base[pos:],
-                               earliest=earliest, next_depart=next_depart)
-            if trial.feasible:
-                return True, set()
-            for p in trial.problems:
-                causes.add(p.code if p.code in ("capacity", "transfer") else "time")
-    return False, causes
+def _more_crates(problem: RoutingProblem, block: list[int]) -> RoutingProblem | None:
+    big = sum(problem.deliver) + sum(problem.collect) + sum(
+        abs(x) for x in problem.pair_load or ()) + 1
+    return replace(problem, vehicles=tuple(replace(v, capacity=big) for v in problem.vehicles))
 
 
-def _with_partners(problem: RoutingProblem, loc: int) -> list[int]:
-    """``loc`` and every stop linked to it by transfers, givers before receivers (a trip
-    that serves one end of a transfer serves all of it)."""
-    linked = {loc}
-    grew = True
-    while grew:
-        grew = False
-        for a, b in problem.pickup_delivery:
-            if (a in linked) != (b in linked):
-                linked |= {a, b}
-                grew = True
-    pairs = [(a, b) for a, b in problem.pickup_delivery if a in linked]
-    order: list[int] = []
-    pending = sorted(linked)
-    while pending:  # givers first: the scenario refuses loops, so this ends
-        ready = [n for n in pending if not any(b == n and a in pending for a, b in pairs)]
-        nxt = ready[0] if ready else pending[0]
-        order.append(nxt)
-        pending.remove(nxt)
-    return order
+def _open_windows(problem: RoutingProblem, left_out: list[int]) -> RoutingProblem | None:
+    wins = list(problem.windows)
+    for loc in left_out:
+        wins[loc] = ((0, problem.horizon_s - 1),)
+    return replace(problem, windows=tuple(wins))
+
+
+def _longer_shift(problem: RoutingProblem, block: list[int]) -> RoutingProblem | None:
+    vehicles = []
+    for v in problem.vehicles:
+        end = min(v.shift_end_s + LONGER_SHIFT_S, DAY_S + v.shift_start_s - 1)
+        grow = end - v.shift_end_s
+        vehicles.append(replace(v, shift_end_s=end, latest_end_s=v.latest_end_s + grow,
+                                max_span_s=v.max_span_s + grow))
+    return replace(problem, vehicles=tuple(vehicles))
+
+
+def _no_drive_cap(problem: RoutingProblem, block: list[int]) -> RoutingProblem | None:
+    if not any(v.drive_cap_binds for v in problem.vehicles):
+        return None
+    return replace(problem, vehicles=tuple(replace(v, max_drive_s_per_day=None)
+                                           for v in problem.vehicles))
+
+
+def _lodging_everywhere(problem: RoutingProblem, block: list[int]) -> RoutingProblem | None:
+    return None if problem.lodging is None else replace(problem, lodging=None)
+
+
+def _any_vehicle(problem: RoutingProblem, left_out: list[int]) -> RoutingProblem | None:
+    allowed = problem.allowed_vehicles
+    if allowed is None or all(allowed[loc] is None for loc in left_out):
+        return None
+    return replace(problem, allowed_vehicles=tuple(None if loc in left_out else ks
+                                                   for loc, ks in enumerate(allowed)))
+
+
+def _one_more_day(problem: RoutingProblem, block: list[int]) -> RoutingProblem | None:
+    last = (problem.horizon_days - 1) * DAY_S
+    wins = tuple(w if loc < problem.n_depots else
+                 w + tuple((a + DAY_S, b + DAY_S) for a, b in w if a >= last)
+                 for loc, w in enumerate(problem.windows))
+    # dated road conditions: the extra day keeps the last period's roads
+    periods = problem.periods[:-1] + tuple(
+        replace(p, last_day=p.last_day + 1) for p in problem.periods[-1:])
+    return replace(problem, horizon_days=problem.horizon_days + 1, windows=wins,
+                   vehicles=tuple(replace(v, latest_end_s=v.latest_end_s + DAY_S,
+                                          max_span_s=v.max_span_s + DAY_S)
+                                  for v in problem.vehicles), periods=periods)
+
+
+# code, the relaxation, what it means for people (in "it would fit if ...")
+RELAXATIONS: tuple[tuple[str, Relaxation, str], ...] = (
+    ("no_room_capacity", _more_crates,
+     "a vehicle had room for its crates (their number or their weight)"),
+    ("no_room_window", _open_windows, "its time windows were wider"),
+    ("no_room_shift", _longer_shift, "the working day were two hours longer"),
+    ("no_room_drive_cap", _no_drive_cap, "the daily driving cap were higher"),
+    ("no_room_lodging", _lodging_everywhere, "the crew could lodge in more communes"),
+    ("no_room_access", _any_vehicle, "a vehicle of another kind could go there"),
+    ("no_room_days", _one_more_day, "the horizon and trips had one more day"),
+)
+
+
+class InsertionTrials:
+    """Every insertion of a left-out stop into given routes, judged by the OR-Tools model
+    of a problem and of its relaxations (each model built once, when first asked)."""
+
+    def __init__(self, problem: RoutingProblem, routes: Sequence[Sequence[int]],
+                 constraints: VisitConstraints | None = None) -> None:
+        self.problem, self.constraints = problem, constraints
+        self.routes = [list(r) for r in routes]
+        served = {loc for r in self.routes for loc in r}
+        self.left_out = [loc for loc in range(problem.n_depots, problem.n_locations)
+                         if loc not in served]
+        self._judges: dict[str, RouteJudge | None] = {}
+
+    def _judge(self, key: str, relaxed: RoutingProblem | None) -> RouteJudge | None:
+        if key not in self._judges:
+            self._judges[key] = None if relaxed is None else RouteJudge(relaxed,
+                                                                        self.constraints)
+        return self._judges[key]
+
+    def fits(self, block: list[int], *, relax: str | None = None,
+             capacity_only: bool = False) -> bool:
+        """Whether some insertion of ``block`` into the routes is accepted by the model
+        (``relax``: with that rule of :data:`RELAXATIONS` relaxed). ``capacity_only``: try
+        only the insertions that overload the vehicle (the others do not depend on it)."""
+        problem = self.problem
+        if relax is None:
+            judge = self._judge("", problem)
+        else:
+            fn = next(f for code, f, _ in RELAXATIONS if code == relax)
+            # the windows opened are those of every stop left out (one model for all: only
+            # the block tried is ever added to the routes)
+            judge = self._judge(relax, fn(problem, self.left_out)) if relax not in \
+                self._judges else self._judges[relax]
+        if judge is None:
+            return False
+        allowed = judge.problem.allowed_vehicles  # (relaxed by the access relaxation)
+        for k, v in enumerate(problem.vehicles):
+            route = self.routes[k]
+            if allowed is not None and any(
+                    (ks := allowed[x]) is not None and k not in ks for x in block):
+                continue
+            for pos in range(len(route) + 1):
+                trial_route = route[:pos] + block + route[pos:]
+                over = peak_load(problem, trial_route) > v.capacity
+                if over != capacity_only:
+                    continue
+                trial = [list(r) for r in self.routes]
+                trial[k] = trial_route
+                if judge.objective(trial) is not None:
+                    return True
+        return False
 
 
 def precheck(problem: RoutingProblem, *, names: list[str], codes: list[str],
@@ -77,10 +185,16 @@ def precheck(problem: RoutingProblem, *, names: list[str], codes: list[str],
 def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served: set[int], *,
                      names: list[str], codes: list[str], profiles: tuple[str, ...],
                      cut_off: dict[int, str] | None = None,
-                     static_only: bool = False) -> list[Unserved]:
+                     static_only: bool = False,
+                     constraints: VisitConstraints | None = None,
+                     budget_s: float = EXPLAIN_BUDGET_S) -> list[Unserved]:
     """The reason each stop not in ``served`` is left out (see the module docstring); with
-    ``static_only`` only the reasons that hold whatever the routes (1 to 3)."""
+    ``static_only`` only the reasons that hold whatever the routes (1 to 3). ``timings``
+    are the final routes (one per vehicle), ``constraints`` the re-planning constraints the
+    solve ran with."""
     out = []
+    t0 = time.perf_counter()
+    trials: InsertionTrials | None = None
     max_cap = max(v.capacity for v in problem.vehicles)
     for loc in range(problem.n_depots, problem.n_locations):
         if loc in served:
@@ -113,7 +227,7 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
             add("capacity", f"needs {need} crates at once, more than the largest vehicle "
                             f"carries ({max_cap})")
             continue
-        alone = _with_partners(problem, loc)  # a transfer is tried with its partners
+        alone = with_partners(problem, loc)  # a transfer is tried with its partners
         direct = [time_route(problem, k, alone) for k in reach]
         if not any(t.feasible for t in direct):
             why = direct[0].problems[0]
@@ -121,20 +235,35 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
             continue
         if static_only:
             continue
-        fits, causes = _insertion_failures(problem, timings, loc)
-        if fits and not required:
-            add("not_worth_priority", "it fits into a trip, but the extra driving is not worth "
-                                      "its priority; raise `priority` or make it required")
-        elif fits:
-            add("search_limit", "it fits into a trip but the search stopped before placing it; "
-                                "raise `solver.time_limit_s`")
-        elif "transfer" in causes:
+        if trials is None:
+            trials = InsertionTrials(problem, [[tv.location for tv in t.visits]
+                                               for t in timings], constraints)
+        block = with_partners(problem, loc)
+        if trials.fits(block):
+            if not required:
+                add("not_worth_priority", "it fits into a trip, but the extra driving is not "
+                                          "worth its priority; raise `priority` or make it "
+                                          "required")
+            else:
+                add("search_limit", "it fits into a trip by the solver's own rules, but the "
+                                    "repair pass ran out of time before placing it; raise "
+                                    "`solver.time_limit_s`")
+            continue
+        if time.perf_counter() - t0 > budget_s:
+            add("no_room_time", "no trip as planned has room for it (what binds was not "
+                                "worked out: the explanations ran out of time); add a vehicle")
+            continue
+        binds = [(code, what) for code, _, what in RELAXATIONS
+                 if trials.fits(block, relax=code, capacity_only=code == "no_room_capacity")]
+        if len(block) > 1 and not binds:
             add("transfer_pair", "it is one end of a transfer whose other commune could not "
                                  "be served on the same trip")
-        elif causes == {"capacity"}:
-            add("no_room_capacity", "no trip has room for its crates; add a vehicle or "
-                                    "lower the crates")
+        elif not binds:
+            add("no_room_time", "no trip as planned has room for it, and relaxing one rule "
+                                "(crates, time windows, working day, driving cap, lodging, "
+                                "days) is not enough: several bind together; add a vehicle")
         else:
-            add("no_room_time", "no trip has time left for it within the shifts, its time "
-                                "windows and the horizon; add a vehicle or days")
+            ifs = " or ".join(what for _, what in binds)
+            add(binds[0][0], f"no trip as planned has room for it; it would fit if {ifs}. "
+                             f"Change that, or add a vehicle")
     return out

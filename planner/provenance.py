@@ -275,7 +275,8 @@ class RotationRecord:
 _SIMPLE = ("scenario_digest", "scenario_file", "data_digest", "network", "seed",
            "time_limit_s", "solution_limit", "first_solution", "local_search", "workers",
            "search_strategy", "search_local_search", "iterated_local_search_skipped",
-           "pyvrp_seed_skipped", "solver_status", "objective", "solve_wall_s")
+           "pyvrp_seed_skipped", "solver_status", "objective", "solve_wall_s",
+           "stop_reason", "best_found_s", "repaired_stops")
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,11 @@ class Provenance:
     solver_status: str | None = None
     objective: int | None = None
     solve_wall_s: float | None = None
+    # why the search stopped (planner.solution.STOP_*), when (seconds into the solve) the
+    # plan's routes were found, and how many stops the repair pass inserted after the search
+    stop_reason: str | None = None
+    best_found_s: float | None = None
+    repaired_stops: int | None = None
     progress: tuple[tuple[float, int], ...] = ()
     graph_report: Mapping[str, Any] = field(default_factory=dict)
     components: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -367,7 +373,8 @@ class Provenance:
                                 "replan", "replan_job", "manual_edits", "check", "rotation",
                                 "access"}
         kinds = {"seed": int, "time_limit_s": float, "solution_limit": int, "workers": int,
-                 "objective": int, "solve_wall_s": float}
+                 "objective": int, "solve_wall_s": float, "best_found_s": float,
+                 "repaired_stops": int}
         return cls(
             **{key: _opt(kinds.get(key, str), data.get(key)) for key in _SIMPLE},
             precheck=tuple(PrecheckEntry(str(p.get("commune_code", "")),

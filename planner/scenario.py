@@ -438,6 +438,18 @@ class SolverSettings(_Model):
     # searches that start from nothing use OR-Tools' iterated local search (ruin and
     # recreate) where the model allows it, `local_search` elsewhere (planner._ortools)
     iterated_local_search: bool = True
+    # stop early once the best plan has not improved for this share of the time limit
+    # (1: always search to the limit); planner.solve, docs/scenario-schema.md
+    no_improvement_share: Float = Field(default=0.25, gt=0, le=1)
+    # after the search, insert every left-out stop that fits (planner.solve.repair)
+    repair: bool = True
+
+
+# solver settings added after plans were stored: at their defaults they stay out of the
+# scenario digest, so every scenario (and the plans and matrices stored with its digest)
+# keeps the digest it had before they existed
+DIGEST_SKIPS_DEFAULT_SOLVER: dict[str, object] = {
+    key: SolverSettings.model_fields[key].default for key in ("no_improvement_share", "repair")}
 
 
 class RotationSpec(_Model):
@@ -536,6 +548,11 @@ class Scenario(_Model):
         (a plan folder keeps copies of them): their contents are digested on their own
         (``provenance.rotation.file_digests``)."""
         data = self.model_dump(mode="json")
+        solver = data.get("solver")
+        if isinstance(solver, dict):  # settings added later, at their defaults: not content
+            for key, default in DIGEST_SKIPS_DEFAULT_SOLVER.items():
+                if solver.get(key) == default:
+                    solver.pop(key)
         if isinstance(data.get("rotation"), dict):
             data["rotation"] = {k: v for k, v in data["rotation"].items()
                                 if k not in ROTATION_PATHS}

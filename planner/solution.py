@@ -11,6 +11,7 @@ is the one place they are mapped, with the command line's overrides.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from planner.errors import PlannerError
@@ -70,7 +71,7 @@ def parse_solution_limit(raw: str | int) -> int:
 
 @dataclass(frozen=True)
 class SolverParams:
-    """How to search. The first eight fields are the scenario's ``solver:`` settings (same
+    """How to search. The first ten fields are the scenario's ``solver:`` settings (same
     names and defaults); the rest are the search's own tuning, not exposed in scenarios."""
 
     time_limit_s: float = _SCENARIO_DEFAULTS.time_limit_s
@@ -84,6 +85,10 @@ class SolverParams:
     # searches that start from nothing use OR-Tools' iterated local search where the model
     # allows it (planner._ortools.ils_unsupported); ``local_search`` otherwise
     iterated_local_search: bool = _SCENARIO_DEFAULTS.iterated_local_search
+    # stop once the best plan has not improved for this share of the time limit (1: never)
+    no_improvement_share: float = _SCENARIO_DEFAULTS.no_improvement_share
+    # after the search, insert every left-out stop a single insertion can place
+    repair: bool = _SCENARIO_DEFAULTS.repair
     gls_lambda: float = 0.1  # guided local search penalty factor (OR-Tools' default)
     hgs_iterations: int = 20_000  # PyVRP's budget in a reproducible run (solution_limit set)
     polish_share: float = 0.05  # share of the time OR-Tools searches on from the best start
@@ -103,7 +108,8 @@ class SolverParams:
                             else settings.solution_limit),
             first_solution=settings.first_solution, local_search=settings.local_search,
             workers=settings.workers, seed_with_pyvrp=settings.seed_with_pyvrp,
-            iterated_local_search=settings.iterated_local_search)
+            iterated_local_search=settings.iterated_local_search,
+            no_improvement_share=settings.no_improvement_share, repair=settings.repair)
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,29 @@ class VisitConstraints:
 
 
 ITERATED_LOCAL_SEARCH = "ITERATED_LOCAL_SEARCH"
+
+# why a search stopped (RawSolution.stop_reason, the plan's provenance.stop_reason)
+STOP_CONVERGED = "converged"  # no improvement for params.no_improvement_share of the limit
+STOP_TIME_LIMIT = "time_limit"
+STOP_SEARCH_ENDED = "search_ended"  # the search ended by itself (solution limit, local optimum)
+STOP_NO_SOLUTION = "no_solution"
+
+
+@dataclass(frozen=True)
+class SolveProgress:
+    """A better plan during a solve: seconds since the solve started, communes served and
+    cost of the best plan so far (``cost_vnd``: the plan's KPI, filled in by the pipeline,
+    which knows the vehicles' rates; ``None`` from the solver alone), and the search's own
+    objective. ``routes`` (stop order per vehicle) let the pipeline price the plan."""
+
+    elapsed_s: float
+    served: int
+    cost_vnd: int | None
+    objective: int
+    routes: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
+
+
+ProgressCallback = Callable[[SolveProgress], None]
 
 
 @dataclass(frozen=True)
@@ -135,7 +164,12 @@ class RawSolution:
     seeded: bool = False  # the search started from the given initial routes
     strategy: str = "ortools"  # which search of planner.solve produced the routes
     local_search: str = ""  # the metaheuristic that ran: ITERATED_LOCAL_SEARCH or as asked
+    stop_reason: str = ""  # STOP_CONVERGED, STOP_TIME_LIMIT, ...
+    found_s: float | None = None  # seconds into the solve when these routes were found
+    repaired: int = 0  # stops the repair pass inserted after the search
 
 
-__all__ = ["ITERATED_LOCAL_SEARCH", "RawSolution", "SolverParameterError", "SolverParams",
+__all__ = ["ITERATED_LOCAL_SEARCH", "STOP_CONVERGED", "STOP_NO_SOLUTION", "STOP_SEARCH_ENDED",
+           "STOP_TIME_LIMIT", "ProgressCallback", "RawSolution", "SolveProgress",
+           "SolverParameterError", "SolverParams",
            "VisitConstraints", "parse_seed", "parse_solution_limit", "parse_time_limit"]

@@ -24,6 +24,14 @@ A search that starts from its own first solution is OR-Tools' iterated local sea
 the model allows it (:func:`planner._ortools.ils_unsupported`), ``params.local_search``
 otherwise; a search that starts from given routes always uses ``params.local_search``.
 
+Every search stops early once its best plan has not improved for
+``params.no_improvement_share`` of its time (:func:`planner._ortools.patience_s`; PyVRP the
+same way); the result records why the search stopped (``stop_reason``) and when its routes
+were found (``found_s``). Then the **repair pass** (:func:`repair`) inserts every left-out
+stop that a single insertion places by the OR-Tools model's own rules. ``on_progress``
+hears of each better plan as a :class:`~planner.solution.SolveProgress` (elapsed seconds,
+communes served, objective; the pipeline adds its cost in VND).
+
 With ``workers=1`` everything runs in this process: PyVRP then OR-Tools when seeded, one
 OR-Tools search otherwise. A ``solution_limit`` asks for a reproducible run: PyVRP then
 stops after ``hgs_iterations`` iterations instead of on the clock (as long as that happens
@@ -35,19 +43,27 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import math
 import multiprocessing
 import signal
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
+from typing import Any
 
-from planner._ortools import ils_unsupported, solve_routing
+from planner._ortools import RouteJudge, ils_unsupported, patience_s, solve_routing
 from planner._pyvrp import Seed, hgs_seed, seed_unsupported
 from planner.problem import RoutingProblem
 from planner.schedule import RouteTiming, time_trips
-from planner.solution import ITERATED_LOCAL_SEARCH, RawSolution, SolverParams, VisitConstraints
+from planner.solution import (
+    ITERATED_LOCAL_SEARCH,
+    ProgressCallback,
+    RawSolution,
+    SolveProgress,
+    SolverParams,
+    VisitConstraints,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +71,20 @@ log = logging.getLogger(__name__)
 # different basin than parallel cheapest insertion, which pays off on the R/RC families
 ALT_FIRST_SOLUTION = "SAVINGS"
 MIN_POLISH_S = 0.3
+# PyVRP's genetic search stalls longer before it improves again than OR-Tools' local search:
+# it stops early after this many times the OR-Tools searches' patience (Solomon R105 at 10 s:
+# with the same patience as OR-Tools it stopped after 2.4 s without a better plan, and the
+# plan lost 0.13 points of gap and one vehicle; with twice that it was as without early stop)
+HGS_PATIENCE_FACTOR = 2.0
+# the repair pass's time, after the search: this share of the time limit, at least MIN_REPAIR_S
+REPAIR_SHARE = 0.1
+MIN_REPAIR_S = 2.0
 
 
 def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
-             iterations: int | None) -> Seed | None:
-    return hgs_seed(problem, time_limit_s=time_limit_s, seed=seed, max_iterations=iterations)
+             iterations: int | None, patience: float | None = None) -> Seed | None:
+    return hgs_seed(problem, time_limit_s=time_limit_s, seed=seed, max_iterations=iterations,
+                    patience_s=None if patience is None else HGS_PATIENCE_FACTOR * patience)
 
 
 def _run_ortools(problem: RoutingProblem, params: SolverParams,
@@ -91,12 +116,36 @@ def seeding_possible(problem: RoutingProblem, params: SolverParams,
 
 
 def solve(problem: RoutingProblem, params: SolverParams, *,
-          on_progress: Callable[[float, int], None] | None = None,
+          on_progress: ProgressCallback | None = None,
           constraints: VisitConstraints | None = None) -> RawSolution:
     """Best routes for ``problem`` found within ``params.time_limit_s`` (see the module
-    docstring); the result's ``strategy`` says which search produced them."""
+    docstring), then the repair pass (:func:`repair`, when ``params.repair``); the result's
+    ``strategy`` says which search produced them, ``stop_reason`` why the search stopped and
+    ``found_s`` when the routes were found. ``on_progress`` hears of every better plan."""
+    t0 = time.perf_counter()
     if constraints is None and any(v.trip for v in problem.vehicles):
-        return _solve_trips(problem, params, on_progress)
+        raw = _solve_trips(problem, params, on_progress)
+    else:
+        raw = _portfolio(problem, params, on_progress, constraints)
+    if params.repair and raw.objective >= 0:
+        raw = repair(problem, raw, constraints=constraints,
+                     budget_s=max(MIN_REPAIR_S, REPAIR_SHARE * params.time_limit_s),
+                     t0=t0, on_progress=on_progress)
+    return replace(raw, wall_s=time.perf_counter() - t0)
+
+
+def _tell(on_progress: ProgressCallback | None, elapsed_s: float, raw: RawSolution) -> None:
+    """Report ``raw`` (a better plan than any reported so far) at ``elapsed_s``."""
+    if on_progress is not None:
+        on_progress(SolveProgress(elapsed_s=round(elapsed_s, 3),
+                                  served=sum(map(len, raw.routes)), cost_vnd=None,
+                                  objective=raw.objective, routes=raw.routes))
+
+
+def _portfolio(problem: RoutingProblem, params: SolverParams,
+               on_progress: ProgressCallback | None,
+               constraints: VisitConstraints | None) -> RawSolution:
+    """The searches of the module docstring (one trip per vehicle)."""
     t0 = time.perf_counter()
     why_not = seeding_possible(problem, params, constraints)
     seeded = why_not is None
@@ -109,7 +158,7 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
     main_params = replace(params, time_limit_s=first_s)
     if params.workers <= 1:
         if seeded:
-            hgs = _run_hgs(problem, first_s, params.seed, iterations)
+            hgs = _run_hgs(problem, first_s, params.seed, iterations, patience_s(main_params))
             return _finish(problem, params, None, hgs, polish_s, t0, on_progress, constraints)
         raw = solve_routing(problem, main_params, on_progress=on_progress,
                             constraints=constraints)
@@ -118,7 +167,8 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
     with _executor() as pool:
         other: Future
         if seeded:
-            other = pool.submit(_run_hgs, problem, first_s, params.seed, iterations)
+            other = pool.submit(_run_hgs, problem, first_s, params.seed, iterations,
+                                patience_s(main_params))
         else:
             # the same re-planning constraints: its routes may win
             other = pool.submit(_run_ortools, problem,
@@ -136,8 +186,7 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
     best, strategy = main, "ortools"
     if isinstance(result, RawSolution) and _better(result, main):
         best, strategy = result, "ortools-portfolio"
-        if on_progress is not None:
-            on_progress(round(time.perf_counter() - t0, 3), result.objective)
+        _tell(on_progress, time.perf_counter() - t0, result)
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
 
 
@@ -156,7 +205,7 @@ def first_trips(problem: RoutingProblem) -> tuple[RoutingProblem, list[int]]:
 
 
 def _solve_trips(problem: RoutingProblem, params: SolverParams,
-                 on_progress: Callable[[float, int], None] | None) -> RawSolution:
+                 on_progress: ProgressCallback | None) -> RawSolution:
     """Vehicles with several trips: OR-Tools on the whole model, and beside it (in the second
     process, or after it with ``workers=1``) on one trip per vehicle; the better plan wins,
     so allowing more trips never gives a worse plan than one trip each does. (Starting the
@@ -190,8 +239,7 @@ def _solve_trips(problem: RoutingProblem, params: SolverParams,
         best = replace(single, routes=spread(single.routes), starts=spread(single.starts),
                        breaks=spread(single.breaks))
         strategy = "ortools"
-        if on_progress is not None:
-            on_progress(round(time.perf_counter() - t0, 3), single.objective)
+        _tell(on_progress, time.perf_counter() - t0, best)
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
 
 
@@ -203,7 +251,7 @@ def _better(a: RawSolution, b: RawSolution) -> bool:
 
 def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | None,
             hgs: Seed | None, polish_s: float, t0: float,
-            on_progress: Callable[[float, int], None] | None,
+            on_progress: ProgressCallback | None,
             constraints: VisitConstraints | None) -> RawSolution:
     """OR-Tools searches on from the better of its own routes and PyVRP's."""
     start = main.routes if main is not None and main.objective >= 0 else None
@@ -214,15 +262,15 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
     offset = time.perf_counter() - t0
     polish_s = max(polish_s, params.time_limit_s - offset)  # all the time that is left
 
-    def shifted(elapsed: float, objective: int) -> None:
+    def shifted(event: SolveProgress) -> None:
         if on_progress is not None:
-            on_progress(round(offset + elapsed, 3), objective)
+            on_progress(replace(event, elapsed_s=round(offset + event.elapsed_s, 3)))
 
     progress = list(main.progress) if main is not None else []
     if hgs is not None and hgs.feasible and (not progress or hgs.cost < progress[-1][1]):
         progress.append((round(offset, 3), hgs.cost))
-        if on_progress is not None:
-            on_progress(round(offset, 3), hgs.cost)
+        _tell(on_progress, offset, RawSolution(routes=hgs.routes, objective=hgs.cost,
+                                               status="SUCCESS", wall_s=0.0))
     polish = solve_routing(problem, replace(params, time_limit_s=polish_s),
                            on_progress=shifted, constraints=constraints, initial_routes=start)
     for elapsed, objective in polish.progress:
@@ -231,11 +279,153 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
     if not polish.seeded and start is not None:
         log.warning("the OR-Tools model rejected the %s start routes", strategy)
         strategy = "ortools"
-    best = polish
+    best = replace(polish, found_s=None if polish.found_s is None
+                   else round(offset + polish.found_s, 3))
     if main is not None and _better(main, polish):
         best, strategy = main, "ortools"
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0,
                    progress=tuple(progress))
+
+
+def repair(problem: RoutingProblem, raw: RawSolution, *,
+           constraints: VisitConstraints | None = None, budget_s: float = math.inf,
+           t0: float | None = None, on_progress: ProgressCallback | None = None
+           ) -> RawSolution:
+    """``raw`` with every left-out stop inserted that a single insertion can place: each
+    stop (with the communes linked to it by transfers, as one block), required ones first,
+    goes where it adds the least travel among the insertions the OR-Tools model accepts
+    (:class:`planner._ortools.RouteJudge`: every product constraint); an optional stop only
+    where the travel it adds is less than its penalty (worth its priority). Repeated until
+    no stop can be placed or ``budget_s`` is spent. A search that stopped early, or whose moves
+    cannot place a stop without moving others first, leaves such stops behind."""
+    start = time.perf_counter()
+    t0 = start if t0 is None else t0
+    routes = [list(r) for r in raw.routes]
+    pending = left_out_blocks(problem, routes)
+    if not pending:
+        return raw
+    judge = RouteJudge(problem, constraints)
+    if judge.objective(routes) is None:  # the model refuses the search's own routes: leave them be
+        log.warning("the repair pass skipped: the model does not accept the search's routes")
+        return raw
+    inserted = 0
+    timed: RawSolution | None = None  # the model's timing of the last routes it accepted
+    while pending and time.perf_counter() - start < budget_s:
+        placed = None
+        for block in pending:
+            worth = (math.inf if all(problem.required[x] for x in block)
+                     else sum(problem.penalty[x] for x in block))
+            for added, k, pos in insertion_candidates(problem, routes, block):
+                if added >= worth or time.perf_counter() - start >= budget_s:
+                    break
+                trial = [list(r) for r in routes]
+                trial[k][pos:pos] = block
+                accepted = judge.solution(trial)
+                if accepted is not None:
+                    placed, routes, timed = block, trial, accepted
+                    break
+            if placed is not None:
+                inserted += len(block)
+                break
+        if placed is None:
+            break
+        pending.remove(placed)
+    if timed is None:
+        return raw
+    now = time.perf_counter() - t0
+    _tell(on_progress, now, timed)
+    log.info("the repair pass inserted %d stop(s) in %.1f s (%d checks)", inserted,
+             time.perf_counter() - start, judge.checks)
+    return replace(raw, routes=timed.routes, objective=timed.objective, starts=timed.starts,
+                   breaks=timed.breaks, found_s=round(now, 3), repaired=inserted,
+                   progress=(*raw.progress, (round(now, 3), timed.objective)))
+
+
+def left_out_blocks(problem: RoutingProblem, routes: list[list[int]]) -> list[list[int]]:
+    """The stops no route serves, each with the communes transfers link it to (givers
+    first), required blocks first, then by penalty."""
+    served = {loc for r in routes for loc in r}
+    blocks: list[list[int]] = []
+    seen: set[int] = set()
+    for loc in range(problem.n_depots, problem.n_locations):
+        if loc in served or loc in seen:
+            continue
+        block = with_partners(problem, loc)
+        seen.update(block)
+        if not served.intersection(block):
+            blocks.append(block)
+    blocks.sort(key=lambda b: (not all(problem.required[x] for x in b),
+                               -sum(problem.penalty[x] for x in b)))
+    return blocks
+
+
+def with_partners(problem: RoutingProblem, loc: int) -> list[int]:
+    """``loc`` and every stop linked to it by transfers, givers before receivers (a trip
+    that serves one end of a transfer serves all of it)."""
+    linked = {loc}
+    grew = True
+    while grew:
+        grew = False
+        for a, b in problem.pickup_delivery:
+            if (a in linked) != (b in linked):
+                linked |= {a, b}
+                grew = True
+    pairs = [(a, b) for a, b in problem.pickup_delivery if a in linked]
+    order: list[int] = []
+    pending = sorted(linked)
+    while pending:  # givers first: the scenario refuses loops, so this ends
+        ready = [n for n in pending if not any(b == n and a in pending for a, b in pairs)]
+        nxt = ready[0] if ready else pending[0]
+        order.append(nxt)
+        pending.remove(nxt)
+    return order
+
+
+def insertion_candidates(problem: RoutingProblem, routes: list[list[int]], block: list[int]
+                         ) -> list[tuple[int, int, int]]:
+    """Every place ``block`` may go as one piece: ``(added travel cost, vehicle, position)``,
+    cheapest first, among the vehicles allowed to serve all of it and whose loads stay within
+    capacity (the model's swap-correct load rule, :func:`peak_load`)."""
+    out = []
+    allowed = [problem.allowed_vehicles[x] for x in block] if problem.allowed_vehicles else []
+    for k, v in enumerate(problem.vehicles):
+        if any(ks is not None and k not in ks for ks in allowed):
+            continue
+        cost = arc_costs(problem, v.profile)
+        route = routes[k]
+        inner = sum(int(cost[a, b]) for a, b in zip(block, block[1:], strict=False))
+        for pos in range(len(route) + 1):
+            if peak_load(problem, route[:pos] + block + route[pos:]) > v.capacity:
+                continue
+            before = route[pos - 1] if pos > 0 else v.start
+            after = route[pos] if pos < len(route) else v.end
+            added = (int(cost[before, block[0]]) + inner + int(cost[block[-1], after])
+                     - int(cost[before, after]))
+            out.append((added, k, pos))
+    out.sort()
+    return out
+
+
+def arc_costs(problem: RoutingProblem, profile: int) -> Any:
+    """The model's arc cost matrix of a profile (travel time, or its weighting with
+    distance: :mod:`planner._ortools`)."""
+    t = problem.time_s[profile].astype("int64")
+    if (problem.travel_cost_coeff, problem.distance_cost_coeff) == (1, 0):
+        return t
+    return (problem.travel_cost_coeff * t
+            + problem.distance_cost_coeff * problem.distance_m[profile].astype("int64"))
+
+
+def peak_load(problem: RoutingProblem, stops: list[int]) -> int:
+    """The most crates on board along ``stops`` by the model's swap-correct rule: the trip
+    leaves with every crate it delivers; each stop removes its deliveries and adds its
+    collections (and the crates of transfers)."""
+    pair = problem.pair_load or (0,) * problem.n_locations
+    load = peak = sum(problem.deliver[s] for s in stops)
+    for s in stops:
+        load += problem.collect[s] - problem.deliver[s] + pair[s]
+        peak = max(peak, load)
+    return peak
 
 
 def iterated_search_skipped(problem: RoutingProblem, params: SolverParams,

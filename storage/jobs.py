@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +32,9 @@ from storage.models import (
 )
 
 MAX_JOB_ID = 32
+# one better plan a worker reported: (elapsed s, objective) in rows written before the
+# progress carried more, (elapsed s, objective, communes served, cost in VND or None) since
+ProgressRow = tuple[float, int] | tuple[float, int, int, int | None]
 MAX_STAGE = 32
 MAX_NAME = 128
 
@@ -46,7 +51,7 @@ class JobInfo:
     created_at: dt.datetime
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
-    progress: tuple[tuple[float, int], ...] = ()
+    progress: tuple[ProgressRow, ...] = ()
     error: str | None = None
     log_tail: str = ""
     plan_name: str | None = None
@@ -62,7 +67,19 @@ class JobInfo:
     @property
     def best_objective(self) -> int | None:
         """The objective of the best solution so far (``None`` before the first)."""
-        return min((objective for _, objective in self.progress), default=None)
+        return min((row[1] for row in self.progress), default=None)
+
+    @property
+    def best_served(self) -> int | None:
+        """Communes the best plan so far serves (``None`` before the first report of it)."""
+        last = self.progress[-1] if self.progress else ()
+        return last[2] if len(last) == 4 else None
+
+    @property
+    def best_cost_vnd(self) -> int | None:
+        """The cost in VND of the best plan so far (``None`` before it is priced)."""
+        last = self.progress[-1] if self.progress else ()
+        return last[3] if len(last) == 4 else None
 
     @property
     def elapsed_s(self) -> float:
@@ -72,10 +89,17 @@ class JobInfo:
         return max(0.0, (end - start).total_seconds())
 
 
-def _progress(text: str) -> tuple[tuple[float, int], ...]:
+def _progress_row(row: Sequence[Any]) -> ProgressRow:
+    if len(row) >= 4:
+        return (float(row[0]), int(row[1]), int(row[2]),
+                None if row[3] is None else int(row[3]))
+    return (float(row[0]), int(row[1]))
+
+
+def _progress(text: str) -> tuple[ProgressRow, ...]:
     try:
-        return tuple((float(a), int(b)) for a, b in json.loads(text))
-    except (ValueError, TypeError):
+        return tuple(_progress_row(row) for row in json.loads(text))
+    except (ValueError, TypeError, IndexError):
         return ()
 
 
@@ -124,7 +148,7 @@ def set_worker_pid(session: Session, job_id: str, pid: int) -> None:
 
 
 def report_job(session: Session, job_id: str, *, status: str | None = None,
-               stage: str | None = None, progress: tuple[tuple[float, int], ...] | None = None,
+               stage: str | None = None, progress: tuple[ProgressRow, ...] | None = None,
                error: str | None = None, plan_name: str | None = None,
                log_tail: str | None = None) -> bool:
     """What a job's worker reports: the fields given are written, while the job is active
@@ -143,8 +167,8 @@ def report_job(session: Session, job_id: str, *, status: str | None = None,
     if stage is not None:
         values["stage"] = stage[:MAX_STAGE]
     if progress is not None:
-        values["progress_json"] = json.dumps([[a, b] for a, b in progress])
-        values["best_objective"] = min((b for _, b in progress), default=None)
+        values["progress_json"] = json.dumps([list(row) for row in progress])
+        values["best_objective"] = min((row[1] for row in progress), default=None)
     if error is not None:
         values["error"] = error
     if plan_name is not None:

@@ -86,6 +86,7 @@ def job_status_json(job_id: str) -> ResponseReturnValue:
     return jsonify({"id": job.job_id, "scenario": job.scenario_name, "status": job.status,
                     "stage": job.stage, "elapsed_s": round(job.elapsed_s, 1),
                     "best_objective": job.best_objective, "improvements": len(job.progress),
+                    "served": job.best_served, "cost_vnd": job.best_cost_vnd,
                     "run": plan, "error": job.error,
                     "plan_url": url_for("plans.plan_page", run=plan) if plan else None})
 

@@ -34,8 +34,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from planner.plan import TZ
+from planner.solution import SolveProgress
 from storage import Database, StorageError, jobs
 from storage.db import DATABASE_URL_ENV
+from storage.jobs import ProgressRow
 from webui.jobservice import GEOMETRY, LOG_FILE, log_tail
 
 SLOT_POLL_S = 0.5
@@ -50,7 +52,7 @@ class JobReporter:
     def __init__(self, db: Database, job_id: str, log_path: Path) -> None:
         self.db, self.job_id, self.log_path = db, job_id, log_path
         self.active = True
-        self.progress: list[tuple[float, int]] = []
+        self.progress: list[ProgressRow] = []
         self._progress_written_at: float | None = None
 
     def still_active(self) -> bool:
@@ -67,10 +69,12 @@ class JobReporter:
                 self.active = jobs.report_job(s, self.job_id, **fields)
         return self.active
 
-    def improved(self, elapsed_s: float, objective: int) -> None:
-        """A better solution: kept, and written unless the last write was under
-        :data:`PROGRESS_WRITE_S` ago (a busy database never stops the solve)."""
-        self.progress.append((round(float(elapsed_s), 3), int(objective)))
+    def improved(self, event: SolveProgress) -> None:
+        """A better plan (its time, communes served, cost and objective): kept, and written
+        unless the last write was under :data:`PROGRESS_WRITE_S` ago (a busy database never
+        stops the solve)."""
+        self.progress.append((round(float(event.elapsed_s), 3), int(event.objective),
+                              int(event.served), event.cost_vnd))
         now = time.monotonic()
         last = self._progress_written_at
         if last is not None and now - last < PROGRESS_WRITE_S:

@@ -54,8 +54,8 @@ from benchmarks.scenarios.bestknown import BestKnown
 from planner.check import check_plan
 from planner.outputs import load_scenario_for_plan, read_plan_folder, write_outputs
 from planner.pipeline import Solved, problem_for, solve_scenario
-from planner.problem import REQUIRED_PENALTY, RoutingProblem
 from planner.scenario import Scenario, parse_scenario
+from planner.solution import SolveProgress
 
 HERE = Path(__file__).resolve().parent
 INSTANCES = HERE / "instances"
@@ -131,14 +131,6 @@ def load_instance(path: Path, method: str) -> Scenario:
     return parse_scenario(raw, file=str(path))
 
 
-def served_by_objective(problem: RoutingProblem, objective: int) -> int:
-    """Communes served by a plan of the given objective: every stop of the instances is
-    required, and each one left out adds ``REQUIRED_PENALTY`` to the objective (far more than
-    any plan's own cost)."""
-    stops = problem.n_stops
-    return max(0, stops - objective // REQUIRED_PENALTY) if objective >= 0 else 0
-
-
 def audit(solved: Solved) -> list[str]:
     """``planner check`` of the plan as written: plan.json and scenario.json read back, the
     scenario's routing problem rebuilt on the same road network, the independent checker."""
@@ -153,13 +145,10 @@ def audit(solved: Solved) -> list[str]:
 
 def solve_one(path: Path, method: str, time_limit_s: float, seed: int) -> Run:
     run = Run(instance=path.stem, method=method, seed=seed, time_limit_s=time_limit_s)
-    raw_progress: list[tuple[float, int]] = []
+    raw_progress: list[tuple[float, int, int]] = []
 
-    def on_progress(elapsed: float, objective: int) -> None:
-        # SWITCH: when the solve's progress callback carries the communes served (issue 12,
-        # item 4), record them here instead of deriving them from the objective in
-        # `served_by_objective` below.
-        raw_progress.append((elapsed, objective))
+    def on_progress(p: SolveProgress) -> None:
+        raw_progress.append((p.elapsed_s, p.objective, p.served))
 
     t0 = time.perf_counter()
     try:
@@ -170,7 +159,6 @@ def solve_one(path: Path, method: str, time_limit_s: float, seed: int) -> Run:
                                 seed=seed, on_progress=on_progress)
         run.wall_s = round(time.perf_counter() - t0, 2)
         plan = solved.plan
-        problem = problem_for(solved.scenario, solved.network)
         run.served = plan.kpis.communes_served
         run.cost_vnd = plan.kpis.cost_vnd
         run.km = round(plan.kpis.km, 1)
@@ -178,7 +166,7 @@ def solve_one(path: Path, method: str, time_limit_s: float, seed: int) -> Run:
         run.strategy = plan.provenance.search_strategy or ""
         run.routes = {r.vehicle_id: [v.commune_code for v in r.visits]
                       for r in plan.routes if r.visits}
-        run.progress = [(e, o, served_by_objective(problem, o)) for e, o in raw_progress]
+        run.progress = list(raw_progress)
         run.findings = audit(solved)
     except Exception as exc:  # a crash is a result too; keep the run going
         run.error = f"{type(exc).__name__}: {exc}"

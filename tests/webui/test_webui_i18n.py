@@ -68,6 +68,7 @@ def _reason_codes() -> set[str]:
     text = (PROJECT_ROOT / "planner" / "explain.py").read_text(encoding="utf-8")
     codes = set(re.findall(r"""\badd\(\s*["'](\w+)["']""", text))
     codes |= set(re.findall(r"""Unserved\([^)]*?["'](\w+)["']\s*,""", text))
+    codes |= set(re.findall(r"""^\s*\(["'](no_room_\w+)["'],\s*_""", text, re.MULTILINE))
     return codes
 
 

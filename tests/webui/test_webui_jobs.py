@@ -101,6 +101,26 @@ def test_running_job_page_refreshes_and_offers_cancel(app: Flask, client: FlaskC
     assert "123.456" in page  # best objective so far, Vietnamese digit grouping
 
 
+def test_job_page_shows_the_best_plans_communes_and_cost(app: Flask,
+                                                          client: FlaskClient) -> None:
+    """The worker's progress carries the best plan's communes served and cost: the page
+    says them in words, Vietnamese by default, English on request."""
+    job_record(app, "aaaaaaaaaaaa", status="running", stage="solving", created_s_ago=1,
+               started_s_ago=0, progress=((0.1, 990, 60, 38_000_000),
+                                          (4.2, 900, 61, 38_556_400)))
+    page = client.get("/jobs/aaaaaaaaaaaa").get_data(as_text=True)
+    assert "Phương án tốt nhất đến giờ" in page
+    assert "phục vụ 61 xã, chi phí 38.556.400 đồng" in page
+    page = client.get("/jobs/aaaaaaaaaaaa?lang=en").get_data(as_text=True)
+    assert "61 communes served, cost 38,556,400 VND" in page
+    data = client.get("/jobs/aaaaaaaaaaaa/status.json").get_json()
+    assert (data["served"], data["cost_vnd"], data["best_objective"]) == (61, 38_556_400, 900)
+    job_record(app, "bbbbbbbbbbbb", status="running", stage="solving", created_s_ago=1,
+               started_s_ago=0, progress=((0.1, 990, 60, None),))
+    assert "phục vụ 60 xã (chưa tính chi phí)" in client.get(
+        "/jobs/bbbbbbbbbbbb?lang=vi").get_data(as_text=True)
+
+
 def test_worker_reports_an_invalid_scenario(client: FlaskClient, scenarios_dir: Path) -> None:
     (scenarios_dir / "bad.yaml").write_text("schema_version: 1\nname: bad\n", encoding="utf-8")
     resp = client.post("/jobs", data={"scenario": "bad"})

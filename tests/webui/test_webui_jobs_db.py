@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from webui_testkit import FIXTURE_RUN, job_record, wait_for
 
+from planner.solution import SolveProgress
 from storage import jobs
 from storage.models import PlanRecord
 from webui.jobservice import WORKER_LOST
@@ -107,18 +108,21 @@ def test_the_worker_writes_progress_at_most_once_a_second(app: Flask) -> None:
     reporter = JobReporter(db, "aaaaaaaaaaaa", folder / "log.txt")
     assert reporter.report(status="running", stage="loading")
     for i, objective in enumerate((900, 880, 870)):  # three improvements within a second
-        reporter.improved(0.1 * i, objective)
+        reporter.improved(SolveProgress(0.1 * i, 10 + i, 1_000_000 - i, objective))
     stored = _stored(app, "aaaaaaaaaaaa")
-    assert stored is not None and stored.progress == ((0.0, 900),)  # the first one only
+    assert stored is not None and stored.progress == ((0.0, 900, 10, 1_000_000),)  # the first
     assert stored.stage == "solving"
+    assert (stored.best_served, stored.best_cost_vnd) == (10, 1_000_000)
     time.sleep(PROGRESS_WRITE_S)
-    reporter.improved(1.5, 860)  # a second later: written with those before it
+    reporter.improved(SolveProgress(1.5, 13, None, 860))  # later: written with those before
     assert _stored(app, "aaaaaaaaaaaa").progress == (  # type: ignore[union-attr]
-        (0.0, 900), (0.1, 880), (0.2, 870), (1.5, 860))
-    reporter.improved(1.6, 850)
+        (0.0, 900, 10, 1_000_000), (0.1, 880, 11, 999_999), (0.2, 870, 12, 999_998),
+        (1.5, 860, 13, None))
+    reporter.improved(SolveProgress(1.6, 14, 950_000, 850))
     assert reporter.finish("done", stage="finished", plan_name="p")  # the final write has all
     final = _stored(app, "aaaaaaaaaaaa")
     assert final is not None and final.best_objective == 850 and len(final.progress) == 5
+    assert (final.best_served, final.best_cost_vnd) == (14, 950_000)
     assert final.log_tail == "solving\n" and final.plan_name == "p"
 
 
@@ -130,7 +134,7 @@ def test_a_cancelled_job_takes_no_more_reports(app: Flask) -> None:
     assert reporter.still_active()
     with db.begin() as s:
         jobs.cancel_job(s, "aaaaaaaaaaaa")
-    reporter.improved(0.5, 900)
+    reporter.improved(SolveProgress(0.5, 3, None, 900))
     assert not reporter.active  # the worker now knows: it writes no plan
     assert not reporter.finish("done", stage="finished", plan_name="late")
     stored = _stored(app, "aaaaaaaaaaaa")

@@ -48,7 +48,7 @@ def edit_fixture_plan(runs_dir: Path, edit: Callable[[dict], None]) -> str:
 
 
 def job_record(app: Any, job_id: str, *, status: str, stage: str = "queued",
-               progress: tuple[tuple[float, int], ...] = (), error: str | None = None,
+               progress: tuple[tuple, ...] = (), error: str | None = None,
                plan_name: str | None = None, worker_pid: int | None = None,
                log: str = "log line\n", created_s_ago: float = 30,
                started_s_ago: float | None = None, finished_s_ago: float | None = None) -> Path:
@@ -70,7 +70,7 @@ def job_record(app: Any, job_id: str, *, status: str, stage: str = "queued",
     with services_of(app).database.begin() as s:
         s.add(JobRecord(job_id=job_id, scenario_name="tiny", scenario_source="file",
                         status=status, stage=stage, progress_json=json.dumps(progress),
-                        best_objective=min((b for _, b in progress), default=None),
+                        best_objective=min((row[1] for row in progress), default=None),
                         error=error, log_tail=log, plan_name=plan_name, worker_pid=worker_pid,
                         created_at=ago(created_s_ago), started_at=ago(started_s_ago),
                         finished_at=ago(finished_s_ago), updated_at=now))
