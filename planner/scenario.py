@@ -309,6 +309,19 @@ class Vehicle(_Model):
     fuel_l_per_100km: Float = Field(default=15, ge=0, le=100)
     trips: Trips | None = None  # schema version 3; default: as many as the horizon allows
 
+    def unit_id(self, copy: int) -> str:
+        """The id of copy ``copy`` (counted from 0) of this entry: the entry's own id when
+        the library has one (``count: 1``), else ``<id>-1``, ``<id>-2``, … (the ids plans,
+        outcomes and the fleet record use)."""
+        return self.id if self.count == 1 else f"{self.id}-{copy + 1}"
+
+    def units(self) -> tuple[tuple[str, str], ...]:
+        """The vehicles this entry stands for, as ``(id, name)``: itself, or the ``count``
+        copies numbered in their ids and names (``Xe 01 · 2``) so lists tell them apart."""
+        if self.count == 1:
+            return ((self.id, self.name),)
+        return tuple((self.unit_id(k), f"{self.name} · {k + 1}") for k in range(self.count))
+
     @model_serializer(mode="wrap")
     def _without_unset_trips(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Left out when absent, so scenarios without it dump (and digest) as before it existed.

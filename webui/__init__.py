@@ -164,11 +164,12 @@ def create_app(config: dict[str, Any] | None = None, *,
 
     app.register_blueprint(scenarios.bp)
 
-    from webui import batches, closures, edits
+    from webui import batches, closures, edits, fleet
 
     edits.init_app(app)
     app.register_blueprint(closures.bp)
     app.register_blueprint(batches.bp)
+    app.register_blueprint(fleet.bp)
     return app
 
 

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from webui_testkit import FIXTURE_RUN, PROJECT_ROOT
-from webui_userkit import TEST_PASSWORD, ensure_user
+from webui_userkit import TEST_PASSWORD, ensure_user, tie_vehicles
 
 from storage import users
 from storage.db import head_revision
@@ -243,6 +243,8 @@ def test_what_each_role_may_do(client: FlaskClient, client_as: Callable[..., Fla
     key = version_url.rsplit("/", 1)[1]
     c = client_as(role)
     route = next(r for r in fixture_plan.routes if r.visits)
+    if role == "driver":  # a driver records for the vehicles tied to them (test_webui_fleet)
+        tie_vehicles(client.application, "driver-user", route.vehicle_id)
     assert c.post(f"/plans/{FIXTURE_RUN}/publish").status_code == publish
     assert c.post(f"/versions/{key}/outcomes",
                   data={"vehicle_id": route.vehicle_id, "stop_seq": route.visits[0].seq,

@@ -60,6 +60,7 @@ from render.stopcard import WAIT_REASONS  # noqa: E402
 from storage.models import MOVE_KINDS  # noqa: E402
 from webui.batches import PLACE_KINDS as BATCH_PLACE_KINDS  # noqa: E402
 from webui.batches import TABLES as BATCH_TABLES  # noqa: E402
+from webui.fleet import FIELDS as FLEET_FIELDS  # noqa: E402
 
 
 def _reason_codes() -> set[str]:
@@ -93,6 +94,8 @@ DYNAMIC: dict[str, set[str]] = {
     "place_kind_": set(BATCH_PLACE_KINDS),
     # a commune's reader profile fields, and vehicle profiles (Translator.profile)
     "profile_": {"shelf_crates", "batches_per_visit", "truck", "van", "motorbike"},
+    # a fleet vehicle's field named in a refusal (webui.fleet, storage.fleet.FleetFieldError)
+    "fleet_": set(FLEET_FIELDS),
 }
 
 
