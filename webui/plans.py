@@ -3,6 +3,8 @@ plan's map, files and exports (GPX, KML, CSV, XLSX; see :mod:`render.exports`)."
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, g, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 
@@ -86,8 +88,8 @@ def compare_page(run: str) -> ResponseReturnValue:
     other_name = request.args.get("with") or None
     if chosen and chosen != run:  # plan A chosen in the form: its own page, B kept
         load_plan(chosen)  # 404 for an unknown plan
-        return redirect(url_for("plans.compare_page", run=chosen, **{"with": other_name}
-                                if other_name else {}), code=303)
+        keep: dict[str, Any] = {"with": other_name} if other_name else {}
+        return redirect(url_for("plans.compare_page", run=chosen, **keep), code=303)
     plan = load_plan(run)
     with database().begin() as s:
         versions = [version_key(v.series, v.number) for v in list_versions(s)]
