@@ -95,6 +95,19 @@ def compare_page(run: str) -> ResponseReturnValue:
         versions = [version_key(v.series, v.number) for v in list_versions(s)]
     choices = [*plan_store().names(), *versions]
     other = load_plan(other_name) if other_name else None
+    return render_template("compare.html", run=run, plan=plan, other=other,
+                           rows=kpi_comparison(plan, other), targets=TARGET_ROWS,
+                           target_shares=[t.share for t in PROGRAMME_TARGETS],
+                           other_name=other_name, choices=choices)
+
+
+TARGET_ROWS = {"meets_" + t.year: t.share for t in PROGRAMME_TARGETS}  # rows of COMPARE_ROWS
+
+
+def kpi_comparison(plan: Plan, other: Plan | None) -> list[tuple[str, Any, Any, Any, str]]:
+    """The rows of a KPI comparison of plans A (``plan``) and B (``other``): ``(key, a, b,
+    b − a, "better"/"worse"/"")`` for each row of :data:`planner.kpis.COMPARE_ROWS` (the
+    compare page, and the edit page's before and after)."""
     rows = []
     for key, _, _ in COMPARE_ROWS:
         a, b = compare_value(plan.kpis, key), compare_value(other.kpis, key) if other else None
@@ -102,10 +115,7 @@ def compare_page(run: str) -> ResponseReturnValue:
         difference = b - a if numbers else None
         rows.append((key, a, b, difference,
                      difference_sense(key, difference) if difference is not None else ""))
-    targets = {"meets_" + t.year: t.share for t in PROGRAMME_TARGETS}  # rows of COMPARE_ROWS
-    return render_template("compare.html", run=run, plan=plan, other=other, targets=targets,
-                           target_shares=[t.share for t in PROGRAMME_TARGETS],
-                           other_name=other_name, choices=choices, rows=rows)
+    return rows
 
 
 @bp.get("/plans/<run>/map")
