@@ -346,8 +346,9 @@ class Stop(_Model):
     contact: str = ""
     note: str = ""
     # where the commune library really is, when known better than the commune's point in
-    # the dataset (the web UI sets it from a library's edited location)
+    # the dataset (the web UI sets it from a library's edited location), and its address
     location: Location | None = None
+    address: str = Field(default="", max_length=500)
     # schema version 3: see Depot.far_from_road_ok
     far_from_road_ok: bool = False
 
@@ -357,6 +358,8 @@ class Stop(_Model):
         data = _drop_unset_v3(handler(self))
         if isinstance(data, dict) and data.get("location", ...) is None:
             del data["location"]
+        if isinstance(data, dict) and data.get("address", ...) == "":
+            del data["address"]
         return data
 
 

@@ -249,6 +249,7 @@ class LibraryOverride(Base):
     market_every_days: Mapped[int | None] = mapped_column(Integer)
     market_anchor: Mapped[dt.date | None] = mapped_column(Date)
     lodging: Mapped[bool | None] = mapped_column(Boolean)
+    address: Mapped[str | None] = mapped_column(Text)
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

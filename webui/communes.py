@@ -414,6 +414,9 @@ def library_values_from_form(form: Mapping[str, Any], getlist: Any, lib: Commune
     contact = (form.get("contact") or "").strip() or None
     if contact is not None and len(contact) > CONTACT_MAX_CHARS:
         errors["contact"] = g.tr("lib_contact_too_long", n=CONTACT_MAX_CHARS)
+    address = " ".join((form.get("address") or "").split()) or None
+    if address is not None and len(address) > CONTACT_MAX_CHARS:
+        errors["address"] = g.tr("lib_address_too_long", n=CONTACT_MAX_CHARS)
     hours = None
     if (form.get("opening_hours") or "").strip():
         try:
@@ -443,7 +446,7 @@ def library_values_from_form(form: Mapping[str, Any], getlist: Any, lib: Commune
     lodging = {"yes": True, "no": False}.get(form.get("lodging") or "")
     values = LibraryValues(lon=lon, lat=lat, contact=contact, opening_hours=hours,
                            market_weekdays=weekdays, market_every_days=every,
-                           market_anchor=anchor, lodging=lodging)
+                           market_anchor=anchor, lodging=lodging, address=address)
     try:
         check_library_values(lib.row.code, values)
     except ScenarioError as exc:

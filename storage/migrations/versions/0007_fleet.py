@@ -1,5 +1,5 @@
 """The library's fleet: its vehicles under the ids scenarios give them, and the users tied
-to each (drivers).
+to each (drivers); a commune library's street address.
 
 Revision ID: 0007
 Revises: 0006
@@ -55,9 +55,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_user_vehicles_user_id"), "user_vehicles", ["user_id"])
     op.create_index(op.f("ix_user_vehicles_vehicle_pk"), "user_vehicles", ["vehicle_pk"])
+    with op.batch_alter_table("library_overrides") as batch:
+        batch.add_column(sa.Column("address", sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("library_overrides") as batch:
+        batch.drop_column("address")
     op.drop_index(op.f("ix_user_vehicles_vehicle_pk"), table_name="user_vehicles")
     op.drop_index(op.f("ix_user_vehicles_user_id"), table_name="user_vehicles")
     op.drop_table("user_vehicles")
