@@ -470,7 +470,7 @@ def _form_error(problem: Problem, values: LibraryValues) -> tuple[str, str]:
         index = int(field.split("[", 1)[1].split("]", 1)[0])
         start, end = values.opening_hours[min(index, len(values.opening_hours) - 1)]
         return "opening_hours", g.tr("lib_bad_hours", part=f"{start}-{end}")
-    return field.split(".", 1)[0], problem.message
+    return field.split(".", 1)[0], g.tr.problem(problem)
 
 
 def weekday_labels() -> dict[str, str]:

@@ -251,3 +251,18 @@ def test_former_messages_mapping_still_reads() -> None:
     from render import i18n
 
     assert i18n.MESSAGES["crates_n"] == {"vi": "{n} thùng", "en": "{n} crates"}
+
+
+def test_every_keyed_input_problem_is_worded_in_every_language() -> None:
+    """Scenario and form problems carry catalogue keys (pydantic's error types and our own
+    validators' KeyedValueError): each has its message in every language, with the same
+    placeholders the code fills."""
+    from planner.scenario import PYDANTIC_KEYS
+
+    code = (PROJECT_ROOT / "planner" / "scenario.py").read_text(encoding="utf-8")
+    keys = set(PYDANTIC_KEYS.values()) | set(re.findall(
+        r'(?:KeyedValueError\(\s*|key=|fix_key=)"(problem_[a-z_]+)"', code))
+    assert len(keys) > 20 and "problem_window_order" in keys and "problem_fix_docs" in keys
+    for lang in LANGUAGES:
+        missing = sorted(k for k in keys if k not in catalogue(lang))
+        assert not missing, (lang, missing)
