@@ -74,6 +74,8 @@ def test_draw_a_closure_on_the_offline_map(visit: Visit) -> None:
     names = page.locator("#closure-map .map-label").all_inner_texts()
     assert any(n.startswith("QL.4C") for n in names) and "Xã Lũng Cú" not in names
     page.evaluate("() => { window.mlpClosureMap.setView([23.3, 105.3], 12, {animate: false}); }")
+    page.wait_for_function("""() => [...document.querySelectorAll('#closure-map .map-label')]
+        .some(e => e.textContent === 'Xã Lũng Cú')""")
     names = page.locator("#closure-map .map-label").all_inner_texts()
     assert "Xã Lũng Cú" in names and len(names) > 10, names[:30]
     visit.screenshot("closures-map-names.png", page.locator("#closure-map"))

@@ -79,7 +79,7 @@
                           esc(p.to) + (p.note ? "<br>" + esc(p.note) : ""));
         }}).addTo(map);
       var frame = routes.getLayers().length ? routes : outline;
-      if (frame.getLayers().length) { map.fitBounds(frame.getBounds(), {padding: [20, 20]}); }
+      if (frame.getLayers().length) { map.fitBounds(frame.getBounds(), {padding: [20, 20], animate: false}); }
       showNames();
       el.setAttribute("data-ready", "1");
     })
