@@ -159,9 +159,7 @@ def _windows_on(scenario: Scenario, stop_index: int, day: int) -> list[tuple[int
 
 def _vehicle_entry(scenario: Scenario, vehicle_id: str) -> Vehicle | None:
     for v in scenario.vehicles:
-        if vehicle_id == v.id or (v.count > 1 and vehicle_id.rsplit("-", 1)[0] == v.id
-                                  and vehicle_id.rsplit("-", 1)[1].isdigit()
-                                  and 1 <= int(vehicle_id.rsplit("-", 1)[1]) <= v.count):
+        if any(vehicle_id == unit for unit, _ in v.units()):
             return v
     return None
 

@@ -87,6 +87,11 @@ class Problem:
     value: object
     message: str
     fix: str = ""
+    # the message and fix as catalogue keys with their values (pages word them in their
+    # language, render.i18n.Translator.problem); empty: only the English text above
+    key: str = ""
+    fix_key: str = ""
+    values: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", short_value(self.value))

@@ -219,6 +219,27 @@ COMPARE_ROWS: Sequence[tuple[str, str, str]] = (
 )
 
 
+# Which way a comparison row is better (for marking a difference); rows not named here
+# (trips, vehicle-days) are neither.
+BETTER_HIGHER: frozenset[str] = frozenset({"communes_served", "service_area_share",
+                                           "crates_moved"})
+BETTER_LOWER: frozenset[str] = frozenset({"communes_unserved", "nights_away", "km",
+                                          "driving_hours", "cost_vnd", "co2_kg"})
+
+
+def difference_sense(key: str, difference: float) -> str:
+    """``"better"``, ``"worse"`` or ``""`` for a difference B − A of comparison row
+    ``key`` (more communes served is better, more km worse; a target row or no difference
+    is neither)."""
+    if not difference or key.startswith("meets_"):
+        return ""
+    if key in BETTER_HIGHER:
+        return "better" if difference > 0 else "worse"
+    if key in BETTER_LOWER:
+        return "better" if difference < 0 else "worse"
+    return ""
+
+
 def compare_value(kpis: Kpis, key: str) -> Any:
     """The value of comparison row ``key`` (see :data:`COMPARE_ROWS`); ``None`` where the
     plan does not have it."""

@@ -1,6 +1,6 @@
-"""What dispatchers know about a commune library beyond the data: where it really is, who to
-call, its opening hours and market days, whether a crew can sleep there; and how that changes
-a scenario's stop there.
+"""What dispatchers know about a commune library beyond the data: where it really is (its
+point and street address), who to call, its opening hours and market days, whether a crew
+can sleep there; and how that changes a scenario's stop there.
 
 The values are applied to a stop as a part of a scenario (:func:`stop_with_values`) and
 validated by the scenario model itself (:func:`check_library_values`), so a value a
@@ -19,7 +19,7 @@ from planner.scenario import Scenario, Stop, parse_part, parse_scenario
 WHOLE_DAY = ("00:00", "23:59")
 # The fields of a library as its history (storage: library_edits.field) names them.
 LIBRARY_FIELDS: tuple[str, ...] = ("location", "contact", "opening_hours", "market_days",
-                                   "lodging")
+                                   "lodging", "address")
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class LibraryValues:
     market_every_days: int | None = None
     market_anchor: dt.date | None = None
     lodging: bool | None = None
+    address: str | None = None  # the library's street address, printed on the stop card
 
     def texts(self) -> dict[str, str | None]:
         """Each field of :data:`LIBRARY_FIELDS` as the text its history keeps."""
@@ -55,6 +56,7 @@ class LibraryValues:
                               if self.opening_hours is not None else None),
             "market_days": market,
             "lodging": None if self.lodging is None else ("yes" if self.lodging else "no"),
+            "address": self.address,
         }
 
 
@@ -97,6 +99,8 @@ def stop_with_values(stop: Mapping[str, Any], values: LibraryValues) -> dict[str
         out["time_windows"] = windows
     if values.lodging is not None:
         out["lodging"] = values.lodging
+    if values.address is not None:
+        out["address"] = values.address
     return out
 
 

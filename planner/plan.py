@@ -417,12 +417,12 @@ def _route(scenario: Scenario, places: Sequence[Place], problem: RoutingProblem,
     end = scenario.depots[vs.end] if vs.end != vs.start else None
     # copies of one scenario vehicle (`count:`) are told apart: numbered names, and no driver
     # (the scenario names one for the type; the sheet leaves a line to write one in)
-    copy = (vs.vehicle_id or vs.id).rsplit("-", 1)[-1] if spec.count > 1 else ""
+    vehicle_id = vs.vehicle_id or vs.id
+    name = dict(spec.units()).get(vehicle_id, spec.name)
     return Route(
-        vehicle_id=vs.vehicle_id or vs.id, trip_id=vs.id, trip_number=vs.trip + 1,
-        vehicle_name=f"{spec.name} · {copy}" if copy else spec.name,
+        vehicle_id=vehicle_id, trip_id=vs.id, trip_number=vs.trip + 1, vehicle_name=name,
         profile=spec.profile, depot_id=depot.id, depot_name=depot.name, depot_lon=home.lon,
-        depot_lat=home.lat, driver="" if copy else spec.driver,
+        depot_lat=home.lat, driver="" if spec.count > 1 else spec.driver,
         capacity_crates=vs.capacity, depart_s=timing.depart_s,
         depart=clock(start_date, timing.depart_s), return_s=return_s,
         return_time=clock(start_date, return_s), load_start_crates=timing.load_start,

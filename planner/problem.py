@@ -303,7 +303,7 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
         shift_end = v.shift.end_min * 60
         trips = scenario.max_trips(v)
         for k, trip in ((k, t) for k in range(v.count) for t in range(trips)):
-            vid = v.id if v.count == 1 else f"{v.id}-{k + 1}"
+            vid = v.unit_id(k)
             vehicles.append(VehicleSpec(
                 id=trip_id(vid, trip), vehicle_id=vid, trip=trip,
                 turnaround_s=(v.trips.turnaround_minutes * 60 if v.trips is not None

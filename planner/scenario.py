@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -92,9 +92,18 @@ def _commune_code(value: Any) -> Any:
 CommuneCode = Annotated[str, BeforeValidator(_commune_code)]
 
 
+class KeyedValueError(ValueError):
+    """A validator's refusal with its catalogue key and values beside the English text, so
+    that pages word it in their language (see :func:`_problem_key`)."""
+
+    def __init__(self, key: str, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.key, self.values = key, tuple(values.items())
+
+
 def _date_input(value: Any) -> Any:
     if isinstance(value, int | float):  # pydantic would read a number as a Unix time
-        raise ValueError("expected a date such as 2026-12-07")
+        raise KeyedValueError("problem_date_parsing", "expected a date such as 2026-12-07")
     return value
 
 
@@ -115,16 +124,16 @@ def _clock(value: Any) -> Any:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 07:30 as the number 450
-        raise ValueError("write clock times in quotes, e.g. \"07:30\" (YAML reads an "
-                         "unquoted 07:30 as a number)")
+        raise KeyedValueError("problem_clock_unquoted", "write clock times in quotes, e.g. "
+                              "\"07:30\" (YAML reads an unquoted 07:30 as a number)")
     if isinstance(value, str):
         for fmt in ("%H:%M", "%H:%M:%S"):
             try:
                 return dt.datetime.strptime(value.strip(), fmt).time()
             except ValueError:
                 continue
-        raise ValueError("expected a clock time HH:MM such as \"07:30\"")
-    raise ValueError("expected a clock time like \"07:30\"")
+        raise KeyedValueError("problem_clock", "expected a clock time HH:MM such as \"07:30\"")
+    raise KeyedValueError("problem_clock", "expected a clock time like \"07:30\"")
 
 
 ClockTime = Annotated[dt.time, BeforeValidator(_clock),
@@ -179,8 +188,10 @@ class TimeWindow(_ClockSpan):
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
         if self.end <= self.start:
-            raise ValueError(f"the window closes ({self.end:%H:%M}) before or when it opens "
-                             f"({self.start:%H:%M})")
+            raise KeyedValueError(
+                "problem_window_order", f"the window closes ({self.end:%H:%M}) before or when "
+                f"it opens ({self.start:%H:%M})", start=f"{self.start:%H:%M}",
+                end=f"{self.end:%H:%M}")
         if (self.every_days is None) != (self.anchor is None):
             raise ValueError("a repeating window needs both `every_days` and `anchor` (a date "
                              "it falls on)")
@@ -309,6 +320,19 @@ class Vehicle(_Model):
     fuel_l_per_100km: Float = Field(default=15, ge=0, le=100)
     trips: Trips | None = None  # schema version 3; default: as many as the horizon allows
 
+    def unit_id(self, copy: int) -> str:
+        """The id of copy ``copy`` (counted from 0) of this entry: the entry's own id when
+        the library has one (``count: 1``), else ``<id>-1``, ``<id>-2``, … (the ids plans,
+        outcomes and the fleet record use)."""
+        return self.id if self.count == 1 else f"{self.id}-{copy + 1}"
+
+    def units(self) -> tuple[tuple[str, str], ...]:
+        """The vehicles this entry stands for, as ``(id, name)``: itself, or the ``count``
+        copies numbered in their ids and names (``Xe 01 · 2``) so lists tell them apart."""
+        if self.count == 1:
+            return ((self.id, self.name),)
+        return tuple((self.unit_id(k), f"{self.name} · {k + 1}") for k in range(self.count))
+
     @model_serializer(mode="wrap")
     def _without_unset_trips(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Left out when absent, so scenarios without it dump (and digest) as before it existed.
@@ -333,8 +357,9 @@ class Stop(_Model):
     contact: str = ""
     note: str = ""
     # where the commune library really is, when known better than the commune's point in
-    # the dataset (the web UI sets it from a library's edited location)
+    # the dataset (the web UI sets it from a library's edited location), and its address
     location: Location | None = None
+    address: str = Field(default="", max_length=500)
     # schema version 3: see Depot.far_from_road_ok
     far_from_road_ok: bool = False
 
@@ -344,6 +369,8 @@ class Stop(_Model):
         data = _drop_unset_v3(handler(self))
         if isinstance(data, dict) and data.get("location", ...) is None:
             del data["location"]
+        if isinstance(data, dict) and data.get("address", ...) == "":
+            del data["address"]
         return data
 
 
@@ -373,8 +400,8 @@ def _lon_lat(value: Any) -> Any:
             isinstance(x, int | float) and not isinstance(x, bool) for x in value):
         lon, lat = float(value[0]), float(value[1])
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValueError(f"[{lon}, {lat}] is not a longitude and latitude (-180..180, "
-                             "-90..90)")
+            raise KeyedValueError("problem_lonlat", f"[{lon}, {lat}] is not a longitude and "
+                                  "latitude (-180..180, -90..90)", lon=lon, lat=lat)
     return value
 
 
@@ -410,7 +437,9 @@ class ClosureSpec(_Model):
         if self.between is not None and not self.ref:
             raise ValueError("`between` needs the road number in `ref`")
         if self.start and self.end and self.end < self.start:
-            raise ValueError(f"the closure ends ({self.end}) before it starts ({self.start})")
+            raise KeyedValueError("problem_closure_order", f"the closure ends ({self.end}) "
+                                  f"before it starts ({self.start})",
+                                  start=str(self.start), end=str(self.end))
         return self
 
 
@@ -780,15 +809,54 @@ def _problems_from_validation(file: str, data: Any, exc: ValidationError, *,
             model = _model_at(loc, root)
             allowed = ", ".join(model.model_fields) if model else "see docs/scenario-schema.md"
             problems.append(Problem(file, field, value, "unknown field",
-                                    f"remove it or correct the spelling; allowed here: {allowed}"))
+                                    f"remove it or correct the spelling; allowed here: {allowed}",
+                                    key="problem_extra_forbidden", fix_key="problem_fix_extra",
+                                    values=(("allowed", allowed),)))
         elif kind == "missing":
             problems.append(Problem(file, field, None, "required field is missing",
-                                    "add it (see docs/scenario-schema.md for an example)"))
+                                    "add it (see docs/scenario-schema.md for an example)",
+                                    key="problem_missing", fix_key="problem_fix_missing"))
         else:
             msg = err["msg"].removeprefix("Value error, ")
+            key, values = _problem_key(err)
             problems.append(Problem(file, field, value, msg,
-                                    "see docs/scenario-schema.md for the allowed values"))
+                                    "see docs/scenario-schema.md for the allowed values",
+                                    key=key, fix_key="problem_fix_docs", values=values))
     return problems
+
+
+# pydantic's error types worded by the catalogues (``problem_<…>``), several types to a key
+PYDANTIC_KEYS: dict[str, str] = {
+    "greater_than": "problem_greater_than", "greater_than_equal": "problem_greater_than_equal",
+    "less_than": "problem_less_than", "less_than_equal": "problem_less_than_equal",
+    "string_too_long": "problem_string_too_long", "string_too_short": "problem_string_too_short",
+    "too_short": "problem_too_short", "too_long": "problem_too_long",
+    "int_parsing": "problem_int", "int_type": "problem_int", "int_from_float": "problem_int",
+    "float_parsing": "problem_float", "float_type": "problem_float",
+    "finite_number": "problem_finite_number",
+    "bool_parsing": "problem_bool", "bool_type": "problem_bool",
+    "string_type": "problem_string_type", "literal_error": "problem_literal_error",
+    "list_type": "problem_list_type", "tuple_type": "problem_list_type",
+    "dict_type": "problem_dict_type", "model_type": "problem_dict_type",
+    "model_attributes_type": "problem_dict_type",
+    "date_parsing": "problem_date_parsing", "date_type": "problem_date_parsing",
+    "date_from_datetime_parsing": "problem_date_parsing",
+    "date_from_datetime_inexact": "problem_date_parsing",
+}
+
+
+def _problem_key(err: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
+    """The catalogue key and values of a pydantic error: our validators' own
+    (:class:`KeyedValueError`), else pydantic's type with its context (limits, choices);
+    ``("", ())`` when no catalogue words it (pages then show the English text)."""
+    ctx = err.get("ctx") or {}
+    error = ctx.get("error")
+    if isinstance(error, KeyedValueError):
+        return error.key, error.values
+    key = PYDANTIC_KEYS.get(str(err.get("type")), "")
+    values = tuple((k, v if isinstance(v, int | float) and not isinstance(v, bool) else str(v))
+                   for k, v in ctx.items() if k != "error")
+    return key, values if key else ()
 
 
 def parse_scenario(data: dict, *, file: str = "<scenario>") -> Scenario:

@@ -210,6 +210,22 @@ class Translator:
             out[name] = value
         return self(key, **out)
 
+    def problem(self, problem: Any) -> str:
+        """An input problem (:class:`planner.errors.Problem`: a scenario, a form built as
+        one) in this language when the catalogues word it, else its English message (text
+        our own validators wrote without a key)."""
+        key = getattr(problem, "key", "")
+        if key and has_message(key):
+            return self.message(key, problem.values)
+        return str(problem.message)
+
+    def problem_fix(self, problem: Any) -> str:
+        """How to fix an input problem, in this language when the catalogues word it."""
+        key = getattr(problem, "fix_key", "")
+        if key and has_message(key):
+            return self.message(key, problem.values)
+        return str(problem.fix)
+
     def finding(self, finding: Any) -> str:
         """A plan checker's finding (:class:`planner.check.Violation`, or one stored in a
         plan): its message in this language; a finding stored without a key (plans before

@@ -625,12 +625,50 @@ def _basemap_geojson(network: str) -> dict[str, Any]:
                       for cls in reversed(BASEMAP_CLASSES)]}
 
 
+ROAD_LABEL_SPACING_KM = 20  # a road's name again every 20 km along it on the closures map
+LABEL_PLACE_KINDS = ("city", "town", "village", "suburb")  # places named on that map
+KM_PER_DEG = 111.0
+
+
+@functools.cache
+def closure_map_labels(network: str) -> dict[str, list[dict[str, Any]]]:
+    """The names the closures map writes (plain text, the page escapes them): road refs and
+    names along the basemap's roads (the longest pieces first, one label every
+    :data:`ROAD_LABEL_SPACING_KM` per name), the communes, and the villages and towns of
+    the dataset's ``places.geojson``; made once per process and dataset."""
+    _, roads = basemap_features(network)
+    pieces = []
+    for cls in BASEMAP_CLASSES:
+        for f in roads[cls]:
+            text = html.unescape(f["properties"].get("label") or "")
+            coords = shapely.get_coordinates(shape(f["geometry"]))
+            if text and len(coords) >= 2:
+                span = float(np.hypot(*(coords[-1] - coords[0])))
+                pieces.append((span, text, cls, coords[len(coords) // 2]))
+    placed: dict[str, list[np.ndarray]] = {}
+    road_labels = []
+    for _, text, cls, point in sorted(pieces, key=lambda x: -x[0]):
+        near = placed.setdefault(text, [])
+        if any(np.hypot(*(point - q)) * KM_PER_DEG < ROAD_LABEL_SPACING_KM for q in near):
+            continue
+        near.append(point)
+        road_labels.append({"text": text, "class": cls, "lon": float(point[0]),
+                            "lat": float(point[1])})
+    places = [{"text": name, "kind": "commune", "lon": lon, "lat": lat}
+              for lat, lon, name in _commune_points(network)]
+    places += [{"text": p.name, "kind": p.kind, "lon": p.lon, "lat": p.lat}
+               for p in load_dataset(network).places
+               if p.layer == "place" and p.kind in LABEL_PLACE_KINDS]
+    return {"roads": road_labels, "places": places}
+
+
 def closure_map_data(network: str, closures: Iterable[Mapping[str, Any]], *,
                      routes: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the closures page draws under its draw tool: the offline basemap of
     ``network``, the road closures (GeoJSON features with ``id``, ``name``, dates and
-    ``note`` properties) and, when a plan's ``routes.geojson`` is given, its route lines
-    (simplified) and stops, so the dispatcher sees which routes a closure touches."""
+    ``note`` properties), the names of roads and places (:func:`closure_map_labels`) and,
+    when a plan's ``routes.geojson`` is given, its route lines (simplified) and stops, so
+    the dispatcher sees which routes a closure touches."""
     lines, stops = [], []
     if routes is not None:
         for f in _features(routes, "route"):
@@ -644,7 +682,7 @@ def closure_map_data(network: str, closures: Iterable[Mapping[str, Any]], *,
             stops.append({"type": "Feature", "geometry": f["geometry"],
                           "properties": {"vehicle_id": p.get("vehicle_id"),
                                          "seq": p.get("seq"), "name": p.get("name")}})
-    return {**_basemap_geojson(network),
+    return {**_basemap_geojson(network), "labels": closure_map_labels(network),
             "closures": {"type": "FeatureCollection", "features": list(closures)},
             "routes": {"type": "FeatureCollection", "features": lines},
             "stops": {"type": "FeatureCollection", "features": stops},

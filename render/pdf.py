@@ -398,6 +398,8 @@ def _card_rows(card: StopCard, st: SheetStyles, _: Translator
     lat, lon = f"{card.lat:.5f}", f"{card.lon:.5f}"
     point = (escape(_("point_library", lat=lat, lon=lon)) if card.library_point
              else f"<b>⚠ {escape(_('point_commune', lat=lat, lon=lon))}</b>")
+    if card.address:
+        point = f"<b>{escape(_('stop_address', address=card.address))}</b><br/>{point}"
     if card.lodging is False:
         point += f"<br/>{escape(_('lodging_none'))}"
     late: list[list[Any]] = [

@@ -90,6 +90,7 @@ class StopCard:
     lat: float
     library_point: bool  # True: the library's recorded point; False: the commune's point
     lodging: bool | None  # whether a crew may sleep there (None: unknown)
+    address: str = ""  # the library's street address, when the dispatcher recorded it
     # after a night here: where the next leg goes and when it arrives there (the crew leaves
     # in the morning, not at the printed departure, which is when the service ends)
     next_place: str = ""
@@ -239,6 +240,7 @@ def stop_cards(view: RouteView, scenario: Scenario | None = None) -> tuple[StopC
             lon=v.lon, lat=v.lat,
             library_point=stop is not None and stop.location is not None,
             lodging=stop.lodging if stop is not None else None,
+            address=stop.address if stop is not None else "",
             next_place=next_place if night_here else "",
             next_arrival=next_arrival if night_here else None))
     return tuple(cards)

@@ -5,6 +5,8 @@ folders, one module per concept, each function taking the caller's session.
   in the instance folder), engine, sessions (one transaction per unit of work) and the
   Alembic migrations of ``migrations/``; :mod:`.models`: the tables;
 - :mod:`.users`: users, passwords, roles, failed logins;
+- :mod:`.fleet`: the library's vehicles (under the ids scenarios give them) and the users
+  tied to each;
 - :mod:`.sessions`: logged-in sessions of the web UI, ended on the server;
 - :mod:`.scenarios`: scenarios uploaded or edited in the UI;
 - :mod:`.plans`: registered plan folders, published versions, visit outcomes;

@@ -1,4 +1,4 @@
-"""Commune libraries as dispatchers edit them: their current values (location, contact,
+"""Commune libraries as dispatchers edit them: their current values (location, address, contact,
 opening hours, market days, lodging) over those of the dataset and the scenario, and the
 history of every changed field with who changed it and when."""
 
@@ -75,7 +75,8 @@ def _override_values(o: LibraryOverride) -> LibraryValues:
     return LibraryValues(lon=o.lon, lat=o.lat, contact=o.contact,
                          opening_hours=hours,  # type: ignore[arg-type]
                          market_weekdays=weekdays, market_every_days=o.market_every_days,
-                         market_anchor=o.market_anchor, lodging=o.lodging)
+                         market_anchor=o.market_anchor, lodging=o.lodging,
+                         address=o.address)
 
 
 def _override_info(o: LibraryOverride) -> LibraryOverrideInfo:
@@ -110,6 +111,7 @@ def save_library_values(session: Session, *, commune_code: str, values: LibraryV
     record.market_every_days, record.market_anchor = (values.market_every_days,
                                                       values.market_anchor)
     record.lodging = values.lodging
+    record.address = values.address
     record.updated_by_id, record.updated_at = user_id, utcnow()
     session.flush()
     return changed

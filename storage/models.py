@@ -251,6 +251,7 @@ class LibraryOverride(Base):
     market_every_days: Mapped[int | None] = mapped_column(Integer)
     market_anchor: Mapped[dt.date | None] = mapped_column(Date)
     lodging: Mapped[bool | None] = mapped_column(Boolean)
+    address: Mapped[str | None] = mapped_column(Text)
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -460,6 +461,40 @@ class CalendarToken(Base):
 
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
+class FleetVehicle(Base):
+    """A vehicle of the library's fleet (see :mod:`storage.fleet`), under the id scenarios
+    and plans give it (a ``count:`` copy's numbered id, ``xe-tv-1``); retired vehicles stay
+    (``active`` false) so that what was recorded for them keeps its name."""
+
+    __tablename__ = "fleet_vehicles"
+    __table_args__ = (CheckConstraint("capacity_crates IS NULL OR capacity_crates >= 1",
+                                      name="capacity_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vehicle_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    profile: Mapped[str] = mapped_column(String(32), default="")
+    depot_id: Mapped[str] = mapped_column(String(64), default="")
+    plate: Mapped[str] = mapped_column(String(32), default="")
+    capacity_crates: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class UserVehicle(Base):
+    """A user tied to a vehicle of the fleet: the vehicles whose published trips the user
+    sees on "my trip" and may record outcomes for (a driver; a crew may share a vehicle)."""
+
+    __tablename__ = "user_vehicles"
+    __table_args__ = (UniqueConstraint("user_id", "vehicle_pk"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    vehicle_pk: Mapped[int] = mapped_column(ForeignKey("fleet_vehicles.id", ondelete="CASCADE"),
+                                            index=True)
 
 
 @event.listens_for(BatchMove, "before_update")

@@ -211,6 +211,34 @@ def ensure_demo_registry(app: Flask) -> str | None:
             f"history and {report.profiles} commune profiles of {DEMO_SCENARIO}")
 
 
+def ensure_demo_fleet(app: Flask) -> tuple[str, ...]:
+    """Take the demo scenario's vehicles into an empty fleet as user ``demo`` (so the fleet
+    and accounts pages show them); the ids added, none when the fleet has vehicles."""
+    from planner.errors import PlannerError
+    from planner.scenario import load_scenario
+    from storage import fleet
+
+    path = app.config["SCENARIOS_DIR"] / DEMO_SCENARIO
+    db = services_of(app).database
+    with db.read() as s:
+        if fleet.list_vehicles(s) or not path.is_file():
+            return ()
+    try:
+        vehicles = fleet.scenario_vehicles(load_scenario(path))
+    except PlannerError as exc:
+        log.warning("demo fleet not made: %s", exc)
+        return ()
+    with db.begin() as s:
+        user = users.find_user(s, DEMO_USER)
+        if user is None:
+            return ()
+        for v in vehicles:
+            fleet.save_vehicle(s, vehicle_id=v.vehicle_id, name=v.name, profile=v.profile,
+                               depot_id=v.depot_id, capacity_crates=v.capacity_crates,
+                               user_id=user.id)
+    return tuple(v.vehicle_id for v in vehicles)
+
+
 def serve(args: argparse.Namespace) -> int:
     """Serve the app: waitress, or Flask's development server with ``--dev``."""
     app = _app(args, MAX_CONCURRENT_JOBS=max(1, args.max_jobs),
@@ -234,6 +262,11 @@ def serve(args: argparse.Namespace) -> int:
         if imported:
             print(f"  Imported the demo's {imported} (illustrative: ASSUMPTION) into the "
                   "database: see Lô sách (/batches).\n", flush=True)
+        added = ensure_demo_fleet(app)
+        if added:
+            print(f"  Took the demo's vehicles {', '.join(added)} into the fleet: tie drivers "
+                  "to them on /accounts (python -m webui create-user NAME --role driver).\n",
+                  flush=True)
     if args.dev or args.debug:
         app.run(host=args.host, port=args.port, threaded=True, debug=args.debug,
                 use_reloader=False)

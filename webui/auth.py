@@ -1,14 +1,15 @@
 """Users, login and permissions.
 
 Four roles, each a set of permissions (:data:`PERMISSIONS`): a *dispatcher* solves, edits
-and publishes; a *planner* manages scenarios, solves and compares plans; a *driver* reads
-the published plans and their route sheets and records visit outcomes; a *viewer* reads.
-Every page but the login page, static files and the calendar feeds (whose address carries a
-revocable token: calendar apps cannot log in; :mod:`webui.calendar`) needs a logged-in user;
-views declare what they need with :func:`requires`, and views of blueprints that do not (the
-plan, sheet and job pages) get the permission of :data:`BLUEPRINT_PERMISSIONS`; a view
-nobody declared needs ``read`` to look and ``edit`` to change anything. Passwords are stored
-as werkzeug hashes.
+and publishes; a *planner* manages scenarios, solves and compares plans; a *driver* reads the
+published plans and their route sheets and records visit outcomes for the vehicles of the
+fleet tied to them (:func:`check_may_record_for`; a dispatcher records for any); a *viewer*
+reads. Every page but the login page, static files and the calendar feeds (whose address
+carries a revocable token: calendar apps cannot log in; :mod:`webui.calendar`) needs a
+logged-in user; views declare what they need with :func:`requires`, and views of blueprints
+that do not (the plan, sheet and job pages) get the permission of
+:data:`BLUEPRINT_PERMISSIONS`; a view nobody declared needs ``read`` to look and ``edit`` to
+change anything. Passwords are stored as werkzeug hashes.
 
 Flask's signed session cookie holds a random session token (and the CSRF token); the
 session itself is kept in the database (:mod:`storage.sessions`) and checked on every
@@ -41,7 +42,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from storage import plans, sessions, users
+from storage import fleet, plans, sessions, users
 from storage.models import ROLES, utcnow
 from webui.errors import WebUIError
 from webui.services import database
@@ -55,7 +56,10 @@ SESSION_TOKEN = "session_token"
 PERMISSIONS: dict[str, frozenset[str]] = {
     "read": frozenset(ROLES),                                   # dashboard, published plans
     "read_plans": frozenset({"dispatcher", "planner", "viewer"}),  # unpublished plans
+    # drivers record for the vehicles they are tied to (:func:`may_record_for`)
     "record_outcome": frozenset({"dispatcher", "driver"}),
+    "record_any_outcome": frozenset({"dispatcher"}),  # for every vehicle
+    "fleet": frozenset({"dispatcher"}),  # the fleet record, users tied to vehicles
     "solve": frozenset({"dispatcher", "planner"}),
     "scenarios": frozenset({"dispatcher", "planner"}),
     "compare": frozenset({"dispatcher", "planner"}),
@@ -86,9 +90,16 @@ class CurrentUser:
     id: int
     username: str
     role: str
+    vehicles: frozenset[str] = frozenset()  # the fleet vehicles tied to the user
 
     def can(self, permission: str) -> bool:
         return role_can(self.role, permission)
+
+    def may_record_for(self, vehicle_id: str) -> bool:
+        """Whether the user may record what happened on a trip of ``vehicle_id``: a
+        dispatcher for every vehicle, a driver for the vehicles tied to them."""
+        return self.can("record_any_outcome") or (
+            self.can("record_outcome") and vehicle_id in self.vehicles)
 
 
 def role_can(role: str, permission: str) -> bool:
@@ -105,6 +116,24 @@ def can(permission: str) -> bool:
     """Whether the current user has ``permission`` (templates: ``can('publish')``)."""
     user = current_user()
     return user is not None and user.can(permission)
+
+
+def may_record_for(vehicle_id: str) -> bool:
+    """Whether the current user may record outcomes of ``vehicle_id``'s trips (templates:
+    ``may_record(route.vehicle_id)``)."""
+    user = current_user()
+    return user is not None and user.may_record_for(vehicle_id)
+
+
+def check_may_record_for(vehicle_id: str) -> None:
+    """403 unless the current user may record outcomes of ``vehicle_id``'s trips (the one
+    server-side check of the outcome, trip and hand-over forms)."""
+    user = current_user()
+    assert user is not None
+    if not user.may_record_for(vehicle_id):
+        log.info("user %s (%s) refused recording for vehicle %s (tied to: %s)", user.username,
+                 user.role, vehicle_id, ", ".join(sorted(user.vehicles)) or "none")
+        raise ForbiddenError(g.tr("outcome_not_your_vehicle", vehicle=vehicle_id))
 
 
 def _forbid(permission: str) -> None:
@@ -187,10 +216,11 @@ def load_user() -> None:
         return
     with database().read() as s:
         info = sessions.session_user(s, token, max_age=session_max_age())
+        vehicles = fleet.user_vehicle_ids(s, info.id) if info is not None else frozenset()
     if info is None:
         session.pop(SESSION_TOKEN, None)
         return
-    g.user = CurrentUser(info.id, info.username, info.role)
+    g.user = CurrentUser(info.id, info.username, info.role, vehicles)
 
 
 def start_session(user_id: int) -> None:
@@ -279,4 +309,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def auth_helpers() -> dict[str, Any]:
-        return {"current_user": current_user(), "can": can}
+        return {"current_user": current_user(), "can": can, "may_record": may_record_for}

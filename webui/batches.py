@@ -44,7 +44,7 @@ from storage import batches as registry
 from storage.batches import BatchRecordError, MoveInfo, StopRecord, Tables, TripTicks
 from storage.models import OUTCOME_STATUSES
 from storage.plans import VersionInfo, parse_version_key
-from webui.auth import current_user, requires
+from webui.auth import check_may_record_for, current_user, may_record_for, requires
 from webui.communes import COMMUNE_CODE, commune_names, find_commune, render_library_page
 from webui.errors import BadRequestError, NotFoundError
 from webui.services import database
@@ -267,7 +267,9 @@ def _batch_page(batch_id: str, *, problems: Sequence[Problem | str] = (),
         def ticks_of(version: VersionInfo, vehicle_id: str) -> TripTicks:
             return registry.trip_ticks(s, version_id=version.id, vehicle_id=vehicle_id)
 
-        hand_overs = _hand_overs(batch_id, ticks_of)
+        # what the user may confirm: a driver the stops of their own vehicles
+        hand_overs = [h for h in _hand_overs(batch_id, ticks_of)
+                      if may_record_for(h.route.vehicle_id)]
     problems_here = [p for p in ledger.problems if p.value == batch_id]
     return render_template(
         "batch.html", batch=batch, place=ledger.where.get(batch_id, Place("library")),
@@ -316,6 +318,8 @@ def confirm_hand_over(batch_id: str) -> ResponseReturnValue:
                       delivered=(batch_id,) if action == "delivered" else (),
                       collected=(batch_id,) if action == "collected" else (),
                       missing=(batch_id,) if action == "missing" else ())
+    _, route = published_trip(version, vehicle_id)
+    check_may_record_for(route.vehicle_id)
     user = current_user()
     assert user is not None
     try:
@@ -390,7 +394,9 @@ def stop_from_form(form: Any, visit: Visit, prefix: str = "") -> StopRecord:
                       missing=tuple(form.getlist(f"{prefix}missing")))
 
 
-def _trip(version: VersionInfo, vehicle_id: str) -> tuple[Plan, Route]:
+def published_trip(version: VersionInfo, vehicle_id: str) -> tuple[Plan, Route]:
+    """The plan of a published version and its trip ``vehicle_id`` (a trip id); 404 when the
+    version has no such trip."""
     with database().read() as s:
         content = plans.version_content(s, version.id)
     plan = plans.parse_plan_text(content.plan_json, file=version.key)
@@ -403,7 +409,7 @@ def _trip(version: VersionInfo, vehicle_id: str) -> tuple[Plan, Route]:
 def _trip_page(key: str, vehicle_id: str, *, problems: Sequence[Problem | str] = (),
                status: int = 200) -> ResponseReturnValue:
     version = _version(key)
-    plan, route = _trip(version, vehicle_id)
+    plan, route = published_trip(version, vehicle_id)
     with database().read() as s:
         ticks = registry.trip_ticks(s, version_id=version.id, vehicle_id=vehicle_id)
         outcomes = plans.current_outcomes(s, version.id)
@@ -439,7 +445,8 @@ def record_trip(key: str, vehicle_id: str) -> ResponseReturnValue:
     """The whole trip as its crew ticked the printed sheet: every stop's outcome and
     batches, and whether the truck is back at its library."""
     version = _version(key)
-    _, route = _trip(version, vehicle_id)
+    _, route = published_trip(version, vehicle_id)
+    check_may_record_for(route.vehicle_id)
     stops = [stop_from_form(request.form, v, f"s{v.seq}-") for v in route.visits]
     try:
         record_ticks(version, vehicle_id, stops, returned=request.form.get("returned") == "1")

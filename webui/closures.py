@@ -206,7 +206,7 @@ def add_closure() -> ResponseReturnValue:
         if end < start:
             raise BadRequestError(g.tr("closure_dates_order", start=start.isoformat(),
                                        end=end.isoformat())) from None
-        detail = "; ".join(p.message for p in exc.problems)
+        detail = "; ".join(g.tr.problem(p) for p in exc.problems)
         raise BadRequestError(g.tr("closure_bad_geometry", detail=detail)) from None
     user = current_user()
     assert user is not None

@@ -414,6 +414,9 @@ def library_values_from_form(form: Mapping[str, Any], getlist: Any, lib: Commune
     contact = (form.get("contact") or "").strip() or None
     if contact is not None and len(contact) > CONTACT_MAX_CHARS:
         errors["contact"] = g.tr("lib_contact_too_long", n=CONTACT_MAX_CHARS)
+    address = " ".join((form.get("address") or "").split()) or None
+    if address is not None and len(address) > CONTACT_MAX_CHARS:
+        errors["address"] = g.tr("lib_address_too_long", n=CONTACT_MAX_CHARS)
     hours = None
     if (form.get("opening_hours") or "").strip():
         try:
@@ -443,7 +446,7 @@ def library_values_from_form(form: Mapping[str, Any], getlist: Any, lib: Commune
     lodging = {"yes": True, "no": False}.get(form.get("lodging") or "")
     values = LibraryValues(lon=lon, lat=lat, contact=contact, opening_hours=hours,
                            market_weekdays=weekdays, market_every_days=every,
-                           market_anchor=anchor, lodging=lodging)
+                           market_anchor=anchor, lodging=lodging, address=address)
     try:
         check_library_values(lib.row.code, values)
     except ScenarioError as exc:
@@ -467,7 +470,7 @@ def _form_error(problem: Problem, values: LibraryValues) -> tuple[str, str]:
         index = int(field.split("[", 1)[1].split("]", 1)[0])
         start, end = values.opening_hours[min(index, len(values.opening_hours) - 1)]
         return "opening_hours", g.tr("lib_bad_hours", part=f"{start}-{end}")
-    return field.split(".", 1)[0], problem.message
+    return field.split(".", 1)[0], g.tr.problem(problem)
 
 
 def weekday_labels() -> dict[str, str]:

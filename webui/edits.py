@@ -49,9 +49,16 @@ from render.routeview import route_views
 from storage import StorageError, plans
 from storage.plans import parse_version_key
 from webui.auth import current_user, requires
-from webui.errors import BadRequestError, ConflictError, JobError, NotFoundError
+from webui.errors import (
+    BadRequestError,
+    ConflictError,
+    JobError,
+    NotFoundError,
+    UnreadablePlanError,
+)
 from webui.jobs import time_limit_field
 from webui.jobservice import ReplanSpec
+from webui.plans import TARGET_ROWS, kpi_comparison, load_plan
 from webui.services import database, job_service, plan_store
 
 log = logging.getLogger(__name__)
@@ -127,7 +134,7 @@ def place_names(plan: Plan) -> dict[str, str]:
     """Names of a plan's communes and vehicles by code and id, for findings that name them."""
     names = {u.commune_code: u.commune_name for u in plan.unserved}
     for r in plan.routes:
-        names[r.vehicle_id] = r.vehicle_name
+        names[r.vehicle_id] = names[r.key] = r.vehicle_name
         names.update({v.commune_code: v.commune_name for v in r.visits})
     return names
 
@@ -277,8 +284,18 @@ def edit_page(run: str) -> ResponseReturnValue:
         checks = arrange_findings(check_stored_plan(plan, ctx))
     views = route_views(plan)
     edits = plan.provenance.manual_edits
+    before_name = edits[0].base if edits else None  # the plan before the first edit
+    before = None
+    if before_name:
+        try:
+            before = load_plan(before_name)
+        except (NotFoundError, UnreadablePlanError) as exc:  # removed since: no "before"
+            log.info("edit page %s: plan before the edits unreadable: %s", run, exc)
     return render_template("plan_edit.html", run=run, plan=plan, views=views, checks=checks,
                            edits=edits, base=edits[-1].base if edits else None,
+                           before=before, before_name=before_name,
+                           kpi_rows=kpi_comparison(before, plan) if before is not None
+                           else kpi_comparison(plan, None), targets=TARGET_ROWS,
                            vehicles=_targets(plan, ctx))
 
 

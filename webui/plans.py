@@ -3,11 +3,13 @@ plan's map, files and exports (GPX, KML, CSV, XLSX; see :mod:`render.exports`)."
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, render_template, request, send_file
+from typing import Any
+
+from flask import Blueprint, Response, g, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 
 from planner.access import WARN_M, far_notes
-from planner.kpis import COMPARE_ROWS, PROGRAMME_TARGETS, compare_value
+from planner.kpis import COMPARE_ROWS, PROGRAMME_TARGETS, compare_value, difference_sense
 from planner.outputs import has_approximate_routes
 from planner.plan import Plan
 from render import exports
@@ -82,18 +84,38 @@ def plan_page(run: str) -> ResponseReturnValue:
 def compare_page(run: str) -> ResponseReturnValue:
     """This plan's KPIs side by side with another plan's (``?with=NAME``), as
     ``planner compare`` prints them."""
+    chosen = request.args.get("a")
+    other_name = request.args.get("with") or None
+    if chosen and chosen != run:  # plan A chosen in the form: its own page, B kept
+        load_plan(chosen)  # 404 for an unknown plan
+        keep: dict[str, Any] = {"with": other_name} if other_name else {}
+        return redirect(url_for("plans.compare_page", run=chosen, **keep), code=303)
     plan = load_plan(run)
     with database().begin() as s:
         versions = [version_key(v.series, v.number) for v in list_versions(s)]
-    others = [n for n in [*plan_store().names(), *versions] if n != run]
-    other_name = request.args.get("with") or None
+    choices = [*plan_store().names(), *versions]
     other = load_plan(other_name) if other_name else None
-    rows = [(key, compare_value(plan.kpis, key),
-             compare_value(other.kpis, key) if other else None) for key, _, _ in COMPARE_ROWS]
-    targets = {"meets_" + t.year: t.share for t in PROGRAMME_TARGETS}  # rows of COMPARE_ROWS
-    return render_template("compare.html", run=run, plan=plan, other=other, targets=targets,
+    return render_template("compare.html", run=run, plan=plan, other=other,
+                           rows=kpi_comparison(plan, other), targets=TARGET_ROWS,
                            target_shares=[t.share for t in PROGRAMME_TARGETS],
-                           other_name=other_name, others=others, rows=rows)
+                           other_name=other_name, choices=choices)
+
+
+TARGET_ROWS = {"meets_" + t.year: t.share for t in PROGRAMME_TARGETS}  # rows of COMPARE_ROWS
+
+
+def kpi_comparison(plan: Plan, other: Plan | None) -> list[tuple[str, Any, Any, Any, str]]:
+    """The rows of a KPI comparison of plans A (``plan``) and B (``other``): ``(key, a, b,
+    b − a, "better"/"worse"/"")`` for each row of :data:`planner.kpis.COMPARE_ROWS` (the
+    compare page, and the edit page's before and after)."""
+    rows = []
+    for key, _, _ in COMPARE_ROWS:
+        a, b = compare_value(plan.kpis, key), compare_value(other.kpis, key) if other else None
+        numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
+        difference = b - a if numbers else None
+        rows.append((key, a, b, difference,
+                     difference_sense(key, difference) if difference is not None else ""))
+    return rows
 
 
 @bp.get("/plans/<run>/map")

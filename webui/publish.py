@@ -26,8 +26,8 @@ from storage import InvalidRecordError, RecordNotFoundError, plans
 from storage.batches import BatchRecordError, StopRecord
 from storage.models import OUTCOME_STATUSES, utcnow
 from storage.plans import OutcomeInfo, VersionInfo, parse_version_key
-from webui.auth import current_user, requires
-from webui.batches import record_ticks
+from webui.auth import check_may_record_for, current_user, requires
+from webui.batches import published_trip, record_ticks
 from webui.errors import BadRequestError, NotFoundError, UnreadablePlanError
 from webui.services import database, plan_store
 
@@ -203,6 +203,12 @@ def record_outcome(key: str) -> ResponseReturnValue:
         seq = int(request.form.get("stop_seq", ""))
     except ValueError:
         raise BadRequestError(g.tr("outcome_bad_stop")) from None
+    try:
+        _, route = published_trip(version, vehicle_id)
+    except NotFoundError:
+        raise NotFoundError(g.tr("outcome_unknown_stop", name=key, vehicle=vehicle_id,
+                                 seq=seq)) from None
+    check_may_record_for(route.vehicle_id)
     user = current_user()
     assert user is not None
     note = request.form.get("note", "")[:MAX_NOTE_CHARS]

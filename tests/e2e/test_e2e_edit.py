@@ -69,6 +69,17 @@ def test_draw_a_closure_on_the_offline_map(visit: Visit) -> None:
     visit.goto(f"/closures?plan={FIXTURE_RUN}")
     page.wait_for_selector("#closure-map[data-ready='1']")
     assert page.locator("#draw-tools").is_visible()
+    # the map names its roads (no tiles: drawn from the road data), and communes and
+    # villages when zoomed in
+    names = page.locator("#closure-map .map-label").all_inner_texts()
+    assert any(n.startswith("QL.4C") for n in names) and "Xã Lũng Cú" not in names
+    page.evaluate("() => { window.mlpClosureMap.setView([23.3, 105.3], 12, {animate: false}); }")
+    page.wait_for_function("""() => [...document.querySelectorAll('#closure-map .map-label')]
+        .some(e => e.textContent === 'Xã Lũng Cú')""")
+    names = page.locator("#closure-map .map-label").all_inner_texts()
+    assert "Xã Lũng Cú" in names and len(names) > 10, names[:30]
+    visit.screenshot("closures-map-names.png", page.locator("#closure-map"))
+    page.evaluate("() => { window.mlpClosureMap.setView([22.9, 105.0], 9, {animate: false}); }")
     box = page.locator("#closure-map").bounding_box()
     assert box is not None
     # two clicks: a short line across the map's middle

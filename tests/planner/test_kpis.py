@@ -6,13 +6,19 @@ from pathlib import Path
 
 import pytest
 from factories import line_problem, make_scenario, plan_for
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cli import main
 from planner.kpis import (
+    BETTER_HIGHER,
+    BETTER_LOWER,
+    COMPARE_ROWS,
     PROGRAMME_TARGETS,
     Kpis,
     comparison_rows,
     coverage,
+    difference_sense,
     route_co2_kg,
     route_cost_vnd,
 )
@@ -59,3 +65,17 @@ def test_planner_compare_prints_plans_side_by_side(tmp_path: Path, capsys) -> No
     assert "communes served" in out and "CO₂" in out and "IPCC" in out
     served = next(line for line in out.splitlines() if line.startswith("communes served"))
     assert served.split()[-2:] == ["2", "1"]
+
+
+@given(st.sampled_from([key for key, _, _ in COMPARE_ROWS]),
+       st.floats(min_value=-1e6, max_value=1e6, allow_nan=False))
+def test_a_difference_is_better_or_worse_by_the_rows_sense(key: str, d: float) -> None:
+    """B − A marked better or worse: opposite differences get opposite marks, none for no
+    difference, a target row, or a row that is neither (trips)."""
+    assert not BETTER_HIGHER & BETTER_LOWER
+    sense, opposite = difference_sense(key, d), difference_sense(key, -d)
+    if d == 0 or key not in BETTER_HIGHER | BETTER_LOWER:
+        assert sense == opposite == ""
+    else:
+        assert {sense, opposite} == {"better", "worse"}
+        assert (sense == "better") == ((d > 0) == (key in BETTER_HIGHER))

@@ -14,12 +14,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from webui_testkit import FIXTURE_RUN, PROJECT_ROOT
-from webui_userkit import TEST_PASSWORD, ensure_user
+from webui_userkit import TEST_PASSWORD, ensure_user, tie_vehicles
 
 from storage import users
 from storage.db import head_revision
 from storage.models import LoginFailure
-from webui.__main__ import _with_default_command, ensure_demo_registry, ensure_demo_user, main
+from webui.__main__ import (
+    _with_default_command,
+    ensure_demo_fleet,
+    ensure_demo_registry,
+    ensure_demo_user,
+    main,
+)
 from webui.auth import PERMISSIONS, permission_for_request, role_can
 from webui.services import services_of
 
@@ -243,6 +249,8 @@ def test_what_each_role_may_do(client: FlaskClient, client_as: Callable[..., Fla
     key = version_url.rsplit("/", 1)[1]
     c = client_as(role)
     route = next(r for r in fixture_plan.routes if r.visits)
+    if role == "driver":  # a driver records for the vehicles tied to them (test_webui_fleet)
+        tie_vehicles(client.application, "driver-user", route.vehicle_id)
     assert c.post(f"/plans/{FIXTURE_RUN}/publish").status_code == publish
     assert c.post(f"/versions/{key}/outcomes",
                   data={"vehicle_id": route.vehicle_id, "stop_seq": route.visits[0].seq,
@@ -349,6 +357,8 @@ def test_the_demo_imports_its_book_batches_once(tmp_path: Path) -> None:
     imported = ensure_demo_registry(app)
     assert imported is not None and imported.startswith("40 book batches")
     assert ensure_demo_registry(app) is None
+    assert ensure_demo_fleet(app) == ("xe-tv-01", "xe-van-02")  # the fleet, once
+    assert ensure_demo_fleet(app) == ()
     page = app.test_client().get("/batches?at=commune").get_data(as_text=True)
     assert page.count('data-place="commune"') >= 12  # every commune holds a batch
     services_of(app).database.dispose()

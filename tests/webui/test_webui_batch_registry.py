@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from webui_testkit import FIXTURE_RUN, NEW_BATCH, OLD_BATCH, VEHICLE, add_batches
+from webui_userkit import tie_vehicles
 
 from storage import batches as registry
 from webui.services import services_of
@@ -122,6 +123,7 @@ def test_roles_read_the_registry_and_only_dispatchers_keep_it(
 def test_a_driver_confirms_a_hand_over_on_the_batch_page(
         app: Flask, published: str, client_as: Callable[..., FlaskClient]) -> None:
     driver = client_as("driver")
+    tie_vehicles(app, "driver-user", VEHICLE)
     page = driver.get(f"/batches/{NEW_BATCH}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
@@ -169,6 +171,7 @@ def test_a_dispatcher_corrects_where_a_batch_is_and_bad_corrections_change_nothi
 def test_the_trip_screen_records_a_whole_printed_sheet_all_or_nothing(
         app: Flask, published: str, client_as: Callable[..., FlaskClient]) -> None:
     driver = client_as("driver")
+    tie_vehicles(app, "driver-user", VEHICLE)
     url = f"/versions/{published}/trips/{VEHICLE}"
     page = driver.get(url).get_data(as_text=True)
     assert 'name="s1-delivered"' in page and 'name="s1-collected"' in page

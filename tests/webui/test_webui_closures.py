@@ -71,6 +71,11 @@ def test_map_data_has_the_basemap_routes_and_closures(client: FlaskClient) -> No
     (closure,) = data["closures"]["features"]
     assert closure["properties"]["id"] == cid and closure["geometry"] == LINE
     assert "OpenStreetMap" in data["attribution"]
+    # road numbers and names along the roads, communes and villages (issue 20, item 10)
+    roads = {label["text"] for label in data["labels"]["roads"]}
+    assert any(text.startswith("QL.4C") for text in roads), sorted(roads)[:20]
+    places = {(p["kind"], p["text"]) for p in data["labels"]["places"]}
+    assert ("commune", "Xã Lũng Cú") in places and any(k == "village" for k, _ in places)
     assert client.get("/closures/map.json?plan=nope").status_code == 404
 
 

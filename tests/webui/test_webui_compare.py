@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -33,13 +34,23 @@ def test_compare_shows_both_plans_and_the_difference(client: FlaskClient,
     assert "Đạt mục tiêu 15% (2026)" in page and "Chi phí (đồng)" in page
     # columns named A and B with the plans' titles and names, the difference labelled B − A
     assert f'<small class="muted">{other}</small>' in page and "Chênh lệch (B − A)" in page
-    assert "+100,0" in page and "<td class=\"num\">-1</td>" in page
+    # the difference signed with a true minus, marked better (green) or worse (orange)
+    assert '<td class="num diff worse">+100,0</td>' in page  # 100 km more
+    assert '<td class="num diff worse">−1</td>' in page  # one commune fewer
+    row = page.split('class="row-driving_hours"')[1].split("</tr>")[0]
+    assert re.search(r'<td class="num">\d+h\d\d</td>', row)  # hours as the plan page says
+    # plan A is chosen in the form too: its own compare page, B kept
+    moved = client.get(f"/plans/{FIXTURE_RUN}/compare?a={other}&with={FIXTURE_RUN}")
+    assert moved.status_code == 303
+    assert moved.headers["Location"].endswith(f"/plans/{other}/compare?with={FIXTURE_RUN}")
+    assert client.get(f"/plans/{FIXTURE_RUN}/compare?a=nope").status_code == 404
     # a published version can be compared too
     version = client.post(f"/plans/{FIXTURE_RUN}/publish").headers["Location"].rsplit(
         "/", 1)[-1].replace("%40", "@")
     page = client.get(f"/plans/{other}/compare").get_data(as_text=True)
     assert f'<option value="{version}"' in page
-    assert client.get(f"/plans/{other}/compare?with={version}").status_code == 200
+    versus = client.get(f"/plans/{other}/compare?with={version}").get_data(as_text=True)
+    assert f"Phiên bản 1 · {version}" in versus  # a version says which it is
     en = client.get(f"/plans/{FIXTURE_RUN}/compare?with={other}&lang=en").get_data(
         as_text=True)
     assert "Compare plans" in en and "Communes served" in en

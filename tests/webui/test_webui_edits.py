@@ -91,6 +91,14 @@ def test_a_move_is_saved_as_a_new_plan_with_violations_next_to_the_stop(
     # the summary names the commune and the vehicle, not their codes
     assert f'<a href="#stop-{LATE}">Xã Khâu Vai</a>' in html
     assert "Kiểm tra kế hoạch:" in html and "sửa từ" in html
+    # before and after: the plan solved (A) against this draft (B), beside the draft's map
+    overview = html.split('<section class="edit-overview">', 1)[1].split("</section>", 1)[0]
+    assert "Trước và sau khi sửa" in overview and f"{FIXTURE_RUN}</small>" in overview
+    assert f'src="/plans/{new_run}/map?lang=vi"' in overview
+    assert client.get(f"/plans/{new_run}/map?lang=vi").status_code == 200
+    # the edit history names the commune and vehicle, not their codes
+    history = html.split('<section class="edit-history">', 1)[1]
+    assert "Xã Khâu Vai → Xe tải nhỏ 02" in history and LATE not in history
     # and the plan page shows it too, with the edit link
     page = client.get(f"/plans/{new_run}?lang=en").get_data(as_text=True)
     assert "Outside opening hours" in page and "violation-badge" in page

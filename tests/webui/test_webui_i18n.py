@@ -61,6 +61,7 @@ from render.stopcard import WAIT_REASONS  # noqa: E402
 from storage.models import MOVE_KINDS, SWEEP_KINDS  # noqa: E402
 from webui.batches import PLACE_KINDS as BATCH_PLACE_KINDS  # noqa: E402
 from webui.batches import TABLES as BATCH_TABLES  # noqa: E402
+from webui.fleet import FIELDS as FLEET_FIELDS  # noqa: E402
 
 
 def _reason_codes() -> set[str]:
@@ -99,6 +100,8 @@ DYNAMIC: dict[str, set[str]] = {
     "place_kind_": set(BATCH_PLACE_KINDS),
     # a commune's reader profile fields, and vehicle profiles (Translator.profile)
     "profile_": {"shelf_crates", "batches_per_visit", "truck", "van", "motorbike"},
+    # a fleet vehicle's field named in a refusal (webui.fleet, storage.fleet.FleetFieldError)
+    "fleet_": set(FLEET_FIELDS),
 }
 
 
@@ -254,3 +257,18 @@ def test_former_messages_mapping_still_reads() -> None:
     from render import i18n
 
     assert i18n.MESSAGES["crates_n"] == {"vi": "{n} thùng", "en": "{n} crates"}
+
+
+def test_every_keyed_input_problem_is_worded_in_every_language() -> None:
+    """Scenario and form problems carry catalogue keys (pydantic's error types and our own
+    validators' KeyedValueError): each has its message in every language, with the same
+    placeholders the code fills."""
+    from planner.scenario import PYDANTIC_KEYS
+
+    code = (PROJECT_ROOT / "planner" / "scenario.py").read_text(encoding="utf-8")
+    keys = set(PYDANTIC_KEYS.values()) | set(re.findall(
+        r'(?:KeyedValueError\(\s*|key=|fix_key=)"(problem_[a-z_]+)"', code))
+    assert len(keys) > 20 and "problem_window_order" in keys and "problem_fix_docs" in keys
+    for lang in LANGUAGES:
+        missing = sorted(k for k in keys if k not in catalogue(lang))
+        assert not missing, (lang, missing)

@@ -246,6 +246,9 @@ def test_vietnamese_pages_and_sheets_show_no_english(client: FlaskClient,
     assert "giữ nguyên kế hoạch trước" in page and "GIẢ ĐỊNH" in page
     assert "về lúc 10:30 ngày thứ 6" in page  # the stored finding, worded
     assert "Mạng đường: OpenStreetMap tháng 8/2021" in page  # the dataset's note, worded
+    for url in ("/fleet", "/accounts", "/my-trip"):  # the fleet's pages
+        page = client.get(url + "?lang=vi").get_data(as_text=True)
+        assert not _english_in(page), (url, _english_in(page))
     communes = client.get("/communes?lang=vi").get_data(as_text=True)
     assert "đường OpenStreetMap 2021" in communes and not _english_in(communes)
     pdf = client.get(f"/plans/{FIXTURE_RUN}/sheets.pdf?lang=vi")

@@ -113,21 +113,23 @@ def test_an_edit_is_recorded_with_who_and_when_and_shown(app: Flask,
     resp = client.post(f"/communes/{LUNG_CU}", data=_form(
         lat="23.36", lon="105.30", contact="Chị Mai, 0912 345 678",
         opening_hours="7:30-11:30; 13h30-16h00", market_mode="weekdays",
-        market_weekdays=["sun", "wed"], lodging="no"))
-    assert resp.status_code == 303 and resp.headers["Location"].endswith("saved=5#saved")
+        market_weekdays=["sun", "wed"], lodging="no", address="Thôn  Lô Lô Chải"))
+    assert resp.status_code == 303 and resp.headers["Location"].endswith("saved=6#saved")
     with services_of(app).database.begin() as s:
         history = libraries.library_history(s, commune_code=LUNG_CU)
         current = libraries.library_overrides(s)[LUNG_CU].values
     assert {e.field for e in history} == {"location", "contact", "opening_hours",
-                                          "market_days", "lodging"}
+                                          "market_days", "lodging", "address"}
+    assert current.address == "Thôn Lô Lô Chải"  # spaces as one
     assert {e.edited_by for e in history} == {"test-dispatcher"}
     assert all(before <= e.edited_at <= dt.datetime.now(dt.UTC) for e in history)
     assert current.opening_hours == (("07:30", "11:30"), ("13:30", "16:00"))
     assert current.market_weekdays == ("wed", "sun") and current.lodging is False
-    page = _page(client.get(f"/communes/{LUNG_CU}?saved=5"))
-    assert "Đã lưu (5 trường thay đổi)." in page
+    page = _page(client.get(f"/communes/{LUNG_CU}?saved=6"))
+    assert "Đã lưu (6 trường thay đổi)." in page and "Thôn Lô Lô Chải" in page
     rows = re.findall(r'<tr data-field="([a-z_]+)">', page)
-    assert sorted(rows) == ["contact", "location", "lodging", "market_days", "opening_hours"]
+    assert sorted(rows) == ["address", "contact", "location", "lodging", "market_days",
+                            "opening_hours"]
     assert "test-dispatcher" in page and "Chị Mai, 0912 345 678" in page
     assert "Thứ Tư, Chủ Nhật" in page and "07:30–11:30, 13:30–16:00" in page
     assert "23.360000, 105.300000" in page and "đặt bởi test-dispatcher" in page
@@ -135,7 +137,7 @@ def test_an_edit_is_recorded_with_who_and_when_and_shown(app: Flask,
     listing = _page(client.get("/communes?q=lung+cu"))
     assert "23.3600, 105.3000" in listing and "✎ đặt bởi test-dispatcher" in listing
     everything = _page(client.get("/communes/history"))
-    assert everything.count(f'data-code="{LUNG_CU}"') == 5 and "Xã Lũng Cú" in everything
+    assert everything.count(f'data-code="{LUNG_CU}"') == 6 and "Xã Lũng Cú" in everything
     # Every role reads the history.
     assert client.application.test_client(user="v", role="viewer").get(
         "/communes/history").status_code == 200
@@ -188,7 +190,8 @@ def test_solving_from_the_web_applies_the_library_values(app: Flask, client: Fla
     (scenarios_dir / "tiny.yaml").write_text(tiny_scenario_yaml(), encoding="utf-8")
     client.post(f"/communes/{LUNG_CU}", data=_form(
         lat="23.3601", lon="105.3102", contact="Chị Mai", opening_hours="08:00-10:00",
-        market_mode="weekdays", market_weekdays=["wed"], lodging="no"))
+        market_mode="weekdays", market_weekdays=["wed"], lodging="no",
+        address="Thôn Thèn Pả"))
     for url, data in (("/scenarios/tiny/solve", {}), ("/jobs", {"scenario": "tiny"})):
         resp = client.post(url, data={**data, "time_limit_s": "1"})
         assert resp.status_code == 303, url
@@ -199,6 +202,7 @@ def test_solving_from_the_web_applies_the_library_values(app: Flask, client: Fla
         stop = next(s for s in yaml.safe_load(text)["stops"] if s["commune_code"] == LUNG_CU)
         assert stop["location"] == {"lon": 105.3102, "lat": 23.3601}
         assert stop["contact"] == "Chị Mai" and stop["lodging"] is False
+        assert stop["address"] == "Thôn Thèn Pả"  # printed on the stop card
         (window,) = stop["time_windows"]
         assert {k: v for k, v in window.items() if v is not None} == {
             "start": "08:00", "end": "10:00", "weekdays": ["wed"]}

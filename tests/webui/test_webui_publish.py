@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, edit_fixture_plan
+from webui_userkit import tie_vehicles
 
 from planner.plan import Plan
 from storage import plans
@@ -154,6 +155,7 @@ def test_drivers_record_outcomes(app: Flask, client: FlaskClient, client_as,  # 
     route = next(r for r in fixture_plan.routes if r.visits)
     visit = route.visits[0]
     driver = client_as("driver")
+    tie_vehicles(app, "driver-user", route.vehicle_id)
     page = driver.get(f"/versions/{key}/outcomes?lang=en").get_data(as_text=True)
     assert visit.commune_name in page and "not recorded" in page
     resp = driver.post(f"/versions/{key}/outcomes",
@@ -212,6 +214,7 @@ def test_publishing_on_each_database(app_on: Flask, fixture_plan: Plan,
     assert client.get(first).status_code == 200
     driver = app_on.test_client(user="tuan", role="driver")
     route = next(r for r in fixture_plan.routes if r.visits)
+    tie_vehicles(app_on, "tuan", route.vehicle_id)
     key = second.rsplit("/", 1)[1]
     assert driver.post(f"/versions/{key}/outcomes",
                        data={"vehicle_id": route.vehicle_id,

@@ -312,6 +312,13 @@ def test_form_validation_shows_the_cli_problems_next_to_the_fields(
     assert cli.group(1).startswith("error: 3 problems in scenario:")
     assert "ha-giang-2026-web.yaml (database): field `vehicles[0].capacity_crates` = -3: " \
            "Input should be greater than 0" in cli.group(1)
+    # Next to the fields, in the page's language (the CLI text above stays English)
+    beside = " ".join(re.findall(r'<span class="field-problem"[^>]*>(.*?)</span>', page))
+    assert "phải lớn hơn 0" in beside and "giờ đóng (06:00) không sau giờ mở (07:00)" in beside
+    assert "phải là một số" in beside and "greater than" not in beside
+    assert "Input should" not in beside and "see docs" not in beside
+    en = _page(client.post("/scenarios/ha-giang-2026/edit?lang=en", data=form))
+    assert "must be greater than 0" in en and "the window closes (06:00)" in en
     # Nothing was stored, values typed stay in the form.
     assert 'value="-3"' in page
     with services_of(client.application).database.begin() as s:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import json
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -170,3 +172,26 @@ def test_sheet_and_pdf_print_the_stop_card(client: FlaskClient) -> None:
     text = " ".join(text.split())
     assert "Nghỉ đêm tại đây" in text and "Chờ 22h07" in text
     assert "Giờ mở cửa" in text and "Chỉ là điểm công bố của xã" in text
+
+
+def test_the_librarys_recorded_address_is_printed_on_its_stop_card(
+        client: FlaskClient, runs_dir: Path, plan: Plan, scenario: Scenario) -> None:
+    code = plan.routes[_truck(plan)].visits[0].commune_code
+    address = "Thôn Lô Lô Chải, xã Lũng Cú"
+    stops = tuple(s.model_copy(update={"address": address}) if s.commune_code == code else s
+                  for s in scenario.stops)
+    card = stop_cards(route_view(plan, _truck(plan), None),
+                      scenario.model_copy(update={"stops": stops}))[0]
+    assert card.address == address
+    assert stop_cards(route_view(plan, _truck(plan), None), scenario)[0].address == ""
+    # the plan's own scenario.json carries it (a web solve applies the library's values)
+    path = runs_dir / FIXTURE_RUN / "scenario.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    next(s for s in data["stops"] if s["commune_code"] == code)["address"] = address
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    page = client.get(f"/plans/{FIXTURE_RUN}/sheet/xe-tv-01?lang=vi").get_data(as_text=True)
+    assert page.count(f"Địa chỉ thư viện: {address}") == 1
+    pdf = client.get(f"/plans/{FIXTURE_RUN}/sheet/xe-tv-01.pdf?lang=vi")
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+                    .split())
+    assert f"Địa chỉ thư viện: {address}" in text

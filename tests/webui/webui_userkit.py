@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import Headers
 
-from storage import DuplicateError, sessions, users
+from storage import DuplicateError, RecordNotFoundError, fleet, sessions, users
 from webui.auth import SESSION_TOKEN
 from webui.csrf import HEADER as CSRF_HEADER
 from webui.csrf import SESSION_KEY as CSRF_SESSION_KEY
@@ -72,3 +72,17 @@ class PlannerTestClient(FlaskClient):
                 headers[CSRF_HEADER] = self.csrf_token()
             kwargs["headers"] = headers
         return super().open(*args, **kwargs)
+
+
+def tie_vehicles(app: Flask, username: str, *vehicle_ids: str, role: str = "driver") -> None:
+    """Tie user ``username`` (made with ``role`` if missing) to these fleet vehicles, adding
+    each to the fleet if it is not there, as a dispatcher does on the fleet and accounts
+    pages."""
+    info = ensure_user(app, username, role)
+    with services_of(app).database.begin() as s:
+        for vehicle_id in vehicle_ids:
+            try:
+                fleet.get_vehicle(s, vehicle_id)
+            except RecordNotFoundError:
+                fleet.save_vehicle(s, vehicle_id=vehicle_id, name=vehicle_id, user_id=info.id)
+        fleet.set_user_vehicles(s, username, vehicle_ids)

@@ -36,6 +36,30 @@
       data.roads.forEach(function (layer) {
         L.geoJSON(layer.features, {interactive: false, style: layer.style}).addTo(map);
       });
+      // names of roads and places, as plain text, more of them as the map zooms in
+      var groups = {major: L.layerGroup(), minor: L.layerGroup(), commune: L.layerGroup(),
+                    village: L.layerGroup()};
+      var MIN_ZOOM = {major: 9, commune: 10.5, minor: 11, village: 12};
+      function label(item, cls, group) {
+        var node = document.createElement("span");
+        node.textContent = item.text;
+        L.marker([item.lat, item.lon], {interactive: false, keyboard: false,
+          icon: L.divIcon({className: "map-label " + cls, html: node, iconSize: null})}).addTo(group);
+      }
+      ((data.labels || {}).roads || []).forEach(function (r) {
+        var major = r["class"] === "trunk" || r["class"] === "primary";
+        label(r, "road-label road-" + r["class"], major ? groups.major : groups.minor);
+      });
+      ((data.labels || {}).places || []).forEach(function (p) {
+        label(p, "place-label place-" + p.kind, p.kind === "commune" ? groups.commune : groups.village);
+      });
+      function showNames() {
+        var z = map.getZoom();
+        Object.keys(groups).forEach(function (k) {
+          if (z >= MIN_ZOOM[k]) { groups[k].addTo(map); } else { map.removeLayer(groups[k]); }
+        });
+      }
+      map.on("zoomend", showNames);
       var vehicles = [];
       var routes = L.geoJSON(data.routes, {interactive: false, style: function (f) {
         var i = vehicles.indexOf(f.properties.vehicle_id);
@@ -55,7 +79,8 @@
                           esc(p.to) + (p.note ? "<br>" + esc(p.note) : ""));
         }}).addTo(map);
       var frame = routes.getLayers().length ? routes : outline;
-      if (frame.getLayers().length) { map.fitBounds(frame.getBounds(), {padding: [20, 20]}); }
+      if (frame.getLayers().length) { map.fitBounds(frame.getBounds(), {padding: [20, 20], animate: false}); }
+      showNames();
       el.setAttribute("data-ready", "1");
     })
     .catch(function (err) { el.setAttribute("data-error", String(err)); });
