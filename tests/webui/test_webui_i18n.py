@@ -272,3 +272,12 @@ def test_every_keyed_input_problem_is_worded_in_every_language() -> None:
     for lang in LANGUAGES:
         missing = sorted(k for k in keys if k not in catalogue(lang))
         assert not missing, (lang, missing)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_each_key_is_in_its_catalogue_once(lang: str) -> None:
+    """A key given twice means one of its pages shows the other's text (two branches that
+    each added a key of the same name, merged)."""
+    po = PROJECT_ROOT / "render" / "translations" / lang / "LC_MESSAGES" / "messages.po"
+    keys = re.findall(r'^msgid "(.+)"$', po.read_text(encoding="utf-8"), flags=re.M)
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
