@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from planner.pipeline import Solved
     from planner.plan import Plan
     from planner.scenario import Scenario
+    from planner.season import SeasonSolved
     from render.folder import PlanFolder
     from storage import Database
 
@@ -31,6 +32,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
+    if scenario.is_season:
+        return _solve_season(args, scenario, t0)
     with tempfile.TemporaryDirectory(prefix="planner-registry-") as tmp:
         if args.registry == "database":
             scenario = _database_rotation(scenario, args.database, Path(tmp))
@@ -47,6 +50,30 @@ def _cmd_solve(args: argparse.Namespace) -> int:
           f"matrices {tm['matrices_s']:.1f} s "
           f"({'cached' if pv.matrices_cache_hit else 'computed'}), "
           f"solve {pv.solve_wall_s or 0:.1f} s, total {total:.1f} s")
+    print(f"wrote {', '.join(str(p) for p in folder.files)}")
+    return 0
+
+
+def _solve_season(args: argparse.Namespace, scenario: Scenario, t0: float) -> int:
+    """``planner solve`` on a season scenario: the season plan's folder."""
+    from planner.season import solve_season
+
+    if args.registry == "database":
+        raise PlannerError("--registry database: a season plans its batches from the "
+                           "scenario's files for now; leave the option out")
+    solved = solve_season(scenario, scenario_file=str(Path(args.scenario).resolve()),
+                          time_limit_s=args.time_limit, seed=args.seed)
+    plan = solved.plan
+    folder = _write_folder(solved, Path(args.out))
+    print(_summary(plan))
+    season = plan.season
+    assert season is not None
+    visits = sum(len(c.visits) for c in season.communes)
+    print(f"\nseason: {len(season.periods)} working periods, {visits} visits of "
+          f"{len(season.communes)} communes ({len(plan.unserved)} unserved), "
+          f"{len(plan.routes)} trips; visit dates {season.assignment_status} in "
+          f"{season.assignment_wall_s:.1f} s, {season.repair_rounds} repair round(s)")
+    print(f"total {time.perf_counter() - t0:.1f} s")
     print(f"wrote {', '.join(str(p) for p in folder.files)}")
     return 0
 
@@ -235,8 +262,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if ".versions" in net.dataset.path.parts:
         print(f"note: dataset {net.dataset.name} was re-imported since this plan was made; "
               f"checked on the version it was made with ({net.dataset.path})")
-    problem = problem_for(scenario, net)
-    violations = check_plan(scenario, problem, plan)
+    if plan.season is not None and scenario.is_season:
+        from planner.seasoncheck import check_season
+
+        violations = check_season(scenario, plan, lambda sub: problem_for(
+            sub, prepare_network(sub, scenario_file=sc_file,
+                                 data_digest=plan.provenance.data_digest)))
+    else:
+        violations = check_plan(scenario, problem_for(scenario, net), plan)
     if plan.provenance.scenario_digest not in (None, scenario.digest):
         print(f"warning: {sc_file} does not match the scenario digest recorded in the plan")
     if not violations:
@@ -347,7 +380,7 @@ def _cmd_replan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_folder(solved: Solved, out: Path) -> PlanFolder:
+def _write_folder(solved: Solved | SeasonSolved, out: Path) -> PlanFolder:
     from render.folder import write_plan_folder
 
     folder = write_plan_folder(solved.plan, solved.network, solved.scenario, out)

@@ -1,0 +1,520 @@
+"""A season of periodic visits: visit dates for every commune, trips routed period by period.
+
+The steps (``docs/scenario-schema.md``, "Seasons"; ``docs/plan-format.md``, version 4):
+
+1. **Calendar** (:mod:`planner.workdays`): the days each vehicle may be out and each commune
+   may receive (public holidays with Tết, the scenario's days off and swapped working days,
+   a library's closed days, a vehicle's weekdays and unavailable dates, a commune's
+   unavailable dates and time windows).
+2. **Periods**: runs of consecutive working days with the same vehicles available, at most
+   ``periodic.max_period_days`` long (a working week). Trips stay within a period.
+3. **Visit dates** (:func:`planner._assign.assign_dates`, CP-SAT): each commune's visits on
+   days it may receive, gaps within its rule, fixed dates kept and preferred dates earned,
+   at most ``visits_per_vehicle_day`` visits per available vehicle a day, and neighbouring
+   communes (groups of ``group_size`` by travel time) on nearby days so a trip can serve
+   them together.
+4. **Routing**: each period is a scenario of its own (its dates, its vehicles, the communes
+   due in it, each allowed on the days its gaps leave free: :func:`period_scenario`) solved
+   by the one pipeline (:func:`planner.pipeline.solve_scenario`), so closures and the rainy
+   season follow the period's dates.
+5. **Repair** (a large-neighbourhood step): a visit no trip of its period could take is
+   forbidden on that period's days, the dates are assigned again from the current ones, and
+   the periods whose communes changed are routed again (``periodic.repair_rounds`` times).
+
+Re-planning (:func:`solve_season` with ``previous`` and ``replan_from``) keeps every trip of
+the previous season plan that leaves before ``replan_from`` (done or published) and the
+visit dates they made, and plans the rest of the season after them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from planner._assign import DateResult, VisitDemand, assign_dates
+from planner.errors import PlannerError, Problem, ScenarioError
+from planner.kpis import CO2_SOURCE, coverage, route_co2_kg, route_cost_vnd, route_kpis
+from planner.pipeline import Network, Solved, prepare_network, solve_scenario
+from planner.plan import (
+    Plan,
+    Route,
+    SeasonCommune,
+    SeasonPeriod,
+    SeasonRecord,
+    SeasonVisit,
+    Unserved,
+    clock,
+)
+from planner.problem import DAY_S
+from planner.scenario import Scenario, Stop, TimeWindow, VisitRule, trip_id
+from planner.workdays import SeasonCalendar, season_calendar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Consecutive working days routed together: from day ``start_day`` (0-based) of the
+    season, ``days`` long, with the scenario vehicles ``vehicles`` available on each."""
+
+    start_day: int
+    days: int
+    vehicles: tuple[str, ...]
+
+    @property
+    def day_range(self) -> range:
+        return range(self.start_day, self.start_day + self.days)
+
+
+def _rule_dict(rule: VisitRule) -> dict[str, Any]:
+    return rule.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+
+
+def rule_of(scenario: Scenario, stop: Stop) -> VisitRule:
+    """The visit rule of ``stop``: its own, or the season's default."""
+    rule = stop.visit_rule or (scenario.periodic.default_rule if scenario.periodic else None)
+    if rule is None:
+        raise PlannerError(f"commune {stop.commune_code} has no visit rule")
+    return rule
+
+
+def season_periods(scenario: Scenario, cal: SeasonCalendar) -> tuple[Period, ...]:
+    """The periods of the season (see the module docstring)."""
+    assert scenario.periodic is not None
+    most = scenario.periodic.max_period_days
+    out: list[Period] = []
+    start: int | None = None
+    fleet: tuple[str, ...] = ()
+    for day in range(cal.days + 1):
+        on = cal.vehicles_on(day) if day < cal.days else ()
+        if start is not None and (on != fleet or day - start >= most):
+            out.append(Period(start, day - start, fleet))
+            start = None
+        if on and start is None:
+            start, fleet = day, on
+    return tuple(out)
+
+
+def commune_groups(scenario: Scenario, net: Network) -> dict[str, int]:
+    """Communes near each other by travel time (the first vehicle's profile), in groups of
+    at most ``periodic.group_size``: farthest-first seeds, then each commune to its nearest
+    seed with room, the communes with most to lose first."""
+    assert scenario.periodic is not None
+    size = scenario.periodic.group_size
+    n_dep = len(scenario.depots)
+    codes = [st.commune_code for st in scenario.stops]
+    if len(codes) <= 1:
+        return {c: 0 for c in codes}
+    t = net.matrices[scenario.vehicles[0].profile].time_s.astype(float)
+    t = np.where(t >= 1e9, 1e9, t)
+    stops = t[n_dep:, n_dep:]
+    sym = stops + stops.T
+    n_groups = math.ceil(len(codes) / size)
+    seeds = [int(np.argmax(t[0, n_dep:]))]
+    while len(seeds) < n_groups:
+        seeds.append(int(np.argmax(sym[:, seeds].min(axis=1))))
+    cost = sym[:, seeds]
+    order = np.argsort(-(np.sort(cost, axis=1)[:, min(1, n_groups - 1)] - cost.min(axis=1)))
+    room = [size] * n_groups
+    out: dict[str, int] = {}
+    for i in order:
+        for g in np.argsort(cost[i]):
+            if room[g]:
+                out[codes[int(i)]] = int(g)
+                room[g] -= 1
+                break
+    return out
+
+
+def visit_demands(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[str, int], *,
+                  kept: Mapping[str, Sequence[int]] | None = None,
+                  not_before: int = 0) -> list[VisitDemand]:
+    """Each commune's visits as the date assignment takes them (see
+    :class:`planner._assign.VisitDemand`); ``kept`` days are visits already made or published
+    (a re-plan: the others fall on ``not_before`` or later)."""
+    days = cal.days
+    start = cal.start_date
+    out = []
+    for st in scenario.stops:
+        rule = rule_of(scenario, st)
+        lo, hi = rule.gap_days
+        first_by = last_from = None
+        sets = None
+        if rule.every_weeks is not None:
+            period = rule.every_weeks * 7
+            count = max(1, (days + rule.tolerance_days) // period)
+            first_by = period - 1 + rule.tolerance_days
+            last_from = days - period - rule.tolerance_days if count > 1 else None
+        elif rule.count is not None:
+            count = rule.count
+        else:
+            assert rule.day_sets is not None
+            sets = tuple(tuple(sorted(set(ds))) for ds in rule.day_sets)
+            count, lo, hi = len(sets[0]), 1, None
+        preferred = tuple(((p.date - start).days, p.weight, p.fixed) for p in st.preferred_dates)
+        have = tuple(sorted((kept or {}).get(st.commune_code, ())))[:count]
+        out.append(VisitDemand(
+            key=st.commune_code, days=tuple(cal.visit_days(st.commune_code)), count=count,
+            min_gap=lo, max_gap=hi, first_by=first_by,
+            last_from=last_from if last_from is None or last_from > 0 else None,
+            day_sets=sets, preferred=preferred, kept=have, not_before=not_before,
+            group=groups.get(st.commune_code, -1)))
+    return out
+
+
+def _fleet_capacity(scenario: Scenario, cal: SeasonCalendar) -> list[int]:
+    assert scenario.periodic is not None
+    per = scenario.periodic.visits_per_vehicle_day
+    count = {v.id: v.count for v in scenario.vehicles}
+    return [per * sum(count[v] for v in cal.vehicles_on(d)) for d in range(cal.days)]
+
+
+def assign_visit_dates(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[str, int], *,
+                       kept: Mapping[str, Sequence[int]] | None = None, not_before: int = 0,
+                       hint: Mapping[str, Sequence[int]] | None = None,
+                       forbidden: Mapping[str, frozenset[int]] | None = None,
+                       seed: int = 0, file: str = "<scenario>") -> DateResult:
+    """The visit days of every commune; a :class:`ScenarioError` naming the communes whose
+    rule no days of the calendar can meet."""
+    assert scenario.periodic is not None
+    demands = visit_demands(scenario, cal, groups, kept=kept, not_before=not_before)
+    capacity = _fleet_capacity(scenario, cal)
+    limit = scenario.periodic.assignment_time_limit_s
+    workers = scenario.solver.workers
+    result = assign_dates(demands, capacity, time_limit_s=limit, workers=workers, seed=seed,
+                          hint=hint, forbidden=forbidden)
+    if result.days:
+        return result
+    problems = []
+    big = [10**6] * cal.days
+    for i, dm in enumerate(demands):  # which commune's rule the calendar cannot meet alone
+        alone = assign_dates([replace(dm, group=-1)], big, time_limit_s=min(limit, 5.0),
+                             workers=1, seed=seed, forbidden=forbidden)
+        if not alone.days:
+            problems.append(Problem(
+                file, f"stops[{i}].visit_rule", _rule_dict(rule_of(scenario, scenario.stops[i])),
+                f"commune {dm.key}: no visit days meet this rule on the calendar "
+                f"({len(dm.days)} days it may receive of {cal.days})",
+                "widen the tolerance or the gaps, or check its unavailable dates, time "
+                "windows and the calendar's days off"))
+    if problems:
+        raise ScenarioError(problems)
+    relaxed = assign_dates(demands, big, time_limit_s=limit, workers=workers, seed=seed,
+                           hint=hint, forbidden=forbidden)
+    if relaxed.days:
+        log.warning("the visits do not fit %d visit(s) a vehicle a day: assigned without that "
+                    "limit; trips may leave some unserved", scenario.periodic
+                    .visits_per_vehicle_day)
+        return replace(relaxed, status=f"{relaxed.status} (without the daily limit)")
+    raise ScenarioError([Problem(file, "periodic", None,
+                                 f"no visit dates meet every commune's rule together "
+                                 f"(CP-SAT: {result.status})",
+                                 "raise `periodic.assignment_time_limit_s`, or widen the "
+                                 "visit rules")])
+
+
+def visit_slack(days: Sequence[int], rule: VisitRule, horizon: int) -> list[int]:
+    """How many days each visit may move (either way) while its gaps stay within the rule,
+    even if its neighbours move as much: half the room of its tighter gap."""
+    if rule.day_sets is not None:
+        return [0] * len(days)
+    lo, hi = rule.gap_days
+    out = []
+    for k in range(len(days)):
+        room = horizon
+        for a, b in ((k - 1, k), (k, k + 1)):
+            if a >= 0 and b < len(days):
+                gap = days[b] - days[a]
+                room = min(room, gap - lo, (hi - gap) if hi is not None else horizon)
+        out.append(max(0, room // 2))
+    return out
+
+
+def period_scenario(scenario: Scenario, period: Period,
+                    visits: Mapping[str, Sequence[int]]) -> Scenario:
+    """The routing scenario of one period: its dates, its vehicles, and the communes of
+    ``visits`` each allowed on the given days (season days, within the period) only. The
+    pipeline solves it as any scenario (schema version 3: several trips per vehicle)."""
+    start = scenario.horizon.date_of(period.start_day)
+    vehicles = tuple(v.model_copy(update={
+        "working_weekdays": None, "unavailable_dates": (),
+        "max_trip_days": min(v.max_trip_days, period.days)})
+        for v in scenario.vehicles if v.id in period.vehicles)
+    stops = []
+    for st in scenario.stops:
+        allowed = visits.get(st.commune_code)
+        if not allowed:
+            continue
+        dates = tuple(sorted(scenario.horizon.date_of(d) for d in allowed))
+        windows = tuple(w.model_copy(update={"dates": tuple(
+            d for d in dates if w.applies_on(d))}) for w in st.time_windows) or (
+            TimeWindow(start="00:00", end="23:59", dates=dates),)  # type: ignore[arg-type]
+        windows = tuple(w for w in windows if w.dates)
+        if not windows:
+            continue
+        stops.append(st.model_copy(update={"visit_rule": None, "preferred_dates": (),
+                                           "unavailable_dates": (), "time_windows": windows}))
+    depots = tuple(d.model_copy(update={"closed_dates": ()}) for d in scenario.depots)
+    codes = set(visits)
+    transfers = tuple(t for t in scenario.transfers
+                      if t.from_code in codes and t.to_code in codes)
+    return scenario.model_copy(update={
+        "schema_version": 3, "calendar": None, "periodic": None, "rotation": None,
+        "name": f"{scenario.name}-{start.isoformat()}",
+        "horizon": scenario.horizon.model_copy(update={"start_date": start,
+                                                       "days": period.days}),
+        "vehicles": vehicles, "stops": tuple(stops), "depots": depots,
+        "transfers": transfers})
+
+
+def period_of(periods: Sequence[Period], day: int) -> int | None:
+    for i, p in enumerate(periods):
+        if day in p.day_range:
+            return i
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class SeasonSolved:
+    """A season plan, the road network of the whole season (for the plan folder's map and
+    matrices) and the scenario it was planned from."""
+
+    plan: Plan
+    network: Network
+    scenario: Scenario
+    periods: tuple[Period, ...]
+
+
+def _period_visits(scenario: Scenario, periods: Sequence[Period],
+                   dates: Mapping[str, Sequence[int]],
+                   kept_days: Mapping[str, set[int]]) -> dict[int, dict[str, list[int]]]:
+    """Per period, the communes due in it and the days each may take there."""
+    out: dict[int, dict[str, list[int]]] = {}
+    cal_days = scenario.horizon.days
+    for st in scenario.stops:
+        code = st.commune_code
+        days = list(dates.get(code, ()))
+        slack = visit_slack(days, rule_of(scenario, st), cal_days)
+        fixed = {(p.date - scenario.horizon.start_date).days for p in st.preferred_dates}
+        for day, m in zip(days, slack, strict=True):
+            if day in kept_days.get(code, set()):
+                continue
+            i = period_of(periods, day)
+            if i is None:
+                continue
+            m = 0 if day in fixed else m
+            p = periods[i]
+            allowed = [d for d in range(max(p.start_day, day - m),
+                                        min(p.start_day + p.days, day + m + 1))]
+            out.setdefault(i, {})[code] = allowed
+    return out
+
+
+def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
+                 time_limit_s: float | None = None, seed: int | None = None,
+                 previous: Plan | None = None, replan_from: dt.date | None = None,
+                 on_progress: Callable[[float, int], None] | None = None) -> SeasonSolved:
+    """Plan the season of ``scenario`` (see the module docstring). ``time_limit_s`` is the
+    search time of each period's routing (default ``periodic.period_time_limit_s``)."""
+    if scenario.periodic is None:
+        raise PlannerError("not a season scenario: it has no `periodic:` section")
+    t0 = time.perf_counter()
+    seed = scenario.solver.seed if seed is None else seed
+    spec = scenario.periodic
+    limit = spec.period_time_limit_s if time_limit_s is None else time_limit_s
+    net = prepare_network(scenario, scenario_file=scenario_file)
+    cal = season_calendar(scenario)
+    periods = season_periods(scenario, cal)
+    groups = commune_groups(scenario, net)
+    kept_routes: tuple[Route, ...] = ()
+    kept: dict[str, list[int]] = {}
+    not_before = 0
+    if previous is not None:
+        if previous.season is None:
+            raise PlannerError("the plan to re-plan from is not a season plan")
+        if previous.start_date != scenario.horizon.start_date:
+            raise PlannerError(f"the plan to re-plan from starts on {previous.start_date}, the "
+                               f"season on {scenario.horizon.start_date}")
+        cut = (replan_from or scenario.horizon.start_date) - scenario.horizon.start_date
+        not_before = max(0, cut.days)
+        kept_routes = tuple(r for r in previous.routes if r.visits
+                            and r.depart_s < not_before * DAY_S)
+        for r in kept_routes:
+            for x in r.visits:
+                kept.setdefault(x.commune_code, []).append(x.day)
+        # trips are kept whole: the periods after the cut start when the last kept is back
+        not_before = max([not_before] + [r.return_s // DAY_S + 1 for r in kept_routes])
+    kept_days = {c: set(ds) for c, ds in kept.items()}
+    result = assign_visit_dates(scenario, cal, groups, kept=kept, not_before=not_before,
+                                seed=seed, file=scenario_file)
+    status, assign_s = result.status, result.wall_s
+    dates = dict(result.days)
+    forbidden: dict[str, frozenset[int]] = {}
+    solved: dict[int, Solved] = {}
+    wanted: dict[int, dict[str, list[int]]] = {}
+    unrouted_first = -1
+    rounds = 0
+    while True:
+        now = _period_visits(scenario, periods, dates, kept_days)
+        for i in sorted(set(now) | set(wanted)):
+            if now.get(i) == wanted.get(i) and i in solved:
+                continue
+            if i not in now:
+                solved.pop(i, None)
+                continue
+            sub = period_scenario(scenario, periods[i], now[i])
+            if not sub.stops:
+                solved.pop(i, None)
+                continue
+            log.info("season: period %d (%s, %d days) with %d communes", i,
+                     sub.horizon.start_date, periods[i].days, len(sub.stops))
+            solved[i] = solve_scenario(sub, scenario_file=scenario_file, time_limit_s=limit,
+                                       seed=seed, solution_limit=scenario.solver.solution_limit)
+            if on_progress is not None:
+                on_progress(time.perf_counter() - t0, len(solved))
+        wanted = now
+        missed = {(u.commune_code, i) for i, s in solved.items() for u in s.plan.unserved}
+        if unrouted_first < 0:
+            unrouted_first = len(missed)
+        if not missed or rounds >= spec.repair_rounds:
+            break
+        rounds += 1
+        for code, i in missed:  # that period could not take it: look elsewhere
+            forbidden[code] = forbidden.get(code, frozenset()) | frozenset(
+                periods[i].day_range)
+        retry = assign_dates(
+            visit_demands(scenario, cal, groups, kept=kept, not_before=not_before),
+            _fleet_capacity(scenario, cal), time_limit_s=spec.assignment_time_limit_s,
+            workers=scenario.solver.workers, seed=seed, hint=dates, forbidden=forbidden)
+        assign_s += retry.wall_s
+        if not retry.days:
+            log.info("season: repair round %d found no other dates (%s)", rounds, retry.status)
+            break
+        dates = dict(retry.days)
+    plan = season_plan(scenario, net, cal, periods, solved, kept_routes,
+                       record_extra={"assignment_status": status,
+                                     "assignment_wall_s": round(assign_s, 3),
+                                     "repair_rounds": rounds,
+                                     "unrouted_first": max(0, unrouted_first),
+                                     "kept_trips": len(kept_routes),
+                                     "replan_from": replan_from.isoformat()
+                                     if previous is not None and replan_from else ""},
+                       wall_s=time.perf_counter() - t0, seed=seed, time_limit_s=limit,
+                       scenario_file=scenario_file)
+    return SeasonSolved(plan, net, scenario, periods)
+
+
+def _shifted(route: Route, offset_days: int, season_start: dt.date, number: int) -> Route:
+    off = offset_days * DAY_S
+    visits = tuple(replace(
+        x, day=x.day + offset_days, arrival_s=x.arrival_s + off, start_s=x.start_s + off,
+        departure_s=x.departure_s + off, arrival=clock(season_start, x.arrival_s + off),
+        departure=clock(season_start, x.departure_s + off)) for x in route.visits)
+    return replace(route, visits=visits, depart_s=route.depart_s + off,
+                   depart=clock(season_start, route.depart_s + off),
+                   return_s=route.return_s + off,
+                   return_time=clock(season_start, route.return_s + off),
+                   breaks_s=tuple((a + off, b + off) for a, b in route.breaks_s),
+                   trip_id=trip_id(route.vehicle_id, number - 1), trip_number=number)
+
+
+def season_kpis_routes(scenario: Scenario, routes: Sequence[Route],
+                       unserved: Sequence[Unserved], *, like: Any) -> Any:
+    """The KPIs of a season plan: figures of every trip, the communes served counted once,
+    cost and CO₂ from each vehicle's rates."""
+    area = like.service_area_communes if like is not None else len(scenario.stops)
+    kpis = route_kpis(routes, unserved, service_area_communes=area)
+    served = len({x.commune_code for r in routes for x in r.visits})
+    unserved_codes = {u.commune_code for u in unserved}
+    by_id = {v.id: v for v in scenario.vehicles}
+    cost = co2 = 0.0
+    for r in routes:
+        spec = by_id.get(r.vehicle_id) or by_id.get(r.vehicle_id.rsplit("-", 1)[0])
+        if spec is None:
+            continue
+        cost += route_cost_vnd(km=r.km, hours=r.duration_hours, nights=r.nights,
+                               used=bool(r.visits), per_km=spec.cost_vnd_per_km,
+                               per_hour=spec.cost_vnd_per_hour, per_trip=spec.cost_vnd_per_trip,
+                               per_night=spec.cost_vnd_per_night)
+        co2 += route_co2_kg(km=r.km, fuel=spec.fuel, l_per_100km=spec.fuel_l_per_100km)
+    share = coverage(served, area)
+    out = replace(kpis, communes_served=served, communes_unserved=len(unserved_codes),
+                  service_area_share=share,
+                  meets_target={k: share >= float(v) for k, v in kpis.targets.items()},
+                  cost_vnd=round(cost), co2_kg=round(co2, 1), co2_source=CO2_SOURCE)
+    return out.scoped_like(like) if like is not None else out
+
+
+def season_plan(scenario: Scenario, net: Network, cal: SeasonCalendar,
+                periods: Sequence[Period], solved: Mapping[int, Solved],
+                kept_routes: Sequence[Route], *, record_extra: Mapping[str, Any],
+                wall_s: float, seed: int, time_limit_s: float, scenario_file: str) -> Plan:
+    """One plan of every period's trips (numbered per vehicle across the season), the
+    visits no trip took listed unserved with their dates, and the ``season`` record."""
+    start = scenario.horizon.start_date
+    pieces: list[tuple[int, Route]] = [(0, r) for r in kept_routes]
+    missed: list[tuple[str, int]] = []  # (commune, season day) of each visit no trip took
+    unserved: list[Unserved] = []
+    for i in sorted(solved):
+        p, s = periods[i], solved[i]
+        pieces += [(p.start_day, r) for r in s.plan.routes if r.visits]
+        for u in s.plan.unserved:
+            sub = next((st for st in s.scenario.stops if st.commune_code == u.commune_code),
+                       None)
+            dates = sorted(d for w in (sub.time_windows if sub else ()) for d in w.dates or ())
+            day = (dates[0] - start).days if dates else p.start_day
+            missed.append((u.commune_code, day))
+            unserved.append(replace(u, reason=f"visit due {cal.date_of(day).isoformat()} "
+                                    f"(period of {p.days} days from "
+                                    f"{cal.date_of(p.start_day).isoformat()}): {u.reason}"))
+    pieces.sort(key=lambda item: (item[0] * DAY_S + item[1].depart_s, item[1].vehicle_id))
+    numbers: dict[str, int] = {}
+    routes = []
+    for off, r in pieces:
+        numbers[r.vehicle_id] = numbers.get(r.vehicle_id, 0) + 1
+        routes.append(_shifted(r, off, start, numbers[r.vehicle_id]))
+    taken: dict[str, list[SeasonVisit]] = {}
+    for r in routes:
+        for x in r.visits:
+            taken.setdefault(x.commune_code, []).append(
+                SeasonVisit(x.day, cal.date_of(x.day).isoformat(), r.key))
+    for code, day in missed:
+        taken.setdefault(code, []).append(SeasonVisit(day, cal.date_of(day).isoformat(), ""))
+    communes = tuple(SeasonCommune(st.commune_code, _rule_dict(rule_of(scenario, st)),
+                                   tuple(sorted(taken.get(st.commune_code, ()),
+                                                key=lambda v: v.day)))
+                     for st in scenario.stops)
+    record = SeasonRecord(
+        periods=tuple(SeasonPeriod(p.start_day, cal.date_of(p.start_day).isoformat(), p.days,
+                                   p.vehicles) for p in periods),
+        communes=communes,
+        days_off=tuple((cal.date_of(d).isoformat(), why) for d, why in sorted(cal.off.items())),
+        **record_extra)
+    first = next(iter(solved.values()), None)
+    like = first.plan.kpis if first is not None else None
+    kpis = season_kpis_routes(scenario, routes, unserved, like=like)
+    provenance = first.plan.provenance if first is not None else None
+    if provenance is None:
+        raise PlannerError("no period of the season has a visit to route: check the visit "
+                           "rules and the calendar")
+    provenance = replace(provenance, scenario_digest=scenario.digest,
+                         scenario_file=scenario_file, seed=seed, time_limit_s=time_limit_s,
+                         solve_wall_s=round(wall_s, 3), progress=(), objective=None,
+                         solver_status="SEASON", precheck=())
+    return Plan(scenario_name=scenario.name, scenario_title=scenario.title, start_date=start,
+                horizon_days=scenario.horizon.days, network=scenario.network,
+                routes=tuple(routes), unserved=tuple(unserved), kpis=kpis,
+                provenance=provenance, notes=first.plan.notes if first else (),
+                attribution=first.plan.attribution if first else "", season=record)
+
+
+__all__ = ["Period", "SeasonSolved", "assign_visit_dates", "commune_groups", "period_scenario",
+           "rule_of", "season_periods", "solve_season", "visit_demands", "visit_slack"]
+

@@ -1,0 +1,125 @@
+"""A season solved on the embedded road data: dated trips that the independent checker
+passes (each period's trips as a cycle plan's, and the season's rules), a plan that reads back
+as written, a checker that catches a visit moved onto a holiday or out of its tolerance, and a
+re-plan that keeps the trips already made."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from factories import scenario_dict
+
+from planner.pipeline import prepare_network, problem_for
+from planner.plan import plan_from_dict
+from planner.problem import DAY_S
+from planner.scenario import Scenario, parse_scenario
+from planner.season import SeasonSolved, solve_season
+from planner.seasoncheck import check_season, season_rule_violations
+
+START = dt.date(2027, 4, 12)  # a Monday; 16 April 2027 is Giỗ Tổ Hùng Vương (a holiday)
+
+
+def _scenario() -> Scenario:
+    truck = {"id": "truck", "name": "Xe 1", "profile": "truck", "depot": "lib",
+             "capacity_crates": 30, "max_trip_days": 3, "count": 2}
+    stops = [{"commune_code": "00778", "deliver_crates": 4, "service_minutes": 60},
+             {"commune_code": "00802", "deliver_crates": 4, "service_minutes": 60,
+              "preferred_dates": [{"date": "2027-04-21", "fixed": True,
+                                   "note": "Ngày Sách và Văn hóa đọc Việt Nam"}]},
+             {"commune_code": "00820", "deliver_crates": 4, "service_minutes": 60},
+             {"commune_code": "00913", "deliver_crates": 4, "service_minutes": 60,
+              "unavailable_dates": [{"start": "2027-04-12", "end": "2027-04-14"}]}]
+    data = scenario_dict(
+        schema_version=4, name="season-test",
+        horizon={"start_date": START.isoformat(), "days": 14}, vehicles=[truck], stops=stops,
+        periodic={"default_rule": {"every_weeks": 1, "tolerance_days": 2},
+                  "assignment_time_limit_s": 5, "period_time_limit_s": 1},
+        solver={"time_limit_s": 1, "seed": 0, "solution_limit": 300, "workers": 1})
+    return parse_scenario(data, file="season.yaml")
+
+
+@pytest.fixture(scope="module")
+def solved(shared_cache_dir: Path) -> SeasonSolved:
+    # module-scoped: one solve for the tests below, in the session's shared cache
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PLANNER_CACHE_DIR", str(shared_cache_dir))
+        return solve_season(_scenario())
+
+
+def _check(scenario: Scenario, plan) -> list:  # type: ignore[no-untyped-def]
+    return check_season(scenario, plan, lambda sub: problem_for(sub, prepare_network(sub)))
+
+
+def test_every_visit_is_on_a_dated_trip_that_the_checker_passes(solved: SeasonSolved,
+                                                                 shared_cache: Path) -> None:
+    plan, scenario = solved.plan, solved.scenario
+    assert plan.season is not None and not plan.unserved
+    days = {c.commune_code: [v.day for v in c.visits] for c in plan.season.communes}
+    assert all(len(d) == 2 for d in days.values())
+    assert all(5 <= b - a <= 9 for a, b in days.values())
+    assert 4 not in {d for ds in days.values() for d in ds}  # 16 April: Giỗ Tổ Hùng Vương
+    assert 9 in days["00802"]  # its fixed date, 21 April
+    assert min(days["00913"]) >= 3  # it cannot receive before 15 April
+    keys = [r.key for r in plan.routes]
+    assert len(set(keys)) == len(keys)
+    for r in plan.routes:  # trips numbered per vehicle across the season, in time order
+        assert r.trip_id == (r.vehicle_id if r.trip_number == 1
+                             else f"{r.vehicle_id}-trip{r.trip_number}")
+    assert _check(scenario, plan) == []
+
+
+def test_the_season_plan_reads_back_as_written(solved: SeasonSolved, tmp_path: Path) -> None:
+    solved.plan.write(tmp_path / "plan.json")
+    data = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    assert data["format_version"] == 4 and "season" in data
+    assert data["season"]["communes"][0]["rule"] == {"every_weeks": 1, "tolerance_days": 2}
+    assert plan_from_dict(data) == solved.plan
+
+
+def _moved(plan, code: str, days: int):  # type: ignore[no-untyped-def]
+    """``plan`` with the first visit of ``code`` (and the season record) ``days`` later."""
+    routes = list(plan.routes)
+    for i, r in enumerate(routes):
+        if any(x.commune_code == code for x in r.visits):
+            shift = days * DAY_S
+            visits = tuple(dataclasses.replace(x, day=x.day + days, arrival_s=x.arrival_s + shift,
+                                               start_s=x.start_s + shift,
+                                               departure_s=x.departure_s + shift)
+                           for x in r.visits)
+            routes[i] = dataclasses.replace(r, visits=visits, depart_s=r.depart_s + shift,
+                                            return_s=r.return_s + shift)
+            break
+    return dataclasses.replace(plan, routes=tuple(routes))
+
+
+def test_the_checker_catches_holidays_gaps_and_a_stale_record(solved: SeasonSolved,
+                                                              shared_cache: Path) -> None:
+    plan, scenario = solved.plan, solved.scenario
+    first = min((x.day, x.commune_code) for r in plan.routes for x in r.visits
+                if x.commune_code == "00778")
+    to_holiday = 4 - first[0]  # onto 16 April
+    kinds = {v.kind for v in season_rule_violations(scenario, _moved(plan, "00778",
+                                                                     to_holiday))}
+    assert "season_day" in kinds and "season_record" in kinds
+    found = season_rule_violations(scenario, _moved(plan, "00778", 7))
+    assert any(v.kind in ("season_gap", "season_day") for v in found)
+    without = dataclasses.replace(plan, routes=tuple(
+        r for r in plan.routes if all(x.commune_code != "00802" for x in r.visits)))
+    kinds = {v.kind for v in season_rule_violations(scenario, without)}
+    assert {"season_fixed", "season_count"} <= kinds
+
+
+def test_a_replan_keeps_the_trips_already_made(solved: SeasonSolved, shared_cache: Path) -> None:
+    plan, scenario = solved.plan, solved.scenario
+    cut = START + dt.timedelta(days=7)
+    before = [r for r in plan.routes if r.depart_s < 7 * DAY_S]
+    again = solve_season(scenario, previous=plan, replan_from=cut)
+    assert again.plan.season is not None and again.plan.season.kept_trips == len(before)
+    kept = [r for r in again.plan.routes if r.depart_s < 7 * DAY_S]
+    assert [(r.key, r.depart_s, [x.commune_code for x in r.visits]) for r in kept] == \
+        [(r.key, r.depart_s, [x.commune_code for x in r.visits]) for r in before]
+    assert _check(scenario, again.plan) == []
