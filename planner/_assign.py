@@ -195,12 +195,15 @@ class DateResult:
 def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
                  time_limit_s: float = 20.0, workers: int = 2, seed: int = 0,
                  hint: Mapping[str, Sequence[int]] | None = None,
-                 forbidden: Mapping[str, frozenset[int]] | None = None) -> DateResult:
+                 forbidden: Mapping[str, frozenset[int]] | None = None,
+                 period_of: Sequence[int] | None = None) -> DateResult:
     """Choose the visit days of every commune (see :class:`VisitDemand`): at most
     ``capacity[d]`` visits on day ``d``; the objective keeps each group's k-th visits close
     and earns the preferred days' weights. ``forbidden`` days of a commune are left out (a
     day its visit could not be routed on), ``hint`` starts the search from given days.
-    ``status`` is CP-SAT's (``INFEASIBLE``: no days meet every rule)."""
+    ``period_of`` (a period number per day) keeps two visits of a commune out of one period
+    (they are routed together). ``status`` is CP-SAT's (``INFEASIBLE``: no days meet every
+    rule)."""
     t0 = time.perf_counter()
     model = cp_model.CpModel()
     horizon = len(capacity)
@@ -219,6 +222,14 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
                     cp_model.Domain.from_values(allowed), f"{dm.key}_{k}")
             xs.append(x)
             intervals.append(model.new_fixed_size_interval_var(x, 1, f"i{dm.key}_{k}"))
+        if period_of is not None and len(xs) > 1:
+            blocks = []
+            for k, x in enumerate(xs):
+                block = model.new_int_var(-1, max(period_of, default=0), f"p{dm.key}_{k}")
+                model.add_element(x, list(period_of), block)
+                blocks.append(block)
+            for a, b in zip(blocks, blocks[1:], strict=False):
+                model.add(b > a)
         for a, b in zip(xs, xs[1:], strict=False):
             model.add(b - a >= dm.min_gap)
             if dm.max_gap is not None:

@@ -187,6 +187,16 @@ class SeasonPeriod:
 
 
 @dataclass(frozen=True)
+class SeasonShortage:
+    """Visits of a season that find no batch of one kind (``need``): how many, and how many
+    more batches of that kind are needed at least."""
+
+    need: str
+    visits: int
+    at_least: int
+
+
+@dataclass(frozen=True)
 class SeasonRecord:
     """The ``season`` section of a season plan (plan format 4)."""
 
@@ -199,6 +209,10 @@ class SeasonRecord:
     unrouted_first: int = 0  # visits no trip took after the first routing
     kept_trips: int = 0  # trips kept from the plan re-planned (done or published)
     replan_from: str = ""  # the date re-planning started from
+    # book batches (scenario `rotation`): the assignment's status over the projected positions
+    # and the kinds of batch the season runs short of
+    batch_status: str = ""
+    batch_shortages: tuple[SeasonShortage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -321,7 +335,9 @@ def _season(data: Any, file: str) -> SeasonRecord | None:
         _record(SeasonCommune, c, file, f"season.communes[{i}]", visits=tuple(
             _record(SeasonVisit, v, file, f"season.communes[{i}].visits[{j}]")
             for j, v in enumerate(c.get("visits", ()) if isinstance(c, dict) else ())))
-        for i, c in enumerate(data.get("communes", ()))))
+        for i, c in enumerate(data.get("communes", ()))), batch_shortages=tuple(
+        _record(SeasonShortage, x, file, f"season.batch_shortages[{i}]")
+        for i, x in enumerate(data.get("batch_shortages", ()))))
 
 
 @functools.cache

@@ -19,7 +19,9 @@ The steps (``docs/scenario-schema.md``, "Seasons"; ``docs/plan-format.md``, vers
    season follow the period's dates.
 5. **Repair** (a large-neighbourhood step): a visit no trip of its period could take is
    forbidden on that period's days, the dates are assigned again from the current ones, and
-   the periods whose communes changed are routed again (``periodic.repair_rounds`` times).
+   the periods whose communes changed are routed again; a period whose search ran out of
+   time before placing a visit is searched again for twice as long
+   (``periodic.repair_rounds`` times).
 
 Re-planning (:func:`solve_season` with ``previous`` and ``replan_from``) keeps every trip of
 the previous season plan that leaves before ``replan_from`` (done or published) and the
@@ -133,14 +135,57 @@ def commune_groups(scenario: Scenario, net: Network) -> dict[str, int]:
     return out
 
 
+def _with_pauses(travel_s: float) -> float:
+    """A drive with a 15-minute pause every 4 hours (the default continuous-driving rule)."""
+    return travel_s + (travel_s // (4 * 3600)) * 15 * 60
+
+
+def reach_days(scenario: Scenario, net: Network) -> dict[str, tuple[int, int]]:
+    """Per commune, the working days a trip needs before its visit day (to get there within
+    its windows) and after it (to get back within shift hours), with the vehicle that
+    needs fewest: a commune 6 hours away is no visit for a period's last day."""
+    n_dep = len(scenario.depots)
+    depot_index = {d.id: i for i, d in enumerate(scenario.depots)}
+    out = {}
+    for j, st in enumerate(scenario.stops):
+        best: tuple[int, int] | None = None
+        for v in scenario.vehicles:
+            if st.allowed_profiles is not None and v.profile not in st.allowed_profiles:
+                continue
+            time_s = net.matrices[v.profile].time_s
+            home = depot_index[v.depot]
+            depot = scenario.depots[home]
+            end = depot_index[v.end_depot or v.depot]
+            t_out = _with_pauses(float(time_s[home, n_dep + j]))
+            t_back = _with_pauses(float(time_s[n_dep + j, end]))
+            if t_out >= 1e9 or t_back >= 1e9:
+                continue
+            first = max(v.shift.start_min, depot.opening.start_min) * 60
+            last = v.shift.end_min * 60
+            length = max(3600, last - first)
+            opens = min((w.start_min for w in st.time_windows), default=first // 60) * 60
+            closes = max((w.end_min for w in st.time_windows), default=last // 60) * 60
+            lead = max(0, math.ceil((first + t_out - closes) / length))
+            done = max(first, opens) + st.service_minutes * 60 + t_back
+            tail = max(0, math.ceil((done - last) / length))
+            if best is None or lead + tail < sum(best):
+                best = (lead, tail)
+        out[st.commune_code] = best or (0, 0)
+    return out
+
+
 def visit_demands(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[str, int], *,
-                  kept: Mapping[str, Sequence[int]] | None = None,
-                  not_before: int = 0) -> list[VisitDemand]:
+                  kept: Mapping[str, Sequence[int]] | None = None, not_before: int = 0,
+                  reach: Mapping[str, tuple[int, int]] | None = None,
+                  periods: Sequence[Period] = ()) -> list[VisitDemand]:
     """Each commune's visits as the date assignment takes them (see
     :class:`planner._assign.VisitDemand`); ``kept`` days are visits already made or published
-    (a re-plan: the others fall on ``not_before`` or later)."""
+    (a re-plan: the others fall on ``not_before`` or later). With ``reach`` (see
+    :func:`reach_days`) and the ``periods``, a visit falls on a day its trip has the days
+    before and after it in the same period (unless no day would be left)."""
     days = cal.days
     start = cal.start_date
+    where = {d: p for p in periods for d in p.day_range}
     out = []
     for st in scenario.stops:
         rule = rule_of(scenario, st)
@@ -160,8 +205,15 @@ def visit_demands(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[str, 
             count, lo, hi = len(sets[0]), 1, None
         preferred = tuple(((p.date - start).days, p.weight, p.fixed) for p in st.preferred_dates)
         have = tuple(sorted((kept or {}).get(st.commune_code, ())))[:count]
+        visit_days = cal.visit_days(st.commune_code)
+        lead, tail = (reach or {}).get(st.commune_code, (0, 0))
+        if lead or tail:
+            reachable = [d for d in visit_days if d in where
+                         and d - where[d].start_day >= lead
+                         and where[d].start_day + where[d].days - 1 - d >= tail]
+            visit_days = reachable or visit_days
         out.append(VisitDemand(
-            key=st.commune_code, days=tuple(cal.visit_days(st.commune_code)), count=count,
+            key=st.commune_code, days=tuple(visit_days), count=count,
             min_gap=lo, max_gap=hi, first_by=first_by,
             last_from=last_from if last_from is None or last_from > 0 else None,
             day_sets=sets, preferred=preferred, kept=have, not_before=not_before,
@@ -178,25 +230,29 @@ def _fleet_capacity(scenario: Scenario, cal: SeasonCalendar) -> list[int]:
 
 def assign_visit_dates(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[str, int], *,
                        kept: Mapping[str, Sequence[int]] | None = None, not_before: int = 0,
+                       reach: Mapping[str, tuple[int, int]] | None = None,
+                       periods: Sequence[Period] = (),
                        hint: Mapping[str, Sequence[int]] | None = None,
                        forbidden: Mapping[str, frozenset[int]] | None = None,
                        seed: int = 0, file: str = "<scenario>") -> DateResult:
     """The visit days of every commune; a :class:`ScenarioError` naming the communes whose
     rule no days of the calendar can meet."""
     assert scenario.periodic is not None
-    demands = visit_demands(scenario, cal, groups, kept=kept, not_before=not_before)
+    demands = visit_demands(scenario, cal, groups, kept=kept, not_before=not_before,
+                            reach=reach, periods=periods)
     capacity = _fleet_capacity(scenario, cal)
     limit = scenario.periodic.assignment_time_limit_s
     workers = scenario.solver.workers
+    period_of = _period_numbers(periods, cal.days) if periods else None
     result = assign_dates(demands, capacity, time_limit_s=limit, workers=workers, seed=seed,
-                          hint=hint, forbidden=forbidden)
+                          hint=hint, forbidden=forbidden, period_of=period_of)
     if result.days:
         return result
     problems = []
     big = [10**6] * cal.days
     for i, dm in enumerate(demands):  # which commune's rule the calendar cannot meet alone
         alone = assign_dates([replace(dm, group=-1)], big, time_limit_s=min(limit, 5.0),
-                             workers=1, seed=seed, forbidden=forbidden)
+                             workers=1, seed=seed, forbidden=forbidden, period_of=period_of)
         if not alone.days:
             problems.append(Problem(
                 file, f"stops[{i}].visit_rule", _rule_dict(rule_of(scenario, scenario.stops[i])),
@@ -207,7 +263,7 @@ def assign_visit_dates(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[
     if problems:
         raise ScenarioError(problems)
     relaxed = assign_dates(demands, big, time_limit_s=limit, workers=workers, seed=seed,
-                           hint=hint, forbidden=forbidden)
+                           hint=hint, forbidden=forbidden, period_of=period_of)
     if relaxed.days:
         log.warning("the visits do not fit %d visit(s) a vehicle a day: assigned without that "
                     "limit; trips may leave some unserved", scenario.periodic
@@ -218,6 +274,15 @@ def assign_visit_dates(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[
                                  f"(CP-SAT: {result.status})",
                                  "raise `periodic.assignment_time_limit_s`, or widen the "
                                  "visit rules")])
+
+
+def _period_numbers(periods: Sequence[Period], days: int) -> list[int]:
+    """The period of each day (-1: a day in no period)."""
+    out = [-1] * days
+    for i, p in enumerate(periods):
+        for d in p.day_range:
+            out[d] = i
+    return out
 
 
 def visit_slack(days: Sequence[int], rule: VisitRule, horizon: int) -> list[int]:
@@ -352,19 +417,22 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
         # trips are kept whole: the periods after the cut start when the last kept is back
         not_before = max([not_before] + [r.return_s // DAY_S + 1 for r in kept_routes])
     kept_days = {c: set(ds) for c, ds in kept.items()}
+    reach = reach_days(scenario, net)
     result = assign_visit_dates(scenario, cal, groups, kept=kept, not_before=not_before,
-                                seed=seed, file=scenario_file)
+                                reach=reach, periods=periods, seed=seed, file=scenario_file)
     status, assign_s = result.status, result.wall_s
     dates = dict(result.days)
     forbidden: dict[str, frozenset[int]] = {}
     solved: dict[int, Solved] = {}
     wanted: dict[int, dict[str, list[int]]] = {}
+    limits: dict[int, float] = {}  # a period searched again gets twice the time
+    again: set[int] = set()
     unrouted_first = -1
     rounds = 0
     while True:
         now = _period_visits(scenario, periods, dates, kept_days)
         for i in sorted(set(now) | set(wanted)):
-            if now.get(i) == wanted.get(i) and i in solved:
+            if now.get(i) == wanted.get(i) and i in solved and i not in again:
                 continue
             if i not in now:
                 solved.pop(i, None)
@@ -375,28 +443,42 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
                 continue
             log.info("season: period %d (%s, %d days) with %d communes", i,
                      sub.horizon.start_date, periods[i].days, len(sub.stops))
-            solved[i] = solve_scenario(sub, scenario_file=scenario_file, time_limit_s=limit,
-                                       seed=seed, solution_limit=scenario.solver.solution_limit)
+            solved[i] = solve_scenario(sub, scenario_file=scenario_file,
+                                       time_limit_s=limits.get(i, limit), seed=seed,
+                                       solution_limit=scenario.solver.solution_limit)
             if on_progress is not None:
                 on_progress(time.perf_counter() - t0, len(solved))
         wanted = now
-        missed = {(u.commune_code, i) for i, s in solved.items() for u in s.plan.unserved}
+        missed = {(u.commune_code, i, u.reason_code) for i, s in solved.items()
+                  for u in s.plan.unserved}
         if unrouted_first < 0:
             unrouted_first = len(missed)
         if not missed or rounds >= spec.repair_rounds:
             break
         rounds += 1
-        for code, i in missed:  # that period could not take it: look elsewhere
+        # a visit the search ran out of time for: its period searches again, longer; a visit
+        # no trip of its period can take: other days (the dates are assigned again)
+        again = {i for _, i, why in missed if why == "search_limit"}
+        for i in again:
+            limits[i] = 2 * limits.get(i, limit)
+        moved = [(code, i) for code, i, why in missed if why != "search_limit"]
+        if not moved:
+            continue
+        for code, i in moved:
             forbidden[code] = forbidden.get(code, frozenset()) | frozenset(
                 periods[i].day_range)
         retry = assign_dates(
-            visit_demands(scenario, cal, groups, kept=kept, not_before=not_before),
+            visit_demands(scenario, cal, groups, kept=kept, not_before=not_before, reach=reach,
+                          periods=periods),
             _fleet_capacity(scenario, cal), time_limit_s=spec.assignment_time_limit_s,
-            workers=scenario.solver.workers, seed=seed, hint=dates, forbidden=forbidden)
+            workers=scenario.solver.workers, seed=seed, hint=dates, forbidden=forbidden,
+            period_of=_period_numbers(periods, cal.days))
         assign_s += retry.wall_s
         if not retry.days:
             log.info("season: repair round %d found no other dates (%s)", rounds, retry.status)
-            break
+            if not again:
+                break
+            continue
         dates = dict(retry.days)
     plan = season_plan(scenario, net, cal, periods, solved, kept_routes,
                        record_extra={"assignment_status": status,
@@ -408,7 +490,26 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
                                      if previous is not None and replan_from else ""},
                        wall_s=time.perf_counter() - t0, seed=seed, time_limit_s=limit,
                        scenario_file=scenario_file)
+    if scenario.rotation is not None:
+        plan = _with_season_batches(scenario, plan, seed=seed)
     return SeasonSolved(plan, net, scenario, periods)
+
+
+def _with_season_batches(scenario: Scenario, plan: Plan, *, seed: int) -> Plan:
+    """``plan`` with the batches of each visit over the projected positions
+    (:mod:`planner.seasonbatches`), the assignment's status and shortages in its record."""
+    from planner.rotation import load_rotation
+    from planner.seasonbatches import season_batches
+
+    assert scenario.rotation is not None and plan.season is not None
+    inputs = load_rotation(scenario.rotation, start=scenario.horizon.start_date)
+    periods = [r.gap_days[1] for st in scenario.stops
+               if (r := rule_of(scenario, st)).gap_days[1] is not None]
+    window = max((p for p in periods if p is not None), default=28)
+    with_batches, status, shortages = season_batches(plan, inputs, window_days=window,
+                                                     seed=seed)
+    return replace(with_batches, season=replace(plan.season, batch_status=status,
+                                                batch_shortages=shortages))
 
 
 def _shifted(route: Route, offset_days: int, season_start: dt.date, number: int) -> Route:

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+from planner.batches import BatchState
 from planner.check import Violation, check_plan
 from planner.messages import Message, days_later, message
 from planner.plan import Plan, Route
@@ -111,6 +112,36 @@ def season_rule_violations(scenario: Scenario, plan: Plan,
     return out
 
 
+def batch_violations(plan: Plan, state: BatchState) -> list[Violation]:
+    """Book batches replayed along the season's trips from where the registry's history puts
+    them (``state``): a visit takes back what its commune holds; a batch it leaves is at the
+    library, or was taken back earlier on the same trip, or on a trip already home; and no
+    commune receives a batch it had before (in the season or its history)."""
+    out: list[Violation] = []
+    holds = {c: set(bs) for c, bs in state.holdings.items()}
+    had = {c: set(bs) for c, bs in state.had.items()}
+    free_at = dict.fromkeys(state.at_library, -1)  # batch -> when it is back at the library
+    on_trip: dict[str, str] = {}  # batch -> trip that took it back and carries it
+    visits = sorted((x.start_s, r.key, r.depart_s, r.return_s, x) for r in plan.routes
+                    for x in r.visits)
+    for _, key, depart_s, return_s, x in visits:
+        code = x.commune_code
+        for b in holds.pop(code, set()):
+            on_trip[b], free_at[b] = key, return_s
+        for b in x.deliver_batches:
+            ready = on_trip.get(b) == key or (b in free_at and free_at[b] <= depart_s)
+            if not ready:
+                out.append(_v("season_batch", message("check_batch_elsewhere", batch=b), key,
+                              code))
+            if b in had.get(code, set()):
+                out.append(_v("season_batch", message("check_batch_had", batch=b), key, code))
+            free_at.pop(b, None)
+            on_trip.pop(b, None)
+            holds.setdefault(code, set()).add(b)
+            had.setdefault(code, set()).add(b)
+    return out
+
+
 def _record_violations(plan: Plan, served: Mapping[str, list[tuple[int, str]]]
                        ) -> list[Violation]:
     """The ``season`` record lists each trip's visits where the trips make them."""
@@ -193,7 +224,13 @@ def check_season(scenario: Scenario, plan: Plan, problem_of: ProblemOf) -> list[
             out.append(_v("season_day", message(
                 "check_season_no_period", date=cal.date_of(r.depart_s // DAY_S).isoformat()),
                 r.key))
-    return out + season_rule_violations(scenario, plan, cal)
+    out += season_rule_violations(scenario, plan, cal)
+    if scenario.rotation is not None:
+        from planner.rotation import load_rotation
+
+        inputs = load_rotation(scenario.rotation, start=scenario.horizon.start_date)
+        out += batch_violations(plan, inputs.state)
+    return out
 
 
-__all__ = ["check_season", "season_rule_violations"]
+__all__ = ["batch_violations", "check_season", "season_rule_violations"]

@@ -1,7 +1,8 @@
 """A season solved on the embedded road data: dated trips that the independent checker
 passes (each period's trips as a cycle plan's, and the season's rules), a plan that reads back
-as written, a checker that catches a visit moved onto a holiday or out of its tolerance, and a
-re-plan that keeps the trips already made."""
+as written, a checker that catches a visit moved onto a holiday or out of its tolerance, a
+re-plan that keeps the trips already made, and book batches over the projected positions that
+never go twice to a commune (hypothesis)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,18 @@ from pathlib import Path
 
 import pytest
 from factories import scenario_dict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from planner.batches import Batch, BatchError, CommuneProfile, Stay, state_on
 from planner.pipeline import prepare_network, problem_for
 from planner.plan import plan_from_dict
 from planner.problem import DAY_S
+from planner.rotation import RotationInputs
 from planner.scenario import Scenario, parse_scenario
 from planner.season import SeasonSolved, solve_season
-from planner.seasoncheck import check_season, season_rule_violations
+from planner.seasonbatches import season_batches
+from planner.seasoncheck import batch_violations, check_season, season_rule_violations
 
 START = dt.date(2027, 4, 12)  # a Monday; 16 April 2027 is Giỗ Tổ Hùng Vương (a holiday)
 
@@ -123,3 +129,47 @@ def test_a_replan_keeps_the_trips_already_made(solved: SeasonSolved, shared_cach
     assert [(r.key, r.depart_s, [x.commune_code for x in r.visits]) for r in kept] == \
         [(r.key, r.depart_s, [x.commune_code for x in r.visits]) for r in before]
     assert _check(scenario, again.plan) == []
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(n_batches=st.integers(1, 14), languages=st.lists(st.sampled_from(["vie", "hnj"]),
+                                                         min_size=14, max_size=14),
+       history=st.lists(st.tuples(st.integers(0, 13), st.integers(0, 3)), max_size=10),
+       holding=st.lists(st.integers(0, 13), max_size=4))
+def test_batches_never_go_twice_to_a_commune_across_the_season(
+        solved: SeasonSolved, n_batches: int, languages: list[str],
+        history: list[tuple[int, int]], holding: list[int]) -> None:
+    plan = solved.plan
+    codes = [st_.commune_code for st_ in solved.scenario.stops]
+    batches = [Batch(f"B{i:02d}", 2, (languages[i],), ()) for i in range(n_batches)]
+    ids = [b.batch_id for b in batches]
+    # a history: stays that ended before the season, and batches some communes hold now
+    stays = [Stay(ids[b % n_batches], codes[c], dt.date(2026, 1 + b % 6, 1),
+                  dt.date(2026, 1 + b % 6, 20)) for b, c in history]
+    held = sorted({b % n_batches for b in holding})[:len(codes)]
+    stays += [Stay(ids[b], codes[i], dt.date(2027, 3, 1)) for i, b in enumerate(held)]
+    unique: dict[tuple[str, str, dt.date], Stay] = {}
+    for s in stays:
+        unique.setdefault((s.batch_id, s.commune_code, s.delivered_on), s)
+    try:
+        state = state_on(batches, list(unique.values()), START)
+    except BatchError:
+        return  # a history with a batch in two places at once is refused by the registry
+    profiles = {codes[0]: CommuneProfile(codes[0], ("hnj",))}
+    inputs = RotationInputs(tuple(batches), state, profiles)
+    with_batches, _, shortages = season_batches(plan, inputs)
+    # the independent replay finds no batch twice at a commune, none in two places at once
+    assert batch_violations(with_batches, state) == []
+    delivered = [(x.commune_code, b) for r in with_batches.routes for x in r.visits
+                 for b in x.deliver_batches]
+    assert len(delivered) == len(set(delivered))
+    for code, b in delivered:
+        assert b not in state.had.get(code, frozenset())
+    # every visit without a batch is counted in a shortage, with what it needs
+    without = [x for r in with_batches.routes for x in r.visits if not x.deliver_batches]
+    assert sum(s.visits for s in shortages) == len(without)
+    assert all(x.batch_note for x in without)
+    assert all(1 <= s.at_least <= s.visits for s in shortages)
+    # the registry's ledger is not touched: the projection made no move
+    assert state_on(batches, list(unique.values()), START) == state
