@@ -276,6 +276,32 @@ def assign_visit_dates(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[
                                  "visit rules")])
 
 
+def _within_period(solved: Solved, period: Period) -> Solved:
+    """``solved`` without the trips that end after its period or last longer than their
+    vehicle's ``max_trip_days`` (the routing core can plan a vehicle's later trip past the
+    horizon, or a trip that waits days for a window: seen with several trips per vehicle);
+    their visits are listed unserved, so the repair moves them."""
+    end_s = period.days * DAY_S
+    most = {v.id: v.max_trip_days for v in solved.scenario.vehicles}
+
+    def too_long(r: Route) -> bool:
+        limit = most.get(r.vehicle_id) or most.get(r.vehicle_id.rsplit("-", 1)[0], r.days)
+        return r.days > limit
+
+    over = [r for r in solved.plan.routes if r.visits and (r.return_s >= end_s or too_long(r))]
+    if not over:
+        return solved
+    log.warning("season: %d trip(s) of the period from day %d end after it; their visits "
+                "are placed again", len(over), period.start_day)
+    lost = tuple(Unserved(x.commune_code, x.commune_name, True, "no_room_time",
+                          "the trip found for it ends after the working period or lasts "
+                          "longer than its vehicle's trips may")
+                 for r in over for x in r.visits)
+    plan = replace(solved.plan, routes=tuple(r for r in solved.plan.routes if r not in over),
+                   unserved=solved.plan.unserved + lost)
+    return replace(solved, plan=plan)
+
+
 def _period_numbers(periods: Sequence[Period], days: int) -> list[int]:
     """The period of each day (-1: a day in no period)."""
     out = [-1] * days
@@ -312,15 +338,19 @@ def period_scenario(scenario: Scenario, period: Period,
         "working_weekdays": None, "unavailable_dates": (),
         "max_trip_days": min(v.max_trip_days, period.days)})
         for v in scenario.vehicles if v.id in period.vehicles)
+    hours = (min(v.shift.start for v in vehicles or scenario.vehicles),
+             max(v.shift.end for v in vehicles or scenario.vehicles))
     stops = []
     for st in scenario.stops:
         allowed = visits.get(st.commune_code)
         if not allowed:
             continue
         dates = tuple(sorted(scenario.horizon.date_of(d) for d in allowed))
+        # a commune without windows takes its visit within the fleet's working hours (a
+        # window of the whole day would let the routing model start a service at midnight)
         windows = tuple(w.model_copy(update={"dates": tuple(
             d for d in dates if w.applies_on(d))}) for w in st.time_windows) or (
-            TimeWindow(start="00:00", end="23:59", dates=dates),)  # type: ignore[arg-type]
+            TimeWindow(start=hours[0], end=hours[1], dates=dates),)
         windows = tuple(w for w in windows if w.dates)
         if not windows:
             continue
@@ -358,17 +388,24 @@ class SeasonSolved:
 
 
 def _period_visits(scenario: Scenario, periods: Sequence[Period],
-                   dates: Mapping[str, Sequence[int]],
-                   kept_days: Mapping[str, set[int]]) -> dict[int, dict[str, list[int]]]:
-    """Per period, the communes due in it and the days each may take there."""
+                   dates: Mapping[str, Sequence[int]], kept_days: Mapping[str, set[int]],
+                   demands: Sequence[VisitDemand],
+                   forbidden: Mapping[str, frozenset[int]]) -> dict[int, dict[str, list[int]]]:
+    """Per period, the communes due in it and the days each may take there: around its
+    assigned day by the visit's slack, within the period, on days its commune may receive
+    (``demands``: the calendar, its reach, the first and last visit's bounds) and not
+    ``forbidden``."""
     out: dict[int, dict[str, list[int]]] = {}
     cal_days = scenario.horizon.days
+    by_code = {dm.key: dm for dm in demands}
     for st in scenario.stops:
         code = st.commune_code
         days = list(dates.get(code, ()))
+        dm = by_code[code]
+        ok = set(dm.days) - forbidden.get(code, frozenset())
         slack = visit_slack(days, rule_of(scenario, st), cal_days)
         fixed = {(p.date - scenario.horizon.start_date).days for p in st.preferred_dates}
-        for day, m in zip(days, slack, strict=True):
+        for k, (day, m) in enumerate(zip(days, slack, strict=True)):
             if day in kept_days.get(code, set()):
                 continue
             i = period_of(periods, day)
@@ -377,7 +414,12 @@ def _period_visits(scenario: Scenario, periods: Sequence[Period],
             m = 0 if day in fixed else m
             p = periods[i]
             allowed = [d for d in range(max(p.start_day, day - m),
-                                        min(p.start_day + p.days, day + m + 1))]
+                                        min(p.start_day + p.days, day + m + 1))
+                       if (d in ok or d == day)
+                       and not (k == 0 and dm.first_by is not None and d > dm.first_by
+                                and not dm.kept)
+                       and not (k == len(days) - 1 and dm.last_from is not None
+                                and d < dm.last_from)]
             out.setdefault(i, {})[code] = allowed
     return out
 
@@ -418,6 +460,8 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
         not_before = max([not_before] + [r.return_s // DAY_S + 1 for r in kept_routes])
     kept_days = {c: set(ds) for c, ds in kept.items()}
     reach = reach_days(scenario, net)
+    demands = visit_demands(scenario, cal, groups, kept=kept, not_before=not_before,
+                            reach=reach, periods=periods)
     result = assign_visit_dates(scenario, cal, groups, kept=kept, not_before=not_before,
                                 reach=reach, periods=periods, seed=seed, file=scenario_file)
     status, assign_s = result.status, result.wall_s
@@ -430,7 +474,7 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
     unrouted_first = -1
     rounds = 0
     while True:
-        now = _period_visits(scenario, periods, dates, kept_days)
+        now = _period_visits(scenario, periods, dates, kept_days, demands, forbidden)
         for i in sorted(set(now) | set(wanted)):
             if now.get(i) == wanted.get(i) and i in solved and i not in again:
                 continue
@@ -443,9 +487,9 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
                 continue
             log.info("season: period %d (%s, %d days) with %d communes", i,
                      sub.horizon.start_date, periods[i].days, len(sub.stops))
-            solved[i] = solve_scenario(sub, scenario_file=scenario_file,
-                                       time_limit_s=limits.get(i, limit), seed=seed,
-                                       solution_limit=scenario.solver.solution_limit)
+            solved[i] = _within_period(solve_scenario(
+                sub, scenario_file=scenario_file, time_limit_s=limits.get(i, limit), seed=seed,
+                solution_limit=scenario.solver.solution_limit), periods[i])
             if on_progress is not None:
                 on_progress(time.perf_counter() - t0, len(solved))
         wanted = now
@@ -468,9 +512,7 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
             forbidden[code] = forbidden.get(code, frozenset()) | frozenset(
                 periods[i].day_range)
         retry = assign_dates(
-            visit_demands(scenario, cal, groups, kept=kept, not_before=not_before, reach=reach,
-                          periods=periods),
-            _fleet_capacity(scenario, cal), time_limit_s=spec.assignment_time_limit_s,
+            demands, _fleet_capacity(scenario, cal), time_limit_s=spec.assignment_time_limit_s,
             workers=scenario.solver.workers, seed=seed, hint=dates, forbidden=forbidden,
             period_of=_period_numbers(periods, cal.days))
         assign_s += retry.wall_s

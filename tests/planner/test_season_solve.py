@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from factories import scenario_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -173,3 +174,21 @@ def test_batches_never_go_twice_to_a_commune_across_the_season(
     assert all(1 <= s.at_least <= s.visits for s in shortages)
     # the registry's ledger is not touched: the projection made no move
     assert state_on(batches, list(unique.values()), START) == state
+
+
+def test_planner_solve_and_check_take_a_season(tmp_path: Path, shared_cache: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from cli import main as planner_main
+
+    data = _scenario().model_dump(mode="json")
+    data["horizon"]["days"] = 7  # one week: one visit each, the fixed 21 April left out
+    for stop in data["stops"]:
+        stop.pop("preferred_dates", None)
+        stop.pop("unavailable_dates", None)
+    path = tmp_path / "season.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert planner_main(["solve", str(path), "--out", str(tmp_path / "plan")]) == 0
+    out = capsys.readouterr().out
+    assert "season: 1 working periods" in out and "(0 unserved)" in out
+    assert planner_main(["check", str(tmp_path / "plan")]) == 0
+    assert "OK, no violations" in capsys.readouterr().out
