@@ -363,6 +363,8 @@ def _cmd_replan(args: argparse.Namespace) -> int:
         except FileNotFoundError as exc:
             raise PlannerError(f"{exc.args[0]}: no scenario beside the plan; pass "
                                "--scenario") from None
+    if previous.season is not None:
+        return _replan_season(args, scenario, sc_file, previous)
     split = lambda text: frozenset(c.strip() for c in (text or "").split(",") if c.strip())  # noqa: E731
     solved = solve_scenario(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
                             previous=previous, done=split(args.done), locked=split(args.lock))
@@ -377,6 +379,33 @@ def _cmd_replan(args: argparse.Namespace) -> int:
         print(f"\nre-plan: {r.changes.moved} stop(s) changed vehicle, {r.changes.reordered} "
               f"changed position, {r.changes.added} added, {r.changes.dropped} dropped; routes "
               f"that broke: {', '.join(r.broken_routes) or 'none'}")
+    return 0
+
+
+def _replan_season(args: argparse.Namespace, scenario: Scenario, sc_file: str,
+                   previous: Plan) -> int:
+    """``planner replan`` of a season plan: the trips leaving before ``--from`` are kept
+    (done or published), the rest of the season planned again."""
+    import datetime as dt
+
+    from planner.season import solve_season
+
+    if not args.replan_from:
+        raise PlannerError("a season plan is re-planned from a date: give --from YYYY-MM-DD "
+                           "(trips leaving before it are kept)")
+    try:
+        start = dt.date.fromisoformat(args.replan_from)
+    except ValueError:
+        raise PlannerError(f"--from {args.replan_from!r}: not a date; give YYYY-MM-DD") from None
+    solved = solve_season(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
+                          previous=previous, replan_from=start)
+    _write_folder(solved, Path(args.out))
+    print(_summary(solved.plan))
+    season = solved.plan.season
+    assert season is not None
+    print(f"\nre-plan from {start}: {season.kept_trips} trip(s) kept, "
+          f"{len(solved.plan.routes) - season.kept_trips} planned again, "
+          f"{len(solved.plan.unserved)} visit(s) unserved")
     return 0
 
 
@@ -617,6 +646,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="changed scenario (default: the one beside the plan)")
     p.add_argument("--done", default="", help="commune codes already visited, comma-separated")
     p.add_argument("--lock", default="", help="commune codes to keep on their vehicle")
+    p.add_argument("--from", dest="replan_from", default=None, metavar="DATE",
+                   help="a season plan: re-plan from this date (trips leaving before it are "
+                        "kept)")
     p.add_argument("--time-limit", type=_flag(parse_time_limit), default=None,
                    help="seconds (overrides the scenario)")
     p.set_defaults(func=_cmd_replan)

@@ -522,7 +522,7 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
                 break
             continue
         dates = dict(retry.days)
-    plan = season_plan(scenario, net, cal, periods, solved, kept_routes,
+    plan = season_plan(scenario, net, cal, periods, solved, kept_routes, previous=previous,
                        record_extra={"assignment_status": status,
                                      "assignment_wall_s": round(assign_s, 3),
                                      "repair_rounds": rounds,
@@ -598,6 +598,7 @@ def season_kpis_routes(scenario: Scenario, routes: Sequence[Route],
 def season_plan(scenario: Scenario, net: Network, cal: SeasonCalendar,
                 periods: Sequence[Period], solved: Mapping[int, Solved],
                 kept_routes: Sequence[Route], *, record_extra: Mapping[str, Any],
+                previous: Plan | None = None,
                 wall_s: float, seed: int, time_limit_s: float, scenario_file: str) -> Plan:
     """One plan of every period's trips (numbered per vehicle across the season), the
     visits no trip took listed unserved with their dates, and the ``season`` record."""
@@ -640,13 +641,12 @@ def season_plan(scenario: Scenario, net: Network, cal: SeasonCalendar,
         communes=communes,
         days_off=tuple((cal.date_of(d).isoformat(), why) for d, why in sorted(cal.off.items())),
         **record_extra)
-    first = next(iter(solved.values()), None)
-    like = first.plan.kpis if first is not None else None
-    kpis = season_kpis_routes(scenario, routes, unserved, like=like)
-    provenance = first.plan.provenance if first is not None else None
-    if provenance is None:
+    first = next((s.plan for s in solved.values()), None) or previous
+    if first is None:
         raise PlannerError("no period of the season has a visit to route: check the visit "
                            "rules and the calendar")
+    kpis = season_kpis_routes(scenario, routes, unserved, like=first.kpis)
+    provenance = first.provenance
     provenance = replace(provenance, scenario_digest=scenario.digest,
                          scenario_file=scenario_file, seed=seed, time_limit_s=time_limit_s,
                          solve_wall_s=round(wall_s, 3), progress=(), objective=None,
@@ -654,8 +654,8 @@ def season_plan(scenario: Scenario, net: Network, cal: SeasonCalendar,
     return Plan(scenario_name=scenario.name, scenario_title=scenario.title, start_date=start,
                 horizon_days=scenario.horizon.days, network=scenario.network,
                 routes=tuple(routes), unserved=tuple(unserved), kpis=kpis,
-                provenance=provenance, notes=first.plan.notes if first else (),
-                attribution=first.plan.attribution if first else "", season=record)
+                provenance=provenance, notes=first.notes, attribution=first.attribution,
+                season=record)
 
 
 __all__ = ["Period", "SeasonSolved", "assign_visit_dates", "commune_groups", "period_scenario",

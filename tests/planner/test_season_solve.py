@@ -192,3 +192,9 @@ def test_planner_solve_and_check_take_a_season(tmp_path: Path, shared_cache: Pat
     assert "season: 1 working periods" in out and "(0 unserved)" in out
     assert planner_main(["check", str(tmp_path / "plan")]) == 0
     assert "OK, no violations" in capsys.readouterr().out
+    assert planner_main(["replan", str(tmp_path / "plan"), "--out", str(tmp_path / "again"),
+                         "--from", "2027-04-14"]) == 0
+    assert "re-plan from 2027-04-14" in capsys.readouterr().out
+    assert planner_main(["check", str(tmp_path / "again")]) == 0
+    assert planner_main(["replan", str(tmp_path / "plan"), "--out", str(tmp_path / "x")]) == 2
+    assert "--from YYYY-MM-DD" in capsys.readouterr().err
