@@ -208,6 +208,9 @@ class SeasonRecord:
     repair_rounds: int = 0
     unrouted_first: int = 0  # visits no trip took after the first routing
     kept_trips: int = 0  # trips kept from the plan re-planned (done or published)
+    improve_tried: int = 0  # improving moves tried (a trip's visits to other days)
+    improve_kept: int = 0  # and kept: the season cost less
+    improve_saved_vnd: int = 0  # what the moves kept saved
     replan_from: str = ""  # the date re-planning started from
     # book batches (scenario `rotation`): the assignment's status over the projected positions
     # and the kinds of batch the season runs short of

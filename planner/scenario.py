@@ -356,6 +356,10 @@ class PeriodicSpec(_Model):
     assignment_time_limit_s: Float = Field(default=20.0, gt=0, le=MAX_TIME_LIMIT_S)
     period_time_limit_s: Float = Field(default=3.0, gt=0, le=MAX_TIME_LIMIT_S)
     repair_rounds: Int = Field(default=2, ge=0, le=20)
+    # moves of a costly trip's visits to other days, each kept only if the season costs less
+    improve_rounds: Int = Field(default=0, ge=0, le=1000)
+    # plan one cycle first, and start the season's dates from its trips repeated
+    seed_with_cycle: bool = False
 
 
 class Location(_Model):

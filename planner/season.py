@@ -276,6 +276,144 @@ def assign_visit_dates(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[
                                  "visit rules")])
 
 
+def _cycle_days(scenario: Scenario) -> int | None:
+    """The length of one rotation cycle when every commune follows ``every_weeks`` of the
+    same period and the season holds more than one cycle (``None`` otherwise)."""
+    rules = {rule_of(scenario, st) for st in scenario.stops}
+    weeks = {r.every_weeks for r in rules}
+    if len(weeks) != 1 or None in weeks:
+        return None
+    days = 7 * int(next(iter(weeks)))  # type: ignore[arg-type]
+    return days if scenario.horizon.days >= 2 * days else None
+
+
+def _cycle_scenario(scenario: Scenario, days: int) -> Scenario:
+    """One cycle of the season: its first ``days``, each commune visited once, no batches."""
+    assert scenario.periodic is not None
+    stops = tuple(st.model_copy(update={"visit_rule": None, "preferred_dates": ()})
+                  for st in scenario.stops)
+    periodic = scenario.periodic.model_copy(update={
+        "default_rule": VisitRule(count=1), "seed_with_cycle": False, "improve_rounds": 0})
+    return scenario.model_copy(update={
+        "name": f"{scenario.name}-cycle", "rotation": None, "stops": stops,
+        "periodic": periodic,
+        "horizon": scenario.horizon.model_copy(update={"days": days})})
+
+
+def _cycle_start(cycle: Plan, demands: Sequence[VisitDemand], days: int
+                 ) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Groups and a start for the season's dates from a cycle plan: the communes of each of
+    its trips form a group, and each commune's visits repeat its cycle day every ``days``."""
+    groups: dict[str, int] = {}
+    first: dict[str, int] = {}
+    for g, r in enumerate(cycle.routes):
+        for x in r.visits:
+            groups.setdefault(x.commune_code, g)
+            first.setdefault(x.commune_code, x.day)
+    hint = {}
+    for dm in demands:
+        if dm.key in first:
+            hint[dm.key] = [first[dm.key] + k * days for k in range(dm.count)]
+    offset = len(cycle.routes)
+    for i, dm in enumerate(demands):  # a commune the cycle left unserved: a group of its own
+        groups.setdefault(dm.key, offset + i)
+    return groups, hint
+
+
+def _costliest_trip(solved: Mapping[int, Solved], skip: int
+                    ) -> tuple[int, tuple[str, ...]] | None:
+    """The period and communes of the trip with the highest cost per visit, after the
+    ``skip`` costliest (a destroy step: these visits are moved to other days)."""
+    trips = []
+    for i, s in solved.items():
+        for r in s.plan.routes:
+            if r.visits:
+                trips.append((_trip_cost(s.scenario, r) / len(r.visits), i,
+                              tuple(x.commune_code for x in r.visits)))
+    trips.sort(reverse=True)
+    if skip >= len(trips):
+        return None
+    _, i, codes = trips[skip]
+    return i, codes
+
+
+def _trip_cost(scenario: Scenario, r: Route) -> float:
+    by_id = {v.id: v for v in scenario.vehicles}
+    spec = by_id.get(r.vehicle_id) or by_id.get(r.vehicle_id.rsplit("-", 1)[0])
+    if spec is None:
+        return 0.0
+    return route_cost_vnd(km=r.km, hours=r.duration_hours, nights=r.nights, used=True,
+                          per_km=spec.cost_vnd_per_km, per_hour=spec.cost_vnd_per_hour,
+                          per_trip=spec.cost_vnd_per_trip, per_night=spec.cost_vnd_per_night)
+
+
+def _period_cost(s: Solved) -> tuple[int, float]:
+    """What a period's plan leaves unserved, and its cost: the order an improvement keeps."""
+    return len(s.plan.unserved), float(s.plan.kpis.cost_vnd or 0)
+
+
+def _improve_once(scenario: Scenario, periods: Sequence[Period], solved: dict[int, Solved],
+                  dates: dict[str, tuple[int, ...]], kept_days: Mapping[str, set[int]],
+                  demands: Sequence[VisitDemand], forbidden: Mapping[str, frozenset[int]],
+                  move: tuple[int, tuple[str, ...]], *, limit: float, seed: int, file: str,
+                  capacity: Sequence[int], period_of: Sequence[int]
+                  ) -> tuple[dict[str, tuple[int, ...]], float] | None:
+    """One large-neighbourhood move: the visits of one trip leave its period (every other
+    visit keeps its day), the dates are assigned again, the periods that changed are routed
+    again, and the move is kept (``solved`` updated, the new dates returned) only when the
+    season then leaves no more unserved and costs less (with what it saves, VND)."""
+    i, codes = move
+    days = set(periods[i].day_range)
+    fixed = {dm.key: frozenset(set(dm.days) - set(dates.get(dm.key, ())))
+             for dm in demands if dm.key not in codes}
+    banned = {**forbidden, **fixed, **{c: forbidden.get(c, frozenset()) | days
+                                       for c in codes}}
+    # the others keep their days: every other day of theirs is forbidden
+    retry = assign_dates(demands, capacity, time_limit_s=min(
+        5.0, scenario.periodic.assignment_time_limit_s if scenario.periodic else 5.0),
+        workers=scenario.solver.workers, seed=seed, hint=dates, forbidden=banned,
+        period_of=period_of)
+    if not retry.days:
+        return None
+    before = _period_visits(scenario, periods, dates, kept_days, demands, forbidden)
+    after = _period_visits(scenario, periods, retry.days, kept_days, demands, forbidden)
+    changed = sorted(j for j in set(before) | set(after) if before.get(j) != after.get(j))
+    trial: dict[int, Solved | None] = {}
+    for j in changed:
+        if j not in after:
+            trial[j] = None
+            continue
+        sub = period_scenario(scenario, periods[j], after[j])
+        trial[j] = _route_period(sub, periods[j], file=file, time_limit_s=limit, seed=seed,
+                                 keep=solved) if sub.stops else None
+    old = [_period_cost(solved[j]) for j in changed if j in solved]
+    new = [_period_cost(t) for t in trial.values() if t is not None]
+    lost_old, cost_old = sum(x for x, _ in old), sum(c for _, c in old)
+    lost_new, cost_new = sum(x for x, _ in new), sum(c for _, c in new)
+    if lost_new > lost_old or (lost_new == lost_old and cost_new >= cost_old):
+        return None
+    for j, t in trial.items():
+        if t is None:
+            solved.pop(j, None)
+        else:
+            solved[j] = t
+    log.info("season: moving the visits of %s out of period %d saves %.0f VND", codes, i,
+             cost_old - cost_new)
+    return dict(retry.days), cost_old - cost_new
+
+
+def _route_period(sub: Scenario, period: Period, *, file: str, time_limit_s: float,
+                  seed: int, keep: Mapping[int, Solved]) -> Solved:
+    """One period routed by the pipeline (:func:`_within_period`). The period's road network
+    is not kept (a year holds 50 of them): the result carries the network of another period
+    already routed, or its own when it is the first."""
+    routed = _within_period(solve_scenario(sub, scenario_file=file, time_limit_s=time_limit_s,
+                                           seed=seed,
+                                           solution_limit=sub.solver.solution_limit), period)
+    other = next(iter(keep.values()), None)
+    return replace(routed, network=other.network) if other is not None else routed
+
+
 def _within_period(solved: Solved, period: Period) -> Solved:
     """``solved`` without the trips that end after its period or last longer than their
     vehicle's ``max_trip_days`` (the routing core can plan a vehicle's later trip past the
@@ -462,8 +600,16 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
     reach = reach_days(scenario, net)
     demands = visit_demands(scenario, cal, groups, kept=kept, not_before=not_before,
                             reach=reach, periods=periods)
+    hint = None
+    cycle = _cycle_days(scenario) if previous is None and spec.seed_with_cycle else None
+    if cycle is not None:
+        log.info("season: planning one cycle of %d days first, to start from", cycle)
+        one = solve_season(_cycle_scenario(scenario, cycle), scenario_file=scenario_file,
+                           time_limit_s=time_limit_s, seed=seed)
+        groups, hint = _cycle_start(one.plan, demands, cycle)
     result = assign_visit_dates(scenario, cal, groups, kept=kept, not_before=not_before,
-                                reach=reach, periods=periods, seed=seed, file=scenario_file)
+                                reach=reach, periods=periods, seed=seed, file=scenario_file,
+                                hint=hint)
     status, assign_s = result.status, result.wall_s
     dates = dict(result.days)
     forbidden: dict[str, frozenset[int]] = {}
@@ -487,9 +633,8 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
                 continue
             log.info("season: period %d (%s, %d days) with %d communes", i,
                      sub.horizon.start_date, periods[i].days, len(sub.stops))
-            solved[i] = _within_period(solve_scenario(
-                sub, scenario_file=scenario_file, time_limit_s=limits.get(i, limit), seed=seed,
-                solution_limit=scenario.solver.solution_limit), periods[i])
+            solved[i] = _route_period(sub, periods[i], file=scenario_file,
+                                      time_limit_s=limits.get(i, limit), seed=seed, keep=solved)
             if on_progress is not None:
                 on_progress(time.perf_counter() - t0, len(solved))
         wanted = now
@@ -522,12 +667,30 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
                 break
             continue
         dates = dict(retry.days)
+    tried = improved = 0
+    saved = 0.0
+    for _ in range(spec.improve_rounds):
+        move = _costliest_trip(solved, tried)
+        if move is None:
+            break
+        tried += 1
+        accepted = _improve_once(scenario, periods, solved, dates, kept_days, demands, forbidden,
+                                 move, limit=limit, seed=seed, file=scenario_file,
+                                 capacity=_fleet_capacity(scenario, cal),
+                                 period_of=_period_numbers(periods, cal.days))
+        if accepted is not None:
+            dates, gain = accepted
+            saved += gain
+            improved += 1
+    log.info("season: %d of %d improving moves kept", improved, tried)
     plan = season_plan(scenario, net, cal, periods, solved, kept_routes, previous=previous,
                        record_extra={"assignment_status": status,
                                      "assignment_wall_s": round(assign_s, 3),
                                      "repair_rounds": rounds,
                                      "unrouted_first": max(0, unrouted_first),
                                      "kept_trips": len(kept_routes),
+                                     "improve_tried": tried, "improve_kept": improved,
+                                     "improve_saved_vnd": round(saved),
                                      "replan_from": replan_from.isoformat()
                                      if previous is not None and replan_from else ""},
                        wall_s=time.perf_counter() - t0, seed=seed, time_limit_s=limit,

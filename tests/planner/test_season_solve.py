@@ -198,3 +198,16 @@ def test_planner_solve_and_check_take_a_season(tmp_path: Path, shared_cache: Pat
     assert planner_main(["check", str(tmp_path / "again")]) == 0
     assert planner_main(["replan", str(tmp_path / "plan"), "--out", str(tmp_path / "x")]) == 2
     assert "--from YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_improving_moves_never_make_the_season_cost_more(solved: SeasonSolved,
+                                                         shared_cache: Path) -> None:
+    scenario = solved.scenario
+    periodic = scenario.periodic.model_copy(update={"improve_rounds": 3})  # type: ignore[union-attr]
+    better = solve_season(scenario.model_copy(update={"periodic": periodic}))
+    season = better.plan.season
+    assert season is not None and season.improve_tried >= 1
+    assert 0 <= season.improve_kept <= season.improve_tried
+    assert len(better.plan.unserved) <= len(solved.plan.unserved)
+    assert (better.plan.kpis.cost_vnd or 0) <= (solved.plan.kpis.cost_vnd or 0)
+    assert _check(scenario, better.plan) == []
