@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from planner.pipeline import Solved
     from planner.plan import Plan
     from planner.scenario import Scenario
+    from planner.season import SeasonSolved
     from planner.solution import SolveProgress
     from render.folder import PlanFolder
     from storage import Database
@@ -35,6 +36,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
+    if scenario.is_season:
+        return _solve_season(args, scenario, t0)
     with tempfile.TemporaryDirectory(prefix="planner-registry-") as tmp:
         if args.registry == "database":
             scenario = _database_rotation(scenario, args.database, Path(tmp))
@@ -101,6 +104,30 @@ def search_line(pv: Any) -> str:
     found = "" if pv.best_found_s is None else f"; final plan found at {pv.best_found_s:.1f} s"
     repaired = f"; repair pass inserted {pv.repaired_stops}" if pv.repaired_stops else ""
     return f"search: stopped {why} after {pv.solve_wall_s or 0:.1f} s{found}{repaired}"
+
+
+def _solve_season(args: argparse.Namespace, scenario: Scenario, t0: float) -> int:
+    """``planner solve`` on a season scenario: the season plan's folder."""
+    from planner.season import solve_season
+
+    if args.registry == "database":
+        raise PlannerError("--registry database: a season plans its batches from the "
+                           "scenario's files for now; leave the option out")
+    solved = solve_season(scenario, scenario_file=str(Path(args.scenario).resolve()),
+                          time_limit_s=args.time_limit, seed=args.seed)
+    plan = solved.plan
+    folder = _write_folder(solved, Path(args.out))
+    print(_summary(plan))
+    season = plan.season
+    assert season is not None
+    visits = sum(len(c.visits) for c in season.communes)
+    print(f"\nseason: {len(season.periods)} working periods, {visits} visits of "
+          f"{len(season.communes)} communes ({len(plan.unserved)} unserved), "
+          f"{len(plan.routes)} trips; visit dates {season.assignment_status} in "
+          f"{season.assignment_wall_s:.1f} s, {season.repair_rounds} repair round(s)")
+    print(f"total {time.perf_counter() - t0:.1f} s")
+    print(f"wrote {', '.join(str(p) for p in folder.files)}")
+    return 0
 
 
 def _database_rotation(scenario: Scenario, url: str | None, folder: Path) -> Scenario:
@@ -287,8 +314,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if ".versions" in net.dataset.path.parts:
         print(f"note: dataset {net.dataset.name} was re-imported since this plan was made; "
               f"checked on the version it was made with ({net.dataset.path})")
-    problem = problem_for(scenario, net)
-    violations = check_plan(scenario, problem, plan)
+    if plan.season is not None and scenario.is_season:
+        from planner.seasoncheck import check_season
+
+        violations = check_season(scenario, plan, lambda sub: problem_for(
+            sub, prepare_network(sub, scenario_file=sc_file,
+                                 data_digest=plan.provenance.data_digest)))
+    else:
+        violations = check_plan(scenario, problem_for(scenario, net), plan)
     if plan.provenance.scenario_digest not in (None, scenario.digest):
         print(f"warning: {sc_file} does not match the scenario digest recorded in the plan")
     if not violations:
@@ -382,6 +415,8 @@ def _cmd_replan(args: argparse.Namespace) -> int:
         except FileNotFoundError as exc:
             raise PlannerError(f"{exc.args[0]}: no scenario beside the plan; pass "
                                "--scenario") from None
+    if previous.season is not None:
+        return _replan_season(args, scenario, sc_file, previous)
     split = lambda text: frozenset(c.strip() for c in (text or "").split(",") if c.strip())  # noqa: E731
     solved = solve_scenario(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
                             previous=previous, done=split(args.done), locked=split(args.lock))
@@ -485,7 +520,34 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_folder(solved: Solved, out: Path) -> PlanFolder:
+def _replan_season(args: argparse.Namespace, scenario: Scenario, sc_file: str,
+                   previous: Plan) -> int:
+    """``planner replan`` of a season plan: the trips leaving before ``--from`` are kept
+    (done or published), the rest of the season planned again."""
+    import datetime as dt
+
+    from planner.season import solve_season
+
+    if not args.replan_from:
+        raise PlannerError("a season plan is re-planned from a date: give --from YYYY-MM-DD "
+                           "(trips leaving before it are kept)")
+    try:
+        start = dt.date.fromisoformat(args.replan_from)
+    except ValueError:
+        raise PlannerError(f"--from {args.replan_from!r}: not a date; give YYYY-MM-DD") from None
+    solved = solve_season(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
+                          previous=previous, replan_from=start)
+    _write_folder(solved, Path(args.out))
+    print(_summary(solved.plan))
+    season = solved.plan.season
+    assert season is not None
+    print(f"\nre-plan from {start}: {season.kept_trips} trip(s) kept, "
+          f"{len(solved.plan.routes) - season.kept_trips} planned again, "
+          f"{len(solved.plan.unserved)} visit(s) unserved")
+    return 0
+
+
+def _write_folder(solved: Solved | SeasonSolved, out: Path) -> PlanFolder:
     from render.folder import write_plan_folder
 
     folder = write_plan_folder(solved.plan, solved.network, solved.scenario, out)
@@ -731,6 +793,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="changed scenario (default: the one beside the plan)")
     p.add_argument("--done", default="", help="commune codes already visited, comma-separated")
     p.add_argument("--lock", default="", help="commune codes to keep on their vehicle")
+    p.add_argument("--from", dest="replan_from", default=None, metavar="DATE",
+                   help="a season plan: re-plan from this date (trips leaving before it are "
+                        "kept)")
     p.add_argument("--time-limit", type=_flag(parse_time_limit), default=None,
                    help="seconds (overrides the scenario)")
     p.set_defaults(func=_cmd_replan)

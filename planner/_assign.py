@@ -1,5 +1,5 @@
-"""The batch assignment of a rotation cycle: the only module that imports OR-Tools' min-cost
-flow (``ortools.graph``) and CP-SAT (``ortools.sat``).
+"""The batch assignment of a rotation cycle and the visit dates of a season: the only module
+that imports OR-Tools' min-cost flow (``ortools.graph``) and CP-SAT (``ortools.sat``).
 
 Given the visits of a plan in trip order, which batch may go to which visit (the eligibility
 rule and where the batch is: at the library, or held by a commune visited earlier on the
@@ -151,4 +151,144 @@ def _cp_sat(options: Sequence[Option], crates: Mapping[str, int], shelf: Sequenc
     return AssignmentResult(chosen, name, time.perf_counter() - t0)
 
 
-__all__ = ["AssignmentResult", "Option", "assign"]
+# --- the visit dates of a season (planner/season.py builds the inputs) ---------------------
+
+SPREAD_WEIGHT = 1  # per day between the first and the last of a group's k-th visits
+
+
+@dataclass(frozen=True)
+class VisitDemand:
+    """The visits one commune needs over a season, on days (0-based) of the horizon.
+
+    ``count`` visits on ``days`` (the days it may receive), consecutive visits ``min_gap`` to
+    ``max_gap`` days apart (``None``: no most), the first no later than ``first_by`` and the
+    last no earlier than ``last_from``; or, with ``day_sets``, exactly one of those sets.
+    ``preferred`` days earn their weight (``fixed`` ones are a must). ``kept`` days are the
+    first visits, already made or published (a re-plan); the others fall on ``not_before``
+    or later. ``group``: communes near each other, whose k-th visits are kept close in time
+    (so one trip can serve them)."""
+
+    key: str
+    days: tuple[int, ...]
+    count: int
+    min_gap: int = 1
+    max_gap: int | None = None
+    first_by: int | None = None
+    last_from: int | None = None
+    day_sets: tuple[tuple[int, ...], ...] | None = None
+    preferred: tuple[tuple[int, int, bool], ...] = ()
+    kept: tuple[int, ...] = ()
+    not_before: int = 0
+    group: int = -1
+
+
+@dataclass(frozen=True)
+class DateResult:
+    """The days of each commune's visits (sorted), and how the solve went."""
+
+    days: dict[str, tuple[int, ...]]
+    status: str
+    objective: float
+    wall_s: float
+
+
+def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
+                 time_limit_s: float = 20.0, workers: int = 2, seed: int = 0,
+                 hint: Mapping[str, Sequence[int]] | None = None,
+                 forbidden: Mapping[str, frozenset[int]] | None = None,
+                 period_of: Sequence[int] | None = None) -> DateResult:
+    """Choose the visit days of every commune (see :class:`VisitDemand`): at most
+    ``capacity[d]`` visits on day ``d``; the objective keeps each group's k-th visits close
+    and earns the preferred days' weights. ``forbidden`` days of a commune are left out (a
+    day its visit could not be routed on), ``hint`` starts the search from given days.
+    ``period_of`` (a period number per day) keeps two visits of a commune out of one period
+    (they are routed together). ``status`` is CP-SAT's (``INFEASIBLE``: no days meet every
+    rule)."""
+    t0 = time.perf_counter()
+    model = cp_model.CpModel()
+    horizon = len(capacity)
+    day_vars: dict[str, list[Any]] = {}
+    intervals = []
+    objective: list[Any] = []
+    for dm in demands:
+        banned = (forbidden or {}).get(dm.key, frozenset())
+        allowed = [d for d in dm.days if d not in banned and d >= dm.not_before]
+        xs = []
+        for k in range(dm.count):
+            if k < len(dm.kept):
+                x = model.new_constant(dm.kept[k])
+            else:
+                x = model.new_int_var_from_domain(
+                    cp_model.Domain.from_values(allowed), f"{dm.key}_{k}")
+            xs.append(x)
+            intervals.append(model.new_fixed_size_interval_var(x, 1, f"i{dm.key}_{k}"))
+        if period_of is not None and len(xs) > 1:
+            blocks = []
+            for k, x in enumerate(xs):
+                block = model.new_int_var(-1, max(period_of, default=0), f"p{dm.key}_{k}")
+                model.add_element(x, list(period_of), block)
+                blocks.append(block)
+            for a, b in zip(blocks, blocks[1:], strict=False):
+                model.add(b > a)
+        for a, b in zip(xs, xs[1:], strict=False):
+            model.add(b - a >= dm.min_gap)
+            if dm.max_gap is not None:
+                model.add(b - a <= dm.max_gap)
+        if dm.day_sets is not None:
+            model.add_allowed_assignments(xs, [tuple(sorted(ds)) for ds in dm.day_sets])
+        if dm.first_by is not None and xs and len(dm.kept) == 0:
+            model.add(xs[0] <= dm.first_by)
+        if dm.last_from is not None and xs:
+            model.add(xs[-1] >= dm.last_from)
+        for day, weight, fixed in dm.preferred:
+            hits = []
+            for x in xs:
+                hit = model.new_bool_var("")
+                model.add(x == day).only_enforce_if(hit)
+                hits.append(hit)
+            if fixed:
+                model.add_bool_or(hits)
+            else:
+                on = model.new_bool_var("")
+                model.add_max_equality(on, hits)
+                objective.append(-weight * on)
+        if hint and dm.key in hint and len(hint[dm.key]) == dm.count:
+            for x, d in zip(xs, hint[dm.key], strict=True):
+                if d in allowed:
+                    model.add_hint(x, d)
+        day_vars[dm.key] = xs
+    top = max(capacity) if capacity else 0
+    for d, cap in enumerate(capacity):  # days of a smaller fleet hold what the others leave
+        if cap < top:
+            intervals.append(model.new_fixed_size_interval_var(d, 1, f"cap{d}"))
+    demand = [1] * sum(dm.count for dm in demands) + [top - c for c in capacity if c < top]
+    model.add_cumulative(intervals, demand, top)
+    groups: dict[tuple[int, int], list[str]] = {}
+    for dm in demands:
+        if dm.group >= 0:
+            groups.setdefault((dm.group, dm.count), []).append(dm.key)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for k in range(len(day_vars[members[0]])):
+            lo = model.new_int_var(0, horizon, "")
+            hi = model.new_int_var(0, horizon, "")
+            model.add_min_equality(lo, [day_vars[m][k] for m in members])
+            model.add_max_equality(hi, [day_vars[m][k] for m in members])
+            objective.append(SPREAD_WEIGHT * (hi - lo))
+    model.minimize(sum(objective))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = max(1, int(workers))
+    solver.parameters.random_seed = int(seed)
+    status = solver.solve(model)
+    name = solver.status_name(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return DateResult({}, name, 0.0, time.perf_counter() - t0)
+    days = {key: tuple(sorted(int(solver.value(x)) for x in xs))
+            for key, xs in day_vars.items()}
+    return DateResult(days, name, float(solver.objective_value), time.perf_counter() - t0)
+
+
+__all__ = ["AssignmentResult", "DateResult", "Option", "VisitDemand", "assign",
+           "assign_dates"]

@@ -93,6 +93,20 @@ ENGLISH: Mapping[str, str] = {
                             "overlaps the service",
     "check_break_missing": "no {minutes}-minute break between day {from_day} {from_time} and "
                            "day {to_day} {to_time}",
+    # planner/seasoncheck.py: a season's rules
+    "check_season_vehicle_off": "the trip is out on {date}, a day its vehicle does not work: "
+                                "{why}",
+    "check_season_day_off": "visited on {date}, a day the commune cannot receive: {why}",
+    "check_season_gap": "visits on {first} and {second} are {gap} days apart; the rule allows "
+                        "{lo} to {most}",
+    "check_season_day_set": "visited on days {days}, none of the rule's day sets",
+    "check_season_count": "{visits} visits planned and {unserved} unserved; the rule asks for "
+                          "{expected}",
+    "check_season_fixed": "no visit on its fixed date {date}",
+    "check_season_no_record": "a season plan without its season record",
+    "check_season_record": "the season record and the trips disagree on the visit of day "
+                           "{day}",
+    "check_season_no_period": "the trip leaves on {date}, in no working period of the season",
     # planner/batchcheck.py
     "check_batch_twice": "batch {batch} is left at {n} communes",
     "check_batch_unknown": "batch {batch} is not in the registry",
@@ -148,4 +162,13 @@ def message(key: str, **values: Value) -> Message:
     return Message(key, tuple(values.items()))
 
 
-__all__ = ["CODED_VALUES", "ENGLISH", "PRINTED_FIELDS", "Message", "Value", "message"]
+def days_later(key: str, values: tuple[tuple[str, Value], ...], offset: int) -> Message:
+    """The message ``key`` with its day numbers (the values named ``day`` or ``…_day``)
+    counted from a first day ``offset`` days earlier: a finding on one period of a season,
+    told in days of the season."""
+    return Message(key, tuple((k, v + offset if (k == "day" or k.endswith("_day"))
+                               and isinstance(v, int) else v) for k, v in values))
+
+
+__all__ = ["CODED_VALUES", "ENGLISH", "PRINTED_FIELDS", "Message", "Value", "days_later",
+           "message"]

@@ -38,8 +38,8 @@ from planner.scenario import Scenario
 from planner.schedule import RouteTiming, TimedVisit
 
 PLAN_FORMAT = "mobile-library-plan"
-PLAN_FORMAT_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+PLAN_FORMAT_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam, no daylight saving
 # a plan of every commune of a country is a few MB; the limits only stop absurd files
 PLAN_LIMITS = InputLimits(max_bytes=64 * 1024 * 1024, max_depth=32, max_nodes=5_000_000)
@@ -160,6 +160,65 @@ class Unserved:
 
 
 @dataclass(frozen=True)
+class SeasonVisit:
+    """A planned visit of a commune: its day (0-based) and date, and the trip that makes it
+    (``""``: no trip could, the plan lists it unserved)."""
+
+    day: int
+    date: str
+    trip_id: str = ""
+
+
+@dataclass(frozen=True)
+class SeasonCommune:
+    """A commune's visit rule (as the scenario gives it) and its planned visits."""
+
+    commune_code: str
+    rule: Mapping[str, Any]
+    visits: tuple[SeasonVisit, ...]
+
+
+@dataclass(frozen=True)
+class SeasonPeriod:
+    start_day: int
+    start_date: str
+    days: int
+    vehicles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SeasonShortage:
+    """Visits of a season that find no batch of one kind (``need``): how many, and how many
+    more batches of that kind are needed at least."""
+
+    need: str
+    visits: int
+    at_least: int
+
+
+@dataclass(frozen=True)
+class SeasonRecord:
+    """The ``season`` section of a season plan (plan format 4)."""
+
+    periods: tuple[SeasonPeriod, ...]
+    communes: tuple[SeasonCommune, ...]
+    days_off: tuple[tuple[str, str], ...] = ()  # calendar days off of the horizon: date, why
+    assignment_status: str = ""  # CP-SAT's status of the visit dates
+    assignment_wall_s: float = 0.0
+    repair_rounds: int = 0
+    unrouted_first: int = 0  # visits no trip took after the first routing
+    kept_trips: int = 0  # trips kept from the plan re-planned (done or published)
+    improve_tried: int = 0  # improving moves tried (a trip's visits to other days)
+    improve_kept: int = 0  # and kept: the season cost less
+    improve_saved_vnd: int = 0  # what the moves kept saved
+    replan_from: str = ""  # the date re-planning started from
+    # book batches (scenario `rotation`): the assignment's status over the projected positions
+    # and the kinds of batch the season runs short of
+    batch_status: str = ""
+    batch_shortages: tuple[SeasonShortage, ...] = ()
+
+
+@dataclass(frozen=True)
 class Plan:
     scenario_name: str
     scenario_title: str
@@ -173,6 +232,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     attribution: str = ""
     batches: tuple[PlanBatch, ...] = ()  # the book batches its visits leave or take back
+    season: SeasonRecord | None = None  # format 4: a season's visit rules and visits
     created_at: str = field(
         default_factory=lambda: dt.datetime.now(TZ).isoformat(timespec="seconds"))
 
@@ -192,6 +252,7 @@ class Plan:
             "notes": list(self.notes),
             "attribution": self.attribution,
             **({"batches": [asdict(b) for b in self.batches]} if self.batches else {}),
+            **({"season": asdict(self.season)} if self.season is not None else {}),
         }
 
     def write(self, path: Path) -> None:
@@ -256,7 +317,8 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
                     notes=_frozen(data.get("notes", [])),
                     batches=tuple(_record(PlanBatch, b, file, f"batches[{i}]")
                                   for i, b in enumerate(data.get("batches", ()))),
-                    attribution=data.get("attribution", ""), created_at=data["created_at"])
+                    attribution=data.get("attribution", ""), created_at=data["created_at"],
+                    season=_season(data.get("season"), file))
     except PlanFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -267,6 +329,23 @@ def plan_from_dict(data: dict[str, Any], *, file: str = "<plan>") -> Plan:
         raise PlanFileError(f"{file}: {problem}; re-run `planner solve` to write the plan "
                             "again")
     return plan
+
+
+def _season(data: Any, file: str) -> SeasonRecord | None:
+    """The ``season`` section of a plan (format 4), or ``None`` when it has none."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise PlanFileError(f"{file}: `season` is not an object; re-run `planner solve`")
+    return _record(SeasonRecord, data, file, "season", periods=tuple(
+        _record(SeasonPeriod, p, file, f"season.periods[{i}]")
+        for i, p in enumerate(data.get("periods", ()))), communes=tuple(
+        _record(SeasonCommune, c, file, f"season.communes[{i}]", visits=tuple(
+            _record(SeasonVisit, v, file, f"season.communes[{i}].visits[{j}]")
+            for j, v in enumerate(c.get("visits", ()) if isinstance(c, dict) else ())))
+        for i, c in enumerate(data.get("communes", ()))), batch_shortages=tuple(
+        _record(SeasonShortage, x, file, f"season.batch_shortages[{i}]")
+        for i, x in enumerate(data.get("batch_shortages", ()))))
 
 
 @functools.cache

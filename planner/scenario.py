@@ -234,6 +234,145 @@ def _drop_unset_v3(data: Any) -> Any:
     return data
 
 
+
+# --- season planning (schema version 4) -------------------------------------------------------
+
+_SEASON_FIELDS = ("visit_rule", "preferred_dates", "unavailable_dates", "working_weekdays",
+                  "closed_dates", "calendar", "periodic")
+
+
+def _drop_unset_v4(data: Any) -> Any:
+    """A dumped part without the schema-4 (season) fields left unset, so a scenario of an
+    older version dumps, and digests, as it did before they existed."""
+    if isinstance(data, dict):
+        for key in _SEASON_FIELDS:
+            if key in data and data[key] in (None, (), []):
+                del data[key]
+    return data
+
+
+def _date_span(value: Any) -> Any:
+    if isinstance(value, dt.date | str):  # a single day: `2027-02-11`
+        return {"start": value}
+    return value
+
+
+class DateSpan(_Model):
+    """A day, or the days from ``start`` to ``end`` (both included): a holiday, a harvest
+    fortnight, a vehicle in the garage. Written as a date, or as ``{start, end, note}``."""
+
+    start: Date
+    end: Date | None = None
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateSpan:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"the span ends ({self.end}) before it starts ({self.start})")
+        if self.end is not None and (self.end - self.start).days > 366:
+            raise ValueError("a span of more than a year: split it or shorten it")
+        return self
+
+    @property
+    def last(self) -> dt.date:
+        return self.end if self.end is not None else self.start
+
+    def days(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i)
+                for i in range((self.last - self.start).days + 1)]
+
+
+DateSpans = tuple[Annotated[DateSpan, BeforeValidator(_date_span)], ...]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class CalendarSpec(_Model):
+    """The working calendar of a season (schema version 4): working weekdays, public holidays
+    (from the ``holidays`` package, Tết by the lunar calendar), and the days the scenario adds:
+    days off (a province's own holidays, bridging days) and swapped working days (a Saturday
+    worked to make up for a bridging day: the package lists past ones only)."""
+
+    public_holidays: str = Field(default="VN", pattern=r"^([A-Z]{2}|none)$")
+    working_weekdays: tuple[Weekday, ...] = Field(
+        default=("mon", "tue", "wed", "thu", "fri"), min_length=1)
+    days_off: DateSpans = ()
+    working_days: DateSpans = ()
+
+
+class VisitRule(_Model):
+    """How often a commune is visited over the season: every ``every_weeks`` weeks give or
+    take ``tolerance_days``; or ``count`` visits at ``min_gap_days`` to ``max_gap_days``
+    apart; or one of the ``day_sets`` (lists of 0-based days of the horizon: short
+    horizons, the periodic-routing benchmarks)."""
+
+    every_weeks: Int | None = Field(default=None, ge=1, le=52)
+    tolerance_days: Int = Field(default=0, ge=0, le=60)
+    count: Int | None = Field(default=None, ge=1, le=366)
+    min_gap_days: Int = Field(default=1, ge=1, le=366)
+    max_gap_days: Int | None = Field(default=None, ge=1, le=366)
+    day_sets: tuple[tuple[Annotated[Int, Field(ge=0, le=365)], ...], ...] | None = Field(
+        default=None, min_length=1, max_length=1000)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> VisitRule:
+        kinds = [k for k, v in (("every_weeks", self.every_weeks), ("count", self.count),
+                                ("day_sets", self.day_sets)) if v is not None]
+        if len(kinds) != 1:
+            raise ValueError("give one kind of rule: `every_weeks` (with `tolerance_days`), "
+                             "`count` (with `min_gap_days`, `max_gap_days`) or `day_sets`"
+                             + (f"; this one gives {', '.join(kinds)}" if kinds else ""))
+        if self.every_weeks is not None and self.tolerance_days >= self.every_weeks * 7:
+            raise ValueError(f"a tolerance of {self.tolerance_days} days is a whole period of "
+                             f"{self.every_weeks} week(s) or more: lower it")
+        if self.max_gap_days is not None and self.max_gap_days < self.min_gap_days:
+            raise ValueError(f"`max_gap_days` ({self.max_gap_days}) is below `min_gap_days` "
+                             f"({self.min_gap_days})")
+        if self.day_sets is not None:
+            sizes = {len(set(d)) for d in self.day_sets}
+            if len(sizes) != 1 or 0 in sizes or any(len(set(d)) != len(d)
+                                                     for d in self.day_sets):
+                raise ValueError("each of `day_sets` lists the same number of different days "
+                                 "(e.g. [[0, 3], [1, 4]])")
+        return self
+
+    @property
+    def gap_days(self) -> tuple[int, int | None]:
+        """The fewest and most days between two visits in a row (``None``: no most)."""
+        if self.every_weeks is not None:
+            period = self.every_weeks * 7
+            return period - self.tolerance_days, period + self.tolerance_days
+        return self.min_gap_days, self.max_gap_days
+
+
+class PreferredDate(_Model):
+    """A day a commune would like its visit (a reading-promotion day, a school's reading
+    day): earns ``weight`` when a visit falls on it; ``fixed: true`` makes it a must."""
+
+    date: Date
+    weight: Int = Field(default=10, ge=1, le=1000)
+    fixed: bool = False
+    note: str = ""
+
+
+class PeriodicSpec(_Model):
+    """Settings of a season plan (schema version 4): the rule of communes without their own,
+    how many visits a vehicle can make a day (to spread visits over the days before routing)
+    and how long each step searches (``planner/season.py``)."""
+
+    default_rule: VisitRule | None = None
+    # ASSUMPTION: two commune visits a working day per vehicle (2 h on site, mountain roads)
+    visits_per_vehicle_day: Int = Field(default=2, ge=1, le=50)
+    max_period_days: Int = Field(default=7, ge=1, le=31)  # days routed together, at most
+    group_size: Int = Field(default=6, ge=1, le=100)  # communes kept on the same days
+    assignment_time_limit_s: Float = Field(default=20.0, gt=0, le=MAX_TIME_LIMIT_S)
+    period_time_limit_s: Float = Field(default=3.0, gt=0, le=MAX_TIME_LIMIT_S)
+    repair_rounds: Int = Field(default=2, ge=0, le=20)
+    # moves of a costly trip's visits to other days, each kept only if the season costs less
+    improve_rounds: Int = Field(default=0, ge=0, le=1000)
+    # plan one cycle first, and start the season's dates from its trips repeated
+    seed_with_cycle: bool = False
+
+
 class Location(_Model):
     lon: Float = Field(ge=-180, le=180)
     lat: Float = Field(ge=-90, le=90)
@@ -252,6 +391,7 @@ class Depot(_Model):
     # schema version 3: plan from a point more than 10 km from any usable road, the gap
     # counted at an assumed speed (planner/access.py)
     far_from_road_ok: bool = False
+    closed_dates: DateSpans = ()  # schema version 4: days the library sends no trip out
 
     @model_validator(mode="after")
     def _placed(self) -> Depot:
@@ -262,7 +402,7 @@ class Depot(_Model):
     @model_serializer(mode="wrap")
     def _without_defaults_of_v3(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Left out when unset, so older scenarios dump (and digest) as before.
-        return _drop_unset_v3(handler(self))
+        return _drop_unset_v4(_drop_unset_v3(handler(self)))
 
 
 class Trips(_Model):
@@ -319,6 +459,10 @@ class Vehicle(_Model):
     fuel: Literal["diesel", "gasoline"] = "diesel"
     fuel_l_per_100km: Float = Field(default=15, ge=0, le=100)
     trips: Trips | None = None  # schema version 3; default: as many as the horizon allows
+    # schema version 4 (seasons): the weekdays it works (default: the calendar's) and the
+    # days it is away (garage, another programme)
+    working_weekdays: tuple[Weekday, ...] | None = Field(default=None, min_length=1)
+    unavailable_dates: DateSpans = ()
 
     def unit_id(self, copy: int) -> str:
         """The id of copy ``copy`` (counted from 0) of this entry: the entry's own id when
@@ -336,7 +480,7 @@ class Vehicle(_Model):
     @model_serializer(mode="wrap")
     def _without_unset_trips(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Left out when absent, so scenarios without it dump (and digest) as before it existed.
-        data = handler(self)
+        data = _drop_unset_v4(handler(self))
         if isinstance(data, dict) and data.get("trips", ...) is None:
             del data["trips"]
         return data
@@ -362,11 +506,16 @@ class Stop(_Model):
     address: str = Field(default="", max_length=500)
     # schema version 3: see Depot.far_from_road_ok
     far_from_road_ok: bool = False
+    # schema version 4 (seasons): how often it is visited, the days it would like and the
+    # days it cannot receive (commune events, harvest)
+    visit_rule: VisitRule | None = None
+    preferred_dates: tuple[PreferredDate, ...] = ()
+    unavailable_dates: DateSpans = ()
 
     @model_serializer(mode="wrap")
     def _without_unset_location(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Left out when absent, so scenarios without it dump (and digest) as before it existed.
-        data = _drop_unset_v3(handler(self))
+        data = _drop_unset_v4(_drop_unset_v3(handler(self)))
         if isinstance(data, dict) and data.get("location", ...) is None:
             del data["location"]
         if isinstance(data, dict) and data.get("address", ...) == "":
@@ -387,9 +536,13 @@ class Transfer(_Model):
     note: str = ""
 
 
+MAX_SEASON_DAYS = 366  # a season plans at most a year
+
+
 class Horizon(_Model):
     start_date: Date
-    days: Int = Field(default=1, ge=1, le=31)
+    # up to 31 days; a season (schema version 4, `periodic`) up to a year
+    days: Int = Field(default=1, ge=1, le=MAX_SEASON_DAYS)
 
     def date_of(self, day: int) -> dt.date:
         return self.start_date + dt.timedelta(days=day)
@@ -516,7 +669,7 @@ class ServiceAreaSpec(_Model):
 class Scenario(_Model):
     """A complete planning question: who serves which communes, with what, and when."""
 
-    schema_version: Literal[1, 2, 3] = 1
+    schema_version: Literal[1, 2, 3, 4] = 1
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = ""
     description: str = ""
@@ -532,6 +685,9 @@ class Scenario(_Model):
     assumptions: tuple[str, ...] = ()
     rotation: RotationSpec | None = None
     service_area: ServiceAreaSpec | None = None  # schema version 3 (planner/servicearea.py)
+    # schema version 4: a season of periodic visits (planner/season.py)
+    calendar: CalendarSpec | None = None
+    periodic: PeriodicSpec | None = None
 
     @model_validator(mode="after")
     def _versioned(self) -> Scenario:
@@ -553,7 +709,39 @@ class Scenario(_Model):
                 v3.append("service_area")
             if v3:
                 raise ValueError(f"{', '.join(v3[:5])} needs `schema_version: 3`")
+        v4 = self._season_fields()
+        if self.schema_version < 4 and v4:
+            raise ValueError(f"{', '.join(v4[:5])} (season planning) needs "
+                             "`schema_version: 4`")
+        if self.periodic is None:
+            if self.horizon.days > 31:
+                raise ValueError(f"a horizon of {self.horizon.days} days: a plan covers at most "
+                                 "31 days; a longer one is a season (add a `periodic:` section "
+                                 "with `schema_version: 4`, see docs/scenario-schema.md)")
+            rules = [f for f in v4 if f.startswith("stops[")]
+            if rules:
+                raise ValueError(f"{', '.join(rules[:5])}: visit rules and dates plan a "
+                                 "season: add a `periodic:` section")
         return self
+
+    def _season_fields(self) -> list[str]:
+        """The schema-4 fields the scenario sets, as field paths."""
+        out = [k for k in ("calendar", "periodic") if getattr(self, k) is not None]
+        for i, d in enumerate(self.depots):
+            if d.closed_dates:
+                out.append(f"depots[{i}].closed_dates")
+        for i, v in enumerate(self.vehicles):
+            out += [f"vehicles[{i}].{k}" for k in ("working_weekdays", "unavailable_dates")
+                    if getattr(v, k)]
+        for i, st in enumerate(self.stops):
+            out += [f"stops[{i}].{k}" for k in ("visit_rule", "preferred_dates",
+                                                 "unavailable_dates") if getattr(st, k)]
+        return out
+
+    @property
+    def is_season(self) -> bool:
+        """A season of periodic visits (``periodic:``), planned by :mod:`planner.season`."""
+        return self.periodic is not None
 
     def max_trips(self, vehicle: Vehicle) -> int:
         """Trips ``vehicle`` may make within the horizon: one before schema version 3; since,
@@ -566,7 +754,7 @@ class Scenario(_Model):
     @model_serializer(mode="wrap")
     def _without_unset_rotation(self, handler: SerializerFunctionWrapHandler) -> Any:
         # Left out when absent, so scenarios without batches dump (and digest) as before.
-        data = _drop_unset_v3(handler(self))
+        data = _drop_unset_v4(_drop_unset_v3(handler(self)))
         if isinstance(data, dict) and data.get("rotation", ...) is None:
             del data["rotation"]
         return data
@@ -951,6 +1139,44 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
         problems.append(Problem(file, f"stops[{i}].commune_code", s.stops[i].commune_code,
                                 "this commune is listed twice",
                                 "merge the two entries into one stop"))
+    if s.periodic is not None:
+        problems += _season_check(s, file)
+    return problems
+
+
+def _season_check(s: Scenario, file: str) -> list[Problem]:
+    """A season's rules against its horizon: each stop has a rule, its days and dates fall
+    within the horizon, and its visits fit in it."""
+    assert s.periodic is not None
+    problems: list[Problem] = []
+    first, days = s.horizon.start_date, s.horizon.days
+    last = s.horizon.date_of(days - 1)
+    for i, st in enumerate(s.stops):
+        rule = st.visit_rule or s.periodic.default_rule
+        where = f"stops[{i}].visit_rule"
+        if rule is None:
+            problems.append(Problem(file, where, None, "this commune has no visit rule",
+                                    "give it a `visit_rule` (e.g. `{every_weeks: 4, "
+                                    "tolerance_days: 5}`) or give `periodic.default_rule`"))
+            continue
+        if rule.day_sets is not None:
+            late = sorted({d for ds in rule.day_sets for d in ds if d >= days})
+            if late:
+                problems.append(Problem(file, f"{where}.day_sets", late[:5],
+                                        f"days beyond the horizon of {days} days (day 0 is "
+                                        f"{first.isoformat()})",
+                                        f"use days 0 to {days - 1}"))
+        elif rule.count is not None and (rule.count - 1) * rule.min_gap_days >= days:
+            problems.append(Problem(file, f"{where}.count", rule.count,
+                                    f"{rule.count} visits at least {rule.min_gap_days} days "
+                                    f"apart do not fit in {days} days",
+                                    "lower `count` or `min_gap_days`, or lengthen the horizon"))
+        for j, p in enumerate(st.preferred_dates):
+            if not first <= p.date <= last:
+                problems.append(Problem(file, f"stops[{i}].preferred_dates[{j}].date",
+                                        p.date.isoformat(),
+                                        f"outside the horizon ({first} to {last})",
+                                        "give a date within the horizon, or remove it"))
     return problems
 
 

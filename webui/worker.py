@@ -190,6 +190,7 @@ def run_job(folder: Path, db: Database) -> int:
             print("the job was cancelled before it started")
             return 0
         try:
+            from planner.errors import PlannerError
             from planner.pipeline import solve_scenario
             from render.folder import write_plan_folder
 
@@ -200,9 +201,19 @@ def run_job(folder: Path, db: Database) -> int:
                 scenario, previous, given, kept = _replan_inputs(spec, scenario)
                 replan_args = {"previous": given, "compare_with": previous, **kept}
             reporter.report(stage="network")
-            solved = solve_scenario(scenario, scenario_file=str(scenario_file.resolve()),
-                                    time_limit_s=job.get("time_limit_s"),
-                                    on_progress=reporter.improved, **replan_args)
+            solved: Any
+            if scenario.is_season and not spec:
+                from planner.season import solve_season
+
+                # a season searches each period for its own `periodic.period_time_limit_s`
+                solved = solve_season(scenario, scenario_file=str(scenario_file.resolve()))
+            elif scenario.is_season:
+                raise PlannerError("a season plan is re-planned with `planner solve` for now, "
+                                   "not from the web")
+            else:
+                solved = solve_scenario(scenario, scenario_file=str(scenario_file.resolve()),
+                                        time_limit_s=job.get("time_limit_s"),
+                                        on_progress=reporter.improved, **replan_args)
             plan = solved.plan
             if spec:
                 plan = _with_replan_record(plan, spec, previous)

@@ -160,3 +160,14 @@ def test_findings_keep_their_message_key_and_values(tmp_path: Path) -> None:
     again = read_plan(tmp_path / "plan.json")
     assert again.provenance.check is not None
     assert again.provenance.check.violations == (finding,)
+
+
+V3 = Path(__file__).parent / "data" / "plan-v3"
+
+
+def test_a_version_3_plan_reads_without_a_season() -> None:
+    raw = json.loads((V3 / "plan.json").read_text(encoding="utf-8"))
+    assert raw["format_version"] == 3 and "season" not in raw
+    plan = read_plan(V3 / "plan.json")
+    assert plan.season is None and plan.kpis.communes_served == 12
+    assert "season" not in plan.to_dict()

@@ -418,3 +418,15 @@ def test_solving_a_scenario_that_became_invalid_shows_why(app: Flask, client: Fl
     resp = client.post("/scenarios/up-tiny/solve")
     assert resp.status_code == 422 and 'data-field="extends"' in _page(resp)
     assert not any(Path(app.config["JOBS_DIR"]).glob("*/job.json"))
+
+
+def test_the_season_scenario_is_listed_viewed_and_offered_for_solving(
+        client: FlaskClient, scenarios_dir: Path) -> None:
+    shutil.copy(PROJECT_ROOT / "scenarios" / "ha-giang-2026-season.yaml", scenarios_dir)
+    page = client.get("/scenarios").get_data(as_text=True)
+    assert '<tr data-name="ha-giang-2026-season"' in page
+    view = client.get("/scenarios/ha-giang-2026-season")
+    assert view.status_code == 200
+    text = view.get_data(as_text=True)
+    assert "72" in text and "/scenarios/ha-giang-2026-season/solve" in text
+    assert client.get("/scenarios/ha-giang-2026-season/edit").status_code == 200

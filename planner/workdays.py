@@ -1,0 +1,140 @@
+"""The working calendar of a season: which days trips may run and visits may fall on.
+
+Public holidays come from the ``holidays`` package (Vietnam's Tết by the lunar calendar, in
+Vietnam's own time zone: Tết 2030 falls on 2 February there, a day before China's). The
+package lists past swapped working days only, so the scenario gives future ones
+(``calendar.working_days``) and the province's own days off (``calendar.days_off``). On top
+of that: a vehicle's weekdays and unavailable dates, a library's closed days, a commune's
+unavailable dates and the days its time windows open (``docs/scenario-schema.md``,
+"Seasons").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from planner.errors import Problem, ScenarioError
+from planner.scenario import WEEKDAYS, CalendarSpec, Scenario, Stop, Vehicle
+
+
+@functools.cache
+def public_holidays(country: str, year: int) -> dict[dt.date, str]:
+    """The public holidays of ``country`` (an ISO code the ``holidays`` package knows, or
+    ``none``) in ``year``, each with its name."""
+    if country == "none":
+        return {}
+    import holidays
+
+    try:
+        found = holidays.country_holidays(country, years=year)
+    except NotImplementedError:
+        raise ScenarioError([Problem("<scenario>", "calendar.public_holidays", country,
+                                     "the holidays package has no calendar for this country",
+                                     "use an ISO country code such as VN, or `none` and list "
+                                     "the days off in `calendar.days_off`")]) from None
+    return dict(found.items())
+
+
+@dataclass(frozen=True)
+class SeasonCalendar:
+    """Per day of the horizon (0-based): why it is not a working day of the calendar, of
+    each vehicle (by its scenario id) and of each commune (by code); a day absent from a
+    mapping is a working day for it."""
+
+    start_date: dt.date
+    days: int
+    off: dict[int, str]
+    vehicle_off: dict[str, dict[int, str]]
+    commune_off: dict[str, dict[int, str]]
+
+    def date_of(self, day: int) -> dt.date:
+        return self.start_date + dt.timedelta(days=day)
+
+    def vehicles_on(self, day: int) -> tuple[str, ...]:
+        """The scenario vehicles that may be out on ``day``."""
+        return tuple(v for v, off in self.vehicle_off.items() if day not in off)
+
+    def visit_days(self, code: str) -> list[int]:
+        """The days a visit to commune ``code`` may fall on."""
+        off = self.commune_off.get(code, {})
+        return [d for d in range(self.days) if d not in off]
+
+    def why_not(self, code: str, day: int) -> str | None:
+        """Why commune ``code`` cannot be visited on ``day`` (``None``: it can)."""
+        return self.commune_off.get(code, {}).get(day)
+
+
+def _calendar_off(spec: CalendarSpec, start: dt.date, days: int) -> dict[int, str]:
+    worked = {d for span in spec.working_days for d in span.days()}
+    extra = {d: span.note or "day off" for span in spec.days_off for d in span.days()}
+    out: dict[int, str] = {}
+    for i in range(days):
+        date = start + dt.timedelta(days=i)
+        holiday = public_holidays(spec.public_holidays, date.year).get(date)
+        if holiday is not None:
+            out[i] = f"public holiday: {holiday}"
+        elif date in extra:
+            out[i] = f"day off: {extra[date]}"
+        elif date in worked:
+            continue
+        elif WEEKDAYS[date.weekday()] not in spec.working_weekdays:
+            out[i] = f"not a working weekday ({WEEKDAYS[date.weekday()]})"
+    return out
+
+
+def _vehicle_off(scenario: Scenario, v: Vehicle, calendar_off: dict[int, str],
+                 worked: set[dt.date]) -> dict[int, str]:
+    out = dict(calendar_off)
+    start, days = scenario.horizon.start_date, scenario.horizon.days
+    away = {d: span.note or "unavailable" for span in v.unavailable_dates for d in span.days()}
+    depot = scenario.depot(v.depot)
+    closed = {d: span.note or "closed" for span in depot.closed_dates for d in span.days()}
+    for i in range(days):
+        date = start + dt.timedelta(days=i)
+        if i in out:
+            continue
+        if date in away:
+            out[i] = f"vehicle {v.id} unavailable: {away[date]}"
+        elif date in closed:
+            out[i] = f"library {depot.id} closed: {closed[date]}"
+        elif v.working_weekdays is not None and date not in worked and \
+                WEEKDAYS[date.weekday()] not in v.working_weekdays:
+            out[i] = f"vehicle {v.id} does not work on {WEEKDAYS[date.weekday()]}"
+    return out
+
+
+def _commune_off(scenario: Scenario, st: Stop, vehicle_off: dict[str, dict[int, str]]
+                 ) -> dict[int, str]:
+    start, days = scenario.horizon.start_date, scenario.horizon.days
+    away = {d: span.note or "unavailable" for span in st.unavailable_dates for d in span.days()}
+    fleet = [v.id for v in scenario.vehicles
+             if st.allowed_profiles is None or v.profile in st.allowed_profiles]
+    out: dict[int, str] = {}
+    for i in range(days):
+        date = start + dt.timedelta(days=i)
+        if date in away:
+            out[i] = f"commune cannot receive: {away[date]}"
+        elif not any(i not in vehicle_off[v] for v in fleet):
+            why = {vehicle_off[v][i] for v in fleet}
+            out[i] = "; ".join(sorted(why)) if why else "no vehicle may serve it"
+        elif st.time_windows and not any(w.applies_on(date) for w in st.time_windows):
+            out[i] = "none of its time windows opens on this day"
+    return out
+
+
+def season_calendar(scenario: Scenario) -> SeasonCalendar:
+    """The working days of ``scenario``'s calendar, vehicles and communes."""
+    spec = scenario.calendar or CalendarSpec()
+    start, days = scenario.horizon.start_date, scenario.horizon.days
+    off = _calendar_off(spec, start, days)
+    worked = {d for span in spec.working_days for d in span.days()}
+    vehicle_off = {v.id: _vehicle_off(scenario, v, off, worked) for v in scenario.vehicles}
+    commune_off = {st.commune_code: _commune_off(scenario, st, vehicle_off)
+                   for st in scenario.stops}
+    return SeasonCalendar(start_date=start, days=days, off=off, vehicle_off=vehicle_off,
+                          commune_off=commune_off)
+
+
+__all__ = ["SeasonCalendar", "public_holidays", "season_calendar"]

@@ -1,0 +1,142 @@
+"""Season scenarios (schema version 4): the new fields validate with clear errors, older
+scenarios load and digest as before, and the working calendar (public holidays with Tết by
+the lunar calendar, days off, swapped working days, vehicles, libraries, communes) says which
+days trips and visits may fall on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from factories import CODES, scenario_dict
+
+from planner.errors import ScenarioError
+from planner.scenario import load_scenario, parse_scenario
+from planner.workdays import public_holidays, season_calendar
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _season(**overrides: object) -> dict:
+    data = scenario_dict(schema_version=4, horizon={"start_date": "2027-01-04", "days": 56},
+                         periodic={"default_rule": {"every_weeks": 2, "tolerance_days": 2}})
+    data.update(overrides)
+    return data
+
+
+def _problems(data: dict) -> str:
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(data, file="season.yaml")
+    return str(err.value)
+
+
+def test_older_scenarios_load_and_keep_their_digest() -> None:
+    one = load_scenario(ROOT / "scenarios" / "ha-giang-2026.yaml")
+    assert not one.is_season and one.calendar is None and one.periodic is None
+    dumped = one.model_dump(mode="json")
+    assert "calendar" not in dumped and "periodic" not in dumped
+    assert all("visit_rule" not in s for s in dumped["stops"])
+    assert all("unavailable_dates" not in v for v in dumped["vehicles"])
+    # the digest recorded by plans made before seasons existed
+    assert one.digest.startswith("77695f85b5cd79d0")
+
+
+def test_the_embedded_season_covers_72_communes_for_a_year() -> None:
+    season = load_scenario(ROOT / "scenarios" / "ha-giang-2026-season.yaml")
+    assert season.is_season and season.schema_version == 4
+    assert season.horizon.days == 364 and len(season.stops) == 72
+    assert sum(v.count for v in season.vehicles) == 4
+    assert "00691" not in {s.commune_code for s in season.stops}  # the library's ward
+
+
+def test_season_fields_need_schema_version_4() -> None:
+    data = _season(schema_version=3)
+    assert "needs `schema_version: 4`" in _problems(data)
+
+
+def test_a_long_horizon_needs_a_periodic_section() -> None:
+    data = scenario_dict(schema_version=4, horizon={"start_date": "2027-01-04", "days": 90})
+    text = _problems(data)
+    assert "90 days" in text and "periodic" in text
+
+
+def test_a_visit_rule_gives_one_kind() -> None:
+    stops = [{"commune_code": CODES[0], "visit_rule": {"every_weeks": 2, "count": 3}}]
+    text = _problems(_season(stops=stops))
+    assert "stops[0].visit_rule" in text and "one kind of rule" in text
+    stops = [{"commune_code": CODES[0], "visit_rule": {"every_weeks": 1, "tolerance_days": 7}}]
+    assert "whole period" in _problems(_season(stops=stops))
+    stops = [{"commune_code": CODES[0], "visit_rule": {"count": 2, "min_gap_days": 10,
+                                                       "max_gap_days": 5}}]
+    assert "below `min_gap_days`" in _problems(_season(stops=stops))
+
+
+def test_day_sets_and_dates_fall_within_the_horizon() -> None:
+    stops = [{"commune_code": CODES[0], "visit_rule": {"day_sets": [[0, 60], [1, 3]]},
+              "preferred_dates": [{"date": "2027-06-01"}]}]
+    text = _problems(_season(stops=stops))
+    assert "stops[0].visit_rule.day_sets" in text and "[60]" in text
+    assert "stops[0].preferred_dates[0].date" in text and "outside the horizon" in text
+    stops = [{"commune_code": CODES[0], "visit_rule": {"day_sets": [[0, 1], [2]]}}]
+    assert "same number of different days" in _problems(_season(stops=stops))
+
+
+def test_a_stop_without_a_rule_is_named() -> None:
+    data = _season(periodic={})
+    text = _problems(data)
+    assert "stops[0].visit_rule" in text and "default_rule" in text
+
+
+def test_a_count_that_cannot_fit_is_refused() -> None:
+    stops = [{"commune_code": CODES[0], "visit_rule": {"count": 10, "min_gap_days": 7}}]
+    text = _problems(_season(stops=stops))
+    assert "stops[0].visit_rule.count" in text and "do not fit in 56 days" in text
+
+
+def test_tet_2027_and_2030_by_the_lunar_calendar_in_vietnam() -> None:
+    y2027 = public_holidays("VN", 2027)
+    assert "Lunar New Year" in y2027[dt.date(2027, 2, 6)]
+    assert {dt.date(2027, 2, d) for d in range(4, 11)} <= set(y2027)
+    # 2030: the new moon falls before midnight in Vietnam (UTC+7), after it in China (UTC+8):
+    # Tết is on 2 February in Vietnam, a day before China's Spring Festival
+    y2030 = public_holidays("VN", 2030)
+    assert y2030[dt.date(2030, 2, 2)] == "Lunar New Year"
+    assert dt.date(2030, 2, 3) in y2030 and dt.date(2030, 2, 7) not in y2030
+    assert dt.date(2030, 9, 2) in y2030  # National Day
+
+
+def test_the_calendar_of_vehicles_libraries_and_communes() -> None:
+    vehicles = [{"id": "truck", "name": "Xe 1", "profile": "truck", "depot": "lib",
+                 "capacity_crates": 10, "max_trip_days": 2,
+                 "unavailable_dates": [{"start": "2027-02-22", "end": "2027-02-23"}],
+                 "working_weekdays": ["mon", "tue", "wed", "thu"]},
+                {"id": "van", "name": "Xe 2", "profile": "van", "depot": "lib",
+                 "capacity_crates": 10, "max_trip_days": 2}]
+    depots = [{"id": "lib", "name": "Thư viện", "location": {"lon": 104.963, "lat": 22.8605},
+               "closed_dates": ["2027-03-01"]}]
+    stops = [{"commune_code": CODES[0], "unavailable_dates": [
+        {"start": "2027-01-18", "end": "2027-01-19", "note": "harvest"}]},
+             {"commune_code": CODES[1], "time_windows": [
+                 {"start": "08:00", "end": "11:00", "weekdays": ["wed"]}]}]
+    data = _season(horizon={"start_date": "2027-01-04", "days": 70}, vehicles=vehicles,
+                   depots=depots, stops=stops,
+                   calendar={"days_off": [{"start": "2027-02-11", "note": "bridging day"}],
+                             "working_days": ["2027-02-20"]})
+    cal = season_calendar(parse_scenario(data, file="season.yaml"))
+
+    def day(date: str) -> int:
+        return (dt.date.fromisoformat(date) - cal.start_date).days
+
+    assert "Lunar New Year" in cal.off[day("2027-02-06")]
+    assert cal.off[day("2027-02-11")] == "day off: bridging day"
+    assert day("2027-02-20") not in cal.off  # a Saturday worked to make up for it
+    assert "sat" in cal.off[day("2027-02-13")]
+    assert "unavailable" in cal.vehicle_off["truck"][day("2027-02-22")]
+    assert day("2027-02-22") not in cal.vehicle_off["van"]
+    assert "fri" in cal.vehicle_off["truck"][day("2027-01-08")]
+    assert "closed" in cal.vehicle_off["van"][day("2027-03-01")]
+    assert cal.why_not(CODES[0], day("2027-01-18")) == "commune cannot receive: harvest"
+    assert cal.why_not(CODES[0], day("2027-01-20")) is None
+    assert cal.visit_days(CODES[1]) == [d for d in range(70) if d not in cal.off
+                                        and cal.date_of(d).weekday() == 2]
