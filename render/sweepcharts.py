@@ -56,9 +56,11 @@ def _bars(labels: Sequence[str], shares: Sequence[float], costs: Sequence[float 
     ax.set_ylim(0, 100)
     ax.set_ylabel(_("sweep_chart_coverage"), fontproperties=font, color=COVERAGE_COLOUR)
     ax.set_xticks(x)
-    ax.set_xticklabels(labels, rotation=35, ha="right", fontproperties=font, fontsize=8)
+    # names (variants, provinces, titles) are text, never "$math$"
+    ax.set_xticklabels(labels, rotation=35, ha="right", fontproperties=font, fontsize=8,
+                       parse_math=False)
     ax.set_xlabel(xlabel, fontproperties=font)
-    ax.set_title(title, fontproperties=font, fontsize=11)
+    ax.set_title(title, fontproperties=font, fontsize=11, parse_math=False)
     _targets(ax, font, _)
     known = [(i, c) for i, c in enumerate(costs) if c is not None]
     if known:

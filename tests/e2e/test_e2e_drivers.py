@@ -54,6 +54,7 @@ def test_a_driver_tied_to_the_truck_finds_and_prints_its_trip(visit: Visit) -> N
     key = page.url.split("/plans/", 1)[1].split("?")[0].replace("%40", "@")
     assert "@v" in key, page.url
     with page.expect_navigation():
+        page.click('header.site nav .nav-more summary')  # the menu of pages used now and then
         page.click('header.site nav a[href="/fleet"]')
     if page.locator(f"#missing-{VEHICLE}").count():
         with page.expect_navigation():

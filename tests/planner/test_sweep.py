@@ -71,8 +71,8 @@ variants:
     ("name: x\nscenarios: [missing.yaml]\n", "scenarios[0]", "no such scenario file"),
     ("name: x\n", "scenarios", "no scenario to vary"),
     ("name: x\nscenarios: [BASE]\ncolour: red\n", "colour", "Extra inputs"),
-    ("name: x\nscenarios: [BASE]\nvariants: [{name: a, set: {horizon: {days: 99}}}]\n",
-     "horizon.days", "less than or equal to 31"),
+    ("name: x\nscenarios: [BASE]\nvariants: [{name: a, set: {horizon: {days: 0}}}]\n",
+     "horizon.days", "greater than or equal to 1"),
 ])
 def test_a_bad_sweep_file_names_file_field_and_value(tmp_path: Path, text: str, field: str,
                                                      why: str) -> None:

@@ -102,7 +102,7 @@ def test_map_marks_unserved_communes_with_their_reason(fixture_plan: Plan,
     page = render_map_html(plan_map(plan, routes2, basemap=False))
     assert "Xã Thử Nghiệm" in page and "mlp-unserved" in page
     # the reason in words; the planner's English detail only on the English map
-    assert "không đủ thời gian" in page and "no insertion fits the time windows" not in page
+    assert "nhiều giới hạn cùng lúc" in page and "no insertion fits the time windows" not in page
     english = render_map_html(plan_map(plan, routes2, basemap=False, lang="en"), lang="en")
     assert "no insertion fits the time windows" in english
 

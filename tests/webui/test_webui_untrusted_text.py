@@ -74,10 +74,33 @@ def poisoned(app: Flask, client: FlaskClient) -> dict[str, list[str]]:
         assert resp.status_code == 303, resp.get_data(as_text=True)
         with services_of(app).database.read() as s:
             tokens += [t.token for t in calendar_tokens(s, kind=kind, ref=ref)]
+    sweeps = _poison_sweeps(app)
     return {"token": tokens, "year": ["2026"], "run": [PLAN, version],
+            "sweep_id": sweeps,
             "vehicle_id": ["xe-tv-01"], "fmt": [*EXPORT_FORMATS, "pdf"],
             "code": [CODE], "key": [version], "job_id": [JOB], "closure_id": ["1"], "leg": ["0"],
             "batch_id": [BATCH], "table": list(BATCH_TABLES)}
+
+
+def _poison_sweeps(app: Flask) -> list[str]:
+    """A sweep of each kind whose names, axes, errors and reasons carry the payload."""
+    from planner.sweep import SweepRun, VariantResult
+    from storage.sweeps import save_sweep
+
+    ok = VariantResult(key=f"k {PAYLOAD}", base=f"b {PAYLOAD}", axes={"fleet": f"a {PAYLOAD}"},
+                       status="ok", kpis={"communes_served": 8, "service_area_communes": 73,
+                                          "service_area_share": 0.11, "cost_vnd": 10_000_000},
+                       objective=1, unserved_reasons={f"r {PAYLOAD}": 4}, vehicles=1,
+                       wall_s=1.0, peak_rss_mb=300.0, worker=f"w {PAYLOAD}")
+    failed = VariantResult(key=f"f {PAYLOAD}", base=f"b {PAYLOAD}", axes={}, status="failed",
+                           attempts=2, error=f"E {PAYLOAD}")
+    ids = []
+    with services_of(app).database.begin() as s:
+        for kind in ("sweep", "region", "fleet"):
+            run = SweepRun(f"S {PAYLOAD}", (ok, failed), 1.0, f"e {PAYLOAD}", 2)
+            ids.append(str(save_sweep(s, run, kind=kind, spec={"name": f"P {PAYLOAD}"},
+                                      title=f"T {PAYLOAD}")))
+    return ids
 
 
 def _poison_batches(client: FlaskClient) -> None:
