@@ -61,6 +61,17 @@ class AssignmentResult:
     wall_s: float
 
 
+
+def _run(model: cp_model.CpModel, time_limit_s: float, workers: int, seed: int
+         ) -> tuple[cp_model.CpSolver, Any, str]:
+    """Solve ``model`` within the limits: the solver (to read values), status and its name."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit_s)
+    solver.parameters.num_workers = max(1, int(workers))
+    solver.parameters.random_seed = int(seed)
+    status = solver.solve(model)
+    return solver, status, solver.status_name(status)
+
 def _weight(opt: Option) -> int:
     return (SCORE_WEIGHT * opt.score + (HAND_ON_WEIGHT if opt.from_visit is not None else 0)
             + (KEEP_WEIGHT if opt.kept else 0))
@@ -139,12 +150,7 @@ def _cp_sat(options: Sequence[Option], crates: Mapping[str, int], shelf: Sequenc
     model.maximize(
         SERVE_WEIGHT * sum(served)
         + sum(_weight(opt) * x[i] for i, opt in enumerate(options)))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.num_workers = max(1, int(workers))
-    solver.parameters.random_seed = int(seed)
-    status = solver.solve(model)
-    name = solver.status_name(status)
+    solver, status, name = _run(model, time_limit_s, workers, seed)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return AssignmentResult((), name, time.perf_counter() - t0)
     chosen = tuple(opt for i, opt in enumerate(options) if solver.value(x[i]))
@@ -277,12 +283,7 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
             model.add_max_equality(hi, [day_vars[m][k] for m in members])
             objective.append(SPREAD_WEIGHT * (hi - lo))
     model.minimize(sum(objective))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = float(time_limit_s)
-    solver.parameters.num_workers = max(1, int(workers))
-    solver.parameters.random_seed = int(seed)
-    status = solver.solve(model)
-    name = solver.status_name(status)
+    solver, status, name = _run(model, time_limit_s, workers, seed)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return DateResult({}, name, 0.0, time.perf_counter() - t0)
     days = {key: tuple(sorted(int(solver.value(x)) for x in xs))
