@@ -15,7 +15,7 @@ trust and redo it::
       "commit": "c5fc51e…",             # `git rev-parse HEAD` of the code that found it
       "command": "python -m benchmarks.scenarios … --make-best-known",
       "date": "2026-12-05",
-      "routes": {"truck-1": ["00778", …], …},   # visit order per vehicle
+      "routes": {"truck-1": ["00778", …], …},   # visit order per trip (or vehicle)
       "replaces": {…}                   # the entry it replaced (without its own "replaces")
     }
 

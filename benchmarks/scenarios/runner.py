@@ -22,7 +22,10 @@ Methods:
 * ``product-10x``: the same at ten times the limit (``--with-10x``);
 * ``baseline``: the plain OR-Tools baseline on the same model: one process (``workers: 1``),
   no PyVRP seed, no iterated local search, parallel cheapest insertion then guided local
-  search, set through the scenario's own ``solver:`` settings.
+  search, set through the scenario's own ``solver:`` settings;
+* ``product-trips`` (``--several-trips``): the product's search on the instance read as a
+  schema-3 scenario, so each vehicle may make several trips within the horizon (the
+  instances are schema 2: one trip per vehicle), to measure what several trips bring.
 
 ``--make-best-known`` runs the product at 10x over 3 seeds and the baseline at 10x, and
 writes each instance's best plan without findings to its best-known file when it beats the
@@ -128,6 +131,8 @@ def load_instance(path: Path, method: str) -> Scenario:
         raise ValueError(f"{path}: not a scenario (a YAML mapping)")
     if method.startswith("baseline"):
         raw["solver"] = {**(raw.get("solver") or {}), **BASELINE}
+    if method.endswith("-trips"):  # several trips per vehicle: schema 3's default
+        raw["schema_version"] = max(3, int(raw.get("schema_version", 1)))
     return parse_scenario(raw, file=str(path))
 
 
@@ -164,7 +169,7 @@ def solve_one(path: Path, method: str, time_limit_s: float, seed: int) -> Run:
         run.km = round(plan.kpis.km, 1)
         run.solve_s = plan.provenance.solve_wall_s
         run.strategy = plan.provenance.search_strategy or ""
-        run.routes = {r.vehicle_id: [v.commune_code for v in r.visits]
+        run.routes = {(r.trip_id or r.vehicle_id): [v.commune_code for v in r.visits]
                       for r in plan.routes if r.visits}
         run.progress = list(raw_progress)
         run.findings = audit(solved)
@@ -285,6 +290,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--with-10x", action="store_true",
                     help="also solve with the product at 10x the time limit")
     ap.add_argument("--no-baseline", action="store_true", help="skip the OR-Tools baseline")
+    ap.add_argument("--several-trips", action="store_true",
+                    help="also solve each instance with several trips per vehicle allowed "
+                         "(method product-trips)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the product runs")
     ap.add_argument("--instances", default=None, help="comma-separated instance names")
     ap.add_argument("--best-known", type=Path, default=BEST_KNOWN,
@@ -320,6 +328,8 @@ def methods_of(args: argparse.Namespace) -> list[tuple[str, float, int]]:
     out = [("product", limit, args.seed)]
     if args.with_10x:
         out.append(("product-10x", 10 * limit, args.seed))
+    if args.several_trips:
+        out.append(("product-trips", limit, args.seed))
     if not args.no_baseline:
         out.append(("baseline", limit, 0))
     return out
