@@ -188,6 +188,31 @@ def _latest_departure(problem: RoutingProblem, k: int, leave: int, arrive: int, 
     return leave, arrive, night, on_road
 
 
+def _latest_setting_out(problem: RoutingProblem, k: int, leave: int, start: int, travel: int,
+                        blocks: Blocks = ()) -> tuple[int, int, bool, int]:
+    """The latest departure from the depot, at or after ``leave``, whose first leg still
+    arrives by ``start``, however it is driven (around breaks, with nights on the road):
+    a trip sets out no earlier than its first service needs. Arrival never comes earlier
+    for a later departure, so the latest one is found by bisection (to the minute)."""
+    def arrival(t: int) -> tuple[int, int, int]:
+        dep, arr, nights, _, _ = _leg(problem, k, t, travel, {}, blocks)
+        return dep, arr, nights
+
+    lo, hi = leave, max(leave, start - travel)
+    while hi - lo > 60:
+        mid = (lo + hi) // 2
+        if arrival(mid)[1] <= start:
+            lo = mid
+        else:
+            hi = mid
+    for t in (hi, lo):
+        dep, arr, nights = arrival(t)
+        if arr <= start:
+            return dep, arr, False, nights
+    dep, arr, nights = arrival(leave)
+    return dep, arr, False, nights
+
+
 def _service_start(problem: RoutingProblem, k: int, loc: int, arrival: int,
                    blocks: Blocks = ()) -> int | None:
     v = problem.vehicles[k]
@@ -340,8 +365,14 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
                     "lodging", f"no lodging at location {here} for the night before "
                                f"location {loc}"))
             if first_leg:
+                before = leave
                 leave, arrive, night, on_road = _latest_departure(
                     problem, k, leave, arrive, start, travel, night, on_road, driven, blocks)
+                if leave == before and start // DAY_S > leave // DAY_S:
+                    # not in one piece on the service's day: set out as late as the leg,
+                    # its breaks and its nights on the road allow
+                    leave, arrive, night, on_road = _latest_setting_out(
+                        problem, k, leave, start, travel, blocks)
             if raw >= NO_PATH_S or problem.leg_at(
                     k, here, loc, leave if first_leg else t, arrive) == (raw, dist):
                 break

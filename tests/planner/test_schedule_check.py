@@ -228,3 +228,28 @@ def test_a_late_market_day_is_timed_as_the_solver_planned_it_not_days_too_early(
     assert [v.start_s for v in timing.visits] == [3 * day + 14 * H, 4 * day + 7 * H]
     plan, _ = plan_for(s, p, [[1, 2]], not_before=raw.starts)
     assert check_plan(s, p, plan) == []
+
+
+def test_a_first_leg_longer_than_a_day_sets_out_as_late_as_the_first_service_needs() -> None:
+    """The first commune is 12 hours' drive away and open on Thursday only: the trip sets
+    out on Wednesday, spends the night on the road and serves on Thursday morning; it does
+    not set out on Monday and last longer than a trip may (found on the real-scenario
+    benchmark, tq-124: a plan the checker refused for 8 trip days)."""
+    from planner.solution import RawSolution
+    from planner.solve import time_solution
+
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 5})  # Mon..Fri
+    data["vehicles"][0]["max_trip_days"] = 3
+    data["stops"][0]["time_windows"] = [{"start": "09:00", "end": "16:00", "weekdays": ["thu"]}]
+    s = parse_scenario(data)
+    p = line_problem(s, [[0, 12, 12.5], [12, 0, 1], [12.5, 1, 0]])
+    day = 86_400
+    first = 3 * day + 9 * H
+    raw = RawSolution(routes=((1, 2),), objective=0, status="SUCCESS", wall_s=0.0,
+                      starts=((first, first + 4 * H),))
+    (timing,) = time_solution(p, raw)
+    assert timing.feasible, timing.problems
+    assert timing.depart_s // day == 2  # Wednesday
+    assert timing.visits[0].start_s == first and timing.visits[0].nights_on_road == 1
+    plan, _ = plan_for(s, p, [[1, 2]], not_before=raw.starts)
+    assert check_plan(s, p, plan) == []
