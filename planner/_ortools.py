@@ -2,8 +2,9 @@
 
 Model, per :class:`~planner.problem.RoutingProblem`:
 
-* one route per vehicle from its depot back to it, arc cost = travel time of its profile
-  (by default);
+* one route per vehicle from its depot back to it, arc cost by
+  :meth:`~planner.problem.RoutingProblem.arc_cost_matrix` (a scenario's plans: each km at
+  the vehicle's price; by default travel time);
 * time dimension in seconds from the horizon start; a node's cumul is its service start,
   which must fall in one of the stop's windows;
 * drivers work only inside their daily shift: each night is a mandatory break interval that
@@ -16,7 +17,9 @@ Model, per :class:`~planner.problem.RoutingProblem`:
 * optional pickup-and-delivery pairs: both on the same vehicle, pickup first, the goods on
   board in between (``pair_load``);
 * the objective is travel time plus route span by default; ``travel_cost_coeff``,
-  ``distance_cost_coeff``, ``span_cost_coeff`` and ``vehicle_fixed_cost`` reweigh it;
+  ``distance_cost_coeff``, ``span_cost_coeff``, ``vehicle_fixed_cost`` and each vehicle's
+  ``km_cost`` and ``night_cost`` (its trip's span in days on the "day" dimension, where the
+  model counts days) reweigh it;
 * every stop is a disjunction: required stops carry a prohibitive penalty, optional ones a
   penalty from their priority, so the solver always returns a plan and names what it left out.
 
@@ -211,15 +214,16 @@ def _add_costs(model: _Model) -> dict[tuple[Any, ...], int]:
         if key not in transit_cb:
             transit_cb[key] = routing.RegisterTransitMatrix(
                 _transit_matrix(problem, v, problem.time_s[v.profile]).tolist())
-    cost_cb = travel_cb
-    if (problem.travel_cost_coeff, problem.distance_cost_coeff) != (1, 0):
-        cost_cb = {p: routing.RegisterTransitMatrix(
-            (problem.travel_cost_coeff * np.asarray(t_mat, dtype=np.int64)
-             + problem.distance_cost_coeff * np.asarray(d_mat, dtype=np.int64)).tolist())
-            for p, (t_mat, d_mat) in enumerate(zip(problem.time_s, problem.distance_m,
-                                                   strict=True))}
-    for k, v in enumerate(problem.vehicles):
-        routing.SetArcCostEvaluatorOfVehicle(cost_cb[v.profile], k)
+    cost_cb: dict[tuple[int, int], int] = {}
+    for k in range(len(problem.vehicles)):
+        key = problem.arc_cost_key(k)
+        if key not in cost_cb:
+            profile, km_cost = key
+            cost_cb[key] = (travel_cb[profile] if (problem.travel_cost_coeff, km_cost,
+                                                   problem.distance_cost_coeff) == (1, 0, 0)
+                            else routing.RegisterTransitMatrix(
+                                problem.arc_cost_matrix(profile, km_cost).tolist()))
+        routing.SetArcCostEvaluatorOfVehicle(cost_cb[key], k)
         if problem.vehicle_fixed_cost:
             routing.SetFixedCostOfVehicle(problem.vehicle_fixed_cost[k], k)
     return transit_cb
@@ -312,6 +316,9 @@ def _add_days(model: _Model) -> None:
     routing.AddConstantDimensionWithSlack(0, problem.horizon_days, problem.horizon_days,
                                           False, "day")
     day_dim = model.day_dim = routing.GetDimensionOrDie("day")
+    for k, v in enumerate(problem.vehicles):  # a trip's span in days is its nights away
+        if v.night_cost:
+            day_dim.SetSpanCostCoefficientForVehicle(v.night_cost, k)
     n_vehicles = len(problem.vehicles)
     nodes = [routing.Start(k) for k in range(n_vehicles)] + [
         model.index(loc) for loc in range(problem.n_depots, problem.n_locations)]

@@ -16,8 +16,9 @@ relaxed or declined:
 * trips over several days (night rests inside the shift model, lodging) and re-planning
   constraints are not expressed at all: :func:`seed_unsupported` says why and no seed is made.
 
-Costs are the model's own objective: arc cost ``travel_cost_coeff * time +
-distance_cost_coeff * distance``, ``span_cost_coeff`` per second of route duration, the fixed
+Costs are the model's own objective: arc cost by
+:meth:`~planner.problem.RoutingProblem.arc_cost_matrix`, ``span_cost_coeff`` per second of
+route duration, the fixed
 cost per vehicle and the penalty of each dropped stop as its prize, so PyVRP's cost and the
 OR-Tools objective of the same routes agree.
 """
@@ -134,7 +135,8 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
                                       if ks is not None and k not in ks))
     def key_of(k: int) -> tuple:
         v = problem.vehicles[k]
-        return (v.profile, forbidden_of[k], v.max_continuous_drive_s, v.drive_rest_s)
+        return (problem.arc_cost_key(k), forbidden_of[k], v.max_continuous_drive_s,
+                v.drive_rest_s)
 
     profile_keys: dict[tuple, int] = {}
     distance_mats: list[np.ndarray] = []
@@ -144,8 +146,7 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
         if key in profile_keys:
             continue
         t_mat = np.asarray(problem.time_s[v.profile], dtype=np.int64)
-        cost = (problem.travel_cost_coeff * t_mat + problem.distance_cost_coeff
-                * np.asarray(problem.distance_m[v.profile], dtype=np.int64))
+        cost = problem.arc_cost_matrix(*problem.arc_cost_key(k))
         dur = v.leg_matrix(t_mat)
         if key[1]:
             idx = np.fromiter(key[1], dtype=np.int64)

@@ -64,6 +64,10 @@ class VehicleSpec:
     trip: int = 0
     turnaround_s: int = 0
     rest_days: int = 0
+    # the objective's price of a km driven and of a night away, in seconds of crew time (the
+    # vehicle's VND rates over its hourly rate, :func:`crew_seconds`); 0: not priced
+    km_cost: int = 0
+    night_cost: int = 0
 
     def next_trip_earliest(self, return_s: int) -> int:
         """The earliest departure of this vehicle's next trip after a return at ``return_s``:
@@ -214,6 +218,25 @@ class RoutingProblem:
         assert self.vehicles[k - 1].vehicle_id == v.vehicle_id
         return k - 1
 
+    def arc_cost_key(self, vehicle: int) -> tuple[int, int]:
+        """What a vehicle's arc costs depend on: its profile and its price of a km."""
+        v = self.vehicles[vehicle]
+        return v.profile, v.km_cost
+
+    def arc_cost_matrix(self, profile: int, km_cost: int) -> np.ndarray:
+        """The objective's cost of each arc (int64) for vehicles of ``profile`` that pay
+        ``km_cost`` per km: ``travel_cost_coeff`` per second of travel,
+        ``distance_cost_coeff`` per metre, and ``km_cost`` per km. The one home of the arc
+        cost rule: the OR-Tools model, the PyVRP seed and the repair price arcs with it."""
+        t = np.asarray(self.time_s[profile], dtype=np.int64)
+        d = np.asarray(self.distance_m[profile], dtype=np.int64)
+        cost = self.travel_cost_coeff * t
+        if self.distance_cost_coeff:
+            cost = cost + self.distance_cost_coeff * d
+        if km_cost:
+            cost = cost + (km_cost * np.minimum(d, NO_PATH_S) + 500) // 1000
+        return cost
+
     def travel_s(self, vehicle: int, a: int, b: int) -> int:
         return int(self.time_s[self.vehicles[vehicle].profile][a, b])
 
@@ -321,6 +344,9 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
                 max_continuous_drive_s=(None if v.max_continuous_driving_hours is None
                                         else round(v.max_continuous_driving_hours * 3600)),
                 drive_rest_s=v.continuous_driving_rest_minutes * 60,
+                km_cost=crew_seconds(v, v.cost_vnd_per_km, at_most=MAX_FIXED_COST_S // 1000),
+                night_cost=crew_seconds(v, v.cost_vnd_per_night,
+                                        at_most=MAX_FIXED_COST_S // 32),
             ))
     zeros = (0,) * n_dep
     stops = scenario.stops
@@ -331,9 +357,13 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
         pair_load[stop_loc[tr.from_code]] += tr.crates
         pair_load[stop_loc[tr.to_code]] -= tr.crates
     day_window = tuple((d * DAY_S, d * DAY_S + DAY_S - 1) for d in range(days))
-    # the objective counts seconds of crew time; a trip's fixed cost counts as the hours of
-    # crew time it is worth (cost_vnd_per_trip / cost_vnd_per_hour)
+    # the objective counts seconds of crew time, priced like the plan's cost in VND
+    # (planner.kpis.route_cost_vnd): the route's span (its hours), each km and each night
+    # away, and a trip's fixed cost, as the seconds of crew time they are worth (the VND
+    # rate over cost_vnd_per_hour). Travel time is then not counted again; a fleet without
+    # a price per km keeps it (travel time plus span, the objective before rates).
     fixed = tuple(_fixed_cost_s(scenario.vehicles[v.scenario_index]) for v in vehicles)
+    priced = bool(vehicles) and all(v.km_cost > 0 for v in vehicles)
     return RoutingProblem(
         n_depots=n_dep, n_stops=n_stop, horizon_days=days, profiles=tuple(profiles),
         time_s=tuple(t_mats), distance_m=tuple(d_mats), vehicles=tuple(vehicles),
@@ -348,19 +378,26 @@ def build_problem(scenario: Scenario, *, profiles: tuple[str, ...],
         pair_load=tuple(pair_load) if pairs else None,
         allowed_vehicles=_allowed(scenario, vehicles, profiles),
         vehicle_fixed_cost=fixed if any(fixed) else None,
+        travel_cost_coeff=0 if priced else 1,
         lodging=(None if all(st.lodging for st in stops)
                  else (True,) * n_dep + tuple(st.lodging for st in stops)),
         periods=road_periods,
     )
 
 
-def _fixed_cost_s(v: ScenarioVehicle) -> int:
-    """A trip's fixed cost as seconds of crew time, at most MAX_FIXED_COST_S (a tiny hourly
-    cost must not overflow the solver's integers or outweigh a required stop)."""
-    if v.cost_vnd_per_trip <= 0 or v.cost_vnd_per_hour <= 0:
+def crew_seconds(v: ScenarioVehicle, vnd: float, *, at_most: int = MAX_FIXED_COST_S) -> int:
+    """``vnd`` as the seconds of the vehicle's crew time it is worth (``vnd`` over its
+    ``cost_vnd_per_hour``), at most ``at_most`` (a tiny hourly cost must not overflow the
+    solver's integers or outweigh a required stop); 0 when either is not priced."""
+    if vnd <= 0 or v.cost_vnd_per_hour <= 0:
         return 0
-    hours = v.cost_vnd_per_trip / v.cost_vnd_per_hour
-    return round(min(hours * 3600, MAX_FIXED_COST_S))  # min first: hours may be inf
+    hours = vnd / v.cost_vnd_per_hour
+    return round(min(hours * 3600, at_most))  # min first: hours may be inf
+
+
+def _fixed_cost_s(v: ScenarioVehicle) -> int:
+    """A trip's fixed cost as seconds of crew time."""
+    return crew_seconds(v, v.cost_vnd_per_trip)
 
 
 def _capacity(crates: int, kg: float | None, crate_kg: float) -> int:

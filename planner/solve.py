@@ -50,7 +50,6 @@ import sys
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
-from typing import Any
 
 from planner._ortools import RouteJudge, ils_unsupported, patience_s, solve_routing
 from planner._pyvrp import Seed, hgs_seed, seed_unsupported
@@ -391,7 +390,7 @@ def insertion_candidates(problem: RoutingProblem, routes: list[list[int]], block
     for k, v in enumerate(problem.vehicles):
         if any(ks is not None and k not in ks for ks in allowed):
             continue
-        cost = arc_costs(problem, v.profile)
+        cost = problem.arc_cost_matrix(*problem.arc_cost_key(k))
         route = routes[k]
         inner = sum(int(cost[a, b]) for a, b in zip(block, block[1:], strict=False))
         for pos in range(len(route) + 1):
@@ -404,16 +403,6 @@ def insertion_candidates(problem: RoutingProblem, routes: list[list[int]], block
             out.append((added, k, pos))
     out.sort()
     return out
-
-
-def arc_costs(problem: RoutingProblem, profile: int) -> Any:
-    """The model's arc cost matrix of a profile (travel time, or its weighting with
-    distance: :mod:`planner._ortools`)."""
-    t = problem.time_s[profile].astype("int64")
-    if (problem.travel_cost_coeff, problem.distance_cost_coeff) == (1, 0):
-        return t
-    return (problem.travel_cost_coeff * t
-            + problem.distance_cost_coeff * problem.distance_m[profile].astype("int64"))
 
 
 def peak_load(problem: RoutingProblem, stops: list[int]) -> int:

@@ -340,3 +340,23 @@ def test_a_fixed_cost_per_trip_keeps_the_costly_vehicle_at_home() -> None:
     raw, plan, _ = solve_and_plan(s, p)
     assert raw.routes[0] == () and sorted(raw.routes[1]) == [1, 2]
     assert check_plan(s, p, plan) == []
+
+
+def test_the_objective_prices_each_km_at_the_vehicles_rate() -> None:
+    """Two vehicles alike but for their price per km: the plan drives the cheaper one (the
+    objective counts a km at the vehicle's VND rate over its hourly rate, as the plan's
+    cost in VND does; travel time is not counted twice)."""
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 1})
+    data["vehicles"] = [
+        {"id": f"v{i}", "name": f"Xe {i}", "profile": "truck", "depot": "lib",
+         "capacity_crates": 20, "max_trip_days": 1, "cost_vnd_per_hour": 60_000,
+         "cost_vnd_per_km": per_km} for i, per_km in ((1, 9_000), (2, 3_000))]
+    s = parse_scenario(data)
+    p = line_problem(s, HOURS)
+    assert [v.km_cost for v in p.vehicles] == [9_000 * 3600 // 60_000, 3_000 * 3600 // 60_000]
+    assert p.travel_cost_coeff == 0
+    cost = p.arc_cost_matrix(*p.arc_cost_key(0))
+    assert cost[0, 1] == round(p.distance_m[0][0, 1] / 1000 * 540)
+    raw, plan, _ = solve_and_plan(s, p)
+    assert raw.routes[0] == () and sorted(raw.routes[1]) == [1, 2]
+    assert check_plan(s, p, plan) == []
