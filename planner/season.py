@@ -60,6 +60,7 @@ from planner.seasonsearch import (
     gap_slack,
     groups_by_time,
     period_numbers,
+    rule_demand,
     search_season,
 )
 from planner.workdays import SeasonCalendar, season_calendar
@@ -159,23 +160,9 @@ def visit_demands(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[str, 
     where = {d: p for p in periods for d in p.day_range}
     out = []
     for st in scenario.stops:
-        rule = rule_of(scenario, st)
-        lo, hi = rule.gap_days
-        first_by = last_from = None
-        sets = None
-        if rule.every_weeks is not None:
-            period = rule.every_weeks * 7
-            count = max(1, (days + rule.tolerance_days) // period)
-            first_by = period - 1 + rule.tolerance_days
-            last_from = days - period - rule.tolerance_days if count > 1 else None
-        elif rule.count is not None:
-            count = rule.count
-        else:
-            assert rule.day_sets is not None
-            sets = tuple(tuple(sorted(set(ds))) for ds in rule.day_sets)
-            count, lo, hi = len(sets[0]), 1, None
+        base = rule_demand(st.commune_code, rule_of(scenario, st), days)
         preferred = tuple(((p.date - start).days, p.weight, p.fixed) for p in st.preferred_dates)
-        have = tuple(sorted((kept or {}).get(st.commune_code, ())))[:count]
+        have = tuple(sorted((kept or {}).get(st.commune_code, ())))[:base.count]
         visit_days = cal.visit_days(st.commune_code)
         lead, tail = (reach or {}).get(st.commune_code, (0, 0))
         if lead or tail:
@@ -183,12 +170,8 @@ def visit_demands(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[str, 
                          and d - where[d].start_day >= lead
                          and where[d].start_day + where[d].days - 1 - d >= tail]
             visit_days = reachable or visit_days
-        out.append(VisitDemand(
-            key=st.commune_code, days=tuple(visit_days), count=count,
-            min_gap=lo, max_gap=hi, first_by=first_by,
-            last_from=last_from if last_from is None or last_from > 0 else None,
-            day_sets=sets, preferred=preferred, kept=have, not_before=not_before,
-            group=groups.get(st.commune_code, -1)))
+        out.append(replace(base, days=tuple(visit_days), preferred=preferred, kept=have,
+                           not_before=not_before, group=groups.get(st.commune_code, -1)))
     return out
 
 

@@ -25,6 +25,7 @@ from typing import Generic, Protocol, TypeVar
 import numpy as np
 
 from planner._assign import DateResult, VisitDemand
+from planner.scenario import VisitRule
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,31 @@ def groups_by_time(codes: Sequence[str], time_s: np.ndarray, n_depots: int, size
                 room[g] -= 1
                 break
     return out
+
+
+def rule_demand(key: str, rule: VisitRule, horizon: int) -> VisitDemand:
+    """The visits ``rule`` asks of commune ``key`` over ``horizon`` days, on any of them
+    (the caller narrows the days, adds preferred and kept ones): ``every_weeks`` gives one
+    visit a period (the first within the first period, the last within the last),
+    ``count`` its gaps, ``day_sets`` one of the sets."""
+    lo, hi = rule.gap_days
+    first_by = last_from = None
+    sets = None
+    if rule.every_weeks is not None:
+        period = rule.every_weeks * 7
+        count = max(1, (horizon + rule.tolerance_days) // period)
+        first_by = period - 1 + rule.tolerance_days
+        last_from = horizon - period - rule.tolerance_days if count > 1 else None
+    elif rule.count is not None:
+        count = rule.count
+    else:
+        assert rule.day_sets is not None
+        sets = tuple(tuple(sorted(set(ds))) for ds in rule.day_sets)
+        count, lo, hi = len(sets[0]), 1, None
+    return VisitDemand(key=key, days=tuple(range(horizon)), count=count, min_gap=lo,
+                       max_gap=hi, first_by=first_by,
+                       last_from=last_from if last_from is None or last_from > 0 else None,
+                       day_sets=sets)
 
 
 def gap_slack(days: Sequence[int], lo: int, hi: int | None, horizon: int) -> list[int]:
@@ -230,7 +256,8 @@ def search_season(demands: Sequence[VisitDemand], periods: Sequence[Period],
         for i in sorted(set(now) | set(wanted)):
             if now.get(i) == wanted.get(i) and i in out.routed and i not in again:
                 continue
-            routed = route(i, now[i], limits.get(i, limit)) if i in now else None
+            routed = route(i, now[i], _limit(settings, limits.get(i, limit))) \
+                if i in now else None
             out.periods_routed += routed is not None
             if routed is None:
                 out.routed.pop(i, None)
@@ -367,4 +394,4 @@ def _improve_once(out: SeasonSearch[R], demands: Sequence[VisitDemand],
 
 __all__ = ["Period", "RoutedPeriod", "SearchSettings", "SeasonSearch", "demand_slack",
            "gap_slack", "groups_by_time", "period_numbers", "period_of", "period_visits",
-           "search_season"]
+           "rule_demand", "search_season"]
