@@ -19,15 +19,19 @@ are those of :func:`planner.season.solve_season`:
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from planner import solve as search
 from planner._assign import DateResult, assign_dates
 from planner.errors import PlannerError
 from planner.problem import RoutingProblem
 from planner.scenario import PeriodicSpec, SolverSettings, VisitRule
+from planner.schedule import time_route
 from planner.seasonsearch import (
     Period,
     SearchSettings,
@@ -61,6 +65,8 @@ class PeriodicSolved:
 class _DayRoutes:
     """One day routed (:class:`planner.seasonsearch.RoutedPeriod`)."""
 
+    problem: RoutingProblem  # the whole day's
+    arcs: tuple[np.ndarray, ...]  # its arc costs, per profile
     routes: tuple[tuple[int, ...], ...]  # per vehicle, location indices of the whole problem
     route_costs: tuple[int, ...]
     left_out: tuple[int, ...]
@@ -74,6 +80,68 @@ class _DayRoutes:
     def trips(self) -> list[tuple[float, tuple[str, ...]]]:
         return [(float(c), tuple(str(s) for s in r))
                 for r, c in zip(self.routes, self.route_costs, strict=True) if r]
+
+    def edited(self, code: str, *, add: bool) -> _DayRoutes | None:
+        """The day with stop ``code`` taken out of its route, or put where it costs least
+        among the routes that keep every rule of the model (:func:`planner.schedule.
+        time_route`: capacity, windows, the longest route); ``None``: no route can."""
+        s = int(code)
+        routes = list(self.routes)
+        if not add:
+            for k, r in enumerate(routes):
+                if s in r:
+                    routes[k] = tuple(x for x in r if x != s)
+                    return self._with(routes, k)
+            return None
+        options = []
+        for k, r in enumerate(routes):
+            v = self.problem.vehicles[k]
+            if search.peak_load(self.problem, [*r, s]) > v.capacity:
+                continue
+            arc = self.arcs[v.profile]
+            path = [v.start, *r, v.end]
+            a, b = np.array(path[:-1]), np.array(path[1:])
+            extra = arc[a, s] + arc[s, b] - arc[a, b]
+            pos = int(extra.argmin())
+            options.append((float(extra[pos]), k, pos))
+        for _, k, pos in sorted(options)[:3]:
+            r = routes[k]
+            trial = (*r[:pos], s, *r[pos:])
+            if time_route(self.problem, k, list(trial)).feasible:
+                routes[k] = trial
+                return self._with(routes, k, left_out=tuple(x for x in self.left_out
+                                                            if x != s))
+        return None
+
+    def _with(self, routes: list[tuple[int, ...]], k: int, *,
+              left_out: tuple[int, ...] | None = None) -> _DayRoutes:
+        costs = list(self.route_costs)
+        costs[k] = route_cost(self.problem, k, routes[k])
+        return replace(self, routes=tuple(routes), route_costs=tuple(costs),
+                       left_out=self.left_out if left_out is None else left_out)
+
+    def detour(self, code: str) -> float:
+        """Taking stop ``code`` out of its route saves; otherwise the cheapest insertion
+        into a route whose load keeps within its vehicle's capacity, or an unused vehicle
+        (``inf``: none)."""
+        s = int(code)
+        best = math.inf
+        for k, r in enumerate(self.routes):
+            v = self.problem.vehicles[k]
+            arc = self.arcs[v.profile]
+            path = [v.start, *r, v.end]
+            if s in r:
+                i = r.index(s) + 1
+                return float(arc[path[i - 1], s] + arc[s, path[i + 1]]
+                             - arc[path[i - 1], path[i + 1]])
+            if search.peak_load(self.problem, [*r, s]) > v.capacity:
+                continue
+            a, b = np.array(path[:-1]), np.array(path[1:])
+            extra = arc[a, s] + arc[s, b] - arc[a, b]
+            fixed = self.problem.vehicle_fixed_cost[k] if (
+                not r and self.problem.vehicle_fixed_cost) else 0
+            best = min(best, float(extra.min()) + fixed)
+        return best
 
 
 def route_cost(problem: RoutingProblem, vehicle: int, stops: Sequence[int]) -> int:
@@ -105,7 +173,8 @@ def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days:
     n_dep = problem.n_depots
     keys = [str(n_dep + j) for j in range(problem.n_stops)]
     profile = problem.vehicles[0].profile if problem.vehicles else 0
-    groups = groups_by_time(keys, search.arc_costs(problem, profile), n_dep, spec.group_size)
+    arcs = tuple(search.arc_costs(problem, p) for p in range(len(problem.profiles)))
+    groups = groups_by_time(keys, arcs[profile], n_dep, spec.group_size)
     demands = [replace(rule_demand(k, rule, days), group=groups.get(k, -1))
                for k, rule in zip(keys, rules, strict=True)]
     fleet = tuple(v.id for v in problem.vehicles)
@@ -131,7 +200,7 @@ def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days:
         raw = search.solve(sub, replace(params, time_limit_s=limit_s))
         routes = tuple(tuple(stops[s - n_dep] for s in r) for r in raw.routes)
         served = {s for r in routes for s in r}
-        return _DayRoutes(routes=routes,
+        return _DayRoutes(problem=problem, arcs=arcs, routes=routes,
                           route_costs=tuple(route_cost(problem, k, r)
                                             for k, r in enumerate(routes)),
                           left_out=tuple(s for s in stops if s not in served))

@@ -302,6 +302,12 @@ class _RoadPeriod:
         return [(_trip_cost(self.solved.scenario, r), tuple(x.commune_code for x in r.visits))
                 for r in self.solved.plan.routes if r.visits]
 
+    def edited(self, code: str, *, add: bool) -> _RoadPeriod | None:
+        return None  # trips on roads change by a search only
+
+    def detour(self, code: str) -> float | None:
+        return None  # no estimate on the road network: its moves go by trips
+
 
 def _trip_cost(scenario: Scenario, r: Route) -> float:
     by_id = {v.id: v for v in scenario.vehicles}

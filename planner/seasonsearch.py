@@ -20,7 +20,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, Self, TypeVar
 
 import numpy as np
 
@@ -61,6 +61,19 @@ class RoutedPeriod(Protocol):
         """Each trip with visits: its cost and the communes it visits."""
         ...
 
+    def edited(self, code: str, *, add: bool) -> Self | None:
+        """The period with a visit of ``code`` put into a trip (``add``) or taken out,
+        the other visits staying as they are, without a search; ``None``: the router cannot
+        (the move then routes the period again)."""
+        ...
+
+    def detour(self, code: str) -> float | None:
+        """What a visit of ``code`` adds to the period's trips: for a visit they make, what
+        taking it out saves; otherwise the cheapest insertion into a trip with room.
+        ``None``: the router has no estimate (the moves of :func:`_move_visit` then skip
+        this period)."""
+        ...
+
 
 R = TypeVar("R", bound=RoutedPeriod)
 # route period ``i`` with these communes, each allowed on these days, within this time (s);
@@ -97,6 +110,7 @@ class SeasonSearch(Generic[R]):
     improved: int = 0
     saved: float = 0.0
     periods_routed: int = 0
+    edited: set[int] = field(default_factory=set)  # periods edited by moves since searched
     notes: list[str] = field(default_factory=list)
 
 
@@ -301,8 +315,11 @@ def _improve(out: SeasonSearch[R], demands: Sequence[VisitDemand], periods: Sequ
              horizon: int) -> None:
     """Improving moves (:func:`_improve_once`) on the costliest trips first: without a
     deadline, one try for each of the ``improve_rounds`` costliest; with one, until it, from
-    the costliest again after each kept move, and over again after a pass that kept one."""
+    the costliest again after each kept move, and over again after a pass that kept one;
+    each of those tries first moves one commune's visits by the trips' costs
+    (:func:`_move_visit`)."""
     skip = kept_in_pass = 0
+    refused: set[tuple[str, tuple[int, ...]]] = set()  # visit moves tried since the last kept
     while True:
         left = _left_time(settings)
         if (left is None and out.tried >= settings.improve_rounds) or (
@@ -314,8 +331,26 @@ def _improve(out: SeasonSearch[R], demands: Sequence[VisitDemand], periods: Sequ
                 break
             skip = kept_in_pass = 0
             continue
-        skip += 1
         out.tried += 1
+        if left is not None:
+            untried = len(refused)
+            gain = _move_visit(out, demands, periods, route, assign, settings, forbidden,
+                               kept_days, horizon, refused)
+            if gain is not None:
+                out.saved += gain
+                out.improved += 1
+                kept_in_pass += 1
+                refused.clear()
+                skip = 0
+                continue
+            if len(refused) > untried:  # there was a move to try: try the next one first
+                continue
+            if out.edited:  # no move left: search the edited periods again, then go on
+                out.saved += _polish(out, demands, periods, route, settings, forbidden,
+                                     kept_days, horizon)
+                refused.clear()
+                continue
+        skip += 1
         gain = _improve_once(out, demands, periods, route, assign, settings, forbidden,
                              kept_days, horizon, move)
         if gain is not None:
@@ -325,6 +360,96 @@ def _improve(out: SeasonSearch[R], demands: Sequence[VisitDemand], periods: Sequ
             if left is not None:
                 skip = 0
     log.info("season: %d of %d improving moves kept", out.improved, out.tried)
+
+
+def _move_visit(out: SeasonSearch[R], demands: Sequence[VisitDemand],
+                periods: Sequence[Period], route: Router[R], assign: Assigner,
+                settings: SearchSettings, forbidden: Mapping[str, frozenset[int]],
+                kept_days: Mapping[str, set[int]], horizon: int,
+                refused: set[tuple[str, tuple[int, ...]]]) -> float | None:
+    """A move guided by the trips' costs: the commune whose visits would cost least on
+    other days of its rule (``day_sets``: another set), by the periods' detour estimates
+    (:meth:`RoutedPeriod.detour`: saved where it leaves, added where it comes), goes there;
+    the dates are checked by the assignment (every other visit keeps its day), the periods
+    that changed are routed again and the move is kept as in :func:`_improve_once`. A move
+    tried is put in ``refused``; ``None`` when no move is left or the move is not kept."""
+    where = {d: i for i, p in enumerate(periods) for d in p.day_range}
+    estimate: dict[tuple[int, str], float | None] = {}
+
+    def detour(day: int, code: str) -> float | None:
+        i = where.get(day)
+        if i is None:
+            return None
+        if (i, code) not in estimate:
+            routed = out.routed.get(i)
+            estimate[i, code] = routed.detour(code) if routed is not None else None
+        return estimate[i, code]
+
+    best: tuple[float, str, tuple[int, ...]] | None = None
+    for dm in demands:
+        if dm.day_sets is None or len(dm.day_sets) < 2 or dm.kept:
+            continue
+        now = tuple(out.dates.get(dm.key, ()))
+        banned = forbidden.get(dm.key, frozenset())
+        for other in dm.day_sets:
+            if other == now or (dm.key, other) in refused or banned.intersection(other):
+                continue
+            saved = [detour(d, dm.key) for d in now if d not in other]
+            added = [detour(d, dm.key) for d in other if d not in now]
+            if any(x is None for x in saved + added):
+                continue
+            delta = sum(added) - sum(saved)  # type: ignore[arg-type]
+            if delta < 0 and (best is None or delta < best[0]):
+                best = (delta, dm.key, other)
+    if best is None:
+        return None
+    _, code, other = best
+    refused.add((code, other))
+    dates = {**out.dates, code: other}
+    fixed = {dm.key: frozenset(set(dm.days) - set(dates.get(dm.key, ()))) for dm in demands}
+    check = assign(dates, {**forbidden, **fixed}, min(5.0, settings.assignment_time_limit_s))
+    if not check.days:
+        return None
+    edits: dict[int, R | None] = {}
+    now = tuple(out.dates.get(code, ()))
+    for day, add in [(d, False) for d in now if d not in other] + [
+            (d, True) for d in other if d not in now]:
+        i = where[day]
+        base = edits[i] if i in edits else out.routed.get(i)
+        edits[i] = base.edited(code, add=add) if base is not None else None
+    if any(e is None for e in edits.values()):  # a period to search again
+        return _try_dates(out, demands, periods, route, settings, forbidden, kept_days,
+                          horizon, dict(check.days), (code,))
+    old_cost = sum(out.routed[i].cost() for i in edits)
+    new_cost = sum(e.cost() for e in edits.values() if e is not None)
+    if new_cost >= old_cost:
+        return None
+    for i, e in edits.items():
+        assert e is not None
+        out.routed[i] = e
+        out.edited.add(i)
+    out.dates = dict(check.days)
+    return old_cost - new_cost
+
+
+def _polish(out: SeasonSearch[R], demands: Sequence[VisitDemand], periods: Sequence[Period],
+            route: Router[R], settings: SearchSettings, forbidden: Mapping[str, frozenset[int]],
+            kept_days: Mapping[str, set[int]], horizon: int) -> float:
+    """Search again the periods whose trips moves edited without a search; each new routing
+    is kept when it leaves no more unserved and costs less. Returns what it saves."""
+    saved = 0.0
+    wanted = period_visits(periods, out.dates, kept_days, demands, forbidden, horizon)
+    for i in sorted(out.edited):
+        if _left_time(settings) is not None and (_left_time(settings) or 0) <= 0:
+            break
+        out.edited.discard(i)
+        if i not in wanted or i not in out.routed:
+            continue
+        trial = route(i, wanted[i], _limit(settings, settings.period_time_limit_s))
+        if trial is not None and _period_cost(trial) < _period_cost(out.routed[i]):
+            saved += out.routed[i].cost() - trial.cost()
+            out.routed[i] = trial
+    return saved
 
 
 def _costliest_trip(routed: Mapping[int, RoutedPeriod], skip: int
@@ -368,8 +493,20 @@ def _improve_once(out: SeasonSearch[R], demands: Sequence[VisitDemand],
     retry = assign(dates, banned, min(5.0, settings.assignment_time_limit_s))
     if not retry.days:
         return None
-    before = period_visits(periods, dates, kept_days, demands, forbidden, horizon)
-    after = period_visits(periods, retry.days, kept_days, demands, forbidden, horizon)
+    return _try_dates(out, demands, periods, route, settings, forbidden, kept_days, horizon,
+                      dict(retry.days), codes)
+
+
+def _try_dates(out: SeasonSearch[R], demands: Sequence[VisitDemand],
+               periods: Sequence[Period], route: Router[R], settings: SearchSettings,
+               forbidden: Mapping[str, frozenset[int]], kept_days: Mapping[str, set[int]],
+               horizon: int, dates: dict[str, tuple[int, ...]], codes: Sequence[str]
+               ) -> float | None:
+    """Route the periods whose visits ``dates`` change, and keep the new dates and routes
+    (``out`` updated) only when the season then leaves no more unserved and costs less;
+    returns what it saves."""
+    before = period_visits(periods, out.dates, kept_days, demands, forbidden, horizon)
+    after = period_visits(periods, dates, kept_days, demands, forbidden, horizon)
     changed = sorted(j for j in set(before) | set(after) if before.get(j) != after.get(j))
     trial: dict[int, R | None] = {}
     for j in changed:
@@ -386,9 +523,8 @@ def _improve_once(out: SeasonSearch[R], demands: Sequence[VisitDemand],
             out.routed.pop(j, None)
         else:
             out.routed[j] = t
-    log.info("season: moving the visits of %s out of period %d saves %.0f", codes, i,
-             cost_old - cost_new)
-    out.dates = dict(retry.days)
+    log.info("season: moving the visits of %s saves %.0f", tuple(codes), cost_old - cost_new)
+    out.dates = dates
     return cost_old - cost_new
 
 
