@@ -23,6 +23,9 @@ The steps (``docs/scenario-schema.md``, "Seasons"; ``docs/plan-format.md``, vers
    time before placing a visit is searched again for twice as long
    (``periodic.repair_rounds`` times).
 
+Steps 4 and 5 are :mod:`planner.seasonsearch`, which :mod:`planner.periodic` shares to solve a
+season over matrices (the periodic VRP benchmarks) instead of the road network.
+
 Re-planning (:func:`solve_season` with ``previous`` and ``replan_from``) keeps every trip of
 the previous season plan that leaves before ``replan_from`` (done or published) and the
 visit dates they made, and plans the rest of the season after them.
