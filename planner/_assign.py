@@ -157,6 +157,18 @@ def _cp_sat(options: Sequence[Option], crates: Mapping[str, int], shelf: Sequenc
     return AssignmentResult(chosen, name, time.perf_counter() - t0)
 
 
+def _at_most_per_day(model: cp_model.CpModel, visits: Sequence[Any], amounts: Sequence[int],
+                     capacity: Sequence[int]) -> None:
+    """The ``amounts`` of the one-day ``visits`` on a day add up to at most its
+    ``capacity``: one cumulative at the largest capacity, where days of a smaller one hold
+    fixed intervals of what the others leave."""
+    top = max(capacity) if capacity else 0
+    fillers = [model.new_fixed_size_interval_var(d, 1, f"cap{d}")
+               for d, cap in enumerate(capacity) if cap < top]
+    model.add_cumulative(list(visits) + fillers,
+                         list(amounts) + [top - c for c in capacity if c < top], top)
+
+
 # --- the visit dates of a season (planner/season.py builds the inputs) ---------------------
 
 SPREAD_WEIGHT = 1  # per day between the first and the last of a group's k-th visits
@@ -202,11 +214,15 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
                  time_limit_s: float = 20.0, workers: int = 2, seed: int = 0,
                  hint: Mapping[str, Sequence[int]] | None = None,
                  forbidden: Mapping[str, frozenset[int]] | None = None,
-                 period_of: Sequence[int] | None = None) -> DateResult:
+                 period_of: Sequence[int] | None = None,
+                 loads: Mapping[str, int] | None = None,
+                 load_capacity: Sequence[int] | None = None) -> DateResult:
     """Choose the visit days of every commune (see :class:`VisitDemand`): at most
-    ``capacity[d]`` visits on day ``d``; the objective keeps each group's k-th visits close
-    and earns the preferred days' weights. ``forbidden`` days of a commune are left out (a
-    day its visit could not be routed on), ``hint`` starts the search from given days.
+    ``capacity[d]`` visits on day ``d`` and, with ``loads`` (per commune, each visit's) and
+    ``load_capacity`` (per day), at most that much load on day ``d``; the objective keeps
+    each group's k-th visits close and earns the preferred days' weights. ``forbidden``
+    days of a commune are left out (a day its visit could not be routed on), ``hint``
+    starts the search from given days.
     ``period_of`` (a period number per day) keeps two visits of a commune out of one period
     (they are routed together). ``status`` is CP-SAT's (``INFEASIBLE``: no days meet every
     rule)."""
@@ -263,12 +279,10 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
                 if d in allowed:
                     model.add_hint(x, d)
         day_vars[dm.key] = xs
-    top = max(capacity) if capacity else 0
-    for d, cap in enumerate(capacity):  # days of a smaller fleet hold what the others leave
-        if cap < top:
-            intervals.append(model.new_fixed_size_interval_var(d, 1, f"cap{d}"))
-    demand = [1] * sum(dm.count for dm in demands) + [top - c for c in capacity if c < top]
-    model.add_cumulative(intervals, demand, top)
+    _at_most_per_day(model, intervals, [1] * len(intervals), capacity)
+    if loads is not None and load_capacity is not None:
+        _at_most_per_day(model, intervals, [loads.get(dm.key, 0) for dm in demands
+                                            for _ in range(dm.count)], load_capacity)
     groups: dict[tuple[int, int], list[str]] = {}
     for dm in demands:
         if dm.group >= 0:

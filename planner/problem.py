@@ -8,7 +8,7 @@ place where scenario units (minutes, clock times, crates) become solver integers
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -264,6 +264,32 @@ class RoutingProblem:
         """:meth:`leg_on` for vehicle ``vehicle``'s profile: (seconds, metres)."""
         t, d, _ = self.leg_on(self.vehicles[vehicle].profile, a, b, leave_s, arrive_s)
         return t, d
+
+    def with_stops(self, stops: Sequence[int]) -> RoutingProblem:
+        """The same problem with every depot and only ``stops`` (location indices, in that
+        order): a day of a periodic problem routes the stops due that day. Pickup-and-delivery
+        pairs are kept when both ends are."""
+        keep = list(range(self.n_depots)) + [int(s) for s in stops]
+        new = {old: i for i, old in enumerate(keep)}
+        ix = np.ix_(keep, keep)
+
+        def pick(seq):  # noqa: ANN001, ANN202
+            return None if seq is None else tuple(seq[i] for i in keep)
+
+        return replace(
+            self, n_stops=len(keep) - self.n_depots,
+            time_s=tuple(m[ix] for m in self.time_s),
+            distance_m=tuple(m[ix] for m in self.distance_m),
+            deliver=pick(self.deliver), collect=pick(self.collect),
+            service_s=pick(self.service_s), windows=pick(self.windows),
+            required=pick(self.required), penalty=pick(self.penalty),
+            pickup_delivery=tuple((new[a], new[b]) for a, b in self.pickup_delivery
+                                  if a in new and b in new),
+            pair_load=pick(self.pair_load), allowed_vehicles=pick(self.allowed_vehicles),
+            lodging=pick(self.lodging),
+            periods=tuple(replace(p, time_s=tuple(m[ix] for m in p.time_s),
+                                  distance_m=tuple(m[ix] for m in p.distance_m))
+                          for p in self.periods))
 
 
 def _stop_windows(scenario: Scenario, stop_index: int) -> tuple[tuple[int, int], ...]:

@@ -23,6 +23,9 @@ The steps (``docs/scenario-schema.md``, "Seasons"; ``docs/plan-format.md``, vers
    time before placing a visit is searched again for twice as long
    (``periodic.repair_rounds`` times).
 
+Steps 4 and 5 are :mod:`planner.seasonsearch`, which :mod:`planner.periodic` shares to solve a
+season over matrices (the periodic VRP benchmarks) instead of the road network.
+
 Re-planning (:func:`solve_season` with ``previous`` and ``replan_from``) keeps every trip of
 the previous season plan that leaves before ``replan_from`` (done or published) and the
 visit dates they made, and plans the rest of the season after them.
@@ -37,8 +40,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
-
-import numpy as np
 
 from planner._assign import DateResult, VisitDemand, assign_dates
 from planner.errors import PlannerError, Problem, ScenarioError
@@ -56,23 +57,18 @@ from planner.plan import (
 )
 from planner.problem import DAY_S
 from planner.scenario import Scenario, Stop, TimeWindow, VisitRule, trip_id
+from planner.seasonsearch import (
+    Period,
+    SearchSettings,
+    gap_slack,
+    groups_by_time,
+    period_numbers,
+    rule_demand,
+    search_season,
+)
 from planner.workdays import SeasonCalendar, season_calendar
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Period:
-    """Consecutive working days routed together: from day ``start_day`` (0-based) of the
-    season, ``days`` long, with the scenario vehicles ``vehicles`` available on each."""
-
-    start_day: int
-    days: int
-    vehicles: tuple[str, ...]
-
-    @property
-    def day_range(self) -> range:
-        return range(self.start_day, self.start_day + self.days)
 
 
 def _rule_dict(rule: VisitRule) -> dict[str, Any]:
@@ -109,30 +105,9 @@ def commune_groups(scenario: Scenario, net: Network) -> dict[str, int]:
     at most ``periodic.group_size``: farthest-first seeds, then each commune to its nearest
     seed with room, the communes with most to lose first."""
     assert scenario.periodic is not None
-    size = scenario.periodic.group_size
-    n_dep = len(scenario.depots)
     codes = [st.commune_code for st in scenario.stops]
-    if len(codes) <= 1:
-        return {c: 0 for c in codes}
-    t = net.matrices[scenario.vehicles[0].profile].time_s.astype(float)
-    t = np.where(t >= 1e9, 1e9, t)
-    stops = t[n_dep:, n_dep:]
-    sym = stops + stops.T
-    n_groups = math.ceil(len(codes) / size)
-    seeds = [int(np.argmax(t[0, n_dep:]))]
-    while len(seeds) < n_groups:
-        seeds.append(int(np.argmax(sym[:, seeds].min(axis=1))))
-    cost = sym[:, seeds]
-    order = np.argsort(-(np.sort(cost, axis=1)[:, min(1, n_groups - 1)] - cost.min(axis=1)))
-    room = [size] * n_groups
-    out: dict[str, int] = {}
-    for i in order:
-        for g in np.argsort(cost[i]):
-            if room[g]:
-                out[codes[int(i)]] = int(g)
-                room[g] -= 1
-                break
-    return out
+    return groups_by_time(codes, net.matrices[scenario.vehicles[0].profile].time_s,
+                          len(scenario.depots), scenario.periodic.group_size)
 
 
 def _with_pauses(travel_s: float) -> float:
@@ -188,23 +163,9 @@ def visit_demands(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[str, 
     where = {d: p for p in periods for d in p.day_range}
     out = []
     for st in scenario.stops:
-        rule = rule_of(scenario, st)
-        lo, hi = rule.gap_days
-        first_by = last_from = None
-        sets = None
-        if rule.every_weeks is not None:
-            period = rule.every_weeks * 7
-            count = max(1, (days + rule.tolerance_days) // period)
-            first_by = period - 1 + rule.tolerance_days
-            last_from = days - period - rule.tolerance_days if count > 1 else None
-        elif rule.count is not None:
-            count = rule.count
-        else:
-            assert rule.day_sets is not None
-            sets = tuple(tuple(sorted(set(ds))) for ds in rule.day_sets)
-            count, lo, hi = len(sets[0]), 1, None
+        base = rule_demand(st.commune_code, rule_of(scenario, st), days)
         preferred = tuple(((p.date - start).days, p.weight, p.fixed) for p in st.preferred_dates)
-        have = tuple(sorted((kept or {}).get(st.commune_code, ())))[:count]
+        have = tuple(sorted((kept or {}).get(st.commune_code, ())))[:base.count]
         visit_days = cal.visit_days(st.commune_code)
         lead, tail = (reach or {}).get(st.commune_code, (0, 0))
         if lead or tail:
@@ -212,12 +173,8 @@ def visit_demands(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[str, 
                          and d - where[d].start_day >= lead
                          and where[d].start_day + where[d].days - 1 - d >= tail]
             visit_days = reachable or visit_days
-        out.append(VisitDemand(
-            key=st.commune_code, days=tuple(visit_days), count=count,
-            min_gap=lo, max_gap=hi, first_by=first_by,
-            last_from=last_from if last_from is None or last_from > 0 else None,
-            day_sets=sets, preferred=preferred, kept=have, not_before=not_before,
-            group=groups.get(st.commune_code, -1)))
+        out.append(replace(base, days=tuple(visit_days), preferred=preferred, kept=have,
+                           not_before=not_before, group=groups.get(st.commune_code, -1)))
     return out
 
 
@@ -243,7 +200,7 @@ def assign_visit_dates(scenario: Scenario, cal: SeasonCalendar, groups: Mapping[
     capacity = _fleet_capacity(scenario, cal)
     limit = scenario.periodic.assignment_time_limit_s
     workers = scenario.solver.workers
-    period_of = _period_numbers(periods, cal.days) if periods else None
+    period_of = period_numbers(periods, cal.days) if periods else None
     result = assign_dates(demands, capacity, time_limit_s=limit, workers=workers, seed=seed,
                           hint=hint, forbidden=forbidden, period_of=period_of)
     if result.days:
@@ -320,21 +277,39 @@ def _cycle_start(cycle: Plan, demands: Sequence[VisitDemand], days: int
     return groups, hint
 
 
-def _costliest_trip(solved: Mapping[int, Solved], skip: int
-                    ) -> tuple[int, tuple[str, ...]] | None:
-    """The period and communes of the trip with the highest cost per visit, after the
-    ``skip`` costliest (a destroy step: these visits are moved to other days)."""
-    trips = []
-    for i, s in solved.items():
-        for r in s.plan.routes:
-            if r.visits:
-                trips.append((_trip_cost(s.scenario, r) / len(r.visits), i,
-                              tuple(x.commune_code for x in r.visits)))
-    trips.sort(reverse=True)
-    if skip >= len(trips):
-        return None
-    _, i, codes = trips[skip]
-    return i, codes
+def _route_period(sub: Scenario, period: Period, *, file: str, time_limit_s: float,
+                  seed: int, network: Network | None) -> Solved:
+    """One period routed by the pipeline (:func:`_within_period`). The period's road network
+    is not kept (a year holds 50 of them): the result carries ``network`` (another period's,
+    already routed), or its own when there is none yet."""
+    routed = _within_period(solve_scenario(sub, scenario_file=file, time_limit_s=time_limit_s,
+                                           seed=seed,
+                                           solution_limit=sub.solver.solution_limit), period)
+    return replace(routed, network=network) if network is not None else routed
+
+
+@dataclass(frozen=True, eq=False)
+class _RoadPeriod:
+    """A period routed on the road network, as the search reads it
+    (:class:`planner.seasonsearch.RoutedPeriod`): costs in VND at the vehicles' rates."""
+
+    solved: Solved
+
+    def missed(self) -> list[tuple[str, str]]:
+        return [(u.commune_code, u.reason_code) for u in self.solved.plan.unserved]
+
+    def cost(self) -> float:
+        return float(self.solved.plan.kpis.cost_vnd or 0)
+
+    def trips(self) -> list[tuple[float, tuple[str, ...]]]:
+        return [(_trip_cost(self.solved.scenario, r), tuple(x.commune_code for x in r.visits))
+                for r in self.solved.plan.routes if r.visits]
+
+    def edited(self, code: str, *, add: bool) -> _RoadPeriod | None:
+        return None  # trips on roads change by a search only
+
+    def detour(self, code: str) -> float | None:
+        return None  # no estimate on the road network: its moves go by trips
 
 
 def _trip_cost(scenario: Scenario, r: Route) -> float:
@@ -345,73 +320,6 @@ def _trip_cost(scenario: Scenario, r: Route) -> float:
     return route_cost_vnd(km=r.km, hours=r.duration_hours, nights=r.nights, used=True,
                           per_km=spec.cost_vnd_per_km, per_hour=spec.cost_vnd_per_hour,
                           per_trip=spec.cost_vnd_per_trip, per_night=spec.cost_vnd_per_night)
-
-
-def _period_cost(s: Solved) -> tuple[int, float]:
-    """What a period's plan leaves unserved, and its cost: the order an improvement keeps."""
-    return len(s.plan.unserved), float(s.plan.kpis.cost_vnd or 0)
-
-
-def _improve_once(scenario: Scenario, periods: Sequence[Period], solved: dict[int, Solved],
-                  dates: dict[str, tuple[int, ...]], kept_days: Mapping[str, set[int]],
-                  demands: Sequence[VisitDemand], forbidden: Mapping[str, frozenset[int]],
-                  move: tuple[int, tuple[str, ...]], *, limit: float, seed: int, file: str,
-                  capacity: Sequence[int], period_of: Sequence[int]
-                  ) -> tuple[dict[str, tuple[int, ...]], float] | None:
-    """One large-neighbourhood move: the visits of one trip leave its period (every other
-    visit keeps its day), the dates are assigned again, the periods that changed are routed
-    again, and the move is kept (``solved`` updated, the new dates returned) only when the
-    season then leaves no more unserved and costs less (with what it saves, VND)."""
-    i, codes = move
-    days = set(periods[i].day_range)
-    fixed = {dm.key: frozenset(set(dm.days) - set(dates.get(dm.key, ())))
-             for dm in demands if dm.key not in codes}
-    banned = {**forbidden, **fixed, **{c: forbidden.get(c, frozenset()) | days
-                                       for c in codes}}
-    # the others keep their days: every other day of theirs is forbidden
-    retry = assign_dates(demands, capacity, time_limit_s=min(
-        5.0, scenario.periodic.assignment_time_limit_s if scenario.periodic else 5.0),
-        workers=scenario.solver.workers, seed=seed, hint=dates, forbidden=banned,
-        period_of=period_of)
-    if not retry.days:
-        return None
-    before = _period_visits(scenario, periods, dates, kept_days, demands, forbidden)
-    after = _period_visits(scenario, periods, retry.days, kept_days, demands, forbidden)
-    changed = sorted(j for j in set(before) | set(after) if before.get(j) != after.get(j))
-    trial: dict[int, Solved | None] = {}
-    for j in changed:
-        if j not in after:
-            trial[j] = None
-            continue
-        sub = period_scenario(scenario, periods[j], after[j])
-        trial[j] = _route_period(sub, periods[j], file=file, time_limit_s=limit, seed=seed,
-                                 keep=solved) if sub.stops else None
-    old = [_period_cost(solved[j]) for j in changed if j in solved]
-    new = [_period_cost(t) for t in trial.values() if t is not None]
-    lost_old, cost_old = sum(x for x, _ in old), sum(c for _, c in old)
-    lost_new, cost_new = sum(x for x, _ in new), sum(c for _, c in new)
-    if lost_new > lost_old or (lost_new == lost_old and cost_new >= cost_old):
-        return None
-    for j, t in trial.items():
-        if t is None:
-            solved.pop(j, None)
-        else:
-            solved[j] = t
-    log.info("season: moving the visits of %s out of period %d saves %.0f VND", codes, i,
-             cost_old - cost_new)
-    return dict(retry.days), cost_old - cost_new
-
-
-def _route_period(sub: Scenario, period: Period, *, file: str, time_limit_s: float,
-                  seed: int, keep: Mapping[int, Solved]) -> Solved:
-    """One period routed by the pipeline (:func:`_within_period`). The period's road network
-    is not kept (a year holds 50 of them): the result carries the network of another period
-    already routed, or its own when it is the first."""
-    routed = _within_period(solve_scenario(sub, scenario_file=file, time_limit_s=time_limit_s,
-                                           seed=seed,
-                                           solution_limit=sub.solver.solution_limit), period)
-    other = next(iter(keep.values()), None)
-    return replace(routed, network=other.network) if other is not None else routed
 
 
 def _within_period(solved: Solved, period: Period) -> Solved:
@@ -440,30 +348,13 @@ def _within_period(solved: Solved, period: Period) -> Solved:
     return replace(solved, plan=plan)
 
 
-def _period_numbers(periods: Sequence[Period], days: int) -> list[int]:
-    """The period of each day (-1: a day in no period)."""
-    out = [-1] * days
-    for i, p in enumerate(periods):
-        for d in p.day_range:
-            out[d] = i
-    return out
-
-
 def visit_slack(days: Sequence[int], rule: VisitRule, horizon: int) -> list[int]:
     """How many days each visit may move (either way) while its gaps stay within the rule,
     even if its neighbours move as much: half the room of its tighter gap."""
     if rule.day_sets is not None:
         return [0] * len(days)
     lo, hi = rule.gap_days
-    out = []
-    for k in range(len(days)):
-        room = horizon
-        for a, b in ((k - 1, k), (k, k + 1)):
-            if a >= 0 and b < len(days):
-                gap = days[b] - days[a]
-                room = min(room, gap - lo, (hi - gap) if hi is not None else horizon)
-        out.append(max(0, room // 2))
-    return out
+    return gap_slack(days, lo, hi, horizon)
 
 
 def period_scenario(scenario: Scenario, period: Period,
@@ -507,13 +398,6 @@ def period_scenario(scenario: Scenario, period: Period,
         "transfers": transfers})
 
 
-def period_of(periods: Sequence[Period], day: int) -> int | None:
-    for i, p in enumerate(periods):
-        if day in p.day_range:
-            return i
-    return None
-
-
 @dataclass(frozen=True, eq=False)
 class SeasonSolved:
     """A season plan, the road network of the whole season (for the plan folder's map and
@@ -523,43 +407,6 @@ class SeasonSolved:
     network: Network
     scenario: Scenario
     periods: tuple[Period, ...]
-
-
-def _period_visits(scenario: Scenario, periods: Sequence[Period],
-                   dates: Mapping[str, Sequence[int]], kept_days: Mapping[str, set[int]],
-                   demands: Sequence[VisitDemand],
-                   forbidden: Mapping[str, frozenset[int]]) -> dict[int, dict[str, list[int]]]:
-    """Per period, the communes due in it and the days each may take there: around its
-    assigned day by the visit's slack, within the period, on days its commune may receive
-    (``demands``: the calendar, its reach, the first and last visit's bounds) and not
-    ``forbidden``."""
-    out: dict[int, dict[str, list[int]]] = {}
-    cal_days = scenario.horizon.days
-    by_code = {dm.key: dm for dm in demands}
-    for st in scenario.stops:
-        code = st.commune_code
-        days = list(dates.get(code, ()))
-        dm = by_code[code]
-        ok = set(dm.days) - forbidden.get(code, frozenset())
-        slack = visit_slack(days, rule_of(scenario, st), cal_days)
-        fixed = {(p.date - scenario.horizon.start_date).days for p in st.preferred_dates}
-        for k, (day, m) in enumerate(zip(days, slack, strict=True)):
-            if day in kept_days.get(code, set()):
-                continue
-            i = period_of(periods, day)
-            if i is None:
-                continue
-            m = 0 if day in fixed else m
-            p = periods[i]
-            allowed = [d for d in range(max(p.start_day, day - m),
-                                        min(p.start_day + p.days, day + m + 1))
-                       if (d in ok or d == day)
-                       and not (k == 0 and dm.first_by is not None and d > dm.first_by
-                                and not dm.kept)
-                       and not (k == len(days) - 1 and dm.last_from is not None
-                                and d < dm.last_from)]
-            out.setdefault(i, {})[code] = allowed
-    return out
 
 
 def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
@@ -610,87 +457,49 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
     result = assign_visit_dates(scenario, cal, groups, kept=kept, not_before=not_before,
                                 reach=reach, periods=periods, seed=seed, file=scenario_file,
                                 hint=hint)
-    status, assign_s = result.status, result.wall_s
-    dates = dict(result.days)
-    forbidden: dict[str, frozenset[int]] = {}
-    solved: dict[int, Solved] = {}
-    wanted: dict[int, dict[str, list[int]]] = {}
-    limits: dict[int, float] = {}  # a period searched again gets twice the time
-    again: set[int] = set()
-    unrouted_first = -1
-    rounds = 0
-    while True:
-        now = _period_visits(scenario, periods, dates, kept_days, demands, forbidden)
-        for i in sorted(set(now) | set(wanted)):
-            if now.get(i) == wanted.get(i) and i in solved and i not in again:
-                continue
-            if i not in now:
-                solved.pop(i, None)
-                continue
-            sub = period_scenario(scenario, periods[i], now[i])
-            if not sub.stops:
-                solved.pop(i, None)
-                continue
-            log.info("season: period %d (%s, %d days) with %d communes", i,
-                     sub.horizon.start_date, periods[i].days, len(sub.stops))
-            solved[i] = _route_period(sub, periods[i], file=scenario_file,
-                                      time_limit_s=limits.get(i, limit), seed=seed, keep=solved)
-            if on_progress is not None:
-                on_progress(time.perf_counter() - t0, len(solved))
-        wanted = now
-        missed = {(u.commune_code, i, u.reason_code) for i, s in solved.items()
-                  for u in s.plan.unserved}
-        if unrouted_first < 0:
-            unrouted_first = len(missed)
-        if not missed or rounds >= spec.repair_rounds:
-            break
-        rounds += 1
-        # a visit the search ran out of time for: its period searches again, longer; a visit
-        # no trip of its period can take: other days (the dates are assigned again)
-        again = {i for _, i, why in missed if why == "search_limit"}
-        for i in again:
-            limits[i] = 2 * limits.get(i, limit)
-        moved = [(code, i) for code, i, why in missed if why != "search_limit"]
-        if not moved:
-            continue
-        for code, i in moved:
-            forbidden[code] = forbidden.get(code, frozenset()) | frozenset(
-                periods[i].day_range)
-        retry = assign_dates(
-            demands, _fleet_capacity(scenario, cal), time_limit_s=spec.assignment_time_limit_s,
-            workers=scenario.solver.workers, seed=seed, hint=dates, forbidden=forbidden,
-            period_of=_period_numbers(periods, cal.days))
-        assign_s += retry.wall_s
-        if not retry.days:
-            log.info("season: repair round %d found no other dates (%s)", rounds, retry.status)
-            if not again:
-                break
-            continue
-        dates = dict(retry.days)
-    tried = improved = 0
-    saved = 0.0
-    for _ in range(spec.improve_rounds):
-        move = _costliest_trip(solved, tried)
-        if move is None:
-            break
-        tried += 1
-        accepted = _improve_once(scenario, periods, solved, dates, kept_days, demands, forbidden,
-                                 move, limit=limit, seed=seed, file=scenario_file,
-                                 capacity=_fleet_capacity(scenario, cal),
-                                 period_of=_period_numbers(periods, cal.days))
-        if accepted is not None:
-            dates, gain = accepted
-            saved += gain
-            improved += 1
-    log.info("season: %d of %d improving moves kept", improved, tried)
+    capacity = _fleet_capacity(scenario, cal)
+    numbers = period_numbers(periods, cal.days)
+    network: list[Network] = []  # the first period's, carried by the others (see _route_period)
+    routed_periods: set[int] = set()
+
+    def route(i: int, visits: Mapping[str, Sequence[int]], limit_s: float
+              ) -> _RoadPeriod | None:
+        sub = period_scenario(scenario, periods[i], visits)
+        if not sub.stops:
+            return None
+        log.info("season: period %d (%s, %d days) with %d communes", i,
+                 sub.horizon.start_date, periods[i].days, len(sub.stops))
+        solved = _route_period(sub, periods[i], file=scenario_file, time_limit_s=limit_s,
+                               seed=seed, network=network[0] if network else None)
+        network[:1] = network[:1] or [solved.network]
+        routed_periods.add(i)
+        if on_progress is not None:
+            on_progress(time.perf_counter() - t0, len(routed_periods))
+        return _RoadPeriod(solved)
+
+    def assign(hint: Mapping[str, Sequence[int]], forbidden: Mapping[str, frozenset[int]],
+               limit_s: float) -> DateResult:
+        return assign_dates(demands, capacity, time_limit_s=limit_s,
+                            workers=scenario.solver.workers, seed=seed, hint=hint,
+                            forbidden=forbidden, period_of=numbers)
+
+    settings = SearchSettings(period_time_limit_s=limit,
+                              assignment_time_limit_s=spec.assignment_time_limit_s,
+                              repair_rounds=spec.repair_rounds,
+                              improve_rounds=spec.improve_rounds)
+    found = search_season(demands, periods, result.days, route, assign, settings,
+                          kept_days=kept_days)
+    solved = {i: r.solved for i, r in found.routed.items()}
     plan = season_plan(scenario, net, cal, periods, solved, kept_routes, previous=previous,
-                       record_extra={"assignment_status": status,
-                                     "assignment_wall_s": round(assign_s, 3),
-                                     "repair_rounds": rounds,
-                                     "unrouted_first": max(0, unrouted_first),
+                       record_extra={"assignment_status": result.status,
+                                     "assignment_wall_s": round(result.wall_s
+                                                                + found.assign_s, 3),
+                                     "repair_rounds": found.rounds,
+                                     "unrouted_first": found.unrouted_first,
                                      "kept_trips": len(kept_routes),
-                                     "improve_tried": tried, "improve_kept": improved,
-                                     "improve_saved_vnd": round(saved),
+                                     "improve_tried": found.tried,
+                                     "improve_kept": found.improved,
+                                     "improve_saved_vnd": round(found.saved),
                                      "replan_from": replan_from.isoformat()
                                      if previous is not None and replan_from else ""},
                        wall_s=time.perf_counter() - t0, seed=seed, time_limit_s=limit,

@@ -11,12 +11,17 @@ instance's own units (double precision, or nint arcs for CVRPLIB X):
   distance, the vehicle is back by the depot's ``due``;
 * route duration (travel + service) within the depot's limit; vehicles per depot within the
   fleet.
+
+Periodic instances (``pvrp``, :func:`check_periodic_solution`) take routes with their day:
+each customer is visited on exactly the days of one of its allowed combinations (once a
+day), and each day's routes keep that day's capacity and duration limit, with at most the
+fleet's vehicles out that day.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -116,4 +121,54 @@ def check_solution(inst: Instance, routes: Sequence[tuple[int, Sequence[int]]]
         limit = inst.fleet[depot]
         if limit is not None and count > limit:
             problems.append(f"depot {label[depot]}: {count} vehicles > fleet {limit}")
+    return CheckReport(distance=total, vehicles=len(used), problems=tuple(problems))
+
+
+def check_periodic_solution(inst: Instance, routes: Sequence[tuple[int, Sequence[int]]]
+                            ) -> CheckReport:
+    """Check a periodic solution — ``(day, [customer node, ...])`` per route, days 0-based —
+    and recompute its distance over all days. Empty routes are ignored."""
+    problems: list[str] = []
+    label = inst.labels or tuple(str(i) for i in range(inst.n_nodes))
+    depot = 0
+    used = [(int(t), [int(v) for v in visits]) for t, visits in routes if len(visits)]
+    total = 0.0
+    days_of: dict[int, list[int]] = defaultdict(list)
+    per_day: Counter[int] = Counter()
+    for r, (day, visits) in enumerate(used):
+        if not 0 <= day < inst.days:
+            problems.append(f"route {r}: day {day} is not one of the {inst.days} days")
+            continue
+        per_day[day] += 1
+        bad = [v for v in visits if not inst.n_depots <= v < inst.n_nodes]
+        problems += [f"route {r}: node {v} is not a customer" for v in bad]
+        visits = [v for v in visits if v not in bad]
+        path = [depot, *visits, depot]
+        dist = sum(_arc(inst, a, b) for a, b in pairwise(path))
+        total += dist
+        for v in visits:
+            days_of[v].append(day)
+        load = sum(inst.demand[v] for v in visits)
+        if load > inst.day_capacity[day]:
+            problems.append(f"route {r} (day {day + 1}): load {load} > capacity "
+                            f"{inst.day_capacity[day]}")
+        limit = inst.day_duration[day]
+        duration = dist + sum(inst.service[v] for v in visits)
+        if limit is not None and duration > limit + TOLERANCE:
+            problems.append(f"route {r} (day {day + 1}): duration {duration:.4f} > limit "
+                            f"{limit}")
+    for v in inst.customers:
+        days = sorted(days_of.get(v, ()))
+        if not days:
+            problems.append(f"customer {label[v]} not visited")
+        elif len(set(days)) < len(days):
+            problems.append(f"customer {label[v]} visited twice on one day "
+                            f"({', '.join(str(t + 1) for t in days)})")
+        elif tuple(days) not in inst.patterns[v]:
+            problems.append(f"customer {label[v]} visited on days "
+                            f"{', '.join(str(t + 1) for t in days)}, not one of its allowed "
+                            f"combinations")
+    for day, count in sorted(per_day.items()):
+        if count > (inst.fleet[0] or count):
+            problems.append(f"day {day + 1}: {count} vehicles > fleet {inst.fleet[0]}")
     return CheckReport(distance=total, vehicles=len(used), problems=tuple(problems))

@@ -1,7 +1,7 @@
 """Read the public VRP benchmark formats into one neutral :class:`Instance`, and their BKS tables.
 
 Formats (see ``shared/benchmarks/README.md``): Solomon VRPTW ``.txt``, Li & Lim PDPTW ``.txt``,
-CVRPLIB/TSPLIB ``.vrp`` (EUC_2D) and Cordeau MDVRP ``.txt``. Nodes are always renumbered
+CVRPLIB/TSPLIB ``.vrp`` (EUC_2D), Cordeau MDVRP and PVRP ``.txt``. Nodes are always renumbered
 *depots first, then customers* in file order; ``labels`` keeps each node's id in the file.
 This module only reads data: distances are computed by the solvers' adapters and, separately,
 by the feasibility checker.
@@ -24,7 +24,7 @@ class InstanceFormatError(ValueError):
 class Instance:
     """A benchmark instance in neutral form (no solver units, no scaling).
 
-    ``kind`` is ``vrptw``, ``cvrp``, ``pdptw`` or ``mdvrp``. ``rounding`` is the distance
+    ``kind`` is ``vrptw``, ``cvrp``, ``pdptw``, ``mdvrp`` or ``pvrp``. ``rounding`` is the distance
     convention: ``double`` (Euclidean, full precision) or ``nint`` (each arc rounded to the
     nearest integer, TSPLIB EUC_2D). Travel time equals distance wherever times matter.
     ``ready``/``due`` are ``None`` when the instance has no time windows; ``due`` of a depot
@@ -32,6 +32,12 @@ class Instance:
     (``None`` = not limited). ``max_duration[d]`` limits travel + service per route
     (``None`` = no limit). In ``pdptw`` instances ``demand`` is signed (pickup +, delivery -)
     and ``pairs`` lists ``(pickup, delivery)`` node indices.
+
+    A ``pvrp`` instance (periodic VRP) spans ``days`` days with one depot: ``fleet[0]``
+    vehicles each day, ``day_capacity[t]`` and ``day_duration[t]`` (``None``: no limit) on
+    day ``t``; ``patterns[i]`` lists node ``i``'s allowed visit-day combinations (each a
+    sorted tuple of 0-based days; empty for the depot), of which a solution takes exactly
+    one. ``capacity`` and ``max_duration`` then hold day 0's values.
     """
 
     name: str
@@ -50,6 +56,10 @@ class Instance:
     objective: str = "distance"  # or "vehicles_then_distance" (Li & Lim)
     pairs: tuple[tuple[int, int], ...] = ()
     labels: tuple[str, ...] = field(default=())
+    days: int = 1
+    patterns: tuple[tuple[tuple[int, ...], ...], ...] = ()
+    day_capacity: tuple[int, ...] = ()
+    day_duration: tuple[float | None, ...] = ()
 
     @property
     def n_nodes(self) -> int:
@@ -79,7 +89,9 @@ class Instance:
             due=pick(self.due), capacity=self.capacity, fleet=self.fleet,
             max_duration=self.max_duration, rounding=self.rounding, objective=self.objective,
             pairs=tuple((new[p], new[d]) for p, d in self.pairs if p in new and d in new),
-            labels=pick(self.labels) if self.labels else (),
+            labels=pick(self.labels) if self.labels else (), days=self.days,
+            patterns=pick(self.patterns) if self.patterns else (),
+            day_capacity=self.day_capacity, day_duration=self.day_duration,
         )
 
 
@@ -97,7 +109,11 @@ class BestKnown:
 
 
 def family_of(name: str, kind: str) -> str:
-    """C101 -> C1, RC208 -> RC2, lrc104 -> LRC1, X-n101-k25 -> X, p07 -> p."""
+    """C101 -> C1, RC208 -> RC2, lrc104 -> LRC1, X-n101-k25 -> X, p07 -> p (MDVRP),
+    p07 -> PVRP and pr03 -> PVRP-pr (periodic: the pr instances add service times and
+    route duration limits)."""
+    if kind == "pvrp":
+        return "PVRP-pr" if name.startswith("pr") else "PVRP"
     if kind == "cvrp":
         return "X" if name.startswith("X-") else "CVRP"
     if kind == "mdvrp":
@@ -202,6 +218,49 @@ def read_cordeau(path: Path) -> Instance:
     )
 
 
+def pattern_days(value: int, days: int) -> tuple[int, ...]:
+    """The 0-based days of a Cordeau visit-day combination: the decimal value of a
+    ``days``-bit string whose leftmost bit is day 1 (``days = 5``: 10 = 01010 -> (1, 3))."""
+    return tuple(t for t in range(days) if value >> (days - 1 - t) & 1)
+
+
+def read_cordeau_periodic(path: Path) -> Instance:
+    """Cordeau PVRP: ``type m n t`` (type 1), ``t`` lines ``D Q`` (one per day), then one line
+    per node ``i x y d q f a c1 .. ca``; node 0 is the depot. ``n`` counts the depot in some
+    files, so the node lines are trusted; so are the combinations over ``f`` (p11's node 131
+    says ``f = 0`` with one-day combinations, and the 1995–96 solution visits it once)."""
+    lines = [ln for ln in Path(path).read_text().splitlines() if ln.strip()]
+    typ, m, _n, t = (int(x) for x in lines[0].split()[:4])
+    if typ != 1:
+        raise InstanceFormatError(f"{path}: Cordeau problem type {typ} is not PVRP (1)")
+    limits = [_numbers(ln) for ln in lines[1:1 + t]]
+    rows = [_numbers(ln) for ln in lines[1 + t:]]
+    if len(limits) != t or any(len(lim) < 2 for lim in limits) or not rows:
+        raise InstanceFormatError(f"{path}: expected {t} lines `D Q` and then the nodes")
+    patterns = []
+    for k, r in enumerate(rows):
+        if len(r) < 7 or len(r) != 7 + int(r[6]):
+            raise InstanceFormatError(f"{path}: node line {k} needs `i x y d q f a` and then "
+                                      f"`a` combinations, got {len(r)} numbers")
+        combos = tuple(sorted({pattern_days(_int(c, path, "combination"), t) for c in r[7:]}))
+        if k > 0 and (not combos or len({len(c) for c in combos}) != 1 or not combos[0]):
+            raise InstanceFormatError(f"{path}: node {int(r[0])}: its combinations must all "
+                                      f"have the same number of days (at least one)")
+        patterns.append(combos if k > 0 else ())
+    name = Path(path).stem
+    capacity = tuple(int(q) for _, q in limits)
+    duration = tuple(d if d > 0 else None for d, _ in limits)
+    return Instance(
+        name=name, family=family_of(name, "pvrp"), kind="pvrp",
+        coords=tuple((r[1], r[2]) for r in rows), n_depots=1,
+        demand=(0,) + tuple(_int(r[4], path, "demand") for r in rows[1:]),
+        service=(0.0,) + tuple(r[3] for r in rows[1:]), ready=None, due=None,
+        capacity=capacity[:1], fleet=(m,), max_duration=duration[:1],
+        labels=tuple(str(int(r[0])) for r in rows), days=t, patterns=tuple(patterns),
+        day_capacity=capacity, day_duration=duration,
+    )
+
+
 def read_vrplib(path: Path) -> Instance:
     """CVRPLIB/TSPLIB ``.vrp`` with ``EDGE_WEIGHT_TYPE: EUC_2D`` (nint arcs), one depot."""
     spec: dict[str, str] = {}
@@ -249,7 +308,7 @@ def read_instance(path: str | Path) -> Instance:
         return read_solomon(path)
     first = text.split("\n", 1)[0].split()
     if len(first) == 4:
-        return read_cordeau(path)
+        return read_cordeau_periodic(path) if first[0] == "1" else read_cordeau(path)
     if len(first) == 3:
         return read_li_lim(path)
     raise InstanceFormatError(f"{path}: unknown instance format (first line {first!r})")
@@ -289,3 +348,21 @@ def read_bks(folder: str | Path) -> dict[str, BestKnown]:
                 distance=dist, vehicles=int(veh) if veh is not None else None,
                 anchor=_float(row.get("best_anchor_distance")))
     return out
+
+
+def read_periodic_solution(path: str | Path, inst: Instance
+                           ) -> tuple[float, list[tuple[int, tuple[int, ...]]]]:
+    """A published PVRP solution (``solutions_1996/*.res``): its stated total distance and
+    its routes as ``(day, customer nodes)``, days 0-based. Lines: the total, then
+    ``day vehicle duration load 0 c1 c2 .. 0`` per route."""
+    lines = [ln.split() for ln in Path(path).read_text().splitlines() if ln.strip()]
+    index = {label: i for i, label in enumerate(inst.labels)}
+    routes = []
+    for k, row in enumerate(lines[1:], start=2):
+        nodes = [str(int(float(x))) for x in row[4:]]
+        if len(nodes) < 2 or nodes[0] != "0" or nodes[-1] != "0" or any(
+                x not in index for x in nodes):
+            raise InstanceFormatError(f"{path}: line {k} is not `day vehicle duration load "
+                                      "0 c1 .. 0` over the instance's nodes")
+        routes.append((int(row[0]) - 1, tuple(index[x] for x in nodes[1:-1])))
+    return float(lines[0][0]), routes

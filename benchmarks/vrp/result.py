@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Route:
-    """One vehicle's trip: from ``depot`` through ``visits`` (customer node indices) back."""
+    """One vehicle's trip: from ``depot`` through ``visits`` (customer node indices) back,
+    on ``day`` (0-based; periodic instances)."""
 
     depot: int
     visits: tuple[int, ...]
+    day: int = 0
 
 
 @dataclass(frozen=True)

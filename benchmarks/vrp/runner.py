@@ -19,16 +19,26 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
-from benchmarks.vrp.checker import check_solution
-from benchmarks.vrp.instances import BestKnown, instance_files, read_bks, read_instance
-from benchmarks.vrp.result import NotSupported, Outcome
+from benchmarks.vrp.checker import check_periodic_solution, check_solution
+from benchmarks.vrp.instances import (
+    BestKnown,
+    Instance,
+    instance_files,
+    read_bks,
+    read_instance,
+    read_periodic_solution,
+)
+from benchmarks.vrp.result import NotSupported, Outcome, Route
 
-SOLVERS = ("product", "product-unseeded", "ortools", "pyvrp")
+SOLVERS = ("product", "product-unseeded", "ortools", "pyvrp", "season", "published")
 CSV_FIELDS = ("instance", "family", "solver", "time_limit", "distance", "vehicles", "feasible",
               "gap_bks", "gap_anchor", "wall_s", "bks", "bks_vehicles", "anchor", "status",
               "problems")
 FAMILY_ORDER = ("C1", "C2", "R1", "R2", "RC1", "RC2", "X", "CVRP", "LC1", "LC2", "LR1", "LR2",
-                "LRC1", "LRC2", "p")
+                "LRC1", "LRC2", "p", "PVRP", "PVRP-pr")
+PERIODIC_SOLVERS = ("season", "published")  # the ones that take PVRP instances (only)
+# the solutions published with an instance: ``solutions_1996/<name>.res`` beside a PVRP file
+PUBLISHED_FOLDER = "solutions_1996"
 
 
 def solver_function(name: str) -> Callable[[object, float], Outcome]:
@@ -44,11 +54,25 @@ def solver_function(name: str) -> Callable[[object, float], Outcome]:
     if name == "pyvrp":
         from benchmarks.vrp.pyvrp_runner import solve_pyvrp
         return solve_pyvrp
+    if name == "season":
+        from benchmarks.vrp.periodic import solve_season_product
+        return solve_season_product
     raise ValueError(f"unknown solver {name!r}; choose from {', '.join(SOLVERS)}")
 
 
 def _gap(value: float, reference: float | None) -> float | None:
     return None if not reference else 100.0 * (value - reference) / reference
+
+
+def published(path: Path, inst: Instance) -> Outcome:
+    """The solution published with a periodic instance (``solutions_1996/<name>.res``),
+    checked like any solver's; :class:`NotSupported` when there is none."""
+    res = path.parent / PUBLISHED_FOLDER / f"{path.stem}.res"
+    if inst.kind != "pvrp" or not res.exists():
+        raise NotSupported(f"no published solution ({PUBLISHED_FOLDER}/{path.stem}.res)")
+    stated, routes = read_periodic_solution(res, inst)
+    return Outcome(routes=tuple(Route(depot=0, visits=v, day=d) for d, v in routes),
+                   status=f"published ({stated:g})", wall_s=0.0)
 
 
 def run_job(path: str, solver: str, time_limit_s: float, bks: BestKnown | None) -> dict:
@@ -62,7 +86,10 @@ def run_job(path: str, solver: str, time_limit_s: float, bks: BestKnown | None) 
            "anchor": bks.anchor if bks and bks.anchor is not None else "",
            "status": "", "problems": ""}
     try:
-        outcome = solver_function(solver)(inst, time_limit_s)
+        if (inst.kind == "pvrp") != (solver in PERIODIC_SOLVERS):
+            raise NotSupported(f"{solver} does not take {inst.kind} instances")
+        outcome = (published(Path(path), inst) if solver == "published"
+                   else solver_function(solver)(inst, time_limit_s))
     except NotSupported as exc:
         row.update(status="unsupported", problems=str(exc))
         return row
@@ -70,7 +97,9 @@ def run_job(path: str, solver: str, time_limit_s: float, bks: BestKnown | None) 
         row.update(status="error", problems=f"{type(exc).__name__}: {exc}")
         traceback.print_exc(file=sys.stderr)
         return row
-    report = check_solution(inst, [(r.depot, r.visits) for r in outcome.routes])
+    report = (check_periodic_solution(inst, [(r.day, r.visits) for r in outcome.routes])
+              if inst.kind == "pvrp"
+              else check_solution(inst, [(r.depot, r.visits) for r in outcome.routes]))
     row.update(distance=round(report.distance, 4), vehicles=report.vehicles,
                feasible=report.feasible, wall_s=round(outcome.wall_s, 2),
                status=outcome.status, problems="; ".join(report.problems[:5]))

@@ -1,0 +1,229 @@
+"""A season over matrices: the periodic vehicle routing problem solved by the season's own
+search (:mod:`planner.seasonsearch`), without a road network.
+
+The input is the problem of one day, a :class:`~planner.problem.RoutingProblem` over every
+stop (its vehicles are those out each day; each comes back the same day), and one
+:class:`~planner.scenario.VisitRule` per stop over the ``days`` of the horizon (for the
+periodic VRP benchmarks, ``day_sets``: one of the allowed visit-day combinations). The steps
+are those of :func:`planner.season.solve_season`:
+
+1. the visit days by CP-SAT (:func:`planner._assign.assign_dates`): stops near each other
+   (groups by the problem's own arc costs) on the same days, and each day's load within what
+   its vehicles carry. (A season scenario also bounds the *number* of visits a vehicle makes
+   a day, ``periodic.visits_per_vehicle_day``: an assumption about 2-hour visits on mountain
+   roads, which a matrix problem states by its own service times and shifts instead);
+2. each day is a period, routed by the product's search (:func:`planner.solve.solve`) on the
+   problem restricted to the stops due that day;
+3. repair and improving moves as in a season; with a time limit, the moves go on until it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from planner import solve as search
+from planner._assign import DateResult, assign_dates
+from planner.errors import PlannerError
+from planner.problem import RoutingProblem
+from planner.scenario import PeriodicSpec, SolverSettings, VisitRule
+from planner.schedule import time_route
+from planner.seasonsearch import (
+    Period,
+    SearchSettings,
+    groups_by_time,
+    period_numbers,
+    rule_demand,
+    search_season,
+)
+from planner.solution import SolverParams
+
+UNROUTED = "no_room"  # the reason code of a stop its day's search left out
+
+
+@dataclass(frozen=True)
+class PeriodicSolved:
+    """Routes per day and per vehicle of the one-day problem (its location indices), the
+    days of each stop's visits, and how the search went."""
+
+    routes: tuple[tuple[tuple[int, ...], ...], ...]  # [day][vehicle] -> stops
+    days: tuple[tuple[int, ...], ...]  # per stop (in problem order), its visit days
+    unserved: tuple[tuple[int, int], ...]  # (day, stop location) left out
+    cost: int  # the problem's arc costs over every day's routes
+    assignment_status: str
+    wall_s: float
+    repair_rounds: int
+    improve_tried: int
+    improve_kept: int
+
+
+@dataclass(frozen=True, eq=False)
+class _DayRoutes:
+    """One day routed (:class:`planner.seasonsearch.RoutedPeriod`)."""
+
+    problem: RoutingProblem  # the whole day's
+    arcs: tuple[np.ndarray, ...]  # its arc costs, per profile
+    routes: tuple[tuple[int, ...], ...]  # per vehicle, location indices of the whole problem
+    route_costs: tuple[int, ...]
+    left_out: tuple[int, ...]
+
+    def missed(self) -> list[tuple[str, str]]:
+        return [(str(s), UNROUTED) for s in self.left_out]
+
+    def cost(self) -> float:
+        return float(sum(self.route_costs))
+
+    def trips(self) -> list[tuple[float, tuple[str, ...]]]:
+        return [(float(c), tuple(str(s) for s in r))
+                for r, c in zip(self.routes, self.route_costs, strict=True) if r]
+
+    def edited(self, code: str, *, add: bool) -> _DayRoutes | None:
+        """The day with stop ``code`` taken out of its route, or put where it costs least
+        among the routes that keep every rule of the model (:func:`planner.schedule.
+        time_route`: capacity, windows, the longest route); ``None``: no route can."""
+        s = int(code)
+        routes = list(self.routes)
+        if not add:
+            for k, r in enumerate(routes):
+                if s in r:
+                    routes[k] = tuple(x for x in r if x != s)
+                    return self._with(routes, k)
+            return None
+        options = []
+        for k, r in enumerate(routes):
+            v = self.problem.vehicles[k]
+            if search.peak_load(self.problem, [*r, s]) > v.capacity:
+                continue
+            arc = self.arcs[v.profile]
+            path = [v.start, *r, v.end]
+            a, b = np.array(path[:-1]), np.array(path[1:])
+            extra = arc[a, s] + arc[s, b] - arc[a, b]
+            pos = int(extra.argmin())
+            options.append((float(extra[pos]), k, pos))
+        for _, k, pos in sorted(options)[:3]:
+            r = routes[k]
+            trial = (*r[:pos], s, *r[pos:])
+            if time_route(self.problem, k, list(trial)).feasible:
+                routes[k] = trial
+                return self._with(routes, k, left_out=tuple(x for x in self.left_out
+                                                            if x != s))
+        return None
+
+    def _with(self, routes: list[tuple[int, ...]], k: int, *,
+              left_out: tuple[int, ...] | None = None) -> _DayRoutes:
+        costs = list(self.route_costs)
+        costs[k] = route_cost(self.problem, k, routes[k])
+        return replace(self, routes=tuple(routes), route_costs=tuple(costs),
+                       left_out=self.left_out if left_out is None else left_out)
+
+    def detour(self, code: str) -> float:
+        """Taking stop ``code`` out of its route saves; otherwise the cheapest insertion
+        into a route whose load keeps within its vehicle's capacity, or an unused vehicle
+        (``inf``: none)."""
+        s = int(code)
+        best = math.inf
+        for k, r in enumerate(self.routes):
+            v = self.problem.vehicles[k]
+            arc = self.arcs[v.profile]
+            path = [v.start, *r, v.end]
+            if s in r:
+                i = r.index(s) + 1
+                return float(arc[path[i - 1], s] + arc[s, path[i + 1]]
+                             - arc[path[i - 1], path[i + 1]])
+            if search.peak_load(self.problem, [*r, s]) > v.capacity:
+                continue
+            a, b = np.array(path[:-1]), np.array(path[1:])
+            extra = arc[a, s] + arc[s, b] - arc[a, b]
+            fixed = self.problem.vehicle_fixed_cost[k] if (
+                not r and self.problem.vehicle_fixed_cost) else 0
+            best = min(best, float(extra.min()) + fixed)
+        return best
+
+
+def route_cost(problem: RoutingProblem, vehicle: int, stops: Sequence[int]) -> int:
+    """What ``stops`` (location indices) cost on ``vehicle``: the model's arc costs from its
+    start to its end depot, and its fixed cost when used (span costs aside)."""
+    if not stops:
+        return 0
+    v = problem.vehicles[vehicle]
+    arcs = search.arc_costs(problem, v.profile)
+    path = [v.start, *stops, v.end]
+    fixed = problem.vehicle_fixed_cost[vehicle] if problem.vehicle_fixed_cost else 0
+    return int(sum(int(arcs[a, b]) for a, b in zip(path, path[1:], strict=False))) + fixed
+
+
+def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days: int,
+                   time_limit_s: float | None = None, seed: int | None = None,
+                   periodic: PeriodicSpec | None = None,
+                   solver: SolverSettings | None = None) -> PeriodicSolved:
+    """Visit days and routes for every stop of ``problem`` over ``days`` days (see the module
+    docstring). ``rules[j]`` is stop ``j``'s (stops in problem order). ``periodic`` and
+    ``solver`` are a season scenario's settings (defaults: the scenario's); ``time_limit_s``
+    bounds the whole search (without it: ``periodic.improve_rounds`` moves)."""
+    t0 = time.perf_counter()
+    spec = periodic or PeriodicSpec()
+    settings = solver or SolverSettings()
+    params = SolverParams.from_settings(settings, seed=seed)
+    if len(rules) != problem.n_stops:
+        raise PlannerError(f"{len(rules)} visit rules for {problem.n_stops} stops")
+    n_dep = problem.n_depots
+    keys = [str(n_dep + j) for j in range(problem.n_stops)]
+    profile = problem.vehicles[0].profile if problem.vehicles else 0
+    arcs = tuple(search.arc_costs(problem, p) for p in range(len(problem.profiles)))
+    groups = groups_by_time(keys, arcs[profile], n_dep, spec.group_size)
+    demands = [replace(rule_demand(k, rule, days), group=groups.get(k, -1))
+               for k, rule in zip(keys, rules, strict=True)]
+    fleet = tuple(v.id for v in problem.vehicles)
+    periods = tuple(Period(d, 1, fleet) for d in range(days))
+    loads = {k: max(problem.deliver[int(k)], problem.collect[int(k)]) for k in keys}
+    load_capacity = [sum(v.capacity for v in problem.vehicles)] * days
+    visits_any_day = [sum(dm.count for dm in demands)] * days
+    numbers = period_numbers(periods, days)
+
+    def assign(hint: Mapping[str, Sequence[int]] | None,
+               forbidden: Mapping[str, frozenset[int]] | None, limit_s: float) -> DateResult:
+        return assign_dates(demands, visits_any_day, time_limit_s=limit_s,
+                            workers=params.workers, seed=params.seed, hint=hint,
+                            forbidden=forbidden, period_of=numbers, loads=loads,
+                            load_capacity=load_capacity)
+
+    def route(i: int, visits: Mapping[str, Sequence[int]], limit_s: float
+              ) -> _DayRoutes | None:
+        stops = sorted(int(k) for k in visits)
+        if not stops:
+            return None
+        sub = problem.with_stops(stops)
+        raw = search.solve(sub, replace(params, time_limit_s=limit_s))
+        routes = tuple(tuple(stops[s - n_dep] for s in r) for r in raw.routes)
+        served = {s for r in routes for s in r}
+        return _DayRoutes(problem=problem, arcs=arcs, routes=routes,
+                          route_costs=tuple(route_cost(problem, k, r)
+                                            for k, r in enumerate(routes)),
+                          left_out=tuple(s for s in stops if s not in served))
+
+    first = assign(None, None, spec.assignment_time_limit_s)
+    if not first.days:
+        raise PlannerError(f"no visit days meet every stop's rule within the days' loads "
+                           f"(CP-SAT: {first.status})")
+    deadline = None if time_limit_s is None else t0 + time_limit_s
+    found = search_season(demands, periods, first.days, route, assign, SearchSettings(
+        period_time_limit_s=spec.period_time_limit_s,
+        assignment_time_limit_s=spec.assignment_time_limit_s,
+        repair_rounds=spec.repair_rounds, improve_rounds=spec.improve_rounds,
+        deadline=deadline))
+    empty = tuple(() for _ in problem.vehicles)
+    per_day = tuple(found.routed[d].routes if d in found.routed else empty
+                    for d in range(days))
+    left = tuple((d, s) for d, r in sorted(found.routed.items()) for s in r.left_out)
+    return PeriodicSolved(
+        routes=per_day, days=tuple(found.dates.get(k, ()) for k in keys), unserved=left,
+        cost=int(sum(r.cost() for r in found.routed.values())),
+        assignment_status=first.status, wall_s=time.perf_counter() - t0,
+        repair_rounds=found.rounds, improve_tried=found.tried, improve_kept=found.improved)
+
+
+__all__ = ["PeriodicSolved", "route_cost", "solve_periodic"]

@@ -1,0 +1,533 @@
+"""The search of a season, whatever routes its periods: visit dates, routing period by period,
+repair and improving moves (steps 3 to 5 of :mod:`planner.season`).
+
+Two callers route the periods differently and share this one search:
+
+* :func:`planner.season.solve_season`: each period is a scenario on the road network, routed
+  by the pipeline (dated road conditions, windows, several trips per vehicle);
+* :func:`planner.periodic.solve_periodic`: each period is a day of a matrix-based
+  :class:`~planner.problem.RoutingProblem` (the periodic VRP benchmarks).
+
+What the search needs of a routed period is :class:`RoutedPeriod`: the visits no trip took
+(with the reason code of :mod:`planner.explain`), its cost, and each trip's cost and visits.
+A router routes period ``i`` with the communes due in it, each allowed on some days.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, Self, TypeVar
+
+import numpy as np
+
+from planner._assign import DateResult, VisitDemand
+from planner.scenario import VisitRule
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = "search_limit"  # the reason code of a visit its search ran out of time for
+
+
+@dataclass(frozen=True)
+class Period:
+    """Consecutive working days routed together: from day ``start_day`` (0-based) of the
+    season, ``days`` long, with the scenario vehicles ``vehicles`` available on each."""
+
+    start_day: int
+    days: int
+    vehicles: tuple[str, ...]
+
+    @property
+    def day_range(self) -> range:
+        return range(self.start_day, self.start_day + self.days)
+
+
+class RoutedPeriod(Protocol):
+    """What the search reads of a routed period."""
+
+    def missed(self) -> Sequence[tuple[str, str]]:
+        """``(commune, reason code)`` of each visit no trip took."""
+        ...
+
+    def cost(self) -> float:
+        """What the period's trips cost (the unit is the router's; lower is better)."""
+        ...
+
+    def trips(self) -> Sequence[tuple[float, tuple[str, ...]]]:
+        """Each trip with visits: its cost and the communes it visits."""
+        ...
+
+    def edited(self, code: str, *, add: bool) -> Self | None:
+        """The period with a visit of ``code`` put into a trip (``add``) or taken out,
+        the other visits staying as they are, without a search; ``None``: the router cannot
+        (the move then routes the period again)."""
+        ...
+
+    def detour(self, code: str) -> float | None:
+        """What a visit of ``code`` adds to the period's trips: for a visit they make, what
+        taking it out saves; otherwise the cheapest insertion into a trip with room.
+        ``None``: the router has no estimate (the moves of :func:`_move_visit` then skip
+        this period)."""
+        ...
+
+
+R = TypeVar("R", bound=RoutedPeriod)
+# route period ``i`` with these communes, each allowed on these days, within this time (s);
+# None: nothing to route
+Router = Callable[[int, Mapping[str, Sequence[int]], float], "R | None"]
+# assign the dates again from ``hint`` without ``forbidden`` days, within this time (s)
+Assigner = Callable[[Mapping[str, Sequence[int]], Mapping[str, frozenset[int]], float],
+                    DateResult]
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """How long and how hard the search works (from ``periodic:``, see
+    :class:`planner.scenario.PeriodicSpec`). With a ``deadline`` (``time.perf_counter()``),
+    improving moves go on until it, however many ``improve_rounds`` allows."""
+
+    period_time_limit_s: float
+    assignment_time_limit_s: float
+    repair_rounds: int
+    improve_rounds: int
+    deadline: float | None = None
+
+
+@dataclass
+class SeasonSearch(Generic[R]):
+    """Where the search ended: each commune's visit days and each period's routing."""
+
+    dates: dict[str, tuple[int, ...]]
+    routed: dict[int, R]
+    assign_s: float = 0.0
+    rounds: int = 0
+    unrouted_first: int = 0
+    tried: int = 0
+    improved: int = 0
+    saved: float = 0.0
+    periods_routed: int = 0
+    edited: set[int] = field(default_factory=set)  # periods edited by moves since searched
+    notes: list[str] = field(default_factory=list)
+
+
+def groups_by_time(codes: Sequence[str], time_s: np.ndarray, n_depots: int, size: int
+                   ) -> dict[str, int]:
+    """Communes near each other by travel time (``time_s``: depots first, then the communes
+    of ``codes``), in groups of at most ``size``: farthest-first seeds, then each commune to
+    its nearest seed with room, the communes with most to lose first."""
+    if len(codes) <= 1:
+        return {c: 0 for c in codes}
+    t = np.asarray(time_s, dtype=float)
+    t = np.where(t >= 1e9, 1e9, t)
+    stops = t[n_depots:, n_depots:]
+    sym = stops + stops.T
+    n_groups = math.ceil(len(codes) / size)
+    seeds = [int(np.argmax(t[0, n_depots:]))]
+    while len(seeds) < n_groups:
+        seeds.append(int(np.argmax(sym[:, seeds].min(axis=1))))
+    cost = sym[:, seeds]
+    order = np.argsort(-(np.sort(cost, axis=1)[:, min(1, n_groups - 1)] - cost.min(axis=1)))
+    room = [size] * n_groups
+    out: dict[str, int] = {}
+    for i in order:
+        for g in np.argsort(cost[i]):
+            if room[g]:
+                out[codes[int(i)]] = int(g)
+                room[g] -= 1
+                break
+    return out
+
+
+def rule_demand(key: str, rule: VisitRule, horizon: int) -> VisitDemand:
+    """The visits ``rule`` asks of commune ``key`` over ``horizon`` days, on any of them
+    (the caller narrows the days, adds preferred and kept ones): ``every_weeks`` gives one
+    visit a period (the first within the first period, the last within the last),
+    ``count`` its gaps, ``day_sets`` one of the sets."""
+    lo, hi = rule.gap_days
+    first_by = last_from = None
+    sets = None
+    if rule.every_weeks is not None:
+        period = rule.every_weeks * 7
+        count = max(1, (horizon + rule.tolerance_days) // period)
+        first_by = period - 1 + rule.tolerance_days
+        last_from = horizon - period - rule.tolerance_days if count > 1 else None
+    elif rule.count is not None:
+        count = rule.count
+    else:
+        assert rule.day_sets is not None
+        sets = tuple(tuple(sorted(set(ds))) for ds in rule.day_sets)
+        count, lo, hi = len(sets[0]), 1, None
+    return VisitDemand(key=key, days=tuple(range(horizon)), count=count, min_gap=lo,
+                       max_gap=hi, first_by=first_by,
+                       last_from=last_from if last_from is None or last_from > 0 else None,
+                       day_sets=sets)
+
+
+def gap_slack(days: Sequence[int], lo: int, hi: int | None, horizon: int) -> list[int]:
+    """How many days each visit may move (either way) while its gaps stay within
+    ``lo``..``hi`` days, even if its neighbours move as much: half the room of its tighter
+    gap."""
+    out = []
+    for k in range(len(days)):
+        room = horizon
+        for a, b in ((k - 1, k), (k, k + 1)):
+            if a >= 0 and b < len(days):
+                gap = days[b] - days[a]
+                room = min(room, gap - lo, (hi - gap) if hi is not None else horizon)
+        out.append(max(0, room // 2))
+    return out
+
+
+def demand_slack(dm: VisitDemand, days: Sequence[int], horizon: int) -> list[int]:
+    """:func:`gap_slack` of a commune's visits; none for a choice among day sets."""
+    if dm.day_sets is not None:
+        return [0] * len(days)
+    return gap_slack(days, dm.min_gap, dm.max_gap, horizon)
+
+
+def period_of(periods: Sequence[Period], day: int) -> int | None:
+    for i, p in enumerate(periods):
+        if day in p.day_range:
+            return i
+    return None
+
+
+def period_numbers(periods: Sequence[Period], days: int) -> list[int]:
+    """The period of each day (-1: a day in no period)."""
+    out = [-1] * days
+    for i, p in enumerate(periods):
+        for d in p.day_range:
+            out[d] = i
+    return out
+
+
+def period_visits(periods: Sequence[Period], dates: Mapping[str, Sequence[int]],
+                  kept_days: Mapping[str, set[int]], demands: Sequence[VisitDemand],
+                  forbidden: Mapping[str, frozenset[int]], horizon: int
+                  ) -> dict[int, dict[str, list[int]]]:
+    """Per period, the communes due in it and the days each may take there: around its
+    assigned day by the visit's slack (none on a preferred date), within the period, on days
+    its commune may receive (``demands``: the calendar, its reach, the first and last visit's
+    bounds) and not ``forbidden``."""
+    out: dict[int, dict[str, list[int]]] = {}
+    for dm in demands:
+        code = dm.key
+        days = list(dates.get(code, ()))
+        ok = set(dm.days) - forbidden.get(code, frozenset())
+        slack = demand_slack(dm, days, horizon)
+        fixed = {d for d, _, _ in dm.preferred}
+        for k, (day, m) in enumerate(zip(days, slack, strict=True)):
+            if day in kept_days.get(code, set()):
+                continue
+            i = period_of(periods, day)
+            if i is None:
+                continue
+            m = 0 if day in fixed else m
+            p = periods[i]
+            allowed = [d for d in range(max(p.start_day, day - m),
+                                        min(p.start_day + p.days, day + m + 1))
+                       if (d in ok or d == day)
+                       and not (k == 0 and dm.first_by is not None and d > dm.first_by
+                                and not dm.kept)
+                       and not (k == len(days) - 1 and dm.last_from is not None
+                                and d < dm.last_from)]
+            out.setdefault(i, {})[code] = allowed
+    return out
+
+
+def _left_time(settings: SearchSettings) -> float | None:
+    return None if settings.deadline is None else settings.deadline - time.perf_counter()
+
+
+def _limit(settings: SearchSettings, limit: float) -> float:
+    """A period's search time: ``limit``, cut to what the deadline leaves (at least 0.2 s)."""
+    left = _left_time(settings)
+    return limit if left is None else max(0.2, min(limit, left))
+
+
+def search_season(demands: Sequence[VisitDemand], periods: Sequence[Period],
+                  first: Mapping[str, Sequence[int]], route: Router[R], assign: Assigner,
+                  settings: SearchSettings, *,
+                  kept_days: Mapping[str, set[int]] | None = None) -> SeasonSearch[R]:
+    """Route every period from the ``first`` dates, repair, then improve (steps 4 and 5 of
+    :mod:`planner.season`). The horizon is the last day of the last period."""
+    kept_days = kept_days or {}
+    horizon = max((p.start_day + p.days for p in periods), default=0)
+    limit = settings.period_time_limit_s
+    out: SeasonSearch[R] = SeasonSearch(dates={k: tuple(v) for k, v in first.items()},
+                                        routed={})
+    forbidden: dict[str, frozenset[int]] = {}
+    wanted: dict[int, dict[str, list[int]]] = {}
+    limits: dict[int, float] = {}  # a period searched again gets twice the time
+    again: set[int] = set()
+    unrouted_first = -1
+    while True:
+        now = period_visits(periods, out.dates, kept_days, demands, forbidden, horizon)
+        for i in sorted(set(now) | set(wanted)):
+            if now.get(i) == wanted.get(i) and i in out.routed and i not in again:
+                continue
+            routed = route(i, now[i], _limit(settings, limits.get(i, limit))) \
+                if i in now else None
+            out.periods_routed += routed is not None
+            if routed is None:
+                out.routed.pop(i, None)
+            else:
+                out.routed[i] = routed
+        wanted = now
+        missed = {(code, i, why) for i, s in out.routed.items() for code, why in s.missed()}
+        if unrouted_first < 0:
+            unrouted_first = len(missed)
+        if not missed or out.rounds >= settings.repair_rounds:
+            break
+        out.rounds += 1
+        # a visit the search ran out of time for: its period searches again, longer; a visit
+        # no trip of its period can take: other days (the dates are assigned again)
+        again = {i for _, i, why in missed if why == SEARCH_LIMIT}
+        for i in again:
+            limits[i] = 2 * limits.get(i, limit)
+        moved = [(code, i) for code, i, why in missed if why != SEARCH_LIMIT]
+        if not moved:
+            continue
+        for code, i in moved:
+            forbidden[code] = forbidden.get(code, frozenset()) | frozenset(
+                periods[i].day_range)
+        retry = assign(out.dates, forbidden, settings.assignment_time_limit_s)
+        out.assign_s += retry.wall_s
+        if not retry.days:
+            log.info("season: repair round %d found no other dates (%s)", out.rounds,
+                     retry.status)
+            if not again:
+                break
+            continue
+        out.dates = dict(retry.days)
+    out.unrouted_first = max(0, unrouted_first)
+    _improve(out, demands, periods, route, assign, settings, forbidden, kept_days, horizon)
+    return out
+
+
+def _improve(out: SeasonSearch[R], demands: Sequence[VisitDemand], periods: Sequence[Period],
+             route: Router[R], assign: Assigner, settings: SearchSettings,
+             forbidden: Mapping[str, frozenset[int]], kept_days: Mapping[str, set[int]],
+             horizon: int) -> None:
+    """Improving moves (:func:`_improve_once`) on the costliest trips first: without a
+    deadline, one try for each of the ``improve_rounds`` costliest; with one, until it, from
+    the costliest again after each kept move, and over again after a pass that kept one;
+    each of those tries first moves one commune's visits by the trips' costs
+    (:func:`_move_visit`)."""
+    skip = kept_in_pass = 0
+    refused: set[tuple[str, tuple[int, ...]]] = set()  # visit moves tried since the last kept
+    while True:
+        left = _left_time(settings)
+        if (left is None and out.tried >= settings.improve_rounds) or (
+                left is not None and left <= 0):
+            break
+        move = _costliest_trip(out.routed, skip)
+        if move is None:
+            if left is None or not kept_in_pass:
+                break
+            skip = kept_in_pass = 0
+            continue
+        out.tried += 1
+        if left is not None:
+            untried = len(refused)
+            gain = _move_visit(out, demands, periods, route, assign, settings, forbidden,
+                               kept_days, horizon, refused)
+            if gain is not None:
+                out.saved += gain
+                out.improved += 1
+                kept_in_pass += 1
+                refused.clear()
+                skip = 0
+                continue
+            if len(refused) > untried:  # there was a move to try: try the next one first
+                continue
+            if out.edited:  # no move left: search the edited periods again, then go on
+                out.saved += _polish(out, demands, periods, route, settings, forbidden,
+                                     kept_days, horizon)
+                refused.clear()
+                continue
+        skip += 1
+        gain = _improve_once(out, demands, periods, route, assign, settings, forbidden,
+                             kept_days, horizon, move)
+        if gain is not None:
+            out.saved += gain
+            out.improved += 1
+            kept_in_pass += 1
+            if left is not None:
+                skip = 0
+    log.info("season: %d of %d improving moves kept", out.improved, out.tried)
+
+
+def _move_visit(out: SeasonSearch[R], demands: Sequence[VisitDemand],
+                periods: Sequence[Period], route: Router[R], assign: Assigner,
+                settings: SearchSettings, forbidden: Mapping[str, frozenset[int]],
+                kept_days: Mapping[str, set[int]], horizon: int,
+                refused: set[tuple[str, tuple[int, ...]]]) -> float | None:
+    """A move guided by the trips' costs: the commune whose visits would cost least on
+    other days of its rule (``day_sets``: another set), by the periods' detour estimates
+    (:meth:`RoutedPeriod.detour`: saved where it leaves, added where it comes), goes there;
+    the dates are checked by the assignment (every other visit keeps its day), the periods
+    that changed are routed again and the move is kept as in :func:`_improve_once`. A move
+    tried is put in ``refused``; ``None`` when no move is left or the move is not kept."""
+    where = {d: i for i, p in enumerate(periods) for d in p.day_range}
+    estimate: dict[tuple[int, str], float | None] = {}
+
+    def detour(day: int, code: str) -> float | None:
+        i = where.get(day)
+        if i is None:
+            return None
+        if (i, code) not in estimate:
+            routed = out.routed.get(i)
+            estimate[i, code] = routed.detour(code) if routed is not None else None
+        return estimate[i, code]
+
+    best: tuple[float, str, tuple[int, ...]] | None = None
+    for dm in demands:
+        if dm.day_sets is None or len(dm.day_sets) < 2 or dm.kept:
+            continue
+        now = tuple(out.dates.get(dm.key, ()))
+        banned = forbidden.get(dm.key, frozenset())
+        for other in dm.day_sets:
+            if other == now or (dm.key, other) in refused or banned.intersection(other):
+                continue
+            saved = [detour(d, dm.key) for d in now if d not in other]
+            added = [detour(d, dm.key) for d in other if d not in now]
+            if any(x is None for x in saved + added):
+                continue
+            delta = sum(added) - sum(saved)  # type: ignore[arg-type]
+            if delta < 0 and (best is None or delta < best[0]):
+                best = (delta, dm.key, other)
+    if best is None:
+        return None
+    _, code, other = best
+    refused.add((code, other))
+    dates = {**out.dates, code: other}
+    fixed = {dm.key: frozenset(set(dm.days) - set(dates.get(dm.key, ()))) for dm in demands}
+    check = assign(dates, {**forbidden, **fixed}, min(5.0, settings.assignment_time_limit_s))
+    if not check.days:
+        return None
+    edits: dict[int, R | None] = {}
+    now = tuple(out.dates.get(code, ()))
+    for day, add in [(d, False) for d in now if d not in other] + [
+            (d, True) for d in other if d not in now]:
+        i = where[day]
+        base = edits[i] if i in edits else out.routed.get(i)
+        edits[i] = base.edited(code, add=add) if base is not None else None
+    if any(e is None for e in edits.values()):  # a period to search again
+        return _try_dates(out, demands, periods, route, settings, forbidden, kept_days,
+                          horizon, dict(check.days), (code,))
+    old_cost = sum(out.routed[i].cost() for i in edits)
+    new_cost = sum(e.cost() for e in edits.values() if e is not None)
+    if new_cost >= old_cost:
+        return None
+    for i, e in edits.items():
+        assert e is not None
+        out.routed[i] = e
+        out.edited.add(i)
+    out.dates = dict(check.days)
+    return old_cost - new_cost
+
+
+def _polish(out: SeasonSearch[R], demands: Sequence[VisitDemand], periods: Sequence[Period],
+            route: Router[R], settings: SearchSettings, forbidden: Mapping[str, frozenset[int]],
+            kept_days: Mapping[str, set[int]], horizon: int) -> float:
+    """Search again the periods whose trips moves edited without a search; each new routing
+    is kept when it leaves no more unserved and costs less. Returns what it saves."""
+    saved = 0.0
+    wanted = period_visits(periods, out.dates, kept_days, demands, forbidden, horizon)
+    for i in sorted(out.edited):
+        if _left_time(settings) is not None and (_left_time(settings) or 0) <= 0:
+            break
+        out.edited.discard(i)
+        if i not in wanted or i not in out.routed:
+            continue
+        trial = route(i, wanted[i], _limit(settings, settings.period_time_limit_s))
+        if trial is not None and _period_cost(trial) < _period_cost(out.routed[i]):
+            saved += out.routed[i].cost() - trial.cost()
+            out.routed[i] = trial
+    return saved
+
+
+def _costliest_trip(routed: Mapping[int, RoutedPeriod], skip: int
+                    ) -> tuple[int, tuple[str, ...]] | None:
+    """The period and communes of the trip with the highest cost per visit, after the
+    ``skip`` costliest (a destroy step: these visits are moved to other days)."""
+    trips = []
+    for i, s in routed.items():
+        for cost, codes in s.trips():
+            if codes:
+                trips.append((cost / len(codes), i, codes))
+    trips.sort(reverse=True)
+    if skip >= len(trips):
+        return None
+    _, i, codes = trips[skip]
+    return i, codes
+
+
+def _period_cost(s: RoutedPeriod) -> tuple[int, float]:
+    """What a period's routing leaves unserved, and its cost: the order a move keeps."""
+    return len(s.missed()), s.cost()
+
+
+def _improve_once(out: SeasonSearch[R], demands: Sequence[VisitDemand],
+                  periods: Sequence[Period], route: Router[R], assign: Assigner,
+                  settings: SearchSettings, forbidden: Mapping[str, frozenset[int]],
+                  kept_days: Mapping[str, set[int]], horizon: int,
+                  move: tuple[int, tuple[str, ...]]) -> float | None:
+    """One large-neighbourhood move: the visits of one trip leave its period (every other
+    visit keeps its day), the dates are assigned again, the periods that changed are routed
+    again, and the move is kept (``out`` updated) only when the season then leaves no more
+    unserved and costs less; returns what it saves."""
+    i, codes = move
+    days = set(periods[i].day_range)
+    dates = out.dates
+    fixed = {dm.key: frozenset(set(dm.days) - set(dates.get(dm.key, ())))
+             for dm in demands if dm.key not in codes}
+    # the others keep their days: every other day of theirs is forbidden
+    banned = {**forbidden, **fixed, **{c: forbidden.get(c, frozenset()) | days
+                                       for c in codes}}
+    retry = assign(dates, banned, min(5.0, settings.assignment_time_limit_s))
+    if not retry.days:
+        return None
+    return _try_dates(out, demands, periods, route, settings, forbidden, kept_days, horizon,
+                      dict(retry.days), codes)
+
+
+def _try_dates(out: SeasonSearch[R], demands: Sequence[VisitDemand],
+               periods: Sequence[Period], route: Router[R], settings: SearchSettings,
+               forbidden: Mapping[str, frozenset[int]], kept_days: Mapping[str, set[int]],
+               horizon: int, dates: dict[str, tuple[int, ...]], codes: Sequence[str]
+               ) -> float | None:
+    """Route the periods whose visits ``dates`` change, and keep the new dates and routes
+    (``out`` updated) only when the season then leaves no more unserved and costs less;
+    returns what it saves."""
+    before = period_visits(periods, out.dates, kept_days, demands, forbidden, horizon)
+    after = period_visits(periods, dates, kept_days, demands, forbidden, horizon)
+    changed = sorted(j for j in set(before) | set(after) if before.get(j) != after.get(j))
+    trial: dict[int, R | None] = {}
+    for j in changed:
+        trial[j] = route(j, after[j], _limit(settings, settings.period_time_limit_s)) \
+            if j in after else None
+    old = [_period_cost(out.routed[j]) for j in changed if j in out.routed]
+    new = [_period_cost(t) for t in trial.values() if t is not None]
+    lost_old, cost_old = sum(x for x, _ in old), sum(c for _, c in old)
+    lost_new, cost_new = sum(x for x, _ in new), sum(c for _, c in new)
+    if lost_new > lost_old or (lost_new == lost_old and cost_new >= cost_old):
+        return None
+    for j, t in trial.items():
+        if t is None:
+            out.routed.pop(j, None)
+        else:
+            out.routed[j] = t
+    log.info("season: moving the visits of %s saves %.0f", tuple(codes), cost_old - cost_new)
+    out.dates = dates
+    return cost_old - cost_new
+
+
+__all__ = ["Period", "RoutedPeriod", "SearchSettings", "SeasonSearch", "demand_slack",
+           "gap_slack", "groups_by_time", "period_numbers", "period_of", "period_visits",
+           "rule_demand", "search_season"]
