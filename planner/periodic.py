@@ -66,7 +66,7 @@ class _DayRoutes:
     """One day routed (:class:`planner.seasonsearch.RoutedPeriod`)."""
 
     problem: RoutingProblem  # the whole day's
-    arcs: tuple[np.ndarray, ...]  # its arc costs, per profile
+    arcs: tuple[np.ndarray, ...]  # its arc costs, per vehicle
     routes: tuple[tuple[int, ...], ...]  # per vehicle, location indices of the whole problem
     route_costs: tuple[int, ...]
     left_out: tuple[int, ...]
@@ -98,7 +98,7 @@ class _DayRoutes:
             v = self.problem.vehicles[k]
             if search.peak_load(self.problem, [*r, s]) > v.capacity:
                 continue
-            arc = self.arcs[v.profile]
+            arc = self.arcs[k]
             path = [v.start, *r, v.end]
             a, b = np.array(path[:-1]), np.array(path[1:])
             extra = arc[a, s] + arc[s, b] - arc[a, b]
@@ -128,7 +128,7 @@ class _DayRoutes:
         best = math.inf
         for k, r in enumerate(self.routes):
             v = self.problem.vehicles[k]
-            arc = self.arcs[v.profile]
+            arc = self.arcs[k]
             path = [v.start, *r, v.end]
             if s in r:
                 i = r.index(s) + 1
@@ -150,7 +150,7 @@ def route_cost(problem: RoutingProblem, vehicle: int, stops: Sequence[int]) -> i
     if not stops:
         return 0
     v = problem.vehicles[vehicle]
-    arcs = search.arc_costs(problem, v.profile)
+    arcs = problem.arc_cost_matrix(*problem.arc_cost_key(vehicle))
     path = [v.start, *stops, v.end]
     fixed = problem.vehicle_fixed_cost[vehicle] if problem.vehicle_fixed_cost else 0
     return int(sum(int(arcs[a, b]) for a, b in zip(path, path[1:], strict=False))) + fixed
@@ -172,9 +172,10 @@ def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days:
         raise PlannerError(f"{len(rules)} visit rules for {problem.n_stops} stops")
     n_dep = problem.n_depots
     keys = [str(n_dep + j) for j in range(problem.n_stops)]
-    profile = problem.vehicles[0].profile if problem.vehicles else 0
-    arcs = tuple(search.arc_costs(problem, p) for p in range(len(problem.profiles)))
-    groups = groups_by_time(keys, arcs[profile], n_dep, spec.group_size)
+    arcs = tuple(problem.arc_cost_matrix(*problem.arc_cost_key(k))
+                 for k in range(len(problem.vehicles)))
+    groups = groups_by_time(keys, arcs[0] if arcs else problem.arc_cost_matrix(0, 0), n_dep,
+                            spec.group_size)
     demands = [replace(rule_demand(k, rule, days), group=groups.get(k, -1))
                for k, rule in zip(keys, rules, strict=True)]
     fleet = tuple(v.id for v in problem.vehicles)
