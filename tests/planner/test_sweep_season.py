@@ -128,3 +128,12 @@ def test_the_default_solver_picks_by_the_scenario(tmp_path: Path,
     for variant in variants:
         solve_variant(variant)
     assert seen == [("cycle", "ha-giang-2026"), ("season", "ha-giang-2026-season")]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios" / "sweeps").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_the_shipped_sweep_files_load(path: Path) -> None:
+    spec, variants = load_sweep(path)
+    assert variants
+    if spec.season is not None:
+        assert all(v.scenario().is_season for v in variants)
