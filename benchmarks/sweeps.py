@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r.season.get('visits')} of {r.season.get('visits_due')}, "
                 f"{r.kpi().trips} trips, {r.kpi().nights_away} nights, {r.kpi().km:,.0f} km"
                 if r.ok else "failed" for r in (s, d)))
+            for name, r in (("sequential", s), ("dask", d)):
+                if r.unserved_reasons:
+                    print(f"    {name}: left out {dict(r.unserved_reasons)}")
     print(f"\n{'variant':<44}{'served':>10}{'cost, M VND':>18}{'objective':>26}{'time, s':>14}")
     print(f"{'':<44}{'seq / dask':>10}{'seq / dask':>18}{'seq / dask':>26}{'seq / dask':>14}")
     for key in sq:

@@ -206,7 +206,8 @@ def cmd_region(args: argparse.Namespace) -> int:
     if args.out:
         _write_report(Path(args.out), rows,
                       {"region.png": region_chart_png(run.results, lang=args.lang)})
-    season = f", season {spec.season.days or ''} days" if spec.season else ""
+    season = (f", season of {variants[0].scenario().horizon.days} days"
+              if spec.season and variants else "")
     _store(args, run, kind="region", spec=spec.model_dump(mode="json"),
            title=f"{args.share:.0%}, {args.vehicles}, {args.days} days{season}")
     return 1 if len(run.failed) == len(run.results) else 0

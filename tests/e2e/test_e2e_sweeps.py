@@ -66,7 +66,7 @@ def _store_sweeps(visit: Visit) -> dict[str, int]:
                     replace(_result("cao_bang", 9, 56, 8e6), base="cao_bang"),
                     replace(_result("ha_giang", 11, 73, 9e6), base="ha_giang")), 23.8,
                     "dask LocalCluster, 2 workers", 2), kind="region", spec={},
-                    title="15%, truck:1,van:1, 5 days, season 14 days")}
+                    title="15%, truck:1,van:1, 5 days, season of 14 days")}
     finally:
         db.dispose()
 
