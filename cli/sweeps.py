@@ -37,6 +37,26 @@ def add_engine_arguments(p: argparse.ArgumentParser) -> None:
                                                     "else the web UI's SQLite file)")
 
 
+def add_season_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--season", default=None, metavar="FILE",
+                   help="plan a season: the calendar, horizon and visit rule of this season "
+                        "scenario (schema 4, `periodic:`)")
+    p.add_argument("--season-days", type=int, default=None, metavar="N",
+                   help="cut the season's horizon to N days (a quick what-if)")
+
+
+def _season_spec(args: argparse.Namespace) -> Any:
+    """The ``season:`` of a sweep from ``--season``/``--season-days`` (None: neither)."""
+    from planner.sweep import SeasonSpec
+
+    if args.season is None and args.season_days is None:
+        return None
+    if args.season_days is not None and not 1 <= args.season_days <= 366:
+        raise PlannerError(f"--season-days {args.season_days}: give 1 to 366 days")
+    return SeasonSpec(file=str(Path(args.season).resolve()) if args.season else None,
+                      days=args.season_days)
+
+
 def engine_of(args: argparse.Namespace) -> DaskEngine | SequentialEngine:
     if args.sequential:
         if args.scheduler:
@@ -152,8 +172,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_region(args: argparse.Namespace) -> int:
-    from planner.region import province_bases
-    from planner.sweep import ProvincesSpec, SweepSpec, expand
+    from planner.sweep import ProvincesSpec, SweepSpec, bases_of, expand
     from render.sweepcharts import region_chart_png
 
     names: Any = "all" if not args.provinces else tuple(
@@ -161,14 +180,15 @@ def cmd_region(args: argparse.Namespace) -> int:
     try:
         spec = SweepSpec(name="region", title="region", time_limit_s=args.time_limit,
                          provinces=ProvincesSpec(names=names, share=args.share,
-                                                 vehicles=args.vehicles, days=args.days))
+                                                 vehicles=args.vehicles, days=args.days),
+                         season=_season_spec(args))
     except ValueError as exc:
         raise PlannerError(f"region settings: {exc}") from None
     label = "planner region"
-    variants = expand(spec, province_bases(spec.provinces or ProvincesSpec(), label),
-                      file=label)
+    variants = expand(spec, bases_of(spec, file=label), file=label)
     print(f"region: {len(variants)} provinces with road data ({', '.join(v.key for v in variants)})"
-          f", the {args.share:.0%} most remote communes each", file=sys.stderr)
+          f", the {args.share:.0%} most remote communes each"
+          + (", each planned as a season" if spec.season else ""), file=sys.stderr)
     with engine_of(args) as engine:
         run = engine.run(variants, name="region", on_progress=progress_bar)
     rows = table_rows(run.results)
@@ -181,20 +201,32 @@ def cmd_region(args: argparse.Namespace) -> int:
                               + ("met" if t.met else f"{t.missing} more of {t.needed}")
                               for t in kpis.target_progress())
             print(f"  {r.base}: {kpis.communes_served} of {kpis.service_area_communes} "
-                  f"communes ({kpis.service_area_share:.1%}); {steps}; {r.wall_s:.1f} s, "
-                  f"peak {r.peak_rss_mb:.0f} MB")
+                  f"communes ({kpis.service_area_share:.1%}){_season_text(r)}; {steps}; "
+                  f"{r.wall_s:.1f} s, peak {r.peak_rss_mb:.0f} MB")
     if args.out:
         _write_report(Path(args.out), rows,
                       {"region.png": region_chart_png(run.results, lang=args.lang)})
+    season = (f", season of {variants[0].scenario().horizon.days} days"
+              if spec.season and variants else "")
     _store(args, run, kind="region", spec=spec.model_dump(mode="json"),
-           title=f"{args.share:.0%}, {args.vehicles}, {args.days} days")
+           title=f"{args.share:.0%}, {args.vehicles}, {args.days} days{season}")
     return 1 if len(run.failed) == len(run.results) else 0
+
+
+def _season_text(result: VariantResult) -> str:
+    """`` by the visit rule over a season of 14 days: 40 of 44 visits, 6 trips, 12 nights``"""
+    s, kpis = result.season, result.kpi()
+    if not s:
+        return ""
+    return (f" by the visit rule over a season of {s['days']} days from {s['start_date']}: "
+            f"{s['visits']} of {s['visits_due']} visits, {kpis.trips} trips, "
+            f"{kpis.nights_away} nights")
 
 
 def cmd_fleet_size(args: argparse.Namespace) -> int:
     from planner.fleet import FleetBudget, size_fleet
-    from planner.scenario import load_scenario
-    from planner.sweep import SweepRun
+    from planner.scenario import load_scenario, parse_scenario
+    from planner.sweep import SweepRun, load_season, seasonal_data
     from render.sweepcharts import fleet_chart_png
 
     if not 0 < args.target <= 1:
@@ -204,10 +236,19 @@ def cmd_fleet_size(args: argparse.Namespace) -> int:
         raise PlannerError("--max-fleets, --max-vehicles and --time-limit must be positive")
     file = str(Path(args.scenario).resolve())
     scenario = load_scenario(file)
+    season = _season_spec(args)
+    if season is not None:  # sized as a season: its calendar, horizon and visit rule
+        terms = None if season.file is None else load_season(
+            season.file, file="planner fleet-size", field_name="--season")
+        data = seasonal_data(scenario.model_dump(mode="json", by_alias=True), terms,
+                             days=season.days, file="planner fleet-size",
+                             field_name="--season")
+        scenario = parse_scenario(data, file=f"{file} (with --season)")
     budget = FleetBudget(max_fleets=args.max_fleets, time_limit_s=args.time_limit,
                          max_vehicles=args.max_vehicles)
-    print(f"fleet sizing {scenario.name} for {args.target:.0%}: budget {budget.text()}",
-          file=sys.stderr)
+    print(f"fleet sizing {scenario.name} for {args.target:.0%}"
+          + (f" as a season of {scenario.horizon.days} days from {scenario.horizon.start_date}"
+             if scenario.is_season else "") + f": budget {budget.text()}", file=sys.stderr)
     with engine_of(args) as engine:
         def solve_batch(variants: Any) -> Any:
             return engine.run(variants, name=scenario.name, on_progress=progress_bar).results
@@ -228,8 +269,10 @@ def cmd_fleet_size(args: argparse.Namespace) -> int:
         print_table(rows)
     if answer.chosen is not None:
         c = answer.chosen
+        per = (f"the season of {answer.season['days']} days (communes served by their visit "
+               "rule)" if answer.season else "a cycle")
         print(f"answer: {c.label} ({c.vehicles} vehicle(s)) serves {c.outcome.served} "
-              f"communes ({c.share:.1%}) for {c.outcome.cost_vnd:,.0f} VND a cycle")
+              f"communes ({c.share:.1%}) for {c.outcome.cost_vnd:,.0f} VND {per}")
     else:
         print("answer: no fleet found")
     print(f"search: {answer.stopped}")
@@ -239,8 +282,11 @@ def cmd_fleet_size(args: argparse.Namespace) -> int:
         _write_report(Path(args.out), rows,
                       {"fleet.png": fleet_chart_png(summary, lang=args.lang)}, summary)
     _store(args, run, kind="fleet", spec={"scenario": file, "target": args.target,
-                                          **summary["budget"]},
-           title=f"{scenario.name} → {args.target:.0%}", summary=summary)
+                                          **summary["budget"],
+                                          "season": season.model_dump() if season else None},
+           title=f"{scenario.name} → {args.target:.0%}"
+                 + (f", season {scenario.horizon.days} days" if scenario.is_season else ""),
+           summary=summary)
     return 0 if answer.chosen is not None else 1
 
 
@@ -288,6 +334,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--time-limit", type=float, default=10.0,
                    help="seconds of search per fleet (default 10)")
     p.add_argument("--max-vehicles", type=int, default=8, help="vehicles at most")
+    add_season_arguments(p)
     add_engine_arguments(p)
     p.set_defaults(func=cmd_fleet_size)
     p = sub.add_parser("region", help="plan every province whose road data is available, "
@@ -300,6 +347,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--days", type=int, default=5)
     p.add_argument("--time-limit", type=float, default=10.0,
                    help="seconds of search per province")
+    add_season_arguments(p)
     add_engine_arguments(p)
     p.set_defaults(func=cmd_region)
     p = sub.add_parser("sweeps", help="sweeps kept in the database: list them, or show one")

@@ -30,7 +30,7 @@ from planner.sweep import (
     VariantResult,
     VariantSolver,
     failed_result,
-    solve_cycle,
+    solve_variant,
 )
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class DaskEngine:
     def workers(self) -> int:
         return len(self._client.scheduler_info().get("workers", {}))
 
-    def run(self, variants: Sequence[Variant], solver: VariantSolver = solve_cycle, *,
+    def run(self, variants: Sequence[Variant], solver: VariantSolver = solve_variant, *,
             name: str = "sweep", on_progress: Progress | None = None) -> SweepRun:
         """Solve ``variants`` on the cluster; results in the order of ``variants``."""
         from distributed import as_completed
@@ -120,7 +120,7 @@ class DaskEngine:
                         round(time.perf_counter() - t0, 3), self.description, self.workers)
 
 
-def run_distributed(variants: Sequence[Variant], solver: VariantSolver = solve_cycle, *,
+def run_distributed(variants: Sequence[Variant], solver: VariantSolver = solve_variant, *,
                     name: str = "sweep", scheduler: str | None = None, n_workers: int = 2,
                     on_progress: Progress | None = None) -> SweepRun:
     """Solve ``variants`` on Dask (see :class:`DaskEngine`), the cluster's start included in

@@ -13,6 +13,11 @@ plan's cost of the cycle, :attr:`planner.kpis.Kpis.cost_vnd`), ties broken by fe
 every smaller fleet tried is listed with why it fell short (communes served, how many the
 target needs, why the others were left out).
 
+A season scenario (``periodic:``) is sized under its visit rule: every fleet is planned as a
+season (:func:`planner.sweep.solve_season_variant`, which the engines pick by the scenario),
+a commune counts as served when every visit its rule makes due is on a trip, and the cost is
+the whole season's.
+
 Coverage is :func:`planner.kpis.coverage` and never falls when a vehicle is added: a plan of
 a fleet is also a plan of any larger fleet (the extra vehicles stay at the library), so each
 fleet counts the best plan among its own solve and those of the smaller fleets it contains
@@ -106,6 +111,8 @@ class FleetAnswer:
     stopped_code: str = ""  # the same as a code and values (pages word it): STOP_CODES
     stopped_values: Mapping[str, Any] = field(default_factory=dict)
     results: tuple[VariantResult, ...] = field(default=(), repr=False)
+    # a season's sizing (see season_terms): its start, days and visit rule
+    season: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.scenario, "target": self.target,
@@ -118,7 +125,20 @@ class FleetAnswer:
                 "trials": [t.to_dict() for t in self.trials],
                 "chosen": self.chosen.to_dict() if self.chosen else None,
                 "stopped": self.stopped, "stopped_code": self.stopped_code,
-                "stopped_values": dict(self.stopped_values)}
+                "stopped_values": dict(self.stopped_values),
+                "season": dict(self.season) if self.season else None}
+
+
+def season_terms(scenario: Scenario) -> dict[str, Any] | None:
+    """What a season's sizing is under: the season's first day, its days and the visit rule
+    of communes without their own; None for a cycle."""
+    if scenario.periodic is None:
+        return None
+    rule = scenario.periodic.default_rule
+    return {"start_date": scenario.horizon.start_date.isoformat(),
+            "days": scenario.horizon.days,
+            "rule": rule.model_dump(mode="json", exclude_none=True,
+                                     exclude_defaults=True) if rule else {}}
 
 
 def fleet_options(scenario: Scenario) -> tuple[FleetOption, ...]:
@@ -184,10 +204,11 @@ def size_fleet(scenario: Scenario, scenario_data: dict[str, Any], *, file: str, 
     area = service_area_of(scenario, dataset, file=file).size
     needed = math.ceil(round(target * area, 6))
     options = fleet_options(scenario)
+    season = season_terms(scenario)
     answer = FleetAnswer(scenario.name, target, area, needed, options, budget)
     if len(scenario.stops) < needed:
         return FleetAnswer(
-            scenario.name, target, area, needed, options, budget,
+            scenario.name, target, area, needed, options, budget, season=season,
             stopped=f"no fleet can reach it: the scenario lists {len(scenario.stops)} stops "
                     f"and the target needs {needed} of {area} communes; add stops (`planner "
                     f"scenario new --share {target:g}` writes a scenario with enough)",
@@ -251,4 +272,4 @@ def size_fleet(scenario: Scenario, scenario_data: dict[str, Any], *, file: str, 
     if chosen is None and not stopped:
         stopped, code = "no fleet tried reaches the target", "none_reached"
     return FleetAnswer(answer.scenario, target, area, needed, options, budget, tuple(trials),
-                       chosen, stopped, code, values, tuple(own[c] for c in order))
+                       chosen, stopped, code, values, tuple(own[c] for c in order), season)

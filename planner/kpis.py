@@ -114,6 +114,13 @@ class Kpis:
                                       max(0, needed - self.communes_served)))
         return tuple(out)
 
+    def with_served(self, served: int) -> Kpis:
+        """These KPIs counting ``served`` communes: the share (:func:`coverage`) and the
+        targets met follow."""
+        share = coverage(served, self.service_area_communes)
+        return replace(self, communes_served=served, service_area_share=round(share, 4),
+                       meets_target={k: share >= float(v) for k, v in self.targets.items()})
+
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["targets"], out["meets_target"] = dict(self.targets), dict(self.meets_target)

@@ -540,6 +540,16 @@ def _shifted(route: Route, offset_days: int, season_start: dt.date, number: int)
                    trip_id=trip_id(route.vehicle_id, number - 1), trip_number=number)
 
 
+def communes_on_rule(plan: Plan) -> frozenset[str]:
+    """The communes a season plan serves **by their visit rule**: every visit the rule makes
+    due is on a trip (a commune visited once where its rule asks for four is not). What a
+    season sweep and the fleet sizing count as served (``docs/sweeps.md``)."""
+    if plan.season is None:
+        raise PlannerError("not a season plan: it has no `season` section")
+    return frozenset(c.commune_code for c in plan.season.communes
+                     if c.visits and all(v.trip_id for v in c.visits))
+
+
 def season_kpis_routes(scenario: Scenario, routes: Sequence[Route],
                        unserved: Sequence[Unserved], *, like: Any) -> Any:
     """The KPIs of a season plan: figures of every trip, the communes served counted once,
@@ -630,6 +640,7 @@ def season_plan(scenario: Scenario, net: Network, cal: SeasonCalendar,
                 season=record)
 
 
-__all__ = ["Period", "SeasonSolved", "assign_visit_dates", "commune_groups", "period_scenario",
+__all__ = ["Period", "SeasonSolved", "assign_visit_dates", "commune_groups", "communes_on_rule",
+           "period_scenario",
            "rule_of", "season_periods", "solve_season", "visit_demands", "visit_slack"]
 

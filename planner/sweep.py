@@ -9,10 +9,12 @@ combination of axis values, each a complete scenario mapping that the one valida
 
 A variant is solved by a :data:`VariantSolver`: a function of a :class:`Variant` returning a
 :class:`VariantResult` (its KPIs, time, peak memory). :func:`solve_cycle` solves one rotation
-cycle; a season solver is another implementation of the same signature. The engine that runs
-the variants (sequentially here, :func:`run_sequential`; on Dask in :mod:`planner._dask`)
-does not know which solver it runs. A variant that fails is retried once and then reported
-as failed; the others go on.
+cycle, :func:`solve_season_variant` a season (``periodic:``, schema 4); :func:`solve_variant`,
+the engines' default, picks one by the variant's scenario (:attr:`Scenario.is_season`). A
+sweep file's ``season:`` makes every base a season (its calendar, horizon and visit rule), so
+its variants are solved as seasons. The engine that runs the variants (sequentially here,
+:func:`run_sequential`; on Dask in :mod:`planner._dask`) does not know which solver it
+runs. A variant that fails is retried once and then reported as failed; the others go on.
 
 Every variant solves with ``solver.workers: 1``: Dask's worker processes are daemonic and
 cannot start the product's second search process, and the sequential baseline does the same
@@ -30,11 +32,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from planner.errors import Problem, ScenarioError
+from planner.errors import PlannerError, Problem, ScenarioError
 from planner.inputlimits import InputLimitError, load_yaml, read_limited
 from planner.kpis import PROGRAMME_TARGETS, Kpis, coverage
 from planner.scenario import (
@@ -46,6 +48,9 @@ from planner.scenario import (
     load_scenario,
     parse_scenario,
 )
+
+if TYPE_CHECKING:
+    from planner.plan import Plan
 
 SWEEP_VERSION = 1
 MAX_VARIANTS = 500  # one sweep; a larger study is several sweeps
@@ -100,12 +105,21 @@ class ProvincesSpec(_Model):
     start: str | None = None  # YYYY-MM-DD, default: next Monday
 
 
+class SeasonSpec(_Model):
+    """Plan every base as a season: the calendar, horizon and visit rule (``periodic:``) of a
+    season scenario (``file``, relative to the sweep file), the horizon cut to ``days``."""
+
+    file: str | None = None  # none: the bases are season scenarios already
+    days: int | None = Field(default=None, ge=1, le=366)
+
+
 class SweepSpec(_Model):
     sweep_version: Literal[1] = 1
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
     title: str = ""
     scenarios: tuple[str, ...] = ()
     provinces: ProvincesSpec | None = None
+    season: SeasonSpec | None = None
     time_limit_s: float = Field(default=10.0, gt=0, le=MAX_TIME_LIMIT_S)
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
     # stop each search after this many improving solutions (reproducible sweeps and tests)
@@ -213,7 +227,54 @@ def bases_of(spec: SweepSpec, *, file: str, provinces: ProvinceBases | None = No
             from planner.region import province_bases
             provinces = province_bases
         out += provinces(spec.provinces, file)
+    if spec.season is not None:
+        season = None
+        if spec.season.file is not None:
+            name = spec.season.file
+            season = load_season(Path(name) if Path(name).is_absolute() else folder / name,
+                                 file=file, field_name="season.file")
+        out = [replace(b, data=seasonal_data(b.data, season, days=spec.season.days,
+                                             file=file, field_name="season"))
+               for b in out]
     return out
+
+
+def load_season(path: str | Path, *, file: str, field_name: str) -> Scenario:
+    """The season scenario whose calendar, horizon and visit rule a sweep or a fleet sizing
+    plans with; a :class:`SweepError` names ``file`` and ``field_name`` when it is missing or
+    not a season scenario (the scenario's own problems name the season file)."""
+    if not Path(path).is_file():
+        raise SweepError([Problem(file, field_name, str(path), "no such season scenario file",
+                                  "give a season scenario (schema_version 4 with `periodic:`), "
+                                  "e.g. scenarios/ha-giang-2026-season.yaml")])
+    season = load_scenario(path)
+    if not season.is_season:
+        raise SweepError([Problem(file, field_name, str(path), "not a season scenario: it has "
+                                  "no `periodic:` section",
+                                  "give a season scenario (schema_version 4 with `periodic:`), "
+                                  "e.g. scenarios/ha-giang-2026-season.yaml")])
+    return season
+
+
+def seasonal_data(data: dict[str, Any], season: Scenario | None, *, days: int | None,
+                  file: str, field_name: str) -> dict[str, Any]:
+    """``data`` (a scenario mapping) planned as a season: the ``calendar``, ``horizon`` and
+    ``periodic`` (visit rule) of ``season`` replace its own (its stops, vehicles, depots and
+    road conditions stay), the horizon cut to ``days`` when given. With no ``season``,
+    ``data`` must be a season scenario already (only ``days`` applies)."""
+    if season is not None:
+        own = season.model_dump(mode="json", by_alias=True)
+        data = {**data, "schema_version": max(int(data.get("schema_version", 1)), 4),
+                "calendar": own["calendar"], "horizon": own["horizon"],
+                "periodic": own["periodic"]}
+    elif not data.get("periodic"):
+        raise SweepError([Problem(file, field_name, data.get("name"), "this base scenario is "
+                                  "not a season scenario (no `periodic:`)",
+                                  "give `season: {file: SEASON.yaml}`, a season scenario whose "
+                                  "calendar, horizon and visit rule the bases take")])
+    if days is not None:
+        data = _deep_merge(data, {"horizon": {"days": days}})
+    return data
 
 
 def fleet_data(data: dict[str, Any], fleet: Mapping[str, int], *, file: str,
@@ -352,6 +413,9 @@ class VariantResult:
     attempts: int = 1
     error: str = ""
     worker: str = ""
+    # a season's figures beyond its KPIs (solve_season_variant): its start, days and
+    # periods, visits due, on trips and missed, communes visited at least once
+    season: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -366,7 +430,8 @@ class VariantResult:
                 "objective": self.objective, "solver_status": self.solver_status,
                 "unserved_reasons": dict(self.unserved_reasons), "vehicles": self.vehicles,
                 "wall_s": self.wall_s, "peak_rss_mb": self.peak_rss_mb,
-                "attempts": self.attempts, "error": self.error, "worker": self.worker}
+                "attempts": self.attempts, "error": self.error, "worker": self.worker,
+                "season": dict(self.season)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> VariantResult:
@@ -408,12 +473,24 @@ class PeakMemory:
         self.peak_bytes = max(self.peak_bytes, self._rss())
 
 
-def solve_cycle(variant: Variant) -> VariantResult:
-    """Solve one rotation cycle of ``variant`` (``planner solve``'s pipeline, one search
-    process); an error propagates, for the engine to retry or report."""
+def _result(variant: Variant, scenario: Scenario, plan: Plan, kpis: Kpis, *, t0: float,
+            mem: PeakMemory, season: Mapping[str, Any] | None = None) -> VariantResult:
     import os
     import socket
 
+    return VariantResult(
+        key=variant.key, base=variant.base, axes=variant.axes, status="ok",
+        kpis=kpis.to_dict(), objective=plan.provenance.objective,
+        solver_status=plan.provenance.solver_status or "",
+        unserved_reasons=dict(Counter(u.reason_code for u in plan.unserved)),
+        vehicles=sum(v.count for v in scenario.vehicles),
+        wall_s=round(time.perf_counter() - t0, 3), peak_rss_mb=round(mem.peak_bytes / 2**20, 1),
+        worker=f"{socket.gethostname()}:{os.getpid()}", season=season or {})
+
+
+def solve_cycle(variant: Variant) -> VariantResult:
+    """Solve one rotation cycle of ``variant`` (``planner solve``'s pipeline, one search
+    process); an error propagates, for the engine to retry or report."""
     from planner.pipeline import solve_scenario
 
     scenario = variant.scenario()
@@ -422,15 +499,48 @@ def solve_cycle(variant: Variant) -> VariantResult:
         solved = solve_scenario(scenario, scenario_file=variant.file,
                                 time_limit_s=variant.time_limit_s, seed=variant.seed,
                                 solution_limit=variant.solution_limit)
+    return _result(variant, scenario, solved.plan, solved.plan.kpis, t0=t0, mem=mem)
+
+
+def solve_season_variant(variant: Variant) -> VariantResult:
+    """Plan the season of ``variant`` (:func:`planner.season.solve_season`, one search
+    process; ``time_limit_s`` is each period's routing search, ``solution_limit`` each
+    period's too). Its KPIs are the whole season's (visits, trips, km, cost, nights); a
+    commune counts as served when every visit its rule makes due is on a trip
+    (:func:`planner.season.communes_on_rule`), so coverage (:func:`planner.kpis.coverage`)
+    is the share of communes served by their visit rule."""
+    from planner.season import communes_on_rule, solve_season
+
+    scenario = variant.scenario()
+    if not scenario.is_season:
+        raise PlannerError(f"variant {variant.key}: not a season scenario (no `periodic:`)")
+    if variant.solution_limit is not None:
+        scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(
+            update={"solution_limit": variant.solution_limit})})
+    t0 = time.perf_counter()
+    with PeakMemory() as mem:
+        solved = solve_season(scenario, scenario_file=variant.file,
+                              time_limit_s=variant.time_limit_s, seed=variant.seed)
     plan = solved.plan
-    return VariantResult(
-        key=variant.key, base=variant.base, axes=variant.axes, status="ok",
-        kpis=plan.kpis.to_dict(), objective=plan.provenance.objective,
-        solver_status=plan.provenance.solver_status or "",
-        unserved_reasons=dict(Counter(u.reason_code for u in plan.unserved)),
-        vehicles=sum(v.count for v in scenario.vehicles),
-        wall_s=round(time.perf_counter() - t0, 3), peak_rss_mb=round(mem.peak_bytes / 2**20, 1),
-        worker=f"{socket.gethostname()}:{os.getpid()}")
+    assert plan.season is not None
+    on_rule = communes_on_rule(plan)
+    due = [v for c in plan.season.communes for v in c.visits]
+    season = {"start_date": plan.start_date.isoformat(), "days": plan.horizon_days,
+              "periods": len(plan.season.periods), "visits_due": len(due),
+              "visits": sum(1 for v in due if v.trip_id),
+              "visits_missed": sum(1 for v in due if not v.trip_id),
+              "communes_visited": plan.kpis.communes_served,
+              "communes_on_rule": len(on_rule)}
+    return _result(variant, scenario, plan, plan.kpis.with_served(len(on_rule)), t0=t0,
+                   mem=mem, season=season)
+
+
+def solve_variant(variant: Variant) -> VariantResult:
+    """The engines' default solver: a season scenario's variant as a season
+    (:func:`solve_season_variant`), any other as one cycle (:func:`solve_cycle`)."""
+    if variant.scenario().is_season:
+        return solve_season_variant(variant)
+    return solve_cycle(variant)
 
 
 def failed_result(variant: Variant, error: BaseException | str, *, attempts: int
@@ -462,7 +572,7 @@ class SweepRun:
         return tuple(r for r in self.results if not r.ok)
 
 
-def run_sequential(variants: Sequence[Variant], solver: VariantSolver = solve_cycle, *,
+def run_sequential(variants: Sequence[Variant], solver: VariantSolver = solve_variant, *,
                    name: str = "sweep", on_progress: Progress | None = None) -> SweepRun:
     """Solve the variants one after another in this process (the baseline of the speed-up),
     each failure retried once."""
@@ -497,7 +607,7 @@ class SequentialEngine:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def run(self, variants: Sequence[Variant], solver: VariantSolver = solve_cycle, *,
+    def run(self, variants: Sequence[Variant], solver: VariantSolver = solve_variant, *,
             name: str = "sweep", on_progress: Progress | None = None) -> SweepRun:
         return run_sequential(variants, solver, name=name, on_progress=on_progress)
 
@@ -509,7 +619,8 @@ class SequentialEngine:
 COMPARISON_COLUMNS: tuple[tuple[str, str], ...] = (
     ("communes_served", "served"), ("service_area_share", "share"),
     *((f"meets_{t.year}", f"{t.share:.0%} ({t.year})") for t in PROGRAMME_TARGETS),
-    ("km", "km"), ("cost_vnd", "cost, VND"), ("wall_s", "time, s"),
+    ("visits", "visits"), ("trips", "trips"), ("nights_away", "nights"), ("km", "km"),
+    ("cost_vnd", "cost, VND"), ("wall_s", "time, s"),
     ("peak_rss_mb", "peak memory, MB"),
 )
 
@@ -523,6 +634,8 @@ def comparison_value(result: VariantResult, key: str) -> Any:
     kpis = result.kpi()
     if key.startswith("meets_"):
         return kpis.meets_target.get(key.removeprefix("meets_"))
+    if key == "visits":  # a cycle visits each commune it serves once
+        return result.season.get("visits", kpis.communes_served)
     return getattr(kpis, key)
 
 
@@ -544,9 +657,10 @@ def speedup(sequential_s: float, parallel_s: float) -> float:
     return sequential_s / parallel_s if parallel_s > 0 else math.nan
 
 
-__all__ = ["Axes", "Base", "PeakMemory", "SequentialEngine", "SweepError", "SweepRun",
-           "SweepSpec", "Variant",
+__all__ = ["Axes", "Base", "PeakMemory", "SeasonSpec", "SequentialEngine", "SweepError",
+           "SweepRun", "SweepSpec", "Variant",
            "VariantResult", "VariantSolver", "bases_of", "expand", "failed_result",
-           "fleet_data", "fleet_label", "load_sweep", "read_sweep", "run_sequential",
-           "share_of", "solve_cycle", "speedup"]
+           "fleet_data", "fleet_label", "load_season", "load_sweep", "read_sweep",
+           "run_sequential", "seasonal_data", "share_of", "solve_cycle", "solve_season_variant",
+           "solve_variant", "speedup"]
 

@@ -6,6 +6,10 @@ the command line, on Dask (see ``docs/sweeps.md``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
 from flask import Blueprint, Response, g, render_template
 from flask.typing import ResponseReturnValue
 
@@ -46,7 +50,16 @@ def sweep_page(sweep_id: int) -> ResponseReturnValue:
     return render_template("sweep.html", sweep=sweep, columns=COMPARISON_COLUMNS,
                            value=comparison_value,
                            targets={t.year: t.share for t in PROGRAMME_TARGETS},
-                           fleet=sweep.summary if sweep.kind == "fleet" else None)
+                           fleet=sweep.summary if sweep.kind == "fleet" else None,
+                           season_start=_season_start((sweep.summary or {}).get("season")))
+
+
+def _season_start(season: Mapping[str, Any] | None) -> dt.date | None:
+    """The first day of a season sweep's or sizing's season (None: a cycle, or unreadable)."""
+    try:
+        return dt.date.fromisoformat(str(season["start_date"])) if season else None
+    except (KeyError, ValueError):
+        return None
 
 
 @bp.get("/<int:sweep_id>/chart.png")
@@ -74,6 +87,7 @@ def _region(sweep: SweepInfo | None) -> ResponseReturnValue:
     rows = []
     for r in sweep.results if sweep else ():
         rows.append({"result": r, "share": share_of(r),
-                     "progress": r.kpi().target_progress() if r.ok else ()})
+                     "progress": r.kpi().target_progress() if r.ok else (),
+                     "season_start": _season_start(r.season) if r.ok else None})
     return render_template("region.html", sweep=sweep, rows=rows,
                            target_shares=[t.share for t in PROGRAMME_TARGETS])

@@ -86,3 +86,36 @@ class Visit:
                                                             {"full_page": True}))
         print(f"e2e artefact: {path}")
         return path
+
+
+def page_as(visit: Visit, username: str, password: str, *, role: str) -> Any:
+    """A second browser page, logged in through the form as ``username`` (an account of
+    ``role``, made now unless it exists), with every request outside the server blocked and
+    recorded in ``visit.blocked``, as the visit's own."""
+    import subprocess
+
+    made = subprocess.run(webui_command("create-user", username, "--role", role, "--password",
+                                        password, root=visit.server.root),
+                          env=webui_env(), cwd=visit.server.root, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert made.returncode == 0 or "exists" in made.stderr + made.stdout, made.stderr
+    context = visit.page.context.browser.new_context(viewport={"width": 1366, "height": 900},
+                                                     locale="vi-VN")
+    context.set_default_timeout(30_000)
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(visit.server.base_url):
+            route.continue_()
+        else:
+            visit.blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.goto(visit.server.url("/login"))
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', password)
+    with page.expect_navigation():
+        page.click('form.login-form button[type="submit"]')
+    assert "/login" not in page.url
+    return page

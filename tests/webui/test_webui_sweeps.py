@@ -111,3 +111,39 @@ def test_the_region_page_shows_each_province_toward_the_targets(
     assert "bộ nhớ cao nhất 340 MB" in page
     assert client_as("viewer").get("/sweeps/region").status_code == 200
     assert client_as("driver").get("/sweeps/region").status_code == 403
+
+
+SEASON = {"start_date": "2027-04-12", "days": 14, "periods": 2, "visits_due": 12,
+          "visits": 11, "visits_missed": 1, "communes_visited": 11, "communes_on_rule": 11}
+
+
+def test_season_sweeps_show_the_season_on_the_region_sweep_and_fleet_pages(
+        app: Flask, client: FlaskClient) -> None:
+    from dataclasses import replace
+
+    province = replace(_result("ha_giang", "ha_giang", 11, 73), season=SEASON)
+    province = replace(province, kpis={**province.kpis, "trips": 4, "nights_away": 6})
+    _store(app, SweepRun("region-season", (province,), 20.0, "sequential", 1), "region")
+    page = client.get("/sweeps/region").get_data(as_text=True)
+    assert "Mùa 14 ngày từ 12/04/2027: 11/12 lượt thăm có chuyến, 4 chuyến, 6 đêm" in page
+    assert "mọi lượt thăm đến hạn đều có chuyến" in page
+    en = client.get("/sweeps/region?lang=en").get_data(as_text=True)
+    assert "Season of 14 days from" in en and "11 of 12 visits on trips" in en
+    sweep_id = _store(app, SweepRun("s", (province,), 20.0, "sequential", 1), "sweep")
+    page = client.get(f"/sweeps/{sweep_id}?lang=vi").get_data(as_text=True)
+    assert "Lượt thăm" in page and "Số đêm ngủ lại" in page
+    trial = {"counts": [2], "label": "xe-tvx2", "vehicles": 2, "served": 11,
+             "cost_vnd": 2.5e7, "share": 11 / 73, "reached": True, "source": [2],
+             "status": "ok", "error": "", "wall_s": 3.0, "unserved_reasons": {},
+             "why_short": ""}
+    summary = {"scenario": "hg-season", "target": 0.15, "service_area": 73, "needed": 11,
+               "options": ["xe-tv"], "budget": {"max_fleets": 4, "time_limit_s": 2,
+                                                "max_vehicles": 3},
+               "trials": [trial], "chosen": trial, "stopped": "…", "stopped_code": "",
+               "stopped_values": {},
+               "season": {"start_date": "2027-04-12", "days": 14, "rule": {"count": 1}}}
+    fleet_id = _store(app, SweepRun("fleet-hg-season", (province,), 3.0, "sequential", 1),
+                      "fleet", summary=summary)
+    page = client.get(f"/sweeps/{fleet_id}").get_data(as_text=True)
+    assert "lịch thăm của một mùa 14 ngày từ 12/04/2027" in page
+    assert "phục vụ 11 xã (15,1%) đúng lịch thăm" in page and "cho cả mùa" in page
