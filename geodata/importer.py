@@ -26,6 +26,7 @@ import shutil
 import sys
 import tempfile
 import time
+import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -205,6 +206,7 @@ def read_communes(path: str | Path) -> gpd.GeoDataFrame:
         dup = code[~blank & code.duplicated(keep=False)].astype(str).unique().tolist()
         if dup:
             problems.append(f"duplicate commune_code {quoted_list(dup, shown=5)}")
+        gdf["name"] = one_line_text(gdf["name"])
         if gdf["name"].isna().any():
             problems.append(f"{int(gdf['name'].isna().sum())} rows without a name")
     if problems:
@@ -225,6 +227,20 @@ def empty_communes() -> gpd.GeoDataFrame:
         {"commune_code": pd.Series([], dtype=object), "name": pd.Series([], dtype=object),
          "lon": pd.Series([], dtype=float), "lat": pd.Series([], dtype=float)},
         geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+
+
+def one_line_text(values: pd.Series) -> pd.Series:
+    """Names as one line of text: line breaks, tabs and other control characters become
+    spaces, runs of spaces one, the ends trimmed; a name left blank is missing (NA). A name
+    with a bare carriage return would otherwise split its row when the dataset's CSV is
+    read back."""
+    def clean(x: object) -> object:
+        if x is None or (isinstance(x, float) and np.isnan(x)):
+            return pd.NA
+        text = " ".join("".join(" " if unicodedata.category(c) == "Cc" else c
+                                for c in str(x)).split())
+        return text or pd.NA
+    return values.map(clean).astype(object)
 
 
 def read_libraries(path: str | Path) -> pd.DataFrame:
@@ -262,6 +278,7 @@ def read_libraries(path: str | Path) -> pd.DataFrame:
         if bad.any():
             problems.append(f"{int(bad.sum())} row(s) without a valid lon/lat (rows "
                             f"{', '.join(str(i + 2) for i in np.flatnonzero(bad)[:5])})")
+        frame["name"] = one_line_text(frame["name"])
         if frame["name"].isna().any():
             problems.append(f"{int(frame['name'].isna().sum())} row(s) without a name")
     if problems:

@@ -613,3 +613,17 @@ def test_compressed_xml_matches_pbf(tmp_path: Path, pbf: Path) -> None:
         pd.testing.assert_frame_equal(pd.DataFrame(got.drop(columns="geometry")),
                                       pd.DataFrame(ref.drop(columns="geometry")))
         assert shapely.equals_exact(got.geometry.values, ref.geometry.values, 0).all()
+
+
+def test_names_are_one_line_and_a_blank_name_is_missing(tmp_path: Path) -> None:
+    """A name holding a bare carriage return split its row when the dataset's CSV was read
+    back (found by the table fuzzer): names become one line, and a name of only control
+    characters or spaces is reported as missing."""
+    from geodata.importer import LibrariesFileError, read_libraries
+
+    path = tmp_path / "libraries.csv"
+    path.write_bytes("name,lon,lat\r\n\"Thư viện\r\nBắc Mê\t\",105.0,22.8\r\n".encode())
+    assert read_libraries(path)["name"].tolist() == ["Thư viện Bắc Mê"]
+    path.write_bytes(b'name,lon,lat\r\n"\r",105.0,22.8\r\nB,105.1,22.9\r\n')
+    with pytest.raises(LibrariesFileError, match="1 row.s. without a name"):
+        read_libraries(path)
