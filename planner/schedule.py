@@ -251,7 +251,8 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
                breaks: Blocks | None = None, earliest: int | None = None,
                next_depart: int | None = None) -> RouteTiming:
     """Earliest schedule of vehicle ``k`` visiting ``stops`` (location indices) in order,
-    preferring nights at a stop to nights on the road when both are feasible.
+    preferring nights at a stop to nights on the road when both are feasible (with the
+    solver's times, when both end the trip as early).
 
     ``not_before`` (one time per stop, e.g. the solver's service starts) delays services:
     with lodging limits the earliest schedule may spend a night where there is no lodging,
@@ -271,10 +272,15 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
     fallback = None
     for blocks in options:
         if not_before is not None:
-            hinted = _time_route(problem, k, list(stops), stay=True, not_before=not_before,
-                                 blocks=blocks, earliest=earliest, next_depart=next_depart)
-            if hinted.feasible:
-                return hinted
+            # the solver's times, with nights at a stop where a leg does not fit the day,
+            # or on the road as the model may drive them: the shorter trip (a night at a
+            # stop can make every later service wait, and the trip end a day later)
+            hinted = [t for t in (
+                _time_route(problem, k, list(stops), stay=stay, not_before=not_before,
+                            blocks=blocks, earliest=earliest, next_depart=next_depart)
+                for stay in (True, False)) if t.feasible]
+            if hinted:
+                return min(hinted, key=lambda t: t.return_leg.arrival_s - t.depart_s)
         stay = _time_route(problem, k, list(stops), stay=True, blocks=blocks,
                            earliest=earliest, next_depart=next_depart)
         if stay.feasible:
@@ -283,13 +289,6 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
                            earliest=earliest, next_depart=next_depart)
         if last.feasible:
             return last
-        if not_before is not None:
-            # the solver's times with its nights on the road: the earliest schedule may
-            # set out days too early and wait longer than a trip may last
-            on_road = _time_route(problem, k, list(stops), stay=False, not_before=not_before,
-                                  blocks=blocks, earliest=earliest, next_depart=next_depart)
-            if on_road.feasible:
-                return on_road
         fallback = fallback or last
     assert fallback is not None
     return fallback
@@ -369,8 +368,9 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
                 leave, arrive, night, on_road = _latest_departure(
                     problem, k, leave, arrive, start, travel, night, on_road, driven, blocks)
                 if leave == before and start // DAY_S > leave // DAY_S:
-                    # not in one piece on the service's day: set out as late as the leg,
-                    # its breaks and its nights on the road allow
+                    # not in one piece on the service's day nor the evening before (a
+                    # night at the stop): set out as late as the leg, its breaks and its
+                    # nights on the road allow
                     leave, arrive, night, on_road = _latest_setting_out(
                         problem, k, leave, start, travel, blocks)
             if raw >= NO_PATH_S or problem.leg_at(
