@@ -90,7 +90,8 @@ def closure_specs(closures: Iterable[DrawnClosure], *, file: str = "<closures>"
         raise ScenarioError(problems)
     if not specs:
         raise ScenarioError([Problem(file, "road_conditions.closures", None,
-                                     "no closure given", "draw a line or an area")])
+                                     "no closure given", "draw a line or an area",
+                                     key="problem_no_closure", fix_key="problem_fix_draw")])
     return specs
 
 

@@ -29,7 +29,7 @@ from geodata.closures import (
     road_conditions,
 )
 from geodata.datasets import Dataset, known_datasets, load_dataset, pinned_version
-from geodata.errors import GeodataError
+from geodata.errors import GeodataError, UnknownDatasetError
 from geodata.graphs import cached_matrices, cut_off, load_road_graph
 from geodata.network import RoadGraph
 from geodata.profiles import load_profiles
@@ -126,8 +126,14 @@ def dataset_of(scenario: Scenario, *, file: str = "<scenario>",
     try:
         dataset = load_dataset(scenario.network)
     except GeodataError as exc:
+        known = ", ".join(known_datasets())
+        key = ("problem_network_unknown" if isinstance(exc, UnknownDatasetError)
+               else "problem_dataset_unreadable")
         raise ScenarioError([Problem(file, "network", scenario.network, str(exc),
-                                     f"use one of: {', '.join(known_datasets())}")]) from None
+                                     f"use one of: {known}", key=key,
+                                     fix_key="problem_fix_use_dataset",
+                                     values=(("detail", str(exc)), ("datasets", known)))
+                             ]) from None
     pinned = pinned_version(dataset, data_digest)
     if pinned is None:
         raise PlannerError(

@@ -60,9 +60,18 @@ MIN_DATE, MAX_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
+class KeyedValueError(ValueError):
+    """A validator's refusal with its catalogue key and values beside the English text, so
+    that pages word it in their language (see :func:`_problem_key`)."""
+
+    def __init__(self, key: str, message: str, **values: Any) -> None:
+        super().__init__(message)
+        self.key, self.values = key, tuple(values.items())
+
+
 def _number(value: Any) -> Any:
     if isinstance(value, bool):  # YAML's true/false would otherwise count as 1/0
-        raise ValueError("expected a number, not true/false")
+        raise KeyedValueError("problem_number_bool", "expected a number, not true/false")
     return value
 
 
@@ -81,24 +90,17 @@ def written_code(value: int) -> str:
 def _commune_code(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         guess = written_code(int(value)) if isinstance(value, int) else str(value)
+        octal = guess.startswith("0")
         why = (f"probably written {guess}: a leading 0 makes YAML read the digits as an "
-               f"octal number" if guess.startswith("0") else f"written {guess}")
-        raise ValueError(f"a commune code must be text: YAML read this unquoted code as the "
-                         f"number {value} ({why}). Write commune codes in quotes, e.g. "
-                         f"commune_code: \"{guess}\"")
+               f"octal number" if octal else f"written {guess}")
+        raise KeyedValueError("problem_code_octal" if octal else "problem_code_number",
+                              f"a commune code must be text: YAML read this unquoted code as "
+                              f"the number {value} ({why}). Write commune codes in quotes, "
+                              f"e.g. commune_code: \"{guess}\"", number=value, guess=guess)
     return value
 
 
 CommuneCode = Annotated[str, BeforeValidator(_commune_code)]
-
-
-class KeyedValueError(ValueError):
-    """A validator's refusal with its catalogue key and values beside the English text, so
-    that pages word it in their language (see :func:`_problem_key`)."""
-
-    def __init__(self, key: str, message: str, **values: Any) -> None:
-        super().__init__(message)
-        self.key, self.values = key, tuple(values.items())
 
 
 def _date_input(value: Any) -> Any:
@@ -109,8 +111,10 @@ def _date_input(value: Any) -> Any:
 
 def _date_in_range(value: dt.date) -> dt.date:
     if not MIN_DATE <= value <= MAX_DATE:
-        raise ValueError(f"the date {value.isoformat()} is outside {MIN_DATE.isoformat()} .. "
-                         f"{MAX_DATE.isoformat()}")
+        raise KeyedValueError("problem_date_range", f"the date {value.isoformat()} is outside "
+                              f"{MIN_DATE.isoformat()} .. {MAX_DATE.isoformat()}",
+                              date=value.isoformat(), min=MIN_DATE.isoformat(),
+                              max=MAX_DATE.isoformat())
     return value
 
 
@@ -120,7 +124,8 @@ Date = Annotated[dt.date, BeforeValidator(_date_input), AfterValidator(_date_in_
 def _clock(value: Any) -> Any:
     if isinstance(value, dt.time):
         if value.tzinfo is not None:
-            raise ValueError("expected a local clock time, without a time zone")
+            raise KeyedValueError("problem_clock_zone",
+                                  "expected a local clock time, without a time zone")
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads an unquoted 07:30 as the number 450
@@ -154,8 +159,10 @@ class _Model(BaseModel):
         for text in texts:
             found = _CONTROL.search(text) if isinstance(text, str) else None
             if found:
-                raise ValueError(f"the text holds the character U+{ord(found.group()):04X} "
-                                 "(a control character or a lone surrogate); remove it")
+                char = f"U+{ord(found.group()):04X}"
+                raise KeyedValueError("problem_control_char", f"the text holds the character "
+                                      f"{char} (a control character or a lone surrogate); "
+                                      "remove it", char=char)
         return value
 
 
@@ -193,8 +200,8 @@ class TimeWindow(_ClockSpan):
                 f"it opens ({self.start:%H:%M})", start=f"{self.start:%H:%M}",
                 end=f"{self.end:%H:%M}")
         if (self.every_days is None) != (self.anchor is None):
-            raise ValueError("a repeating window needs both `every_days` and `anchor` (a date "
-                             "it falls on)")
+            raise KeyedValueError("problem_window_repeat", "a repeating window needs both "
+                                  "`every_days` and `anchor` (a date it falls on)")
         return self
 
     def applies_on(self, date: dt.date) -> bool:
@@ -218,8 +225,10 @@ class DailyBreak(_ClockSpan):
     @model_validator(mode="after")
     def _fits(self) -> DailyBreak:
         if self.end_min - self.start_min < self.minutes:
-            raise ValueError(f"a {self.minutes}-minute break does not fit between "
-                             f"{self.start:%H:%M} and {self.end:%H:%M}")
+            raise KeyedValueError("problem_break_fit", f"a {self.minutes}-minute break does "
+                                  f"not fit between {self.start:%H:%M} and {self.end:%H:%M}",
+                                  minutes=self.minutes, start=f"{self.start:%H:%M}",
+                                  end=f"{self.end:%H:%M}")
         return self
 
 
@@ -268,9 +277,12 @@ class DateSpan(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> DateSpan:
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"the span ends ({self.end}) before it starts ({self.start})")
+            raise KeyedValueError("problem_span_order", f"the span ends ({self.end}) before "
+                                  f"it starts ({self.start})", start=str(self.start),
+                                  end=str(self.end))
         if self.end is not None and (self.end - self.start).days > 366:
-            raise ValueError("a span of more than a year: split it or shorten it")
+            raise KeyedValueError("problem_span_year",
+                                  "a span of more than a year: split it or shorten it")
         return self
 
     @property
@@ -318,21 +330,28 @@ class VisitRule(_Model):
         kinds = [k for k, v in (("every_weeks", self.every_weeks), ("count", self.count),
                                 ("day_sets", self.day_sets)) if v is not None]
         if len(kinds) != 1:
-            raise ValueError("give one kind of rule: `every_weeks` (with `tolerance_days`), "
-                             "`count` (with `min_gap_days`, `max_gap_days`) or `day_sets`"
-                             + (f"; this one gives {', '.join(kinds)}" if kinds else ""))
+            given = ", ".join(kinds)
+            raise KeyedValueError("problem_rule_kinds" if kinds else "problem_rule_kind",
+                                  "give one kind of rule: `every_weeks` (with "
+                                  "`tolerance_days`), `count` (with `min_gap_days`, "
+                                  "`max_gap_days`) or `day_sets`"
+                                  + (f"; this one gives {given}" if kinds else ""),
+                                  **({"given": given} if kinds else {}))
         if self.every_weeks is not None and self.tolerance_days >= self.every_weeks * 7:
-            raise ValueError(f"a tolerance of {self.tolerance_days} days is a whole period of "
-                             f"{self.every_weeks} week(s) or more: lower it")
+            raise KeyedValueError("problem_rule_tolerance", f"a tolerance of "
+                                  f"{self.tolerance_days} days is a whole period of "
+                                  f"{self.every_weeks} week(s) or more: lower it",
+                                  tolerance=self.tolerance_days, weeks=self.every_weeks)
         if self.max_gap_days is not None and self.max_gap_days < self.min_gap_days:
-            raise ValueError(f"`max_gap_days` ({self.max_gap_days}) is below `min_gap_days` "
-                             f"({self.min_gap_days})")
+            raise KeyedValueError("problem_rule_gaps", f"`max_gap_days` ({self.max_gap_days}) "
+                                  f"is below `min_gap_days` ({self.min_gap_days})",
+                                  max_gap=self.max_gap_days, min_gap=self.min_gap_days)
         if self.day_sets is not None:
             sizes = {len(set(d)) for d in self.day_sets}
             if len(sizes) != 1 or 0 in sizes or any(len(set(d)) != len(d)
                                                      for d in self.day_sets):
-                raise ValueError("each of `day_sets` lists the same number of different days "
-                                 "(e.g. [[0, 3], [1, 4]])")
+                raise KeyedValueError("problem_rule_day_sets", "each of `day_sets` lists the "
+                                      "same number of different days (e.g. [[0, 3], [1, 4]])")
         return self
 
     @property
@@ -396,7 +415,8 @@ class Depot(_Model):
     @model_validator(mode="after")
     def _placed(self) -> Depot:
         if self.location is None and self.commune_code is None:
-            raise ValueError("give `location: {lon, lat}` or a `commune_code` to place the depot")
+            raise KeyedValueError("problem_depot_place", "give `location` (with `lon` and "
+                                  "`lat`) or a `commune_code` to place the depot")
         return self
 
     @model_serializer(mode="wrap")
@@ -581,14 +601,16 @@ class ClosureSpec(_Model):
     @model_validator(mode="after")
     def _selects(self) -> ClosureSpec:
         if self.line is not None and len(self.line) < 2:
-            raise ValueError("a line needs at least 2 points")
+            raise KeyedValueError("problem_closure_line", "a line needs at least 2 points")
         if self.area is not None and len(set(self.area)) < 3:
-            raise ValueError("an area needs at least 3 different points")
+            raise KeyedValueError("problem_closure_area",
+                                  "an area needs at least 3 different points")
         if not (self.ref or self.area or self.line or self.way_ids):
-            raise ValueError("say which road: give `ref` (with optional `between`), `area`, "
-                             "`line` or `way_ids`")
+            raise KeyedValueError("problem_closure_which", "say which road: give `ref` (with "
+                                  "optional `between`), `area`, `line` or `way_ids`")
         if self.between is not None and not self.ref:
-            raise ValueError("`between` needs the road number in `ref`")
+            raise KeyedValueError("problem_closure_between",
+                                  "`between` needs the road number in `ref`")
         if self.start and self.end and self.end < self.start:
             raise KeyedValueError("problem_closure_order", f"the closure ends ({self.end}) "
                                   f"before it starts ({self.start})",
@@ -662,7 +684,8 @@ class ServiceAreaSpec(_Model):
     @model_validator(mode="after")
     def _one(self) -> ServiceAreaSpec:
         if (self.province is None) == (self.communes is None):
-            raise ValueError("give either `province: NAME` or `communes: [codes]`")
+            raise KeyedValueError("problem_service_area_one",
+                                  "give either `province: NAME` or `communes: [codes]`")
         return self
 
 
@@ -692,14 +715,17 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _versioned(self) -> Scenario:
         if self.rotation is not None and self.schema_version < 2:
-            raise ValueError("`rotation` (book batches) needs `schema_version: 2`")
+            raise KeyedValueError("problem_needs_v2",
+                                  "`rotation` (book batches) needs `schema_version: 2`")
         for v in self.vehicles:
             if v.trips is not None and self.schema_version < 3:
-                raise ValueError(f"vehicle {v.id}: `trips` (several trips per vehicle) needs "
-                                 "`schema_version: 3`")
+                raise KeyedValueError("problem_trips_v3", f"vehicle {v.id}: `trips` (several "
+                                      "trips per vehicle) needs `schema_version: 3`",
+                                      vehicle=v.id)
             if TRIP_SUFFIX.search(v.id):
-                raise ValueError(f"vehicle id {v.id!r} ends like a trip id (-trip2, -trip3…): "
-                                 "rename the vehicle")
+                raise KeyedValueError("problem_vehicle_trip_suffix", f"vehicle id '{v.id}' "
+                                      "ends like a trip id (-trip2, -trip3…): rename the "
+                                      "vehicle", vehicle=v.id)
         if self.schema_version < 3:
             v3 = [f"depots[{i}].far_from_road_ok" for i, d in enumerate(self.depots)
                   if d.far_from_road_ok]
@@ -708,20 +734,27 @@ class Scenario(_Model):
             if self.service_area is not None:
                 v3.append("service_area")
             if v3:
-                raise ValueError(f"{', '.join(v3[:5])} needs `schema_version: 3`")
+                fields = ", ".join(v3[:5])
+                raise KeyedValueError("problem_needs_v3", f"{fields} needs `schema_version: 3`",
+                                      fields=fields)
         v4 = self._season_fields()
         if self.schema_version < 4 and v4:
-            raise ValueError(f"{', '.join(v4[:5])} (season planning) needs "
-                             "`schema_version: 4`")
+            fields = ", ".join(v4[:5])
+            raise KeyedValueError("problem_needs_v4", f"{fields} (season planning) needs "
+                                  "`schema_version: 4`", fields=fields)
         if self.periodic is None:
             if self.horizon.days > 31:
-                raise ValueError(f"a horizon of {self.horizon.days} days: a plan covers at most "
-                                 "31 days; a longer one is a season (add a `periodic:` section "
-                                 "with `schema_version: 4`, see docs/scenario-schema.md)")
+                raise KeyedValueError(
+                    "problem_horizon_season", f"a horizon of {self.horizon.days} days: a plan "
+                    "covers at most 31 days; a longer one is a season (add a `periodic:` "
+                    "section with `schema_version: 4`, see docs/scenario-schema.md)",
+                    days=self.horizon.days)
             rules = [f for f in v4 if f.startswith("stops[")]
             if rules:
-                raise ValueError(f"{', '.join(rules[:5])}: visit rules and dates plan a "
-                                 "season: add a `periodic:` section")
+                fields = ", ".join(rules[:5])
+                raise KeyedValueError("problem_rules_need_periodic", f"{fields}: visit rules "
+                                      "and dates plan a season: add a `periodic:` section",
+                                      fields=fields)
         return self
 
     def _season_fields(self) -> list[str]:
@@ -810,20 +843,27 @@ ExtendsLookup = Callable[[Any, str], ScenarioText]
 def _read_scenario_file(path: Path, *, label: str, field: str) -> bytes:
     """The bytes of a scenario file, at most :data:`SCENARIO_LIMITS` ``.max_bytes``; a
     :class:`ScenarioError` naming ``label`` and ``field`` when it cannot be read."""
+    extends = field == "extends"
     try:
         return read_limited(path, SCENARIO_LIMITS.max_bytes)
     except FileNotFoundError:
-        problem, fix = "scenario file not found", "check the path"
+        problem, fix, detail = "scenario file not found", "check the path", ""
+        key, fix_key = "problem_file_not_found", "problem_fix_path"
     except InputLimitError as exc:
-        problem, fix = (f"scenario file refused: {exc}",
-                        "split it, or remove what is not needed (see docs/scenario-schema.md, "
-                        "Limits)")
+        problem, fix, detail = (f"scenario file refused: {exc}",
+                                "split it, or remove what is not needed (see "
+                                "docs/scenario-schema.md, Limits)", str(exc))
+        key, fix_key = "problem_file_refused", "problem_fix_file_limits"
     except (OSError, ValueError) as exc:  # a folder, no permission, a NUL byte in the path
-        problem, fix = (f"scenario file cannot be read ({getattr(exc, 'strerror', None) or exc})",
-                        "check the path")
-    if field == "extends":
+        detail = str(getattr(exc, "strerror", None) or exc)
+        problem, fix = f"scenario file cannot be read ({detail})", "check the path"
+        key, fix_key = "problem_file_unreadable", "problem_fix_path"
+    if extends:
         fix += " (relative paths in `extends:` are taken from the extending file's folder)"
-    raise ScenarioError([Problem(label, field, str(path), problem, fix)])
+        if fix_key == "problem_fix_path":
+            fix_key = "problem_fix_path_extends"
+    raise ScenarioError([Problem(label, field, str(path), problem, fix, key=key,
+                                 fix_key=fix_key, values=(("detail", detail),))])
 
 
 def file_lookup(value: Any, label: str) -> ScenarioText:
@@ -833,7 +873,9 @@ def file_lookup(value: Any, label: str) -> ScenarioText:
         path = (Path(label).parent / str(value)).resolve()
     except (OSError, ValueError, RuntimeError):
         raise ScenarioError([Problem(label, "extends", value, "not a usable file path",
-                                     "name a scenario file, relative to this one")]) from None
+                                     "name a scenario file, relative to this one",
+                                     key="problem_extends_path",
+                                     fix_key="problem_fix_extends_path")]) from None
     return ScenarioText(_read_scenario_file(path, label=label, field="extends"), str(path))
 
 
@@ -845,25 +887,36 @@ def _parse_yaml(source: ScenarioText) -> dict[str, Any]:
         raise ScenarioError([Problem(label, "(file)", None, f"refused: {exc}",
                                      "write the scenario out plainly: each key once, without "
                                      "deep nesting or many aliases (*name); see "
-                                     "docs/scenario-schema.md, Limits")]) from None
+                                     "docs/scenario-schema.md, Limits",
+                                     key="problem_text_refused", fix_key="problem_fix_plain_yaml",
+                                     values=(("detail", str(exc)),))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError([Problem(label, "(file)", None, f"not valid YAML{where}: "
-                                     f"{getattr(exc, 'problem', exc)}",
-                                     "fix the YAML syntax")]) from None
+        detail = str(getattr(exc, "problem", exc))
+        place = (("line", mark.line + 1), ("column", mark.column + 1)) if mark else ()
+        raise ScenarioError([Problem(label, "(file)", None, f"not valid YAML{where}: {detail}",
+                                     "fix the YAML syntax",
+                                     key="problem_yaml_at" if mark else "problem_yaml",
+                                     fix_key="problem_fix_yaml",
+                                     values=(*place, ("detail", detail)))]) from None
     except UnicodeDecodeError:
         raise ScenarioError([Problem(label, "(file)", None, "not UTF-8 text",
-                                     "save the file as UTF-8")]) from None
+                                     "save the file as UTF-8", key="problem_not_utf8",
+                                     fix_key="problem_fix_utf8")]) from None
     except ValueError as exc:  # a value YAML cannot hold: 2026-13-45, a 5,000-digit number
-        why = ("a number has thousands of digits" if "integer string conversion" in str(exc)
-               else str(exc)[:200])
+        huge = "integer string conversion" in str(exc)
+        why = "a number has thousands of digits" if huge else str(exc)[:200]
         raise ScenarioError([Problem(label, "(file)", None, f"a value cannot be read: {why}",
-                                     "correct the value")]) from None
+                                     "correct the value",
+                                     key="problem_value_huge" if huge else "problem_value_unread",
+                                     fix_key="problem_fix_value",
+                                     values=() if huge else (("detail", why),))]) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem(label, "(file)", type(data).__name__,
                                      "a scenario must be a YAML mapping of fields",
-                                     "start from scenarios/ha-giang-2026.yaml")])
+                                     "start from scenarios/ha-giang-2026.yaml",
+                                     key="problem_not_mapping", fix_key="problem_fix_start_from")])
     return data
 
 
@@ -873,7 +926,9 @@ def _extends_value(value: Any, label: str) -> None:
             (isinstance(value, str) and (not value.strip() or _CONTROL.search(value))):
         raise ScenarioError([Problem(label, "extends", value,
                                      "expected the name or path of one scenario file",
-                                     "e.g. `extends: ha-giang-2026.yaml`")])
+                                     "e.g. `extends: ha-giang-2026.yaml`",
+                                     key="problem_extends_value",
+                                     fix_key="problem_fix_extends_value")])
 
 
 def _merged(source: ScenarioText, lookup: ExtendsLookup) -> dict[str, Any]:
@@ -885,11 +940,16 @@ def _merged(source: ScenarioText, lookup: ExtendsLookup) -> dict[str, Any]:
         if source.label in labels:
             raise ScenarioError([Problem(source.label, "extends", source.label,
                                          "the scenario extends itself in a loop",
-                                         "remove the cycle of `extends:`")])
+                                         "remove the cycle of `extends:`",
+                                         key="problem_extends_loop",
+                                         fix_key="problem_fix_extends_loop")])
         if len(labels) >= MAX_EXTENDS:
             raise ScenarioError([Problem(labels[-1], "extends", source.label,
                                          f"more than {MAX_EXTENDS} scenarios in one chain of "
-                                         "`extends:`", "extend a scenario nearer the base")])
+                                         "`extends:`", "extend a scenario nearer the base",
+                                         key="problem_extends_chain",
+                                         fix_key="problem_fix_extends_chain",
+                                         values=(("max", MAX_EXTENDS),))])
         data = _parse_yaml(source)
         if Path(source.label).is_absolute() and Path(source.label).is_file():
             _resolve_paths(data, Path(source.label).parent)
@@ -1090,23 +1150,33 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
     depot_list = ", ".join(depot_ids[:20]) + (", …" if len(depot_ids) > 20 else "")
     for i in _repeats(depot_ids):
         problems.append(Problem(file, f"depots[{i}].id", depot_ids[i], "duplicate depot id",
-                                "give each depot its own id"))
+                                "give each depot its own id", key="problem_duplicate_depot",
+                                fix_key="problem_fix_own_depot_id"))
     for i in _repeats([v.id for v in s.vehicles]):
         problems.append(Problem(file, f"vehicles[{i}].id", s.vehicles[i].id,
-                                "duplicate vehicle id", "give each vehicle its own id"))
+                                "duplicate vehicle id", "give each vehicle its own id",
+                                key="problem_duplicate_vehicle",
+                                fix_key="problem_fix_own_vehicle_id"))
     for i, v in enumerate(s.vehicles):
         if v.depot not in known_depots:
             problems.append(Problem(file, f"vehicles[{i}].depot", v.depot, "no depot has this id",
-                                    f"use one of: {depot_list}"))
+                                    f"use one of: {depot_list}", key="problem_unknown_depot",
+                                    fix_key="problem_fix_use_depot",
+                                    values=(("depots", depot_list),)))
         if v.end_depot is not None and v.end_depot not in known_depots:
             problems.append(Problem(file, f"vehicles[{i}].end_depot", v.end_depot,
                                     "no depot has this id",
                                     f"use one of: {depot_list}, or leave it out to "
-                                    "end where the trip starts"))
+                                    "end where the trip starts", key="problem_unknown_depot",
+                                    fix_key="problem_fix_use_end_depot",
+                                    values=(("depots", depot_list),)))
         if v.max_trip_days > s.horizon.days:
             problems.append(Problem(file, f"vehicles[{i}].max_trip_days", v.max_trip_days,
                                     f"longer than the horizon of {s.horizon.days} days",
-                                    "lower it or lengthen `horizon.days`"))
+                                    "lower it or lengthen `horizon.days`",
+                                    key="problem_trip_days_horizon",
+                                    fix_key="problem_fix_trip_days",
+                                    values=(("days", s.horizon.days),)))
     codes = codes_set(s)
     pairs: dict[tuple[str, str], int] = {}
     for i, t in enumerate(s.transfers):
@@ -1114,31 +1184,42 @@ def _cross_check(s: Scenario, file: str) -> list[Problem]:
             if code not in codes:
                 problems.append(Problem(file, f"transfers[{i}].{field_name}", code,
                                         "this commune is not a stop of the scenario",
-                                        "add it to `stops` or correct the code"))
+                                        "add it to `stops` or correct the code",
+                                        key="problem_transfer_not_stop",
+                                        fix_key="problem_fix_transfer_stop"))
         pair = (t.from_code, t.to_code)
         if pair in pairs:
+            other = f"transfers[{pairs[pair]}]"
             problems.append(Problem(file, f"transfers[{i}]", f"{pair[0]} -> {pair[1]}",
-                                    f"the same two communes as transfers[{pairs[pair]}]",
-                                    "merge the two into one transfer of their crates"))
+                                    f"the same two communes as {other}",
+                                    "merge the two into one transfer of their crates",
+                                    key="problem_transfer_twice",
+                                    fix_key="problem_fix_transfer_merge",
+                                    values=(("other", other),)))
         pairs.setdefault(pair, i)
         if t.from_code == t.to_code:
             problems.append(Problem(file, f"transfers[{i}].to", t.to_code,
                                     "a transfer goes from one commune to another",
-                                    "use two different communes"))
+                                    "use two different communes", key="problem_transfer_self",
+                                    fix_key="problem_fix_transfer_two"))
     loop = _transfer_loop(s.transfers)
     if loop:
         problems.append(Problem(file, "transfers", " -> ".join(loop),
                                 "these transfers form a loop: each commune would have to be "
                                 "visited before the one it receives from",
-                                "remove one of the transfers of the loop"))
+                                "remove one of the transfers of the loop",
+                                key="problem_transfer_loop", fix_key="problem_fix_transfer_loop"))
     closures = s.road_conditions.closures
     for i in _repeats([c.id for c in closures]):
         problems.append(Problem(file, f"road_conditions.closures[{i}].id", closures[i].id,
-                                "duplicate closure id", "give each closure its own id"))
+                                "duplicate closure id", "give each closure its own id",
+                                key="problem_duplicate_closure",
+                                fix_key="problem_fix_own_closure_id"))
     for i in _repeats([st.commune_code for st in s.stops]):
         problems.append(Problem(file, f"stops[{i}].commune_code", s.stops[i].commune_code,
                                 "this commune is listed twice",
-                                "merge the two entries into one stop"))
+                                "merge the two entries into one stop",
+                                key="problem_duplicate_stop", fix_key="problem_fix_merge_stop"))
     if s.periodic is not None:
         problems += _season_check(s, file)
     return problems
@@ -1156,8 +1237,10 @@ def _season_check(s: Scenario, file: str) -> list[Problem]:
         where = f"stops[{i}].visit_rule"
         if rule is None:
             problems.append(Problem(file, where, None, "this commune has no visit rule",
-                                    "give it a `visit_rule` (e.g. `{every_weeks: 4, "
-                                    "tolerance_days: 5}`) or give `periodic.default_rule`"))
+                                    "give it a `visit_rule` (e.g. `every_weeks: 4` with "
+                                    "`tolerance_days: 5`) or give `periodic.default_rule`",
+                                    key="problem_no_visit_rule",
+                                    fix_key="problem_fix_visit_rule"))
             continue
         if rule.day_sets is not None:
             late = sorted({d for ds in rule.day_sets for d in ds if d >= days})
@@ -1165,18 +1248,30 @@ def _season_check(s: Scenario, file: str) -> list[Problem]:
                 problems.append(Problem(file, f"{where}.day_sets", late[:5],
                                         f"days beyond the horizon of {days} days (day 0 is "
                                         f"{first.isoformat()})",
-                                        f"use days 0 to {days - 1}"))
+                                        f"use days 0 to {days - 1}",
+                                        key="problem_days_beyond_horizon",
+                                        fix_key="problem_fix_days_range",
+                                        values=(("days", days), ("first", first.isoformat()),
+                                                ("last_day", days - 1))))
         elif rule.count is not None and (rule.count - 1) * rule.min_gap_days >= days:
             problems.append(Problem(file, f"{where}.count", rule.count,
                                     f"{rule.count} visits at least {rule.min_gap_days} days "
                                     f"apart do not fit in {days} days",
-                                    "lower `count` or `min_gap_days`, or lengthen the horizon"))
+                                    "lower `count` or `min_gap_days`, or lengthen the horizon",
+                                    key="problem_visits_do_not_fit",
+                                    fix_key="problem_fix_visits_fit",
+                                    values=(("count", rule.count), ("gap", rule.min_gap_days),
+                                            ("days", days))))
         for j, p in enumerate(st.preferred_dates):
             if not first <= p.date <= last:
                 problems.append(Problem(file, f"stops[{i}].preferred_dates[{j}].date",
                                         p.date.isoformat(),
                                         f"outside the horizon ({first} to {last})",
-                                        "give a date within the horizon, or remove it"))
+                                        "give a date within the horizon, or remove it",
+                                        key="problem_date_outside_horizon",
+                                        fix_key="problem_fix_date_in_horizon",
+                                        values=(("first", first.isoformat()),
+                                                ("last", last.isoformat()))))
     return problems
 
 
@@ -1231,11 +1326,15 @@ def load_scenario_json(path: str | Path) -> Scenario:
     except (OSError, ValueError) as exc:  # InputLimitError, JSON syntax, encoding
         raise ScenarioError([Problem(label, "(file)", None, f"not a readable scenario JSON "
                                      f"file: {str(exc)[:200]}",
-                                     "re-run `planner solve` to write it again")]) from None
+                                     "re-run `planner solve` to write it again",
+                                     key="problem_json_unread", fix_key="problem_fix_resolve",
+                                     values=(("detail", str(exc)[:200]),))]) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem(label, "(file)", type(data).__name__,
                                      "a scenario must be a mapping of fields",
-                                     "re-run `planner solve` to write it again")])
+                                     "re-run `planner solve` to write it again",
+                                     key="problem_json_not_mapping",
+                                     fix_key="problem_fix_resolve")])
     return parse_scenario(data, file=label)
 
 
@@ -1255,22 +1354,34 @@ def check_against_data(s: Scenario, *, commune_codes: set[str], profiles: set[st
             problems.append(Problem(file, f"stops[{i}].commune_code", st.commune_code,
                                     f"no commune with this code in road dataset {s.network!r}",
                                     "use a 5-digit 2025 GSO commune code of the dataset (list "
-                                    "them with `planner communes`)"))
+                                    "them with `planner communes`)",
+                                    key="problem_code_not_in_dataset",
+                                    fix_key="problem_fix_stop_code",
+                                    values=(("network", s.network),)))
     for i, d in enumerate(s.depots):
         if d.location is None and d.commune_code not in commune_codes:
             problems.append(Problem(file, f"depots[{i}].commune_code", d.commune_code,
                                     f"no commune with this code in road dataset {s.network!r}",
-                                    "give `location: {lon, lat}` or a valid commune code"))
+                                    "give `location` (with `lon` and `lat`) or a valid "
+                                    "commune code",
+                                    key="problem_code_not_in_dataset",
+                                    fix_key="problem_fix_depot_code",
+                                    values=(("network", s.network),)))
+    known = ", ".join(sorted(profiles))
     for i, st in enumerate(s.stops):
         for prof in st.allowed_profiles or ():
             if prof not in profiles:
                 problems.append(Problem(file, f"stops[{i}].allowed_profiles", prof,
-                                        "unknown vehicle profile",
-                                        f"use one of: {', '.join(sorted(profiles))}"))
+                                        "unknown vehicle profile", f"use one of: {known}",
+                                        key="problem_unknown_profile",
+                                        fix_key="problem_fix_use_profile",
+                                        values=(("profiles", known),)))
     for i, v in enumerate(s.vehicles):
         if v.profile not in profiles:
             problems.append(Problem(file, f"vehicles[{i}].profile", v.profile,
-                                    "unknown vehicle profile",
-                                    f"use one of: {', '.join(sorted(profiles))}"))
+                                    "unknown vehicle profile", f"use one of: {known}",
+                                    key="problem_unknown_profile",
+                                    fix_key="problem_fix_use_profile",
+                                    values=(("profiles", known),)))
     if problems:
         raise ScenarioError(problems)

@@ -80,9 +80,20 @@ def service_area_of(scenario: Scenario, dataset: Dataset, *, file: str = "<scena
     if spec is not None and spec.province is not None:
         try:
             province = region.province(spec.province)
-        except UnknownProvinceError as exc:
+        except UnknownProvinceError:
+            names = {kind: ", ".join(p.name for p in region.provinces if p.kind == kind)
+                     for kind in ("2025", "former")}
             raise ScenarioError([Problem(file, "service_area.province", spec.province,
-                                         str(exc), "name a province of the region")]) from None
+                                         "unknown province", "name a province of the region. "
+                                         f"2025 provinces: {names['2025']}; former provinces "
+                                         f"(before July 2025): {names['former']} (write "
+                                         "'former Lào Cai' for a former province that shares "
+                                         "its name with a 2025 one)",
+                                         key="problem_unknown_province",
+                                         fix_key="problem_fix_province",
+                                         values=(("provinces_2025", names["2025"]),
+                                                 ("provinces_former", names["former"])))
+                                 ]) from None
         codes = frozenset(region.communes_of(province).index)
         name, source = province.label, "scenario"
     elif spec is not None:
@@ -91,7 +102,9 @@ def service_area_of(scenario: Scenario, dataset: Dataset, *, file: str = "<scena
         if unknown:
             raise ScenarioError([Problem(file, "service_area.communes", ", ".join(unknown[:10]),
                                          "not a commune of the road dataset or of the region",
-                                         "use 5-digit 2025 commune codes")])
+                                         "use 5-digit 2025 commune codes",
+                                         key="problem_area_unknown_communes",
+                                         fix_key="problem_fix_area_codes")])
         name, source = spec.name or f"{len(codes)} communes listed in the scenario", "scenario"
     else:
         province = dataset_province(dataset, region)
@@ -106,7 +119,9 @@ def service_area_of(scenario: Scenario, dataset: Dataset, *, file: str = "<scena
     if outside:
         raise ScenarioError([Problem(file, f"stops[{i}].commune_code", code,
                                      f"not a commune of the service area ({name})",
-                                     "remove the stop, or widen `service_area`")
+                                     "remove the stop, or widen `service_area`",
+                                     key="problem_outside_area", fix_key="problem_fix_area",
+                                     values=(("area", name),))
                              for i, code in outside])
     enclosing = _enclosing_2025(region, province, codes)
     return ServiceArea(name=name, communes=codes, covered=len(codes & in_data), source=source,

@@ -69,6 +69,30 @@ def scenario_vehicles(scenario: Scenario) -> tuple[ScenarioVehicle, ...]:
                  for v in scenario.vehicles for unit_id, name in v.units())
 
 
+@dataclass(frozen=True)
+class FleetGaps:
+    """The vehicles a scenario names that the fleet lacks (``missing``) or keeps only as
+    retired (``retired``): the scenario still solves, its plans then name vehicles no user
+    can be tied to."""
+
+    missing: tuple[ScenarioVehicle, ...]
+    retired: tuple[ScenarioVehicle, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.retired)
+
+
+def fleet_gaps(session: Session, scenario: Scenario) -> FleetGaps:
+    """Which of the vehicles ``scenario`` names (:func:`scenario_vehicles`) the fleet does
+    not hold, or holds retired."""
+    named = scenario_vehicles(scenario)
+    rows = {vehicle_id: active for vehicle_id, active in session.execute(
+        select(FleetVehicle.vehicle_id, FleetVehicle.active)
+        .where(FleetVehicle.vehicle_id.in_([v.vehicle_id for v in named])))}
+    return FleetGaps(missing=tuple(v for v in named if v.vehicle_id not in rows),
+                     retired=tuple(v for v in named if rows.get(v.vehicle_id) is False))
+
+
 def check_vehicle_id(vehicle_id: str, field: str = "vehicle_id") -> str:
     """``vehicle_id`` if it can name a fleet vehicle, else :class:`FleetFieldError`."""
     if not VEHICLE_ID.match(vehicle_id):

@@ -28,7 +28,8 @@ from geodata.errors import GeodataError
 from planner.errors import Problem, ScenarioError
 from planner.inputlimits import load_yaml
 from planner.scenario import SCENARIO_LIMITS, Scenario
-from storage import scenarios
+from storage import fleet, scenarios
+from storage.fleet import FleetGaps
 from webui.auth import current_user, requires
 from webui.communes import dataset_records
 from webui.errors import BadRequestError, NotFoundError
@@ -112,6 +113,15 @@ def _communes(network: str) -> list[tuple[str, str]]:
 
 def _commune_names(network: str) -> dict[str, str]:
     return dict(_communes(network))
+
+
+def _fleet_gaps(scenario: Scenario | None) -> FleetGaps | None:
+    """The vehicles ``scenario`` names that the stored fleet lacks or keeps retired (a
+    warning on its pages: the scenario still solves)."""
+    if scenario is None:
+        return None
+    with database().read() as s:
+        return fleet.fleet_gaps(s, scenario)
 
 
 def _load(entry: ScenarioEntry) -> tuple[Scenario | None, list[Problem]]:
@@ -223,7 +233,7 @@ def _view(entry: ScenarioEntry, *, problems: Sequence[Problem] | None = None,
     names = _commune_names(scenario.network) if scenario else {}
     return render_template("scenario.html", entry=entry, scenario=scenario, problems=problems,
                            cli=cli_text(problems) if problems else "", names=names,
-                           value_text=value_text,
+                           value_text=value_text, fleet_gaps=_fleet_gaps(scenario),
                            max_time_limit=int(current_app.config["MAX_TIME_LIMIT_S"])), status
 
 
@@ -326,7 +336,7 @@ def edited_mapping(entry: ScenarioEntry, scenario: Scenario, form: Mapping[str, 
 def _form_page(entry: ScenarioEntry, scenario: Scenario, *, form: Mapping[str, Any] | None,
                checked: Sequence[str] | None, problems: Sequence[Problem] = (),
                stop_codes: Sequence[str] = (), valid: bool = False,
-               status: int = 200) -> ResponseReturnValue:
+               fleet_gaps: FleetGaps | None = None, status: int = 200) -> ResponseReturnValue:
     wanted = set(checked if checked is not None else (s.commune_code for s in scenario.stops))
     per_stop: dict[str, list[Problem]] = {}
     for p in problems:
@@ -342,7 +352,8 @@ def _form_page(entry: ScenarioEntry, scenario: Scenario, *, form: Mapping[str, A
         "scenario_edit.html", entry=entry, scenario=scenario, form=form or {},
         communes=communes, problems=problems, fields=by_field(problems),
         cli=cli_text(problems) if problems else "", valid=valid, value_text=value_text,
-        save_as=(form or {}).get("save_as", suggested), new_stop=defaults), status
+        save_as=(form or {}).get("save_as", suggested), new_stop=defaults,
+        fleet_gaps=fleet_gaps), status
 
 
 def _new_stop_defaults(scenario: Scenario) -> dict[str, int]:
@@ -381,8 +392,9 @@ def edit(name: str) -> ResponseReturnValue:
     data = edited_mapping(entry, scenario, form, checked, save_as=save_as)
     stop_codes = [s["commune_code"] for s in data["stops"]]
     text = scenario_yaml(data)
+    edited: Scenario | None = None
     try:
-        scenario_sources().check_text(text, label=label, name=save_as)
+        edited = scenario_sources().check_text(text, label=label, name=save_as)
         problems = []
     except ScenarioError as exc:
         problems = list(exc.problems)
@@ -393,7 +405,8 @@ def edit(name: str) -> ResponseReturnValue:
         return _form_page(entry, scenario, form=form, checked=checked, problems=problems,
                           stop_codes=stop_codes, status=422)
     if form.get("action") != "save":
-        return _form_page(entry, scenario, form=form, checked=checked, valid=True)
+        return _form_page(entry, scenario, form=form, checked=checked, valid=True,
+                          fleet_gaps=_fleet_gaps(edited))
     with database().begin() as s:
         scenarios.save_scenario(s, name=save_as, yaml_text=text, user_id=_user_id())
     log.info("scenario %s saved from the form (from %s)", save_as, entry.name)

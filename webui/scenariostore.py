@@ -199,12 +199,13 @@ class ScenarioSources:
                 return file_lookup(value, extender)
             name = self._parent_name(value, main_name)
             if name is None:
-                known = ", ".join(sorted(self.names())) or "(none)"
+                known = ", ".join(sorted(self.names())) or "—"
                 raise ScenarioError([Problem(
                     extender, "extends", value,
                     "not the name of a scenario of the scenario folder or the database (a "
                     "stored scenario extends another one by its name, never by a path)",
-                    f"use one of: {known}")])
+                    f"use one of: {known}", key="problem_extends_unknown",
+                    fix_key="problem_fix_use_scenario", values=(("names", known),))])
             if name == main_name and name not in self.files():
                 return main  # the text under check itself: a loop, reported as such
             entry = self.get(name)
@@ -235,12 +236,14 @@ def check_network_name(scenario: Scenario, *, file: str) -> None:
     known = known_datasets()
     if scenario.network in known:
         return
+    path = any(c in scenario.network for c in "/\\") or scenario.network.startswith(".")
+    names = ", ".join(known) or "—"
     raise ScenarioError([Problem(
         file, "network", scenario.network,
         "a scenario of the web UI names its road dataset by name, never by a folder path"
-        if any(c in scenario.network for c in "/\\") or scenario.network.startswith(".")
-        else "no road dataset has this name",
-        f"use one of: {', '.join(known) or '(none)'}")])
+        if path else "no road dataset has this name", f"use one of: {names}",
+        key="problem_network_path" if path else "problem_network_unknown",
+        fix_key="problem_fix_use_dataset", values=(("datasets", names),))])
 
 
 def check_scenario_data(scenario: Scenario, *, file: str) -> None:

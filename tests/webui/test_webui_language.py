@@ -98,6 +98,74 @@ def test_the_planner_makes_findings_only_through_message_keys() -> None:
     assert "10:30" in vi and "ngày thứ 6" in vi and "returns" not in vi
 
 
+# The modules whose problems the scenario pages show (upload, edit form, closures form):
+# schema, references, the data check, the web's own rules
+SCENARIO_VALIDATION = (PLANNER / "scenario.py", PLANNER / "servicearea.py",
+                       PLANNER / "closures.py", WEBUI / "scenariostore.py")
+
+
+def _keys_in(node: ast.AST | None) -> set[str]:
+    """The catalogue keys a key argument can take (a literal, or literals in a choice)."""
+    return {n.value for n in ast.walk(node) if isinstance(n, ast.Constant)
+            and isinstance(n.value, str) and n.value.startswith("problem_")} if node else set()
+
+
+def _value_names(node: ast.AST | None) -> set[str] | None:
+    """The names of a Problem's ``values=(("name", v), ...)``; ``None`` when not literal."""
+    if node is None:
+        return set()
+    if not isinstance(node, ast.Tuple):
+        return None
+    names = set()
+    for item in node.elts:
+        if not (isinstance(item, ast.Tuple) and isinstance(item.elts[0], ast.Constant)):
+            return None
+        names.add(item.elts[0].value)
+    return names
+
+
+def test_scenario_validation_speaks_through_catalogue_keys() -> None:
+    """A scenario validator refuses with ``KeyedValueError(key, message, **values)`` and a
+    problem carries ``key=`` and ``fix_key=``: a plain ``ValueError`` or an unkeyed
+    ``Problem`` in scenario validation would show English on a Vietnamese page and fails
+    here, as does a key missing from a catalogue or a placeholder its values do not fill."""
+    problems = []
+
+    def check_key(where: str, key: str, names: set[str] | None) -> None:
+        for lang in LANGUAGES:
+            if key not in catalogue(lang):
+                problems.append(f"{where}: {key} missing from the {lang} catalogue")
+            elif names is not None and not _placeholders(catalogue(lang)[key]) <= names:
+                problems.append(f"{where}: {key} ({lang}) needs "
+                                f"{sorted(_placeholders(catalogue(lang)[key]) - names)}")
+
+    for path in SCENARIO_VALIDATION:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            where = f"{path.name}:{getattr(node, 'lineno', '?')}"
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and \
+                    _name(node.exc) in ("ValueError", "TypeError", "AssertionError"):
+                problems.append(f"{where}: raise {_name(node.exc)}(...): use KeyedValueError")
+            if not isinstance(node, ast.Call):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords}
+            if _name(node) == "KeyedValueError":
+                names = None if None in keywords else set(keywords)
+                keys = _keys_in(node.args[0] if node.args else None)
+                if not keys:
+                    problems.append(f"{where}: KeyedValueError without a literal key")
+                for key in keys:
+                    check_key(where, key, names)
+            elif _name(node) == "Problem":
+                if "key" not in keywords or "fix_key" not in keywords:
+                    problems.append(f"{where}: Problem(...) without key= and fix_key=")
+                    continue
+                names = _value_names(keywords.get("values"))
+                for key in _keys_in(keywords["key"]) | _keys_in(keywords["fix_key"]):
+                    check_key(where, key, names)
+    assert not problems, problems
+
+
 def test_a_seed_reason_the_planner_writes_has_a_key() -> None:
     import inspect
 
