@@ -5,7 +5,13 @@
 // checked, whose calendar the browser then shows.
 (function () {
   var table = document.getElementById("trip-calendar");
-  if (!table || table.getAttribute("data-editable") !== "1") return;
+  if (!table) return;
+  // a commune's name: its visits (the list beside the calendar links there without scripts)
+  table.addEventListener("click", function (ev) {
+    var chip = ev.target.closest && ev.target.closest(".cal-chip[data-href]");
+    if (chip) window.location.assign(chip.getAttribute("data-href"));
+  });
+  if (table.getAttribute("data-editable") !== "1") return;
   var shiftForm = document.getElementById(table.getAttribute("data-shift-form"));
   var moveForm = document.getElementById(table.getAttribute("data-move-form"));
   if (!shiftForm || !moveForm) return;
