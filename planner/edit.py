@@ -467,11 +467,12 @@ def _timed_trip(plan: Plan, scenario: Scenario, problem: RoutingProblem,
         raise EditError("vehicle_id", vehicle_id,
                         f"no such vehicle; use one of: {', '.join(units)}")
     spec = scenario.vehicles[units[vehicle_id]]
-    if plan.season is None:
-        sub, sub_problem, sub_places, earliest = scenario, problem, tuple(places), None
+    earliest: int | None = None
+    if plan.season is None:  # the plan's own problem, the trip leaving no earlier than ``day``
+        sub, sub_problem, sub_places = scenario, problem, tuple(places)
         k = next(k for k, v in enumerate(problem.vehicles) if v.vehicle_id == vehicle_id)
         earliest = day * DAY_S + problem.vehicles[k].earliest_start_s
-    else:
+    else:  # the problem of the trip's days, from ``day`` on
         from planner.season import Period, period_scenario
 
         days = spec.max_trip_days
@@ -487,7 +488,6 @@ def _timed_trip(plan: Plan, scenario: Scenario, problem: RoutingProblem,
         sub_places = tuple(by_key[("depot", d.id)] for d in sub.depots) + tuple(
             by_key[("stop", st.commune_code)] for st in sub.stops)
         k = next(k for k, v in enumerate(sub_problem.vehicles) if v.vehicle_id == vehicle_id)
-        earliest = None
     stop_loc = {p.key: i for i, p in enumerate(sub_places) if p.kind == "stop"}
     missing = [c for c in codes if c not in stop_loc]
     if missing:
