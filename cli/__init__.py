@@ -295,10 +295,10 @@ def far_from_roads_lines(plan: Plan) -> list[str]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from planner.check import check_plan
     from planner.outputs import load_scenario_for_plan
     from planner.pipeline import prepare_network, problem_for
     from planner.plan import read_plan
+    from planner.seasoncheck import check_any_plan
 
     plan_path = Path(args.plan)
     if plan_path.is_dir():
@@ -314,14 +314,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if ".versions" in net.dataset.path.parts:
         print(f"note: dataset {net.dataset.name} was re-imported since this plan was made; "
               f"checked on the version it was made with ({net.dataset.path})")
-    if plan.season is not None and scenario.is_season:
-        from planner.seasoncheck import check_season
-
-        violations = check_season(scenario, plan, lambda sub: problem_for(
-            sub, prepare_network(sub, scenario_file=sc_file,
-                                 data_digest=plan.provenance.data_digest)))
-    else:
-        violations = check_plan(scenario, problem_for(scenario, net), plan)
+    violations = check_any_plan(scenario, plan, lambda sub: problem_for(
+        sub, net if sub is scenario else prepare_network(
+            sub, scenario_file=sc_file, data_digest=plan.provenance.data_digest)))
     if plan.provenance.scenario_digest not in (None, scenario.digest):
         print(f"warning: {sc_file} does not match the scenario digest recorded in the plan")
     if not violations:

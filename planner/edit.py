@@ -11,6 +11,13 @@ times exactly.
 The edited plan records in its provenance who changed what and when (``manual_edits``, one
 entry per edit, oldest first) and the checker's findings (``check``).
 
+The calendar's edits work on trips (:class:`ShiftTrip`: a trip leaves on another date;
+:class:`MoveVisit`: a visit goes onto another trip, or a new one), for a season plan as for a
+cycle plan of several trips: the trips changed are timed again from their dates (with the
+road conditions of those days), each vehicle's trips are numbered again in time order, and
+the plan is checked as ``planner check`` checks it (a season plan with the season's rules,
+:func:`planner.seasoncheck.check_any_plan`).
+
 Helpers for re-planning from an edited or published plan live here too: dropping visits so
 that the solver may place them freely (:func:`without_visits`), adding road closures to a
 scenario (:func:`add_closures`).
@@ -23,16 +30,22 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from planner.check import Violation, check_plan
+import numpy as np
+
+from planner.check import Violation
 from planner.errors import PlannerError
 from planner.kpis import plan_kpis
-from planner.plan import TZ, Plan, Unserved, assemble_plan
-from planner.problem import Place, RoutingProblem, build_problem
+from planner.plan import TZ, Plan, Route, Unserved, assemble_plan, numbered_trips
+from planner.problem import DAY_S, DatedMatrices, Place, RoutingProblem, build_problem
 from planner.provenance import CheckRecord, Finding, ManualEdit
 from planner.scenario import Scenario, parse_scenario
 from planner.schedule import RouteTiming, time_route
+from planner.seasoncheck import ProblemOf, check_any_plan
+
+if TYPE_CHECKING:
+    from planner.outputs import PlanMatrices
 
 REMOVED_REASON_CODE = "removed_by_hand"
 
@@ -70,7 +83,32 @@ class ReorderRoute:
     order: tuple[str, ...]
 
 
-Edit = MoveStop | RemoveStop | ReorderRoute
+@dataclass(frozen=True)
+class ShiftTrip:
+    """Make trip ``trip_id`` leave on ``date``, its stops in the same order, timed again by
+    the schedule with the road conditions of the days it is then out."""
+
+    trip_id: str
+    date: dt.date
+
+
+@dataclass(frozen=True)
+class MoveVisit:
+    """Take the visit of ``commune_code`` off trip ``from_trip`` and put it on trip
+    ``to_trip`` at ``position`` (1 = first stop; ``None``: where it adds the least driving),
+    or, with no ``to_trip``, on a new trip of ``vehicle_id`` (default: the same vehicle)
+    leaving on ``date``. A trip left without visits is dropped."""
+
+    commune_code: str
+    from_trip: str
+    to_trip: str = ""
+    date: dt.date | None = None
+    vehicle_id: str = ""
+    position: int | None = None
+
+
+Edit = MoveStop | RemoveStop | ReorderRoute | ShiftTrip | MoveVisit
+TripEdit = ShiftTrip | MoveVisit
 
 
 @dataclass(frozen=True)
@@ -95,6 +133,18 @@ class EditContext:
     scenario_file: str
     places: tuple[Place, ...]
     problem: RoutingProblem
+    matrices: PlanMatrices | None = None
+
+    def problem_of(self, scenario: Scenario) -> RoutingProblem:
+        """The routing problem of the plan's scenario, or of a part of it (a season's period,
+        a trip's days: :func:`problem_from_matrices`)."""
+        if scenario is self.scenario:
+            return self.problem
+        if self.matrices is None:
+            raise EditContextMissing("matrices.npz", "", "the travel matrices of this plan "
+                                                         "are not prepared yet")
+        return problem_from_matrices(self.matrices, scenario, first_day=(
+            scenario.horizon.start_date - self.scenario.horizon.start_date).days)
 
 
 class EditContextMissing(EditError):
@@ -117,10 +167,40 @@ def edit_context(folder: Path) -> EditContext:
     if matrices is None or matrices.scenario_digest != scenario.digest:
         raise EditContextMissing(MATRICES_FILE, str(Path(folder) / MATRICES_FILE),
                                  "the travel matrices of this plan are not prepared yet")
-    problem = build_problem(scenario, profiles=matrices.profiles,
-                            time_s=dict(matrices.time_s), distance_m=dict(matrices.distance_m),
-                            periods=matrices.periods)
-    return EditContext(scenario, scenario_file, matrices.places, problem)
+    return EditContext(scenario, scenario_file, matrices.places,
+                       problem_from_matrices(matrices, scenario), matrices)
+
+
+def problem_from_matrices(matrices: PlanMatrices, scenario: Scenario, *,
+                          first_day: int = 0) -> RoutingProblem:
+    """The routing problem of ``scenario`` from a plan's stored matrices: ``scenario`` is the
+    plan's own, or a part of it (some of its depots and stops, its days from day
+    ``first_day`` on: a season's period, a trip's days), whose places are picked out of the
+    matrices by depot id and commune code and whose road conditions are those of its days
+    (days after the stored ones keep the last conditions)."""
+    index = {(p.kind, p.key): i for i, p in enumerate(matrices.places)}
+    wanted = [("depot", d.id) for d in scenario.depots] + [
+        ("stop", st.commune_code) for st in scenario.stops]
+    missing = [key for kind, key in wanted if (kind, key) not in index]
+    if missing:
+        raise EditError("matrices.npz", missing[0], "the plan's matrices have no such place; "
+                                                     "draw the plan's routes again")
+    pick = np.ix_(*[[index[k] for k in wanted]] * 2)
+    last_day = first_day + scenario.horizon.days - 1
+    periods = []
+    for j, p in enumerate(matrices.periods):
+        first, last = max(p.first_day, first_day), min(p.last_day, last_day)
+        if j == len(matrices.periods) - 1:
+            last = last_day
+        if first <= last:
+            periods.append(DatedMatrices(
+                first - first_day, last - first_day,
+                {n: m[pick] for n, m in p.time_s.items()},
+                {n: m[pick] for n, m in p.distance_m.items()}))
+    return build_problem(scenario, profiles=matrices.profiles,
+                         time_s={n: m[pick] for n, m in matrices.time_s.items()},
+                         distance_m={n: m[pick] for n, m in matrices.distance_m.items()},
+                         periods=periods)
 
 
 def check_record(violations: Sequence[Violation], *, at: str) -> CheckRecord:
@@ -138,6 +218,13 @@ def edit_record(edit: Edit) -> dict[str, Any]:
                 "to_vehicle": edit.to_vehicle, "position": edit.position}
     if isinstance(edit, RemoveStop):
         return {"action": "remove", "commune_code": edit.commune_code}
+    if isinstance(edit, ShiftTrip):
+        return {"action": "shift", "trip_id": edit.trip_id, "date": edit.date.isoformat()}
+    if isinstance(edit, MoveVisit):
+        return {"action": "move_visit", "commune_code": edit.commune_code,
+                "from_trip": edit.from_trip, "to_trip": edit.to_trip,
+                "date": edit.date.isoformat() if edit.date else None,
+                "vehicle_id": edit.vehicle_id, "position": edit.position}
     return {"action": "reorder", "vehicle_id": edit.vehicle_id, "order": list(edit.order)}
 
 
@@ -157,7 +244,8 @@ def _orders(plan: Plan, problem: RoutingProblem) -> dict[str, list[str]]:
             for vid in ids}
 
 
-def _apply(orders: dict[str, list[str]], stops: set[str], edit: Edit
+def _apply(orders: dict[str, list[str]], stops: set[str],
+           edit: MoveStop | RemoveStop | ReorderRoute
            ) -> tuple[dict[str, list[str]], set[str], set[str], str | None]:
     """New stop orders; the codes taken off and put on routes; the source vehicle."""
     new = {vid: list(codes) for vid, codes in orders.items()}
@@ -207,16 +295,46 @@ def _apply(orders: dict[str, list[str]], stops: set[str], edit: Edit
 
 def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
                places: Sequence[Place], edit: Edit, *, editor: str = "",
-               base: str = "", at: str | None = None) -> EditResult:
+               base: str = "", at: str | None = None,
+               problem_of: ProblemOf | None = None) -> EditResult:
     """Apply ``edit`` to ``plan``: re-time the changed routes, rebuild the KPIs, run the
     plan checker and record the edit in the provenance.
 
     ``places`` are the problem's places (depots, then the scenario's stops);
     ``editor`` (who) and ``base`` (the name of the plan edited, e.g. its run folder) go
-    into the provenance. Raises :class:`EditError` naming the field when the edit does not fit the
-    plan (unknown commune or vehicle, position out of range, nothing to change).
+    into the provenance. ``problem_of`` gives the routing problem of a part of the scenario
+    (:meth:`EditContext.problem_of`): a season plan needs it, to time a trip from its date
+    and to check each period. Raises :class:`EditError` naming the field when the edit does
+    not fit the plan (unknown commune, trip or vehicle, position or date out of range,
+    nothing to change).
     """
     at = at or _now()
+
+    def whole(sub: Scenario) -> RoutingProblem:
+        if sub is scenario:
+            return problem
+        raise EditError("problem_of", None, "a season plan is edited with the matrices of "
+                                            "its periods: pass problem_of")
+
+    problem_of = problem_of or whole
+    source: str | None
+    if isinstance(edit, ShiftTrip | MoveVisit):
+        routes, changed, source = _trip_edit(plan, scenario, problem, places, edit,
+                                             problem_of)
+        unserved = plan.unserved
+    else:
+        routes, unserved, changed, source = _stop_edit(plan, scenario, problem, places,
+                                                       edit, editor=editor, at=at)
+    return _finish(plan, scenario, problem, routes, unserved, edit, changed=changed,
+                   source=source, editor=editor, base=base, at=at, problem_of=problem_of)
+
+
+def _stop_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
+               places: Sequence[Place], edit: MoveStop | RemoveStop | ReorderRoute, *,
+               editor: str, at: str
+               ) -> tuple[tuple[Route, ...], tuple[Unserved, ...], tuple[str, ...], str | None]:
+    """The routes and unserved stops after a stop edit, the routes it changed and the
+    route the stop came from."""
     stop_loc = {p.key: i for i, p in enumerate(places) if p.kind == "stop"}
     orders = _orders(plan, problem)
     new, removed, added, source = _apply(orders, set(stop_loc), edit)
@@ -260,19 +378,236 @@ def apply_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
                                  required=stops[code].required,
                                  reason_code=REMOVED_REASON_CODE,
                                  reason=f"removed from the plan by hand{who} on {at[:10]}"))
-    kpis = plan_kpis(scenario, problem, routes, tuple(unserved),
-                     service_area_communes=area).scoped_like(plan.kpis)
-    edited = dataclasses.replace(plan, routes=routes, unserved=tuple(unserved), kpis=kpis,
+    return routes, tuple(unserved), tuple(changed), source
+
+
+def _finish(plan: Plan, scenario: Scenario, problem: RoutingProblem, routes: Sequence[Route],
+            unserved: Sequence[Unserved], edit: Edit, *, changed: tuple[str, ...],
+            source: str | None, editor: str, base: str, at: str,
+            problem_of: ProblemOf) -> EditResult:
+    """The edited plan with ``routes`` and ``unserved``: its KPIs rebuilt, checked as
+    ``planner check`` checks it, the edit recorded in its provenance."""
+    area = plan.kpis.service_area_communes
+    edited = dataclasses.replace(plan, routes=tuple(routes), unserved=tuple(unserved),
                                  created_at=at)
-    violations = tuple(check_plan(scenario, problem, edited))
+    if plan.season is not None:
+        from planner.season import season_kpis_routes, season_with_trips
+
+        edited = season_with_trips(edited, routes)
+        kpis = season_kpis_routes(scenario, edited.routes, unserved, like=plan.kpis)
+    else:
+        kpis = plan_kpis(scenario, problem, tuple(routes), tuple(unserved),
+                         service_area_communes=area).scoped_like(plan.kpis)
+    edited = dataclasses.replace(edited, kpis=kpis)
+    violations = tuple(check_any_plan(scenario, edited, problem_of))
     entry = ManualEdit(at=at, by=editor, base=base, base_created_at=plan.created_at,
                        edit=edit_record(edit), from_vehicle=source,
-                       changed_vehicles=tuple(changed), violations=len(violations))
+                       changed_vehicles=changed, violations=len(violations))
     provenance = dataclasses.replace(plan.provenance,
                                      manual_edits=plan.provenance.manual_edits + (entry,),
                                      check=check_record(violations, at=at))
-    return EditResult(dataclasses.replace(edited, provenance=provenance), violations,
-                      tuple(changed))
+    return EditResult(dataclasses.replace(edited, provenance=provenance), violations, changed)
+
+
+# --- the calendar's edits: trips to other dates, visits to other trips ----------------------
+
+
+def _known_trips(routes: Mapping[str, Route]) -> str:
+    keys = sorted(routes)
+    return ", ".join(keys[:12]) + (", ..." if len(keys) > 12 else "")
+
+
+def _trip(routes: Mapping[str, Route], key: str, field: str) -> Route:
+    r = routes.get(key)
+    if r is None or not r.visits:
+        raise EditError(field, key, f"no trip of this plan with visits has this id; use one "
+                                    f"of: {_known_trips(routes)}")
+    return r
+
+
+def _day(plan: Plan, date: dt.date | None, field: str = "date") -> int:
+    """Day of the plan's horizon of ``date``; an :class:`EditError` outside it."""
+    last = plan.start_date + dt.timedelta(days=plan.horizon_days - 1)
+    if date is None:
+        raise EditError(field, None, f"give a date from {plan.start_date} to {last}")
+    day = (date - plan.start_date).days
+    if not 0 <= day < plan.horizon_days:
+        raise EditError(field, date.isoformat(), f"the plan runs from {plan.start_date} to "
+                                                 f"{last}: choose a date within it")
+    return day
+
+
+def _unit_vehicles(scenario: Scenario) -> dict[str, int]:
+    """Scenario vehicle index of every vehicle unit id (``xe-tv-1``…)."""
+    return {uid: i for i, v in enumerate(scenario.vehicles) for uid, _ in v.units()}
+
+
+def _cheapest_position(problem: RoutingProblem, k: int, stop_loc: Mapping[str, int],
+                       codes: Sequence[str], code: str) -> int:
+    """Where ``code`` adds the least travel time to the stops ``codes`` of vehicle ``k``
+    (1 = first)."""
+    v = problem.vehicles[k]
+    seq = [v.start] + [stop_loc[c] for c in codes] + [v.end]
+    new = stop_loc[code]
+    added = [problem.travel_s(k, a, new) + problem.travel_s(k, new, b) - problem.travel_s(k, a, b)
+             for a, b in zip(seq, seq[1:], strict=False)]
+    return int(np.argmin(added)) + 1
+
+
+def _timed_trip(plan: Plan, scenario: Scenario, problem: RoutingProblem,
+                places: Sequence[Place], problem_of: ProblemOf, vehicle_id: str,
+                codes: Sequence[str], day: int, *, field: str = "date") -> Route:
+    """A trip of ``vehicle_id`` to ``codes`` in that order, leaving on day ``day`` of the
+    plan (or as soon after as its stops' windows allow), timed by the schedule with the road
+    conditions of its days. A season plan's trip is timed as its period is checked (the
+    commune's windows open on every day of the trip, :func:`planner.season.period_scenario`)
+    and its times counted from the season's first day."""
+    units = _unit_vehicles(scenario)
+    if vehicle_id not in units:
+        raise EditError("vehicle_id", vehicle_id,
+                        f"no such vehicle; use one of: {', '.join(units)}")
+    spec = scenario.vehicles[units[vehicle_id]]
+    earliest: int | None = None
+    if plan.season is None:  # the plan's own problem, the trip leaving no earlier than ``day``
+        sub, sub_problem, sub_places = scenario, problem, tuple(places)
+        k = next(k for k, v in enumerate(problem.vehicles) if v.vehicle_id == vehicle_id)
+        earliest = day * DAY_S + problem.vehicles[k].earliest_start_s
+    else:  # the problem of the trip's days, from ``day`` on
+        from planner.season import Period, period_scenario
+
+        days = spec.max_trip_days
+        sub = period_scenario(scenario, Period(day, days, (spec.id,)),
+                              {c: range(day, day + days) for c in codes})
+        absent = [c for c in codes if c not in {st.commune_code for st in sub.stops}]
+        if absent:
+            raise EditError(field, plan.start_date + dt.timedelta(days=day),
+                            f"commune {absent[0]} receives on none of the days this trip "
+                            f"would be out; choose another date")
+        sub_problem = problem_of(sub)
+        by_key = {(p.kind, p.key): p for p in places}
+        sub_places = tuple(by_key[("depot", d.id)] for d in sub.depots) + tuple(
+            by_key[("stop", st.commune_code)] for st in sub.stops)
+        k = next(k for k, v in enumerate(sub_problem.vehicles) if v.vehicle_id == vehicle_id)
+    stop_loc = {p.key: i for i, p in enumerate(sub_places) if p.kind == "stop"}
+    missing = [c for c in codes if c not in stop_loc]
+    if missing:
+        raise EditError("commune_code", missing[0], "not a stop of this plan's scenario")
+    timing = time_route(sub_problem, k, [stop_loc[c] for c in codes], earliest=earliest)
+    (route,) = [r for r in assemble_plan(sub, sub_places, sub_problem, [timing], [],
+                                         plan.provenance, service_area_communes=1).routes]
+    if plan.season is None:
+        return route
+    from planner.season import shifted_trip
+
+    return shifted_trip(route, day, plan.start_date)
+
+
+def _with_batches(route: Route, *sources: Route) -> Route:
+    """``route`` (timed again) with the book batches its visits had on ``sources``."""
+    was = {x.commune_code: x for r in sources for x in r.visits}
+    visits = tuple(dataclasses.replace(
+        x, deliver_batches=was[x.commune_code].deliver_batches,
+        collect_batches=was[x.commune_code].collect_batches,
+        batch_note=was[x.commune_code].batch_note) if x.commune_code in was else x
+        for x in route.visits)
+    loading = tuple(dict.fromkeys(b for x in visits for b in x.deliver_batches))
+    return dataclasses.replace(route, visits=visits, loading_batches=loading)
+
+
+def _trip_edit(plan: Plan, scenario: Scenario, problem: RoutingProblem,
+               places: Sequence[Place], edit: TripEdit, problem_of: ProblemOf
+               ) -> tuple[tuple[Route, ...], tuple[str, ...], str]:
+    """The trips after ``edit`` (numbered again), the ids of those that changed, and the
+    id of the trip edited (before)."""
+    routes = {r.key: r for r in plan.routes}
+    new: dict[str, Route | None] = {}  # trip id (before) -> timed again (None: dropped)
+    added: list[Route] = []  # a new trip
+    if isinstance(edit, ShiftTrip):
+        r = _trip(routes, edit.trip_id, "trip_id")
+        day = _day(plan, edit.date)
+        if day == r.depart_s // DAY_S:
+            raise EditError("date", edit.date.isoformat(), "the trip already leaves on this "
+                                                           "date; choose another")
+        codes = [x.commune_code for x in r.visits]
+        new[r.key] = _with_batches(_timed_trip(plan, scenario, problem, places, problem_of,
+                                               r.vehicle_id, codes, day), r)
+        source = r.key
+    else:
+        src = _trip(routes, edit.from_trip, "from_trip")
+        code = edit.commune_code
+        if code not in {x.commune_code for x in src.visits}:
+            raise EditError("commune_code", code, f"trip {src.key} does not visit this "
+                                                  f"commune; use one of its: " + ", ".join(
+                                                      x.commune_code for x in src.visits))
+        rest = [x.commune_code for x in src.visits if x.commune_code != code]
+        if edit.to_trip:
+            dst = _trip(routes, edit.to_trip, "to_trip")
+            if dst.key == src.key:
+                raise EditError("to_trip", edit.to_trip, "the visit is on this trip already; "
+                                                         "choose another trip")
+            if code in {x.commune_code for x in dst.visits}:
+                raise EditError("to_trip", edit.to_trip, f"this trip visits commune {code} "
+                                                         f"already")
+            vehicle, day = dst.vehicle_id, dst.depart_s // DAY_S
+            codes = [x.commune_code for x in dst.visits]
+        else:
+            vehicle, day, codes = edit.vehicle_id or src.vehicle_id, _day(plan, edit.date), []
+            dst = None
+        if edit.position is not None and not 1 <= edit.position <= len(codes) + 1:
+            raise EditError("position", edit.position,
+                            f"the trip can take this visit at positions 1 to {len(codes) + 1}")
+        if edit.position is not None:
+            position = edit.position
+        else:
+            k = next(k for k, v in enumerate(problem.vehicles) if v.vehicle_id == vehicle) \
+                if vehicle in {v.vehicle_id for v in problem.vehicles} else None
+            stop_loc = {p.key: i for i, p in enumerate(places) if p.kind == "stop"}
+            position = (_cheapest_position(problem, k, stop_loc, codes, code)
+                        if k is not None and codes else len(codes) + 1)
+        codes.insert(position - 1, code)
+        moved = _with_batches(_timed_trip(plan, scenario, problem, places, problem_of,
+                                          vehicle, codes, day, field="date" if dst is None
+                                          else "to_trip"), *(r for r in (dst, src) if r))
+        new[src.key] = (_with_batches(_timed_trip(
+            plan, scenario, problem, places, problem_of, src.vehicle_id, rest,
+            src.depart_s // DAY_S), src) if rest else None)
+        if dst is not None:
+            new[dst.key] = moved
+        else:
+            added.append(moved)
+        source = src.key
+    trips = [t for r in plan.routes if (t := new.get(r.key, r)) is not None]
+    trips += added
+    out = _numbered(plan, scenario, problem, places, trips)
+    before = {r.key: r for r in plan.routes}
+    changed = tuple(r.key for r in out if before.get(r.key) != r)
+    return out, changed, source
+
+
+def _numbered(plan: Plan, scenario: Scenario, problem: RoutingProblem,
+              places: Sequence[Place], trips: list[Route]) -> tuple[Route, ...]:
+    """The plan's trips numbered per vehicle in time order: a season's in time order, a
+    cycle plan's by vehicle (each vehicle listed, with an unused first trip if it has none
+    left)."""
+    if plan.season is not None:
+        from planner.season import season_with_trips
+
+        return season_with_trips(plan, trips).routes
+    trips = [r for r in trips if r.visits]
+    order = {v.vehicle_id: i for i, v in enumerate(problem.vehicles)}
+    for vid in order:
+        slots = sum(v.vehicle_id == vid for v in problem.vehicles)
+        if sum(r.vehicle_id == vid for r in trips) > slots:
+            raise EditError("vehicle_id", vid, f"this vehicle may make {slots} trip(s) in the "
+                                               "plan's horizon (the scenario's `trips.max`); "
+                                               "put the visit on one of its trips")
+    for vid in order:
+        if not any(r.vehicle_id == vid for r in trips):
+            k = next(k for k, v in enumerate(problem.vehicles) if v.vehicle_id == vid)
+            trips += assemble_plan(scenario, places, problem, [time_route(problem, k, [])], [],
+                                   plan.provenance, service_area_communes=1).routes
+    trips.sort(key=lambda r: (order.get(r.vehicle_id, len(order)), r.depart_s))
+    return numbered_trips(trips)
 
 
 @dataclass(frozen=True)
@@ -304,8 +639,9 @@ def trip_targets(plan: Plan, problem: RoutingProblem) -> tuple[TripTarget, ...]:
 
 
 def check_stored_plan(plan: Plan, ctx: EditContext) -> tuple[Violation, ...]:
-    """The checker's findings on a stored plan (nothing changed)."""
-    return tuple(check_plan(ctx.scenario, ctx.problem, plan))
+    """The checker's findings on a stored plan (nothing changed), as ``planner check``
+    finds them (a season plan with the season's rules)."""
+    return tuple(check_any_plan(ctx.scenario, plan, ctx.problem_of))
 
 
 # --- re-planning helpers -------------------------------------------------------------------
@@ -340,5 +676,6 @@ def add_closures(scenario: Scenario, closures: Sequence[Mapping[str, Any]], *,
 
 
 __all__ = ["Edit", "EditContext", "EditContextMissing", "EditError", "EditResult", "MoveStop",
-           "RemoveStop", "ReorderRoute", "TripTarget", "add_closures", "apply_edit",
-           "check_stored_plan", "edit_context", "trip_targets", "without_visits"]
+           "MoveVisit", "RemoveStop", "ReorderRoute", "ShiftTrip", "TripTarget", "add_closures",
+           "apply_edit", "check_stored_plan", "edit_context", "problem_from_matrices",
+           "trip_targets", "without_visits"]

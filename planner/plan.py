@@ -34,7 +34,7 @@ from planner.inputlimits import InputLimitError, InputLimits, load_json, read_li
 from planner.kpis import Kpis, plan_kpis
 from planner.problem import DAY_S, Place, RoutingProblem
 from planner.provenance import Provenance
-from planner.scenario import Scenario
+from planner.scenario import Scenario, trip_id
 from planner.schedule import RouteTiming, TimedVisit
 
 PLAN_FORMAT = "mobile-library-plan"
@@ -433,6 +433,24 @@ def read_plan(path: str | Path) -> Plan:
     except ValueError as exc:  # JSON syntax, encoding
         raise PlanFileError(f"{path}: not valid JSON ({str(exc)[:200]})") from None
     return plan_from_dict(data, file=str(path))
+
+
+def numbered_trips(routes: Sequence[Route]) -> tuple[Route, ...]:
+    """``routes`` (in the order given) with each vehicle's trips numbered in time order: trip
+    ids ``<vehicle>``, ``<vehicle>-trip2``… (:func:`planner.scenario.trip_id`); a tie keeps
+    the order given."""
+    number: dict[int, int] = {}
+    by_vehicle: dict[str, list[int]] = {}
+    for i, r in enumerate(routes):
+        by_vehicle.setdefault(r.vehicle_id, []).append(i)
+    for indices in by_vehicle.values():
+        for n, i in enumerate(sorted(indices, key=lambda i: routes[i].depart_s), start=1):
+            number[i] = n
+    return tuple(r if (r.key, r.trip_number) == (trip_id(r.vehicle_id, number[i] - 1),
+                                                  number[i])
+                 else replace(r, trip_id=trip_id(r.vehicle_id, number[i] - 1),
+                              trip_number=number[i])
+                 for i, r in enumerate(routes))
 
 
 # --- assembling a plan from timed routes ---------------------------------------------------

@@ -54,9 +54,10 @@ from planner.plan import (
     SeasonVisit,
     Unserved,
     clock,
+    numbered_trips,
 )
 from planner.problem import DAY_S
-from planner.scenario import Scenario, Stop, TimeWindow, VisitRule, trip_id
+from planner.scenario import Scenario, Stop, TimeWindow, VisitRule
 from planner.seasonsearch import (
     Period,
     SearchSettings,
@@ -526,7 +527,9 @@ def _with_season_batches(scenario: Scenario, plan: Plan, *, seed: int) -> Plan:
                                                 batch_shortages=shortages))
 
 
-def _shifted(route: Route, offset_days: int, season_start: dt.date, number: int) -> Route:
+def shifted_trip(route: Route, offset_days: int, season_start: dt.date) -> Route:
+    """``route`` (timed from a day of the season) with its times counted ``offset_days``
+    later: from the season's first day when ``offset_days`` is the day it was timed from."""
     off = offset_days * DAY_S
     visits = tuple(replace(
         x, day=x.day + offset_days, arrival_s=x.arrival_s + off, start_s=x.start_s + off,
@@ -536,8 +539,38 @@ def _shifted(route: Route, offset_days: int, season_start: dt.date, number: int)
                    depart=clock(season_start, route.depart_s + off),
                    return_s=route.return_s + off,
                    return_time=clock(season_start, route.return_s + off),
-                   breaks_s=tuple((a + off, b + off) for a, b in route.breaks_s),
-                   trip_id=trip_id(route.vehicle_id, number - 1), trip_number=number)
+                   breaks_s=tuple((a + off, b + off) for a, b in route.breaks_s))
+
+
+def season_visits(routes: Sequence[Route], missed: Sequence[tuple[str, int]],
+                  season_start: dt.date) -> dict[str, list[SeasonVisit]]:
+    """Each commune's visits for the season record: those the trips make, and ``missed``
+    (commune, day: visits no trip took), by day."""
+    taken: dict[str, list[SeasonVisit]] = {}
+
+    def date(day: int) -> str:
+        return (season_start + dt.timedelta(days=day)).isoformat()
+
+    for r in routes:
+        for x in r.visits:
+            taken.setdefault(x.commune_code, []).append(SeasonVisit(x.day, date(x.day), r.key))
+    for code, day in missed:
+        taken.setdefault(code, []).append(SeasonVisit(day, date(day), ""))
+    return {code: sorted(visits, key=lambda v: v.day) for code, visits in taken.items()}
+
+
+def season_with_trips(plan: Plan, routes: Sequence[Route]) -> Plan:
+    """Season plan ``plan`` with ``routes`` as its trips: listed in time order, numbered per
+    vehicle across the season, the season record's visits those they make (and the visits it
+    lists unserved). The KPIs are the caller's to recompute."""
+    assert plan.season is not None
+    trips = numbered_trips(sorted(routes, key=lambda r: (r.depart_s, r.vehicle_id)))
+    missed = [(c.commune_code, v.day) for c in plan.season.communes for v in c.visits
+              if not v.trip_id]
+    visits = season_visits(trips, missed, plan.start_date)
+    communes = tuple(replace(c, visits=tuple(visits.get(c.commune_code, ())))
+                     for c in plan.season.communes)
+    return replace(plan, routes=trips, season=replace(plan.season, communes=communes))
 
 
 def communes_on_rule(plan: Plan) -> frozenset[str]:
@@ -600,22 +633,11 @@ def season_plan(scenario: Scenario, net: Network, cal: SeasonCalendar,
             unserved.append(replace(u, reason=f"visit due {cal.date_of(day).isoformat()} "
                                     f"(period of {p.days} days from "
                                     f"{cal.date_of(p.start_day).isoformat()}): {u.reason}"))
-    pieces.sort(key=lambda item: (item[0] * DAY_S + item[1].depart_s, item[1].vehicle_id))
-    numbers: dict[str, int] = {}
-    routes = []
-    for off, r in pieces:
-        numbers[r.vehicle_id] = numbers.get(r.vehicle_id, 0) + 1
-        routes.append(_shifted(r, off, start, numbers[r.vehicle_id]))
-    taken: dict[str, list[SeasonVisit]] = {}
-    for r in routes:
-        for x in r.visits:
-            taken.setdefault(x.commune_code, []).append(
-                SeasonVisit(x.day, cal.date_of(x.day).isoformat(), r.key))
-    for code, day in missed:
-        taken.setdefault(code, []).append(SeasonVisit(day, cal.date_of(day).isoformat(), ""))
+    routes = numbered_trips(sorted((shifted_trip(r, off, start) for off, r in pieces),
+                                   key=lambda r: (r.depart_s, r.vehicle_id)))
+    taken = season_visits(routes, missed, start)
     communes = tuple(SeasonCommune(st.commune_code, _rule_dict(rule_of(scenario, st)),
-                                   tuple(sorted(taken.get(st.commune_code, ()),
-                                                key=lambda v: v.day)))
+                                   tuple(taken.get(st.commune_code, ())))
                      for st in scenario.stops)
     record = SeasonRecord(
         periods=tuple(SeasonPeriod(p.start_day, cal.date_of(p.start_day).isoformat(), p.days,

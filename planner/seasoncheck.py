@@ -20,7 +20,7 @@ from planner.check import Violation, check_plan
 from planner.messages import Message, days_later, message
 from planner.plan import Plan, Route
 from planner.problem import DAY_S, RoutingProblem
-from planner.scenario import Scenario, Vehicle, VisitRule, trip_id
+from planner.scenario import Scenario, Vehicle, VisitRule
 from planner.workdays import SeasonCalendar, season_calendar
 
 # (period scenario) -> its routing problem: the matrices of the period's road conditions
@@ -164,25 +164,12 @@ def _period_routes(plan: Plan, first: int, days: int) -> list[Route]:
 def _renumbered(routes: list[Route], offset_days: int, start: dt.date) -> dict[str, Route]:
     """The period's trips with times from the period's first day and numbered from 1 per
     vehicle, by their season trip id."""
-    from planner.plan import clock
+    from planner.plan import numbered_trips
+    from planner.season import shifted_trip
 
-    off = offset_days * DAY_S
-    numbers: dict[str, int] = {}
-    out = {}
-    for r in sorted(routes, key=lambda r: r.depart_s):
-        numbers[r.vehicle_id] = numbers.get(r.vehicle_id, 0) + 1
-        n = numbers[r.vehicle_id]
-        visits = tuple(replace(x, day=x.day - offset_days, arrival_s=x.arrival_s - off,
-                               start_s=x.start_s - off, departure_s=x.departure_s - off,
-                               arrival=clock(start, x.arrival_s - off),
-                               departure=clock(start, x.departure_s - off))
-                       for x in r.visits)
-        out[r.key] = replace(r, visits=visits, depart_s=r.depart_s - off,
-                             depart=clock(start, r.depart_s - off), return_s=r.return_s - off,
-                             return_time=clock(start, r.return_s - off),
-                             breaks_s=tuple((a - off, b - off) for a, b in r.breaks_s),
-                             trip_id=trip_id(r.vehicle_id, n - 1), trip_number=n)
-    return out
+    ordered = sorted(routes, key=lambda r: r.depart_s)
+    return {r.key: trip for r, trip in zip(ordered, numbered_trips(
+        [shifted_trip(r, -offset_days, start) for r in ordered]), strict=True)}
 
 
 def _shift_days(v: Violation, offset: int, key: str) -> Violation:
@@ -233,4 +220,13 @@ def check_season(scenario: Scenario, plan: Plan, problem_of: ProblemOf) -> list[
     return out
 
 
-__all__ = ["batch_violations", "check_season", "season_rule_violations"]
+def check_any_plan(scenario: Scenario, plan: Plan, problem_of: ProblemOf) -> list[Violation]:
+    """What ``planner check`` finds on ``plan``: a season plan (of a season scenario) by
+    :func:`check_season`, any other plan by :func:`planner.check.check_plan` against
+    ``problem_of(scenario)``."""
+    if plan.season is not None and scenario.is_season:
+        return check_season(scenario, plan, problem_of)
+    return check_plan(scenario, problem_of(scenario), plan)
+
+
+__all__ = ["batch_violations", "check_any_plan", "check_season", "season_rule_violations"]

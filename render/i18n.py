@@ -61,6 +61,10 @@ VIOLATION_LABELS: Mapping[str, str] = {
     "no_road": "violation_no_road", "horizon": "violation_horizon",
     "trip_days": "violation_trip_days", "transfer": "violation_transfer",
     "missing": "violation_missing", "duplicate": "violation_duplicate",
+    "trips": "violation_trips", "season_day": "violation_season_day",
+    "season_gap": "violation_season_gap", "season_count": "violation_season_count",
+    "season_fixed": "violation_season_fixed", "season_record": "violation_season_record",
+    "season_batch": "violation_season_batch",
 }
 
 

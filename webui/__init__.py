@@ -168,10 +168,11 @@ def create_app(config: dict[str, Any] | None = None, *,
 
     app.register_blueprint(scenarios.bp)
 
-    from webui import batches, calendar, closures, edits, fleet
+    from webui import batches, calendar, closures, edits, fleet, tripcalendar
 
     edits.init_app(app)
     calendar.init_app(app)
+    tripcalendar.init_app(app)
     app.register_blueprint(closures.bp)
     app.register_blueprint(batches.bp)
     app.register_blueprint(fleet.bp)

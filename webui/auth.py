@@ -69,7 +69,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 # Blueprints whose views do not declare a permission themselves.
 BLUEPRINT_PERMISSIONS: dict[str, str] = {"plans": "read_plans", "sheets": "read_plans",
-                                         "jobs": "solve"}
+                                         "tripcalendar": "read_plans", "jobs": "solve"}
 ENDPOINT_PERMISSIONS: dict[str, str] = {"plans.index": "read"}
 STATIC_ENDPOINTS = frozenset({"static", "assets.static"})  # files anyone may load
 # calendar feeds: calendar apps cannot log in; the token in the address is the key
@@ -181,7 +181,7 @@ def permission_for_request() -> str | None:
     if endpoint in ENDPOINT_PERMISSIONS:
         return ENDPOINT_PERMISSIONS[endpoint]
     blueprint = request.blueprint
-    if blueprint in ("plans", "sheets") and request.method in SAFE_METHODS and \
+    if blueprint in ("plans", "sheets", "tripcalendar") and request.method in SAFE_METHODS and \
             is_published_version_name((request.view_args or {}).get("run")):
         return "read"  # published versions are read by every role, drivers included
     if blueprint in BLUEPRINT_PERMISSIONS:

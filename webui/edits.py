@@ -29,6 +29,7 @@ from flask.typing import ResponseReturnValue
 
 from planner.check import Violation
 from planner.edit import (
+    Edit,
     EditContext,
     EditContextMissing,
     EditError,
@@ -195,7 +196,7 @@ def _draw_routes(run: str, folder: Path) -> str:
     return job_service().start_geometry(run, folder, user_id=user.id if user else None)
 
 
-@bp.errorhandler(PrepareFirst)
+@bp.app_errorhandler(PrepareFirst)
 def _prepare_first(exc: PrepareFirst) -> ResponseReturnValue:
     return redirect(url_for("jobs.job_page", job_id=exc.job_id), code=303)
 
@@ -236,14 +237,17 @@ def _position(raw: str | None) -> int | None:
         raise _invalid("position", raw, g.tr("edit_position_number")) from None
 
 
-def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValue:
+def apply_and_save(run: str, edit: Edit) -> str:
+    """Apply ``edit`` to draft plan ``run`` and save the result as a new draft; its name.
+    A published version is never changed (409); an edit that does not fit is a 400 naming
+    the field."""
     plan, folder = _draft(run)
     ctx = _context(run, folder)
     user = current_user()
     assert user is not None
     try:
         result = apply_edit(plan, ctx.scenario, ctx.problem, ctx.places, edit,
-                            editor=user.username, base=run)
+                            editor=user.username, base=run, problem_of=ctx.problem_of)
     except EditError as exc:
         raise _invalid(exc.field, exc.value, str(exc)) from None
     name = _save(result.plan, ctx, run, result.changed_vehicles)
@@ -253,7 +257,11 @@ def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValu
         _draw_routes(name, plan_store().folder(name))
     except (JobError, StorageError) as exc:
         log.warning("routes of %s not drawn along the roads: %s", name, exc)
-    return redirect(url_for("edits.edit_page", run=name), code=303)
+    return name
+
+
+def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValue:
+    return redirect(url_for("edits.edit_page", run=apply_and_save(run, edit)), code=303)
 
 
 def start_replan(spec: ReplanSpec, folder: Path, plan: Plan, *,

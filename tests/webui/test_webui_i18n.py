@@ -102,6 +102,9 @@ DYNAMIC: dict[str, set[str]] = {
     "profile_": {"shelf_crates", "batches_per_visit", "truck", "van", "motorbike"},
     # a fleet vehicle's field named in a refusal (webui.fleet, storage.fleet.FleetFieldError)
     "fleet_": set(FLEET_FIELDS),
+    # the trip calendar's month names and weekday columns (webui/tripcalendar.py)
+    "cal_month_": {str(m) for m in range(1, 13)},
+    "cal_wd_": {str(d) for d in range(7)},
 }
 
 

@@ -14,6 +14,10 @@ HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parents[1]
 FIXTURE_RUN = "ha-giang-2026"
 FIXTURE_DIR = HERE / "data" / FIXTURE_RUN
+# a small season plan (``planner solve data/ha-giang-2027-season.yaml``; matrices, no map or
+# routes): two libraries each with a van, ten communes every 2 weeks, April-May 2027
+SEASON_RUN = "ha-giang-2027-season"
+SEASON_DIR = HERE / "data" / SEASON_RUN
 OSM = "© OpenStreetMap contributors"
 
 VEHICLE = "xe-tv-01"
