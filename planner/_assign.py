@@ -216,7 +216,8 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
                  forbidden: Mapping[str, frozenset[int]] | None = None,
                  period_of: Sequence[int] | None = None,
                  loads: Mapping[str, int] | None = None,
-                 load_capacity: Sequence[int] | None = None) -> DateResult:
+                 load_capacity: Sequence[int] | None = None,
+                 pairs: Sequence[tuple[str, str, int]] = ()) -> DateResult:
     """Choose the visit days of every commune (see :class:`VisitDemand`): at most
     ``capacity[d]`` visits on day ``d`` and, with ``loads`` (per commune, each visit's) and
     ``load_capacity`` (per day), at most that much load on day ``d``; the objective keeps
@@ -224,14 +225,16 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
     days of a commune are left out (a day its visit could not be routed on), ``hint``
     starts the search from given days.
     ``period_of`` (a period number per day) keeps two visits of a commune out of one period
-    (they are routed together). ``status`` is CP-SAT's (``INFEASIBLE``: no days meet every
-    rule)."""
+    (they are routed together). ``pairs`` ``(a, b, weight)`` of communes with ``day_sets``
+    earn ``weight`` for each day both are visited (what serving them on one trip saves).
+    ``status`` is CP-SAT's (``INFEASIBLE``: no days meet every rule)."""
     t0 = time.perf_counter()
     model = cp_model.CpModel()
     horizon = len(capacity)
     day_vars: dict[str, list[Any]] = {}
     intervals = []
     objective: list[Any] = []
+    on_day: dict[str, dict[int, Any]] = {}  # commune -> day -> 1 when visited (day sets)
     for dm in demands:
         banned = (forbidden or {}).get(dm.key, frozenset())
         allowed = [d for d in dm.days if d not in banned and d >= dm.not_before]
@@ -257,7 +260,16 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
             if dm.max_gap is not None:
                 model.add(b - a <= dm.max_gap)
         if dm.day_sets is not None:
-            model.add_allowed_assignments(xs, [tuple(sorted(ds)) for ds in dm.day_sets])
+            sets = [tuple(sorted(ds)) for ds in dm.day_sets]
+            if pairs:  # one flag per set: the days a commune is visited, as sums of flags
+                chosen = [model.new_bool_var("") for _ in sets]
+                model.add_exactly_one(chosen)
+                for k, x in enumerate(xs):
+                    model.add(x == sum(ds[k] * f for ds, f in zip(sets, chosen, strict=True)))
+                on_day[dm.key] = {d: sum(f for ds, f in zip(sets, chosen, strict=True)
+                                         if d in ds) for d in {d for ds in sets for d in ds}}
+            else:
+                model.add_allowed_assignments(xs, sets)
         if dm.first_by is not None and xs and len(dm.kept) == 0:
             model.add(xs[0] <= dm.first_by)
         if dm.last_from is not None and xs:
@@ -296,6 +308,12 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
             model.add_min_equality(lo, [day_vars[m][k] for m in members])
             model.add_max_equality(hi, [day_vars[m][k] for m in members])
             objective.append(SPREAD_WEIGHT * (hi - lo))
+    for one, other, weight in pairs:
+        for d in on_day.get(one, {}).keys() & on_day.get(other, {}).keys():
+            both = model.new_bool_var("")
+            model.add(both <= on_day[one][d])
+            model.add(both <= on_day[other][d])
+            objective.append(-weight * both)
     model.minimize(sum(objective))
     solver, status, name = _run(model, time_limit_s, workers, seed)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

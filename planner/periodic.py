@@ -43,6 +43,8 @@ from planner.seasonsearch import (
 from planner.solution import SolverParams
 
 UNROUTED = "no_room"  # the reason code of a stop its day's search left out
+# each stop's nearest stops whose visits the dates keep on the same days (saving_pairs)
+NEIGHBOURS = 5
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,28 @@ def route_cost(problem: RoutingProblem, vehicle: int, stops: Sequence[int]) -> i
     return int(sum(int(arcs[a, b]) for a, b in zip(path, path[1:], strict=False))) + fixed
 
 
+def saving_pairs(arcs: np.ndarray, depot: int, n_depots: int, neighbours: int
+                 ) -> list[tuple[str, str, int]]:
+    """Each stop with its ``neighbours`` nearest (``arcs``: depots first, the stops' keys
+    their location indices), weighted by what serving both on one route saves against two
+    routes from ``depot`` (the savings of Clarke and Wright; positive ones only)."""
+    a = np.asarray(arcs, dtype=float)
+    n = a.shape[0]
+    if n - n_depots < 2:
+        return []
+    stops = a[n_depots:, n_depots:]
+    sym = (stops + stops.T) / 2
+    np.fill_diagonal(sym, np.inf)
+    out = (a[depot, n_depots:] + a[n_depots:, depot]) / 2
+    found: dict[tuple[int, int], int] = {}
+    for i in range(n - n_depots):
+        for j in np.argsort(sym[i])[:neighbours]:
+            saving = int(out[i] + out[j] - sym[i, j])
+            if saving > 0:
+                found[min(i, int(j)), max(i, int(j))] = saving
+    return [(str(n_depots + i), str(n_depots + j), w) for (i, j), w in sorted(found.items())]
+
+
 def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days: int,
                    time_limit_s: float | None = None, seed: int | None = None,
                    periodic: PeriodicSpec | None = None,
@@ -174,8 +198,10 @@ def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days:
     keys = [str(n_dep + j) for j in range(problem.n_stops)]
     arcs = tuple(problem.arc_cost_matrix(*problem.arc_cost_key(k))
                  for k in range(len(problem.vehicles)))
-    groups = groups_by_time(keys, arcs[0] if arcs else problem.arc_cost_matrix(0, 0), n_dep,
-                            spec.group_size)
+    costs = arcs[0] if arcs else problem.arc_cost_matrix(0, 0)
+    pairs = saving_pairs(costs, problem.vehicles[0].start if problem.vehicles else 0, n_dep,
+                         NEIGHBOURS)
+    groups = {} if pairs else groups_by_time(keys, costs, n_dep, spec.group_size)
     demands = [replace(rule_demand(k, rule, days), group=groups.get(k, -1))
                for k, rule in zip(keys, rules, strict=True)]
     fleet = tuple(v.id for v in problem.vehicles)
@@ -190,7 +216,7 @@ def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days:
         return assign_dates(demands, visits_any_day, time_limit_s=limit_s,
                             workers=params.workers, seed=params.seed, hint=hint,
                             forbidden=forbidden, period_of=numbers, loads=loads,
-                            load_capacity=load_capacity)
+                            load_capacity=load_capacity, pairs=pairs)
 
     def route(i: int, visits: Mapping[str, Sequence[int]], limit_s: float
               ) -> _DayRoutes | None:
@@ -215,7 +241,7 @@ def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days:
         period_time_limit_s=spec.period_time_limit_s,
         assignment_time_limit_s=spec.assignment_time_limit_s,
         repair_rounds=spec.repair_rounds, improve_rounds=spec.improve_rounds,
-        deadline=deadline))
+        deadline=deadline, time_per_visit_s=spec.period_time_per_visit_s))
     empty = tuple(() for _ in problem.vehicles)
     per_day = tuple(found.routed[d].routes if d in found.routed else empty
                     for d in range(days))
@@ -227,4 +253,4 @@ def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days:
         repair_rounds=found.rounds, improve_tried=found.tried, improve_kept=found.improved)
 
 
-__all__ = ["PeriodicSolved", "route_cost", "solve_periodic"]
+__all__ = ["PeriodicSolved", "route_cost", "saving_pairs", "solve_periodic"]

@@ -385,6 +385,9 @@ class PeriodicSpec(_Model):
     group_size: Int = Field(default=6, ge=1, le=100)  # communes kept on the same days
     assignment_time_limit_s: Float = Field(default=20.0, gt=0, le=MAX_TIME_LIMIT_S)
     period_time_limit_s: Float = Field(default=3.0, gt=0, le=MAX_TIME_LIMIT_S)
+    # a period's routing gets at most this much per visit (at least MIN_PERIOD_S): a small
+    # period converges long before period_time_limit_s, the time goes to the moves; 0: none
+    period_time_per_visit_s: Float = Field(default=0.05, ge=0, le=MAX_TIME_LIMIT_S)
     repair_rounds: Int = Field(default=2, ge=0, le=20)
     # moves of a costly trip's visits to other days, each kept only if the season costs less
     improve_rounds: Int = Field(default=0, ge=0, le=1000)

@@ -487,7 +487,8 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
     settings = SearchSettings(period_time_limit_s=limit,
                               assignment_time_limit_s=spec.assignment_time_limit_s,
                               repair_rounds=spec.repair_rounds,
-                              improve_rounds=spec.improve_rounds)
+                              improve_rounds=spec.improve_rounds,
+                              time_per_visit_s=spec.period_time_per_visit_s)
     found = search_season(demands, periods, result.days, route, assign, settings,
                           kept_days=kept_days)
     solved = {i: r.solved for i, r in found.routed.items()}

@@ -30,6 +30,7 @@ from planner.scenario import VisitRule
 log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = "search_limit"  # the reason code of a visit its search ran out of time for
+MIN_PERIOD_S = 0.5  # the least search time of a period capped by its size
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class SearchSettings:
     repair_rounds: int
     improve_rounds: int
     deadline: float | None = None
+    time_per_visit_s: float = 0.0  # a period's limit by its size (0: none)
 
 
 @dataclass
@@ -243,8 +245,14 @@ def _left_time(settings: SearchSettings) -> float | None:
     return None if settings.deadline is None else settings.deadline - time.perf_counter()
 
 
-def _limit(settings: SearchSettings, limit: float) -> float:
-    """A period's search time: ``limit``, cut to what the deadline leaves (at least 0.2 s)."""
+def _limit(settings: SearchSettings, visits: int, factor: float = 1.0) -> float:
+    """A period's search time: ``period_time_limit_s``, cut to ``time_per_visit_s`` per visit
+    (at least :data:`MIN_PERIOD_S`), times ``factor``, cut to what the deadline leaves (at
+    least 0.2 s)."""
+    limit = settings.period_time_limit_s
+    if settings.time_per_visit_s > 0:
+        limit = min(limit, max(MIN_PERIOD_S, settings.time_per_visit_s * visits))
+    limit *= factor
     left = _left_time(settings)
     return limit if left is None else max(0.2, min(limit, left))
 
@@ -257,12 +265,11 @@ def search_season(demands: Sequence[VisitDemand], periods: Sequence[Period],
     :mod:`planner.season`). The horizon is the last day of the last period."""
     kept_days = kept_days or {}
     horizon = max((p.start_day + p.days for p in periods), default=0)
-    limit = settings.period_time_limit_s
     out: SeasonSearch[R] = SeasonSearch(dates={k: tuple(v) for k, v in first.items()},
                                         routed={})
     forbidden: dict[str, frozenset[int]] = {}
     wanted: dict[int, dict[str, list[int]]] = {}
-    limits: dict[int, float] = {}  # a period searched again gets twice the time
+    factors: dict[int, float] = {}  # a period searched again gets twice the time
     again: set[int] = set()
     unrouted_first = -1
     while True:
@@ -270,7 +277,7 @@ def search_season(demands: Sequence[VisitDemand], periods: Sequence[Period],
         for i in sorted(set(now) | set(wanted)):
             if now.get(i) == wanted.get(i) and i in out.routed and i not in again:
                 continue
-            routed = route(i, now[i], _limit(settings, limits.get(i, limit))) \
+            routed = route(i, now[i], _limit(settings, len(now[i]), factors.get(i, 1.0))) \
                 if i in now else None
             out.periods_routed += routed is not None
             if routed is None:
@@ -288,7 +295,7 @@ def search_season(demands: Sequence[VisitDemand], periods: Sequence[Period],
         # no trip of its period can take: other days (the dates are assigned again)
         again = {i for _, i, why in missed if why == SEARCH_LIMIT}
         for i in again:
-            limits[i] = 2 * limits.get(i, limit)
+            factors[i] = 2 * factors.get(i, 1.0)
         moved = [(code, i) for code, i, why in missed if why != SEARCH_LIMIT]
         if not moved:
             continue
@@ -445,7 +452,7 @@ def _polish(out: SeasonSearch[R], demands: Sequence[VisitDemand], periods: Seque
         out.edited.discard(i)
         if i not in wanted or i not in out.routed:
             continue
-        trial = route(i, wanted[i], _limit(settings, settings.period_time_limit_s))
+        trial = route(i, wanted[i], _limit(settings, len(wanted[i])))
         if trial is not None and _period_cost(trial) < _period_cost(out.routed[i]):
             saved += out.routed[i].cost() - trial.cost()
             out.routed[i] = trial
@@ -510,7 +517,7 @@ def _try_dates(out: SeasonSearch[R], demands: Sequence[VisitDemand],
     changed = sorted(j for j in set(before) | set(after) if before.get(j) != after.get(j))
     trial: dict[int, R | None] = {}
     for j in changed:
-        trial[j] = route(j, after[j], _limit(settings, settings.period_time_limit_s)) \
+        trial[j] = route(j, after[j], _limit(settings, len(after[j]))) \
             if j in after else None
     old = [_period_cost(out.routed[j]) for j in changed if j in out.routed]
     new = [_period_cost(t) for t in trial.values() if t is not None]
