@@ -174,6 +174,8 @@ def saving_pairs(arcs: np.ndarray, depot: int, n_depots: int, neighbours: int
     found: dict[tuple[int, int], int] = {}
     for i in range(n - n_depots):
         for j in np.argsort(sym[i])[:neighbours]:
+            if not np.isfinite(sym[i, j]):  # itself, when there are few stops
+                continue
             saving = int(out[i] + out[j] - sym[i, j])
             if saving > 0:
                 found[min(i, int(j)), max(i, int(j))] = saving

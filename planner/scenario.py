@@ -657,6 +657,8 @@ class SolverSettings(_Model):
 # keeps the digest it had before they existed
 DIGEST_SKIPS_DEFAULT_SOLVER: dict[str, object] = {
     key: SolverSettings.model_fields[key].default for key in ("no_improvement_share", "repair")}
+DIGEST_SKIPS_DEFAULT_PERIODIC: dict[str, object] = {
+    key: PeriodicSpec.model_fields[key].default for key in ("period_time_per_visit_s",)}
 
 
 class RotationSpec(_Model):
@@ -801,11 +803,13 @@ class Scenario(_Model):
         (a plan folder keeps copies of them): their contents are digested on their own
         (``provenance.rotation.file_digests``)."""
         data = self.model_dump(mode="json")
-        solver = data.get("solver")
-        if isinstance(solver, dict):  # settings added later, at their defaults: not content
-            for key, default in DIGEST_SKIPS_DEFAULT_SOLVER.items():
-                if solver.get(key) == default:
-                    solver.pop(key)
+        for section, skips in (("solver", DIGEST_SKIPS_DEFAULT_SOLVER),
+                               ("periodic", DIGEST_SKIPS_DEFAULT_PERIODIC)):
+            settings = data.get(section)
+            if isinstance(settings, dict):  # settings added later, at their defaults: not
+                for key, default in skips.items():  # content (stored plans keep their digest)
+                    if settings.get(key) == default:
+                        settings.pop(key)
         if isinstance(data.get("rotation"), dict):
             data["rotation"] = {k: v for k, v in data["rotation"].items()
                                 if k not in ROTATION_PATHS}
