@@ -24,6 +24,9 @@ For each stop the solver did not route, in order:
      in the text. When no single rule does, ``no_room_time`` (several bind together; a
      vehicle more is the remedy). A transfer whose ends cannot share a trip is
      ``transfer_pair``.
+
+A stop the search placed on a trip that the schedule could not then time within the rules
+(:func:`planner.solve.timed_within_rules` took it off) is ``untimed`` (:func:`untimed`).
 """
 
 from __future__ import annotations
@@ -267,3 +270,18 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
             add(binds[0][0], f"no trip as planned has room for it; it would fit if {ifs}. "
                              f"Change that, or add a vehicle")
     return out
+
+
+UNTIMED_REASON_CODE = "untimed"
+
+
+def untimed(unserved: Sequence[Unserved], codes: Sequence[str]) -> list[Unserved]:
+    """``unserved`` with the stops of ``codes`` (taken off their trips by
+    :func:`planner.solve.timed_within_rules`) given the reason that says so."""
+    taken = set(codes)
+    return [replace(u, reason_code=UNTIMED_REASON_CODE,
+                    reason="the search placed it on a trip that could not then be timed "
+                           "within the driving rules on the clock (the model's daily driving "
+                           "bound is looser), so it was left out to keep the plan valid; plan "
+                           "again with more time, or add a vehicle or days")
+            if u.commune_code in taken else u for u in unserved]

@@ -36,7 +36,7 @@ from geodata.profiles import load_profiles
 from geodata.routing import FAR_FROM_ROADS_M, Matrices, ProfileGraph, profile_graph, snap_points
 from planner import access, solve
 from planner.errors import PlannerError, Problem, ScenarioError
-from planner.explain import explain_unserved, precheck
+from planner.explain import explain_unserved, precheck, untimed
 from planner.plan import Plan, Unserved, assemble_plan
 from planner.problem import DatedMatrices, Place, RoutingProblem, build_problem, worst_matrices
 from planner.provenance import (
@@ -472,11 +472,12 @@ def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
     else:
         priced = None if on_progress is None else _priced(scenario, net, problem, on_progress)
         raw = solve.solve(problem, params, on_progress=priced, constraints=constraints)
-    timings = solve.time_solution(problem, raw)
+    raw, timings, untimeable = solve.timed_within_rules(problem, raw, constraints)
     served = {loc for r in raw.routes for loc in r}
-    unserved = explain_unserved(problem, timings, served, names=names, codes=codes,
-                                profiles=net.profiles, cut_off=net.cut_off,
-                                constraints=constraints)
+    unserved = untimed(explain_unserved(problem, timings, served, names=names, codes=codes,
+                                        profiles=net.profiles, cut_off=net.cut_off,
+                                        constraints=constraints),
+                       [codes[loc] for loc in untimeable])
     provenance = _provenance(scenario, scenario_file, net, problem, params, raw, blocked,
                              constraints, t0)
     area = service_area_of(scenario, net.dataset, file=scenario_file)

@@ -447,5 +447,52 @@ def time_solution(problem: RoutingProblem, raw: RawSolution) -> list[RouteTiming
     return timings
 
 
+def timed_within_rules(problem: RoutingProblem, raw: RawSolution,
+                       constraints: VisitConstraints | None = None
+                       ) -> tuple[RawSolution, list[RouteTiming], tuple[int, ...]]:
+    """:func:`time_solution`; then, where the schedule cannot time a route within the rules
+    although the model accepted it (the model bounds a few rules more loosely than the
+    clock: a leg's driving split freely around a night under a daily driving cap), the
+    route loses stops one at a time, each time the one whose removal leaves the fewest
+    schedule problems (the least important first on a tie; visits pinned by a re-plan
+    never), until it can be timed. Returns the routes kept, their timings and the stops
+    taken off: a plan the pipeline writes keeps every rule its checker applies."""
+    timings = time_solution(problem, raw)
+    if all(t.feasible for t in timings):
+        return raw, timings, ()
+    pinned = set(constraints.start_s) if constraints is not None else set()
+    routes = [list(r) for r in raw.routes]
+    starts = [list(x) for x in raw.starts] if raw.starts else None
+    dropped: list[int] = []
+
+    def with_routes(rs: list[list[int]], ss: list[list[int]] | None) -> RawSolution:
+        return replace(raw, routes=tuple(tuple(r) for r in rs),
+                       starts=tuple(tuple(x) for x in ss) if ss is not None else raw.starts)
+
+    for k in range(len(routes)):
+        while not timings[k].feasible and any(x not in pinned for x in routes[k]):
+            best: tuple[tuple[bool, int, int], int, list[RouteTiming]] | None = None
+            for i, stop in enumerate(routes[k]):
+                if stop in pinned:
+                    continue
+                trial = [r if j != k else r[:i] + r[i + 1:] for j, r in enumerate(routes)]
+                trial_starts = None if starts is None else [
+                    x if j != k else x[:i] + x[i + 1:] for j, x in enumerate(starts)]
+                timed = time_solution(problem, with_routes(trial, trial_starts))
+                key = (not timed[k].feasible, len(timed[k].problems), problem.penalty[stop])
+                if best is None or key < best[0]:
+                    best = (key, i, timed)
+            assert best is not None
+            _, i, timings = best
+            dropped.append(routes[k].pop(i))
+            if starts is not None:
+                starts[k].pop(i)
+    if dropped:
+        log.warning("the schedule could not time %d stop(s) where the model placed them; "
+                    "left out: locations %s", len(dropped), sorted(dropped))
+    return with_routes(routes, starts), timings, tuple(dropped)
+
+
 __all__ = ["ITERATED_LOCAL_SEARCH", "RawSolution", "SolverParams", "VisitConstraints",
-           "iterated_search_skipped", "seeding_possible", "solve", "time_solution"]
+           "iterated_search_skipped", "seeding_possible", "solve", "time_solution",
+           "timed_within_rules"]

@@ -360,3 +360,28 @@ def test_the_objective_prices_each_km_at_the_vehicles_rate() -> None:
     raw, plan, _ = solve_and_plan(s, p)
     assert raw.routes[0] == () and sorted(raw.routes[1]) == [1, 2]
     assert check_plan(s, p, plan) == []
+
+
+def test_a_route_the_schedule_cannot_time_loses_stops_until_it_can() -> None:
+    """A route the model accepted but the clock cannot time within the rules (here simply
+    too long for the day) loses the stop whose removal leaves it valid; a visit pinned by a
+    re-plan is never the one taken off; the pipeline words it as ``untimed``."""
+    from planner.explain import UNTIMED_REASON_CODE, untimed
+    from planner.plan import Unserved
+    from planner.solution import RawSolution, VisitConstraints
+    from planner.solve import time_solution, timed_within_rules
+
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 1})
+    data["vehicles"][0]["max_trip_days"] = 1
+    s = parse_scenario(data)
+    p = line_problem(s, [[0, 3, 3], [3, 0, 8], [3, 8, 0]])
+    raw = RawSolution(routes=((1, 2),), objective=0, status="SUCCESS", wall_s=0.0)
+    assert not time_solution(p, raw)[0].feasible
+    kept, timings, dropped = timed_within_rules(p, raw)
+    assert len(dropped) == 1 and len(kept.routes[0]) == 1 and timings[0].feasible
+    pinned = VisitConstraints(start_s={2: 0})
+    kept, timings, dropped = timed_within_rules(p, raw, pinned)
+    assert dropped == (1,) and kept.routes[0] == (2,) and timings[0].feasible
+    out = untimed([Unserved("c1", "Xã 1", False, "search_limit", "…")], ["c1"])
+    assert out[0].reason_code == UNTIMED_REASON_CODE
+    assert time_solution(p, kept)[0].feasible
