@@ -88,7 +88,7 @@ def _times(routes: tuple[Route, ...]) -> list[tuple]:
 
 
 @given(trip=st.integers(0, 9), day=st.integers(0, 34))
-@settings(max_examples=6, deadline=None, derandomize=True,
+@settings(max_examples=4, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_a_shifted_trip_is_timed_and_checked_as_on_its_own_days(
         plan: Plan, ctx: EditContext, shared_cache: Path, trip: int, day: int) -> None:
