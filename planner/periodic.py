@@ -45,6 +45,7 @@ from planner.solution import SolverParams
 UNROUTED = "no_room"  # the reason code of a stop its day's search left out
 # each stop's nearest stops whose visits the dates keep on the same days (saving_pairs)
 NEIGHBOURS = 5
+FIRST_DATES_SHARE = 0.2  # of the time limit, at most, for the first dates
 
 
 @dataclass(frozen=True)
@@ -122,10 +123,10 @@ class _DayRoutes:
         return replace(self, routes=tuple(routes), route_costs=tuple(costs),
                        left_out=self.left_out if left_out is None else left_out)
 
-    def detour(self, code: str) -> float:
+    def detour(self, code: str, *, room: bool = True) -> float:
         """Taking stop ``code`` out of its route saves; otherwise the cheapest insertion
-        into a route whose load keeps within its vehicle's capacity, or an unused vehicle
-        (``inf``: none)."""
+        into a route whose load keeps within its vehicle's capacity (any route, without
+        ``room``), or an unused vehicle (``inf``: none)."""
         s = int(code)
         best = math.inf
         for k, r in enumerate(self.routes):
@@ -136,7 +137,7 @@ class _DayRoutes:
                 i = r.index(s) + 1
                 return float(arc[path[i - 1], s] + arc[s, path[i + 1]]
                              - arc[path[i - 1], path[i + 1]])
-            if search.peak_load(self.problem, [*r, s]) > v.capacity:
+            if room and search.peak_load(self.problem, [*r, s]) > v.capacity:
                 continue
             a, b = np.array(path[:-1]), np.array(path[1:])
             extra = arc[a, s] + arc[s, b] - arc[a, b]
@@ -234,7 +235,9 @@ def solve_periodic(problem: RoutingProblem, rules: Sequence[VisitRule], *, days:
                                             for k, r in enumerate(routes)),
                           left_out=tuple(s for s in stops if s not in served))
 
-    first = assign(None, None, spec.assignment_time_limit_s)
+    # the first dates take at most a share of the whole search's time: the rest is the moves'
+    first = assign(None, None, spec.assignment_time_limit_s if time_limit_s is None
+                   else min(spec.assignment_time_limit_s, FIRST_DATES_SHARE * time_limit_s))
     if not first.days:
         raise PlannerError(f"no visit days meet every stop's rule within the days' loads "
                            f"(CP-SAT: {first.status})")

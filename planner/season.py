@@ -309,7 +309,7 @@ class _RoadPeriod:
     def edited(self, code: str, *, add: bool) -> _RoadPeriod | None:
         return None  # trips on roads change by a search only
 
-    def detour(self, code: str) -> float | None:
+    def detour(self, code: str, *, room: bool = True) -> float | None:
         return None  # no estimate on the road network: its moves go by trips
 
 

@@ -68,9 +68,10 @@ class RoutedPeriod(Protocol):
         (the move then routes the period again)."""
         ...
 
-    def detour(self, code: str) -> float | None:
+    def detour(self, code: str, *, room: bool = True) -> float | None:
         """What a visit of ``code`` adds to the period's trips: for a visit they make, what
-        taking it out saves; otherwise the cheapest insertion into a trip with room.
+        taking it out saves; otherwise the cheapest insertion into a trip with room (or
+        into any trip, without ``room``: another visit is to leave it).
         ``None``: the router has no estimate (the moves of :func:`_move_visit` then skip
         this period)."""
         ...
@@ -83,6 +84,8 @@ Router = Callable[[int, Mapping[str, Sequence[int]], float], "R | None"]
 # assign the dates again from ``hint`` without ``forbidden`` days, within this time (s)
 Assigner = Callable[[Mapping[str, Sequence[int]], Mapping[str, frozenset[int]], float],
                     DateResult]
+
+Move = tuple[tuple[str, tuple[int, ...]], ...]  # communes and the day sets they move to
 
 
 @dataclass(frozen=True)
@@ -326,7 +329,7 @@ def _improve(out: SeasonSearch[R], demands: Sequence[VisitDemand], periods: Sequ
     each of those tries first moves one commune's visits by the trips' costs
     (:func:`_move_visit`)."""
     skip = kept_in_pass = 0
-    refused: set[tuple[str, tuple[int, ...]]] = set()  # visit moves tried since the last kept
+    refused: set[Move] = set()  # visit moves tried since the last kept
     while True:
         left = _left_time(settings)
         if (left is None and out.tried >= settings.improve_rounds) or (
@@ -373,60 +376,96 @@ def _move_visit(out: SeasonSearch[R], demands: Sequence[VisitDemand],
                 periods: Sequence[Period], route: Router[R], assign: Assigner,
                 settings: SearchSettings, forbidden: Mapping[str, frozenset[int]],
                 kept_days: Mapping[str, set[int]], horizon: int,
-                refused: set[tuple[str, tuple[int, ...]]]) -> float | None:
-    """A move guided by the trips' costs: the commune whose visits would cost least on
-    other days of its rule (``day_sets``: another set), by the periods' detour estimates
-    (:meth:`RoutedPeriod.detour`: saved where it leaves, added where it comes), goes there;
-    the dates are checked by the assignment (every other visit keeps its day), the periods
-    that changed are routed again and the move is kept as in :func:`_improve_once`. A move
+                refused: set[Move]) -> float | None:
+    """A move guided by the trips' costs, the cheapest by the periods' detour estimates
+    (:meth:`RoutedPeriod.detour`: saved where a visit leaves, added where it comes): one
+    commune's visits to another day set of its rule, or two communes exchanging their day
+    sets (a swap: on days full to capacity, one takes the other's room). The dates are
+    checked by the assignment (every other visit keeps its day), the periods that changed
+    are edited (or routed again) and the move is kept as in :func:`_improve_once`. A move
     tried is put in ``refused``; ``None`` when no move is left or the move is not kept."""
     where = {d: i for i, p in enumerate(periods) for d in p.day_range}
-    estimate: dict[tuple[int, str], float | None] = {}
+    estimate: dict[tuple[int, str, bool], float | None] = {}
 
-    def detour(day: int, code: str) -> float | None:
+    def detour(day: int, code: str, room: bool = True) -> float | None:
         i = where.get(day)
         if i is None:
             return None
-        if (i, code) not in estimate:
+        if (i, code, room) not in estimate:
             routed = out.routed.get(i)
-            estimate[i, code] = routed.detour(code) if routed is not None else None
-        return estimate[i, code]
+            estimate[i, code, room] = routed.detour(code, room=room) \
+                if routed is not None else None
+        return estimate[i, code, room]
 
-    best: tuple[float, str, tuple[int, ...]] | None = None
-    for dm in demands:
-        if dm.day_sets is None or len(dm.day_sets) < 2 or dm.kept:
-            continue
-        now = tuple(out.dates.get(dm.key, ()))
+    def delta(code: str, now: tuple[int, ...], other: tuple[int, ...], room: bool
+              ) -> float | None:
+        saved = [detour(d, code) for d in now if d not in other]
+        added = [detour(d, code, room) for d in other if d not in now]
+        if any(x is None for x in saved + added):
+            return None
+        return sum(added) - sum(saved)  # type: ignore[arg-type]
+
+    movable = [dm for dm in demands
+               if dm.day_sets is not None and len(dm.day_sets) >= 2 and not dm.kept]
+    now_of = {dm.key: tuple(out.dates.get(dm.key, ())) for dm in movable}
+    best: tuple[float, Move] | None = None
+    for dm in movable:
         banned = forbidden.get(dm.key, frozenset())
+        assert dm.day_sets is not None
         for other in dm.day_sets:
-            if other == now or (dm.key, other) in refused or banned.intersection(other):
+            move: Move = ((dm.key, other),)
+            if other == now_of[dm.key] or move in refused or banned.intersection(other):
                 continue
-            saved = [detour(d, dm.key) for d in now if d not in other]
-            added = [detour(d, dm.key) for d in other if d not in now]
-            if any(x is None for x in saved + added):
+            gain = delta(dm.key, now_of[dm.key], other, True)
+            if gain is not None and gain < 0 and (best is None or gain < best[0]):
+                best = (gain, move)
+    # swaps: estimates whatever the load (the other's visit leaves room)
+    by_set: dict[tuple[int, ...], list[VisitDemand]] = {}
+    for dm in movable:
+        by_set.setdefault(now_of[dm.key], []).append(dm)
+    for dm in movable:
+        banned = forbidden.get(dm.key, frozenset())
+        assert dm.day_sets is not None
+        mine = now_of[dm.key]
+        for other in dm.day_sets:
+            if other == mine or banned.intersection(other):
                 continue
-            delta = sum(added) - sum(saved)  # type: ignore[arg-type]
-            if delta < 0 and (best is None or delta < best[0]):
-                best = (delta, dm.key, other)
+            there = delta(dm.key, mine, other, False)
+            if there is None:
+                continue
+            for mate in by_set.get(other, ()):
+                assert mate.day_sets is not None
+                if mine not in mate.day_sets or forbidden.get(
+                        mate.key, frozenset()).intersection(mine):
+                    continue
+                back = delta(mate.key, other, mine, False)
+                if back is None:
+                    continue
+                gain = there + back
+                move = tuple(sorted(((dm.key, other), (mate.key, mine))))
+                if gain < 0 and (best is None or gain < best[0]) and move not in refused:
+                    best = (gain, move)
     if best is None:
         return None
-    _, code, other = best
-    refused.add((code, other))
-    dates = {**out.dates, code: other}
+    _, move = best
+    refused.add(move)
+    dates = {**out.dates, **dict(move)}
     fixed = {dm.key: frozenset(set(dm.days) - set(dates.get(dm.key, ()))) for dm in demands}
     check = assign(dates, {**forbidden, **fixed}, min(5.0, settings.assignment_time_limit_s))
     if not check.days:
         return None
+    changes = [(d, code, False) for code, other in move
+               for d in out.dates.get(code, ()) if d not in other]
+    changes += [(d, code, True) for code, other in move
+                for d in other if d not in out.dates.get(code, ())]
     edits: dict[int, R | None] = {}
-    now = tuple(out.dates.get(code, ()))
-    for day, add in [(d, False) for d in now if d not in other] + [
-            (d, True) for d in other if d not in now]:
+    for day, code, add in changes:  # every visit out first: room for those coming in
         i = where[day]
         base = edits[i] if i in edits else out.routed.get(i)
         edits[i] = base.edited(code, add=add) if base is not None else None
     if any(e is None for e in edits.values()):  # a period to search again
         return _try_dates(out, demands, periods, route, settings, forbidden, kept_days,
-                          horizon, dict(check.days), (code,))
+                          horizon, dict(check.days), tuple(code for code, _ in move))
     old_cost = sum(out.routed[i].cost() for i in edits)
     new_cost = sum(e.cost() for e in edits.values() if e is not None)
     if new_cost >= old_cost:
