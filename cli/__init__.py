@@ -8,12 +8,13 @@ nothing of rendering or storage)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +36,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     from planner.scenario import load_scenario
 
     t0 = time.perf_counter()
-    scenario = load_scenario(args.scenario)
-    if scenario.is_season:
-        return _solve_season(args, scenario, t0)
-    with tempfile.TemporaryDirectory(prefix="planner-registry-") as tmp:
-        if args.registry == "database":
-            scenario = _database_rotation(scenario, args.database, Path(tmp))
+    with _registry(args, load_scenario(args.scenario)) as scenario:
+        if scenario.is_season:
+            return _solve_season(args, scenario, t0)
         progress = ProgressLine(sys.stderr)
         solved = solve_scenario(scenario, scenario_file=str(Path(args.scenario).resolve()),
                                 time_limit_s=args.time_limit, seed=args.seed,
@@ -110,9 +108,6 @@ def _solve_season(args: argparse.Namespace, scenario: Scenario, t0: float) -> in
     """``planner solve`` on a season scenario: the season plan's folder."""
     from planner.season import solve_season
 
-    if args.registry == "database":
-        raise PlannerError("--registry database: a season plans its batches from the "
-                           "scenario's files for now; leave the option out")
     solved = solve_season(scenario, scenario_file=str(Path(args.scenario).resolve()),
                           time_limit_s=args.time_limit, seed=args.seed)
     plan = solved.plan
@@ -128,6 +123,17 @@ def _solve_season(args: argparse.Namespace, scenario: Scenario, t0: float) -> in
     print(f"total {time.perf_counter() - t0:.1f} s")
     print(f"wrote {', '.join(str(p) for p in folder.files)}")
     return 0
+
+
+@contextlib.contextmanager
+def _registry(args: argparse.Namespace, scenario: Scenario) -> Iterator[Scenario]:
+    """``scenario`` as ``--registry`` asks: reading its book batches from its own files, or
+    (``database``) from the registry kept in ``--database``, written for the time of the
+    command into a temporary folder (:func:`_database_rotation`); a cycle or a season."""
+    with tempfile.TemporaryDirectory(prefix="planner-registry-") as tmp:
+        if args.registry == "database":
+            scenario = _database_rotation(scenario, args.database, Path(tmp))
+        yield scenario
 
 
 def _database_rotation(scenario: Scenario, url: str | None, folder: Path) -> Scenario:
@@ -410,13 +416,15 @@ def _cmd_replan(args: argparse.Namespace) -> int:
         except FileNotFoundError as exc:
             raise PlannerError(f"{exc.args[0]}: no scenario beside the plan; pass "
                                "--scenario") from None
-    if previous.season is not None:
-        return _replan_season(args, scenario, sc_file, previous)
-    split = lambda text: frozenset(c.strip() for c in (text or "").split(",") if c.strip())  # noqa: E731
-    solved = solve_scenario(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
-                            previous=previous, done=split(args.done), locked=split(args.lock))
-    plan = solved.plan
-    _write_folder(solved, Path(args.out))
+    with _registry(args, scenario) as scenario:
+        if previous.season is not None:
+            return _replan_season(args, scenario, sc_file, previous)
+        split = lambda text: frozenset(c.strip() for c in (text or "").split(",") if c.strip())  # noqa: E731
+        solved = solve_scenario(scenario, scenario_file=sc_file, time_limit_s=args.time_limit,
+                                previous=previous, done=split(args.done),
+                                locked=split(args.lock))
+        plan = solved.plan
+        _write_folder(solved, Path(args.out))
     print(_summary(plan))
     r = plan.provenance.replan
     assert r is not None  # a re-plan always records it
@@ -687,6 +695,16 @@ def _flag(parse: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
+def _registry_options(p: argparse.ArgumentParser) -> None:
+    """``--registry`` and ``--database`` of the commands that plan book batches (a cycle or
+    a season: :func:`_registry`)."""
+    p.add_argument("--registry", choices=["files", "database"], default="files",
+                   help="book batches from the scenario's rotation files (default) or from "
+                        "the registry kept in the database")
+    p.add_argument("--database", default=None, help="database URL (default: DATABASE_URL, "
+                                                    "else the web UI's SQLite file)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from planner.solution import parse_seed, parse_solution_limit, parse_time_limit
 
@@ -702,11 +720,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_flag(parse_seed), default=None)
     p.add_argument("--solution-limit", type=_flag(parse_solution_limit), default=None,
                    help="stop after this many improving solutions (deterministic runs)")
-    p.add_argument("--registry", choices=["files", "database"], default="files",
-                   help="book batches from the scenario's rotation files (default) or from "
-                        "the registry kept in the database")
-    p.add_argument("--database", default=None, help="database URL (default: DATABASE_URL, "
-                                                    "else the web UI's SQLite file)")
+    _registry_options(p)
     p.set_defaults(func=_cmd_solve)
     p = sub.add_parser("check", help="check a plan against its scenario and road matrices")
     p.add_argument("plan", help="plan.json or the folder holding it")
@@ -793,6 +807,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "kept)")
     p.add_argument("--time-limit", type=_flag(parse_time_limit), default=None,
                    help="seconds (overrides the scenario)")
+    _registry_options(p)
     p.set_defaults(func=_cmd_replan)
     p = sub.add_parser("compare", help="KPIs of several plans side by side")
     p.add_argument("plans", nargs="+", help="plan.json files or the folders holding them")

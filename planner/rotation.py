@@ -168,10 +168,10 @@ def load_rotation(spec: RotationSpec, *, start: dt.date) -> RotationInputs:
 def with_rotation_files(scenario: Scenario, files: Mapping[str, Path]) -> Scenario:
     """``scenario`` reading its batches, history and profiles from ``files`` (by rotation
     field: a registry kept elsewhere, written out for this solve), its other rotation settings
-    kept; schema version 2."""
+    kept; schema version 2 at least (a scenario of several trips or a season keeps its own)."""
     spec = scenario.rotation or RotationSpec(batches=str(files["batches"]))
     paths = {key: str(Path(path).resolve()) for key, path in files.items()}
-    return scenario.model_copy(update={"schema_version": 2,
+    return scenario.model_copy(update={"schema_version": max(2, scenario.schema_version),
                                        "rotation": spec.model_copy(update=paths)})
 
 
