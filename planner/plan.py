@@ -212,6 +212,7 @@ class SeasonRecord:
     improve_kept: int = 0  # and kept: the season cost less
     improve_saved_vnd: int = 0  # what the moves kept saved
     replan_from: str = ""  # the date re-planning started from
+    kept_trip_ids: tuple[str, ...] = ()  # the trips kept (their ids in this plan)
     # book batches (scenario `rotation`): the assignment's status over the projected positions
     # and the kinds of batch the season runs short of
     batch_status: str = ""

@@ -57,6 +57,7 @@ from planner.plan import (
     numbered_trips,
 )
 from planner.problem import DAY_S
+from planner.provenance import ReplanRecord
 from planner.scenario import Scenario, Stop, TimeWindow, VisitRule
 from planner.seasonsearch import (
     Period,
@@ -506,6 +507,9 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
                                      if previous is not None and replan_from else ""},
                        wall_s=time.perf_counter() - t0, seed=seed, time_limit_s=limit,
                        scenario_file=scenario_file)
+    if previous is not None:  # what the plan was re-planned from (the season record: how)
+        plan = replace(plan, provenance=replace(plan.provenance, replan=ReplanRecord(
+            base_plan_created_at=previous.created_at, base_scenario=previous.scenario_name)))
     if scenario.rotation is not None:
         plan = _with_season_batches(scenario, plan, seed=seed)
     return SeasonSolved(plan, net, scenario, periods)
@@ -636,6 +640,8 @@ def season_plan(scenario: Scenario, net: Network, cal: SeasonCalendar,
                                     f"{cal.date_of(p.start_day).isoformat()}): {u.reason}"))
     routes = numbered_trips(sorted((shifted_trip(r, off, start) for off, r in pieces),
                                    key=lambda r: (r.depart_s, r.vehicle_id)))
+    kept = {(r.vehicle_id, r.depart_s) for r in kept_routes}
+    kept_ids = tuple(r.key for r in routes if (r.vehicle_id, r.depart_s) in kept)
     taken = season_visits(routes, missed, start)
     communes = tuple(SeasonCommune(st.commune_code, _rule_dict(rule_of(scenario, st)),
                                    tuple(taken.get(st.commune_code, ())))
@@ -645,7 +651,7 @@ def season_plan(scenario: Scenario, net: Network, cal: SeasonCalendar,
                                    p.vehicles) for p in periods),
         communes=communes,
         days_off=tuple((cal.date_of(d).isoformat(), why) for d, why in sorted(cal.off.items())),
-        **record_extra)
+        kept_trip_ids=kept_ids, **record_extra)
     first = next((s.plan for s in solved.values()), None) or previous
     if first is None:
         raise PlannerError("no period of the season has a visit to route: check the visit "

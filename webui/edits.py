@@ -45,6 +45,7 @@ from planner.plan import TZ, Plan
 from planner.provenance import Finding as StoredFinding
 from render.closures import closure_names
 from render.folder import write_edited_plan_folder
+from render.formatting import date_text
 from render.i18n import VIOLATION_LABELS
 from render.routeview import route_views
 from storage import StorageError, plans
@@ -267,6 +268,9 @@ def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValu
 def start_replan(spec: ReplanSpec, folder: Path, plan: Plan, *,
                  time_limit_s: float | None = None) -> ResponseReturnValue:
     """Start a re-plan job from the plan in ``folder`` and go to its page."""
+    if (plan.season is not None) != (spec.kind == "season"):
+        raise ConflictError(g.tr("season_replan_only_from_date" if plan.season is not None
+                                 else "season_replan_not_season", name=spec.base))
     scenario = folder / "scenario.json"
     if not scenario.is_file():
         raise ConflictError(g.tr("edit_no_scenario", detail=str(scenario)))
@@ -387,6 +391,74 @@ def replan_from_outcomes(key: str) -> ResponseReturnValue:
                         time_limit_s=time_limit_field(request.form.get("time_limit_s")))
 
 
+@dataclass(frozen=True)
+class SeasonReplan:
+    """How a season plan was re-planned from a date: the trips it kept (done or published,
+    by their ids in it) and how many it planned again."""
+
+    replan_from: dt.date
+    kept: tuple[str, ...]
+    again: int
+
+
+def season_replan_facts(plan: Plan) -> SeasonReplan | None:
+    """The re-plan facts of a season plan re-planned from a date (``None`` for any other)."""
+    season = plan.season
+    if season is None or not season.replan_from:
+        return None
+    trips = sum(1 for r in plan.routes if r.visits)
+    return SeasonReplan(dt.date.fromisoformat(season.replan_from), season.kept_trip_ids,
+                        trips - season.kept_trips)
+
+
+def season_days(plan: Plan) -> tuple[dt.date, dt.date]:
+    """The first and last day of a season plan."""
+    return plan.start_date, plan.start_date + dt.timedelta(days=plan.horizon_days - 1)
+
+
+def season_replan_default(plan: Plan) -> dt.date:
+    """The date the season re-plan form offers: today, within the season."""
+    first, last = season_days(plan)
+    return min(max(dt.datetime.now(TZ).date(), first), last)
+
+
+def _season_replan_date(plan: Plan, raw: str | None) -> dt.date:
+    """The form's ``replan_from``: a date of the season (400 naming the field otherwise)."""
+    text = (raw or "").strip()
+    if not text:
+        raise _invalid("replan_from", text, g.tr("edit_missing"))
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise _invalid("replan_from", text[:40], g.tr("season_replan_date_format")) from None
+    first, last = season_days(plan)
+    if not first <= day <= last:
+        raise _invalid("replan_from", text, g.tr(
+            "season_replan_outside", first=date_text(first, g.lang),
+            last=date_text(last, g.lang)))
+    return day
+
+
+@bp.post("/plans/<run>/replan-season")
+@requires("edit")
+def replan_season(run: str) -> ResponseReturnValue:
+    """Re-plan a season plan (a draft or a published version) from a date, as `planner
+    replan --from` does (a job; the result is a new draft): the trips leaving before the date,
+    done or published, are kept, the rest of the season is planned again."""
+    store = plan_store()
+    try:
+        folder = store.folder(run)
+        plan = store.plan(run)
+    except NotFoundError:
+        raise NotFoundError(g.tr("unknown_plan", name=run)) from None
+    if plan.season is None:
+        raise ConflictError(g.tr("season_replan_not_season", name=run))
+    day = _season_replan_date(plan, request.form.get("replan_from"))
+    spec = ReplanSpec(kind="season", base=run, previous_plan=folder / "plan.json",
+                      replan_from=day.isoformat())
+    return start_replan(spec, folder, plan)
+
+
 def init_app(app: Flask) -> None:
     """Register the edit pages and their template helper."""
     app.register_blueprint(bp)
@@ -394,4 +466,5 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def edit_helpers() -> dict[str, Any]:
         return {"plan_checks": plan_checks, "closure_names": closure_names,
-                "place_names": place_names}
+                "place_names": place_names, "season_replan_default": season_replan_default,
+                "season_replan_facts": season_replan_facts, "season_days": season_days}

@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 
 JOB_ID = re.compile(r"^[0-9a-f]{12}$")
 STATUSES = JOB_STATUSES
-REPLAN_KINDS = ("resolve", "closures", "outcomes")
+REPLAN_KINDS = ("resolve", "closures", "outcomes", "season")
 GEOMETRY = "geometry"  # job.json ``kind`` of a job drawing a plan's routes along the roads
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_FILE = "log.txt"
@@ -90,7 +90,11 @@ class ReplanSpec:
     ``free`` are stops taken off the previous routes so that the solver may place them
     anywhere (failed visits, stops not locked); ``closures`` are added to the scenario's
     ``road_conditions.closures`` (scenario format); ``base`` names the plan re-planned from
-    (a plan folder or a published version), for the result's provenance."""
+    (a plan folder or a published version), for the result's provenance.
+
+    A season plan is re-planned from a date (``kind`` ``season``, ``replan_from`` an ISO date):
+    :func:`planner.season.solve_season` keeps the trips leaving before it and plans the rest
+    of the season again."""
 
     kind: str
     base: str
@@ -99,10 +103,13 @@ class ReplanSpec:
     locked: tuple[str, ...] = ()
     free: tuple[str, ...] = ()
     closures: tuple[dict[str, Any], ...] = field(default=())
+    replan_from: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in REPLAN_KINDS:
             raise ValueError(f"re-plan kind {self.kind!r}: use one of {', '.join(REPLAN_KINDS)}")
+        if (self.kind == "season") != bool(self.replan_from):
+            raise ValueError("a season re-plan, and only it, has the date it re-plans from")
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)

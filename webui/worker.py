@@ -14,7 +14,10 @@ never shows half a plan.
 A re-plan job (``replan`` in ``job.json``, see :class:`webui.jobservice.ReplanSpec`) solves
 from its previous plan: road closures added to the scenario, ``free`` stops taken off the
 previous routes, ``done`` and ``locked`` visits kept; the plan's provenance records the spec
-and what changed against the previous plan (``provenance.replan``).
+and what changed against the previous plan (``provenance.replan``). A season plan is
+re-planned from a date (``kind: season``): the trips leaving before it are kept, the rest of
+the season planned again (:func:`planner.season.solve_season`; the plan's ``season`` record
+lists the trips kept).
 """
 
 from __future__ import annotations
@@ -192,24 +195,31 @@ def run_job(folder: Path, db: Database) -> int:
         try:
             from planner.errors import PlannerError
             from planner.pipeline import solve_scenario
+            from planner.plan import read_plan
             from render.folder import write_plan_folder
 
             scenario = _with_stored_registry(_load_scenario(scenario_file), db, folder)
             spec = job.get("replan")
             replan_args: dict[str, Any] = {}
-            if spec:
+            season_args: dict[str, Any] = {}
+            if spec and (spec.get("kind") == "season") != scenario.is_season:
+                raise PlannerError("a season plan is re-planned from a date (the form on its "
+                                   "page), a cycle plan from its visits and closures")
+            if spec and scenario.is_season:
+                previous = read_plan(spec["previous_plan"])
+                season_args = {"previous": previous,
+                               "replan_from": dt.date.fromisoformat(spec["replan_from"])}
+            elif spec:
                 scenario, previous, given, kept = _replan_inputs(spec, scenario)
                 replan_args = {"previous": given, "compare_with": previous, **kept}
             reporter.report(stage="network")
             solved: Any
-            if scenario.is_season and not spec:
+            if scenario.is_season:
                 from planner.season import solve_season
 
                 # a season searches each period for its own `periodic.period_time_limit_s`
-                solved = solve_season(scenario, scenario_file=str(scenario_file.resolve()))
-            elif scenario.is_season:
-                raise PlannerError("a season plan is re-planned with `planner solve` for now, "
-                                   "not from the web")
+                solved = solve_season(scenario, scenario_file=str(scenario_file.resolve()),
+                                      **season_args)
             else:
                 solved = solve_scenario(scenario, scenario_file=str(scenario_file.resolve()),
                                         time_limit_s=job.get("time_limit_s"),
