@@ -11,7 +11,9 @@ only through keys listed here.
 
 Values are language-neutral: numbers, clock times ``HH:MM``, day numbers of the horizon
 (1 = its first day), codes and names. Values named in :data:`CODED_VALUES` are codes that
-pages word through the catalogues too (a vehicle profile, a field of the plan).
+pages word through the catalogues too (a vehicle profile, a field of the plan, a weekday);
+values named in :data:`HOLIDAY_VALUES` name a public holiday, worded by its name in the
+message's language (from the ``holidays`` package).
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ Value = str | int | float
 # The values that are codes worded by the catalogues: value name -> key prefix (a value
 # naming several codes separates them with ", ").
 CODED_VALUES: Mapping[str, str] = {"field": "check_field_", "profile": "profile_",
-                                   "profiles": "profile_"}
+                                   "profiles": "profile_", "weekday": "lib_wd_"}
+# The values that name a public holiday (its country and date, ``VN 2027-02-06``): messages
+# word it by its name in their language (:func:`planner.workdays.holiday_text`).
+HOLIDAY_VALUES = frozenset({"holiday"})
 
 ENGLISH: Mapping[str, str] = {
     # planner/check.py: the times people read
@@ -97,6 +102,12 @@ ENGLISH: Mapping[str, str] = {
     "check_season_vehicle_off": "the trip is out on {date}, a day its vehicle does not work: "
                                 "{why}",
     "check_season_day_off": "visited on {date}, a day the commune cannot receive: {why}",
+    "check_season_trip_holiday": "the trip is out on {date}, a public holiday: {holiday}",
+    "check_season_day_holiday": "visited on {date}, a public holiday: {holiday}",
+    # planner/workdays.py: why a day is not a working day of the calendar
+    "day_off_holiday": "public holiday: {holiday}",
+    "day_off_scenario": "day off: {note}",
+    "day_off_weekday": "not a working weekday ({weekday})",
     "check_season_gap": "visits on {first} and {second} are {gap} days apart; the rule allows "
                         "{lo} to {most}",
     "check_season_day_set": "visited on days {days}, none of the rule's day sets",
@@ -154,6 +165,10 @@ class Message:
         values = self.mapping
         if "field" in values:
             values["field"] = PRINTED_FIELDS.get(str(values["field"]), values["field"])
+        for name in HOLIDAY_VALUES & values.keys():
+            from planner.workdays import holiday_text
+
+            values[name] = holiday_text(str(values[name]), "en")
         return ENGLISH[self.key].format(**values)
 
 
@@ -170,5 +185,5 @@ def days_later(key: str, values: tuple[tuple[str, Value], ...], offset: int) -> 
                                and isinstance(v, int) else v) for k, v in values))
 
 
-__all__ = ["CODED_VALUES", "ENGLISH", "PRINTED_FIELDS", "Message", "Value", "days_later",
-           "message"]
+__all__ = ["CODED_VALUES", "ENGLISH", "HOLIDAY_VALUES", "PRINTED_FIELDS", "Message", "Value",
+           "days_later", "message"]

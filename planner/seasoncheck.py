@@ -61,7 +61,11 @@ def season_rule_violations(scenario: Scenario, plan: Plan,
             for day in range(r.depart_s // DAY_S, r.return_s // DAY_S + 1):
                 why = cal.vehicle_off[spec.id].get(day)
                 if why is not None and day < cal.days:
+                    # on a public holiday, the holiday (named in each page's language)
+                    holiday = cal.holidays.get(day)
                     out.append(_v("season_day", message(
+                        "check_season_trip_holiday", date=date(day).isoformat(),
+                        holiday=holiday) if holiday is not None else message(
                         "check_season_vehicle_off", date=date(day).isoformat(), why=why),
                         r.key))
         for x in r.visits:
@@ -77,8 +81,11 @@ def season_rule_violations(scenario: Scenario, plan: Plan,
         visits = sorted(served.get(code, []))
         for day, key in visits:
             why = cal.why_not(code, day) if 0 <= day < cal.days else "outside the season"
+            holiday = cal.holidays.get(day)
             if why is not None:
                 out.append(_v("season_day", message(
+                    "check_season_day_holiday", date=date(day).isoformat(),
+                    holiday=holiday) if holiday is not None else message(
                     "check_season_day_off", date=date(day).isoformat(), why=why), key, code))
         days = [d for d, _ in visits]
         lost = sorted(d for c, d in missed if c == code)

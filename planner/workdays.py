@@ -13,28 +13,80 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from planner.errors import Problem, ScenarioError
+from planner.messages import Message, message
 from planner.scenario import WEEKDAYS, CalendarSpec, Scenario, Stop, Vehicle
+
+# The UI languages and the language codes the ``holidays`` package names holidays in (a
+# country's calendar without the language names them in its own default language).
+HOLIDAY_LANGUAGES: Mapping[str, str] = {"en": "en_US", "vi": "vi"}
 
 
 @functools.cache
-def public_holidays(country: str, year: int) -> dict[dt.date, str]:
+def public_holidays(country: str, year: int, lang: str = "en") -> dict[dt.date, str]:
     """The public holidays of ``country`` (an ISO code the ``holidays`` package knows, or
-    ``none``) in ``year``, each with its name."""
+    ``none``) in ``year``, each with its name in ``lang`` (a UI language: ``en``, ``vi``).
+    The language is always given: the package's default follows the process's locale."""
     if country == "none":
         return {}
     import holidays
 
     try:
-        found = holidays.country_holidays(country, years=year)
+        found = holidays.country_holidays(country, years=year,
+                                          language=HOLIDAY_LANGUAGES.get(lang, lang))
     except NotImplementedError:
         raise ScenarioError([Problem("<scenario>", "calendar.public_holidays", country,
                                      "the holidays package has no calendar for this country",
                                      "use an ISO country code such as VN, or `none` and list "
                                      "the days off in `calendar.days_off`")]) from None
     return dict(found.items())
+
+
+def holiday_name(country: str, date: dt.date, lang: str = "en") -> str | None:
+    """The name of the public holiday of ``country`` on ``date`` in ``lang`` (``None``: no
+    holiday): the one way a holiday's name is got."""
+    return public_holidays(country, date.year, lang).get(date)
+
+
+def holiday_value(country: str, date: dt.date) -> str:
+    """A public holiday as a message value (``VN 2027-02-06``): language-neutral, worded by
+    :func:`holiday_text` in each message's language (:data:`planner.messages.HOLIDAY_VALUES`)."""
+    return f"{country} {date.isoformat()}"
+
+
+def holiday_text(value: str, lang: str) -> str:
+    """The holiday a :func:`holiday_value` names, by its name in ``lang`` (the value as it is
+    when it names none)."""
+    country, _, day = str(value).partition(" ")
+    try:
+        name = holiday_name(country, dt.date.fromisoformat(day), lang)
+    except (ValueError, ScenarioError):
+        name = None
+    return name or str(value)
+
+
+def calendar_days_off(spec: CalendarSpec, start: dt.date, days: int) -> dict[int, Message]:
+    """Why each of the ``days`` from ``start`` (0-based) is not a working day of the calendar
+    ``spec`` (a public holiday, a day off of the scenario, a weekday not worked), as a message
+    pages word in their language; a day absent is a working day."""
+    worked = {d for span in spec.working_days for d in span.days()}
+    extra = {d: span.note or "day off" for span in spec.days_off for d in span.days()}
+    out: dict[int, Message] = {}
+    for i in range(days):
+        date = start + dt.timedelta(days=i)
+        if holiday_name(spec.public_holidays, date) is not None:
+            out[i] = message("day_off_holiday",
+                             holiday=holiday_value(spec.public_holidays, date))
+        elif date in extra:
+            out[i] = message("day_off_scenario", note=extra[date])
+        elif date in worked:
+            continue
+        elif WEEKDAYS[date.weekday()] not in spec.working_weekdays:
+            out[i] = message("day_off_weekday", weekday=WEEKDAYS[date.weekday()])
+    return out
 
 
 @dataclass(frozen=True)
@@ -48,6 +100,8 @@ class SeasonCalendar:
     off: dict[int, str]
     vehicle_off: dict[str, dict[int, str]]
     commune_off: dict[str, dict[int, str]]
+    # the public holidays of the horizon, as message values (:func:`holiday_value`)
+    holidays: dict[int, str] = field(default_factory=dict)
 
     def date_of(self, day: int) -> dt.date:
         return self.start_date + dt.timedelta(days=day)
@@ -64,24 +118,6 @@ class SeasonCalendar:
     def why_not(self, code: str, day: int) -> str | None:
         """Why commune ``code`` cannot be visited on ``day`` (``None``: it can)."""
         return self.commune_off.get(code, {}).get(day)
-
-
-def _calendar_off(spec: CalendarSpec, start: dt.date, days: int) -> dict[int, str]:
-    worked = {d for span in spec.working_days for d in span.days()}
-    extra = {d: span.note or "day off" for span in spec.days_off for d in span.days()}
-    out: dict[int, str] = {}
-    for i in range(days):
-        date = start + dt.timedelta(days=i)
-        holiday = public_holidays(spec.public_holidays, date.year).get(date)
-        if holiday is not None:
-            out[i] = f"public holiday: {holiday}"
-        elif date in extra:
-            out[i] = f"day off: {extra[date]}"
-        elif date in worked:
-            continue
-        elif WEEKDAYS[date.weekday()] not in spec.working_weekdays:
-            out[i] = f"not a working weekday ({WEEKDAYS[date.weekday()]})"
-    return out
 
 
 def _vehicle_off(scenario: Scenario, v: Vehicle, calendar_off: dict[int, str],
@@ -128,13 +164,17 @@ def season_calendar(scenario: Scenario) -> SeasonCalendar:
     """The working days of ``scenario``'s calendar, vehicles and communes."""
     spec = scenario.calendar or CalendarSpec()
     start, days = scenario.horizon.start_date, scenario.horizon.days
-    off = _calendar_off(spec, start, days)
+    reasons = calendar_days_off(spec, start, days)
+    off = {d: why.english() for d, why in reasons.items()}
+    holidays = {d: str(why.mapping["holiday"]) for d, why in reasons.items()
+                if why.key == "day_off_holiday"}
     worked = {d for span in spec.working_days for d in span.days()}
     vehicle_off = {v.id: _vehicle_off(scenario, v, off, worked) for v in scenario.vehicles}
     commune_off = {st.commune_code: _commune_off(scenario, st, vehicle_off)
                    for st in scenario.stops}
     return SeasonCalendar(start_date=start, days=days, off=off, vehicle_off=vehicle_off,
-                          commune_off=commune_off)
+                          commune_off=commune_off, holidays=holidays)
 
 
-__all__ = ["SeasonCalendar", "public_holidays", "season_calendar"]
+__all__ = ["HOLIDAY_LANGUAGES", "SeasonCalendar", "calendar_days_off", "holiday_name",
+           "holiday_text", "holiday_value", "public_holidays", "season_calendar"]

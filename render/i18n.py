@@ -199,13 +199,17 @@ class Translator:
 
     def message(self, key: str, values: Any = ()) -> str:
         """A :class:`planner.messages.Message` (or its ``key`` and ``values`` pairs) in this
-        language: numbers in its notation, coded values (a profile, a field) worded too."""
-        from planner.messages import CODED_VALUES
+        language: numbers in its notation, coded values (a profile, a field) worded too, a
+        public holiday by its name in this language."""
+        from planner.messages import CODED_VALUES, HOLIDAY_VALUES
+        from planner.workdays import holiday_text
         from render.formatting import number
 
         out: dict[str, Any] = {}
         for name, value in values:
-            if name in CODED_VALUES:
+            if name in HOLIDAY_VALUES:
+                value = holiday_text(str(value), self.lang)
+            elif name in CODED_VALUES:
                 prefix = CODED_VALUES[name]
                 value = ", ".join(self(prefix + v) if has_message(prefix + v) else v
                                   for v in str(value).split(", "))

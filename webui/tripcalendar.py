@@ -26,9 +26,11 @@ from flask.typing import ResponseReturnValue
 
 from planner.edit import EditError, MoveVisit, ShiftTrip, check_stored_plan, edit_context
 from planner.errors import PlannerError
+from planner.messages import Message
 from planner.plan import TZ, Plan
-from planner.scenario import Scenario
+from planner.scenario import CalendarSpec, Scenario
 from planner.tripcalendar import CalendarTrip, calendar_trips, commune_visits
+from planner.workdays import calendar_days_off
 from storage.plans import parse_version_key
 from webui.auth import can, requires
 from webui.edits import Finding, PlanChecks, apply_and_save, arrange_findings, plan_checks
@@ -73,6 +75,7 @@ class Day:
     date: dt.date
     off: str = ""  # why no trip is planned that day (a weekend, a holiday…); "" if none
     weekend: bool = False
+    reason: Message | None = None  # ``off`` as a message the page words, when it is known
 
 
 @dataclass(frozen=True)
@@ -160,8 +163,13 @@ def month_view(plan: Plan, scenario: Scenario | None, first: dt.date) -> Month:
     weekdays = ({("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(w)
                  for w in scenario.calendar.working_weekdays}
                 if scenario is not None and scenario.calendar is not None else set(range(5)))
-    days = tuple(Day(d, off.get(d.isoformat(), ""), d.weekday() not in weekdays)
-                 for d in (first + dt.timedelta(days=i) for i in range(n)))
+    # the season's days off in the page's language (a holiday by its name in it), from the
+    # calendar of the scenario the plan was made with; as the plan wrote them without one
+    reasons = (calendar_days_off(scenario.calendar or CalendarSpec(), first, n)
+               if scenario is not None and off else {})
+    days = tuple(Day(d, off.get(d.isoformat(), ""), d.weekday() not in weekdays,
+                     reasons.get(i) if d.isoformat() in off else None)
+                 for i, d in enumerate(first + dt.timedelta(days=i) for i in range(n)))
     trips = [t for t in calendar_trips(plan) if t.last >= first and t.first <= last]
     groups: dict[str, tuple[str, list[VehicleRow]]] = {}
     for vid, name, depot, depot_name in _vehicles(plan, scenario):

@@ -6,14 +6,26 @@ days trips and visits may fall on."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from factories import CODES, scenario_dict
 
 from planner.errors import ScenarioError
+from planner.messages import message
+from planner.plan import read_plan
+from planner.problem import DAY_S
 from planner.scenario import load_scenario, parse_scenario
-from planner.workdays import public_holidays, season_calendar
+from planner.seasoncheck import season_rule_violations
+from planner.workdays import (
+    holiday_name,
+    holiday_text,
+    holiday_value,
+    public_holidays,
+    season_calendar,
+)
+from render.i18n import Translator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,6 +116,57 @@ def test_tet_2027_and_2030_by_the_lunar_calendar_in_vietnam() -> None:
     assert y2030[dt.date(2030, 2, 2)] == "Lunar New Year"
     assert dt.date(2030, 2, 3) in y2030 and dt.date(2030, 2, 7) not in y2030
     assert dt.date(2030, 9, 2) in y2030  # National Day
+
+
+def test_holidays_are_named_in_the_language_asked_whatever_the_locale(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    tet = dt.date(2027, 2, 6)
+    monkeypatch.setenv("LANG", "vi_VN.UTF-8")  # the package's default follows the locale
+    public_holidays.cache_clear()
+    try:
+        assert public_holidays("VN", 2027)[tet] == "Lunar New Year"
+        assert public_holidays("VN", 2027, "vi")[tet] == "Tết Nguyên Đán"
+        assert holiday_name("VN", dt.date(2027, 4, 16), "vi") == "Ngày Giỗ Tổ Hùng Vương"
+        assert holiday_name("VN", dt.date(2027, 4, 16), "en") == \
+            "Hung Kings' Commemoration Day"
+        assert holiday_name("VN", dt.date(2027, 4, 15), "vi") is None
+    finally:
+        public_holidays.cache_clear()
+    # a finding on Tết, worded by each language with the holiday's own name
+    value = holiday_value("VN", tet)
+    found = message("check_season_day_holiday", date=tet.isoformat(), holiday=value)
+    assert found.english() == "visited on 2027-02-06, a public holiday: Lunar New Year"
+    assert Translator("vi").message(found.key, found.values) == \
+        "đến xã ngày 2027-02-06, ngày lễ: Tết Nguyên Đán"
+    assert Translator("en").message(found.key, found.values) == found.english()
+    assert holiday_text("VN 2027-02-07", "vi") == "Mùng hai Tết Nguyên Đán"
+    assert holiday_text("VN 2027-02-16", "vi") == "VN 2027-02-16"  # no holiday: as it is
+    assert holiday_text("garbled", "en") == "garbled"
+
+
+def test_a_visit_on_tet_is_found_with_the_holidays_name() -> None:
+    """The season checker names the holiday a visit falls on (Tết 2027), as a value the
+    pages word in their language."""
+    stops = [{"commune_code": CODES[0]}]
+    scenario = parse_scenario(_season(horizon={"start_date": "2027-02-01", "days": 14},
+                                      stops=stops), file="season.yaml")
+    cal = season_calendar(scenario)
+    assert cal.holidays[5] == "VN 2027-02-06" and 12 not in cal.holidays
+    # a trip of the web tests' season plan, moved onto 6 February with one visit
+    some = read_plan(ROOT / "tests" / "webui" / "data" / "ha-giang-2027-season" / "plan.json")
+    route = next(r for r in some.routes if r.visits)
+    visit = replace(route.visits[0], commune_code=CODES[0], day=5,
+                    arrival_s=5 * DAY_S + 9 * 3600, start_s=5 * DAY_S + 9 * 3600,
+                    departure_s=5 * DAY_S + 10 * 3600)
+    route = replace(route, vehicle_id="truck", visits=(visit,), depart_s=5 * DAY_S + 8 * 3600,
+                    return_s=5 * DAY_S + 11 * 3600)
+    plan = replace(some, routes=(route,), season=None)
+    found = [v for v in season_rule_violations(scenario, plan) if v.key.endswith("holiday")]
+    assert {v.key for v in found} == {"check_season_day_holiday", "check_season_trip_holiday"}
+    on_tet = next(v for v in found if v.key == "check_season_day_holiday")
+    assert on_tet.message == "visited on 2027-02-06, a public holiday: Lunar New Year"
+    assert "ngày lễ: Tết Nguyên Đán" in Translator("vi").finding(on_tet)
+    assert "a public holiday: Lunar New Year" in Translator("en").finding(on_tet)
 
 
 def test_the_calendar_of_vehicles_libraries_and_communes() -> None:

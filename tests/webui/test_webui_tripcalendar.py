@@ -58,8 +58,9 @@ def test_month_view_of_a_season_by_library_with_last_and_next_visits(
     # xe-hg-trip2 is out 22-23 April: a bar two days wide
     assert re.search(r'<td colspan="2" class="cal-trip-cell">\s*<div class="cal-trip" '
                      r'id="trip-xe-hg-trip2"', page)
-    # 16 April (Giỗ Tổ Hùng Vương) is marked as a day off
-    assert re.search(r'class="cal-day off" title="public holiday: Hung Kings', page)
+    # 16 April (Giỗ Tổ Hùng Vương) is marked as a day off, named in the page's language
+    assert 'class="cal-day off" title="Ngày lễ: Ngày Giỗ Tổ Hùng Vương"' in page
+    assert 'title="Không phải ngày làm việc trong tuần (Thứ Bảy)"' in page
     assert 'data-editable="1"' in page and 'draggable="true"' in page
     assert 'src="/static/tripcalendar.js"' in page
     # the next month is there, not the one before the season
@@ -81,6 +82,7 @@ def test_english_next_month_and_one_commune(client: FlaskClient, season: list[st
     page = client.get(f"/plans/{SEASON_RUN}/calendar?month=2027-05&on=2027-04-26"
                       "&commune=00700&lang=en").get_data(as_text=True)
     assert "May 2027" in page and 'id="trip-xe-hg-trip4"' in page
+    assert 'title="Public holiday: International Labor Day"' in page  # 1 May
     assert "Each commune&#39;s last and next visit" in page
     visits = re.search(r'<section id="cal-commune">.*?</section>', page, re.S)
     assert visits and "Visits to Xã Ngọc Đường" in visits.group(0)
@@ -118,7 +120,14 @@ def test_shift_a_trip_onto_a_holiday_makes_a_checked_draft(
                       ).get_data(as_text=True)
     assert 'class="check-summary bad"' in page and "Ngày không làm việc" in page
     assert re.search(r'class="cal-trip has-violation" id="trip-xe-hg"', page)
-    history = client.get(f"/plans/{name}/edit").get_data(as_text=True)
+    # the holiday of the findings by its name in the page's language
+    assert "chuyến đi đang trên đường ngày 2027-04-16, ngày lễ: Ngày Giỗ Tổ Hùng Vương" in page
+    assert "Hung Kings" not in page
+    english = client.get(f"/plans/{name}/calendar?month=2027-04&on=2027-04-26&lang=en"
+                         ).get_data(as_text=True)
+    assert "the trip is out on 2027-04-16, a public holiday: Hung Kings&#39; Commemoration " \
+           "Day" in english
+    history = client.get(f"/plans/{name}/edit?lang=vi").get_data(as_text=True)
     assert "Dời chuyến" in history and "→ 2027-04-16" in history
 
 
