@@ -569,13 +569,17 @@ def season_with_trips(plan: Plan, routes: Sequence[Route]) -> Plan:
     vehicle across the season, the season record's visits those they make (and the visits it
     lists unserved). The KPIs are the caller's to recompute."""
     assert plan.season is not None
-    trips = numbered_trips(sorted(routes, key=lambda r: (r.depart_s, r.vehicle_id)))
+    ordered = sorted(routes, key=lambda r: (r.depart_s, r.vehicle_id))
+    trips = numbered_trips(ordered)
     missed = [(c.commune_code, v.day) for c in plan.season.communes for v in c.visits
               if not v.trip_id]
     visits = season_visits(trips, missed, plan.start_date)
     communes = tuple(replace(c, visits=tuple(visits.get(c.commune_code, ())))
                      for c in plan.season.communes)
-    return replace(plan, routes=trips, season=replace(plan.season, communes=communes))
+    kept = tuple(new.key for old, new in zip(ordered, trips, strict=True)
+                 if old.key in plan.season.kept_trip_ids)  # a re-plan's kept trips, renumbered
+    return replace(plan, routes=trips, season=replace(plan.season, communes=communes,
+                                                      kept_trip_ids=kept))
 
 
 def communes_on_rule(plan: Plan) -> frozenset[str]:
