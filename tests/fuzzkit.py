@@ -2,7 +2,7 @@
 time limit that counts as a hang and memory limit, the count of each outcome, and the check
 that an error a person reads is short and clear.
 
-``PLANNER_FUZZ_EXAMPLES=N`` runs N cases (at most 200 under ``CI=true``, where the runs are
+``PLANNER_FUZZ_EXAMPLES=N`` runs N cases (at most 120 under ``CI=true``, where the runs are
 derandomized); ``PLANNER_FUZZ_REPORT=FILE`` writes the outcome counts and the duration as
 JSON (README, Development).
 """
@@ -28,10 +28,10 @@ T = TypeVar("T")
 
 
 def example_count(default: int) -> int:
-    """The number of cases to run: ``PLANNER_FUZZ_EXAMPLES`` or ``default``, at most 200
+    """The number of cases to run: ``PLANNER_FUZZ_EXAMPLES`` or ``default``, at most 120
     under ``CI=true``."""
     count = int(os.environ.get("PLANNER_FUZZ_EXAMPLES") or default)
-    return min(count, 200) if IN_CI else count
+    return min(count, 120) if IN_CI else count
 
 
 class Hang(Exception):

@@ -16,7 +16,7 @@ the invariants (coordinates in range, finite positive lengths and times, node in
 range, every pair of junctions of a profile's main component reachable both ways). Any other
 exception fails, and so does a case running past 30 s (a hang) or asking for 4 GB.
 
-``make test`` runs 400 cases (about 20 s; at most 200 under ``CI=true``, derandomized); run
+``make test`` runs 200 cases (about 10 s; at most 120 under ``CI=true``, derandomized); run
 more with ``PLANNER_FUZZ_EXAMPLES`` (README, Development); ``PLANNER_FUZZ_REPORT=FILE`` writes
 the count of each outcome as JSON (:mod:`fuzzkit`).
 """
@@ -59,7 +59,7 @@ from geodata.osm import ROAD_COLUMNS
 from geodata.profiles import load_profiles
 from geodata.routing import profile_graph, travel_matrices
 
-EXAMPLES = example_count(400)
+EXAMPLES = example_count(200)
 
 # --- the valid file the mutants start from ------------------------------------------------
 #

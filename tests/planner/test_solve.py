@@ -99,7 +99,7 @@ def test_same_inputs_and_solution_limit_give_the_same_plan() -> None:
     assert len(runs) == 1
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(min_value=2, max_value=5), st.integers(0, 10_000), st.integers(1, 2),
        st.integers(1, 3), st.sampled_from([10.0, 6.0, 4.5]), st.booleans())
 def test_random_problems_give_plans_the_checker_accepts(n: int, seed: int, vehicles: int,

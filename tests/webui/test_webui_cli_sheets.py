@@ -16,7 +16,7 @@ from cli import main
 
 @pytest.mark.parametrize(("extra", "url"), [
     (["--vehicle", "xe-tv-01"], "/sheet/xe-tv-01.pdf?lang=vi"),
-    (["--lang", "en"], "/sheets.pdf?lang=en"),
+    (["--vehicle", "xe-van-02", "--lang", "en"], "/sheet/xe-van-02.pdf?lang=en"),
 ])
 def test_cli_sheets_are_the_web_pdf(client: FlaskClient, runs_dir: Path, tmp_path: Path,
                                     extra: list[str], url: str) -> None:
