@@ -14,7 +14,8 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   checks every route it returns against the full model: a seed it rejects is simply not used;
 * **unseeded** (``seed_with_pyvrp=False``, or the problem has night rests, lodging or re-planning
   constraints): two OR-Tools searches, one per core, from different first solutions
-  (parallel cheapest insertion and savings), and the better result is kept.
+  (parallel cheapest insertion and savings; at province scale over many days, from every
+  stop left out: :func:`alt_first_solution`), and the better result is kept.
 
 * **several trips per vehicle** (scenario schema 3): OR-Tools on the whole model and, in the
   other process, on one trip per vehicle; the better plan wins (:func:`_solve_trips`), so
@@ -69,6 +70,13 @@ log = logging.getLogger(__name__)
 # the second OR-Tools search of the unseeded portfolio starts from a savings solution: a
 # different basin than parallel cheapest insertion, which pays off on the R/RC families
 ALT_FIRST_SOLUTION = "SAVINGS"
+# ... except at province scale over many days (stops x horizon days at least this): there
+# OR-Tools' constructive first solutions take most of the time limit, while a search that
+# starts with every stop left out inserts them from the first second (tq-124, 122 communes
+# over 10 days, 60 s on one core: parallel cheapest insertion found its first plan at 59.4 s
+# serving 8; from none left in, 66 served; benchmarks/scenarios)
+LARGE_STOP_DAYS = 500
+LARGE_FIRST_SOLUTION = "ALL_UNPERFORMED"
 MIN_POLISH_S = 0.3
 # PyVRP's genetic search stalls longer before it improves again than OR-Tools' local search:
 # it stops early after this many times the OR-Tools searches' patience (Solomon R105 at 10 s:
@@ -170,9 +178,8 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
                                 patience_s(main_params))
         else:
             # the same re-planning constraints: its routes may win
-            other = pool.submit(_run_ortools, problem,
-                                replace(main_params, first_solution=ALT_FIRST_SOLUTION),
-                                constraints)
+            alt = replace(main_params, first_solution=alt_first_solution(problem))
+            other = pool.submit(_run_ortools, problem, alt, constraints)
         main = solve_routing(problem, main_params, on_progress=on_progress,
                              constraints=constraints)
         try:
@@ -187,6 +194,12 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
         best, strategy = result, "ortools-portfolio"
         _tell(on_progress, time.perf_counter() - t0, result)
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
+
+
+def alt_first_solution(problem: RoutingProblem) -> str:
+    """The first solution of the portfolio's second OR-Tools search."""
+    large = problem.n_stops * problem.horizon_days >= LARGE_STOP_DAYS
+    return LARGE_FIRST_SOLUTION if large else ALT_FIRST_SOLUTION
 
 
 def first_trips(problem: RoutingProblem) -> tuple[RoutingProblem, list[int]]:
@@ -218,8 +231,8 @@ def _solve_trips(problem: RoutingProblem, params: SolverParams,
         single: RawSolution | None = solve_routing(sub, half)
     else:
         with _executor() as pool:
-            other: Future = pool.submit(_run_ortools, sub,
-                                        replace(params, first_solution=ALT_FIRST_SOLUTION), None)
+            alt = replace(params, first_solution=alt_first_solution(sub))
+            other: Future = pool.submit(_run_ortools, sub, alt, None)
             whole = solve_routing(problem, params, on_progress=on_progress)
             try:
                 single = other.result()
