@@ -351,6 +351,22 @@ def _determined(demands: Sequence[VisitDemand], forbidden: Mapping[str, frozense
     return out
 
 
+def demand_fits(dm: VisitDemand, days: Sequence[int]) -> bool:
+    """Whether ``days`` (sorted) meet one commune's rule by themselves: their count, gaps,
+    the first and last visit's bounds and its fixed dates (not the days' capacities)."""
+    if len(set(days)) != dm.count:
+        return False
+    if dm.day_sets is not None and tuple(days) not in {tuple(sorted(x)) for x in dm.day_sets}:
+        return False
+    gaps = [b - a for a, b in zip(days, days[1:], strict=False)]
+    if any(g < dm.min_gap or (dm.max_gap is not None and g > dm.max_gap) for g in gaps):
+        return False
+    if days and ((dm.first_by is not None and not dm.kept and days[0] > dm.first_by)
+                 or (dm.last_from is not None and days[-1] < dm.last_from)):
+        return False
+    return all(day in days for day, _, fixed in dm.preferred if fixed)
+
+
 def _dates_fit(demands: Sequence[VisitDemand], days: Mapping[str, tuple[int, ...]],
                capacity: Sequence[int], *, period_of: Sequence[int] | None,
                loads: Mapping[str, int] | None, load_capacity: Sequence[int] | None) -> bool:
@@ -360,15 +376,7 @@ def _dates_fit(demands: Sequence[VisitDemand], days: Mapping[str, tuple[int, ...
     load = [0] * len(capacity)
     for dm in demands:
         ds = days[dm.key]
-        if len(set(ds)) != dm.count or any(d < 0 or d >= len(capacity) for d in ds):
-            return False
-        gaps = [b - a for a, b in zip(ds, ds[1:], strict=False)]
-        if any(g < dm.min_gap or (dm.max_gap is not None and g > dm.max_gap) for g in gaps):
-            return False
-        if ds and ((dm.first_by is not None and not dm.kept and ds[0] > dm.first_by)
-                   or (dm.last_from is not None and ds[-1] < dm.last_from)):
-            return False
-        if any(fixed and day not in ds for day, _, fixed in dm.preferred):
+        if any(d < 0 or d >= len(capacity) for d in ds) or not demand_fits(dm, ds):
             return False
         if period_of is not None and len({period_of[d] for d in ds}) != len(ds):
             return False
@@ -382,4 +390,4 @@ def _dates_fit(demands: Sequence[VisitDemand], days: Mapping[str, tuple[int, ...
 
 
 __all__ = ["AssignmentResult", "DateResult", "Option", "VisitDemand", "assign",
-           "assign_dates"]
+           "assign_dates", "demand_fits"]

@@ -458,6 +458,8 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
         one = solve_season(_cycle_scenario(scenario, cycle), scenario_file=scenario_file,
                            time_limit_s=time_limit_s, seed=seed)
         groups, hint = _cycle_start(one.plan, demands, cycle)
+        demands = visit_demands(scenario, cal, groups, kept=kept, not_before=not_before,
+                                reach=reach, periods=periods)
     result = assign_visit_dates(scenario, cal, groups, kept=kept, not_before=not_before,
                                 reach=reach, periods=periods, seed=seed, file=scenario_file,
                                 hint=hint)
