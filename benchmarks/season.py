@@ -38,10 +38,15 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=364)
     parser.add_argument("--period-time-limit", type=float, default=None)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--seed-with-cycle", choices=("yes", "no"), default=None,
+                        help="override the scenario's periodic.seed_with_cycle")
     args = parser.parse_args()
     base = load_scenario(SEASON)
     scenario = base.model_copy(update={"horizon": base.horizon.model_copy(
         update={"days": args.days})})
+    if args.seed_with_cycle is not None:
+        scenario = scenario.model_copy(update={"periodic": scenario.periodic.model_copy(  # type: ignore[union-attr]
+            update={"seed_with_cycle": args.seed_with_cycle == "yes"})})
     t0 = time.perf_counter()
     solved = solve_season(scenario, scenario_file=str(SEASON),
                           time_limit_s=args.period_time_limit)
@@ -61,6 +66,11 @@ def main() -> None:
     print(f"  {visits} visits on {len(plan.routes)} trips, {len(plan.unserved)} unserved "
           f"({plan.season.unrouted_first} after the first routing); {k.km:,.0f} km, "
           f"{k.cost_vnd:,.0f} VND")
+    why: dict[str, int] = {}
+    for u in plan.unserved:
+        why[u.reason_code] = why.get(u.reason_code, 0) + 1
+    if why:
+        print(f"  unserved by reason: {why}")
     print(f"  batches: {plan.season.batch_status}, shortages "
           f"{[(s.need, s.visits, s.at_least) for s in plan.season.batch_shortages]}")
     kinds: dict[str, int] = {}

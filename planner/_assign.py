@@ -229,6 +229,12 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
     earn ``weight`` for each day both are visited (what serving them on one trip saves).
     ``status`` is CP-SAT's (``INFEASIBLE``: no days meet every rule)."""
     t0 = time.perf_counter()
+    only = _determined(demands, forbidden or {})
+    if only is not None:  # a check of given dates (a move): no search to make
+        ok = _dates_fit(demands, only, capacity, period_of=period_of, loads=loads,
+                        load_capacity=load_capacity)
+        return DateResult(only if ok else {}, "FIXED" if ok else "INFEASIBLE", 0.0,
+                          time.perf_counter() - t0)
     model = cp_model.CpModel()
     horizon = len(capacity)
     day_vars: dict[str, list[Any]] = {}
@@ -323,5 +329,65 @@ def assign_dates(demands: Sequence[VisitDemand], capacity: Sequence[int], *,
     return DateResult(days, name, float(solver.objective_value), time.perf_counter() - t0)
 
 
+def _determined(demands: Sequence[VisitDemand], forbidden: Mapping[str, frozenset[int]]
+                ) -> dict[str, tuple[int, ...]] | None:
+    """The days of every commune when ``forbidden`` leaves each one choice (its kept days,
+    one day set, or exactly ``count`` days); ``None`` when some commune has a choice."""
+    out = {}
+    for dm in demands:
+        banned = forbidden.get(dm.key, frozenset())
+        allowed = [d for d in dm.days if d not in banned and d >= dm.not_before]
+        if dm.day_sets is not None:
+            fits = [tuple(sorted(ds)) for ds in dm.day_sets if set(ds) <= set(allowed)]
+            if len(fits) != 1 or dm.kept:
+                return None
+            out[dm.key] = fits[0]
+        elif len(dm.kept) >= dm.count:
+            out[dm.key] = tuple(sorted(dm.kept[:dm.count]))
+        elif len(dm.kept) + len(allowed) == dm.count:
+            out[dm.key] = tuple(sorted((*dm.kept, *allowed)))
+        else:
+            return None
+    return out
+
+
+def demand_fits(dm: VisitDemand, days: Sequence[int]) -> bool:
+    """Whether ``days`` (sorted) meet one commune's rule by themselves: their count, gaps,
+    the first and last visit's bounds and its fixed dates (not the days' capacities)."""
+    if len(set(days)) != dm.count:
+        return False
+    if dm.day_sets is not None and tuple(days) not in {tuple(sorted(x)) for x in dm.day_sets}:
+        return False
+    gaps = [b - a for a, b in zip(days, days[1:], strict=False)]
+    if any(g < dm.min_gap or (dm.max_gap is not None and g > dm.max_gap) for g in gaps):
+        return False
+    if days and ((dm.first_by is not None and not dm.kept and days[0] > dm.first_by)
+                 or (dm.last_from is not None and days[-1] < dm.last_from)):
+        return False
+    return all(day in days for day, _, fixed in dm.preferred if fixed)
+
+
+def _dates_fit(demands: Sequence[VisitDemand], days: Mapping[str, tuple[int, ...]],
+               capacity: Sequence[int], *, period_of: Sequence[int] | None,
+               loads: Mapping[str, int] | None, load_capacity: Sequence[int] | None) -> bool:
+    """Whether ``days`` keep every rule of :func:`assign_dates` (its constraints, not its
+    objective)."""
+    count = [0] * len(capacity)
+    load = [0] * len(capacity)
+    for dm in demands:
+        ds = days[dm.key]
+        if any(d < 0 or d >= len(capacity) for d in ds) or not demand_fits(dm, ds):
+            return False
+        if period_of is not None and len({period_of[d] for d in ds}) != len(ds):
+            return False
+        for d in ds:
+            count[d] += 1
+            load[d] += (loads or {}).get(dm.key, 0)
+    if any(c > cap for c, cap in zip(count, capacity, strict=True)):
+        return False
+    return load_capacity is None or loads is None or all(
+        x <= cap for x, cap in zip(load, load_capacity, strict=True))
+
+
 __all__ = ["AssignmentResult", "DateResult", "Option", "VisitDemand", "assign",
-           "assign_dates"]
+           "assign_dates", "demand_fits"]

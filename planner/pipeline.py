@@ -301,6 +301,39 @@ def prepare_network(scenario: Scenario, *, scenario_file: str = "<scenario>",
                    cut_off=lost, gaps_m=gaps, periods=tuple(dated))
 
 
+def network_within(net: Network, scenario: Scenario, first_day: int) -> Network | None:
+    """``net`` (of a longer horizon) for ``scenario``, whose places are among ``net``'s and
+    whose horizon starts on day ``first_day`` of ``net``'s: the same snapping and matrices,
+    cut to its places, with the road conditions of its days (a season's period). ``None``
+    when its days span several road-condition periods, or a place is not in ``net``
+    (:func:`prepare_network` then computes its own)."""
+    index = {(p.kind, p.key): i for i, p in enumerate(net.places)}
+    own = [("depot", d.id) for d in scenario.depots] + [("stop", s.commune_code)
+                                                      for s in scenario.stops]
+    if any(k not in index for k in own):
+        return None
+    keep = [index[k] for k in own]
+    ix = np.ix_(keep, keep)
+    last_day = first_day + scenario.horizon.days - 1
+    matrices, conditions = net.matrices, net.conditions
+    if net.periods:
+        within = [p for p in net.periods if p.first_day <= last_day and p.last_day >= first_day]
+        if len(within) != 1:
+            return None
+        matrices, conditions = within[0].matrices, within[0].conditions
+
+    def cut(m: Matrices) -> Matrices:
+        return Matrices(nodes=m.nodes[keep], time_s=m.time_s[ix], distance_m=m.distance_m[ix])
+
+    new_of = {old: new for new, old in enumerate(keep)}
+    return replace(net, places=tuple(net.places[i] for i in keep),
+                   matrices={n: cut(m) for n, m in matrices.items()},
+                   snap_m={n: a[keep] for n, a in net.snap_m.items()},
+                   gaps_m={n: a[keep] for n, a in net.gaps_m.items()},
+                   cut_off={new_of[i]: why for i, why in net.cut_off.items() if i in new_of},
+                   conditions=conditions, periods=(), matrix_cache_hit=True, timings_s={})
+
+
 def _too_far(scenario: Scenario, profile: str, snap_m: np.ndarray, file: str) -> list[Problem]:
     """Depots and stops more than :data:`planner.access.ERROR_M` from a road ``profile`` may
     use, among those a vehicle of that profile may start from or visit, and not allowed to be
@@ -366,9 +399,10 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
                    on_progress: ProgressCallback | None = None,
                    previous: Plan | None = None, done: frozenset[str] = frozenset(),
                    locked: frozenset[str] = frozenset(),
-                   compare_with: Plan | None = None) -> Solved:
+                   compare_with: Plan | None = None, network: Network | None = None) -> Solved:
     """Run the whole pipeline: the plan, the network it was planned on and the scenario it
-    was routed with.
+    was routed with. ``network``: the scenario's, already prepared (a season's period:
+    :func:`network_within`).
 
     With ``previous`` it re-plans from that plan (see :mod:`planner.replan`): visits
     ``done`` and ``locked`` stay on their vehicles, and routes still feasible stay as they
@@ -383,7 +417,7 @@ def solve_scenario(scenario: Scenario, *, scenario_file: str = "<scenario>",
     check`` names what breaks)."""
     kwargs: dict[str, Any] = {"scenario_file": scenario_file, "time_limit_s": time_limit_s,
                               "seed": seed, "solution_limit": solution_limit,
-                              "on_progress": on_progress}
+                              "on_progress": on_progress, "network": network}
     if scenario.rotation is None:
         plan, net = _solve_once(scenario, previous=previous, done=done, locked=locked,
                                 compare_with=compare_with, **kwargs)
@@ -449,10 +483,11 @@ def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
                 on_progress: ProgressCallback | None = None,
                 previous: Plan | None = None, done: frozenset[str] = frozenset(),
                 locked: frozenset[str] = frozenset(),
-                compare_with: Plan | None = None) -> tuple[Plan, Network]:
+                compare_with: Plan | None = None, network: Network | None = None
+                ) -> tuple[Plan, Network]:
     """One routing of ``scenario`` (see :func:`solve_scenario`)."""
     t0 = time.perf_counter()
-    net = prepare_network(scenario, scenario_file=scenario_file)
+    net = network or prepare_network(scenario, scenario_file=scenario_file)
     problem = problem_for(scenario, net)
     params = solve.SolverParams.from_settings(scenario.solver, time_limit_s=time_limit_s,
                                               seed=seed, solution_limit=solution_limit)

@@ -44,7 +44,7 @@ from typing import Any
 from planner._assign import DateResult, VisitDemand, assign_dates
 from planner.errors import PlannerError, Problem, ScenarioError
 from planner.kpis import CO2_SOURCE, coverage, route_co2_kg, route_cost_vnd, route_kpis
-from planner.pipeline import Network, Solved, prepare_network, solve_scenario
+from planner.pipeline import Network, Solved, network_within, prepare_network, solve_scenario
 from planner.plan import (
     Plan,
     Route,
@@ -280,13 +280,16 @@ def _cycle_start(cycle: Plan, demands: Sequence[VisitDemand], days: int
 
 
 def _route_period(sub: Scenario, period: Period, *, file: str, time_limit_s: float,
-                  seed: int, network: Network | None) -> Solved:
-    """One period routed by the pipeline (:func:`_within_period`). The period's road network
-    is not kept (a year holds 50 of them): the result carries ``network`` (another period's,
+                  seed: int, season: Network, network: Network | None) -> Solved:
+    """One period routed by the pipeline (:func:`_within_period`), on the ``season``'s
+    network cut to the period's places and days (:func:`planner.pipeline.network_within`;
+    its own when the period's days have several road conditions). The period's network is
+    not kept (a year holds 50 of them): the result carries ``network`` (another period's,
     already routed), or its own when there is none yet."""
-    routed = _within_period(solve_scenario(sub, scenario_file=file, time_limit_s=time_limit_s,
-                                           seed=seed,
-                                           solution_limit=sub.solver.solution_limit), period)
+    routed = _within_period(solve_scenario(
+        sub, scenario_file=file, time_limit_s=time_limit_s, seed=seed,
+        solution_limit=sub.solver.solution_limit,
+        network=network_within(season, sub, period.start_day)), period)
     return replace(routed, network=network) if network is not None else routed
 
 
@@ -456,6 +459,8 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
         one = solve_season(_cycle_scenario(scenario, cycle), scenario_file=scenario_file,
                            time_limit_s=time_limit_s, seed=seed)
         groups, hint = _cycle_start(one.plan, demands, cycle)
+        demands = visit_demands(scenario, cal, groups, kept=kept, not_before=not_before,
+                                reach=reach, periods=periods)
     result = assign_visit_dates(scenario, cal, groups, kept=kept, not_before=not_before,
                                 reach=reach, periods=periods, seed=seed, file=scenario_file,
                                 hint=hint)
@@ -472,7 +477,7 @@ def solve_season(scenario: Scenario, *, scenario_file: str = "<scenario>",
         log.info("season: period %d (%s, %d days) with %d communes", i,
                  sub.horizon.start_date, periods[i].days, len(sub.stops))
         solved = _route_period(sub, periods[i], file=scenario_file, time_limit_s=limit_s,
-                               seed=seed, network=network[0] if network else None)
+                               seed=seed, season=net, network=network[0] if network else None)
         network[:1] = network[:1] or [solved.network]
         routed_periods.add(i)
         if on_progress is not None:

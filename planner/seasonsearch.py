@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_LIMIT = "search_limit"  # the reason code of a visit its search ran out of time for
 MIN_PERIOD_S = 0.5  # the least search time of a period capped by its size
+ASSIGN_SHARE = 0.2  # of the time a deadline leaves, at most, for one date assignment
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ class SeasonSearch(Generic[R]):
     saved: float = 0.0
     periods_routed: int = 0
     edited: set[int] = field(default_factory=set)  # periods edited by moves since searched
+    # per period, its routing and the detours (:meth:`RoutedPeriod.detour`) asked of it
+    detours: dict[int, tuple[R, dict[tuple[str, bool], float | None]]] = field(
+        default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -260,18 +264,31 @@ def _limit(settings: SearchSettings, visits: int, factor: float = 1.0) -> float:
     return limit if left is None else max(0.2, min(limit, left))
 
 
+def _assign_limit(settings: SearchSettings, most: float | None = None) -> float:
+    """A date assignment's time: ``assignment_time_limit_s`` (at most ``most``), cut to
+    :data:`ASSIGN_SHARE` of what the deadline leaves (at least 0.5 s)."""
+    limit = settings.assignment_time_limit_s if most is None else min(
+        most, settings.assignment_time_limit_s)
+    left = _left_time(settings)
+    return limit if left is None else max(0.5, min(limit, ASSIGN_SHARE * left))
+
+
 def search_season(demands: Sequence[VisitDemand], periods: Sequence[Period],
                   first: Mapping[str, Sequence[int]], route: Router[R], assign: Assigner,
                   settings: SearchSettings, *,
-                  kept_days: Mapping[str, set[int]] | None = None) -> SeasonSearch[R]:
+                  kept_days: Mapping[str, set[int]] | None = None,
+                  routed: Mapping[int, R] | None = None) -> SeasonSearch[R]:
     """Route every period from the ``first`` dates, repair, then improve (steps 4 and 5 of
-    :mod:`planner.season`). The horizon is the last day of the last period."""
+    :mod:`planner.season`). The horizon is the last day of the last period. ``routed``:
+    periods already routed with the ``first`` dates (not routed again)."""
     kept_days = kept_days or {}
     horizon = max((p.start_day + p.days for p in periods), default=0)
     out: SeasonSearch[R] = SeasonSearch(dates={k: tuple(v) for k, v in first.items()},
-                                        routed={})
+                                        routed=dict(routed or {}))
     forbidden: dict[str, frozenset[int]] = {}
-    wanted: dict[int, dict[str, list[int]]] = {}
+    wanted: dict[int, dict[str, list[int]]] = {
+        i: v for i, v in period_visits(periods, out.dates, kept_days, demands, forbidden,
+                                       horizon).items() if i in out.routed}
     factors: dict[int, float] = {}  # a period searched again gets twice the time
     again: set[int] = set()
     unrouted_first = -1
@@ -280,13 +297,13 @@ def search_season(demands: Sequence[VisitDemand], periods: Sequence[Period],
         for i in sorted(set(now) | set(wanted)):
             if now.get(i) == wanted.get(i) and i in out.routed and i not in again:
                 continue
-            routed = route(i, now[i], _limit(settings, len(now[i]), factors.get(i, 1.0))) \
+            one = route(i, now[i], _limit(settings, len(now[i]), factors.get(i, 1.0))) \
                 if i in now else None
-            out.periods_routed += routed is not None
-            if routed is None:
+            out.periods_routed += one is not None
+            if one is None:
                 out.routed.pop(i, None)
             else:
-                out.routed[i] = routed
+                out.routed[i] = one
         wanted = now
         missed = {(code, i, why) for i, s in out.routed.items() for code, why in s.missed()}
         if unrouted_first < 0:
@@ -305,7 +322,7 @@ def search_season(demands: Sequence[VisitDemand], periods: Sequence[Period],
         for code, i in moved:
             forbidden[code] = forbidden.get(code, frozenset()) | frozenset(
                 periods[i].day_range)
-        retry = assign(out.dates, forbidden, settings.assignment_time_limit_s)
+        retry = assign(out.dates, forbidden, _assign_limit(settings))
         out.assign_s += retry.wall_s
         if not retry.days:
             log.info("season: repair round %d found no other dates (%s)", out.rounds,
@@ -385,17 +402,18 @@ def _move_visit(out: SeasonSearch[R], demands: Sequence[VisitDemand],
     are edited (or routed again) and the move is kept as in :func:`_improve_once`. A move
     tried is put in ``refused``; ``None`` when no move is left or the move is not kept."""
     where = {d: i for i, p in enumerate(periods) for d in p.day_range}
-    estimate: dict[tuple[int, str, bool], float | None] = {}
 
     def detour(day: int, code: str, room: bool = True) -> float | None:
         i = where.get(day)
-        if i is None:
+        routed = None if i is None else out.routed.get(i)
+        if i is None or routed is None:
             return None
-        if (i, code, room) not in estimate:
-            routed = out.routed.get(i)
-            estimate[i, code, room] = routed.detour(code, room=room) \
-                if routed is not None else None
-        return estimate[i, code, room]
+        held = out.detours.get(i)
+        if held is None or held[0] is not routed:  # asked again once its routing changes
+            held = out.detours[i] = (routed, {})
+        if (code, room) not in held[1]:
+            held[1][code, room] = routed.detour(code, room=room)
+        return held[1][code, room]
 
     def delta(code: str, now: tuple[int, ...], other: tuple[int, ...], room: bool
               ) -> float | None:
@@ -451,7 +469,7 @@ def _move_visit(out: SeasonSearch[R], demands: Sequence[VisitDemand],
     refused.add(move)
     dates = {**out.dates, **dict(move)}
     fixed = {dm.key: frozenset(set(dm.days) - set(dates.get(dm.key, ()))) for dm in demands}
-    check = assign(dates, {**forbidden, **fixed}, min(5.0, settings.assignment_time_limit_s))
+    check = assign(dates, {**forbidden, **fixed}, _assign_limit(settings, 5.0))
     if not check.days:
         return None
     changes = [(d, code, False) for code, other in move
@@ -536,7 +554,7 @@ def _improve_once(out: SeasonSearch[R], demands: Sequence[VisitDemand],
     # the others keep their days: every other day of theirs is forbidden
     banned = {**forbidden, **fixed, **{c: forbidden.get(c, frozenset()) | days
                                        for c in codes}}
-    retry = assign(dates, banned, min(5.0, settings.assignment_time_limit_s))
+    retry = assign(dates, banned, _assign_limit(settings, 5.0))
     if not retry.days:
         return None
     return _try_dates(out, demands, periods, route, settings, forbidden, kept_days, horizon,

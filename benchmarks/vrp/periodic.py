@@ -34,6 +34,7 @@ def solve_season_product(inst: Instance, time_limit_s: float) -> Outcome:
                    for day, per_vehicle in enumerate(solved.routes)
                    for k, r in enumerate(per_vehicle) if r)
     status = (f"dates {solved.assignment_status}, {solved.repair_rounds} repair round(s), "
-              f"{solved.improve_kept}/{solved.improve_tried} moves kept")
+              f"{solved.improve_kept}/{solved.improve_tried} moves kept, "
+              f"{solved.all_days_rounds} all-days routing(s)")
     return Outcome(routes=routes, status=status, wall_s=time.perf_counter() - t0,
                    objective=solved.cost)
