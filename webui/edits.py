@@ -160,12 +160,17 @@ def _draft(run: str) -> tuple[Plan, Path]:
     """Draft plan ``run`` and its folder; a published version cannot be edited (409)."""
     if parse_version_key(run) is not None:
         raise ConflictError(g.tr("edit_published", name=run))
+    return _stored(run)
+
+
+def _stored(key: str) -> tuple[Plan, Path]:
+    """Stored plan ``key`` (a draft run or a published version) and its folder (404)."""
     store = plan_store()
     try:
-        folder = store.folder(run)
-        return store.plan(run), folder
+        folder = store.folder(key)
+        return store.plan(key), folder
     except NotFoundError:
-        raise NotFoundError(g.tr("unknown_plan", name=run)) from None
+        raise NotFoundError(g.tr("unknown_plan", name=key)) from None
 
 
 class PrepareFirst(Exception):
@@ -371,12 +376,7 @@ def replan_from_outcomes(key: str) -> ResponseReturnValue:
     parsed = parse_version_key(key)
     if parsed is None:
         raise NotFoundError(g.tr("unknown_plan", name=key))
-    store = plan_store()
-    try:
-        folder = store.folder(key)
-        plan = store.plan(key)
-    except NotFoundError:
-        raise NotFoundError(g.tr("unknown_plan", name=key)) from None
+    plan, folder = _stored(key)
     with database().begin() as s:
         version = plans.find_version(s, *parsed)
         outcomes = plans.current_outcomes(s, version.id)
@@ -445,12 +445,7 @@ def replan_season(run: str) -> ResponseReturnValue:
     """Re-plan a season plan (a draft or a published version) from a date, as `planner
     replan --from` does (a job; the result is a new draft): the trips leaving before the date,
     done or published, are kept, the rest of the season is planned again."""
-    store = plan_store()
-    try:
-        folder = store.folder(run)
-        plan = store.plan(run)
-    except NotFoundError:
-        raise NotFoundError(g.tr("unknown_plan", name=run)) from None
+    plan, folder = _stored(run)
     if plan.season is None:
         raise ConflictError(g.tr("season_replan_not_season", name=run))
     day = _season_replan_date(plan, request.form.get("replan_from"))
