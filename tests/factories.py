@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import numpy as np
 
@@ -79,3 +80,17 @@ def plan_for(scenario: Scenario, problem: RoutingProblem, routes: list[list[int]
                                     codes=[x.key for x in locs], profiles=problem.profiles)
     return assemble_plan(scenario, locs, problem, timings, unserved, Provenance(),
                          service_area_communes=73), timings
+
+
+def database_with_dispatcher(path: Path) -> str:
+    """The URL of a new SQLite database at ``path`` holding one dispatcher, "thuthu" (the
+    user the CLI's registry commands name with ``--user``)."""
+    from storage import Database, users
+
+    url = f"sqlite:///{path}"
+    db = Database.from_url(url)
+    with db.begin() as s:
+        users.create_user(s, username="thuthu", password="password-1", role="dispatcher",
+                          hash_method="pbkdf2:sha256:1000")
+    db.dispose()
+    return url

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from factories import database_with_dispatcher
 
 from cli import main
 from planner.plan import read_plan
@@ -122,15 +123,8 @@ def test_the_registry_kept_in_a_database_gives_the_same_plan_as_its_files(
     """`planner batches import` the files into a database, `planner batches export` reads
     back the same tables, and `planner solve --registry database` plans from it as from the
     files (same batches to the same communes)."""
-    from storage import Database, users
-
     monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
-    url = f"sqlite:///{tmp_path / 'planner.sqlite3'}"
-    db = Database.from_url(url)
-    with db.begin() as s:
-        users.create_user(s, username="thuthu", password="password-1", role="dispatcher",
-                          hash_method="pbkdf2:sha256:1000")
-    db.dispose()
+    url = database_with_dispatcher(tmp_path / "planner.sqlite3")
     data = solved["out"].parent / "data"
     assert main(["batches", "import", str(data / "batches.csv"), "--history",
                  str(data / "history.csv"), "--profiles", str(data / "profiles.csv"),

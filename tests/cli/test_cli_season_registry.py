@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from factories import scenario_dict
+from factories import database_with_dispatcher, scenario_dict
 
 from cli import main
 from planner.plan import read_plan
-from storage import Database, users
 
 CODES = ("00778", "00802", "00820", "00913")
 
@@ -37,12 +36,7 @@ def _season(path: Path) -> Path:
 def _database(tmp_path: Path) -> str:
     """A SQLite database with a user and a registry of six batches (one Hmông), the first
     commune holding one of them since March and having had another in 2026."""
-    url = f"sqlite:///{tmp_path / 'planner.sqlite3'}"
-    db = Database.from_url(url)
-    with db.begin() as s:
-        users.create_user(s, username="thuthu", password="password-1", role="dispatcher",
-                          hash_method="pbkdf2:sha256:1000")
-    db.dispose()
+    url = database_with_dispatcher(tmp_path / "planner.sqlite3")
     rows = ["mã lô,số thùng,ngôn ngữ,đối tượng,tên lô"]
     rows += [f"DB-{i:02d},2,{'hnj' if i == 5 else 'vie'},adults,Lô {i}" for i in range(6)]
     (tmp_path / "batches.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
