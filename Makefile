@@ -37,10 +37,11 @@ serve: install
 	$(BIN)/python -m webui serve --runs runs --scenarios scenarios --host $(HOST) --port $(PORT) --demo-user
 
 ## test: install test needs and run the whole suite; the storage tests also run against a
-## throwaway PostgreSQL server (tests/pg/with-postgres.sh installs the Debian package if needed)
+## throwaway PostgreSQL server (tests/pg/with-postgres.sh installs the Debian package if needed),
+## on every core (pytest-xdist; each worker has its own PostgreSQL database, tests/conftest.py)
 test: install-test lint
 	sh tests/e2e/install-chromium.sh  # Debian's chromium for the browser tests (tests/e2e)
-	bash tests/pg/with-postgres.sh $(BIN)/python -m pytest
+	bash tests/pg/with-postgres.sh $(BIN)/python -m pytest -n auto --dist worksteal
 
 ## lint: ruff and mypy, configured in pyproject.toml (also pre-commit hooks)
 lint: install-test

@@ -55,6 +55,31 @@ def _empty_postgresql(url: str) -> None:
         engine.dispose()
 
 
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist (``make test`` runs the suite on every core) each worker empties
+    and fills a database of its own on the one server: ``<database>_<worker>``, made on first
+    use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine, make_url, text
+
+    from storage import normalise_url
+
+    base = make_url(normalise_url(url))
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                  {"n": name}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database of each kind: a SQLite file, and the PostgreSQL database of
@@ -71,6 +96,7 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
         pytest.skip(message)
+    url = _worker_database(url)
     _empty_postgresql(url)
     yield url
     _empty_postgresql(url)
