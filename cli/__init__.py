@@ -53,7 +53,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
     print(f"\ntimes: graph {tm['graph_s']:.1f} s ({'cached' if pv.graph_cache_hit else 'built'}), "
           f"matrices {tm['matrices_s']:.1f} s "
           f"({'cached' if pv.matrices_cache_hit else 'computed'}), "
-          f"solve {pv.solve_wall_s or 0:.1f} s, total {total:.1f} s")
+          f"solve {pv.solve_wall_s or 0:.1f} s, explanations {tm.get('explain_s', 0):.1f} s, "
+          f"total {total:.1f} s")
     print(search_line(pv))
     print(f"wrote {', '.join(str(p) for p in folder.files)}")
     return 0

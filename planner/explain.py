@@ -25,12 +25,17 @@ For each stop the solver did not route, in order:
      vehicle more is the remedy). A transfer whose ends cannot share a trip is
      ``transfer_pair``.
 
+The insertions are judged for at most :func:`explain_budget_s` of the solve's time limit:
+a stop reached after that is ``explain_limit`` (what binds was not worked out; a longer time
+limit tells), one whose relaxations were not all judged ``no_room_time``.
+
 A stop the search placed on a trip that the schedule could not then time within the rules
 (:func:`planner.solve.timed_within_rules` took it off) is ``untimed`` (:func:`untimed`).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -44,9 +49,18 @@ from planner.solve import peak_load, with_partners
 
 # a working day this much longer is the "shift" relaxation
 LONGER_SHIFT_S = 2 * 3600
-# explanations of one plan stop judging insertions after this long (the remaining stops
-# get the reason of the rules checked so far)
+# explanations of one plan stop judging insertions after this share of the solve's time
+# limit, at least MIN_EXPLAIN_S and at most EXPLAIN_BUDGET_S (the stops left then get the
+# reason of the rules judged so far, or EXPLAIN_LIMIT_REASON_CODE)
+EXPLAIN_SHARE = 0.2
+MIN_EXPLAIN_S = 3.0
 EXPLAIN_BUDGET_S = 30.0
+EXPLAIN_LIMIT_REASON_CODE = "explain_limit"
+
+
+def explain_budget_s(time_limit_s: float) -> float:
+    """How long the explanations of a solve with this time limit may judge insertions."""
+    return min(EXPLAIN_BUDGET_S, max(MIN_EXPLAIN_S, EXPLAIN_SHARE * time_limit_s))
 
 # a relaxation: the problem with one rule relaxed, given the stops left out (None: the
 # problem has no such rule)
@@ -142,10 +156,12 @@ class InsertionTrials:
         return self._judges[key]
 
     def fits(self, block: list[int], *, relax: str | None = None,
-             capacity_only: bool = False) -> bool:
+             capacity_only: bool = False, deadline: float = math.inf) -> bool | None:
         """Whether some insertion of ``block`` into the routes is accepted by the model
         (``relax``: with that rule of :data:`RELAXATIONS` relaxed). ``capacity_only``: try
-        only the insertions that overload the vehicle (the others do not depend on it)."""
+        only the insertions that overload the vehicle (the others do not depend on it).
+        ``None`` when ``deadline`` (a :func:`time.perf_counter` time) passed before every
+        insertion was judged and none was accepted."""
         problem = self.problem
         if relax is None:
             judge = self._judge("", problem)
@@ -168,6 +184,8 @@ class InsertionTrials:
                 over = peak_load(problem, trial_route) > v.capacity
                 if over != capacity_only:
                     continue
+                if time.perf_counter() > deadline:
+                    return None
                 trial = [list(r) for r in self.routes]
                 trial[k] = trial_route
                 if judge.objective(trial) is not None:
@@ -196,7 +214,7 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
     are the final routes (one per vehicle), ``constraints`` the re-planning constraints the
     solve ran with."""
     out = []
-    t0 = time.perf_counter()
+    deadline = time.perf_counter() + budget_s
     trials: InsertionTrials | None = None
     max_cap = max(v.capacity for v in problem.vehicles)
     for loc in range(problem.n_depots, problem.n_locations):
@@ -242,7 +260,13 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
             trials = InsertionTrials(problem, [[tv.location for tv in t.visits]
                                                for t in timings], constraints)
         block = with_partners(problem, loc)
-        if trials.fits(block):
+        fits = trials.fits(block, deadline=deadline)
+        if fits is None:
+            add(EXPLAIN_LIMIT_REASON_CODE,
+                "the explanations ran out of time before judging every place it could go on "
+                "the trips; plan again with a longer `solver.time_limit_s` to learn why")
+            continue
+        if fits:
             if not required:
                 add("not_worth_priority", "it fits into a trip, but the extra driving is not "
                                           "worth its priority; raise `priority` or make it "
@@ -252,13 +276,14 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
                                     "repair pass ran out of time before placing it; raise "
                                     "`solver.time_limit_s`")
             continue
-        if time.perf_counter() - t0 > budget_s:
+        relaxed = [(code, what, trials.fits(block, relax=code, deadline=deadline,
+                                            capacity_only=code == "no_room_capacity"))
+                   for code, _, what in RELAXATIONS]
+        binds = [(code, what) for code, what, ok in relaxed if ok]
+        if not binds and any(ok is None for _, _, ok in relaxed):
             add("no_room_time", "no trip as planned has room for it (what binds was not "
                                 "worked out: the explanations ran out of time); add a vehicle")
-            continue
-        binds = [(code, what) for code, _, what in RELAXATIONS
-                 if trials.fits(block, relax=code, capacity_only=code == "no_room_capacity")]
-        if len(block) > 1 and not binds:
+        elif len(block) > 1 and not binds:
             add("transfer_pair", "it is one end of a transfer whose other commune could not "
                                  "be served on the same trip")
         elif not binds:

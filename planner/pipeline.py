@@ -36,7 +36,7 @@ from geodata.profiles import load_profiles
 from geodata.routing import FAR_FROM_ROADS_M, Matrices, ProfileGraph, profile_graph, snap_points
 from planner import access, solve
 from planner.errors import PlannerError, Problem, ScenarioError
-from planner.explain import explain_unserved, precheck, untimed
+from planner.explain import explain_budget_s, explain_unserved, precheck, untimed
 from planner.plan import Plan, Unserved, assemble_plan
 from planner.problem import DatedMatrices, Place, RoutingProblem, build_problem, worst_matrices
 from planner.provenance import (
@@ -509,12 +509,15 @@ def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
         raw = solve.solve(problem, params, on_progress=priced, constraints=constraints)
     raw, timings, untimeable = solve.timed_within_rules(problem, raw, constraints)
     served = {loc for r in raw.routes for loc in r}
+    t_explain = time.perf_counter()
     unserved = untimed(explain_unserved(problem, timings, served, names=names, codes=codes,
                                         profiles=net.profiles, cut_off=net.cut_off,
-                                        constraints=constraints),
+                                        constraints=constraints,
+                                        budget_s=explain_budget_s(params.time_limit_s)),
                        [codes[loc] for loc in untimeable])
+    phases = {"search_s": raw.wall_s, "explain_s": time.perf_counter() - t_explain}
     provenance = _provenance(scenario, scenario_file, net, problem, params, raw, blocked,
-                             constraints, t0)
+                             constraints, t0, phases)
     area = service_area_of(scenario, net.dataset, file=scenario_file)
     plan = assemble_plan(scenario, net.places, problem, timings, unserved, provenance,
                          service_area_communes=area.size,
@@ -558,8 +561,10 @@ def plan_cost_vnd(scenario: Scenario, places: tuple[Place, ...], problem: Routin
 
 def _provenance(scenario: Scenario, scenario_file: str, net: Network, problem: RoutingProblem,
                 params: solve.SolverParams, raw: solve.RawSolution, blocked: list[Unserved],
-                constraints: solve.VisitConstraints | None, t0: float) -> Provenance:
-    """What the plan was made from and how it was searched."""
+                constraints: solve.VisitConstraints | None, t0: float,
+                phases: dict[str, float] | None = None) -> Provenance:
+    """What the plan was made from and how it was searched (``phases``: seconds of the
+    solve's steps, recorded with the network's in ``timings_s``)."""
     conditions = net.conditions
     return Provenance(
         scenario_digest=scenario.digest, scenario_file=scenario_file,
@@ -592,7 +597,7 @@ def _provenance(scenario: Scenario, scenario_file: str, net: Network, problem: R
                 scenario.horizon.date_of(p.last_day).isoformat(), p.conditions.season,
                 p.conditions.closures) for p in net.periods)),
         access=net.access_record(),
-        timings_s={**{k: round(v, 3) for k, v in net.timings_s.items()},
+        timings_s={**{k: round(v, 3) for k, v in {**net.timings_s, **(phases or {})}.items()},
                    "total_s": round(time.perf_counter() - t0, 3)},
         versions=_versions())
 

@@ -21,7 +21,13 @@ from hypothesis import strategies as st
 
 from planner import solve
 from planner._ortools import RouteJudge
-from planner.explain import RELAXATIONS, explain_unserved
+from planner.explain import (
+    EXPLAIN_BUDGET_S,
+    MIN_EXPLAIN_S,
+    RELAXATIONS,
+    explain_budget_s,
+    explain_unserved,
+)
 from planner.problem import RoutingProblem
 from planner.scenario import parse_scenario
 from planner.schedule import time_trips
@@ -196,6 +202,29 @@ def test_crates_when_the_only_insertion_on_time_overloads() -> None:
                                 codes=names, profiles=problem.profiles)
     assert [(u.commune_code, u.reason_code) for u in unserved] == [("C", "no_room_capacity")]
     assert "day" not in unserved[0].reason
+
+
+def test_explanations_out_of_time_say_so_instead_of_guessing() -> None:
+    """The explanations judge insertions for a share of the time limit: a stop they could not
+    judge in time is ``explain_limit`` (here it would fit: no rule may be blamed), and the
+    budget grows with the time limit within its bounds."""
+    data = scenario_dict()
+    data["horizon"]["days"] = 1
+    data["vehicles"][0].update(capacity_crates=80, max_trip_days=1)
+    data["stops"] = [{"commune_code": c, "deliver_crates": 4, "collect_crates": 4,
+                      "service_minutes": 60} for c in CODES[:3]]
+    problem = line_problem(parse_scenario(data), [[0, 1, 1, 1], [1, 0, .5, .5],
+                                                  [1, .5, 0, .5], [1, .5, .5, 0]])
+    names = ["lib", "A", "B", "C"]
+    timings = time_trips(problem, [[1, 2]])
+    hurried = explain_unserved(problem, timings, {1, 2}, names=names, codes=names,
+                               profiles=problem.profiles, budget_s=0.0)
+    assert [(u.commune_code, u.reason_code) for u in hurried] == [("C", "explain_limit")]
+    unhurried = explain_unserved(problem, timings, {1, 2}, names=names, codes=names,
+                                 profiles=problem.profiles)
+    assert [u.reason_code for u in unhurried] in (["search_limit"], ["not_worth_priority"])
+    assert explain_budget_s(1) == MIN_EXPLAIN_S < explain_budget_s(60) < explain_budget_s(600)
+    assert explain_budget_s(600) == EXPLAIN_BUDGET_S
 
 
 def test_days_when_the_horizon_is_short() -> None:
