@@ -154,6 +154,8 @@ def test_the_form_takes_a_time_limit_for_each_period(app: Flask, client: FlaskCl
         f"/plans/{SEASON_RUN}?lang=vi").get_data(as_text=True)
     folder = _queued_job(app, client, season, time_limit_s="7")
     assert json.loads((folder / "job.json").read_text(encoding="utf-8"))["time_limit_s"] == 7
+    # each period's limit, not the job's: its page draws no bar of the time used against it
+    assert services_of(app).jobs.status(season[-1]).time_limit_s is None
     empty = _queued_job(app, client, season, time_limit_s="")
     assert json.loads((empty / "job.json").read_text(encoding="utf-8"))["time_limit_s"] is None
     seen: list[object] = []
