@@ -13,11 +13,14 @@ Values are language-neutral: numbers, clock times ``HH:MM``, day numbers of the 
 (1 = its first day), codes and names. Values named in :data:`CODED_VALUES` are codes that
 pages word through the catalogues too (a vehicle profile, a field of the plan, a weekday);
 values named in :data:`HOLIDAY_VALUES` name a public holiday, worded by its name in the
-message's language (from the ``holidays`` package).
+message's language (from the ``holidays`` package); values named in :data:`REASON_VALUES`
+carry a message of their own (why a day is off: :func:`reason_value`), worded by the same
+catalogue as the message holding it, so a finding reads in one language.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -30,6 +33,9 @@ CODED_VALUES: Mapping[str, str] = {"field": "check_field_", "profile": "profile_
 # The values that name a public holiday (its country and date, ``VN 2027-02-06``): messages
 # word it by its name in their language (:func:`planner.workdays.holiday_text`).
 HOLIDAY_VALUES = frozenset({"holiday"})
+# The values that carry a message of their own (a reason, :func:`reason_value`): messages
+# word it in their language (a value that is not one, from a plan written before, as it is).
+REASON_VALUES = frozenset({"why"})
 
 ENGLISH: Mapping[str, str] = {
     # planner/check.py: the times people read
@@ -108,6 +114,19 @@ ENGLISH: Mapping[str, str] = {
     "day_off_holiday": "public holiday: {holiday}",
     "day_off_scenario": "day off: {note}",
     "day_off_weekday": "not a working weekday ({weekday})",
+    "day_off_scenario_plain": "day off",
+    # planner/workdays.py: why a vehicle, its library or a commune is off on a day
+    "day_off_vehicle_unavailable": "vehicle {vehicle} unavailable",
+    "day_off_vehicle_unavailable_note": "vehicle {vehicle} unavailable: {note}",
+    "day_off_library_closed": "library {library} closed",
+    "day_off_library_closed_note": "library {library} closed: {note}",
+    "day_off_vehicle_weekday": "vehicle {vehicle} does not work on {weekday}",
+    "day_off_commune_unavailable": "the commune cannot receive",
+    "day_off_commune_unavailable_note": "the commune cannot receive: {note}",
+    "day_off_no_vehicle": "no vehicle may serve it",
+    "day_off_no_vehicle_works": "none of the vehicles that may serve it works on this day",
+    "day_off_no_window": "none of its time windows opens on this day",
+    "day_off_outside_season": "outside the season",
     "check_season_gap": "visits on {first} and {second} are {gap} days apart; the rule allows "
                         "{lo} to {most}",
     "check_season_day_set": "visited on days {days}, none of the rule's day sets",
@@ -169,12 +188,30 @@ class Message:
             from planner.workdays import holiday_text
 
             values[name] = holiday_text(str(values[name]), "en")
+        for name in REASON_VALUES & values.keys():
+            if (reason := reason_message(values[name])) is not None:
+                values[name] = reason.english()
         return ENGLISH[self.key].format(**values)
 
 
 def message(key: str, **values: Value) -> Message:
     """``Message(key, values)``, values given by name."""
     return Message(key, tuple(values.items()))
+
+
+def reason_value(reason: Message) -> str:
+    """A message as a value of another (a :data:`REASON_VALUES` value): language-neutral, its
+    key and values, worded in the holding message's language."""
+    return json.dumps([reason.key, [list(v) for v in reason.values]], ensure_ascii=False)
+
+
+def reason_message(value: Value) -> Message | None:
+    """The message a :func:`reason_value` carries (``None``: the value is plain text)."""
+    try:
+        key, values = json.loads(str(value))
+        return Message(str(key), tuple((str(k), v) for k, v in values))
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def days_later(key: str, values: tuple[tuple[str, Value], ...], offset: int) -> Message:
@@ -185,5 +222,5 @@ def days_later(key: str, values: tuple[tuple[str, Value], ...], offset: int) -> 
                                and isinstance(v, int) else v) for k, v in values))
 
 
-__all__ = ["CODED_VALUES", "ENGLISH", "HOLIDAY_VALUES", "PRINTED_FIELDS", "Message", "Value",
-           "days_later", "message"]
+__all__ = ["CODED_VALUES", "ENGLISH", "HOLIDAY_VALUES", "PRINTED_FIELDS", "REASON_VALUES",
+           "Message", "Value", "days_later", "message", "reason_message", "reason_value"]

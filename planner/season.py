@@ -659,7 +659,8 @@ def season_plan(scenario: Scenario, net: Network, cal: SeasonCalendar,
         periods=tuple(SeasonPeriod(p.start_day, cal.date_of(p.start_day).isoformat(), p.days,
                                    p.vehicles) for p in periods),
         communes=communes,
-        days_off=tuple((cal.date_of(d).isoformat(), why) for d, why in sorted(cal.off.items())),
+        days_off=tuple((cal.date_of(d).isoformat(), why.english())
+                       for d, why in sorted(cal.off.items())),
         kept_trip_ids=kept_ids, **record_extra)
     first = next((s.plan for s in solved.values()), None) or previous
     if first is None:

@@ -10,6 +10,10 @@ registry's ledger (:mod:`planner.batchmoves`) changes only by recorded outcomes.
 projected ``had`` grows with every planned delivery, no commune receives a batch twice across
 the season or against its history. When a visit finds no batch left, the season says how many
 more batches of that kind are needed.
+
+The trips a re-plan kept (``season.kept_trip_ids``: done or published before the date it
+re-planned from) keep the batches they had, delivered and collected: they are projected first,
+as made, and the other visits are assigned from where they leave the batches.
 """
 
 from __future__ import annotations
@@ -23,18 +27,28 @@ from planner.problem import DAY_S
 from planner.rotation import Rotation, RotationInputs, VisitBatches, assign_batches, with_batches
 
 
-def _chunks(plan: Plan) -> list[list[Route]]:
-    """The plan's trips by period (a period's trips run side by side), in time order."""
+def _chunks(plan: Plan, routes: Sequence[Route]) -> list[list[Route]]:
+    """``routes`` (trips of ``plan``) by period (a period's trips run side by side), in time
+    order."""
     periods = plan.season.periods if plan.season is not None else ()
     out: list[list[Route]] = []
     for p in periods:
         lo, hi = p.start_day * DAY_S, (p.start_day + p.days) * DAY_S
-        chunk = [r for r in plan.routes if r.visits and lo <= r.depart_s < hi]
+        chunk = [r for r in routes if r.visits and lo <= r.depart_s < hi]
         if chunk:
             out.append(chunk)
     placed = {id(r) for c in out for r in c}
-    rest = [r for r in plan.routes if r.visits and id(r) not in placed]
+    rest = [r for r in routes if r.visits and id(r) not in placed]
     return out + [[r] for r in sorted(rest, key=lambda r: r.depart_s)]
+
+
+def as_made(routes: Sequence[Route]) -> Rotation:
+    """The batches ``routes`` carry already (a re-plan's kept trips), as an assignment."""
+    visits = {(r.key, v.seq): VisitBatches(v.deliver_batches, v.collect_batches,
+                                           note=v.batch_note)
+              for r in routes for v in r.visits}
+    return Rotation(visits=visits, loading={r.key: r.loading_batches for r in routes},
+                    status="", wall_s=0.0)
 
 
 def project(state: BatchState, rotation: Rotation, routes: Sequence[Route],
@@ -66,7 +80,15 @@ def season_batches(plan: Plan, inputs: RotationInputs, *, window_days: int = 28,
     loading: dict[str, tuple[str, ...]] = {}
     statuses = set()
     short: dict[str, list[int]] = {}  # need -> start times of the visits short of it
-    for chunk in _chunks(plan):
+    kept_ids = set(plan.season.kept_trip_ids) if plan.season is not None else set()
+    kept = sorted((r for r in plan.routes if r.visits and r.key in kept_ids),
+                  key=lambda r: r.depart_s)
+    if kept:  # made or published before the re-plan: their batches as they were
+        made = as_made(kept)
+        visits.update(made.visits)
+        loading.update(made.loading)
+        state = project(state, made, kept, ids)
+    for chunk in _chunks(plan, [r for r in plan.routes if r.key not in kept_ids]):
         sub = replace(plan, routes=tuple(chunk))
         rotation = assign_batches(sub, inputs.batches, state, inputs.profiles, seed=seed)
         statuses.add(rotation.status)
@@ -89,4 +111,4 @@ def season_batches(plan: Plan, inputs: RotationInputs, *, window_days: int = 28,
     return with_batches(plan, combined, inputs.batches), combined.status, tuple(shortages)
 
 
-__all__ = ["project", "season_batches"]
+__all__ = ["as_made", "project", "season_batches"]

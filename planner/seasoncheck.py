@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from planner.batches import BatchState
 from planner.check import Violation, check_plan
-from planner.messages import Message, days_later, message
+from planner.messages import Message, days_later, message, reason_value
 from planner.plan import Plan, Route
 from planner.problem import DAY_S, RoutingProblem
 from planner.scenario import Scenario, Vehicle, VisitRule
@@ -66,7 +66,8 @@ def season_rule_violations(scenario: Scenario, plan: Plan,
                     out.append(_v("season_day", message(
                         "check_season_trip_holiday", date=date(day).isoformat(),
                         holiday=holiday) if holiday is not None else message(
-                        "check_season_vehicle_off", date=date(day).isoformat(), why=why),
+                        "check_season_vehicle_off", date=date(day).isoformat(),
+                        why=reason_value(why)),
                         r.key))
         for x in r.visits:
             day = x.start_s // DAY_S
@@ -80,13 +81,14 @@ def season_rule_violations(scenario: Scenario, plan: Plan,
             continue
         visits = sorted(served.get(code, []))
         for day, key in visits:
-            why = cal.why_not(code, day) if 0 <= day < cal.days else "outside the season"
+            why = cal.why_not(code, day)
             holiday = cal.holidays.get(day)
             if why is not None:
                 out.append(_v("season_day", message(
                     "check_season_day_holiday", date=date(day).isoformat(),
                     holiday=holiday) if holiday is not None else message(
-                    "check_season_day_off", date=date(day).isoformat(), why=why), key, code))
+                    "check_season_day_off", date=date(day).isoformat(),
+                    why=reason_value(why)), key, code))
         days = [d for d, _ in visits]
         lost = sorted(d for c, d in missed if c == code)
         if rule.day_sets is not None:

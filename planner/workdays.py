@@ -73,7 +73,7 @@ def calendar_days_off(spec: CalendarSpec, start: dt.date, days: int) -> dict[int
     ``spec`` (a public holiday, a day off of the scenario, a weekday not worked), as a message
     pages word in their language; a day absent is a working day."""
     worked = {d for span in spec.working_days for d in span.days()}
-    extra = {d: span.note or "day off" for span in spec.days_off for d in span.days()}
+    extra = {d: span.note for span in spec.days_off for d in span.days()}
     out: dict[int, Message] = {}
     for i in range(days):
         date = start + dt.timedelta(days=i)
@@ -81,7 +81,9 @@ def calendar_days_off(spec: CalendarSpec, start: dt.date, days: int) -> dict[int
             out[i] = message("day_off_holiday",
                              holiday=holiday_value(spec.public_holidays, date))
         elif date in extra:
-            out[i] = message("day_off_scenario", note=extra[date])
+            note = extra[date]
+            out[i] = message("day_off_scenario", note=note) if note else message(
+                "day_off_scenario_plain")
         elif date in worked:
             continue
         elif WEEKDAYS[date.weekday()] not in spec.working_weekdays:
@@ -92,14 +94,14 @@ def calendar_days_off(spec: CalendarSpec, start: dt.date, days: int) -> dict[int
 @dataclass(frozen=True)
 class SeasonCalendar:
     """Per day of the horizon (0-based): why it is not a working day of the calendar, of
-    each vehicle (by its scenario id) and of each commune (by code); a day absent from a
-    mapping is a working day for it."""
+    each vehicle (by its scenario id) and of each commune (by code), as messages pages word
+    in their language (``day_off_*``); a day absent from a mapping is a working day for it."""
 
     start_date: dt.date
     days: int
-    off: dict[int, str]
-    vehicle_off: dict[str, dict[int, str]]
-    commune_off: dict[str, dict[int, str]]
+    off: dict[int, Message]
+    vehicle_off: dict[str, dict[int, Message]]
+    commune_off: dict[str, dict[int, Message]]
     # the public holidays of the horizon, as message values (:func:`holiday_value`)
     holidays: dict[int, str] = field(default_factory=dict)
 
@@ -115,48 +117,60 @@ class SeasonCalendar:
         off = self.commune_off.get(code, {})
         return [d for d in range(self.days) if d not in off]
 
-    def why_not(self, code: str, day: int) -> str | None:
+    def why_not(self, code: str, day: int) -> Message | None:
         """Why commune ``code`` cannot be visited on ``day`` (``None``: it can)."""
+        if not 0 <= day < self.days:
+            return message("day_off_outside_season")
         return self.commune_off.get(code, {}).get(day)
 
 
-def _vehicle_off(scenario: Scenario, v: Vehicle, calendar_off: dict[int, str],
-                 worked: set[dt.date]) -> dict[int, str]:
+def _vehicle_off(scenario: Scenario, v: Vehicle, calendar_off: dict[int, Message],
+                 worked: set[dt.date]) -> dict[int, Message]:
     out = dict(calendar_off)
     start, days = scenario.horizon.start_date, scenario.horizon.days
-    away = {d: span.note or "unavailable" for span in v.unavailable_dates for d in span.days()}
+    away = {d: span.note for span in v.unavailable_dates for d in span.days()}
     depot = scenario.depot(v.depot)
-    closed = {d: span.note or "closed" for span in depot.closed_dates for d in span.days()}
+    closed = {d: span.note for span in depot.closed_dates for d in span.days()}
     for i in range(days):
         date = start + dt.timedelta(days=i)
         if i in out:
             continue
         if date in away:
-            out[i] = f"vehicle {v.id} unavailable: {away[date]}"
+            note = away[date]
+            out[i] = message("day_off_vehicle_unavailable_note", vehicle=v.id, note=note) \
+                if note else message("day_off_vehicle_unavailable", vehicle=v.id)
         elif date in closed:
-            out[i] = f"library {depot.id} closed: {closed[date]}"
+            note = closed[date]
+            out[i] = message("day_off_library_closed_note", library=depot.id, note=note) \
+                if note else message("day_off_library_closed", library=depot.id)
         elif v.working_weekdays is not None and date not in worked and \
                 WEEKDAYS[date.weekday()] not in v.working_weekdays:
-            out[i] = f"vehicle {v.id} does not work on {WEEKDAYS[date.weekday()]}"
+            out[i] = message("day_off_vehicle_weekday", vehicle=v.id,
+                             weekday=WEEKDAYS[date.weekday()])
     return out
 
 
-def _commune_off(scenario: Scenario, st: Stop, vehicle_off: dict[str, dict[int, str]]
-                 ) -> dict[int, str]:
+def _commune_off(scenario: Scenario, st: Stop, vehicle_off: dict[str, dict[int, Message]]
+                 ) -> dict[int, Message]:
     start, days = scenario.horizon.start_date, scenario.horizon.days
-    away = {d: span.note or "unavailable" for span in st.unavailable_dates for d in span.days()}
+    away = {d: span.note for span in st.unavailable_dates for d in span.days()}
     fleet = [v.id for v in scenario.vehicles
              if st.allowed_profiles is None or v.profile in st.allowed_profiles]
-    out: dict[int, str] = {}
+    out: dict[int, Message] = {}
     for i in range(days):
         date = start + dt.timedelta(days=i)
         if date in away:
-            out[i] = f"commune cannot receive: {away[date]}"
+            note = away[date]
+            out[i] = message("day_off_commune_unavailable_note", note=note) if note else \
+                message("day_off_commune_unavailable")
         elif not any(i not in vehicle_off[v] for v in fleet):
+            # the vehicles' one reason (a day off of the calendar), else each vehicle's own
+            # is on its trips' findings
             why = {vehicle_off[v][i] for v in fleet}
-            out[i] = "; ".join(sorted(why)) if why else "no vehicle may serve it"
+            out[i] = (why.pop() if len(why) == 1 else message("day_off_no_vehicle_works")
+                      if why else message("day_off_no_vehicle"))
         elif st.time_windows and not any(w.applies_on(date) for w in st.time_windows):
-            out[i] = "none of its time windows opens on this day"
+            out[i] = message("day_off_no_window")
     return out
 
 
@@ -164,9 +178,8 @@ def season_calendar(scenario: Scenario) -> SeasonCalendar:
     """The working days of ``scenario``'s calendar, vehicles and communes."""
     spec = scenario.calendar or CalendarSpec()
     start, days = scenario.horizon.start_date, scenario.horizon.days
-    reasons = calendar_days_off(spec, start, days)
-    off = {d: why.english() for d, why in reasons.items()}
-    holidays = {d: str(why.mapping["holiday"]) for d, why in reasons.items()
+    off = calendar_days_off(spec, start, days)
+    holidays = {d: str(why.mapping["holiday"]) for d, why in off.items()
                 if why.key == "day_off_holiday"}
     worked = {d for span in spec.working_days for d in span.days()}
     vehicle_off = {v.id: _vehicle_off(scenario, v, off, worked) for v in scenario.vehicles}

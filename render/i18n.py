@@ -200,8 +200,9 @@ class Translator:
     def message(self, key: str, values: Any = ()) -> str:
         """A :class:`planner.messages.Message` (or its ``key`` and ``values`` pairs) in this
         language: numbers in its notation, coded values (a profile, a field) worded too, a
-        public holiday by its name in this language."""
-        from planner.messages import CODED_VALUES, HOLIDAY_VALUES
+        public holiday by its name in this language, a reason (a message carried as a value)
+        in this language too."""
+        from planner.messages import CODED_VALUES, HOLIDAY_VALUES, REASON_VALUES, reason_message
         from planner.workdays import holiday_text
         from render.formatting import number
 
@@ -209,6 +210,8 @@ class Translator:
         for name, value in values:
             if name in HOLIDAY_VALUES:
                 value = holiday_text(str(value), self.lang)
+            elif name in REASON_VALUES and (reason := reason_message(value)) is not None:
+                value = self.message(reason.key, reason.values)
             elif name in CODED_VALUES:
                 prefix = CODED_VALUES[name]
                 value = ", ".join(self(prefix + v) if has_message(prefix + v) else v

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,10 @@ class JobInfo:
     time_limit_s: float | None = None
     started_by: str | None = None
     worker_pid: int | None = None
+    # the error as a catalogue key and its values, which pages word in their language ("":
+    # the English ``error`` only)
+    error_key: str = ""
+    error_values: tuple[tuple[str, str], ...] = ()
 
     @property
     def active(self) -> bool:
@@ -103,11 +107,20 @@ def _progress(text: str) -> tuple[ProgressRow, ...]:
         return ()
 
 
+def _error_values(text: str | None) -> tuple[tuple[str, str], ...]:
+    try:
+        values = json.loads(text or "{}")
+        return tuple((str(k), str(v)) for k, v in values.items())
+    except (ValueError, TypeError, AttributeError):
+        return ()
+
+
 def _job_info(r: JobRecord) -> JobInfo:
     return JobInfo(r.job_id, r.scenario_name, r.scenario_source, r.status, r.stage,
                    r.created_at, r.started_at, r.finished_at, _progress(r.progress_json),
                    r.error, r.log_tail, r.plan_name, r.time_limit_s,
-                   r.started_by.username if r.started_by is not None else None, r.worker_pid)
+                   r.started_by.username if r.started_by is not None else None, r.worker_pid,
+                   r.error_key or "", _error_values(r.error_values_json))
 
 
 def _check_status(job_id: str, status: str) -> None:
@@ -150,9 +163,11 @@ def set_worker_pid(session: Session, job_id: str, pid: int) -> None:
 def report_job(session: Session, job_id: str, *, status: str | None = None,
                stage: str | None = None, progress: tuple[ProgressRow, ...] | None = None,
                error: str | None = None, plan_name: str | None = None,
-               log_tail: str | None = None) -> bool:
+               log_tail: str | None = None, error_key: str | None = None,
+               error_values: Mapping[str, object] | None = None) -> bool:
     """What a job's worker reports: the fields given are written, while the job is active
-    (``status="running"`` also sets when it started; a final status when it finished).
+    (``status="running"`` also sets when it started; a final status when it finished); an
+    ``error`` may come with its catalogue ``error_key`` and ``error_values``.
     Returns ``False``, writing nothing, if the job is unknown or no longer active (it was
     cancelled, or found failed), so the worker knows to stop."""
     now = utcnow()
@@ -171,6 +186,11 @@ def report_job(session: Session, job_id: str, *, status: str | None = None,
         values["best_objective"] = min((row[1] for row in progress), default=None)
     if error is not None:
         values["error"] = error
+    if error_key is not None:
+        values["error_key"] = error_key[:64]
+        values["error_values_json"] = json.dumps({k: str(v) for k, v in
+                                                  (error_values or {}).items()},
+                                                 ensure_ascii=False)
     if plan_name is not None:
         values["plan_name"] = plan_name[:MAX_NAME]
     if log_tail is not None:

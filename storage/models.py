@@ -262,7 +262,8 @@ class JobRecord(Base):
     """A background solve, the one record of it (see :mod:`storage.jobs`): what it solves,
     who started it, the process id of its worker, and what that worker reports: status,
     stage, the improving solutions (``progress_json``, ``[[elapsed_s, objective], ...]``),
-    error, the end of its log and the plan it made. Kept when the job folders are cleaned."""
+    error (in English, and as a catalogue key with its values when it has one), the end of
+    its log and the plan it made. Kept when the job folders are cleaned."""
 
     __tablename__ = "jobs"
     __table_args__ = (CheckConstraint(_in("status", JOB_STATUSES), name="status"),
@@ -279,6 +280,9 @@ class JobRecord(Base):
     progress_json: Mapped[str] = mapped_column(Text, default="[]")
     best_objective: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
+    # the error as a catalogue key and its values (``{"name": ...}``), when the worker has one
+    error_key: Mapped[str | None] = mapped_column(String(64))
+    error_values_json: Mapped[str | None] = mapped_column(Text)
     log_tail: Mapped[str] = mapped_column(Text, default="")
     plan_name: Mapped[str | None] = mapped_column(String(128))
     worker_pid: Mapped[int | None] = mapped_column(Integer)

@@ -449,9 +449,11 @@ def replan_season(run: str) -> ResponseReturnValue:
     if plan.season is None:
         raise ConflictError(g.tr("season_replan_not_season", name=run))
     day = _season_replan_date(plan, request.form.get("replan_from"))
+    # each period's search time, as `planner replan --time-limit` (empty: the scenario's)
+    time_limit_s = time_limit_field(request.form.get("time_limit_s"))
     spec = ReplanSpec(kind="season", base=run, previous_plan=folder / "plan.json",
                       replan_from=day.isoformat())
-    return start_replan(spec, folder, plan)
+    return start_replan(spec, folder, plan, time_limit_s=time_limit_s)
 
 
 def init_app(app: Flask) -> None:

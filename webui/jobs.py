@@ -26,15 +26,18 @@ def scenario_sources() -> ScenarioSources:
 
 
 def time_limit_field(raw: str | None) -> float | None:
-    """The optional time limit field of a solve or re-plan form: empty, or seconds in
-    1..MAX_TIME_LIMIT_S by the command line's rule (:func:`planner.solution.parse_time_limit`)."""
+    """The optional time limit field (``time_limit_s``) of a solve or re-plan form: empty,
+    or seconds in 1..MAX_TIME_LIMIT_S by the command line's rule
+    (:func:`planner.solution.parse_time_limit`); a 400 naming the field, the value and the
+    fix otherwise."""
     limit = float(current_app.config["MAX_TIME_LIMIT_S"])
     if raw is None or not raw.strip():
         return None
     try:
         return parse_time_limit(raw, minimum=1, maximum=limit)
     except SolverParameterError:
-        raise BadRequestError(g.tr("bad_time_limit", max=int(limit))) from None
+        raise BadRequestError(g.tr("edit_invalid", field="time_limit_s", value=raw.strip()[:40],
+                                   detail=g.tr("bad_time_limit", max=int(limit)))) from None
 
 
 def _status(job_id: str) -> JobInfo:

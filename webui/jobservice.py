@@ -182,9 +182,12 @@ class JobService:
             job = self._write_folder(folder, job_id, scenario_file, scenario_name=scenario_name,
                                      time_limit_s=time_limit_s, replan=replan,
                                      scenario_text=scenario_text)
+            # a season's time limit is each period's search time, no bound on the job's
+            # own: its page draws no bar of the time used against it
+            whole = None if replan is not None and replan.kind == "season" else time_limit_s
             with self.database.begin() as s:
                 jobs.add_job(s, job_id=job_id, scenario_name=scenario_name,
-                             scenario_source=scenario_source, time_limit_s=time_limit_s,
+                             scenario_source=scenario_source, time_limit_s=whole,
                              started_by_id=user_id)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

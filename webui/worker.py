@@ -41,6 +41,7 @@ from planner.solution import SolveProgress
 from storage import Database, StorageError, jobs
 from storage.db import DATABASE_URL_ENV
 from storage.jobs import ProgressRow
+from webui.errors import ConflictError, WebUIError
 from webui.jobservice import GEOMETRY, LOG_FILE, log_tail
 
 SLOT_POLL_S = 0.5
@@ -193,7 +194,6 @@ def run_job(folder: Path, db: Database) -> int:
             print("the job was cancelled before it started")
             return 0
         try:
-            from planner.errors import PlannerError
             from planner.pipeline import solve_scenario
             from planner.plan import read_plan
             from render.folder import write_plan_folder
@@ -203,8 +203,7 @@ def run_job(folder: Path, db: Database) -> int:
             replan_args: dict[str, Any] = {}
             season_args: dict[str, Any] = {}
             if spec and (spec.get("kind") == "season") != scenario.is_season:
-                raise PlannerError("a season plan is re-planned from a date (the form on its "
-                                   "page), a cycle plan from its visits and closures")
+                raise _wrong_kind(spec, season=scenario.is_season)
             if spec and scenario.is_season:
                 previous = read_plan(spec["previous_plan"])
                 season_args = {"previous": previous,
@@ -217,9 +216,10 @@ def run_job(folder: Path, db: Database) -> int:
             if scenario.is_season:
                 from planner.season import solve_season
 
-                # a season searches each period for its own `periodic.period_time_limit_s`
+                # the job's time limit is each period's search time, as `planner replan
+                # --time-limit` (none: the scenario's `periodic.period_time_limit_s`)
                 solved = solve_season(scenario, scenario_file=str(scenario_file.resolve()),
-                                      **season_args)
+                                      time_limit_s=job.get("time_limit_s"), **season_args)
             else:
                 solved = solve_scenario(scenario, scenario_file=str(scenario_file.resolve()),
                                         time_limit_s=job.get("time_limit_s"),
@@ -244,12 +244,28 @@ def run_job(folder: Path, db: Database) -> int:
         return 0
 
 
+def _wrong_kind(spec: dict[str, Any], *, season: bool) -> ConflictError:
+    """The refusal of a re-plan of the wrong kind (the web form answers 409 with the same
+    words; the stored plan can change kind between the form and the worker): a season plan
+    is re-planned from a date, a cycle plan from its visits and closures."""
+    from render.i18n import translate
+
+    key = "season_replan_only_from_date" if season else "season_replan_not_season"
+    name = str(spec.get("base") or "")
+    return ConflictError(translate(key, "en", name=name), key=key, name=name)
+
+
 def _failed(reporter: JobReporter, exc: Exception) -> int:
     """Report a job that failed with ``exc``; its exit code (2: bad input, said in one line;
-    1: anything else, with the traceback in the log)."""
+    1: anything else, with the traceback in the log). An error with a catalogue key is
+    reported with it, so the job page words it in its language."""
     from geodata.errors import GeodataError
     from planner.errors import PlannerError
 
+    if isinstance(exc, WebUIError) and exc.key:
+        print(f"error: {exc}", file=sys.stderr)
+        reporter.finish("failed", error=str(exc), error_key=exc.key, error_values=exc.values)
+        return 2
     if isinstance(exc, PlannerError | GeodataError):
         print(f"error: {exc}", file=sys.stderr)
         reporter.finish("failed", error=str(exc))

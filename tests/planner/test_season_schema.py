@@ -191,15 +191,91 @@ def test_the_calendar_of_vehicles_libraries_and_communes() -> None:
     def day(date: str) -> int:
         return (dt.date.fromisoformat(date) - cal.start_date).days
 
-    assert "Lunar New Year" in cal.off[day("2027-02-06")]
-    assert cal.off[day("2027-02-11")] == "day off: bridging day"
+    assert "Lunar New Year" in cal.off[day("2027-02-06")].english()
+    assert cal.off[day("2027-02-11")].english() == "day off: bridging day"
     assert day("2027-02-20") not in cal.off  # a Saturday worked to make up for it
-    assert "sat" in cal.off[day("2027-02-13")]
-    assert "unavailable" in cal.vehicle_off["truck"][day("2027-02-22")]
+    assert "sat" in cal.off[day("2027-02-13")].english()
+    assert cal.vehicle_off["truck"][day("2027-02-22")].english() == "vehicle truck unavailable"
     assert day("2027-02-22") not in cal.vehicle_off["van"]
-    assert "fri" in cal.vehicle_off["truck"][day("2027-01-08")]
-    assert "closed" in cal.vehicle_off["van"][day("2027-03-01")]
-    assert cal.why_not(CODES[0], day("2027-01-18")) == "commune cannot receive: harvest"
+    assert "fri" in cal.vehicle_off["truck"][day("2027-01-08")].english()
+    assert cal.vehicle_off["van"][day("2027-03-01")].english() == "library lib closed"
+    why = cal.why_not(CODES[0], day("2027-01-18"))
+    assert why is not None and why.english() == "the commune cannot receive: harvest"
     assert cal.why_not(CODES[0], day("2027-01-20")) is None
     assert cal.visit_days(CODES[1]) == [d for d in range(70) if d not in cal.off
                                         and cal.date_of(d).weekday() == 2]
+
+
+# English words of the reasons a day is off, which a Vietnamese finding must not hold
+ENGLISH_FRAGMENTS = ("vehicle", "unavailable", "closed", "does not work", "cannot receive",
+                     "time windows", "day off", "outside the season", "working weekday",
+                     "public holiday", "library", "commune")
+
+
+def test_findings_on_days_off_read_in_one_language() -> None:
+    """Every reason a day is off (a vehicle unavailable, its library closed, a weekday it
+    does not work, a day off of the calendar, a commune that cannot receive, no window that
+    day, a day outside the season) is worded with its finding by one catalogue: no English
+    fragment in a Vietnamese finding, no Vietnamese one in an English finding."""
+    vehicles = [{"id": "truck", "name": "Xe 1", "profile": "truck", "depot": "lib",
+                 "capacity_crates": 10, "max_trip_days": 2,
+                 "unavailable_dates": ["2027-01-12", {"start": "2027-01-13", "note": "repair"}],
+                 "working_weekdays": ["mon", "tue", "wed", "thu"]},
+                {"id": "van", "name": "Xe 2", "profile": "van", "depot": "lib",
+                 "capacity_crates": 10, "max_trip_days": 2}]
+    depots = [{"id": "lib", "name": "Thư viện", "location": {"lon": 104.963, "lat": 22.8605},
+               "closed_dates": ["2027-01-19", {"start": "2027-01-20", "note": "audit"}]}]
+    stops = [{"commune_code": CODES[0], "unavailable_dates": ["2027-01-05"]},
+             {"commune_code": CODES[1], "unavailable_dates": [
+                 {"start": "2027-01-06", "note": "market"}],
+              "time_windows": [{"start": "08:00", "end": "11:00", "weekdays": ["mon", "tue",
+                                                                                "wed"]}]},
+             {"commune_code": CODES[2]}]
+    scenario = parse_scenario(_season(
+        vehicles=vehicles, depots=depots, stops=stops,
+        calendar={"days_off": ["2027-01-26", {"start": "2027-01-27", "note": "bridge"}]}),
+        file="season.yaml")
+    some = read_plan(ROOT / "tests" / "webui" / "data" / "ha-giang-2027-season" / "plan.json")
+    base = next(r for r in some.routes if r.visits)
+
+    def trip(vehicle: str, day: int, code: str) -> object:
+        visit = replace(base.visits[0], commune_code=code, day=day,
+                        arrival_s=day * DAY_S + 9 * 3600, start_s=day * DAY_S + 9 * 3600,
+                        departure_s=day * DAY_S + 10 * 3600)
+        return replace(base, vehicle_id=vehicle, visits=(visit,),
+                       depart_s=day * DAY_S + 8 * 3600, return_s=day * DAY_S + 11 * 3600)
+
+    # days of the season from 4 January 2027 (a Monday)
+    trips = [trip("truck", 8, CODES[2]), trip("truck", 9, CODES[2]),  # unavailable, repair
+             trip("truck", 4, CODES[2]),  # a Friday the truck does not work
+             trip("van", 15, CODES[2]), trip("van", 16, CODES[2]),  # library closed, audit
+             trip("van", 22, CODES[2]), trip("van", 23, CODES[2]),  # days off, bridge
+             trip("van", 5, CODES[2]),  # a Saturday
+             trip("van", 1, CODES[0]),  # the commune cannot receive
+             trip("van", 2, CODES[1]),  # ... with a note
+             trip("van", 3, CODES[1]),  # no window on a Thursday
+             trip("van", 60, CODES[2])]  # outside the season
+    plan = replace(some, routes=tuple(trips), season=None)  # type: ignore[arg-type]
+    found = [v for v in season_rule_violations(scenario, plan) if v.kind == "season_day"]
+    keys = {v.key for v in found}
+    assert keys == {"check_season_vehicle_off", "check_season_day_off"}, keys
+    english = {v.message for v in found}
+    for text in ("vehicle truck unavailable", "vehicle truck unavailable: repair",
+                 "vehicle truck does not work on fri", "library lib closed",
+                 "library lib closed: audit", "day off", "day off: bridge",
+                 "not a working weekday (sat)", "the commune cannot receive",
+                 "the commune cannot receive: market",
+                 "none of its time windows opens on this day", "outside the season"):
+        assert any(m.endswith(": " + text) for m in english), (text, english)
+    vi, en = Translator("vi"), Translator("en")
+    for v in found:
+        in_vi, in_en = vi.finding(v), en.finding(v)
+        assert in_en.lower() == v.message.replace("on fri", "on Friday").replace(
+            "(sat)", "(Saturday)").lower()
+        assert not [w for w in ENGLISH_FRAGMENTS if w in in_vi.lower()], in_vi
+        assert all(ord(c) < 128 for c in in_en), in_en
+    texts = {vi.finding(v) for v in found}
+    assert "chuyến đi đang trên đường ngày 2027-01-12, ngày xe không làm việc: " \
+           "xe truck không sẵn sàng" in texts
+    assert any(t.endswith("thư viện lib đóng cửa: audit") for t in texts)
+    assert any(t.endswith("ngoài mùa") for t in texts)

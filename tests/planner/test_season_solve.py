@@ -211,3 +211,119 @@ def test_improving_moves_never_make_the_season_cost_more(solved: SeasonSolved,
     assert len(better.plan.unserved) <= len(solved.plan.unserved)
     assert (better.plan.kpis.cost_vnd or 0) <= (solved.plan.kpis.cost_vnd or 0)
     assert _check(scenario, better.plan) == []
+
+
+def _batches_of(routes) -> dict:  # type: ignore[no-untyped-def]
+    """Each trip's batches by (vehicle, departure): its loading list and each visit's."""
+    return {(r.vehicle_id, r.depart_s): (r.loading_batches, [
+        (x.commune_code, x.deliver_batches, x.collect_batches) for x in r.visits])
+        for r in routes if r.visits}
+
+
+def test_a_replan_keeps_the_batches_of_its_kept_trips(solved: SeasonSolved, tmp_path: Path,
+                                                     shared_cache: Path) -> None:
+    """Re-planned from mid-season, the trips kept (made or published) keep exactly the
+    batches they had, delivered and collected, even where a fresh assignment would choose
+    others; the visits planned again get batches from where the kept trips left them, and no
+    commune receives a batch twice over the whole season."""
+    rows = ["batch id,crates,languages"] + [f"K-{i:02d},2,vie" for i in range(12)]
+    (tmp_path / "batches.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    rotation = {"batches": str(tmp_path / "batches.csv")}
+    scenario = solved.scenario.model_copy(update={"rotation": parse_scenario(
+        {**solved.scenario.model_dump(mode="json"), "rotation": rotation},
+        file=str(tmp_path / "season.yaml")).rotation})
+    from planner.rotation import load_rotation
+
+    inputs = load_rotation(scenario.rotation, start=START)  # type: ignore[arg-type]
+    made, _, _ = season_batches(solved.plan, inputs)
+    cut = 7
+    kept = [r for r in made.routes if r.visits and r.depart_s < cut * DAY_S]
+    assert kept and all(x.deliver_batches for r in kept for x in r.visits)
+    # the batches the first week's trips really took: each visit's one after in the registry
+    # (a fresh assignment would not choose these)
+    ids = [b.batch_id for b in inputs.batches]
+    other = {b: ids[(ids.index(b) + 5) % len(ids)] for b in ids}
+    routes = tuple(dataclasses.replace(r, loading_batches=tuple(other[b] for b in
+                                                                 r.loading_batches),
+                                       visits=tuple(dataclasses.replace(x, deliver_batches=tuple(
+                                           other[b] for b in x.deliver_batches))
+                                           for x in r.visits))
+                   if r in kept else r for r in made.routes)
+    previous = dataclasses.replace(made, routes=routes)
+    assert batch_violations(previous, inputs.state) == []  # a week of valid batches
+    again = solve_season(scenario, previous=previous,
+                         replan_from=START + dt.timedelta(days=cut))
+    plan = again.plan
+    assert plan.season is not None and plan.season.kept_trips == len(kept)
+    assert len(plan.season.kept_trip_ids) == len(kept)
+    kept_again = [r for r in plan.routes if r.key in plan.season.kept_trip_ids]
+    assert _batches_of(kept_again) == _batches_of(r for r in previous.routes
+                                                  if r.depart_s < cut * DAY_S)
+    # the whole season: no batch twice at a commune, none in two places at once
+    assert batch_violations(plan, inputs.state) == []
+    delivered = [(x.commune_code, b) for r in plan.routes for x in r.visits
+                 for b in x.deliver_batches]
+    assert len(delivered) == len(set(delivered))
+    later = [x for r in plan.routes if r.key not in plan.season.kept_trip_ids
+             for x in r.visits]
+    assert later and all(x.collect_batches for x in later)  # what the kept trips left
+    assert _check(scenario, plan) == []
+
+
+def _renamed(plan, names: dict):  # type: ignore[no-untyped-def]
+    """``plan`` with its batches renamed by ``names``."""
+    def trip(r):  # type: ignore[no-untyped-def]
+        return dataclasses.replace(r, loading_batches=tuple(names[b] for b in r.loading_batches),
+                                   visits=tuple(dataclasses.replace(
+                                       x, deliver_batches=tuple(names[b] for b in
+                                                                x.deliver_batches),
+                                       collect_batches=tuple(names[b] for b in
+                                                             x.collect_batches))
+                                       for x in r.visits))
+
+    return dataclasses.replace(plan, routes=tuple(trip(r) for r in plan.routes))
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(n_batches=st.integers(2, 10), shift=st.integers(1, 9), cut=st.integers(1, 13),
+       history=st.lists(st.tuples(st.integers(0, 9), st.integers(0, 3)), max_size=6))
+def test_kept_trips_keep_their_batches_and_none_goes_twice(
+        solved: SeasonSolved, n_batches: int, shift: int, cut: int,
+        history: list[tuple[int, int]]) -> None:
+    """Over small random registries and cut days: a re-plan's kept trips keep the batches
+    they had (a valid assignment other than the one a fresh run makes: the fresh one with
+    the batches renamed, alike as they are), and the rest of the season's assignment, made
+    from where they left the batches, gives no commune a batch twice (against the kept trips
+    and the history)."""
+    codes = [st_.commune_code for st_ in solved.scenario.stops]
+    ids = [f"B{i:02d}" for i in range(n_batches)]
+    batches = [Batch(b, 2, ("vie",), ()) for b in ids]
+    to = {b: ids[(i + shift) % n_batches] for i, b in enumerate(ids)}
+    back = {v: k for k, v in to.items()}
+    past = {(b % n_batches, c): (dt.date(2026, 1 + b % 6, 1), dt.date(2026, 1 + b % 6, 20))
+            for b, c in history}
+
+    def stays(names: dict) -> list[Stay]:  # type: ignore[type-arg]
+        return [Stay(names[ids[b]], codes[c], a, z) for (b, c), (a, z) in past.items()]
+
+    try:
+        state = state_on(batches, stays({b: b for b in ids}), START)
+    except BatchError:
+        return
+    inputs = RotationInputs(tuple(batches), state, {})
+    # the batches as first planned: assigned with every batch renamed, then named back
+    renamed = RotationInputs(tuple(batches), state_on(batches, stays(to), START), {})
+    made = _renamed(season_batches(solved.plan, renamed)[0], back)
+    assert made.season is not None and batch_violations(made, state) == []
+    kept = tuple(r.key for r in made.routes if r.visits and r.depart_s < cut * DAY_S)
+    previous = dataclasses.replace(made, season=dataclasses.replace(made.season,
+                                                                    kept_trip_ids=kept))
+    again, _, _ = season_batches(previous, inputs)
+    assert _batches_of(r for r in again.routes if r.key in kept) == \
+        _batches_of(r for r in made.routes if r.key in kept)
+    assert batch_violations(again, state) == []
+    delivered = [(x.commune_code, b) for r in again.routes for x in r.visits
+                 for b in x.deliver_batches]
+    assert len(delivered) == len(set(delivered))
+    assert not [(c, b) for c, b in delivered if b in state.had.get(c, frozenset())]

@@ -105,6 +105,20 @@ def test_a_lost_worker_fails_its_job_once(db: Database) -> None:
                                                            "crash\n")
 
 
+def test_a_failed_job_keeps_its_error_key_and_values(db: Database) -> None:
+    _add(db, "aaaaaaaaaaaa")
+    with db.begin() as s:
+        assert jobs.report_job(s, "aaaaaaaaaaaa", status="failed", error="Plan x is not ...",
+                               error_key="season_replan_not_season",
+                               error_values={"name": "x"})
+    info = _get(db, "aaaaaaaaaaaa")
+    assert (info.error, info.error_key, info.error_values) == (
+        "Plan x is not ...", "season_replan_not_season", (("name", "x"),))
+    _add(db, "bbbbbbbbbbbb")
+    assert (_get(db, "bbbbbbbbbbbb").error_key, _get(db, "bbbbbbbbbbbb").error_values) == (
+        "", ())
+
+
 def test_jobs_are_listed_newest_first(db: Database) -> None:
     for job_id in ("aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"):
         _add(db, job_id)

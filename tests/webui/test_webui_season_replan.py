@@ -132,3 +132,88 @@ def test_the_re_plan_job_keeps_the_trips_before_the_date_and_shows_them(
     assert page.count('class="status kept-trip"') == len(before)
     english = client.get(f"/plans/{status.plan_name}?lang=en").get_data(as_text=True)
     assert f"Re-planned from 10/05/2027: {len(before)} trip(s) kept" in english
+
+
+def _queued_job(app: Flask, client: FlaskClient, season: list[str], **form: str) -> Path:
+    """A season re-plan job from the form (its worker not started): its folder."""
+    resp = client.post(REPLAN, data={"replan_from": "2027-05-10", **form})
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    return Path(app.config["JOBS_DIR"]) / season[-1]
+
+
+def test_the_form_takes_a_time_limit_for_each_period(app: Flask, client: FlaskClient,
+                                                     season: list[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The form's time limit (each period's search time, as `planner replan --time-limit`;
+    empty: the scenario's) goes to the job and from the worker to the season's solve."""
+    page = client.get(f"/plans/{SEASON_RUN}?lang=en").get_data(as_text=True)
+    form = re.search(r'<section class="season-replan-form no-print".*?</section>', page, re.S)
+    assert form and 'name="time_limit_s"' in form.group(0)
+    assert "Search time limit of each period" in form.group(0)
+    assert "Giới hạn thời gian tìm kiếm mỗi đợt" in client.get(
+        f"/plans/{SEASON_RUN}?lang=vi").get_data(as_text=True)
+    folder = _queued_job(app, client, season, time_limit_s="7")
+    assert json.loads((folder / "job.json").read_text(encoding="utf-8"))["time_limit_s"] == 7
+    # each period's limit, not the job's: its page draws no bar of the time used against it
+    assert services_of(app).jobs.status(season[-1]).time_limit_s is None
+    empty = _queued_job(app, client, season, time_limit_s="")
+    assert json.loads((empty / "job.json").read_text(encoding="utf-8"))["time_limit_s"] is None
+    seen: list[object] = []
+
+    def solve_season(scenario: object, **kwargs: object) -> None:
+        from planner.errors import PlannerError
+
+        seen.append(kwargs.get("time_limit_s"))
+        raise PlannerError("stopped by the test")
+
+    monkeypatch.setattr("planner.season.solve_season", solve_season)
+    service: JobService = services_of(app).jobs
+    assert run_job(folder, service.database) == 2
+    assert run_job(empty, service.database) == 2
+    assert seen == [7, None]
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "100000", "nan", "-3"])
+def test_a_bad_time_limit_is_400_naming_the_field_the_value_and_the_fix(
+        client: FlaskClient, season: list[str], value: str) -> None:
+    data = {"replan_from": "2027-05-10", "time_limit_s": value}
+    resp = client.post(f"{REPLAN}?lang=vi", data=data)
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400
+    assert f"Trường time_limit_s = “{value}”" in text
+    assert "Giới hạn thời gian phải là số giây từ 1 đến" in text
+    resp = client.post(f"{REPLAN}?lang=en", data=data)
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and f"Field time_limit_s = “{value}”" in text
+    assert "The time limit must be a number of seconds from 1 to" in text
+    assert season == []  # no job
+
+
+@pytest.mark.parametrize(("kind", "scenario", "vi", "en"), [
+    ("season", "ha-giang-2026", "không phải kế hoạch cả mùa", "is not a season plan"),
+    ("resolve", SEASON_RUN, "là kế hoạch cả mùa: hãy lập lại nó từ một ngày",
+     "is a season plan: re-plan it from a date")])
+def test_the_worker_refuses_a_re_plan_of_the_wrong_kind_in_the_page_language(
+        app: Flask, client: FlaskClient, season: list[str], kind: str, scenario: str,
+        vi: str, en: str) -> None:
+    """A re-plan job whose stored plan changed kind after the form (or queued otherwise)
+    fails with the refusal the form gives, worded by the job page in its language."""
+    folder = _queued_job(app, client, season)
+    job = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    job["replan"]["kind"] = kind
+    (folder / "job.json").write_text(json.dumps(job), encoding="utf-8")
+    source = SEASON_DIR.parent / scenario / "scenario.json"
+    (folder / "scenario.json").write_bytes(source.read_bytes())
+    service: JobService = services_of(app).jobs
+    assert run_job(folder, service.database) == 2
+    status = service.status(season[-1])
+    assert status.status == "failed" and status.error_key
+    assert en in (status.error or "")  # the English text, for the log and status.json
+    page = client.get(f"/jobs/{season[-1]}?lang=vi").get_data(as_text=True)
+    error = re.search(r'<pre class="error-text">(.*?)</pre>', page, re.S)
+    assert error and vi in error.group(0) and SEASON_RUN in error.group(0)
+    words = error.group(1).replace(SEASON_RUN, "")
+    assert not [w for w in ("season", "plan", "re-plan", "date") if w in words], words
+    page = client.get(f"/jobs/{season[-1]}?lang=en").get_data(as_text=True)
+    error = re.search(r'<pre class="error-text">(.*?)</pre>', page, re.S)
+    assert error and en in error.group(0)

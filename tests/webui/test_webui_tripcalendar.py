@@ -221,3 +221,23 @@ def test_a_season_is_published_as_one_version_of_every_trip(
                           data={"trip_id": "xe-hg", "date": "2027-04-20"})
     assert refused.status_code == 409
     assert season == []
+
+
+def test_a_trip_shifted_onto_a_weekend_is_found_in_one_language(
+        client: FlaskClient, runs_dir: Path, season: list[str]) -> None:
+    """The reason a day is off (here a Saturday the calendar does not work) is worded with its
+    finding, in the page's language only."""
+    name = _edited(client.post(f"/plans/{SEASON_RUN}/calendar/shift", data={
+        "trip_id": "xe-hg", "date": "2027-04-17", "month": "2027-04", "on": "2027-04-26"}))
+    page = client.get(f"/plans/{name}/calendar?month=2027-04&on=2027-04-26&lang=vi"
+                      ).get_data(as_text=True)
+    assert "chuyến đi đang trên đường ngày 2027-04-17, ngày xe không làm việc: Không phải " \
+           "ngày làm việc trong tuần (Thứ Bảy)" in page
+    assert "đến xã ngày 2027-04-17, ngày xã không thể nhận: Không phải ngày làm việc trong " \
+           "tuần (Thứ Bảy)" in page
+    assert "working weekday" not in page and '["day_off' not in page
+    english = client.get(f"/plans/{name}/calendar?month=2027-04&on=2027-04-26&lang=en"
+                         ).get_data(as_text=True)
+    assert "the trip is out on 2027-04-17, a day its vehicle does not work: Not a working " \
+           "weekday (Saturday)" in english
+    assert "Thứ Bảy" not in english
