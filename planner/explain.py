@@ -163,6 +163,8 @@ class InsertionTrials:
         ``None`` when ``deadline`` (a :func:`time.perf_counter` time) passed before every
         insertion was judged and none was accepted."""
         problem = self.problem
+        if time.perf_counter() > deadline:  # building a judge alone takes seconds at scale
+            return None
         if relax is None:
             judge = self._judge("", problem)
         else:

@@ -14,8 +14,9 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   checks every route it returns against the full model: a seed it rejects is simply not used;
 * **unseeded** (``seed_with_pyvrp=False``, or the problem has night rests, lodging or re-planning
   constraints): two OR-Tools searches, one per core, from different first solutions
-  (parallel cheapest insertion and savings; at province scale over many days, from every
-  stop left out: :func:`alt_first_solution`), and the better result is kept.
+  (parallel cheapest insertion and savings; at province scale over many days the second
+  from every stop left out, at the largest both, with guided local search and simulated
+  annealing: :func:`portfolio_params`), and the better result is kept.
 
 * **several trips per vehicle** (scenario schema 3): OR-Tools on the whole model and, in the
   other process, on one trip per vehicle; the better plan wins (:func:`_solve_trips`), so
@@ -74,9 +75,17 @@ ALT_FIRST_SOLUTION = "SAVINGS"
 # OR-Tools' constructive first solutions take most of the time limit, while a search that
 # starts with every stop left out inserts them from the first second (tq-124, 122 communes
 # over 10 days, 60 s on one core: parallel cheapest insertion found its first plan at 59.4 s
-# serving 8; from none left in, 66 served; benchmarks/scenarios)
+# serving 8; from none left in, 66 served; benchmarks/scenarios). From twice that size *both*
+# searches start so (unless the scenario asks for another first solution than the default),
+# with different metaheuristics: tq-124 at 60 s, one process each, load ~3 on 2 cores: guided
+# local search 74 served, simulated annealing 75, tabu search 52, and the whole solve 59 -> 68
+# served; while on tq-80 (80 communes, 7 days: 560) parallel cheapest insertion still gives the
+# best plan (71 served, 50.7 M VND; from every stop left out 69, 58.8 M VND)
 LARGE_STOP_DAYS = 500
 LARGE_FIRST_SOLUTION = "ALL_UNPERFORMED"
+VERY_LARGE_STOP_DAYS = 1000
+LARGE_ALT_LOCAL_SEARCH = "SIMULATED_ANNEALING"
+DEFAULT_FIRST_SOLUTION = SolverParams().first_solution
 MIN_POLISH_S = 0.3
 # PyVRP's genetic search stalls longer before it improves again than OR-Tools' local search:
 # it stops early after this many times the OR-Tools searches' patience (Solomon R105 at 10 s:
@@ -167,8 +176,8 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
         if seeded:
             hgs = _run_hgs(problem, first_s, params.seed, iterations, patience_s(main_params))
             return _finish(problem, params, None, hgs, polish_s, t0, on_progress, constraints)
-        raw = solve_routing(problem, main_params, on_progress=on_progress,
-                            constraints=constraints)
+        raw = solve_routing(problem, portfolio_params(problem, main_params)[0],
+                            on_progress=on_progress, constraints=constraints)
         return replace(raw, strategy="ortools", wall_s=time.perf_counter() - t0)
 
     with _executor() as pool:
@@ -178,7 +187,7 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
                                 patience_s(main_params))
         else:
             # the same re-planning constraints: its routes may win
-            alt = replace(main_params, first_solution=alt_first_solution(problem))
+            main_params, alt = portfolio_params(problem, main_params)
             other = pool.submit(_run_ortools, problem, alt, constraints)
         main = solve_routing(problem, main_params, on_progress=on_progress,
                              constraints=constraints)
@@ -196,10 +205,29 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
 
 
+def _large(problem: RoutingProblem, stop_days: int = LARGE_STOP_DAYS) -> bool:
+    """Province scale over several days (one-day problems build their first plans quickly
+    at any size the benchmarks have: Cordeau's periodic days routed at once, X up to 1000)."""
+    return problem.horizon_days > 1 and problem.n_stops * problem.horizon_days >= stop_days
+
+
 def alt_first_solution(problem: RoutingProblem) -> str:
     """The first solution of the portfolio's second OR-Tools search."""
-    large = problem.n_stops * problem.horizon_days >= LARGE_STOP_DAYS
-    return LARGE_FIRST_SOLUTION if large else ALT_FIRST_SOLUTION
+    return LARGE_FIRST_SOLUTION if _large(problem) else ALT_FIRST_SOLUTION
+
+
+def portfolio_params(problem: RoutingProblem, params: SolverParams
+                     ) -> tuple[SolverParams, SolverParams]:
+    """The settings of the unseeded portfolio's two OR-Tools searches (see the constants
+    above): the scenario's and the alternative first solution; from
+    :data:`VERY_LARGE_STOP_DAYS`, when the scenario keeps the default first solution, both
+    start from every stop left out, the second with :data:`LARGE_ALT_LOCAL_SEARCH`."""
+    alt = replace(params, first_solution=alt_first_solution(problem))
+    if not _large(problem, VERY_LARGE_STOP_DAYS) or \
+            params.first_solution != DEFAULT_FIRST_SOLUTION:
+        return params, alt
+    return (replace(params, first_solution=LARGE_FIRST_SOLUTION),
+            replace(alt, local_search=LARGE_ALT_LOCAL_SEARCH))
 
 
 def first_trips(problem: RoutingProblem) -> tuple[RoutingProblem, list[int]]:

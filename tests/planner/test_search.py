@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
+import pytest
 from factories import line_problem, plan_for, scenario_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -109,3 +112,28 @@ def test_one_worker_runs_everything_in_this_process() -> None:
     raw = search.solve(p, SolverParams(time_limit_s=1, workers=1))
     plan, timings = plan_for(s, p, [list(r) for r in raw.routes])
     assert check_plan(s, p, plan) == []
+
+
+def test_at_province_scale_over_days_both_searches_start_from_every_stop_left_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Constructive first plans take most of the time limit at province scale over many days:
+    both portfolio searches then start from every stop left out, with different
+    metaheuristics; a first solution the scenario chose is kept, and one-day problems keep
+    the scenario's and the savings heuristic whatever their size."""
+    s = parse_scenario(scenario_dict())  # two days
+    small = line_problem(s, [[0, 2, 3], [2, 0, 1.5], [3, 1.5, 0]])
+    params = SolverParams()
+    assert search.portfolio_params(small, params) == (
+        params, replace(params, first_solution="SAVINGS"))
+    middle = replace(small, horizon_days=search.LARGE_STOP_DAYS // small.n_stops)
+    assert search.portfolio_params(middle, params) == (
+        params, replace(params, first_solution="ALL_UNPERFORMED"))
+    large = replace(small, horizon_days=search.VERY_LARGE_STOP_DAYS // small.n_stops)
+    main, alt = search.portfolio_params(large, params)
+    assert main.first_solution == alt.first_solution == "ALL_UNPERFORMED"
+    assert (main.local_search, alt.local_search) == ("GUIDED_LOCAL_SEARCH",
+                                                     "SIMULATED_ANNEALING")
+    chosen = replace(params, first_solution="LOCAL_CHEAPEST_INSERTION")
+    assert search.portfolio_params(large, chosen)[0] == chosen
+    monkeypatch.setattr(search, "VERY_LARGE_STOP_DAYS", 2)  # 2 stops: large but for its day
+    assert search.portfolio_params(replace(small, horizon_days=1), params)[0] == params
