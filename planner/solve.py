@@ -344,10 +344,11 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
     pending = left_out_blocks(problem, routes)
     if not pending:
         return raw
+    # no check of the search's own routes first: they are the model's by construction, and
+    # at province scale over many days reading them back takes longer than a judgement may
+    # (tq-124: ~9 s for ten 10-day trips), while routes with one stop more often read in
+    # time; each insertion kept is one the model accepted
     judge = RouteJudge(problem, constraints)
-    if judge.objective(routes) is None:  # the model refuses the search's own routes: leave them be
-        log.warning("the repair pass skipped: the model does not accept the search's routes")
-        return raw
     inserted = 0
     timed: RawSolution | None = None  # the model's timing of the last routes it accepted
     while pending and time.perf_counter() - start < budget_s:
