@@ -31,8 +31,10 @@ are those of :func:`planner.season.solve_season`:
    The routing of every day at once chooses the days of single visits well; what it cannot
    change, the day sets of stops visited several times, is what the rounds change (with the
    1995-96 published day sets, the routing alone finds the published totals of p02, p10,
-   p15 and p16). Measured on Cordeau's PVRP at 60 s: p01-p21 mean gap 3.70% -> see
-   ``benchmarks/vrp/results/pvrp_cordeau_p01-p21_60s_patterns.csv``.
+   p15 and p16). Measured on Cordeau's PVRP at 60 s (2 cores shared, load about 3): p01-p21
+   mean gap 3.70% -> 1.90% and 2.02% in a repeat, every instance feasible; p15 11.5% and
+   p16 9.2% -> 0%, p10 7.7% -> 2.5-3.5%, p13 7.0% -> 0.6-0.9%, p08 6.3% -> 3.4-3.7%, p02
+   6.7% -> 4.8-5.0% (``benchmarks/vrp/results/pvrp_cordeau_p01-p21_60s_patterns*.csv``).
 """
 
 from __future__ import annotations
