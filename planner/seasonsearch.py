@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, Self, TypeVar
 
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 SEARCH_LIMIT = "search_limit"  # the reason code of a visit its search ran out of time for
 MIN_PERIOD_S = 0.5  # the least search time of a period capped by its size
 ASSIGN_SHARE = 0.2  # of the time a deadline leaves, at most, for one date assignment
+GROUP_MOST = 5  # communes a group move takes along (:func:`group_moves`), at most
+GROUP_TRIES = 600  # group moves evaluated a call, at most
 
 
 @dataclass(frozen=True)
@@ -472,28 +474,115 @@ def _move_visit(out: SeasonSearch[R], demands: Sequence[VisitDemand],
     check = assign(dates, {**forbidden, **fixed}, _assign_limit(settings, 5.0))
     if not check.days:
         return None
+    edits = _edits(out, where, move)
+    if any(e is None for e in edits.values()):  # a period to search again
+        return _try_dates(out, demands, periods, route, settings, forbidden, kept_days,
+                          horizon, dict(check.days), tuple(code for code, _ in move))
+    return _keep_edits(out, edits, dict(check.days))
+
+
+def _edits(out: SeasonSearch[R], where: Mapping[int, int], move: Move) -> dict[int, R | None]:
+    """The periods a move changes, edited without a search (:meth:`RoutedPeriod.edited`):
+    every visit that leaves first (room for those coming in), then those that come, in the
+    move's order; ``None`` for a period its router cannot edit."""
     changes = [(d, code, False) for code, other in move
                for d in out.dates.get(code, ()) if d not in other]
     changes += [(d, code, True) for code, other in move
                 for d in other if d not in out.dates.get(code, ())]
     edits: dict[int, R | None] = {}
-    for day, code, add in changes:  # every visit out first: room for those coming in
+    for day, code, add in changes:
         i = where[day]
         base = edits[i] if i in edits else out.routed.get(i)
         edits[i] = base.edited(code, add=add) if base is not None else None
-    if any(e is None for e in edits.values()):  # a period to search again
-        return _try_dates(out, demands, periods, route, settings, forbidden, kept_days,
-                          horizon, dict(check.days), tuple(code for code, _ in move))
-    old_cost = sum(out.routed[i].cost() for i in edits)
-    new_cost = sum(e.cost() for e in edits.values() if e is not None)
-    if new_cost >= old_cost:
+    return edits
+
+
+def _edits_gain(out: SeasonSearch[R], edits: Mapping[int, R | None]) -> float | None:
+    """What edited periods save against their routing now (``None``: one is not edited)."""
+    if any(e is None or i not in out.routed for i, e in edits.items()):
+        return None
+    return sum(out.routed[i].cost() - e.cost() for i, e in edits.items()
+               if e is not None)
+
+
+def _keep_edits(out: SeasonSearch[R], edits: Mapping[int, R | None],
+                dates: dict[str, tuple[int, ...]]) -> float | None:
+    """Keep edited periods and the ``dates`` that go with them when they cost less; returns
+    what they save."""
+    gain = _edits_gain(out, edits)
+    if gain is None or gain <= 0:
         return None
     for i, e in edits.items():
         assert e is not None
         out.routed[i] = e
         out.edited.add(i)
-    out.dates = dict(check.days)
-    return old_cost - new_cost
+    out.dates = dates
+    return gain
+
+
+def group_moves(out: SeasonSearch[R], demands: Sequence[VisitDemand],
+                periods: Sequence[Period], forbidden: Mapping[str, frozenset[int]], *,
+                movable: Collection[str] | None = None, refused: Collection[Move] = (),
+                deadline: float | None = None) -> list[tuple[float, Move]]:
+    """Moves of groups, each with what it saves by the periods' edits (negative: costs more),
+    best first. A group is a few communes on the same trip, with the same day set, that
+    follow each other there (the others' visits aside); it moves to another day set each of
+    them may take, or exchanges day sets with another group of about its size. One visit
+    moved alone seldom pays where its neighbours stay (a cluster visited on the same days):
+    the group takes its neighbours along. Each move is evaluated by editing the periods it
+    changes (:func:`_edits`: the visits leave, then come one after another), on the costliest
+    trips first, at most :data:`GROUP_TRIES` moves (and until ``deadline``); a move a router
+    cannot edit is left out. ``movable``: the communes that may move (default: every one
+    with a choice of day sets); ``refused``: moves not to evaluate."""
+    where = {d: i for i, p in enumerate(periods) for d in p.day_range}
+    sets = {dm.key: frozenset(dm.day_sets) for dm in demands
+            if dm.day_sets is not None and len(dm.day_sets) >= 2 and not dm.kept
+            and (movable is None or dm.key in movable)}
+    trips = sorted(((cost / len(codes), i, codes) for i, s in out.routed.items()
+                    for cost, codes in s.trips() if codes), reverse=True)
+    # the groups: (communes in trip order, their day set, the day sets all of them may take)
+    groups: list[tuple[tuple[str, ...], tuple[int, ...], frozenset[tuple[int, ...]]]] = []
+    seen: set[frozenset[str]] = set()
+    for _, _, codes in trips:
+        runs: dict[tuple[int, ...], list[str]] = {}
+        for code in codes:
+            if code in sets:
+                runs.setdefault(tuple(out.dates.get(code, ())), []).append(code)
+        for mine, run in runs.items():
+            for size in range(2, min(GROUP_MOST, len(run)) + 1):
+                for a in range(len(run) - size + 1):
+                    group = tuple(run[a:a + size])
+                    if frozenset(group) in seen:
+                        continue
+                    seen.add(frozenset(group))
+                    banned = frozenset().union(*(forbidden.get(c, frozenset())
+                                                 for c in group))
+                    options = frozenset(o for o in frozenset.intersection(
+                        *(sets[c] for c in group)) if o != mine and not banned.intersection(o))
+                    if options:
+                        groups.append((group, mine, options))
+    candidates: list[Move] = []
+    for group, _, options in groups:  # one group to another day set
+        for other in sorted(options):
+            candidates += [tuple((c, other) for c in order) for order in (group, group[::-1])]
+    for a, (group, mine, options) in enumerate(groups):  # two groups exchange day sets
+        for mate, theirs, back in groups[a + 1:]:
+            if theirs in options and mine in back and abs(len(mate) - len(group)) <= 1 \
+                    and not set(group).intersection(mate):
+                candidates.append(tuple((c, theirs) for c in group)
+                                  + tuple((c, mine) for c in mate))
+    found: list[tuple[float, Move]] = []
+    for move in candidates:
+        if len(found) >= GROUP_TRIES or (
+                deadline is not None and time.perf_counter() >= deadline):
+            break
+        if move in refused:
+            continue
+        gain = _edits_gain(out, _edits(out, where, move))
+        if gain is not None:
+            found.append((gain, move))
+    found.sort(key=lambda x: -x[0])
+    return found
 
 
 def _polish(out: SeasonSearch[R], demands: Sequence[VisitDemand], periods: Sequence[Period],
@@ -592,6 +681,6 @@ def _try_dates(out: SeasonSearch[R], demands: Sequence[VisitDemand],
     return cost_old - cost_new
 
 
-__all__ = ["Period", "RoutedPeriod", "SearchSettings", "SeasonSearch", "demand_slack",
-           "gap_slack", "groups_by_time", "period_numbers", "period_of", "period_visits",
-           "rule_demand", "search_season"]
+__all__ = ["Move", "Period", "RoutedPeriod", "SearchSettings", "SeasonSearch", "demand_slack",
+           "gap_slack", "group_moves", "groups_by_time", "period_numbers", "period_of",
+           "period_visits", "rule_demand", "search_season"]
