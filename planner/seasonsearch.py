@@ -207,6 +207,11 @@ def period_of(periods: Sequence[Period], day: int) -> int | None:
     return None
 
 
+def _period_by_day(periods: Sequence[Period]) -> dict[int, int]:
+    """The period of each day that is in one."""
+    return {d: i for i, p in enumerate(periods) for d in p.day_range}
+
+
 def period_numbers(periods: Sequence[Period], days: int) -> list[int]:
     """The period of each day (-1: a day in no period)."""
     out = [-1] * days
@@ -403,7 +408,7 @@ def _move_visit(out: SeasonSearch[R], demands: Sequence[VisitDemand],
     checked by the assignment (every other visit keeps its day), the periods that changed
     are edited (or routed again) and the move is kept as in :func:`_improve_once`. A move
     tried is put in ``refused``; ``None`` when no move is left or the move is not kept."""
-    where = {d: i for i, p in enumerate(periods) for d in p.day_range}
+    where = _period_by_day(periods)
 
     def detour(day: int, code: str, room: bool = True) -> float | None:
         i = where.get(day)
@@ -534,7 +539,7 @@ def group_moves(out: SeasonSearch[R], demands: Sequence[VisitDemand],
     trips first, at most :data:`GROUP_TRIES` moves (and until ``deadline``); a move a router
     cannot edit is left out. ``movable``: the communes that may move (default: every one
     with a choice of day sets); ``refused``: moves not to evaluate."""
-    where = {d: i for i, p in enumerate(periods) for d in p.day_range}
+    where = _period_by_day(periods)
     sets = {dm.key: frozenset(dm.day_sets) for dm in demands
             if dm.day_sets is not None and len(dm.day_sets) >= 2 and not dm.kept
             and (movable is None or dm.key in movable)}
