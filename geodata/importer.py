@@ -247,7 +247,7 @@ def read_libraries(path: str | Path) -> pd.DataFrame:
     """Provincial libraries and hubs (the depots) in the ``libraries.csv`` columns.
 
     A CSV needs ``name``, ``lon`` and ``lat`` (``library_id`` is made from the row number
-    when absent); other formats need a ``name`` and point geometry. Every problem found is
+    when absent or blank); other formats need a ``name`` and point geometry. Every problem found is
     reported at once.
     """
     path = Path(path)
@@ -286,6 +286,8 @@ def read_libraries(path: str | Path) -> pd.DataFrame:
                                  + ". Give one row per library: name, lon, lat (and optionally "
                                  "library_id, commune_2025_code, location_precision_km).")
     out = pd.DataFrame({c: frame[c] if c in frame.columns else None for c in LIBRARY_COLUMNS})
+    if "library_id" in frame.columns:  # an id left blank (or only spaces) is made, as absent
+        out["library_id"] = one_line_text(out["library_id"])
     if "library_id" not in frame.columns or out["library_id"].isna().any():
         made = pd.Series([f"LIB-{i + 1:02d}" for i in range(len(out))])
         out["library_id"] = out["library_id"].where(out["library_id"].notna(), made)

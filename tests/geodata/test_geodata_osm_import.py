@@ -627,3 +627,13 @@ def test_names_are_one_line_and_a_blank_name_is_missing(tmp_path: Path) -> None:
     path.write_bytes(b'name,lon,lat\r\n"\r",105.0,22.8\r\nB,105.1,22.9\r\n')
     with pytest.raises(LibrariesFileError, match="1 row.s. without a name"):
         read_libraries(path)
+
+
+def test_a_blank_library_id_is_made_as_an_absent_one(tmp_path: Path) -> None:
+    """A library_id of only a tab was kept as the library's id (found by the table fuzzer):
+    ids are one line, and a blank one is made from the row number, as an absent one is."""
+    from geodata.importer import read_libraries
+
+    path = tmp_path / "libraries.csv"
+    path.write_bytes(b"library_id,name,lon,lat\r\n\t,A,105.0,22.8\r\n HG-LIB ,B,105.1,22.9\r\n")
+    assert read_libraries(path)["library_id"].tolist() == ["LIB-01", "HG-LIB"]
