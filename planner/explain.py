@@ -8,8 +8,10 @@ For each stop the solver did not route, in order:
 3. ``direct_trip``: not even a trip from the depot to this stop alone fits the windows,
    shifts and horizon (the schedule rules);
 4. otherwise every insertion into every final route (the stop with the communes transfers
-   link it to, as one block) is judged by the OR-Tools model itself
-   (:class:`planner._ortools.RouteJudge`), the rules the search enforces:
+   link it to, as one block) is judged by the OR-Tools model itself and the schedule
+   (:class:`planner._ortools.RouteJudge`), the rules the search enforces and the plan is
+   timed by; quickly first (the schedule's times checked by the model), then with the model
+   timing the trip itself:
 
    * an insertion the model accepts: ``not_worth_priority`` for an optional stop (the
      repair pass places every one whose added travel is worth its priority),
@@ -141,8 +143,9 @@ class InsertionTrials:
     of a problem and of its relaxations (each model built once, when first asked)."""
 
     def __init__(self, problem: RoutingProblem, routes: Sequence[Sequence[int]],
-                 constraints: VisitConstraints | None = None) -> None:
-        self.problem, self.constraints = problem, constraints
+                 constraints: VisitConstraints | None = None, *,
+                 hints: dict[int, int] | None = None) -> None:
+        self.problem, self.constraints, self.hints = problem, constraints, hints
         self.routes = [list(r) for r in routes]
         served = {loc for r in self.routes for loc in r}
         self.left_out = [loc for loc in range(problem.n_depots, problem.n_locations)
@@ -151,8 +154,8 @@ class InsertionTrials:
 
     def _judge(self, key: str, relaxed: RoutingProblem | None) -> RouteJudge | None:
         if key not in self._judges:
-            self._judges[key] = None if relaxed is None else RouteJudge(relaxed,
-                                                                        self.constraints)
+            self._judges[key] = None if relaxed is None else RouteJudge(
+                relaxed, self.constraints, hints=self.hints)
         return self._judges[key]
 
     def fits(self, block: list[int], *, relax: str | None = None,
@@ -163,7 +166,7 @@ class InsertionTrials:
         ``None`` when ``deadline`` (a :func:`time.perf_counter` time) passed before every
         insertion was judged and none was accepted."""
         problem = self.problem
-        if time.perf_counter() > deadline:  # building a judge alone takes seconds at scale
+        if time.perf_counter() > deadline:
             return None
         if relax is None:
             judge = self._judge("", problem)
@@ -176,6 +179,7 @@ class InsertionTrials:
         if judge is None:
             return False
         allowed = judge.problem.allowed_vehicles  # (relaxed by the access relaxation)
+        trials = []
         for k, v in enumerate(problem.vehicles):
             route = self.routes[k]
             if allowed is not None and any(
@@ -186,11 +190,15 @@ class InsertionTrials:
                 over = peak_load(problem, trial_route) > v.capacity
                 if over != capacity_only:
                     continue
-                if time.perf_counter() > deadline:
-                    return None
                 trial = [list(r) for r in self.routes]
                 trial[k] = trial_route
-                if judge.objective(trial) is not None:
+                trials.append(trial)
+        # every insertion judged quickly first, then by the model timing the trips itself
+        for quick in (True, False):
+            for trial in trials:
+                if time.perf_counter() > deadline:
+                    return None
+                if judge.objective(trial, quick=quick) is not None:
                     return True
         return False
 
@@ -260,7 +268,9 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
             continue
         if trials is None:
             trials = InsertionTrials(problem, [[tv.location for tv in t.visits]
-                                               for t in timings], constraints)
+                                               for t in timings], constraints,
+                                     hints={tv.location: tv.start_s
+                                            for t in timings for tv in t.visits})
         block = with_partners(problem, loc)
         fits = trials.fits(block, deadline=deadline)
         if fits is None:

@@ -200,6 +200,10 @@ class RoutingProblem:
     # routing model plans with; the schedule and the checker time each leg by
     # :meth:`leg_on`. Empty: the same conditions every day.
     periods: tuple[RoadPeriod, ...] = ()
+    # the daily driving cap the routing model applies at every stop (see
+    # :attr:`stop_drive_cap_s`) when it is not that of these vehicles: set by
+    # :meth:`with_vehicles`, so that some of a fleet's vehicles are modelled as in the whole
+    fleet_drive_cap_s: int | None = None
 
     @property
     def n_locations(self) -> int:
@@ -208,6 +212,40 @@ class RoutingProblem:
     @property
     def horizon_s(self) -> int:
         return self.horizon_days * DAY_S
+
+    @property
+    def stop_drive_cap_s(self) -> int | None:
+        """The daily driving cap the routing model applies at every stop, whichever vehicle
+        serves it: the smallest that binds in the fleet (``None``: no cap binds)."""
+        if self.fleet_drive_cap_s is not None:
+            return self.fleet_drive_cap_s
+        caps = [v.max_drive_s_per_day for v in self.vehicles
+                if v.drive_cap_binds and v.max_drive_s_per_day is not None]
+        return min(caps) if caps else None
+
+    def vehicle_chains(self) -> list[list[int]]:
+        """The vehicles of the problem grouped by physical vehicle: each group the trips of
+        one vehicle, in order (the only constraints of the model that link vehicles)."""
+        chains: list[list[int]] = []
+        for k in range(len(self.vehicles)):
+            if self.previous_trip(k) is None:
+                chains.append([k])
+            else:
+                chains[-1].append(k)
+        return chains
+
+    def with_vehicles(self, vehicles: Sequence[int]) -> RoutingProblem:
+        """The same problem with only ``vehicles`` (indices, in that order; a vehicle's
+        trips together, first trip first), modelled as in the whole fleet."""
+        new = {old: i for i, old in enumerate(vehicles)}
+        allowed = None if self.allowed_vehicles is None else tuple(
+            None if ks is None else tuple(new[k] for k in ks if k in new)
+            for ks in self.allowed_vehicles)
+        fixed = None if self.vehicle_fixed_cost is None else tuple(
+            self.vehicle_fixed_cost[k] for k in vehicles)
+        return replace(self, vehicles=tuple(self.vehicles[k] for k in vehicles),
+                       allowed_vehicles=allowed, vehicle_fixed_cost=fixed,
+                       fleet_drive_cap_s=self.stop_drive_cap_s)
 
     def previous_trip(self, k: int) -> int | None:
         """The vehicle of the problem that is the trip before trip ``k`` of the same

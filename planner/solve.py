@@ -50,6 +50,7 @@ import multiprocessing
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 
@@ -333,10 +334,12 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
            ) -> RawSolution:
     """``raw`` with every left-out stop inserted that a single insertion can place: each
     stop (with the communes linked to it by transfers, as one block), required ones first,
-    goes where it adds the least travel among the insertions the OR-Tools model accepts
-    (:class:`planner._ortools.RouteJudge`: every product constraint); an optional stop only
-    where the travel it adds is less than its penalty (worth its priority). Repeated until
-    no stop can be placed or ``budget_s`` is spent. A search that stopped early, or whose moves
+    goes where it adds the least travel among the insertions the OR-Tools model and the
+    schedule accept (:class:`planner._ortools.RouteJudge`: every product constraint); an
+    optional stop only where the travel it adds is less than its penalty (worth its
+    priority). Repeated until no stop can be placed or ``budget_s`` is spent; the
+    insertions are judged quickly first, and by the model timing the trips itself only once
+    none is accepted so. A search that stopped early, or whose moves
     cannot place a stop without moving others first, leaves such stops behind."""
     start = time.perf_counter()
     t0 = start if t0 is None else t0
@@ -344,13 +347,14 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
     pending = left_out_blocks(problem, routes)
     if not pending:
         return raw
-    # no check of the search's own routes first: they are the model's by construction, and
-    # at province scale over many days reading them back takes longer than a judgement may
-    # (tq-124: ~9 s for ten 10-day trips), while routes with one stop more often read in
-    # time; each insertion kept is one the model accepted
-    judge = RouteJudge(problem, constraints)
+    # the schedule times each trial from the stops' times in the search's plan (then in the
+    # last plan kept), which the model checks: see RouteJudge
+    judge = RouteJudge(problem, constraints, hints=starts_by_stop(raw.routes, raw.starts))
     inserted = 0
     timed: RawSolution | None = None  # the model's timing of the last routes it accepted
+    # every insertion judged quickly first (milliseconds each), then, when none is
+    # accepted, with the model timing the trips itself (a second or more each at scale)
+    quick = True
     while pending and time.perf_counter() - start < budget_s:
         placed = None
         for block in pending:
@@ -361,16 +365,20 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
                     break
                 trial = [list(r) for r in routes]
                 trial[k][pos:pos] = block
-                accepted = judge.solution(trial)
+                accepted = judge.solution(trial, quick=quick)
                 if accepted is not None:
                     placed, routes, timed = block, trial, accepted
                     break
             if placed is not None:
                 inserted += len(block)
+                assert timed is not None
+                judge.hints.update(starts_by_stop(timed.routes, timed.starts))
                 break
-        if placed is None:
+        if placed is None and not quick:
             break
-        pending.remove(placed)
+        quick = placed is not None
+        if placed is not None:
+            pending.remove(placed)
     if timed is None:
         return raw
     now = time.perf_counter() - t0
@@ -380,6 +388,14 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
     return replace(raw, routes=timed.routes, objective=timed.objective, starts=timed.starts,
                    breaks=timed.breaks, found_s=round(now, 3), repaired=inserted,
                    progress=(*raw.progress, (round(now, 3), timed.objective)))
+
+
+def starts_by_stop(routes: Sequence[Sequence[int]], starts: Sequence[Sequence[int]]
+                   ) -> dict[int, int]:
+    """Each routed stop's service start (``starts``: per route, as ``routes``; a route
+    whose starts do not match it, as when the routes were not timed, has none)."""
+    return {loc: t for r, ts in zip(routes, starts, strict=False) if len(ts) == len(r)
+            for loc, t in zip(r, ts, strict=True)}
 
 
 def left_out_blocks(problem: RoutingProblem, routes: list[list[int]]) -> list[list[int]]:

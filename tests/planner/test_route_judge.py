@@ -1,0 +1,161 @@
+"""The route judge (:class:`planner._ortools.RouteJudge`) judges each vehicle's trips in a
+model of their own, from the schedule's times: whatever it accepts, the whole fleet's model
+accepts with the same times, and the schedule times."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+from factories import line_problem, scenario_dict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from planner import solve
+from planner._ortools import RouteJudge, _build_model, search_parameters
+from planner.problem import RoutingProblem
+from planner.scenario import parse_scenario
+from planner.schedule import time_trips
+from planner.solution import RawSolution, SolverParams
+
+# real commune codes of the embedded dataset (Hà Giang)
+CODES = ("00778", "01108", "00802", "01096", "01141", "00817")
+QUICK = SolverParams(time_limit_s=2, solution_limit=30, workers=1, seed_with_pyvrp=False,
+                     repair=False)
+
+
+def _whole_fleet(problem: RoutingProblem, routes: list[list[int]],
+                 starts: tuple[tuple[int, ...], ...]) -> int | None:
+    """The objective of the whole fleet's model of ``routes`` served at ``starts`` (the
+    model as the search uses it), ``None`` if it refuses them."""
+    fixed = {loc: t for r, ts in zip(routes, starts, strict=True)
+             for loc, t in zip(r, ts, strict=True)}
+    model = _build_model(problem, None, fixed)
+    model.routing.CloseModelWithParameters(
+        search_parameters(SolverParams(time_limit_s=10, solution_limit=1)))
+    assignment = model.routing.ReadAssignmentFromRoutes(
+        [[model.index(loc) for loc in r] for r in routes], True)
+    return None if assignment is None else int(assignment.ObjectiveValue())
+
+
+@st.composite
+def fleets(draw: st.DrawFn) -> tuple[RoutingProblem, RawSolution, list[list[int]]]:
+    """A random problem over several days (a truck with a driving cap, a van with lunch,
+    lodging in some communes, windows), a plan of it, and random routes made from it."""
+    n = draw(st.integers(3, 6))
+    days = draw(st.integers(1, 3))
+    data = scenario_dict()
+    data["horizon"]["days"] = days
+    data["vehicles"][0].update(capacity_crates=draw(st.integers(6, 14)), max_trip_days=days,
+                               max_driving_hours_per_day=draw(st.sampled_from([3.0, 10.0])),
+                               shift={"start": "07:00", "end": draw(
+                                   st.sampled_from(["12:00", "15:00", "17:00"]))})
+    data["vehicles"].append({
+        "id": "van", "name": "Xe 2", "profile": "van", "depot": "lib",
+        "capacity_crates": draw(st.integers(4, 10)), "max_trip_days": days,
+        "breaks": [{"start": "11:00", "end": "13:30", "minutes": 45}]})
+    stops = []
+    for code in CODES[:n]:
+        stop = {"commune_code": code, "deliver_crates": draw(st.integers(0, 4)),
+                "collect_crates": draw(st.integers(0, 4)),
+                "service_minutes": draw(st.sampled_from([30, 60, 120])),
+                "lodging": draw(st.booleans())}
+        if draw(st.booleans()):
+            stop["time_windows"] = [{"start": "07:30", "end": "11:30"},
+                                    {"start": "13:30", "end": "16:30"}]
+        stops.append(stop)
+    data["stops"] = stops
+    problem = line_problem(parse_scenario(data), _hours(draw, n))
+    raw = solve.solve(problem, QUICK)
+    routes = [list(r) for r in raw.routes]
+    # a stop moved to another place on any route (or left out)
+    served = [loc for r in routes for loc in r]
+    left_out = [loc for loc in range(problem.n_depots, problem.n_locations)
+                if loc not in served]
+    loc = draw(st.sampled_from(served + left_out))
+    for r in routes:
+        if loc in r:
+            r.remove(loc)
+    k = draw(st.integers(0, len(routes) - 1))
+    routes[k].insert(draw(st.integers(0, len(routes[k]))), loc)
+    return problem, raw, routes
+
+
+def _hours(draw: st.DrawFn, n: int) -> list[list[float]]:
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
+    pts = rng.uniform(0, 4, size=(n + 1, 2))  # hours apart, on a plane: symmetric, metric
+    return np.round(np.linalg.norm(pts[:, None] - pts[None], axis=2), 2).tolist()
+
+
+@given(fleets())
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_what_the_judge_accepts_the_whole_model_and_the_schedule_accept(case: tuple) -> None:
+    problem, raw, routes = case
+    judge = RouteJudge(problem, hints=solve.starts_by_stop(raw.routes, raw.starts))
+    search = [list(r) for r in raw.routes]
+    if all(t.feasible for t in time_trips(problem, search, hints=raw.starts,
+                                          breaks=raw.breaks)):
+        # the search's own plan, which the schedule times, is accepted (one the schedule
+        # cannot time, the model's daily driving bound being looser, is not)
+        assert judge.objective(search) is not None
+    judged = judge.solution(routes)
+    if judged is None:
+        return
+    # (the objective is the model's for those times; it may place the departures, which
+    # no rule fixes, elsewhere)
+    assert _whole_fleet(problem, routes, judged.starts) is not None
+    timings = time_trips(problem, routes, hints=judged.starts, breaks=judged.breaks)
+    assert all(t.feasible for t in timings), [t.problems for t in timings]
+    quickly = RouteJudge(problem, hints=solve.starts_by_stop(raw.routes, raw.starts))
+    # a quick verdict is the same verdict, when it is given
+    quick = quickly.objective(routes, quick=True)
+    assert quick is None or quick == judged.objective
+
+
+def test_a_vehicle_alone_keeps_the_fleets_driving_cap() -> None:
+    """The model applies the fleet's smallest daily driving cap at every stop, whichever
+    vehicle serves it: a problem of the uncapped vehicle alone keeps that rule."""
+    data = scenario_dict()
+    data["vehicles"][0]["max_driving_hours_per_day"] = 3.0
+    data["vehicles"].append({"id": "van", "name": "Xe 2", "profile": "van", "depot": "lib",
+                             "capacity_crates": 10, "max_trip_days": 2,
+                             "max_driving_hours_per_day": 12.0})
+    problem = line_problem(parse_scenario(data), [[0, 1, 2], [1, 0, 1], [2, 1, 0]])
+    assert problem.stop_drive_cap_s == 3 * 3600
+    van = [k for k, v in enumerate(problem.vehicles) if v.id == "van"]
+    alone = problem.with_vehicles(van)
+    assert [v.id for v in alone.vehicles] == ["van"]
+    assert alone.stop_drive_cap_s == 3 * 3600
+    uncapped = replace(problem, vehicles=tuple(replace(v, max_drive_s_per_day=None)
+                                               for v in problem.vehicles))
+    assert uncapped.with_vehicles(van).stop_drive_cap_s is None
+
+
+def test_a_long_trip_over_many_days_is_judged() -> None:
+    """Eight communes on a ring four hours apart, one truck, eight days: the trip through
+    seven of them is accepted, and so is the trip with the eighth added where the schedule
+    fits it; over three days the same trip is refused."""
+    data = scenario_dict()
+    data["horizon"]["days"] = 8
+    data["vehicles"][0].update(max_trip_days=8, capacity_crates=40,
+                               breaks=[{"start": "11:00", "end": "13:30", "minutes": 45}])
+    codes = CODES + ("00829", "00811")
+    data["stops"] = [{"commune_code": c, "deliver_crates": 2, "collect_crates": 2,
+                      "service_minutes": 90} for c in codes]
+    n = len(codes)
+    ring = [[4.0 * min(abs(i - j), n + 1 - abs(i - j)) for j in range(n + 1)]
+            for i in range(n + 1)]
+    problem = line_problem(parse_scenario(data), ring)
+    route = list(range(1, n))
+    timed = time_trips(problem, [route])[0]
+    assert timed.feasible
+    judge = RouteJudge(problem, hints={v.location: v.start_s for v in timed.visits})
+    assert judge.objective([route]) is not None
+    longer = [*route, n]
+    assert time_trips(problem, [longer])[0].feasible
+    assert judge.objective([longer]) is not None
+    data["horizon"]["days"] = 3
+    data["vehicles"][0]["max_trip_days"] = 3
+    short = line_problem(parse_scenario(data), ring)
+    assert RouteJudge(short).objective([route]) is None
