@@ -235,14 +235,7 @@ def first_trips(problem: RoutingProblem) -> tuple[RoutingProblem, list[int]]:
     """``problem`` with each vehicle's first trip only, and the index in ``problem`` of each
     of its vehicles."""
     keep = [k for k, v in enumerate(problem.vehicles) if v.trip == 0]
-    new_of = {k: i for i, k in enumerate(keep)}
-    allowed = None if problem.allowed_vehicles is None else tuple(
-        None if ks is None else tuple(new_of[k] for k in ks if k in new_of)
-        for ks in problem.allowed_vehicles)
-    fixed = None if problem.vehicle_fixed_cost is None else tuple(
-        problem.vehicle_fixed_cost[k] for k in keep)
-    return replace(problem, vehicles=tuple(problem.vehicles[k] for k in keep),
-                   allowed_vehicles=allowed, vehicle_fixed_cost=fixed), keep
+    return problem.with_vehicles(keep), keep
 
 
 def _solve_trips(problem: RoutingProblem, params: SolverParams,
