@@ -824,12 +824,14 @@ class Scenario(_Model):
 # loading
 
 
-def _deep_merge(base: Any, override: Any) -> Any:
+def deep_merge(base: Any, override: Any) -> Any:
+    """``override`` laid over ``base``: mappings merged key by key, anything else replaced
+    (how a scenario ``extends`` another, and a sweep's variant changes its scenario)."""
     # recursion bounded by the nesting limit of a scenario text (SCENARIO_LIMITS.max_depth)
     if isinstance(base, dict) and isinstance(override, dict):
         merged = dict(base)
         for key, value in override.items():
-            merged[key] = _deep_merge(base.get(key), value) if key in base else value
+            merged[key] = deep_merge(base.get(key), value) if key in base else value
         return merged
     return override
 
@@ -969,7 +971,7 @@ def _merged(source: ScenarioText, lookup: ExtendsLookup) -> dict[str, Any]:
         source = lookup(parent, source.label)
     merged = texts.pop()
     while texts:
-        merged = _deep_merge(merged, texts.pop())
+        merged = deep_merge(merged, texts.pop())
     return merged
 
 

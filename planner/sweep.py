@@ -45,6 +45,7 @@ from planner.scenario import (
     MAX_TIME_LIMIT_S,
     SCENARIO_LIMITS,
     Scenario,
+    deep_merge,
     load_scenario,
     parse_scenario,
 )
@@ -153,17 +154,8 @@ class Variant:
 
     def scenario(self) -> Scenario:
         """The variant's scenario, validated (with ``solver.workers: 1``)."""
-        data = _deep_merge(self.scenario_data, {"solver": {"workers": 1}})
+        data = deep_merge(self.scenario_data, {"solver": {"workers": 1}})
         return parse_scenario(data, file=f"{self.file} (variant {self.key})")
-
-
-def _deep_merge(base: Any, override: Any) -> Any:
-    if isinstance(base, dict) and isinstance(override, dict):
-        merged = dict(base)
-        for key, value in override.items():
-            merged[key] = _deep_merge(base.get(key), value) if key in base else value
-        return merged
-    return override
 
 
 def _problems(file: str, exc: ValidationError) -> list[Problem]:
@@ -273,7 +265,7 @@ def seasonal_data(data: dict[str, Any], season: Scenario | None, *, days: int | 
                                   "give `season: {file: SEASON.yaml}`, a season scenario whose "
                                   "calendar, horizon and visit rule the bases take")])
     if days is not None:
-        data = _deep_merge(data, {"horizon": {"days": days}})
+        data = deep_merge(data, {"horizon": {"days": days}})
     return data
 
 
@@ -342,7 +334,7 @@ def expand(spec: SweepSpec, bases: Sequence[Base], *, file: str) -> list[Variant
         for j, ev in enumerate(spec.variants):
             key = f"{base.label}_{ev.name}"
             out.append(Variant(key, base.label, {"variant": ev.name},
-                               _deep_merge(base.data, ev.set), base.file, spec.time_limit_s,
+                               deep_merge(base.data, ev.set), base.file, spec.time_limit_s,
                                spec.seed, spec.solution_limit))
             where[key] = f"variants[{j}].set"
     if len(out) > MAX_VARIANTS:
@@ -374,11 +366,11 @@ def _apply_axis(data: dict[str, Any], axis: str, value: Any, *, file: str) -> di
         index, fleet = value
         return fleet_data(data, fleet, file=file, field_name=f"axes.fleet[{index}]")
     if axis == "season":
-        return _deep_merge(data, {"road_conditions": {"season": value}})
+        return deep_merge(data, {"road_conditions": {"season": value}})
     if axis == "service_minutes":
         return {**data, "stops": [dict(s, service_minutes=value) for s in data["stops"]]}
     closures = [*data.get("road_conditions", {}).get("closures", ()), *value.closures]
-    return _deep_merge(data, {"road_conditions": {"closures": closures}})
+    return deep_merge(data, {"road_conditions": {"closures": closures}})
 
 
 def load_sweep(path: str | Path, *, provinces: ProvinceBases | None = None
