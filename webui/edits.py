@@ -59,7 +59,7 @@ from webui.errors import (
     UnreadablePlanError,
 )
 from webui.jobs import time_limit_field
-from webui.jobservice import ReplanSpec
+from webui.jobservice import ReplanSpec, wrong_replan_kind
 from webui.plans import TARGET_ROWS, kpi_comparison, load_plan
 from webui.services import database, job_service, plan_store
 
@@ -273,9 +273,9 @@ def _apply_and_save(run: str, edit: MoveStop | RemoveStop) -> ResponseReturnValu
 def start_replan(spec: ReplanSpec, folder: Path, plan: Plan, *,
                  time_limit_s: float | None = None) -> ResponseReturnValue:
     """Start a re-plan job from the plan in ``folder`` and go to its page."""
-    if (plan.season is not None) != (spec.kind == "season"):
-        raise ConflictError(g.tr("season_replan_only_from_date" if plan.season is not None
-                                 else "season_replan_not_season", name=spec.base))
+    wrong = wrong_replan_kind(spec.kind, season_plan=plan.season is not None)
+    if wrong:
+        raise ConflictError(g.tr(wrong, name=spec.base))
     scenario = folder / "scenario.json"
     if not scenario.is_file():
         raise ConflictError(g.tr("edit_no_scenario", detail=str(scenario)))

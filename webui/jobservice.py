@@ -79,6 +79,16 @@ def write_json_atomic(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
+def wrong_replan_kind(kind: str, *, season_plan: bool) -> str | None:
+    """The catalogue key of the refusal of a re-plan of ``kind`` from a plan (a season plan
+    if ``season_plan``) when the kinds do not match, else ``None``: a season plan is
+    re-planned from a date (``kind`` ``season``), a cycle plan from its visits and closures.
+    The web form and the worker both refuse (the stored plan can change kind between)."""
+    if (kind == "season") == season_plan:
+        return None
+    return "season_replan_only_from_date" if season_plan else "season_replan_not_season"
+
+
 @dataclass(frozen=True)
 class ReplanSpec:
     """A re-plan job: solve the scenario again from ``previous_plan`` (a ``plan.json``, the

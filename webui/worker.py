@@ -42,7 +42,7 @@ from storage import Database, StorageError, jobs
 from storage.db import DATABASE_URL_ENV
 from storage.jobs import ProgressRow
 from webui.errors import ConflictError, WebUIError
-from webui.jobservice import GEOMETRY, LOG_FILE, log_tail
+from webui.jobservice import GEOMETRY, LOG_FILE, log_tail, wrong_replan_kind
 
 SLOT_POLL_S = 0.5
 WORKER_NICE = 10  # added to the worker's niceness: requests are served before solves
@@ -202,8 +202,9 @@ def run_job(folder: Path, db: Database) -> int:
             spec = job.get("replan")
             replan_args: dict[str, Any] = {}
             season_args: dict[str, Any] = {}
-            if spec and (spec.get("kind") == "season") != scenario.is_season:
-                raise _wrong_kind(spec, season=scenario.is_season)
+            if spec and (wrong := wrong_replan_kind(str(spec.get("kind")),
+                                                    season_plan=scenario.is_season)):
+                raise _refused(wrong, spec)
             if spec and scenario.is_season:
                 previous = read_plan(spec["previous_plan"])
                 season_args = {"previous": previous,
@@ -244,13 +245,11 @@ def run_job(folder: Path, db: Database) -> int:
         return 0
 
 
-def _wrong_kind(spec: dict[str, Any], *, season: bool) -> ConflictError:
-    """The refusal of a re-plan of the wrong kind (the web form answers 409 with the same
-    words; the stored plan can change kind between the form and the worker): a season plan
-    is re-planned from a date, a cycle plan from its visits and closures."""
+def _refused(key: str, spec: dict[str, Any]) -> ConflictError:
+    """The refusal ``key`` (:func:`webui.jobservice.wrong_replan_kind`) of the re-plan
+    ``spec``, in the words the web form answers 409 with."""
     from render.i18n import translate
 
-    key = "season_replan_only_from_date" if season else "season_replan_not_season"
     name = str(spec.get("base") or "")
     return ConflictError(translate(key, "en", name=name), key=key, name=name)
 
