@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
@@ -582,7 +582,8 @@ class RouteJudge:
     ``check_limit_s`` (longer counts as refused), the schedule then timing them from the
     model's times: that takes a tenth of a second to seconds for trips of many days
     (tq-124: 12 s for one van's ten-day trip), and ``quick=True`` skips it (a refusal is
-    then only the quick judgement's)."""
+    then only the quick judgement's). The continuous-driving rule is the schedule's alone
+    to judge (the model bounds it more tightly: see :meth:`_read`)."""
 
     def __init__(self, problem: RoutingProblem,
                  constraints: VisitConstraints | None = None, *,
@@ -725,7 +726,14 @@ class RouteJudge:
         ``routes`` (with the service starts ``fixed``, by location)."""
         stops = [loc for r in routes for loc in r]
         local = {loc: self.problem.n_depots + i for i, loc in enumerate(stops)}
-        model = _build_model(self.problem.with_vehicles(chain).with_stops(stops),
+        sub = self.problem.with_vehicles(chain).with_stops(stops)
+        # the continuous-driving rule is the schedule's to judge: the model bounds it by a
+        # pause on every long leg, where the schedule lets lunch or the night serve, and so
+        # refused the schedule's times of such a leg (tq-124: every one of 1,490 random
+        # insertions whose times it refused, and none without the rule)
+        sub = replace(sub, vehicles=tuple(replace(v, max_continuous_drive_s=None)
+                                          for v in sub.vehicles))
+        model = _build_model(sub,
                              self._local_constraints(chain, local),
                              None if fixed is None else {local[loc]: t
                                                          for loc, t in fixed.items()},

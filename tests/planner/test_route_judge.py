@@ -1,6 +1,7 @@
 """The route judge (:class:`planner._ortools.RouteJudge`) judges each vehicle's trips in a
 model of their own, from the schedule's times: whatever it accepts, the whole fleet's model
-accepts with the same times, and the schedule times."""
+accepts with the same times (but for the continuous-driving rule, the schedule's to judge),
+and the schedule times."""
 
 from __future__ import annotations
 
@@ -27,9 +28,12 @@ QUICK = SolverParams(time_limit_s=2, solution_limit=30, workers=1, seed_with_pyv
 def _whole_fleet(problem: RoutingProblem, routes: list[list[int]],
                  starts: tuple[tuple[int, ...], ...]) -> int | None:
     """The objective of the whole fleet's model of ``routes`` served at ``starts`` (the
-    model as the search uses it), ``None`` if it refuses them."""
+    model as the search uses it, but for the continuous-driving rule, which the judge leaves
+    to the schedule), ``None`` if it refuses them."""
     fixed = {loc: t for r, ts in zip(routes, starts, strict=True)
              for loc, t in zip(r, ts, strict=True)}
+    problem = replace(problem, vehicles=tuple(replace(v, max_continuous_drive_s=None)
+                                              for v in problem.vehicles))
     model = _build_model(problem, None, fixed)
     model.routing.CloseModelWithParameters(
         search_parameters(SolverParams(time_limit_s=10, solution_limit=1)))
