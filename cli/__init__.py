@@ -702,8 +702,19 @@ def _registry_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--registry", choices=["files", "database"], default="files",
                    help="book batches from the scenario's rotation files (default) or from "
                         "the registry kept in the database")
+    _database_option(p)
+
+
+def _database_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database", default=None, help="database URL (default: DATABASE_URL, "
                                                     "else the web UI's SQLite file)")
+
+
+def _language_option(p: argparse.ArgumentParser) -> None:
+    """``--lang``: the language of what the command writes for people (one a file)."""
+    from render.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+    p.add_argument("--lang", choices=list(LANGUAGES), default=DEFAULT_LANGUAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -739,12 +750,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--profiles", help="commune profiles: mã xã, ngôn ngữ, đối tượng, "
                                         "sức chứa (thùng), ...")
     imp.add_argument("--user", required=True, help="the user the import is recorded as")
-    imp.add_argument("--database", default=None)
+    _database_option(imp)
     imp.set_defaults(func=_cmd_batches_import)
     exp = bsub.add_parser("export", help="write the registry, titles, history and profiles")
     exp.add_argument("--out", required=True, help="folder to write into")
     exp.add_argument("--format", choices=["csv", "xlsx"], default="csv")
-    exp.add_argument("--database", default=None)
+    _database_option(exp)
     exp.set_defaults(func=_cmd_batches_export)
     p = sub.add_parser("labels", help="crate labels (PDF, 8 to an A4 page) for the book "
                                       "batches a plan leaves")
@@ -753,13 +764,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", default=None,
                    help="the web app's public address; QR codes open <URL>/batches/<id> "
                         "(default: the QR code holds the bare batch id)")
-    p.add_argument("--lang", choices=["vi", "en"], default="vi")
+    _language_option(p)
     p.set_defaults(func=_cmd_labels)
     p = sub.add_parser("sheets", help="the printed route sheets of a plan (PDF), as the web "
                                       "app serves them")
     p.add_argument("run", help="a plan folder (plan.json, routes.geojson, scenario.json)")
     p.add_argument("--out", required=True, help="PDF file to write")
-    p.add_argument("--lang", choices=["vi", "en"], default="vi")
+    _language_option(p)
     p.add_argument("--vehicle", default=None, help="only this vehicle's sheet(s)")
     p.add_argument("--trip", type=int, default=None,
                    help="with --vehicle: only its n-th trip (1 = the first) in the plan")
@@ -771,8 +782,8 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--vehicle", help="vehicle id")
     p.add_argument("--out", required=True, help="ICS file to write")
     p.add_argument("--since", default=None, help="only visits from this date, YYYY-MM-DD")
-    p.add_argument("--lang", choices=["vi", "en"], default="vi")
-    p.add_argument("--database", default=None)
+    _language_option(p)
+    _database_option(p)
     p.set_defaults(func=_cmd_ics)
     p = sub.add_parser("poster", help="a commune's timetable as an A4 poster (PDF) from the "
                                       "published plans")
@@ -784,16 +795,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feed-url", default=None, help="the commune's calendar feed address, "
                                                     "printed as a QR code")
     p.add_argument("--since", default=None, help="only visits from this date, YYYY-MM-DD")
-    p.add_argument("--lang", choices=["vi", "en"], default="vi")
-    p.add_argument("--database", default=None)
+    _language_option(p)
+    _database_option(p)
     p.set_defaults(func=_cmd_poster)
     p = sub.add_parser("report", help="the annual report: visits, batches, coverage against "
                                       "the programme's targets, km, hours, cost")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--pdf", default=None, help="PDF file to write")
     p.add_argument("--xlsx", default=None, help="XLSX file to write")
-    p.add_argument("--lang", choices=["vi", "en"], default="vi")
-    p.add_argument("--database", default=None)
+    _language_option(p)
+    _database_option(p)
     p.set_defaults(func=_cmd_report)
     p = sub.add_parser("replan", help="solve again from a plan, moving as few stops as "
                                       "needed (after a closure, a done or locked visit)")
