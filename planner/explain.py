@@ -22,8 +22,9 @@ For each stop the solver did not route, in order:
      windows (``no_room_window``), a longer working day (``no_room_shift``, two hours),
      the daily driving cap (``no_room_drive_cap``), lodging (``no_room_lodging``), the
      vehicle kinds allowed there (``no_room_access``), one more day (``no_room_days``);
-     the first that lets it in is the code, all of them are named
-     in the text. When no single rule does, ``no_room_time`` (several bind together; a
+     the first found to let it in is the code (each stop gets its first reason before
+     the other rules are judged for any: quickly, then fully), and every one found within
+     the time is named in the text. When no single rule does, ``no_room_time`` (several bind together; a
      vehicle more is the remedy). A transfer whose ends cannot share a trip is
      ``transfer_pair``.
 
@@ -159,12 +160,14 @@ class InsertionTrials:
         return self._judges[key]
 
     def fits(self, block: list[int], *, relax: str | None = None,
-             capacity_only: bool = False, deadline: float = math.inf) -> bool | None:
+             capacity_only: bool = False, deadline: float = math.inf,
+             quick_only: bool = False) -> bool | None:
         """Whether some insertion of ``block`` into the routes is accepted by the model
         (``relax``: with that rule of :data:`RELAXATIONS` relaxed). ``capacity_only``: try
         only the insertions that overload the vehicle (the others do not depend on it).
         ``None`` when ``deadline`` (a :func:`time.perf_counter` time) passed before every
-        insertion was judged and none was accepted."""
+        insertion was judged and none was accepted. ``quick_only``: judged quickly only
+        (``False`` then says only that no quick judgement accepted one)."""
         problem = self.problem
         if time.perf_counter() > deadline:
             return None
@@ -194,7 +197,7 @@ class InsertionTrials:
                 trial[k] = trial_route
                 trials.append(trial)
         # every insertion judged quickly first, then by the model timing the trips itself
-        for quick in (True, False):
+        for quick in (True, False)[:1 if quick_only else 2]:
             for trial in trials:
                 if time.perf_counter() > deadline:
                     return None
@@ -223,9 +226,12 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
     ``static_only`` only the reasons that hold whatever the routes (1 to 3). ``timings``
     are the final routes (one per vehicle), ``constraints`` the re-planning constraints the
     solve ran with."""
-    out = []
+    out: list[Unserved] = []
     deadline = time.perf_counter() + budget_s
     trials: InsertionTrials | None = None
+    # the stops no insertion fits: their place in ``out``, the block tried, and each
+    # relaxation's verdict (True: it lets the block in; False: not; None: not judged yet)
+    binding: list[tuple[int, list[int], dict[str, bool | None]]] = []
     max_cap = max(v.capacity for v in problem.vehicles)
     for loc in range(problem.n_depots, problem.n_locations):
         if loc in served:
@@ -288,25 +294,56 @@ def explain_unserved(problem: RoutingProblem, timings: list[RouteTiming], served
                                     "repair pass ran out of time before placing it; raise "
                                     "`solver.time_limit_s`")
             continue
-        relaxed = [(code, what, trials.fits(block, relax=code, deadline=deadline,
-                                            capacity_only=code == "no_room_capacity"))
-                   for code, _, what in RELAXATIONS]
-        binds = [(code, what) for code, what, ok in relaxed if ok]
-        if not binds and any(ok is None for _, _, ok in relaxed):
-            add("no_room_time", "no trip as planned has room for it (what binds was not "
-                                "worked out: the explanations ran out of time); add a vehicle")
-        elif len(block) > 1 and not binds:
-            add("transfer_pair", "it is one end of a transfer whose other commune could not "
-                                 "be served on the same trip")
-        elif not binds:
-            add("no_room_time", "no trip as planned has room for it, and relaxing one rule "
-                                "(crates, time windows, working day, driving cap, lodging, "
-                                "days) is not enough: several bind together; add a vehicle")
-        else:
-            ifs = " or ".join(what for _, what in binds)
-            add(binds[0][0], f"no trip as planned has room for it; it would fit if {ifs}. "
-                             f"Change that, or add a vehicle")
+        # the first rule found to let it in now; the others once every stop has a reason
+        verdicts = _first_binding(trials, block, deadline)
+        out.append(Unserved(codes[loc], names[loc], required, "", ""))
+        binding.append((len(out) - 1, block, verdicts))
+    for i, block, verdicts in binding:
+        if trials is not None:
+            for code in verdicts:
+                if verdicts[code] is None and time.perf_counter() < deadline:
+                    verdicts[code] = trials.fits(block, relax=code, deadline=deadline,
+                                                 capacity_only=code == "no_room_capacity")
+        code, text = _binding_reason(block, verdicts)
+        out[i] = replace(out[i], reason_code=code, reason=text)
     return out
+
+
+def _first_binding(trials: InsertionTrials, block: list[int], deadline: float
+                   ) -> dict[str, bool | None]:
+    """Each relaxation's verdict on ``block`` as far as the first found to let it in: the
+    relaxations judged quickly, in order, until one does; when none did, fully, in order,
+    until one does (``None``: not judged yet)."""
+    verdicts: dict[str, bool | None] = {code: None for code, _, _ in RELAXATIONS}
+    for quick_only in (True, False):
+        for code in verdicts:
+            ok = trials.fits(block, relax=code, deadline=deadline, quick_only=quick_only,
+                             capacity_only=code == "no_room_capacity")
+            if ok or not quick_only:
+                verdicts[code] = ok
+            if ok:
+                return verdicts
+    return verdicts
+
+
+def _binding_reason(block: list[int], verdicts: dict[str, bool | None]) -> tuple[str, str]:
+    """The reason code and text of a stop no insertion fits, from the relaxations' verdicts
+    (every rule found to let it in is named; the first in :data:`RELAXATIONS` order is the
+    code)."""
+    binds = [what for code, _, what in RELAXATIONS if verdicts.get(code)]
+    if binds:
+        first = next(code for code, _, _ in RELAXATIONS if verdicts.get(code))
+        return first, (f"no trip as planned has room for it; it would fit if "
+                       f"{' or '.join(binds)}. Change that, or add a vehicle")
+    if any(v is None for v in verdicts.values()):
+        return "no_room_time", ("no trip as planned has room for it (what binds was not "
+                                "worked out: the explanations ran out of time); add a vehicle")
+    if len(block) > 1:
+        return "transfer_pair", ("it is one end of a transfer whose other commune could not "
+                                 "be served on the same trip")
+    return "no_room_time", ("no trip as planned has room for it, and relaxing one rule "
+                            "(crates, time windows, working day, driving cap, lodging, "
+                            "days) is not enough: several bind together; add a vehicle")
 
 
 UNTIMED_REASON_CODE = "untimed"
