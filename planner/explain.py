@@ -24,8 +24,8 @@ For each stop the solver did not route, in order:
      vehicle kinds allowed there (``no_room_access``), one more day (``no_room_days``);
      the first found to let it in is the code (each stop gets its first reason before
      the other rules are judged for any: quickly, then fully), and every one found within
-     the time is named in the text. When no single rule does, ``no_room_time`` (several bind together; a
-     vehicle more is the remedy). A transfer whose ends cannot share a trip is
+     the time is named in the text. When no single rule does, ``no_room_time`` (several
+     bind together; a vehicle more is the remedy). A transfer whose ends cannot share a trip is
      ``transfer_pair``.
 
 The insertions are judged for at most :func:`explain_budget_s` of the solve's time limit:

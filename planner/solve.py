@@ -16,7 +16,8 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   constraints): two OR-Tools searches, one per core, from different first solutions
   (parallel cheapest insertion and savings; at province scale over many days the second
   from every stop left out, at the largest both, with guided local search and simulated
-  annealing: :func:`portfolio_params`), and the better result is kept.
+  annealing: :func:`portfolio_params`; at the largest the second is the insertion search of
+  :func:`builds_by_insertion`), and the better result is kept.
 
 * **several trips per vehicle** (scenario schema 3): OR-Tools on the whole model and, in the
   other process, on one trip per vehicle; the better plan wins (:func:`_solve_trips`), so
@@ -60,6 +61,8 @@ from planner.problem import RoutingProblem
 from planner.schedule import RouteTiming, time_trips
 from planner.solution import (
     ITERATED_LOCAL_SEARCH,
+    STOP_SEARCH_ENDED,
+    STOP_TIME_LIMIT,
     ProgressCallback,
     RawSolution,
     SolveProgress,
@@ -93,6 +96,12 @@ MIN_POLISH_S = 0.3
 # with the same patience as OR-Tools it stopped after 2.4 s without a better plan, and the
 # plan lost 0.13 points of gap and one vehicle; with twice that it was as without early stop)
 HGS_PATIENCE_FACTOR = 2.0
+# At the largest scale the second search of the portfolio is the insertion search instead
+# (builds_by_insertion): each stop inserted where the route judge accepts it, which decides
+# a 10-day trip in milliseconds where the OR-Tools model's search takes seconds (tq-124 on
+# one core: 86 communes served in 8 s, 87 in 15 s, where both OR-Tools searches serve 74-76
+# in 60 s; on tq-80 and hg-72, 65 and 47 in 6 and 5 s, against 71 and 59: not there)
+INSERTION_SEARCH = "JUDGED_INSERTION"
 # the repair pass's time, after the search: this share of the time limit, at least MIN_REPAIR_S
 REPAIR_SHARE = 0.1
 MIN_REPAIR_S = 2.0
@@ -107,6 +116,31 @@ def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
 def _run_ortools(problem: RoutingProblem, params: SolverParams,
                  constraints: VisitConstraints | None) -> RawSolution:
     return solve_routing(problem, params, constraints=constraints)
+
+
+def _run_insertion(problem: RoutingProblem, time_limit_s: float) -> RawSolution:
+    """Routes built from none by the repair pass's insertions (:func:`repair`: each stop,
+    required ones first, where it adds the least travel among the insertions the route judge
+    accepts), until no stop fits or ``time_limit_s`` is spent."""
+    t0 = time.perf_counter()
+    empty = RawSolution(routes=tuple(() for _ in problem.vehicles), objective=-1,
+                        status="SUCCESS", wall_s=0.0)
+    built = repair(problem, empty, budget_s=time_limit_s, what="the insertion search")
+    wall = time.perf_counter() - t0
+    return replace(built, wall_s=wall, repaired=0, local_search=INSERTION_SEARCH,
+                   stop_reason=STOP_TIME_LIMIT if wall >= 0.95 * time_limit_s
+                   else STOP_SEARCH_ENDED)
+
+
+def builds_by_insertion(problem: RoutingProblem, params: SolverParams,
+                        constraints: VisitConstraints | None) -> bool:
+    """Whether the unseeded portfolio's second search is the insertion search
+    (:func:`_run_insertion`) instead of OR-Tools: from :data:`VERY_LARGE_STOP_DAYS`, as
+    :func:`portfolio_params` switches, for a run on the clock without re-planning
+    constraints."""
+    return (constraints is None and params.solution_limit is None
+            and _large(problem, VERY_LARGE_STOP_DAYS)
+            and params.first_solution == DEFAULT_FIRST_SOLUTION)
 
 
 def _die_with_parent() -> None:
@@ -189,7 +223,10 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
         else:
             # the same re-planning constraints: its routes may win
             main_params, alt = portfolio_params(problem, main_params)
-            other = pool.submit(_run_ortools, problem, alt, constraints)
+            if builds_by_insertion(problem, params, constraints):
+                other = pool.submit(_run_insertion, problem, alt.time_limit_s)
+            else:
+                other = pool.submit(_run_ortools, problem, alt, constraints)
         main = solve_routing(problem, main_params, on_progress=on_progress,
                              constraints=constraints)
         try:
@@ -201,7 +238,9 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
         return _finish(problem, params, main, result, polish_s, t0, on_progress, constraints)
     best, strategy = main, "ortools"
     if isinstance(result, RawSolution) and _better(result, main):
-        best, strategy = result, "ortools-portfolio"
+        best = result
+        strategy = "insertion" if result.local_search == INSERTION_SEARCH else \
+            "ortools-portfolio"
         _tell(on_progress, time.perf_counter() - t0, result)
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
 
@@ -323,8 +362,8 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
 
 def repair(problem: RoutingProblem, raw: RawSolution, *,
            constraints: VisitConstraints | None = None, budget_s: float = math.inf,
-           t0: float | None = None, on_progress: ProgressCallback | None = None
-           ) -> RawSolution:
+           t0: float | None = None, on_progress: ProgressCallback | None = None,
+           what: str = "the repair pass") -> RawSolution:
     """``raw`` with every left-out stop inserted that a single insertion can place: each
     stop (with the communes linked to it by transfers, as one block), required ones first,
     goes where it adds the least travel among the insertions the OR-Tools model and the
@@ -376,7 +415,7 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
         return raw
     now = time.perf_counter() - t0
     _tell(on_progress, now, timed)
-    log.info("the repair pass inserted %d stop(s) in %.1f s (%d checks)", inserted,
+    log.info("%s inserted %d stop(s) in %.1f s (%d checks)", what, inserted,
              time.perf_counter() - start, judge.checks)
     return replace(raw, routes=timed.routes, objective=timed.objective, starts=timed.starts,
                    breaks=timed.breaks, found_s=round(now, 3), repaired=inserted,

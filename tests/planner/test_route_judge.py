@@ -163,3 +163,31 @@ def test_a_long_trip_over_many_days_is_judged() -> None:
     data["vehicles"][0]["max_trip_days"] = 3
     short = line_problem(parse_scenario(data), ring)
     assert RouteJudge(short).objective([route]) is None
+
+
+def test_the_insertion_search_builds_what_the_judge_accepts() -> None:
+    """The portfolio's second search at the largest scale inserts every commune that fits
+    into routes built from none; the routes are the judge's."""
+    data = scenario_dict()
+    data["horizon"]["days"] = 2
+    data["stops"] = [{"commune_code": c, "deliver_crates": 2, "collect_crates": 2,
+                      "service_minutes": 60} for c in CODES[:4]]
+    problem = line_problem(parse_scenario(data), _hours_apart(4))
+    built = solve._run_insertion(problem, 10.0)
+    assert sorted(loc for r in built.routes for loc in r) == [1, 2, 3, 4]
+    assert built.repaired == 0 and built.local_search == solve.INSERTION_SEARCH
+    assert RouteJudge(problem).objective([list(r) for r in built.routes]) is not None
+    assert all(t.feasible for t in time_trips(problem, built.routes, hints=built.starts))
+    params = SolverParams(time_limit_s=60)
+    assert not solve.builds_by_insertion(problem, params, None)
+    # (only the size counts: 100 stops over 10 days)
+    big = replace(problem, n_stops=100, horizon_days=10)
+    assert solve.builds_by_insertion(big, params, None)
+    assert not solve.builds_by_insertion(big, replace(params, solution_limit=10), None)
+    assert not solve.builds_by_insertion(replace(big, horizon_days=1, n_stops=1000), params,
+                                         None)
+
+
+def _hours_apart(n: int) -> list[list[float]]:
+    """A depot and ``n`` stops, each an hour from the depot and from each other."""
+    return [[0.0 if i == j else 1.0 for j in range(n + 1)] for i in range(n + 1)]
