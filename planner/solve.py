@@ -48,6 +48,7 @@ import ctypes
 import logging
 import math
 import multiprocessing
+import random
 import signal
 import sys
 import time
@@ -55,13 +56,15 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 
+import numpy as np
+
 from planner._ortools import RouteJudge, ils_unsupported, patience_s, solve_routing
 from planner._pyvrp import Seed, hgs_seed, seed_unsupported
 from planner.problem import RoutingProblem
 from planner.schedule import RouteTiming, time_trips
 from planner.solution import (
     ITERATED_LOCAL_SEARCH,
-    STOP_SEARCH_ENDED,
+    STOP_NO_SOLUTION,
     STOP_TIME_LIMIT,
     ProgressCallback,
     RawSolution,
@@ -118,18 +121,71 @@ def _run_ortools(problem: RoutingProblem, params: SolverParams,
     return solve_routing(problem, params, constraints=constraints)
 
 
-def _run_insertion(problem: RoutingProblem, time_limit_s: float) -> RawSolution:
-    """Routes built from none by the repair pass's insertions (:func:`repair`: each stop,
-    required ones first, where it adds the least travel among the insertions the route judge
-    accepts), until no stop fits or ``time_limit_s`` is spent."""
+def _run_insertion(problem: RoutingProblem, time_limit_s: float, seed: int = 0
+                   ) -> RawSolution:
+    """Routes built from none by the repair pass's insertions (:func:`_insert_blocks`: each
+    stop, required ones first, where it adds the least travel among the insertions the route
+    judge accepts, judged quickly), until no stop fits; then ruined and recreated for the
+    rest of ``time_limit_s`` (:func:`_ruin_and_recreate`)."""
     t0 = time.perf_counter()
-    empty = RawSolution(routes=tuple(() for _ in problem.vehicles), objective=-1,
-                        status="SUCCESS", wall_s=0.0)
-    built = repair(problem, empty, budget_s=time_limit_s, what="the insertion search")
-    wall = time.perf_counter() - t0
-    return replace(built, wall_s=wall, repaired=0, local_search=INSERTION_SEARCH,
-                   stop_reason=STOP_TIME_LIMIT if wall >= 0.95 * time_limit_s
-                   else STOP_SEARCH_ENDED)
+    deadline = t0 + time_limit_s
+    judge = RouteJudge(problem)
+    none: list[list[int]] = [[] for _ in problem.vehicles]
+    _, built, _ = _insert_blocks(problem, judge, none, left_out_blocks(problem, none),
+                                 deadline=deadline, quick_only=True)
+    if built is None:
+        return RawSolution(routes=tuple(() for _ in problem.vehicles), objective=-1,
+                           status="NO_SOLUTION", wall_s=time.perf_counter() - t0,
+                           local_search=INSERTION_SEARCH, stop_reason=STOP_NO_SOLUTION)
+    found = round(time.perf_counter() - t0, 3)
+    log.info("the insertion search served %d stop(s) in %.1f s", sum(map(len, built.routes)),
+             found)
+    progress = [(found, built.objective)]
+    best = _ruin_and_recreate(problem, judge, built, deadline=deadline, seed=seed,
+                              t0=t0, progress=progress)
+    return replace(best, wall_s=time.perf_counter() - t0, progress=tuple(progress),
+                   found_s=progress[-1][0], local_search=INSERTION_SEARCH,
+                   stop_reason=STOP_TIME_LIMIT)
+
+
+# the ruins of :func:`_ruin_and_recreate`: this many served stops nearest a random one
+RUIN_SIZES = (2, 6)
+# ... and this many of the stops left out nearest it are tried first
+RECREATE_NEARBY = 4
+
+
+def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolution, *,
+                       deadline: float, seed: int, t0: float,
+                       progress: list[tuple[float, int]]) -> RawSolution:
+    """``raw`` (routes ``judge`` accepted) improved until ``deadline``: take out a few
+    served stops near a random one, insert the stops left out near it, then the ones taken
+    out (:func:`_insert_blocks`, judged quickly), and keep the result when the judge's
+    objective is lower (more communes served, or the same for less); each kept is added to
+    ``progress`` (seconds since ``t0``, objective)."""
+    routes = [list(r) for r in raw.routes]
+    best = raw
+    rng = random.Random(seed)
+    near = np.asarray(problem.time_s[0])
+    while time.perf_counter() < deadline:
+        served = [loc for r in routes for loc in r]
+        if not served:
+            break
+        centre = rng.choice(served)
+        removed: set[int] = set()
+        for loc in sorted(served, key=lambda x: int(near[centre, x]))[:rng.randint(*RUIN_SIZES)]:
+            removed.update(with_partners(problem, loc))
+        ruined = [[loc for loc in r if loc not in removed] for r in routes]
+        blocks = left_out_blocks(problem, ruined)
+        back = [b for b in blocks if removed.intersection(b)]
+        others = sorted((b for b in blocks if not removed.intersection(b)),
+                        key=lambda b: int(near[centre, b[0]]))[:RECREATE_NEARBY]
+        rng.shuffle(back)
+        trial, timed, _ = _insert_blocks(problem, judge, ruined, others + back,
+                                         deadline=deadline, quick_only=True)
+        if timed is not None and timed.objective < best.objective:
+            routes, best = trial, timed
+            progress.append((round(time.perf_counter() - t0, 3), best.objective))
+    return best
 
 
 def builds_by_insertion(problem: RoutingProblem, params: SolverParams,
@@ -224,7 +280,7 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
             # the same re-planning constraints: its routes may win
             main_params, alt = portfolio_params(problem, main_params)
             if builds_by_insertion(problem, params, constraints):
-                other = pool.submit(_run_insertion, problem, alt.time_limit_s)
+                other = pool.submit(_run_insertion, problem, alt.time_limit_s, params.seed)
             else:
                 other = pool.submit(_run_ortools, problem, alt, constraints)
         main = solve_routing(problem, main_params, on_progress=on_progress,
@@ -362,8 +418,8 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
 
 def repair(problem: RoutingProblem, raw: RawSolution, *,
            constraints: VisitConstraints | None = None, budget_s: float = math.inf,
-           t0: float | None = None, on_progress: ProgressCallback | None = None,
-           what: str = "the repair pass") -> RawSolution:
+           t0: float | None = None, on_progress: ProgressCallback | None = None
+           ) -> RawSolution:
     """``raw`` with every left-out stop inserted that a single insertion can place: each
     stop (with the communes linked to it by transfers, as one block), required ones first,
     goes where it adds the least travel among the insertions the OR-Tools model and the
@@ -382,18 +438,39 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
     # the schedule times each trial from the stops' times in the search's plan (then in the
     # last plan kept), which the model checks: see RouteJudge
     judge = RouteJudge(problem, constraints, hints=starts_by_stop(raw.routes, raw.starts))
+    routes, timed, inserted = _insert_blocks(problem, judge, routes, pending,
+                                             deadline=start + budget_s)
+    if timed is None:
+        return raw
+    now = time.perf_counter() - t0
+    _tell(on_progress, now, timed)
+    log.info("the repair pass inserted %d stop(s) in %.1f s (%d checks)", inserted,
+             time.perf_counter() - start, judge.checks)
+    return replace(raw, routes=timed.routes, objective=timed.objective, starts=timed.starts,
+                   breaks=timed.breaks, found_s=round(now, 3), repaired=inserted,
+                   progress=(*raw.progress, (round(now, 3), timed.objective)))
+
+
+def _insert_blocks(problem: RoutingProblem, judge: RouteJudge, routes: list[list[int]],
+                   pending: list[list[int]], *, deadline: float, quick_only: bool = False
+                   ) -> tuple[list[list[int]], RawSolution | None, int]:
+    """The insertions of :func:`repair`: ``routes`` with each block of ``pending`` (in that
+    order of preference) placed where it adds the least travel among the insertions
+    ``judge`` accepts, until none fits or the clock passes ``deadline``: the routes, the
+    judge's timing of them (``None`` if nothing was placed), the stops placed."""
     inserted = 0
-    timed: RawSolution | None = None  # the model's timing of the last routes it accepted
+    pending = list(pending)
+    timed: RawSolution | None = None  # the judge's timing of the last routes it accepted
     # every insertion judged quickly first (milliseconds each), then, when none is
     # accepted, with the model timing the trips itself (a second or more each at scale)
     quick = True
-    while pending and time.perf_counter() - start < budget_s:
+    while pending and time.perf_counter() < deadline:
         placed = None
         for block in pending:
             worth = (math.inf if all(problem.required[x] for x in block)
                      else sum(problem.penalty[x] for x in block))
             for added, k, pos in insertion_candidates(problem, routes, block):
-                if added >= worth or time.perf_counter() - start >= budget_s:
+                if added >= worth or time.perf_counter() >= deadline:
                     break
                 trial = [list(r) for r in routes]
                 trial[k][pos:pos] = block
@@ -406,20 +483,12 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
                 assert timed is not None
                 judge.hints.update(starts_by_stop(timed.routes, timed.starts))
                 break
-        if placed is None and not quick:
+        if placed is None and (quick_only or not quick):
             break
         quick = placed is not None
         if placed is not None:
             pending.remove(placed)
-    if timed is None:
-        return raw
-    now = time.perf_counter() - t0
-    _tell(on_progress, now, timed)
-    log.info("%s inserted %d stop(s) in %.1f s (%d checks)", what, inserted,
-             time.perf_counter() - start, judge.checks)
-    return replace(raw, routes=timed.routes, objective=timed.objective, starts=timed.starts,
-                   breaks=timed.breaks, found_s=round(now, 3), repaired=inserted,
-                   progress=(*raw.progress, (round(now, 3), timed.objective)))
+    return routes, timed, inserted
 
 
 def starts_by_stop(routes: Sequence[Sequence[int]], starts: Sequence[Sequence[int]]

@@ -173,7 +173,7 @@ def test_the_insertion_search_builds_what_the_judge_accepts() -> None:
     data["stops"] = [{"commune_code": c, "deliver_crates": 2, "collect_crates": 2,
                       "service_minutes": 60} for c in CODES[:4]]
     problem = line_problem(parse_scenario(data), _hours_apart(4))
-    built = solve._run_insertion(problem, 10.0)
+    built = solve._run_insertion(problem, 2.0)
     assert sorted(loc for r in built.routes for loc in r) == [1, 2, 3, 4]
     assert built.repaired == 0 and built.local_search == solve.INSERTION_SEARCH
     assert RouteJudge(problem).objective([list(r) for r in built.routes]) is not None
