@@ -58,6 +58,7 @@ from planner.solution import (
     SolveProgress,
     SolverParams,
     VisitConstraints,
+    starts_by_stop,
 )
 
 log = logging.getLogger(__name__)
@@ -668,9 +669,7 @@ class RouteJudge:
                     return None
         timed = self._schedule(chain, routes, self.hints)
         if timed is not None:
-            fixed = {loc: t for r, ts in zip(routes, timed, strict=True)
-                     for loc, t in zip(r, ts, strict=True)}
-            judged = self._read(chain, routes, fixed)
+            judged = self._read(chain, routes, starts_by_stop(routes, timed))
             if judged is not None:
                 return judged
         return _QuickRefusal(timed)
@@ -682,8 +681,7 @@ class RouteJudge:
         judged = self._read(chain, routes, None)
         if judged is None or timed is not None:
             return judged
-        hints = {loc: t for r, ts in zip(routes, judged.starts, strict=True)
-                 for loc, t in zip(r, ts, strict=True)}
+        hints = starts_by_stop(routes, judged.starts)
         return judged if self._schedule(chain, routes, hints, judged.breaks) else None
 
     def _schedule(self, chain: list[int], routes: tuple[tuple[int, ...], ...],
@@ -700,9 +698,10 @@ class RouteJudge:
             all_breaks = [()] * len(problem.vehicles)
             for k, b in zip(chain, breaks, strict=True):
                 all_breaks[k] = b
-        timings = time_trips(problem, all_routes,
-                             hints=[tuple(hints.get(loc, 0) for loc in r) for r in all_routes],
-                             breaks=all_breaks)
+        timings = dict(zip(chain, time_trips(
+            problem, all_routes, vehicles=chain,
+            hints=[tuple(hints.get(loc, 0) for loc in r) for r in all_routes],
+            breaks=all_breaks), strict=True))
         if not all(timings[k].feasible for k in chain):
             return None
         return tuple(tuple(v.start_s for v in timings[k].visits) for k in chain)

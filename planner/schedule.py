@@ -464,11 +464,13 @@ def trip_bounds(problem: RoutingProblem, timings: Sequence[RouteTiming | None], 
 
 def time_trips(problem: RoutingProblem, routes: Sequence[Sequence[int]], *,
                hints: Sequence[tuple[int, ...]] | None = None,
-               breaks: Sequence[Blocks] | None = None) -> list[RouteTiming]:
-    """:func:`time_route` of every vehicle's route, a vehicle's trips in order: each trip
-    leaves no earlier than the one before it allows."""
+               breaks: Sequence[Blocks] | None = None,
+               vehicles: Sequence[int] | None = None) -> list[RouteTiming]:
+    """:func:`time_route` of every vehicle's route (of ``vehicles`` only, whole vehicles'
+    trips, when given), a vehicle's trips in order: each trip leaves no earlier than the
+    one before it allows."""
     timings: list[RouteTiming | None] = [None] * len(problem.vehicles)
-    for k in range(len(problem.vehicles)):
+    for k in range(len(problem.vehicles)) if vehicles is None else vehicles:
         earliest, _ = trip_bounds(problem, timings, k)
         timings[k] = time_route(problem, k, list(routes[k]),
                                 not_before=hints[k] if hints else None,

@@ -11,7 +11,7 @@ is the one place they are mapped, with the command line's overrides.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from planner.errors import PlannerError
@@ -173,3 +173,11 @@ __all__ = ["ITERATED_LOCAL_SEARCH", "STOP_CONVERGED", "STOP_NO_SOLUTION", "STOP_
            "STOP_TIME_LIMIT", "ProgressCallback", "RawSolution", "SolveProgress",
            "SolverParameterError", "SolverParams",
            "VisitConstraints", "parse_seed", "parse_solution_limit", "parse_time_limit"]
+
+
+def starts_by_stop(routes: Sequence[Sequence[int]], starts: Sequence[Sequence[int]]
+                   ) -> dict[int, int]:
+    """Each routed stop's service start (``starts``: per route, as ``routes``; a route
+    whose starts do not match it, as when the routes were not timed, has none)."""
+    return {loc: t for r, ts in zip(routes, starts, strict=False) if len(ts) == len(r)
+            for loc, t in zip(r, ts, strict=True)}

@@ -52,7 +52,6 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 
@@ -71,6 +70,7 @@ from planner.solution import (
     SolveProgress,
     SolverParams,
     VisitConstraints,
+    starts_by_stop,
 )
 
 log = logging.getLogger(__name__)
@@ -489,14 +489,6 @@ def _insert_blocks(problem: RoutingProblem, judge: RouteJudge, routes: list[list
         if placed is not None:
             pending.remove(placed)
     return routes, timed, inserted
-
-
-def starts_by_stop(routes: Sequence[Sequence[int]], starts: Sequence[Sequence[int]]
-                   ) -> dict[int, int]:
-    """Each routed stop's service start (``starts``: per route, as ``routes``; a route
-    whose starts do not match it, as when the routes were not timed, has none)."""
-    return {loc: t for r, ts in zip(routes, starts, strict=False) if len(ts) == len(r)
-            for loc, t in zip(r, ts, strict=True)}
 
 
 def left_out_blocks(problem: RoutingProblem, routes: list[list[int]]) -> list[list[int]]:
