@@ -174,8 +174,11 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
     use_ils = (params.iterated_local_search and initial_routes is None
                and ils_unsupported(problem, constraints) is None)
     search = search_parameters(params, ils_stops=problem.n_stops if use_ils else None)
+    handover = (params.handover_share * params.time_limit_s
+                if params.handover_share < 1 and params.solution_limit is None else None)
     return _search(model, search, use_ils=use_ils, on_progress=on_progress,
                    initial_routes=initial_routes, patience=patience_s(params),
+                   handover_s=handover,
                    method=ITERATED_LOCAL_SEARCH if use_ils else params.local_search)
 
 
@@ -467,10 +470,11 @@ def _add_visits(model: _Model, constraints: VisitConstraints | None) -> None:
 def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameters, *,
             use_ils: bool, method: str, on_progress: ProgressCallback | None,
             initial_routes: tuple[tuple[int, ...], ...] | None,
-            patience: float | None = None) -> RawSolution:
+            patience: float | None = None, handover_s: float | None = None) -> RawSolution:
     """Run the search (from ``initial_routes`` when the model accepts them), recording each
     improving objective, and read the routes, service starts and breaks it found. With
-    ``patience`` the search ends once no better solution came for that many seconds."""
+    ``patience`` the search ends once no better solution came for that many seconds; with
+    ``handover_s``, after that many seconds if its best solution leaves a stop out."""
     routing, manager = model.routing, model.manager
     progress: list[tuple[float, int]] = []
     t0 = time.perf_counter()
@@ -488,29 +492,42 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
             out.append(tuple(stops))
         return tuple(out)
 
+    served = 0  # by the best solution
+    handed_over = False
+
     def record() -> None:
+        nonlocal served
         obj = routing.CostVar().Value()
         now = time.perf_counter() - t0
         if not progress or obj < progress[-1][1]:
             elapsed = round(now, 3)
             progress.append((elapsed, obj))
-            if on_progress is not None:
+            if on_progress is not None or handover_s is not None:
                 routes = current_routes()
-                on_progress(SolveProgress(elapsed_s=elapsed, served=sum(map(len, routes)),
+                served = sum(map(len, routes))
+            if on_progress is not None:
+                on_progress(SolveProgress(elapsed_s=elapsed, served=served,
                                           cost_vnd=None, objective=obj, routes=routes))
 
     checks = 0
 
     def stale() -> bool:  # checked by OR-Tools as it searches, between solutions too
-        nonlocal converged, checks
+        nonlocal converged, checks, handed_over
         checks += 1
-        if patience is None or not progress:
+        if not progress:
             return False
-        converged = time.perf_counter() - t0 - progress[-1][0] >= patience
+        elapsed = time.perf_counter() - t0
+        if handover_s is not None and elapsed >= handover_s and \
+                served < model.problem.n_stops:
+            handed_over = True
+            return True
+        if patience is None:
+            return False
+        converged = elapsed - progress[-1][0] >= patience
         return converged
 
     routing.AddAtSolutionCallback(record)
-    if patience is not None:
+    if patience is not None or handover_s is not None:
         routing.AddSearchMonitor(routing.solver().CustomLimit(stale))
     initial = None
     if initial_routes is not None:
@@ -530,7 +547,8 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
     status = "SUCCESS" if use_ils and assignment is not None else _status_name(routing.status())
     limit_s = search.time_limit.ToMilliseconds() / 1000
     stop = (STOP_NO_SOLUTION if assignment is None else STOP_CONVERGED if converged
-            else STOP_TIME_LIMIT if wall >= 0.95 * limit_s else STOP_SEARCH_ENDED)
+            else STOP_TIME_LIMIT if handed_over or wall >= 0.95 * limit_s
+            else STOP_SEARCH_ENDED)
     found = progress[-1][0] if progress else None
     if assignment is None:
         return RawSolution(routes=tuple(() for _ in model.problem.vehicles), objective=-1,

@@ -92,6 +92,9 @@ class SolverParams:
     gls_lambda: float = 0.1  # guided local search penalty factor (OR-Tools' default)
     hgs_iterations: int = 20_000  # PyVRP's budget in a reproducible run (solution_limit set)
     polish_share: float = 0.05  # share of the time OR-Tools searches on from the best start
+    # a search whose best plan still leaves stops out at this share of its time limit stops
+    # there, for ruin and recreate to take over (planner.solve; 1: never)
+    handover_share: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: SolverSettings, *, time_limit_s: float | None = None,

@@ -17,7 +17,12 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   (parallel cheapest insertion and savings; at province scale over many days the second
   from every stop left out, at the largest both, with guided local search and simulated
   annealing: :func:`portfolio_params`; at the largest the second is the insertion search of
-  :func:`builds_by_insertion`), and the better result is kept.
+  :func:`builds_by_insertion`), and the better result is kept. Over several days a search
+  whose best plan still leaves communes out at all but :data:`LNS_SHARE` of the time stops
+  there (``SolverParams.handover_share``; one serving all searches on), and **ruin and
+  recreate** improves the better plan for the rest, and for what the searches left by
+  converging early, on both cores (:func:`_lns`; strategy ``…+lns`` where it won communes
+  or cost);
 
 * **several trips per vehicle** (scenario schema 3): OR-Tools on the whole model and, in the
   other process, on one trip per vehicle; the better plan wins (:func:`_solve_trips`), so
@@ -52,6 +57,7 @@ import random
 import signal
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 
@@ -63,6 +69,7 @@ from planner.problem import RoutingProblem
 from planner.schedule import RouteTiming, time_trips
 from planner.solution import (
     ITERATED_LOCAL_SEARCH,
+    STOP_CONVERGED,
     STOP_NO_SOLUTION,
     STOP_TIME_LIMIT,
     ProgressCallback,
@@ -105,6 +112,14 @@ HGS_PATIENCE_FACTOR = 2.0
 # one core: 86 communes served in 8 s, 87 in 15 s, where both OR-Tools searches serve 74-76
 # in 60 s; on tq-80 and hg-72, 65 and 47 in 6 and 5 s, against 71 and 59: not there)
 INSERTION_SEARCH = "JUDGED_INSERTION"
+# Over several days the unseeded portfolio's searches whose plan leaves communes out stop
+# at all but this share of the time limit; ruin and recreate then improves their plan for
+# the rest, and for whatever they leave by converging early (lns_after_search); not begun
+# with less than MIN_LNS_S left. (Real scenarios at 60 s, against the searches alone:
+# tq-80 71 -> 79 served, hg-72 59 -> 63, tq-124 97 -> 100, hg-40 24 -> 26; the others,
+# which serve all or converge, the same: benchmarks/scenarios/results/lns_60s.csv)
+LNS_SHARE = 0.3
+MIN_LNS_S = 1.0
 # the repair pass's time, after the search: this share of the time limit, at least MIN_REPAIR_S
 REPAIR_SHARE = 0.1
 MIN_REPAIR_S = 2.0
@@ -156,17 +171,22 @@ RECREATE_NEARBY = 4
 
 def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolution, *,
                        deadline: float, seed: int, t0: float,
-                       progress: list[tuple[float, int]]) -> RawSolution:
-    """``raw`` (routes ``judge`` accepted) improved until ``deadline``: take out a few
-    served stops near a random one, insert the stops left out near it, then the ones taken
-    out (:func:`_insert_blocks`, judged quickly), and keep the result when the judge's
-    objective is lower (more communes served, or the same for less); each kept is added to
-    ``progress`` (seconds since ``t0``, objective)."""
+                       progress: list[tuple[float, int]], patience_s: float | None = None,
+                       on_better: Callable[[RawSolution], None] | None = None
+                       ) -> RawSolution:
+    """``raw`` (routes ``judge`` accepted, with the judge's objective) improved until
+    ``deadline``, or until ``patience_s`` pass without a better plan: take out a few served
+    stops near a random one, insert the stops left out near it, then the ones taken out
+    (:func:`_insert_blocks`, judged quickly), and keep the result when the judge's objective
+    is lower (more communes served, or the same for less); each kept is added to
+    ``progress`` (seconds since ``t0``, objective) and told to ``on_better``."""
     routes = [list(r) for r in raw.routes]
     best = raw
     rng = random.Random(seed)
     near = np.asarray(problem.time_s[0])
-    while time.perf_counter() < deadline:
+    last = time.perf_counter()
+    while (now := time.perf_counter()) < deadline and (
+            patience_s is None or now - last < patience_s):
         served = [loc for r in routes for loc in r]
         if not served:
             break
@@ -184,8 +204,83 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
                                          deadline=deadline, quick_only=True)
         if timed is not None and timed.objective < best.objective:
             routes, best = trial, timed
-            progress.append((round(time.perf_counter() - t0, 3), best.objective))
+            last = time.perf_counter()
+            progress.append((round(last - t0, 3), best.objective))
+            if on_better is not None:
+                on_better(best)
     return best
+
+
+def lns_after_search(problem: RoutingProblem, params: SolverParams,
+                     constraints: VisitConstraints | None) -> bool:
+    """Whether the unseeded portfolio's plan is improved by ruin and recreate after its
+    searches (:func:`_lns`): trips over several days, a run on the clock, no re-planning
+    constraints (which pin stops the ruins would take out)."""
+    return (constraints is None and params.solution_limit is None
+            and problem.horizon_days > 1 and problem.n_stops > 0)
+
+
+def _lns_run(problem: RoutingProblem, start: RawSolution, time_limit_s: float, seed: int,
+             patience: float | None) -> tuple[RawSolution, list[tuple[float, int]]]:
+    """One ruin-and-recreate run from ``start`` (judged routes) for ``time_limit_s``: its
+    best plan and its progress (seconds since it began, objective); a helper process's."""
+    t0 = time.perf_counter()
+    judge = RouteJudge(problem, hints=starts_by_stop(start.routes, start.starts))
+    progress: list[tuple[float, int]] = []
+    best = _ruin_and_recreate(problem, judge, start, deadline=t0 + time_limit_s, seed=seed,
+                              t0=t0, progress=progress, patience_s=patience)
+    return best, progress
+
+
+def _lns(problem: RoutingProblem, params: SolverParams, raw: RawSolution, *, t0: float,
+         pool: ProcessPoolExecutor | None,
+         on_progress: ProgressCallback | None) -> RawSolution:
+    """``raw`` (the searches' plan, leaving stops out) improved by ruin and recreate until
+    the time limit
+    (``t0`` + ``params.time_limit_s``), or until it has not improved for the searches'
+    patience: one run here and, with ``pool``, one with another seed in the helper process;
+    the better plan is kept if it beats ``raw`` by the route judge's objective (the model's,
+    at the schedule's times: the footing of every plan the judge compares). At province
+    scale over several days this is where most communes are won: OR-Tools' moves rarely
+    place a stop without first moving others across days (tq-80 at 40 s on one core: the
+    search converged at 71 served; 20 s of ruin and recreate from its plan served 78)."""
+    left = t0 + params.time_limit_s - time.perf_counter()
+    routes = [list(r) for r in raw.routes]
+    if raw.objective < 0 or left < MIN_LNS_S or not left_out_blocks(problem, routes):
+        return raw  # (a search serving every stop ran to its limit or converged)
+    judge = RouteJudge(problem, hints=starts_by_stop(raw.routes, raw.starts))
+    start = judge.solution(routes, quick=True) or judge.solution(routes)
+    if start is None:  # (the model's own plan, timed by the schedule: not seen)
+        log.warning("the route judge refused the search's plan; no ruin and recreate")
+        return raw
+    patience = patience_s(params)
+    other = (pool.submit(_lns_run, problem, start, left, params.seed + 1, patience)
+             if pool is not None else None)
+    begun = time.perf_counter()
+    progress: list[tuple[float, int]] = []
+    best = _ruin_and_recreate(
+        problem, judge, start, deadline=begun + left, seed=params.seed, t0=t0,
+        progress=progress, patience_s=patience,
+        on_better=lambda b: _tell(on_progress, time.perf_counter() - t0, b))
+    if other is not None:
+        try:
+            theirs, their_progress = other.result()
+        except Exception:  # the run here is kept
+            log.exception("the helper's ruin and recreate failed")
+        else:
+            if theirs.objective < best.objective:
+                best = theirs
+                progress = [(round(begun - t0 + s, 3), o) for s, o in their_progress]
+                _tell(on_progress, progress[-1][0], best)
+    stopped = STOP_TIME_LIMIT if time.perf_counter() >= begun + left else STOP_CONVERGED
+    if best.objective >= start.objective or not progress:
+        return replace(raw, stop_reason=stopped)
+    log.info("after the search: %d -> %d communes served, objective %d -> %d",
+             sum(map(len, raw.routes)), sum(map(len, best.routes)), start.objective,
+             best.objective)
+    return replace(best, progress=(*raw.progress, *progress), found_s=progress[-1][0],
+                   strategy=f"{raw.strategy}+lns", local_search=raw.local_search,
+                   stop_reason=stopped, wall_s=raw.wall_s)
 
 
 def builds_by_insertion(problem: RoutingProblem, params: SolverParams,
@@ -249,6 +344,15 @@ def _tell(on_progress: ProgressCallback | None, elapsed_s: float, raw: RawSoluti
                                   objective=raw.objective, routes=raw.routes))
 
 
+def _shifted(on_progress: ProgressCallback | None, offset: float
+             ) -> Callable[[SolveProgress], None]:
+    """``on_progress`` for a search begun ``offset`` seconds into the solve."""
+    def shifted(event: SolveProgress) -> None:
+        if on_progress is not None:
+            on_progress(replace(event, elapsed_s=round(offset + event.elapsed_s, 3)))
+    return shifted
+
+
 def _portfolio(problem: RoutingProblem, params: SolverParams,
                on_progress: ProgressCallback | None,
                constraints: VisitConstraints | None) -> RawSolution:
@@ -262,14 +366,21 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
     reproducible = params.solution_limit is not None
     iterations = params.hgs_iterations if reproducible else None
 
+    lns = not seeded and lns_after_search(problem, params, constraints)
     main_params = replace(params, time_limit_s=first_s)
+    if lns:  # searches that still leave stops out hand over to ruin and recreate
+        first_s = (1 - LNS_SHARE) * total
+        main_params = replace(main_params, handover_share=1 - LNS_SHARE)
     if params.workers <= 1:
         if seeded:
             hgs = _run_hgs(problem, first_s, params.seed, iterations, patience_s(main_params))
             return _finish(problem, params, None, hgs, polish_s, t0, on_progress, constraints)
         raw = solve_routing(problem, portfolio_params(problem, main_params)[0],
                             on_progress=on_progress, constraints=constraints)
-        return replace(raw, strategy="ortools", wall_s=time.perf_counter() - t0)
+        raw = replace(raw, strategy="ortools")
+        if lns:
+            raw = _lns(problem, params, raw, t0=t0, pool=None, on_progress=on_progress)
+        return replace(raw, wall_s=time.perf_counter() - t0)
 
     with _executor() as pool:
         other: Future
@@ -280,7 +391,7 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
             # the same re-planning constraints: its routes may win
             main_params, alt = portfolio_params(problem, main_params)
             if builds_by_insertion(problem, params, constraints):
-                other = pool.submit(_run_insertion, problem, alt.time_limit_s, params.seed)
+                other = pool.submit(_run_insertion, problem, first_s, params.seed)
             else:
                 other = pool.submit(_run_ortools, problem, alt, constraints)
         main = solve_routing(problem, main_params, on_progress=on_progress,
@@ -290,15 +401,17 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
         except Exception:  # a helper that fails must not lose the main search's plan
             log.exception("the second search failed; keeping the first one's routes")
             result = None
-    if seeded:
-        return _finish(problem, params, main, result, polish_s, t0, on_progress, constraints)
-    best, strategy = main, "ortools"
-    if isinstance(result, RawSolution) and _better(result, main):
-        best = result
-        strategy = "insertion" if result.local_search == INSERTION_SEARCH else \
-            "ortools-portfolio"
-        _tell(on_progress, time.perf_counter() - t0, result)
-    return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0)
+        if seeded:
+            return _finish(problem, params, main, result, polish_s, t0, on_progress,
+                           constraints)
+        best = replace(main, strategy="ortools")
+        if isinstance(result, RawSolution) and _better(result, main):
+            best = replace(result, strategy="insertion"
+                           if result.local_search == INSERTION_SEARCH else "ortools-portfolio")
+            _tell(on_progress, time.perf_counter() - t0, result)
+        if lns:
+            best = _lns(problem, params, best, t0=t0, pool=pool, on_progress=on_progress)
+    return replace(best, wall_s=time.perf_counter() - t0)
 
 
 def _large(problem: RoutingProblem, stop_days: int = LARGE_STOP_DAYS) -> bool:
@@ -390,10 +503,7 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
         start, strategy = hgs.routes, "pyvrp-seed+ortools"
     offset = time.perf_counter() - t0
     polish_s = max(polish_s, params.time_limit_s - offset)  # all the time that is left
-
-    def shifted(event: SolveProgress) -> None:
-        if on_progress is not None:
-            on_progress(replace(event, elapsed_s=round(offset + event.elapsed_s, 3)))
+    shifted = _shifted(on_progress, offset)
 
     progress = list(main.progress) if main is not None else []
     if hgs is not None and hgs.feasible and (not progress or hgs.cost < progress[-1][1]):

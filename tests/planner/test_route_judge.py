@@ -5,6 +5,7 @@ and the schedule times."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -13,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner import solve
-from planner._ortools import RouteJudge, _build_model, search_parameters
+from planner._ortools import RouteJudge, _build_model, search_parameters, solve_routing
 from planner.problem import RoutingProblem
 from planner.scenario import parse_scenario
 from planner.schedule import time_trips
-from planner.solution import RawSolution, SolverParams
+from planner.solution import RawSolution, SolverParams, VisitConstraints
 
 # real commune codes of the embedded dataset (Hà Giang)
 CODES = ("00778", "01108", "00802", "01096", "01141", "00817")
@@ -191,3 +192,87 @@ def test_the_insertion_search_builds_what_the_judge_accepts() -> None:
 def _hours_apart(n: int) -> list[list[float]]:
     """A depot and ``n`` stops, each an hour from the depot and from each other."""
     return [[0.0 if i == j else 1.0 for j in range(n + 1)] for i in range(n + 1)]
+
+
+def _four_stops_over_two_days() -> RoutingProblem:
+    data = scenario_dict()
+    data["horizon"]["days"] = 2
+    data["stops"] = [{"commune_code": c, "deliver_crates": 2, "collect_crates": 2,
+                      "service_minutes": 60} for c in CODES[:4]]
+    return line_problem(parse_scenario(data), _hours_apart(4))
+
+
+def test_ruin_and_recreate_after_the_search_improves_its_plan() -> None:
+    """Over several days the portfolio's plan is improved by ruin and recreate (here and in
+    the helper process): a plan serving one of four communes comes back serving all four,
+    as the judge accepts them, saying when it was found and why it stopped."""
+    problem = _four_stops_over_two_days()
+    params = SolverParams(time_limit_s=4, seed_with_pyvrp=False)
+    assert solve.lns_after_search(problem, params, None)
+    judge = RouteJudge(problem)
+    poor = judge.solution([[1]] + [[] for _ in problem.vehicles[1:]])
+    assert poor is not None
+    poor = replace(poor, strategy="ortools", progress=((0.5, poor.objective),))
+    heard: list[int] = []
+    t0 = time.perf_counter()
+    with solve._executor() as pool:
+        better = solve._lns(problem, params, poor, t0=t0, pool=pool,
+                            on_progress=lambda p: heard.append(p.served))
+    assert sorted(loc for r in better.routes for loc in r) == [1, 2, 3, 4]
+    assert RouteJudge(problem).objective([list(r) for r in better.routes]) == better.objective
+    assert all(t.feasible for t in time_trips(problem, better.routes, hints=better.starts))
+    assert better.strategy == "ortools+lns" and better.objective < poor.objective
+    assert better.progress[0] == (0.5, poor.objective)
+    assert better.found_s == better.progress[-1][0] and better.found_s is not None
+    assert better.stop_reason in (solve.STOP_CONVERGED, solve.STOP_TIME_LIMIT)
+    assert heard and heard[-1] == 4 and heard == sorted(heard)
+    # a plan serving all four comes back as it was (its search ran on, or converged)
+    assert solve._lns(problem, params, better, t0=time.perf_counter(), pool=None,
+                      on_progress=None) == better
+    # no time left: not begun
+    assert solve._lns(problem, params, poor, t0=t0 - 10, pool=None, on_progress=None) == poor
+
+
+def test_ruin_and_recreate_runs_only_where_it_may() -> None:
+    problem = _four_stops_over_two_days()
+    params = SolverParams(time_limit_s=60)
+    assert solve.lns_after_search(problem, params, None)
+    assert not solve.lns_after_search(problem, replace(params, solution_limit=10), None)
+    assert not solve.lns_after_search(problem, params, VisitConstraints(required=frozenset()))
+    assert not solve.lns_after_search(replace(problem, horizon_days=1), params, None)
+
+
+def test_ruin_and_recreate_stops_when_it_stops_improving() -> None:
+    problem = _four_stops_over_two_days()
+    judge = RouteJudge(problem)
+    start = judge.solution([[1, 2, 3, 4]] + [[] for _ in problem.vehicles[1:]])
+    assert start is not None
+    t0 = time.perf_counter()
+    progress: list[tuple[float, int]] = []
+    best = solve._ruin_and_recreate(problem, judge, start, deadline=t0 + 600, seed=0, t0=t0,
+                                    progress=progress, patience_s=0.5)
+    assert time.perf_counter() - t0 < 600  # stopped by its patience, not the clock
+    assert best.objective <= start.objective
+
+
+def test_a_search_leaving_communes_out_hands_over_at_its_share() -> None:
+    """A search whose best plan leaves a stop out stops at its handover share of the time,
+    for ruin and recreate to take over; one serving every stop searches on to its limit."""
+    problem = _four_stops_over_two_days()
+    params = SolverParams(time_limit_s=6, workers=1, seed_with_pyvrp=False, repair=False,
+                          no_improvement_share=1.0, handover_share=0.2)
+    served_all = solve_routing(problem, params)
+    assert sum(map(len, served_all.routes)) == 4
+    assert served_all.wall_s >= 0.9 * params.time_limit_s
+    # day trips of three hours: one commune a day, two of four left out
+    data = scenario_dict()
+    data["horizon"]["days"] = 2
+    data["stops"] = [{"commune_code": c, "deliver_crates": 2, "collect_crates": 2,
+                      "service_minutes": 60} for c in CODES[:4]]
+    data["vehicles"][0]["shift"] = {"start": "07:00", "end": "10:00"}
+    data["vehicles"][0]["max_trip_days"] = 1
+    short = line_problem(parse_scenario(data), _hours_apart(4))
+    left_out = solve_routing(short, params)
+    assert 0 < sum(map(len, left_out.routes)) < 4
+    assert left_out.wall_s < 0.6 * params.time_limit_s
+    assert left_out.stop_reason == solve.STOP_TIME_LIMIT
