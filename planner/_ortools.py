@@ -719,7 +719,7 @@ class RouteJudge:
         timings = dict(zip(chain, time_trips(
             problem, all_routes, vehicles=chain,
             hints=[tuple(hints.get(loc, 0) for loc in r) for r in all_routes],
-            breaks=all_breaks), strict=True))
+            breaks=all_breaks, feasibility=True), strict=True))
         if not all(timings[k].feasible for k in chain):
             return None
         return tuple(tuple(v.start_s for v in timings[k].visits) for k in chain)

@@ -249,7 +249,7 @@ def _break_blocks(problem: RoutingProblem, k: int, *, latest: bool) -> Blocks:
 def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int], *,
                not_before: tuple[int, ...] | None = None,
                breaks: Blocks | None = None, earliest: int | None = None,
-               next_depart: int | None = None) -> RouteTiming:
+               next_depart: int | None = None, feasibility: bool = False) -> RouteTiming:
     """Earliest schedule of vehicle ``k`` visiting ``stops`` (location indices) in order,
     preferring nights at a stop to nights on the road when both are feasible (with the
     solver's times, when both end the trip as early).
@@ -262,7 +262,11 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
 
     A vehicle's second and later trips leave no earlier than ``earliest`` (see
     :func:`trip_windows`); a trip followed by another must be back in time for it to leave
-    at ``next_depart`` (else the problem ``trips``)."""
+    at ``next_depart`` (else the problem ``trips``).
+
+    With ``feasibility`` only whether the route is feasible counts: a schedule that breaks a
+    rule stops at the first problem found, with its visits so far (the route judge's trials,
+    most of them refused, time in a fraction of the time)."""
     options: list[Blocks] = [()]
     if problem.vehicles[k].breaks:
         options = [_break_blocks(problem, k, latest=False),
@@ -277,16 +281,17 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
             # stop can make every later service wait, and the trip end a day later)
             hinted = [t for t in (
                 _time_route(problem, k, list(stops), stay=stay, not_before=not_before,
-                            blocks=blocks, earliest=earliest, next_depart=next_depart)
+                            blocks=blocks, earliest=earliest, next_depart=next_depart,
+                            feasibility=feasibility)
                 for stay in (True, False)) if t.feasible]
             if hinted:
                 return min(hinted, key=lambda t: t.return_leg.arrival_s - t.depart_s)
         stay = _time_route(problem, k, list(stops), stay=True, blocks=blocks,
-                           earliest=earliest, next_depart=next_depart)
+                           earliest=earliest, next_depart=next_depart, feasibility=feasibility)
         if stay.feasible:
             return stay
         last = _time_route(problem, k, list(stops), stay=False, blocks=blocks,
-                           earliest=earliest, next_depart=next_depart)
+                           earliest=earliest, next_depart=next_depart, feasibility=feasibility)
         if last.feasible:
             return last
         fallback = fallback or last
@@ -296,8 +301,8 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
 
 def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool,
                 not_before: tuple[int, ...] | None = None, blocks: Blocks = (),
-                earliest: int | None = None, next_depart: int | None = None
-                ) -> RouteTiming:
+                earliest: int | None = None, next_depart: int | None = None,
+                feasibility: bool = False) -> RouteTiming:
     v = problem.vehicles[k]
     cap = v.capacity
     problems: list[ScheduleProblem] = []
@@ -325,6 +330,14 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     t = v.earliest_start_s if earliest is None else max(earliest, v.earliest_start_s)
     here = v.start
     visits: list[TimedVisit] = []
+
+    def refused() -> RouteTiming:  # (feasibility: the schedule so far, and its problems)
+        at = TimedVisit(here, 0, 0, False, 0, t, t, t, load, 0)
+        return RouteTiming(vehicle=k, depart_s=t, load_start=load_start,
+                           visits=tuple(visits), return_leg=at, problems=tuple(problems))
+
+    if feasibility and problems:
+        return refused()
     depart = None
     drive_cap = v.max_drive_s_per_day if v.drive_cap_binds else None
     driven: dict[int, int] = {}  # seconds of driving per day
@@ -395,6 +408,8 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
                                  arrive, start, leave_at, load, pauses))
         t = leave_at
         here = loc
+        if feasibility and problems:
+            return refused()
     back = t
     for _ in range(2 * len(problem.periods) + 1):
         travel, dist = problem.leg_at(k, here, v.end, t, back)
@@ -465,14 +480,16 @@ def trip_bounds(problem: RoutingProblem, timings: Sequence[RouteTiming | None], 
 def time_trips(problem: RoutingProblem, routes: Sequence[Sequence[int]], *,
                hints: Sequence[tuple[int, ...]] | None = None,
                breaks: Sequence[Blocks] | None = None,
-               vehicles: Sequence[int] | None = None) -> list[RouteTiming]:
+               vehicles: Sequence[int] | None = None,
+               feasibility: bool = False) -> list[RouteTiming]:
     """:func:`time_route` of every vehicle's route (of ``vehicles`` only, whole vehicles'
     trips, when given), a vehicle's trips in order: each trip leaves no earlier than the
-    one before it allows."""
+    one before it allows (``feasibility``: see :func:`time_route`)."""
     timings: list[RouteTiming | None] = [None] * len(problem.vehicles)
     for k in range(len(problem.vehicles)) if vehicles is None else vehicles:
         earliest, _ = trip_bounds(problem, timings, k)
         timings[k] = time_route(problem, k, list(routes[k]),
                                 not_before=hints[k] if hints else None,
-                                breaks=breaks[k] if breaks else None, earliest=earliest)
+                                breaks=breaks[k] if breaks else None, earliest=earliest,
+                                feasibility=feasibility)
     return [t for t in timings if t is not None]

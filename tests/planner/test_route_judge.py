@@ -118,6 +118,28 @@ def test_what_the_judge_accepts_the_whole_model_and_the_schedule_accept(case: tu
     assert quick is None or quick == judged.objective
 
 
+@given(fleets(), st.booleans())
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_timing_for_feasibility_gives_the_full_timings_verdict(case: tuple,
+                                                               hinted: bool) -> None:
+    """The judge times trials for feasibility only (stopping at the first problem): the
+    same verdict as the full timing, and the same schedule where it is feasible."""
+    problem, raw, routes = case
+    hints = None
+    if hinted:  # the search's times, as the judge hints them (a moved stop waits for none)
+        starts = solve.starts_by_stop(raw.routes, raw.starts)
+        hints = [tuple(starts.get(loc, 0) for loc in r) for r in routes]
+    full = time_trips(problem, routes, hints=hints)
+    fast = time_trips(problem, routes, hints=hints, feasibility=True)
+    assert [t.feasible for t in fast] == [t.feasible for t in full]
+    for f, t in zip(fast, full, strict=True):
+        if t.feasible:
+            assert f == t
+        else:
+            assert f.problems[0] == t.problems[0]
+
+
 def test_a_vehicle_alone_keeps_the_fleets_driving_cap() -> None:
     """The model applies the fleet's smallest daily driving cap at every stop, whichever
     vehicle serves it: a problem of the uncapped vehicle alone keeps that rule."""
