@@ -16,7 +16,7 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   constraints): two OR-Tools searches, one per core, from different first solutions
   (parallel cheapest insertion and savings; at province scale over many days the second
   from every stop left out, at the largest both, with guided local search and simulated
-  annealing: :func:`portfolio_params`; at the largest the second is the insertion search of
+  annealing: :func:`portfolio_params`; but at the largest both are the insertion search of
   :func:`builds_by_insertion`), and the better result is kept. Over several days a search
   whose best plan still leaves communes out at all but :data:`LNS_SHARE` of the time stops
   there (``SolverParams.handover_share``; one serving all searches on), and **ruin and
@@ -106,11 +106,13 @@ MIN_POLISH_S = 0.3
 # with the same patience as OR-Tools it stopped after 2.4 s without a better plan, and the
 # plan lost 0.13 points of gap and one vehicle; with twice that it was as without early stop)
 HGS_PATIENCE_FACTOR = 2.0
-# At the largest scale the second search of the portfolio is the insertion search instead
+# At the largest scale both searches of the portfolio are the insertion search instead
 # (builds_by_insertion): each stop inserted where the route judge accepts it, which decides
 # a 10-day trip in milliseconds where the OR-Tools model's search takes seconds (tq-124 on
 # one core: 86 communes served in 8 s, 87 in 15 s, where both OR-Tools searches serve 74-76
-# in 60 s; on tq-80 and hg-72, 65 and 47 in 6 and 5 s, against 71 and 59: not there)
+# in 60 s; at 60 s on both cores, the OR-Tools search had 45 at 47 s, and the whole solve,
+# its ruin and recreate from the insertion search's plan, 109; on tq-80 and hg-72 the
+# insertion search served 65 and 47 in 6 and 5 s, against 71 and 59: not there)
 INSERTION_SEARCH = "JUDGED_INSERTION"
 # Over several days the unseeded portfolio's searches whose plan leaves communes out stop
 # at all but this share of the time limit; ruin and recreate then improves their plan for
@@ -136,8 +138,8 @@ def _run_ortools(problem: RoutingProblem, params: SolverParams,
     return solve_routing(problem, params, constraints=constraints)
 
 
-def _run_insertion(problem: RoutingProblem, time_limit_s: float, seed: int = 0
-                   ) -> RawSolution:
+def _run_insertion(problem: RoutingProblem, time_limit_s: float, seed: int = 0,
+                   on_progress: ProgressCallback | None = None) -> RawSolution:
     """Routes built from none by the repair pass's insertions (:func:`_insert_blocks`: each
     stop, required ones first, where it adds the least travel among the insertions the route
     judge accepts, judged quickly, at its :data:`RECREATE_TRIES` cheapest places), until no
@@ -158,8 +160,10 @@ def _run_insertion(problem: RoutingProblem, time_limit_s: float, seed: int = 0
     log.info("the insertion search served %d stop(s) in %.1f s", sum(map(len, built.routes)),
              found)
     progress = [(found, built.objective)]
-    best = _ruin_and_recreate(problem, judge, built, deadline=deadline, seed=seed,
-                              t0=t0, progress=progress)
+    _tell(on_progress, found, built)
+    best = _ruin_and_recreate(
+        problem, judge, built, deadline=deadline, seed=seed, t0=t0, progress=progress,
+        on_better=lambda b: _tell(on_progress, time.perf_counter() - t0, b))
     return replace(best, wall_s=time.perf_counter() - t0, progress=tuple(progress),
                    found_s=progress[-1][0], local_search=INSERTION_SEARCH,
                    stop_reason=STOP_TIME_LIMIT)
@@ -320,10 +324,10 @@ def _lns(problem: RoutingProblem, params: SolverParams, raw: RawSolution, *, t0:
 
 def builds_by_insertion(problem: RoutingProblem, params: SolverParams,
                         constraints: VisitConstraints | None) -> bool:
-    """Whether the unseeded portfolio's second search is the insertion search
-    (:func:`_run_insertion`) instead of OR-Tools: from :data:`VERY_LARGE_STOP_DAYS`, as
-    :func:`portfolio_params` switches, for a run on the clock without re-planning
-    constraints."""
+    """Whether the unseeded portfolio's searches are both insertion searches
+    (:func:`_run_insertion`, with different seeds) instead of OR-Tools: from
+    :data:`VERY_LARGE_STOP_DAYS`, as :func:`portfolio_params` switches, for a run on the
+    clock without re-planning constraints (which the ruins would break)."""
     return (constraints is None and params.solution_limit is None
             and _large(problem, VERY_LARGE_STOP_DAYS)
             and params.first_solution == DEFAULT_FIRST_SOLUTION)
@@ -410,13 +414,18 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
         if seeded:
             hgs = _run_hgs(problem, first_s, params.seed, iterations, patience_s(main_params))
             return _finish(problem, params, None, hgs, polish_s, t0, on_progress, constraints)
-        raw = solve_routing(problem, portfolio_params(problem, main_params)[0],
-                            on_progress=on_progress, constraints=constraints)
-        raw = replace(raw, strategy="ortools")
+        if builds_by_insertion(problem, params, constraints):
+            raw = replace(_run_insertion(problem, first_s, params.seed, on_progress),
+                          strategy="insertion")
+        else:
+            raw = solve_routing(problem, portfolio_params(problem, main_params)[0],
+                                on_progress=on_progress, constraints=constraints)
+            raw = replace(raw, strategy="ortools")
         if lns:
             raw = _lns(problem, params, raw, t0=t0, pool=None, on_progress=on_progress)
         return replace(raw, wall_s=time.perf_counter() - t0)
 
+    by_insertion = not seeded and builds_by_insertion(problem, params, constraints)
     with _executor() as pool:
         other: Future
         if seeded:
@@ -425,12 +434,13 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
         else:
             # the same re-planning constraints: its routes may win
             main_params, alt = portfolio_params(problem, main_params)
-            if builds_by_insertion(problem, params, constraints):
-                other = pool.submit(_run_insertion, problem, first_s, params.seed)
+            if by_insertion:
+                other = pool.submit(_run_insertion, problem, first_s, params.seed + 1)
             else:
                 other = pool.submit(_run_ortools, problem, alt, constraints)
-        main = solve_routing(problem, main_params, on_progress=on_progress,
-                             constraints=constraints)
+        main = (_run_insertion(problem, first_s, params.seed, on_progress) if by_insertion
+                else solve_routing(problem, main_params, on_progress=on_progress,
+                                   constraints=constraints))
         try:
             result = other.result()
         except Exception:  # a helper that fails must not lose the main search's plan
@@ -439,7 +449,7 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
         if seeded:
             return _finish(problem, params, main, result, polish_s, t0, on_progress,
                            constraints)
-        best = replace(main, strategy="ortools")
+        best = replace(main, strategy="insertion" if by_insertion else "ortools")
         if isinstance(result, RawSolution) and _better(result, main):
             best = replace(result, strategy="insertion"
                            if result.local_search == INSERTION_SEARCH else "ortools-portfolio")
