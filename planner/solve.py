@@ -122,9 +122,16 @@ INSERTION_SEARCH = "JUDGED_INSERTION"
 # which serve all or converge, the same: benchmarks/scenarios/results/lns_60s.csv)
 LNS_SHARE = 0.3
 MIN_LNS_S = 1.0
-# the repair pass's time, after the search: this share of the time limit, at least MIN_REPAIR_S
+# the repair pass's time, after the search: this share of the time limit, at least
+# MIN_REPAIR_S (repair_budget_s); ruin and recreate, which runs only when stops are left
+# out, ends that much before the limit, so that the repair pass ends by it
 REPAIR_SHARE = 0.1
 MIN_REPAIR_S = 2.0
+
+
+def repair_budget_s(params: SolverParams) -> float:
+    """The repair pass's time in a solve of ``params`` (none when it is off)."""
+    return max(MIN_REPAIR_S, REPAIR_SHARE * params.time_limit_s) if params.repair else 0.0
 
 
 def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
@@ -275,15 +282,15 @@ def _lns(problem: RoutingProblem, params: SolverParams, raw: RawSolution, *, t0:
          pool: ProcessPoolExecutor | None,
          on_progress: ProgressCallback | None) -> RawSolution:
     """``raw`` (the searches' plan, leaving stops out) improved by ruin and recreate until
-    the time limit
-    (``t0`` + ``params.time_limit_s``), or until it has not improved for the searches'
+    the repair pass's time before the time limit (``t0`` + ``params.time_limit_s`` -
+    :func:`repair_budget_s`), or until it has not improved for the searches'
     patience: one run here and, with ``pool``, one with another seed in the helper process;
     the better plan is kept if it beats ``raw`` by the route judge's objective (the model's,
     at the schedule's times: the footing of every plan the judge compares). At province
     scale over several days this is where most communes are won: OR-Tools' moves rarely
     place a stop without first moving others across days (tq-80 at 40 s on one core: the
     search converged at 71 served; 20 s of ruin and recreate from its plan served 78)."""
-    left = t0 + params.time_limit_s - time.perf_counter()
+    left = t0 + params.time_limit_s - repair_budget_s(params) - time.perf_counter()
     routes = [list(r) for r in raw.routes]
     if raw.objective < 0 or left < MIN_LNS_S or not left_out_blocks(problem, routes):
         return raw  # (a search serving every stop ran to its limit or converged)
@@ -370,7 +377,7 @@ def solve(problem: RoutingProblem, params: SolverParams, *,
         raw = _portfolio(problem, params, on_progress, constraints)
     if params.repair and raw.objective >= 0:
         raw = repair(problem, raw, constraints=constraints,
-                     budget_s=max(MIN_REPAIR_S, REPAIR_SHARE * params.time_limit_s),
+                     budget_s=repair_budget_s(params),
                      t0=t0, on_progress=on_progress)
     return replace(raw, wall_s=time.perf_counter() - t0)
 
