@@ -119,7 +119,7 @@ def test_what_the_judge_accepts_the_whole_model_and_the_schedule_accept(case: tu
 
 
 @given(fleets(), st.booleans())
-@settings(max_examples=20, deadline=None,
+@settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 def test_timing_for_feasibility_gives_the_full_timings_verdict(case: tuple,
                                                                hinted: bool) -> None:
