@@ -277,6 +277,30 @@ def test_ruin_and_recreate_stops_when_it_stops_improving() -> None:
     assert best.objective <= start.objective
 
 
+@given(fleets(), st.integers(0, 3))
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_ruin_and_recreate_walks_through_worse_plans_but_returns_the_best(
+        case: tuple, seed: int) -> None:
+    """However its walk goes (it may go on from a plan a little worse than its current
+    one), ruin and recreate returns a plan no worse than it was given, each better plan it
+    reports better than the last, and the plan it returns the whole fleet's model accepts."""
+    problem, raw, _ = case
+    judge = RouteJudge(problem, hints=solve.starts_by_stop(raw.routes, raw.starts))
+    start = judge.solution([list(r) for r in raw.routes])
+    if start is None:  # (a plan the schedule cannot time: see the first test)
+        return
+    t0 = time.perf_counter()
+    progress: list[tuple[float, int]] = []
+    best = solve._ruin_and_recreate(problem, judge, start, deadline=t0 + 0.4, seed=seed,
+                                    t0=t0, progress=progress)
+    assert best.objective <= start.objective
+    objectives = [start.objective] + [o for _, o in progress]
+    assert all(b < a for a, b in zip(objectives, objectives[1:], strict=False))
+    assert (progress[-1][1] if progress else start.objective) == best.objective
+    assert _whole_fleet(problem, [list(r) for r in best.routes], best.starts) is not None
+
+
 def test_a_search_leaving_communes_out_hands_over_at_its_share() -> None:
     """A search whose best plan leaves a stop out stops at its handover share of the time,
     for ruin and recreate to take over; one serving every stop searches on to its limit."""
