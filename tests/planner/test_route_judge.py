@@ -255,6 +255,32 @@ def test_ruin_and_recreate_after_the_search_improves_its_plan() -> None:
     assert solve._lns(problem, params, poor, t0=t0 - 10, pool=None, on_progress=None) == poor
 
 
+def test_ruin_and_recreate_starts_from_a_plan_the_schedule_can_time() -> None:
+    """A searches' plan the schedule cannot time (one day's trip too long for the day; the
+    model bounds a few rules more loosely) is not given up: ruin and recreate starts from it
+    less the stops the pipeline would take off, and puts them back where they fit (here on
+    the second vehicle); the plan it returns the schedule times."""
+    data = scenario_dict()
+    data["stops"] = [{"commune_code": c, "deliver_crates": 2, "collect_crates": 2,
+                      "service_minutes": 60} for c in CODES[:3]]
+    data["vehicles"][0]["max_trip_days"] = 1
+    data["vehicles"].append({**data["vehicles"][0], "id": "van", "name": "Xe 2"})
+    # three hours out to each commune, eight between them: one commune a day trip
+    problem = line_problem(parse_scenario(data), [[0, 3, 3, 3], [3, 0, 8, 8],
+                                                  [3, 8, 0, 8], [3, 8, 8, 0]])
+    assert solve.lns_after_search(problem, SolverParams(), None)
+    raw = RawSolution(routes=((1, 2), ()), objective=10**9 // 4, status="SUCCESS",
+                      wall_s=0.0, strategy="ortools")
+    assert RouteJudge(problem).solution([[1, 2], []]) is None
+    assert not solve.time_solution(problem, raw)[0].feasible
+    params = SolverParams(time_limit_s=4, seed_with_pyvrp=False)
+    better = solve._lns(problem, params, raw, t0=time.perf_counter(), pool=None,
+                        on_progress=None)
+    assert len({loc for r in better.routes for loc in r}) == 2
+    assert all(len(r) == 1 for r in better.routes)
+    assert all(t.feasible for t in solve.time_solution(problem, better))
+
+
 def test_ruin_and_recreate_runs_only_where_it_may() -> None:
     problem = _four_stops_over_two_days()
     params = SolverParams(time_limit_s=60)
