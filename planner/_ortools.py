@@ -654,9 +654,7 @@ class RouteJudge:
             if (a in on) != (b in on) or (
                     a in on and self._chain_of[on[a]] != self._chain_of[on[b]]):
                 return None
-        total = sum(problem.penalty[loc] for loc in range(problem.n_depots,
-                                                           problem.n_locations)
-                    if loc not in on)
+        total = problem.penalty_left_out(on)
         parts = []
         for c, chain in enumerate(self._chains):
             key = (c, tuple(tuple(routes[k]) for k in chain))

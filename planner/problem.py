@@ -7,7 +7,7 @@ place where scenario units (minutes, clock times, crates) become solver integers
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -212,6 +212,11 @@ class RoutingProblem:
     @property
     def horizon_s(self) -> int:
         return self.horizon_days * DAY_S
+
+    def penalty_left_out(self, served: Container[int]) -> int:
+        """The objective's penalties of the stops not in ``served``."""
+        return sum(self.penalty[loc] for loc in range(self.n_depots, self.n_locations)
+                   if loc not in served)
 
     @property
     def stop_drive_cap_s(self) -> int | None:

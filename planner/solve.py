@@ -110,9 +110,10 @@ HGS_PATIENCE_FACTOR = 2.0
 # (builds_by_insertion): each stop inserted where the route judge accepts it, which decides
 # a 10-day trip in milliseconds where the OR-Tools model's search takes seconds (tq-124 on
 # one core: 86 communes served in 8 s, 87 in 15 s, where both OR-Tools searches serve 74-76
-# in 60 s; at 60 s on both cores, the OR-Tools search had 45 at 47 s, and the whole solve,
-# its ruin and recreate from the insertion search's plan, 109; on tq-80 and hg-72 the
-# insertion search served 65 and 47 in 6 and 5 s, against 71 and 59: not there)
+# in 60 s; at 60 s on both cores, another solve running, the OR-Tools search had 45 at
+# 47 s, and the whole solve, its ruin and recreate from the insertion search's plan, 109;
+# on tq-80 and hg-72 the insertion search served 65 and 47 in 6 and 5 s, against 71 and
+# 59: not there)
 INSERTION_SEARCH = "JUDGED_INSERTION"
 # Over several days the unseeded portfolio's searches whose plan leaves communes out stop
 # at all but this share of the time limit; ruin and recreate then improves their plan for
@@ -183,10 +184,11 @@ RECREATE_NEARBY = 4
 # ... each at no more than its this many cheapest places: a stop that fits nowhere else
 # would otherwise have every place of every trip timed (a multi-day trip timed in a
 # millisecond or two, ~200 trials an iteration on tq-80). From the same plan, 20 s on one
-# core (another busy): tq-80 71 -> 75 served in 33 iterations with every place, 79 in 585
-# with 12 and 761 with 24; hg-72 59 -> 60 with every place, 61 with 24, 62 with 12. The
-# insertion search builds its first plan so too (tq-124: 88 served in 3.9 s, where every
-# place gave 86 in 7.8 s; with 40 s of ruin and recreate, one seed: 111 and 106 served)
+# core (another busy): tq-80 71 -> 75 served with every place (33 iterations, in 15 s), 79
+# with 12 (585 iterations) and with 24 (761); hg-72 59 -> 60 with every place, 61 with 24,
+# 62 with 12. The insertion search builds its first plan so too (tq-124: 88 served in
+# 3.9 s, where every place gave 86 in 7.8 s; with 40 s of ruin and recreate, one seed: 111
+# and 106 served)
 RECREATE_TRIES = 16
 # A recreated plan is kept as the one to ruin next when its objective is below the current
 # one's plus this share of the best plan's cost (its objective without the penalties of the
@@ -217,6 +219,7 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
     near = np.asarray(problem.time_s[0])
     begun = last = time.perf_counter()
     span = max(deadline - begun, 1e-9)
+    best_cost = _travel_part(problem, best)  # (the threshold's footing)
     while (now := time.perf_counter()) < deadline and (
             patience_s is None or now - last < patience_s):
         served = [loc for r in routes for loc in r]
@@ -237,11 +240,12 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
                                          max_tries=RECREATE_TRIES)
         if timed is None:
             continue
-        threshold = ACCEPT_SHARE * _travel_part(problem, best) * max(0.0, 1 - (now - begun) / span)
+        threshold = ACCEPT_SHARE * best_cost * max(0.0, 1 - (now - begun) / span)
         if timed.objective < current.objective + threshold:
             routes, current = trial, timed
         if timed.objective < best.objective:
             best = timed
+            best_cost = _travel_part(problem, best)
             last = time.perf_counter()
             progress.append((round(last - t0, 3), best.objective))
             if on_better is not None:
@@ -251,10 +255,7 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
 
 def _travel_part(problem: RoutingProblem, raw: RawSolution) -> int:
     """``raw``'s objective without the penalties of the stops it leaves out."""
-    served = {loc for r in raw.routes for loc in r}
-    return raw.objective - sum(problem.penalty[loc]
-                               for loc in range(problem.n_depots, problem.n_locations)
-                               if loc not in served)
+    return raw.objective - problem.penalty_left_out({loc for r in raw.routes for loc in r})
 
 
 def lns_after_search(problem: RoutingProblem, params: SolverParams,
@@ -430,11 +431,12 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
     if lns:  # searches that still leave stops out hand over to ruin and recreate
         first_s = (1 - LNS_SHARE) * total
         main_params = replace(main_params, handover_share=1 - LNS_SHARE)
+    by_insertion = not seeded and builds_by_insertion(problem, params, constraints)
     if params.workers <= 1:
         if seeded:
             hgs = _run_hgs(problem, first_s, params.seed, iterations, patience_s(main_params))
             return _finish(problem, params, None, hgs, polish_s, t0, on_progress, constraints)
-        if builds_by_insertion(problem, params, constraints):
+        if by_insertion:
             raw = replace(_run_insertion(problem, first_s, params.seed, on_progress),
                           strategy="insertion")
         else:
@@ -445,7 +447,6 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
             raw = _lns(problem, params, raw, t0=t0, pool=None, on_progress=on_progress)
         return replace(raw, wall_s=time.perf_counter() - t0)
 
-    by_insertion = not seeded and builds_by_insertion(problem, params, constraints)
     with _executor() as pool:
         other: Future
         if seeded:
