@@ -25,8 +25,9 @@ Model, per :class:`~planner.problem.RoutingProblem`:
 
 Search: a first solution, then OR-Tools' iterated local search (ruin and recreate, greedy
 descent) where the model allows it (:func:`ils_unsupported`), else ``params.local_search``
-(guided local search by default) to the time limit, or until the best solution has not
-improved for ``params.no_improvement_share`` of it (:func:`patience_s`); from given routes,
+(guided local search by default) to the time limit, or until the best solution has (next
+to) not improved for ``params.no_improvement_share`` of it (:func:`patience_s`,
+:class:`~planner.solution.Patience`); from given routes,
 ``local_search``. :class:`RouteJudge` says whether given routes keep the model's rules and
 the schedule's, one vehicle's model at a time: the repair pass and the explanations of
 unserved stops use it.
@@ -53,6 +54,7 @@ from planner.solution import (
     STOP_NO_SOLUTION,
     STOP_SEARCH_ENDED,
     STOP_TIME_LIMIT,
+    Patience,
     ProgressCallback,
     RawSolution,
     SolveProgress,
@@ -473,7 +475,8 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
             patience: float | None = None, handover_s: float | None = None) -> RawSolution:
     """Run the search (from ``initial_routes`` when the model accepts them), recording each
     improving objective, and read the routes, service starts and breaks it found. With
-    ``patience`` the search ends once no better solution came for that many seconds; with
+    ``patience`` the search ends once it has converged over that many seconds
+    (:class:`~planner.solution.Patience`); with
     ``handover_s``, after that many seconds if its best solution leaves a stop out."""
     routing, manager = model.routing, model.manager
     progress: list[tuple[float, int]] = []
@@ -494,6 +497,7 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
 
     served = 0  # by the best solution
     handed_over = False
+    stall = Patience(patience) if patience is not None else None
 
     def record() -> None:
         nonlocal served
@@ -502,6 +506,8 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
         if not progress or obj < progress[-1][1]:
             elapsed = round(now, 3)
             progress.append((elapsed, obj))
+            if stall is not None:
+                stall.better(now, obj)
             if on_progress is not None or handover_s is not None:
                 routes = current_routes()
                 served = sum(map(len, routes))
@@ -521,9 +527,9 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
                 served < model.problem.n_stops:
             handed_over = True
             return True
-        if patience is None:
+        if stall is None:
             return False
-        converged = elapsed - progress[-1][0] >= patience
+        converged = stall.converged(elapsed)
         return converged
 
     routing.AddAtSolutionCallback(record)

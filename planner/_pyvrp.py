@@ -25,11 +25,13 @@ OR-Tools objective of the same routes agree.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from planner.problem import NO_PATH_S, RoutingProblem
+from planner.solution import Patience
 
 FORBIDDEN_ARC = NO_PATH_S  # travel on an arc a vehicle group may not use
 
@@ -61,7 +63,9 @@ def seed_unsupported(problem: RoutingProblem) -> str | None:
 
 
 class _NoImprovementFor:
-    """A PyVRP stopping criterion: true once the best cost has not fallen for ``seconds``."""
+    """A PyVRP stopping criterion: true once the best cost has not fallen for ``seconds``
+    (:class:`~planner.solution.Patience` with no share: the creep it allows was measured on
+    the OR-Tools searches only), or nothing feasible was found in that time."""
 
     def __init__(self, seconds: float) -> None:
         import time
@@ -69,14 +73,18 @@ class _NoImprovementFor:
         self._clock = time.perf_counter
         self.seconds = seconds
         self.best = float("inf")
-        self.since = self._clock()
+        self.began = self._clock()
+        self._patience = Patience(seconds, share=0.0)
 
     def __call__(self, best_cost: float) -> bool:
         now = self._clock()
         if best_cost < self.best:
-            self.best, self.since = best_cost, now
+            self.best = best_cost
+            self._patience.better(now, best_cost)
             return False
-        return now - self.since >= self.seconds
+        if math.isinf(self.best):
+            return now - self.began >= self.seconds
+        return self._patience.converged(now)
 
 
 def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,

@@ -32,10 +32,11 @@ A search that starts from its own first solution is OR-Tools' iterated local sea
 the model allows it (:func:`planner._ortools.ils_unsupported`), ``params.local_search``
 otherwise; a search that starts from given routes always uses ``params.local_search``.
 
-Every search stops early once its best plan has not improved for
-``params.no_improvement_share`` of its time (:func:`planner._ortools.patience_s`; PyVRP the
-same way); the result records why the search stopped (``stop_reason``) and when its routes
-were found (``found_s``). Then the **repair pass** (:func:`repair`) inserts every left-out
+Every search stops early once its best plan has not improved, or only by a creep, for
+``params.no_improvement_share`` of its time (:func:`planner._ortools.patience_s`,
+:class:`~planner.solution.Patience`; PyVRP the same way, without the creep); the result
+records why the search stopped (``stop_reason``) and when its routes were found
+(``found_s``). Then the **repair pass** (:func:`repair`) inserts every left-out
 stop that a single insertion places by the OR-Tools model's own rules. ``on_progress``
 hears of each better plan as a :class:`~planner.solution.SolveProgress` (elapsed seconds,
 communes served, objective; the pipeline adds its cost in VND).
@@ -72,6 +73,7 @@ from planner.solution import (
     STOP_CONVERGED,
     STOP_NO_SOLUTION,
     STOP_TIME_LIMIT,
+    Patience,
     ProgressCallback,
     RawSolution,
     SolveProgress,
@@ -206,7 +208,8 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
                        on_better: Callable[[RawSolution], None] | None = None
                        ) -> RawSolution:
     """``raw`` (routes ``judge`` accepted, with the judge's objective) improved until
-    ``deadline``, or until ``patience_s`` pass without a better plan: take out a few served
+    ``deadline``, or until it has converged over ``patience_s`` (:class:`~planner.solution.
+    Patience`): take out a few served
     stops near a random one, insert the stops left out near it, then the ones taken out
     (:func:`_insert_blocks`, judged quickly, each at its :data:`RECREATE_TRIES` cheapest
     places); ruin the result next if the judge's objective is not much worse
@@ -217,11 +220,14 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
     best = current = raw
     rng = random.Random(seed)
     near = np.asarray(problem.time_s[0])
-    begun = last = time.perf_counter()
+    begun = time.perf_counter()
     span = max(deadline - begun, 1e-9)
     best_cost = _travel_part(problem, best)  # (the threshold's footing)
+    stall = Patience(patience_s) if patience_s is not None else None
+    if stall is not None:
+        stall.better(begun, best.objective)
     while (now := time.perf_counter()) < deadline and (
-            patience_s is None or now - last < patience_s):
+            stall is None or not stall.converged(now)):
         served = [loc for r in routes for loc in r]
         if not served:
             break
@@ -246,8 +252,10 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
         if timed.objective < best.objective:
             best = timed
             best_cost = _travel_part(problem, best)
-            last = time.perf_counter()
-            progress.append((round(last - t0, 3), best.objective))
+            found = time.perf_counter()
+            if stall is not None:
+                stall.better(found, best.objective)
+            progress.append((round(found - t0, 3), best.objective))
             if on_better is not None:
                 on_better(best)
     return best

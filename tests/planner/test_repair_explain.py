@@ -31,7 +31,13 @@ from planner.explain import (
 from planner.problem import RoutingProblem
 from planner.scenario import parse_scenario
 from planner.schedule import time_trips
-from planner.solution import STOP_CONVERGED, STOP_TIME_LIMIT, RawSolution, SolverParams
+from planner.solution import (
+    STOP_CONVERGED,
+    STOP_TIME_LIMIT,
+    Patience,
+    RawSolution,
+    SolverParams,
+)
 
 # real commune codes of the embedded dataset (Hà Giang), for scenarios with more stops
 CODES = ("00778", "01108", "00802", "01096", "01141", "00817")
@@ -261,6 +267,39 @@ def test_a_search_stops_once_converged_and_says_so() -> None:
     assert raw.found_s is not None and raw.found_s <= raw.wall_s
     whole = solve.solve(problem, replace(params, time_limit_s=1, no_improvement_share=1.0))
     assert whole.stop_reason == STOP_TIME_LIMIT and whole.wall_s >= 0.9
+
+
+@st.composite
+def _improvements(draw: st.DrawFn) -> list[tuple[float, int]]:
+    """Better solutions of a search: (time, objective), times rising, objectives falling."""
+    gaps = draw(st.lists(st.floats(0.001, 5.0), min_size=1, max_size=30))
+    drops = draw(st.lists(st.integers(1, 50_000), min_size=len(gaps), max_size=len(gaps)))
+    t, obj, out = 0.0, draw(st.integers(100_000, 10_000_000)), []
+    for gap, drop in zip(gaps, drops, strict=True):
+        t += gap
+        obj = max(0, obj - drop) if out else obj
+        out.append((t, obj))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(_improvements(), st.floats(0.5, 10.0), st.floats(0.0, 0.01), st.floats(0.0, 20.0))
+def test_patience_converges_on_a_window_of_little_gain(
+        found: list[tuple[float, int]], seconds: float, share: float, after: float) -> None:
+    strict, loose = Patience(seconds, share=0.0), Patience(seconds, share=share)
+    for t, obj in found:
+        strict.better(t, obj)
+        loose.better(t, obj)
+    first, (last, best) = found[0][0], found[-1]
+    now = last + after
+    # without a share: exactly "no better solution for ``seconds``"
+    assert strict.converged(now) == (last <= now - seconds)
+    # never before the first solution is ``seconds`` old; a share only stops it sooner
+    assert not loose.converged(first + seconds * 0.999)
+    assert loose.converged(now) or not strict.converged(now)
+    # with one: converged exactly when the window's gain is within the share
+    before = [obj for t, obj in found if t <= now - seconds]
+    assert loose.converged(now) == (bool(before) and before[-1] - best <= share * best)
 
 
 def test_progress_reports_served_and_objective() -> None:
