@@ -506,11 +506,12 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
         if not progress or obj < progress[-1][1]:
             elapsed = round(now, 3)
             progress.append((elapsed, obj))
-            if stall is not None:
-                stall.better(now, obj)
-            if on_progress is not None or handover_s is not None:
+            if on_progress is not None or handover_s is not None or stall is not None:
                 routes = current_routes()
                 served = sum(map(len, routes))
+            if stall is not None:
+                stall.better(now, obj, obj - model.problem.penalty_left_out(
+                    {loc for r in routes for loc in r}))
             if on_progress is not None:
                 on_progress(SolveProgress(elapsed_s=elapsed, served=served,
                                           cost_vnd=None, objective=obj, routes=routes))

@@ -144,28 +144,32 @@ CONVERGED_GAIN_SHARE = 0.0005
 
 
 class Patience:
-    """When a search has converged: its best objective fell by no more than ``share`` of
-    itself (default :data:`CONVERGED_GAIN_SHARE`) over the last ``seconds``, counting from
-    its first solution; times are the caller's clock, objectives non-negative."""
+    """When a search has converged: its best objective fell by no more than ``share``
+    (default :data:`CONVERGED_GAIN_SHARE`) of the best plan's cost over the last
+    ``seconds``, counting from its first solution. The cost is the objective without the
+    penalties of the stops the plan leaves out, which would dwarf any gain in travel (a
+    stop placed more is always a gain). Times are the caller's clock."""
 
     def __init__(self, seconds: float, share: float = CONVERGED_GAIN_SHARE) -> None:
         self.seconds = seconds
         self.share = share
         self._times: list[float] = []
         self._objectives: list[float] = []
+        self._cost = 0.0
 
-    def better(self, t: float, objective: float) -> None:
-        """A better solution than any before, found at ``t``."""
+    def better(self, t: float, objective: float, cost: float | None = None) -> None:
+        """A better solution than any before, found at ``t``, its ``cost`` (the objective
+        when not given)."""
         self._times.append(t)
         self._objectives.append(objective)
+        self._cost = objective if cost is None else cost
 
     def converged(self, t: float) -> bool:
         """Whether the search has converged by ``t``."""
         i = bisect.bisect_right(self._times, t - self.seconds) - 1
         if i < 0:  # no solution yet, or the first came less than ``seconds`` ago
             return False
-        now = self._objectives[-1]
-        return self._objectives[i] - now <= self.share * abs(now)
+        return self._objectives[i] - self._objectives[-1] <= self.share * abs(self._cost)
 
 
 @dataclass(frozen=True)

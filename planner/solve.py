@@ -225,7 +225,7 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
     best_cost = _travel_part(problem, best)  # (the threshold's footing)
     stall = Patience(patience_s) if patience_s is not None else None
     if stall is not None:
-        stall.better(begun, best.objective)
+        stall.better(begun, best.objective, best_cost)
     while (now := time.perf_counter()) < deadline and (
             stall is None or not stall.converged(now)):
         served = [loc for r in routes for loc in r]
@@ -254,7 +254,7 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
             best_cost = _travel_part(problem, best)
             found = time.perf_counter()
             if stall is not None:
-                stall.better(found, best.objective)
+                stall.better(found, best.objective, best_cost)
             progress.append((round(found - t0, 3), best.objective))
             if on_better is not None:
                 on_better(best)

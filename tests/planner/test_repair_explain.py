@@ -283,13 +283,16 @@ def _improvements(draw: st.DrawFn) -> list[tuple[float, int]]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(_improvements(), st.floats(0.5, 10.0), st.floats(0.0, 0.01), st.floats(0.0, 20.0))
+@given(_improvements(), st.floats(0.5, 10.0), st.floats(0.0, 0.01), st.floats(0.0, 20.0),
+       st.integers(0, 10**9))
 def test_patience_converges_on_a_window_of_little_gain(
-        found: list[tuple[float, int]], seconds: float, share: float, after: float) -> None:
+        found: list[tuple[float, int]], seconds: float, share: float, after: float,
+        penalties: int) -> None:
+    # (``penalties``: of stops left out, in every objective; the share is of the cost)
     strict, loose = Patience(seconds, share=0.0), Patience(seconds, share=share)
     for t, obj in found:
-        strict.better(t, obj)
-        loose.better(t, obj)
+        strict.better(t, obj + penalties, obj)
+        loose.better(t, obj + penalties, obj)
     first, (last, best) = found[0][0], found[-1]
     now = last + after
     # without a share: exactly "no better solution for ``seconds``"
