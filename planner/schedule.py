@@ -30,7 +30,8 @@ from planner.problem import DAY_S, NO_PATH_S, RoutingProblem
 class ScheduleProblem:
     """A rule a route breaks: ``code`` names the rule (the plan checker's names:
     ``capacity``, ``access``, ``transfer``, ``no_road``, ``time_window``, ``lodging``,
-    ``driving_hours``, ``horizon``, ``trip_days``), ``message`` says how, for people."""
+    ``driving_hours``, ``horizon``, ``trip_days``; and ``working_hours``, a quick refusal
+    of :func:`time_route`), ``message`` says how, for people."""
 
     code: str
     message: str
@@ -266,7 +267,17 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
 
     With ``feasibility`` only whether the route is feasible counts: a schedule that breaks a
     rule stops at the first problem found, with its visits so far (the route judge's trials,
-    most of them refused, time in a fraction of the time)."""
+    most of them refused, time in a fraction of the time); a route whose driving and
+    service alone exceed the working hours of the longest trip the vehicle may make is
+    refused before any timing (:func:`overworked`, problem ``working_hours``)."""
+    if feasibility and overworked(problem, k, stops):
+        v = problem.vehicles[k]
+        t, load = v.earliest_start_s, sum(problem.deliver[s] for s in stops)
+        at = TimedVisit(v.start, 0, 0, False, 0, t, t, t, load, 0)
+        return RouteTiming(vehicle=k, depart_s=t, load_start=load, visits=(), return_leg=at,
+                           problems=(ScheduleProblem(
+                               "working_hours", "its driving and service take longer than "
+                                                "the shifts of its longest possible trip"),))
     options: list[Blocks] = [()]
     if problem.vehicles[k].breaks:
         options = [_break_blocks(problem, k, latest=False),
@@ -297,6 +308,31 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
         fallback = fallback or last
     assert fallback is not None
     return fallback
+
+
+def overworked(problem: RoutingProblem, k: int, stops: Sequence[int]) -> bool:
+    """Whether vehicle ``k``'s driving (each leg at its fastest road conditions) and service
+    of ``stops`` in order take longer than the shifts within the longest trip it may make
+    (``max_span_s``, within its earliest start and latest end): driving and service happen
+    only inside the shift, so no schedule fits them. About a third to a half of the
+    insertions ruin and recreate tries at province scale are refused so, before the 4-12
+    timings a refusal otherwise takes (hg-72, tq-80)."""
+    v = problem.vehicles[k]
+    shift = v.shift_end_s - v.shift_start_s
+    span = min(v.max_span_s, v.latest_end_s - v.earliest_start_s)
+    if not stops or shift >= DAY_S or span < 0:
+        return False
+    most = span // DAY_S * shift + min(shift, span % DAY_S)
+    work = sum(problem.service_s[loc] for loc in stops)
+    if work > most:
+        return True
+    matrices = ([p.time_s[v.profile] for p in problem.periods] if problem.periods
+                else [problem.time_s[v.profile]])
+    here = v.start
+    for loc in (*stops, v.end):
+        work += min(int(m[here, loc]) for m in matrices)
+        here = loc
+    return work > most
 
 
 def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool,

@@ -274,10 +274,10 @@ def _improvements(draw: st.DrawFn) -> list[tuple[float, int]]:
     """Better solutions of a search: (time, objective), times rising, objectives falling."""
     gaps = draw(st.lists(st.floats(0.001, 5.0), min_size=1, max_size=30))
     drops = draw(st.lists(st.integers(1, 50_000), min_size=len(gaps), max_size=len(gaps)))
-    t, obj, out = 0.0, draw(st.integers(100_000, 10_000_000)), []
+    t, obj, out = 0.0, draw(st.integers(2_000_000, 10_000_000)), []
     for gap, drop in zip(gaps, drops, strict=True):
         t += gap
-        obj = max(0, obj - drop) if out else obj
+        obj = obj - drop if out else obj  # (stays positive: 29 drops of at most 50,000)
         out.append((t, obj))
     return out
 

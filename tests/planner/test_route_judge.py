@@ -17,7 +17,7 @@ from planner import solve
 from planner._ortools import RouteJudge, _build_model, search_parameters, solve_routing
 from planner.problem import RoutingProblem
 from planner.scenario import parse_scenario
-from planner.schedule import time_trips
+from planner.schedule import overworked, time_route, time_trips
 from planner.solution import RawSolution, SolverParams, VisitConstraints
 
 # real commune codes of the embedded dataset (Hà Giang)
@@ -136,8 +136,40 @@ def test_timing_for_feasibility_gives_the_full_timings_verdict(case: tuple,
     for f, t in zip(fast, full, strict=True):
         if t.feasible:
             assert f == t
-        else:
+        elif f.problems[0].code != "working_hours":  # (refused before any timing)
             assert f.problems[0] == t.problems[0]
+
+
+def test_a_trip_longer_than_its_shifts_is_refused_before_timing() -> None:
+    data = scenario_dict()
+    data["horizon"]["days"] = 1
+    data["vehicles"][0].update(max_trip_days=1, shift={"start": "07:00", "end": "12:00"})
+    data["stops"] = [{"commune_code": code, "deliver_crates": 1, "service_minutes": 60}
+                     for code in CODES[:3]]
+    hours = [[0.0 if a == b else 0.75 for b in range(4)] for a in range(4)]
+    problem = line_problem(parse_scenario(data), hours)
+    two, three = [1, 2], [1, 2, 3]  # 2 h 15 / 3 h of driving, 2 / 3 h of service
+    assert not overworked(problem, 0, two) and time_route(problem, 0, two).feasible
+    assert overworked(problem, 0, three)
+    assert time_route(problem, 0, three, feasibility=True).problems[0].code == "working_hours"
+    assert not time_route(problem, 0, three).feasible
+
+
+@given(fleets(), st.integers(0, 2**31))
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_a_trip_refused_for_its_working_hours_has_no_schedule(case: tuple, seed: int) -> None:
+    """The quick refusal of a trip too long for the vehicle's shifts
+    (:func:`~planner.schedule.overworked`) is never wrong: random trips of many stops, some
+    of them within the hours, none of them refused but the full timing refuses them too."""
+    problem, _, _ = case
+    rng = np.random.default_rng(seed)
+    stops = list(range(problem.n_depots, problem.n_locations))
+    for _ in range(20):
+        k = int(rng.integers(len(problem.vehicles)))
+        trip = [int(x) for x in rng.permutation(stops)[:rng.integers(1, len(stops) + 1)]]
+        if overworked(problem, k, trip):
+            assert not time_route(problem, k, trip).feasible
 
 
 def test_a_vehicle_alone_keeps_the_fleets_driving_cap() -> None:
