@@ -47,7 +47,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_param
 from ortools.util import optional_boolean_pb2
 
 from planner.problem import DAY_S, RoutingProblem, VehicleSpec
-from planner.schedule import time_trips
+from planner.schedule import overworked, time_trips
 from planner.solution import (
     ITERATED_LOCAL_SEARCH,
     STOP_CONVERGED,
@@ -690,6 +690,8 @@ class RouteJudge:
                 ks = pinned.get(loc, allowed[loc] if allowed is not None else None)
                 if ks is not None and k not in ks:
                     return None
+            if overworked(self.problem, k, r):
+                return None  # (no schedule times them: the model's times would not stand)
         timed = self._schedule(chain, routes, self.hints)
         if timed is not None:
             judged = self._read(chain, routes, starts_by_stop(routes, timed))
