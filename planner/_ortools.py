@@ -25,8 +25,8 @@ Model, per :class:`~planner.problem.RoutingProblem`:
 
 Search: a first solution, then OR-Tools' iterated local search (ruin and recreate, greedy
 descent) where the model allows it (:func:`ils_unsupported`), else ``params.local_search``
-(guided local search by default) to the time limit, or until the best solution has (next
-to) not improved for ``params.no_improvement_share`` of it (:func:`patience_s`,
+(guided local search by default) to the time limit, or until the best solution has not
+improved for ``params.no_improvement_share`` of it (:func:`patience_s`,
 :class:`~planner.solution.Patience`); from given routes,
 ``local_search``. :class:`RouteJudge` says whether given routes keep the model's rules and
 the schedule's, one vehicle's model at a time: the repair pass and the explanations of
@@ -475,7 +475,7 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
             patience: float | None = None, handover_s: float | None = None) -> RawSolution:
     """Run the search (from ``initial_routes`` when the model accepts them), recording each
     improving objective, and read the routes, service starts and breaks it found. With
-    ``patience`` the search ends once it has converged over that many seconds
+    ``patience`` the search ends once no better solution came for that many seconds
     (:class:`~planner.solution.Patience`); with
     ``handover_s``, after that many seconds if its best solution leaves a stop out."""
     routing, manager = model.routing, model.manager
@@ -506,12 +506,11 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
         if not progress or obj < progress[-1][1]:
             elapsed = round(now, 3)
             progress.append((elapsed, obj))
-            if on_progress is not None or handover_s is not None or stall is not None:
+            if stall is not None:
+                stall.better(now)
+            if on_progress is not None or handover_s is not None:
                 routes = current_routes()
                 served = sum(map(len, routes))
-            if stall is not None:
-                stall.better(now, obj, obj - model.problem.penalty_left_out(
-                    {loc for r in routes for loc in r}))
             if on_progress is not None:
                 on_progress(SolveProgress(elapsed_s=elapsed, served=served,
                                           cost_vnd=None, objective=obj, routes=routes))

@@ -64,8 +64,7 @@ def seed_unsupported(problem: RoutingProblem) -> str | None:
 
 class _NoImprovementFor:
     """A PyVRP stopping criterion: true once the best cost has not fallen for ``seconds``
-    (:class:`~planner.solution.Patience` with no share: the creep it allows was measured on
-    the OR-Tools searches only), or nothing feasible was found in that time."""
+    (:class:`~planner.solution.Patience`), or nothing feasible was found in that time."""
 
     def __init__(self, seconds: float) -> None:
         import time
@@ -74,13 +73,13 @@ class _NoImprovementFor:
         self.seconds = seconds
         self.best = float("inf")
         self.began = self._clock()
-        self._patience = Patience(seconds, share=0.0)
+        self._patience = Patience(seconds)
 
     def __call__(self, best_cost: float) -> bool:
         now = self._clock()
         if best_cost < self.best:
             self.best = best_cost
-            self._patience.better(now, best_cost)
+            self._patience.better(now)
             return False
         if math.isinf(self.best):
             return now - self.began >= self.seconds

@@ -645,7 +645,7 @@ class SolverSettings(_Model):
     # searches that start from nothing use OR-Tools' iterated local search (ruin and
     # recreate) where the model allows it, `local_search` elsewhere (planner._ortools)
     iterated_local_search: bool = True
-    # stop early once the best plan has (next to) not improved for this share of the time limit
+    # stop early once the best plan has not improved for this share of the time limit
     # (planner.solution.Patience)
     # (1: always search to the limit); planner.solve, docs/scenario-schema.md
     no_improvement_share: Float = Field(default=0.25, gt=0, le=1)

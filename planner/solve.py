@@ -32,9 +32,9 @@ A search that starts from its own first solution is OR-Tools' iterated local sea
 the model allows it (:func:`planner._ortools.ils_unsupported`), ``params.local_search``
 otherwise; a search that starts from given routes always uses ``params.local_search``.
 
-Every search stops early once its best plan has not improved, or only by a creep, for
+Every search stops early once its best plan has not improved for
 ``params.no_improvement_share`` of its time (:func:`planner._ortools.patience_s`,
-:class:`~planner.solution.Patience`; PyVRP the same way, without the creep); the result
+:class:`~planner.solution.Patience`; PyVRP the same way); the result
 records why the search stopped (``stop_reason``) and when its routes were found
 (``found_s``). Then the **repair pass** (:func:`repair`) inserts every left-out
 stop that a single insertion places by the OR-Tools model's own rules. ``on_progress``
@@ -211,8 +211,8 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
                        on_better: Callable[[RawSolution], None] | None = None
                        ) -> RawSolution:
     """``raw`` (routes ``judge`` accepted, with the judge's objective) improved until
-    ``deadline``, or until it has converged over ``patience_s`` (:class:`~planner.solution.
-    Patience`): take out a few served
+    ``deadline``, or until ``patience_s`` pass without a better plan (:class:`~planner.
+    solution.Patience`): take out a few served
     stops near a random one, insert the stops left out near it, then the ones taken out
     (:func:`_insert_blocks`, judged quickly, each at its :data:`RECREATE_TRIES` cheapest
     places); ruin the result next if the judge's objective is not much worse
@@ -228,7 +228,7 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
     best_cost = _travel_part(problem, best)  # (the threshold's footing)
     stall = Patience(patience_s) if patience_s is not None else None
     if stall is not None:
-        stall.better(begun, best.objective, best_cost)
+        stall.better(begun)
     while (now := time.perf_counter()) < deadline and (
             stall is None or not stall.converged(now)):
         served = [loc for r in routes for loc in r]
@@ -257,7 +257,7 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
             best_cost = _travel_part(problem, best)
             found = time.perf_counter()
             if stall is not None:
-                stall.better(found, best.objective, best_cost)
+                stall.better(found)
             progress.append((round(found - t0, 3), best.objective))
             if on_better is not None:
                 on_better(best)
