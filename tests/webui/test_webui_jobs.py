@@ -132,6 +132,15 @@ def test_worker_reports_an_invalid_scenario(client: FlaskClient, scenarios_dir: 
     assert "problem" in data["error"] and "stops" in data["error"]
 
 
+def _ended(pid: int) -> bool:
+    """Whether process ``pid`` has ended (gone, or a zombie not yet reaped); it may end
+    between looking and reading."""
+    try:
+        return "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1][:3]
+    except OSError:  # (FileNotFoundError, ProcessLookupError: gone)
+        return True
+
+
 def test_cancel_a_running_job(app: Flask, client: FlaskClient, scenarios_dir: Path) -> None:
     (scenarios_dir / "tiny.yaml").write_text(tiny_scenario_yaml(time_limit_s=120),
                                              encoding="utf-8")
@@ -145,9 +154,7 @@ def test_cancel_a_running_job(app: Flask, client: FlaskClient, scenarios_dir: Pa
     resp = client.post(f"/jobs/{job_id}/cancel")
     assert resp.status_code == 303
     assert client.get(f"/jobs/{job_id}/status.json").get_json()["status"] == "cancelled"
-    assert wait_for(lambda: not Path(f"/proc/{pid}").exists()
-                    or "Z" in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1][:3],
-                    timeout_s=10)
+    assert wait_for(lambda: _ended(pid), timeout_s=10)
     time.sleep(0.5)  # the reaper has seen the worker end: the job stays cancelled
     assert service.status(job_id).status == "cancelled"
     assert client.post(f"/jobs/{job_id}/cancel").status_code == 409
