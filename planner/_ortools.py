@@ -47,7 +47,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_param
 from ortools.util import optional_boolean_pb2
 
 from planner.problem import DAY_S, RoutingProblem, VehicleSpec
-from planner.schedule import overworked, time_trips
+from planner.schedule import WORKING_HOURS, ScheduleProblem, time_trips
 from planner.solution import (
     ITERATED_LOCAL_SEARCH,
     STOP_CONVERGED,
@@ -689,14 +689,12 @@ class RouteJudge:
                 ks = pinned.get(loc, allowed[loc] if allowed is not None else None)
                 if ks is not None and k not in ks:
                     return None
-            if overworked(self.problem, k, r):
-                return None  # (no schedule times them: the model's times would not stand)
         timed = self._schedule(chain, routes, self.hints)
-        if timed is not None:
-            judged = self._read(chain, routes, starts_by_stop(routes, timed))
-            if judged is not None:
-                return judged
-        return _QuickRefusal(timed)
+        if isinstance(timed, ScheduleProblem):
+            # too long for the shifts: no schedule times them, whatever the model's times
+            return None if timed.code == WORKING_HOURS else _QuickRefusal(None)
+        judged = self._read(chain, routes, starts_by_stop(routes, timed))
+        return judged if judged is not None else _QuickRefusal(timed)
 
     def _judge_by_model(self, chain: list[int], routes: tuple[tuple[int, ...], ...],
                         timed: tuple[tuple[int, ...], ...] | None) -> _Judged | None:
@@ -706,13 +704,15 @@ class RouteJudge:
         if judged is None or timed is not None:
             return judged
         hints = starts_by_stop(routes, judged.starts)
-        return judged if self._schedule(chain, routes, hints, judged.breaks) else None
+        retimed = self._schedule(chain, routes, hints, judged.breaks)
+        return None if isinstance(retimed, ScheduleProblem) else judged
 
     def _schedule(self, chain: list[int], routes: tuple[tuple[int, ...], ...],
                   hints: dict[int, int],
                   breaks: tuple[tuple[tuple[int, int], ...], ...] | None = None
-                  ) -> tuple[tuple[int, ...], ...] | None:
-        """The schedule's service starts of the trips (``None``: it cannot time them)."""
+                  ) -> tuple[tuple[int, ...], ...] | ScheduleProblem:
+        """The schedule's service starts of the trips, or the first problem of the first
+        trip it cannot time."""
         problem = self.problem
         all_routes: list[tuple[int, ...]] = [()] * len(problem.vehicles)
         for k, r in zip(chain, routes, strict=True):
@@ -726,8 +726,10 @@ class RouteJudge:
             problem, all_routes, vehicles=chain,
             hints=[tuple(hints.get(loc, 0) for loc in r) for r in all_routes],
             breaks=all_breaks, feasibility=True), strict=True))
-        if not all(timings[k].feasible for k in chain):
-            return None
+        refused = next((timings[k].problems[0] for k in chain if not timings[k].feasible),
+                       None)
+        if refused is not None:
+            return refused
         return tuple(tuple(v.start_s for v in timings[k].visits) for k in chain)
 
     def _local_constraints(self, chain: list[int], local: dict[int, int]

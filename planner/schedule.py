@@ -71,6 +71,9 @@ class RouteTiming:
 
 Blocks = tuple[tuple[int, int], ...]  # break intervals (start, end), sorted
 
+# the problem of a route :func:`time_route` refuses before timing it (:func:`overworked`)
+WORKING_HOURS = "working_hours"
+
 
 def _free(problem: RoutingProblem, k: int, t: int, blocks: Blocks) -> int:
     """The first moment at or after ``t`` inside the shift and outside every break."""
@@ -272,12 +275,10 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
     refused before any timing (:func:`overworked`, problem ``working_hours``)."""
     if feasibility and overworked(problem, k, stops):
         v = problem.vehicles[k]
-        t, load = v.earliest_start_s, sum(problem.deliver[s] for s in stops)
-        at = TimedVisit(v.start, 0, 0, False, 0, t, t, t, load, 0)
-        return RouteTiming(vehicle=k, depart_s=t, load_start=load, visits=(), return_leg=at,
-                           problems=(ScheduleProblem(
-                               "working_hours", "its driving and service take longer than "
-                                                "the shifts of its longest possible trip"),))
+        load = sum(problem.deliver[s] for s in stops)
+        return _refused(k, v.start, v.earliest_start_s, load, load, [], [ScheduleProblem(
+            WORKING_HOURS, "its driving and service take longer than the shifts of its "
+                           "longest possible trip")])
     options: list[Blocks] = [()]
     if problem.vehicles[k].breaks:
         options = [_break_blocks(problem, k, latest=False),
@@ -308,6 +309,15 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
         fallback = fallback or last
     assert fallback is not None
     return fallback
+
+
+def _refused(k: int, here: int, t: int, load_start: int, load: int,
+             visits: list[TimedVisit], problems: list[ScheduleProblem]) -> RouteTiming:
+    """A schedule refused with ``feasibility``: its visits so far, ending where it stopped
+    (``here`` at ``t``), and its problems."""
+    at = TimedVisit(here, 0, 0, False, 0, t, t, t, load, 0)
+    return RouteTiming(vehicle=k, depart_s=t, load_start=load_start, visits=tuple(visits),
+                       return_leg=at, problems=tuple(problems))
 
 
 def overworked(problem: RoutingProblem, k: int, stops: Sequence[int]) -> bool:
@@ -367,10 +377,8 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
     here = v.start
     visits: list[TimedVisit] = []
 
-    def refused() -> RouteTiming:  # (feasibility: the schedule so far, and its problems)
-        at = TimedVisit(here, 0, 0, False, 0, t, t, t, load, 0)
-        return RouteTiming(vehicle=k, depart_s=t, load_start=load_start,
-                           visits=tuple(visits), return_leg=at, problems=tuple(problems))
+    def refused() -> RouteTiming:
+        return _refused(k, here, t, load_start, load, visits, problems)
 
     if feasibility and problems:
         return refused()

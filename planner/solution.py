@@ -134,6 +134,7 @@ STOP_TIME_LIMIT = "time_limit"
 STOP_SEARCH_ENDED = "search_ended"  # the search ended by itself (solution limit, local optimum)
 STOP_NO_SOLUTION = "no_solution"
 
+
 class Patience:
     """When a search has converged: no better solution for ``seconds`` since its last one
     (none before its first). Every improvement counts, however small: OR-Tools' guided local
