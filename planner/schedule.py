@@ -1,4 +1,5 @@
-"""Clock times and loads of a route, computed from a stop order (earliest feasible schedule).
+"""Clock times and loads of a route, computed from a stop order (the earliest return, the
+latest departure that keeps it).
 
 Rules (the same ones the OR-Tools model enforces, written independently):
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from planner.problem import DAY_S, NO_PATH_S, RoutingProblem
 
@@ -254,9 +256,11 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
                not_before: tuple[int, ...] | None = None,
                breaks: Blocks | None = None, earliest: int | None = None,
                next_depart: int | None = None, feasibility: bool = False) -> RouteTiming:
-    """Earliest schedule of vehicle ``k`` visiting ``stops`` (location indices) in order,
-    preferring nights at a stop to nights on the road when both are feasible (with the
-    solver's times, when both end the trip as early).
+    """Schedule of vehicle ``k`` visiting ``stops`` (location indices) in order: back as
+    early as it can be, and setting out as late as that allows (:func:`_set_out_later`: no
+    day spent waiting that a later departure saves); preferring nights at a stop to nights
+    on the road when both are feasible (with the solver's times, when both end the trip as
+    early).
 
     ``not_before`` (one time per stop, e.g. the solver's service starts) delays services:
     with lodging limits the earliest schedule may spend a night where there is no lodging,
@@ -273,6 +277,60 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
     most of them refused, time in a fraction of the time); a route whose driving and
     service alone exceed the working hours of the longest trip the vehicle may make is
     refused before any timing (:func:`overworked`, problem ``working_hours``)."""
+    timing = _earliest(problem, k, stops, not_before=not_before, breaks=breaks,
+                       earliest=earliest, next_depart=next_depart, feasibility=feasibility)
+    if not timing.feasible or not stops:
+        return timing
+    return _set_out_later(problem, k, stops, timing, not_before=not_before, breaks=breaks,
+                          next_depart=next_depart, feasibility=feasibility)
+
+
+# A trip waits somewhere (for a window, a market day, the next morning) at least this long
+# before :func:`_set_out_later` looks for a later departure, which it finds to this step
+SET_OUT_MIN_WAIT_S = 15 * 60
+SET_OUT_STEP_S = 5 * 60
+
+
+def _set_out_later(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int],
+                   timing: RouteTiming, **kwargs: Any) -> RouteTiming:
+    """``timing`` (the earliest schedule of ``stops``) with the latest departure that brings
+    the trip back no later: the earliest schedule serves each stop as soon as it can and
+    then waits (for a market day, say: days away, each paid), while setting out later serves
+    the stops before the wait later and comes back as early (with no more nights on the
+    road: a night at a stop stays one). The departure is at most the
+    trip's waiting later; it is found by bisection (a later departure never brings the trip
+    back earlier), each probe the earliest schedule setting out no sooner."""
+    waited = sum(v.start_s - v.arrival_s for v in timing.visits)
+    if waited < SET_OUT_MIN_WAIT_S:
+        return timing
+    back = timing.return_leg.arrival_s
+    on_road = _nights_on_road(timing)
+    best = timing
+    lo, hi = timing.depart_s, timing.depart_s + waited
+    probe = hi
+    while True:
+        trial = _earliest(problem, k, stops, earliest=probe, **kwargs)
+        if trial.feasible and trial.return_leg.arrival_s <= back and \
+                _nights_on_road(trial) <= on_road:
+            lo = probe
+            if trial.return_leg.arrival_s - trial.depart_s < \
+                    best.return_leg.arrival_s - best.depart_s:
+                best = trial
+        else:
+            hi = probe
+        if hi - lo <= SET_OUT_STEP_S:
+            return best
+        probe = (lo + hi) // 2
+
+
+def _nights_on_road(timing: RouteTiming) -> int:
+    return sum(v.nights_on_road for v in (*timing.visits, timing.return_leg))
+
+
+def _earliest(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int], *,
+              not_before: tuple[int, ...] | None = None,
+              breaks: Blocks | None = None, earliest: int | None = None,
+              next_depart: int | None = None, feasibility: bool = False) -> RouteTiming:
     if feasibility and overworked(problem, k, stops):
         v = problem.vehicles[k]
         load = sum(problem.deliver[s] for s in stops)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from factories import line_problem, make_scenario, plan_for, scenario_dict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planner.check import check_plan
 from planner.plan import Unserved
@@ -225,7 +227,10 @@ def test_a_late_market_day_is_timed_as_the_solver_planned_it_not_days_too_early(
                       starts=((3 * day + 14 * H, 4 * day + 7 * H),))
     (timing,) = time_solution(p, raw)
     assert timing.feasible
-    assert [v.start_s for v in timing.visits] == [3 * day + 14 * H, 4 * day + 7 * H]
+    first, second = (v.start_s for v in timing.visits)
+    # on Thursday, no earlier than the solver planned (later where the trip is back as
+    # early: it sets out as late as that allows), and the market on Friday morning
+    assert 3 * day + 14 * H <= first < 4 * day and second == 4 * day + 7 * H
     plan, _ = plan_for(s, p, [[1, 2]], not_before=raw.starts)
     assert check_plan(s, p, plan) == []
 
@@ -252,4 +257,60 @@ def test_a_first_leg_longer_than_a_day_sets_out_as_late_as_the_first_service_nee
     assert timing.depart_s // day == 2  # Wednesday
     assert timing.visits[0].start_s == first and timing.visits[0].nights_on_road == 1
     plan, _ = plan_for(s, p, [[1, 2]], not_before=raw.starts)
+    assert check_plan(s, p, plan) == []
+
+
+def test_a_trip_sets_out_as_late_as_its_return_allows() -> None:
+    """A commune open any day, then one whose only window is the Friday market: the trip
+    leaves on Thursday (one night away) instead of Monday (four), and is back as early."""
+    from planner.schedule import _earliest, time_route
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 5})  # Mon..Fri
+    data["vehicles"][0]["max_trip_days"] = 5
+    data["stops"][1]["time_windows"] = [{"start": "07:00", "end": "11:00", "weekdays": ["fri"]}]
+    s = parse_scenario(data)
+    p = line_problem(s, HOURS)
+    early = _earliest(p, 0, [1, 2])
+    timing = time_route(p, 0, [1, 2])
+    assert early.depart_s // 86_400 == 0 and timing.depart_s // 86_400 == 3
+    assert timing.return_leg.arrival_s == early.return_leg.arrival_s
+    plan, _ = plan_for(s, p, [[1, 2]])
+    assert plan.routes[0].nights == 1 and check_plan(s, p, plan) == []
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
+
+
+@given(st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_setting_out_later_never_costs_more_nor_breaks_a_rule(data: st.DataObject) -> None:
+    """Random trips over a working week (market days, lunch breaks, a driving cap, lodging):
+    the schedule is never back later than the earliest schedule, never leaves sooner, never
+    spends more nights on the road, and the independent checker finds nothing wrong."""
+    from planner.schedule import _earliest, _nights_on_road, time_route
+    raw = scenario_dict(horizon={"start_date": "2026-12-07", "days": 5})
+    vehicle = raw["vehicles"][0]
+    vehicle["max_trip_days"] = 5
+    if data.draw(st.booleans()):
+        vehicle["breaks"] = [{"start": "11:00", "end": "13:30", "minutes": 45}]
+    if data.draw(st.booleans()):
+        vehicle["max_driving_hours_per_day"] = 4.0
+    for stop in raw["stops"]:
+        stop["lodging"] = data.draw(st.booleans())
+        days = data.draw(st.lists(st.sampled_from(WEEKDAYS), max_size=2, unique=True))
+        if days:
+            stop["time_windows"] = [{"start": "07:30", "end": "11:30", "weekdays": days}]
+    s = parse_scenario(raw)
+    legs = data.draw(st.lists(st.floats(0.2, 7.0), min_size=3, max_size=3))
+    hours = [[0, legs[0], legs[1]], [legs[0], 0, legs[2]], [legs[1], legs[2], 0]]
+    p = line_problem(s, hours)
+    order = data.draw(st.permutations([1, 2]))
+    early = _earliest(p, 0, order)
+    timing = time_route(p, 0, order)
+    assert timing.feasible == early.feasible
+    if not early.feasible:
+        return
+    assert timing.return_leg.arrival_s <= early.return_leg.arrival_s
+    assert timing.depart_s >= early.depart_s
+    assert _nights_on_road(timing) <= _nights_on_road(early)
+    plan, _ = plan_for(s, p, [list(order)])
     assert check_plan(s, p, plan) == []
