@@ -285,10 +285,12 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
                           next_depart=next_depart, feasibility=feasibility)
 
 
-# A trip waits somewhere (for a window, a market day, the next morning) at least this long
-# before :func:`_set_out_later` looks for a later departure, which it finds to this step
+# A trip waits (for a window, a market day) at least this much of its working time before
+# :func:`_set_out_later` looks for a later departure, which it finds to this step, with at
+# most this many schedules
 SET_OUT_MIN_WAIT_S = 15 * 60
 SET_OUT_STEP_S = 5 * 60
+SET_OUT_PROBES = 6
 
 
 def _set_out_later(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int],
@@ -297,30 +299,72 @@ def _set_out_later(problem: RoutingProblem, k: int, stops: tuple[int, ...] | lis
     the trip back no later: the earliest schedule serves each stop as soon as it can and
     then waits (for a market day, say: days away, each paid), while setting out later serves
     the stops before the wait later and comes back as early (with no more nights on the
-    road: a night at a stop stays one). The departure is at most the
-    trip's waiting later; it is found by bisection (a later departure never brings the trip
-    back earlier), each probe the earliest schedule setting out no sooner."""
-    waited = sum(v.start_s - v.arrival_s for v in timing.visits)
-    if waited < SET_OUT_MIN_WAIT_S:
-        return timing
+    road: a night at a stop stays one). A trip that waits less than
+    :data:`SET_OUT_MIN_WAIT_S` of working time stays as it is; otherwise the delays
+    :func:`_departure_slack` bounds are tried
+    first, then bisection between the longest that worked and the shortest that did not (a
+    later departure never brings the trip back earlier), at most :data:`SET_OUT_PROBES`
+    schedules in all, each the earliest setting out no sooner."""
+    if sum(_idle(problem, k, x) for x in timing.visits) < SET_OUT_MIN_WAIT_S:
+        return timing  # (a night at a stop, say: a later departure would not shorten it)
+    most, within = _departure_slack(problem, k, timing)
     back = timing.return_leg.arrival_s
     on_road = _nights_on_road(timing)
     best = timing
-    lo, hi = timing.depart_s, timing.depart_s + waited
-    probe = hi
-    while True:
-        trial = _earliest(problem, k, stops, earliest=probe, **kwargs)
+    lo, hi = 0, most + 1  # delays known to work, and not to
+    tries = [most, within] if SET_OUT_MIN_WAIT_S <= within < most else [most]
+    for _ in range(SET_OUT_PROBES):
+        delay = tries.pop(0) if tries else (lo + hi) // 2
+        if not lo < delay < hi:
+            continue
+        trial = _earliest(problem, k, stops, earliest=timing.depart_s + delay, **kwargs)
         if trial.feasible and trial.return_leg.arrival_s <= back and \
                 _nights_on_road(trial) <= on_road:
-            lo = probe
+            lo = delay
             if trial.return_leg.arrival_s - trial.depart_s < \
                     best.return_leg.arrival_s - best.depart_s:
                 best = trial
         else:
-            hi = probe
+            hi = delay
         if hi - lo <= SET_OUT_STEP_S:
-            return best
-        probe = (lo + hi) // 2
+            break
+    return best
+
+
+def _idle(problem: RoutingProblem, k: int, visit: TimedVisit) -> int:
+    """Working time the crew waits at ``visit`` before its service that a later departure
+    could save: the shift's hours between the arrival and the service start, but for the
+    morning of a later day (after a night the crew waits for the window to open however
+    late it set out)."""
+    v = problem.vehicles[k]
+    idle = 0
+    first = visit.arrival_s // DAY_S
+    for day in range(first, max(first + 1, visit.start_s // DAY_S)):
+        start, end = v.shift_on(day)
+        idle += max(0, min(end, visit.start_s) - max(start, visit.arrival_s))
+    return idle
+
+
+def _departure_slack(problem: RoutingProblem, k: int, timing: RouteTiming) -> tuple[int, int]:
+    """How much later ``timing`` could set out and come back as early, as far as waiting
+    and windows tell (nights and breaks aside): at most as long as the trip waits in all,
+    and no stop pushed past its last window, or the shift, by more than the waiting before
+    it absorbs; and the same with each stop kept in the window it is served in (a shorter
+    delay, often the one that works)."""
+    v = problem.vehicles[k]
+    waited = 0
+    most = within = sum(x.start_s - x.arrival_s for x in timing.visits)
+    for x in timing.visits:
+        waited += x.start_s - x.arrival_s
+        windows = problem.windows[x.location]
+        end = next((b for a, b in windows if a <= x.start_s <= b), x.start_s)
+        last = max((b for _, b in windows), default=x.start_s)
+        service = problem.service_s[x.location]
+        day_end = v.shift_on(x.start_s // DAY_S)[1] - service
+        last_end = v.shift_on(last // DAY_S)[1] - service
+        within = min(within, waited + max(0, min(end, day_end) - x.start_s))
+        most = min(most, waited + max(0, min(last, last_end) - x.start_s))
+    return most, within
 
 
 def _nights_on_road(timing: RouteTiming) -> int:
