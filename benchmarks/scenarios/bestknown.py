@@ -93,14 +93,22 @@ def update(folder: Path, candidate: BestKnown) -> bool:
     return True
 
 
+# what the runner itself writes: changed there, the code that runs is still the commit's
+OWN_OUTPUTS = ("benchmarks/scenarios/best-known/", "benchmarks/scenarios/results/")
+
+
 def git_commit() -> str:
-    """The commit of the code that runs, with ``+dirty`` when the work tree has changes."""
+    """The commit of the code that runs; when the work tree has changes (but for the
+    runner's own outputs, :data:`OWN_OUTPUTS`: a run that updates several best-known files
+    writes them one after the other), ``+dirty:`` and the files changed."""
     try:
         head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], check=True,
                               capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
-                                "--untracked-files=no"], check=True, capture_output=True,
-                               text=True).stdout.strip()
+        status = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain",
+                                 "--untracked-files=no"], check=True, capture_output=True,
+                                text=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return head + ("+dirty" if dirty else "")
+    changed = [line[3:] for line in status.splitlines()
+               if line[3:] and not line[3:].startswith(OWN_OUTPUTS)]
+    return head + (f"+dirty: {', '.join(changed)}" if changed else "")

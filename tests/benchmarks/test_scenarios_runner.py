@@ -5,6 +5,7 @@ are written and read back."""
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -132,3 +133,27 @@ def test_the_committed_instances_are_what_their_rules_write(tmp_path: Path) -> N
     default = make_instances.to_yaml(make_instances.default_scenario())
     assert (INSTANCES / "hg-12-remote-5d.yaml").read_text(encoding="utf-8").endswith(default)
     assert len(list(INSTANCES.glob("*.yaml"))) == len(make_instances.specs()) + 1 >= 8
+
+
+def test_the_commit_names_the_changed_files_but_the_runners_own(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch
+                                                                 ) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    git("config", "user.email", "t@example.org")
+    git("config", "user.name", "t")
+    own = tmp_path / "benchmarks/scenarios/best-known/x.json"
+    own.parent.mkdir(parents=True)
+    own.write_text("{}")
+    (tmp_path / "solver.py").write_text("a = 1\n")
+    git("add", "-A")
+    git("commit", "-qm", "c")
+    monkeypatch.setattr(bestknown, "ROOT", tmp_path)
+    head = bestknown.git_commit()
+    assert len(head) == 40 and "+" not in head
+    own.write_text('{"served": 1}')  # a best-known file the same run wrote
+    assert bestknown.git_commit() == head
+    (tmp_path / "solver.py").write_text("a = 2\n")
+    assert bestknown.git_commit() == f"{head}+dirty: solver.py"
