@@ -276,10 +276,13 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
     rule stops at the first problem found, with its visits so far (the route judge's trials,
     most of them refused, time in a fraction of the time); a route whose driving and
     service alone exceed the working hours of the longest trip the vehicle may make is
-    refused before any timing (:func:`overworked`, problem ``working_hours``)."""
+    refused before any timing (:func:`overworked`, problem ``working_hours``); and a feasible
+    one keeps its earliest departure. (The judge's trials take their times from the plan
+    they start from: with every trip set out late, a search building trips from none served
+    fewer communes sooner, tq-124 on one core 86 at 4.7 s against 88 at 3.6 s.)"""
     timing = _earliest(problem, k, stops, not_before=not_before, breaks=breaks,
                        earliest=earliest, next_depart=next_depart, feasibility=feasibility)
-    if not timing.feasible or not stops:
+    if feasibility or not timing.feasible or not stops:
         return timing
     return _set_out_later(problem, k, stops, timing, not_before=not_before, breaks=breaks,
                           next_depart=next_depart, feasibility=feasibility)
