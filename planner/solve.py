@@ -771,8 +771,10 @@ def time_solution(problem: RoutingProblem, raw: RawSolution) -> list[RouteTiming
 
     Where the day a service falls on matters to the model (lodging limits, daily driving
     caps, daily breaks) the solver's service starts and break placements guide the schedule,
-    so it keeps the nights where the solver put them; otherwise each route gets its earliest
-    schedule."""
+    so it keeps the nights where the solver put them; otherwise each route gets the
+    schedule's own times (back as early as it can be, setting out as late as that allows).
+    Either way a trip sets out no sooner than its return needs
+    (:func:`planner.schedule.time_route`)."""
     follow_solver = problem.lodging is not None or any(v.drive_cap_binds or v.breaks
                                                         for v in problem.vehicles)
     hints = raw.starts if follow_solver and raw.starts else None
