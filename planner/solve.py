@@ -58,7 +58,7 @@ import random
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 
@@ -765,7 +765,8 @@ def iterated_search_skipped(problem: RoutingProblem, params: SolverParams,
     return ils_unsupported(problem, constraints)
 
 
-def time_solution(problem: RoutingProblem, raw: RawSolution) -> list[RouteTiming]:
+def time_solution(problem: RoutingProblem, raw: RawSolution,
+                  kept: Container[int] = ()) -> list[RouteTiming]:
     """Clock times, loads, nights and breaks of every route of ``raw`` (one per vehicle),
     by the schedule rules of :mod:`planner.schedule`.
 
@@ -774,16 +775,17 @@ def time_solution(problem: RoutingProblem, raw: RawSolution) -> list[RouteTiming
     so it keeps the nights where the solver put them; otherwise each route gets the
     schedule's own times (back as early as it can be, setting out as late as that allows).
     Either way a trip sets out no sooner than its return needs
-    (:func:`planner.schedule.time_route`)."""
+    (:func:`planner.schedule.time_route`), but for one through a visit of ``kept`` (a
+    re-plan's visits kept at their times)."""
     follow_solver = problem.lodging is not None or any(v.drive_cap_binds or v.breaks
                                                         for v in problem.vehicles)
     hints = raw.starts if follow_solver and raw.starts else None
     breaks = raw.breaks if raw.breaks else None
-    timings = time_trips(problem, raw.routes, hints=hints, breaks=breaks)
+    timings = time_trips(problem, raw.routes, hints=hints, breaks=breaks, kept=kept)
     if hints is None and raw.starts and not all(t.feasible for t in timings):
         # an earliest schedule may set out days before the solver did and wait at a market
         # day longer than a trip may last: the solver's times then guide it
-        guided = time_trips(problem, raw.routes, hints=raw.starts, breaks=breaks)
+        guided = time_trips(problem, raw.routes, hints=raw.starts, breaks=breaks, kept=kept)
         if sum(not t.feasible for t in guided) < sum(not t.feasible for t in timings):
             return guided
     return timings
@@ -799,10 +801,10 @@ def timed_within_rules(problem: RoutingProblem, raw: RawSolution,
     schedule problems (the least important first on a tie; visits pinned by a re-plan
     never), until it can be timed. Returns the routes kept, their timings and the stops
     taken off: a plan the pipeline writes keeps every rule its checker applies."""
-    timings = time_solution(problem, raw)
+    pinned = set(constraints.start_s) if constraints is not None else set()
+    timings = time_solution(problem, raw, pinned)
     if all(t.feasible for t in timings):
         return raw, timings, ()
-    pinned = set(constraints.start_s) if constraints is not None else set()
     routes = [list(r) for r in raw.routes]
     starts = [list(x) for x in raw.starts] if raw.starts else None
     dropped: list[int] = []
@@ -820,7 +822,7 @@ def timed_within_rules(problem: RoutingProblem, raw: RawSolution,
                 trial = [r if j != k else r[:i] + r[i + 1:] for j, r in enumerate(routes)]
                 trial_starts = None if starts is None else [
                     x if j != k else x[:i] + x[i + 1:] for j, x in enumerate(starts)]
-                timed = time_solution(problem, with_routes(trial, trial_starts))
+                timed = time_solution(problem, with_routes(trial, trial_starts), pinned)
                 key = (not timed[k].feasible, len(timed[k].problems), problem.penalty[stop])
                 if best is None or key < best[0]:
                     best = (key, i, timed)
