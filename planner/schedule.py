@@ -287,7 +287,7 @@ def time_route(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[in
     if feasibility or not set_out_later or not timing.feasible or not stops:
         return timing
     return _set_out_later(problem, k, stops, timing, not_before=not_before, breaks=breaks,
-                          next_depart=next_depart, feasibility=feasibility)
+                          next_depart=next_depart)
 
 
 # A trip waits (for a window, a market day) at least this much of its working time before

@@ -218,6 +218,9 @@ def compare(runs: list[Run], known: BestKnown | None, retimed: float | None = No
     if known is not None:
         ref_served, ref_cost, source = known.served, known.cost_vnd, "file"
         if retimed is not None and retimed < known.cost_vnd:
+            print(f"  {known.instance}: the best-known routes timed by today's rules cost "
+                  f"{retimed:,.0f} VND (file: {known.cost_vnd:,.0f}); measuring against that",
+                  flush=True)
             ref_cost, source = retimed, "retimed"
     else:
         good = sorted((r for r in runs if r.ok), key=Run.key)
@@ -394,10 +397,6 @@ def _run_files(args: argparse.Namespace, files: list[Path], command: str) -> lis
             mine.append(run)
         known = bestknown.read(args.best_known, path.stem)
         retimed = retimed_cost(path, known) if known is not None and known.routes else None
-        if retimed is not None and known is not None and retimed < known.cost_vnd:
-            print(f"  {path.stem}: the best-known routes timed by today's rules cost "
-                  f"{retimed:,.0f} VND (file: {known.cost_vnd:,.0f}); measuring against that",
-                  flush=True)
         compare(mine, known, retimed)
         if args.make_best_known or args.update_best_known:
             good = sorted((r for r in mine if r.ok), key=Run.key)
