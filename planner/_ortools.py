@@ -482,18 +482,6 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
     progress: list[tuple[float, int]] = []
     t0 = time.perf_counter()
     converged = False
-    n_vehicles = len(model.problem.vehicles)
-
-    def current_routes() -> tuple[tuple[int, ...], ...]:
-        out = []
-        for k in range(n_vehicles):
-            stops = []
-            idx = routing.NextVar(routing.Start(k)).Value()
-            while not routing.IsEnd(idx):
-                stops.append(manager.IndexToNode(idx))
-                idx = routing.NextVar(idx).Value()
-            out.append(tuple(stops))
-        return tuple(out)
 
     served = 0  # by the best solution
     handed_over = False
@@ -509,11 +497,12 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
             if stall is not None:
                 stall.better(now)
             if on_progress is not None or handover_s is not None:
-                routes = current_routes()
+                routes, starts, rests = _read_routes(model, None)
                 served = sum(map(len, routes))
             if on_progress is not None:
-                on_progress(SolveProgress(elapsed_s=elapsed, served=served,
-                                          cost_vnd=None, objective=obj, routes=routes))
+                on_progress(SolveProgress(elapsed_s=elapsed, served=served, cost_vnd=None,
+                                          objective=obj, routes=routes, starts=starts,
+                                          breaks=rests))
 
     checks = 0
 
@@ -772,24 +761,38 @@ class RouteJudge:
         return _Judged(int(assignment.ObjectiveValue()), starts, rests)
 
 
-def _read_routes(model: _Model, assignment: Any) -> tuple[
+def _read_routes(model: _Model, assignment: Any | None) -> tuple[
         tuple[tuple[int, ...], ...], tuple[tuple[int, ...], ...],
         tuple[tuple[tuple[int, int], ...], ...]]:
-    """Stop order, service starts and daily breaks of every vehicle in ``assignment``."""
+    """Stop order, service starts and daily breaks of every vehicle in ``assignment``, or
+    (``None``) in the solution the search stands at, from a solution callback."""
     routing, manager, time_dim = model.routing, model.manager, model.time_dim
+    if assignment is None:
+        def value(var: Any) -> int:
+            return int(var.Value())
+
+        def least(var: Any) -> int:
+            return int(var.Min())
+
+        def span(iv: Any) -> tuple[int, int]:
+            return int(iv.StartMin()), int(iv.StartMin() + iv.DurationMin())
+    else:
+        value, least = assignment.Value, assignment.Min
+
+        def span(iv: Any) -> tuple[int, int]:
+            return (assignment.StartValue(iv),
+                    assignment.StartValue(iv) + assignment.DurationValue(iv))
     routes, starts, rests = [], [], []
     for k in range(len(model.problem.vehicles)):
         # every daily break as placed (those before the departure or after the return
         # were taken at home; the scheduler keeps the ones inside the trip)
-        rests.append(tuple(sorted(
-            (assignment.StartValue(iv), assignment.StartValue(iv) + assignment.DurationValue(iv))
-            for iv in model.break_vars[k])))
+        rests.append(tuple(sorted(span(iv) for iv in model.break_vars[k])))
         stops, times = [], []
-        idx = assignment.Value(routing.NextVar(routing.Start(k)))
+        idx = value(routing.NextVar(routing.Start(k)))
         while not routing.IsEnd(idx):
             stops.append(manager.IndexToNode(idx))
-            times.append(assignment.Min(time_dim.CumulVar(idx)))
-            idx = assignment.Value(routing.NextVar(idx))
+            times.append(least(time_dim.CumulVar(idx)))
+            idx = value(routing.NextVar(idx))
         routes.append(tuple(stops))
         starts.append(tuple(times))
     return tuple(routes), tuple(starts), tuple(rests)

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from typing import Any
@@ -58,7 +58,7 @@ from planner.rotation import (
     with_batches,
 )
 from planner.scenario import ROTATION_PATHS, Scenario, check_against_data, load_scenario
-from planner.schedule import time_trips
+from planner.schedule import RouteTiming, time_trips
 from planner.servicearea import service_area_of
 from planner.solution import ProgressCallback, SolveProgress
 
@@ -534,25 +534,29 @@ def _solve_once(scenario: Scenario, *, scenario_file: str = "<scenario>",
 def _priced(scenario: Scenario, net: Network, problem: RoutingProblem,
             on_progress: ProgressCallback) -> ProgressCallback:
     """``on_progress`` hearing each better plan with its cost in VND, the plan's own KPI
-    (its routes timed by the schedule rules and priced at the vehicles' rates: about 2 ms
-    for 72 communes, so every report is priced)."""
+    (its routes timed as the pipeline times a plan it writes, :func:`planner.solve.
+    time_solution`, with the search's times where it has them, and priced at the vehicles'
+    rates: about 2 ms for 72 communes, so every report is priced)."""
 
     def tell(event: SolveProgress) -> None:
         cost = None
         if event.routes:
             try:
-                cost = plan_cost_vnd(scenario, net.places, problem, event.routes)
+                raw = solve.RawSolution(routes=event.routes, objective=event.objective,
+                                        status="", wall_s=0.0, starts=event.starts,
+                                        breaks=event.breaks)
+                cost = plan_cost_vnd(scenario, net.places, problem,
+                                     solve.time_solution(problem, raw))
             except Exception:  # a report must never break the search that calls it
                 log.exception("the progress report could not price the plan")
-        on_progress(replace(event, cost_vnd=cost, routes=()))
+        on_progress(replace(event, cost_vnd=cost, routes=(), starts=(), breaks=()))
 
     return tell
 
 
 def plan_cost_vnd(scenario: Scenario, places: tuple[Place, ...], problem: RoutingProblem,
-                  routes: tuple[tuple[int, ...], ...]) -> int:
-    """The ``kpis.cost_vnd`` a plan of ``routes`` (stop order per vehicle) would have."""
-    timings = time_trips(problem, routes)
+                  timings: Sequence[RouteTiming]) -> int:
+    """The ``kpis.cost_vnd`` of a plan of routes timed so (one timing per vehicle)."""
     plan = assemble_plan(scenario, places, problem, timings, [], Provenance(),
                          service_area_communes=1)
     return round(plan.kpis.cost_vnd or 0)

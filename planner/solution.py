@@ -161,13 +161,18 @@ class SolveProgress:
     """A better plan during a solve: seconds since the solve started, communes served and
     cost of the best plan so far (``cost_vnd``: the plan's KPI, filled in by the pipeline,
     which knows the vehicles' rates; ``None`` from the solver alone), and the search's own
-    objective. ``routes`` (stop order per vehicle) let the pipeline price the plan."""
+    objective. ``routes`` (stop order per vehicle), with the search's service ``starts`` and
+    daily ``breaks`` where it has them (as :class:`RawSolution`'s), let the pipeline time and
+    price the plan as it would write it."""
 
     elapsed_s: float
     served: int
     cost_vnd: int | None
     objective: int
     routes: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
+    starts: tuple[tuple[int, ...], ...] = field(default=(), repr=False, compare=False)
+    breaks: tuple[tuple[tuple[int, int], ...], ...] = field(default=(), repr=False,
+                                                          compare=False)
 
 
 ProgressCallback = Callable[[SolveProgress], None]

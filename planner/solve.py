@@ -412,7 +412,8 @@ def _tell(on_progress: ProgressCallback | None, elapsed_s: float, raw: RawSoluti
     if on_progress is not None:
         on_progress(SolveProgress(elapsed_s=round(elapsed_s, 3),
                                   served=sum(map(len, raw.routes)), cost_vnd=None,
-                                  objective=raw.objective, routes=raw.routes))
+                                  objective=raw.objective, routes=raw.routes,
+                                  starts=raw.starts, breaks=raw.breaks))
 
 
 def _shifted(on_progress: ProgressCallback | None, offset: float

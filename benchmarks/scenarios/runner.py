@@ -56,7 +56,14 @@ from benchmarks.scenarios import bestknown, data
 from benchmarks.scenarios.bestknown import BestKnown
 from planner.check import check_plan
 from planner.outputs import load_scenario_for_plan, read_plan_folder, write_outputs
-from planner.pipeline import Solved, plan_cost_vnd, prepare_network, problem_for, solve_scenario
+from planner.pipeline import (
+    Network,
+    Solved,
+    plan_cost_vnd,
+    prepare_network,
+    problem_for,
+    solve_scenario,
+)
 from planner.scenario import Scenario, parse_scenario
 from planner.schedule import time_trips
 from planner.solution import SolveProgress
@@ -149,7 +156,11 @@ def audit(solved: Solved) -> list[str]:
     return [str(v) for v in check_plan(scenario, problem, plan)]
 
 
-def solve_one(path: Path, method: str, time_limit_s: float, seed: int) -> Run:
+def solve_one(path: Path, method: str, time_limit_s: float, seed: int
+              ) -> tuple[Run, Network | None]:
+    """One solve: its record and the road network it was planned on (``None`` if it
+    failed before)."""
+    network = None
     run = Run(instance=path.stem, method=method, seed=seed, time_limit_s=time_limit_s)
     raw_progress: list[tuple[float, int, int]] = []
 
@@ -164,6 +175,7 @@ def solve_one(path: Path, method: str, time_limit_s: float, seed: int) -> Run:
         solved = solve_scenario(scenario, scenario_file=str(path), time_limit_s=time_limit_s,
                                 seed=seed, on_progress=on_progress)
         run.wall_s = round(time.perf_counter() - t0, 2)
+        network = solved.network
         plan = solved.plan
         run.served = plan.kpis.communes_served
         run.cost_vnd = plan.kpis.cost_vnd
@@ -178,19 +190,21 @@ def solve_one(path: Path, method: str, time_limit_s: float, seed: int) -> Run:
         run.error = f"{type(exc).__name__}: {exc}"
         run.wall_s = round(time.perf_counter() - t0, 2)
         traceback.print_exc(file=sys.stderr)
-    return run
+    return run, network
 
 
 # ---------------------------------------------------------------------------------------------
 # against the reference
 
 
-def retimed_cost(path: Path, known: BestKnown) -> float | None:
+def retimed_cost(path: Path, known: BestKnown, network: Network | None = None
+                 ) -> float | None:
     """The cost of the best-known plan's routes timed by today's schedule rules (which may
     time the same routes more cheaply than when the plan was found: a trip now sets out as
-    late as its return allows), ``None`` if they no longer fit them."""
+    late as its return allows), ``None`` if they no longer fit them. ``network``: the
+    instance's, if a solve of the product's scenario has prepared it."""
     scenario = load_instance(path, "product")
-    net = prepare_network(scenario, scenario_file=str(path))
+    net = network or prepare_network(scenario, scenario_file=str(path))
     problem = problem_for(scenario, net)
     index = {p.key: i for i, p in enumerate(net.places) if p.kind == "stop"}
     try:
@@ -198,10 +212,10 @@ def retimed_cost(path: Path, known: BestKnown) -> float | None:
                        for v in problem.vehicles)
     except KeyError:
         return None
-    if sum(map(len, routes)) != known.served or not all(
-            t.feasible for t in time_trips(problem, routes)):
+    timings = time_trips(problem, routes)
+    if sum(map(len, routes)) != known.served or not all(t.feasible for t in timings):
         return None
-    return plan_cost_vnd(scenario, net.places, problem, routes)
+    return plan_cost_vnd(scenario, net.places, problem, timings)
 
 
 def compare(runs: list[Run], known: BestKnown | None, retimed: float | None = None) -> None:
@@ -389,14 +403,17 @@ def _run_files(args: argparse.Namespace, files: list[Path], command: str) -> lis
     runs: list[Run] = []
     for path in files:
         mine = []
+        network = None  # the product's, for the best-known plan's re-timing
         for method, limit, seed in methods:
-            run = solve_one(path, method, limit, seed)
+            run, net = solve_one(path, method, limit, seed)
+            if method == "product":
+                network = network or net
             print(f"  {run.instance:<20} {method:<13} seed {seed}: served {run.served}/"
                   f"{run.stops}, cost {_f(run.cost_vnd, '{:,.0f}')} VND, "
                   f"{len(run.findings)} findings, {run.wall_s} s {run.error}", flush=True)
             mine.append(run)
         known = bestknown.read(args.best_known, path.stem)
-        retimed = retimed_cost(path, known) if known is not None and known.routes else None
+        retimed = retimed_cost(path, known, network) if known is not None and known.routes else None
         compare(mine, known, retimed)
         if args.make_best_known or args.update_best_known:
             good = sorted((r for r in mine if r.ok), key=Run.key)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
-from factories import line_problem, plan_for, scenario_dict
+from factories import line_problem, places_for, plan_for, scenario_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner._ortools import solve_routing
 from planner.check import check_plan
+from planner.pipeline import _priced, plan_cost_vnd
 from planner.scenario import parse_scenario
-from planner.solution import SolverParams
+from planner.schedule import time_trips
+from planner.solution import SolveProgress, SolverParams
 
 HOURS = [[0, 2, 3], [2, 0, 1.5], [3, 1.5, 0]]
 FAST = SolverParams(time_limit_s=2, solution_limit=50)
@@ -264,6 +268,32 @@ def test_the_daily_driving_cap_forces_a_night_at_the_commune_with_lodging() -> N
     # the one-day plan breaks the cap, and the checker says so
     kinds = [v.kind for v in check_plan(capped, p, plan_free)]
     assert "driving_hours" in kinds
+
+
+def test_the_progress_report_prices_the_plan_as_it_is_written() -> None:
+    """A plan whose nights follow the solver's times (a daily driving cap) is priced in the
+    progress report from those times, as the pipeline writes it: timed by the schedule's own
+    times it came to 30,000 VND more than the plan written (and 1.2 M VND more on cb-55)."""
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 2})
+    data["vehicles"][0].update(capacity_crates=20, max_trip_days=2,
+                               max_driving_hours_per_day=5)
+    data["stops"] = [
+        {"commune_code": "00778", "deliver_crates": 1, "service_minutes": 60},
+        {"commune_code": "01108", "deliver_crates": 1, "service_minutes": 60,
+         "lodging": False},
+    ]
+    s = parse_scenario(data)
+    p = line_problem(s, [[0, 3, 3.5], [3, 0, 1], [3.5, 1, 0]])
+    heard: list[SolveProgress] = []
+    raw = solve_routing(p, FAST, on_progress=heard.append)
+    assert (heard[-1].routes, heard[-1].starts) == (raw.routes, raw.starts)
+    priced: list[SolveProgress] = []
+    _priced(s, SimpleNamespace(places=places_for(s)), p, priced.append)(heard[-1])
+    _, plan, _ = solve_and_plan(s, p)
+    assert priced[-1].cost_vnd == round(plan.kpis.cost_vnd)
+    unguided = plan_cost_vnd(s, places_for(s), p, time_trips(p, raw.routes))
+    assert unguided != priced[-1].cost_vnd  # (the case this guards)
+    assert priced[-1].routes == priced[-1].starts == ()  # (the listener gets no routes)
 
 
 def test_a_trip_may_end_at_another_depot() -> None:
