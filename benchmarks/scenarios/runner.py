@@ -287,8 +287,8 @@ def table(runs: list[Run]) -> str:
 
 
 def summary(runs: list[Run]) -> str:
-    """Per method: instances at the reference's served count, mean and worst cost gap among
-    them, findings."""
+    """Per method: runs at the reference's served count, mean and worst cost gap among
+    them, findings; with several seeds, each instance's served counts and gaps by seed."""
     lines = []
     for method in dict.fromkeys(r.method for r in runs):
         rs = [r for r in runs if r.method == method]
@@ -296,9 +296,19 @@ def summary(runs: list[Run]) -> str:
         gaps = [r.gap_pct for r in at_ref if r.gap_pct is not None]
         mean = f"{sum(gaps) / len(gaps):.2f}" if gaps else "-"
         worst = f"{max(gaps):.2f}" if gaps else "-"
-        lines.append(f"{method:<14} served as the reference: {len(at_ref)}/{len(rs)}; cost gap "
-                     f"mean {mean}%, worst {worst}%; findings {sum(len(r.findings) for r in rs)}"
-                     f"; errors {sum(1 for r in rs if r.error)}")
+        seeds = sorted({r.seed for r in rs})
+        over = f" ({len(seeds)} seeds)" if len(seeds) > 1 else ""
+        lines.append(f"{method:<14} served as the reference: {len(at_ref)}/{len(rs)}{over}; "
+                     f"cost gap mean {mean}%, worst {worst}%; findings "
+                     f"{sum(len(r.findings) for r in rs)}; errors {sum(1 for r in rs if r.error)}")
+        if len(seeds) > 1:
+            for instance in dict.fromkeys(r.instance for r in rs):
+                mine = [r for r in rs if r.instance == instance]
+                cells = ", ".join(
+                    f"{_f(r.served)}" + (f" {r.gap_pct:+.2f}%" if r.gap_pct is not None
+                                         and r.served == r.ref_served else "")
+                    for r in mine)
+                lines.append(f"  {instance:<20} ref {_f(mine[0].ref_served)}: {cells}")
     return "\n".join(lines)
 
 
@@ -334,7 +344,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--several-trips", action="store_true",
                     help="also solve each instance with several trips per vehicle allowed "
                          "(method product-trips)")
-    ap.add_argument("--seed", type=int, default=0, help="seed of the product runs")
+    ap.add_argument("--seed", type=_seeds, default=(0,),
+                    help="seed of the product runs, or several (0,1,2): each product method "
+                         "runs once per seed, and the summary gives each instance's spread")
     ap.add_argument("--instances", default=None, help="comma-separated instance names")
     ap.add_argument("--best-known", type=Path, default=BEST_KNOWN,
                     help=f"folder of best-known plan files (default {BEST_KNOWN})")
@@ -361,16 +373,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a seed or comma-separated seeds, e.g. 0 or 0,1,2") from None
+    if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: seeds must be distinct and not negative")
+    return seeds
+
+
 def methods_of(args: argparse.Namespace) -> list[tuple[str, float, int]]:
     limit = args.time_limit
     if args.make_best_known:
         out = [("product-10x", 10 * limit, s) for s in range(args.seeds)]
         return out + [("baseline-10x", 10 * limit, 0)]
-    out = [("product", limit, args.seed)]
+    out = [("product", limit, s) for s in args.seed]
     if args.with_10x:
-        out.append(("product-10x", 10 * limit, args.seed))
+        out += [("product-10x", 10 * limit, s) for s in args.seed]
     if args.several_trips:
-        out.append(("product-trips", limit, args.seed))
+        out += [("product-trips", limit, s) for s in args.seed]
     if not args.no_baseline:
         out.append(("baseline", limit, 0))
     return out

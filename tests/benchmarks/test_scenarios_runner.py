@@ -20,6 +20,7 @@ from benchmarks.scenarios.runner import (
     compare,
     load_instance,
     main,
+    summary,
 )
 
 SMALLEST = "hg-12-remote-5d"
@@ -67,6 +68,25 @@ def test_the_reference_is_the_file_or_else_the_runs_best() -> None:
     assert [(r.ref_source, r.gap_pct) for r in runs[:2]] == [("file", 10.0), ("file", 0.0)]
 
 
+def test_several_seeds_are_summed_up_per_method_and_shown_per_instance(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    def run(instance: str, seed: int, served: int, gap: float | None) -> Run:
+        return Run(instance=instance, method="product", seed=seed, time_limit_s=60.0,
+                   stops=30, served=served, cost_vnd=1.0, ref_served=27, gap_pct=gap)
+
+    runs = [run("a", 0, 27, 1.5), run("a", 1, 26, None), run("b", 0, 27, 0.5),
+            run("b", 1, 27, 2.5)]
+    lines = summary(runs).splitlines()
+    assert lines[0].startswith("product        served as the reference: 3/4 (2 seeds); "
+                               "cost gap mean 1.50%, worst 2.50%")
+    assert lines[1:] == ["  a                    ref 27: 27 +1.50%, 26",
+                         "  b                    ref 27: 27 +0.50%, 27 +2.50%"]
+    assert summary(runs[:1]).count("\n") == 0  # one seed: no spread to show
+    with pytest.raises(SystemExit):
+        main([str(INSTANCES), "--seed", "0,x"])
+    assert "give a seed or comma-separated seeds" in capsys.readouterr().err
+
+
 def test_the_baseline_is_one_plain_ortools_process_on_the_same_model() -> None:
     product = load_instance(INSTANCES / f"{SMALLEST}.yaml", "product")
     baseline = load_instance(INSTANCES / f"{SMALLEST}.yaml", "baseline")
@@ -93,9 +113,10 @@ def test_the_runner_solves_audits_and_keeps_best_known_plans(tmp_path: Path) -> 
                                                             best["method"])
     assert sum(len(codes) for codes in entry.routes.values()) == entry.served
 
-    assert main([*common, "--time-limit", "0.3", "--no-baseline", "--out", str(out / "run")]) == 0
+    assert main([*common, "--time-limit", "0.3", "--no-baseline", "--seed", "0,1",
+                 "--out", str(out / "run")]) == 0
     runs = json.loads((out / "run.json").read_text(encoding="utf-8"))["runs"]
-    assert [r["method"] for r in runs] == ["product"]
+    assert [(r["method"], r["seed"]) for r in runs] == [("product", 0), ("product", 1)]
     for r in runs + made["runs"]:
         assert not r["error"] and r["findings"] == [] and 0 <= r["served"] <= 12
         if r["served"]:  # the communes served, as the progress callback saw them
@@ -112,7 +133,7 @@ def test_the_runner_solves_audits_and_keeps_best_known_plans(tmp_path: Path) -> 
     else:
         assert r["gap_pct"] is None
     rows = (out / "run.csv").read_text(encoding="utf-8").splitlines()
-    assert len(rows) == 2 and rows[0].startswith("instance,stops,method")
+    assert len(rows) == 3 and rows[0].startswith("instance,stops,method")
 
 
 def test_a_missing_benchmark_dataset_says_how_to_build_it(tmp_path: Path) -> None:
