@@ -58,7 +58,7 @@ from planner.rotation import (
     with_batches,
 )
 from planner.scenario import ROTATION_PATHS, Scenario, check_against_data, load_scenario
-from planner.schedule import RouteTiming, time_trips
+from planner.schedule import RouteTiming
 from planner.servicearea import service_area_of
 from planner.solution import ProgressCallback, SolveProgress
 
@@ -463,13 +463,18 @@ def sha256_file(path: str) -> str:
 
 
 def _retimed(scenario: Scenario, plan: Plan, net: Network) -> tuple[Plan, bool]:
-    """``plan``'s routes (the same stops in the same order) timed with ``scenario``'s crates,
-    and whether every route fits; a schedule problem (an overload, say) stays in the plan for
-    the checker to report."""
+    """``plan``'s routes (the same stops in the same order) timed with ``scenario``'s crates
+    as the pipeline times a plan (:func:`planner.solve.time_solution`, from the plan's own
+    service starts), and whether every route fits; a schedule problem (an overload, say)
+    stays in the plan for the checker to report."""
     problem = problem_for(scenario, net)
     index = {p.key: i for i, p in enumerate(net.places) if p.kind == "stop"}
-    orders = {r.key: [index[v.commune_code] for v in r.visits] for r in plan.routes}
-    timings = time_trips(problem, [orders.get(v.id, []) for v in problem.vehicles])
+    orders = {r.key: tuple(index[v.commune_code] for v in r.visits) for r in plan.routes}
+    starts = {r.key: tuple(v.start_s for v in r.visits) for r in plan.routes}
+    # timed as the plan was (solve.time_solution), its own times guiding the schedule
+    timings = solve.time_solution(problem, solve.RawSolution(
+        routes=tuple(orders.get(v.id, ()) for v in problem.vehicles), objective=-1, status="",
+        wall_s=0.0, starts=tuple(starts.get(v.id, ()) for v in problem.vehicles)))
     timed = assemble_plan(scenario, net.places, problem, timings, plan.unserved,
                           plan.provenance, service_area_communes=plan.kpis.service_area_communes,
                           notes=plan.notes, attribution=plan.attribution)
