@@ -176,3 +176,42 @@ def test_route_geometry_is_drawn_again_along_the_roads(solved: dict, monkeypatch
     refresh_route_geometry(folder)
     assert json.loads((folder / ROUTES_FILE).read_text(encoding="utf-8")) == json.loads(before)
     assert (folder / MATRICES_FILE).is_file()
+
+
+def test_a_plan_is_written_with_the_solver_times_where_they_cost_less(solved: dict,
+                                                                      monkeypatch) -> None:
+    """The default scenario's plan of a 20 s solve (`make demo`: its routes and the solver's
+    service starts): the schedule's own times keep the second trip out longer than the
+    solver's; the plan is written with the cheaper (13.97M VND against 14.32M), and keeps
+    those times when re-timed with the same crates."""
+    from planner.pipeline import _retimed, load_scenario, plan_cost_vnd
+    from planner.plan import assemble_plan
+    from planner.provenance import Provenance
+    from planner.schedule import time_trips
+    from planner.solution import RawSolution
+    from planner.solve import crew_time, time_solution
+
+    monkeypatch.setenv("PLANNER_CACHE_DIR", str(solved["cache"]))
+    scenario = load_scenario(DEFAULT)
+    net = prepare_network(scenario, scenario_file=str(DEFAULT))
+    problem = problem_for(scenario, net)
+    raw = RawSolution(routes=((12, 5, 7, 4, 2, 8), (6, 1, 3, 9, 11, 10)), objective=0,
+                      status="SUCCESS", wall_s=0.0,
+                      starts=((48686, 115840, 127569, 139480, 202186, 214200),
+                              (135000, 199800, 211506, 223190, 286997, 298976)))
+    own = time_trips(problem, raw.routes)
+    guided = time_trips(problem, raw.routes, hints=raw.starts)
+    assert all(t.feasible for t in own + guided)
+    written = time_solution(problem, raw)
+    assert crew_time(problem, written) == crew_time(problem, guided) < crew_time(problem, own)
+    cost = plan_cost_vnd(scenario, net.places, problem, written)
+    assert cost < plan_cost_vnd(scenario, net.places, problem, own)
+    # after book batches are assigned the trips are re-timed with the assignment's crates:
+    # with the same crates that changes nothing (it had timed them by the schedule's own)
+    plan = assemble_plan(scenario, net.places, problem, written, [], Provenance(),
+                         service_area_communes=73)
+    again, fits = _retimed(scenario, plan, net)
+    assert fits and again.kpis.cost_vnd == plan.kpis.cost_vnd == cost
+    assert [[v.start_s for v in r.visits] for r in again.routes] == [
+        [v.start_s for v in r.visits] for r in plan.routes]
+
