@@ -632,12 +632,14 @@ def time_trips(problem: RoutingProblem, routes: Sequence[Sequence[int]], *,
                hints: Sequence[tuple[int, ...]] | None = None,
                breaks: Sequence[Blocks] | None = None,
                vehicles: Sequence[int] | None = None,
-               feasibility: bool = False, kept: Container[int] = ()) -> list[RouteTiming]:
+               feasibility: bool = False, kept: Container[int] = (),
+               set_out_later: bool = True) -> list[RouteTiming]:
     """:func:`time_route` of every vehicle's route (of ``vehicles`` only, whole vehicles'
     trips, when given), a vehicle's trips in order: each trip leaves no earlier than the
     one before it allows (``feasibility``: see :func:`time_route`). A trip through a stop
     of ``kept`` (a visit a re-plan keeps at its time, given in ``hints``) keeps its earliest
-    departure: setting out later would move that visit."""
+    departure: setting out later would move that visit; without ``set_out_later`` every
+    trip does."""
     timings: list[RouteTiming | None] = [None] * len(problem.vehicles)
     for k in range(len(problem.vehicles)) if vehicles is None else vehicles:
         earliest, _ = trip_bounds(problem, timings, k)
@@ -645,5 +647,6 @@ def time_trips(problem: RoutingProblem, routes: Sequence[Sequence[int]], *,
                                 not_before=hints[k] if hints else None,
                                 breaks=breaks[k] if breaks else None, earliest=earliest,
                                 feasibility=feasibility,
-                                set_out_later=not any(loc in kept for loc in routes[k]))
+                                set_out_later=set_out_later and not any(
+                                    loc in kept for loc in routes[k]))
     return [t for t in timings if t is not None]
