@@ -511,7 +511,7 @@ def _route(scenario: Scenario, places: Sequence[Place], problem: RoutingProblem,
     driving_s = sum(tv.leg_travel_s for tv in legs) if used else 0
     km = sum(tv.leg_distance_m for tv in legs) / 1000 if used else 0.0
     return_s = ret.arrival_s if used else timing.depart_s
-    days_away = return_s // DAY_S - timing.depart_s // DAY_S
+    days_away = timing.nights_away
     end = scenario.depots[vs.end] if vs.end != vs.start else None
     # copies of one scenario vehicle (`count:`) are told apart: numbered names, and no driver
     # (the scenario names one for the type; the sheet leaves a line to write one in)

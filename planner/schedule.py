@@ -70,6 +70,13 @@ class RouteTiming:
     def feasible(self) -> bool:
         return not self.problems
 
+    @property
+    def nights_away(self) -> int:
+        """Nights between the departure and the return (none for a trip without stops)."""
+        if not self.visits:
+            return 0
+        return self.return_leg.arrival_s // DAY_S - self.depart_s // DAY_S
+
 
 Blocks = tuple[tuple[int, int], ...]  # break intervals (start, end), sorted
 

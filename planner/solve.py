@@ -66,7 +66,7 @@ import numpy as np
 
 from planner._ortools import RouteJudge, ils_unsupported, patience_s, solve_routing
 from planner._pyvrp import Seed, hgs_seed, seed_unsupported
-from planner.problem import DAY_S, RoutingProblem
+from planner.problem import RoutingProblem
 from planner.schedule import RouteTiming, time_trips
 from planner.solution import (
     ITERATED_LOCAL_SEARCH,
@@ -817,10 +817,8 @@ def crew_time(problem: RoutingProblem, timings: list[RouteTiming]) -> int:
     total = 0
     for t in timings:
         if t.visits:
-            back = t.return_leg.arrival_s
-            nights = back // DAY_S - t.depart_s // DAY_S
-            total += (problem.span_cost_coeff * (back - t.depart_s)
-                      + problem.vehicles[t.vehicle].night_cost * nights)
+            total += (problem.span_cost_coeff * (t.return_leg.arrival_s - t.depart_s)
+                      + problem.vehicles[t.vehicle].night_cost * t.nights_away)
     return total
 
 
