@@ -57,6 +57,7 @@ from planner.solution import (
     Patience,
     ProgressCallback,
     RawSolution,
+    SharedClock,
     SolveProgress,
     SolverParams,
     VisitConstraints,
@@ -168,10 +169,13 @@ def patience_s(params: SolverParams) -> float | None:
 def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                   on_progress: ProgressCallback | None = None,
                   constraints: VisitConstraints | None = None,
-                  initial_routes: tuple[tuple[int, ...], ...] | None = None) -> RawSolution:
+                  initial_routes: tuple[tuple[int, ...], ...] | None = None,
+                  together: SharedClock | None = None) -> RawSolution:
     """Solve ``problem``; with ``initial_routes`` (stop order per vehicle) the search starts
     from them when the model accepts them as a solution, else from its own first solution.
-    ``on_progress`` hears of every better solution (its ``cost_vnd`` is left unset)."""
+    ``on_progress`` hears of every better solution (its ``cost_vnd`` is left unset);
+    ``together``: the convergence clock of searches running beside it (:class:`~planner.
+    solution.Patience`)."""
     model = _build_model(problem, constraints)
     use_ils = (params.iterated_local_search and initial_routes is None
                and ils_unsupported(problem, constraints) is None)
@@ -180,7 +184,7 @@ def solve_routing(problem: RoutingProblem, params: SolverParams, *,
                 if params.handover_share < 1 and params.solution_limit is None else None)
     return _search(model, search, use_ils=use_ils, on_progress=on_progress,
                    initial_routes=initial_routes, patience=patience_s(params),
-                   handover_s=handover,
+                   handover_s=handover, together=together,
                    method=ITERATED_LOCAL_SEARCH if use_ils else params.local_search)
 
 
@@ -472,12 +476,14 @@ def _add_visits(model: _Model, constraints: VisitConstraints | None) -> None:
 def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameters, *,
             use_ils: bool, method: str, on_progress: ProgressCallback | None,
             initial_routes: tuple[tuple[int, ...], ...] | None,
-            patience: float | None = None, handover_s: float | None = None) -> RawSolution:
+            patience: float | None = None, handover_s: float | None = None,
+            together: SharedClock | None = None) -> RawSolution:
     """Run the search (from ``initial_routes`` when the model accepts them), recording each
     improving objective, and read the routes, service starts and breaks it found. With
     ``patience`` the search ends once no better solution came for that many seconds
-    (:class:`~planner.solution.Patience`); with
-    ``handover_s``, after that many seconds if its best solution leaves a stop out."""
+    (:class:`~planner.solution.Patience`, shared with the searches beside it through
+    ``together``); with ``handover_s``, after that many seconds if its best solution leaves
+    a stop out."""
     routing, manager = model.routing, model.manager
     progress: list[tuple[float, int]] = []
     t0 = time.perf_counter()
@@ -485,7 +491,7 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
 
     served = 0  # by the best solution
     handed_over = False
-    stall = Patience(patience) if patience is not None else None
+    stall = Patience(patience, together) if patience is not None else None
 
     def record() -> None:
         nonlocal served

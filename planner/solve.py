@@ -34,7 +34,9 @@ otherwise; a search that starts from given routes always uses ``params.local_sea
 
 Every search stops early once its best plan has not improved for
 ``params.no_improvement_share`` of its time (:func:`planner._ortools.patience_s`,
-:class:`~planner.solution.Patience`; PyVRP the same way); the result
+:class:`~planner.solution.Patience`; PyVRP the same way); two searches side by side (the
+unseeded portfolio's, ruin and recreate's, several trips') stop together, once neither has
+improved its own for that long, so one that stalls first goes on using its core; the result
 records why the search stopped (``stop_reason``) and when its routes were found
 (``found_s``). Then the **repair pass** (:func:`repair`) inserts every left-out
 stop that a single insertion places by the OR-Tools model's own rules. ``on_progress``
@@ -76,10 +78,12 @@ from planner.solution import (
     Patience,
     ProgressCallback,
     RawSolution,
+    SharedClock,
     SolveProgress,
     SolverParams,
     VisitConstraints,
     starts_by_stop,
+    together_clock,
 )
 
 log = logging.getLogger(__name__)
@@ -148,7 +152,7 @@ def _run_hgs(problem: RoutingProblem, time_limit_s: float, seed: int,
 
 def _run_ortools(problem: RoutingProblem, params: SolverParams,
                  constraints: VisitConstraints | None) -> RawSolution:
-    return solve_routing(problem, params, constraints=constraints)
+    return solve_routing(problem, params, constraints=constraints, together=_together)
 
 
 def _run_insertion(problem: RoutingProblem, time_limit_s: float, seed: int = 0,
@@ -216,17 +220,17 @@ ACCEPT_SHARE = 0.01
 def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolution, *,
                        deadline: float, seed: int, t0: float,
                        progress: list[tuple[float, int]], patience_s: float | None = None,
-                       on_better: Callable[[RawSolution], None] | None = None
-                       ) -> RawSolution:
+                       on_better: Callable[[RawSolution], None] | None = None,
+                       together: SharedClock | None = None) -> RawSolution:
     """``raw`` (routes ``judge`` accepted, with the judge's objective) improved until
     ``deadline``, or until ``patience_s`` pass without a better plan (:class:`~planner.
-    solution.Patience`): take out a few served stops near a random one, insert the stops
-    left out near it (each at its :data:`LEFT_OUT_TRIES` cheapest places), then the ones
-    taken out (at their :data:`RECREATE_TRIES`; :func:`_insert_blocks`, judged quickly);
-    ruin the result next if the judge's objective is not much worse (:data:`ACCEPT_SHARE`),
-    and keep it when it is lower than the best's (more communes served, or the same for
-    less): the best plan, each added to ``progress`` (seconds since ``t0``, objective) and
-    told to ``on_better``."""
+    solution.Patience`, shared through ``together`` with a run beside it): take out a few
+    served stops near a random one, insert the stops left out near it (each at its
+    :data:`LEFT_OUT_TRIES` cheapest places), then the ones taken out (at their
+    :data:`RECREATE_TRIES`; :func:`_insert_blocks`, judged quickly); ruin the result next if
+    the judge's objective is not much worse (:data:`ACCEPT_SHARE`), and keep it when it is
+    lower than the best's (more communes served, or the same for less): the best plan, each
+    added to ``progress`` (seconds since ``t0``, objective) and told to ``on_better``."""
     routes = [list(r) for r in raw.routes]
     best = current = raw
     rng = random.Random(seed)
@@ -234,7 +238,7 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
     begun = time.perf_counter()
     span = max(deadline - begun, 1e-9)
     best_cost = _travel_part(problem, best)  # (the threshold's footing)
-    stall = Patience(patience_s) if patience_s is not None else None
+    stall = Patience(patience_s, together) if patience_s is not None else None
     if stall is not None:
         stall.better(begun)
     while (now := time.perf_counter()) < deadline and (
@@ -296,17 +300,19 @@ def _lns_run(problem: RoutingProblem, start: RawSolution, time_limit_s: float, s
     judge = RouteJudge(problem, hints=starts_by_stop(start.routes, start.starts))
     progress: list[tuple[float, int]] = []
     best = _ruin_and_recreate(problem, judge, start, deadline=t0 + time_limit_s, seed=seed,
-                              t0=t0, progress=progress, patience_s=patience)
+                              t0=t0, progress=progress, patience_s=patience,
+                              together=_together)
     return best, progress
 
 
 def _lns(problem: RoutingProblem, params: SolverParams, raw: RawSolution, *, t0: float,
-         pool: ProcessPoolExecutor | None,
-         on_progress: ProgressCallback | None) -> RawSolution:
+         pool: ProcessPoolExecutor | None, on_progress: ProgressCallback | None,
+         together: SharedClock | None = None) -> RawSolution:
     """``raw`` (the searches' plan, leaving stops out) improved by ruin and recreate until
     the repair pass's time before the time limit (``t0`` + ``params.time_limit_s`` -
     :func:`repair_budget_s`), or until it has not improved for the searches'
-    patience: one run here and, with ``pool``, one with another seed in the helper process;
+    patience: one run here and, with ``pool``, one with another seed in the helper process
+    (sharing its convergence clock, ``together``);
     the better plan is kept if it beats ``raw`` by the route judge's objective (the model's,
     at the schedule's times: the footing of every plan the judge compares). At province
     scale over several days this is where most communes are won: OR-Tools' moves rarely
@@ -341,7 +347,7 @@ def _lns(problem: RoutingProblem, params: SolverParams, raw: RawSolution, *, t0:
     progress: list[tuple[float, int]] = []
     best = _ruin_and_recreate(
         problem, judge, start, deadline=begun + left, seed=params.seed, t0=t0,
-        progress=progress, patience_s=patience,
+        progress=progress, patience_s=patience, together=together,
         on_better=lambda b: _tell(on_progress, time.perf_counter() - t0, b))
     if other is not None:
         try:
@@ -375,17 +381,28 @@ def builds_by_insertion(problem: RoutingProblem, params: SolverParams,
             and params.first_solution == DEFAULT_FIRST_SOLUTION)
 
 
-def _die_with_parent() -> None:
-    """Linux: end the helper process when the solving process ends (a cancelled job)."""
+# in the helper process: the convergence clock it shares with the solving process's searches
+# (planner.solution.Patience), set when the helper starts (_start_helper)
+_together: SharedClock | None = None
+
+
+def _start_helper(together: SharedClock) -> None:
+    """The helper process's set-up: share ``together``; on Linux, end when the solving
+    process ends (a cancelled job)."""
+    global _together
+    _together = together
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError):
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _executor() -> ProcessPoolExecutor:
+def _executor() -> tuple[ProcessPoolExecutor, SharedClock]:
+    """A helper process, and the convergence clock its searches share with this process's."""
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_die_with_parent)
+    together = together_clock(ctx)
+    return (ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_start_helper,
+                                initargs=(together,)), together)
 
 
 def seeding_possible(problem: RoutingProblem, params: SolverParams,
@@ -469,7 +486,8 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
             raw = _lns(problem, params, raw, t0=t0, pool=None, on_progress=on_progress)
         return replace(raw, wall_s=time.perf_counter() - t0)
 
-    with _executor() as pool:
+    pool, together = _executor()
+    with pool:
         other: Future
         if seeded:
             other = pool.submit(_run_hgs, problem, first_s, params.seed, iterations,
@@ -483,7 +501,7 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
                 other = pool.submit(_run_ortools, problem, alt, constraints)
         main = (_run_insertion(problem, first_s, params.seed, on_progress) if by_insertion
                 else solve_routing(problem, main_params, on_progress=on_progress,
-                                   constraints=constraints))
+                                   constraints=constraints, together=together))
         try:
             result = other.result()
         except Exception:  # a helper that fails must not lose the main search's plan
@@ -498,7 +516,8 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
                            if result.local_search == INSERTION_SEARCH else "ortools-portfolio")
             _tell(on_progress, time.perf_counter() - t0, result)
         if lns:
-            best = _lns(problem, params, best, t0=t0, pool=pool, on_progress=on_progress)
+            best = _lns(problem, params, best, t0=t0, pool=pool, on_progress=on_progress,
+                        together=together)
     return replace(best, wall_s=time.perf_counter() - t0)
 
 
@@ -548,10 +567,11 @@ def _solve_trips(problem: RoutingProblem, params: SolverParams,
         whole = solve_routing(problem, half, on_progress=on_progress)
         single: RawSolution | None = solve_routing(sub, half)
     else:
-        with _executor() as pool:
+        pool, together = _executor()
+        with pool:
             alt = replace(params, first_solution=alt_first_solution(sub))
             other: Future = pool.submit(_run_ortools, sub, alt, None)
-            whole = solve_routing(problem, params, on_progress=on_progress)
+            whole = solve_routing(problem, params, on_progress=on_progress, together=together)
             try:
                 single = other.result()
             except Exception:  # the whole model's plan is kept

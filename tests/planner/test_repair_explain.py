@@ -284,6 +284,29 @@ def test_patience_converges_after_its_seconds_without_a_better_solution(
     assert patience.converged(now) == (bool(found) and now - found[-1] >= seconds)
 
 
+def _found_better_here() -> bool:
+    """(Run in a solve's helper process.) A search there finds a better plan."""
+    assert solve._together is not None
+    Patience(60.0, solve._together).better(0.0)
+    return True
+
+
+def test_searches_side_by_side_converge_together() -> None:
+    """A search converges only once no search of its solve has found a better plan for its
+    patience: the helper process's searches share the solving process's clock."""
+    pool, together = solve._executor()
+    mine = Patience(2.0, together)
+    mine.better(0.0)
+    with pool:
+        assert pool.submit(_found_better_here).result()
+        assert not mine.converged(2.5)  # its own 2 s are over, the helper's are not
+        time.sleep(2.1)
+        assert mine.converged(4.6)
+    alone = Patience(2.0)
+    alone.better(0.0)
+    assert alone.converged(2.5)
+
+
 def test_progress_reports_served_and_objective() -> None:
     scenario = parse_scenario(scenario_dict())
     problem = line_problem(scenario, [[0, 2, 3], [2, 0, 1.5], [3, 1.5, 0]])
