@@ -285,11 +285,10 @@ def _travel_part(problem: RoutingProblem, raw: RawSolution) -> int:
 
 def lns_after_search(problem: RoutingProblem, params: SolverParams,
                      constraints: VisitConstraints | None) -> bool:
-    """Whether the unseeded portfolio's plan is improved by ruin and recreate after its
-    searches (:func:`_lns`): trips over several days, a run on the clock, no re-planning
-    constraints (which pin stops the ruins would take out)."""
-    return (constraints is None and params.solution_limit is None
-            and problem.horizon_days > 1 and problem.n_stops > 0)
+    """Whether a plan the searches leave stops out of is improved by ruin and recreate
+    (:func:`_lns`): a run on the clock, no re-planning constraints (which pin stops the
+    ruins would take out)."""
+    return constraints is None and params.solution_limit is None and problem.n_stops > 0
 
 
 def _lns_run(problem: RoutingProblem, start: RawSolution, time_limit_s: float, seed: int,
@@ -307,18 +306,20 @@ def _lns_run(problem: RoutingProblem, start: RawSolution, time_limit_s: float, s
 
 def _lns(problem: RoutingProblem, params: SolverParams, raw: RawSolution, *, t0: float,
          pool: ProcessPoolExecutor | None, on_progress: ProgressCallback | None,
-         together: SharedClock | None = None) -> RawSolution:
+         together: SharedClock | None = None, end_s: float | None = None) -> RawSolution:
     """``raw`` (the searches' plan, leaving stops out) improved by ruin and recreate until
-    the repair pass's time before the time limit (``t0`` + ``params.time_limit_s`` -
-    :func:`repair_budget_s`), or until it has not improved for the searches'
-    patience: one run here and, with ``pool``, one with another seed in the helper process
-    (sharing its convergence clock, ``together``);
-    the better plan is kept if it beats ``raw`` by the route judge's objective (the model's,
-    at the schedule's times: the footing of every plan the judge compares). At province
-    scale over several days this is where most communes are won: OR-Tools' moves rarely
-    place a stop without first moving others across days (tq-80 at 40 s on one core: the
-    search converged at 71 served; 20 s of ruin and recreate from its plan served 78)."""
-    left = t0 + params.time_limit_s - repair_budget_s(params) - time.perf_counter()
+    ``end_s`` after ``t0`` (by default the repair pass's time before the time limit,
+    ``params.time_limit_s`` - :func:`repair_budget_s`), or until it has not improved for the
+    searches' patience: one run here and, with ``pool``, one with another seed in the helper
+    process (sharing its convergence clock, ``together``); the better plan is kept if it
+    beats ``raw`` by the route judge's objective (the model's, at the schedule's times: the
+    footing of every plan the judge compares). At province scale over several days this is
+    where most communes are won: OR-Tools' moves rarely place a stop without first moving
+    others across days (tq-80 at 40 s on one core: the search converged at 71 served; 20 s
+    of ruin and recreate from its plan served 78)."""
+    if end_s is None:
+        end_s = params.time_limit_s - repair_budget_s(params)
+    left = t0 + end_s - time.perf_counter()
     routes = [list(r) for r in raw.routes]
     if raw.objective < 0 or left < MIN_LNS_S or not left_out_blocks(problem, routes):
         return raw  # (a search serving every stop ran to its limit or converged)
@@ -465,10 +466,11 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
     reproducible = params.solution_limit is not None
     iterations = params.hgs_iterations if reproducible else None
 
-    lns = not seeded and lns_after_search(problem, params, constraints)
+    lns = lns_after_search(problem, params, constraints)
     main_params = replace(params, time_limit_s=first_s)
     if lns:  # searches that still leave stops out hand over to ruin and recreate
-        first_s = (1 - LNS_SHARE) * total
+        if not seeded:  # (PyVRP's genetic search keeps its time)
+            first_s = (1 - LNS_SHARE) * total
         main_params = replace(main_params, handover_share=1 - LNS_SHARE)
     by_insertion = not seeded and builds_by_insertion(problem, params, constraints)
     if params.workers <= 1:
@@ -502,6 +504,9 @@ def _portfolio(problem: RoutingProblem, params: SolverParams,
         main = (_run_insertion(problem, first_s, params.seed, on_progress) if by_insertion
                 else solve_routing(problem, main_params, on_progress=on_progress,
                                    constraints=constraints, together=together))
+        if seeded and lns:  # while PyVRP searches on: ruin and recreate here
+            main = _lns(problem, params, replace(main, strategy="ortools"), t0=t0, pool=None,
+                        on_progress=on_progress, together=together, end_s=first_s)
         try:
             result = other.result()
         except Exception:  # a helper that fails must not lose the main search's plan
@@ -605,7 +610,7 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
             constraints: VisitConstraints | None) -> RawSolution:
     """OR-Tools searches on from the better of its own routes and PyVRP's."""
     start = main.routes if main is not None and main.objective >= 0 else None
-    strategy = "ortools"
+    strategy = main.strategy if main is not None and main.strategy else "ortools"
     if hgs is not None and hgs.feasible and (
             start is None or main is None or hgs.cost < main.objective):
         start, strategy = hgs.routes, "pyvrp-seed+ortools"
@@ -629,7 +634,7 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
     best = replace(polish, found_s=None if polish.found_s is None
                    else round(offset + polish.found_s, 3))
     if main is not None and _better(main, polish):
-        best, strategy = main, "ortools"
+        best, strategy = main, main.strategy or "ortools"
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0,
                    progress=tuple(progress))
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
+import pytest
 from factories import line_problem, scenario_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -272,9 +274,10 @@ def test_ruin_and_recreate_after_the_search_improves_its_plan() -> None:
     poor = replace(poor, strategy="ortools", progress=((0.5, poor.objective),))
     heard: list[int] = []
     t0 = time.perf_counter()
-    with solve._executor() as pool:
+    pool, together = solve._executor()
+    with pool:
         better = solve._lns(problem, params, poor, t0=t0, pool=pool,
-                            on_progress=lambda p: heard.append(p.served))
+                            on_progress=lambda p: heard.append(p.served), together=together)
     assert sorted(loc for r in better.routes for loc in r) == [1, 2, 3, 4]
     assert RouteJudge(problem).objective([list(r) for r in better.routes]) == better.objective
     assert all(t.feasible for t in time_trips(problem, better.routes, hints=better.starts))
@@ -322,7 +325,37 @@ def test_ruin_and_recreate_runs_only_where_it_may() -> None:
     assert solve.lns_after_search(problem, params, None)
     assert not solve.lns_after_search(problem, replace(params, solution_limit=10), None)
     assert not solve.lns_after_search(problem, params, VisitConstraints(required=frozenset()))
-    assert not solve.lns_after_search(replace(problem, horizon_days=1), params, None)
+    assert solve.lns_after_search(replace(problem, horizon_days=1), params, None)
+
+
+def test_a_one_day_solve_seeded_by_pyvrp_ruins_and_recreates_a_plan_leaving_stops_out(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """One day, four communes an hour apart and one van for a short day: the search's plan
+    leaves communes out, so at half the limit it hands over to ruin and recreate (while
+    PyVRP searches on in the helper process), and the plan OR-Tools polishes is the better
+    of the two."""
+    data = scenario_dict()
+    data["horizon"]["days"] = 1
+    data["stops"] = [{"commune_code": c, "deliver_crates": 2, "collect_crates": 2,
+                      "service_minutes": 60} for c in CODES[:4]]
+    data["vehicles"] = [{**data["vehicles"][0], "count": 1, "max_trip_days": 1,
+                         "shift": {"start": "08:00", "end": "12:00"}}]
+    problem = line_problem(parse_scenario(data), _hours_apart(4))
+    params = SolverParams(time_limit_s=4)
+    assert solve.seeding_possible(problem, params, None) is None
+    handed: list[tuple[int, float | None]] = []
+    real_lns = solve._lns
+
+    def lns(problem: RoutingProblem, params: SolverParams, raw: RawSolution, **kw: Any
+            ) -> RawSolution:
+        handed.append((sum(map(len, raw.routes)), kw.get("end_s")))
+        return real_lns(problem, params, raw, **kw)
+
+    monkeypatch.setattr(solve, "_lns", lns)
+    raw = solve.solve(problem, params)
+    assert handed and handed[0][0] < 4 and handed[0][1] is not None and handed[0][1] < 4
+    assert 0 < sum(map(len, raw.routes)) < 4
+    assert all(t.feasible for t in solve.time_solution(problem, raw))
 
 
 def test_ruin_and_recreate_stops_when_it_stops_improving() -> None:
