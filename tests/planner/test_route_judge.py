@@ -319,6 +319,32 @@ def test_ruin_and_recreate_starts_from_a_plan_the_schedule_can_time() -> None:
     assert all(t.feasible for t in solve.time_solution(problem, better))
 
 
+def test_the_helpers_ruin_and_recreate_ends_with_the_ortools_search_from_its_plan() -> None:
+    """The last share of the helper's ruin and recreate is OR-Tools' search from its best
+    plan: from a plan visiting four communes on a line out of order, the search's plan is
+    kept, judged as ruin and recreate judges its own, when it costs less."""
+    data = scenario_dict()
+    data["horizon"]["days"] = 2
+    data["stops"] = [{"commune_code": c, "deliver_crates": 2, "collect_crates": 2,
+                      "service_minutes": 60} for c in CODES[:4]]
+    line = [0.0, 0.5, 1.0, 1.5, 2.0]  # hours from the depot along one road
+    problem = line_problem(parse_scenario(data), [[abs(a - b) for b in line] for a in line])
+    params = SolverParams(time_limit_s=10, seed_with_pyvrp=False)
+    assert solve.lns_polish_s(problem, params) == pytest.approx(1.0)
+    judge = RouteJudge(problem)
+    poor = judge.solution([[3, 1, 4, 2]] + [[] for _ in problem.vehicles[1:]])
+    assert poor is not None
+    polished = solve._polish(problem, params, poor, 1.0)
+    assert polished is not None and polished.objective < poor.objective
+    assert sorted(loc for r in polished.routes for loc in r) == [1, 2, 3, 4]
+    assert RouteJudge(problem).objective([list(r) for r in polished.routes]) <= poor.objective
+    assert all(t.feasible for t in time_trips(problem, polished.routes,
+                                              hints=polished.starts))
+    assert solve._polish(problem, params, poor, solve.MIN_POLISH_S / 2) is None
+    best, progress = solve._lns_run(problem, params, poor, 2.0, 1, None)
+    assert best.objective <= polished.objective and progress
+
+
 def test_ruin_and_recreate_runs_only_where_it_may() -> None:
     problem = _four_stops_over_two_days()
     params = SolverParams(time_limit_s=60)
