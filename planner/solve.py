@@ -11,18 +11,21 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   re-planning constraints are given): PyVRP's hybrid genetic search in a second process while
   OR-Tools searches from its own first solution in this one; then OR-Tools starts from the
   better of the two and searches for the rest of the time (``polish_share``). OR-Tools thus
-  checks every route it returns against the full model: a seed it rejects is simply not used;
+  checks every route it returns against the full model: a seed it rejects is simply not used.
+  If OR-Tools' plan here still leaves communes out at half the time, ruin and recreate
+  (below) improves it while PyVRP searches on, and the better of the two is polished;
 * **unseeded** (``seed_with_pyvrp=False``, or the problem has night rests, lodging or re-planning
   constraints): two OR-Tools searches, one per core, from different first solutions
   (parallel cheapest insertion and savings; at province scale over many days the second
   from every stop left out, at the largest both, with guided local search and simulated
   annealing: :func:`portfolio_params`; but at the largest both are the insertion search of
-  :func:`builds_by_insertion`), and the better result is kept. Over several days a search
-  whose best plan still leaves communes out at all but :data:`LNS_SHARE` of the time stops
-  there (``SolverParams.handover_share``; one serving all searches on), and **ruin and
+  :func:`builds_by_insertion`), and the better result is kept. A search whose best plan
+  still leaves communes out at all but :data:`LNS_SHARE` of the time stops there
+  (``SolverParams.handover_share``; one serving all searches on), and **ruin and
   recreate** improves the better plan for the rest, and for what the searches left by
   converging early, on both cores (:func:`_lns`; strategy ``…+lns`` where it won communes
-  or cost);
+  or cost); below province scale over many days the helper's run ends with OR-Tools'
+  search from its best plan (:func:`lns_polish_s`);
 
 * **several trips per vehicle** (scenario schema 3): OR-Tools on the whole model and, in the
   other process, on one trip per vehicle; the better plan wins (:func:`_solve_trips`), so
