@@ -24,8 +24,8 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   (``SolverParams.handover_share``; one serving all searches on), and **ruin and
   recreate** improves the better plan for the rest, and for what the searches left by
   converging early, on both cores (:func:`_lns`; strategy ``…+lns`` where it won communes
-  or cost); below province scale over many days the helper's run ends with OR-Tools'
-  search from its best plan (:func:`lns_polish_s`);
+  or cost); on smaller problems the helper's run ends with OR-Tools' search from its
+  best plan (:func:`lns_polish_s`);
 
 * **several trips per vehicle** (scenario schema 3): OR-Tools on the whole model and, in the
   other process, on one trip per vehicle; the better plan wins (:func:`_solve_trips`), so
@@ -316,19 +316,26 @@ def _lns_run(problem: RoutingProblem, params: SolverParams, start: RawSolution,
     return best, progress
 
 
-# Over fewer stop-days than LARGE_STOP_DAYS, the helper's ruin and recreate gives the last
-# this share of its time to OR-Tools' search from its best plan, while ruin and recreate runs
-# on here: the search moves times and stops between trips where ruin and recreate, which
-# times each trial by the schedule rules, pays for a plan it cannot improve by reinsertion
-# (cb-30, 19 communes served over 2 days: from the plan ruin and recreate had at 45 s,
-# 2 s of guided local search took 3.8% off its cost without the communes' penalties)
+# Over fewer stop-days than LNS_POLISH_STOP_DAYS, the helper's ruin and recreate gives the
+# last this share of its time to OR-Tools' search from its best plan, while ruin and recreate
+# runs on here: the search moves times and stops between trips where ruin and recreate,
+# which times each trial by the schedule rules, pays for a plan it cannot improve by
+# reinsertion (cb-30, 19 communes served over 2 days: from the plan ruin and recreate had at
+# 45 s, 2 s of guided local search took 3.8% off its cost without the communes' penalties;
+# at 60 s, seeds 0-2: +3.60/+3.20/+3.40% -> +1.08/+0.72/+0.23% against its best-known plan).
+# Not from hg-72 (72 communes over 5 days): its helper's ruin and recreate wins communes to
+# the last seconds, and with the search in its last 10% it served 63, 63, 63 where it
+# served 64, 64, 64 without
 LNS_POLISH_SHARE = 0.1
+LNS_POLISH_STOP_DAYS = 250
 
 
 def lns_polish_s(problem: RoutingProblem, params: SolverParams) -> float:
-    """Seconds of OR-Tools' search at the end of the helper's ruin and recreate (none at
-    province scale over many days, where the model's search takes seconds a move)."""
-    return 0.0 if _large(problem) else LNS_POLISH_SHARE * params.time_limit_s
+    """Seconds of OR-Tools' search at the end of the helper's ruin and recreate (none from
+    :data:`LNS_POLISH_STOP_DAYS`)."""
+    if _large(problem, LNS_POLISH_STOP_DAYS):
+        return 0.0
+    return LNS_POLISH_SHARE * params.time_limit_s
 
 
 def _polish(problem: RoutingProblem, params: SolverParams, raw: RawSolution,

@@ -331,6 +331,7 @@ def test_the_helpers_ruin_and_recreate_ends_with_the_ortools_search_from_its_pla
     problem = line_problem(parse_scenario(data), [[abs(a - b) for b in line] for a in line])
     params = SolverParams(time_limit_s=10, seed_with_pyvrp=False)
     assert solve.lns_polish_s(problem, params) == pytest.approx(1.0)
+    assert solve.lns_polish_s(replace(problem, horizon_days=70), params) == 0  # 280 stop-days
     judge = RouteJudge(problem)
     poor = judge.solution([[3, 1, 4, 2]] + [[] for _ in problem.vehicles[1:]])
     assert poor is not None
