@@ -155,8 +155,9 @@ class Patience:
     them has found a better solution of its own for ``seconds``. The solve waits for the
     last search to end anyway, and a search that stalls first goes on using its core (cb-55
     at 60 s: guided local search from savings stalled for 20 s at 7 s and stopped at 21 s,
-    35.99M VND, while the other search ran to 57 s; run on, it finds a plan 4% cheaper by
-    28 s); the solve ends when it did before, unless that search finds a better plan."""
+    its plan 37.68M VND, while the other search ran to 57 s; run on, it finds a plan of 4%
+    less objective by 28 s); the solve ends when it did before, unless that search finds a
+    better plan."""
 
     def __init__(self, seconds: float, together: SharedClock | None = None) -> None:
         self.seconds = seconds

@@ -295,19 +295,19 @@ def lns_after_search(problem: RoutingProblem, params: SolverParams,
 
 
 def _lns_run(problem: RoutingProblem, params: SolverParams, start: RawSolution,
-             time_limit_s: float, seed: int, patience: float | None
-             ) -> tuple[RawSolution, list[tuple[float, int]]]:
-    """One ruin-and-recreate run from ``start`` (judged routes) for ``time_limit_s``, the
-    last :func:`lns_polish_s` of it OR-Tools' search from its best plan (:func:`_polish`):
-    the best plan and its progress (seconds since it began, objective); a helper
-    process's."""
+             time_limit_s: float, seed: int) -> tuple[RawSolution, list[tuple[float, int]]]:
+    """One ruin-and-recreate run from ``start`` (judged routes) for ``time_limit_s`` (with
+    the searches' patience), the last :func:`lns_polish_s` of it OR-Tools' search from its
+    best plan (:func:`_polish`): the best plan and its progress (seconds since it began,
+    objective); a helper process's."""
     t0 = time.perf_counter()
     judge = RouteJudge(problem, hints=starts_by_stop(start.routes, start.starts))
     progress: list[tuple[float, int]] = []
     polish_s = min(lns_polish_s(problem, params), time_limit_s / 2)
     best = _ruin_and_recreate(problem, judge, start,
                               deadline=t0 + time_limit_s - polish_s, seed=seed, t0=t0,
-                              progress=progress, patience_s=patience, together=_together)
+                              progress=progress, patience_s=patience_s(params),
+                              together=_together)
     if polish_s > 0:
         polished = _polish(problem, params, best, t0 + time_limit_s - time.perf_counter())
         if polished is not None and polished.objective < best.objective:
@@ -393,7 +393,7 @@ def _lns(problem: RoutingProblem, params: SolverParams, raw: RawSolution, *, t0:
         raw = replace(raw, routes=start.routes, objective=start.objective,
                       starts=start.starts, breaks=start.breaks)
     patience = patience_s(params)
-    other = (pool.submit(_lns_run, problem, params, start, left, params.seed + 1, patience)
+    other = (pool.submit(_lns_run, problem, params, start, left, params.seed + 1)
              if pool is not None else None)
     begun = time.perf_counter()
     progress: list[tuple[float, int]] = []
@@ -661,7 +661,8 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
             constraints: VisitConstraints | None) -> RawSolution:
     """OR-Tools searches on from the better of its own routes and PyVRP's."""
     start = main.routes if main is not None and main.objective >= 0 else None
-    strategy = main.strategy if main is not None and main.strategy else "ortools"
+    own = (main.strategy if main is not None else "") or "ortools"  # (…+lns: see _portfolio)
+    strategy = own
     if hgs is not None and hgs.feasible and (
             start is None or main is None or hgs.cost < main.objective):
         start, strategy = hgs.routes, "pyvrp-seed+ortools"
@@ -685,7 +686,7 @@ def _finish(problem: RoutingProblem, params: SolverParams, main: RawSolution | N
     best = replace(polish, found_s=None if polish.found_s is None
                    else round(offset + polish.found_s, 3))
     if main is not None and _better(main, polish):
-        best, strategy = main, main.strategy or "ortools"
+        best, strategy = main, own
     return replace(best, strategy=strategy, wall_s=time.perf_counter() - t0,
                    progress=tuple(progress))
 

@@ -342,7 +342,7 @@ def test_the_helpers_ruin_and_recreate_ends_with_the_ortools_search_from_its_pla
     assert all(t.feasible for t in time_trips(problem, polished.routes,
                                               hints=polished.starts))
     assert solve._polish(problem, params, poor, solve.MIN_POLISH_S / 2) is None
-    best, progress = solve._lns_run(problem, params, poor, 2.0, 1, None)
+    best, progress = solve._lns_run(problem, params, poor, 2.0, 1)
     assert best.objective <= polished.objective and progress
 
 
