@@ -398,6 +398,51 @@ def test_ruin_and_recreate_stops_when_it_stops_improving() -> None:
     assert best.objective <= start.objective
 
 
+# fifteen communes of the embedded data: seven in one valley, eight in another
+VALLEYS = ("01216", "01255", "01261", "01156", "01234", "00778", "01246",
+           "00715", "01147", "00802", "01201", "00721", "01096", "01237", "01108")
+
+
+def _two_valleys() -> RoutingProblem:
+    """One van for one day, an hour from two valleys two hours apart: a day's shift serves
+    all seven communes of the first or all eight of the second, and never one more."""
+    data = scenario_dict()
+    data["horizon"]["days"] = 1
+    data["vehicles"][0].update(capacity_crates=20, max_trip_days=1,
+                               shift={"start": "08:00", "end": "15:00"})
+    data["stops"] = [{"commune_code": c, "deliver_crates": 1, "collect_crates": 1,
+                      "service_minutes": 30} for c in VALLEYS]
+    valley = [0] + [1] * 7 + [2] * 8
+    hours = [[0.0 if i == j else 1.0 if 0 in (valley[i], valley[j])
+              else 0.1 if valley[i] == valley[j] else 2.0 for j in range(16)]
+             for i in range(16)]
+    return line_problem(parse_scenario(data), hours)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_ruin_and_recreate_moves_a_trip_to_the_valley_where_it_serves_more(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan leaving many communes out may serve more with another selection: ruin and
+    recreate takes out a whole trip now and then and rebuilds it from the communes left out,
+    so the van leaves the valley of seven for the valley of eight; ruins of a few communes
+    nearby never get there (each of the eight fits only once the seven are gone)."""
+    problem = _two_valleys()
+    judge = RouteJudge(problem)
+    start = judge.solution([list(range(1, 8))])
+    assert start is not None and judge.solution([list(range(1, 9))]) is None
+
+    def run() -> list[int]:
+        t0 = time.perf_counter()
+        best = solve._ruin_and_recreate(problem, RouteJudge(problem), start,
+                                        deadline=t0 + 3, seed=seed, t0=t0, progress=[],
+                                        patience_s=1.0)
+        return sorted(best.routes[0])
+
+    assert run() == list(range(8, 16))
+    monkeypatch.setattr(solve, "ROUTE_RUIN_SHARE", 0.0)
+    assert run() == list(range(1, 8))
+
+
 @given(fleets(), st.integers(0, 3))
 @settings(max_examples=10, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
