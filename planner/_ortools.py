@@ -502,13 +502,14 @@ def _search(model: _Model, search: routing_parameters_pb2.RoutingSearchParameter
             progress.append((elapsed, obj))
             if stall is not None:
                 stall.better(now)
-            if on_progress is not None or handover_s is not None:
+            if on_progress is not None:
                 routes, starts, rests = _read_routes(model, None)
                 served = sum(map(len, routes))
-            if on_progress is not None:
                 on_progress(SolveProgress(elapsed_s=elapsed, served=served, cost_vnd=None,
                                           objective=obj, routes=routes, starts=starts,
                                           breaks=rests))
+            elif handover_s is not None:  # (the hand-over needs the count only)
+                served = _served_now(model)
 
     checks = 0
 
@@ -765,6 +766,19 @@ class RouteJudge:
             return None
         _, starts, rests = _read_routes(model, assignment)
         return _Judged(int(assignment.ObjectiveValue()), starts, rests)
+
+
+def _served_now(model: _Model) -> int:
+    """How many stops the solution the search stands at serves (from a solution callback:
+    the routes' successors only, without the times and breaks :func:`_read_routes` reads)."""
+    routing = model.routing
+    served = 0
+    for k in range(len(model.problem.vehicles)):
+        idx = routing.NextVar(routing.Start(k)).Value()
+        while not routing.IsEnd(idx):
+            served += 1
+            idx = routing.NextVar(idx).Value()
+    return served
 
 
 def _read_routes(model: _Model, assignment: Any | None) -> tuple[

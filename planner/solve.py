@@ -211,13 +211,18 @@ LEFT_OUT_TRIES = 3
 # and 106 served)
 RECREATE_TRIES = 16
 # A plan leaving many stops out may serve more with another selection: a trip in another
-# valley. Ruins of a few stops nearby never move a whole trip there, so a share of the ruins
-# take out a whole trip (as large a share as the stops left out, at most this much) and
-# rebuild it from the stops left out then nearest a random one. hg-40 (40 communes over 3 days,
-# 26 served where the best-known plan serves 27 in other valleys), 20 s from a 26-commune
-# plan on one core: 27 served at 7 of 12 seeds with this share, at 0 of 8 without; hg-72
-# (63 of 72 served), 8 seeds: 2 reached 64 with it, 3 without (the noise of 20 s runs)
+# valley. Ruins of a few stops nearby never move a whole trip there, so while the plan
+# leaves at least ROUTE_RUIN_FROM of the stops out, this share of the ruins take out a whole
+# trip and rebuild it from the stops left out then, nearest a random one first. hg-40 (40
+# communes over 3 days, 26 served where the best-known plan then served 27, in other
+# valleys), 20 s from a 26-commune plan on one core: 27 served at 7 of 12 seeds, at 0 of 8
+# without; at 60 s, seeds 0-2: 27, 28, 28 against 26, 26, 26. Not where few are left out:
+# a whole multi-day trip is slow to rebuild (hg-72, 5-day trips of ~18 communes: ~150 ms,
+# against ~30 ms for a ruin nearby), and with as large a share as the stops left out (at
+# most 0.3) hg-72 served 63, 63, 63 and tq-80 79, 78, 78 at 60 s (64, 64, 64 and 79, 80, 79
+# without, three days before)
 ROUTE_RUIN_SHARE = 0.3
+ROUTE_RUIN_FROM = 0.25
 # A recreated plan is kept as the one to ruin next when its objective is below the current
 # one's plus this share of the best plan's cost (its objective without the penalties of the
 # stops it leaves out), the share falling to none by the deadline (threshold accepting):
@@ -285,11 +290,13 @@ def _ruin(problem: RoutingProblem, routes: list[list[int]], rng: random.Random,
     insert first (each at its :data:`LEFT_OUT_TRIES` cheapest places), and the blocks to
     insert then (at their :data:`RECREATE_TRIES`). Mostly a few served stops near a random
     one (:data:`RUIN_SIZES`), back in random order after the stops left out nearest it
-    (:data:`RECREATE_NEARBY`); but, as often as the share of stops the plan leaves out (at
-    most :data:`ROUTE_RUIN_SHARE`), a whole trip, everything left out then put back nearest
-    a random one of them first, so that the trip may serve another valley."""
+    (:data:`RECREATE_NEARBY`); but, in :data:`ROUTE_RUIN_SHARE` of the ruins of a plan that
+    leaves at least :data:`ROUTE_RUIN_FROM` of the stops out, a whole trip, everything left
+    out then put back nearest a random one of them first, so that the trip may serve
+    another valley."""
     served = [loc for r in routes for loc in r]
-    whole = rng.random() < min(ROUTE_RUIN_SHARE, 1 - len(served) / problem.n_stops)
+    whole = (len(served) <= (1 - ROUTE_RUIN_FROM) * problem.n_stops
+             and rng.random() < ROUTE_RUIN_SHARE)
     if whole:
         removed = {x for loc in rng.choice([r for r in routes if r])
                    for x in with_partners(problem, loc)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 from factories import line_problem, places_for, plan_for, scenario_dict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -101,6 +102,16 @@ def test_same_inputs_and_solution_limit_give_the_same_plan() -> None:
     runs = {solve_routing(p, SolverParams(time_limit_s=5, solution_limit=20)).routes
             for _ in range(3)}
     assert len(runs) == 1
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known defect: the schedule sets a trip out as late as its first service allows "
+    "(schedule._latest_setting_out), which here leaves too little of the daily driving cap "
+    "for the second day; the model, splitting the legs more freely, returns on day 3, the "
+    "schedule on day 4 (the pipeline then leaves a stop out: timed_within_rules)"))
+def test_a_late_setting_out_under_a_driving_cap_fits_the_schedule() -> None:
+    test_random_problems_give_plans_the_checker_accepts.hypothesis.inner_test(
+        n=4, seed=1, vehicles=1, days=3, drive_h=4.5, lunch=False)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
