@@ -422,7 +422,33 @@ def _earliest(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int
             return last
         fallback = fallback or last
     assert fallback is not None
+    if _first_leg_split(problem, k, stops):
+        # a first leg driven over two days sets out as late as its first service allows,
+        # which can leave too little of the next day's driving cap for the legs after it:
+        # then the trip sets out as early as it may instead
+        for blocks in options:
+            for night_at_stop in (True, False):
+                early = _time_route(problem, k, list(stops), stay=night_at_stop, blocks=blocks,
+                                    not_before=not_before, earliest=earliest,
+                                    next_depart=next_depart, feasibility=feasibility,
+                                    set_out_late=False)
+                if early.feasible:
+                    return early
     return fallback
+
+
+def _first_leg_split(problem: RoutingProblem, k: int, stops: Sequence[int]) -> bool:
+    """Whether vehicle ``k``'s first leg to ``stops`` takes more than a day's driving (its
+    daily cap, or its shift), so that it is driven over two days."""
+    v = problem.vehicles[k]
+    if not stops:
+        return False
+    day = v.shift_end_s - v.shift_start_s
+    if v.drive_cap_binds and v.max_drive_s_per_day is not None:
+        day = min(day, v.max_drive_s_per_day)
+    matrices = ([p.time_s[v.profile] for p in problem.periods] if problem.periods
+                else [problem.time_s[v.profile]])
+    return max(v.leg_s(int(m[v.start, stops[0]])) for m in matrices) > day
 
 
 def _refused(k: int, here: int, t: int, load_start: int, load: int,
@@ -462,7 +488,7 @@ def overworked(problem: RoutingProblem, k: int, stops: Sequence[int]) -> bool:
 def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool,
                 not_before: tuple[int, ...] | None = None, blocks: Blocks = (),
                 earliest: int | None = None, next_depart: int | None = None,
-                feasibility: bool = False) -> RouteTiming:
+                feasibility: bool = False, set_out_late: bool = True) -> RouteTiming:
     v = problem.vehicles[k]
     cap = v.capacity
     problems: list[ScheduleProblem] = []
@@ -534,7 +560,7 @@ def _time_route(problem: RoutingProblem, k: int, stops: list[int], *, stay: bool
                 leg_problems.append(ScheduleProblem(
                     "lodging", f"no lodging at location {here} for the night before "
                                f"location {loc}"))
-            if first_leg:
+            if first_leg and set_out_late:
                 before = leave
                 leave, arrive, night, on_road = _latest_departure(
                     problem, k, leave, arrive, start, travel, night, on_road, driven, blocks)
