@@ -251,11 +251,11 @@ def compare(runs: list[Run], known: BestKnown | None, retimed: float | None = No
         r.t_first_s = next((e for e, _o, s in r.progress if s >= (ref_served or 0)), None)
 
 
-def best_known_entry(run: Run, command: str) -> BestKnown:
+def best_known_entry(run: Run, command: str, commit: str) -> BestKnown:
     return BestKnown(instance=run.instance, instance_sha256=run.instance_sha256,
                      stops=run.stops, served=run.served or 0, cost_vnd=run.cost_vnd or 0.0,
                      km=run.km or 0.0, method=run.method, seed=run.seed,
-                     time_limit_s=run.time_limit_s, commit=bestknown.git_commit(),
+                     time_limit_s=run.time_limit_s, commit=commit,
                      command=command, date=dt.date.today().isoformat(), routes=run.routes)
 
 
@@ -441,7 +441,7 @@ def _run_files(args: argparse.Namespace, files: list[Path], command: str) -> lis
         if args.make_best_known or args.update_best_known:
             good = sorted((r for r in mine if r.ok), key=Run.key)
             if good:
-                entry = best_known_entry(good[0], command)
+                entry = best_known_entry(good[0], command, args.commit)
                 written = bestknown.update(args.best_known, entry)
                 print(f"  {path.stem}: best of the run {good[0].method} seed {good[0].seed} "
                       f"({entry.served} served, {entry.cost_vnd:,.0f} VND): "
@@ -458,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["make-instances"]:
         return _make_instances(argv[1:])
     args = parse_args(argv)
+    # the code that runs is the code at the start (edits during a long run do not reach it)
+    args.commit = bestknown.git_commit()
     command = "python -m benchmarks.scenarios " + shlex.join(argv)
     started = time.perf_counter()
     try:
@@ -465,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     except data.BenchDataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    meta = {"command": command, "commit": bestknown.git_commit(),
+    meta = {"command": command, "commit": args.commit,
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "time_limit_s": args.time_limit, "wall_s": round(time.perf_counter() - started, 1)}
     json_path, csv_path = write_results(runs, args.out, meta)
