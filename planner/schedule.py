@@ -10,6 +10,9 @@ Rules (the same ones the OR-Tools model enforces, written independently):
   (``nights_on_road``, a stop at a roadside village), which is the earliest schedule and the
   one the OR-Tools model admits;
 * service starts inside one of the stop's windows and ends inside the shift;
+* a trip sets out no earlier than its first service needs; but one whose first leg takes
+  more than a day's driving sets out as early as it may when the late setting-out leaves
+  too little of the next day's driving for the legs after it (:func:`_first_leg_split`);
 * under a continuous-driving rule the crew pauses after every ``max_continuous_drive_s`` of
   driving without a pause of ``drive_rest_s`` (a break or the night counts), and stays at a
   stop at least that long;
