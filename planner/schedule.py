@@ -449,9 +449,8 @@ def _first_leg_split(problem: RoutingProblem, k: int, stops: Sequence[int]) -> b
     day = v.shift_end_s - v.shift_start_s
     if v.drive_cap_binds and v.max_drive_s_per_day is not None:
         day = min(day, v.max_drive_s_per_day)
-    matrices = ([p.time_s[v.profile] for p in problem.periods] if problem.periods
-                else [problem.time_s[v.profile]])
-    return max(v.leg_s(int(m[v.start, stops[0]])) for m in matrices) > day
+    # (time_s holds the slowest of the road periods' legs)
+    return v.leg_s(int(problem.time_s[v.profile][v.start, stops[0]])) > day
 
 
 def _refused(k: int, here: int, t: int, load_start: int, load: int,
