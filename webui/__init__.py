@@ -51,6 +51,10 @@ solves.
     always, ``False`` never. Behind a reverse proxy, ``TRUSTED_PROXIES`` (the number of
     proxies, default 0) makes its ``X-Forwarded-*`` headers count (see
     :mod:`webui.security`).
+``TODAY``
+    the date the app takes as today (``YYYY-MM-DD``): which visits a timetable poster
+    lists, the default dates of forms, the year of the report; for a training copy on
+    past plans and for tests; default: the date in Vietnam (:func:`webui.services.today`).
 ``DERIVED_CACHE_MAX_MB``
     how much disk the cache of drawn files (PDFs, sheet maps, exports) may take in
     ``<instance folder>/cache`` (default 512; 0 switches the cache off); see
@@ -70,6 +74,7 @@ error pages name files relative to the app's folders (:func:`webui.errors.public
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
@@ -128,6 +133,17 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; "
                            "frame-ancestors 'self'; form-action 'self'")
 
 
+def _config_date(name: str, value: Any) -> dt.date:
+    """A date setting: a date, or its ISO text."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"setting {name}: {value!r} is not a date; give it as YYYY-MM-DD "
+                         "(e.g. 2026-12-07), or leave it out for the date in Vietnam") from None
+
+
 def create_app(config: dict[str, Any] | None = None, *,
                instance_path: str | Path | None = None) -> Flask:
     """Build the web app; ``config`` overrides :data:`DEFAULTS` (see the module docstring)."""
@@ -143,6 +159,8 @@ def create_app(config: dict[str, Any] | None = None, *,
     scenarios_dir = Path(app.config["SCENARIOS_DIR"]).resolve()
     jobs_dir = Path(app.config["JOBS_DIR"] or Path(app.instance_path) / "jobs").resolve()
     app.config.update(RUNS_DIR=runs_dir, SCENARIOS_DIR=scenarios_dir, JOBS_DIR=jobs_dir)
+    if app.config.get("TODAY"):
+        app.config["TODAY"] = _config_date("TODAY", app.config["TODAY"])
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from webui import auth, communes, csrf, jobs, plans, publish, security, services, sheets

@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--library-contact", default=None, metavar="TEXT",
                        help="how readers reach the library (phone, address), printed on the "
                             "communes' timetable posters")
+    serve.add_argument("--today", default=None, metavar="YYYY-MM-DD",
+                       help="the date the app takes as today (a training copy on past "
+                            "plans; default: the date in Vietnam)")
     serve.add_argument("--demo-user", action="store_true",
                        help=f"if there are no users yet, make dispatcher {DEMO_USER!r} and "
                             "print its password")
@@ -245,6 +248,7 @@ def serve(args: argparse.Namespace) -> int:
                TRUSTED_PROXIES=max(0, args.trusted_proxies),
                **({"HTTPS": True} if args.https else {}),
                **({"LIBRARY_CONTACT": args.library_contact} if args.library_contact else {}),
+               **({"TODAY": args.today} if args.today else {}),
                **({"DERIVED_CACHE_MAX_MB": args.derived_cache_mb}
                   if args.derived_cache_mb is not None else {}))
     if args.demo_user:

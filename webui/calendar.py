@@ -26,7 +26,6 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from planner.batches import CommuneProfile
-from planner.plan import TZ
 from planner.timetable import PublishedPlan, TimetableVisit, timetable, vehicles_of, visit_offer
 from render.i18n import Translator
 from render.timetable import PosterContext, feed_ics, hours_text, offer_text, poster_pdf
@@ -45,7 +44,7 @@ from storage.calendar import TokenInfo
 from storage.models import FEED_KINDS
 from webui.auth import can, current_user, requires
 from webui.errors import BadRequestError, NotFoundError
-from webui.services import database
+from webui.services import database, today
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +189,7 @@ def revoke_feed(token_id: int) -> ResponseReturnValue:
 def _since(text: str | None) -> dt.date:
     """``?since=YYYY-MM-DD``, else today in Vietnam."""
     if not text:
-        return dt.datetime.now(TZ).date()
+        return today()
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -212,7 +211,7 @@ def poster(code: str) -> ResponseReturnValue:
     context = PosterContext(code, lib.row.name, library or g.tr("tt_library"),
                             contact=current_app.config.get("LIBRARY_CONTACT") or "",
                             feed_url=feed_url(tokens[0]) if tokens else None,
-                            printed_on=dt.datetime.now(TZ).date(),
+                            printed_on=today(),
                             commune_contact=(lib.row.edited.values.contact or ""
                                              if lib.row.edited else ""))
     pdf = poster_pdf(visits, context, profile=profiles.get(code), lang=g.lang)
@@ -255,7 +254,7 @@ def _report(year: int) -> Any:
 
 @bp.get("/reports")
 def report_page() -> ResponseReturnValue:
-    year = _year(request.args.get("year", dt.datetime.now(TZ).year))
+    year = _year(request.args.get("year", today().year))
     report = _report(year)
     return render_template("report.html", report=report, year=year, charts=list(CHARTS),
                            summary=summary_rows(report, g.lang),

@@ -41,6 +41,7 @@ from webui.errors import BadRequestError, NotFoundError, UnreadablePlanError
 from webui.jobservice import ReplanSpec
 from webui.plans import load_plan
 from webui.services import database, plan_store
+from webui.services import today as services_today
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def closures_page() -> ResponseReturnValue:
             log.warning("closures page: %s", exc)
             chosen, plan = "", None
     in_force = {c.id for c in closures if plan is not None and _overlaps(c, plan)}
-    today = dt.date.today()
+    today = services_today()
     # a new closure lasts, unless changed, the plan's days (else a week): a landslide is
     # rarely cleared the day it falls
     default_end = (plan.start_date + dt.timedelta(days=max(plan.horizon_days - 1, 0))

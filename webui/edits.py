@@ -61,7 +61,7 @@ from webui.errors import (
 from webui.jobs import time_limit_field
 from webui.jobservice import ReplanSpec, wrong_replan_kind
 from webui.plans import TARGET_ROWS, kpi_comparison, load_plan
-from webui.services import database, job_service, plan_store
+from webui.services import database, job_service, plan_store, today
 
 log = logging.getLogger(__name__)
 
@@ -419,7 +419,7 @@ def season_days(plan: Plan) -> tuple[dt.date, dt.date]:
 def season_replan_default(plan: Plan) -> dt.date:
     """The date the season re-plan form offers: today, within the season."""
     first, last = season_days(plan)
-    return min(max(dt.datetime.now(TZ).date(), first), last)
+    return min(max(today(), first), last)
 
 
 def _season_replan_date(plan: Plan, raw: str | None) -> dt.date:

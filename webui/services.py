@@ -8,12 +8,14 @@ printed sheets' overview maps (loaded once per dataset), the cache of drawn file
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
 
+from planner.plan import TZ
 from render.sheetmap import BasemapCache
 from storage import Database, open_database
 from webui.derived import DerivedCache
@@ -81,6 +83,12 @@ def job_service() -> JobService:
 def derived_files() -> DerivedCache:
     """The cache of drawn files (PDFs, sheet maps, exports) of the current app."""
     return services_of(current_app).derived
+
+
+def today() -> dt.date:
+    """Today for the current app: its ``TODAY`` setting, else the date in Vietnam."""
+    fixed: dt.date | None = current_app.config.get("TODAY")
+    return fixed or dt.datetime.now(TZ).date()
 
 
 def basemaps() -> BasemapCache:

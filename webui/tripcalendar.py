@@ -27,7 +27,7 @@ from flask.typing import ResponseReturnValue
 from planner.edit import EditError, MoveVisit, ShiftTrip, check_stored_plan, edit_context
 from planner.errors import PlannerError
 from planner.messages import Message
-from planner.plan import TZ, Plan
+from planner.plan import Plan
 from planner.scenario import CalendarSpec, Scenario
 from planner.tripcalendar import CalendarTrip, calendar_trips, commune_visits
 from planner.workdays import calendar_days_off
@@ -36,7 +36,7 @@ from webui.auth import can, requires
 from webui.edits import Finding, PlanChecks, apply_and_save, arrange_findings, plan_checks
 from webui.errors import BadRequestError
 from webui.plans import load_plan
-from webui.services import plan_store
+from webui.services import plan_store, today
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def _checks(run: str, plan: Plan, editable: bool) -> PlanChecks:
 @bp.get("/plans/<run>/calendar")
 def calendar_page(run: str) -> ResponseReturnValue:
     plan = load_plan(run)
-    on = _date_arg(request.args.get("on"), "on") or dt.datetime.now(TZ).date()
+    on = _date_arg(request.args.get("on"), "on") or today()
     first = _month_arg(request.args.get("month"), plan, on)
     scenario = plan_store().scenario(run)
     editable = can("edit") and parse_version_key(run) is None

@@ -51,7 +51,7 @@ from e2e_kit import (
     webui_command,
     webui_env,
 )
-from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, tiny_scenario_yaml
+from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, FIXTURE_TODAY, tiny_scenario_yaml
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -105,7 +105,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log_path = root / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            webui_command("serve", "--host", "127.0.0.1", "--port", str(port), root=root),
+            webui_command("serve", "--host", "127.0.0.1", "--port", str(port),
+                          "--today", FIXTURE_TODAY, root=root),
             env=webui_env(), cwd=root, stdout=log, stderr=subprocess.STDOUT)
     srv = Server(f"http://127.0.0.1:{port}", root, process, log_path)
     try:

@@ -35,7 +35,7 @@ for _p in (str(_ROOT), str(_HERE)):
 
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
-from webui_testkit import FIXTURE_DIR, FIXTURE_RUN  # noqa: E402
+from webui_testkit import FIXTURE_DIR, FIXTURE_RUN, FIXTURE_TODAY  # noqa: E402
 from webui_userkit import FAST_HASH, PlannerTestClient  # noqa: E402
 
 from planner.plan import Plan, read_plan  # noqa: E402
@@ -97,7 +97,8 @@ def app(runs_dir: Path, scenarios_dir: Path, tmp_path: Path, database_url: str) 
     app = create_app({"TESTING": True, "RUNS_DIR": runs_dir, "SCENARIOS_DIR": scenarios_dir,
                       "JOBS_DIR": tmp_path / "jobs", "JOB_REFRESH_S": 1,
                       "DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key",
-                      "PASSWORD_HASH_METHOD": FAST_HASH},
+                      "PASSWORD_HASH_METHOD": FAST_HASH,
+                      "TODAY": FIXTURE_TODAY},
                      instance_path=tmp_path / "instance")
     yield app
     services_of(app).database.dispose()

@@ -177,6 +177,18 @@ def test_the_web_poster_speaks_the_page_language(client: FlaskClient, published:
     assert client.get(f"/communes/{COMMUNE}/timetable.pdf?since=7/12").status_code == 400
 
 
+def test_the_poster_lists_visits_from_the_apps_today(app: Flask, client: FlaskClient,
+                                                     published: str) -> None:
+    """Without ``?since=`` the poster starts at today: the ``TODAY`` setting, else the date
+    in Vietnam; the date it was printed on is that day too."""
+    assert app.config["TODAY"] == dt.date(2026, 12, 7)  # the fixture plan's first day
+    first = _poster_text(client.get(f"/communes/{COMMUNE}/timetable.pdf?lang=vi").data)
+    assert "13:30–15:30" in first and "07/12/2026" in first
+    app.config["TODAY"] = dt.date(2026, 12, 8)
+    later = _poster_text(client.get(f"/communes/{COMMUNE}/timetable.pdf?lang=vi").data)
+    assert "13:30" not in later and "In ngày 08/12/2026" in " ".join(later.split())
+
+
 def test_annual_report_page_pdf_and_xlsx(client: FlaskClient, published: str,
                                          fixture_plan) -> None:  # type: ignore[no-untyped-def]
     van = fixture_plan.routes[1]

@@ -58,3 +58,12 @@ def test_the_app_and_the_command_line_open_the_same_database(
             assert [u.username for u in users.list_users(s)] == ["lan"]
     finally:
         cli_db.dispose()
+
+
+@pytest.mark.parametrize("value", ["7/12/2026", "tomorrow", "2026-13-01"])
+def test_a_bad_today_setting_names_the_setting_and_the_fix(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValueError, match=r"setting TODAY: .* YYYY-MM-DD"):
+        create_app({"TESTING": True, "RUNS_DIR": tmp_path / "runs", "TODAY": value,
+                    "SCENARIOS_DIR": tmp_path / "scenarios", "SECRET_KEY": "test",
+                    "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"},
+                   instance_path=tmp_path / "instance")

@@ -14,6 +14,9 @@ HERE = Path(__file__).resolve().parent
 PROJECT_ROOT = HERE.parents[1]
 FIXTURE_RUN = "ha-giang-2026"
 FIXTURE_DIR = HERE / "data" / FIXTURE_RUN
+# the apps of the tests take the fixture plan's first day as today (the ``TODAY`` setting),
+# so that what pages show "from today on" does not change with the date the tests run
+FIXTURE_TODAY = "2026-12-07"
 # a small season plan (``planner solve data/ha-giang-2027-season.yaml``; matrices, no map or
 # routes): two libraries each with a van, ten communes every 2 weeks, April-May 2027
 SEASON_RUN = "ha-giang-2027-season"
