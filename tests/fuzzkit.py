@@ -2,7 +2,7 @@
 time limit that counts as a hang and memory limit, the count of each outcome, and the check
 that an error a person reads is short and clear.
 
-``PLANNER_FUZZ_EXAMPLES=N`` runs N cases (at most 120 under ``CI=true``, where the runs are
+``PLANNER_FUZZ_EXAMPLES=N`` runs N cases (at most 60 under ``CI=true``, where the runs are
 derandomized); ``PLANNER_FUZZ_REPORT=FILE`` writes the outcome counts and the duration as
 JSON (README, Development).
 """
@@ -22,16 +22,18 @@ from typing import TypeVar
 CASE_TIMEOUT_S = 30
 CASE_MEMORY_BYTES = 4 * 1024**3  # more than any case needs (the largest takes under 1 GB)
 IN_CI = os.environ.get("CI") == "true"
+# under CI the suites run this many derandomized cases at most (the time of `make test`)
+CI_MAX_EXAMPLES = 60
 MAX_LINE_CHARS = 2_000  # one problem, or a one-line error, as a person reads it
 
 T = TypeVar("T")
 
 
 def example_count(default: int) -> int:
-    """The number of cases to run: ``PLANNER_FUZZ_EXAMPLES`` or ``default``, at most 120
+    """The number of cases to run: ``PLANNER_FUZZ_EXAMPLES`` or ``default``, at most 60
     under ``CI=true``."""
     count = int(os.environ.get("PLANNER_FUZZ_EXAMPLES") or default)
-    return min(count, 120) if IN_CI else count
+    return min(count, CI_MAX_EXAMPLES) if IN_CI else count
 
 
 class Hang(Exception):
