@@ -183,3 +183,22 @@ def test_the_real_geodata_package_is_under_test():
 def test_a_name_no_file_system_can_look_up_is_an_unknown_dataset(name: str) -> None:
     with pytest.raises(UnknownDatasetError):
         load_dataset(name)
+
+
+def test_the_basemap_is_drawn_once_per_dataset_version_and_each_caller_owns_its_copy(
+        tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    from geodata.basemap import basemap_layers
+
+    folder = tmp_path / "area"
+    shutil.copytree(DATA_DIR / "ha_giang", folder)
+    outline, roads = basemap_layers(str(folder))
+    assert outline and roads["trunk"]
+    roads["trunk"].clear()  # the caller's copy, not the cache's
+    assert basemap_layers(str(folder))[1]["trunk"]
+    # a re-imported dataset (new road file) is drawn again: here without its trunk roads
+    gdf = gpd.read_parquet(folder / "roads.parquet")
+    gdf[gdf["omt_class"] != "trunk"].to_parquet(folder / "roads.parquet")
+    outline2, roads2 = basemap_layers(str(folder))
+    assert roads2["trunk"] == [] and roads2["primary"] and outline2 == outline
