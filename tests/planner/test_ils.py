@@ -45,11 +45,11 @@ def test_it_runs_on_a_one_day_problem_reproducibly_and_its_plan_passes_the_check
 
 
 def test_it_escapes_the_local_optimum_where_greedy_descent_stops() -> None:
-    _, p = many_stops(40, 2)
+    _, p = many_stops(25, 2)  # (3% below greedy descent's optimum in about 2 s)
     greedy = solve_routing(p, SolverParams(time_limit_s=60, solution_limit=100_000,
                                            local_search="GREEDY_DESCENT",
                                            iterated_local_search=False, workers=1))
-    ils = solve_routing(p, SolverParams(time_limit_s=60, solution_limit=1500, workers=1))
+    ils = solve_routing(p, SolverParams(time_limit_s=60, solution_limit=400, workers=1))
     assert greedy.local_search == "GREEDY_DESCENT" and ils.local_search == ITERATED_LOCAL_SEARCH
     # both start from the same first solution; only the perturbations can go further
     assert greedy.progress[0][1] == ils.progress[0][1]
