@@ -350,7 +350,9 @@ def test_a_corrupt_stored_record_breaks_only_its_own_pages(
                     for row_id, old in original:
                         conn.execute(text(f"UPDATE {table} SET {column} = :v WHERE id = :i"),
                                      {"v": old, "i": row_id})
-            pages = [p for p in pages if not p.endswith((".pdf", ".png"))]
+            # Drawing (PDFs, images, the map page) reads the version from the folder the
+            # pages before it wrote again from the records: once per column is enough.
+            pages = [p for p in pages if not p.endswith((".pdf", ".png", "/map"))]
     assert not failures, "\n".join(failures)
 
 
