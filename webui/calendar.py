@@ -187,7 +187,7 @@ def revoke_feed(token_id: int) -> ResponseReturnValue:
 
 
 def _since(text: str | None) -> dt.date:
-    """``?since=YYYY-MM-DD``, else today in Vietnam."""
+    """``?since=YYYY-MM-DD``, else today (:func:`webui.services.today`)."""
     if not text:
         return today()
     try:

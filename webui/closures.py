@@ -40,8 +40,7 @@ from webui.edits import start_replan, time_limit_field
 from webui.errors import BadRequestError, NotFoundError, UnreadablePlanError
 from webui.jobservice import ReplanSpec
 from webui.plans import load_plan
-from webui.services import database, plan_store
-from webui.services import today as services_today
+from webui.services import database, plan_store, today
 
 log = logging.getLogger(__name__)
 
@@ -163,14 +162,14 @@ def closures_page() -> ResponseReturnValue:
             log.warning("closures page: %s", exc)
             chosen, plan = "", None
     in_force = {c.id for c in closures if plan is not None and _overlaps(c, plan)}
-    today = services_today()
+    day = today()
     # a new closure lasts, unless changed, the plan's days (else a week): a landslide is
     # rarely cleared the day it falls
     default_end = (plan.start_date + dt.timedelta(days=max(plan.horizon_days - 1, 0))
-                   if plan is not None else today + dt.timedelta(days=CLOSURE_DEFAULT_DAYS))
+                   if plan is not None else day + dt.timedelta(days=CLOSURE_DEFAULT_DAYS))
     return render_template("closures.html", closures=closures, choices=choices,
                            chosen=chosen, plan=plan, in_force=in_force,
-                           tolerance_m=LINE_TOLERANCE_M, today=today, default_end=default_end)
+                           tolerance_m=LINE_TOLERANCE_M, today=day, default_end=default_end)
 
 
 @bp.get("/map.json")
