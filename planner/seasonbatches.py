@@ -13,7 +13,8 @@ more batches of that kind are needed.
 
 The trips a re-plan kept (``season.kept_trip_ids``: done or published before the date it
 re-planned from) keep the batches they had, delivered and collected: they are projected first,
-as made, and the other visits are assigned from where they leave the batches.
+as made, and the other visits are assigned from where they leave the batches (a batch a kept
+trip takes back only to trips that set out once it is home).
 """
 
 from __future__ import annotations
@@ -83,14 +84,22 @@ def season_batches(plan: Plan, inputs: RotationInputs, *, window_days: int = 28,
     kept_ids = set(plan.season.kept_trip_ids) if plan.season is not None else set()
     kept = sorted((r for r in plan.routes if r.visits and r.key in kept_ids),
                   key=lambda r: r.depart_s)
+    home: dict[str, int] = {}  # batch a kept trip takes back -> when that trip is home
     if kept:  # made or published before the re-plan: their batches as they were
         made = as_made(kept)
         visits.update(made.visits)
         loading.update(made.loading)
         state = project(state, made, kept, ids)
+        home = {b: r.return_s for r in kept for v in r.visits
+                for b in made.visits[(r.key, v.seq)].collect}
     for chunk in _chunks(plan, [r for r in plan.routes if r.key not in kept_ids]):
         sub = replace(plan, routes=tuple(chunk))
-        rotation = assign_batches(sub, inputs.batches, state, inputs.profiles, seed=seed)
+        # a batch a kept trip takes back is at the library for the trips that set out
+        # after that trip is home, not for those beside it
+        first = min(r.depart_s for r in chunk)
+        ready = replace(state, at_library=tuple(b for b in state.at_library
+                                                if home.get(b, first) <= first))
+        rotation = assign_batches(sub, inputs.batches, ready, inputs.profiles, seed=seed)
         statuses.add(rotation.status)
         visits.update(rotation.visits)
         loading.update(rotation.loading)
