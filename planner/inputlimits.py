@@ -30,11 +30,13 @@ from typing import Any
 
 from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
-from yaml.cyaml import CParser
 from yaml.error import MarkedYAMLError
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
 from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
@@ -90,7 +92,17 @@ def _check_size(text: str | bytes, limits: InputLimits) -> str:
     return text
 
 
-class _BoundedLoader(Composer, CParser, SafeConstructor, Resolver):
+try:
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # a PyYAML built without libyaml (its wheels have it): PyYAML's own
+    class _Parser(Reader, Scanner, Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+
+class _BoundedLoader(Composer, _Parser, SafeConstructor, Resolver):
     """PyYAML's safe loader counting depth, aliases, and the values and characters of the
     document with every alias expanded (a node's expanded size is computed once, when it is
     composed, so the count costs time in proportion to the text). The text is scanned and
@@ -99,7 +111,7 @@ class _BoundedLoader(Composer, CParser, SafeConstructor, Resolver):
     counted."""
 
     def __init__(self, stream: str, limits: InputLimits) -> None:
-        CParser.__init__(self, stream)
+        _Parser.__init__(self, stream)
         Composer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
@@ -114,7 +126,9 @@ class _BoundedLoader(Composer, CParser, SafeConstructor, Resolver):
         return InputLimitError(message, line=mark.line + 1, column=mark.column + 1)
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        mark = self.peek_event().start_mark
+        event = self.peek_event()
+        assert event is not None  # (a node's event: the composer asks for one only then)
+        mark = event.start_mark
         if self.check_event(AliasEvent):
             self._aliases += 1
             if self._aliases > self.limits.max_aliases:
