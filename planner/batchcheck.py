@@ -32,7 +32,8 @@ from planner.plan import Plan
 from planner.scenario import Scenario
 
 
-def _ids(ids: Iterable[str]) -> str:
+def batch_ids(ids: Iterable[str]) -> str:
+    """Batch ids as a message lists them."""
     return ", ".join(sorted(ids)) or "—"
 
 
@@ -70,8 +71,8 @@ def check_batches(scenario: Scenario, plan: Plan) -> list[tuple[Message, str, st
         for v in route.visits:
             code, vid = v.commune_code, route.key
             if set(v.collect_batches) != holds.get(code, set()):
-                out.append((message("check_batch_takes_back", taken=_ids(v.collect_batches),
-                                    held=_ids(holds.get(code, set()))), vid, code))
+                out.append((message("check_batch_takes_back", taken=batch_ids(v.collect_batches),
+                                    held=batch_ids(holds.get(code, set()))), vid, code))
             profile = profiles.get(code) or CommuneProfile(code, ("vie",),
                                                            shelf_crates=spec.default_shelf_crates)
             known = [batches[b] for b in v.deliver_batches if b in batches]
@@ -100,8 +101,8 @@ def check_batches(scenario: Scenario, plan: Plan) -> list[tuple[Message, str, st
                                         crates=stop.deliver_crates, batch_crates=sum(mine)),
                                 vid, code))
         if sorted(route.loading_batches) != sorted(from_library):
-            out.append((message("check_batch_loading", loading=_ids(route.loading_batches),
-                                batches=_ids(from_library)), route.key, ""))
+            out.append((message("check_batch_loading", loading=batch_ids(route.loading_batches),
+                                batches=batch_ids(from_library)), route.key, ""))
         for v in route.visits:
             back = sum(batches[b].crates for b in v.collect_batches
                        if b in batches and b not in handed)
@@ -128,4 +129,4 @@ def _batch_rules(batch: Batch, profile: CommuneProfile, had: set[str]) -> list[M
     return out
 
 
-__all__ = ["check_batches"]
+__all__ = ["batch_ids", "check_batches"]

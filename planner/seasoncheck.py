@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 
+from planner.batchcheck import batch_ids
 from planner.batches import BatchState
 from planner.check import Violation, check_plan
 from planner.messages import Message, days_later, message, reason_value
@@ -123,8 +124,9 @@ def season_rule_violations(scenario: Scenario, plan: Plan,
 
 def batch_violations(plan: Plan, state: BatchState) -> list[Violation]:
     """Book batches replayed along the season's trips from where the registry's history puts
-    them (``state``): a visit takes back what its commune holds; a batch it leaves is at the
-    library, or was taken back earlier on the same trip, or on a trip already home; and no
+    them (``state``): a visit takes back what its commune holds (and lists it so); a batch
+    it leaves is at the library, or was taken back earlier on the same trip, or on a trip
+    already home; and no
     commune receives a batch it had before (in the season or its history)."""
     out: list[Violation] = []
     holds = {c: set(bs) for c, bs in state.holdings.items()}
@@ -135,7 +137,12 @@ def batch_violations(plan: Plan, state: BatchState) -> list[Violation]:
                     for x in r.visits)
     for _, key, depart_s, return_s, x in visits:
         code = x.commune_code
-        for b in holds.pop(code, set()):
+        held = holds.pop(code, set())
+        if set(x.collect_batches) != held:
+            out.append(_v("season_batch", message(
+                "check_batch_takes_back", taken=batch_ids(x.collect_batches),
+                held=batch_ids(held)), key, code))
+        for b in held:
             on_trip[b], free_at[b] = key, return_s
         for b in x.deliver_batches:
             ready = on_trip.get(b) == key or (b in free_at and free_at[b] <= depart_s)
