@@ -107,7 +107,7 @@ class _BoundedLoader(Composer, _Parser, SafeConstructor, Resolver):
     document with every alias expanded (a node's expanded size is computed once, when it is
     composed, so the count costs time in proportion to the text). The text is scanned and
     parsed by libyaml (PyYAML's ``CParser``: a scenario page reads every scenario of the
-    folder, ~7x faster than PyYAML's own parser), the nodes composed here, where they are
+    folder, ~5x faster than PyYAML's own parser), the nodes composed here, where they are
     counted."""
 
     def __init__(self, stream: str, limits: InputLimits) -> None:

@@ -126,8 +126,8 @@ def batch_violations(plan: Plan, state: BatchState) -> list[Violation]:
     """Book batches replayed along the season's trips from where the registry's history puts
     them (``state``): a visit takes back what its commune holds (and lists it so); a batch
     it leaves is at the library, or was taken back earlier on the same trip, or on a trip
-    already home; and no
-    commune receives a batch it had before (in the season or its history)."""
+    already home; and no commune receives a batch it had before (in the season or its
+    history)."""
     out: list[Violation] = []
     holds = {c: set(bs) for c, bs in state.holdings.items()}
     had = {c: set(bs) for c, bs in state.had.items()}
