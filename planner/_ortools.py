@@ -125,6 +125,19 @@ def search_parameters(params: SolverParams, *, ils_stops: int | None = None
     # R/RC at 10 s this took the mean gap from 5.5% to 3.8% (benchmarks/vrp, same machine)
     search.guided_local_search_penalize_with_vehicle_classes = True
     search.use_guided_local_search_penalties_in_local_search_operators = True
+    # Break intervals (nights away, daily breaks) make the time dimension's cumuls a
+    # mixed-integer scheduling problem, which the search's filters solve with CP-SAT at each
+    # move tried: guided local search from savings on cb-55 (55 communes, 5 days) tried ~100
+    # moves a second. Its linear relaxation (GLOP) tried ~2,800, and the objective at 10/30/
+    # 60 s on one core went 2,260,726/2,168,689/2,160,043 -> 2,115,107/2,094,122/2,091,062
+    # (the best-known plan, 600 s on both cores: 2,093,019). The relaxation passes moves the
+    # model's constraints then refuse: cheap among the plans of a search that has served its
+    # stops, ruinous in one that inserts them one by one (parallel cheapest insertion on
+    # tq-80, 80 communes over 7 days: no plan in 60 s, where the exact scheduling builds one
+    # in 20 s), and OR-Tools could not restore given routes under it (hg-12, cb-55). So only
+    # a search from its own savings solution uses it (planner.solve.portfolio_params).
+    if params.lp_scheduling:
+        search.mixed_integer_scheduling_solver = search.SCHEDULING_GLOP
     search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
     if params.solution_limit:
         # a solution limit asks for a reproducible run: nothing inside the search may depend

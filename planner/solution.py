@@ -101,6 +101,9 @@ class SolverParams:
     # a search whose best plan still leaves stops out at this share of its time limit stops
     # there, for ruin and recreate to take over (planner.solve; 1: never)
     handover_share: float = 1.0
+    # the scheduling of breaks (nights away, daily breaks) in the search's filters by its
+    # linear relaxation instead of a mixed-integer solve (planner._ortools.search_parameters)
+    lp_scheduling: bool = False
 
     @classmethod
     def from_settings(cls, settings: SolverSettings, *, time_limit_s: float | None = None,

@@ -16,9 +16,10 @@ The search is a small portfolio around the OR-Tools model, using both cores.
   (below) improves it while PyVRP searches on, and the better of the two is polished;
 * **unseeded** (``seed_with_pyvrp=False``, or the problem has night rests, lodging or re-planning
   constraints): two OR-Tools searches, one per core, from different first solutions
-  (parallel cheapest insertion and savings; at province scale over many days the second
-  from every stop left out, at the largest both, with guided local search and simulated
-  annealing: :func:`portfolio_params`; but at the largest both are the insertion search of
+  (parallel cheapest insertion and savings, the latter scheduling breaks by their linear
+  relaxation; at province scale over many days the second from every stop left out, at
+  the largest both, with guided local search and simulated annealing:
+  :func:`portfolio_params`; but at the largest both are the insertion search of
   :func:`builds_by_insertion`), and the better result is kept. A search whose best plan
   still leaves communes out at all but :data:`LNS_SHARE` of the time stops there
   (``SolverParams.handover_share``; one serving all searches on), and **ruin and
@@ -625,10 +626,14 @@ def alt_first_solution(problem: RoutingProblem) -> str:
 def portfolio_params(problem: RoutingProblem, params: SolverParams
                      ) -> tuple[SolverParams, SolverParams]:
     """The settings of the unseeded portfolio's two OR-Tools searches (see the constants
-    above): the scenario's and the alternative first solution; from
-    :data:`VERY_LARGE_STOP_DAYS`, when the scenario keeps the default first solution, both
-    start from every stop left out, the second with :data:`LARGE_ALT_LOCAL_SEARCH`."""
+    above): the scenario's and the alternative first solution, which from savings schedules
+    breaks by their linear relaxation (``lp_scheduling``: see :func:`planner._ortools.
+    search_parameters`); from :data:`VERY_LARGE_STOP_DAYS`, when the scenario keeps the
+    default first solution, both start from every stop left out, the second with
+    :data:`LARGE_ALT_LOCAL_SEARCH`."""
     alt = replace(params, first_solution=alt_first_solution(problem))
+    if alt.first_solution == ALT_FIRST_SOLUTION:
+        alt = replace(alt, lp_scheduling=True)
     if not _large(problem, VERY_LARGE_STOP_DAYS) or \
             params.first_solution != DEFAULT_FIRST_SOLUTION:
         return params, alt

@@ -119,18 +119,21 @@ def test_at_province_scale_over_days_both_searches_start_from_every_stop_left_ou
     """Constructive first plans take most of the time limit at province scale over many days:
     both portfolio searches then start from every stop left out, with different
     metaheuristics; a first solution the scenario chose is kept, and one-day problems keep
-    the scenario's and the savings heuristic whatever their size."""
+    the scenario's and the savings heuristic whatever their size. The search from savings
+    schedules breaks by their linear relaxation (planner._ortools.search_parameters), the
+    searches that insert stops one by one by the exact scheduling."""
     s = parse_scenario(scenario_dict())  # two days
     small = line_problem(s, [[0, 2, 3], [2, 0, 1.5], [3, 1.5, 0]])
     params = SolverParams()
     assert search.portfolio_params(small, params) == (
-        params, replace(params, first_solution="SAVINGS"))
+        params, replace(params, first_solution="SAVINGS", lp_scheduling=True))
     middle = replace(small, horizon_days=search.LARGE_STOP_DAYS // small.n_stops)
     assert search.portfolio_params(middle, params) == (
         params, replace(params, first_solution="ALL_UNPERFORMED"))
     large = replace(small, horizon_days=search.VERY_LARGE_STOP_DAYS // small.n_stops)
     main, alt = search.portfolio_params(large, params)
     assert main.first_solution == alt.first_solution == "ALL_UNPERFORMED"
+    assert not main.lp_scheduling and not alt.lp_scheduling
     assert (main.local_search, alt.local_search) == ("GUIDED_LOCAL_SEARCH",
                                                      "SIMULATED_ANNEALING")
     chosen = replace(params, first_solution="LOCAL_CHEAPEST_INSERTION")
