@@ -133,9 +133,10 @@ def search_parameters(params: SolverParams, *, ils_stops: int | None = None
     # (the best-known plan, 600 s on both cores: 2,093,019). The relaxation passes moves the
     # model's constraints then refuse: cheap among the plans of a search that has served its
     # stops, ruinous in one that inserts them one by one (parallel cheapest insertion on
-    # tq-80, 80 communes over 7 days: no plan in 60 s, where the exact scheduling builds one
-    # in 20 s), and OR-Tools could not restore given routes under it (hg-12, cb-55). So only
-    # a search from its own savings solution uses it (planner.solve.portfolio_params).
+    # tq-80, 80 communes over 7 days: its first plan at 62 s of a 60 s limit, where the
+    # exact scheduling builds one in 20 s), and OR-Tools could not restore given routes under
+    # it (hg-12, cb-55). So only a search from its own savings solution uses it
+    # (planner.solve.portfolio_params; docs/benchmarks.md).
     if params.lp_scheduling:
         search.mixed_integer_scheduling_solver = search.SCHEDULING_GLOP
     search.time_limit.FromMilliseconds(int(params.time_limit_s * 1000))
