@@ -153,7 +153,7 @@ def hgs_seed(problem: RoutingProblem, *, time_limit_s: float, seed: int = 0,
         if key in profile_keys:
             continue
         t_mat = np.asarray(problem.time_s[v.profile], dtype=np.int64)
-        cost = problem.arc_cost_matrix(*problem.arc_cost_key(k))
+        cost = problem.arc_cost_matrix(*problem.arc_cost_key(k)).copy()  # (arcs forbidden)
         dur = v.leg_matrix(t_mat)
         if key[1]:
             idx = np.fromiter(key[1], dtype=np.int64)

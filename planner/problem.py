@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -267,10 +268,23 @@ class RoutingProblem:
         return v.profile, v.km_cost
 
     def arc_cost_matrix(self, profile: int, km_cost: int) -> np.ndarray:
-        """The objective's cost of each arc (int64) for vehicles of ``profile`` that pay
-        ``km_cost`` per km: ``travel_cost_coeff`` per second of travel,
+        """The objective's cost of each arc (int64, read-only) for vehicles of ``profile``
+        that pay ``km_cost`` per km: ``travel_cost_coeff`` per second of travel,
         ``distance_cost_coeff`` per metre, and ``km_cost`` per km. The one home of the arc
-        cost rule: the OR-Tools model, the PyVRP seed and the repair price arcs with it."""
+        cost rule: the OR-Tools model, the PyVRP seed and the repair price arcs with it.
+        Computed once per problem and key (ruin and recreate asks for it at every
+        insertion: 18,629 times in 20 s on tq-80, 0.8 s of it)."""
+        memo = self._arc_costs
+        key = (profile, km_cost)
+        if key not in memo:
+            memo[key] = self._arc_costs_of(profile, km_cost)
+        return memo[key]
+
+    @cached_property
+    def _arc_costs(self) -> dict[tuple[int, int], np.ndarray]:
+        return {}
+
+    def _arc_costs_of(self, profile: int, km_cost: int) -> np.ndarray:
         t = np.asarray(self.time_s[profile], dtype=np.int64)
         d = np.asarray(self.distance_m[profile], dtype=np.int64)
         cost = self.travel_cost_coeff * t
@@ -278,6 +292,7 @@ class RoutingProblem:
             cost = cost + self.distance_cost_coeff * d
         if km_cost:
             cost = cost + (km_cost * np.minimum(d, NO_PATH_S) + 500) // 1000
+        cost.flags.writeable = False
         return cost
 
     def travel_s(self, vehicle: int, a: int, b: int) -> int:

@@ -244,7 +244,8 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
     solution.Patience`, shared through ``together`` with a run beside it): take out a few
     served stops near a random one, insert the stops left out near it (each at its
     :data:`LEFT_OUT_TRIES` cheapest places), then the ones taken out (at their
-    :data:`RECREATE_TRIES`; :func:`_insert_blocks`, judged quickly); ruin the result next if
+    :data:`RECREATE_TRIES`; :func:`_insertions`, judged by the schedule, the result then
+    quickly, whole); ruin the result next if
     the judge's objective is not much worse (:data:`ACCEPT_SHARE`), and keep it when it is
     lower than the best's (more communes served, or the same for less): the best plan, each
     added to ``progress`` (seconds since ``t0``, objective) and told to ``on_better``."""
@@ -263,11 +264,12 @@ def _ruin_and_recreate(problem: RoutingProblem, judge: RouteJudge, raw: RawSolut
         if not any(routes):
             break
         ruined, others, back = _ruin(problem, routes, rng, near)
-        trial, timed, _ = _insert_blocks(problem, judge, ruined, others, deadline=deadline,
-                                         quick_only=True, max_tries=LEFT_OUT_TRIES)
-        trial, put_back, _ = _insert_blocks(problem, judge, trial, back, deadline=deadline,
-                                            quick_only=True, max_tries=RECREATE_TRIES)
-        timed = put_back or timed
+        trial, first = _insertions(problem, judge, ruined, others, deadline=deadline,
+                                   max_tries=LEFT_OUT_TRIES, scheduled=True)
+        trial, then = _insertions(problem, judge, trial, back, deadline=deadline,
+                                  max_tries=RECREATE_TRIES, scheduled=True)
+        # each insertion judged by the schedule, the result by the model too (its times)
+        timed = judge.solution(trial, quick=True) if first or then else None
         if timed is None:
             continue
         threshold = ACCEPT_SHARE * best_cost * max(0.0, 1 - (now - begun) / span)
@@ -773,15 +775,40 @@ def _insert_blocks(problem: RoutingProblem, judge: RouteJudge, routes: list[list
     order of preference) placed where it adds the least travel among the insertions
     ``judge`` accepts (trying only its ``max_tries`` cheapest places, if given), until none
     fits or the clock passes ``deadline``: the routes, the judge's timing of them (``None`` if
-    nothing was placed), the stops placed."""
+    nothing was placed), the stops placed. With ``quick_only`` each insertion is judged by
+    the schedule alone (:meth:`~planner._ortools.RouteJudge.scheduled`) and the last
+    routes by the quick judgement whole; should the model refuse those, every insertion is
+    judged whole again."""
+    if quick_only:
+        placed, inserted = _insertions(problem, judge, routes, pending, deadline=deadline,
+                                       max_tries=max_tries, scheduled=True)
+        if not inserted:
+            return routes, None, 0
+        timed = judge.solution(placed, quick=True)
+        if timed is not None:
+            return placed, timed, inserted
+        log.info("the model refused the schedule's times of %d stop(s) inserted; judging "
+                 "each insertion whole", inserted)
+    placed, inserted = _insertions(problem, judge, routes, pending, deadline=deadline,
+                                   max_tries=max_tries, quick_only=quick_only)
+    return placed, judge.solution(placed) if inserted else None, inserted
+
+
+def _insertions(problem: RoutingProblem, judge: RouteJudge, routes: list[list[int]],
+                pending: list[list[int]], *, deadline: float, max_tries: int | None,
+                quick_only: bool = False, scheduled: bool = False
+                ) -> tuple[list[list[int]], int]:
+    """:func:`_insert_blocks`' insertions, each judged by ``judge``'s schedule alone
+    (``scheduled``), or quickly and, once none is accepted so (unless ``quick_only``), with
+    the model timing the trips itself: the routes and the stops placed."""
     inserted = 0
     pending = list(pending)
-    timed: RawSolution | None = None  # the judge's timing of the last routes it accepted
     # every insertion judged quickly first (milliseconds each), then, when none is
     # accepted, with the model timing the trips itself (a second or more each at scale)
     quick = True
     while pending and time.perf_counter() < deadline:
         placed = None
+        placed_starts: tuple[tuple[int, ...], ...] = ()  # (the service starts after it)
         for block in pending:
             worth = (math.inf if all(problem.required[x] for x in block)
                      else sum(problem.penalty[x] for x in block))
@@ -790,21 +817,24 @@ def _insert_blocks(problem: RoutingProblem, judge: RouteJudge, routes: list[list
                     break
                 trial = [list(r) for r in routes]
                 trial[k][pos:pos] = block
-                accepted = judge.solution(trial, quick=quick)
-                if accepted is not None:
-                    placed, routes, timed = block, trial, accepted
+                if scheduled:
+                    starts = judge.scheduled(trial)
+                else:
+                    accepted = judge.solution(trial, quick=quick)
+                    starts = None if accepted is None else accepted.starts
+                if starts is not None:
+                    placed, routes, placed_starts = block, trial, starts
                     break
             if placed is not None:
                 inserted += len(block)
-                assert timed is not None
-                judge.hints.update(starts_by_stop(timed.routes, timed.starts))
+                judge.hints.update(starts_by_stop(routes, placed_starts))
                 break
-        if placed is None and (quick_only or not quick):
+        if placed is None and (quick_only or scheduled or not quick):
             break
         quick = placed is not None
         if placed is not None:
             pending.remove(placed)
-    return routes, timed, inserted
+    return routes, inserted
 
 
 def left_out_blocks(problem: RoutingProblem, routes: list[list[int]]) -> list[list[int]]:
@@ -851,7 +881,8 @@ def insertion_candidates(problem: RoutingProblem, routes: list[list[int]], block
                          ) -> list[tuple[int, int, int]]:
     """Every place ``block`` may go as one piece: ``(added travel cost, vehicle, position)``,
     cheapest first, among the vehicles allowed to serve all of it and whose loads stay within
-    capacity (the model's swap-correct load rule, :func:`peak_load`)."""
+    capacity (the model's swap-correct load rule, :func:`peak_load`, found for every
+    position of a route at once by :func:`peak_loads`)."""
     out = []
     allowed = [problem.allowed_vehicles[x] for x in block] if problem.allowed_vehicles else []
     for k, v in enumerate(problem.vehicles):
@@ -860,8 +891,8 @@ def insertion_candidates(problem: RoutingProblem, routes: list[list[int]], block
         cost = problem.arc_cost_matrix(*problem.arc_cost_key(k))
         route = routes[k]
         inner = sum(int(cost[a, b]) for a, b in zip(block, block[1:], strict=False))
-        for pos in range(len(route) + 1):
-            if peak_load(problem, route[:pos] + block + route[pos:]) > v.capacity:
+        for pos, peak in enumerate(peak_loads(problem, route, block)):
+            if peak > v.capacity:
                 continue
             before = route[pos - 1] if pos > 0 else v.start
             after = route[pos] if pos < len(route) else v.end
@@ -882,6 +913,35 @@ def peak_load(problem: RoutingProblem, stops: list[int]) -> int:
         load += problem.collect[s] - problem.deliver[s] + pair[s]
         peak = max(peak, load)
     return peak
+
+
+def peak_loads(problem: RoutingProblem, route: list[int], block: list[int]) -> list[int]:
+    """:func:`peak_load` of ``route`` with ``block`` inserted at each position
+    ``0..len(route)``, in one pass: the load after the first ``i`` stops is the one leaving
+    the depot plus their changes, so the peak with the block at ``pos`` is the greatest of
+    the peak before it, the block's own and the peak after it, shifted by the block's
+    change."""
+    pair = problem.pair_load or (0,) * problem.n_locations
+
+    def change(s: int) -> int:
+        return problem.collect[s] - problem.deliver[s] + pair[s]
+
+    leaving = sum(problem.deliver[s] for s in route) + sum(problem.deliver[s] for s in block)
+    within, inner = 0, -math.inf  # the block's change so far, its highest point
+    for s in block:
+        within += change(s)
+        inner = max(inner, within)
+    prefix = [0]  # the change after the first i stops of the route
+    for s in route:
+        prefix.append(prefix[-1] + change(s))
+    after = [-math.inf] * (len(route) + 1)  # the highest change after position i
+    for i in range(len(route) - 1, -1, -1):
+        after[i] = max(after[i + 1], prefix[i + 1])
+    peaks, before = [], 0
+    for pos in range(len(route) + 1):
+        before = max(before, prefix[pos])
+        peaks.append(leaving + int(max(before, prefix[pos] + inner, within + after[pos])))
+    return peaks
 
 
 def iterated_search_skipped(problem: RoutingProblem, params: SolverParams,

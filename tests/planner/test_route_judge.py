@@ -147,6 +147,72 @@ def test_timing_for_feasibility_gives_the_full_timings_verdict(case: tuple,
             assert f.problems[0] == t.problems[0]
 
 
+@given(fleets())
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_the_schedules_verdict_is_the_quick_judgements_without_the_models_check(
+        case: tuple) -> None:
+    """Ruin and recreate judges each insertion by the schedule alone and its result whole:
+    what the schedule refuses the quick judgement refuses, and what both accept is served
+    at the schedule's times; asked in either order."""
+    problem, raw, routes = case
+    hints = solve.starts_by_stop(raw.routes, raw.starts)
+    first = RouteJudge(problem, hints=hints)
+    scheduled = first.scheduled(routes)
+    judged = first.solution(routes, quick=True)
+    assert judged is None or judged.starts == scheduled
+    if scheduled is None:
+        assert judged is None
+    after = RouteJudge(problem, hints=hints)
+    again = after.solution(routes, quick=True)
+    assert again == judged and after.scheduled(routes) == (None if again is None
+                                                           else again.starts)
+
+
+@given(fleets(), st.randoms(use_true_random=False), st.booleans())
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def test_legs_remembered_time_a_route_as_driven_afresh(case: tuple, rnd: Any,
+                                                       hinted: bool) -> None:
+    """The schedule remembers the legs it drove, per problem: routes timed after others of
+    the same problem, which share legs with them or not, are timed as by a schedule that
+    remembers none."""
+    problem, raw, routes = case
+    stops = [loc for r in routes for loc in r]
+    for _ in range(6):
+        rnd.shuffle(stops)
+        cut = rnd.randint(0, len(stops))
+        trial = [stops[:cut], stops[cut:]] + [[] for _ in problem.vehicles[2:]]
+        time_trips(problem, trial, feasibility=rnd.random() < 0.5)
+    hints = None
+    if hinted:
+        starts = solve.starts_by_stop(raw.routes, raw.starts)
+        hints = [tuple(starts.get(loc, 0) for loc in r) for r in routes]
+    for feasibility in (False, True):
+        afresh = replace(problem)  # (the same problem: nothing remembered)
+        assert time_trips(problem, routes, hints=hints, feasibility=feasibility) == \
+            time_trips(afresh, routes, hints=hints, feasibility=feasibility)
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(-3, 3)),
+                min_size=3, max_size=14), st.integers(0, 12), st.integers(1, 3))
+def test_the_peak_load_of_every_insertion_at_once(loads: list, n_route: int,
+                                                  n_block: int) -> None:
+    """Insertion candidates find the peak load of a block at every place of a route in one
+    pass: the same as the model's rule applied to each route so made."""
+    n = len(loads)
+    n_route = min(n_route, n - 1)
+    n_block = min(n_block, n - n_route)
+    problem = replace(line_problem(parse_scenario(scenario_dict()), _hours_apart(1)),
+                      n_stops=n, deliver=(0, *(d for d, _, _ in loads)),
+                      collect=(0, *(c for _, c, _ in loads)),
+                      pair_load=(0, *(x for _, _, x in loads)))
+    route = list(range(1, n_route + 1))
+    block = list(range(n_route + 1, n_route + 1 + n_block))
+    assert solve.peak_loads(problem, route, block) == [
+        solve.peak_load(problem, route[:i] + block + route[i:]) for i in range(n_route + 1)]
+
+
 def test_a_trip_longer_than_its_shifts_is_refused_before_timing() -> None:
     data = scenario_dict()
     data["horizon"]["days"] = 1
