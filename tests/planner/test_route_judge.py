@@ -172,11 +172,11 @@ def test_the_schedules_verdict_is_the_quick_judgements_without_the_models_check(
 @given(fleets(), st.randoms(use_true_random=False), st.booleans())
 @settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-def test_legs_remembered_time_a_route_as_driven_afresh(case: tuple, rnd: Any,
-                                                       hinted: bool) -> None:
-    """The schedule remembers the legs it drove, per problem: routes timed after others of
-    the same problem, which share legs with them or not, are timed as by a schedule that
-    remembers none."""
+def test_legs_and_prefixes_remembered_time_a_route_as_afresh(case: tuple, rnd: Any,
+                                                             hinted: bool) -> None:
+    """The schedule remembers the legs it drove and the trips' stops it timed, per problem:
+    routes timed after others of the same problem, which share legs or first stops with
+    them or not, are timed as by a schedule that remembers none."""
     problem, raw, routes = case
     stops = [loc for r in routes for loc in r]
     for _ in range(6):
