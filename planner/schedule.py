@@ -437,8 +437,6 @@ def _earliest(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int
         if [p.code for p in timing.problems] != ["trip_days"]:
             break
         excess = timing.return_leg.arrival_s - timing.depart_s - span
-        if sum(x.start_s - x.arrival_s for x in timing.visits) < excess:
-            break  # (waits too short to absorb it)
         timing = _earliest_from(problem, k, stops, earliest=timing.depart_s + excess,
                                 **kwargs)
         if timing.feasible:
