@@ -415,39 +415,10 @@ def _nights_on_road(timing: RouteTiming) -> int:
     return sum(v.nights_on_road for v in (*timing.visits, timing.return_leg))
 
 
-# A trip too long for its days only because it waits (for a market day, say) sets out later
-# by as much as it is too long, up to this many times (setting out later, it may wait anew):
-# its first stops are served later, its wait is shorter. Timed from its earliest setting out
-# alone, a trip to a commune whose market falls days after the others were served was
-# refused, and ruin and recreate never placed it (tq-80: 01147, markets on days 0 and 4, left
-# out of a 79-commune plan; 30 s of ruin and recreate from it, seeds 0-2: 80 served at
-# every seed, where without this 79 at every seed)
-LATER_SETTING_OUT_TRIES = 3
-
-
 def _earliest(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int], *,
-              earliest: int | None = None, **kwargs: Any) -> RouteTiming:
-    """The earliest schedule of ``stops`` (:func:`_earliest_from` the earliest setting out
-    allowed), or, if that trip is too long for its days and breaks no other rule, the one
-    setting out later by the excess (:data:`LATER_SETTING_OUT_TRIES`) that keeps every
-    rule."""
-    timing = first = _earliest_from(problem, k, stops, earliest=earliest, **kwargs)
-    span = problem.vehicles[k].max_span_s
-    for _ in range(LATER_SETTING_OUT_TRIES):
-        if [p.code for p in timing.problems] != ["trip_days"]:
-            break
-        excess = timing.return_leg.arrival_s - timing.depart_s - span
-        timing = _earliest_from(problem, k, stops, earliest=timing.depart_s + excess,
-                                **kwargs)
-        if timing.feasible:
-            return timing
-    return first
-
-
-def _earliest_from(problem: RoutingProblem, k: int, stops: tuple[int, ...] | list[int], *,
-                   not_before: tuple[int, ...] | None = None,
-                   breaks: Blocks | None = None, earliest: int | None = None,
-                   next_depart: int | None = None, feasibility: bool = False) -> RouteTiming:
+              not_before: tuple[int, ...] | None = None,
+              breaks: Blocks | None = None, earliest: int | None = None,
+              next_depart: int | None = None, feasibility: bool = False) -> RouteTiming:
     if feasibility and overworked(problem, k, stops):
         v = problem.vehicles[k]
         load = sum(problem.deliver[s] for s in stops)
