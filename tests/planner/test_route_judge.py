@@ -148,7 +148,7 @@ def test_timing_for_feasibility_gives_the_full_timings_verdict(case: tuple,
 
 
 @given(fleets())
-@settings(max_examples=12, deadline=None,
+@settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 def test_the_schedules_verdict_is_the_quick_judgements_without_the_models_check(
         case: tuple) -> None:
@@ -170,7 +170,7 @@ def test_the_schedules_verdict_is_the_quick_judgements_without_the_models_check(
 
 
 @given(fleets(), st.randoms(use_true_random=False), st.booleans())
-@settings(max_examples=10, deadline=None,
+@settings(max_examples=6, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 def test_legs_and_prefixes_remembered_time_a_route_as_afresh(case: tuple, rnd: Any,
                                                              hinted: bool) -> None:
