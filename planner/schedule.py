@@ -140,7 +140,9 @@ def _leg(problem: RoutingProblem, k: int, t: int, travel: int, driven: dict[int,
     seconds already ``driven`` per day count only under a daily cap that binds."""
     v = problem.vehicles[k]
     key = (k, t, travel, blocks, tuple(sorted(driven.items())) if v.drive_cap_binds else ())
-    memo = _legs.setdefault(problem, {})
+    memo = _legs.get(problem)
+    if memo is None:
+        memo = _legs[problem] = {}
     leg = memo.get(key)
     if leg is None:
         if len(memo) >= LEG_MEMO_SIZE:
