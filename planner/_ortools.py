@@ -47,7 +47,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_param
 from ortools.util import optional_boolean_pb2
 
 from planner.problem import DAY_S, RoutingProblem, VehicleSpec
-from planner.schedule import WORKING_HOURS, ScheduleProblem, time_trips
+from planner.schedule import WORKING_HOURS, ScheduleProblem, idle_s, time_trips
 from planner.solution import (
     ITERATED_LOCAL_SEARCH,
     STOP_CONVERGED,
@@ -623,7 +623,10 @@ class RouteJudge:
     :meth:`scheduled` is the quick judgement without the model's check, for a run of
     insertions whose last routes alone are then judged whole (ruin and recreate: the
     model's check takes about as long as the schedule's timing, and in 15 s of its trials on
-    tq-80 and on hg-40 the model refused none of the 1,644 trips the schedule had timed)."""
+    tq-80 and on hg-40 the model refused none of the 1,644 trips the schedule had timed).
+    :meth:`idle` tells the working time the crews of the trips the schedule timed spend
+    neither driving nor serving, for insertions to weigh (:func:`planner.solve.
+    _insertions`)."""
 
     def __init__(self, problem: RoutingProblem,
                  constraints: VisitConstraints | None = None, *,
@@ -645,6 +648,8 @@ class RouteJudge:
         # the schedule could not time them
         self._timed: dict[tuple[int, tuple[tuple[int, ...], ...]],
                           tuple[tuple[int, ...], ...] | _QuickRefusal | None] = {}
+        # ... and, where it timed them, each trip's crew's idle working time (seconds)
+        self._idle: dict[tuple[int, tuple[tuple[int, ...], ...]], tuple[int, ...]] = {}
         self.checks = 0  # vehicles' trips judged so far
 
     def objective(self, routes: Any, *, quick: bool = False) -> int | None:
@@ -689,6 +694,18 @@ class RouteJudge:
             for i, k in enumerate(chain):
                 starts[k] = times[i]
         return tuple(starts)
+
+    def idle(self, routes: Any) -> list[int | None]:
+        """The working time each vehicle's crew spends neither driving nor serving on its
+        trip of ``routes`` (seconds, :func:`planner.schedule.idle_s`) as the schedule timed
+        it for :meth:`scheduled` or a quick judgement, ``None`` where it has not."""
+        out: list[int | None] = [None] * len(routes)
+        for c, chain in enumerate(self._chains):
+            idle = self._idle.get((c, tuple(tuple(routes[k]) for k in chain)))
+            if idle is not None:
+                for k, seconds in zip(chain, idle, strict=True):
+                    out[k] = seconds
+        return out
 
     def _conflict(self, routes: Any) -> bool:
         """Whether ``routes`` break a rule between vehicles: a stop served twice, a stop a
@@ -757,7 +774,7 @@ class RouteJudge:
                 # too long for the shifts: no schedule times them, whatever the model's times
                 verdict = None if timed.code == WORKING_HOURS else _QuickRefusal(None)
             else:
-                verdict = timed
+                verdict, self._idle[key] = timed
         self._timed[key] = verdict
         return verdict
 
@@ -775,9 +792,9 @@ class RouteJudge:
     def _schedule(self, chain: list[int], routes: tuple[tuple[int, ...], ...],
                   hints: dict[int, int],
                   breaks: tuple[tuple[tuple[int, int], ...], ...] | None = None
-                  ) -> tuple[tuple[int, ...], ...] | ScheduleProblem:
-        """The schedule's service starts of the trips, or the first problem of the first
-        trip it cannot time."""
+                  ) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]] | ScheduleProblem:
+        """The schedule's service starts of the trips and their crews' idle working time,
+        or the first problem of the first trip it cannot time."""
         problem = self.problem
         all_routes: list[tuple[int, ...]] = [()] * len(problem.vehicles)
         for k, r in zip(chain, routes, strict=True):
@@ -795,7 +812,8 @@ class RouteJudge:
                        None)
         if refused is not None:
             return refused
-        return tuple(tuple(v.start_s for v in timings[k].visits) for k in chain)
+        return (tuple(tuple(v.start_s for v in timings[k].visits) for k in chain),
+                tuple(idle_s(problem, timings[k]) for k in chain))
 
     def _local_constraints(self, chain: list[int], local: dict[int, int]
                            ) -> VisitConstraints | None:

@@ -162,7 +162,7 @@ def _run_ortools(problem: RoutingProblem, params: SolverParams,
 def _run_insertion(problem: RoutingProblem, time_limit_s: float, seed: int = 0,
                    on_progress: ProgressCallback | None = None) -> RawSolution:
     """Routes built from none by the repair pass's insertions (:func:`_insert_blocks`: each
-    stop, required ones first, where it adds the least travel among the insertions the route
+    stop, required ones first, where it adds the least cost among the insertions the route
     judge accepts, judged quickly, at its :data:`RECREATE_TRIES` cheapest places), until no
     stop fits; then ruined and recreated for the rest of ``time_limit_s``
     (:func:`_ruin_and_recreate`)."""
@@ -738,13 +738,14 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
            ) -> RawSolution:
     """``raw`` with every left-out stop inserted that a single insertion can place: each
     stop (with the communes linked to it by transfers, as one block), required ones first,
-    goes where it adds the least travel among the insertions the OR-Tools model and the
-    schedule accept (:class:`planner._ortools.RouteJudge`: every product constraint); an
-    optional stop only where the travel it adds is less than its penalty (worth its
-    priority). Repeated until no stop can be placed or ``budget_s`` is spent; the
-    insertions are judged quickly first, and by the model timing the trips itself only once
-    none is accepted so. A search that stopped early, or whose moves
-    cannot place a stop without moving others first, leaves such stops behind."""
+    goes where it adds the least cost among the insertions the OR-Tools model and the
+    schedule accept (:class:`planner._ortools.RouteJudge`: every product constraint): the
+    travel and the working time it adds (:func:`_insertions`); an optional stop only where
+    that cost is less than its penalty (worth its priority). Repeated until no stop can be
+    placed or ``budget_s`` is spent; the insertions are judged quickly first, and by the
+    model timing the trips itself only once none is accepted so. A search that stopped
+    early, or whose moves cannot place a stop without moving others first, leaves such
+    stops behind."""
     start = time.perf_counter()
     t0 = start if t0 is None else t0
     routes = [list(r) for r in raw.routes]
@@ -772,7 +773,7 @@ def _insert_blocks(problem: RoutingProblem, judge: RouteJudge, routes: list[list
                    max_tries: int | None = None
                    ) -> tuple[list[list[int]], RawSolution | None, int]:
     """The insertions of :func:`repair`: ``routes`` with each block of ``pending`` (in that
-    order of preference) placed where it adds the least travel among the insertions
+    order of preference) placed where it adds the least cost among the insertions
     ``judge`` accepts (trying only its ``max_tries`` cheapest places, if given), until none
     fits or the clock passes ``deadline``: the routes, the judge's timing of them (``None`` if
     nothing was placed), the stops placed. With ``quick_only`` each insertion is judged by
@@ -800,7 +801,17 @@ def _insertions(problem: RoutingProblem, judge: RouteJudge, routes: list[list[in
                 ) -> tuple[list[list[int]], int]:
     """:func:`_insert_blocks`' insertions, each judged by ``judge``'s schedule alone
     (``scheduled``), or quickly and, once none is accepted so (unless ``quick_only``), with
-    the model timing the trips itself: the routes and the stops placed."""
+    the model timing the trips itself: the routes and the stops placed.
+
+    A block goes where it adds the least cost among the places tried: the arcs' cost it adds
+    (:func:`insertion_candidates`, the order they are tried in) and the working time it
+    adds to its trip (:meth:`~planner._ortools.RouteJudge.working`: the shifts' hours from
+    setting out to coming back, as the objective pays the crew's time; a night away aside),
+    trying places until the arcs alone cost more than the best so far. Where the working
+    time is not known (the model timing the trips itself) the first place accepted is
+    taken. By the arcs alone a trip took a commune whose market was days after its other
+    stops as readily as a neighbour, and spent those days waiting (see docs/benchmarks.md,
+    "Trips that set out later for a market")."""
     inserted = 0
     pending = list(pending)
     # every insertion judged quickly first (milliseconds each), then, when none is
@@ -809,11 +820,16 @@ def _insertions(problem: RoutingProblem, judge: RouteJudge, routes: list[list[in
     while pending and time.perf_counter() < deadline:
         placed = None
         placed_starts: tuple[tuple[int, ...], ...] = ()  # (the service starts after it)
+        # each trip's idle working time now, where the schedule times the routes (not when
+        # the model times each trial itself: a second or more each)
+        idle = judge.idle(routes) if quick and judge.scheduled(routes) else None
         for block in pending:
             worth = (math.inf if all(problem.required[x] for x in block)
                      else sum(problem.penalty[x] for x in block))
+            best: tuple[int, list[list[int]], tuple[tuple[int, ...], ...]] | None = None
             for added, k, pos in insertion_candidates(problem, routes, block)[:max_tries]:
-                if added >= worth or time.perf_counter() >= deadline:
+                if added >= min(worth, best[0] if best else worth) or \
+                        time.perf_counter() >= deadline:
                     break
                 trial = [list(r) for r in routes]
                 trial[k][pos:pos] = block
@@ -822,10 +838,20 @@ def _insertions(problem: RoutingProblem, judge: RouteJudge, routes: list[list[in
                 else:
                     accepted = judge.solution(trial, quick=quick)
                     starts = None if accepted is None else accepted.starts
-                if starts is not None:
-                    placed, routes, placed_starts = block, trial, starts
+                if starts is None:
+                    continue
+                old, new = (idle[k], judge.idle(trial)[k]) if idle else (None, None)
+                if old is None or new is None:
+                    best = (added, trial, starts)
                     break
-            if placed is not None:
+                # the waiting it adds is paid crew time; the waiting it fills does not
+                # shorten the trip
+                cost = added + problem.span_cost_coeff * max(0, new - old)
+                if cost < worth and (best is None or cost < best[0]):
+                    best = (cost, trial, starts)
+            if best is not None:
+                _, routes, placed_starts = best
+                placed = block
                 inserted += len(block)
                 judge.hints.update(starts_by_stop(routes, placed_starts))
                 break

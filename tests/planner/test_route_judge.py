@@ -5,6 +5,7 @@ and the schedule times."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from typing import Any
@@ -556,3 +557,37 @@ def test_a_search_leaving_communes_out_hands_over_at_its_share() -> None:
     assert 0 < sum(map(len, left_out.routes)) < 4
     assert left_out.wall_s < 0.6 * params.time_limit_s
     assert left_out.stop_reason == solve.STOP_TIME_LIMIT
+
+
+def test_an_insertion_goes_where_it_adds_the_least_crew_time_waiting_included() -> None:
+    """The Friday-market commune is half an hour from Monday's commune and an hour from
+    Friday's: added to Monday's trip it adds the least travel, but its crew then waits four
+    days for the market; added to Friday's trip it adds an hour and a service. The
+    insertions weigh the crew time each really adds, as the objective does, and put it on
+    Friday's trip."""
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 5})  # Mon..Fri
+    truck = data["vehicles"][0]
+    truck["max_trip_days"] = 5
+    data["vehicles"].append({**truck, "id": "truck-2", "name": "Xe 2"})
+    market = [{"start": "07:00", "end": "11:00", "weekdays": ["fri"]}]
+    data["stops"] = [
+        {"commune_code": CODES[0], "deliver_crates": 1, "collect_crates": 1,
+         "service_minutes": 60,
+         "time_windows": [{"start": "07:00", "end": "11:00", "weekdays": ["mon"]}]},
+        {"commune_code": CODES[1], "deliver_crates": 1, "collect_crates": 1,
+         "service_minutes": 60, "time_windows": market},
+        {"commune_code": CODES[2], "deliver_crates": 1, "collect_crates": 1,
+         "service_minutes": 60, "time_windows": market}]
+    hours = [[0, 1, 1, 1], [1, 0, 1, 0.5], [1, 1, 0, 1], [1, 0.5, 1, 0]]
+    problem = line_problem(parse_scenario(data), hours)
+    routes = [[1], [2]]
+    cheapest = solve.insertion_candidates(problem, routes, [3])[0]
+    assert cheapest[1] == 0  # (the least travel: after Monday's commune)
+    judge = RouteJudge(problem)
+    assert judge.scheduled([[1, 3], [2]]) is not None  # (which the schedule accepts)
+    placed, timed, inserted = solve._insert_blocks(problem, judge, routes, [[3]],
+                                                   deadline=math.inf, quick_only=True)
+    assert inserted == 1 and placed[0] == [1] and sorted(placed[1]) == [2, 3]
+    assert timed is not None
+    whole = RouteJudge(problem).objective([[1, 3], [2]])
+    assert whole is not None and timed.objective < whole

@@ -235,6 +235,34 @@ def test_a_late_market_day_is_timed_as_the_solver_planned_it_not_days_too_early(
     assert check_plan(s, p, plan) == []
 
 
+def test_a_trip_waiting_for_a_market_longer_than_it_may_last_sets_out_later() -> None:
+    """Without the solver's times (a trial of ruin and recreate), setting out on Monday the
+    trip would serve the first commune and wait for the second's Friday market longer than
+    a trip may last (two days): it sets out later instead, as the model may, and the route
+    judge accepts it quickly (found on the real-scenario benchmark, tq-80: ruin and
+    recreate never placed a commune whose market fell days after a trip's others)."""
+    from planner._ortools import RouteJudge
+    from planner.schedule import time_route
+
+    data = scenario_dict(horizon={"start_date": "2026-12-07", "days": 5})  # Mon..Fri
+    data["stops"][1]["time_windows"] = [{"start": "07:00", "end": "11:00", "weekdays": ["fri"]}]
+    s = parse_scenario(data)
+    p = line_problem(s, HOURS)
+    day = 86_400
+    for feasibility in (False, True):
+        timing = time_route(p, 0, [1, 2], feasibility=feasibility)
+        assert timing.feasible, timing.problems
+        assert timing.visits[1].start_s == 4 * day + 7 * H
+        assert timing.return_leg.arrival_s - timing.depart_s <= p.vehicles[0].max_span_s
+    assert RouteJudge(p).solution([[1, 2]], quick=True) is not None
+    plan, _ = plan_for(s, p, [[1, 2]])
+    assert check_plan(s, p, plan) == []
+    # a trip too long however late it sets out is still refused for its days
+    data["vehicles"][0]["max_trip_days"] = 1
+    short = line_problem(parse_scenario(data), HOURS)
+    assert [x.code for x in time_route(short, 0, [1, 2]).problems] == ["trip_days"]
+
+
 def test_a_first_leg_longer_than_a_day_sets_out_as_late_as_the_first_service_needs() -> None:
     """The first commune is 12 hours' drive away and open on Thursday only: the trip sets
     out on Wednesday, spends the night on the road and serves on Thursday morning; it does
