@@ -740,7 +740,7 @@ def repair(problem: RoutingProblem, raw: RawSolution, *,
     stop (with the communes linked to it by transfers, as one block), required ones first,
     goes where it adds the least cost among the insertions the OR-Tools model and the
     schedule accept (:class:`planner._ortools.RouteJudge`: every product constraint): the
-    travel and the working time it adds (:func:`_insertions`); an optional stop only where
+    travel and the idle working time it adds (:func:`_insertions`); an optional stop only where
     that cost is less than its penalty (worth its priority). Repeated until no stop can be
     placed or ``budget_s`` is spent; the insertions are judged quickly first, and by the
     model timing the trips itself only once none is accepted so. A search that stopped
@@ -804,14 +804,15 @@ def _insertions(problem: RoutingProblem, judge: RouteJudge, routes: list[list[in
     the model timing the trips itself: the routes and the stops placed.
 
     A block goes where it adds the least cost among the places tried: the arcs' cost it adds
-    (:func:`insertion_candidates`, the order they are tried in) and the working time it
-    adds to its trip (:meth:`~planner._ortools.RouteJudge.working`: the shifts' hours from
-    setting out to coming back, as the objective pays the crew's time; a night away aside),
-    trying places until the arcs alone cost more than the best so far. Where the working
-    time is not known (the model timing the trips itself) the first place accepted is
-    taken. By the arcs alone a trip took a commune whose market was days after its other
-    stops as readily as a neighbour, and spent those days waiting (see docs/benchmarks.md,
-    "Trips that set out later for a market")."""
+    (:func:`insertion_candidates`, the order they are tried in) and the idle working time it
+    adds to its trip (:meth:`~planner._ortools.RouteJudge.idle`: shift hours spent neither
+    driving nor serving, a day waiting for a market say, paid as the objective pays the
+    crew's time; none where it fills a wait, which does not shorten the trip), trying places
+    until the arcs alone cost more than the best so far. Where the idle time is not known
+    (the model timing the trips itself) the first place accepted is taken. By the arcs alone
+    a trip took a commune whose market was days after its other stops as readily as a
+    neighbour, and spent those days waiting (docs/benchmarks.md, "Insertions that weigh the
+    waiting they add")."""
     inserted = 0
     pending = list(pending)
     # every insertion judged quickly first (milliseconds each), then, when none is
