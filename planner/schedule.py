@@ -380,7 +380,9 @@ def _set_out_later(problem: RoutingProblem, k: int, stops: tuple[int, ...] | lis
 def idle_s(problem: RoutingProblem, timing: RouteTiming) -> int:
     """The working time a trip's crew spends neither driving nor serving: its shifts' hours
     between setting out and coming back, less each leg's travel and each service (a day
-    waiting for a market counts its shift, a night away does not)."""
+    waiting for a market counts its shift, a night away does not). The whole trip's, as the
+    insertions weigh it; :func:`_idle` is one visit's wait that setting out later could
+    save."""
     v = problem.vehicles[timing.vehicle]
     out, back = timing.depart_s, timing.return_leg.arrival_s
     working = 0
